@@ -1,0 +1,90 @@
+# bulkrepo — build, test, run, bench.
+#   make          build build/bulkrepo (and build/libbulkrepo.a)
+#   make test     install missing Debian packages, build, run every test
+#                 (unit, CLI, crash/resume) and again under ASan/UBSan
+#   make run      install, build, demo on an embedded repository
+#   make bench    benchmarks (bench/RESULTS.md)
+
+CC      ?= cc
+PKGS    := libxml-2.0 sqlite3 libzip jansson libcrypto libutf8proc
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter -Iinclude -Isrc/lib \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmagic -lcsv -lpthread
+SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+B       ?= build
+LIB_SRC := $(wildcard src/lib/*/*.c)
+CLI_SRC := $(wildcard src/cli/*.c)
+GEN_SRC := $(B)/gen/schema_sql.c $(B)/gen/registry_data.c
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o) $(GEN_SRC:%.c=%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o)
+TEST_SRC := $(wildcard tests/unit/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
+TEST_SUPPORT := $(B)/obj/tests/support/testutil.o
+
+.PHONY: all deps test check unit run bench format clean tools
+
+all: $(B)/bulkrepo
+
+deps:
+	@sh scripts/install-deps.sh
+
+$(B)/gen/schema_sql.c: src/lib/store/schema.sql scripts/embed.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed.sh br_schema_sql $< > $@
+$(B)/gen/registry_data.c: data/registry.tsv scripts/embed.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed.sh br_registry_tsv $< > $@
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+$(B)/gen/%.o: $(B)/gen/%.c
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(B)/libbulkrepo.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/bulkrepo: $(CLI_OBJ) $(B)/libbulkrepo.a
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(B)/libbulkrepo.a $(LDLIBS)
+
+$(B)/tests/%: tests/unit/%.c $(TEST_SUPPORT) $(B)/libbulkrepo.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/support -o $@ $< $(TEST_SUPPORT) $(B)/libbulkrepo.a $(LDLIBS) -lcmocka
+
+$(B)/tools/gen_saf: bench/gen_saf.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -o $@ $<
+
+tools: $(B)/tools/gen_saf
+
+# Unit and CLI tests (cmocka); every binary runs even if one fails.
+unit: $(B)/bulkrepo $(TEST_BIN) tools
+	@fail=0; for t in $(TEST_BIN); do \
+	  echo "== $$t"; BULKREPO_BIN=$(abspath $(B)/bulkrepo) GEN_SAF=$(abspath $(B)/tools/gen_saf) \
+	  BULKREPO_TESTDATA=$(abspath tests/data) $$t || fail=1; done; exit $$fail
+
+test: deps
+	$(MAKE) unit
+	bash tests/crash_resume.sh $(B)/bulkrepo $(B)/tools/gen_saf
+	$(MAKE) check
+
+# The same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+check: deps
+	$(MAKE) B=build/asan CFLAGS="$(SANFLAGS)" unit
+
+run: deps all
+	sh scripts/demo.sh $(B)/bulkrepo
+
+bench: deps all tools
+	sh bench/run.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

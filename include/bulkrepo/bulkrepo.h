@@ -1,0 +1,17 @@
+/* bulkrepo — batch import/export engine for research repositories.
+ * The public API: include this header, link libbulkrepo. */
+#ifndef BULKREPO_H
+#define BULKREPO_H
+
+#define BULKREPO_VERSION "0.1.0"
+
+#include "error.h"
+#include "limits.h"
+#include "record.h"
+#include "repo.h"
+#include "job.h"
+#include "saf.h"
+#include "import.h"
+#include "export.h"
+
+#endif

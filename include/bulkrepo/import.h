@@ -1,0 +1,70 @@
+/* bulkrepo — the import pipeline:
+ *
+ *   reader -> records -> validate all (every problem with its place)
+ *          -> write in journaled batches -> job report
+ *
+ * Validate-all-then-write: when any record is invalid nothing is written
+ * (BR_EINVAL) unless skip_invalid is set.  Crash safety: each batch of records
+ * is one transaction holding the items and their journal lines, committed only
+ * after the batch's files are durable; resume skips exactly the records the
+ * journal (not the mapfile) says are stored. */
+#ifndef BULKREPO_IMPORT_H
+#define BULKREPO_IMPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "error.h"
+#include "limits.h"
+#include "repo.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum br_import_mode { BR_IMPORT_ADD = 0, BR_IMPORT_REPLACE, BR_IMPORT_DELETE } br_import_mode;
+
+typedef struct br_import_options {
+    br_import_mode mode;
+    const char *source;     /* package directory, or the folder holding the zip */
+    const char *zip;        /* zip file name inside source, or NULL */
+    const char *mapfile;    /* required */
+    const char *eperson;    /* who runs it (recorded) */
+    const char **collections; /* -c, first owns; overrides the collections files */
+    size_t n_collections;
+    int validate_only;   /* -v: validate, write nothing */
+    int resume;          /* -R */
+    int workflow;        /* -w: status workflow instead of archived */
+    int apply_template;  /* -p */
+    int skip_invalid;    /* import the valid items, report the invalid */
+    int metadata_only;   /* files listed in contents may be absent */
+    const char *name;    /* job name, or NULL for the default */
+    size_t batch_size;   /* items per transaction; 0 = default (500) */
+    br_limits limits;    /* br_limits_default() when zeroed */
+    br_diag_sink *diags; /* every finding, with its place */
+    br_progress_fn progress;
+    void *progress_ctx;
+} br_import_options;
+
+typedef struct br_import_result {
+    int64_t job_id;
+    size_t total;      /* records in the input */
+    size_t valid;
+    size_t invalid;
+    size_t imported;   /* added or replaced in this run */
+    size_t deleted;
+    size_t skipped;    /* already stored (resume) */
+    size_t bitstreams;
+    uint64_t bytes;
+} br_import_result;
+
+/* Runs a SAF import as a job.  Returns 0 when every record was handled,
+ * BR_EINVAL when validation failed and nothing was written (or, with
+ * skip_invalid, when some records were left out: result->invalid > 0),
+ * other negatives for usage, I/O and store failures. */
+int br_import_saf(br_repo *repo, const br_import_options *opt, br_import_result *res,
+                  br_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

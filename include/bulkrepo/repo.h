@@ -1,0 +1,190 @@
+/* bulkrepo — the embedded repository: an SQLite database (WAL) and a
+ * content-addressed assetstore in one directory.
+ *
+ *   DIR/bulkrepo.db        the database (all SQL lives in src/lib/store/)
+ *   DIR/assetstore/ab/cd/<sha256>   bitstream files, stored once per content
+ *   DIR/assetstore/tmp/    files being written (temp file, then rename)
+ *   DIR/tmp/               scratch space (extracted zips), inside the repository
+ *
+ * A br_repo is one connection; use one per thread.  Writes are grouped into
+ * transactions by the caller (br_repo_begin/commit) so that a batch of items is
+ * one commit; br_repo_commit first makes the assetstore durable (one flush per
+ * batch), so a committed row never points at a file that a crash could lose.
+ */
+#ifndef BULKREPO_REPO_H
+#define BULKREPO_REPO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "error.h"
+#include "record.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct br_repo br_repo;
+
+#define BR_DEFAULT_HANDLE_PREFIX "123456789"
+
+/* Creates DIR (or uses an empty existing one) with a new database and
+ * assetstore.  BR_EEXISTS when DIR already holds a repository. */
+int br_repo_init(const char *dir, const char *handle_prefix, br_error *err);
+/* Opens an existing repository; BR_ENOTFOUND when DIR holds none. */
+int br_repo_open(const char *dir, br_repo **out, br_error *err);
+void br_repo_free(br_repo *repo);
+const char *br_repo_dir(const br_repo *repo);
+const char *br_repo_handle_prefix(const br_repo *repo);
+
+int br_repo_begin(br_repo *repo, br_error *err);
+/* Flushes the assetstore to disk, then commits. */
+int br_repo_commit(br_repo *repo, br_error *err);
+void br_repo_rollback(br_repo *repo);
+
+/* Creates a fresh private scratch folder under DIR/tmp; out gets its path. */
+int br_repo_mktemp(br_repo *repo, const char *tag, char *out, size_t size, br_error *err);
+
+/* ---- communities and collections ---------------------------------------- */
+
+typedef struct br_container {
+    int64_t id;
+    int is_community;
+    char handle[64];
+    char name[512];
+    char parent[64]; /* parent community handle, "" for none */
+    int64_t n_items; /* collections: items owned or mapped */
+} br_container;
+
+typedef int (*br_container_fn)(void *ctx, const br_container *c);
+
+int br_container_create(br_repo *repo, int is_community, const char *name,
+                        const char *parent_handle, br_container *out, br_error *err);
+int br_container_get(br_repo *repo, const char *handle, br_container *out, br_error *err);
+/* Communities first, then collections, each in handle order. A nonzero return of fn stops. */
+int br_container_list(br_repo *repo, br_container_fn fn, void *ctx, br_error *err);
+
+/* A collection's template item: metadata applied to new items with --template. */
+int br_collection_set_template(br_repo *repo, const char *handle, const br_record *tmpl,
+                               br_error *err);
+/* Appends the template's values to rec (none when the collection has no template). */
+int br_collection_apply_template(br_repo *repo, const char *handle, br_record *rec,
+                                 br_error *err);
+
+/* ---- metadata field registry -------------------------------------------- */
+
+typedef struct br_field {
+    const char *schema;
+    const char *element;
+    const char *qualifier; /* NULL when none */
+    const char *scope_note;
+} br_field;
+
+typedef int (*br_field_fn)(void *ctx, const br_field *f);
+
+/* field is "schema.element[.qualifier]"; the schema must exist. */
+int br_registry_add(br_repo *repo, const char *field, const char *scope_note, br_error *err);
+int br_registry_add_schema(br_repo *repo, const char *prefix, const char *ns, br_error *err);
+/* 1 when registered, 0 when not (answered from memory). */
+int br_registry_has(br_repo *repo, const char *schema, const char *element, const char *qualifier);
+int br_registry_has_schema(br_repo *repo, const char *schema);
+/* The registered field closest to the given one ("dc.title" for "dc.titel"); 0 when found. */
+int br_registry_suggest(br_repo *repo, const char *schema, const char *element,
+                        const char *qualifier, char *out, size_t size);
+int br_registry_list(br_repo *repo, br_field_fn fn, void *ctx, br_error *err);
+
+/* ---- groups (bitstream permissions name them) --------------------------- */
+
+int br_group_add(br_repo *repo, const char *name, br_error *err);
+int br_group_exists(br_repo *repo, const char *name); /* 1 / 0 */
+
+/* ---- items -------------------------------------------------------------- */
+
+typedef struct br_item_write {
+    const char *status;  /* "archived" (default), "workflow", "workspace" */
+    int64_t job_id;      /* the job that wrote it, 0 = none */
+    const char *uuid;    /* keep this UUID (replace); NULL = new */
+} br_item_write;
+
+/* Inserts rec as a new item.  rec->collections name existing collections (the
+ * first owns it); rec->handle is kept when set, else a new one is allocated;
+ * every bitstream must already be in the assetstore (sha256 set, see
+ * br_asset_put_file).  Relations are not inserted (see br_relation_insert).
+ * Sets rec->id, rec->handle and rec->uuid. */
+int br_item_insert(br_repo *repo, br_record *rec, const br_item_write *w, br_error *err);
+/* Deletes an item with its values, bitstream rows and relations (files stay
+ * until br_asset_gc).  BR_ENOTFOUND when there is no such item. */
+int br_item_delete(br_repo *repo, int64_t id, br_error *err);
+/* Finds an item by handle or UUID. BR_ENOTFOUND when absent. */
+int br_item_find(br_repo *repo, const char *handle_or_uuid, int64_t *id, br_error *err);
+/* 1 when a handle is used by any object (item, community, collection), else 0. */
+int br_handle_exists(br_repo *repo, const char *handle);
+/* Items whose field has exactly value (at most max ids; *n gets the full count). */
+int br_item_find_by_value(br_repo *repo, const char *schema, const char *element,
+                          const char *qualifier, const char *value, int64_t *ids, size_t max,
+                          size_t *n, br_error *err);
+/* Loads a whole item into rec (reset first): metadata in stored order,
+ * bitstreams with their stored path (DIR/assetstore/...), relations, collections. */
+int br_item_load(br_repo *repo, int64_t id, br_record *rec, br_error *err);
+int br_item_set_status(br_repo *repo, int64_t id, const char *status, br_error *err);
+
+int br_relation_insert(br_repo *repo, const char *type, int64_t left, int64_t right,
+                       br_error *err);
+
+typedef struct br_item_summary {
+    int64_t id;
+    const char *handle;
+    const char *uuid;
+    const char *status;
+    const char *title;
+    const char *owning_collection;
+    const char *modified;
+} br_item_summary;
+
+typedef struct br_item_query {
+    const char *collection; /* owned or mapped; NULL = all */
+    int64_t job_id;         /* written by this job; 0 = any */
+    int include_withdrawn;
+} br_item_query;
+
+typedef int (*br_item_fn)(void *ctx, const br_item_summary *s);
+
+/* Items in a stable order: by handle prefix, then numerically by suffix. */
+int br_item_list(br_repo *repo, const br_item_query *q, br_item_fn fn, void *ctx, br_error *err);
+int64_t br_item_count(br_repo *repo);
+
+/* ---- assetstore --------------------------------------------------------- */
+
+/* Copies the file at src into the assetstore (hashing it on the way), fills
+ * bs->size, md5, sha256 and mime (mime from libmagic; rec provides the string
+ * storage).  Larger than max_size: BR_ELIMIT, nothing stored.  Identical
+ * content is stored once.  Durable after the next br_repo_commit. */
+int br_asset_put_file(br_repo *repo, const char *src, uint64_t max_size, br_record *rec,
+                      br_bitstream *bs, br_error *err);
+/* The stored file's path for a sha256. */
+int br_asset_path(const br_repo *repo, const char *sha256, char *out, size_t size);
+/* Removes stored files that no bitstream row names any more. */
+int br_asset_gc(br_repo *repo, size_t *removed, br_error *err);
+
+/* ---- integrity ---------------------------------------------------------- */
+
+typedef struct br_fsck_report {
+    int db_ok;
+    size_t items;
+    size_t bitstreams;
+    size_t files;
+    size_t bad_checksums;
+    size_t missing_files;
+    size_t orphan_files;
+    size_t temp_files;
+    size_t orphan_rows;
+} br_fsck_report;
+
+/* Checks SQLite integrity, re-verifies every stored file's SHA-256 and MD5,
+ * and reports orphan files and rows, each as a diagnostic.  Returns 0 when the
+ * checks ran (clean or not: see the report), negative when they could not. */
+int br_repo_fsck(br_repo *repo, br_diag_sink *diags, br_fsck_report *rep, br_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,88 @@
+/* Internal helpers shared by the library's modules (not public API). */
+#ifndef BR_CORE_H
+#define BR_CORE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <openssl/evp.h>
+#include "bulkrepo/error.h"
+#include "bulkrepo/limits.h"
+
+#define BR_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- arena: bump allocator for per-record strings ------------------------ */
+typedef struct br_arena br_arena;
+br_arena *br_arena_new(void);
+void br_arena_free(br_arena *a);
+void br_arena_reset(br_arena *a); /* keeps the first block */
+void *br_arena_alloc(br_arena *a, size_t n);
+char *br_arena_strndup(br_arena *a, const char *s, size_t n);
+
+/* ---- growable string buffer --------------------------------------------- */
+typedef struct br_buf {
+    char *p;
+    size_t len;
+    size_t cap;
+} br_buf;
+void br_buf_dispose(br_buf *b);
+int br_buf_reserve(br_buf *b, size_t extra);
+int br_buf_append(br_buf *b, const char *s, size_t n);
+int br_buf_puts(br_buf *b, const char *s);
+int br_buf_printf(br_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void br_buf_clear(br_buf *b);
+
+/* Grows *arr (element size elsz) so that it holds at least need elements. */
+int br_grow(void **arr, size_t *cap, size_t need, size_t elsz);
+
+/* ---- paths and files ----------------------------------------------------- */
+/* Joins a and b with one '/'; BR_ELIMIT when it does not fit. */
+int br_path_join(char *out, size_t size, const char *a, const char *b);
+/* NULL when rel is a safe relative path (no "..", not absolute, no empty or
+ * "." component, no backslash, no control characters); else the reason. */
+const char *br_path_unsafe(const char *rel);
+int br_mkdir_p(const char *path, br_error *err);
+/* Removes a tree that bulkrepo itself created (never follows symlinks). */
+int br_rmtree(const char *path);
+/* Reads a whole small file (NUL-terminated); BR_ELIMIT when larger than max. */
+int br_read_file(const char *path, size_t max, char **out, size_t *len, br_error *err);
+int br_write_file_atomic(const char *path, const char *data, size_t len, br_error *err);
+int br_copy_file(const char *src, const char *dst, br_error *err);
+int br_is_dir(const char *path);
+int br_is_file(const char *path);
+
+/* ---- text ---------------------------------------------------------------- */
+/* 0 when s[0..n) is valid UTF-8; else BR_EINVAL and *bad = offset of the first bad byte. */
+int br_utf8_check(const char *s, size_t n, size_t *bad);
+/* NFC-normalised copy (malloc'd) or NULL; s must be valid UTF-8. */
+char *br_utf8_nfc(const char *s);
+/* Case-insensitive (simple case folding) comparison of two UTF-8 strings after NFC. */
+int br_utf8_loose_equal(const char *a, const char *b);
+/* Line and column (1-based, column in characters) of byte offset off in s. */
+void br_text_position(const char *s, size_t off, unsigned *line, unsigned *col);
+/* Natural order: digit runs compare by value ("item_2" < "item_10"). */
+int br_natcmp(const char *a, const char *b);
+/* Trims ASCII whitespace in place; returns s. */
+char *br_trim(char *s);
+int br_streq(const char *a, const char *b); /* NULL-safe */
+size_t br_strlcpy(char *dst, const char *src, size_t size);
+unsigned br_levenshtein(const char *a, const char *b);
+
+/* ---- time and ids -------------------------------------------------------- */
+void br_now_iso(char out[32]); /* 2026-11-21T12:00:00Z */
+int br_uuid4(char out[37]);
+
+/* ---- checksums ----------------------------------------------------------- */
+typedef struct br_hash {
+    EVP_MD_CTX *md5;
+    EVP_MD_CTX *sha256;
+} br_hash;
+int br_hash_init(br_hash *h);
+int br_hash_update(br_hash *h, const void *p, size_t n);
+/* Writes lowercase hex digests and disposes h. */
+int br_hash_final(br_hash *h, char md5[33], char sha256[65]);
+void br_hash_dispose(br_hash *h);
+/* Hashes a whole file. */
+int br_hash_file(const char *path, char md5[33], char sha256[65], int64_t *size, br_error *err);
+
+#endif

@@ -1,0 +1,119 @@
+/* Error records and diagnostic sinks. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "core.h"
+
+void br_error_clear(br_error *err)
+{
+    if (err) memset(err, 0, sizeof *err);
+}
+
+int br_error_set(br_error *err, int code, const char *source, unsigned line, unsigned column,
+                 const char *fmt, ...)
+{
+    if (!err) return code;
+    memset(err, 0, sizeof *err);
+    err->code = code;
+    if (source) br_strlcpy(err->place.source, source, sizeof err->place.source);
+    err->place.line = line;
+    err->place.column = column;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+static size_t place_prefix(char *buf, size_t size, const char *source, unsigned line,
+                           unsigned column, const char *cell)
+{
+    int n = 0;
+    if (cell && *cell) {
+        n = snprintf(buf, size, "%s%s%s: ", source && *source ? source : "",
+                     source && *source ? ":" : "", cell);
+    } else if (source && *source) {
+        if (line && column)
+            n = snprintf(buf, size, "%s:%u:%u: ", source, line, column);
+        else if (line)
+            n = snprintf(buf, size, "%s:%u: ", source, line);
+        else
+            n = snprintf(buf, size, "%s: ", source);
+    }
+    if (n < 0) return 0;
+    return (size_t)n < size ? (size_t)n : (size ? size - 1 : 0);
+}
+
+size_t br_error_format(const br_error *err, char *buf, size_t size)
+{
+    if (!size) return 0;
+    size_t n = place_prefix(buf, size, err->place.source, err->place.line, err->place.column,
+                            err->place.cell);
+    int m = snprintf(buf + n, size - n, "%s", err->message[0] ? err->message : br_code_name(err->code));
+    return n + (m > 0 ? (size_t)m : 0);
+}
+
+const char *br_code_name(int code)
+{
+    switch (code) {
+    case BR_OK: return "ok";
+    case BR_EINVAL: return "invalid input";
+    case BR_EUSAGE: return "usage error";
+    case BR_ENOTFOUND: return "not found";
+    case BR_EEXISTS: return "already exists";
+    case BR_EIO: return "I/O error";
+    case BR_ENOMEM: return "out of memory";
+    case BR_ESTORE: return "database error";
+    case BR_ELIMIT: return "size limit exceeded";
+    case BR_EINTERNAL: return "internal error";
+    case BR_ECANCELLED: return "cancelled";
+    default: return "unknown error";
+    }
+}
+
+const char *br_severity_name(br_severity sev)
+{
+    switch (sev) {
+    case BR_SEV_ERROR: return "error";
+    case BR_SEV_WARNING: return "warning";
+    default: return "note";
+    }
+}
+
+void br_diag_emit(br_diag_sink *sink, const br_diag *diag)
+{
+    if (!sink) return;
+    if (diag->severity == BR_SEV_ERROR)
+        sink->errors++;
+    else if (diag->severity == BR_SEV_WARNING)
+        sink->warnings++;
+    else
+        sink->notes++;
+    if (sink->fn) sink->fn(sink->ctx, diag);
+}
+
+void br_diag_emitf(br_diag_sink *sink, br_severity sev, const char *item, const char *source,
+                   unsigned line, unsigned column, const char *rule, const char *hint,
+                   const char *fmt, ...)
+{
+    if (!sink) return;
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    br_diag d = {sev, item, source, line, column, NULL, rule, msg, hint};
+    br_diag_emit(sink, &d);
+}
+
+size_t br_diag_format(const br_diag *diag, char *buf, size_t size)
+{
+    if (!size) return 0;
+    size_t n = place_prefix(buf, size, diag->source ? diag->source : diag->item, diag->line,
+                            diag->column, diag->cell);
+    int m = snprintf(buf + n, size - n, "%s: %s%s%s%s", br_severity_name(diag->severity),
+                     diag->message ? diag->message : "", diag->hint ? " (" : "",
+                     diag->hint ? diag->hint : "", diag->hint ? ")" : "");
+    n += m > 0 ? (size_t)m : 0;
+    return n < size ? n : size - 1;
+}

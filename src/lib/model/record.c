@@ -1,0 +1,189 @@
+/* The record model: arrays that keep their capacity, strings in an arena. */
+#include <stdlib.h>
+#include <string.h>
+#include "bulkrepo/record.h"
+#include "../core/core.h"
+
+br_record *br_record_new(void)
+{
+    br_record *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->arena = br_arena_new();
+    if (!r->arena) {
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void br_record_free(br_record *r)
+{
+    if (!r) return;
+    free(r->md);
+    free(r->bs);
+    free(r->rels);
+    free(r->collections);
+    free(r->creators);
+    free(r->links);
+    free(r->ids);
+    br_arena_free(r->arena);
+    free(r);
+}
+
+void br_record_reset(br_record *r)
+{
+    br_arena_reset(r->arena);
+    r->key = r->handle = r->uuid = r->status = r->created = r->modified = NULL;
+    r->owning_collection = NULL;
+    r->id = 0;
+    r->n_md = r->n_bs = r->n_rels = r->n_collections = r->n_creators = r->n_links = r->n_ids = 0;
+}
+
+const char *br_record_str(br_record *r, const char *s)
+{
+    return s ? br_arena_strndup(r->arena, s, strlen(s)) : NULL;
+}
+
+const char *br_record_strn(br_record *r, const char *s, size_t n)
+{
+    return s ? br_arena_strndup(r->arena, s, n) : NULL;
+}
+
+#define GROW(r, arr, n, cap) br_grow((void **)&(r)->arr, &(r)->cap, (r)->n + 1, sizeof *(r)->arr)
+
+br_mdv *br_record_add_md(br_record *r, const char *schema, const char *element,
+                         const char *qualifier, const char *language, const char *value)
+{
+    if (GROW(r, md, n_md, cap_md)) return NULL;
+    br_mdv *v = &r->md[r->n_md];
+    memset(v, 0, sizeof *v);
+    v->schema = br_record_str(r, schema);
+    v->element = br_record_str(r, element);
+    v->qualifier = qualifier && *qualifier ? br_record_str(r, qualifier) : NULL;
+    v->language = language && *language ? br_record_str(r, language) : NULL;
+    v->value = br_record_str(r, value ? value : "");
+    if (!v->schema || !v->element || !v->value) return NULL;
+    int place = 0;
+    for (size_t i = 0; i < r->n_md; i++)
+        if (br_streq(r->md[i].schema, v->schema) && br_streq(r->md[i].element, v->element) &&
+            br_streq(r->md[i].qualifier, v->qualifier))
+            place++;
+    v->place = place;
+    r->n_md++;
+    return v;
+}
+
+br_bitstream *br_record_add_bitstream(br_record *r, const char *name)
+{
+    if (GROW(r, bs, n_bs, cap_bs)) return NULL;
+    br_bitstream *b = &r->bs[r->n_bs];
+    memset(b, 0, sizeof *b);
+    b->name = br_record_str(r, name);
+    b->bundle = "ORIGINAL";
+    b->sequence = (int)r->n_bs;
+    if (!b->name) return NULL;
+    r->n_bs++;
+    return b;
+}
+
+br_relation *br_record_add_relation(br_record *r, const char *type, const char *target)
+{
+    if (GROW(r, rels, n_rels, cap_rels)) return NULL;
+    br_relation *x = &r->rels[r->n_rels];
+    memset(x, 0, sizeof *x);
+    x->type = br_record_str(r, type);
+    x->target = br_record_str(r, target);
+    x->is_left = 1;
+    x->place = (int)r->n_rels;
+    if (!x->type || !x->target) return NULL;
+    r->n_rels++;
+    return x;
+}
+
+int br_record_add_collection(br_record *r, const char *handle)
+{
+    if (GROW(r, collections, n_collections, cap_collections)) return BR_ENOMEM;
+    const char *h = br_record_str(r, handle);
+    if (!h) return BR_ENOMEM;
+    r->collections[r->n_collections++] = h;
+    return 0;
+}
+
+br_creator *br_record_add_creator(br_record *r, br_creator_role role)
+{
+    if (GROW(r, creators, n_creators, cap_creators)) return NULL;
+    br_creator *c = &r->creators[r->n_creators];
+    memset(c, 0, sizeof *c);
+    c->role = role;
+    int place = 0;
+    for (size_t i = 0; i < r->n_creators; i++)
+        if (r->creators[i].role == role) place++;
+    c->place = place;
+    r->n_creators++;
+    return c;
+}
+
+br_link *br_record_add_link(br_record *r)
+{
+    if (GROW(r, links, n_links, cap_links)) return NULL;
+    br_link *l = &r->links[r->n_links];
+    memset(l, 0, sizeof *l);
+    l->place = (int)r->n_links;
+    r->n_links++;
+    return l;
+}
+
+br_identifier *br_record_add_identifier(br_record *r, const char *type, const char *value)
+{
+    if (GROW(r, ids, n_ids, cap_ids)) return NULL;
+    br_identifier *x = &r->ids[r->n_ids];
+    memset(x, 0, sizeof *x);
+    x->type = br_record_str(r, type);
+    x->value = br_record_str(r, value);
+    if (!x->type || !x->value) return NULL;
+    r->n_ids++;
+    return x;
+}
+
+int br_field_parse(const char *field, char schema[64], char element[64], char qualifier[64])
+{
+    schema[0] = element[0] = qualifier[0] = 0;
+    if (!field) return BR_EINVAL;
+    const char *d1 = strchr(field, '.');
+    if (!d1 || d1 == field || (size_t)(d1 - field) >= 64) return BR_EINVAL;
+    const char *d2 = strchr(d1 + 1, '.');
+    size_t le = d2 ? (size_t)(d2 - d1 - 1) : strlen(d1 + 1);
+    if (le == 0 || le >= 64) return BR_EINVAL;
+    memcpy(schema, field, (size_t)(d1 - field));
+    schema[d1 - field] = 0;
+    memcpy(element, d1 + 1, le);
+    element[le] = 0;
+    if (d2) {
+        size_t lq = strlen(d2 + 1);
+        if (lq == 0 || lq >= 64 || strchr(d2 + 1, '.')) return BR_EINVAL;
+        memcpy(qualifier, d2 + 1, lq + 1);
+    }
+    for (const char *p = field; *p; p++)
+        if (*p == ' ' || *p == '\t' || *p == ':') return BR_EINVAL;
+    return 0;
+}
+
+static int md_matches(const br_mdv *v, const char *s, const char *e, const char *q)
+{
+    return !strcmp(v->schema, s) && !strcmp(v->element, e) &&
+           (*q ? (v->qualifier && !strcmp(v->qualifier, q)) : !v->qualifier);
+}
+
+const char *br_record_first(const br_record *r, const char *field)
+{
+    char s[64], e[64], q[64];
+    if (br_field_parse(field, s, e, q)) return NULL;
+    for (size_t i = 0; i < r->n_md; i++)
+        if (md_matches(&r->md[i], s, e, q)) return r->md[i].value;
+    return NULL;
+}
+
+int br_record_has(const br_record *r, const char *field)
+{
+    return br_record_first(r, field) != NULL;
+}
