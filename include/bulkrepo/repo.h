@@ -41,6 +41,10 @@ int br_repo_begin(br_repo *repo, br_error *err);
 int br_repo_commit(br_repo *repo, br_error *err);
 void br_repo_rollback(br_repo *repo);
 
+/* Removes temp files and scratch folders left by processes that no longer run
+ * (a crash); those of live processes are left alone. */
+int br_repo_clean_stale(br_repo *repo);
+
 /* Creates a fresh private scratch folder under DIR/tmp; out gets its path. */
 int br_repo_mktemp(br_repo *repo, const char *tag, char *out, size_t size, br_error *err);
 

@@ -35,6 +35,17 @@ void br_buf_clear(br_buf *b);
 /* Grows *arr (element size elsz) so that it holds at least need elements. */
 int br_grow(void **arr, size_t *cap, size_t need, size_t elsz);
 
+/* ---- string map: key (copied) -> int64 ----------------------------------- */
+typedef struct br_strmap {
+    char **keys;
+    int64_t *vals;
+    size_t cap, n;
+} br_strmap;
+int br_strmap_put(br_strmap *m, const char *key, int64_t val);
+/* 1 and *val when present, else 0. */
+int br_strmap_get(const br_strmap *m, const char *key, int64_t *val);
+void br_strmap_dispose(br_strmap *m);
+
 /* ---- paths and files ----------------------------------------------------- */
 /* Joins a and b with one '/'; BR_ELIMIT when it does not fit. */
 int br_path_join(char *out, size_t size, const char *a, const char *b);

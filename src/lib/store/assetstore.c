@@ -1,0 +1,373 @@
+/* The content-addressed assetstore and the integrity check.
+ *
+ * A file lives at assetstore/ab/cd/<sha256>.  It is written to assetstore/tmp/
+ * first and renamed into place, so a reader never sees half a file; durability
+ * comes from br_repo_commit's one syncfs per batch, before the rows naming the
+ * files are committed. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "store_internal.h"
+
+int br_asset_path(const br_repo *repo, const char *sha256, char *out, size_t size)
+{
+    int n = snprintf(out, size, "%s/assetstore/%.2s/%.2s/%s", repo->dir, sha256, sha256 + 2, sha256);
+    return (n < 0 || (size_t)n >= size) ? BR_ELIMIT : 0;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* 1 when the stored file at path has exactly this content, else 0. */
+static int same_content(const char *path, int64_t size, const char *sha256)
+{
+    struct stat st;
+    if (stat(path, &st) || !S_ISREG(st.st_mode) || st.st_size != size) return 0;
+    char md5[33], sha[65];
+    int64_t n;
+    if (br_hash_file(path, md5, sha, &n, NULL)) return 0;
+    return n == size && !strcmp(sha, sha256);
+}
+
+int br_asset_put_file(br_repo *repo, const char *src, uint64_t max_size, br_record *rec,
+                      br_bitstream *bs, br_error *err)
+{
+    int in = -1, out = -1, rc = 0;
+    char tmp[4200] = "", final[4200];
+    br_hash h = {0};
+    in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (in < 0) return br_error_set(err, BR_EIO, src, 0, 0, "cannot open: %s", strerror(errno));
+    struct stat st;
+    if (fstat(in, &st) || !S_ISREG(st.st_mode)) {
+        rc = br_error_set(err, BR_EINVAL, src, 0, 0, "not a regular file");
+        goto done;
+    }
+    if (max_size && (uint64_t)st.st_size > max_size) {
+        rc = br_error_set(err, BR_ELIMIT, src, 0, 0, "file is %lld bytes, more than the %llu allowed",
+                          (long long)st.st_size, (unsigned long long)max_size);
+        goto done;
+    }
+    snprintf(tmp, sizeof tmp, "%s/assetstore/tmp/%ld-%u", repo->dir, (long)getpid(), repo->tmp_counter++);
+    out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out < 0) {
+        rc = br_error_set(err, BR_EIO, tmp, 0, 0, "cannot create: %s", strerror(errno));
+        tmp[0] = 0;
+        goto done;
+    }
+    if ((rc = br_hash_init(&h))) {
+        rc = br_error_set(err, rc, src, 0, 0, "cannot start checksums");
+        goto done;
+    }
+    char buf[65536];
+    int64_t total = 0;
+    const char *mime = NULL;
+    for (;;) {
+        ssize_t n = read(in, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            rc = br_error_set(err, BR_EIO, src, 0, 0, "read failed: %s", strerror(errno));
+            goto done;
+        }
+        if (n == 0) break;
+        if (!total) mime = magic_buffer(repo->magic, buf, (size_t)n);
+        if (!total && mime) mime = br_record_str(rec, mime);
+        total += n;
+        if (max_size && (uint64_t)total > max_size) {
+            rc = br_error_set(err, BR_ELIMIT, src, 0, 0, "file grew past the %llu bytes allowed",
+                              (unsigned long long)max_size);
+            goto done;
+        }
+        br_hash_update(&h, buf, (size_t)n);
+        if (write_all(out, buf, (size_t)n)) {
+            rc = br_error_set(err, BR_EIO, tmp, 0, 0, "write failed: %s", strerror(errno));
+            goto done;
+        }
+    }
+    if (close(out)) {
+        out = -1;
+        rc = br_error_set(err, BR_EIO, tmp, 0, 0, "write failed: %s", strerror(errno));
+        goto done;
+    }
+    out = -1;
+    if ((rc = br_hash_final(&h, bs->md5, bs->sha256))) {
+        rc = br_error_set(err, rc, src, 0, 0, "checksum failed");
+        goto done;
+    }
+    bs->size = total;
+    bs->mime = total ? (mime ? mime : "application/octet-stream") : "application/x-empty";
+    br_asset_path(repo, bs->sha256, final, sizeof final);
+    /* Make the two fan-out levels (ab/cd). */
+    char *slash = strrchr(final, '/');
+    *slash = 0;
+    char *mid = strrchr(final, '/');
+    *mid = 0;
+    if (mkdir(final, 0755) && errno != EEXIST) rc = BR_EIO;
+    *mid = '/';
+    if (!rc && mkdir(final, 0755) && errno != EEXIST) rc = BR_EIO;
+    *slash = '/';
+    if (rc) {
+        rc = br_error_set(err, BR_EIO, final, 0, 0, "cannot create folder: %s", strerror(errno));
+        goto done;
+    }
+    /* Identical content is stored once; an existing file is trusted only after
+     * checking it, since a crash may have left a renamed but unflushed file. */
+    if (!access(final, F_OK) && same_content(final, total, bs->sha256)) {
+        unlink(tmp);
+        tmp[0] = 0;
+        goto done;
+    }
+    if (rename(tmp, final)) {
+        rc = br_error_set(err, BR_EIO, final, 0, 0, "cannot move into the assetstore: %s", strerror(errno));
+        goto done;
+    }
+    tmp[0] = 0;
+done:
+    if (h.md5) br_hash_dispose(&h);
+    if (in >= 0) close(in);
+    if (out >= 0) close(out);
+    if (tmp[0]) unlink(tmp);
+    return rc;
+}
+
+/* Calls fn for every file below assetstore/ab/cd/. */
+static int walk_store(br_repo *repo, int (*fn)(void *, const char *name, const char *path), void *ctx)
+{
+    char base[4200];
+    snprintf(base, sizeof base, "%.4096s/assetstore", repo->dir);
+    DIR *d1 = opendir(base);
+    if (!d1) return BR_EIO;
+    struct dirent *a;
+    int rc = 0;
+    while (!rc && (a = readdir(d1))) {
+        if (strlen(a->d_name) != 2 || !strcmp(a->d_name, "..")) continue;
+        char p1[4400];
+        snprintf(p1, sizeof p1, "%s/%s", base, a->d_name);
+        DIR *d2 = opendir(p1);
+        if (!d2) continue;
+        struct dirent *b;
+        while (!rc && (b = readdir(d2))) {
+            if (strlen(b->d_name) != 2 || !strcmp(b->d_name, "..")) continue;
+            char p2[4410];
+            snprintf(p2, sizeof p2, "%s/%s", p1, b->d_name);
+            DIR *d3 = opendir(p2);
+            if (!d3) continue;
+            struct dirent *c;
+            while (!rc && (c = readdir(d3))) {
+                if (c->d_name[0] == '.') continue;
+                char p3[4700];
+                snprintf(p3, sizeof p3, "%s/%s", p2, c->d_name);
+                rc = fn(ctx, c->d_name, p3);
+            }
+            closedir(d3);
+        }
+        closedir(d2);
+    }
+    closedir(d1);
+    return rc;
+}
+
+static int has_sha(br_repo *repo, const char *sha)
+{
+    sqlite3_stmt *st = br_stmt(repo, S_BS_HAS_SHA, NULL);
+    if (!st) return -1;
+    br_bind_text(st, 1, sha);
+    int rc = sqlite3_step(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+struct gc_ctx {
+    br_repo *repo;
+    size_t removed;
+};
+
+static int gc_one(void *ctx, const char *name, const char *path)
+{
+    struct gc_ctx *g = ctx;
+    int used = has_sha(g->repo, name);
+    if (used < 0) return BR_ESTORE;
+    if (!used && !unlink(path)) g->removed++;
+    return 0;
+}
+
+int br_asset_gc(br_repo *repo, size_t *removed, br_error *err)
+{
+    struct gc_ctx g = {repo, 0};
+    int rc = walk_store(repo, gc_one, &g);
+    if (removed) *removed = g.removed;
+    if (rc) return br_error_set(err, rc, repo->dir, 0, 0, "assetstore cleanup failed");
+    return 0;
+}
+
+/* Removes temp files and scratch folders left by processes that are gone
+ * (a crash); files of a live process are left alone. */
+int br_repo_clean_stale(br_repo *repo)
+{
+    const char *dirs[2] = {"assetstore/tmp", "tmp"};
+    for (int k = 0; k < 2; k++) {
+        char base[4200];
+        snprintf(base, sizeof base, "%s/%s", repo->dir, dirs[k]);
+        DIR *d = opendir(base);
+        if (!d) continue;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (e->d_name[0] == '.') continue;
+            /* Names: "<pid>-<n>" (files) or "<tag>-<pid>-XXXXXX" (folders). */
+            const char *p = e->d_name;
+            long pid = 0;
+            if (k == 1) {
+                p = strchr(p, '-');
+                if (!p) continue;
+                p++;
+            }
+            pid = strtol(p, NULL, 10);
+            if (pid <= 0 || pid == (long)getpid()) continue;
+            if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+            char path[4500];
+            snprintf(path, sizeof path, "%s/%s", base, e->d_name);
+            br_rmtree(path);
+        }
+        closedir(d);
+    }
+    return 0;
+}
+
+/* ---- fsck ----------------------------------------------------------------------------------- */
+
+struct fsck_ctx {
+    br_repo *repo;
+    br_diag_sink *diags;
+    br_fsck_report *rep;
+};
+
+static int fsck_file(void *ctx, const char *name, const char *path)
+{
+    struct fsck_ctx *f = ctx;
+    f->rep->files++;
+    int used = has_sha(f->repo, name);
+    if (used < 0) return BR_ESTORE;
+    if (!used) {
+        f->rep->orphan_files++;
+        br_diag_emitf(f->diags, BR_SEV_ERROR, NULL, path, 0, 0, "fsck.orphan-file",
+                      "remove it with `bulkrepo fsck --repair`",
+                      "stored file is named by no bitstream");
+    }
+    return 0;
+}
+
+static int count_query(br_repo *repo, const char *sql, int64_t *out, br_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(repo->db, sql, -1, &st, NULL) != SQLITE_OK) return br_store_fail(repo, err, "prepare");
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) *out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : br_store_fail(repo, err, "count");
+}
+
+int br_repo_fsck(br_repo *repo, br_diag_sink *diags, br_fsck_report *rep, br_error *err)
+{
+    memset(rep, 0, sizeof *rep);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(repo->db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK)
+        return br_store_fail(repo, err, "prepare");
+    rep->db_ok = 1;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *msg = br_col_text(st, 0);
+        if (msg && strcmp(msg, "ok")) {
+            rep->db_ok = 0;
+            br_diag_emitf(diags, BR_SEV_ERROR, NULL, "bulkrepo.db", 0, 0, "fsck.sqlite", NULL, "%s", msg);
+        }
+    }
+    sqlite3_finalize(st);
+
+    /* Orphan rows: foreign keys should make these impossible; check anyway. */
+    static const struct {
+        const char *what, *sql;
+    } orphans[] = {
+        {"metadata values", "SELECT count(*) FROM metadata_value v WHERE NOT EXISTS "
+                            "(SELECT 1 FROM item i WHERE i.id = v.item_id)"},
+        {"bitstreams", "SELECT count(*) FROM bitstream b WHERE NOT EXISTS "
+                       "(SELECT 1 FROM item i WHERE i.id = b.item_id)"},
+        {"collection mappings", "SELECT count(*) FROM item_collection m WHERE NOT EXISTS "
+                                "(SELECT 1 FROM item i WHERE i.id = m.item_id)"},
+        {"relationships", "SELECT count(*) FROM relationship r WHERE NOT EXISTS "
+                          "(SELECT 1 FROM item i WHERE i.id = r.left_item) OR NOT EXISTS "
+                          "(SELECT 1 FROM item i WHERE i.id = r.right_item)"},
+        {"items without a collection", "SELECT count(*) FROM item i WHERE i.status <> 'template' "
+                                       "AND NOT EXISTS (SELECT 1 FROM item_collection m "
+                                       "WHERE m.item_id = i.id)"},
+    };
+    for (size_t i = 0; i < BR_ARRAY_LEN(orphans); i++) {
+        int64_t n = 0;
+        int rc = count_query(repo, orphans[i].sql, &n, err);
+        if (rc) return rc;
+        if (n) {
+            rep->orphan_rows += (size_t)n;
+            br_diag_emitf(diags, BR_SEV_ERROR, NULL, "bulkrepo.db", 0, 0, "fsck.orphan-row", NULL,
+                          "%lld orphan %s", (long long)n, orphans[i].what);
+        }
+    }
+    int64_t n = 0;
+    int rc = count_query(repo, "SELECT count(*) FROM item WHERE status <> 'template'", &n, err);
+    if (rc) return rc;
+    rep->items = (size_t)n;
+    if ((rc = count_query(repo, "SELECT count(*) FROM bitstream", &n, err))) return rc;
+    rep->bitstreams = (size_t)n;
+
+    /* Every stored file re-verified against the checksums recorded at import. */
+    if (!(st = br_stmt(repo, S_BS_SHA_ALL, err))) return BR_ESTORE;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *sha = br_col_text(st, 0), *md5 = br_col_text(st, 1);
+        int64_t size = sqlite3_column_int64(st, 2);
+        char path[4200], m[33], s[65];
+        int64_t got = 0;
+        br_asset_path(repo, sha, path, sizeof path);
+        if (access(path, F_OK)) {
+            rep->missing_files++;
+            br_diag_emitf(diags, BR_SEV_ERROR, NULL, path, 0, 0, "fsck.missing-file", NULL,
+                          "stored file is missing (%lld bitstream rows name it)",
+                          (long long)sqlite3_column_int64(st, 3));
+        } else if (br_hash_file(path, m, s, &got, NULL) || strcmp(s, sha) || strcmp(m, md5) ||
+                   got != size) {
+            rep->bad_checksums++;
+            br_diag_emitf(diags, BR_SEV_ERROR, NULL, path, 0, 0, "fsck.checksum", NULL,
+                          "content does not match its recorded SHA-256/MD5/size");
+        }
+    }
+    if (rc != SQLITE_DONE) return br_store_fail(repo, err, "bitstream scan");
+    sqlite3_reset(st);
+
+    struct fsck_ctx f = {repo, diags, rep};
+    if ((rc = walk_store(repo, fsck_file, &f)))
+        return br_error_set(err, rc, repo->dir, 0, 0, "cannot scan the assetstore");
+    char tmpdir[4200];
+    snprintf(tmpdir, sizeof tmpdir, "%s/assetstore/tmp", repo->dir);
+    DIR *d = opendir(tmpdir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)))
+            if (e->d_name[0] != '.') rep->temp_files++;
+        closedir(d);
+        if (rep->temp_files)
+            br_diag_emitf(diags, BR_SEV_WARNING, NULL, tmpdir, 0, 0, "fsck.temp-files", NULL,
+                          "%zu temporary files (an import is running, or one was interrupted)",
+                          rep->temp_files);
+    }
+    return 0;
+}

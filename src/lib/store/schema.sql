@@ -1,0 +1,208 @@
+-- bulkrepo store schema, version 1.  Compiled into the library (scripts/embed.sh)
+-- and applied by br_repo_init; later versions add migrations keyed on meta.schema_version.
+-- Portable SQL where possible: a PostgreSQL store will follow the same tables.
+
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+-- Communities and collections share one table: both own a handle and nest.
+CREATE TABLE container (
+    id               INTEGER PRIMARY KEY,
+    is_community     INTEGER NOT NULL CHECK (is_community IN (0, 1)),
+    handle           TEXT NOT NULL UNIQUE,
+    handle_num       INTEGER,
+    name             TEXT NOT NULL,
+    parent_id        INTEGER REFERENCES container(id),
+    template_item_id INTEGER,
+    created          TEXT NOT NULL
+);
+
+CREATE TABLE metadata_schema (
+    id        INTEGER PRIMARY KEY,
+    prefix    TEXT NOT NULL UNIQUE,
+    namespace TEXT
+);
+
+CREATE TABLE metadata_field (
+    id         INTEGER PRIMARY KEY,
+    schema_id  INTEGER NOT NULL REFERENCES metadata_schema(id),
+    element    TEXT NOT NULL,
+    qualifier  TEXT NOT NULL DEFAULT '',   -- '' = none (keeps UNIQUE meaningful)
+    scope_note TEXT,
+    UNIQUE (schema_id, element, qualifier)
+);
+
+CREATE TABLE epersongroup (
+    id   INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+
+-- status: workspace (draft), workflow, archived, withdrawn; 'template' marks a
+-- collection's template item.
+CREATE TABLE item (
+    id                INTEGER PRIMARY KEY,
+    uuid              TEXT NOT NULL UNIQUE,
+    handle            TEXT UNIQUE,
+    handle_prefix     TEXT,
+    handle_num        INTEGER,
+    owning_collection INTEGER REFERENCES container(id),
+    status            TEXT NOT NULL
+                      CHECK (status IN ('workspace', 'workflow', 'archived', 'withdrawn', 'template')),
+    created           TEXT NOT NULL,
+    modified          TEXT NOT NULL,
+    job_id            INTEGER
+);
+CREATE INDEX item_order ON item (handle_prefix, handle_num, handle);
+CREATE INDEX item_job ON item (job_id);
+
+-- Owning (place 0) and mapped collections.
+CREATE TABLE item_collection (
+    item_id       INTEGER NOT NULL REFERENCES item(id) ON DELETE CASCADE,
+    collection_id INTEGER NOT NULL REFERENCES container(id),
+    place         INTEGER NOT NULL,
+    PRIMARY KEY (item_id, collection_id)
+) WITHOUT ROWID;
+CREATE INDEX item_collection_by_collection ON item_collection (collection_id, item_id);
+
+-- seq: order across all the item's values (document order on import), so an
+-- export writes them back in the same order; place: position within the field.
+CREATE TABLE metadata_value (
+    id       INTEGER PRIMARY KEY,
+    item_id  INTEGER NOT NULL REFERENCES item(id) ON DELETE CASCADE,
+    field_id INTEGER NOT NULL REFERENCES metadata_field(id),
+    language TEXT,
+    value    TEXT NOT NULL,
+    place    INTEGER NOT NULL,
+    seq      INTEGER NOT NULL
+);
+CREATE INDEX metadata_value_by_item ON metadata_value (item_id, seq);
+CREATE INDEX metadata_value_by_value ON metadata_value (field_id, value);
+
+CREATE TABLE bitstream (
+    id          INTEGER PRIMARY KEY,
+    item_id     INTEGER NOT NULL REFERENCES item(id) ON DELETE CASCADE,
+    bundle      TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    sequence    INTEGER NOT NULL,
+    size        INTEGER NOT NULL,
+    md5         TEXT NOT NULL,
+    sha256      TEXT NOT NULL,
+    mime        TEXT,
+    description TEXT,
+    is_primary  INTEGER NOT NULL DEFAULT 0,
+    read_group  TEXT,
+    write_group TEXT,
+    iiif_label  TEXT,
+    iiif_toc    TEXT,
+    iiif_width  INTEGER,
+    iiif_height INTEGER
+);
+CREATE INDEX bitstream_by_item ON bitstream (item_id, sequence);
+CREATE INDEX bitstream_by_sha256 ON bitstream (sha256);
+
+CREATE TABLE relationship (
+    id          INTEGER PRIMARY KEY,
+    type        TEXT NOT NULL,
+    left_item   INTEGER NOT NULL REFERENCES item(id) ON DELETE CASCADE,
+    right_item  INTEGER NOT NULL REFERENCES item(id) ON DELETE CASCADE,
+    left_place  INTEGER NOT NULL,
+    right_place INTEGER NOT NULL,
+    UNIQUE (type, left_item, right_item)
+);
+CREATE INDEX relationship_by_right ON relationship (right_item);
+
+-- Ordered creators and contributors with structured names (Esploro CREATOR/CONT rows).
+CREATE TABLE creator (
+    id              INTEGER PRIMARY KEY,
+    item_id         INTEGER NOT NULL REFERENCES item(id) ON DELETE CASCADE,
+    role            TEXT NOT NULL CHECK (role IN ('creator', 'contributor')),
+    place           INTEGER NOT NULL,
+    is_organization INTEGER NOT NULL DEFAULT 0,
+    family          TEXT,
+    given           TEXT,
+    middle          TEXT,
+    suffix          TEXT,
+    display         TEXT,
+    orcid           TEXT,
+    email           TEXT,
+    affiliation     TEXT,
+    researcher_id   TEXT,
+    contrib_type    TEXT
+);
+CREATE INDEX creator_by_item ON creator (item_id, role, place);
+
+CREATE TABLE link (
+    id          INTEGER PRIMARY KEY,
+    item_id     INTEGER NOT NULL REFERENCES item(id) ON DELETE CASCADE,
+    place       INTEGER NOT NULL,
+    url         TEXT NOT NULL,
+    title       TEXT,
+    description TEXT,
+    type        TEXT,
+    license     TEXT,
+    rights      TEXT,
+    owner       TEXT
+);
+CREATE INDEX link_by_item ON link (item_id, place);
+
+-- Typed identifiers used to match incoming records (doi, isbn13, origid, handle).
+CREATE TABLE identifier (
+    id      INTEGER PRIMARY KEY,
+    item_id INTEGER NOT NULL REFERENCES item(id) ON DELETE CASCADE,
+    type    TEXT NOT NULL,
+    value   TEXT NOT NULL,
+    UNIQUE (type, value)
+);
+CREATE INDEX identifier_by_item ON identifier (item_id);
+
+CREATE TABLE orgunit (
+    id          INTEGER PRIMARY KEY,
+    code        TEXT NOT NULL UNIQUE,
+    name        TEXT NOT NULL,
+    parent_code TEXT
+);
+
+CREATE TABLE job (
+    id        INTEGER PRIMARY KEY,
+    type      TEXT NOT NULL,
+    category  TEXT NOT NULL,
+    name      TEXT NOT NULL,
+    eperson   TEXT,
+    status    TEXT NOT NULL,
+    submitted TEXT NOT NULL,
+    started   TEXT,
+    ended     TEXT,
+    input     TEXT,
+    params    TEXT NOT NULL DEFAULT '{}',
+    message   TEXT,
+    total     INTEGER NOT NULL DEFAULT 0,
+    mapfile   TEXT
+);
+CREATE INDEX job_by_mapfile ON job (type, mapfile);
+
+-- The journal: one line per input record, written in the same transaction as
+-- the record itself; counters are derived from it.
+CREATE TABLE job_record (
+    job_id     INTEGER NOT NULL REFERENCES job(id) ON DELETE CASCADE,
+    key        TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    outcome    TEXT NOT NULL,
+    item_id    INTEGER,
+    handle     TEXT,
+    message    TEXT,
+    bitstreams INTEGER NOT NULL DEFAULT 0,
+    bytes      INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (job_id, key)
+);
+CREATE INDEX job_record_by_seq ON job_record (job_id, seq);
+
+CREATE TABLE job_event (
+    id          INTEGER PRIMARY KEY,
+    job_id      INTEGER NOT NULL REFERENCES job(id) ON DELETE CASCADE,
+    at          TEXT NOT NULL,
+    severity    TEXT NOT NULL,
+    module      TEXT,
+    description TEXT NOT NULL
+);

@@ -1,0 +1,774 @@
+/* The embedded repository: connection, transactions, containers, registry,
+ * groups and handles.  All SQL of the library lives in src/lib/store/. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "store_internal.h"
+
+extern const char br_schema_sql[];
+extern const char br_registry_tsv[];
+
+#define SCHEMA_VERSION "1"
+#define DB_NAME "bulkrepo.db"
+
+static const char *const SQL[S_COUNT] = {
+    [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [S_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2) "
+                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    [S_CONT_INSERT] = "INSERT INTO container(is_community, handle, handle_num, name, parent_id, created) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_CONT_BY_HANDLE] =
+        "SELECT c.id, c.is_community, c.handle, c.name, COALESCE(p.handle, ''), "
+        "(SELECT count(*) FROM item_collection ic JOIN item i ON i.id = ic.item_id "
+        "  WHERE ic.collection_id = c.id AND i.status <> 'template'), c.template_item_id "
+        "FROM container c LEFT JOIN container p ON p.id = c.parent_id WHERE c.handle = ?1",
+    [S_CONT_LIST] =
+        "SELECT c.id, c.is_community, c.handle, c.name, COALESCE(p.handle, ''), "
+        "(SELECT count(*) FROM item_collection ic WHERE ic.collection_id = c.id) "
+        "FROM container c LEFT JOIN container p ON p.id = c.parent_id "
+        "ORDER BY c.is_community DESC, c.handle_num, c.handle",
+    [S_CONT_SET_TEMPLATE] = "UPDATE container SET template_item_id = ?2 WHERE id = ?1",
+    [S_SCHEMA_INSERT] = "INSERT INTO metadata_schema(prefix, namespace) VALUES (?1, ?2)",
+    [S_SCHEMA_BY_PREFIX] = "SELECT id FROM metadata_schema WHERE prefix = ?1",
+    [S_FIELD_INSERT] = "INSERT INTO metadata_field(schema_id, element, qualifier, scope_note) "
+                       "VALUES (?1, ?2, ?3, ?4)",
+    [S_FIELD_ALL] = "SELECT f.id, s.prefix, f.element, f.qualifier, f.scope_note FROM metadata_field f "
+                    "JOIN metadata_schema s ON s.id = f.schema_id "
+                    "ORDER BY s.prefix, f.element, f.qualifier",
+    [S_GROUP_INSERT] = "INSERT INTO epersongroup(name) VALUES (?1)",
+    [S_GROUP_BY_NAME] = "SELECT id FROM epersongroup WHERE name = ?1",
+    [S_HANDLE_ITEM] = "SELECT 1 FROM item WHERE handle = ?1",
+    [S_HANDLE_CONT] = "SELECT 1 FROM container WHERE handle = ?1",
+    [S_MAX_HANDLE_ITEM] = "SELECT max(handle_num) FROM item WHERE handle_prefix = ?1",
+    [S_MAX_HANDLE_CONT] = "SELECT max(handle_num) FROM container WHERE handle LIKE ?1 || '/%'",
+    [S_ITEM_INSERT] = "INSERT INTO item(uuid, handle, handle_prefix, handle_num, owning_collection, "
+                      "status, created, modified, job_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)",
+    [S_ITEM_COLL_INSERT] = "INSERT OR IGNORE INTO item_collection(item_id, collection_id, place) "
+                           "VALUES (?1, ?2, ?3)",
+    [S_MV_INSERT] = "INSERT INTO metadata_value(item_id, field_id, language, value, place, seq) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_BS_INSERT] = "INSERT INTO bitstream(item_id, bundle, name, sequence, size, md5, sha256, mime, "
+                    "description, is_primary, read_group, write_group, iiif_label, iiif_toc, "
+                    "iiif_width, iiif_height) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+    [S_CREATOR_INSERT] = "INSERT INTO creator(item_id, role, place, is_organization, family, given, "
+                         "middle, suffix, display, orcid, email, affiliation, researcher_id, "
+                         "contrib_type) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+                         "?13, ?14)",
+    [S_LINK_INSERT] = "INSERT INTO link(item_id, place, url, title, description, type, license, "
+                      "rights, owner) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [S_ID_INSERT] = "INSERT INTO identifier(item_id, type, value) VALUES (?1, ?2, ?3)",
+    [S_ITEM_DELETE] = "DELETE FROM item WHERE id = ?1",
+    [S_ITEM_BY_HANDLE] = "SELECT id FROM item WHERE handle = ?1",
+    [S_ITEM_BY_UUID] = "SELECT id FROM item WHERE uuid = ?1",
+    [S_ITEM_GET] = "SELECT i.id, i.uuid, i.handle, i.status, i.created, i.modified, c.handle "
+                   "FROM item i LEFT JOIN container c ON c.id = i.owning_collection WHERE i.id = ?1",
+    [S_ITEM_MD] = "SELECT s.prefix, f.element, NULLIF(f.qualifier, ''), v.language, v.value, v.place "
+                  "FROM metadata_value v JOIN metadata_field f ON f.id = v.field_id "
+                  "JOIN metadata_schema s ON s.id = f.schema_id WHERE v.item_id = ?1 ORDER BY v.seq",
+    [S_ITEM_BS] = "SELECT name, bundle, sequence, size, md5, sha256, mime, description, is_primary, "
+                  "read_group, write_group, iiif_label, iiif_toc, iiif_width, iiif_height "
+                  "FROM bitstream WHERE item_id = ?1 ORDER BY sequence, id",
+    [S_ITEM_RELS] = "SELECT r.type, 1, o.handle, r.left_place FROM relationship r "
+                    "JOIN item o ON o.id = r.right_item WHERE r.left_item = ?1 "
+                    "UNION ALL SELECT r.type, 0, o.handle, r.right_place FROM relationship r "
+                    "JOIN item o ON o.id = r.left_item WHERE r.right_item = ?1 ORDER BY 2 DESC, 4, 1",
+    [S_ITEM_COLLS] = "SELECT c.handle FROM item_collection ic JOIN container c ON c.id = ic.collection_id "
+                     "WHERE ic.item_id = ?1 ORDER BY ic.place",
+    [S_ITEM_CREATORS] = "SELECT role, place, is_organization, family, given, middle, suffix, display, "
+                        "orcid, email, affiliation, researcher_id, contrib_type FROM creator "
+                        "WHERE item_id = ?1 ORDER BY role, place",
+    [S_ITEM_LINKS] = "SELECT place, url, title, description, type, license, rights, owner FROM link "
+                     "WHERE item_id = ?1 ORDER BY place",
+    [S_ITEM_IDS] = "SELECT type, value FROM identifier WHERE item_id = ?1 ORDER BY id",
+    [S_ITEM_SET_STATUS] = "UPDATE item SET status = ?2, modified = ?3 WHERE id = ?1",
+    [S_ITEM_BY_VALUE] = "SELECT v.item_id FROM metadata_value v JOIN item i ON i.id = v.item_id "
+                        "WHERE v.field_id = ?1 AND v.value = ?2 AND i.status <> 'template' "
+                        "GROUP BY v.item_id LIMIT ?3",
+    [S_ITEM_COUNT] = "SELECT count(*) FROM item WHERE status <> 'template'",
+#define LIST_COLS                                                                                  \
+    "SELECT i.id, i.handle, i.uuid, i.status, "                                                    \
+    "(SELECT v.value FROM metadata_value v WHERE v.item_id = i.id AND v.field_id = ?1 "            \
+    "  ORDER BY v.seq LIMIT 1), c.handle, i.modified FROM item i "                                 \
+    "LEFT JOIN container c ON c.id = i.owning_collection "
+#define LIST_FILTER "AND i.status <> 'template' AND (?2 OR i.status <> 'withdrawn') "
+#define LIST_ORDER "ORDER BY i.handle_prefix, i.handle_num, i.handle"
+    [S_LIST_ALL] = LIST_COLS "WHERE 1 " LIST_FILTER LIST_ORDER,
+    [S_LIST_COLL] = LIST_COLS "WHERE i.id IN (SELECT ic.item_id FROM item_collection ic "
+                              "JOIN container k ON k.id = ic.collection_id WHERE k.handle = ?3) "
+                              LIST_FILTER LIST_ORDER,
+    [S_LIST_JOB] = LIST_COLS "WHERE i.job_id = ?3 " LIST_FILTER LIST_ORDER,
+    [S_REL_INSERT] = "INSERT OR IGNORE INTO relationship(type, left_item, right_item, left_place, "
+                     "right_place) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_REL_MAXPLACE_L] = "SELECT COALESCE(max(left_place) + 1, 0) FROM relationship "
+                         "WHERE left_item = ?1 AND type = ?2",
+    [S_REL_MAXPLACE_R] = "SELECT COALESCE(max(right_place) + 1, 0) FROM relationship "
+                         "WHERE right_item = ?1 AND type = ?2",
+    [S_JOB_INSERT] = "INSERT INTO job(type, category, name, eperson, status, submitted, started, "
+                     "input, params, total, mapfile) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10)",
+    [S_JOB_STATUS] = "UPDATE job SET status = ?2, message = COALESCE(?3, message), "
+                     "ended = CASE WHEN ?4 THEN ?5 ELSE NULL END WHERE id = ?1",
+    [S_JOB_TOTAL] = "UPDATE job SET total = ?2 WHERE id = ?1",
+    [S_JOB_GET] = "SELECT id, type, category, name, eperson, status, submitted, started, ended, "
+                  "input, params, message, total FROM job WHERE id = ?1",
+    [S_JOB_COUNTERS] = "SELECT outcome, count(*), sum(bitstreams), sum(bytes) FROM job_record "
+                       "WHERE job_id = ?1 GROUP BY outcome",
+    [S_JOB_LIST] = "SELECT id FROM job ORDER BY id DESC",
+    [S_JOB_REC_UPSERT] = "INSERT INTO job_record(job_id, key, seq, outcome, item_id, handle, message, "
+                         "bitstreams, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+                         "ON CONFLICT(job_id, key) DO UPDATE SET seq = excluded.seq, "
+                         "outcome = excluded.outcome, item_id = excluded.item_id, "
+                         "handle = excluded.handle, message = excluded.message, "
+                         "bitstreams = excluded.bitstreams, bytes = excluded.bytes",
+    [S_JOB_RECS] = "SELECT seq, key, outcome, item_id, handle, message, bitstreams, bytes "
+                   "FROM job_record WHERE job_id = ?1 ORDER BY seq",
+    [S_JOB_RECS_OUTCOME] = "SELECT seq, key, outcome, item_id, handle, message, bitstreams, bytes "
+                           "FROM job_record WHERE job_id = ?1 AND outcome = ?2 ORDER BY seq",
+    [S_JOB_BY_MAPFILE] = "SELECT id FROM job WHERE type = ?1 AND mapfile = ?2 ORDER BY id DESC LIMIT 1",
+    [S_JOB_EVENT] = "INSERT INTO job_event(job_id, at, severity, module, description) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_BS_SHA_ALL] = "SELECT sha256, min(md5), min(size), count(*) FROM bitstream GROUP BY sha256 "
+                     "ORDER BY sha256",
+    [S_BS_HAS_SHA] = "SELECT 1 FROM bitstream WHERE sha256 = ?1 LIMIT 1",
+};
+
+sqlite3_stmt *br_stmt(br_repo *repo, stmt_id id, br_error *err)
+{
+    sqlite3_stmt *st = repo->stmts[id];
+    if (st) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return st;
+    }
+    if (sqlite3_prepare_v3(repo->db, SQL[id], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        br_store_fail(repo, err, "prepare");
+        return NULL;
+    }
+    repo->stmts[id] = st;
+    return st;
+}
+
+int br_store_fail(br_repo *repo, br_error *err, const char *what)
+{
+    return br_error_set(err, BR_ESTORE, repo->dir, 0, 0, "database %s failed: %s", what,
+                        sqlite3_errmsg(repo->db));
+}
+
+int br_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+}
+
+const char *br_col_text(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+/* ---- field cache -------------------------------------------------------------- */
+
+static void field_key(char *out, size_t size, const char *s, const char *e, const char *q)
+{
+    snprintf(out, size, "%s\x1f%s\x1f%s", s, e, q ? q : "");
+}
+
+int64_t br_field_id(br_repo *repo, const char *schema, const char *element, const char *qualifier)
+{
+    char key[256];
+    field_key(key, sizeof key, schema, element, qualifier);
+    int64_t id = 0;
+    br_strmap_get(&repo->fields, key, &id);
+    return id;
+}
+
+static int load_registry_cache(br_repo *repo, br_error *err)
+{
+    br_strmap_dispose(&repo->fields);
+    for (size_t i = 0; i < repo->n_schemas; i++) free(repo->schemas[i]);
+    free(repo->schemas);
+    repo->schemas = NULL;
+    repo->n_schemas = 0;
+    sqlite3_stmt *st = br_stmt(repo, S_FIELD_ALL, err);
+    if (!st) return BR_ESTORE;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char key[256];
+        const char *q = br_col_text(st, 3);
+        field_key(key, sizeof key, br_col_text(st, 1), br_col_text(st, 2), q && *q ? q : NULL);
+        if (br_strmap_put(&repo->fields, key, sqlite3_column_int64(st, 0)))
+            return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
+    }
+    if (rc != SQLITE_DONE) return br_store_fail(repo, err, "registry read");
+    sqlite3_stmt *ss;
+    if (sqlite3_prepare_v2(repo->db, "SELECT prefix FROM metadata_schema ORDER BY prefix", -1, &ss,
+                           NULL) != SQLITE_OK)
+        return br_store_fail(repo, err, "prepare");
+    while ((rc = sqlite3_step(ss)) == SQLITE_ROW) {
+        char **n = realloc(repo->schemas, (repo->n_schemas + 1) * sizeof *n);
+        if (!n) break;
+        repo->schemas = n;
+        repo->schemas[repo->n_schemas++] = strdup(br_col_text(ss, 0));
+    }
+    sqlite3_finalize(ss);
+    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "schema read");
+}
+
+/* ---- meta ----------------------------------------------------------------------- */
+
+int br_store_meta_get(br_repo *repo, const char *key, char *out, size_t size, br_error *err)
+{
+    sqlite3_stmt *st = br_stmt(repo, S_META_GET, err);
+    if (!st) return BR_ESTORE;
+    br_bind_text(st, 1, key);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        br_strlcpy(out, br_col_text(st, 0), size);
+        return 0;
+    }
+    if (rc == SQLITE_DONE) return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no meta key %s", key);
+    return br_store_fail(repo, err, "meta read");
+}
+
+int br_store_meta_set(br_repo *repo, const char *key, const char *value, br_error *err)
+{
+    sqlite3_stmt *st = br_stmt(repo, S_META_SET, err);
+    if (!st) return BR_ESTORE;
+    br_bind_text(st, 1, key);
+    br_bind_text(st, 2, value);
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "meta write");
+}
+
+/* ---- open / init ------------------------------------------------------------------ */
+
+static int exec(br_repo *repo, const char *sql, br_error *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(repo->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        br_error_set(err, BR_ESTORE, repo->dir, 0, 0, "database error: %s", msg ? msg : "?");
+        sqlite3_free(msg);
+        return BR_ESTORE;
+    }
+    return 0;
+}
+
+static int connect(const char *dir, int create, br_repo **out, br_error *err)
+{
+    *out = NULL;
+    br_repo *repo = calloc(1, sizeof *repo);
+    if (!repo) return br_error_set(err, BR_ENOMEM, dir, 0, 0, "out of memory");
+    repo->assetdir_fd = -1;
+    int rc = 0;
+    if (br_strlcpy(repo->dir, dir, sizeof repo->dir) >= sizeof repo->dir) {
+        rc = br_error_set(err, BR_ELIMIT, dir, 0, 0, "repository path too long");
+        goto done;
+    }
+    char path[4200];
+    br_path_join(path, sizeof path, dir, DB_NAME);
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+    if (sqlite3_open_v2(path, &repo->db, flags, NULL) != SQLITE_OK) {
+        rc = br_error_set(err, create ? BR_EIO : BR_ENOTFOUND, dir, 0, 0,
+                          "no bulkrepo repository here (%s); create one with `bulkrepo init`",
+                          repo->db ? sqlite3_errmsg(repo->db) : "cannot open");
+        goto done;
+    }
+    sqlite3_busy_timeout(repo->db, 10000);
+    sqlite3_extended_result_codes(repo->db, 1);
+    /* WAL with synchronous=FULL: each commit is durable (one fsync of the WAL per
+     * batch); readers (the monitor, item show) never block the importer. */
+    if ((rc = exec(repo, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                         "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
+                         "PRAGMA cache_size=-16000;",
+                   err)))
+        goto done;
+    br_path_join(path, sizeof path, dir, "assetstore");
+    if (create && br_mkdir_p(path, err)) {
+        rc = BR_EIO;
+        goto done;
+    }
+    repo->assetdir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (repo->assetdir_fd < 0) {
+        rc = br_error_set(err, BR_EIO, path, 0, 0, "cannot open the assetstore: %s", strerror(errno));
+        goto done;
+    }
+    repo->magic = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);
+    if (!repo->magic || magic_load(repo->magic, NULL)) {
+        rc = br_error_set(err, BR_EINTERNAL, NULL, 0, 0, "cannot load libmagic's database");
+        goto done;
+    }
+    *out = repo;
+    repo = NULL;
+done:
+    br_repo_free(repo);
+    return rc;
+}
+
+static int load_registry_data(br_repo *repo, br_error *err)
+{
+    /* data/registry.tsv: "@schema\tprefix\tnamespace" and "schema\telement\tqualifier\tnote". */
+    char *copy = strdup(br_registry_tsv);
+    if (!copy) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
+    int rc = 0;
+    unsigned lineno = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        lineno++;
+        if (!*line || *line == '#') continue;
+        char *cols[4] = {0};
+        int n = 0;
+        char *p = line;
+        while (n < 4) {
+            cols[n++] = p;
+            char *t = strchr(p, '\t');
+            if (!t) break;
+            *t = 0;
+            p = t + 1;
+        }
+        if (!strcmp(cols[0], "@schema")) {
+            rc = br_registry_add_schema(repo, cols[1] ? cols[1] : "", n > 2 ? cols[2] : NULL, err);
+        } else if (n >= 2) {
+            char field[256];
+            snprintf(field, sizeof field, "%s.%s%s%s", cols[0], cols[1],
+                     n > 2 && *cols[2] ? "." : "", n > 2 ? cols[2] : "");
+            rc = br_registry_add(repo, field, n > 3 && *cols[3] ? cols[3] : NULL, err);
+            if (rc == BR_EEXISTS) rc = 0;
+        }
+        if (rc) {
+            err->place.line = lineno;
+            br_strlcpy(err->place.source, "data/registry.tsv", sizeof err->place.source);
+            break;
+        }
+    }
+    free(copy);
+    return rc;
+}
+
+int br_repo_init(const char *dir, const char *handle_prefix, br_error *err)
+{
+    if (!handle_prefix || !*handle_prefix) handle_prefix = BR_DEFAULT_HANDLE_PREFIX;
+    if (strchr(handle_prefix, '/') || strchr(handle_prefix, ' ') || strlen(handle_prefix) > 60)
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "invalid handle prefix '%s'", handle_prefix);
+    if (br_mkdir_p(dir, err)) return BR_EIO;
+    char path[4200];
+    br_path_join(path, sizeof path, dir, DB_NAME);
+    if (!access(path, F_OK))
+        return br_error_set(err, BR_EEXISTS, dir, 0, 0, "a repository already exists here");
+    br_repo *repo = NULL;
+    int rc = connect(dir, 1, &repo, err);
+    if (rc) return rc;
+    br_path_join(path, sizeof path, dir, "assetstore/tmp");
+    if ((rc = br_mkdir_p(path, err))) goto done;
+    br_path_join(path, sizeof path, dir, "tmp");
+    if ((rc = br_mkdir_p(path, err))) goto done;
+    if ((rc = exec(repo, "BEGIN", err))) goto done;
+    repo->in_tx = 1;
+    if ((rc = exec(repo, br_schema_sql, err))) goto done;
+    if ((rc = br_store_meta_set(repo, "schema_version", SCHEMA_VERSION, err))) goto done;
+    if ((rc = br_store_meta_set(repo, "handle_prefix", handle_prefix, err))) goto done;
+    if ((rc = load_registry_data(repo, err))) goto done;
+    if ((rc = br_group_add(repo, "Anonymous", err))) goto done;
+    if ((rc = br_group_add(repo, "Administrator", err))) goto done;
+    rc = exec(repo, "COMMIT", err);
+    repo->in_tx = 0;
+done:
+    if (rc && repo && repo->in_tx) exec(repo, "ROLLBACK", NULL);
+    br_repo_free(repo);
+    if (rc) {
+        /* Leave no half-made repository behind. */
+        br_path_join(path, sizeof path, dir, DB_NAME);
+        unlink(path);
+    }
+    return rc;
+}
+
+int br_repo_open(const char *dir, br_repo **out, br_error *err)
+{
+    *out = NULL;
+    char path[4200];
+    br_path_join(path, sizeof path, dir, DB_NAME);
+    if (access(path, F_OK))
+        return br_error_set(err, BR_ENOTFOUND, dir, 0, 0,
+                            "no bulkrepo repository here; create one with `bulkrepo --repo %s init`", dir);
+    br_repo *repo = NULL;
+    int rc = connect(dir, 0, &repo, err);
+    if (rc) return rc;
+    char version[32];
+    if ((rc = br_store_meta_get(repo, "schema_version", version, sizeof version, err))) goto done;
+    if (strcmp(version, SCHEMA_VERSION)) {
+        rc = br_error_set(err, BR_ESTORE, dir, 0, 0, "repository schema version %s is not supported",
+                          version);
+        goto done;
+    }
+    if ((rc = br_store_meta_get(repo, "handle_prefix", repo->prefix, sizeof repo->prefix, err)))
+        goto done;
+    if ((rc = load_registry_cache(repo, err))) goto done;
+    *out = repo;
+    repo = NULL;
+done:
+    br_repo_free(repo);
+    return rc;
+}
+
+void br_repo_free(br_repo *repo)
+{
+    if (!repo) return;
+    for (int i = 0; i < S_COUNT; i++) sqlite3_finalize(repo->stmts[i]);
+    if (repo->db) sqlite3_close(repo->db);
+    if (repo->assetdir_fd >= 0) close(repo->assetdir_fd);
+    if (repo->magic) magic_close(repo->magic);
+    br_strmap_dispose(&repo->fields);
+    for (size_t i = 0; i < repo->n_schemas; i++) free(repo->schemas[i]);
+    free(repo->schemas);
+    free(repo);
+}
+
+const char *br_repo_dir(const br_repo *repo)
+{
+    return repo->dir;
+}
+
+const char *br_repo_handle_prefix(const br_repo *repo)
+{
+    return repo->prefix;
+}
+
+/* ---- transactions ---------------------------------------------------------------------- */
+
+static int step_done(br_repo *repo, stmt_id id, br_error *err, const char *what)
+{
+    sqlite3_stmt *st = br_stmt(repo, id, err);
+    if (!st) return BR_ESTORE;
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, what);
+}
+
+int br_repo_begin(br_repo *repo, br_error *err)
+{
+    int rc = step_done(repo, S_BEGIN, err, "begin");
+    if (!rc) {
+        repo->in_tx = 1;
+        repo->next_handle = 0;
+    }
+    return rc;
+}
+
+int br_repo_commit(br_repo *repo, br_error *err)
+{
+    /* Files first: a committed bitstream row must never name a file that a
+     * crash could still lose.  One syncfs per batch instead of one fsync per file. */
+    if (repo->assetdir_fd >= 0 && syncfs(repo->assetdir_fd))
+        return br_error_set(err, BR_EIO, repo->dir, 0, 0, "cannot flush the assetstore: %s",
+                            strerror(errno));
+    int rc = step_done(repo, S_COMMIT, err, "commit");
+    if (!rc) repo->in_tx = 0;
+    return rc;
+}
+
+void br_repo_rollback(br_repo *repo)
+{
+    if (!repo->in_tx) return;
+    sqlite3_stmt *st = br_stmt(repo, S_ROLLBACK, NULL);
+    if (st) sqlite3_step(st);
+    repo->in_tx = 0;
+    repo->next_handle = 0;
+}
+
+int br_repo_mktemp(br_repo *repo, const char *tag, char *out, size_t size, br_error *err)
+{
+    char base[4200];
+    br_path_join(base, sizeof base, repo->dir, "tmp");
+    if (br_mkdir_p(base, err)) return BR_EIO;
+    int n = snprintf(out, size, "%s/%s-%ld-XXXXXX", base, tag ? tag : "work", (long)getpid());
+    if (n < 0 || (size_t)n >= size) return br_error_set(err, BR_ELIMIT, base, 0, 0, "path too long");
+    if (!mkdtemp(out))
+        return br_error_set(err, BR_EIO, base, 0, 0, "cannot create a scratch folder: %s", strerror(errno));
+    return 0;
+}
+
+/* ---- handles ------------------------------------------------------------------------------ */
+
+void br_handle_split(const char *handle, char *prefix, size_t size, int64_t *num)
+{
+    *num = -1;
+    prefix[0] = 0;
+    if (!handle) return;
+    const char *slash = strchr(handle, '/');
+    if (!slash) return;
+    size_t n = (size_t)(slash - handle);
+    if (n >= size) n = size - 1;
+    memcpy(prefix, handle, n);
+    prefix[n] = 0;
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(slash + 1, &end, 10);
+    if (!errno && end && !*end && slash[1] >= '0' && slash[1] <= '9') *num = v;
+}
+
+static int64_t max_num(br_repo *repo, stmt_id id, br_error *err)
+{
+    sqlite3_stmt *st = br_stmt(repo, id, err);
+    if (!st) return -1;
+    br_bind_text(st, 1, repo->prefix);
+    if (sqlite3_step(st) != SQLITE_ROW) return -1;
+    return sqlite3_column_type(st, 0) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 0);
+}
+
+int br_handle_allocate(br_repo *repo, char *out, size_t size, br_error *err)
+{
+    if (!repo->next_handle) {
+        int64_t a = max_num(repo, S_MAX_HANDLE_ITEM, err), b = max_num(repo, S_MAX_HANDLE_CONT, err);
+        if (a < 0 || b < 0) return br_store_fail(repo, err, "handle allocation");
+        repo->next_handle = (a > b ? a : b) + 1;
+    }
+    for (;;) {
+        snprintf(out, size, "%s/%lld", repo->prefix, (long long)repo->next_handle++);
+        int used = br_handle_exists(repo, out);
+        if (used < 0) return br_store_fail(repo, err, "handle lookup");
+        if (!used) return 0;
+    }
+}
+
+void br_handle_note_used(br_repo *repo, const char *handle)
+{
+    char prefix[64];
+    int64_t num;
+    br_handle_split(handle, prefix, sizeof prefix, &num);
+    if (repo->next_handle && num >= repo->next_handle && !strcmp(prefix, repo->prefix))
+        repo->next_handle = num + 1;
+}
+
+int br_handle_exists(br_repo *repo, const char *handle)
+{
+    stmt_id ids[2] = {S_HANDLE_ITEM, S_HANDLE_CONT};
+    for (int i = 0; i < 2; i++) {
+        sqlite3_stmt *st = br_stmt(repo, ids[i], NULL);
+        if (!st) return -1;
+        br_bind_text(st, 1, handle);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) return 1;
+        if (rc != SQLITE_DONE) return -1;
+    }
+    return 0;
+}
+
+/* ---- containers --------------------------------------------------------------------------- */
+
+static void read_container(sqlite3_stmt *st, br_container *c)
+{
+    memset(c, 0, sizeof *c);
+    c->id = sqlite3_column_int64(st, 0);
+    c->is_community = sqlite3_column_int(st, 1);
+    br_strlcpy(c->handle, br_col_text(st, 2), sizeof c->handle);
+    br_strlcpy(c->name, br_col_text(st, 3), sizeof c->name);
+    br_strlcpy(c->parent, br_col_text(st, 4), sizeof c->parent);
+    c->n_items = sqlite3_column_int64(st, 5);
+}
+
+int br_container_get(br_repo *repo, const char *handle, br_container *out, br_error *err)
+{
+    sqlite3_stmt *st = br_stmt(repo, S_CONT_BY_HANDLE, err);
+    if (!st) return BR_ESTORE;
+    br_bind_text(st, 1, handle);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        read_container(st, out);
+        return 0;
+    }
+    if (rc == SQLITE_DONE)
+        return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no community or collection has handle %s",
+                            handle);
+    return br_store_fail(repo, err, "container lookup");
+}
+
+int br_container_create(br_repo *repo, int is_community, const char *name, const char *parent,
+                        br_container *out, br_error *err)
+{
+    if (!name || !*name) return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "a name is required");
+    int64_t parent_id = 0;
+    br_container p;
+    if (parent && *parent) {
+        int rc = br_container_get(repo, parent, &p, err);
+        if (rc) return rc;
+        if (!p.is_community)
+            return br_error_set(err, BR_EINVAL, NULL, 0, 0,
+                                "%s is a collection; only a community can hold others", parent);
+        parent_id = p.id;
+    }
+    int rc = br_repo_begin(repo, err);
+    if (rc) return rc;
+    char handle[64], now[32];
+    int64_t num;
+    char prefix[64];
+    if ((rc = br_handle_allocate(repo, handle, sizeof handle, err))) goto done;
+    br_handle_split(handle, prefix, sizeof prefix, &num);
+    br_now_iso(now);
+    sqlite3_stmt *st = br_stmt(repo, S_CONT_INSERT, err);
+    if (!st) {
+        rc = BR_ESTORE;
+        goto done;
+    }
+    sqlite3_bind_int(st, 1, is_community ? 1 : 0);
+    br_bind_text(st, 2, handle);
+    sqlite3_bind_int64(st, 3, num);
+    br_bind_text(st, 4, name);
+    if (parent_id)
+        sqlite3_bind_int64(st, 5, parent_id);
+    else
+        sqlite3_bind_null(st, 5);
+    br_bind_text(st, 6, now);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = br_store_fail(repo, err, "insert container");
+        goto done;
+    }
+    rc = br_repo_commit(repo, err);
+    if (!rc && out) rc = br_container_get(repo, handle, out, err);
+done:
+    if (rc) br_repo_rollback(repo);
+    return rc;
+}
+
+int br_container_list(br_repo *repo, br_container_fn fn, void *ctx, br_error *err)
+{
+    sqlite3_stmt *st = br_stmt(repo, S_CONT_LIST, err);
+    if (!st) return BR_ESTORE;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        br_container c;
+        read_container(st, &c);
+        if (fn(ctx, &c)) return 0;
+    }
+    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "container list");
+}
+
+/* ---- registry ------------------------------------------------------------------------------- */
+
+int br_registry_add_schema(br_repo *repo, const char *prefix, const char *ns, br_error *err)
+{
+    if (!prefix || !*prefix || strchr(prefix, '.') || strchr(prefix, ' '))
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "invalid schema prefix '%s'", prefix ? prefix : "");
+    sqlite3_stmt *st = br_stmt(repo, S_SCHEMA_INSERT, err);
+    if (!st) return BR_ESTORE;
+    br_bind_text(st, 1, prefix);
+    br_bind_text(st, 2, ns);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_CONSTRAINT_UNIQUE)
+        return br_error_set(err, BR_EEXISTS, NULL, 0, 0, "schema %s already exists", prefix);
+    if (rc != SQLITE_DONE) return br_store_fail(repo, err, "insert schema");
+    char **n = realloc(repo->schemas, (repo->n_schemas + 1) * sizeof *n);
+    if (!n) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
+    repo->schemas = n;
+    repo->schemas[repo->n_schemas++] = strdup(prefix);
+    return 0;
+}
+
+int br_registry_add(br_repo *repo, const char *field, const char *note, br_error *err)
+{
+    char s[64], e[64], q[64];
+    if (br_field_parse(field, s, e, q))
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
+                            "'%s' is not a field name (expected schema.element[.qualifier])", field);
+    sqlite3_stmt *st = br_stmt(repo, S_SCHEMA_BY_PREFIX, err);
+    if (!st) return BR_ESTORE;
+    br_bind_text(st, 1, s);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "schema '%s' is not in the registry", s);
+    int64_t schema_id = sqlite3_column_int64(st, 0);
+    st = br_stmt(repo, S_FIELD_INSERT, err);
+    if (!st) return BR_ESTORE;
+    sqlite3_bind_int64(st, 1, schema_id);
+    br_bind_text(st, 2, e);
+    br_bind_text(st, 3, q);
+    br_bind_text(st, 4, note);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_CONSTRAINT_UNIQUE)
+        return br_error_set(err, BR_EEXISTS, NULL, 0, 0, "%s is already in the registry", field);
+    if (rc != SQLITE_DONE) return br_store_fail(repo, err, "insert field");
+    char key[256];
+    field_key(key, sizeof key, s, e, *q ? q : NULL);
+    if (br_strmap_put(&repo->fields, key, sqlite3_last_insert_rowid(repo->db)))
+        return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
+    return 0;
+}
+
+int br_registry_has(br_repo *repo, const char *schema, const char *element, const char *qualifier)
+{
+    return br_field_id(repo, schema, element, qualifier) != 0;
+}
+
+int br_registry_has_schema(br_repo *repo, const char *schema)
+{
+    for (size_t i = 0; i < repo->n_schemas; i++)
+        if (!strcmp(repo->schemas[i], schema)) return 1;
+    return 0;
+}
+
+int br_registry_suggest(br_repo *repo, const char *schema, const char *element,
+                        const char *qualifier, char *out, size_t size)
+{
+    char want[200];
+    snprintf(want, sizeof want, "%s.%s%s%s", schema, element, qualifier ? "." : "",
+             qualifier ? qualifier : "");
+    unsigned best = 1000;
+    out[0] = 0;
+    for (size_t i = 0; i < repo->fields.cap; i++) {
+        const char *k = repo->fields.keys[i];
+        if (!k) continue;
+        char name[256];
+        br_strlcpy(name, k, sizeof name);
+        for (char *p = name; *p; p++)
+            if (*p == '\x1f') *p = '.';
+        size_t n = strlen(name);
+        if (n && name[n - 1] == '.') name[n - 1] = 0;
+        unsigned d = br_levenshtein(want, name);
+        if (d < best || (d == best && strcmp(name, out) < 0)) {
+            best = d;
+            br_strlcpy(out, name, size);
+        }
+    }
+    /* Only suggest what is plausibly a typo. */
+    if (best > 3 || best * 3 > strlen(want)) {
+        out[0] = 0;
+        return BR_ENOTFOUND;
+    }
+    return 0;
+}
+
+int br_registry_list(br_repo *repo, br_field_fn fn, void *ctx, br_error *err)
+{
+    sqlite3_stmt *st = br_stmt(repo, S_FIELD_ALL, err);
+    if (!st) return BR_ESTORE;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *q = br_col_text(st, 3);
+        br_field f = {br_col_text(st, 1), br_col_text(st, 2), q && *q ? q : NULL, br_col_text(st, 4)};
+        if (fn(ctx, &f)) return 0;
+    }
+    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "registry list");
+}
+
+/* ---- groups -------------------------------------------------------------------------------- */
+
+int br_group_add(br_repo *repo, const char *name, br_error *err)
+{
+    if (!name || !*name) return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "a group name is required");
+    sqlite3_stmt *st = br_stmt(repo, S_GROUP_INSERT, err);
+    if (!st) return BR_ESTORE;
+    br_bind_text(st, 1, name);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_CONSTRAINT_UNIQUE)
+        return br_error_set(err, BR_EEXISTS, NULL, 0, 0, "group '%s' already exists", name);
+    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "insert group");
+}
+
+int br_group_exists(br_repo *repo, const char *name)
+{
+    sqlite3_stmt *st = br_stmt(repo, S_GROUP_BY_NAME, NULL);
+    if (!st) return -1;
+    br_bind_text(st, 1, name);
+    return sqlite3_step(st) == SQLITE_ROW;
+}

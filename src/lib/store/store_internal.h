@@ -1,0 +1,59 @@
+/* Internal to the store module: the connection, its prepared statements and caches. */
+#ifndef BR_STORE_INTERNAL_H
+#define BR_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+#include <magic.h>
+#include "bulkrepo/repo.h"
+#include "core/core.h"
+
+/* Every statement the store runs, prepared once per connection on first use. */
+typedef enum stmt_id {
+    S_BEGIN, S_COMMIT, S_ROLLBACK,
+    S_META_GET, S_META_SET,
+    S_CONT_INSERT, S_CONT_BY_HANDLE, S_CONT_LIST, S_CONT_SET_TEMPLATE,
+    S_SCHEMA_INSERT, S_SCHEMA_BY_PREFIX, S_FIELD_INSERT, S_FIELD_ALL,
+    S_GROUP_INSERT, S_GROUP_BY_NAME,
+    S_HANDLE_ITEM, S_HANDLE_CONT, S_MAX_HANDLE_ITEM, S_MAX_HANDLE_CONT,
+    S_ITEM_INSERT, S_ITEM_COLL_INSERT, S_MV_INSERT, S_BS_INSERT, S_CREATOR_INSERT,
+    S_LINK_INSERT, S_ID_INSERT, S_ITEM_DELETE, S_ITEM_BY_HANDLE, S_ITEM_BY_UUID,
+    S_ITEM_GET, S_ITEM_MD, S_ITEM_BS, S_ITEM_RELS, S_ITEM_COLLS, S_ITEM_CREATORS,
+    S_ITEM_LINKS, S_ITEM_IDS, S_ITEM_SET_STATUS, S_ITEM_BY_VALUE, S_ITEM_COUNT,
+    S_LIST_ALL, S_LIST_COLL, S_LIST_JOB,
+    S_REL_INSERT, S_REL_MAXPLACE_L, S_REL_MAXPLACE_R,
+    S_JOB_INSERT, S_JOB_STATUS, S_JOB_TOTAL, S_JOB_GET, S_JOB_COUNTERS, S_JOB_LIST,
+    S_JOB_REC_UPSERT, S_JOB_RECS, S_JOB_RECS_OUTCOME, S_JOB_BY_MAPFILE, S_JOB_EVENT,
+    S_BS_SHA_ALL, S_BS_HAS_SHA,
+    S_COUNT
+} stmt_id;
+
+struct br_repo {
+    sqlite3 *db;
+    sqlite3_stmt *stmts[S_COUNT];
+    char dir[4096];
+    char prefix[64];
+    int assetdir_fd;   /* DIR/assetstore, for syncfs */
+    unsigned tmp_counter;
+    int64_t next_handle; /* 0 = not loaded for this transaction */
+    int in_tx;
+    br_strmap fields; /* "schema\x1felement\x1fqualifier" -> field id */
+    char **schemas;
+    size_t n_schemas;
+    magic_t magic;
+};
+
+sqlite3_stmt *br_stmt(br_repo *repo, stmt_id id, br_error *err);
+/* Sets err from the connection's last error; returns BR_ESTORE. */
+int br_store_fail(br_repo *repo, br_error *err, const char *what);
+/* Binds text or NULL. */
+int br_bind_text(sqlite3_stmt *st, int i, const char *s);
+const char *br_col_text(sqlite3_stmt *st, int i);
+int64_t br_field_id(br_repo *repo, const char *schema, const char *element, const char *qualifier);
+int br_store_meta_get(br_repo *repo, const char *key, char *out, size_t size, br_error *err);
+int br_store_meta_set(br_repo *repo, const char *key, const char *value, br_error *err);
+/* Splits "PREFIX/NUM" so items sort by handle number; num = -1 when not numeric. */
+void br_handle_split(const char *handle, char *prefix, size_t size, int64_t *num);
+int br_handle_allocate(br_repo *repo, char *out, size_t size, br_error *err);
+void br_handle_note_used(br_repo *repo, const char *handle);
+
+#endif

@@ -1,0 +1,315 @@
+/* Job records and their journal. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include "bulkrepo/job.h"
+#include "store_internal.h"
+
+static const struct {
+    const char *code, *label;
+} STATUS[BR_JOB_STATUS_COUNT] = {
+    /* Seed 004: the statuses staff see in Monitor and View Imports. */
+    [BR_JOB_PENDING] = {"PENDING", "Pending"},
+    [BR_JOB_INITIALIZING] = {"INITIALIZING", "Initializing"},
+    [BR_JOB_RUNNING] = {"RUNNING", "Running"},
+    [BR_JOB_FINALIZING] = {"FINALIZING", "Finalizing"},
+    [BR_JOB_COMPLETED_SUCCESS] = {"COMPLETED_SUCCESS", "Completed Successfully"},
+    [BR_JOB_COMPLETED_WITH_ERRORS] = {"COMPLETED_WITH_ERRORS", "Completed with Errors"},
+    [BR_JOB_COMPLETED_NO_BULKS] = {"COMPLETED_NO_BULKS", "Completed with No Bulks"},
+    [BR_JOB_MANUAL_HANDLING_REQUIRED] = {"MANUAL_HANDLING_REQUIRED", "Manual Handling Required"},
+    [BR_JOB_FAILED] = {"FAILED", "Failed"},
+    [BR_JOB_USER_ABORTED] = {"USER_ABORTED", "Aborted by User"},
+};
+
+const char *br_job_status_code(br_job_status s)
+{
+    return (unsigned)s < BR_JOB_STATUS_COUNT ? STATUS[s].code : "UNKNOWN";
+}
+
+const char *br_job_status_label(br_job_status s)
+{
+    return (unsigned)s < BR_JOB_STATUS_COUNT ? STATUS[s].label : "Unknown";
+}
+
+int br_job_status_parse(const char *code, br_job_status *out)
+{
+    for (int i = 0; i < BR_JOB_STATUS_COUNT; i++)
+        if (code && !strcmp(code, STATUS[i].code)) {
+            *out = (br_job_status)i;
+            return 0;
+        }
+    return BR_EINVAL;
+}
+
+static int is_terminal(br_job_status s)
+{
+    return s >= BR_JOB_COMPLETED_SUCCESS && s != BR_JOB_MANUAL_HANDLING_REQUIRED;
+}
+
+int br_job_create(br_repo *repo, br_job *spec, br_error *err)
+{
+    sqlite3_stmt *st = br_stmt(repo, S_JOB_INSERT, err);
+    if (!st) return BR_ESTORE;
+    char now[32];
+    br_now_iso(now);
+    /* The mapfile is kept in its own column so a resume can find its job. */
+    const char *mapfile = NULL;
+    json_error_t jerr;
+    json_t *params = json_loads(spec->params[0] ? spec->params : "{}", 0, &jerr);
+    if (params && json_is_string(json_object_get(params, "mapfile")))
+        mapfile = json_string_value(json_object_get(params, "mapfile"));
+    br_bind_text(st, 1, spec->type);
+    br_bind_text(st, 2, spec->category[0] ? spec->category : "import");
+    br_bind_text(st, 3, spec->name[0] ? spec->name : spec->type);
+    br_bind_text(st, 4, spec->eperson[0] ? spec->eperson : NULL);
+    br_bind_text(st, 5, br_job_status_code(BR_JOB_RUNNING));
+    br_bind_text(st, 6, now);
+    br_bind_text(st, 7, spec->input);
+    br_bind_text(st, 8, spec->params[0] ? spec->params : "{}");
+    sqlite3_bind_int64(st, 9, spec->total);
+    br_bind_text(st, 10, mapfile);
+    int rc = sqlite3_step(st);
+    json_decref(params);
+    if (rc != SQLITE_DONE) return br_store_fail(repo, err, "insert job");
+    spec->id = sqlite3_last_insert_rowid(repo->db);
+    spec->status = BR_JOB_RUNNING;
+    br_strlcpy(spec->submitted, now, sizeof spec->submitted);
+    br_strlcpy(spec->started, now, sizeof spec->started);
+    return 0;
+}
+
+int br_job_set_status(br_repo *repo, int64_t id, br_job_status status, const char *message,
+                      br_error *err)
+{
+    sqlite3_stmt *st = br_stmt(repo, S_JOB_STATUS, err);
+    if (!st) return BR_ESTORE;
+    char now[32];
+    br_now_iso(now);
+    sqlite3_bind_int64(st, 1, id);
+    br_bind_text(st, 2, br_job_status_code(status));
+    br_bind_text(st, 3, message);
+    sqlite3_bind_int(st, 4, is_terminal(status));
+    br_bind_text(st, 5, now);
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job status");
+}
+
+int br_job_set_total(br_repo *repo, int64_t id, int64_t total, br_error *err)
+{
+    sqlite3_stmt *st = br_stmt(repo, S_JOB_TOTAL, err);
+    if (!st) return BR_ESTORE;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, total);
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job total");
+}
+
+int br_job_journal(br_repo *repo, int64_t job_id, const br_job_record *r, br_error *err)
+{
+    sqlite3_stmt *st = br_stmt(repo, S_JOB_REC_UPSERT, err);
+    if (!st) return BR_ESTORE;
+    sqlite3_bind_int64(st, 1, job_id);
+    br_bind_text(st, 2, r->key);
+    sqlite3_bind_int64(st, 3, r->seq);
+    br_bind_text(st, 4, r->outcome);
+    if (r->item_id)
+        sqlite3_bind_int64(st, 5, r->item_id);
+    else
+        sqlite3_bind_null(st, 5);
+    br_bind_text(st, 6, r->handle);
+    br_bind_text(st, 7, r->message);
+    sqlite3_bind_int64(st, 8, r->bitstreams);
+    sqlite3_bind_int64(st, 9, r->bytes);
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "journal write");
+}
+
+static void copy_col(char *dst, size_t size, sqlite3_stmt *st, int i)
+{
+    const char *s = br_col_text(st, i);
+    br_strlcpy(dst, s ? s : "", size);
+}
+
+int br_job_get(br_repo *repo, int64_t id, br_job *out, br_error *err)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = br_stmt(repo, S_JOB_GET, err);
+    if (!st) return BR_ESTORE;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no job %lld", (long long)id);
+    if (rc != SQLITE_ROW) return br_store_fail(repo, err, "job read");
+    out->id = sqlite3_column_int64(st, 0);
+    copy_col(out->type, sizeof out->type, st, 1);
+    copy_col(out->category, sizeof out->category, st, 2);
+    copy_col(out->name, sizeof out->name, st, 3);
+    copy_col(out->eperson, sizeof out->eperson, st, 4);
+    if (br_job_status_parse(br_col_text(st, 5), &out->status)) out->status = BR_JOB_FAILED;
+    copy_col(out->submitted, sizeof out->submitted, st, 6);
+    copy_col(out->started, sizeof out->started, st, 7);
+    copy_col(out->ended, sizeof out->ended, st, 8);
+    copy_col(out->input, sizeof out->input, st, 9);
+    copy_col(out->params, sizeof out->params, st, 10);
+    copy_col(out->message, sizeof out->message, st, 11);
+    out->total = sqlite3_column_int64(st, 12);
+
+    if (!(st = br_stmt(repo, S_JOB_COUNTERS, err))) return BR_ESTORE;
+    sqlite3_bind_int64(st, 1, id);
+    br_job_counters *c = &out->counters;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *o = br_col_text(st, 0);
+        int64_t n = sqlite3_column_int64(st, 1);
+        c->processed += n;
+        c->bitstreams += sqlite3_column_int64(st, 2);
+        c->bytes += sqlite3_column_int64(st, 3);
+        if (!strcmp(o, BR_OUTCOME_IMPORTED))
+            c->imported += n;
+        else if (!strcmp(o, BR_OUTCOME_UPDATED))
+            c->updated += n;
+        else if (!strcmp(o, BR_OUTCOME_DELETED))
+            c->deleted += n;
+        else if (!strcmp(o, BR_OUTCOME_INVALID))
+            c->invalid += n;
+        else if (!strcmp(o, BR_OUTCOME_FAILED))
+            c->failed += n;
+        else if (!strcmp(o, BR_OUTCOME_SKIPPED))
+            c->skipped += n;
+        else if (!strcmp(o, BR_OUTCOME_VALID))
+            c->valid += n;
+    }
+    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job counters");
+}
+
+int br_job_list(br_repo *repo, br_job_fn fn, void *ctx, br_error *err)
+{
+    /* Ids first, then each job: the callback may use the connection. */
+    sqlite3_stmt *st = br_stmt(repo, S_JOB_LIST, err);
+    if (!st) return BR_ESTORE;
+    int64_t *ids = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (br_grow((void **)&ids, &cap, n + 1, sizeof *ids)) {
+            free(ids);
+            return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
+        }
+        ids[n++] = sqlite3_column_int64(st, 0);
+    }
+    if (rc != SQLITE_DONE) {
+        free(ids);
+        return br_store_fail(repo, err, "job list");
+    }
+    rc = 0;
+    br_job job;
+    for (size_t i = 0; i < n && !rc; i++) {
+        if ((rc = br_job_get(repo, ids[i], &job, err))) break;
+        if (fn(ctx, &job)) break;
+    }
+    free(ids);
+    return rc;
+}
+
+int br_job_records(br_repo *repo, int64_t id, const char *outcome, br_job_record_fn fn, void *ctx,
+                   br_error *err)
+{
+    sqlite3_stmt *st = br_stmt(repo, outcome ? S_JOB_RECS_OUTCOME : S_JOB_RECS, err);
+    if (!st) return BR_ESTORE;
+    sqlite3_bind_int64(st, 1, id);
+    if (outcome) br_bind_text(st, 2, outcome);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        br_job_record r = {sqlite3_column_int64(st, 0), br_col_text(st, 1), br_col_text(st, 2),
+                           sqlite3_column_int64(st, 3), br_col_text(st, 4), br_col_text(st, 5),
+                           sqlite3_column_int64(st, 6), sqlite3_column_int64(st, 7)};
+        if (fn(ctx, &r)) {
+            sqlite3_reset(st);
+            return 0;
+        }
+    }
+    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "journal read");
+}
+
+int br_job_find_by_mapfile(br_repo *repo, const char *type, const char *mapfile, int64_t *id,
+                           br_error *err)
+{
+    sqlite3_stmt *st = br_stmt(repo, S_JOB_BY_MAPFILE, err);
+    if (!st) return BR_ESTORE;
+    br_bind_text(st, 1, type);
+    br_bind_text(st, 2, mapfile);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        return 0;
+    }
+    if (rc == SQLITE_DONE) return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no job wrote %s", mapfile);
+    return br_store_fail(repo, err, "job lookup");
+}
+
+/* ---- JSON --------------------------------------------------------------------------------- */
+
+static int add_record_json(void *ctx, const br_job_record *r)
+{
+    json_t *a = ctx, *o = json_object();
+    json_object_set_new(o, "seq", json_integer(r->seq));
+    json_object_set_new(o, "key", json_string(r->key));
+    json_object_set_new(o, "outcome", json_string(r->outcome));
+    json_object_set_new(o, "handle", r->handle ? json_string(r->handle) : json_null());
+    json_object_set_new(o, "message", r->message ? json_string(r->message) : json_null());
+    json_object_set_new(o, "bitstreams", json_integer(r->bitstreams));
+    json_object_set_new(o, "bytes", json_integer(r->bytes));
+    json_array_append_new(a, o);
+    return 0;
+}
+
+static json_t *str_or_null(const char *s)
+{
+    return s && *s ? json_string(s) : json_null();
+}
+
+int br_job_to_json(br_repo *repo, int64_t id, int with_records, char **out, br_error *err)
+{
+    *out = NULL;
+    br_job j;
+    int rc = br_job_get(repo, id, &j, err);
+    if (rc) return rc;
+    json_t *o = json_object(), *status = json_object(), *c = json_object();
+    json_object_set_new(o, "id", json_integer(j.id));
+    json_object_set_new(o, "name", json_string(j.name));
+    json_object_set_new(o, "type", json_string(j.type));
+    json_object_set_new(o, "category", json_string(j.category));
+    json_object_set_new(status, "code", json_string(br_job_status_code(j.status)));
+    json_object_set_new(status, "label", json_string(br_job_status_label(j.status)));
+    json_object_set_new(o, "status", status);
+    json_object_set_new(o, "submitted_by", str_or_null(j.eperson));
+    json_object_set_new(o, "submitted", str_or_null(j.submitted));
+    json_object_set_new(o, "started", str_or_null(j.started));
+    json_object_set_new(o, "ended", str_or_null(j.ended));
+    json_object_set_new(o, "input", str_or_null(j.input));
+    json_error_t jerr;
+    json_t *params = json_loads(j.params[0] ? j.params : "{}", 0, &jerr);
+    json_object_set_new(o, "parameters", params ? params : json_object());
+    json_object_set_new(o, "message", str_or_null(j.message));
+    json_object_set_new(o, "total", json_integer(j.total));
+    const br_job_counters *k = &j.counters;
+    json_object_set_new(c, "processed", json_integer(k->processed));
+    json_object_set_new(c, "imported", json_integer(k->imported));
+    json_object_set_new(c, "updated", json_integer(k->updated));
+    json_object_set_new(c, "deleted", json_integer(k->deleted));
+    json_object_set_new(c, "not_imported", json_integer(k->invalid + k->failed));
+    json_object_set_new(c, "invalid", json_integer(k->invalid));
+    json_object_set_new(c, "failed", json_integer(k->failed));
+    json_object_set_new(c, "skipped", json_integer(k->skipped));
+    json_object_set_new(c, "valid", json_integer(k->valid));
+    json_object_set_new(c, "bitstreams", json_integer(k->bitstreams));
+    json_object_set_new(c, "bytes", json_integer(k->bytes));
+    json_object_set_new(o, "counters", c);
+    if (with_records) {
+        json_t *a = json_array();
+        rc = br_job_records(repo, id, NULL, add_record_json, a, err);
+        json_object_set_new(o, "records", a);
+    }
+    if (!rc) {
+        *out = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        if (!*out) rc = br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
+    }
+    json_decref(o);
+    return rc;
+}
