@@ -1,0 +1,57 @@
+/* The bulkrepo command line: a thin client of the library. */
+#ifndef BR_CLI_H
+#define BR_CLI_H
+
+#include <stdio.h>
+#include "bulkrepo/bulkrepo.h"
+
+/* Exit codes (README): */
+enum {
+    EXIT_OK = 0,      /* done */
+    EXIT_PARTIAL = 1, /* completed with errors (some records left out) */
+    EXIT_USAGE = 2,   /* bad command line */
+    EXIT_INVALID = 3, /* invalid input; nothing was written */
+    EXIT_IOERR = 4    /* internal, I/O or database error */
+};
+
+typedef struct cli {
+    const char *repo_dir; /* --repo, $BULKREPO_REPO, ./bulkrepo-data */
+    const char *prog;
+} cli;
+
+typedef int (*cmd_fn)(cli *c, int argc, char **argv);
+
+/* Opens the repository or prints why not; returns an exit code (0 = opened). */
+int cli_open(cli *c, br_repo **repo);
+/* Prints err on stderr and maps its code to an exit code. */
+int cli_fail(const br_error *err);
+int cli_exit_code(int br_code);
+/* Prints a usage error and the hint to run --help. */
+int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Diagnostics printer for br_diag_sink (stderr). */
+void cli_print_diag(void *ctx, const br_diag *d);
+/* Progress bar on stderr when it is a terminal (ctx: a cli_progress). */
+typedef struct cli_progress {
+    int enabled;
+    double start, last;
+    const char *unit;
+} cli_progress;
+void cli_progress_init(cli_progress *p, const char *unit);
+int cli_progress_cb(void *ctx, const char *phase, size_t done, size_t total);
+void cli_progress_end(cli_progress *p);
+/* Prints a JSON text and frees it. */
+void cli_print_json(char *text);
+int cli_is_help(int argc, char **argv);
+
+int cmd_init(cli *c, int argc, char **argv);
+int cmd_collection(cli *c, int argc, char **argv);
+int cmd_community(cli *c, int argc, char **argv);
+int cmd_registry(cli *c, int argc, char **argv);
+int cmd_group(cli *c, int argc, char **argv);
+int cmd_import(cli *c, int argc, char **argv);
+int cmd_export(cli *c, int argc, char **argv);
+int cmd_item(cli *c, int argc, char **argv);
+int cmd_job(cli *c, int argc, char **argv);
+int cmd_fsck(cli *c, int argc, char **argv);
+
+#endif

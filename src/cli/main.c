@@ -1,0 +1,71 @@
+/* bulkrepo: batch import and export for research repositories. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+static const struct {
+    const char *name;
+    cmd_fn fn;
+    const char *summary;
+} COMMANDS[] = {
+    {"init", cmd_init, "create an embedded repository"},
+    {"community", cmd_community, "create communities"},
+    {"collection", cmd_collection, "create and list collections, set a template item"},
+    {"registry", cmd_registry, "list and extend the metadata field registry"},
+    {"group", cmd_group, "add and list the groups bitstream permissions name"},
+    {"import", cmd_import, "import, replace or delete a batch (DSpace Simple Archive Format)"},
+    {"export", cmd_export, "export a collection or item as a SAF package"},
+    {"item", cmd_item, "list items, show one"},
+    {"job", cmd_job, "list jobs, show a job's report"},
+    {"fsck", cmd_fsck, "check the database and every stored file"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: bulkrepo [--repo DIR] COMMAND [OPTIONS]\n\n"
+               "Batch import and export for research repositories.\n\nCommands:\n");
+    for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+        fprintf(f, "  %-11s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+    fprintf(f, "\nThe repository is --repo DIR, else $BULKREPO_REPO, else ./bulkrepo-data.\n"
+               "'bulkrepo COMMAND --help' describes a command.\n"
+               "Exit codes: 0 ok, 1 completed with errors, 2 usage, 3 invalid input (nothing written),\n"
+               "4 internal or I/O error.\n");
+}
+
+int main(int argc, char **argv)
+{
+    cli c = {NULL, argv[0]};
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (!strcmp(argv[i], "--repo") && i + 1 < argc) {
+            c.repo_dir = argv[++i];
+        } else if (!strncmp(argv[i], "--repo=", 7)) {
+            c.repo_dir = argv[i] + 7;
+        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return EXIT_OK;
+        } else if (!strcmp(argv[i], "--version")) {
+            printf("bulkrepo %s\n", BULKREPO_VERSION);
+            return EXIT_OK;
+        } else {
+            fprintf(stderr, "bulkrepo: unknown option %s\n", argv[i]);
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (!c.repo_dir) c.repo_dir = getenv("BULKREPO_REPO");
+    if (!c.repo_dir || !*c.repo_dir) c.repo_dir = "bulkrepo-data";
+    if (i >= argc) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    for (size_t k = 0; k < sizeof COMMANDS / sizeof COMMANDS[0]; k++)
+        if (!strcmp(argv[i], COMMANDS[k].name)) {
+            optind = 1;
+            return COMMANDS[k].fn(&c, argc - i, argv + i);
+        }
+    fprintf(stderr, "bulkrepo: unknown command '%s'\n", argv[i]);
+    usage(stderr);
+    return EXIT_USAGE;
+}
