@@ -41,6 +41,7 @@ int br_job_status_parse(const char *code, br_job_status *out);
 #define BR_OUTCOME_FAILED "failed"    /* a non-data failure */
 #define BR_OUTCOME_SKIPPED "skipped"  /* already present (resume) */
 #define BR_OUTCOME_VALID "valid"      /* validate-only runs */
+#define BR_OUTCOME_EXPORTED "exported" /* export runs: one line per item folder */
 
 typedef struct br_job_counters {
     int64_t processed;

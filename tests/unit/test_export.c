@@ -1,0 +1,510 @@
+/* SAF export from a repository built through the public API. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "testutil.h"
+#include "bulkrepo/bulkrepo.h"
+
+/* The repository every test starts from (handle prefix 123456789):
+ *   community /1; collections A = /2, B = /3, Empty = /4
+ *   /9   "First"  in A           left of isAuthorOfPublication -> /20 and -> /50
+ *   /20  "Second" in A, mapped into B; two files; accession values
+ *   /100 "Third"  in B, mapped into A
+ *   /50  "Outside" in B only
+ *   /30  "Gone"   in A, withdrawn
+ * Export of A: folders 1 = /9, 2 = /20, 3 = /100 (handle order, numeric). */
+typedef struct fixture {
+    char *tmp;
+    char repo_dir[4096];
+    br_repo *repo;
+    int64_t id9, id20, id100, id50, id30;
+} fixture;
+
+static const char *at(const fixture *f, const char *rel)
+{
+    static char bufs[4][4096];
+    static int k;
+    char *b = bufs[k++ & 3];
+    snprintf(b, 4096, "%s/%s", f->tmp, rel);
+    return b;
+}
+
+static void ok(int rc, const br_error *err, const char *what)
+{
+    if (rc) fail_msg("%s = %d: %s: %s", what, rc, err->place.source, err->message);
+}
+
+static int64_t add_item(fixture *f, const char *handle, const char *title, const char *owner,
+                        const char *mapped, void (*more)(fixture *, br_record *))
+{
+    br_record *r = br_record_new();
+    br_error err;
+    r->handle = br_record_str(r, handle);
+    br_record_add_md(r, "dc", "title", NULL, NULL, title);
+    br_record_add_collection(r, owner);
+    if (mapped) br_record_add_collection(r, mapped);
+    if (more) more(f, r);
+    ok(br_repo_begin(f->repo, &err), &err, "begin");
+    ok(br_item_insert(f->repo, r, NULL, &err), &err, "br_item_insert");
+    ok(br_repo_commit(f->repo, &err), &err, "commit");
+    int64_t id = r->id;
+    br_record_free(r);
+    return id;
+}
+
+static void more_first(fixture *f, br_record *r)
+{
+    (void)f;
+    br_record_add_md(r, "dcterms", "abstract", NULL, "en", "About <first> & more");
+}
+
+static void more_second(fixture *f, br_record *r)
+{
+    br_error err;
+    br_record_add_md(r, "dc", "contributor", "author", NULL, "Dickens, Charles");
+    br_record_add_md(r, "dc", "date", "accessioned", NULL, "2020-01-01T00:00:00Z");
+    br_record_add_md(r, "dc", "date", "available", NULL, "2020-01-01T00:00:00Z");
+    br_record_add_md(r, "dc", "description", "provenance", "en", "Submitted by someone");
+    br_record_add_md(r, "dc", "identifier", "uri", NULL, "http://hdl.handle.net/123456789/20");
+    tu_write(f->tmp, "src/book.pdf", "%PDF-1.4 book\n");
+    tu_write(f->tmp, "src/license.txt", "the license");
+    br_bitstream *b = br_record_add_bitstream(r, "book.pdf");
+    b->primary = 1;
+    b->description = br_record_str(r, "The book");
+    ok(br_asset_put_file(f->repo, at(f, "src/book.pdf"), 0, r, b, &err), &err, "put book");
+    b = br_record_add_bitstream(r, "license.txt");
+    b->bundle = br_record_str(r, "LICENSE");
+    ok(br_asset_put_file(f->repo, at(f, "src/license.txt"), 0, r, b, &err), &err, "put license");
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    br_error err;
+    f->tmp = tu_tmpdir();
+    snprintf(f->repo_dir, sizeof f->repo_dir, "%s/repo", f->tmp);
+    ok(br_repo_init(f->repo_dir, "123456789", &err), &err, "br_repo_init");
+    ok(br_repo_open(f->repo_dir, &f->repo, &err), &err, "br_repo_open");
+    br_container c;
+    ok(br_container_create(f->repo, 1, "Community", NULL, &c, &err), &err, "community");
+    assert_string_equal(c.handle, "123456789/1");
+    ok(br_container_create(f->repo, 0, "A", "123456789/1", &c, &err), &err, "collection A");
+    assert_string_equal(c.handle, "123456789/2");
+    ok(br_container_create(f->repo, 0, "B", "123456789/1", &c, &err), &err, "collection B");
+    ok(br_container_create(f->repo, 0, "Empty", "123456789/1", &c, &err), &err, "collection Empty");
+    assert_string_equal(c.handle, "123456789/4");
+    /* Inserted out of handle order on purpose. */
+    f->id100 = add_item(f, "123456789/100", "Third", "123456789/3", "123456789/2", NULL);
+    f->id20 = add_item(f, "123456789/20", "Second", "123456789/2", "123456789/3", more_second);
+    f->id50 = add_item(f, "123456789/50", "Outside", "123456789/3", NULL, NULL);
+    f->id30 = add_item(f, "123456789/30", "Gone", "123456789/2", NULL, NULL);
+    f->id9 = add_item(f, "123456789/9", "First", "123456789/2", NULL, more_first);
+    ok(br_item_set_status(f->repo, f->id30, "withdrawn", &err), &err, "withdraw");
+    ok(br_relation_insert(f->repo, "isAuthorOfPublication", f->id9, f->id20, &err), &err, "relation 1");
+    ok(br_relation_insert(f->repo, "isAuthorOfPublication", f->id9, f->id50, &err), &err, "relation 2");
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    br_repo_free(f->repo);
+    tu_rmtree(f->tmp);
+    free(f->tmp);
+    free(f);
+    return 0;
+}
+
+static void assert_file(const char *path, const char *expected)
+{
+    char *got = tu_read(path);
+    if (!got) fail_msg("missing file %s", path);
+    if (strcmp(got, expected)) fail_msg("%s:\n--- got ---\n%s\n--- expected ---\n%s", path, got, expected);
+    free(got);
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return !lstat(path, &st);
+}
+
+static br_export_options collection_a(const char *dest)
+{
+    br_export_options o;
+    memset(&o, 0, sizeof o);
+    o.scope = BR_EXPORT_COLLECTION;
+    o.id = "123456789/2";
+    o.dest = dest;
+    return o;
+}
+
+static void export_ok(fixture *f, const br_export_options *o, br_export_result *res)
+{
+    br_error err;
+    br_error_clear(&err);
+    mkdir(o->dest, 0755);
+    ok(br_export_saf(f->repo, o, res, &err), &err, "br_export_saf");
+}
+
+/* ---- collection export --------------------------------------------------------- */
+
+typedef struct journal {
+    char keys[8][16];
+    char handles[8][64];
+    size_t n;
+} journal;
+
+static int collect_journal(void *ctx, const br_job_record *r)
+{
+    journal *j = ctx;
+    assert_string_equal(r->outcome, BR_OUTCOME_EXPORTED);
+    if (j->n < 8) {
+        snprintf(j->keys[j->n], sizeof j->keys[0], "%s", r->key);
+        snprintf(j->handles[j->n], sizeof j->handles[0], "%s", r->handle ? r->handle : "");
+    }
+    j->n++;
+    return 0;
+}
+
+static void test_collection_tree(void **state)
+{
+    fixture *f = *state;
+    br_export_options o = collection_a(at(f, "out"));
+    br_export_result res;
+    export_ok(f, &o, &res);
+    assert_int_equal(res.items, 3);
+    assert_int_equal(res.bitstreams, 2);
+    assert_int_equal(res.bytes, strlen("%PDF-1.4 book\n") + strlen("the license"));
+
+    /* Handle order (numeric suffix), mapped items included, withdrawn left out. */
+    assert_file(at(f, "out/1/handle"), "123456789/9\n");
+    assert_file(at(f, "out/2/handle"), "123456789/20\n");
+    assert_file(at(f, "out/3/handle"), "123456789/100\n");
+    assert_false(exists(at(f, "out/4")));
+
+    assert_file(at(f, "out/1/dublin_core.xml"),
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                "<dublin_core schema=\"dc\">\n"
+                "  <dcvalue element=\"title\" qualifier=\"none\">First</dcvalue>\n"
+                "</dublin_core>\n");
+    assert_file(at(f, "out/1/metadata_dcterms.xml"),
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                "<dublin_core schema=\"dcterms\">\n"
+                "  <dcvalue element=\"abstract\" qualifier=\"none\" language=\"en\">About &lt;first&gt; "
+                "&amp; more</dcvalue>\n"
+                "</dublin_core>\n");
+    /* In the package: its folder; outside: its handle. */
+    assert_file(at(f, "out/1/relationships"),
+                "relation.isAuthorOfPublication folderName:2\n"
+                "relation.isAuthorOfPublication 123456789/50\n");
+    assert_false(exists(at(f, "out/2/relationships"))); /* right side only */
+    assert_false(exists(at(f, "out/1/contents")));      /* metadata-only */
+
+    assert_file(at(f, "out/2/contents"),
+                "book.pdf\tbundle:ORIGINAL\tprimary:true\tdescription:The book\n"
+                "license.txt\tbundle:LICENSE\n");
+    assert_file(at(f, "out/2/book.pdf"), "%PDF-1.4 book\n");
+    assert_file(at(f, "out/2/license.txt"), "the license");
+    assert_file(at(f, "out/2/collections"), "123456789/2\n123456789/3\n");
+    assert_file(at(f, "out/3/collections"), "123456789/3\n123456789/2\n");
+    char *dc = tu_read(at(f, "out/2/dublin_core.xml"));
+    assert_contains(dc, "<dcvalue element=\"date\" qualifier=\"accessioned\">");
+    assert_contains(dc, "<dcvalue element=\"identifier\" qualifier=\"uri\">http://hdl.handle.net/123456789/20<");
+    free(dc);
+
+    /* The job and its journal: one line per folder. */
+    br_job job;
+    br_error err;
+    ok(br_job_get(f->repo, res.job_id, &job, &err), &err, "br_job_get");
+    assert_string_equal(job.type, "export-saf");
+    assert_string_equal(job.category, "export");
+    assert_int_equal(job.status, BR_JOB_COMPLETED_SUCCESS);
+    assert_string_equal(job.input, "123456789/2");
+    assert_int_equal(job.total, 3);
+    assert_int_equal(job.counters.processed, 3);
+    assert_int_equal(job.counters.bitstreams, 2);
+    assert_contains(job.params, "\"scope\":\"COLLECTION\"");
+    assert_contains(job.params, "\"seq\":1");
+    journal j = {0};
+    ok(br_job_records(f->repo, res.job_id, NULL, collect_journal, &j, &err), &err, "br_job_records");
+    assert_int_equal(j.n, 3);
+    assert_string_equal(j.keys[0], "1");
+    assert_string_equal(j.handles[0], "123456789/9");
+    assert_string_equal(j.keys[2], "3");
+    assert_string_equal(j.handles[2], "123456789/100");
+}
+
+static void test_sequence_number(void **state)
+{
+    fixture *f = *state;
+    br_export_options o = collection_a(at(f, "out"));
+    o.seq = 10;
+    export_ok(f, &o, NULL);
+    assert_file(at(f, "out/10/handle"), "123456789/9\n");
+    assert_file(at(f, "out/12/handle"), "123456789/100\n");
+    assert_file(at(f, "out/10/relationships"),
+                "relation.isAuthorOfPublication folderName:11\n"
+                "relation.isAuthorOfPublication 123456789/50\n");
+    assert_false(exists(at(f, "out/1")));
+    assert_false(exists(at(f, "out/13")));
+}
+
+static void test_migrate(void **state)
+{
+    fixture *f = *state;
+    br_export_options o = collection_a(at(f, "out"));
+    o.migrate = 1;
+    export_ok(f, &o, NULL);
+    assert_file(at(f, "out/2/dublin_core.xml"),
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                "<dublin_core schema=\"dc\">\n"
+                "  <dcvalue element=\"title\" qualifier=\"none\">Second</dcvalue>\n"
+                "  <dcvalue element=\"contributor\" qualifier=\"author\">Dickens, Charles</dcvalue>\n"
+                "</dublin_core>\n");
+    for (int i = 1; i <= 3; i++) {
+        char rel[32];
+        snprintf(rel, sizeof rel, "out/%d/handle", i);
+        assert_false(exists(at(f, rel)));
+    }
+    assert_true(exists(at(f, "out/2/collections")));
+    assert_true(exists(at(f, "out/2/book.pdf")));
+}
+
+static void test_exclude_bitstreams(void **state)
+{
+    fixture *f = *state;
+    br_export_options o = collection_a(at(f, "out"));
+    o.exclude_bitstreams = 1;
+    br_export_result res;
+    export_ok(f, &o, &res);
+    assert_file(at(f, "out/2/contents"),
+                "book.pdf\tbundle:ORIGINAL\tprimary:true\tdescription:The book\n"
+                "license.txt\tbundle:LICENSE\n");
+    assert_false(exists(at(f, "out/2/book.pdf")));
+    assert_false(exists(at(f, "out/2/license.txt")));
+    assert_int_equal(res.bitstreams, 2);
+    assert_int_equal(res.bytes, 0);
+}
+
+static void test_zip(void **state)
+{
+    fixture *f = *state;
+    br_export_options o = collection_a(at(f, "zipped"));
+    o.zip = "pkg.zip";
+    export_ok(f, &o, NULL);
+    o = collection_a(at(f, "plain"));
+    export_ok(f, &o, NULL);
+    /* Only the zip in the destination; no scratch folder left in the repository. */
+    char *out = NULL;
+    assert_int_equal(tu_run(&out, NULL, "ls -A %s; ls -A %s/tmp 2>/dev/null", at(f, "zipped"), f->repo_dir), 0);
+    assert_string_equal(out, "pkg.zip\n");
+    free(out);
+    /* Entries without a wrapping folder (1/dublin_core.xml ...), same tree as
+     * the folder export. */
+    br_limits lim;
+    br_limits_default(&lim);
+    char root[4096];
+    br_error err;
+    mkdir(at(f, "unzipped"), 0755);
+    ok(br_zip_extract(at(f, "zipped/pkg.zip"), at(f, "unzipped"), &lim, root, sizeof root, &err), &err,
+       "br_zip_extract");
+    assert_file(at(f, "unzipped/1/handle"), "123456789/9\n");
+    assert_file(at(f, "unzipped/2/book.pdf"), "%PDF-1.4 book\n");
+    assert_int_equal(tu_run(NULL, NULL, "diff -r %s %s", at(f, "plain"), at(f, "unzipped")), 0);
+
+    /* An existing zip is not overwritten. */
+    o = collection_a(at(f, "zipped"));
+    o.zip = "pkg.zip";
+    assert_int_equal(br_export_saf(f->repo, &o, NULL, &err), BR_EEXISTS);
+    /* A zip name is a file name in DEST. */
+    o.zip = "../escape.zip";
+    assert_int_equal(br_export_saf(f->repo, &o, NULL, &err), BR_EUSAGE);
+}
+
+static void test_existing_folder(void **state)
+{
+    fixture *f = *state;
+    tu_write(f->tmp, "out/2/mine.txt", "user data");
+    br_export_options o = collection_a(at(f, "out"));
+    br_export_result res;
+    br_error err;
+    assert_int_equal(br_export_saf(f->repo, &o, &res, &err), BR_EEXISTS);
+    assert_contains(err.message, "already exists");
+    assert_contains(err.message, "out/2");
+    /* Checked before anything was written. */
+    assert_false(exists(at(f, "out/1")));
+    assert_false(exists(at(f, "out/3")));
+    assert_file(at(f, "out/2/mine.txt"), "user data");
+    br_job job;
+    ok(br_job_get(f->repo, res.job_id, &job, &err), &err, "br_job_get");
+    assert_int_equal(job.status, BR_JOB_FAILED);
+    assert_contains(job.message, "already exists");
+}
+
+static void test_twice_identical(void **state)
+{
+    fixture *f = *state;
+    br_export_options o = collection_a(at(f, "a"));
+    export_ok(f, &o, NULL);
+    o = collection_a(at(f, "b"));
+    export_ok(f, &o, NULL);
+    assert_int_equal(tu_run(NULL, NULL, "diff -r %s %s", at(f, "a"), at(f, "b")), 0);
+}
+
+/* ---- item export and errors --------------------------------------------------- */
+
+static void test_item_scope(void **state)
+{
+    fixture *f = *state;
+    br_export_options o = collection_a(at(f, "out"));
+    o.scope = BR_EXPORT_ITEM;
+    o.id = "123456789/9";
+    br_export_result res;
+    export_ok(f, &o, &res);
+    assert_int_equal(res.items, 1);
+    assert_file(at(f, "out/1/handle"), "123456789/9\n");
+    assert_false(exists(at(f, "out/2")));
+    /* The related item is not in the package: its handle. */
+    assert_file(at(f, "out/1/relationships"),
+                "relation.isAuthorOfPublication 123456789/20\n"
+                "relation.isAuthorOfPublication 123456789/50\n");
+
+    /* A withdrawn item is exported when asked for by name (as DSpace). */
+    o.dest = at(f, "gone");
+    o.id = "123456789/30";
+    export_ok(f, &o, NULL);
+    assert_file(at(f, "gone/1/handle"), "123456789/30\n");
+}
+
+static void test_not_found(void **state)
+{
+    fixture *f = *state;
+    br_error err;
+    br_export_options o = collection_a(at(f, "out"));
+    mkdir(o.dest, 0755);
+    o.scope = BR_EXPORT_ITEM;
+    o.id = "123456789/999";
+    assert_int_equal(br_export_saf(f->repo, &o, NULL, &err), BR_ENOTFOUND);
+    assert_contains(err.message, "123456789/999");
+    o.scope = BR_EXPORT_COLLECTION;
+    o.id = "123456789/1"; /* a community */
+    assert_int_equal(br_export_saf(f->repo, &o, NULL, &err), BR_ENOTFOUND);
+    assert_contains(err.message, "community");
+    o.id = "123456789/2";
+    o.dest = at(f, "missing");
+    br_export_result res;
+    assert_int_equal(br_export_saf(f->repo, &o, &res, &err), BR_ENOTFOUND);
+    assert_contains(err.message, "does not exist");
+    assert_false(exists(at(f, "missing")));
+    br_job job;
+    ok(br_job_get(f->repo, res.job_id, &job, &err), &err, "br_job_get");
+    assert_int_equal(job.status, BR_JOB_FAILED);
+    /* Usage errors are refused before a job exists. */
+    o.dest = at(f, "out");
+    o.seq = -1;
+    assert_int_equal(br_export_saf(f->repo, &o, NULL, &err), BR_EUSAGE);
+    /* A NULL error record is allowed; the job still gets the message. */
+    o.seq = 0;
+    o.id = "123456789/998";
+    assert_int_equal(br_export_saf(f->repo, &o, &res, NULL), BR_ENOTFOUND);
+    ok(br_job_get(f->repo, res.job_id, &job, &err), &err, "br_job_get");
+    assert_contains(job.message, "123456789/998");
+}
+
+static void test_empty_collection(void **state)
+{
+    fixture *f = *state;
+    br_export_options o = collection_a(at(f, "out"));
+    o.id = "123456789/4";
+    br_export_result res;
+    export_ok(f, &o, &res);
+    assert_int_equal(res.items, 0);
+    assert_false(exists(at(f, "out/1")));
+    br_job job;
+    br_error err;
+    ok(br_job_get(f->repo, res.job_id, &job, &err), &err, "br_job_get");
+    assert_int_equal(job.status, BR_JOB_COMPLETED_NO_BULKS);
+}
+
+typedef struct progress {
+    size_t calls, last_done, last_total;
+    size_t stop_after; /* 0 = never */
+} progress;
+
+static int on_progress(void *ctx, const char *phase, size_t done, size_t total)
+{
+    progress *p = ctx;
+    assert_string_equal(phase, "export");
+    p->calls++;
+    p->last_done = done;
+    p->last_total = total;
+    return p->stop_after && done >= p->stop_after;
+}
+
+static void test_progress_and_cancel(void **state)
+{
+    fixture *f = *state;
+    progress p = {0};
+    br_export_options o = collection_a(at(f, "out"));
+    o.progress = on_progress;
+    o.progress_ctx = &p;
+    export_ok(f, &o, NULL);
+    assert_int_equal(p.calls, 3);
+    assert_int_equal(p.last_done, 3);
+    assert_int_equal(p.last_total, 3);
+
+    progress stop = {.stop_after = 1};
+    o = collection_a(at(f, "stopped"));
+    o.progress = on_progress;
+    o.progress_ctx = &stop;
+    mkdir(o.dest, 0755);
+    br_export_result res;
+    br_error err;
+    assert_int_equal(br_export_saf(f->repo, &o, &res, &err), BR_ECANCELLED);
+    assert_true(exists(at(f, "stopped/1/dublin_core.xml"))); /* completed before the stop */
+    assert_false(exists(at(f, "stopped/2")));
+    br_job job;
+    ok(br_job_get(f->repo, res.job_id, &job, &err), &err, "br_job_get");
+    assert_int_equal(job.status, BR_JOB_USER_ABORTED);
+    assert_int_equal(job.counters.processed, 1); /* the journal names the finished folder */
+}
+
+static void test_item_json(void **state)
+{
+    /* item show --json: the loaded record in DSpace REST's shape. */
+    fixture *f = *state;
+    br_record *r = br_record_new();
+    br_error err;
+    ok(br_item_load(f->repo, f->id20, r, &err), &err, "br_item_load");
+    char *text = NULL;
+    ok(br_record_to_json(r, &text, &err), &err, "br_record_to_json");
+    assert_contains(text, "\"handle\": \"123456789/20\"");
+    assert_contains(text, "\"dc.title\": [");
+    assert_contains(text, "\"owningCollection\": \"123456789/2\"");
+    assert_contains(text, "\"sha256\": \"");
+    assert_contains(text, "\"side\": \"right\"");
+    free(text);
+    br_record_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_collection_tree, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sequence_number, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exclude_bitstreams, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_existing_folder, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_twice_identical, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_item_scope, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_not_found, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_empty_collection, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_progress_and_cancel, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_item_json, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
