@@ -1,0 +1,544 @@
+/* br_zip_extract and br_zip_create.  Hostile archives are built here with
+ * libzip (zip_source_buffer), so no binary fixture is needed except DSpace's
+ * own saf-bitstreams.zip. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zip.h>
+#include "testutil.h"
+#include "bulkrepo/bulkrepo.h"
+
+typedef struct fixture {
+    char *tmp;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    f->tmp = tu_tmpdir();
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    tu_rmtree(f->tmp);
+    free(f->tmp);
+    free(f);
+    return 0;
+}
+
+static const char *at(const fixture *f, const char *rel)
+{
+    static char bufs[4][4096];
+    static int k;
+    char *b = bufs[k++ & 3];
+    snprintf(b, 4096, "%s/%s", f->tmp, rel);
+    return b;
+}
+
+/* One entry of a test archive.  mode: 0 = libzip's default attributes, else
+ * a Unix st_mode stored in the external attributes; dir: a folder entry. */
+typedef struct zent {
+    const char *name;
+    const void *data;
+    size_t len;
+    unsigned mode;
+    int dir;
+} zent;
+
+static void make_zip(const char *path, const zent *e, size_t n)
+{
+    int zerr = 0;
+    zip_t *za = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &zerr);
+    assert_non_null(za);
+    for (size_t i = 0; i < n; i++) {
+        zip_int64_t idx;
+        if (e[i].dir) {
+            idx = zip_dir_add(za, e[i].name, ZIP_FL_ENC_UTF_8);
+        } else {
+            zip_source_t *s = zip_source_buffer(za, e[i].data ? e[i].data : "", e[i].len, 0);
+            assert_non_null(s);
+            idx = zip_file_add(za, e[i].name, s, ZIP_FL_ENC_UTF_8);
+            if (idx < 0) zip_source_free(s);
+        }
+        if (idx < 0) fail_msg("libzip refused entry '%s': %s", e[i].name, zip_strerror(za));
+        if (e[i].mode)
+            assert_int_equal(zip_file_set_external_attributes(za, (zip_uint64_t)idx, 0, ZIP_OPSYS_UNIX,
+                                                              (zip_uint32_t)e[i].mode << 16),
+                             0);
+    }
+    if (zip_close(za)) fail_msg("zip_close: %s", zip_strerror(za));
+}
+
+static char *errtext(const br_error *err)
+{
+    static char buf[2048];
+    br_error_format(err, buf, sizeof buf);
+    return buf;
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return !lstat(path, &st);
+}
+
+#define T(s) s, sizeof(s) - 1
+
+/* ---- the DSpace fixture ----------------------------------------------------- */
+
+static void test_extract_dspace_reference(void **state)
+{
+    fixture *f = *state;
+    char root[4096];
+    br_error err = {0};
+    int rc = br_zip_extract(tu_data("saf/saf-bitstreams.zip"), at(f, "x"), NULL, root, sizeof root, &err);
+    if (rc) fail_msg("%s", errtext(&err));
+    assert_string_equal(root, at(f, "x/saf"));
+    char *s = tu_read(at(f, "x/saf/item_000/file1.txt"));
+    assert_string_equal(s, "TEST TEST TEST\n");
+    free(s);
+    s = tu_read(at(f, "x/saf/item_000/contents"));
+    assert_contains(s, "file1.txt");
+    free(s);
+}
+
+/* ---- root detection ------------------------------------------------------------ */
+
+static void test_root_wrapping_folder(void **state)
+{
+    fixture *f = *state;
+    zent e[] = {{"saf", NULL, 0, 0, 1},
+                {"saf/item_000/dublin_core.xml", T("<dublin_core/>"), 0, 0},
+                {"saf/item_001/dublin_core.xml", T("<dublin_core/>"), 0, 0}};
+    make_zip(at(f, "w.zip"), e, 3);
+    char root[4096];
+    br_error err = {0};
+    assert_int_equal(br_zip_extract(at(f, "w.zip"), at(f, "x"), NULL, root, sizeof root, &err), 0);
+    assert_string_equal(root, at(f, "x/saf"));
+    assert_true(exists(at(f, "x/saf/item_001/dublin_core.xml")));
+}
+
+static void test_root_items_at_top(void **state)
+{
+    fixture *f = *state;
+    zent e[] = {{"item_000/dublin_core.xml", T("<dublin_core/>"), 0, 0},
+                {"item_001/dublin_core.xml", T("<dublin_core/>"), 0, 0}};
+    make_zip(at(f, "t.zip"), e, 2);
+    char root[4096];
+    br_error err = {0};
+    assert_int_equal(br_zip_extract(at(f, "t.zip"), at(f, "x"), NULL, root, sizeof root, &err), 0);
+    assert_string_equal(root, at(f, "x"));
+    assert_true(exists(at(f, "x/item_001/dublin_core.xml")));
+}
+
+/* One item folder at the top, with a sub-folder of images: the entries are 3
+ * deep, but the top folder is an item (it has dublin_core.xml), not a wrapper. */
+static void test_root_single_item_with_subfolder(void **state)
+{
+    fixture *f = *state;
+    zent e[] = {{"item_000/dublin_core.xml", T("<dublin_core/>"), 0, 0},
+                {"item_000/contents", T("images/p1.jpg\n"), 0, 0},
+                {"item_000/images/p1.jpg", T("jpg"), 0, 0}};
+    make_zip(at(f, "s.zip"), e, 3);
+    char root[4096];
+    br_error err = {0};
+    assert_int_equal(br_zip_extract(at(f, "s.zip"), at(f, "x"), NULL, root, sizeof root, &err), 0);
+    assert_string_equal(root, at(f, "x"));
+}
+
+/* Two top-level folders: no single wrapper, the extract folder is the root. */
+static void test_root_two_top_folders(void **state)
+{
+    fixture *f = *state;
+    zent e[] = {{"a/item_000/dublin_core.xml", T("<dublin_core/>"), 0, 0},
+                {"b/item_000/dublin_core.xml", T("<dublin_core/>"), 0, 0}};
+    make_zip(at(f, "two.zip"), e, 2);
+    char root[4096];
+    br_error err = {0};
+    assert_int_equal(br_zip_extract(at(f, "two.zip"), at(f, "x"), NULL, root, sizeof root, &err), 0);
+    assert_string_equal(root, at(f, "x"));
+}
+
+/* __MACOSX entries are skipped and do not count as a second top folder
+ * (DSpace would even pick __MACOSX as the root when it comes first). */
+static void test_macosx_skipped(void **state)
+{
+    fixture *f = *state;
+    zent e[] = {{"__MACOSX/saf/item_000/._dublin_core.xml", T("junk"), 0, 0},
+                {"saf/item_000/dublin_core.xml", T("<dublin_core/>"), 0, 0},
+                {"saf/.DS_Store", T("junk"), 0, 0}};
+    make_zip(at(f, "mac.zip"), e, 3);
+    char root[4096];
+    br_error err = {0};
+    assert_int_equal(br_zip_extract(at(f, "mac.zip"), at(f, "x"), NULL, root, sizeof root, &err), 0);
+    assert_string_equal(root, at(f, "x/saf"));
+    assert_false(exists(at(f, "x/__MACOSX")));
+}
+
+/* ---- hostile names and types ------------------------------------------------------ */
+
+static void expect_rejected(fixture *f, const zent *e, size_t n, int code, const char *msg)
+{
+    make_zip(at(f, "bad.zip"), e, n);
+    char root[4096] = "unchanged";
+    br_error err = {0};
+    int rc = br_zip_extract(at(f, "bad.zip"), at(f, "dest/x"), NULL, root, sizeof root, &err);
+    assert_int_equal(rc, code);
+    assert_contains(errtext(&err), msg);
+    /* nothing next to the extract folder or above it */
+    assert_false(exists(at(f, "dest/evil")));
+    assert_false(exists(at(f, "evil")));
+}
+
+static void test_traversal_entry(void **state)
+{
+    fixture *f = *state;
+    zent e[] = {{"item_000/dublin_core.xml", T("<dublin_core/>"), 0, 0},
+                {"../evil", T("owned"), 0, 0}};
+    expect_rejected(f, e, 2, BR_EINVAL, "bad.zip: entry '../evil': the path leaves its folder ('..')");
+    /* rejected before anything is written */
+    assert_false(exists(at(f, "dest/x/item_000/dublin_core.xml")));
+}
+
+static void test_traversal_inside_entry(void **state)
+{
+    fixture *f = *state;
+    zent e[] = {{"item_000/../../evil", T("owned"), 0, 0}};
+    expect_rejected(f, e, 1, BR_EINVAL, "entry 'item_000/../../evil': the path leaves its folder");
+}
+
+static void test_absolute_entry(void **state)
+{
+    fixture *f = *state;
+    char name[4200];
+    snprintf(name, sizeof name, "%s", at(f, "evil"));
+    zent e[] = {{name, T("owned"), 0, 0}};
+    expect_rejected(f, e, 1, BR_EINVAL, "the path is absolute");
+}
+
+static void test_backslash_entry(void **state)
+{
+    fixture *f = *state;
+    zent e[] = {{"..\\evil", T("owned"), 0, 0}};
+    expect_rejected(f, e, 1, BR_EINVAL, "entry '..\\evil': the path contains a backslash");
+}
+
+static void test_symlink_entry(void **state)
+{
+    fixture *f = *state;
+    zent e[] = {{"item_000/dublin_core.xml", T("/etc/passwd"), S_IFLNK | 0777, 0}};
+    expect_rejected(f, e, 1, BR_EINVAL, "entry 'item_000/dublin_core.xml': is a symbolic link");
+    assert_false(exists(at(f, "dest/x/item_000/dublin_core.xml")));
+}
+
+static void test_special_file_entry(void **state)
+{
+    fixture *f = *state;
+    zent e[] = {{"item_000/fifo", T(""), S_IFIFO | 0644, 0}};
+    expect_rejected(f, e, 1, BR_EINVAL, "entry 'item_000/fifo': is a special file");
+}
+
+/* A folder in dest_dir that is a link to somewhere else is never followed. */
+static void test_existing_symlink_not_followed(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(mkdir(at(f, "outside"), 0755), 0);
+    assert_int_equal(mkdir(at(f, "dest"), 0755), 0);
+    assert_int_equal(symlink(at(f, "outside"), at(f, "dest/saf")), 0);
+    zent e[] = {{"saf/item_000/dublin_core.xml", T("<dublin_core/>"), 0, 0}};
+    make_zip(at(f, "l.zip"), e, 1);
+    br_error err = {0};
+    int rc = br_zip_extract(at(f, "l.zip"), at(f, "dest"), NULL, NULL, 0, &err);
+    assert_int_equal(rc, BR_EINVAL);
+    assert_contains(errtext(&err), "entry 'saf/item_000/dublin_core.xml'");
+    assert_false(exists(at(f, "outside/item_000")));
+}
+
+/* ---- not a zip --------------------------------------------------------------- */
+
+static void test_not_a_zip(void **state)
+{
+    fixture *f = *state;
+    tu_write(f->tmp, "notes.zip", "this is a text file, not an archive\n");
+    br_error err = {0};
+    int rc = br_zip_extract(at(f, "notes.zip"), at(f, "x"), NULL, NULL, 0, &err);
+    assert_int_equal(rc, BR_EINVAL);
+    assert_contains(errtext(&err), "notes.zip: is not a zip archive");
+    assert_false(exists(at(f, "x")));
+
+    rc = br_zip_extract(at(f, "missing.zip"), at(f, "x"), NULL, NULL, 0, &err);
+    assert_int_equal(rc, BR_ENOTFOUND);
+}
+
+/* ---- caps ------------------------------------------------------------------------- */
+
+static void small_limits(br_limits *lim)
+{
+    br_limits_default(lim);
+    lim->max_file_size = 1024 * 1024;
+    lim->max_archive_size = 4 * 1024 * 1024;
+}
+
+/* 5 MB of zeros compress to a few kB: refused on its declared size. */
+static void test_bomb_declared_size(void **state)
+{
+    fixture *f = *state;
+    size_t n = 5u * 1024 * 1024;
+    char *zeros = calloc(1, n);
+    zent e[] = {{"saf/item_000/bomb.bin", zeros, n, 0, 0}};
+    make_zip(at(f, "bomb.zip"), e, 1);
+    free(zeros);
+    br_limits lim;
+    small_limits(&lim);
+    br_error err = {0};
+    int rc = br_zip_extract(at(f, "bomb.zip"), at(f, "x"), &lim, NULL, 0, &err);
+    assert_int_equal(rc, BR_ELIMIT);
+    assert_contains(errtext(&err), "entry 'saf/item_000/bomb.bin'");
+    assert_false(exists(at(f, "x/saf/item_000/bomb.bin")));
+}
+
+/* Patches the uncompressed size of every entry (local and central headers) to
+ * `size`: an archive that lies about what it inflates to. */
+static void patch_sizes(const char *path, uint32_t size)
+{
+    FILE *fp = fopen(path, "r+b");
+    assert_non_null(fp);
+    fseek(fp, 0, SEEK_END);
+    long len = ftell(fp);
+    unsigned char *b = malloc((size_t)len);
+    fseek(fp, 0, SEEK_SET);
+    assert_int_equal(fread(b, 1, (size_t)len, fp), (size_t)len);
+    unsigned char le[4] = {size & 0xff, (size >> 8) & 0xff, (size >> 16) & 0xff, size >> 24};
+    int patched = 0;
+    for (long i = 0; i + 46 <= len; i++) {
+        if (!memcmp(b + i, "PK\3\4", 4)) {
+            memcpy(b + i + 22, le, 4);
+            patched++;
+        } else if (!memcmp(b + i, "PK\1\2", 4)) {
+            memcpy(b + i + 24, le, 4);
+            patched++;
+        }
+    }
+    assert_int_equal(patched, 2);
+    fseek(fp, 0, SEEK_SET);
+    assert_int_equal(fwrite(b, 1, (size_t)len, fp), (size_t)len);
+    fclose(fp);
+    free(b);
+}
+
+/* The declared size says 1000 bytes: the cap still holds on what is inflated. */
+static void test_bomb_lying_size(void **state)
+{
+    fixture *f = *state;
+    size_t n = 3u * 1024 * 1024;
+    char *zeros = calloc(1, n);
+    zent e[] = {{"bomb.bin", zeros, n, 0, 0}};
+    make_zip(at(f, "liar.zip"), e, 1);
+    free(zeros);
+    patch_sizes(at(f, "liar.zip"), 1000);
+    br_limits lim;
+    small_limits(&lim);
+    lim.max_ratio = 1000000; /* only the size cap is under test */
+    br_error err = {0};
+    int rc = br_zip_extract(at(f, "liar.zip"), at(f, "x"), &lim, NULL, 0, &err);
+    assert_int_equal(rc, BR_ELIMIT);
+    assert_contains(errtext(&err), "entry 'bomb.bin': inflates to more than the 1048576 bytes allowed");
+    struct stat st;
+    if (!lstat(at(f, "x/bomb.bin"), &st)) assert_true((uint64_t)st.st_size <= lim.max_file_size);
+}
+
+static void test_bomb_ratio(void **state)
+{
+    fixture *f = *state;
+    size_t n = 3u * 1024 * 1024;
+    char *zeros = calloc(1, n);
+    zent e[] = {{"zeros.bin", zeros, n, 0, 0}};
+    make_zip(at(f, "ratio.zip"), e, 1);
+    br_limits lim;
+    br_limits_default(&lim);
+    lim.max_ratio = 100;
+    br_error err = {0};
+    int rc = br_zip_extract(at(f, "ratio.zip"), at(f, "x"), &lim, NULL, 0, &err);
+    assert_int_equal(rc, BR_ELIMIT);
+    assert_contains(errtext(&err), "entry 'zeros.bin': compressed more than 100:1");
+
+    /* The same with lying sizes: caught while inflating. */
+    patch_sizes(at(f, "ratio.zip"), 1000);
+    tu_rmtree(at(f, "x"));
+    rc = br_zip_extract(at(f, "ratio.zip"), at(f, "x"), &lim, NULL, 0, &err);
+    assert_int_equal(rc, BR_ELIMIT);
+    assert_contains(errtext(&err), "compressed more than 100:1");
+
+    /* Small, very compressible files are fine under the default ratio. */
+    memset(zeros, 'a', 64 * 1024);
+    zent ok[] = {{"item_000/dublin_core.xml", zeros, 64 * 1024, 0, 0}};
+    make_zip(at(f, "small.zip"), ok, 1);
+    br_limits_default(&lim);
+    assert_int_equal(br_zip_extract(at(f, "small.zip"), at(f, "y"), &lim, NULL, 0, &err), 0);
+    free(zeros);
+}
+
+static void test_archive_total_and_entries(void **state)
+{
+    fixture *f = *state;
+    size_t n = 900u * 1024;
+    char *data = malloc(n);
+    /* incompressible-ish bytes so the ratio cap stays out of the way */
+    uint32_t x = 12345;
+    for (size_t i = 0; i < n; i++) {
+        x = x * 1103515245u + 12345u;
+        data[i] = (char)(x >> 24);
+    }
+    zent e[] = {{"a.bin", data, n, 0, 0}, {"b.bin", data, n, 0, 0}, {"c.bin", data, n, 0, 0}};
+    make_zip(at(f, "big.zip"), e, 3);
+    br_limits lim;
+    small_limits(&lim);
+    lim.max_archive_size = 2u * 1024 * 1024;
+    br_error err = {0};
+    assert_int_equal(br_zip_extract(at(f, "big.zip"), at(f, "x"), &lim, NULL, 0, &err), BR_ELIMIT);
+    assert_contains(errtext(&err), "more than the 2097152 bytes allowed");
+
+    small_limits(&lim);
+    lim.max_entries = 2;
+    assert_int_equal(br_zip_extract(at(f, "big.zip"), at(f, "y"), &lim, NULL, 0, &err), BR_ELIMIT);
+    assert_contains(errtext(&err), "3 entries, more than the 2 allowed");
+
+    small_limits(&lim);
+    assert_int_equal(br_zip_extract(at(f, "big.zip"), at(f, "z"), &lim, NULL, 0, &err), 0);
+    free(data);
+}
+
+/* ---- creation ------------------------------------------------------------------- */
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    fseek(fp, 0, SEEK_END);
+    *len = (size_t)ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    char *b = malloc(*len + 1);
+    assert_int_equal(fread(b, 1, *len, fp), *len);
+    fclose(fp);
+    return b;
+}
+
+static void make_tree(fixture *f, const char *dir)
+{
+    char d[4096];
+    snprintf(d, sizeof d, "%s/%s", f->tmp, dir);
+    tu_write(d, "item_1/dublin_core.xml", "<dublin_core><dcvalue element=\"title\">T</dcvalue></dublin_core>\n");
+    tu_write(d, "item_1/contents", "file 1.pdf\n");
+    tu_write(d, "item_1/file 1.pdf", "%PDF-1.4 fake\n");
+    tu_write(d, "item_0/dublin_core.xml", "<dublin_core/>\n");
+    tu_write(d, "item_0/sub/deep.txt", "deep\n");
+}
+
+static void test_create_deterministic(void **state)
+{
+    fixture *f = *state;
+    make_tree(f, "src");
+    br_error err = {0};
+    assert_int_equal(br_zip_create(at(f, "src"), at(f, "a.zip"), &err), 0);
+    assert_false(exists(at(f, "a.zip.tmp")));
+
+    /* Different mtimes and another time zone: the same bytes. */
+    sleep(1);
+    tu_write(at(f, "src"), "item_1/contents", "file 1.pdf\n");
+    const char *tz = getenv("TZ");
+    char *saved = tz ? strdup(tz) : NULL;
+    setenv("TZ", "Pacific/Auckland", 1);
+    tzset();
+    assert_int_equal(br_zip_create(at(f, "src"), at(f, "b.zip"), &err), 0);
+    if (saved) setenv("TZ", saved, 1); else unsetenv("TZ");
+    tzset();
+    free(saved);
+    size_t la, lb;
+    char *a = slurp(at(f, "a.zip"), &la), *b = slurp(at(f, "b.zip"), &lb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(a, b, la);
+    free(a);
+    free(b);
+
+    /* Sorted entries, no wrapping folder, deflated. */
+    int zerr = 0;
+    zip_t *za = zip_open(at(f, "a.zip"), ZIP_RDONLY, &zerr);
+    assert_non_null(za);
+    assert_int_equal(zip_get_num_entries(za, 0), 5);
+    const char *want[] = {"item_0/dublin_core.xml", "item_0/sub/deep.txt", "item_1/contents",
+                          "item_1/dublin_core.xml", "item_1/file 1.pdf"};
+    for (int i = 0; i < 5; i++) {
+        assert_string_equal(zip_get_name(za, (zip_uint64_t)i, 0), want[i]);
+        zip_stat_t st;
+        assert_int_equal(zip_stat_index(za, (zip_uint64_t)i, 0, &st), 0);
+        assert_int_equal(st.comp_method, ZIP_CM_DEFLATE);
+    }
+    zip_discard(za);
+
+    /* And it reads back as the same package. */
+    char root[4096];
+    assert_int_equal(br_zip_extract(at(f, "a.zip"), at(f, "back"), NULL, root, sizeof root, &err), 0);
+    assert_string_equal(root, at(f, "back"));
+    char *s = tu_read(at(f, "back/item_1/file 1.pdf"));
+    assert_string_equal(s, "%PDF-1.4 fake\n");
+    free(s);
+}
+
+static void test_create_rejects_symlink(void **state)
+{
+    fixture *f = *state;
+    make_tree(f, "src");
+    assert_int_equal(symlink("/etc/passwd", at(f, "src/item_0/passwd")), 0);
+    br_error err = {0};
+    assert_int_equal(br_zip_create(at(f, "src"), at(f, "a.zip"), &err), BR_EINVAL);
+    assert_contains(errtext(&err), "symbolic link");
+    assert_false(exists(at(f, "a.zip")));
+    assert_false(exists(at(f, "a.zip.tmp")));
+}
+
+static void test_create_empty(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(mkdir(at(f, "empty"), 0755), 0);
+    br_error err = {0};
+    assert_int_equal(br_zip_create(at(f, "empty"), at(f, "e.zip"), &err), 0);
+    int zerr = 0;
+    zip_t *za = zip_open(at(f, "e.zip"), ZIP_RDONLY, &zerr);
+    assert_non_null(za);
+    assert_int_equal(zip_get_num_entries(za, 0), 0);
+    zip_discard(za);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_extract_dspace_reference, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_root_wrapping_folder, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_root_items_at_top, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_root_single_item_with_subfolder, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_root_two_top_folders, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_macosx_skipped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_traversal_entry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_traversal_inside_entry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_absolute_entry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backslash_entry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_symlink_entry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_special_file_entry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_existing_symlink_not_followed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_not_a_zip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bomb_declared_size, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bomb_lying_size, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bomb_ratio, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_archive_total_and_entries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_deterministic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_rejects_symlink, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_empty, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
