@@ -208,7 +208,7 @@ static int run_export(exp_state *st, br_export_result *res, br_error *err)
 {
     const br_export_options *opt = st->opt;
     char scratch[PATH_SIZE] = "", zip_path[PATH_SIZE], dir[PATH_SIZE];
-    long seq = opt->seq > 0 ? opt->seq : 1;
+    long seq = opt->seq;
     br_record *rec = br_record_new();
     int rc = 0;
     if (!rec) {
@@ -217,7 +217,7 @@ static int run_export(exp_state *st, br_export_result *res, br_error *err)
     }
     struct stat sb;
     if (stat(opt->dest, &sb) || !S_ISDIR(sb.st_mode)) {
-        rc = br_error_set(err, BR_ENOTFOUND, opt->dest, 0, 0, "destination folder %s does not exist",
+        rc = br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "destination folder %s does not exist",
                           opt->dest);
         goto done;
     }
@@ -234,7 +234,7 @@ static int run_export(exp_state *st, br_export_result *res, br_error *err)
             goto done;
         }
         if (path_exists(zip_path)) {
-            rc = br_error_set(err, BR_EEXISTS, zip_path, 0, 0, "%s already exists", zip_path);
+            rc = br_error_set(err, BR_EEXISTS, NULL, 0, 0, "%s already exists", zip_path);
             goto done;
         }
     } else {
@@ -244,7 +244,7 @@ static int run_export(exp_state *st, br_export_result *res, br_error *err)
                 goto done;
             }
             if (path_exists(dir)) {
-                rc = br_error_set(err, BR_EEXISTS, dir, 0, 0,
+                rc = br_error_set(err, BR_EEXISTS, NULL, 0, 0,
                                   "directory %s already exists; choose another -n or destination", dir);
                 goto done;
             }
@@ -321,7 +321,8 @@ int br_export_saf(br_repo *repo, const br_export_options *opt, br_export_result 
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "export needs an id (-i) and a destination (-d)");
     if (opt->scope != BR_EXPORT_COLLECTION && opt->scope != BR_EXPORT_ITEM)
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "the type must be either COLLECTION or ITEM");
-    /* 0 is the zeroed options' "default": folders start at 1. */
+    /* seq is taken as given, 0 included (DSpace accepts -n 0); the CLI's
+     * default is 1. */
     if (opt->seq < 0)
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "-n must not be negative (got %ld)", opt->seq);
     if (opt->zip && (br_path_unsafe(opt->zip) || strchr(opt->zip, '/')))
@@ -337,7 +338,7 @@ int br_export_saf(br_repo *repo, const br_export_options *opt, br_export_result 
              opt->scope == BR_EXPORT_ITEM ? "item" : "collection", opt->id);
     br_strlcpy(job.eperson, opt->eperson ? opt->eperson : "", sizeof job.eperson);
     br_strlcpy(job.input, opt->id, sizeof job.input);
-    int rc = params_json(opt, opt->seq > 0 ? opt->seq : 1, job.params, sizeof job.params, err);
+    int rc = params_json(opt, opt->seq, job.params, sizeof job.params, err);
     if (!rc) rc = br_job_create(repo, &job, err);
     if (rc) return rc;
     if (res) res->job_id = job.id;
