@@ -16,8 +16,11 @@
  * that is not withdrawn, in handle order.
  *
  * On failure the folders completed so far stay (as in DSpace) and the journal
- * names exactly those; the item being written when it failed is removed.  The
- * job ends FAILED with the message (USER_ABORTED when progress asked to stop).
+ * names exactly those; the item being written when it failed is removed.  With
+ * -z nothing stays: the scratch folder is removed and no archive is written
+ * (the journal still lists the items that were written before the failure).
+ * The job ends FAILED with the message (USER_ABORTED when progress asked to
+ * stop).
  */
 #include <errno.h>
 #include <jansson.h>
