@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "testutil.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

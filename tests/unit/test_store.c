@@ -1,0 +1,367 @@
+/* The store through the public API: repository, containers, registry, items,
+ * assetstore, jobs and fsck. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "bulkrepo/bulkrepo.h"
+#include "testutil.h"
+
+typedef struct fixture {
+    char *dir;
+    char repo_dir[4096];
+    br_repo *repo;
+    char coll[64];
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    f->dir = tu_tmpdir();
+    snprintf(f->repo_dir, sizeof f->repo_dir, "%s/repo", f->dir);
+    br_error err;
+    assert_int_equal(br_repo_init(f->repo_dir, "4321", &err), 0);
+    assert_int_equal(br_repo_open(f->repo_dir, &f->repo, &err), 0);
+    br_container c;
+    assert_int_equal(br_container_create(f->repo, 0, "Articles", NULL, &c, &err), 0);
+    snprintf(f->coll, sizeof f->coll, "%s", c.handle);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    br_repo_free(f->repo);
+    tu_rmtree(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+static void test_init_twice_and_open_missing(void **state)
+{
+    fixture *f = *state;
+    br_error err;
+    assert_int_equal(br_repo_init(f->repo_dir, NULL, &err), BR_EEXISTS);
+    char missing[4200];
+    snprintf(missing, sizeof missing, "%s/nothing", f->dir);
+    br_repo *r = NULL;
+    assert_int_equal(br_repo_open(missing, &r, &err), BR_ENOTFOUND);
+    assert_null(r);
+    assert_contains(err.message, "init`");
+    assert_int_equal(br_repo_init(f->repo_dir, "bad/prefix", &err), BR_EUSAGE);
+}
+
+static void test_containers_and_handles(void **state)
+{
+    fixture *f = *state;
+    br_error err;
+    br_container com, sub, got;
+    assert_string_equal(f->coll, "4321/1");
+    assert_int_equal(br_container_create(f->repo, 1, "Faculty of Science", NULL, &com, &err), 0);
+    assert_string_equal(com.handle, "4321/2");
+    assert_int_equal(br_container_create(f->repo, 0, "Theses", com.handle, &sub, &err), 0);
+    assert_string_equal(sub.parent, com.handle);
+    /* Only a community can hold others. */
+    assert_int_equal(br_container_create(f->repo, 0, "Nested", f->coll, &got, &err), BR_EINVAL);
+    assert_int_equal(br_container_create(f->repo, 0, "Orphan", "4321/999", &got, &err), BR_ENOTFOUND);
+    assert_int_equal(br_container_get(f->repo, "4321/3", &got, &err), 0);
+    assert_string_equal(got.name, "Theses");
+    assert_int_equal(br_handle_exists(f->repo, "4321/2"), 1);
+    assert_int_equal(br_handle_exists(f->repo, "4321/77"), 0);
+}
+
+static void test_registry(void **state)
+{
+    fixture *f = *state;
+    br_error err;
+    assert_true(br_registry_has(f->repo, "dc", "title", NULL));
+    assert_true(br_registry_has(f->repo, "dc", "title", "alternative"));
+    assert_true(br_registry_has(f->repo, "dcterms", "title", NULL));
+    assert_true(br_registry_has(f->repo, "dspace", "entity", "type"));
+    assert_true(br_registry_has_schema(f->repo, "local"));
+    assert_true(br_registry_has_schema(f->repo, "relation"));
+    assert_false(br_registry_has(f->repo, "dc", "titel", NULL));
+    char s[128];
+    assert_int_equal(br_registry_suggest(f->repo, "dc", "titel", NULL, s, sizeof s), 0);
+    assert_string_equal(s, "dc.title");
+    assert_int_equal(br_registry_add(f->repo, "local.note.internal", "staff only", &err), 0);
+    assert_true(br_registry_has(f->repo, "local", "note", "internal"));
+    assert_int_equal(br_registry_add(f->repo, "local.note.internal", NULL, &err), BR_EEXISTS);
+    assert_int_equal(br_registry_add(f->repo, "nosuch.x", NULL, &err), BR_ENOTFOUND);
+    assert_int_equal(br_registry_add(f->repo, "dc", NULL, &err), BR_EUSAGE);
+    /* The cache survives a reopen. */
+    br_repo *r2;
+    assert_int_equal(br_repo_open(f->repo_dir, &r2, &err), 0);
+    assert_true(br_registry_has(r2, "local", "note", "internal"));
+    br_repo_free(r2);
+}
+
+static br_record *sample(fixture *f, const char *title)
+{
+    br_record *r = br_record_new();
+    br_record_add_collection(r, f->coll);
+    br_record_add_md(r, "dc", "title", NULL, NULL, title);
+    br_record_add_md(r, "dc", "contributor", "author", NULL, "Doe, Jane");
+    br_record_add_md(r, "dc", "contributor", "author", NULL, "Roe, Rick");
+    br_record_add_md(r, "dc", "title", "alternative", "fr", "Le titre");
+    br_creator *c = br_record_add_creator(r, BR_CREATOR);
+    c->family = br_record_str(r, "Doe");
+    c->given = br_record_str(r, "Jane");
+    c->orcid = br_record_str(r, "0000-0002-1825-0097");
+    br_link *l = br_record_add_link(r);
+    l->url = br_record_str(r, "https://example.org/data");
+    l->type = br_record_str(r, "dataset");
+    br_record_add_identifier(r, "doi", title);
+    return r;
+}
+
+static void put_file(fixture *f, br_record *r, const char *name, const char *content)
+{
+    tu_write(f->dir, name, content);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", f->dir, name);
+    br_bitstream *b = br_record_add_bitstream(r, name);
+    br_error err;
+    assert_int_equal(br_asset_put_file(f->repo, path, 0, r, b, &err), 0);
+}
+
+static void test_item_round_trip(void **state)
+{
+    fixture *f = *state;
+    br_error err;
+    br_record *r = sample(f, "Rivers");
+    put_file(f, r, "a.txt", "TEST TEST TEST\n");
+    assert_string_equal(r->bs[0].md5, "1836ca07cde7108c09eaa376ad153f55");
+    assert_int_equal(br_repo_begin(f->repo, &err), 0);
+    assert_int_equal(br_item_insert(f->repo, r, NULL, &err), 0);
+    assert_int_equal(br_repo_commit(f->repo, &err), 0);
+    assert_string_equal(r->handle, "4321/2");
+    br_record *back = br_record_new();
+    assert_int_equal(br_item_load(f->repo, r->id, back, &err), 0);
+    assert_int_equal(back->n_md, 4);
+    assert_string_equal(back->md[0].value, "Rivers");
+    assert_string_equal(back->md[2].value, "Roe, Rick");
+    assert_int_equal(back->md[2].place, 1);
+    assert_string_equal(back->md[3].language, "fr");
+    assert_int_equal(back->n_bs, 1);
+    assert_string_equal(back->bs[0].bundle, "ORIGINAL");
+    assert_int_equal(back->bs[0].size, 15);
+    assert_string_equal(back->bs[0].mime, "text/plain");
+    assert_true(access(back->bs[0].path, R_OK) == 0);
+    assert_int_equal(back->n_creators, 1);
+    assert_string_equal(back->creators[0].orcid, "0000-0002-1825-0097");
+    assert_int_equal(back->n_links, 1);
+    assert_string_equal(back->n_ids ? back->ids[0].type : "", "doi");
+    assert_string_equal(back->collections[0], f->coll);
+    assert_string_equal(back->status, "archived");
+    /* Typed identifiers are unique: a second item with the same DOI is refused. */
+    br_record *dup = sample(f, "Rivers");
+    assert_int_equal(br_repo_begin(f->repo, &err), 0);
+    assert_int_equal(br_item_insert(f->repo, dup, NULL, &err), BR_EEXISTS);
+    br_repo_rollback(f->repo);
+    assert_int_equal(br_item_count(f->repo), 1);
+    br_record_free(dup);
+    br_record_free(back);
+    br_record_free(r);
+}
+
+static void test_handle_kept_and_in_use(void **state)
+{
+    fixture *f = *state;
+    br_error err;
+    br_record *r = sample(f, "Kept");
+    r->handle = br_record_str(r, "4321/50");
+    assert_int_equal(br_repo_begin(f->repo, &err), 0);
+    assert_int_equal(br_item_insert(f->repo, r, NULL, &err), 0);
+    assert_string_equal(r->handle, "4321/50");
+    /* Allocation continues after the highest handle in use. */
+    br_record *n = sample(f, "Next");
+    assert_int_equal(br_item_insert(f->repo, n, NULL, &err), 0);
+    assert_string_equal(n->handle, "4321/51");
+    br_record *clash = sample(f, "Clash");
+    clash->handle = br_record_str(clash, f->coll);
+    assert_int_equal(br_item_insert(f->repo, clash, NULL, &err), BR_EEXISTS);
+    assert_contains(err.message, "already in use");
+    assert_int_equal(br_repo_commit(f->repo, &err), 0);
+    br_record_free(r);
+    br_record_free(n);
+    br_record_free(clash);
+}
+
+static void test_dedup_delete_gc(void **state)
+{
+    fixture *f = *state;
+    br_error err;
+    br_record *a = sample(f, "A"), *b = sample(f, "B");
+    put_file(f, a, "same1.txt", "identical bytes\n");
+    put_file(f, b, "same2.txt", "identical bytes\n");
+    assert_string_equal(a->bs[0].sha256, b->bs[0].sha256);
+    assert_int_equal(br_repo_begin(f->repo, &err), 0);
+    assert_int_equal(br_item_insert(f->repo, a, NULL, &err), 0);
+    assert_int_equal(br_item_insert(f->repo, b, NULL, &err), 0);
+    assert_int_equal(br_relation_insert(f->repo, "isPartOf", a->id, b->id, &err), 0);
+    assert_int_equal(br_relation_insert(f->repo, "isPartOf", a->id, b->id, &err), 0); /* ignored */
+    assert_int_equal(br_repo_commit(f->repo, &err), 0);
+    br_fsck_report rep;
+    br_diag_sink sink = {0};
+    assert_int_equal(br_repo_fsck(f->repo, &sink, &rep, &err), 0);
+    assert_int_equal(rep.files, 1); /* stored once */
+    assert_int_equal(rep.bitstreams, 2);
+    br_record *l = br_record_new();
+    assert_int_equal(br_item_load(f->repo, a->id, l, &err), 0);
+    assert_int_equal(l->n_rels, 1);
+    assert_true(l->rels[0].is_left);
+    assert_string_equal(l->rels[0].target, b->handle);
+    /* Deleting one item keeps the shared file; deleting both lets gc remove it. */
+    size_t removed = 9;
+    assert_int_equal(br_repo_begin(f->repo, &err), 0);
+    assert_int_equal(br_item_delete(f->repo, a->id, &err), 0);
+    assert_int_equal(br_repo_commit(f->repo, &err), 0);
+    assert_int_equal(br_asset_gc(f->repo, &removed, &err), 0);
+    assert_int_equal(removed, 0);
+    assert_int_equal(br_repo_begin(f->repo, &err), 0);
+    assert_int_equal(br_item_delete(f->repo, b->id, &err), 0);
+    assert_int_equal(br_item_delete(f->repo, b->id, &err), BR_ENOTFOUND);
+    assert_int_equal(br_repo_commit(f->repo, &err), 0);
+    assert_int_equal(br_asset_gc(f->repo, &removed, &err), 0);
+    assert_int_equal(removed, 1);
+    assert_int_equal(br_repo_fsck(f->repo, &sink, &rep, &err), 0);
+    assert_int_equal(rep.files + rep.orphan_rows + rep.orphan_files, 0);
+    br_record_free(l);
+    br_record_free(a);
+    br_record_free(b);
+}
+
+static void test_fsck_finds_damage(void **state)
+{
+    fixture *f = *state;
+    br_error err;
+    br_record *a = sample(f, "Damaged");
+    put_file(f, a, "x.txt", "original content\n");
+    assert_int_equal(br_repo_begin(f->repo, &err), 0);
+    assert_int_equal(br_item_insert(f->repo, a, NULL, &err), 0);
+    assert_int_equal(br_repo_commit(f->repo, &err), 0);
+    br_fsck_report rep;
+    br_diag_sink sink = {0};
+    assert_int_equal(br_repo_fsck(f->repo, &sink, &rep, &err), 0);
+    assert_int_equal(sink.errors, 0);
+    /* Flip the stored bytes: the checksum check must notice. */
+    char path[4200];
+    br_asset_path(f->repo, a->bs[0].sha256, path, sizeof path);
+    FILE *fp = fopen(path, "w");
+    fputs("tampered content\n", fp);
+    fclose(fp);
+    assert_int_equal(br_repo_fsck(f->repo, &sink, &rep, &err), 0);
+    assert_int_equal(rep.bad_checksums, 1);
+    /* A file nobody names is an orphan; a missing one is missing. */
+    char orphan[4300];
+    snprintf(orphan, sizeof orphan, "%s/assetstore/ab/cd", f->repo_dir);
+    char cmd[9000];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s && echo x > %s/abcd0000", orphan, orphan);
+    assert_int_equal(system(cmd), 0);
+    unlink(path);
+    assert_int_equal(br_repo_fsck(f->repo, &sink, &rep, &err), 0);
+    assert_int_equal(rep.orphan_files, 1);
+    assert_int_equal(rep.missing_files, 1);
+    br_record_free(a);
+}
+
+static void test_asset_cap(void **state)
+{
+    fixture *f = *state;
+    br_error err;
+    tu_write(f->dir, "big.bin", "0123456789");
+    char path[4200];
+    snprintf(path, sizeof path, "%s/big.bin", f->dir);
+    br_record *r = br_record_new();
+    br_bitstream *b = br_record_add_bitstream(r, "big.bin");
+    assert_int_equal(br_asset_put_file(f->repo, path, 5, r, b, &err), BR_ELIMIT);
+    assert_contains(err.message, "more than the 5");
+    br_record_free(r);
+}
+
+static int collect_record(void *ctx, const br_job_record *r)
+{
+    int *n = ctx;
+    (*n)++;
+    assert_non_null(r->key);
+    return 0;
+}
+
+static void test_job_counters_from_journal(void **state)
+{
+    fixture *f = *state;
+    br_error err;
+    br_job j = {0};
+    snprintf(j.type, sizeof j.type, "import-saf");
+    snprintf(j.params, sizeof j.params, "{\"mapfile\":\"/x/map\"}");
+    assert_int_equal(br_job_create(f->repo, &j, &err), 0);
+    br_job_record recs[] = {{0, "a", BR_OUTCOME_IMPORTED, 0, "4321/9", NULL, 2, 100},
+                            {1, "b", BR_OUTCOME_INVALID, 0, NULL, "bad", 0, 0},
+                            {2, "c", BR_OUTCOME_IMPORTED, 0, "4321/10", NULL, 1, 10}};
+    for (int i = 0; i < 3; i++) assert_int_equal(br_job_journal(f->repo, j.id, &recs[i], &err), 0);
+    /* A later line for the same key replaces the earlier (a retried record). */
+    br_job_record again = {1, "b", BR_OUTCOME_IMPORTED, 0, "4321/11", NULL, 1, 5};
+    assert_int_equal(br_job_journal(f->repo, j.id, &again, &err), 0);
+    assert_int_equal(br_job_set_status(f->repo, j.id, BR_JOB_COMPLETED_SUCCESS, NULL, &err), 0);
+    br_job got;
+    assert_int_equal(br_job_get(f->repo, j.id, &got, &err), 0);
+    assert_int_equal(got.counters.processed, 3);
+    assert_int_equal(got.counters.imported, 3);
+    assert_int_equal(got.counters.invalid, 0);
+    assert_int_equal(got.counters.bitstreams, 4);
+    assert_int_equal(got.counters.bytes, 115);
+    assert_int_equal(got.status, BR_JOB_COMPLETED_SUCCESS);
+    assert_true(got.ended[0] != 0);
+    int n = 0;
+    assert_int_equal(br_job_records(f->repo, j.id, NULL, collect_record, &n, &err), 0);
+    assert_int_equal(n, 3);
+    int64_t found = 0;
+    assert_int_equal(br_job_find_by_mapfile(f->repo, "import-saf", "/x/map", &found, &err), 0);
+    assert_int_equal(found, j.id);
+    assert_int_equal(br_job_find_by_mapfile(f->repo, "import-saf", "/y/map", &found, &err), BR_ENOTFOUND);
+    char *json = NULL;
+    assert_int_equal(br_job_to_json(f->repo, j.id, 1, &json, &err), 0);
+    assert_contains(json, "\"label\": \"Completed Successfully\"");
+    assert_contains(json, "\"imported\": 3");
+    free(json);
+    assert_string_equal(br_job_status_label(BR_JOB_COMPLETED_NO_BULKS), "Completed with No Bulks");
+    br_job_status s;
+    assert_int_equal(br_job_status_parse("MANUAL_HANDLING_REQUIRED", &s), 0);
+    assert_int_equal(s, BR_JOB_MANUAL_HANDLING_REQUIRED);
+}
+
+static void test_template(void **state)
+{
+    fixture *f = *state;
+    br_error err;
+    br_record *t = br_record_new();
+    br_record_add_md(t, "dc", "publisher", NULL, NULL, "Example University");
+    assert_int_equal(br_collection_set_template(f->repo, f->coll, t, &err), 0);
+    br_record *r = br_record_new();
+    assert_int_equal(br_collection_apply_template(f->repo, f->coll, r, &err), 0);
+    assert_string_equal(br_record_first(r, "dc.publisher"), "Example University");
+    /* The template is no item of the collection. */
+    assert_int_equal(br_item_count(f->repo), 0);
+    br_record_free(t);
+    br_record_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_init_twice_and_open_missing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_containers_and_handles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_registry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_item_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_handle_kept_and_in_use, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dedup_delete_gc, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fsck_finds_damage, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_asset_cap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_job_counters_from_journal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_template, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
