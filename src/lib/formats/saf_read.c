@@ -770,12 +770,18 @@ static int read_dcvalue(ictx *c, xmlNodePtr node, const char *schema, const char
              qualifier);
         goto done;
     }
-    nfc = br_utf8_nfc((const char *)content);
-    if (!nfc) {
-        rc = oom(c);
-        goto done;
+    const char *value = (const char *)content;
+    const unsigned char *u = content;
+    while (*u && *u < 0x80) u++;
+    if (*u) {
+        /* ASCII is already NFC: normalise only what can change. */
+        if (!(nfc = br_utf8_nfc(value))) {
+            rc = oom(c);
+            goto done;
+        }
+        value = nfc;
     }
-    size_t len = strlen(nfc);
+    size_t len = strlen(value);
     if (len > c->lim->max_field) {
         emit(c, BR_SEV_ERROR, src, line, 0, "saf.limit", NULL,
              "the value of %s.%s%s%s is %zu bytes, more than the %zu allowed", schema, element,
@@ -785,14 +791,14 @@ static int read_dcvalue(ictx *c, xmlNodePtr node, const char *schema, const char
     if (!strcmp(schema, "relation")) {
         /* metadata_relation.xml: DSpace makes a relationship of type `element`
          * to the item VALUE names (notes §1.2), not a metadata value. */
-        br_relation *r = br_record_add_relation(c->rec, element, nfc);
+        br_relation *r = br_record_add_relation(c->rec, element, value);
         if (!r) {
             rc = oom(c);
             goto done;
         }
         r->origin = (br_origin){origin_src, line, 0};
     } else {
-        br_mdv *v = br_record_add_md(c->rec, schema, element, qualifier, language, nfc);
+        br_mdv *v = br_record_add_md(c->rec, schema, element, qualifier, language, value);
         if (!v) {
             rc = oom(c);
             goto done;
@@ -825,6 +831,10 @@ static int read_xml(ictx *c, const char *name)
     xml_state st;
     memset(&st, 0, sizeof st);
 
+    if (b->len > INT_MAX) { /* libxml2 takes an int length */
+        emit(c, BR_SEV_ERROR, src, 0, 0, "saf.limit", NULL, "'%s' is too large to parse", name);
+        goto done;
+    }
     long dt = find_doctype(b->p, b->len);
     if (dt >= 0) {
         unsigned line, col;
@@ -884,10 +894,10 @@ static int read_xml(ictx *c, const char *name)
              "the root element is <%s>, not <dublin_core>", root ? (const char *)root->name : "");
         goto done;
     }
-    unsigned dline = 0;
-    if (depth_exceeded(root, c->lim->max_xml_depth ? c->lim->max_xml_depth : 32, &dline)) {
-        emit(c, BR_SEV_ERROR, src, dline, 0, "saf.limit", NULL,
-             "elements nest deeper than %u levels", c->lim->max_xml_depth);
+    unsigned dline = 0, max_depth = c->lim->max_xml_depth ? c->lim->max_xml_depth : 32;
+    if (depth_exceeded(root, max_depth, &dline)) {
+        emit(c, BR_SEV_ERROR, src, dline, 0, "saf.limit", NULL, "elements nest deeper than %u levels",
+             max_depth);
         goto done;
     }
     char schema[256];
