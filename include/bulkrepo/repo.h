@@ -2,7 +2,7 @@
  * content-addressed assetstore in one directory.
  *
  *   DIR/bulkrepo.db        the database (all SQL lives in src/lib/store/)
- *   DIR/assetstore/ab/cd/<sha256>   bitstream files, stored once per content
+ *   DIR/assetstore/ab/<sha256>   bitstream files, stored once per content
  *   DIR/assetstore/tmp/    files being written (temp file, then rename)
  *   DIR/tmp/               scratch space (extracted zips), inside the repository
  *
@@ -66,6 +66,10 @@ int br_container_create(br_repo *repo, int is_community, const char *name,
 int br_container_get(br_repo *repo, const char *handle, br_container *out, br_error *err);
 /* Communities first, then collections, each in handle order. A nonzero return of fn stops. */
 int br_container_list(br_repo *repo, br_container_fn fn, void *ctx, br_error *err);
+
+/* A collection's id by handle, cheaply (no item count): BR_ENOTFOUND, or
+ * BR_EINVAL when the handle names a community. */
+int br_collection_resolve(br_repo *repo, const char *handle, int64_t *id, br_error *err);
 
 /* A collection's template item: metadata applied to new items with --template. */
 int br_collection_set_template(br_repo *repo, const char *handle, const br_record *tmpl,

@@ -206,11 +206,11 @@ static void check_item(import_ctx *c, size_t i)
             item_error(c, i, folder(c, i), 0, 0, "collection.none", "give -c HANDLE or a collections file",
                        "the item names no collection (no -c option and no collections file)");
         for (size_t k = 0; k < rec->n_collections; k++) {
-            br_container ct;
-            int rc = br_container_get(c->repo, rec->collections[k], &ct, NULL);
-            if (rc || ct.is_community) {
+            int64_t cid;
+            int rc = br_collection_resolve(c->repo, rec->collections[k], &cid, NULL);
+            if (rc) {
                 snprintf(msg, sizeof msg, "%s is %s", rec->collections[k],
-                         rc ? "not a collection of this repository" : "a community, not a collection");
+                         rc == BR_EINVAL ? "a community, not a collection" : "not a collection of this repository");
                 item_error(c, i, src, (unsigned)k + 1, 0, "collection.unknown", "see `bulkrepo collection list`", msg);
             }
         }

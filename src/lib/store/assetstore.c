@@ -1,6 +1,8 @@
 /* The content-addressed assetstore and the integrity check.
  *
- * A file lives at assetstore/ab/cd/<sha256>.  It is written to assetstore/tmp/
+ * A file lives at assetstore/ab/<sha256>: one fan-out level (as git does)
+ * keeps directory creation rare, which dominates import time on ext4 when
+ * every file gets a folder of its own.  It is written to assetstore/tmp/
  * first and renamed into place, so a reader never sees half a file; durability
  * comes from br_repo_commit's one syncfs per batch, before the rows naming the
  * files are committed. */
@@ -18,7 +20,7 @@
 
 int br_asset_path(const br_repo *repo, const char *sha256, char *out, size_t size)
 {
-    int n = snprintf(out, size, "%s/assetstore/%.2s/%.2s/%s", repo->dir, sha256, sha256 + 2, sha256);
+    int n = snprintf(out, size, "%s/assetstore/%.2s/%s", repo->dir, sha256, sha256);
     return (n < 0 || (size_t)n >= size) ? BR_ELIMIT : 0;
 }
 
@@ -112,14 +114,10 @@ int br_asset_put_file(br_repo *repo, const char *src, uint64_t max_size, br_reco
     bs->size = total;
     bs->mime = total ? (mime ? mime : "application/octet-stream") : "application/x-empty";
     br_asset_path(repo, bs->sha256, final, sizeof final);
-    /* Make the two fan-out levels (ab/cd). */
+    /* Make the fan-out folder (ab/). */
     char *slash = strrchr(final, '/');
     *slash = 0;
-    char *mid = strrchr(final, '/');
-    *mid = 0;
     if (mkdir(final, 0755) && errno != EEXIST) rc = BR_EIO;
-    *mid = '/';
-    if (!rc && mkdir(final, 0755) && errno != EEXIST) rc = BR_EIO;
     *slash = '/';
     if (rc) {
         rc = br_error_set(err, BR_EIO, final, 0, 0, "cannot create folder: %s", strerror(errno));
@@ -145,7 +143,7 @@ done:
     return rc;
 }
 
-/* Calls fn for every file below assetstore/ab/cd/. */
+/* Calls fn for every file below assetstore/ab/. */
 static int walk_store(br_repo *repo, int (*fn)(void *, const char *name, const char *path), void *ctx)
 {
     char base[4200];
@@ -162,19 +160,10 @@ static int walk_store(br_repo *repo, int (*fn)(void *, const char *name, const c
         if (!d2) continue;
         struct dirent *b;
         while (!rc && (b = readdir(d2))) {
-            if (strlen(b->d_name) != 2 || !strcmp(b->d_name, "..")) continue;
-            char p2[4410];
+            if (b->d_name[0] == '.') continue;
+            char p2[4700];
             snprintf(p2, sizeof p2, "%s/%s", p1, b->d_name);
-            DIR *d3 = opendir(p2);
-            if (!d3) continue;
-            struct dirent *c;
-            while (!rc && (c = readdir(d3))) {
-                if (c->d_name[0] == '.') continue;
-                char p3[4700];
-                snprintf(p3, sizeof p3, "%s/%s", p2, c->d_name);
-                rc = fn(ctx, c->d_name, p3);
-            }
-            closedir(d3);
+            rc = fn(ctx, b->d_name, p2);
         }
         closedir(d2);
     }

@@ -30,6 +30,7 @@ static const char *const SQL[S_COUNT] = {
         "(SELECT count(*) FROM item_collection ic JOIN item i ON i.id = ic.item_id "
         "  WHERE ic.collection_id = c.id AND i.status <> 'template'), c.template_item_id "
         "FROM container c LEFT JOIN container p ON p.id = c.parent_id WHERE c.handle = ?1",
+    [S_CONT_ID] = "SELECT id, is_community FROM container WHERE handle = ?1",
     [S_CONT_LIST] =
         "SELECT c.id, c.is_community, c.handle, c.name, COALESCE(p.handle, ''), "
         "(SELECT count(*) FROM item_collection ic WHERE ic.collection_id = c.id) "

@@ -4,16 +4,19 @@
 #include <string.h>
 #include "store_internal.h"
 
-static int collection_id(br_repo *repo, const char *handle, int64_t *id, br_error *err)
+/* Per-item lookup: by handle only (br_container_get also counts the items). */
+int br_collection_resolve(br_repo *repo, const char *handle, int64_t *id, br_error *err)
 {
-    br_container c;
-    int rc = br_container_get(repo, handle, &c, err);
-    if (rc == BR_ENOTFOUND)
+    sqlite3_stmt *st = br_stmt(repo, S_CONT_ID, err);
+    if (!st) return BR_ESTORE;
+    br_bind_text(st, 1, handle);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no collection has handle %s", handle);
-    if (rc) return rc;
-    if (c.is_community)
+    if (rc != SQLITE_ROW) return br_store_fail(repo, err, "collection lookup");
+    if (sqlite3_column_int(st, 1))
         return br_error_set(err, BR_EINVAL, NULL, 0, 0, "%s is a community, not a collection", handle);
-    *id = c.id;
+    *id = sqlite3_column_int64(st, 0);
     return 0;
 }
 
@@ -132,7 +135,7 @@ int br_item_insert(br_repo *repo, br_record *rec, const br_item_write *w, br_err
     int rc;
     if (!is_template && rec->n_collections == 0)
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "item %s names no collection", rec->key ? rec->key : "");
-    if (rec->n_collections && (rc = collection_id(repo, rec->collections[0], &owning, err))) return rc;
+    if (rec->n_collections && (rc = br_collection_resolve(repo, rec->collections[0], &owning, err))) return rc;
 
     char handle[128] = "", uuid[37], now[32], prefix[64];
     int64_t num = -1;
@@ -178,7 +181,7 @@ int br_item_insert(br_repo *repo, br_record *rec, const br_item_write *w, br_err
 
     for (size_t i = 0; !is_template && i < rec->n_collections; i++) {
         int64_t cid = owning;
-        if (i && (rc = collection_id(repo, rec->collections[i], &cid, err))) return rc;
+        if (i && (rc = br_collection_resolve(repo, rec->collections[i], &cid, err))) return rc;
         st = br_stmt(repo, S_ITEM_COLL_INSERT, err);
         if (!st) return BR_ESTORE;
         sqlite3_bind_int64(st, 1, item);
