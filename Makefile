@@ -23,6 +23,9 @@ TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 TEST_SUPPORT := $(B)/obj/tests/support/testutil.o
 
+# Keep intermediate objects (the test support object) between runs.
+.SECONDARY:
+
 .PHONY: all deps test check unit run bench format clean tools
 
 all: $(B)/bulkrepo

@@ -34,9 +34,29 @@ static void help(void)
         "      --metadata-only   files listed in contents may be absent (export -x packages)\n"
         "      --name NAME       a descriptive job name\n"
         "      --batch-size N    items per transaction (default 500)\n"
-        "      --json            print the job report as JSON\n\n"
+        "      --json            print the job report as JSON\n"
+        "      --max-file-size N     cap on one file, bytes (K, M, G suffixes; default 150M)\n"
+        "      --max-archive-size N  cap on a zip's uncompressed total (default 500M)\n\n"
         "Exit codes: 0 ok, 1 completed with errors, 2 usage, 3 invalid input (nothing\n"
         "written), 4 internal or I/O error.\n");
+}
+
+/* "150M", "2G", "4096": bytes with an optional K/M/G (powers of 1000, as seed 002's MB). */
+static int parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s) return -1;
+    uint64_t mult = 1;
+    if (*end == 'K' || *end == 'k')
+        mult = 1000, end++;
+    else if (*end == 'M' || *end == 'm')
+        mult = 1000 * 1000, end++;
+    else if (*end == 'G' || *end == 'g')
+        mult = 1000 * 1000 * 1000, end++;
+    if (*end || v == 0) return -1;
+    *out = v * mult;
+    return 0;
 }
 
 int cmd_import(cli *c, int argc, char **argv)
@@ -51,9 +71,11 @@ int cmd_import(cli *c, int argc, char **argv)
         {"quiet", no_argument, 0, 'q'},        {"skip-invalid", no_argument, 0, 1},
         {"metadata-only", no_argument, 0, 2},  {"name", required_argument, 0, 3},
         {"json", no_argument, 0, 4},           {"batch-size", required_argument, 0, 5},
-        {"format", required_argument, 0, 6},   {"help", no_argument, 0, 'h'},
+        {"format", required_argument, 0, 6},   {"max-file-size", required_argument, 0, 7},
+        {"max-archive-size", required_argument, 0, 8}, {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     br_import_options o = {0};
+    br_limits_default(&o.limits);
     const char *cols[64];
     int mode = -1, json = 0, quiet = 0, opt;
     while ((opt = getopt_long(argc, argv, "ards:z:c:m:e:vRwpqh", opts, NULL)) != -1) {
@@ -82,6 +104,16 @@ int cmd_import(cli *c, int argc, char **argv)
         case 6:
             if (strcmp(optarg, "saf")) return cli_usage("import", "unsupported --format '%s' (supported: saf)", optarg);
             break;
+        case 7:
+        case 8: {
+            uint64_t v;
+            if (parse_size(optarg, &v)) return cli_usage("import", "'%s' is not a size", optarg);
+            if (opt == 7)
+                o.limits.max_file_size = v;
+            else
+                o.limits.max_archive_size = v;
+            break;
+        }
         case 'h': help(); return EXIT_OK;
         default: return cli_usage("import", "unknown option");
         }
@@ -95,7 +127,6 @@ int cmd_import(cli *c, int argc, char **argv)
     o.mode = (br_import_mode)mode;
     o.collections = cols;
     if (!o.eperson) o.eperson = getenv("USER");
-    br_limits_default(&o.limits);
     br_diag_sink sink = {cli_print_diag, NULL, 0, 0, 0};
     (void)quiet;
     o.diags = &sink;
