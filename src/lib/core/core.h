@@ -57,6 +57,8 @@ int br_mkdir_p(const char *path, br_error *err);
 int br_rmtree(const char *path);
 /* Reads a whole small file (NUL-terminated); BR_ELIMIT when larger than max. */
 int br_read_file(const char *path, size_t max, char **out, size_t *len, br_error *err);
+/* Writes all n bytes (retrying short writes and EINTR); 0 or -1 with errno. */
+int br_write_all(int fd, const void *p, size_t n);
 int br_write_file_atomic(const char *path, const char *data, size_t len, br_error *err);
 int br_copy_file(const char *src, const char *dst, br_error *err);
 int br_is_dir(const char *path);

@@ -294,8 +294,9 @@ done:
     return rc;
 }
 
-static int write_all(int fd, const char *p, size_t n)
+int br_write_all(int fd, const void *buf, size_t n)
 {
+    const char *p = buf;
     while (n) {
         ssize_t w = write(fd, p, n);
         if (w < 0 && errno == EINTR) continue;
@@ -312,7 +313,7 @@ int br_write_file_atomic(const char *path, const char *data, size_t len, br_erro
     snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return br_error_set(err, BR_EIO, path, 0, 0, "cannot write: %s", strerror(errno));
-    if (write_all(fd, data, len) || fsync(fd)) {
+    if (br_write_all(fd, data, len) || fsync(fd)) {
         int e = errno;
         close(fd);
         unlink(tmp);
@@ -347,7 +348,7 @@ int br_copy_file(const char *src, const char *dst, br_error *err)
             break;
         }
         if (n == 0) break;
-        if (write_all(out, buf, (size_t)n)) {
+        if (br_write_all(out, buf, (size_t)n)) {
             rc = br_error_set(err, BR_EIO, dst, 0, 0, "write failed: %s", strerror(errno));
             break;
         }

@@ -152,18 +152,6 @@ static int cmp_str(const void *a, const void *b)
 
 /* ---- small files ---------------------------------------------------------- */
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* Writes dir/name with b's bytes; the file must be new.  No fsync: an export is
  * redone, not recovered, after a crash. */
 static int write_text(const char *dir, const char *name, const br_buf *b, br_error *err)
@@ -174,7 +162,7 @@ static int write_text(const char *dir, const char *name, const br_buf *b, br_err
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) return br_error_set(err, BR_EIO, path, 0, 0, "cannot create: %s", strerror(errno));
     int rc = 0;
-    if (write_all(fd, b->p ? b->p : "", b->len))
+    if (br_write_all(fd, b->p ? b->p : "", b->len))
         rc = br_error_set(err, BR_EIO, path, 0, 0, "write failed: %s", strerror(errno));
     if (close(fd) && !rc) rc = br_error_set(err, BR_EIO, path, 0, 0, "close failed: %s", strerror(errno));
     return rc;

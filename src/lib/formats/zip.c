@@ -86,18 +86,6 @@ static int open_parent(int dfd, char *rel, char **leaf)
     return fd;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* What the first pass learns for the root heuristic. */
 typedef struct root_scan {
     char top[256]; /* the one top-level folder, if there is one */
@@ -364,7 +352,7 @@ int br_zip_extract(const char *zip_path, const char *dest_dir, const br_limits *
                                   lim->max_ratio);
                 goto done;
             }
-            if (write_all(out, buf, (size_t)r)) {
+            if (br_write_all(out, buf, (size_t)r)) {
                 rc = br_error_set(err, BR_EIO, dest_dir, 0, 0, "entry '%s': write failed: %s", name,
                                   strerror(errno));
                 goto done;

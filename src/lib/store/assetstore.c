@@ -24,18 +24,6 @@ int br_asset_path(const br_repo *repo, const char *sha256, char *out, size_t siz
     return (n < 0 || (size_t)n >= size) ? BR_ELIMIT : 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* 1 when the stored file at path has exactly this content, else 0. */
 static int same_content(const char *path, int64_t size, const char *sha256)
 {
@@ -96,7 +84,7 @@ int br_asset_put_file(br_repo *repo, const char *src, uint64_t max_size, br_reco
             goto done;
         }
         br_hash_update(&h, buf, (size_t)n);
-        if (write_all(out, buf, (size_t)n)) {
+        if (br_write_all(out, buf, (size_t)n)) {
             rc = br_error_set(err, BR_EIO, tmp, 0, 0, "write failed: %s", strerror(errno));
             goto done;
         }
