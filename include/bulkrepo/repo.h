@@ -124,6 +124,9 @@ int br_item_insert(br_repo *repo, br_record *rec, const br_item_write *w, br_err
 int br_item_delete(br_repo *repo, int64_t id, br_error *err);
 /* Finds an item by handle or UUID. BR_ENOTFOUND when absent. */
 int br_item_find(br_repo *repo, const char *handle_or_uuid, int64_t *id, br_error *err);
+/* Allocates the next free handle (never one used before, even if its item was
+ * deleted).  Call inside a transaction; the allocation commits with it. */
+int br_handle_next(br_repo *repo, char *out, size_t size, br_error *err);
 /* 1 when a handle is used by any object (item, community, collection), else 0. */
 int br_handle_exists(br_repo *repo, const char *handle);
 /* Items whose field has exactly value (at most max ids; *n gets the full count). */

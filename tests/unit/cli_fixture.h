@@ -10,8 +10,6 @@
  * not `want`.  The helpers below read the repository back through the CLI
  * (item list/show, job show, fsck) and parse the JSON with jansson.
  *
- * Tests that demonstrate a bug in bulkrepo call BUG_SKIP("...") first: they
- * are skipped unless BULKREPO_RUN_BUG_TESTS=1 is set (to check a fix).
  * Any sanitizer report on a command's stderr fails the test (run them with
  * BULKREPO_BIN pointing at an ASan build); BULKREPO_TEST_TIMING=1 prints each
  * test's duration. */
@@ -42,14 +40,6 @@ typedef struct fx {
     double t0; /* when the setup started */
 } fx;
 
-#define BUG_SKIP(why)                                                                              \
-    do {                                                                                           \
-        const char *run_ = getenv("BULKREPO_RUN_BUG_TESTS");                                       \
-        if (!run_ || strcmp(run_, "1")) {                                                          \
-            print_message("[  BUG     ] %s (known bulkrepo bug; skipped)\n", (why));               \
-            skip();                                                                                \
-        }                                                                                          \
-    } while (0)
 
 static inline double fx_now(void)
 {

@@ -238,13 +238,6 @@ static void test_replace_keeps_handles(void **state)
 static void test_replace_leaves_mapfile_alone(void **state)
 {
     fx *f = *state;
-    /* BUG: `import -r` appends "<folder> <handle>" lines to the mapfile it reads
-     * (write_all_items -> append_mapfile runs in every mode), so each replace
-     * doubles the mapfile; a later -d then warns "cannot locate item ... already
-     * deleted?" for every duplicate.  DSpace's replace does not write the mapfile.
-     * Repro: gen_saf p 2; import -a -s p -c C -m map; import -r -s p -c C -m map;
-     * wc -l map  -> 4 */
-    BUG_SKIP("import -r appends to the mapfile");
     fx_dc(f, "p/a", "Alpha");
     fx_dc(f, "p/b", "Beta");
     RUN(f, 0, "import -a -s p -c %s -m map", f->coll);
@@ -261,12 +254,6 @@ static void test_replace_leaves_mapfile_alone(void **state)
 static void test_replace_changed_file_fsck_clean(void **state)
 {
     fx *f = *state;
-    /* BUG: replacing an item whose file changed leaves the old file in the
-     * assetstore, named by no bitstream: `fsck` reports an orphan file and exits 1
-     * after a successful replace (delete runs br_asset_gc, replace does not).
-     * Repro: import -a (p/a/contents: a.txt); echo new > p/a/a.txt;
-     * import -r -s p -c C -m map; bulkrepo fsck  -> "NOT CLEAN ... 1 orphan files", exit 1 */
-    BUG_SKIP("import -r leaves orphan files (fsck not clean)");
     fx_dc(f, "p/a", "Alpha");
     fx_write(f, "p/a/contents", "a.txt\n");
     fx_write(f, "p/a/a.txt", "first version\n");
@@ -332,13 +319,6 @@ static void test_delete(void **state)
 static void test_delete_does_not_reuse_handles(void **state)
 {
     fx *f = *state;
-    /* BUG: handles of deleted items are given to new items.  The allocator
-     * starts at max(handle in use)+1 (br_handle_allocate), so deleting the
-     * newest items frees their handles for reuse; a handle is a persistent
-     * identifier and DSpace never reassigns one.
-     * Repro: import -a (1 item) -> 123456789/2; import -d -m map;
-     * import -a another item -m map2 -> gets 123456789/2 again */
-    BUG_SKIP("deleted items' handles are reassigned");
     fx_dc(f, "p/a", "Alpha");
     RUN(f, 0, "import -a -s p -c %s -m map", f->coll);
     char ha[256];
@@ -403,13 +383,6 @@ static void test_validate_only(void **state)
 static void test_resume_after_validation_run(void **state)
 {
     fx *f = *state;
-    /* BUG: `import -a -R -m MAP` after `import -a -v -m MAP` continues the
-     * validation job (br_job_find_by_mapfile matches any import-saf job with that
-     * mapfile): the items are journaled in the job named "SAF validation" whose
-     * parameters say validate_only=true, and the import gets no job of its own.
-     * Repro: gen_saf p 2; import -a -v -s p -c C -m map; import -a -R -s p -c C -m map;
-     * bulkrepo job list  -> one job, "SAF validation", imported 2 */
-    BUG_SKIP("-R after -v continues the validation job");
     fx_dc(f, "p/a", "Alpha");
     fx_dc(f, "p/b", "Beta");
     RUN(f, 0, "import -a -v -s p -c %s -m map", f->coll);
@@ -653,16 +626,6 @@ static void test_skip_invalid_relationship_target_invalid(void **state)
 static void test_skip_invalid_relationship_target_bad_relationship(void **state)
 {
     fx *f = *state;
-    /* BUG: the same, when the target is invalid because of its own relationships
-     * file: check_relations() propagates invalidity before the items with bad
-     * relationship targets are marked invalid (validate_all marks them after), so
-     * "a" is imported and its relationship to "b" is silently dropped
-     * (write_relations skips it), with no message.
-     * Repro: p/a/relationships "relation.isAuthorOfPublication folderName:b",
-     * p/b/relationships "relation.isAuthorOfPublication folderName:nope", p/c;
-     * import -a --skip-invalid -s p -c C -m map  -> a and c imported, a has no relationship */
-    BUG_SKIP("--skip-invalid imports an item whose relationship target is left out, dropping the "
-             "relationship");
     fx_dc(f, "p/a", "Alpha");
     fx_dc(f, "p/b", "Beta");
     fx_dc(f, "p/c", "Gamma");
@@ -679,12 +642,6 @@ static void test_skip_invalid_relationship_target_bad_relationship(void **state)
 static void test_skip_invalid_all_invalid_no_mapfile(void **state)
 {
     fx *f = *state;
-    /* BUG: with --skip-invalid and every item invalid, the run exits 3 ("nothing
-     * written") but writes an empty mapfile (rewrite_mapfile runs anyway), so the
-     * corrected re-run is refused with exit 2 "the mapfile already exists".
-     * Repro: p/a/contents lists x.pdf (absent); import -a --skip-invalid -s p -c C -m map
-     * -> exit 3, `ls -l map` shows an empty file; add p/a/x.pdf; same command -> exit 2 */
-    BUG_SKIP("--skip-invalid with every item invalid writes an empty mapfile");
     fx_dc(f, "p/a", "Alpha");
     fx_write(f, "p/a/contents", "x.pdf\n");
     RUN(f, 3, "import -a --skip-invalid -s p -c %s -m map", f->coll);
@@ -1049,15 +1006,6 @@ static void test_bad_handle_in_use(void **state)
 static void test_bad_handle_file_next_free_handle(void **state)
 {
     fx *f = *state;
-    /* BUG: a package that validates can fail while writing.  Folder "a" has no
-     * handle file, folder "b" asks for the next free handle: "a" is written first
-     * and the allocator gives it that handle, then "b" fails with "handle ... is
-     * already in use" (exit 3 after `-v` said the package is valid).  The allocator
-     * should skip handles the batch claims.
-     * Repro (fresh repo, collection 123456789/1): mkdir -p p/a p/b; dublin_core.xml in
-     * both; echo 123456789/2 > p/b/handle; bulkrepo import -a -s p -c 123456789/1 -m map
-     * -> "bulkrepo: b: handle 123456789/2 is already in use", exit 3 */
-    BUG_SKIP("handle allocator hands out a handle the batch claims");
     fx_dc(f, "p/a", "No handle file");
     fx_dc(f, "p/b", "Asks for the next handle");
     /* the collection is 123456789/1, so the next free handle is 123456789/2 */
@@ -1329,14 +1277,6 @@ static void test_file_names_with_spaces(void **state)
 static void test_mapfile_folder_with_space(void **state)
 {
     fx *f = *state;
-    /* BUG: the mapfile bulkrepo writes for a folder named with a space
-     * ("item 1 123456789/2") is split at the first space when read back, so -d
-     * deletes nothing and exits 0 ("cannot locate item 1 123456789/2"), and -r
-     * exits 3 ("the mapfile names folder 'item'").  The handle is the last field
-     * (handles have no spaces), so splitting at the last space would work.
-     * Repro: mkdir "p/item 1" with a dublin_core.xml; import -a -s p -c C -m map;
-     * import -d -m map  -> exit 0, "0 deleted", the item is still there */
-    BUG_SKIP("mapfile lines of folders with spaces are misread by -r and -d");
     fx_dc(f, "p/item 1", "Spaces");
     RUN(f, 0, "import -a -s p -c %s -m map", f->coll);
     fx_dc(f, "p/item 1", "Spaces, replaced");

@@ -138,15 +138,18 @@ static int read_mapfile(const char *path, map_fn fn, void *ctx, br_diag_sink *di
         n++;
         br_trim(line);
         if (!*line) continue;
-        char *sp = line + strcspn(line, " \t");
-        if (!*sp) {
+        /* Split at the last blank: a handle has none, a folder name may. */
+        char *sp = line + strlen(line);
+        while (sp > line && sp[-1] != ' ' && sp[-1] != '\t') sp--;
+        if (sp == line) {
             br_diag_emitf(diags, BR_SEV_ERROR, NULL, path, n, 0, "mapfile.line",
                           "each line is '<folder> <handle>'", "bad mapfile line: '%s'", line);
             bad++;
             continue;
         }
-        *sp++ = 0;
-        while (*sp == ' ' || *sp == '\t') sp++;
+        char *end = sp;
+        while (end > line && (end[-1] == ' ' || end[-1] == '\t')) end--;
+        *end = 0;
         if ((rc = fn(ctx, line, sp, n))) break;
     }
     fclose(f);
@@ -345,6 +348,10 @@ static void check_relations(import_ctx *c)
             item_error(c, r->item, r->source, r->line, 0, "relationship.target", NULL, why);
         c->current = -1;
     }
+    /* Every bad target is reported first; then its item is invalid, so that
+     * the cascade below sees it. */
+    for (size_t i = 0; i < c->n; i++)
+        if (c->state[i] == ST_TODO && c->messages[i]) c->state[i] = ST_INVALID;
     /* A relationship to an item that will not be imported cannot be made:
      * with --skip-invalid that invalidates the referring item too. */
     for (int changed = 1; changed;) {
@@ -361,7 +368,6 @@ static void check_relations(import_ctx *c)
             item_error(c, r->item, r->source, r->line, 0, "relationship.target-invalid", NULL, why);
             c->current = -1;
             c->state[r->item] = ST_INVALID;
-            c->res->invalid++;
             changed = 1;
         }
     }
@@ -380,30 +386,20 @@ static int validate_all(import_ctx *c, br_error *err)
         check_item(c, i);
         for (size_t k = 0; k < c->rec->n_rels; k++)
             if (add_rel(c, i, &c->rec->rels[k])) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
-        if (c->sink.errors > before) {
-            c->state[i] = ST_INVALID;
-            c->res->invalid++;
-        } else {
-            c->res->valid++;
-        }
+        if (c->sink.errors > before) c->state[i] = ST_INVALID;
         c->current = -1;
         if (progress(c, "validate", i + 1, c->n))
             return br_error_set(err, BR_ECANCELLED, NULL, 0, 0, "validation cancelled");
     }
     int rc = index_value_refs(c, err);
     if (rc) return rc;
-    size_t before = c->res->invalid;
     check_relations(c);
-    /* check_relations counts the items it invalidates; recount what became invalid. */
-    for (size_t k = 0; k < c->n_rels; k++) (void)k;
-    c->res->valid -= c->res->invalid - before;
-    /* Items invalidated by relation errors reported in the first loop of check_relations. */
+    /* Relationship errors make their items invalid too: count again. */
+    c->res->valid = c->res->invalid = 0;
     for (size_t i = 0; i < c->n; i++) {
-        if (c->state[i] == ST_TODO && c->messages[i]) {
-            c->state[i] = ST_INVALID;
-            c->res->invalid++;
-            c->res->valid--;
-        }
+        if (c->state[i] == ST_TODO && c->messages[i]) c->state[i] = ST_INVALID;
+        c->res->valid += c->state[i] == ST_TODO;
+        c->res->invalid += c->state[i] == ST_INVALID;
     }
     return 0;
 }
@@ -475,6 +471,11 @@ static int write_item(import_ctx *c, size_t i, const char *replace_handle, br_jo
         if (rc) return rc;
         rec->handle = br_record_str(rec, replace_handle);
     }
+    while (!rec->handle) {
+        char h[128];
+        if ((rc = br_handle_next(c->repo, h, sizeof h, err))) return rc;
+        if (!br_strmap_get(&c->batch_handles, h, NULL)) rec->handle = br_record_str(rec, h);
+    }
     if ((rc = br_item_insert(c->repo, rec, &w, err))) {
         if (!err->place.source[0]) br_strlcpy(err->place.source, folder(c, i), sizeof err->place.source);
         return rc;
@@ -489,6 +490,8 @@ static int write_item(import_ctx *c, size_t i, const char *replace_handle, br_jo
 
 static int append_mapfile(import_ctx *c, size_t from, size_t to)
 {
+    /* -r and -d read the mapfile; only -a writes it. */
+    if (c->opt->mode != BR_IMPORT_ADD) return 0;
     FILE *f = fopen(c->mapfile, "a");
     if (!f) return BR_EIO;
     for (size_t i = from; i < to; i++)
@@ -499,6 +502,7 @@ static int append_mapfile(import_ctx *c, size_t from, size_t to)
 /* The final mapfile: every item of the batch that is stored, in package order. */
 static int rewrite_mapfile(import_ctx *c, br_error *err)
 {
+    if (!c->res->imported && !c->res->skipped && access(c->mapfile, F_OK)) return 0;
     br_buf b = {0};
     for (size_t i = 0; i < c->n; i++)
         if ((c->state[i] == ST_DONE || c->state[i] == ST_SKIPPED) && c->handles[i])
@@ -724,8 +728,6 @@ static int open_source(import_ctx *c, br_error *err)
             return br_error_set(err, BR_ENOTFOUND, zpath, 0, 0, "the zip file does not exist");
         int rc = br_repo_mktemp(c->repo, "unzip", c->scratch, sizeof c->scratch, err);
         if (rc) return rc;
-        static char root[PATH_MAX];
-        (void)root;
         char r[PATH_MAX];
         if ((rc = br_zip_extract(zpath, c->scratch, &o->limits, r, sizeof r, err))) return rc;
         c->root = strdup(r);
@@ -782,7 +784,7 @@ int br_import_saf(br_repo *repo, const br_import_options *opt_in, br_import_resu
         c.job_id = prior;
         if ((rc = br_job_set_status(repo, prior, BR_JOB_RUNNING, "resumed", err))) return rc;
     } else {
-        br_strlcpy(job.type, types[opt.mode], sizeof job.type);
+        br_strlcpy(job.type, opt.validate_only ? "validate-saf" : types[opt.mode], sizeof job.type);
         br_strlcpy(job.category, "import", sizeof job.category);
         snprintf(job.name, sizeof job.name, "%s%s", opt.name ? opt.name : opt.validate_only ? "SAF validation" :
                  opt.mode == BR_IMPORT_DELETE ? "SAF delete" : opt.mode == BR_IMPORT_REPLACE ? "SAF replace" : "SAF import", "");
@@ -853,7 +855,8 @@ int br_import_saf(br_repo *repo, const br_import_options *opt_in, br_import_resu
     if (res->invalid) record_invalid(&c, err);
     if ((rc = write_all_items(&c, replace_handles, err))) goto finish;
     if ((rc = write_relations(&c, err))) goto finish;
-    if (opt.mode == BR_IMPORT_ADD) rc = rewrite_mapfile(&c, err);
+    if (opt.mode == BR_IMPORT_REPLACE && res->imported) rc = br_asset_gc(repo, NULL, err);
+    if (!rc && opt.mode == BR_IMPORT_ADD) rc = rewrite_mapfile(&c, err);
     if (!rc && res->invalid)
         rc = br_error_set(err, BR_EINVAL, NULL, 0, 0, "%zu invalid items were left out", res->invalid);
 

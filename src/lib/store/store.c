@@ -519,19 +519,36 @@ static int64_t max_num(br_repo *repo, stmt_id id, br_error *err)
     return sqlite3_column_type(st, 0) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 0);
 }
 
+/* Handles are never reused, even after a delete: the high-water mark is kept
+ * in meta.handle_next, written in the transaction that uses it. */
 int br_handle_allocate(br_repo *repo, char *out, size_t size, br_error *err)
 {
     if (!repo->next_handle) {
         int64_t a = max_num(repo, S_MAX_HANDLE_ITEM, err), b = max_num(repo, S_MAX_HANDLE_CONT, err);
         if (a < 0 || b < 0) return br_store_fail(repo, err, "handle allocation");
         repo->next_handle = (a > b ? a : b) + 1;
+        char mark[32];
+        if (!br_store_meta_get(repo, "handle_next", mark, sizeof mark, NULL)) {
+            int64_t m = strtoll(mark, NULL, 10);
+            if (m > repo->next_handle) repo->next_handle = m;
+        }
     }
     for (;;) {
         snprintf(out, size, "%s/%lld", repo->prefix, (long long)repo->next_handle++);
         int used = br_handle_exists(repo, out);
         if (used < 0) return br_store_fail(repo, err, "handle lookup");
-        if (!used) return 0;
+        if (!used) break;
     }
+    char mark[32];
+    snprintf(mark, sizeof mark, "%lld", (long long)repo->next_handle);
+    return br_store_meta_set(repo, "handle_next", mark, err);
+}
+
+int br_handle_next(br_repo *repo, char *out, size_t size, br_error *err)
+{
+    if (!repo->in_tx)
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "handles are allocated inside a transaction");
+    return br_handle_allocate(repo, out, size, err);
 }
 
 void br_handle_note_used(br_repo *repo, const char *handle)
@@ -539,8 +556,12 @@ void br_handle_note_used(br_repo *repo, const char *handle)
     char prefix[64];
     int64_t num;
     br_handle_split(handle, prefix, sizeof prefix, &num);
-    if (repo->next_handle && num >= repo->next_handle && !strcmp(prefix, repo->prefix))
+    if (repo->next_handle && num >= repo->next_handle && !strcmp(prefix, repo->prefix)) {
         repo->next_handle = num + 1;
+        char mark[32];
+        snprintf(mark, sizeof mark, "%lld", (long long)repo->next_handle);
+        br_store_meta_set(repo, "handle_next", mark, NULL);
+    }
 }
 
 int br_handle_exists(br_repo *repo, const char *handle)
