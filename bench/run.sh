@@ -15,7 +15,7 @@
 #
 # Environment: BENCH_NS, BENCH_FILE_SIZE (bitstream bytes, default 4096),
 # BULKREPO (default build/bulkrepo), GEN_SAF (default build/tools/gen_saf),
-# BENCH_SEED (default 1).
+# BENCH_SEED (default 1), BENCH_NO_GNU_TIME=1 (force the VmHWM fallback).
 set -u
 
 cd "$(dirname "$0")/.." || exit 4
@@ -41,7 +41,7 @@ mkdir -p "$OUT" "$LOGS" || exit 4
 : >"$ROWS"
 
 TIME_BIN=
-if [ -x /usr/bin/time ] && /usr/bin/time -f '%M' -o /dev/null true >/dev/null 2>&1; then
+if [ -z "${BENCH_NO_GNU_TIME:-}" ] && [ -x /usr/bin/time ] && /usr/bin/time -f '%M' -o /dev/null true >/dev/null 2>&1; then
 	TIME_BIN=/usr/bin/time
 fi
 RSS_SRC="GNU time"
@@ -223,7 +223,7 @@ for N in $NS; do
 	warm "$PKG"
 	measure "n$N-validate" "$BR" --repo "$R" import -a -v -s "$PKG" -c "$COLL" -m "$MAP"
 	IPS=$(ips "$N" "$M_SECS")
-	row "$N" validate "$M_SECS" "$M_RSS" - "≥ 10,000 items/s, RSS < 64 MB" \
+	row "$N" validate "$M_SECS" "$M_RSS" - ">= 10,000 items/s, RSS < 64 MB" \
 		"$(verdict ips "$IPS" "$M_RSS" "$M_RC")"
 
 	# Import.
@@ -231,7 +231,7 @@ for N in $NS; do
 	warm "$PKG"
 	measure "n$N-import" "$BR" --repo "$R" import -a -s "$PKG" -c "$COLL" -m "$MAP"
 	RAT=$(ratio "$M_SECS" "$CP_PKG")
-	row "$N" import "$M_SECS" "$M_RSS" "$RAT" "≤ 2× cp-pkg, RSS < 64 MB" \
+	row "$N" import "$M_SECS" "$M_RSS" "$RAT" "<= 2x cp-pkg, RSS < 64 MB" \
 		"$(verdict ratio "$RAT" "$M_RSS" "$M_RC")"
 	IMPORT_RC=$M_RC
 	rm -rf "$PKG"
@@ -247,7 +247,7 @@ for N in $NS; do
 		CP_EXP=$M_SECS
 		rm -rf "$WORK/export.copy"
 		RAT=$(ratio "$EXP_SECS" "$CP_EXP")
-		row "$N" export "$EXP_SECS" "$EXP_RSS" "$RAT" "≤ 2× cp-export, RSS < 64 MB" \
+		row "$N" export "$EXP_SECS" "$EXP_RSS" "$RAT" "<= 2x cp-export, RSS < 64 MB" \
 			"$(verdict ratio "$RAT" "$EXP_RSS" "$EXP_RC")"
 		row "$N" cp-export "$CP_EXP" "$M_RSS" - "floor for export" -
 	else
