@@ -429,11 +429,31 @@ static int list_item(ictx *c)
 
 /* ---- reading small files ------------------------------------------------------- */
 
+/* Whether the item folder's listing has `name`.  When the listing is complete
+ * this saves an open() per absent optional file (handle, collections, ...),
+ * which is most of a validation's system calls. */
+static int listed(const ictx *c, const char *name)
+{
+    if (c->listing_capped) return 1;
+    size_t lo = 0, hi = c->pkg->n_ents;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int d = strcmp(c->pkg->ents[mid].name, name);
+        if (!d) return 1;
+        if (d < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
 /* Reads the item file `name` (at most max bytes) into out, NUL-terminated.
  * Returns 1 when read, 0 when absent, BR_EINVAL after reporting why it cannot
  * be used, other negatives on I/O failure. */
 static int read_member(ictx *c, const char *name, const char *src, uint64_t max, br_buf *out)
 {
+    if (!listed(c, name)) return 0;
     int fd = openat(c->dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT) return 0;

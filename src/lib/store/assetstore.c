@@ -111,6 +111,9 @@ int br_asset_put_file(br_repo *repo, const char *src, uint64_t max_size, br_reco
         rc = br_error_set(err, BR_EIO, final, 0, 0, "cannot create folder: %s", strerror(errno));
         goto done;
     }
+    /* Even a file that is already there may not be on disk yet (a crashed run
+     * renamed it and never flushed): the batch commit flushes either way. */
+    repo->assets_dirty = 1;
     /* Identical content is stored once; an existing file is trusted only after
      * checking it, since a crash may have left a renamed but unflushed file. */
     if (!access(final, F_OK) && same_content(final, total, bs->sha256)) {

@@ -461,10 +461,13 @@ int br_repo_begin(br_repo *repo, br_error *err)
 int br_repo_commit(br_repo *repo, br_error *err)
 {
     /* Files first: a committed bitstream row must never name a file that a
-     * crash could still lose.  One syncfs per batch instead of one fsync per file. */
-    if (repo->assetdir_fd >= 0 && syncfs(repo->assetdir_fd))
+     * crash could still lose.  One syncfs per batch instead of one fsync per
+     * file, and none when the transaction stored no file (an export's journal
+     * would otherwise flush every file the export wrote). */
+    if (repo->assets_dirty && repo->assetdir_fd >= 0 && syncfs(repo->assetdir_fd))
         return br_error_set(err, BR_EIO, repo->dir, 0, 0, "cannot flush the assetstore: %s",
                             strerror(errno));
+    repo->assets_dirty = 0;
     int rc = step_done(repo, S_COMMIT, err, "commit");
     if (!rc) repo->in_tx = 0;
     return rc;

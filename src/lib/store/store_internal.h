@@ -36,6 +36,7 @@ struct br_repo {
     unsigned tmp_counter;
     int64_t next_handle; /* 0 = not loaded for this transaction */
     int in_tx;
+    int assets_dirty; /* files were stored since the last commit */
     br_strmap fields; /* "schema\x1felement\x1fqualifier" -> field id */
     char **schemas;
     size_t n_schemas;
