@@ -627,7 +627,6 @@ static int resume_from_mapfile(void *p, const char *f, const char *handle, unsig
 typedef struct replace_ctx {
     import_ctx *c;
     const char **handles;
-    br_strmap seen;
 } replace_ctx;
 
 static int replace_entry(void *p, const char *f, const char *handle, unsigned line)
@@ -645,8 +644,10 @@ static int replace_entry(void *p, const char *f, const char *handle, unsigned li
                       "no item %s to replace", handle);
         return 0;
     }
-    r->handles[i] = br_record_str(r->c->rec, handle) ? strdup(handle) : NULL;
-    return 0;
+    /* A folder listed twice: the last line wins (DSpace's map semantics). */
+    free((char *)r->handles[i]);
+    r->handles[i] = strdup(handle);
+    return r->handles[i] ? 0 : BR_ENOMEM;
 }
 
 /* ---- delete ------------------------------------------------------------------------------------ */
@@ -697,7 +698,7 @@ static int run_delete(import_ctx *c, br_error *err)
 
 /* ---- the job ------------------------------------------------------------------------------------- */
 
-static void record_invalid(import_ctx *c, br_error *err)
+static void record_invalid(import_ctx *c)
 {
     /* The report lists every rejected item with its first error. */
     br_error e2;
@@ -713,7 +714,6 @@ static void record_invalid(import_ctx *c, br_error *err)
         }
     }
     if (br_repo_commit(c->repo, &e2)) br_repo_rollback(c->repo);
-    (void)err;
 }
 
 static int open_source(import_ctx *c, br_error *err)
@@ -819,7 +819,7 @@ int br_import_saf(br_repo *repo, const br_import_options *opt_in, br_import_resu
         goto finish;
     }
     if (opt.mode == BR_IMPORT_REPLACE) {
-        replace_ctx r = {&c, calloc(c.n, sizeof(char *)), {0}};
+        replace_ctx r = {&c, calloc(c.n, sizeof(char *))};
         replace_handles = r.handles;
         if (!r.handles) {
             rc = br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
@@ -846,13 +846,13 @@ int br_import_saf(br_repo *repo, const br_import_options *opt_in, br_import_resu
 
     if ((rc = validate_all(&c, err))) goto finish;
     if (opt.validate_only || (res->invalid && !opt.skip_invalid)) {
-        record_invalid(&c, err);
+        record_invalid(&c);
         if (res->invalid)
             rc = br_error_set(err, BR_EINVAL, NULL, 0, 0,
                               "%zu of %zu items are invalid; nothing was imported", res->invalid, c.n);
         goto finish;
     }
-    if (res->invalid) record_invalid(&c, err);
+    if (res->invalid) record_invalid(&c);
     if ((rc = write_all_items(&c, replace_handles, err))) goto finish;
     if ((rc = write_relations(&c, err))) goto finish;
     if (opt.mode == BR_IMPORT_REPLACE && res->imported) rc = br_asset_gc(repo, NULL, err);
