@@ -6,7 +6,7 @@
 #   make bench    benchmarks (bench/RESULTS.md)
 
 CC      ?= cc
-PKGS    := libxml-2.0 sqlite3 libzip jansson libcrypto libutf8proc
+PKGS    := libxml-2.0 sqlite3 libzip jansson libcrypto libutf8proc libcurl libmicrohttpd libsodium
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter -Iinclude -Isrc/lib \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
@@ -16,7 +16,9 @@ SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 B       ?= build
 LIB_SRC := $(wildcard src/lib/*/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
-GEN_SRC := $(B)/gen/schema_sql.c $(B)/gen/registry_data.c
+# Every data/NAME.tsv table is compiled in as `const char br_NAME_tsv[]`.
+DATA_TSV := $(wildcard data/*.tsv)
+GEN_SRC := $(B)/gen/schema_sql.c $(DATA_TSV:data/%.tsv=$(B)/gen/%_data.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o) $(GEN_SRC:%.c=%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o)
 TEST_SRC := $(wildcard tests/unit/test_*.c)
@@ -36,9 +38,9 @@ deps:
 $(B)/gen/schema_sql.c: src/lib/store/schema.sql scripts/embed.sh
 	@mkdir -p $(dir $@)
 	sh scripts/embed.sh br_schema_sql $< > $@
-$(B)/gen/registry_data.c: data/registry.tsv scripts/embed.sh
+$(B)/gen/%_data.c: data/%.tsv scripts/embed.sh
 	@mkdir -p $(dir $@)
-	sh scripts/embed.sh br_registry_tsv $< > $@
+	sh scripts/embed.sh br_$*_tsv $< > $@
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
