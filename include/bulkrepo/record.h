@@ -60,6 +60,14 @@ typedef struct br_bitstream {
     char md5[33];
     char sha256[65];
     const char *mime;
+    /* Esploro FILE row fields (text as written, canonical case; NULL = absent). */
+    const char *license;
+    const char *rights;
+    const char *rights_reason;
+    const char *rights_date;  /* ISO 8601 */
+    const char *content_type; /* "accepted", "published", ... (Asset File and Link Types) */
+    const char *supplemental; /* "true" / "false" */
+    const char *order;        /* FILE_ORDER as written */
     br_origin origin;
 } br_bitstream;
 
@@ -93,6 +101,9 @@ typedef struct br_creator {
     const char *affiliation;  /* organisational unit code */
     const char *researcher_id;
     const char *contrib_type; /* e.g. "editor" for contributors */
+    const char *primary_id;   /* Esploro CREATOR_PRIMARYID / CONT_PRIMARYID */
+    const char *brcode;       /* Esploro *_BRCODE */
+    const char *additional;   /* Esploro *_ADDITIONAL */
     br_origin origin;
 } br_creator;
 
@@ -105,6 +116,8 @@ typedef struct br_link {
     const char *license;
     const char *rights;
     const char *owner;
+    const char *order;             /* LINK_ORDER as written (free text in Esploro) */
+    const char *display_in_viewer; /* "true" / "false" */
     br_origin origin;
 } br_link;
 
