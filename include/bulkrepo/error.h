@@ -26,7 +26,9 @@ typedef enum br_code {
     BR_ESTORE = -7,     /* the database failed */
     BR_ELIMIT = -8,     /* a size cap was exceeded */
     BR_EINTERNAL = -9,  /* a bug */
-    BR_ECANCELLED = -10 /* stopped on request */
+    BR_ECANCELLED = -10, /* stopped on request */
+    BR_EAUTH = -11,      /* unknown user, wrong password, unknown or expired token */
+    BR_EDENIED = -12     /* the user's roles do not allow it */
 } br_code;
 
 /* Where a problem is: a file (relative to the batch when there is one),

@@ -67,6 +67,8 @@ const char *br_code_name(int code)
     case BR_ELIMIT: return "size limit exceeded";
     case BR_EINTERNAL: return "internal error";
     case BR_ECANCELLED: return "cancelled";
+    case BR_EAUTH: return "authentication failed";
+    case BR_EDENIED: return "not allowed";
     default: return "unknown error";
     }
 }
