@@ -105,6 +105,38 @@ int br_registry_list(br_repo *repo, br_field_fn fn, void *ctx, br_error *err);
 int br_group_add(br_repo *repo, const char *name, br_error *err);
 int br_group_exists(br_repo *repo, const char *name); /* 1 / 0 */
 
+/* ---- organisational units (Esploro affiliation codes) --------------------- */
+
+/* A research organisational unit, named by its code with the institution
+ * prefix as Esploro writes it: "01ALLIANCE_UID___n6370" (prefix, three
+ * underscores, unit code; seed 000, formats.md 1.5). */
+typedef struct br_orgunit {
+    const char *code;
+    const char *name;
+    const char *parent; /* parent unit's code, NULL for none */
+} br_orgunit;
+
+typedef int (*br_orgunit_fn)(void *ctx, const br_orgunit *u);
+
+/* Adds a unit.  code: no whitespace or control characters, at most 255 bytes;
+ * parent, when given, must exist.  BR_EEXISTS when the code is taken. */
+int br_orgunit_add(br_repo *repo, const char *code, const char *name, const char *parent,
+                   br_error *err);
+/* 1 when a unit has exactly this code, 0 when not, negative on a store failure. */
+int br_orgunit_exists(br_repo *repo, const char *code);
+/* The known code closest to `code` (edit distance on the whole code, and on the
+ * unit part after "___" so a code with another or no prefix is found): 0 and
+ * out filled, or BR_ENOTFOUND when nothing is plausibly meant. */
+int br_orgunit_suggest(br_repo *repo, const char *code, char *out, size_t size);
+/* Every unit in code order; a nonzero return of fn stops. */
+int br_orgunit_list(br_repo *repo, br_orgunit_fn fn, void *ctx, br_error *err);
+/* Loads units from a CSV file with a header row naming the columns code, name
+ * and optionally parent (any order, any case).  One transaction: a unit that
+ * exists is updated; parents may be defined later in the file but must exist at
+ * the end.  Any bad row (with its row number in err) leaves the store unchanged.
+ * *count gets the number of rows loaded. */
+int br_orgunit_import(br_repo *repo, const char *path, size_t *count, br_error *err);
+
 /* ---- items -------------------------------------------------------------- */
 
 typedef struct br_item_write {

@@ -14,6 +14,7 @@ static const struct {
     {"collection", cmd_collection, "create and list collections, set a template item"},
     {"registry", cmd_registry, "list and extend the metadata field registry"},
     {"group", cmd_group, "add and list the groups bitstream permissions name"},
+    {"orgunit", cmd_orgunit, "add, import and list organisational units (affiliation codes)"},
     {"import", cmd_import, "import, replace or delete a batch (DSpace Simple Archive Format)"},
     {"export", cmd_export, "export a collection or item as a SAF package"},
     {"item", cmd_item, "list items, show one"},

@@ -139,6 +139,15 @@ static const char *const SQL[S_COUNT] = {
     [S_BS_SHA_ALL] = "SELECT sha256, min(md5), min(size), count(*) FROM bitstream GROUP BY sha256 "
                      "ORDER BY sha256",
     [S_BS_HAS_SHA] = "SELECT 1 FROM bitstream WHERE sha256 = ?1 LIMIT 1",
+    [S_ORG_INSERT] = "INSERT INTO orgunit(code, name, parent_code) VALUES (?1, ?2, ?3)",
+    [S_ORG_UPSERT] = "INSERT INTO orgunit(code, name, parent_code) VALUES (?1, ?2, ?3) "
+                     "ON CONFLICT(code) DO UPDATE SET name = excluded.name, "
+                     "parent_code = excluded.parent_code",
+    [S_ORG_EXISTS] = "SELECT 1 FROM orgunit WHERE code = ?1",
+    [S_ORG_ALL] = "SELECT code, name, parent_code FROM orgunit ORDER BY code",
+    [S_ORG_BAD_PARENT] = "SELECT o.code, o.parent_code FROM orgunit o WHERE o.parent_code IS NOT NULL "
+                         "AND NOT EXISTS (SELECT 1 FROM orgunit p WHERE p.code = o.parent_code) "
+                         "ORDER BY o.code LIMIT 1",
 };
 
 sqlite3_stmt *br_stmt(br_repo *repo, stmt_id id, br_error *err)
