@@ -184,6 +184,28 @@ const char *br_record_first(const br_record *rec, const char *field);
 /* Whether the record has any value of that field. */
 int br_record_has(const br_record *rec, const char *field);
 
+/* DSpace values from the structured creators (Esploro CREATOR, OCREATOR, CONT,
+ * OCONT rows), each dc.contributor field only when the record has no value of
+ * it yet: creators in order -> dc.contributor.author ("Family, Given Middle[,
+ * Suffix]" for a person, the name for an organisation); contributors ->
+ * dc.contributor.<type> when the type is a qualifier of DSpace's default
+ * registry (advisor, editor, illustrator, other), else dc.contributor.other.
+ * Returns 0 or BR_ENOMEM. */
+int br_record_derive_contributors(br_record *rec);
+/* The reverse, for records without structured creators (a SAF item): appends
+ * to dst a person creator for each dc.contributor.author of src ("Family,
+ * Given": split at the first ", "; no comma: family only) and a contributor
+ * with contrib_type = qualifier for each dc.contributor.{advisor, editor,
+ * illustrator, other}.  dst may be src.  Returns 0 or BR_ENOMEM. */
+int br_record_derive_creators(const br_record *src, br_record *dst);
+/* The dc.contributor value of a creator as br_record_derive_contributors writes
+ * it, into buf (truncated to size); returns the length it needs. */
+size_t br_creator_name(const br_creator *c, char *buf, size_t size);
+/* The dc.contributor qualifier a creator maps to, written to q and returned:
+ * "author", or the contributor's type (lower case) when it is a registry
+ * qualifier, else "other". */
+const char *br_creator_qualifier(const br_creator *c, char q[64]);
+
 /* Splits "schema.element[.qualifier]" into its parts (each at most 63 bytes).
  * Returns 0, or BR_EINVAL when the name is malformed. */
 int br_field_parse(const char *field, char schema[64], char element[64], char qualifier[64]);

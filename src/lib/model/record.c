@@ -187,3 +187,153 @@ int br_record_has(const br_record *r, const char *field)
 {
     return br_record_first(r, field) != NULL;
 }
+
+/* ---- creators <-> dc.contributor ------------------------------------------ */
+
+/* DSpace's default field registry (data/registry.tsv, compiled in). */
+extern const char br_registry_tsv[];
+
+/* The contributor type as a dc.contributor qualifier of the registry (advisor,
+ * editor, illustrator, other), lower-cased into q; 0 when it is none ("author"
+ * is the creators'). */
+static int registry_qualifier(const char *type, char q[64])
+{
+    size_t n = type ? strlen(type) : 0;
+    if (!n || n >= 64) return 0;
+    for (size_t i = 0; i <= n; i++) {
+        unsigned char ch = (unsigned char)type[i];
+        if (ch == '\t' || ch == '\n') return 0;
+        q[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+    }
+    if (!strcmp(q, "author")) return 0;
+    char line[96];
+    snprintf(line, sizeof line, "\ndc\tcontributor\t%s\t", q);
+    return strstr(br_registry_tsv, line) != NULL;
+}
+
+const char *br_creator_qualifier(const br_creator *c, char q[64])
+{
+    if (c->role == BR_CREATOR) return strcpy(q, "author");
+    if (!registry_qualifier(c->contrib_type, q)) strcpy(q, "other");
+    return q;
+}
+
+static int nonempty(const char *s)
+{
+    return s && *s;
+}
+
+/* Appends s to buf[*len..size), always counting its full length. */
+static void put(char *buf, size_t size, size_t *len, const char *s)
+{
+    size_t n = strlen(s);
+    if (*len < size) {
+        size_t room = size - *len - 1;
+        memcpy(buf + *len, s, n < room ? n : room);
+        buf[*len + (n < room ? n : room)] = 0;
+    }
+    *len += n;
+}
+
+size_t br_creator_name(const br_creator *c, char *buf, size_t size)
+{
+    size_t len = 0;
+    if (size) buf[0] = 0;
+    int person =
+        !c->is_organization && (nonempty(c->family) || nonempty(c->given) || nonempty(c->middle));
+    if (!person) {
+        put(buf, size, &len, c->display ? c->display : "");
+        return len;
+    }
+    /* "Family, Given Middle, Suffix" (DSpace's "Lastname, Firstname" convention). */
+    if (nonempty(c->family)) put(buf, size, &len, c->family);
+    const char *sep = nonempty(c->family) ? ", " : "";
+    if (nonempty(c->given)) {
+        put(buf, size, &len, sep);
+        put(buf, size, &len, c->given);
+        sep = " ";
+    }
+    if (nonempty(c->middle)) {
+        put(buf, size, &len, sep);
+        put(buf, size, &len, c->middle);
+    }
+    if (nonempty(c->suffix)) {
+        put(buf, size, &len, ", ");
+        put(buf, size, &len, c->suffix);
+    }
+    return len;
+}
+
+/* Whether one of the record's first n values is dc.contributor.<q>. */
+static int has_contributor(const br_record *r, size_t n, const char *q)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(r->md[i].schema, "dc") && !strcmp(r->md[i].element, "contributor") &&
+            br_streq(r->md[i].qualifier, q))
+            return 1;
+    return 0;
+}
+
+int br_record_derive_contributors(br_record *r)
+{
+    size_t n0 = r->n_md; /* a field is "absent" when none of these has it */
+    char stack[512];
+    for (size_t i = 0; i < r->n_creators; i++) {
+        const br_creator *c = &r->creators[i];
+        char q[64];
+        br_creator_qualifier(c, q);
+        if (has_contributor(r, n0, q)) continue;
+        size_t need = br_creator_name(c, stack, sizeof stack);
+        if (!need) continue; /* a creator without any name gives no value */
+        char *name = stack;
+        if (need >= sizeof stack) {
+            name = malloc(need + 1);
+            if (!name) return BR_ENOMEM;
+            br_creator_name(c, name, need + 1);
+        }
+        br_origin origin = c->origin;
+        br_mdv *v = br_record_add_md(r, "dc", "contributor", q, NULL, name);
+        if (name != stack) free(name);
+        if (!v) return BR_ENOMEM;
+        v->origin = origin;
+    }
+    return 0;
+}
+
+int br_record_derive_creators(const br_record *src, br_record *dst)
+{
+    size_t n = src->n_md; /* dst may be src: its values do not change */
+    for (size_t i = 0; i < n; i++) {
+        const br_mdv *v = &src->md[i];
+        if (strcmp(v->schema, "dc") || strcmp(v->element, "contributor") || !v->qualifier) continue;
+        br_creator_role role;
+        char q[64];
+        const char *type = NULL;
+        if (!strcmp(v->qualifier, "author")) {
+            role = BR_CREATOR;
+        } else if (registry_qualifier(v->qualifier, q) && !strcmp(q, v->qualifier)) {
+            role = BR_CONTRIBUTOR;
+            type = q;
+        } else {
+            continue;
+        }
+        const char *value = v->value;
+        br_origin origin = v->origin;
+        br_creator *c = br_record_add_creator(dst, role);
+        if (!c) return BR_ENOMEM;
+        c->origin = origin;
+        if (type && !(c->contrib_type = br_record_str(dst, type))) return BR_ENOMEM;
+        /* "Family, Given": split at the first ", ".  When either side would be
+         * empty the whole value is the family name, so that br_creator_name
+         * gives back exactly the value. */
+        const char *comma = strstr(value, ", ");
+        if (comma && comma > value && comma[2]) {
+            c->family = br_record_strn(dst, value, (size_t)(comma - value));
+            c->given = br_record_str(dst, comma + 2);
+            if (!c->family || !c->given) return BR_ENOMEM;
+        } else if (!(c->family = br_record_str(dst, value))) {
+            return BR_ENOMEM;
+        }
+    }
+    return 0;
+}
