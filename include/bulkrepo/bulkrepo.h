@@ -13,5 +13,6 @@
 #include "saf.h"
 #include "import.h"
 #include "export.h"
+#include "engine.h"
 
 #endif

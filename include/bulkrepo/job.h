@@ -42,7 +42,16 @@ int br_job_status_parse(const char *code, br_job_status *out);
 #define BR_OUTCOME_SKIPPED "skipped"  /* already present (resume) */
 #define BR_OUTCOME_VALID "valid"      /* validate-only runs */
 #define BR_OUTCOME_EXPORTED "exported" /* export runs: one line per item folder */
+/* Matching importers (Esploro CSV): a record that matched more than one stored
+ * record is not imported; it waits for an operator (seed 004's multi-matches). */
+#define BR_OUTCOME_MULTI_MATCH "multi-match"
 
+/* Seed 004's report counters, all derived from the journal:
+ *   processed = every journal line; imported = new records; updated = matched
+ *   and overlaid; not imported = invalid + failed + multi_matches;
+ *   matched = updated + multi_matches (records that matched stored ones);
+ *   newly_added = imported; bitstreams/bytes over every line,
+ *   bitstreams_imported over imported and updated lines. */
 typedef struct br_job_counters {
     int64_t processed;
     int64_t imported;
@@ -54,14 +63,30 @@ typedef struct br_job_counters {
     int64_t valid;
     int64_t bitstreams;
     int64_t bytes;
+    int64_t multi_matches;
+    int64_t matched;
+    int64_t newly_added;
+    int64_t not_imported;
+    int64_t bitstreams_imported;
+    int64_t exported;
 } br_job_counters;
+
+/* Progress, stored on the job by the engine at most twice a second. */
+typedef struct br_job_progress {
+    int percent;         /* 0-100 */
+    int64_t done;        /* records done in the current phase */
+    int64_t total;       /* records in it, 0 = unknown */
+    double rate;         /* records per second */
+    int64_t eta_seconds; /* time left, -1 = unknown */
+    char phase[16];      /* "validate", "import", "export", ... */
+} br_job_progress;
 
 typedef struct br_job {
     int64_t id;
     char type[32];     /* "import-saf", "export-saf", ... */
     char category[16]; /* "import", "export", "set" */
     char name[256];
-    char eperson[256];
+    char eperson[256];  /* submitted by */
     br_job_status status;
     char submitted[32]; /* ISO 8601 UTC */
     char started[32];
@@ -71,7 +96,52 @@ typedef struct br_job {
     char message[1024]; /* why it failed, or a summary */
     int64_t total;      /* records in the input, when known */
     br_job_counters counters;
+    /* The queue (engine.h). */
+    br_job_progress progress;
+    int cancel_requested;
+    char failure[16];   /* failure class of a FAILED job (BR_FAILURE_*), "" none */
+    int64_t rerun_of;   /* the job this one reruns, 0 none */
+    int resume;         /* a requeued import: continue from the journal */
+    char profile[64];   /* the import profile of a drop-folder job, "" none */
 } br_job;
+
+/* Seed 004's file details: one row per input file of a job. */
+typedef struct br_job_file {
+    const char *name;     /* base name as uploaded */
+    const char *path;     /* where the job reads it */
+    int64_t size;
+    const char *created;  /* ISO 8601 UTC (the file's mtime when submitted) */
+    int64_t records;      /* records found in it, -1 unknown */
+    const char *status;   /* "pending", "processed", "rejected" */
+    const char *problems; /* a summary of what went wrong, or NULL */
+} br_job_file;
+
+/* One event of a job (seed 004's Events report). */
+typedef struct br_job_event {
+    int64_t id;
+    int64_t job_id;
+    const char *at;          /* ISO 8601 UTC */
+    const char *severity;    /* "info", "warning", "error" */
+    const char *status;      /* the job's status code when it happened */
+    const char *module;      /* "engine", "import", "export", "inbox", "webhook" */
+    const char *creator;     /* who caused it: a user name, or "system" */
+    const char *description;
+} br_job_event;
+
+typedef int (*br_job_file_fn)(void *ctx, const br_job_file *f);
+/* Return value ignored when used as the engine's on_event. */
+typedef int (*br_job_event_fn)(void *ctx, const br_job_event *ev);
+
+/* Filters of br_job_query; NULL / zero fields match everything. */
+typedef struct br_job_filter {
+    const char *status;   /* a status code, or "running" (not yet ended) / "ended" */
+    const char *category; /* "import", "export", "set" */
+    const char *user;     /* submitted by */
+    const char *since;    /* submitted at or after (ISO 8601 prefix, e.g. "2024-05-01") */
+    const char *type;
+    size_t limit;         /* 0 = all */
+    size_t offset;
+} br_job_filter;
 
 /* One per-record journal line. */
 typedef struct br_job_record {
@@ -102,6 +172,8 @@ int br_job_journal(br_repo *repo, int64_t job_id, const br_job_record *r, br_err
 int br_job_get(br_repo *repo, int64_t id, br_job *out, br_error *err);
 /* Newest first. */
 int br_job_list(br_repo *repo, br_job_fn fn, void *ctx, br_error *err);
+/* Newest first, filtered; f may be NULL.  A nonzero return of fn stops. */
+int br_job_query(br_repo *repo, const br_job_filter *f, br_job_fn fn, void *ctx, br_error *err);
 /* Journal lines in input order; outcome NULL = all. */
 int br_job_records(br_repo *repo, int64_t id, const char *outcome, br_job_record_fn fn,
                    void *ctx, br_error *err);
@@ -109,7 +181,47 @@ int br_job_records(br_repo *repo, int64_t id, const char *outcome, br_job_record
 int br_job_find_by_mapfile(br_repo *repo, const char *type, const char *mapfile, int64_t *id,
                            br_error *err);
 
-/* JSON text (malloc'd, caller frees) of a job, with its journal when with_records. */
+/* ---- the queue's store (used by engine.c; the engine API is engine.h) ---- */
+
+/* Inserts spec as a PENDING job (submitted = now; started/ended empty); sets
+ * spec->id.  rerun_of, resume and profile are taken from spec. */
+int br_job_enqueue(br_repo *repo, br_job *spec, br_error *err);
+/* Claims the oldest PENDING job whose type is one of types (NULL = any) in one
+ * immediate transaction: PENDING -> INITIALIZING, started = now.  Returns 1
+ * and fills out when claimed, 0 when none is waiting, negative on error. */
+int br_job_claim(br_repo *repo, const char *const *types, size_t n_types, br_job *out,
+                 br_error *err);
+int br_job_set_progress(br_repo *repo, int64_t id, const br_job_progress *p, br_error *err);
+int br_job_set_failure(br_repo *repo, int64_t id, const char *failure_class, br_error *err);
+int br_job_set_input(br_repo *repo, int64_t id, const char *input, br_error *err);
+/* Requeues a job (PENDING, ended cleared, cancel cleared) with resume set. */
+int br_job_requeue(br_repo *repo, int64_t id, int resume, br_error *err);
+/* cancel_requested := 1 when the job is not yet ended; PENDING jobs end
+ * USER_ABORTED at once.  *status gets the status found. */
+int br_job_request_cancel(br_repo *repo, int64_t id, br_job_status *status, br_error *err);
+/* 1 when a cancel was requested, 0 when not, negative on error. */
+int br_job_cancel_requested(br_repo *repo, int64_t id, br_error *err);
+/* Jobs not ended (INITIALIZING, RUNNING, FINALIZING) in id order: for recovery. */
+int br_job_list_unfinished(br_repo *repo, br_job_fn fn, void *ctx, br_error *err);
+/* Journal lines of `from` with outcome imported, updated or skipped are copied
+ * into `to` as skipped (a rerun does not store them twice). */
+int br_job_journal_carry(br_repo *repo, int64_t from, int64_t to, br_error *err);
+
+int br_job_file_add(br_repo *repo, int64_t job_id, const br_job_file *f, br_error *err);
+/* Updates records, status and problems of the job's file `name`. */
+int br_job_file_update(br_repo *repo, int64_t job_id, const char *name, int64_t records,
+                       const char *status, const char *problems, br_error *err);
+int br_job_files(br_repo *repo, int64_t job_id, br_job_file_fn fn, void *ctx, br_error *err);
+
+/* Appends an event (at = now, status = the job's current status); ev->id,
+ * job_id, at and status are filled in.  creator NULL = "system". */
+int br_job_event_add(br_repo *repo, br_job_event *ev, br_error *err);
+/* Oldest first. */
+int br_job_events(br_repo *repo, int64_t job_id, br_job_event_fn fn, void *ctx, br_error *err);
+
+/* JSON text (malloc'd, caller frees) of a job, with its journal when with_records.
+ * Always with "progress", "counters", "files", "failure", "rerun_of",
+ * "cancel_requested" (the shape of GET /api/jobs/ID). */
 int br_job_to_json(br_repo *repo, int64_t id, int with_records, char **out, br_error *err);
 
 #ifdef __cplusplus
