@@ -1,0 +1,1051 @@
+/* bulkrepo web UI: one static page, vanilla JS over the REST API (docs/api.md).
+ *
+ * Served under CSP default-src 'self': no inline scripts or styles, every node is
+ * built with the DOM API and every server string goes in through textContent.
+ * Views are hash routes:
+ *   #/login  #/monitor?tab=&category=&status=&user=&since=  #/jobs/ID  #/jobs/ID/items
+ *   #/import  #/run
+ * Every POST carries the X-CSRF-Token that GET /api/me returned. */
+'use strict';
+
+(function () {
+  const POLL_MS = 2000;
+  const MAX_ROWS = 500;          /* monitor rows drawn at once */
+  const PAGE = 100;              /* imported records per page */
+  const UNIMPORTED_PAGE = 5000;  /* the seed's limit per download */
+
+  /* Statuses of seed 004: code -> label, and whether the job is still active. */
+  const STATUSES = [
+    ['PENDING', 'Pending', true],
+    ['INITIALIZING', 'Initializing', true],
+    ['RUNNING', 'Running', true],
+    ['FINALIZING', 'Finalizing', true],
+    ['MANUAL_HANDLING_REQUIRED', 'Manual Handling Required', true],
+    ['COMPLETED_SUCCESS', 'Completed Successfully', false],
+    ['COMPLETED_WITH_ERRORS', 'Completed with Errors', false],
+    ['COMPLETED_NO_BULKS', 'Completed with No Bulks', false],
+    ['FAILED', 'Failed', false],
+    ['USER_ABORTED', 'Aborted by User', false],
+  ];
+  const ACTIVE = new Set(STATUSES.filter((s) => s[2]).map((s) => s[0]));
+  const LABEL = Object.fromEntries(STATUSES.map((s) => [s[0], s[1]]));
+  const CATEGORIES = [['import', 'Import'], ['export', 'Export'], ['set', 'Set job']];
+
+  /* Report counters (seed 004's report), in display order. Counters the server
+   * sends that are not listed here are shown after these with their key. */
+  const COUNTERS = [
+    ['processed', 'Records processed'],
+    ['imported', 'Records imported'],
+    ['updated', 'Records updated (overlaid)'],
+    ['deleted', 'Records deleted'],
+    ['not_imported', 'Records not imported'],
+    ['invalid', 'Rejected as invalid'],
+    ['failed', 'Failed (non-data reason)'],
+    ['skipped', 'Skipped (already present)'],
+    ['valid', 'Valid (validate only)'],
+    ['exported', 'Records exported'],
+    ['matched', 'Matched existing records'],
+    ['multi_matches', 'Multi-matches found'],
+    ['newly_added', 'Newly added records'],
+    ['bitstreams', 'Files (bitstreams) processed'],
+    ['bitstreams_imported', 'Files (bitstreams) imported'],
+    ['bytes', 'Bytes stored'],
+  ];
+
+  /* Failure classes of a FAILED job (engine.h). */
+  const FAILURES = {
+    data: 'the input is invalid (fix the file and import it again)',
+    io: 'input/output (disk, database); can be rerun',
+    interrupted: 'the process was stopped or killed; can be rerun',
+    timeout: 'a fetch timed out; can be rerun',
+    internal: 'an internal error; can be rerun',
+  };
+
+  /* Parameters of a job type, by type then by category; a job type from the
+   * server may also bring its own "params" list in the same shape. Later set
+   * jobs add theirs here (or serve them) and get a set-selection step. */
+  const PARAMS = {
+    'delete-saf': [
+      { name: 'file', label: 'Mapfile of the import to delete', kind: 'file', required: true },
+    ],
+    'validate-saf': [
+      { name: 'collection', label: 'Collection', kind: 'collection', required: true },
+      { name: 'file', label: 'File', kind: 'file', required: true },
+    ],
+    import: [
+      { name: 'collection', label: 'Collection', kind: 'collection', required: true },
+      { name: 'file', label: 'File', kind: 'file', required: true },
+      { name: 'validate_only', label: 'Validate only (write nothing)', kind: 'bool' },
+      { name: 'skip_invalid', label: 'Skip invalid records (import the valid ones, report the rest)', kind: 'bool' },
+    ],
+    export: [
+      { name: 'collection', label: 'Collection to export', kind: 'collection', required: true },
+    ],
+    set: [],
+  };
+  /* Import formats: the job type's format and what its file looks like. */
+  const FORMATS = {
+    saf: { label: 'DSpace Simple Archive Format (zip)', accept: '.zip,application/zip' },
+    esploro: { label: 'Esploro research assets (CSV)', accept: '.csv,text/csv' },
+  };
+
+  const S = {
+    me: null,            /* {username, roles, csrf} */
+    jobTypes: null,      /* cached GET /api/job-types */
+    collections: null,   /* cached GET /api/collections */
+    view: null,          /* {refresh()} of the current view, polled */
+    timer: 0,
+    watch: new Set(JSON.parse(sessionStorage.getItem('bulkrepo.watch') || '[]')),
+    users: new Set(),
+    wizard: null,
+  };
+  const $main = document.getElementById('main');
+
+  /* ---------- DOM helpers ---------- */
+
+  /* h('a', {href: '#', class: 'x', onclick: fn}, 'text', node, [nodes]) */
+  function h(tag, attrs, ...kids) {
+    const el = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+      else if (k === 'class') el.className = v;
+      else if (k === 'text') el.textContent = v;
+      else if (v === true) el.setAttribute(k, '');
+      else el.setAttribute(k, String(v));
+    }
+    append(el, kids);
+    return el;
+  }
+  function append(el, kids) {
+    for (const k of kids) {
+      if (k === null || k === undefined || k === false) continue;
+      if (Array.isArray(k)) append(el, k);
+      else el.append(k instanceof Node ? k : document.createTextNode(String(k)));
+    }
+    return el;
+  }
+  function show(...kids) {
+    $main.replaceChildren(...kids.flat().filter(Boolean));
+  }
+  function fmtTime(iso) {
+    if (!iso) return '—';
+    const d = new Date(iso);
+    if (isNaN(d)) return iso;
+    const p = (n) => String(n).padStart(2, '0');
+    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+  }
+  function fmtNum(n) {
+    return typeof n === 'number' ? n.toLocaleString('en-US') : (n ?? '—');
+  }
+  function fmtBytes(n) {
+    if (typeof n !== 'number') return n ?? '—';
+    const u = ['B', 'KB', 'MB', 'GB', 'TB'];
+    let i = 0;
+    while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
+    return `${i ? n.toFixed(1) : n} ${u[i]}`;
+  }
+  function fmtDuration(s) {
+    if (typeof s !== 'number' || !isFinite(s) || s < 0) return '';
+    s = Math.round(s);
+    if (s < 60) return `${s} s`;
+    if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+    return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  }
+  function statusCode(job) {
+    const s = job.status;
+    return (s && typeof s === 'object' ? s.code : s) || 'PENDING';
+  }
+  function statusChip(job) {
+    const code = statusCode(job);
+    const label = (job.status && job.status.label) || LABEL[code] || code;
+    return h('span', { class: `status st-${code.toLowerCase().replace(/_/g, '-')}`, 'data-status': code }, label);
+  }
+  /* {pct, done, total, rate, eta} from whatever progress shape the job has. */
+  function progressOf(job) {
+    const p = job.progress;
+    const c = job.counters || {};
+    let pct, done, total, rate, eta, phase;
+    if (typeof p === 'number') pct = p;
+    else if (p && typeof p === 'object') {
+      pct = p.percent ?? p.pct;
+      done = p.done ?? p.records_done;
+      total = p.total ?? p.records_total;
+      rate = p.rate ?? p.records_per_second ?? p.per_second;
+      eta = p.eta ?? p.eta_seconds ?? p.time_left ?? p.seconds_left;
+      phase = p.phase;
+      if (!(total > 0)) total = undefined;
+    }
+    if (done === undefined) done = c.processed;
+    if (total === undefined) total = job.total;
+    if (pct === undefined) {
+      if (!ACTIVE.has(statusCode(job))) pct = 100;
+      else if (total > 0 && done !== undefined) pct = (100 * done) / total;
+      else pct = 0;
+    }
+    pct = Math.max(0, Math.min(100, Math.round(Number(pct) || 0)));
+    return { pct, done, total, rate, eta, phase };
+  }
+  function progressBar(job, wide) {
+    const p = progressOf(job);
+    const text = `${p.pct}%` + (p.total > 0 ? ` · ${fmtNum(p.done ?? 0)} of ${fmtNum(p.total)}` : '');
+    const kids = [
+      h('progress', { max: 100, value: p.pct, 'aria-label': `Progress of job ${job.id}` }, `${p.pct}%`),
+      h('span', { class: 'ptext' }, text),
+    ];
+    if (wide && ACTIVE.has(statusCode(job))) {
+      const extra = [];
+      if (typeof p.rate === 'number') extra.push(`${fmtNum(Math.round(p.rate))} records/s`);
+      if (typeof p.eta === 'number' && p.eta >= 0) extra.push(`${fmtDuration(p.eta)} left`);
+      if (p.phase) extra.unshift(p.phase);
+      if (extra.length) kids.push(h('span', { class: 'ptext muted' }, extra.join(' · ')));
+    }
+    return h('div', { class: 'progress' + (wide ? ' wide' : '') }, kids);
+  }
+  function notice(text, href, kind) {
+    const box = document.getElementById('notices');
+    const n = h('div', { class: `notice ${kind || ''}` },
+      h('span', {}, text),
+      href ? h('a', { href }, 'View report') : null,
+      h('button', { type: 'button', class: 'link', 'aria-label': 'Dismiss', onclick: () => n.remove() }, '×'));
+    box.append(n);
+    setTimeout(() => n.remove(), 20000);
+  }
+  function errorBox(msg) {
+    return h('p', { class: 'error', role: 'alert' }, msg);
+  }
+
+  /* ---------- API ---------- */
+
+  class ApiError extends Error {
+    constructor(status, message) { super(message); this.status = status; }
+  }
+  async function api(method, path, body) {
+    const opt = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
+    if (method !== 'GET' && S.me && S.me.csrf) opt.headers['X-CSRF-Token'] = S.me.csrf;
+    if (body instanceof FormData) opt.body = body;
+    else if (body !== undefined) {
+      opt.headers['Content-Type'] = 'application/json';
+      opt.body = JSON.stringify(body);
+    }
+    let res;
+    try {
+      res = await fetch(path, opt);
+    } catch (e) {
+      throw new ApiError(0, 'The server does not answer.');
+    }
+    const text = await res.text();
+    let data = null;
+    try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+    if (!res.ok) {
+      const msg = (data && (data.error || data.message)) || `${res.status} ${res.statusText}`;
+      if (res.status === 401 && path !== '/api/login') loggedOut();
+      throw new ApiError(res.status, typeof msg === 'string' ? msg : JSON.stringify(msg));
+    }
+    return data;
+  }
+  /* A multipart POST with upload progress (fetch has none). */
+  function upload(path, form, onProgress) {
+    return new Promise((resolve, reject) => {
+      const x = new XMLHttpRequest();
+      x.open('POST', path);
+      x.setRequestHeader('Accept', 'application/json');
+      if (S.me && S.me.csrf) x.setRequestHeader('X-CSRF-Token', S.me.csrf);
+      x.upload.onprogress = (e) => { if (e.lengthComputable && onProgress) onProgress(e.loaded / e.total); };
+      x.onerror = () => reject(new ApiError(0, 'The upload failed: the server does not answer.'));
+      x.onload = () => {
+        let data = null;
+        try { data = JSON.parse(x.responseText); } catch (e) { data = null; }
+        if (x.status >= 200 && x.status < 300) return resolve(data);
+        if (x.status === 401) loggedOut();
+        const msg = (data && (data.error || data.message)) ||
+          (x.status === 413 ? 'The file is larger than the server accepts.' : `${x.status} ${x.statusText}`);
+        reject(new ApiError(x.status, msg));
+      };
+      x.send(form);
+    });
+  }
+  async function jobTypes() {
+    if (!S.jobTypes) {
+      const d = await api('GET', '/api/job-types');
+      S.jobTypes = (d && d.job_types) || [];
+    }
+    return S.jobTypes;
+  }
+  async function collections() {
+    if (!S.collections) {
+      const d = await api('GET', '/api/collections');
+      const list = (d && (d.collections || d)) || [];
+      S.collections = list.filter((c) => !c.type || c.type === 'collection');
+    }
+    return S.collections;
+  }
+  function saveWatch() {
+    sessionStorage.setItem('bulkrepo.watch', JSON.stringify([...S.watch]));
+  }
+  function watchJob(id) {
+    S.watch.add(Number(id));
+    saveWatch();
+  }
+
+  /* ---------- session ---------- */
+
+  function loggedOut() {
+    S.me = null;
+    S.jobTypes = S.collections = null;
+    document.getElementById('nav').hidden = true;
+    document.getElementById('who').hidden = true;
+    if (!location.hash.startsWith('#/login')) {
+      sessionStorage.setItem('bulkrepo.after', location.hash || '#/monitor');
+      location.hash = '#/login';
+    }
+  }
+  /* "REPOSITORY_MANAGER" -> "Repository Manager" (labels pass unchanged). */
+  function roleLabel(r) {
+    const s = typeof r === 'string' ? r : (r && (r.label || r.code)) || '';
+    return /^[A-Z_]+$/.test(s) ? s.toLowerCase().split('_').map((w) => w[0].toUpperCase() + w.slice(1)).join(' ') : s;
+  }
+  function loggedIn(me) {
+    S.me = me;
+    document.getElementById('nav').hidden = false;
+    document.getElementById('who').hidden = false;
+    const roles = (me.roles || []).map(roleLabel).join(', ');
+    document.getElementById('who-name').textContent = me.username;
+    document.getElementById('who-name').title = roles ? `Roles: ${roles}` : 'No roles';
+  }
+  document.getElementById('logout').addEventListener('click', async () => {
+    try { await api('POST', '/api/logout'); } catch (e) { /* logged out either way */ }
+    S.watch.clear();
+    saveWatch();
+    loggedOut();
+  });
+
+  function viewLogin() {
+    const err = h('div');
+    const user = h('input', { id: 'username', name: 'username', autocomplete: 'username', required: true });
+    const pass = h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+    const btn = h('button', { type: 'submit', class: 'primary' }, 'Log in');
+    const form = h('form', { class: 'card login', onsubmit: async (e) => {
+      e.preventDefault();
+      btn.disabled = true;
+      err.replaceChildren();
+      try {
+        await api('POST', '/api/login', { username: user.value, password: pass.value });
+        loggedIn(await api('GET', '/api/me'));
+        const after = sessionStorage.getItem('bulkrepo.after');
+        sessionStorage.removeItem('bulkrepo.after');
+        location.hash = after && !after.startsWith('#/login') ? after : '#/monitor';
+      } catch (ex) {
+        err.replaceChildren(errorBox(ex.status === 401 ? 'The user name or password is not right.' : ex.message));
+        btn.disabled = false;
+        pass.select();
+      }
+    } },
+    h('h1', {}, 'Log in to bulkrepo'),
+    h('label', { for: 'username' }, 'User name'), user,
+    h('label', { for: 'password' }, 'Password'), pass,
+    err, btn);
+    show(form);
+    user.focus();
+  }
+
+  /* ---------- Monitor Jobs ---------- */
+
+  function parseQuery(q) {
+    return Object.fromEntries(new URLSearchParams(q || ''));
+  }
+  function viewMonitor(query) {
+    const f = {
+      tab: query.tab === 'history' ? 'history' : 'running',
+      category: query.category || '', status: query.status || '',
+      user: query.user || '', since: query.since || '',
+    };
+    const syncHash = () => {
+      const q = new URLSearchParams();
+      for (const [k, v] of Object.entries(f)) if (v && !(k === 'tab' && v === 'running')) q.set(k, v);
+      const s = q.toString();
+      history.replaceState(null, '', '#/monitor' + (s ? '?' + s : ''));
+    };
+
+    const tabRun = h('button', { type: 'button', role: 'tab', id: 'tab-running', 'aria-controls': 'jobs' }, 'Running ', h('span', { class: 'count' }));
+    const tabHist = h('button', { type: 'button', role: 'tab', id: 'tab-history', 'aria-controls': 'jobs' }, 'History ', h('span', { class: 'count' }));
+    const tabs = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Jobs' }, tabRun, tabHist);
+
+    const catSel = h('select', { id: 'f-category', name: 'category' },
+      h('option', { value: '' }, 'All categories'),
+      CATEGORIES.map(([v, l]) => h('option', { value: v }, l)));
+    const statSel = h('select', { id: 'f-status', name: 'status' });
+    const userIn = h('input', { id: 'f-user', name: 'user', list: 'f-users', placeholder: 'Any user', autocomplete: 'off' });
+    const users = h('datalist', { id: 'f-users' });
+    const sinceIn = h('input', { id: 'f-since', name: 'since', type: 'date' });
+    const reset = h('button', { type: 'button', class: 'secondary' }, 'Clear filters');
+    const filters = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter jobs', onsubmit: (e) => e.preventDefault() },
+      h('div', {}, h('label', { for: 'f-category' }, 'Job category'), catSel),
+      h('div', {}, h('label', { for: 'f-status' }, 'Status'), statSel),
+      h('div', {}, h('label', { for: 'f-user' }, 'User'), userIn, users),
+      h('div', {}, h('label', { for: 'f-since' }, 'Submitted since'), sinceIn),
+      h('div', { class: 'end' }, reset));
+
+    const tbody = h('tbody');
+    const table = h('table', { class: 'jobs', id: 'jobs', role: 'tabpanel' },
+      h('caption', { class: 'sr-only' }, 'Jobs'),
+      h('thead', {}, h('tr', {},
+        ['Job ID', 'Name', 'Category', 'Status', 'User', 'Started', 'Ended', 'Progress']
+          .map((t) => h('th', { scope: 'col' }, t)))),
+      tbody);
+    const empty = h('p', { class: 'empty muted', hidden: true });
+    const err = h('div');
+    const updated = h('span', { class: 'muted small', 'aria-live': 'off' });
+
+    function fillStatuses() {
+      const want = f.tab === 'running';
+      const opts = STATUSES.filter((s) => s[2] === want);
+      if (f.status && !opts.some((s) => s[0] === f.status)) f.status = '';
+      statSel.replaceChildren(h('option', { value: '' }, 'All statuses'),
+        opts.map(([c, l]) => h('option', { value: c }, l)));
+      statSel.value = f.status;
+    }
+    function setTab(t) {
+      f.tab = t;
+      tabRun.setAttribute('aria-selected', String(t === 'running'));
+      tabHist.setAttribute('aria-selected', String(t === 'history'));
+      tabRun.tabIndex = t === 'running' ? 0 : -1;
+      tabHist.tabIndex = t === 'history' ? 0 : -1;
+      table.setAttribute('aria-labelledby', t === 'running' ? 'tab-running' : 'tab-history');
+      fillStatuses();
+    }
+    tabRun.addEventListener('click', () => { setTab('running'); syncHash(); refresh(); });
+    tabHist.addEventListener('click', () => { setTab('history'); syncHash(); refresh(); });
+    tabs.addEventListener('keydown', (e) => {
+      if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
+      const t = f.tab === 'running' ? 'history' : 'running';
+      setTab(t); syncHash(); refresh();
+      (t === 'running' ? tabRun : tabHist).focus();
+    });
+    const onFilter = () => {
+      f.category = catSel.value; f.status = statSel.value;
+      f.user = userIn.value.trim(); f.since = sinceIn.value;
+      syncHash(); refresh();
+    };
+    catSel.addEventListener('change', onFilter);
+    statSel.addEventListener('change', onFilter);
+    sinceIn.addEventListener('change', onFilter);
+    userIn.addEventListener('change', onFilter);
+    reset.addEventListener('click', () => {
+      f.category = f.status = f.user = f.since = '';
+      catSel.value = userIn.value = sinceIn.value = '';
+      fillStatuses(); syncHash(); refresh();
+    });
+    catSel.value = f.category; userIn.value = f.user; sinceIn.value = f.since;
+    setTab(f.tab);
+
+    function sinceIso() {
+      if (!f.since) return '';
+      const d = new Date(f.since + 'T00:00:00');
+      return isNaN(d) ? '' : d.toISOString().replace(/\.\d+Z$/, 'Z');
+    }
+    function row(j) {
+      const code = statusCode(j);
+      return h('tr', { 'data-job': j.id, 'data-status': code },
+        h('td', {}, h('a', { href: `#/jobs/${j.id}`, 'aria-label': `Job ${j.id} report` }, String(j.id))),
+        h('td', { class: 'name' }, j.name || j.type || ''),
+        h('td', {}, (CATEGORIES.find((c) => c[0] === j.category) || [0, j.category || ''])[1]),
+        h('td', {}, statusChip(j)),
+        h('td', {}, j.submitted_by || '—'),
+        h('td', { class: 'time' }, fmtTime(j.started)),
+        h('td', { class: 'time' }, fmtTime(j.ended)),
+        h('td', {}, progressBar(j, false)));
+    }
+    async function refresh() {
+      const q = new URLSearchParams();
+      if (f.category) q.set('category', f.category);
+      if (f.status) q.set('status', f.status);
+      if (f.user) q.set('user', f.user);
+      const since = sinceIso();
+      if (since) q.set('since', since);
+      let jobs;
+      try {
+        const d = await api('GET', '/api/jobs' + (q.toString() ? '?' + q : ''));
+        jobs = (d && d.jobs) || [];
+        err.replaceChildren();
+      } catch (e) {
+        if (e.status !== 401) err.replaceChildren(errorBox(`Could not load the jobs: ${e.message}`));
+        return;
+      }
+      if (!$main.contains(table)) return; /* the view changed meanwhile */
+      /* The server filters; filtering again here keeps the view right whatever it supports. */
+      jobs = jobs.filter((j) => (!f.category || j.category === f.category) &&
+        (!f.status || statusCode(j) === f.status) && (!f.user || j.submitted_by === f.user) &&
+        (!since || (j.submitted || j.started || '') >= since));
+      for (const j of jobs) if (j.submitted_by) S.users.add(j.submitted_by);
+      users.replaceChildren(...[...S.users].sort().map((u) => h('option', { value: u })));
+      const running = jobs.filter((j) => ACTIVE.has(statusCode(j)));
+      const done = jobs.filter((j) => !ACTIVE.has(statusCode(j)));
+      tabRun.querySelector('.count').textContent = `(${running.length})`;
+      tabHist.querySelector('.count').textContent = `(${done.length})`;
+      const list = f.tab === 'running' ? running : done;
+      tbody.replaceChildren(...list.slice(0, MAX_ROWS).map(row));
+      empty.hidden = list.length > 0;
+      empty.textContent = f.tab === 'running' ? 'No job is running.' : 'No finished jobs match the filters.';
+      table.hidden = list.length === 0;
+      updated.textContent = `${list.length > MAX_ROWS ? `Showing the newest ${MAX_ROWS} of ${fmtNum(list.length)}. ` : ''}Updated ${fmtTime(new Date().toISOString()).slice(11)}`;
+    }
+
+    show(h('div', { class: 'head' }, h('h1', {}, 'Monitor Jobs'), updated),
+      tabs, filters, err, table, empty);
+    S.view = { refresh };
+    return refresh();
+  }
+
+  /* ---------- Job report ---------- */
+
+  function dl(pairs) {
+    return h('dl', { class: 'facts' }, pairs.filter((p) => p[1] !== undefined && p[1] !== null && p[1] !== '')
+      .map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+  }
+  function tableOf(caption, cols, rows, cls) {
+    return h('table', { class: cls || 'data' },
+      h('caption', {}, caption),
+      h('thead', {}, h('tr', {}, cols.map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, rows));
+  }
+  function counterRows(counters) {
+    const keys = Object.keys(counters || {});
+    const known = COUNTERS.filter(([k]) => keys.includes(k));
+    const other = keys.filter((k) => !COUNTERS.some(([c]) => c === k)).map((k) => [k, k.replace(/_/g, ' ')]);
+    return [...known, ...other].map(([k, label]) => {
+      const v = counters[k];
+      if (v !== null && typeof v === 'object') return null;
+      return h('tr', { 'data-counter': k }, h('th', { scope: 'row' }, label),
+        h('td', { class: 'num' }, k === 'bytes' ? fmtBytes(v) : fmtNum(v)));
+    });
+  }
+
+  function viewJob(id) {
+    const err = h('div');
+    const body = h('div', { class: 'report', 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading the report…'));
+    show(h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/monitor' }, 'Monitor Jobs'), ' › ', `Job ${id}`),
+      err, body);
+    let lastCode = null;
+    let eventsShown = '';
+
+    async function action(label, path, confirmText) {
+      if (confirmText && !(await confirmDialog(confirmText, label))) return;
+      try {
+        const r = await api('POST', path);
+        const nid = r && (r.id ?? r.job_id);
+        if (nid !== undefined && nid !== null) watchJob(nid);
+        notice(`${label}: done.`, null);
+        if (nid !== undefined && nid !== null && String(nid) !== String(id)) location.hash = `#/jobs/${nid}`;
+        else refresh();
+      } catch (e) {
+        err.replaceChildren(errorBox(`${label} failed: ${e.message}`));
+      }
+    }
+
+    async function refresh() {
+      let job, events = null;
+      try {
+        job = await api('GET', `/api/jobs/${encodeURIComponent(id)}`);
+      } catch (e) {
+        if (e.status === 401) return;
+        body.setAttribute('aria-busy', 'false');
+        body.replaceChildren(errorBox(e.status === 404 ? `There is no job ${id} you may see.` : `Could not load job ${id}: ${e.message}`));
+        return;
+      }
+      try {
+        const d = await api('GET', `/api/jobs/${encodeURIComponent(id)}/events`);
+        events = (d && (d.events || d)) || [];
+      } catch (e) { events = null; }
+      if (!$main.contains(body)) return;
+      const code = statusCode(job);
+      const active = ACTIVE.has(code);
+      /* Nothing changed on a finished job: keep the page still (and any open details). */
+      const sig = JSON.stringify([job, events]);
+      if (sig === eventsShown) return;
+      eventsShown = sig;
+      lastCode = code;
+      const c = job.counters || {};
+      const notImported = (c.not_imported ?? ((c.invalid || 0) + (c.failed || 0))) || 0;
+
+      const actions = h('div', { class: 'actions', role: 'group', 'aria-label': 'Job actions' });
+      if (notImported > 0) {
+        const pages = Math.ceil(notImported / UNIMPORTED_PAGE);
+        for (let p = 1; p <= Math.min(pages, 20); p++) {
+          const href = `/api/jobs/${encodeURIComponent(id)}/unimported` + (pages > 1 ? `?page=${p}` : '');
+          const label = pages > 1
+            ? `Download unimported records ${fmtNum((p - 1) * UNIMPORTED_PAGE + 1)}–${fmtNum(Math.min(p * UNIMPORTED_PAGE, notImported))}`
+            : `Download unimported records (${fmtNum(notImported)})`;
+          actions.append(h('a', { class: 'button', href, download: '' }, label));
+        }
+      }
+      if ((c.imported || 0) + (c.updated || 0) > 0 || job.category === 'import')
+        actions.append(h('a', { class: 'button secondary', href: `#/jobs/${id}/items` }, 'View imported records'));
+      if (code === 'FAILED' && job.failure === 'data')
+        actions.append(h('span', { class: 'muted' }, 'The input is invalid: fix the file and import it again (a data error is not rerun).'));
+      else if (code === 'FAILED')
+        actions.append(h('button', { type: 'button', class: 'primary', onclick: () => action('Rerun', `/api/jobs/${id}/rerun`, `Rerun job ${id} with the same input?`) }, 'Rerun'));
+      if (active)
+        actions.append(h('button', { type: 'button', class: 'danger', onclick: () => action('Cancel', `/api/jobs/${id}/cancel`, `Cancel job ${id}? It stops at the next record; what it wrote stays and the job can be resumed.`) }, 'Cancel job'));
+
+      const files = job.files || [];
+      const params = job.parameters || job.params || {};
+      const kids = [
+        h('div', { class: 'head' },
+          h('h1', {}, job.name || `Job ${id}`), statusChip(job)),
+        dl([
+          ['Job ID', String(job.id)],
+          ['Type', job.type],
+          ['Category', job.category],
+          ['Submitted by', job.submitted_by],
+          ['Submitted', job.submitted && fmtTime(job.submitted)],
+          ['Started', fmtTime(job.started)],
+          ['Ended', job.ended ? fmtTime(job.ended) : (active ? 'still running' : '—')],
+          ['Message', job.message],
+          ['Failure', job.failure ? (FAILURES[job.failure] || job.failure) : ''],
+          ['Rerun of', job.rerun_of ? h('a', { href: `#/jobs/${job.rerun_of}` }, `Job ${job.rerun_of}`) : ''],
+        ]),
+        progressBar(job, true),
+        actions,
+        h('section', { 'aria-labelledby': 'h-counters' },
+          h('h2', { id: 'h-counters' }, 'Job report'),
+          h('table', { class: 'counters' }, h('caption', { class: 'sr-only' }, 'Counters'),
+            h('tbody', {}, counterRows(c)))),
+      ];
+      kids.push(h('section', { 'aria-labelledby': 'h-files' },
+        h('h2', { id: 'h-files' }, 'File details'),
+        files.length
+          ? tableOf('Input files', ['File', 'Size', 'Created', 'Records', 'Status', 'Problems'],
+            files.map((f) => h('tr', {},
+              h('td', {}, f.name || f.path || ''), h('td', { class: 'num' }, fmtBytes(f.size)),
+              h('td', { class: 'time' }, fmtTime(f.created)), h('td', { class: 'num' }, f.records >= 0 ? fmtNum(f.records) : '—'),
+              h('td', {}, f.status && typeof f.status === 'object' ? (f.status.label || f.status.code) : (f.status || '—')),
+              h('td', {}, Array.isArray(f.problems) ? (f.problems.length ? f.problems.map((p) => typeof p === 'string' ? p : (p.message || JSON.stringify(p))).join('; ') : '—') : fmtNum(f.problems)))))
+          : h('p', { class: 'muted' }, job.input ? `Input: ${job.input}` : 'No input files.')));
+      if (notImported > 0) {
+        const holder = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
+        const det = h('details', { class: 'records' }, h('summary', {}, `Records not imported (${fmtNum(notImported)})`), holder);
+        let loaded = false;
+        det.addEventListener('toggle', async () => {
+          if (!det.open || loaded) return;
+          loaded = true;
+          holder.replaceChildren(await recordsTable(id));
+        });
+        kids.push(h('section', { 'aria-label': 'Records not imported' }, det));
+      }
+      kids.push(h('section', { 'aria-labelledby': 'h-events' },
+        h('h2', { id: 'h-events' }, 'Events'),
+        events === null ? h('p', { class: 'muted' }, 'Events are not available.')
+          : events.length === 0 ? h('p', { class: 'muted' }, 'No events yet.')
+            : tableOf('Job events', ['Date', 'Severity', 'Description', 'Status', 'Module', 'Creator'],
+              events.map((e) => h('tr', { class: `sev-${String(e.severity || '').toLowerCase()}` },
+                h('td', { class: 'time' }, fmtTime(e.at || e.date || e.time)), h('td', {}, e.severity || ''),
+                h('td', {}, e.description || e.message || ''), h('td', {}, e.status || ''),
+                h('td', {}, e.module || ''), h('td', {}, e.creator || ''))))));
+      const pkeys = Object.keys(params);
+      if (pkeys.length)
+        kids.push(h('details', { class: 'params' }, h('summary', {}, 'Parameters'),
+          dl(pkeys.map((k) => [k, typeof params[k] === 'object' ? JSON.stringify(params[k]) : String(params[k])]))));
+      body.setAttribute('aria-busy', 'false');
+      /* keep the open/closed state of <details> across refreshes */
+      const open = [...body.querySelectorAll('details')].map((d) => d.open);
+      body.replaceChildren(...kids);
+      [...body.querySelectorAll('details')].forEach((d, i) => {
+        if (open[i]) d.open = true; /* fires 'toggle', which loads its content */
+      });
+    }
+    S.view = { refresh: () => (lastCode === null || ACTIVE.has(lastCode) ? refresh() : null) };
+    return refresh();
+  }
+
+  async function recordsTable(id) {
+    try {
+      const out = [];
+      for (const o of ['invalid', 'failed']) {
+        const d = await api('GET', `/api/jobs/${encodeURIComponent(id)}/records?outcome=${o}&limit=${PAGE}`);
+        out.push(...((d && (d.records || d)) || []));
+      }
+      const rows = out.slice(0, PAGE);
+      return h('div', {},
+        tableOf('Records not imported', ['#', 'Record', 'Outcome', 'Why'],
+          rows.map((r) => h('tr', {}, h('td', { class: 'num' }, fmtNum(r.seq)), h('td', {}, r.key || ''),
+            h('td', {}, r.outcome || ''), h('td', { class: 'msg' }, r.message || '')))),
+        out.length > PAGE ? h('p', { class: 'muted' }, `The first ${PAGE} are shown; download them all above.`) : null);
+    } catch (e) {
+      return errorBox(`Could not load the records: ${e.message}`);
+    }
+  }
+
+  /* ---------- imported records of a job ---------- */
+
+  function viewItems(id, query) {
+    const offset = Math.max(0, parseInt(query.offset || '0', 10) || 0);
+    const holder = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
+    show(h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/monitor' }, 'Monitor Jobs'), ' › ',
+      h('a', { href: `#/jobs/${id}` }, `Job ${id}`), ' › ', 'Imported records'),
+    h('h1', {}, `Records imported by job ${id}`), holder);
+    S.view = null;
+    return (async () => {
+      try {
+        const d = await api('GET', `/api/items?job=${encodeURIComponent(id)}&offset=${offset}&limit=${PAGE}`);
+        let items = (d && (d.items || d)) || [];
+        const paged = items.length <= PAGE && (offset > 0 || (d && d.total !== undefined));
+        if (!paged && offset) items = items.slice(offset);
+        const shown = items.slice(0, PAGE);
+        const total = d && typeof d.total === 'number' ? d.total : (paged ? undefined : items.length + offset);
+        const nav = h('div', { class: 'pager' },
+          offset > 0 ? h('a', { class: 'button secondary', href: `#/jobs/${id}/items?offset=${Math.max(0, offset - PAGE)}` }, 'Previous') : null,
+          h('span', { class: 'muted' }, shown.length ? `${fmtNum(offset + 1)}–${fmtNum(offset + shown.length)}${total !== undefined ? ` of ${fmtNum(total)}` : ''}` : ''),
+          items.length > PAGE || (total !== undefined && offset + PAGE < total) ? h('a', { class: 'button secondary', href: `#/jobs/${id}/items?offset=${offset + PAGE}` }, 'Next') : null);
+        holder.replaceChildren(shown.length === 0 ? h('p', { class: 'muted' }, 'This job imported no records.')
+          : tableOf('Imported records', ['Handle', 'Title', 'Collection', 'Status', 'Modified'],
+            shown.map((it) => h('tr', {},
+              h('td', {}, it.handle ? h('a', { href: `/api/items/${it.handle}`, target: '_blank', rel: 'noopener' }, it.handle) : (it.uuid || '')),
+              h('td', {}, it.title || it.name || ''), h('td', {}, it.collection || ''),
+              h('td', {}, it.status || ''), h('td', { class: 'time' }, fmtTime(it.modified))))), nav);
+      } catch (e) {
+        holder.replaceChildren(errorBox(`Could not load the records: ${e.message}`));
+      }
+    })();
+  }
+
+  /* ---------- parameters, submit: shared by Import and Run a Job ---------- */
+
+  function paramsFor(jt) {
+    if (Array.isArray(jt.params)) return jt.params;
+    return PARAMS[jt.type] || PARAMS[jt.category] || [];
+  }
+  function formatOf(jt) {
+    return jt.format || String(jt.type || '').replace(/^(import|validate)[-_]/, '').replace(/[-_]csv$/, '');
+  }
+  function needsSet(jt) {
+    return jt.category === 'set' || jt.needs_set === true;
+  }
+  /* One parameter field, returning {el, get(), text()} where text() is its review line. */
+  async function field(p, jt, prev) {
+    const id = `p-${p.name}`;
+    if (p.kind === 'bool') {
+      const box = h('input', { type: 'checkbox', id, name: p.name });
+      box.checked = prev ? prev.checked : !!p.default;
+      return { p, el: h('div', { class: 'check' }, box, h('label', { for: id }, p.label)), input: box,
+        get: () => box.checked, text: () => (box.checked ? 'Yes' : 'No') };
+    }
+    if (p.kind === 'collection') {
+      const sel = h('select', { id, name: p.name, required: !!p.required });
+      const cols = await collections();
+      sel.append(h('option', { value: '' }, cols.length ? 'Choose a collection…' : 'There are no collections'),
+        ...cols.map((c) => h('option', { value: c.handle }, `${c.name || c.title || c.handle} (${c.handle})`)));
+      if (prev) sel.value = prev.value;
+      else if (cols.length === 1) sel.value = cols[0].handle;
+      return { p, el: h('div', {}, h('label', { for: id }, p.label), sel), input: sel,
+        get: () => sel.value, text: () => sel.selectedOptions[0] ? sel.selectedOptions[0].textContent : '' };
+    }
+    if (p.kind === 'file') {
+      const fmt = FORMATS[formatOf(jt)];
+      const inp = prev || h('input', { type: 'file', id, name: p.name, required: !!p.required, accept: fmt ? fmt.accept : null });
+      return { p, el: h('div', {}, h('label', { for: id }, p.label + (fmt ? ` — ${fmt.label}` : '')), inp), input: inp,
+        get: () => inp.files[0], text: () => (inp.files[0] ? `${inp.files[0].name} (${fmtBytes(inp.files[0].size)})` : '') };
+    }
+    if (p.kind === 'select') {
+      const sel = h('select', { id, name: p.name }, (p.options || []).map((o) => h('option', { value: o.value ?? o }, o.label ?? o)));
+      if (prev) sel.value = prev.value;
+      return { p, el: h('div', {}, h('label', { for: id }, p.label), sel), input: sel,
+        get: () => sel.value, text: () => (sel.selectedOptions[0] ? sel.selectedOptions[0].textContent : '') };
+    }
+    const inp = h('input', { id, name: p.name, required: !!p.required });
+    if (prev) inp.value = prev.value;
+    return { p, el: h('div', {}, h('label', { for: id }, p.label), inp), input: inp, get: () => inp.value, text: () => inp.value };
+  }
+  function formOf(jt, fields, name, setId) {
+    const fd = new FormData();
+    const vo = fields.find((f) => f.p.name === 'validate_only');
+    let type = jt.type;
+    /* A validate-only SAF run is its own job type when the server has one. */
+    if (vo && vo.get() && S.jobTypes && S.jobTypes.some((t) => t.type === type.replace(/^import-/, 'validate-')))
+      type = type.replace(/^import-/, 'validate-');
+    fd.append('type', type);
+    if (jt.category === 'import') fd.append('format', formatOf(jt));
+    if (jt.category === 'export') {
+      const c = fields.find((f) => f.p.name === 'collection');
+      if (c) { fd.append('scope', 'collection'); fd.append('id', c.get()); }
+    }
+    if (name) fd.append('name', name);
+    if (setId) fd.append('set', setId);
+    let file = null;
+    for (const f of fields) {
+      const v = f.get();
+      if (f.p.kind === 'file') { file = v; continue; }
+      if (f.p.kind === 'bool') fd.append(f.p.name, v ? 'true' : 'false');
+      else if (v !== '' && v !== undefined) fd.append(f.p.name, v);
+    }
+    if (file) fd.append('file', file, file.name); /* the file goes last: fields first, then the stream */
+    return fd;
+  }
+  function invalidField(fields) {
+    for (const f of fields) {
+      if (!f.p.required) continue;
+      const v = f.get();
+      if (v === '' || v === undefined || v === null) return f;
+    }
+    return null;
+  }
+  async function submit(jt, fields, name, setId, bar, err) {
+    err.replaceChildren();
+    bar.hidden = false;
+    bar.value = 0;
+    try {
+      const r = await upload('/api/jobs', formOf(jt, fields, name, setId), (x) => { bar.value = Math.round(x * 100); });
+      const id = r && (r.id ?? r.job_id);
+      if (id === undefined || id === null) throw new ApiError(0, 'The server did not say which job it created.');
+      watchJob(id);
+      location.hash = `#/jobs/${id}`;
+    } catch (e) {
+      bar.hidden = true;
+      err.replaceChildren(errorBox(e.status === 403 ? 'Your roles do not allow this job.' : e.message));
+    }
+  }
+  function confirmDialog(text, okLabel) {
+    return new Promise((resolve) => {
+      const ok = h('button', { type: 'button', class: 'primary', value: 'ok' }, okLabel || 'Confirm');
+      const no = h('button', { type: 'button', class: 'secondary', value: 'no' }, 'Back');
+      const d = h('dialog', { class: 'confirm', 'aria-labelledby': 'dlg-text' },
+        h('p', { id: 'dlg-text' }, text), h('div', { class: 'actions' }, no, ok));
+      const close = (v) => { d.close(); d.remove(); resolve(v); };
+      ok.addEventListener('click', () => close(true));
+      no.addEventListener('click', () => close(false));
+      d.addEventListener('cancel', (e) => { e.preventDefault(); close(false); });
+      document.body.append(d);
+      d.showModal();
+      ok.focus();
+    });
+  }
+
+  /* ---------- Import ---------- */
+
+  async function viewImport() {
+    S.view = null;
+    show(h('h1', {}, 'Import'), h('p', { class: 'muted' }, 'Loading…'));
+    let types;
+    try {
+      types = (await jobTypes()).filter((t) => t.category === 'import' && /^import-/.test(t.type));
+      await collections();
+    } catch (e) {
+      if (e.status !== 401) show(h('h1', {}, 'Import'), errorBox(e.message));
+      return;
+    }
+    if (!types.length) {
+      show(h('h1', {}, 'Import'), h('p', {}, 'Your roles do not allow any import. A Repository Manager or Administrator can run imports.'));
+      return;
+    }
+    const usable = types.filter((t) => t.implemented !== false);
+    const radios = types.map((t) => {
+      const id = `fmt-${t.type}`;
+      const r = h('input', { type: 'radio', name: 'type', id, value: t.type, disabled: t.implemented === false });
+      const fmt = FORMATS[formatOf(t)];
+      return h('div', { class: 'check' }, r,
+        h('label', { for: id }, (fmt && fmt.label) || t.label || t.type, t.implemented === false ? h('span', { class: 'muted' }, ' — not available yet') : null));
+    });
+    const fmtSet = h('fieldset', {}, h('legend', {}, 'Format'), radios);
+    const holder = h('div', { class: 'fields' });
+    const name = h('input', { id: 'job-name', name: 'name', placeholder: 'Default: from the job type', maxlength: 255 });
+    const bar = h('progress', { max: 100, value: 0, hidden: true, 'aria-label': 'Upload progress' });
+    const err = h('div');
+    const btn = h('button', { type: 'submit', class: 'primary' }, 'Upload and import');
+    let jt = usable[0];
+    let fields = [];
+    async function build() {
+      const prev = Object.fromEntries(fields.map((f) => [f.p.name, f.input]));
+      fields = [];
+      for (const p of paramsFor(jt)) fields.push(await field(p, jt, prev[p.name] && p.kind !== 'file' ? prev[p.name] : null));
+      holder.replaceChildren(...fields.map((f) => f.el));
+      const vo = fields.find((f) => f.p.name === 'validate_only');
+      const label = () => { btn.textContent = vo && vo.get() ? 'Upload and validate' : 'Upload and import'; };
+      if (vo) vo.input.addEventListener('change', label);
+      label();
+    }
+    fmtSet.addEventListener('change', async (e) => {
+      jt = types.find((t) => t.type === e.target.value) || jt;
+      await build();
+    });
+    const form = h('form', { class: 'card wide', onsubmit: async (e) => {
+      e.preventDefault();
+      const bad = invalidField(fields);
+      if (bad) { err.replaceChildren(errorBox(`${bad.p.label} is required.`)); bad.input.focus(); return; }
+      btn.disabled = true;
+      await submit(jt, fields, name.value.trim(), null, bar, err);
+      btn.disabled = false;
+    } },
+    fmtSet, holder,
+    h('div', {}, h('label', { for: 'job-name' }, 'Job name (optional)'), name),
+    err, h('div', { class: 'actions' }, btn, bar));
+    show(h('h1', {}, 'Import'),
+      h('p', { class: 'muted' }, 'The whole file is validated first; the report names the place of every problem.'), form);
+    if (jt) form.querySelector(`input[value="${CSS.escape(jt.type)}"]`).checked = true;
+    await build();
+  }
+
+  /* ---------- Run a Job (seed 001): select -> [set] -> parameters -> review ---------- */
+
+  async function viewRun() {
+    S.view = null;
+    show(h('h1', {}, 'Run a Job'), h('p', { class: 'muted' }, 'Loading…'));
+    let types;
+    try {
+      types = (await jobTypes()).filter((t) => t.allowed !== false);
+    } catch (e) {
+      if (e.status !== 401) show(h('h1', {}, 'Run a Job'), errorBox(e.message));
+      return;
+    }
+    const W = S.wizard = { jt: null, step: 'select', fields: [], setId: '' };
+    const steps = () => ['select', ...(W.jt && needsSet(W.jt) ? ['set'] : []),
+      ...(W.jt && paramsFor(W.jt).length ? ['params'] : []), 'review'];
+    const TITLES = { select: 'Select a job to run', set: 'Select a set', params: 'Enter task parameters', review: 'Review and confirm' };
+    const go = async (step) => { W.step = step; await draw(); };
+    const next = () => go(steps()[steps().indexOf(W.step) + 1]);
+    const back = () => go(steps()[steps().indexOf(W.step) - 1]);
+    const cancel = () => { S.wizard = null; location.hash = '#/monitor'; };
+    const nav = (...btns) => h('div', { class: 'actions' },
+      h('button', { type: 'button', class: 'link', onclick: cancel }, 'Cancel'),
+      W.step !== 'select' ? h('button', { type: 'button', class: 'secondary', onclick: back }, 'Back') : null, btns);
+
+    async function draw() {
+      if (S.wizard !== W || !location.hash.startsWith('#/run')) return;
+      const list = steps();
+      const crumbs = h('ol', { class: 'steps', 'aria-label': 'Steps' }, list.map((s) =>
+        h('li', { class: s === W.step ? 'current' : '', 'aria-current': s === W.step ? 'step' : null }, TITLES[s])));
+      const err = h('div');
+      let body;
+      if (W.step === 'select') {
+        if (!types.length) {
+          show(h('h1', {}, 'Run a Job'), h('p', {}, 'Your roles do not allow any job.'));
+          return;
+        }
+        const rows = types.map((t) => {
+          const id = `jt-${t.type}`;
+          const r = h('input', { type: 'radio', name: 'jobtype', id, value: t.type, disabled: t.implemented === false });
+          r.checked = W.jt === t;
+          return h('tr', { class: t.implemented === false ? 'disabled' : '' },
+            h('td', {}, r), h('td', {}, h('label', { for: id }, t.label || t.type)),
+            h('td', {}, t.description || (t.implemented === false ? 'Not available yet' : '')),
+            h('td', {}, (CATEGORIES.find((c) => c[0] === t.category) || [0, t.category])[1]), h('td', {}, h('code', {}, t.type)));
+        });
+        const tbl = h('table', { class: 'data select' }, h('caption', { class: 'sr-only' }, 'Jobs you may run'),
+          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Select')),
+            ['Name', 'Description', 'Content type', 'Type'].map((c) => h('th', { scope: 'col' }, c)))),
+          h('tbody', {}, rows));
+        body = h('form', { onsubmit: (e) => {
+          e.preventDefault();
+          const sel = tbl.querySelector('input:checked');
+          if (!sel) { err.replaceChildren(errorBox('Select a job.')); return; }
+          const jt = types.find((t) => t.type === sel.value);
+          if (W.jt !== jt) { W.jt = jt; W.fields = []; W.setId = ''; }
+          next();
+        } }, tbl, err, nav(h('button', { type: 'submit', class: 'primary' }, 'Next')));
+      } else if (W.step === 'set') {
+        const inp = h('input', { id: 'set-id', name: 'set', required: true, value: W.setId });
+        body = h('form', { onsubmit: (e) => {
+          e.preventDefault();
+          if (!inp.value.trim()) { err.replaceChildren(errorBox('Select a set.')); return; }
+          W.setId = inp.value.trim();
+          next();
+        } }, h('div', {}, h('label', { for: 'set-id' }, 'Set'), inp), err,
+        nav(h('button', { type: 'submit', class: 'primary' }, 'Next')));
+      } else if (W.step === 'params') {
+        const prev = Object.fromEntries(W.fields.map((f) => [f.p.name, f.input]));
+        const fields = [];
+        for (const p of paramsFor(W.jt)) fields.push(await field(p, W.jt, prev[p.name]));
+        body = h('form', { onsubmit: (e) => {
+          e.preventDefault();
+          const bad = invalidField(fields);
+          if (bad) { err.replaceChildren(errorBox(`${bad.p.label} is required.`)); bad.input.focus(); return; }
+          W.fields = fields;
+          next();
+        } }, h('div', { class: 'fields' }, fields.map((f) => f.el)), err,
+        nav(h('button', { type: 'submit', class: 'primary' }, 'Next')));
+      } else {
+        const name = h('input', { id: 'job-name', name: 'name', placeholder: W.jt.label || W.jt.type, maxlength: 255 });
+        const bar = h('progress', { max: 100, value: 0, hidden: true, 'aria-label': 'Upload progress' });
+        const btn = h('button', { type: 'submit', class: 'primary' }, 'Submit');
+        body = h('form', { onsubmit: async (e) => {
+          e.preventDefault();
+          if (!(await confirmDialog(`Run "${name.value.trim() || W.jt.label || W.jt.type}" now?`, 'Confirm'))) return;
+          btn.disabled = true;
+          await submit(W.jt, W.fields, name.value.trim(), W.setId, bar, err);
+          btn.disabled = false;
+        } },
+        dl([['Job', W.jt.label || W.jt.type], ['Content type', W.jt.category],
+          W.setId ? ['Set', W.setId] : null,
+          ...W.fields.map((f) => [f.p.label, f.text()])].filter(Boolean)),
+        h('div', {}, h('label', { for: 'job-name' }, 'Job name (optional, replaces the default)'), name),
+        err, nav(btn, bar));
+      }
+      show(h('h1', {}, 'Run a Job'), crumbs, h('h2', {}, TITLES[W.step]), h('div', { class: 'card wide' }, body));
+    }
+    await draw();
+  }
+
+  /* ---------- notices: jobs this user started that have finished ---------- */
+
+  async function checkNotices() {
+    if (!S.me || S.watch.size === 0) return;
+    let d;
+    try { d = await api('GET', `/api/jobs?user=${encodeURIComponent(S.me.username)}`); } catch (e) { return; }
+    const byId = new Map(((d && d.jobs) || []).map((j) => [Number(j.id), j]));
+    for (const id of [...S.watch]) {
+      const j = byId.get(id);
+      if (!j) continue;
+      const code = statusCode(j);
+      if (ACTIVE.has(code)) continue;
+      S.watch.delete(id);
+      const label = (j.status && j.status.label) || LABEL[code] || code;
+      const kind = code === 'COMPLETED_SUCCESS' ? 'ok' : code === 'FAILED' ? 'bad' : 'warn';
+      notice(`Job ${id} (${j.name || j.type}) ended: ${label}.`, `#/jobs/${id}`, kind);
+    }
+    saveWatch();
+  }
+
+  /* ---------- router and polling ---------- */
+
+  function setNav(name) {
+    for (const a of document.querySelectorAll('#nav a')) {
+      if (a.dataset.nav === name) a.setAttribute('aria-current', 'page');
+      else a.removeAttribute('aria-current');
+    }
+  }
+  async function route() {
+    const hash = location.hash || '#/monitor';
+    const [path, q] = hash.slice(1).split('?');
+    const query = parseQuery(q);
+    S.view = null;
+    if (path === '/login') { setNav(''); document.title = 'Log in · bulkrepo'; return viewLogin(); }
+    if (!S.me) {
+      try {
+        loggedIn(await api('GET', '/api/me'));
+      } catch (e) {
+        if (e.status !== 401) show(errorBox(`bulkrepo's server does not answer (${e.message}). Reload the page to try again.`));
+        return;
+      }
+    }
+    let m;
+    if ((m = path.match(/^\/jobs\/(\d+)\/items$/))) { setNav('monitor'); document.title = `Job ${m[1]} records · bulkrepo`; return viewItems(m[1], query); }
+    if ((m = path.match(/^\/jobs\/(\d+)$/))) { setNav('monitor'); document.title = `Job ${m[1]} · bulkrepo`; return viewJob(m[1]); }
+    if (path === '/import') { setNav('import'); document.title = 'Import · bulkrepo'; return viewImport(); }
+    if (path === '/run') { setNav('run'); document.title = 'Run a Job · bulkrepo'; return viewRun(); }
+    setNav('monitor');
+    document.title = 'Monitor Jobs · bulkrepo';
+    return viewMonitor(query);
+  }
+  async function tick() {
+    try {
+      if (S.me && !document.hidden) {
+        if (S.view) await S.view.refresh();
+        await checkNotices();
+      }
+    } finally {
+      S.timer = setTimeout(tick, POLL_MS);
+    }
+  }
+  window.addEventListener('hashchange', () => { route().then(() => $main.focus({ preventScroll: true })); });
+  route();
+  S.timer = setTimeout(tick, POLL_MS);
+})();
