@@ -64,6 +64,19 @@ typedef struct br_import_result {
 int br_import_saf(br_repo *repo, const br_import_options *opt, br_import_result *res,
                   br_error *err);
 
+/* ---- approving drafts ------------------------------------------------------------------ */
+
+/* Moves draft items (an Esploro import's default status) to archived and adds
+ * what DSpace's installItem adds: dc.date.accessioned, dc.date.available and
+ * dc.description.provenance, each unless present.  All or nothing, in one
+ * transaction: BR_EINVAL when one of them is not a draft. */
+int br_items_approve(br_repo *repo, const int64_t *ids, size_t n, const char *eperson,
+                     br_error *err);
+/* Approves every item that job's journal names and that is still a draft, in
+ * batches; *approved gets the count.  BR_ENOTFOUND when there is no such job. */
+int br_job_approve(br_repo *repo, int64_t job_id, const char *eperson, size_t *approved,
+                   br_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -177,6 +177,10 @@ int br_job_query(br_repo *repo, const br_job_filter *f, br_job_fn fn, void *ctx,
 /* Journal lines in input order; outcome NULL = all. */
 int br_job_records(br_repo *repo, int64_t id, const char *outcome, br_job_record_fn fn,
                    void *ctx, br_error *err);
+/* Ids of up to max items that the job's journal names and whose status is now
+ * `status`, in journal order; *n gets how many were written to ids. */
+int br_job_item_ids(br_repo *repo, int64_t job_id, const char *status, int64_t *ids, size_t max,
+                    size_t *n, br_error *err);
 /* The newest job of `type` whose params have "mapfile" equal to mapfile; BR_ENOTFOUND. */
 int br_job_find_by_mapfile(br_repo *repo, const char *type, const char *mapfile, int64_t *id,
                            br_error *err);

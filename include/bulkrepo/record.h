@@ -135,7 +135,7 @@ typedef struct br_record {
     const char *key;
     const char *handle;
     const char *uuid;
-    const char *status; /* "workspace", "workflow", "archived", "withdrawn" */
+    const char *status; /* "workspace", "workflow", "draft", "archived", "withdrawn" */
     const char *created;
     const char *modified;
     int64_t id;

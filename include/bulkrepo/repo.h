@@ -140,7 +140,7 @@ int br_orgunit_import(br_repo *repo, const char *path, size_t *count, br_error *
 /* ---- items -------------------------------------------------------------- */
 
 typedef struct br_item_write {
-    const char *status;  /* "archived" (default), "workflow", "workspace" */
+    const char *status;  /* "archived" (default), "workflow", "workspace", "draft" */
     int64_t job_id;      /* the job that wrote it, 0 = none */
     const char *uuid;    /* keep this UUID (replace); NULL = new */
 } br_item_write;
@@ -161,6 +161,16 @@ int br_item_find(br_repo *repo, const char *handle_or_uuid, int64_t *id, br_erro
 int br_handle_next(br_repo *repo, char *out, size_t size, br_error *err);
 /* 1 when a handle is used by any object (item, community, collection), else 0. */
 int br_handle_exists(br_repo *repo, const char *handle);
+/* Finds an item by a typed identifier (br_identifier: "origid" for Esploro's
+ * ASSET_ORIGASSET_ID, "doi", ...).  BR_ENOTFOUND when none. */
+int br_item_find_by_identifier(br_repo *repo, const char *type, const char *value, int64_t *id,
+                               br_error *err);
+/* Rewrites the stored item rec->id from rec: its metadata values, bitstreams,
+ * creators, links and identifiers become rec's (bitstreams must be in the
+ * assetstore already); id, handle, UUID, collections and relationships stay.
+ * w->status, when set, changes the status; w->job_id, when set, records the
+ * job.  Call inside a transaction.  BR_ENOTFOUND when there is no such item. */
+int br_item_update(br_repo *repo, const br_record *rec, const br_item_write *w, br_error *err);
 /* Items whose field has exactly value (at most max ids; *n gets the full count). */
 int br_item_find_by_value(br_repo *repo, const char *schema, const char *element,
                           const char *qualifier, const char *value, int64_t *ids, size_t max,

@@ -133,14 +133,77 @@ static int item_show(cli *c, int argc, char **argv)
     return rc;
 }
 
+static int item_approve(cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {{"job", required_argument, 0, 'j'}, {"eperson", required_argument, 0, 'e'},
+                                         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    long long job = 0;
+    const char *eperson = getenv("USER");
+    int o;
+    while ((o = getopt_long(argc, argv, "j:e:h", opts, NULL)) != -1) {
+        if (o == 'j') {
+            char *end;
+            job = strtoll(optarg, &end, 10);
+            if (*end || job <= 0) return cli_usage("item approve", "'%s' is not a job id", optarg);
+        } else if (o == 'e')
+            eperson = optarg;
+        else if (o == 'h') {
+            printf("usage: bulkrepo item approve HANDLE... [-e EPERSON]\n"
+                   "       bulkrepo item approve --job ID [-e EPERSON]\n\n"
+                   "Moves draft items (an Esploro CSV import's default status) to archived and adds\n"
+                   "dc.date.accessioned, dc.date.available and dc.description.provenance as DSpace's\n"
+                   "installItem does.  With HANDLEs (or UUIDs) all or nothing: if one is unknown or\n"
+                   "not a draft nothing changes (exit 3).  With --job, every item of that import job\n"
+                   "that is still a draft.\n");
+            return EXIT_OK;
+        } else
+            return cli_usage("item approve", "unknown option");
+    }
+    int n = argc - optind;
+    if (!job == !n) return cli_usage("item approve", "give HANDLEs or --job ID (not both)");
+    br_repo *repo;
+    int rc = cli_open(c, &repo);
+    if (rc) return rc;
+    br_error err;
+    int64_t *ids = NULL;
+    if (job) {
+        size_t done = 0;
+        if (br_job_approve(repo, job, eperson, &done, &err))
+            rc = cli_fail(&err);
+        else
+            fprintf(stderr, "%zu items approved\n", done);
+        goto done;
+    }
+    if (!(ids = calloc((size_t)n, sizeof *ids))) {
+        fprintf(stderr, "bulkrepo: out of memory\n");
+        rc = EXIT_IOERR;
+        goto done;
+    }
+    for (int i = 0; i < n; i++)
+        if (br_item_find(repo, argv[optind + i], &ids[i], &err)) {
+            rc = cli_fail(&err);
+            goto done;
+        }
+    if (br_items_approve(repo, ids, (size_t)n, eperson, &err))
+        rc = cli_fail(&err);
+    else
+        fprintf(stderr, "%d items approved\n", n);
+done:
+    free(ids);
+    br_repo_free(repo);
+    return rc;
+}
+
 int cmd_item(cli *c, int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         printf("usage: bulkrepo item list [--collection HANDLE] [--job ID] [--json]\n"
-               "       bulkrepo item show HANDLE [--json]\n");
+               "       bulkrepo item show HANDLE [--json]\n"
+               "       bulkrepo item approve HANDLE... | --job ID\n");
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     if (!strcmp(argv[1], "list")) return item_list(c, argc - 1, argv + 1);
     if (!strcmp(argv[1], "show")) return item_show(c, argc - 1, argv + 1);
+    if (!strcmp(argv[1], "approve")) return item_approve(c, argc - 1, argv + 1);
     return cli_usage("item", "unknown subcommand '%s'", argv[1]);
 }

@@ -21,6 +21,7 @@
 #include "bulkrepo/job.h"
 #include "bulkrepo/saf.h"
 #include "core/core.h"
+#include "jobs/install.h"
 
 #define DEFAULT_BATCH 500
 
@@ -406,27 +407,6 @@ static int validate_all(import_ctx *c, br_error *err)
 
 /* ---- writing ------------------------------------------------------------------------------- */
 
-static int add_install_values(import_ctx *c, br_record *rec, const char *status)
-{
-    /* What DSpace's installItem adds, unless the package already carries it
-     * (an exported package keeps its dates and provenance on a round trip). */
-    if (strcmp(status, "archived")) return 0;
-    char now[32], prov[1024];
-    br_now_iso(now);
-    if (!br_record_has(rec, "dc.date.accessioned") &&
-        !br_record_add_md(rec, "dc", "date", "accessioned", NULL, now))
-        return BR_ENOMEM;
-    if (!br_record_has(rec, "dc.date.available") && !br_record_add_md(rec, "dc", "date", "available", NULL, now))
-        return BR_ENOMEM;
-    if (!br_record_has(rec, "dc.description.provenance")) {
-        snprintf(prov, sizeof prov, "Submitted by %s (bulkrepo SAF import) on %s. Made available in "
-                 "the repository on %s.", c->opt->eperson && *c->opt->eperson ? c->opt->eperson : "unknown",
-                 now, now);
-        if (!br_record_add_md(rec, "dc", "description", "provenance", "en", prov)) return BR_ENOMEM;
-    }
-    return 0;
-}
-
 static int write_item(import_ctx *c, size_t i, const char *replace_handle, br_job_record *jr, br_error *err)
 {
     br_record *rec = c->rec;
@@ -442,7 +422,8 @@ static int write_item(import_ctx *c, size_t i, const char *replace_handle, br_jo
     if (c->opt->apply_template && (rc = br_collection_apply_template(c->repo, rec->collections[0], rec, err)))
         return rc;
     const char *status = c->opt->workflow ? "workflow" : "archived";
-    if ((rc = add_install_values(c, rec, status))) return br_error_set(err, rc, NULL, 0, 0, "out of memory");
+    if (!strcmp(status, "archived") && br_install_values(rec, c->opt->eperson, "bulkrepo SAF import"))
+        return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
     /* Files first (flushed by the batch commit), then the rows naming them.
      * A listed file that is absent (--metadata-only) is not imported. */
     size_t kept = 0;

@@ -39,8 +39,9 @@ CREATE TABLE epersongroup (
     name TEXT NOT NULL UNIQUE
 );
 
--- status: workspace (draft), workflow, archived, withdrawn; 'template' marks a
--- collection's template item.
+-- status: workspace, workflow, archived, withdrawn; draft (Esploro's "import as
+-- draft" profile: imported, to be approved); 'template' marks a collection's
+-- template item.
 CREATE TABLE item (
     id                INTEGER PRIMARY KEY,
     uuid              TEXT NOT NULL UNIQUE,
@@ -49,7 +50,8 @@ CREATE TABLE item (
     handle_num        INTEGER,
     owning_collection INTEGER REFERENCES container(id),
     status            TEXT NOT NULL
-                      CHECK (status IN ('workspace', 'workflow', 'archived', 'withdrawn', 'template')),
+                      CHECK (status IN ('workspace', 'workflow', 'draft', 'archived', 'withdrawn',
+                                        'template')),
     created           TEXT NOT NULL,
     modified          TEXT NOT NULL,
     job_id            INTEGER
@@ -97,7 +99,15 @@ CREATE TABLE bitstream (
     iiif_label  TEXT,
     iiif_toc    TEXT,
     iiif_width  INTEGER,
-    iiif_height INTEGER
+    iiif_height INTEGER,
+    -- Esploro FILE row fields, as written (NULL = absent)
+    license       TEXT,
+    rights        TEXT,
+    rights_reason TEXT,
+    rights_date   TEXT,
+    content_type  TEXT,
+    supplemental  TEXT,
+    file_order    TEXT
 );
 CREATE INDEX bitstream_by_item ON bitstream (item_id, sequence);
 CREATE INDEX bitstream_by_sha256 ON bitstream (sha256);
@@ -129,7 +139,10 @@ CREATE TABLE creator (
     email           TEXT,
     affiliation     TEXT,
     researcher_id   TEXT,
-    contrib_type    TEXT
+    contrib_type    TEXT,
+    primary_id      TEXT,
+    brcode          TEXT,
+    additional      TEXT
 );
 CREATE INDEX creator_by_item ON creator (item_id, role, place);
 
@@ -143,7 +156,9 @@ CREATE TABLE link (
     type        TEXT,
     license     TEXT,
     rights      TEXT,
-    owner       TEXT
+    owner       TEXT,
+    link_order  TEXT,              -- LINK_ORDER as written (free text in Esploro)
+    display_in_viewer TEXT
 );
 CREATE INDEX link_by_item ON link (item_id, place);
 

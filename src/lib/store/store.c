@@ -58,14 +58,17 @@ static const char *const SQL[S_COUNT] = {
                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [S_BS_INSERT] = "INSERT INTO bitstream(item_id, bundle, name, sequence, size, md5, sha256, mime, "
                     "description, is_primary, read_group, write_group, iiif_label, iiif_toc, "
-                    "iiif_width, iiif_height) "
-                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                    "iiif_width, iiif_height, license, rights, rights_reason, rights_date, "
+                    "content_type, supplemental, file_order) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+                    "?17, ?18, ?19, ?20, ?21, ?22, ?23)",
     [S_CREATOR_INSERT] = "INSERT INTO creator(item_id, role, place, is_organization, family, given, "
                          "middle, suffix, display, orcid, email, affiliation, researcher_id, "
-                         "contrib_type) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-                         "?13, ?14)",
+                         "contrib_type, primary_id, brcode, additional) VALUES (?1, ?2, ?3, ?4, ?5, "
+                         "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     [S_LINK_INSERT] = "INSERT INTO link(item_id, place, url, title, description, type, license, "
-                      "rights, owner) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                      "rights, owner, link_order, display_in_viewer) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [S_ID_INSERT] = "INSERT INTO identifier(item_id, type, value) VALUES (?1, ?2, ?3)",
     [S_ITEM_DELETE] = "DELETE FROM item WHERE id = ?1",
     [S_ITEM_BY_HANDLE] = "SELECT id FROM item WHERE handle = ?1",
@@ -76,8 +79,9 @@ static const char *const SQL[S_COUNT] = {
                   "FROM metadata_value v JOIN metadata_field f ON f.id = v.field_id "
                   "JOIN metadata_schema s ON s.id = f.schema_id WHERE v.item_id = ?1 ORDER BY v.seq",
     [S_ITEM_BS] = "SELECT name, bundle, sequence, size, md5, sha256, mime, description, is_primary, "
-                  "read_group, write_group, iiif_label, iiif_toc, iiif_width, iiif_height "
-                  "FROM bitstream WHERE item_id = ?1 ORDER BY sequence, id",
+                  "read_group, write_group, iiif_label, iiif_toc, iiif_width, iiif_height, "
+                  "license, rights, rights_reason, rights_date, content_type, supplemental, "
+                  "file_order FROM bitstream WHERE item_id = ?1 ORDER BY sequence, id",
     [S_ITEM_RELS] = "SELECT r.type, 1, o.handle, r.left_place FROM relationship r "
                     "JOIN item o ON o.id = r.right_item WHERE r.left_item = ?1 "
                     "UNION ALL SELECT r.type, 0, o.handle, r.right_place FROM relationship r "
@@ -85,9 +89,11 @@ static const char *const SQL[S_COUNT] = {
     [S_ITEM_COLLS] = "SELECT c.handle FROM item_collection ic JOIN container c ON c.id = ic.collection_id "
                      "WHERE ic.item_id = ?1 ORDER BY ic.place",
     [S_ITEM_CREATORS] = "SELECT role, place, is_organization, family, given, middle, suffix, display, "
-                        "orcid, email, affiliation, researcher_id, contrib_type FROM creator "
+                        "orcid, email, affiliation, researcher_id, contrib_type, primary_id, "
+                        "brcode, additional FROM creator "
                         "WHERE item_id = ?1 ORDER BY role, place",
-    [S_ITEM_LINKS] = "SELECT place, url, title, description, type, license, rights, owner FROM link "
+    [S_ITEM_LINKS] = "SELECT place, url, title, description, type, license, rights, owner, "
+                     "link_order, display_in_viewer FROM link "
                      "WHERE item_id = ?1 ORDER BY place",
     [S_ITEM_IDS] = "SELECT type, value FROM identifier WHERE item_id = ?1 ORDER BY id",
     [S_ITEM_SET_STATUS] = "UPDATE item SET status = ?2, modified = ?3 WHERE id = ?1",
@@ -148,6 +154,16 @@ static const char *const SQL[S_COUNT] = {
     [S_ORG_BAD_PARENT] = "SELECT o.code, o.parent_code FROM orgunit o WHERE o.parent_code IS NOT NULL "
                          "AND NOT EXISTS (SELECT 1 FROM orgunit p WHERE p.code = o.parent_code) "
                          "ORDER BY o.code LIMIT 1",
+    [S_ITEM_BY_IDENT] = "SELECT item_id FROM identifier WHERE type = ?1 AND value = ?2",
+    [S_ITEM_UPDATE] = "UPDATE item SET status = COALESCE(?2, status), modified = ?3, "
+                      "job_id = COALESCE(?4, job_id) WHERE id = ?1",
+    [S_ITEM_CLEAR_MD] = "DELETE FROM metadata_value WHERE item_id = ?1",
+    [S_ITEM_CLEAR_BS] = "DELETE FROM bitstream WHERE item_id = ?1",
+    [S_ITEM_CLEAR_CREATORS] = "DELETE FROM creator WHERE item_id = ?1",
+    [S_ITEM_CLEAR_LINKS] = "DELETE FROM link WHERE item_id = ?1",
+    [S_ITEM_CLEAR_IDS] = "DELETE FROM identifier WHERE item_id = ?1",
+    [S_JOB_ITEMS_STATUS] = "SELECT r.item_id FROM job_record r JOIN item i ON i.id = r.item_id "
+                           "WHERE r.job_id = ?1 AND i.status = ?2 ORDER BY r.seq LIMIT ?3",
 };
 
 sqlite3_stmt *br_stmt(br_repo *repo, stmt_id id, br_error *err)

@@ -80,6 +80,9 @@ static int insert_values(br_repo *repo, const br_record *rec, int64_t item, br_e
         br_bind_text(st, 14, b->iiif_toc);
         bind_opt_int(st, 15, b->iiif_width);
         bind_opt_int(st, 16, b->iiif_height);
+        const char *ef[] = {b->license,      b->rights,       b->rights_reason, b->rights_date,
+                            b->content_type, b->supplemental, b->order};
+        for (int k = 0; k < 7; k++) br_bind_text(st, 17 + k, ef[k]);
         int rc = step(repo, st, err, "insert bitstream");
         if (rc) return rc;
     }
@@ -91,9 +94,11 @@ static int insert_values(br_repo *repo, const br_record *rec, int64_t item, br_e
         br_bind_text(st, 2, c->role == BR_CONTRIBUTOR ? "contributor" : "creator");
         sqlite3_bind_int(st, 3, c->place);
         sqlite3_bind_int(st, 4, c->is_organization ? 1 : 0);
-        const char *f[] = {c->family, c->given, c->middle, c->suffix, c->display,
-                           c->orcid, c->email, c->affiliation, c->researcher_id, c->contrib_type};
-        for (int k = 0; k < 10; k++) br_bind_text(st, 5 + k, f[k]);
+        const char *f[] = {c->family,        c->given,        c->middle,     c->suffix,
+                           c->display,       c->orcid,        c->email,      c->affiliation,
+                           c->researcher_id, c->contrib_type, c->primary_id, c->brcode,
+                           c->additional};
+        for (int k = 0; k < 13; k++) br_bind_text(st, 5 + k, f[k]);
         int rc = step(repo, st, err, "insert creator");
         if (rc) return rc;
     }
@@ -103,9 +108,9 @@ static int insert_values(br_repo *repo, const br_record *rec, int64_t item, br_e
         if (!st) return BR_ESTORE;
         sqlite3_bind_int64(st, 1, item);
         sqlite3_bind_int(st, 2, l->place);
-        const char *f[] = {l->url ? l->url : "", l->title, l->description, l->type,
-                           l->license, l->rights, l->owner};
-        for (int k = 0; k < 7; k++) br_bind_text(st, 3 + k, f[k]);
+        const char *f[] = {l->url ? l->url : "", l->title,  l->description, l->type,  l->license,
+                           l->rights,            l->owner,  l->order,       l->display_in_viewer};
+        for (int k = 0; k < 9; k++) br_bind_text(st, 3 + k, f[k]);
         int rc = step(repo, st, err, "insert link");
         if (rc) return rc;
     }
@@ -223,6 +228,52 @@ int br_item_find(br_repo *repo, const char *key, int64_t *id, br_error *err)
     return br_store_fail(repo, err, "item lookup");
 }
 
+int br_item_find_by_identifier(br_repo *repo, const char *type, const char *value, int64_t *id,
+                               br_error *err)
+{
+    sqlite3_stmt *st = br_stmt(repo, S_ITEM_BY_IDENT, err);
+    if (!st) return BR_ESTORE;
+    br_bind_text(st, 1, type);
+    br_bind_text(st, 2, value);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        return 0;
+    }
+    if (rc == SQLITE_DONE)
+        return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no item has %s identifier %s", type, value);
+    return br_store_fail(repo, err, "identifier lookup");
+}
+
+int br_item_update(br_repo *repo, const br_record *rec, const br_item_write *w, br_error *err)
+{
+    if (!rec->id) return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "the record names no stored item");
+    static const stmt_id clear[] = {S_ITEM_CLEAR_MD, S_ITEM_CLEAR_BS, S_ITEM_CLEAR_CREATORS,
+                                    S_ITEM_CLEAR_LINKS, S_ITEM_CLEAR_IDS};
+    char now[32];
+    br_now_iso(now);
+    sqlite3_stmt *st = br_stmt(repo, S_ITEM_UPDATE, err);
+    if (!st) return BR_ESTORE;
+    sqlite3_bind_int64(st, 1, rec->id);
+    br_bind_text(st, 2, w ? w->status : NULL);
+    br_bind_text(st, 3, now);
+    if (w && w->job_id)
+        sqlite3_bind_int64(st, 4, w->job_id);
+    else
+        sqlite3_bind_null(st, 4);
+    int rc = step(repo, st, err, "update item");
+    if (rc) return rc;
+    if (sqlite3_changes(repo->db) == 0)
+        return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no item with id %lld", (long long)rec->id);
+    for (size_t i = 0; i < BR_ARRAY_LEN(clear); i++) {
+        if (!(st = br_stmt(repo, clear[i], err))) return BR_ESTORE;
+        sqlite3_bind_int64(st, 1, rec->id);
+        if ((rc = step(repo, st, err, "update item"))) return rc;
+    }
+    return insert_values(repo, rec, rec->id, err);
+}
+
 int br_item_find_by_value(br_repo *repo, const char *schema, const char *element,
                           const char *qualifier, const char *value, int64_t *ids, size_t max,
                           size_t *n, br_error *err)
@@ -295,6 +346,9 @@ int br_item_load(br_repo *repo, int64_t id, br_record *rec, br_error *err)
         b->iiif_toc = dup_col(rec, st, 12);
         b->iiif_width = sqlite3_column_int(st, 13);
         b->iiif_height = sqlite3_column_int(st, 14);
+        const char **ef[] = {&b->license,      &b->rights,       &b->rights_reason, &b->rights_date,
+                             &b->content_type, &b->supplemental, &b->order};
+        for (int k = 0; k < 7; k++) *ef[k] = dup_col(rec, st, 15 + k);
         char path[4200];
         br_asset_path(repo, b->sha256, path, sizeof path);
         b->path = br_record_str(rec, path);
@@ -327,9 +381,11 @@ int br_item_load(br_repo *repo, int64_t id, br_record *rec, br_error *err)
         if (!c) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
         c->place = sqlite3_column_int(st, 1);
         c->is_organization = sqlite3_column_int(st, 2);
-        const char **f[] = {&c->family, &c->given, &c->middle, &c->suffix, &c->display,
-                            &c->orcid, &c->email, &c->affiliation, &c->researcher_id, &c->contrib_type};
-        for (int k = 0; k < 10; k++) *f[k] = dup_col(rec, st, 3 + k);
+        const char **f[] = {&c->family,        &c->given,        &c->middle,     &c->suffix,
+                            &c->display,       &c->orcid,        &c->email,      &c->affiliation,
+                            &c->researcher_id, &c->contrib_type, &c->primary_id, &c->brcode,
+                            &c->additional};
+        for (int k = 0; k < 13; k++) *f[k] = dup_col(rec, st, 3 + k);
     }
     if (rc != SQLITE_DONE) return br_store_fail(repo, err, "creator read");
 
@@ -339,8 +395,10 @@ int br_item_load(br_repo *repo, int64_t id, br_record *rec, br_error *err)
         br_link *l = br_record_add_link(rec);
         if (!l) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
         l->place = sqlite3_column_int(st, 0);
-        const char **f[] = {&l->url, &l->title, &l->description, &l->type, &l->license, &l->rights, &l->owner};
-        for (int k = 0; k < 7; k++) *f[k] = dup_col(rec, st, 1 + k);
+        const char **f[] = {&l->url,    &l->title, &l->description, &l->type,
+                            &l->license, &l->rights, &l->owner,     &l->order,
+                            &l->display_in_viewer};
+        for (int k = 0; k < 9; k++) *f[k] = dup_col(rec, st, 1 + k);
     }
     if (rc != SQLITE_DONE) return br_store_fail(repo, err, "link read");
 

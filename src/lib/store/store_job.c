@@ -245,6 +245,20 @@ int br_job_find_by_mapfile(br_repo *repo, const char *type, const char *mapfile,
 
 /* ---- JSON --------------------------------------------------------------------------------- */
 
+int br_job_item_ids(br_repo *repo, int64_t job_id, const char *status, int64_t *ids, size_t max,
+                    size_t *n, br_error *err)
+{
+    *n = 0;
+    sqlite3_stmt *st = br_stmt(repo, S_JOB_ITEMS_STATUS, err);
+    if (!st) return BR_ESTORE;
+    sqlite3_bind_int64(st, 1, job_id);
+    br_bind_text(st, 2, status);
+    sqlite3_bind_int64(st, 3, (int64_t)max);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) ids[(*n)++] = sqlite3_column_int64(st, 0);
+    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job items");
+}
+
 static int add_record_json(void *ctx, const br_job_record *r)
 {
     json_t *a = ctx, *o = json_object();
