@@ -193,9 +193,23 @@ CREATE TABLE job (
     params    TEXT NOT NULL DEFAULT '{}',
     message   TEXT,
     total     INTEGER NOT NULL DEFAULT 0,
-    mapfile   TEXT
+    mapfile   TEXT,
+    -- the queue (issue 4): progress written by the engine at most twice a second
+    progress_percent INTEGER NOT NULL DEFAULT 0,
+    progress_done    INTEGER NOT NULL DEFAULT 0,
+    progress_total   INTEGER NOT NULL DEFAULT 0,
+    progress_rate    REAL NOT NULL DEFAULT 0,
+    progress_eta     INTEGER NOT NULL DEFAULT -1,
+    progress_phase   TEXT,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    failure          TEXT,              -- failure class of a FAILED job (engine.h)
+    rerun_of         INTEGER REFERENCES job(id),
+    resume           INTEGER NOT NULL DEFAULT 0,
+    profile          TEXT               -- import profile of a drop-folder job
 );
 CREATE INDEX job_by_mapfile ON job (type, mapfile);
+CREATE INDEX job_by_status ON job (status, id);
+CREATE INDEX job_by_input ON job (input);
 
 -- The journal: one line per input record, written in the same transaction as
 -- the record itself; counters are derived from it.
@@ -219,5 +233,32 @@ CREATE TABLE job_event (
     at          TEXT NOT NULL,
     severity    TEXT NOT NULL,
     module      TEXT,
-    description TEXT NOT NULL
+    description TEXT NOT NULL,
+    status      TEXT,            -- the job's status when it happened
+    creator     TEXT             -- a user name, or 'system'
+);
+CREATE INDEX job_event_by_job ON job_event (job_id, id);
+
+-- Seed 004's file details: the input files of a job.
+CREATE TABLE job_file (
+    id       INTEGER PRIMARY KEY,
+    job_id   INTEGER NOT NULL REFERENCES job(id) ON DELETE CASCADE,
+    name     TEXT NOT NULL,
+    path     TEXT NOT NULL,
+    size     INTEGER NOT NULL,
+    created  TEXT,
+    records  INTEGER NOT NULL DEFAULT -1,
+    status   TEXT NOT NULL DEFAULT 'pending',
+    problems TEXT
+);
+CREATE INDEX job_file_by_job ON job_file (job_id, id);
+
+-- Import profiles with a drop folder (issue 4 section 4).
+CREATE TABLE profile (
+    name       TEXT PRIMARY KEY,
+    format     TEXT NOT NULL,
+    collection TEXT NOT NULL,
+    inbox      TEXT NOT NULL UNIQUE,
+    eperson    TEXT,
+    created    TEXT NOT NULL
 );

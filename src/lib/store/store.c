@@ -125,7 +125,9 @@ static const char *const SQL[S_COUNT] = {
                      "ended = CASE WHEN ?4 THEN ?5 ELSE NULL END WHERE id = ?1",
     [S_JOB_TOTAL] = "UPDATE job SET total = ?2 WHERE id = ?1",
     [S_JOB_GET] = "SELECT id, type, category, name, eperson, status, submitted, started, ended, "
-                  "input, params, message, total FROM job WHERE id = ?1",
+                  "input, params, message, total, progress_percent, progress_done, progress_total, "
+                  "progress_rate, progress_eta, progress_phase, cancel_requested, failure, "
+                  "rerun_of, resume, profile FROM job WHERE id = ?1",
     [S_JOB_COUNTERS] = "SELECT outcome, count(*), sum(bitstreams), sum(bytes) FROM job_record "
                        "WHERE job_id = ?1 GROUP BY outcome",
     [S_JOB_LIST] = "SELECT id FROM job ORDER BY id DESC",
@@ -140,8 +142,51 @@ static const char *const SQL[S_COUNT] = {
     [S_JOB_RECS_OUTCOME] = "SELECT seq, key, outcome, item_id, handle, message, bitstreams, bytes "
                            "FROM job_record WHERE job_id = ?1 AND outcome = ?2 ORDER BY seq",
     [S_JOB_BY_MAPFILE] = "SELECT id FROM job WHERE type = ?1 AND mapfile = ?2 ORDER BY id DESC LIMIT 1",
-    [S_JOB_EVENT] = "INSERT INTO job_event(job_id, at, severity, module, description) "
-                    "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_JOB_EVENT] = "INSERT INTO job_event(job_id, at, severity, module, description, status, creator) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, (SELECT status FROM job WHERE id = ?1), ?6)",
+#define JOB_NOT_ENDED "('INITIALIZING', 'RUNNING', 'FINALIZING')"
+    [S_JOB_ENQUEUE] = "INSERT INTO job(type, category, name, eperson, status, submitted, input, params, "
+                      "total, mapfile, rerun_of, resume, profile) "
+                      "VALUES (?1, ?2, ?3, ?4, 'PENDING', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    /* One statement: two workers can never both move the same row out of PENDING. */
+    [S_JOB_CLAIM] = "UPDATE job SET status = 'INITIALIZING', started = COALESCE(started, ?1), "
+                    "ended = NULL, cancel_requested = 0 WHERE id = (SELECT id FROM job "
+                    "WHERE status = 'PENDING' AND (?2 IS NULL OR type IN (SELECT value FROM json_each(?2))) "
+                    "ORDER BY id LIMIT 1) AND status = 'PENDING' RETURNING id",
+    [S_JOB_PROGRESS] = "UPDATE job SET progress_percent = ?2, progress_done = ?3, progress_total = ?4, "
+                       "progress_rate = ?5, progress_eta = ?6, progress_phase = ?7 WHERE id = ?1",
+    [S_JOB_FAILURE] = "UPDATE job SET failure = ?2 WHERE id = ?1",
+    [S_JOB_INPUT] = "UPDATE job SET input = ?2 WHERE id = ?1",
+    [S_JOB_REQUEUE] = "UPDATE job SET status = 'PENDING', ended = NULL, cancel_requested = 0, "
+                      "failure = NULL, resume = ?2 WHERE id = ?1",
+    [S_JOB_CANCEL_PENDING] = "UPDATE job SET status = 'USER_ABORTED', cancel_requested = 1, ended = ?2, "
+                             "message = 'cancelled before it started' WHERE id = ?1 AND status = 'PENDING'",
+    [S_JOB_CANCEL_RUNNING] = "UPDATE job SET cancel_requested = 1 WHERE id = ?1 AND status IN " JOB_NOT_ENDED,
+    [S_JOB_CANCEL_GET] = "SELECT cancel_requested, status FROM job WHERE id = ?1",
+    [S_JOB_UNFINISHED] = "SELECT id FROM job WHERE status IN " JOB_NOT_ENDED " ORDER BY id",
+    [S_JOB_CARRY] = "INSERT OR REPLACE INTO job_record(job_id, key, seq, outcome, item_id, handle, message, "
+                    "bitstreams, bytes) SELECT ?2, key, seq, 'skipped', item_id, handle, NULL, 0, 0 "
+                    "FROM job_record WHERE job_id = ?1 AND outcome IN ('imported', 'updated', 'skipped')",
+    [S_JOB_FILE_ADD] = "INSERT INTO job_file(job_id, name, path, size, created, records, status, problems) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, COALESCE(?7, 'pending'), ?8)",
+    [S_JOB_FILE_UPDATE] = "UPDATE job_file SET records = ?3, status = COALESCE(?4, status), problems = ?5 "
+                          "WHERE job_id = ?1 AND name = ?2",
+    [S_JOB_FILES] = "SELECT name, path, size, created, records, status, problems FROM job_file "
+                    "WHERE job_id = ?1 ORDER BY id",
+    [S_JOB_EVENTS] = "SELECT id, job_id, at, severity, status, module, creator, description "
+                     "FROM job_event WHERE job_id = ?1 ORDER BY id",
+    [S_JOB_QUERY] = "SELECT id FROM job WHERE (?1 IS NULL OR status = ?1 "
+                    "OR (?1 = 'running' AND status IN ('PENDING', 'INITIALIZING', 'RUNNING', 'FINALIZING')) "
+                    "OR (?1 = 'ended' AND status NOT IN ('PENDING', 'INITIALIZING', 'RUNNING', 'FINALIZING'))) "
+                    "AND (?2 IS NULL OR category = ?2) AND (?3 IS NULL OR eperson = ?3) "
+                    "AND (?4 IS NULL OR submitted >= ?4) AND (?5 IS NULL OR type = ?5) "
+                    "ORDER BY id DESC LIMIT ?6 OFFSET ?7",
+    [S_JOB_BY_INPUT] = "SELECT id, status FROM job WHERE input = ?1 ORDER BY id DESC LIMIT 1",
+    [S_PROFILE_ADD] = "INSERT INTO profile(name, format, collection, inbox, eperson, created) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_PROFILE_GET] = "SELECT name, format, collection, inbox, eperson, created FROM profile WHERE name = ?1",
+    [S_PROFILE_LIST] = "SELECT name, format, collection, inbox, eperson, created FROM profile ORDER BY name",
+    [S_PROFILE_DEL] = "DELETE FROM profile WHERE name = ?1",
     [S_BS_SHA_ALL] = "SELECT sha256, min(md5), min(size), count(*) FROM bitstream GROUP BY sha256 "
                      "ORDER BY sha256",
     [S_BS_HAS_SHA] = "SELECT 1 FROM bitstream WHERE sha256 = ?1 LIMIT 1",

@@ -150,6 +150,18 @@ int br_job_get(br_repo *repo, int64_t id, br_job *out, br_error *err)
     copy_col(out->params, sizeof out->params, st, 10);
     copy_col(out->message, sizeof out->message, st, 11);
     out->total = sqlite3_column_int64(st, 12);
+    br_job_progress *p = &out->progress;
+    p->percent = sqlite3_column_int(st, 13);
+    p->done = sqlite3_column_int64(st, 14);
+    p->total = sqlite3_column_int64(st, 15);
+    p->rate = sqlite3_column_double(st, 16);
+    p->eta_seconds = sqlite3_column_int64(st, 17);
+    copy_col(p->phase, sizeof p->phase, st, 18);
+    out->cancel_requested = sqlite3_column_int(st, 19);
+    copy_col(out->failure, sizeof out->failure, st, 20);
+    out->rerun_of = sqlite3_column_int64(st, 21);
+    out->resume = sqlite3_column_int(st, 22);
+    copy_col(out->profile, sizeof out->profile, st, 23);
 
     if (!(st = br_stmt(repo, S_JOB_COUNTERS, err))) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, id);
@@ -174,15 +186,23 @@ int br_job_get(br_repo *repo, int64_t id, br_job *out, br_error *err)
             c->skipped += n;
         else if (!strcmp(o, BR_OUTCOME_VALID))
             c->valid += n;
+        else if (!strcmp(o, BR_OUTCOME_MULTI_MATCH))
+            c->multi_matches += n;
+        else if (!strcmp(o, BR_OUTCOME_EXPORTED))
+            c->exported += n;
+        if (!strcmp(o, BR_OUTCOME_IMPORTED) || !strcmp(o, BR_OUTCOME_UPDATED))
+            c->bitstreams_imported += sqlite3_column_int64(st, 2);
     }
+    c->matched = c->updated + c->multi_matches;
+    c->newly_added = c->imported;
+    c->not_imported = c->invalid + c->failed + c->multi_matches;
     return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job counters");
 }
 
-int br_job_list(br_repo *repo, br_job_fn fn, void *ctx, br_error *err)
+/* Steps st (bound) collecting ids, then calls fn for each job: ids first, so
+ * that the callback may use the connection. */
+static int each_job(br_repo *repo, sqlite3_stmt *st, br_job_fn fn, void *ctx, br_error *err)
 {
-    /* Ids first, then each job: the callback may use the connection. */
-    sqlite3_stmt *st = br_stmt(repo, S_JOB_LIST, err);
-    if (!st) return BR_ESTORE;
     int64_t *ids = NULL;
     size_t n = 0, cap = 0;
     int rc;
@@ -205,6 +225,36 @@ int br_job_list(br_repo *repo, br_job_fn fn, void *ctx, br_error *err)
     }
     free(ids);
     return rc;
+}
+
+int br_job_list(br_repo *repo, br_job_fn fn, void *ctx, br_error *err)
+{
+    sqlite3_stmt *st = br_stmt(repo, S_JOB_LIST, err);
+    return st ? each_job(repo, st, fn, ctx, err) : BR_ESTORE;
+}
+
+int br_job_query(br_repo *repo, const br_job_filter *f, br_job_fn fn, void *ctx, br_error *err)
+{
+    br_job_filter none = {0};
+    if (!f) f = &none;
+    if (f->status && strcmp(f->status, "running") && strcmp(f->status, "ended")) {
+        br_job_status s;
+        if (br_job_status_parse(f->status, &s))
+            return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
+                                "unknown job status '%s' (a status code such as COMPLETED_SUCCESS, "
+                                "or running, ended)",
+                                f->status);
+    }
+    sqlite3_stmt *st = br_stmt(repo, S_JOB_QUERY, err);
+    if (!st) return BR_ESTORE;
+    br_bind_text(st, 1, f->status && *f->status ? f->status : NULL);
+    br_bind_text(st, 2, f->category && *f->category ? f->category : NULL);
+    br_bind_text(st, 3, f->user && *f->user ? f->user : NULL);
+    br_bind_text(st, 4, f->since && *f->since ? f->since : NULL);
+    br_bind_text(st, 5, f->type && *f->type ? f->type : NULL);
+    sqlite3_bind_int64(st, 6, f->limit ? (sqlite3_int64)f->limit : -1);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)f->offset);
+    return each_job(repo, st, fn, ctx, err);
 }
 
 int br_job_records(br_repo *repo, int64_t id, const char *outcome, br_job_record_fn fn, void *ctx,
@@ -243,6 +293,249 @@ int br_job_find_by_mapfile(br_repo *repo, const char *type, const char *mapfile,
     return br_store_fail(repo, err, "job lookup");
 }
 
+/* ---- the queue ------------------------------------------------------------------------- */
+
+static const char *param_mapfile(json_t *params)
+{
+    json_t *m = params ? json_object_get(params, "mapfile") : NULL;
+    return json_is_string(m) ? json_string_value(m) : NULL;
+}
+
+int br_job_enqueue(br_repo *repo, br_job *spec, br_error *err)
+{
+    sqlite3_stmt *st = br_stmt(repo, S_JOB_ENQUEUE, err);
+    if (!st) return BR_ESTORE;
+    char now[32];
+    br_now_iso(now);
+    json_error_t jerr;
+    json_t *params = json_loads(spec->params[0] ? spec->params : "{}", 0, &jerr);
+    br_bind_text(st, 1, spec->type);
+    br_bind_text(st, 2, spec->category[0] ? spec->category : "import");
+    br_bind_text(st, 3, spec->name[0] ? spec->name : spec->type);
+    br_bind_text(st, 4, spec->eperson[0] ? spec->eperson : NULL);
+    br_bind_text(st, 5, now);
+    br_bind_text(st, 6, spec->input[0] ? spec->input : NULL);
+    br_bind_text(st, 7, spec->params[0] ? spec->params : "{}");
+    sqlite3_bind_int64(st, 8, spec->total);
+    br_bind_text(st, 9, param_mapfile(params));
+    if (spec->rerun_of)
+        sqlite3_bind_int64(st, 10, spec->rerun_of);
+    else
+        sqlite3_bind_null(st, 10);
+    sqlite3_bind_int(st, 11, spec->resume);
+    br_bind_text(st, 12, spec->profile[0] ? spec->profile : NULL);
+    int rc = sqlite3_step(st);
+    json_decref(params);
+    if (rc != SQLITE_DONE) return br_store_fail(repo, err, "queue job");
+    spec->id = sqlite3_last_insert_rowid(repo->db);
+    spec->status = BR_JOB_PENDING;
+    br_strlcpy(spec->submitted, now, sizeof spec->submitted);
+    spec->started[0] = spec->ended[0] = 0;
+    return 0;
+}
+
+int br_job_claim(br_repo *repo, const char *const *types, size_t n_types, br_job *out,
+                 br_error *err)
+{
+    sqlite3_stmt *st = br_stmt(repo, S_JOB_CLAIM, err);
+    if (!st) return BR_ESTORE;
+    char now[32];
+    br_now_iso(now);
+    char *list = NULL;
+    if (types) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < n_types; i++) json_array_append_new(a, json_string(types[i]));
+        list = json_dumps(a, JSON_COMPACT);
+        json_decref(a);
+        if (!list) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
+    }
+    br_bind_text(st, 1, now);
+    br_bind_text(st, 2, list);
+    /* Autocommit: the UPDATE is its own write transaction, so the row moves out
+     * of PENDING exactly once whatever the number of workers. */
+    int64_t id = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) id = sqlite3_column_int64(st, 0);
+    free(list);
+    if (rc != SQLITE_DONE) return br_store_fail(repo, err, "claim job");
+    if (!id) return 0;
+    return (rc = br_job_get(repo, id, out, err)) ? rc : 1;
+}
+
+int br_job_set_progress(br_repo *repo, int64_t id, const br_job_progress *p, br_error *err)
+{
+    sqlite3_stmt *st = br_stmt(repo, S_JOB_PROGRESS, err);
+    if (!st) return BR_ESTORE;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int(st, 2, p->percent < 0 ? 0 : p->percent > 100 ? 100 : p->percent);
+    sqlite3_bind_int64(st, 3, p->done);
+    sqlite3_bind_int64(st, 4, p->total);
+    sqlite3_bind_double(st, 5, p->rate);
+    sqlite3_bind_int64(st, 6, p->eta_seconds);
+    br_bind_text(st, 7, p->phase[0] ? p->phase : NULL);
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job progress");
+}
+
+static int exec_id_text(br_repo *repo, stmt_id sid, int64_t id, const char *text, br_error *err,
+                        const char *what)
+{
+    sqlite3_stmt *st = br_stmt(repo, sid, err);
+    if (!st) return BR_ESTORE;
+    sqlite3_bind_int64(st, 1, id);
+    br_bind_text(st, 2, text);
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, what);
+}
+
+int br_job_set_failure(br_repo *repo, int64_t id, const char *failure_class, br_error *err)
+{
+    return exec_id_text(repo, S_JOB_FAILURE, id, failure_class, err, "job failure");
+}
+
+int br_job_set_input(br_repo *repo, int64_t id, const char *input, br_error *err)
+{
+    return exec_id_text(repo, S_JOB_INPUT, id, input, err, "job input");
+}
+
+int br_job_requeue(br_repo *repo, int64_t id, int resume, br_error *err)
+{
+    sqlite3_stmt *st = br_stmt(repo, S_JOB_REQUEUE, err);
+    if (!st) return BR_ESTORE;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int(st, 2, resume);
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "requeue job");
+}
+
+int br_job_request_cancel(br_repo *repo, int64_t id, br_job_status *status, br_error *err)
+{
+    char now[32];
+    br_now_iso(now);
+    sqlite3_stmt *st = br_stmt(repo, S_JOB_CANCEL_PENDING, err);
+    if (!st) return BR_ESTORE;
+    sqlite3_bind_int64(st, 1, id);
+    br_bind_text(st, 2, now);
+    if (sqlite3_step(st) != SQLITE_DONE) return br_store_fail(repo, err, "cancel job");
+    if (!(st = br_stmt(repo, S_JOB_CANCEL_RUNNING, err))) return BR_ESTORE;
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) != SQLITE_DONE) return br_store_fail(repo, err, "cancel job");
+    if (!(st = br_stmt(repo, S_JOB_CANCEL_GET, err))) return BR_ESTORE;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no job %lld", (long long)id);
+    if (rc != SQLITE_ROW) return br_store_fail(repo, err, "cancel job");
+    if (status && br_job_status_parse(br_col_text(st, 1), status)) *status = BR_JOB_FAILED;
+    sqlite3_reset(st);
+    return 0;
+}
+
+int br_job_cancel_requested(br_repo *repo, int64_t id, br_error *err)
+{
+    sqlite3_stmt *st = br_stmt(repo, S_JOB_CANCEL_GET, err);
+    if (!st) return BR_ESTORE;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no job %lld", (long long)id);
+    if (rc != SQLITE_ROW) return br_store_fail(repo, err, "job cancel flag");
+    int flag = sqlite3_column_int(st, 0) != 0;
+    sqlite3_reset(st);
+    return flag;
+}
+
+int br_job_list_unfinished(br_repo *repo, br_job_fn fn, void *ctx, br_error *err)
+{
+    sqlite3_stmt *st = br_stmt(repo, S_JOB_UNFINISHED, err);
+    return st ? each_job(repo, st, fn, ctx, err) : BR_ESTORE;
+}
+
+int br_job_journal_carry(br_repo *repo, int64_t from, int64_t to, br_error *err)
+{
+    sqlite3_stmt *st = br_stmt(repo, S_JOB_CARRY, err);
+    if (!st) return BR_ESTORE;
+    sqlite3_bind_int64(st, 1, from);
+    sqlite3_bind_int64(st, 2, to);
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "journal carry");
+}
+
+int br_job_file_add(br_repo *repo, int64_t job_id, const br_job_file *f, br_error *err)
+{
+    sqlite3_stmt *st = br_stmt(repo, S_JOB_FILE_ADD, err);
+    if (!st) return BR_ESTORE;
+    sqlite3_bind_int64(st, 1, job_id);
+    br_bind_text(st, 2, f->name);
+    br_bind_text(st, 3, f->path);
+    sqlite3_bind_int64(st, 4, f->size);
+    br_bind_text(st, 5, f->created);
+    sqlite3_bind_int64(st, 6, f->records);
+    br_bind_text(st, 7, f->status);
+    br_bind_text(st, 8, f->problems);
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job file");
+}
+
+int br_job_file_update(br_repo *repo, int64_t job_id, const char *name, int64_t records,
+                       const char *status, const char *problems, br_error *err)
+{
+    sqlite3_stmt *st = br_stmt(repo, S_JOB_FILE_UPDATE, err);
+    if (!st) return BR_ESTORE;
+    sqlite3_bind_int64(st, 1, job_id);
+    br_bind_text(st, 2, name);
+    sqlite3_bind_int64(st, 3, records);
+    br_bind_text(st, 4, status);
+    br_bind_text(st, 5, problems);
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job file");
+}
+
+int br_job_files(br_repo *repo, int64_t job_id, br_job_file_fn fn, void *ctx, br_error *err)
+{
+    sqlite3_stmt *st = br_stmt(repo, S_JOB_FILES, err);
+    if (!st) return BR_ESTORE;
+    sqlite3_bind_int64(st, 1, job_id);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        br_job_file f = {br_col_text(st, 0),         br_col_text(st, 1), sqlite3_column_int64(st, 2),
+                         br_col_text(st, 3),         sqlite3_column_int64(st, 4),
+                         br_col_text(st, 5),         br_col_text(st, 6)};
+        if (fn(ctx, &f)) {
+            sqlite3_reset(st);
+            return 0;
+        }
+    }
+    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job files");
+}
+
+int br_job_event_add(br_repo *repo, br_job_event *ev, br_error *err)
+{
+    sqlite3_stmt *st = br_stmt(repo, S_JOB_EVENT, err);
+    if (!st) return BR_ESTORE;
+    char now[32];
+    br_now_iso(now);
+    sqlite3_bind_int64(st, 1, ev->job_id);
+    br_bind_text(st, 2, now);
+    br_bind_text(st, 3, ev->severity ? ev->severity : "info");
+    br_bind_text(st, 4, ev->module ? ev->module : "engine");
+    br_bind_text(st, 5, ev->description ? ev->description : "");
+    br_bind_text(st, 6, ev->creator && *ev->creator ? ev->creator : "system");
+    if (sqlite3_step(st) != SQLITE_DONE) return br_store_fail(repo, err, "job event");
+    ev->id = sqlite3_last_insert_rowid(repo->db);
+    return 0;
+}
+
+int br_job_events(br_repo *repo, int64_t job_id, br_job_event_fn fn, void *ctx, br_error *err)
+{
+    sqlite3_stmt *st = br_stmt(repo, S_JOB_EVENTS, err);
+    if (!st) return BR_ESTORE;
+    sqlite3_bind_int64(st, 1, job_id);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        br_job_event e = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), br_col_text(st, 2),
+                          br_col_text(st, 3),           br_col_text(st, 4),           br_col_text(st, 5),
+                          br_col_text(st, 6),           br_col_text(st, 7)};
+        if (fn(ctx, &e)) {
+            sqlite3_reset(st);
+            return 0;
+        }
+    }
+    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job events");
+}
+
 /* ---- JSON --------------------------------------------------------------------------------- */
 
 int br_job_item_ids(br_repo *repo, int64_t job_id, const char *status, int64_t *ids, size_t max,
@@ -278,6 +571,19 @@ static json_t *str_or_null(const char *s)
     return s && *s ? json_string(s) : json_null();
 }
 
+static int add_file_json(void *ctx, const br_job_file *f)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "name", json_string(f->name));
+    json_object_set_new(o, "size", json_integer(f->size));
+    json_object_set_new(o, "created", str_or_null(f->created));
+    json_object_set_new(o, "records", f->records >= 0 ? json_integer(f->records) : json_null());
+    json_object_set_new(o, "status", str_or_null(f->status));
+    json_object_set_new(o, "problems", str_or_null(f->problems));
+    json_array_append_new(ctx, o);
+    return 0;
+}
+
 int br_job_to_json(br_repo *repo, int64_t id, int with_records, char **out, br_error *err)
 {
     *out = NULL;
@@ -307,15 +613,36 @@ int br_job_to_json(br_repo *repo, int64_t id, int with_records, char **out, br_e
     json_object_set_new(c, "imported", json_integer(k->imported));
     json_object_set_new(c, "updated", json_integer(k->updated));
     json_object_set_new(c, "deleted", json_integer(k->deleted));
-    json_object_set_new(c, "not_imported", json_integer(k->invalid + k->failed));
+    json_object_set_new(c, "not_imported", json_integer(k->not_imported));
     json_object_set_new(c, "invalid", json_integer(k->invalid));
     json_object_set_new(c, "failed", json_integer(k->failed));
     json_object_set_new(c, "skipped", json_integer(k->skipped));
     json_object_set_new(c, "valid", json_integer(k->valid));
     json_object_set_new(c, "bitstreams", json_integer(k->bitstreams));
     json_object_set_new(c, "bytes", json_integer(k->bytes));
+    json_object_set_new(c, "matched", json_integer(k->matched));
+    json_object_set_new(c, "multi_matches", json_integer(k->multi_matches));
+    json_object_set_new(c, "newly_added", json_integer(k->newly_added));
+    json_object_set_new(c, "bitstreams_imported", json_integer(k->bitstreams_imported));
+    json_object_set_new(c, "exported", json_integer(k->exported));
     json_object_set_new(o, "counters", c);
-    if (with_records) {
+    const br_job_progress *pg = &j.progress;
+    json_t *p = json_object();
+    json_object_set_new(p, "percent", json_integer(pg->percent));
+    json_object_set_new(p, "done", json_integer(pg->done));
+    json_object_set_new(p, "total", json_integer(pg->total));
+    json_object_set_new(p, "rate", json_real(pg->rate));
+    json_object_set_new(p, "eta_seconds", pg->eta_seconds >= 0 ? json_integer(pg->eta_seconds) : json_null());
+    json_object_set_new(p, "phase", str_or_null(pg->phase));
+    json_object_set_new(o, "progress", p);
+    json_object_set_new(o, "cancel_requested", json_boolean(j.cancel_requested));
+    json_object_set_new(o, "failure", str_or_null(j.failure));
+    json_object_set_new(o, "rerun_of", j.rerun_of ? json_integer(j.rerun_of) : json_null());
+    json_object_set_new(o, "profile", str_or_null(j.profile));
+    json_t *files = json_array();
+    json_object_set_new(o, "files", files);
+    rc = br_job_files(repo, id, add_file_json, files, err);
+    if (!rc && with_records) {
         json_t *a = json_array();
         rc = br_job_records(repo, id, NULL, add_record_json, a, err);
         json_object_set_new(o, "records", a);
