@@ -28,7 +28,7 @@ TEST_SUPPORT := $(B)/obj/tests/support/testutil.o
 # Keep intermediate objects (the test support object) between runs.
 .SECONDARY:
 
-.PHONY: all deps test check unit run bench format clean tools
+.PHONY: all deps test check unit run bench format clean tools browser
 
 all: $(B)/bulkrepo
 
@@ -75,6 +75,11 @@ test: deps
 	$(MAKE) unit
 	bash tests/crash_resume.sh $(B)/bulkrepo $(B)/tools/gen_saf
 	$(MAKE) check
+
+# Browser tests of the web UI (tests/browser): Debian's chromium driven by
+# playwright-core; installs both when missing.
+browser: $(B)/bulkrepo
+	sh tests/browser/run.sh $(B)/bulkrepo
 
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
 check: deps

@@ -523,7 +523,7 @@
 
   function viewJob(id) {
     const err = h('div');
-    const body = h('div', { class: 'report', 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading the report…'));
+    const body = h('div', { class: 'report', 'aria-busy': 'true', 'aria-live': 'off' }, h('p', { class: 'muted' }, 'Loading the report…'));
     show(h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/monitor' }, 'Monitor Jobs'), ' › ', `Job ${id}`),
       err, body);
     let lastCode = null;
@@ -579,7 +579,7 @@
           actions.append(h('a', { class: 'button', href, download: '' }, label));
         }
       }
-      if ((c.imported || 0) + (c.updated || 0) > 0 || job.category === 'import')
+      if ((c.imported || 0) + (c.updated || 0) > 0)
         actions.append(h('a', { class: 'button secondary', href: `#/jobs/${id}/items` }, 'View imported records'));
       if (code === 'FAILED' && job.failure === 'data')
         actions.append(h('span', { class: 'muted' }, 'The input is invalid: fix the file and import it again (a data error is not rerun).'));
@@ -591,7 +591,7 @@
       const files = job.files || [];
       const params = job.parameters || job.params || {};
       const kids = [
-        h('div', { class: 'head' },
+        h('div', { class: 'head report-head' },
           h('h1', {}, job.name || `Job ${id}`), statusChip(job)),
         dl([
           ['Job ID', String(job.id)],
@@ -647,6 +647,7 @@
         kids.push(h('details', { class: 'params' }, h('summary', {}, 'Parameters'),
           dl(pkeys.map((k) => [k, typeof params[k] === 'object' ? JSON.stringify(params[k]) : String(params[k])]))));
       body.setAttribute('aria-busy', 'false');
+      body.dataset.status = code;
       /* keep the open/closed state of <details> across refreshes */
       const open = [...body.querySelectorAll('details')].map((d) => d.open);
       body.replaceChildren(...kids);
@@ -898,7 +899,7 @@
     }
     const W = S.wizard = { jt: null, step: 'select', fields: [], setId: '' };
     const steps = () => ['select', ...(W.jt && needsSet(W.jt) ? ['set'] : []),
-      ...(W.jt && paramsFor(W.jt).length ? ['params'] : []), 'review'];
+      ...(!W.jt || paramsFor(W.jt).length ? ['params'] : []), 'review'];
     const TITLES = { select: 'Select a job to run', set: 'Select a set', params: 'Enter task parameters', review: 'Review and confirm' };
     const go = async (step) => { W.step = step; await draw(); };
     const next = () => go(steps()[steps().indexOf(W.step) + 1]);
@@ -922,16 +923,19 @@
         }
         const rows = types.map((t) => {
           const id = `jt-${t.type}`;
-          const r = h('input', { type: 'radio', name: 'jobtype', id, value: t.type, disabled: t.implemented === false });
+          const off = t.implemented === false;
+          const r = h('input', { type: 'radio', name: 'jobtype', id, value: t.type, disabled: off });
           r.checked = W.jt === t;
-          return h('tr', { class: t.implemented === false ? 'disabled' : '' },
-            h('td', {}, r), h('td', {}, h('label', { for: id }, t.label || t.type)),
-            h('td', {}, t.description || (t.implemented === false ? 'Not available yet' : '')),
-            h('td', {}, (CATEGORIES.find((c) => c[0] === t.category) || [0, t.category])[1]), h('td', {}, h('code', {}, t.type)));
+          return h('tr', { class: off ? 'disabled' : 'pick', onclick: (e) => { if (!off && e.target !== r) r.checked = true; } },
+            h('td', {}, r),
+            h('td', {}, h('label', { for: id }, t.label || t.type), t.description ? h('div', { class: 'muted small' }, t.description) : null),
+            h('td', {}, (CATEGORIES.find((c) => c[0] === t.category) || [0, t.category])[1]),
+            h('td', {}, h('code', {}, t.type)),
+            h('td', { class: 'muted small' }, off ? 'Not available yet' : ''));
         });
         const tbl = h('table', { class: 'data select' }, h('caption', { class: 'sr-only' }, 'Jobs you may run'),
           h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Select')),
-            ['Name', 'Description', 'Content type', 'Type'].map((c) => h('th', { scope: 'col' }, c)))),
+            ['Name', 'Content type', 'Type', 'Availability'].map((c) => h('th', { scope: 'col' }, c)))),
           h('tbody', {}, rows));
         body = h('form', { onsubmit: (e) => {
           e.preventDefault();
@@ -979,7 +983,7 @@
         h('div', {}, h('label', { for: 'job-name' }, 'Job name (optional, replaces the default)'), name),
         err, nav(btn, bar));
       }
-      show(h('h1', {}, 'Run a Job'), crumbs, h('h2', {}, TITLES[W.step]), h('div', { class: 'card wide' }, body));
+      show(h('h1', {}, 'Run a Job'), crumbs, h('h2', {}, TITLES[W.step]), h('div', { class: 'card wider' }, body));
     }
     await draw();
   }
