@@ -3,7 +3,7 @@
 # imported into it, the job report and one item.
 set -eu
 BIN=${1:-build/bulkrepo}
-DEMO=build/demo
+DEMO=${DEMO_DIR:-build/demo}
 rm -rf "$DEMO"
 mkdir -p "$DEMO"
 R="$DEMO/repo"
@@ -28,3 +28,24 @@ say bulkrepo --repo "$R" fsck
 "$BIN" --repo "$R" fsck
 printf '\nThe repository is in %s. Try:\n  %s --repo %s item list\n  %s --repo %s export -t COLLECTION -i %s -d /tmp -n 1\n' \
     "$R" "$BIN" "$R" "$BIN" "$R" "$COLL"
+
+# The web interface: an administrator with a generated password, and the server
+# in the foreground (Ctrl-C stops it). DEMO_NO_SERVE=1 skips this part;
+# BULKREPO_LISTEN sets the address (default 127.0.0.1:8080).
+if [ -n "${DEMO_NO_SERVE:-}" ] || ! "$BIN" serve --help >/dev/null 2>&1; then
+    exit 0
+fi
+LISTEN=${BULKREPO_LISTEN:-127.0.0.1:8080}
+PASS=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+say bulkrepo --repo "$R" export -t COLLECTION -i "$COLL" -d "$DEMO" -n 1 -m -z example.zip
+"$BIN" --repo "$R" export -t COLLECTION -i "$COLL" -d "$DEMO" -n 1 -m -z example.zip
+say bulkrepo --repo "$R" user add admin --role GENERAL_SYSTEM_ADMINISTRATOR --password-stdin
+printf '%s\n' "$PASS" | "$BIN" --repo "$R" user add admin --role GENERAL_SYSTEM_ADMINISTRATOR --password-stdin
+printf 'user: admin\npassword: %s\n' "$PASS" > "$DEMO/credentials.txt"
+chmod 600 "$DEMO/credentials.txt"
+say bulkrepo --repo "$R" serve --listen "$LISTEN"
+printf '\n  Open    http://%s/\n  Log in  admin / %s   (also in %s)\n' "$LISTEN" "$PASS" "$DEMO/credentials.txt"
+printf '  Then    Monitor Jobs > History > job 1 is the example import; Import uploads\n'
+printf '          another SAF zip (e.g. %s, the example exported again) and shows it run.\n' "$DEMO/example.zip"
+printf '  Ctrl-C stops the server.\n\n'
+exec "$BIN" --repo "$R" serve --listen "$LISTEN"
