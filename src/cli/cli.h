@@ -53,6 +53,7 @@ int cmd_export(cli *c, int argc, char **argv);
 int cmd_item(cli *c, int argc, char **argv);
 int cmd_job(cli *c, int argc, char **argv);
 int cmd_fsck(cli *c, int argc, char **argv);
+int cmd_user(cli *c, int argc, char **argv);
 int cmd_orgunit(cli *c, int argc, char **argv);
 
 #endif

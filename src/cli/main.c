@@ -20,6 +20,7 @@ static const struct {
     {"item", cmd_item, "list items, show one"},
     {"job", cmd_job, "list jobs, show a job's report"},
     {"fsck", cmd_fsck, "check the database and every stored file"},
+    {"user", cmd_user, "add and list staff users, their roles and API tokens"},
 };
 
 static void usage(FILE *f)

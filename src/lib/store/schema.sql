@@ -262,3 +262,35 @@ CREATE TABLE profile (
     eperson    TEXT,
     created    TEXT NOT NULL
 );
+
+-- Staff users (issue 4 section 2).  password_hash is libsodium's argon2id string;
+-- roles are codes of data/roles.tsv.
+CREATE TABLE account (
+    id            INTEGER PRIMARY KEY,
+    username      TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    created       TEXT NOT NULL
+);
+
+CREATE TABLE account_role (
+    account_id INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+    role       TEXT NOT NULL,
+    PRIMARY KEY (account_id, role)
+) WITHOUT ROWID;
+
+-- API tokens and login sessions are stored as the SHA-256 of the secret only.
+CREATE TABLE api_token (
+    id         INTEGER PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+    hash       TEXT NOT NULL UNIQUE,
+    created    TEXT NOT NULL
+);
+
+CREATE TABLE session (
+    hash       TEXT PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+    csrf       TEXT NOT NULL,
+    created    TEXT NOT NULL,
+    expires    INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX session_by_account ON session (account_id);

@@ -209,6 +209,25 @@ static const char *const SQL[S_COUNT] = {
     [S_ITEM_CLEAR_IDS] = "DELETE FROM identifier WHERE item_id = ?1",
     [S_JOB_ITEMS_STATUS] = "SELECT r.item_id FROM job_record r JOIN item i ON i.id = r.item_id "
                            "WHERE r.job_id = ?1 AND i.status = ?2 ORDER BY r.seq LIMIT ?3",
+    [S_USER_INSERT] = "INSERT INTO account(username, password_hash, created) VALUES (?1, ?2, ?3)",
+    [S_USER_GET] = "SELECT a.id, a.username, a.password_hash, a.created, "
+                   "(SELECT count(*) FROM api_token t WHERE t.account_id = a.id) "
+                   "FROM account a WHERE a.username = ?1",
+    [S_USER_LIST] = "SELECT username FROM account ORDER BY username",
+    [S_USER_SET_PW] = "UPDATE account SET password_hash = ?2 WHERE id = ?1",
+    [S_USER_ROLES] = "SELECT role FROM account_role WHERE account_id = ?1 ORDER BY role",
+    [S_USER_ROLES_CLEAR] = "DELETE FROM account_role WHERE account_id = ?1",
+    [S_USER_ROLE_INSERT] = "INSERT OR IGNORE INTO account_role(account_id, role) VALUES (?1, ?2)",
+    [S_TOKEN_INSERT] = "INSERT INTO api_token(account_id, hash, created) VALUES (?1, ?2, ?3)",
+    [S_TOKEN_FIND] = "SELECT a.id, a.username FROM api_token t JOIN account a ON a.id = t.account_id "
+                     "WHERE t.hash = ?1",
+    [S_SESSION_INSERT] = "INSERT INTO session(hash, account_id, csrf, created, expires) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_SESSION_FIND] = "SELECT a.id, a.username, s.csrf, s.expires FROM session s "
+                       "JOIN account a ON a.id = s.account_id WHERE s.hash = ?1 AND s.expires > ?2",
+    [S_SESSION_DELETE] = "DELETE FROM session WHERE hash = ?1",
+    [S_SESSION_DELETE_USER] = "DELETE FROM session WHERE account_id = ?1",
+    [S_SESSION_PURGE] = "DELETE FROM session WHERE expires <= ?1",
 };
 
 sqlite3_stmt *br_stmt(br_repo *repo, stmt_id id, br_error *err)

@@ -1,0 +1,132 @@
+/* bulkrepo — staff users, their roles, API tokens and login sessions, and the
+ * job-type table that says which roles may run which job (issue 4 section 2).
+ *
+ * Roles and job types are data (data/roles.tsv, data/job_types.tsv), compiled
+ * in.  A user's roles are a bit set: bit i is row i of data/roles.tsv.
+ *
+ * Secrets are never stored: passwords as argon2id hashes (libsodium's
+ * crypto_pwhash_str, verified with crypto_pwhash_str_verify), API tokens and
+ * session ids as their SHA-256.  A token or session id is 32 random bytes in
+ * base64url, shown once to its owner. */
+#ifndef BULKREPO_USER_H
+#define BULKREPO_USER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "error.h"
+#include "repo.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BR_USERNAME_MAX 64   /* bytes, including the NUL */
+#define BR_PASSWORD_MAX 1024 /* bytes */
+#define BR_SECRET_SIZE  64   /* room for a token / session id / CSRF token and its NUL */
+/* Sessions last this long after login unless the caller gives another TTL. */
+#define BR_SESSION_TTL_DEFAULT (8 * 3600)
+
+/* ---- roles (data/roles.tsv) ---------------------------------------------- */
+
+typedef struct br_role {
+    unsigned index; /* bit index in a role set */
+    char code[48];  /* GENERAL_SYSTEM_ADMINISTRATOR */
+    char label[64]; /* General System Administrator */
+} br_role;
+
+/* Bit of the General System Administrator (sees every job in the monitor). */
+#define BR_ROLE_GSA (UINT32_C(1) << 0)
+
+typedef int (*br_role_fn)(void *ctx, const br_role *role);
+
+/* Every role in table order; a nonzero return of fn stops. */
+void br_role_list(br_role_fn fn, void *ctx);
+/* Finds a role by code or label, ignoring case and treating '_', '-' and ' '
+ * alike ("repository-manager", "Repository Manager").  BR_ENOTFOUND. */
+int br_role_find(const char *code_or_label, br_role *out);
+/* The role with bit index i; BR_ENOTFOUND past the end. */
+int br_role_at(unsigned index, br_role *out);
+
+/* ---- job types (data/job_types.tsv) -------------------------------------- */
+
+typedef struct br_job_type {
+    char type[32];     /* "import-saf" */
+    char category[16]; /* "import", "export", "set" */
+    char label[128];
+    uint32_t roles;  /* the roles that may run it */
+    int implemented; /* 0: listed for the Run a Job page, not runnable yet */
+} br_job_type;
+
+typedef int (*br_job_type_fn)(void *ctx, const br_job_type *t);
+
+void br_job_type_list(br_job_type_fn fn, void *ctx);
+int br_job_type_get(const char *type, br_job_type *out); /* BR_ENOTFOUND */
+/* 1 when a user with `roles` may run jobs of type t (and see them). */
+int br_job_type_allows(const br_job_type *t, uint32_t roles);
+/* 1 when a user with `roles` may see a job of this type in the monitor: a
+ * role that may run it, or General System Administrator.  Unknown types are
+ * visible to General System Administrators only. */
+int br_job_visible(const char *type, uint32_t roles);
+
+/* ---- users ---------------------------------------------------------------- */
+
+typedef struct br_user {
+    int64_t id;
+    char username[BR_USERNAME_MAX];
+    uint32_t roles;
+    char created[32];
+    int64_t n_tokens; /* API tokens issued and not revoked */
+} br_user;
+
+typedef int (*br_user_fn)(void *ctx, const br_user *u);
+
+/* Usernames: 1-63 bytes of [A-Za-z0-9._@-], not starting with '-' or '.'.
+ * Passwords: 8 to BR_PASSWORD_MAX-1 bytes.  roles must not be 0.
+ * BR_EUSAGE on a bad name or password, BR_EEXISTS when the name is taken. */
+int br_user_add(br_repo *repo, const char *username, const char *password, uint32_t roles,
+                br_error *err);
+/* Sets a new password and ends the user's sessions.  BR_ENOTFOUND. */
+int br_user_passwd(br_repo *repo, const char *username, const char *password, br_error *err);
+int br_user_set_roles(br_repo *repo, const char *username, uint32_t roles, br_error *err);
+int br_user_get(br_repo *repo, const char *username, br_user *out, br_error *err);
+/* In username order. */
+int br_user_list(br_repo *repo, br_user_fn fn, void *ctx, br_error *err);
+/* Issues a new API token for the user: out gets the token, which is stored only
+ * as its SHA-256 and cannot be shown again. */
+int br_user_token_new(br_repo *repo, const char *username, char out[BR_SECRET_SIZE], br_error *err);
+
+/* ---- authentication -------------------------------------------------------- */
+
+/* Who a request is: filled by br_auth_login and br_auth_check. */
+typedef struct br_identity {
+    int64_t user_id;
+    char username[BR_USERNAME_MAX];
+    uint32_t roles;
+    int is_session;            /* 1: a login session; 0: an API token */
+    char csrf[BR_SECRET_SIZE]; /* the session's CSRF token; "" for API tokens */
+    int64_t expires;           /* session end (Unix time); 0 for API tokens */
+} br_identity;
+
+/* Checks the password and opens a session of ttl seconds (0 = default):
+ * session gets the new session id, id the identity with its CSRF token.
+ * An unknown user and a wrong password both give BR_EAUTH with the same
+ * message and cost the same time (an unknown user still runs one argon2id
+ * computation); password checks are constant-time (libsodium). */
+int br_auth_login(br_repo *repo, const char *username, const char *password, int64_t ttl,
+                  char session[BR_SECRET_SIZE], br_identity *id, br_error *err);
+/* Resolves a session id or an API token (the secret a client presents).
+ * BR_EAUTH when it is unknown or the session has expired. */
+int br_auth_check(br_repo *repo, const char *secret, br_identity *id, br_error *err);
+/* Ends a session (no error when it does not exist). */
+int br_auth_logout(br_repo *repo, const char *session, br_error *err);
+/* Deletes expired sessions. */
+int br_auth_purge(br_repo *repo, br_error *err);
+
+/* 1 when a and b (NUL-terminated) are equal, in time independent of where they
+ * differ (for CSRF tokens). */
+int br_secret_equal(const char *a, const char *b);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,397 @@
+/* Users, roles, job types, API tokens and sessions (user.h), through the
+ * library and through `bulkrepo user` as staff run it. */
+#define _GNU_SOURCE
+#include <time.h>
+#include "cli_fixture.h"
+#include "bulkrepo/bulkrepo.h"
+#include "bulkrepo/user.h"
+
+typedef struct lib {
+    char *dir;
+    br_repo *repo;
+} lib;
+
+static int lib_setup(void **state)
+{
+    lib *l = calloc(1, sizeof *l);
+    l->dir = tu_tmpdir();
+    char path[4200];
+    snprintf(path, sizeof path, "%s/r", l->dir);
+    br_error err;
+    assert_int_equal(br_repo_init(path, NULL, &err), 0);
+    assert_int_equal(br_repo_open(path, &l->repo, &err), 0);
+    *state = l;
+    return 0;
+}
+
+static int lib_teardown(void **state)
+{
+    lib *l = *state;
+    br_repo_free(l->repo);
+    tu_rmtree(l->dir);
+    free(l->dir);
+    free(l);
+    return 0;
+}
+
+static uint32_t role(const char *name)
+{
+    br_role r;
+    assert_int_equal(br_role_find(name, &r), 0);
+    return UINT32_C(1) << r.index;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- tables ---------------------------------------------------------------------------- */
+
+static int count_role(void *ctx, const br_role *r)
+{
+    (*(int *)ctx)++;
+    assert_true(r->code[0] && r->label[0]);
+    return 0;
+}
+
+static void test_roles_table(void **state)
+{
+    (void)state;
+    int n = 0;
+    br_role_list(count_role, &n);
+    assert_int_equal(n, 12); /* the roles the seeds name */
+    br_role r;
+    assert_int_equal(br_role_at(0, &r), 0);
+    assert_string_equal(r.label, "General System Administrator");
+    assert_int_equal(UINT32_C(1) << r.index, BR_ROLE_GSA);
+    /* Code, label, any case, '-' ' ' '_' alike. */
+    assert_int_equal(role("Repository Manager"), role("REPOSITORY_MANAGER"));
+    assert_int_equal(role("repository-manager"), role("repository_manager"));
+    assert_int_equal(br_role_find("Purchasing Operator", &r), 0);
+    assert_string_equal(r.code, "PURCHASING_OPERATOR");
+    assert_int_equal(br_role_find("Repository", &r), BR_ENOTFOUND);
+    assert_int_equal(br_role_find("", &r), BR_ENOTFOUND);
+    assert_int_equal(br_role_at(12, &r), BR_ENOTFOUND);
+}
+
+typedef struct jt_check {
+    int n, implemented, set_jobs;
+} jt_check;
+
+static int check_type(void *ctx, const br_job_type *t)
+{
+    jt_check *c = ctx;
+    c->n++;
+    /* Every row names at least one known role (unknown codes would add no bit)
+     * and one of the three categories. */
+    assert_true(t->roles != 0);
+    assert_true(!strcmp(t->category, "import") || !strcmp(t->category, "export") ||
+                !strcmp(t->category, "set"));
+    c->implemented += t->implemented;
+    c->set_jobs += !strcmp(t->category, "set");
+    return 0;
+}
+
+static void test_job_types_table(void **state)
+{
+    (void)state;
+    jt_check c = {0};
+    br_job_type_list(check_type, &c);
+    assert_int_equal(c.implemented, 6);
+    assert_true(c.set_jobs >= 3);
+    br_job_type t;
+    assert_int_equal(br_job_type_get("import-saf", &t), 0);
+    assert_int_equal(t.implemented, 1);
+    assert_true(br_job_type_allows(&t, role("Repository Administrator")));
+    assert_false(br_job_type_allows(&t, role("Purchasing Operator")));
+    assert_false(br_job_type_allows(&t, 0));
+    /* Seed 001: Update Set of Research Assets is for General System Administrators only. */
+    assert_int_equal(br_job_type_get("update-set", &t), 0);
+    assert_int_equal(t.implemented, 0);
+    assert_int_equal(t.roles, BR_ROLE_GSA);
+    assert_int_equal(br_job_type_get("delete-orcid", &t), 0);
+    assert_int_equal(t.roles, role("Researcher Manager"));
+    assert_int_equal(br_job_type_get("no-such-job", &t), BR_ENOTFOUND);
+    /* Visibility: the roles that run a type see it; a GSA sees everything. */
+    assert_true(br_job_visible("import-saf", role("Digital Catalog Manager")));
+    assert_false(br_job_visible("import-saf", role("Researcher Manager")));
+    assert_true(br_job_visible("delete-orcid", BR_ROLE_GSA));
+    assert_true(br_job_visible("something-new", BR_ROLE_GSA));
+    assert_false(br_job_visible("something-new", role("Repository Manager")));
+}
+
+/* ---- users ------------------------------------------------------------------------------ */
+
+static int collect_names(void *ctx, const br_user *u)
+{
+    strcat(ctx, u->username);
+    strcat(ctx, ";");
+    return 0;
+}
+
+static void test_user_add_get_list(void **state)
+{
+    lib *l = *state;
+    br_error err;
+    uint32_t roles = role("Repository Manager") | role("Asset Manager");
+    assert_int_equal(br_user_add(l->repo, "zoe", "correct horse", roles, &err), 0);
+    assert_int_equal(br_user_add(l->repo, "adam", "battery staple", BR_ROLE_GSA, &err), 0);
+    br_user u;
+    assert_int_equal(br_user_get(l->repo, "zoe", &u, &err), 0);
+    assert_string_equal(u.username, "zoe");
+    assert_int_equal(u.roles, roles);
+    assert_int_equal(u.n_tokens, 0);
+    char names[256] = "";
+    assert_int_equal(br_user_list(l->repo, collect_names, names, &err), 0);
+    assert_string_equal(names, "adam;zoe;");
+    /* Taken names, bad names, weak passwords, no roles. */
+    assert_int_equal(br_user_add(l->repo, "zoe", "another one", roles, &err), BR_EEXISTS);
+    assert_int_equal(br_user_add(l->repo, "../etc", "password1", roles, &err), BR_EUSAGE);
+    assert_int_equal(br_user_add(l->repo, "-x", "password1", roles, &err), BR_EUSAGE);
+    assert_int_equal(br_user_add(l->repo, "a b", "password1", roles, &err), BR_EUSAGE);
+    assert_int_equal(br_user_add(l->repo, "", "password1", roles, &err), BR_EUSAGE);
+    char longname[100];
+    memset(longname, 'a', sizeof longname - 1);
+    longname[sizeof longname - 1] = 0;
+    assert_int_equal(br_user_add(l->repo, longname, "password1", roles, &err), BR_EUSAGE);
+    assert_int_equal(br_user_add(l->repo, "eve", "short", roles, &err), BR_EUSAGE);
+    assert_int_equal(br_user_add(l->repo, "eve", "long enough", 0, &err), BR_EUSAGE);
+    assert_int_equal(br_user_get(l->repo, "eve", &u, &err), BR_ENOTFOUND);
+    /* Roles can be changed. */
+    assert_int_equal(br_user_set_roles(l->repo, "zoe", role("User Manager"), &err), 0);
+    assert_int_equal(br_user_get(l->repo, "zoe", &u, &err), 0);
+    assert_int_equal(u.roles, role("User Manager"));
+}
+
+static void test_password_stored_hashed(void **state)
+{
+    lib *l = *state;
+    br_error err;
+    assert_int_equal(br_user_add(l->repo, "ann", "plain-text-pw", BR_ROLE_GSA, &err), 0);
+    char token[BR_SECRET_SIZE];
+    assert_int_equal(br_user_token_new(l->repo, "ann", token, &err), 0);
+    /* Neither the password nor the token appears anywhere in the database file. */
+    char cmd[4400];
+    snprintf(cmd, sizeof cmd,
+             "grep -c -a -e plain-text-pw -e '%s' '%s/r/bulkrepo.db' '%s/r/bulkrepo.db-wal' "
+             "2>/dev/null | "
+             "awk -F: '{s += $NF} END {print s + 0}'",
+             token, l->dir, l->dir);
+    char *out = NULL;
+    assert_int_equal(tu_run(&out, NULL, "%s", cmd), 0);
+    assert_int_equal(atoi(out), 0);
+    free(out);
+    snprintf(cmd, sizeof cmd,
+             "grep -c -a 'argon2id' '%s/r/bulkrepo.db' '%s/r/bulkrepo.db-wal' 2>/dev/null | "
+             "awk -F: '{s += $NF} END {print s + 0}'",
+             l->dir, l->dir);
+    assert_int_equal(tu_run(&out, NULL, "%s", cmd), 0);
+    assert_true(atoi(out) > 0);
+    free(out);
+}
+
+/* ---- authentication ----------------------------------------------------------------------- */
+
+static void test_login_and_sessions(void **state)
+{
+    lib *l = *state;
+    br_error err;
+    uint32_t roles = role("Repository Administrator");
+    assert_int_equal(br_user_add(l->repo, "rita", "s3cret-pass", roles, &err), 0);
+    char sid[BR_SECRET_SIZE];
+    br_identity id;
+    assert_int_equal(br_auth_login(l->repo, "rita", "s3cret-pass", 0, sid, &id, &err), 0);
+    assert_int_equal(strlen(sid), 43);
+    assert_int_equal(strlen(id.csrf), 43);
+    assert_string_not_equal(sid, id.csrf);
+    assert_string_equal(id.username, "rita");
+    assert_int_equal(id.roles, roles);
+    assert_int_equal(id.is_session, 1);
+    assert_true(id.expires > (int64_t)time(NULL) + 3600);
+
+    br_identity who;
+    assert_int_equal(br_auth_check(l->repo, sid, &who, &err), 0);
+    assert_string_equal(who.username, "rita");
+    assert_string_equal(who.csrf, id.csrf);
+    assert_int_equal(who.roles, roles);
+    assert_true(br_secret_equal(who.csrf, id.csrf));
+    assert_false(br_secret_equal(who.csrf, "x"));
+    assert_false(br_secret_equal("", ""));
+    assert_false(br_secret_equal(NULL, who.csrf));
+
+    /* A second login is a second session with its own CSRF token. */
+    char sid2[BR_SECRET_SIZE];
+    br_identity id2;
+    assert_int_equal(br_auth_login(l->repo, "rita", "s3cret-pass", 0, sid2, &id2, &err), 0);
+    assert_string_not_equal(sid, sid2);
+    assert_string_not_equal(id.csrf, id2.csrf);
+
+    /* Logout ends only that session. */
+    assert_int_equal(br_auth_logout(l->repo, sid, &err), 0);
+    assert_int_equal(br_auth_check(l->repo, sid, &who, &err), BR_EAUTH);
+    assert_int_equal(br_auth_check(l->repo, sid2, &who, &err), 0);
+    /* A new password ends the others. */
+    assert_int_equal(br_user_passwd(l->repo, "rita", "new-password", &err), 0);
+    assert_int_equal(br_auth_check(l->repo, sid2, &who, &err), BR_EAUTH);
+    assert_int_equal(br_auth_login(l->repo, "rita", "s3cret-pass", 0, sid, &id, &err), BR_EAUTH);
+    assert_int_equal(br_auth_login(l->repo, "rita", "new-password", 0, sid, &id, &err), 0);
+    assert_int_equal(br_user_passwd(l->repo, "nobody", "new-password", &err), BR_ENOTFOUND);
+
+    /* Garbage secrets. */
+    assert_int_equal(br_auth_check(l->repo, "", &who, &err), BR_EAUTH);
+    assert_int_equal(br_auth_check(l->repo, NULL, &who, &err), BR_EAUTH);
+    char huge[300];
+    memset(huge, 'A', sizeof huge - 1);
+    huge[sizeof huge - 1] = 0;
+    assert_int_equal(br_auth_check(l->repo, huge, &who, &err), BR_EAUTH);
+}
+
+static void test_login_failures_look_alike(void **state)
+{
+    lib *l = *state;
+    br_error e1, e2, e3;
+    assert_int_equal(br_user_add(l->repo, "sam", "right-password", BR_ROLE_GSA, &e1), 0);
+    char sid[BR_SECRET_SIZE];
+    br_identity id;
+    /* Warm up (first argon2id allocates). */
+    br_auth_login(l->repo, "sam", "wrong-password", 0, sid, &id, &e1);
+    double t0 = now_s();
+    assert_int_equal(br_auth_login(l->repo, "sam", "wrong-password", 0, sid, &id, &e1), BR_EAUTH);
+    double t1 = now_s();
+    assert_int_equal(br_auth_login(l->repo, "nosuchuser", "wrong-password", 0, sid, &id, &e2),
+                     BR_EAUTH);
+    double t2 = now_s();
+    assert_int_equal(br_auth_login(l->repo, "../../x", "", 0, sid, &id, &e3), BR_EAUTH);
+    /* Same message, no hint which part was wrong. */
+    assert_string_equal(e1.message, e2.message);
+    assert_string_equal(e1.message, e3.message);
+    assert_not_contains(e2.message, "nosuchuser");
+    assert_string_equal(sid, "");
+    /* An unknown user costs one argon2id run like a wrong password: within 3x. */
+    double wrong = t1 - t0, unknown = t2 - t1;
+    print_message("wrong password %.3f s, unknown user %.3f s\n", wrong, unknown);
+    assert_true(unknown > wrong / 3 && unknown < wrong * 3);
+}
+
+static void test_api_tokens(void **state)
+{
+    lib *l = *state;
+    br_error err;
+    assert_int_equal(br_user_add(l->repo, "bot", "bot-password", role("Asset Manager"), &err), 0);
+    char t1[BR_SECRET_SIZE], t2[BR_SECRET_SIZE];
+    assert_int_equal(br_user_token_new(l->repo, "bot", t1, &err), 0);
+    assert_int_equal(br_user_token_new(l->repo, "bot", t2, &err), 0);
+    assert_string_not_equal(t1, t2);
+    br_user u;
+    assert_int_equal(br_user_get(l->repo, "bot", &u, &err), 0);
+    assert_int_equal(u.n_tokens, 2);
+    br_identity id;
+    assert_int_equal(br_auth_check(l->repo, t1, &id, &err), 0);
+    assert_string_equal(id.username, "bot");
+    assert_int_equal(id.is_session, 0);
+    assert_string_equal(id.csrf, "");
+    assert_int_equal(id.roles, role("Asset Manager"));
+    t1[5] ^= 1; /* one character off */
+    assert_int_equal(br_auth_check(l->repo, t1, &id, &err), BR_EAUTH);
+    assert_int_equal(br_user_token_new(l->repo, "ghost", t1, &err), BR_ENOTFOUND);
+    assert_string_equal(t1, "");
+}
+
+static void test_session_expiry(void **state)
+{
+    lib *l = *state;
+    br_error err;
+    assert_int_equal(br_user_add(l->repo, "tim", "tim-password", BR_ROLE_GSA, &err), 0);
+    char sid[BR_SECRET_SIZE];
+    br_identity id;
+    assert_int_equal(br_auth_login(l->repo, "tim", "tim-password", 1, sid, &id, &err), 0);
+    assert_int_equal(br_auth_check(l->repo, sid, &id, &err), 0);
+    sleep(2);
+    assert_int_equal(br_auth_check(l->repo, sid, &id, &err), BR_EAUTH);
+    assert_int_equal(br_auth_purge(l->repo, &err), 0);
+}
+
+/* ---- CLI ----------------------------------------------------------------------------------- */
+
+static void test_cli_user(void **state)
+{
+    fx *f = *state;
+    SH(f, 0,
+       "printf 'pw-for-alice\\n' | \"$BR\" --repo r user add alice --role 'Repository Manager' "
+       "--role general_system_administrator --password-stdin");
+    SH(f, 0,
+       "printf 'pw-for-bob\\n' | \"$BR\" --repo r user add bob --role ASSET_MANAGER "
+       "--password-stdin");
+    json_t *a = fx_json(f, "user list --json");
+    assert_int_equal(json_array_size(a), 2);
+    json_t *alice = json_array_get(a, 0);
+    assert_string_equal(fx_str(alice, "username"), "alice");
+    json_t *roles = json_object_get(alice, "roles");
+    assert_int_equal(json_array_size(roles), 2);
+    assert_string_equal(json_string_value(json_array_get(roles, 0)),
+                        "GENERAL_SYSTEM_ADMINISTRATOR");
+    assert_string_equal(json_string_value(json_array_get(roles, 1)), "REPOSITORY_MANAGER");
+    json_decref(a);
+    RUN(f, 0, "user list");
+    assert_contains(f->out, "alice\tGeneral System Administrator, Repository Manager");
+
+    /* Unknown role: a usage error that lists the roles; nothing added. */
+    SH(f, 2,
+       "printf 'pw-for-carl\\n' | \"$BR\" --repo r user add carl --role Librarian "
+       "--password-stdin");
+    assert_contains(f->err, "unknown role 'Librarian'");
+    assert_contains(f->err, "Digital Catalog Manager");
+    RUN(f, 2, "user add carl --password-stdin </dev/null"); /* no role */
+    RUN(f, 2, "user add carl --role Asset_Manager");        /* no --password-stdin */
+    assert_contains(f->err, "--password-stdin");
+    SH(f, 2,
+       "printf 'short\\n' | \"$BR\" --repo r user add carl --role Asset_Manager --password-stdin");
+    SH(f, 3,
+       "printf 'pw-for-bob2\\n' | \"$BR\" --repo r user add bob --role Asset_Manager "
+       "--password-stdin");
+    assert_contains(f->err, "already exists");
+    RUN(f, 2, "user add carl --role Asset_Manager --password-stdin </dev/null");
+    assert_contains(f->err, "no password");
+    a = fx_json(f, "user list --json");
+    assert_int_equal(json_array_size(a), 2);
+    json_decref(a);
+
+    /* Tokens are printed once and counted. */
+    RUN(f, 0, "user token bob");
+    fx_chomp(f->out);
+    assert_int_equal(strlen(f->out), 43);
+    RUN(f, 3, "user token nobody");
+    a = fx_json(f, "user list --json");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(a, 1), "tokens")), 1);
+    json_decref(a);
+
+    SH(f, 0, "printf 'new-pw-for-bob\\n' | \"$BR\" --repo r user passwd bob --password-stdin");
+    SH(f, 3, "printf 'new-pw-for-x\\n' | \"$BR\" --repo r user passwd nobody --password-stdin");
+    RUN(f, 2, "user frobnicate");
+    RUN(f, 0, "user --help");
+    assert_contains(f->out, "--password-stdin");
+    RUN(f, 0, "user roles");
+    assert_contains(f->out, "PURCHASING_MANAGER");
+    a = fx_json(f, "user roles --json");
+    assert_int_equal(json_array_size(a), 12);
+    json_decref(a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_roles_table),
+        cmocka_unit_test(test_job_types_table),
+        cmocka_unit_test_setup_teardown(test_user_add_get_list, lib_setup, lib_teardown),
+        cmocka_unit_test_setup_teardown(test_password_stored_hashed, lib_setup, lib_teardown),
+        cmocka_unit_test_setup_teardown(test_login_and_sessions, lib_setup, lib_teardown),
+        cmocka_unit_test_setup_teardown(test_login_failures_look_alike, lib_setup, lib_teardown),
+        cmocka_unit_test_setup_teardown(test_api_tokens, lib_setup, lib_teardown),
+        cmocka_unit_test_setup_teardown(test_session_expiry, lib_setup, lib_teardown),
+        FX_TEST(test_cli_user),
+    };
+    return cmocka_run_group_tests_name("users and roles", tests, NULL, NULL);
+}
