@@ -31,7 +31,8 @@ int br_install_values(br_record *rec, const char *eperson, const char *via)
 }
 
 /* One draft to archived, inside the caller's transaction. */
-static int approve_one(br_repo *repo, int64_t id, const char *eperson, br_record *rec, br_error *err)
+static int approve_one(br_repo *repo, int64_t id, const char *eperson, br_record *rec,
+                       br_error *err)
 {
     int rc = br_item_load(repo, id, rec, err);
     if (rc) return rc;
@@ -50,7 +51,8 @@ int br_items_approve(br_repo *repo, const int64_t *ids, size_t n, const char *ep
     br_record *rec = br_record_new();
     if (!rec) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
     int rc = br_repo_begin(repo, err);
-    for (size_t i = 0; !rc && i < n; i++) rc = approve_one(repo, ids[i], eperson, rec, err);
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = approve_one(repo, ids[i], eperson, rec, err);
     if (!rc) rc = br_repo_commit(repo, err);
     if (rc) br_repo_rollback(repo);
     br_record_free(rec);

@@ -1,0 +1,421 @@
+/* The store and library pieces of the Esploro CSV import, through the API:
+ * org units, the Esploro fields of creators/links/files, item update and
+ * approve, identifier lookup, and remote files (fetch) against an in-test
+ * HTTP server. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "bulkrepo/bulkrepo.h"
+#include "net/fetch.h"
+#include "testutil.h"
+#include "http_fixture.h"
+
+typedef struct fixture {
+    char *dir;
+    char repo_dir[4096];
+    br_repo *repo;
+    char coll[64];
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    f->dir = tu_tmpdir();
+    snprintf(f->repo_dir, sizeof f->repo_dir, "%s/repo", f->dir);
+    br_error err;
+    assert_int_equal(br_repo_init(f->repo_dir, "4321", &err), 0);
+    assert_int_equal(br_repo_open(f->repo_dir, &f->repo, &err), 0);
+    br_container c;
+    assert_int_equal(br_container_create(f->repo, 0, "Articles", NULL, &c, &err), 0);
+    snprintf(f->coll, sizeof f->coll, "%s", c.handle);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    br_repo_free(f->repo);
+    tu_rmtree(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Entries in DIR/tmp (the fetch scratch area). */
+static int tmp_entries(fixture *f)
+{
+    char p[4200];
+    snprintf(p, sizeof p, "%s/tmp", f->repo_dir);
+    DIR *d = opendir(p);
+    if (!d) return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.') n++;
+    closedir(d);
+    return n;
+}
+
+/* ---- org units ----------------------------------------------------------------------------- */
+
+static int count_unit(void *ctx, const br_orgunit *u)
+{
+    (void)u;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static void test_orgunit_add_exists_suggest(void **state)
+{
+    fixture *f = *state;
+    br_error err;
+    assert_int_equal(br_orgunit_add(f->repo, "01ALLIANCE_UID___n6370", "Library", NULL, &err), 0);
+    assert_int_equal(br_orgunit_add(f->repo, "01ALLIANCE_UID___n7000", "Engineering", NULL, &err),
+                     0);
+    assert_int_equal(br_orgunit_add(f->repo, "01ALLIANCE_UID___n6371", "Archives",
+                                    "01ALLIANCE_UID___n6370", &err),
+                     0);
+    assert_int_equal(br_orgunit_exists(f->repo, "01ALLIANCE_UID___n6370"), 1);
+    assert_int_equal(br_orgunit_exists(f->repo, "01ALLIANCE_UID___n6379"), 0);
+    /* taken, bad code, unknown parent (with a suggestion), own parent */
+    assert_int_equal(br_orgunit_add(f->repo, "01ALLIANCE_UID___n6370", "Again", NULL, &err),
+                     BR_EEXISTS);
+    assert_int_equal(br_orgunit_add(f->repo, "bad code", "X", NULL, &err), BR_EINVAL);
+    assert_int_equal(br_orgunit_add(f->repo, "", "X", NULL, &err), BR_EINVAL);
+    assert_int_equal(br_orgunit_add(f->repo, "A___b", "", NULL, &err), BR_EINVAL);
+    assert_int_equal(br_orgunit_add(f->repo, "A___b", "X", "01ALLIANCE_UID___n6379", &err),
+                     BR_ENOTFOUND);
+    assert_contains(err.message, "did you mean 01ALLIANCE_UID___n6370?");
+    assert_int_equal(br_orgunit_add(f->repo, "A___b", "X", "A___b", &err), BR_EINVAL);
+
+    char s[256];
+    /* a typo in the unit code */
+    assert_int_equal(br_orgunit_suggest(f->repo, "01ALLIANCE_UID___n6379", s, sizeof s), 0);
+    assert_string_equal(s, "01ALLIANCE_UID___n6370");
+    /* the unit code alone, or with another institution prefix */
+    assert_int_equal(br_orgunit_suggest(f->repo, "n7000", s, sizeof s), 0);
+    assert_string_equal(s, "01ALLIANCE_UID___n7000");
+    assert_int_equal(br_orgunit_suggest(f->repo, "01ALLIANCE_WSU___n7000", s, sizeof s), 0);
+    assert_string_equal(s, "01ALLIANCE_UID___n7000");
+    /* nothing plausible */
+    assert_int_equal(br_orgunit_suggest(f->repo, "ZZZZZZZZZZZZ", s, sizeof s), BR_ENOTFOUND);
+    assert_string_equal(s, "");
+    int n = 0;
+    assert_int_equal(br_orgunit_list(f->repo, count_unit, &n, &err), 0);
+    assert_int_equal(n, 3);
+}
+
+static void test_orgunit_import(void **state)
+{
+    fixture *f = *state;
+    br_error err;
+    size_t n = 0;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/ou.csv", f->dir);
+    /* BOM, any column order and case, a parent defined later, a quoted name, a blank row */
+    tu_write(f->dir, "ou.csv",
+             "\xEF\xBB\xBFName,PARENT,code\r\nSub unit,X___top,X___sub\r\n\"Top, "
+             "the\",,X___top\r\n,,\r\n");
+    assert_int_equal(br_orgunit_import(f->repo, path, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(br_orgunit_exists(f->repo, "X___sub"), 1);
+    assert_int_equal(br_orgunit_exists(f->repo, "X___top"), 1);
+    /* Re-importing updates. */
+    tu_write(f->dir, "ou.csv", "code,name\nX___top,Renamed\n");
+    assert_int_equal(br_orgunit_import(f->repo, path, &n, &err), 0);
+
+    static const struct {
+        const char *csv, *msg;
+        int code;
+    } bad[] = {
+        {"code,name,parent\nY___a,A,Y___nowhere\n", "names parent Y___nowhere", BR_EINVAL},
+        {"code,nam\nY___a,A\n", "unknown column 'nam'", BR_EINVAL},
+        {"code\nY___a\n", "must name the columns code and name", BR_EINVAL},
+        {"code,name\nY___a,A\nY b,B\n", "row 3", BR_EINVAL},
+        {"code,name\nY___a,\"A\n", "unterminated", BR_EINVAL},
+        {"code,name\nY___a,\xE9t\xE9\n", "not valid UTF-8", BR_EINVAL},
+        {"", "empty", BR_EINVAL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        tu_write(f->dir, "ou.csv", bad[i].csv);
+        int rc = br_orgunit_import(f->repo, path, &n, &err);
+        if (rc != bad[i].code) print_error("case %zu: rc %d (%s)\n", i, rc, err.message);
+        assert_int_equal(rc, bad[i].code);
+        assert_contains(err.message, bad[i].msg);
+        /* all or nothing */
+        assert_int_equal(br_orgunit_exists(f->repo, "Y___a"), 0);
+    }
+    snprintf(path, sizeof path, "%s/none.csv", f->dir);
+    assert_int_equal(br_orgunit_import(f->repo, path, &n, &err), BR_ENOTFOUND);
+}
+
+/* ---- Esploro fields, update, approve, identifiers ----------------------------------------- */
+
+static int64_t insert_item(fixture *f, const char *status, br_record *r)
+{
+    br_error err;
+    br_record_add_md(r, "dc", "title", NULL, NULL, "Original title");
+    br_record_add_md(r, "dc", "subject", NULL, NULL, "keep me");
+    br_record_add_collection(r, f->coll);
+    br_creator *c = br_record_add_creator(r, BR_CREATOR);
+    c->family = br_record_str(r, "Curie");
+    c->given = br_record_str(r, "Marie");
+    c->primary_id = br_record_str(r, "P123");
+    c->brcode = br_record_str(r, "BR9");
+    c->additional = br_record_str(r, "extra");
+    br_link *l = br_record_add_link(r);
+    l->url = br_record_str(r, "https://example.org/a");
+    l->order = br_record_str(r, "2");
+    l->display_in_viewer = br_record_str(r, "true");
+    char src[4200];
+    snprintf(src, sizeof src, "%s/paper.txt", f->dir);
+    tu_write(f->dir, "paper.txt", "paper body\n");
+    br_bitstream *b = br_record_add_bitstream(r, "paper.txt");
+    b->license = br_record_str(r, "CCBY_V4.0");
+    b->rights = br_record_str(r, "open");
+    b->rights_reason = br_record_str(r, "policy");
+    b->rights_date = br_record_str(r, "2024-01-02");
+    b->content_type = br_record_str(r, "accepted");
+    b->supplemental = br_record_str(r, "false");
+    b->order = br_record_str(r, "1");
+    assert_int_equal(br_asset_put_file(f->repo, src, 0, r, b, &err), 0);
+    br_record_add_identifier(r, "origid", "SRC-1");
+    br_item_write w = {status, 0, NULL};
+    assert_int_equal(br_repo_begin(f->repo, &err), 0);
+    assert_int_equal(br_item_insert(f->repo, r, &w, &err), 0);
+    assert_int_equal(br_repo_commit(f->repo, &err), 0);
+    return r->id;
+}
+
+static void test_esploro_fields_round_trip(void **state)
+{
+    fixture *f = *state;
+    br_error err;
+    br_record *r = br_record_new(), *back = br_record_new();
+    int64_t id = insert_item(f, "draft", r);
+    assert_int_equal(br_item_load(f->repo, id, back, &err), 0);
+    assert_string_equal(back->status, "draft");
+    assert_int_equal(back->n_creators, 1);
+    assert_string_equal(back->creators[0].primary_id, "P123");
+    assert_string_equal(back->creators[0].brcode, "BR9");
+    assert_string_equal(back->creators[0].additional, "extra");
+    assert_int_equal(back->n_links, 1);
+    assert_string_equal(back->links[0].order, "2");
+    assert_string_equal(back->links[0].display_in_viewer, "true");
+    assert_int_equal(back->n_bs, 1);
+    const br_bitstream *b = &back->bs[0];
+    assert_string_equal(b->license, "CCBY_V4.0");
+    assert_string_equal(b->rights, "open");
+    assert_string_equal(b->rights_reason, "policy");
+    assert_string_equal(b->rights_date, "2024-01-02");
+    assert_string_equal(b->content_type, "accepted");
+    assert_string_equal(b->supplemental, "false");
+    assert_string_equal(b->order, "1");
+
+    int64_t found = 0;
+    assert_int_equal(br_item_find_by_identifier(f->repo, "origid", "SRC-1", &found, &err), 0);
+    assert_int_equal(found, id);
+    assert_int_equal(br_item_find_by_identifier(f->repo, "origid", "SRC-2", &found, &err),
+                     BR_ENOTFOUND);
+    assert_int_equal(br_item_find_by_identifier(f->repo, "doi", "SRC-1", &found, &err),
+                     BR_ENOTFOUND);
+    br_record_free(r);
+    br_record_free(back);
+}
+
+static void test_item_update_keeps_identity(void **state)
+{
+    fixture *f = *state;
+    br_error err;
+    br_record *r = br_record_new(), *back = br_record_new();
+    int64_t id = insert_item(f, "draft", r);
+    char handle[64], uuid[64];
+    snprintf(handle, sizeof handle, "%s", r->handle);
+    snprintf(uuid, sizeof uuid, "%s", r->uuid);
+    assert_int_equal(br_item_load(f->repo, id, back, &err), 0);
+    /* New values: a title replaced, no creators, the link and file kept. */
+    br_record *upd = br_record_new();
+    upd->id = id;
+    br_record_add_md(upd, "dc", "title", NULL, NULL, "New title");
+    br_link *l = br_record_add_link(upd);
+    l->url = br_record_str(upd, "https://example.org/b");
+    br_bitstream *b = br_record_add_bitstream(upd, back->bs[0].name);
+    *b = back->bs[0];
+    br_item_write w = {NULL, 0, NULL};
+    assert_int_equal(br_repo_begin(f->repo, &err), 0);
+    assert_int_equal(br_item_update(f->repo, upd, &w, &err), 0);
+    assert_int_equal(br_repo_commit(f->repo, &err), 0);
+    assert_int_equal(br_item_load(f->repo, id, back, &err), 0);
+    assert_string_equal(back->handle, handle);
+    assert_string_equal(back->uuid, uuid);
+    assert_string_equal(back->status, "draft");
+    assert_string_equal(back->owning_collection, f->coll);
+    assert_int_equal(back->n_md, 1);
+    assert_string_equal(br_record_first(back, "dc.title"), "New title");
+    assert_int_equal(back->n_creators, 0);
+    assert_int_equal(back->n_links, 1);
+    assert_string_equal(back->links[0].url, "https://example.org/b");
+    assert_int_equal(back->n_bs, 1);
+    assert_int_equal(back->n_ids, 0);
+    upd->id = 999999;
+    assert_int_equal(br_item_update(f->repo, upd, &w, &err), BR_ENOTFOUND);
+    br_record_free(upd);
+    br_record_free(r);
+    br_record_free(back);
+}
+
+static void test_approve(void **state)
+{
+    fixture *f = *state;
+    br_error err;
+    br_record *r1 = br_record_new(), *r2 = br_record_new(), *back = br_record_new();
+    int64_t a = insert_item(f, "draft", r1);
+    br_record *tmp = br_record_new();
+    br_record_add_md(tmp, "dc", "title", NULL, NULL, "Archived one");
+    br_record_add_collection(tmp, f->coll);
+    assert_int_equal(br_repo_begin(f->repo, &err), 0);
+    assert_int_equal(br_item_insert(f->repo, tmp, NULL, &err), 0);
+    assert_int_equal(br_repo_commit(f->repo, &err), 0);
+    int64_t archived = tmp->id;
+    (void)r2;
+
+    /* All or nothing: one of them is not a draft. */
+    int64_t both[2] = {a, archived};
+    assert_int_equal(br_items_approve(f->repo, both, 2, "alice", &err), BR_EINVAL);
+    assert_contains(err.message, "not a draft");
+    assert_int_equal(br_item_load(f->repo, a, back, &err), 0);
+    assert_string_equal(back->status, "draft");
+    assert_false(br_record_has(back, "dc.date.accessioned"));
+
+    assert_int_equal(br_items_approve(f->repo, &a, 1, "alice", &err), 0);
+    assert_int_equal(br_item_load(f->repo, a, back, &err), 0);
+    assert_string_equal(back->status, "archived");
+    assert_true(br_record_has(back, "dc.date.accessioned"));
+    assert_true(br_record_has(back, "dc.date.available"));
+    assert_contains(br_record_first(back, "dc.description.provenance"), "alice");
+    /* Everything else is as it was. */
+    assert_string_equal(br_record_first(back, "dc.title"), "Original title");
+    assert_int_equal(back->n_creators, 1);
+    assert_int_equal(back->n_bs, 1);
+    assert_int_equal(back->n_ids, 1);
+    /* Approving again is an error. */
+    assert_int_equal(br_items_approve(f->repo, &a, 1, "alice", &err), BR_EINVAL);
+    size_t n = 5;
+    assert_int_equal(br_job_approve(f->repo, 424242, "alice", &n, &err), BR_ENOTFOUND);
+    assert_int_equal(n, 0);
+    br_record_free(tmp);
+    br_record_free(r1);
+    br_record_free(r2);
+    br_record_free(back);
+}
+
+/* ---- fetch -------------------------------------------------------------------------------------
+ */
+
+static void test_fetch(void **state)
+{
+    fixture *f = *state;
+    hf_server *s = hf_start();
+    assert_non_null(s);
+    br_error err;
+    char path[4200];
+    br_fetch_options o = {
+        .max_size = 10000, .timeout_ms = 1000, .connect_timeout_ms = 1000, .backoff_ms = 10};
+
+    assert_int_equal(br_fetch_url(f->repo, hf_url(s, "/ok/a.txt"), &o, path, sizeof path, &err), 0);
+    char *body = tu_read(path);
+    assert_string_equal(body, "remote file a.txt\n");
+    free(body);
+    assert_int_equal(unlink(path), 0);
+
+    /* a redirect within http */
+    assert_int_equal(br_fetch_url(f->repo, hf_url(s, "/redirect"), &o, path, sizeof path, &err), 0);
+    body = tu_read(path);
+    assert_string_equal(body, "remote file redirected\n");
+    free(body);
+    unlink(path);
+
+    /* retried: 503 then 200 */
+    assert_int_equal(br_fetch_url(f->repo, hf_url(s, "/flaky"), &o, path, sizeof path, &err), 0);
+    body = tu_read(path);
+    assert_string_equal(body, "flaky ok\n");
+    free(body);
+    unlink(path);
+
+    static const struct {
+        const char *path;
+        int code;
+        const char *msg;
+    } bad[] = {
+        {"/missing", BR_EIO, "HTTP 404"},
+        {"/big", BR_ELIMIT, "larger than the 10000 bytes"},
+        {"/big-stream", BR_ELIMIT, "larger than the 10000 bytes"},
+        {"/slow", BR_EIO, "timed out"},
+        {"/redirect-file", BR_EUSAGE, "not http or https"},
+        {"/loop", BR_EIO, "download failed"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        o.retries = i == 3 ? -1 : 0; /* no retries of the slow one: keep the test short */
+        int before = s->requests;
+        int rc = br_fetch_url(f->repo, hf_url(s, bad[i].path), &o, path, sizeof path, &err);
+        if (rc != bad[i].code) print_error("%s: rc %d (%s)\n", bad[i].path, rc, err.message);
+        assert_int_equal(rc, bad[i].code);
+        assert_contains(err.message, bad[i].msg);
+        assert_string_equal(path, "");
+        /* nothing partial remains */
+        assert_int_equal(tmp_entries(f), 0);
+        /* a 404 is not retried */
+        if (i == 0) assert_int_equal(s->requests - before, 1);
+    }
+    /* not http(s) */
+    assert_int_equal(br_fetch_url(f->repo, "file:///etc/passwd", &o, path, sizeof path, &err),
+                     BR_EUSAGE);
+    assert_int_equal(br_fetch_url(f->repo, "ftp://127.0.0.1/x", &o, path, sizeof path, &err),
+                     BR_EUSAGE);
+    hf_stop(s);
+}
+
+static int stop_now(void *ctx)
+{
+    (void)ctx;
+    return 1;
+}
+
+static void test_fetch_cancel_and_retry_limit(void **state)
+{
+    fixture *f = *state;
+    hf_server *s = hf_start();
+    assert_non_null(s);
+    br_error err;
+    char path[4200];
+    br_fetch_options o = {.max_size = 10000, .timeout_ms = 5000, .cancelled = stop_now};
+    assert_int_equal(br_fetch_url(f->repo, hf_url(s, "/slow"), &o, path, sizeof path, &err),
+                     BR_ECANCELLED);
+    assert_int_equal(tmp_entries(f), 0);
+    /* A server error is retried `retries` times, then reported. */
+    br_fetch_options r = {.max_size = 10000, .timeout_ms = 1000, .retries = 2, .backoff_ms = 5};
+    int before = s->requests;
+    assert_int_equal(br_fetch_url(f->repo, hf_url(s, "/missing"), &r, path, sizeof path, &err),
+                     BR_EIO);
+    assert_int_equal(s->requests - before, 1);
+    hf_stop(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_orgunit_add_exists_suggest, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_orgunit_import, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_esploro_fields_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_item_update_keeps_identity, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_approve, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fetch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fetch_cancel_and_retry_limit, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
