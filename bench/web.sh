@@ -1,0 +1,198 @@
+#!/bin/sh
+# bench/web.sh — the server under load (issue 4, "Benchmark"):
+#   1. an import alone: a fresh repository, `bulkrepo serve`, the input uploaded
+#      through POST /api/jobs, timed from the 201 until the job has ended;
+#   2. the same import on another fresh repository while wrk (64 connections,
+#      --latency) loads GET /api/jobs and then GET / (the monitor page), in turns,
+#      until the job has ended;
+#   3. a table: requests/s, p50 and p99 per endpoint (the first turn of each,
+#      which lies wholly inside the import), and the import's slowdown.
+# Targets: p99 < 50 ms; slowdown < 20 %.
+#
+# Input: Esploro CSV of BENCH_N assets when GEN_ESPLORO exists and the server
+# implements import-esploro, else a SAF zip of BENCH_N items made by gen_saf
+# (the table says which).
+#
+#   sh bench/web.sh [BULKREPO]      BULKREPO default build/bulkrepo
+# Environment: BENCH_N (default 20000), BENCH_CONNS (64), BENCH_THREADS (2),
+# BENCH_TURN (seconds per wrk turn; default a quarter of the lone import, 1-10),
+# GEN_SAF, GEN_ESPLORO (default next to BULKREPO in tools/), BENCH_KEEP=1 keeps
+# the temporary folder, BENCH_TMP its parent (default $TMPDIR or /tmp).
+set -eu
+
+BIN=$(realpath "${1:-${BULKREPO:-build/bulkrepo}}")
+BDIR=$(dirname "$BIN")
+N=${BENCH_N:-20000}
+CONNS=${BENCH_CONNS:-64}
+THREADS=${BENCH_THREADS:-2}
+GEN_SAF=${GEN_SAF:-$BDIR/tools/gen_saf}
+GEN_ESPLORO=${GEN_ESPLORO:-$BDIR/tools/gen_esploro}
+
+die() { echo "bench/web.sh: $*" >&2; exit 1; }
+[ -x "$BIN" ] || die "$BIN is missing: build it first"
+"$BIN" serve --help >/dev/null 2>&1 || die "$BIN has no 'serve' command"
+for tool in wrk curl; do
+    if ! command -v $tool >/dev/null 2>&1; then
+        echo "bench/web.sh: installing $tool" >&2
+        if [ "$(id -u)" = 0 ]; then apt-get install -y -qq $tool >/dev/null || { apt-get update -qq && apt-get install -y -qq $tool >/dev/null; }
+        else sudo apt-get install -y -qq $tool >/dev/null; fi
+    fi
+done
+
+T=$(mktemp -d "${BENCH_TMP:-${TMPDIR:-/tmp}}/bulkrepo-web-bench.XXXXXX")
+PIDS=""
+cleanup() {
+    for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+    for p in $PIDS; do wait "$p" 2>/dev/null || true; done
+    if [ -n "${BENCH_KEEP:-}" ]; then echo "kept $T" >&2; else rm -rf "$T"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+now() { date +%s.%N; }
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
+        echo $((20000 + $$ % 20000))
+}
+json_field() { # json_field KEY < json: the first "KEY": value (string or number)
+    sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\{0,1\}\([^\",}]*\).*/\1/p" | head -n 1
+}
+
+# ---- the input ---------------------------------------------------------------
+FORMAT=saf
+TYPE=import-saf
+if [ -x "$GEN_ESPLORO" ]; then
+    FORMAT=esploro
+    TYPE=import-esploro
+    INPUT="$T/assets.csv"
+    echo "generating $N Esploro assets ($GEN_ESPLORO)" >&2
+    "$GEN_ESPLORO" "$INPUT" "$N" >/dev/null 2>&1 || { echo "gen_esploro failed; using SAF" >&2; FORMAT=saf; TYPE=import-saf; }
+fi
+if [ "$FORMAT" = saf ]; then
+    [ -x "$GEN_SAF" ] || die "$GEN_SAF is missing (make B=$(dirname "$BDIR")/... tools)"
+    echo "generating $N SAF items ($GEN_SAF)" >&2
+    "$GEN_SAF" "$T/saf" "$N" --file-size 1024 >/dev/null
+    INPUT="$T/items.zip"
+    # a stored zip of the item folders (the SAF reader takes the top-level folders)
+    (cd "$T/saf" && python3 -c '
+import os, sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_STORED, allowZip64=True) as z:
+    for d in sorted(os.listdir(".")):
+        for f in sorted(os.listdir(d)):
+            z.write(os.path.join(d, f))
+' "$INPUT")
+    rm -rf "$T/saf"
+fi
+INPUT_BYTES=$(wc -c < "$INPUT")
+
+# ---- a repository with a server --------------------------------------------------
+# start_server NAME: sets URL, TOKEN, COLL, SPID for a fresh repository $T/NAME
+start_server() {
+    R="$T/$1"
+    "$BIN" --repo "$R" init >/dev/null
+    COLL=$("$BIN" --repo "$R" collection create "Bench $1")
+    printf 'bench-password-1\n' | "$BIN" --repo "$R" user add bench --role GENERAL_SYSTEM_ADMINISTRATOR --password-stdin >/dev/null
+    PORT=$(free_port)
+    URL="http://127.0.0.1:$PORT"
+    "$BIN" --repo "$R" serve --listen "127.0.0.1:$PORT" >"$T/$1.log" 2>&1 &
+    SPID=$!
+    PIDS="$PIDS $SPID"
+    i=0
+    until curl -fsS "$URL/api/health" >/dev/null 2>&1; do
+        i=$((i + 1))
+        [ $i -lt 200 ] || die "the server did not start; see $T/$1.log"
+        kill -0 "$SPID" 2>/dev/null || die "the server exited; $(tail -n 3 "$T/$1.log")"
+        sleep 0.05
+    done
+    TOKEN=$(curl -fsS -H 'Content-Type: application/json' -d '{"username":"bench","password":"bench-password-1"}' \
+        "$URL/api/login" | json_field token)
+    [ -n "$TOKEN" ] || die "login failed"
+}
+stop_server() {
+    kill "$SPID" 2>/dev/null || true
+    wait "$SPID" 2>/dev/null || true
+}
+# submit: uploads the input as a job; sets JOB
+submit() {
+    JOB=$(curl -fsS -H "Authorization: Bearer $TOKEN" -F "type=$TYPE" -F "format=$FORMAT" -F "collection=$COLL" \
+        -F "name=bench $N" -F "file=@$INPUT" "$URL/api/jobs" | json_field id)
+    [ -n "$JOB" ] || die "the upload was refused"
+}
+# status: the job's status code
+status() {
+    curl -fsS -H "Authorization: Bearer $TOKEN" "$URL/api/jobs/$JOB" | tr -d '\n' |
+        sed -n 's/.*"status"[[:space:]]*:[[:space:]]*{[^}]*"code"[[:space:]]*:[[:space:]]*"\([A-Z_]*\)".*/\1/p'
+}
+ended() {
+    case "$(status)" in
+    COMPLETED_* | FAILED | USER_ABORTED | MANUAL_HANDLING_REQUIRED) return 0 ;;
+    *) return 1 ;;
+    esac
+}
+
+# ---- 1. the import alone -------------------------------------------------------------
+start_server alone
+echo "import alone: $N records ($FORMAT, $INPUT_BYTES bytes)" >&2
+submit
+t0=$(now)
+until ended; do sleep 0.05; done
+t1=$(now)
+ALONE_STATUS=$(status)
+stop_server
+ALONE=$(echo "$t1 - $t0" | bc -l)
+
+# ---- 2. the same import under load -----------------------------------------------
+TURN=${BENCH_TURN:-$(echo "x = $ALONE / 4; if (x < 1) x = 1; if (x > 10) x = 10; scale = 0; x / 1" | bc -l)}
+start_server loaded
+echo "import under load: wrk -t$THREADS -c$CONNS -d${TURN}s --latency, GET /api/jobs and GET / in turns" >&2
+submit
+t0=$(now)
+turn=0
+while ! ended; do
+    turn=$((turn + 1))
+    wrk -t"$THREADS" -c"$CONNS" -d"${TURN}s" --latency -H "Authorization: Bearer $TOKEN" "$URL/api/jobs" >"$T/wrk-api-$turn.txt" 2>&1 || true
+    ended && break
+    wrk -t"$THREADS" -c"$CONNS" -d"${TURN}s" --latency "$URL/" >"$T/wrk-page-$turn.txt" 2>&1 || true
+done
+t1=$(now)
+LOADED_STATUS=$(status)
+LOADED=$(echo "$t1 - $t0" | bc -l)
+# when the import outran the first turns, measure once more (without the import)
+[ -f "$T/wrk-page-1.txt" ] || wrk -t"$THREADS" -c"$CONNS" -d"${TURN}s" --latency "$URL/" >"$T/wrk-page-1.txt" 2>&1 || true
+stop_server
+
+# ---- 3. the table ------------------------------------------------------------------
+# ms VALUE: wrk's "1.23ms" / "850.00us" / "1.20s" in milliseconds
+ms() {
+    case "$1" in
+    *us) echo "${1%us} / 1000" | bc -l ;;
+    *ms) echo "${1%ms}" ;;
+    *s) echo "${1%s} * 1000" | bc -l ;;
+    *) echo "" ;;
+    esac
+}
+row() { # row LABEL FILE
+    rps=$(sed -n 's/^Requests\/sec:[[:space:]]*\([0-9.]*\).*/\1/p' "$2")
+    p50=$(ms "$(awk '$1 == "50%" { print $2 }' "$2")")
+    p99=$(ms "$(awk '$1 == "99%" { print $2 }' "$2")")
+    errs=$(sed -n 's/^[[:space:]]*Non-2xx or 3xx responses:[[:space:]]*\([0-9]*\).*/\1/p' "$2")
+    sock=$(sed -n 's/^[[:space:]]*Socket errors:\(.*\)/\1/p' "$2")
+    ok=MISS
+    [ -n "$p99" ] && [ "$(echo "$p99 < 50" | bc -l)" = 1 ] && ok=ok
+    printf '%-22s %6s %12.0f %10.2f %10.2f   %-5s %s\n' "$1" "$CONNS" "${rps:-0}" "${p50:-0}" "${p99:-0}" "$ok" \
+        "${errs:+non-2xx $errs }${sock:+socket errors:$sock}"
+}
+SLOW=$(echo "($LOADED - $ALONE) * 100 / $ALONE" | bc -l)
+slow_ok=MISS
+[ "$(echo "$SLOW < 20" | bc -l)" = 1 ] && slow_ok=ok
+INPUT_DESC="$FORMAT: $N $( [ "$FORMAT" = saf ] && echo "SAF items (gen_saf, 1 KiB file each)" || echo "Esploro assets (gen_esploro)")"
+echo
+echo "bulkrepo web benchmark: $INPUT_DESC, $(nproc) cores, wrk -t$THREADS -c$CONNS -d${TURN}s --latency"
+echo
+printf '%-22s %6s %12s %10s %10s   %s\n' "endpoint" "conns" "requests/s" "p50 ms" "p99 ms" "p99 < 50 ms"
+row "GET /api/jobs" "$T/wrk-api-1.txt"
+row "GET / (monitor page)" "$T/wrk-page-1.txt"
+echo
+printf 'import alone       %8.2f s  %10.0f records/s  (%s)\n' "$ALONE" "$(echo "$N / $ALONE" | bc -l)" "$ALONE_STATUS"
+printf 'import under load  %8.2f s  %10.0f records/s  (%s, %d load turns)\n' "$LOADED" "$(echo "$N / $LOADED" | bc -l)" "$LOADED_STATUS" "$turn"
+printf 'slowdown           %8.1f %%   target < 20 %%: %s\n' "$SLOW" "$slow_ok"
