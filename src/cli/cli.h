@@ -17,6 +17,7 @@ enum {
 typedef struct cli {
     const char *repo_dir; /* --repo, $BULKREPO_REPO, ./bulkrepo-data */
     const char *prog;
+    int repo_given; /* --repo was on the command line (lint checks against a repository only then) */
 } cli;
 
 typedef int (*cmd_fn)(cli *c, int argc, char **argv);
@@ -55,5 +56,6 @@ int cmd_job(cli *c, int argc, char **argv);
 int cmd_fsck(cli *c, int argc, char **argv);
 int cmd_user(cli *c, int argc, char **argv);
 int cmd_orgunit(cli *c, int argc, char **argv);
+int cmd_lint(cli *c, int argc, char **argv);
 
 #endif

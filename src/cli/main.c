@@ -17,6 +17,7 @@ static const struct {
     {"orgunit", cmd_orgunit, "add, import and list organisational units (affiliation codes)"},
     {"import", cmd_import, "import, replace or delete a batch (DSpace Simple Archive Format)"},
     {"export", cmd_export, "export a collection or item as a SAF package"},
+    {"lint", cmd_lint, "check an Esploro research-asset CSV, list every problem by cell, fix"},
     {"item", cmd_item, "list items, show one"},
     {"job", cmd_job, "list jobs, show a job's report"},
     {"fsck", cmd_fsck, "check the database and every stored file"},
@@ -37,13 +38,15 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-    cli c = {NULL, argv[0]};
+    cli c = {NULL, argv[0], 0};
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--repo") && i + 1 < argc) {
             c.repo_dir = argv[++i];
+            c.repo_given = 1;
         } else if (!strncmp(argv[i], "--repo=", 7)) {
             c.repo_dir = argv[i] + 7;
+            c.repo_given = 1;
         } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
             return EXIT_OK;

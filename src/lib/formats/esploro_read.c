@@ -88,6 +88,7 @@ struct br_ecsv_reader {
     uint32_t *coff, *clen;
     unsigned ncells;
     int too_many_cells, row_too_big, row_done, rows_in_segment;
+    int saw_cr;          /* a row ended with CR (CRLF files): --fix writes LF */
     unsigned rowno;      /* 1-based row number of the current row */
     uint64_t row_offset; /* byte offset where the current row starts */
     int pending;         /* the current row is read but not yet consumed */
@@ -289,6 +290,7 @@ static void on_row(int c, void *data)
     br_ecsv_reader *r = data;
     r->row_done = 1;
     r->rows_in_segment++;
+    if (c == '\r') r->saw_cr = 1;
 }
 
 static int no_space(unsigned char c)
@@ -1694,7 +1696,8 @@ int br_ecsv_next(br_ecsv_reader *r, br_record *rec, br_ecsv_group *g, br_error *
         int rt = br_ecsv_row_type(ts, tn);
         r->cur_rowtype = rt >= 0 ? br_ecsv_row_names[rt] : NULL;
         if (!ktn) {
-            if (tn || !cell_is_empty_row(r))
+            /* Templates emit typed rows with no key and no values: no-ops. */
+            if (!cell_is_empty_row(r))
                 finding(r, BR_SEV_ERROR, 1, r->rowno, "ecsv.row.key-missing",
                         "column B holds the group key of every row",
                         "row %u has no group key in column B", r->rowno);
@@ -2004,6 +2007,8 @@ int br_ecsv_lint(const char *path, const br_ecsv_options *opt, br_ecsv_summary *
     while ((rc = br_ecsv_next(r, rec, &g, err)) == 1)
         ;
     if (rc == BR_EINVAL) rc = 0; /* a malformed row (unterminated quote...): reported, stop */
+    if (!rc && r->fixing && r->saw_cr)
+        finding(r, BR_SEV_NOTE, -1, 0, "ecsv.fix.crlf", NULL, "CRLF line ends are written as LF");
     if (!rc && r->fixing) rc = finish_fix(r, err);
 done:
     if (r) {
