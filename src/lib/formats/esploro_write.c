@@ -177,8 +177,7 @@ static void note_origin(br_ecsv_writer *w, const char *key, const br_origin *o, 
 {
     char sb[SAMPLE_MAX + 8];
     br_diag_emitf(w->diags, BR_SEV_NOTE, key, o ? o->source : NULL, o ? o->line : 0,
-                  o ? o->column : 0, rule, "left out of the CSV; keep it elsewhere if it matters",
-                  fmt, a, b ? sample(b, sb, sizeof sb) : "");
+                  o ? o->column : 0, rule, NULL, fmt, a, b ? sample(b, sb, sizeof sb) : "");
 }
 
 /* A finding about a value written to a cell (row of the output, column). */
