@@ -1,0 +1,906 @@
+/* The Esploro CSV crosswalk, reader and linter through the public API (issue 3):
+ * the seed's example asset, the official template, and one small file per rule
+ * and per bad input, each asserting the cell, the rule and, where fixable, that
+ * the fixed copy lints clean. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "testutil.h"
+#include "bulkrepo/bulkrepo.h"
+#include "bulkrepo/esploro.h"
+
+typedef struct fixture {
+    char *tmp;
+    br_record *rec;
+    char *log; /* one finding per line: "CELL SEVERITY RULE {group}: message [hint: ...]" */
+    size_t len, cap;
+    br_diag_sink sink;
+    br_ecsv_summary sum;
+    br_error err;
+} fixture;
+
+static void collect(void *ctx, const br_diag *d)
+{
+    fixture *f = ctx;
+    char line[4096];
+    int n = snprintf(line, sizeof line, "%s %s %s {%s}: %s [hint: %s]\n", d->cell ? d->cell : "-",
+                     br_severity_name(d->severity), d->rule, d->item ? d->item : "", d->message,
+                     d->hint ? d->hint : "");
+    if (n < 0) return;
+    if (f->len + (size_t)n + 1 > f->cap) {
+        f->cap = (f->cap + (size_t)n + 1) * 2;
+        f->log = realloc(f->log, f->cap);
+    }
+    memcpy(f->log + f->len, line, (size_t)n + 1);
+    f->len += (size_t)n;
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    f->tmp = tu_tmpdir();
+    f->rec = br_record_new();
+    f->log = calloc(1, 1);
+    f->cap = 1;
+    f->sink.fn = collect;
+    f->sink.ctx = f;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    tu_rmtree(f->tmp);
+    free(f->tmp);
+    free(f->log);
+    br_record_free(f->rec);
+    free(f);
+    return 0;
+}
+
+static void clear_log(fixture *f)
+{
+    f->len = 0;
+    f->log[0] = 0;
+    f->sink.errors = f->sink.warnings = f->sink.notes = 0;
+}
+
+static const char *at(const fixture *f, const char *rel)
+{
+    static char bufs[4][4096];
+    static int k;
+    char *b = bufs[k++ & 3];
+    snprintf(b, 4096, "%s/%s", f->tmp, rel);
+    return b;
+}
+
+/* The test header: A blank, B GROUP_ID, then C..Q. */
+#define HEADER                                                                                     \
+    ",GROUP_ID,ASSET_TITLE,ASSET_RESTYPE,ASSET_AFFILIATION,ASSET_PUBLISHDATE,ASSET_KEYWORDS,"      \
+    "ASSET_ABSTRACT,ASSET_LANG,ASSET_ORIGASSET_ID,CREATOR_FAMNAME,CREATOR_GIVNAME,CREATOR_ORCID,"  \
+    "LINK_LINKURL,LINK_LINKTITLE,FILE_FILEURL,FILE_DISPLAY_NAME\n"
+#define NCOLS 17
+
+/* One row of the test header: spec is "C=value|F=value..." (column letter = value). */
+static char *row(const char *type, const char *key, const char *spec)
+{
+    static char out[8][8192];
+    static int k;
+    char *o = out[k++ & 7];
+    char cells[NCOLS][1024] = {{0}};
+    snprintf(cells[0], sizeof cells[0], "%s", type);
+    snprintf(cells[1], sizeof cells[1], "%s", key);
+    char tmp[8192];
+    snprintf(tmp, sizeof tmp, "%s", spec ? spec : "");
+    char *save = NULL;
+    for (char *p = strtok_r(tmp, "|", &save); p; p = strtok_r(NULL, "|", &save)) {
+        int c = p[0] - 'A';
+        assert_true(c >= 2 && c < NCOLS && p[1] == '=');
+        snprintf(cells[c], sizeof cells[c], "%s", p + 2);
+    }
+    size_t n = 0;
+    for (int c = 0; c < NCOLS; c++) {
+        if (c) o[n++] = ',';
+        int q = strpbrk(cells[c], ",\"\n\r") != NULL;
+        if (q) o[n++] = '"';
+        for (char *s = cells[c]; *s; s++) {
+            if (*s == '"') o[n++] = '"';
+            o[n++] = *s;
+        }
+        if (q) o[n++] = '"';
+    }
+    o[n++] = '\n';
+    o[n] = 0;
+    return o;
+}
+
+#define ASSET_OK "C=A title|D=publication.journalArticle|E=01ALLIANCE_UID___n6370|F=20211018"
+
+static void write_file(fixture *f, const char *rel, const char *text)
+{
+    tu_write(f->tmp, rel, text);
+}
+
+/* Lints tmp/rel (with a fix copy when fix is given); returns br_ecsv_lint's code. */
+static int lint(fixture *f, const char *rel, const char *fix)
+{
+    clear_log(f);
+    br_ecsv_options o = {0};
+    o.diags = &f->sink;
+    char fixpath[4096];
+    if (fix) {
+        snprintf(fixpath, sizeof fixpath, "%s", at(f, fix));
+        o.fix_path = fixpath;
+    }
+    br_error_clear(&f->err);
+    return br_ecsv_lint(at(f, rel), &o, &f->sum, &f->err);
+}
+
+static int lint_text(fixture *f, const char *text)
+{
+    write_file(f, "in.csv", text);
+    return lint(f, "in.csv", NULL);
+}
+
+/* Fixes in.csv into fixed.csv, then lints fixed.csv: it must have no findings. */
+static void assert_fix_clean(fixture *f)
+{
+    assert_int_equal(lint(f, "in.csv", "fixed.csv"), 0);
+    assert_true(f->sum.fixes > 0);
+    assert_contains(f->log, " note ecsv.fix.");
+    assert_int_equal(lint(f, "fixed.csv", NULL), 0);
+    if (f->sum.errors || f->sum.warnings) fail_msg("fixed file not clean:\n%s", f->log);
+}
+
+static void assert_clean(fixture *f)
+{
+    if (f->sum.errors || f->sum.warnings) fail_msg("expected no findings:\n%s", f->log);
+}
+
+/* Reads the first group of tmp/rel into f->rec. */
+static int read_first(fixture *f, const char *rel, br_ecsv_group *g)
+{
+    br_ecsv_options o = {0};
+    o.diags = &f->sink;
+    br_ecsv_reader *r = NULL;
+    clear_log(f);
+    int rc = br_ecsv_open(at(f, rel), &o, &r, &f->err);
+    if (rc) fail_msg("open: %s", f->err.message);
+    rc = br_ecsv_next(r, f->rec, g, &f->err);
+    br_ecsv_close(r);
+    return rc;
+}
+
+static const br_mdv *md(const br_record *r, const char *field, int nth)
+{
+    char s[64], e[64], q[64];
+    assert_int_equal(br_field_parse(field, s, e, q), 0);
+    for (size_t i = 0; i < r->n_md; i++) {
+        const br_mdv *v = &r->md[i];
+        if (!strcmp(v->schema, s) && !strcmp(v->element, e) &&
+            (*q ? v->qualifier && !strcmp(v->qualifier, q) : !v->qualifier) && nth-- == 0)
+            return v;
+    }
+    return NULL;
+}
+
+static const char *mdv(const br_record *r, const char *field, int nth)
+{
+    const br_mdv *v = md(r, field, nth);
+    return v ? v->value : NULL;
+}
+
+/* ---- crosswalk ---------------------------------------------------------------------------- */
+
+static void test_xwalk(void **state)
+{
+    (void)state;
+    br_ecsv_xwalk *x = NULL;
+    br_error err;
+    assert_int_equal(br_ecsv_xwalk_new(&x, &err), 0);
+    /* The 202 template columns after A and B, plus ASSET_SDG and ASSET_OPENACCESSSTATUS. */
+    assert_int_equal(br_ecsv_xwalk_count(x), 204);
+    const br_ecsv_field *t = br_ecsv_xwalk_column(x, "asset_Title");
+    assert_non_null(t);
+    assert_string_equal(t->column, "ASSET_TITLE");
+    assert_string_equal(t->target, "dc.title");
+    assert_ptr_equal(br_ecsv_xwalk_target(x, "dc.title"), t);
+    assert_null(br_ecsv_xwalk_column(x, "ASSET_NOPE"));
+    assert_null(br_ecsv_xwalk_target(x, "dc.nope"));
+    const br_ecsv_field *k = br_ecsv_xwalk_column(x, "ASSET_KEYWORDS");
+    assert_int_equal(k->multi, 1);
+    assert_int_equal(br_ecsv_xwalk_column(x, "ASSET_LANG")->kind, BR_ECSV_LANG);
+    assert_string_equal(br_ecsv_xwalk_target(x, "@link.url")->column, "LINK_LINKURL");
+    /* Every target is unique and maps back to its column. */
+    for (size_t i = 0; i < br_ecsv_xwalk_count(x); i++) {
+        const br_ecsv_field *f = br_ecsv_xwalk_at(x, i);
+        assert_ptr_equal(br_ecsv_xwalk_target(x, f->target), f);
+        assert_ptr_equal(br_ecsv_xwalk_column(x, f->column), f);
+        assert_int_equal(strncmp(f->column, f->row, strlen(f->row)), 0);
+    }
+    br_ecsv_xwalk_free(x);
+    br_ecsv_xwalk_free(NULL);
+}
+
+/* ---- the seed's example shape -------------------------------------------------------------- */
+
+static void test_seed_example(void **state)
+{
+    fixture *f = *state;
+    char text[16384];
+    snprintf(text, sizeof text, "%s%s%s%s%s%s%s%s", HEADER,
+             row("ASSET", "0",
+                 ASSET_OK "|G=biology@@habitat restoration@@fish|H=An abstract.|I=eng|J=orig-17"),
+             row("CREATOR", "0", "K=Smith|L=Ann|M=0000-0002-1825-0097"),
+             row("CREATOR", "0", "K=Doe|L=Bob"), row("CREATOR", "0", "K=Roe|L=Cy"),
+             row("LINK", "0", "N=https://example.org/a|O=First"),
+             row("LINK", "0", "N=https://example.org/b"),
+             row("FILE", "0", "P=files/paper.pdf|Q=Paper"));
+    write_file(f, "seed.csv", text);
+    br_ecsv_group g;
+    assert_int_equal(read_first(f, "seed.csv", &g), 1);
+    assert_string_equal(f->log, "");
+    assert_int_equal(g.errors, 0);
+    assert_string_equal(f->rec->key, "0"); /* g.key died with the reader */
+    assert_int_equal(g.by_asset_id, 0);
+    assert_int_equal(g.first_row, 2);
+    assert_int_equal(g.last_row, 8);
+    br_record *r = f->rec;
+    assert_string_equal(r->key, "0");
+    assert_string_equal(mdv(r, "dc.title", 0), "A title");
+    assert_string_equal(mdv(r, "dc.date.issued", 0), "2021-10-18");
+    assert_string_equal(mdv(r, "dc.type", 0), "publication.journalArticle");
+    assert_string_equal(mdv(r, "esploro.asset.affiliation", 0), "01ALLIANCE_UID___n6370");
+    assert_string_equal(mdv(r, "dc.subject", 0), "biology");
+    assert_string_equal(mdv(r, "dc.subject", 1), "habitat restoration");
+    assert_string_equal(mdv(r, "dc.subject", 2), "fish");
+    assert_int_equal(md(r, "dc.subject", 2)->place, 2);
+    assert_string_equal(mdv(r, "dc.language.iso", 0), "eng");
+    /* Origins: the CSV, its row and column. */
+    const br_mdv *title = md(r, "dc.title", 0);
+    assert_int_equal(title->origin.line, 2);
+    assert_int_equal(title->origin.column, 3);
+    assert_non_null(strstr(title->origin.source, "seed.csv"));
+    /* ASSET_ORIGASSET_ID is also an "origid" identifier. */
+    assert_int_equal(r->n_ids, 1);
+    assert_string_equal(r->ids[0].type, "origid");
+    assert_string_equal(r->ids[0].value, "orig-17");
+    /* Three creators in order; no dc.contributor values (the import derives them). */
+    assert_int_equal(r->n_creators, 3);
+    assert_string_equal(r->creators[0].family, "Smith");
+    assert_string_equal(r->creators[0].given, "Ann");
+    assert_string_equal(r->creators[0].orcid, "0000-0002-1825-0097");
+    assert_string_equal(r->creators[1].family, "Doe");
+    assert_string_equal(r->creators[2].family, "Roe");
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(r->creators[i].place, i);
+        assert_int_equal(r->creators[i].role, BR_CREATOR);
+        assert_int_equal(r->creators[i].origin.line, (unsigned)(3 + i));
+    }
+    assert_null(md(r, "dc.contributor.author", 0));
+    assert_int_equal(r->n_links, 2);
+    assert_string_equal(r->links[0].url, "https://example.org/a");
+    assert_string_equal(r->links[0].title, "First");
+    assert_string_equal(r->links[1].url, "https://example.org/b");
+    assert_int_equal(r->links[1].place, 1);
+    assert_int_equal(r->n_bs, 1);
+    assert_string_equal(r->bs[0].name, "Paper");
+    assert_string_equal(r->bs[0].url, "files/paper.pdf");
+    assert_string_equal(r->bs[0].path, at(f, "files/paper.pdf"));
+    assert_int_equal(r->bs[0].origin.line, 8);
+
+    /* Lint agrees: clean. */
+    assert_int_equal(lint(f, "seed.csv", NULL), 0);
+    assert_clean(f);
+    assert_int_equal(f->sum.rows, 7);
+    assert_int_equal(f->sum.groups, 1);
+}
+
+static void test_file_names_and_paths(void **state)
+{
+    fixture *f = *state;
+    char text[8192];
+    snprintf(text, sizeof text, "%s%s%s%s%s", HEADER, row("ASSET", "1", ASSET_OK),
+             row("FILE", "1", "P=file:///data/my%20file.pdf"),
+             row("FILE", "1", "P=https://x.org/dl/report.pdf?x=1"),
+             row("FILE", "1", "P=../outside.pdf"));
+    write_file(f, "in.csv", text);
+    br_ecsv_group g;
+    assert_int_equal(read_first(f, "in.csv", &g), 1);
+    assert_int_equal(f->rec->n_bs, 3);
+    assert_string_equal(f->rec->bs[0].name, "my%20file.pdf");
+    assert_string_equal(f->rec->bs[0].path, "/data/my file.pdf");
+    assert_string_equal(f->rec->bs[1].name, "report.pdf");
+    assert_null(f->rec->bs[1].path);
+    assert_null(f->rec->bs[2].path);
+    assert_contains(f->log, "P5 error ecsv.file.path-escapes");
+    assert_int_equal(g.errors, 1);
+}
+
+/* ---- the official template and real-export shapes ------------------------------------------- */
+
+static void test_template_reads_clean(void **state)
+{
+    fixture *f = *state;
+    clear_log(f);
+    br_ecsv_options o = {0};
+    o.diags = &f->sink;
+    assert_int_equal(br_ecsv_lint(tu_data("esploro/new-asset-template.csv"), &o, &f->sum, &f->err),
+                     0);
+    assert_clean(f);
+    assert_int_equal(f->sum.groups, 0); /* its typed rows are empty: no-ops */
+    br_ecsv_reader *r = NULL;
+    assert_int_equal(br_ecsv_open(tu_data("esploro/new-asset-template.csv"), &o, &r, &f->err), 0);
+    assert_string_equal(br_ecsv_key_header(r), "GROUP_ID");
+    assert_true(br_ecsv_has_target(r, "dc.title"));
+    assert_true(br_ecsv_has_target(r, "@creator"));
+    assert_true(br_ecsv_has_target(r, "@file"));
+    assert_false(br_ecsv_has_target(r, "esploro.asset.sdg")); /* export-only column */
+    assert_int_equal(br_ecsv_next(r, f->rec, &(br_ecsv_group){0}, &f->err), 0);
+    br_ecsv_close(r);
+}
+
+static void test_research_asset_id_and_case(void **state)
+{
+    fixture *f = *state;
+    /* Lower-case headers in another order, RESEARCH_ASSET_ID, export-only columns. */
+    assert_int_equal(lint_text(f,
+                               ",research_asset_id,asset_restype,Asset_Title,ASSET_SDG,"
+                               "ASSET_OPENACCESSSTATUS,ASSET_AFFILIATION,ASSET_PUBLISHDATE\n"
+                               "ASSET,991283105600561,dataset.dataset,T,SDG 3,gold,P___U,2022\n"),
+                     0);
+    assert_clean(f);
+    br_ecsv_group g;
+    assert_int_equal(read_first(f, "in.csv", &g), 1);
+    assert_int_equal(g.by_asset_id, 1);
+    assert_string_equal(f->rec->key, "991283105600561");
+    assert_string_equal(mdv(f->rec, "dc.date.issued", 0), "2022");
+    assert_string_equal(mdv(f->rec, "esploro.asset.sdg", 0), "SDG 3");
+}
+
+static void test_update_mode_mandatory_only_present_columns(void **state)
+{
+    fixture *f = *state;
+    /* An update that carries only keywords: title/type/affiliation/date columns are absent. */
+    assert_int_equal(lint_text(f, ",RESEARCH_ASSET_ID,ASSET_KEYWORDS\nASSET,99,a@@b\n"), 0);
+    assert_clean(f);
+    /* ...but an emptied mandatory column would delete it. */
+    assert_int_equal(lint_text(f, ",RESEARCH_ASSET_ID,ASSET_TITLE,ASSET_KEYWORDS\nASSET,99,,a\n"),
+                     0);
+    assert_contains(f->log, "C2 error ecsv.group.mandatory {99}: C2: ASSET_TITLE is missing");
+}
+
+/* ---- encodings and CSV syntax ---------------------------------------------------------------- */
+
+static void test_bom_and_crlf(void **state)
+{
+    fixture *f = *state;
+    char text[8192];
+    snprintf(text, sizeof text, "\xEF\xBB\xBF%s%s", HEADER, row("ASSET", "1", ASSET_OK));
+    /* CRLF line ends everywhere */
+    char crlf[9000];
+    size_t n = 0;
+    for (char *p = text; *p; p++) {
+        if (*p == '\n') crlf[n++] = '\r';
+        crlf[n++] = *p;
+    }
+    crlf[n] = 0;
+    write_file(f, "in.csv", crlf);
+    assert_int_equal(lint(f, "in.csv", NULL), 0);
+    assert_clean(f);
+    br_ecsv_group g;
+    assert_int_equal(read_first(f, "in.csv", &g), 1);
+    assert_string_equal(mdv(f->rec, "dc.date.issued", 0), "2021-10-18");
+    /* The last cell of a CRLF row has no CR. */
+    assert_string_equal(mdv(f->rec, "dc.title", 0), "A title");
+    /* --fix writes no BOM and LF line ends. */
+    assert_int_equal(lint(f, "in.csv", "fixed.csv"), 0);
+    assert_contains(f->log, "note ecsv.fix.bom");
+    assert_contains(f->log, "note ecsv.fix.crlf");
+    char *out = tu_read(at(f, "fixed.csv"));
+    assert_non_null(out);
+    assert_int_equal(out[0], ',');
+    assert_null(strchr(out, '\r'));
+    free(out);
+}
+
+static void test_line_break_in_value(void **state)
+{
+    fixture *f = *state;
+    char text[8192];
+    snprintf(text, sizeof text, "%s%s", HEADER,
+             row("ASSET", "1", ASSET_OK "|H=First paragraph.\n\nSecond one.|G=fish\nbirds"));
+    write_file(f, "in.csv", text);
+    assert_int_equal(lint(f, "in.csv", NULL), 0);
+    assert_contains(f->log,
+                    "H2 error ecsv.value.line-break {1}: H2: ASSET_ABSTRACT has a line break");
+    assert_contains(f->log, "G2 error ecsv.value.line-break");
+    assert_fix_clean(f);
+    br_ecsv_group g;
+    assert_int_equal(read_first(f, "fixed.csv", &g), 1);
+    assert_string_equal(mdv(f->rec, "dc.description.abstract", 0),
+                        "<p>First paragraph.</p><p>Second one.</p>");
+    assert_string_equal(mdv(f->rec, "dc.subject", 0), "fish birds");
+}
+
+static void test_unterminated_quote(void **state)
+{
+    fixture *f = *state;
+    char text[8192];
+    snprintf(text, sizeof text, "%s%s%s", HEADER, row("ASSET", "1", ASSET_OK),
+             "CREATOR,1,,,,,,,,,\"Smith,Ann\n");
+    write_file(f, "in.csv", text);
+    assert_int_equal(lint(f, "in.csv", NULL), 0); /* reported, the pass stops */
+    assert_contains(f->log, "error ecsv.csv.unterminated-quote");
+    assert_contains(f->log, "row 3: a quoted cell is not closed");
+    br_ecsv_options o = {0};
+    br_ecsv_reader *r = NULL;
+    assert_int_equal(br_ecsv_open(at(f, "in.csv"), &o, &r, &f->err), 0);
+    br_ecsv_group g;
+    assert_int_equal(br_ecsv_next(r, f->rec, &g, &f->err), BR_EINVAL);
+    assert_int_equal(f->err.place.line, 3);
+    br_ecsv_close(r);
+}
+
+static void test_bad_quote(void **state)
+{
+    fixture *f = *state;
+    char text[8192];
+    snprintf(text, sizeof text, "%sASSET,1,say \"hi\",x\n", HEADER);
+    assert_int_equal(lint_text(f, text), 0);
+    assert_contains(f->log, "error ecsv.csv.bad-quote");
+}
+
+static void test_huge_cell_is_capped(void **state)
+{
+    fixture *f = *state;
+    size_t big = 10u * 1024 * 1024;
+    char *text = malloc(big + 4096);
+    int n = snprintf(text, 4096, "%sASSET,1,", HEADER);
+    memset(text + n, 'x', big);
+    strcpy(text + n + big, ",publication.book\n");
+    write_file(f, "in.csv", text);
+    free(text);
+    assert_int_equal(lint(f, "in.csv", NULL), BR_ELIMIT);
+    assert_contains(f->log, "C2 error ecsv.csv.cell-too-large");
+    assert_contains(f->err.message, "larger than 1048576 bytes");
+    assert_int_equal(f->err.place.line, 2);
+    /* Stopped early: not the whole 10 MB were read. */
+    assert_true(f->sum.bytes < 2u * 1024 * 1024);
+}
+
+static void test_too_many_columns(void **state)
+{
+    fixture *f = *state;
+    size_t n = 100000;
+    char *text = malloc(n * 3 + 64);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i) text[k++] = ',';
+        k += (size_t)sprintf(text + k, "%s", i == 1 ? "GROUP_ID" : i ? "X" : "");
+    }
+    text[k++] = '\n';
+    text[k] = 0;
+    write_file(f, "in.csv", text);
+    free(text);
+    assert_int_equal(lint(f, "in.csv", NULL), BR_ELIMIT);
+    assert_contains(f->log, "error ecsv.csv.too-many-columns");
+    assert_contains(f->err.message, "row 1 has more than 2048 columns");
+}
+
+static void test_latin1(void **state)
+{
+    fixture *f = *state;
+    char text[8192];
+    snprintf(text, sizeof text, "%s%s", HEADER,
+             row("ASSET", "1", "C=Caf\xE9|D=publication.book|E=P___U|F=2020"));
+    assert_int_equal(lint_text(f, text), 0);
+    assert_contains(f->log, "C2 error ecsv.encoding.invalid-utf8");
+    assert_contains(f->log, "row 2, column 3: byte 0xE9 at byte 4");
+}
+
+static void test_row_longer_than_header(void **state)
+{
+    fixture *f = *state;
+    char text[8192];
+    snprintf(text, sizeof text, "%s%.*s,extra\n", HEADER,
+             (int)strlen(row("ASSET", "1", ASSET_OK)) - 1, row("ASSET", "1", ASSET_OK));
+    assert_int_equal(lint_text(f, text), 0);
+    assert_contains(f->log, "R2 error ecsv.row.too-long");
+    /* Empty cells past the header (a trailing comma) are harmless. */
+    snprintf(text, sizeof text, "%s%.*s,,\n", HEADER, (int)strlen(row("ASSET", "1", ASSET_OK)) - 1,
+             row("ASSET", "1", ASSET_OK));
+    assert_int_equal(lint_text(f, text), 0);
+    assert_clean(f);
+}
+
+/* ---- header rules -------------------------------------------------------------------------- */
+
+static void test_header_rules(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(lint_text(f, "x,GROUP_ID,ASSET_TITLE,ASSET_TITEL, ASSET_RESTYPE\n"), 0);
+    assert_contains(f->log, "A1 error ecsv.header.a1-not-blank");
+    assert_contains(f->log, "D1 warning ecsv.header.unknown-column");
+    assert_contains(f->log, "'ASSET_TITEL' is not an Esploro column");
+    assert_contains(f->log, "did you mean ASSET_TITLE?");
+    assert_contains(f->log, "E1 warning ecsv.header.whitespace");
+    assert_int_equal(lint_text(f, "x,GROUP_ID,ASSET_TITLE, ASSET_RESTYPE\n"), 0);
+    assert_fix_clean(f);
+    /* Column B must be the key. */
+    assert_int_equal(lint_text(f, ",ID,ASSET_TITLE\nASSET,1,T\n"), 0);
+    assert_contains(f->log, "B1 error ecsv.header.key-column");
+    assert_int_equal(f->sum.errors, 1);
+    br_ecsv_reader *r = NULL;
+    br_ecsv_options o = {0};
+    assert_int_equal(br_ecsv_open(at(f, "in.csv"), &o, &r, &f->err), BR_EINVAL);
+    assert_null(r);
+    /* Empty file */
+    assert_int_equal(lint_text(f, ""), 0);
+    assert_contains(f->log, "error ecsv.header.missing");
+}
+
+static void test_duplicate_headers_add_values(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(lint_text(f,
+                               ",GROUP_ID,ASSET_TITLE,ASSET_KEYWORDS,ASSET_RESTYPE,ASSET_KEYWORDS,"
+                               "ASSET_AFFILIATION,ASSET_PUBLISHDATE\n"
+                               "ASSET,1,T,a@@b,publication.book,c,P___U,2020\n"),
+                     0);
+    assert_clean(f);
+    br_ecsv_group g;
+    assert_int_equal(read_first(f, "in.csv", &g), 1);
+    assert_string_equal(mdv(f->rec, "dc.subject", 0), "a");
+    assert_string_equal(mdv(f->rec, "dc.subject", 1), "b");
+    assert_string_equal(mdv(f->rec, "dc.subject", 2), "c");
+}
+
+/* ---- row and group rules ------------------------------------------------------------------- */
+
+static void test_row_type_mismatch(void **state)
+{
+    fixture *f = *state;
+    char text[8192];
+    snprintf(text, sizeof text, "%s%s", HEADER, row("ASSET", "1", ASSET_OK "|K=Smith"));
+    assert_int_equal(lint_text(f, text), 0);
+    assert_contains(f->log, "K2 error ecsv.cell.row-type-mismatch {1}: K2: CREATOR_FAMNAME has a "
+                            "value on an ASSET row (ASSET row, group 1)");
+    assert_int_equal(f->sum.errors, 1);
+}
+
+static void test_asset_after_other_rows(void **state)
+{
+    fixture *f = *state;
+    char text[8192];
+    snprintf(text, sizeof text, "%s%s%s", HEADER, row("CREATOR", "1", "K=Smith"),
+             row("ASSET", "1", ASSET_OK));
+    assert_int_equal(lint_text(f, text), 0);
+    assert_contains(f->log, "A3 error ecsv.group.asset-not-first {1}");
+    assert_int_equal(f->sum.errors, 1);
+}
+
+static void test_two_asset_rows(void **state)
+{
+    fixture *f = *state;
+    char text[8192];
+    snprintf(text, sizeof text, "%s%s%s", HEADER, row("ASSET", "1", ASSET_OK),
+             row("ASSET", "1", ASSET_OK));
+    assert_int_equal(lint_text(f, text), 0);
+    assert_contains(f->log, "A3 error ecsv.group.asset-duplicate {1}");
+    assert_int_equal(f->sum.errors, 1);
+}
+
+static void test_missing_asset_row(void **state)
+{
+    fixture *f = *state;
+    char text[8192];
+    snprintf(text, sizeof text, "%s%s", HEADER, row("CREATOR", "7", "K=Smith"));
+    assert_int_equal(lint_text(f, text), 0);
+    assert_contains(f->log, "A2 error ecsv.group.asset-missing {7}");
+}
+
+static void test_split_group(void **state)
+{
+    fixture *f = *state;
+    char text[8192];
+    snprintf(text, sizeof text, "%s%s%s%s%s", HEADER, row("ASSET", "1", ASSET_OK),
+             row("ASSET", "2", ASSET_OK), row("CREATOR", "1", "K=Late"),
+             row("ASSET", "3", ASSET_OK));
+    assert_int_equal(lint_text(f, text), 0);
+    assert_contains(f->log, "B4 error ecsv.group.split {1}");
+    assert_int_equal(f->sum.groups, 4);
+}
+
+static void test_row_type_and_key_rules(void **state)
+{
+    fixture *f = *state;
+    char text[8192];
+    snprintf(text, sizeof text, "%s%s%s%s%s%s", HEADER, row("ASSET", "1", ASSET_OK),
+             row("AUTHOR", "1", "K=Smith"), row("", "1", "K=Smith"), row("CREATOR", "", "K=Smith"),
+             row("creator", "1", "K=Jones"));
+    assert_int_equal(lint_text(f, text), 0);
+    assert_contains(f->log, "A3 error ecsv.row.type-unknown");
+    assert_contains(f->log, "'AUTHOR' is not a row type");
+    assert_contains(f->log, "A4 error ecsv.row.type-missing");
+    assert_contains(f->log, "B5 error ecsv.row.key-missing");
+    assert_contains(f->log, "A6 warning ecsv.value.enum-case");
+    /* Empty typed rows are no-ops (templates emit them). */
+    snprintf(text, sizeof text, "%s%s%s%s", HEADER, row("ASSET", "1", ASSET_OK),
+             row("CREATOR", "1", NULL), row("LINK", "1", NULL));
+    assert_int_equal(lint_text(f, text), 0);
+    assert_clean(f);
+    br_ecsv_group g;
+    assert_int_equal(read_first(f, "in.csv", &g), 1);
+    assert_int_equal(f->rec->n_creators, 0);
+    assert_int_equal(f->rec->n_links, 0);
+}
+
+static void test_mandatory(void **state)
+{
+    fixture *f = *state;
+    char text[8192];
+    snprintf(text, sizeof text, "%s%s", HEADER, row("ASSET", "1", "G=x"));
+    assert_int_equal(lint_text(f, text), 0);
+    assert_contains(f->log, "C2 error ecsv.group.mandatory {1}: C2: ASSET_TITLE is missing");
+    assert_contains(f->log, "D2 error ecsv.group.mandatory {1}: D2: ASSET_RESTYPE is missing");
+    assert_contains(f->log, "E2 error ecsv.group.mandatory {1}: E2: ASSET_AFFILIATION is missing");
+    assert_contains(f->log, "A2 error ecsv.group.mandatory {1}: A2: the asset has no date");
+    assert_int_equal(f->sum.errors, 4);
+}
+
+/* ---- values -------------------------------------------------------------------------------- */
+
+static void test_bad_values(void **state)
+{
+    fixture *f = *state;
+    char text[16384];
+    snprintf(text, sizeof text, "%s%s%s%s%s", HEADER,
+             row("ASSET", "1",
+                 "C=T|D=publication.jurnalArticle|E=01ALLIANCE_UID_n6370|F=20210230|I=english|"
+                 "C=T"),
+             row("CREATOR", "1", "K=A|M=0000-0002-1825-0098"), row("CREATOR", "1", "K=B|M=1234"),
+             row("LINK", "1", "N=www.example.org"));
+    assert_int_equal(lint_text(f, text), 0);
+    assert_contains(f->log, "D2 error ecsv.value.restype");
+    assert_contains(f->log, "did you mean publication.journalArticle?");
+    assert_contains(f->log, "E2 error ecsv.value.affiliation");
+    assert_contains(f->log, "F2 error ecsv.value.date {1}: F2: ASSET_PUBLISHDATE '20210230' is not "
+                            "a valid date");
+    assert_contains(f->log, "I2 error ecsv.value.lang");
+    assert_contains(f->log, "M3 error ecsv.value.orcid");
+    assert_contains(f->log, "wrong check digit");
+    assert_contains(f->log, "M4 error ecsv.value.orcid");
+    assert_contains(f->log, "N5 error ecsv.value.url");
+    assert_contains(f->log, "A2 error ecsv.group.mandatory"); /* no valid date left */
+    /* Nothing of this is fixable: the fixed copy keeps the same errors. */
+    size_t errors = f->sum.errors;
+    assert_int_equal(lint(f, "in.csv", "fixed.csv"), 0);
+    assert_int_equal(f->sum.fixes, 0);
+    assert_int_equal(lint(f, "fixed.csv", NULL), 0);
+    assert_int_equal(f->sum.errors, errors);
+}
+
+static void test_multi_not_allowed_and_empty_parts(void **state)
+{
+    fixture *f = *state;
+    char text[8192];
+    snprintf(text, sizeof text, "%s%s", HEADER,
+             row("ASSET", "1", ASSET_OK "|H=a@@b|G=x@@@@y @@ z"));
+    assert_int_equal(lint_text(f, text), 0);
+    assert_contains(f->log, "H2 error ecsv.value.multi-not-allowed");
+    assert_contains(f->log, "G2 error ecsv.value.empty-part");
+    assert_contains(f->log, "G2 error ecsv.value.whitespace");
+}
+
+static void test_value_kinds(void **state)
+{
+    fixture *f = *state;
+    const char *hdr = ",GROUP_ID,ASSET_TITLE,ASSET_RESTYPE,ASSET_AFFILIATION,ASSET_CREATEDATE,"
+                      "ASSET_ACCESSRIGHTDATE,ASSET_PEEREVIEW,ASSET_PORTAL_VISIBILITY,ASSET_DOI,"
+                      "FILE_ORDER,CREATOR_EMAIL,ASSET_DATECOLLECT,FILE_FILEURL\n";
+    char text[8192];
+    /* Good values, normalised */
+    snprintf(
+        text, sizeof text,
+        "%sASSET,1,T,etd.doctoral,P___U,20230601 - 20230602,10/18/2021,UNKNOWN,TRUE,"
+        "10.3390/v13102098,,,202210,\nFILE,1,,,,,,,,,2,,,f.pdf\nCREATOR,1,,,,,,,,,,a@b.org,,\n",
+        hdr);
+    assert_int_equal(lint_text(f, text), 0);
+    assert_clean(f);
+    br_ecsv_group g;
+    assert_int_equal(read_first(f, "in.csv", &g), 1);
+    assert_string_equal(mdv(f->rec, "dc.date.created", 0), "2023-06-01/2023-06-02");
+    assert_string_equal(mdv(f->rec, "esploro.asset.accessrightdate", 0), "2021-10-18");
+    assert_string_equal(mdv(f->rec, "esploro.asset.portalvisibility", 0), "true");
+    assert_string_equal(mdv(f->rec, "esploro.asset.datecollect", 0), "2022-10");
+    assert_string_equal(f->rec->bs[0].order, "2");
+    assert_string_equal(f->rec->creators[0].email, "a@b.org");
+    /* Bad values */
+    snprintf(text, sizeof text,
+             "%sASSET,1,T,etd.doctoral,P___U,20230602 - 20230601,13/18/2021,maybe,sometimes,"
+             "11.1/x,two,,2021 to 2022\nCREATOR,1,,,,,,,,,,a@,\n",
+             hdr);
+    assert_int_equal(lint_text(f, text), 0);
+    assert_contains(f->log, "F2 error ecsv.value.date-range-order");
+    assert_contains(f->log, "G2 error ecsv.value.mdy");
+    assert_contains(f->log, "H2 error ecsv.value.yesno");
+    assert_contains(f->log, "I2 error ecsv.value.bool");
+    assert_contains(f->log, "J2 error ecsv.value.doi");
+    assert_contains(f->log, "M2 error ecsv.value.date-range");
+    assert_contains(f->log, "L3 error ecsv.value.email");
+    assert_contains(f->log, "K2 error ecsv.cell.row-type-mismatch"); /* FILE_ORDER on ASSET */
+    /* Fixable values */
+    snprintf(text, sizeof text,
+             "%sASSET,1,T,ETD.DOCTORAL,P___U,2023-06-01/2023-06-02,2021-10-18,yes,no,"
+             "https://doi.org/10.3390/v13102098,,,2022/10\n",
+             hdr);
+    assert_int_equal(lint_text(f, text), 0);
+    assert_contains(f->log, "D2 warning ecsv.value.restype-case");
+    assert_contains(f->log, "F2 error ecsv.value.date-range-format");
+    assert_contains(f->log, "G2 error ecsv.value.mdy-format");
+    assert_contains(f->log, "H2 warning ecsv.value.enum-case");
+    assert_contains(f->log, "J2 error ecsv.value.doi-format");
+    assert_contains(f->log, "M2 error ecsv.value.date-format");
+    assert_fix_clean(f);
+    char *out = tu_read(at(f, "fixed.csv"));
+    assert_contains(out, "ASSET,1,T,etd.doctoral,P___U,20230601 - 20230602,10/18/2021,YES,no,"
+                         "10.3390/v13102098,,,202210\n");
+    free(out);
+}
+
+static void test_trailing_spaces_fixed(void **state)
+{
+    fixture *f = *state;
+    char text[8192];
+    snprintf(text, sizeof text, "%s%s%s", HEADER,
+             row("ASSET", "1 ", "C=A title |D=publication.book|E=P___U|F=2021|G= a@@b |I=ENG"),
+             row("CREATOR", "1", "K=Smith\xC2\xA0|L= Ann"));
+    write_file(f, "in.csv", text);
+    assert_int_equal(lint(f, "in.csv", NULL), 0);
+    assert_contains(f->log, "B2 error ecsv.value.whitespace");
+    assert_contains(f->log, "C2 error ecsv.value.whitespace");
+    assert_contains(f->log, "G2 error ecsv.value.whitespace");
+    assert_contains(f->log, "I2 warning ecsv.value.enum-case");
+    assert_contains(f->log, "K3 error ecsv.value.whitespace");
+    assert_contains(f->log, "L3 error ecsv.value.whitespace");
+    assert_fix_clean(f);
+    assert_int_equal(lint(f, "in.csv", "fixed.csv"), 0);
+    assert_contains(f->log, "C2 note ecsv.fix.whitespace {1}: C2: fixed: now 'A title'");
+    br_ecsv_group g;
+    assert_int_equal(read_first(f, "fixed.csv", &g), 1);
+    assert_string_equal(f->rec->key, "1");
+    assert_string_equal(mdv(f->rec, "dc.title", 0), "A title");
+    assert_string_equal(mdv(f->rec, "dc.language.iso", 0), "eng");
+    assert_string_equal(f->rec->creators[0].family, "Smith");
+}
+
+/* ---- the LINK shift of real exports ------------------------------------------------------- */
+
+static void test_link_shift(void **state)
+{
+    fixture *f = *state;
+    /* The template header; the LINK row's URL sits under CREATOR_FAMNAME (FD), its content
+     * type under CREATOR_NAMESUF (FG): 26 columns left of LINK_LINKURL (GD). */
+    char *tmpl = tu_read(tu_data("esploro/new-asset-template.csv"));
+    assert_non_null(tmpl);
+    *strchr(tmpl, '\n') = 0;
+    char cells[204][64] = {{0}};
+    strcpy(cells[0], "ASSET");
+    strcpy(cells[1], "1");
+    strcpy(cells[2], "T");                 /* C ASSET_TITLE */
+    strcpy(cells[12], "2021");             /* M ASSET_PUBLISHDATE */
+    strcpy(cells[19], "publication.book"); /* T ASSET_RESTYPE */
+    strcpy(cells[29], "P___U");            /* AD ASSET_AFFILIATION */
+    char text[65536];
+    size_t n = (size_t)sprintf(text, "%s\n", tmpl);
+    for (int rr = 0; rr < 2; rr++) {
+        for (int c = 0; c < 204; c++)
+            n += (size_t)sprintf(text + n, "%s%s", c ? "," : "", cells[c]);
+        text[n++] = '\n';
+        memset(cells, 0, sizeof cells);
+        strcpy(cells[0], "LINK");
+        strcpy(cells[1], "1");
+        strcpy(cells[159], "https://example.org/x"); /* FD CREATOR_FAMNAME -> LINK_LINKURL */
+        strcpy(cells[162], "published");             /* FG CREATOR_NAMESUF -> LINK_CONTENTTYPE */
+    }
+    text[n] = 0;
+    free(tmpl);
+    write_file(f, "in.csv", text);
+    assert_int_equal(lint(f, "in.csv", NULL), 0);
+    assert_contains(f->log, "FD3 warning ecsv.row.link-shift");
+    assert_contains(f->log, "26 columns left");
+    assert_int_equal(f->sum.errors, 0);
+    br_ecsv_group g;
+    assert_int_equal(read_first(f, "in.csv", &g), 1);
+    assert_int_equal(f->rec->n_links, 1);
+    assert_string_equal(f->rec->links[0].url, "https://example.org/x");
+    assert_string_equal(f->rec->links[0].type, "published");
+    assert_int_equal(f->rec->n_creators, 0);
+    assert_fix_clean(f);
+    assert_int_equal(read_first(f, "fixed.csv", &g), 1);
+    assert_string_equal(f->rec->links[0].url, "https://example.org/x");
+    assert_string_equal(f->rec->links[0].type, "published");
+}
+
+/* ---- streaming: seek ----------------------------------------------------------------------- */
+
+static void test_seek(void **state)
+{
+    fixture *f = *state;
+    char text[16384];
+    snprintf(text, sizeof text, "%s%s%s\n%s%s%s", HEADER, row("ASSET", "a", ASSET_OK),
+             row("CREATOR", "a", "K=X"), row("ASSET", "b", ASSET_OK "|H=two\nlines"),
+             row("ASSET", "c", ASSET_OK), row("CREATOR", "c", "K=Y"));
+    write_file(f, "in.csv", text);
+    br_ecsv_options o = {0};
+    o.diags = &f->sink;
+    br_ecsv_reader *r = NULL;
+    assert_int_equal(br_ecsv_open(at(f, "in.csv"), &o, &r, &f->err), 0);
+    br_ecsv_group g[3];
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(br_ecsv_next(r, f->rec, &g[i], &f->err), 1);
+    assert_int_equal(br_ecsv_next(r, f->rec, &(br_ecsv_group){0}, &f->err), 0);
+    assert_int_equal(g[2].first_row, 5);
+    assert_string_equal(f->rec->creators[0].family, "Y");
+    /* Back to group c, then to group b, then to the start: same groups, same rows, and no
+     * "split group" finding for keys seen in the first pass. */
+    clear_log(f);
+    br_ecsv_group h;
+    assert_int_equal(br_ecsv_seek(r, g[2].offset, &f->err), 0);
+    assert_int_equal(br_ecsv_next(r, f->rec, &h, &f->err), 1);
+    assert_string_equal(h.key, "c");
+    assert_int_equal(h.first_row, 5);
+    assert_int_equal(br_ecsv_seek(r, g[1].offset, &f->err), 0);
+    assert_int_equal(br_ecsv_next(r, f->rec, &h, &f->err), 1);
+    assert_string_equal(h.key, "b");
+    assert_int_equal(h.first_row, 4);
+    assert_int_equal(br_ecsv_seek(r, g[0].offset, &f->err), 0);
+    assert_int_equal(br_ecsv_next(r, f->rec, &h, &f->err), 1);
+    assert_string_equal(h.key, "a");
+    assert_int_equal(h.first_row, 2);
+    assert_not_contains(f->log, "ecsv.group.split");
+    br_ecsv_close(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+        T(test_xwalk),
+        T(test_seed_example),
+        T(test_file_names_and_paths),
+        T(test_template_reads_clean),
+        T(test_research_asset_id_and_case),
+        T(test_update_mode_mandatory_only_present_columns),
+        T(test_bom_and_crlf),
+        T(test_line_break_in_value),
+        T(test_unterminated_quote),
+        T(test_bad_quote),
+        T(test_huge_cell_is_capped),
+        T(test_too_many_columns),
+        T(test_latin1),
+        T(test_row_longer_than_header),
+        T(test_header_rules),
+        T(test_duplicate_headers_add_values),
+        T(test_row_type_mismatch),
+        T(test_asset_after_other_rows),
+        T(test_two_asset_rows),
+        T(test_missing_asset_row),
+        T(test_split_group),
+        T(test_row_type_and_key_rules),
+        T(test_mandatory),
+        T(test_bad_values),
+        T(test_multi_not_allowed_and_empty_parts),
+        T(test_value_kinds),
+        T(test_trailing_spaces_fixed),
+        T(test_link_shift),
+        T(test_seek),
+#undef T
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
