@@ -38,7 +38,15 @@ typedef struct br_import_options {
     int skip_invalid;    /* import the valid items, report the invalid */
     int metadata_only;   /* files listed in contents may be absent */
     const char *name;    /* job name, or NULL for the default */
+    int64_t job_id;      /* run as this existing job (the engine's queue, engine.h) instead
+                            of creating one; with resume, that job's journal says what is
+                            already stored */
     size_t batch_size;   /* items per transaction; 0 = default (500) */
+    /* Esploro CSV (br_import_esploro): source is the CSV file, collections[0] the
+     * collection of new assets (optional when the repository has exactly one). */
+    const char *status;     /* new assets: "draft" (default) or "archived" */
+    long fetch_timeout_ms;  /* per remote file (FILE_FILEURL http/https); 0 = 300 s */
+    int fetch_retries;      /* further attempts on transient failures; 0 = 2, < 0 = none */
     br_limits limits;    /* br_limits_default() when zeroed */
     br_diag_sink *diags; /* every finding, with its place */
     br_progress_fn progress;
@@ -51,6 +59,8 @@ typedef struct br_import_result {
     size_t valid;
     size_t invalid;
     size_t imported;   /* added or replaced in this run */
+    size_t updated;    /* Esploro: existing assets overlaid in this run (also in imported) */
+    size_t failed;     /* Esploro: groups not stored because a file could not be fetched */
     size_t deleted;
     size_t skipped;    /* already stored (resume) */
     size_t bitstreams;
@@ -63,6 +73,20 @@ typedef struct br_import_result {
  * other negatives for usage, I/O and store failures. */
 int br_import_saf(br_repo *repo, const br_import_options *opt, br_import_result *res,
                   br_error *err);
+
+/* Runs an Esploro research-asset CSV import (issue 3) as a job of type
+ * "import-esploro", with the guarantees of br_import_saf: the whole file is
+ * validated first (format rules, org units, RESEARCH_ASSET_IDs, the registry,
+ * local files); nothing is written when any group is invalid unless
+ * skip_invalid; groups are written in journaled batches; resume trusts the
+ * journal; the mapfile ("<group key> <handle>") is rewritten from the journal.
+ * A group keyed by RESEARCH_ASSET_ID (a handle or UUID), or whose
+ * ASSET_ORIGASSET_ID matches a stored item, updates that item: each target the
+ * file has a column for is replaced (an empty cell deletes), the others stay.
+ * A group whose file cannot be fetched is "failed"; the others go on.
+ * Returns as br_import_saf; BR_EINVAL also when groups failed. */
+int br_import_esploro(br_repo *repo, const br_import_options *opt, br_import_result *res,
+                      br_error *err);
 
 /* ---- approving drafts ------------------------------------------------------------------ */
 

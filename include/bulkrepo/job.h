@@ -181,6 +181,10 @@ int br_job_records(br_repo *repo, int64_t id, const char *outcome, br_job_record
  * `status`, in journal order; *n gets how many were written to ids. */
 int br_job_item_ids(br_repo *repo, int64_t job_id, const char *status, int64_t *ids, size_t max,
                     size_t *n, br_error *err);
+/* The job's journal line for key: 0 with its outcome and handle ("" when none)
+ * copied out, BR_ENOTFOUND when the journal has no line for key. */
+int br_job_record_find(br_repo *repo, int64_t job_id, const char *key, char *outcome,
+                       size_t outcome_size, char *handle, size_t handle_size, br_error *err);
 /* The newest job of `type` whose params have "mapfile" equal to mapfile; BR_ENOTFOUND. */
 int br_job_find_by_mapfile(br_repo *repo, const char *type, const char *mapfile, int64_t *id,
                            br_error *err);

@@ -36,7 +36,25 @@ static void help(void)
         "      --batch-size N    items per transaction (default 500)\n"
         "      --json            print the job report as JSON\n"
         "      --max-file-size N     cap on one file, bytes (K, M, G suffixes; default 150M)\n"
-        "      --max-archive-size N  cap on a zip's uncompressed total (default 500M)\n\n"
+        "      --max-archive-size N  cap on a zip's uncompressed total (default 500M)\n"
+        "      --format F        saf (default) or esploro-csv\n\n"
+        "usage: bulkrepo [--repo DIR] import --format esploro-csv -s FILE.csv -m MAPFILE\n"
+        "                [-c COLLECTION] [--status draft|archived] [-v] [-R] [--skip-invalid]\n"
+        "                [--json]\n\n"
+        "Imports an Ex Libris Esploro research-asset CSV (the bulk-import template or a\n"
+        "'Research assets CSV export').  Validated first with every problem's cell\n"
+        "(see `bulkrepo lint`), org units and RESEARCH_ASSET_IDs checked against the\n"
+        "repository; then written in journaled batches like the SAF import, resumable\n"
+        "with -R.  Groups keyed by GROUP_ID become new items in COLLECTION (optional when\n"
+        "the repository has one collection) with status draft (approve them with\n"
+        "`bulkrepo item approve`) or, with --status archived, archived.  A group keyed by\n"
+        "RESEARCH_ASSET_ID (a handle or UUID), or whose ASSET_ORIGASSET_ID matches a\n"
+        "stored item, updates it: every column the file has replaces the item's values\n"
+        "(an empty cell deletes), the others stay.  FILE_FILEURL: paths relative to the\n"
+        "CSV and file:// URLs are read from disk, http(s) URLs are downloaded (capped by\n"
+        "--max-file-size, --fetch-timeout SECONDS, retried); a group whose file fails is\n"
+        "reported as failed and the others go on (exit 1).  The mapfile holds\n"
+        "'<group key> <handle>' lines.\n\n"
         "Exit codes: 0 ok, 1 completed with errors, 2 usage, 3 invalid input (nothing\n"
         "written), 4 internal or I/O error.\n");
 }
@@ -73,11 +91,12 @@ int cmd_import(cli *c, int argc, char **argv)
         {"json", no_argument, 0, 4},           {"batch-size", required_argument, 0, 5},
         {"format", required_argument, 0, 6},   {"max-file-size", required_argument, 0, 7},
         {"max-archive-size", required_argument, 0, 8}, {"help", no_argument, 0, 'h'},
+        {"status", required_argument, 0, 9},   {"fetch-timeout", required_argument, 0, 10},
         {0, 0, 0, 0}};
     br_import_options o = {0};
     br_limits_default(&o.limits);
     const char *cols[64];
-    int mode = -1, json = 0, quiet = 0, opt;
+    int mode = -1, json = 0, quiet = 0, esploro = 0, opt;
     while ((opt = getopt_long(argc, argv, "ards:z:c:m:e:vRwpqh", opts, NULL)) != -1) {
         switch (opt) {
         case 'a': mode = BR_IMPORT_ADD; break;
@@ -102,8 +121,23 @@ int cmd_import(cli *c, int argc, char **argv)
         case 4: json = 1; break;
         case 5: o.batch_size = (size_t)strtoul(optarg, NULL, 10); break;
         case 6:
-            if (strcmp(optarg, "saf")) return cli_usage("import", "unsupported --format '%s' (supported: saf)", optarg);
+            if (!strcmp(optarg, "esploro-csv"))
+                esploro = 1;
+            else if (strcmp(optarg, "saf"))
+                return cli_usage("import", "unsupported --format '%s' (supported: saf, esploro-csv)", optarg);
             break;
+        case 9:
+            if (strcmp(optarg, "draft") && strcmp(optarg, "archived"))
+                return cli_usage("import", "--status is draft or archived, not '%s'", optarg);
+            o.status = optarg;
+            break;
+        case 10: {
+            char *end;
+            long sec = strtol(optarg, &end, 10);
+            if (*end || sec <= 0 || sec > 86400) return cli_usage("import", "'%s' is not a number of seconds", optarg);
+            o.fetch_timeout_ms = sec * 1000;
+            break;
+        }
         case 7:
         case 8: {
             uint64_t v;
@@ -119,6 +153,12 @@ int cmd_import(cli *c, int argc, char **argv)
         }
     }
     if (optind < argc) return cli_usage("import", "unexpected argument '%s'", argv[optind]);
+    if (esploro && mode < 0) mode = BR_IMPORT_ADD;
+    if (esploro && mode != BR_IMPORT_ADD)
+        return cli_usage("import", "-r and -d are SAF options; an Esploro CSV updates by RESEARCH_ASSET_ID");
+    if (!esploro && o.status) return cli_usage("import", "--status is an esploro-csv option (SAF: -w)");
+    if (esploro && (o.zip || o.workflow || o.apply_template || o.metadata_only))
+        return cli_usage("import", "-z, -w, -p and --metadata-only are SAF options");
     if (mode < 0) return cli_usage("import", "must run with either add (-a), replace (-r), or delete (-d)");
     if (!o.mapfile) return cli_usage("import", "a map file to hold importing results must be specified (-m)");
     if (mode != BR_IMPORT_DELETE && !o.source)
@@ -131,7 +171,7 @@ int cmd_import(cli *c, int argc, char **argv)
     (void)quiet;
     o.diags = &sink;
     cli_progress prog;
-    cli_progress_init(&prog, "items");
+    cli_progress_init(&prog, esploro ? "assets" : "items");
     o.progress = cli_progress_cb;
     o.progress_ctx = &prog;
 
@@ -141,12 +181,25 @@ int cmd_import(cli *c, int argc, char **argv)
     br_error err;
     br_error_clear(&err);
     br_import_result res;
-    int r = br_import_saf(repo, &o, &res, &err);
+    int r = esploro ? br_import_esploro(repo, &o, &res, &err) : br_import_saf(repo, &o, &res, &err);
     if (r && !(r == BR_EINVAL && res.job_id)) cli_fail(&err);
     if (res.job_id) {
         if (json) {
             char *text = NULL;
             if (!br_job_to_json(repo, res.job_id, 0, &text, NULL)) cli_print_json(text);
+        } else if (esploro) {
+            fprintf(stderr,
+                    "job %lld: %zu assets: %zu valid, %zu invalid; %zu imported (%zu updated), %zu failed, "
+                    "%zu already present; %zu bitstreams, %llu bytes%s\n",
+                    (long long)res.job_id, res.total, res.valid, res.invalid, res.imported, res.updated, res.failed,
+                    res.skipped, res.bitstreams, (unsigned long long)res.bytes,
+                    o.validate_only ? " (validation only: nothing written)"
+                    : r == BR_EINVAL && !res.imported ? " (nothing written)" : "");
+            if (r == BR_EINVAL) {
+                char buf[2048];
+                br_error_format(&err, buf, sizeof buf);
+                fprintf(stderr, "bulkrepo: %s\n", buf);
+            }
         } else if (o.mode == BR_IMPORT_DELETE) {
             fprintf(stderr, "job %lld: %zu deleted\n", (long long)res.job_id, res.deleted);
         } else {

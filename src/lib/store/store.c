@@ -209,6 +209,7 @@ static const char *const SQL[S_COUNT] = {
     [S_ITEM_CLEAR_IDS] = "DELETE FROM identifier WHERE item_id = ?1",
     [S_JOB_ITEMS_STATUS] = "SELECT r.item_id FROM job_record r JOIN item i ON i.id = r.item_id "
                            "WHERE r.job_id = ?1 AND i.status = ?2 ORDER BY r.seq LIMIT ?3",
+    [S_JOB_REC_GET] = "SELECT outcome, handle FROM job_record WHERE job_id = ?1 AND key = ?2",
     [S_USER_INSERT] = "INSERT INTO account(username, password_hash, created) VALUES (?1, ?2, ?3)",
     [S_USER_GET] = "SELECT a.id, a.username, a.password_hash, a.created, "
                    "(SELECT count(*) FROM api_token t WHERE t.account_id = a.id) "

@@ -538,6 +538,23 @@ int br_job_events(br_repo *repo, int64_t job_id, br_job_event_fn fn, void *ctx, 
 
 /* ---- JSON --------------------------------------------------------------------------------- */
 
+int br_job_record_find(br_repo *repo, int64_t job_id, const char *key, char *outcome,
+                       size_t outcome_size, char *handle, size_t handle_size, br_error *err)
+{
+    sqlite3_stmt *st = br_stmt(repo, S_JOB_REC_GET, err);
+    if (!st) return BR_ESTORE;
+    sqlite3_bind_int64(st, 1, job_id);
+    br_bind_text(st, 2, key);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no journal line for %s", key);
+    if (rc != SQLITE_ROW) return br_store_fail(repo, err, "journal lookup");
+    const char *h = br_col_text(st, 1);
+    br_strlcpy(outcome, br_col_text(st, 0), outcome_size);
+    br_strlcpy(handle, h ? h : "", handle_size);
+    sqlite3_reset(st);
+    return 0;
+}
+
 int br_job_item_ids(br_repo *repo, int64_t job_id, const char *status, int64_t *ids, size_t max,
                     size_t *n, br_error *err)
 {
