@@ -124,7 +124,9 @@ typedef struct br_ecsv_summary {
 
 /* One streaming pass over the file: every rule, every finding to opt->diags,
  * fixes to opt->fix_path when set.  Returns 0 when the pass completed (look at
- * sum->errors), negative when it could not (I/O, caps). */
+ * sum->errors), negative when it could not: I/O, caps (BR_ELIMIT), or input it
+ * cannot read on from (BR_EINVAL: an unusable header, an unterminated quote);
+ * input problems are reported as findings too and counted in sum->errors. */
 int br_ecsv_lint(const char *path, const br_ecsv_options *opt, br_ecsv_summary *sum,
                  br_error *err);
 

@@ -1997,16 +1997,15 @@ int br_ecsv_lint(const char *path, const br_ecsv_options *opt, br_ecsv_summary *
     int fixing = opt && opt->fix_path;
     int rc = open_reader(path, opt, fixing, &r, err);
     if (rc == BR_EINVAL) {
-        /* The header is unusable (the finding is out): a completed pass with an error. */
+        /* The header is unusable: the finding is out, the pass stops. */
         sum->errors = 1;
-        rc = 0;
         goto done;
     }
     if (rc) goto done;
     br_ecsv_group g;
     while ((rc = br_ecsv_next(r, rec, &g, err)) == 1)
         ;
-    if (rc == BR_EINVAL) rc = 0; /* a malformed row (unterminated quote...): reported, stop */
+    /* A malformed row (unterminated quote...) or a cap stops the pass: reported as a finding. */
     if (!rc && r->fixing && r->saw_cr)
         finding(r, BR_SEV_NOTE, -1, 0, "ecsv.fix.crlf", NULL, "CRLF line ends are written as LF");
     if (!rc && r->fixing) rc = finish_fix(r, err);
