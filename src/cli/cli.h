@@ -57,5 +57,6 @@ int cmd_fsck(cli *c, int argc, char **argv);
 int cmd_user(cli *c, int argc, char **argv);
 int cmd_orgunit(cli *c, int argc, char **argv);
 int cmd_lint(cli *c, int argc, char **argv);
+int cmd_convert(cli *c, int argc, char **argv);
 
 #endif

@@ -29,6 +29,7 @@
 #include "bulkrepo/export.h"
 #include "bulkrepo/job.h"
 #include "core/core.h"
+#include "jobs/ecsv_files.h"
 
 #define PATH_SIZE           4096
 #define JOURNAL_BATCH       500 /* journal lines per transaction */
@@ -70,6 +71,63 @@ static int collect(void *ctx, const br_item_summary *s)
         return 1;
     }
     st->ids[st->n_ids++] = s->id;
+    return 0;
+}
+
+/* Copies rec's files that have content to <files_dir>/<sub>/<name> and points
+ * each bitstream at its copy, relative to the CSV's folder (files_rel/sub/name).
+ * A name that is not a safe relative path, or that has bytes FILE_FILEURL
+ * cannot hold (spaces, controls: Esploro URLs have none), is copied under a
+ * sanitised name "<n>_<name>" (FILE_DISPLAY_NAME keeps the real name).  Files
+ * without content get no path. */
+int br_ecsv_copy_files(br_record *rec, const char *files_dir, const char *files_rel,
+                       const char *sub, int64_t *bytes, br_error *err)
+{
+    char dir[PATH_SIZE], dst[PATH_SIZE], rel[PATH_SIZE], safe[PATH_SIZE];
+    if (br_path_join(dir, sizeof dir, files_dir, sub))
+        return br_error_set(err, BR_ELIMIT, files_dir, 0, 0, "path too long");
+    int made = 0;
+    for (size_t j = 0; j < rec->n_bs; j++) {
+        br_bitstream *b = &rec->bs[j];
+        if (!b->path) continue;
+        const char *name = b->name ? b->name : "";
+        int changed = !*name || br_path_unsafe(name) != NULL;
+        size_t k = 0;
+        for (const char *p = changed ? "file" : name; *p && k + 1 < sizeof safe; p++) {
+            int bad = (unsigned char)*p <= 0x20 || *p == 0x7f;
+            safe[k++] = bad ? '_' : *p;
+            changed |= bad;
+        }
+        safe[k] = 0;
+        if (changed) {
+            char tmp[PATH_SIZE];
+            snprintf(tmp, sizeof tmp, "%zu_%s", j + 1, safe);
+            br_strlcpy(safe, tmp, sizeof safe);
+        }
+        if (br_path_join(dst, sizeof dst, dir, safe) ||
+            snprintf(rel, sizeof rel, "%s/%s/%s", files_rel, sub, safe) >= (int)sizeof rel)
+            return br_error_set(err, BR_ELIMIT, dir, 0, 0, "path too long for %s", safe);
+        if (!made) {
+            int rc = br_mkdir_p(dir, err);
+            if (rc) return rc;
+            made = 1;
+        }
+        if (strchr(safe, '/')) {
+            char parent[PATH_SIZE];
+            br_strlcpy(parent, dst, sizeof parent);
+            *strrchr(parent, '/') = 0;
+            int rc = br_mkdir_p(parent, err);
+            if (rc) return rc;
+        }
+        int rc = br_copy_file(b->path, dst, err);
+        if (rc) return rc;
+        if (!(b->path = br_record_str(rec, rel)))
+            return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
+        if (bytes) {
+            struct stat sb;
+            *bytes += !stat(dst, &sb) ? (int64_t)sb.st_size : 0;
+        }
+    }
     return 0;
 }
 
@@ -132,54 +190,13 @@ static int flush_journal(ee_state *st, br_error *err)
     return rc;
 }
 
-/* Copies the item's stored files to <files_dir>/<handle>/<name> and points the
- * bitstreams at them, relative to the CSV's folder.  Files stored without
- * content (a -x package imported --metadata-only) get no path. */
 static int copy_files(ee_state *st, br_record *rec, int64_t *bytes, br_error *err)
 {
-    char sub[256], dir[PATH_SIZE], dst[PATH_SIZE], rel[PATH_SIZE];
+    char sub[256];
     br_strlcpy(sub, rec->handle ? rec->handle : "item", sizeof sub);
     for (char *p = sub; *p; p++)
         if (*p == '/' || *p == '\\') *p = '_';
-    if (br_path_join(dir, sizeof dir, st->files_dir, sub))
-        return br_error_set(err, BR_ELIMIT, st->files_dir, 0, 0, "path too long");
-    int made = 0;
-    for (size_t j = 0; j < rec->n_bs; j++) {
-        br_bitstream *b = &rec->bs[j];
-        if (!b->sha256[0] || !b->path) {
-            b->path = NULL;
-            continue;
-        }
-        /* Stored names were checked on import; a name that is not a safe
-         * relative path still never leaves the folder. */
-        char fallback[32];
-        const char *name = b->name;
-        if (!name || br_path_unsafe(name)) {
-            snprintf(fallback, sizeof fallback, "file_%zu", j + 1);
-            name = fallback;
-        }
-        if (br_path_join(dst, sizeof dst, dir, name) ||
-            snprintf(rel, sizeof rel, "%s/%s/%s", st->files_rel, sub, name) >= (int)sizeof rel)
-            return br_error_set(err, BR_ELIMIT, dir, 0, 0, "path too long for %s", name);
-        if (!made) {
-            int rc = br_mkdir_p(dir, err);
-            if (rc) return rc;
-            made = 1;
-        }
-        if (strchr(name, '/')) {
-            char parent[PATH_SIZE];
-            br_strlcpy(parent, dst, sizeof parent);
-            *strrchr(parent, '/') = 0;
-            int rc = br_mkdir_p(parent, err);
-            if (rc) return rc;
-        }
-        int rc = br_copy_file(b->path, dst, err);
-        if (rc) return rc;
-        if (!(b->path = br_record_str(rec, rel)))
-            return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
-        *bytes += b->size;
-    }
-    return 0;
+    return br_ecsv_copy_files(rec, st->files_dir, st->files_rel, sub, bytes, err);
 }
 
 static int path_exists(const char *path)
@@ -295,6 +312,9 @@ static int run_export(ee_state *st, br_export_result *res, br_error *err)
     for (size_t i = 0; i < st->n_ids; i++) {
         int64_t bytes = 0;
         rc = br_item_load(st->repo, st->ids[i], rec, err);
+        /* Files stored without content (a -x package imported --metadata-only). */
+        for (size_t j = 0; !rc && j < rec->n_bs; j++)
+            if (!rec->bs[j].sha256[0]) rec->bs[j].path = NULL;
         if (!rc && !opt->exclude_bitstreams) rc = copy_files(st, rec, &bytes, err);
         if (!rc && !rec->handle)
             rc = br_error_set(err, BR_EINTERNAL, NULL, 0, 0, "item %lld has no handle",

@@ -1,0 +1,138 @@
+/* bulkrepo convert: SAF <-> Esploro research-asset CSV, no repository needed. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include "bulkrepo/convert.h"
+#include "cli.h"
+
+static void help(void)
+{
+    printf("usage: bulkrepo convert --from saf --to esploro-csv IN OUT.csv [--json]\n"
+           "       bulkrepo convert --from esploro-csv --to saf IN.csv OUT [--json]\n\n"
+           "Converts a DSpace Simple Archive Format package (a folder or a zip) to an\n"
+           "Esploro research-asset CSV, or back, through the crosswalk\n"
+           "(data/esploro_fields.tsv).  No repository is needed.\n\n"
+           "saf -> esploro-csv: one group per item folder (GROUP_ID = the folder), files\n"
+           "copied to OUT.csv.files/ and referenced relative to the CSV.\n"
+           "esploro-csv -> saf: one item folder per group; structured creators become\n"
+           "dc.contributor.*; FILE rows with local files become bitstreams (http(s) files\n"
+           "are not fetched: reported).\n\n"
+           "The report lists every value that has no field in the target format, with its\n"
+           "item or group and field, and every value that had to change.  The input is\n"
+           "checked whole first: with errors nothing is written.  OUT must not exist.\n\n"
+           "  --from FORMAT   saf or esploro-csv\n"
+           "  --to FORMAT     esploro-csv or saf\n"
+           "  --json          print the report as JSON on stdout\n\n"
+           "Exit: 0 nothing lost or changed, 1 converted but some values had no target or\n"
+           "changed (each listed), 2 usage, 3 invalid input (nothing written), 4 I/O.\n");
+}
+
+typedef struct report {
+    int json;
+    json_t *findings;
+} report;
+
+static void on_finding(void *ctx, const br_diag *d)
+{
+    report *r = ctx;
+    if (!r->json) {
+        cli_print_diag(NULL, d);
+        return;
+    }
+    json_t *o = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?}", "severity",
+                          br_severity_name(d->severity), "rule", d->rule, "item", d->item, "source",
+                          d->source, "cell", d->cell, "message", d->message);
+    if (o && d->line) json_object_set_new(o, "line", json_integer(d->line));
+    if (o && d->hint) json_object_set_new(o, "hint", json_string(d->hint));
+    if (o) json_array_append_new(r->findings, o);
+}
+
+int cmd_convert(cli *c, int argc, char **argv)
+{
+    (void)c;
+    static const struct option opts[] = {{"from", required_argument, 0, 'f'},
+                                         {"to", required_argument, 0, 't'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *from = NULL, *to = NULL;
+    int json = 0, opt;
+    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'f':
+            from = optarg;
+            break;
+        case 't':
+            to = optarg;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            help();
+            return EXIT_OK;
+        default:
+            return cli_usage("convert", "unknown option");
+        }
+    }
+    br_convert_options o = {0};
+    if (!from || br_convert_format_parse(from, &o.from))
+        return cli_usage("convert", "--from must be saf or esploro-csv");
+    if (!to || br_convert_format_parse(to, &o.to))
+        return cli_usage("convert", "--to must be esploro-csv or saf");
+    if (o.from == o.to) return cli_usage("convert", "--from and --to are the same format");
+    if (argc - optind != 2) return cli_usage("convert", "give the input and the output");
+    o.in = argv[optind];
+    o.out = argv[optind + 1];
+    report rep = {json, json_array()};
+    br_diag_sink sink = {on_finding, &rep, 0, 0, 0};
+    o.diags = &sink;
+    cli_progress prog;
+    cli_progress_init(&prog, "items");
+    if (!json) {
+        o.progress = cli_progress_cb;
+        o.progress_ctx = &prog;
+    }
+    br_error err;
+    br_error_clear(&err);
+    br_convert_result res;
+    int brc = br_convert(&o, &res, &err);
+    if (!json) cli_progress_end(&prog);
+    int rc = brc ? cli_exit_code(err.code) : (res.lost || res.changed) ? EXIT_PARTIAL : EXIT_OK;
+    if (json) {
+        json_t *out = json_object();
+        json_object_set_new(out, "from", json_string(from));
+        json_object_set_new(out, "to", json_string(to));
+        json_object_set_new(out, "input", json_string(o.in));
+        json_object_set_new(out, "output", json_string(o.out));
+        json_object_set_new(out, "written", json_boolean(!brc));
+        if (brc) {
+            char msg[2048];
+            br_error_format(&err, msg, sizeof msg);
+            json_object_set_new(out, "error", json_string(msg));
+        }
+        json_object_set_new(out, "records", json_integer((json_int_t)res.records));
+        json_object_set_new(out, "files", json_integer((json_int_t)res.files));
+        json_object_set_new(out, "lost", json_integer((json_int_t)res.lost));
+        json_object_set_new(out, "changed", json_integer((json_int_t)res.changed));
+        json_object_set_new(out, "invalid", json_integer((json_int_t)res.invalid));
+        json_object_set_new(out, "nothing_lost", json_boolean(!brc && !res.lost && !res.changed));
+        json_object_set(out, "findings", rep.findings);
+        cli_print_json(json_dumps(out, JSON_INDENT(2)));
+        json_decref(out);
+    } else if (brc) {
+        cli_fail(&err);
+    } else {
+        fprintf(stderr, "converted %zu %s, %zu file%s: ", res.records,
+                o.from == BR_FORMAT_SAF ? "items" : "assets", res.files, res.files == 1 ? "" : "s");
+        if (!res.lost && !res.changed)
+            fprintf(stderr, "nothing lost\n");
+        else
+            fprintf(stderr,
+                    "%zu value%s with no target field, %zu value%s changed (listed above)\n",
+                    res.lost, res.lost == 1 ? "" : "s", res.changed, res.changed == 1 ? "" : "s");
+    }
+    json_decref(rep.findings);
+    return rc;
+}
