@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "bulkrepo/bulkrepo.h"
 #include "net/fetch.h"
@@ -406,6 +407,202 @@ static void test_fetch_cancel_and_retry_limit(void **state)
     hf_stop(s);
 }
 
+/* ---- the import pipeline through the API -------------------------------------------------------
+ */
+
+#define UNIT "01ALLIANCE_UID___n6370"
+
+static void import_opts(fixture *f, br_import_options *o, const char *csv, const char *map)
+{
+    static char src[4200], mp[4200];
+    memset(o, 0, sizeof *o);
+    snprintf(src, sizeof src, "%s/%s", f->dir, csv);
+    snprintf(mp, sizeof mp, "%s/%s", f->dir, map);
+    o->source = src;
+    o->mapfile = mp;
+    o->eperson = "tester";
+}
+
+static void test_import_structured(void **state)
+{
+    fixture *f = *state;
+    br_error err;
+    assert_int_equal(br_orgunit_add(f->repo, UNIT, "Library", NULL, &err), 0);
+    tu_write(f->dir, "files/paper.pdf", "%PDF paper\n");
+    tu_write(
+        f->dir, "a.csv",
+        ",GROUP_ID,ASSET_TITLE,ASSET_RESTYPE,ASSET_AFFILIATION,ASSET_PUBLISHDATE,CREATOR_FAMNAME,"
+        "CREATOR_GIVNAME,CREATOR_ORCID,CREATOR_AFFILIATION,LINK_LINKURL,LINK_LINKTITLE,LINK_ORDER,"
+        "FILE_FILEURL,FILE_DISPLAY_NAME,FILE_CONTENTTYPE\n"
+        "ASSET,0,Fish,publication.journalArticle," UNIT ",20211018,,,,,,,,,,\n"
+        "CREATOR,0,,,,,Smith,Jane,0000-0002-1825-0097," UNIT ",,,,,,\n"
+        "CREATOR,0,,,,,Doe,John,,,,,,,,\n"
+        "CREATOR,0,,,,,Roe,Ann,,,,,,,,\n"
+        "LINK,0,,,,,,,,,https://example.org/a,Project,1,,,\n"
+        "LINK,0,,,,,,,,,https://example.org/b,Data,2,,,\n"
+        "FILE,0,,,,,,,,,,,,files/paper.pdf,Paper,accepted\n");
+    br_import_options o;
+    import_opts(f, &o, "a.csv", "a.map");
+    br_import_result res;
+    int rc = br_import_esploro(f->repo, &o, &res, &err);
+    if (rc) print_error("%s\n", err.message);
+    assert_int_equal(rc, 0);
+    assert_int_equal(res.imported, 1);
+    assert_int_equal(res.bitstreams, 1);
+    br_record *r = br_record_new();
+    int64_t id;
+    char *map = tu_read(o.mapfile);
+    char handle[64];
+    assert_int_equal(sscanf(map, "0 %63s", handle), 1);
+    free(map);
+    assert_int_equal(br_item_find(f->repo, handle, &id, &err), 0);
+    assert_int_equal(br_item_load(f->repo, id, r, &err), 0);
+    assert_int_equal(r->n_creators, 3);
+    static const char *const fam[] = {"Smith", "Doe", "Roe"}, *const giv[] = {"Jane", "John",
+                                                                              "Ann"};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(r->creators[i].role, BR_CREATOR);
+        assert_int_equal(r->creators[i].place, i);
+        assert_string_equal(r->creators[i].family, fam[i]);
+        assert_string_equal(r->creators[i].given, giv[i]);
+    }
+    assert_string_equal(r->creators[0].orcid, "0000-0002-1825-0097");
+    assert_string_equal(r->creators[0].affiliation, UNIT);
+    assert_int_equal(r->n_links, 2);
+    assert_string_equal(r->links[0].url, "https://example.org/a");
+    assert_string_equal(r->links[0].title, "Project");
+    assert_string_equal(r->links[1].url, "https://example.org/b");
+    assert_string_equal(r->links[1].order, "2");
+    assert_int_equal(r->n_bs, 1);
+    assert_string_equal(r->bs[0].name, "Paper");
+    assert_string_equal(r->bs[0].content_type, "accepted");
+    assert_int_equal(strlen(r->bs[0].sha256), 64);
+    assert_string_equal(r->status, "draft");
+    br_record_free(r);
+}
+
+/* N groups of one ASSET row each. */
+static void write_groups(fixture *f, const char *rel, int n)
+{
+    size_t cap = 256 + (size_t)n * 128;
+    char *csv = malloc(cap);
+    size_t len = (size_t)snprintf(
+        csv, cap, ",GROUP_ID,ASSET_TITLE,ASSET_RESTYPE,ASSET_AFFILIATION,ASSET_PUBLISHDATE\n");
+    for (int i = 0; i < n; i++)
+        len += (size_t)snprintf(csv + len, cap - len,
+                                "ASSET,g%03d,Title %d,dataset.dataset," UNIT ",2020\n", i, i);
+    tu_write(f->dir, rel, csv);
+    free(csv);
+}
+
+typedef struct stop_at {
+    size_t at;
+    int hard; /* _exit instead of cancel: a crash in the middle of a batch */
+} stop_at;
+
+static int stop_progress(void *ctx, const char *phase, size_t done, size_t total)
+{
+    (void)total;
+    stop_at *s = ctx;
+    if (strcmp(phase, "import") || done < s->at) return 0;
+    if (s->hard) _exit(9);
+    return 1;
+}
+
+/* Every group exactly once in the store and in the mapfile. */
+static void assert_complete(fixture *f, const char *mapfile, int n)
+{
+    assert_int_equal(br_item_count(f->repo), n);
+    char *map = tu_read(mapfile);
+    assert_non_null(map);
+    int lines = 0;
+    for (char *p = map; *p; p++)
+        lines += *p == '\n';
+    assert_int_equal(lines, n);
+    for (int i = 0; i < n; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "g%03d ", i);
+        char *hit = strstr(map, key);
+        assert_non_null(hit);
+        assert_null(strstr(hit + 1, key));
+    }
+    free(map);
+}
+
+static void test_import_cancel_and_resume(void **state)
+{
+    fixture *f = *state;
+    br_error err;
+    assert_int_equal(br_orgunit_add(f->repo, UNIT, "Library", NULL, &err), 0);
+    write_groups(f, "n.csv", 30);
+    br_import_options o;
+    import_opts(f, &o, "n.csv", "n.map");
+    o.batch_size = 4;
+    stop_at s = {10, 0};
+    o.progress = stop_progress;
+    o.progress_ctx = &s;
+    br_import_result res;
+    assert_int_equal(br_import_esploro(f->repo, &o, &res, &err), BR_ECANCELLED);
+    assert_int_equal(res.imported, 10);
+    assert_int_equal(br_item_count(f->repo), 10);
+    o.progress = NULL;
+    /* without -R the mapfile is not overwritten */
+    assert_int_equal(br_import_esploro(f->repo, &o, &res, &err), BR_EUSAGE);
+    o.resume = 1;
+    assert_int_equal(br_import_esploro(f->repo, &o, &res, &err), 0);
+    assert_int_equal(res.skipped, 10);
+    assert_int_equal(res.imported, 20);
+    assert_complete(f, o.mapfile, 30);
+    /* once more: nothing to do */
+    assert_int_equal(br_import_esploro(f->repo, &o, &res, &err), 0);
+    assert_int_equal(res.imported, 0);
+    assert_int_equal(res.skipped, 30);
+    assert_complete(f, o.mapfile, 30);
+}
+
+static void test_import_killed_and_resumed(void **state)
+{
+    fixture *f = *state;
+    br_error err;
+    assert_int_equal(br_orgunit_add(f->repo, UNIT, "Library", NULL, &err), 0);
+    write_groups(f, "n.csv", 30);
+    br_import_options o;
+    import_opts(f, &o, "n.csv", "k.map");
+    o.batch_size = 4;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* The child dies in the middle of its fourth batch (13 of 30). */
+        br_repo *r;
+        if (br_repo_open(f->repo_dir, &r, &err)) _exit(1);
+        stop_at s = {13, 1};
+        o.progress = stop_progress;
+        o.progress_ctx = &s;
+        br_import_esploro(r, &o, NULL, &err);
+        _exit(0);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 9);
+    /* A fresh connection: this one may still hold a read snapshot from before
+     * the child's commits (a statement of the setup left un-reset). */
+    br_repo_free(f->repo);
+    assert_int_equal(br_repo_open(f->repo_dir, &f->repo, &err), 0);
+    /* Three committed batches; the fourth's item is gone with its transaction. */
+    assert_int_equal(br_item_count(f->repo), 12);
+    o.resume = 1;
+    br_import_result res;
+    assert_int_equal(br_import_esploro(f->repo, &o, &res, &err), 0);
+    assert_int_equal(res.skipped, 12);
+    assert_int_equal(res.imported, 18);
+    assert_complete(f, o.mapfile, 30);
+    br_fsck_report rep;
+    br_diag_sink quiet = {0};
+    assert_int_equal(br_repo_fsck(f->repo, &quiet, &rep, &err), 0);
+    assert_int_equal(quiet.errors, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -416,6 +613,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_approve, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fetch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fetch_cancel_and_retry_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_import_structured, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_import_cancel_and_resume, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_import_killed_and_resumed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
