@@ -50,6 +50,8 @@ typedef struct column {
     int structured;                   /* target is @creator.X, @contributor.X, @link.X or @file.X */
     int is_title, is_origid, is_date; /* ASSET_TITLE, ASSET_ORIGASSET_ID, category "dates" */
     const char *attr;                 /* the X of a structured target */
+    size_t attr_off; /* its offset in br_creator/br_link/br_bitstream, SIZE_MAX = none */
+    int is_url;
 } column;
 
 /* A value of a row after checks and fixes. */
@@ -117,6 +119,7 @@ struct br_ecsv_reader {
     size_t g_errors, g_warnings;
     const char *cur_rowtype; /* for messages */
 
+    int lint_only; /* br_ecsv_lint: records are not returned */
     /* fixes (lint --fix) */
     int fixing;
     int fd_out;
@@ -1164,6 +1167,13 @@ static int parse_header(br_ecsv_reader *r, br_error *err)
             col->structured = 1;
             const char *dot = strchr(f->target, '.');
             col->attr = dot ? dot + 1 : "";
+            const attr *a = col->row_type == BR_ECSV_ROW_LINK
+                                ? find_attr(LINK_ATTRS, BR_ARRAY_LEN(LINK_ATTRS), col->attr)
+                            : col->row_type == BR_ECSV_ROW_FILE
+                                ? find_attr(FILE_ATTRS, BR_ARRAY_LEN(FILE_ATTRS), col->attr)
+                                : find_attr(CREATOR_ATTRS, BR_ARRAY_LEN(CREATOR_ATTRS), col->attr);
+            col->attr_off = a ? a->off : SIZE_MAX;
+            col->is_url = !strcmp(col->attr, "url");
         } else if (br_field_parse(f->target, col->schema, col->element, col->qualifier)) {
             return br_error_set(err, BR_EINTERNAL, "data/esploro_fields.tsv", 0, 0,
                                 "bad target '%s'", f->target);
@@ -1252,6 +1262,9 @@ static int add_value(br_ecsv_reader *r, br_record *rec, gstate *gs, int rt, cons
                      rowobj *o, const char *v, size_t n, unsigned c)
 {
     const br_ecsv_field *f = col->field;
+    /* Lint keeps no metadata values: they are checked already and nobody reads them (the
+     * structured objects stay, for the per-row FILE and LINK rules). */
+    if (r->lint_only && !col->structured) return 0;
     br_origin origin = {gs->source, r->rowno, c + 1};
     char *val = br_arena_strndup(rec->arena, v, n);
     if (!val) return BR_ENOMEM;
@@ -1267,7 +1280,6 @@ static int add_value(br_ecsv_reader *r, br_record *rec, gstate *gs, int rt, cons
         }
         return 0;
     }
-    const attr *a = NULL;
     if (!o->kind) {
         if (rt == BR_ECSV_ROW_LINK) {
             if (!br_record_add_link(rec)) return BR_ENOMEM;
@@ -1288,11 +1300,9 @@ static int add_value(br_ecsv_reader *r, br_record *rec, gstate *gs, int rt, cons
             o->kind = 1, o->index = rec->n_creators - 1;
         }
     }
-    if (o->kind == 1) a = find_attr(CREATOR_ATTRS, BR_ARRAY_LEN(CREATOR_ATTRS), col->attr);
-    if (o->kind == 2) a = find_attr(LINK_ATTRS, BR_ARRAY_LEN(LINK_ATTRS), col->attr);
-    if (o->kind == 3) a = find_attr(FILE_ATTRS, BR_ARRAY_LEN(FILE_ATTRS), col->attr);
-    if (!a) return 0; /* the crosswalk names an attribute the model lacks: ignored */
-    const char **slot = (const char **)((char *)obj_ptr(rec, o) + a->off);
+    /* The column's row type is the row's (checked by the caller): the offset is for o. */
+    if (col->attr_off == SIZE_MAX) return 0; /* an attribute the model lacks: ignored */
+    const char **slot = (const char **)((char *)obj_ptr(rec, o) + col->attr_off);
     if (*slot && **slot) {
         /* A repeated column (legal) for a single-valued attribute: keep the first. */
         finding(r, BR_SEV_ERROR, (int)c, r->rowno, "ecsv.cell.duplicate-value",
@@ -1301,7 +1311,7 @@ static int add_value(br_ecsv_reader *r, br_record *rec, gstate *gs, int rt, cons
         return 0;
     }
     *slot = val;
-    if (o->kind == 3 && !strcmp(col->attr, "url")) o->url_col = c;
+    if (o->kind == 3 && col->is_url) o->url_col = c;
     return 0;
 }
 
@@ -1821,6 +1831,7 @@ int br_ecsv_next(br_ecsv_reader *r, br_record *rec, br_ecsv_group *g, br_error *
 
 /* ---- open, seek, close -------------------------------------------------------------------- */
 
+/* fixing: 1 lint with fixes, 0 lint, -1 a reader (records filled). */
 static int open_reader(const char *path, const br_ecsv_options *opt, int fixing,
                        br_ecsv_reader **out, br_error *err)
 {
@@ -1866,7 +1877,8 @@ static int open_reader(const char *path, const br_ecsv_options *opt, int fixing,
         rc = br_error_set(err, BR_EIO, path, 0, 0, "not a readable file");
         goto done;
     }
-    if (fixing) {
+    r->lint_only = fixing >= 0;
+    if (fixing > 0) {
         r->fixing = 1;
         r->fix_path = opt->fix_path;
         int n = snprintf(r->tmp_path, sizeof r->tmp_path, "%s.tmp.XXXXXX", opt->fix_path);
@@ -1906,7 +1918,7 @@ done:
 int br_ecsv_open(const char *path, const br_ecsv_options *opt, br_ecsv_reader **out, br_error *err)
 {
     /* Only br_ecsv_lint writes fixes: a reader never writes. */
-    return open_reader(path, opt, 0, out, err);
+    return open_reader(path, opt, -1, out, err);
 }
 
 /* The row number at `offset`: counted forward from the closest known row start before it,
