@@ -63,7 +63,11 @@ $(B)/tools/gen_saf: bench/gen_saf.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -o $@ $<
 
-tools: $(B)/tools/gen_saf
+$(B)/tools/gen_esploro: bench/gen_esploro.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -o $@ $<
+
+tools: $(B)/tools/gen_saf $(B)/tools/gen_esploro
 
 # Unit and CLI tests (cmocka); every binary runs even if one fails.
 unit: $(B)/bulkrepo $(TEST_BIN) tools
