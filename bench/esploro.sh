@@ -9,7 +9,9 @@
 # and print MB/s, peak RSS and lint/pycsv.  Targets: lint >= 200 MB/s and at least
 # 2x faster than Python's csv; RSS flat in N.
 #
-# One function per phase (phase_lint, phase_pycsv); import/export phases are added
+# One function per phase (phase_lint, phase_pycsv, phase_export: bulkrepo export
+# --format esploro-csv -t ALL of the N assets, imported first if no import phase
+# made the repository; rate = MB of the input CSV/s and assets/s); more phases are added
 # the same way: a phase_X function that calls measure and report, listed in PHASES.
 #
 # Environment: BENCH_NS, BENCH_OUT (output folder; default a fresh mktemp -d,
@@ -22,7 +24,7 @@ cd "$(dirname "$0")/.." || exit 4
 BR=${BULKREPO:-build/bulkrepo}
 GEN=${GEN_ESPLORO:-build/tools/gen_esploro}
 NS=${BENCH_NS:-100000}
-PHASES=${BENCH_PHASES:-lint pycsv}
+PHASES=${BENCH_PHASES:-lint pycsv export}
 
 for b in "$BR" "$GEN"; do
 	if [ ! -x "$b" ]; then
@@ -103,6 +105,32 @@ phase_pycsv() {
 	PY_SECS=$M_SECS
 }
 
+# The export phase needs a repository holding the N assets: imported here
+# (untimed) unless an import phase of this run made $WORK/r-$N already.
+ensure_repo() {
+	REPO=$WORK/r-$N
+	[ -d "$REPO" ] && return 0
+	printf 'code,name\n' >"$WORK/units.csv"
+	i=0
+	while [ $i -lt 50 ]; do printf '01BENCH_INST___u%03d,Unit %d\n' $i $i >>"$WORK/units.csv"; i=$((i + 1)); done
+	"$BR" --repo "$REPO" init >/dev/null 2>&1 &&
+		"$BR" --repo "$REPO" collection create Bench >/dev/null &&
+		"$BR" --repo "$REPO" orgunit import "$WORK/units.csv" >/dev/null 2>&1 &&
+		"$BR" --repo "$REPO" import --format esploro-csv -s "$CSV" -m "$WORK/n$N.map" >"$WORK/n$N-setup.log" 2>&1 ||
+		{ echo "bench: importing the generated file failed:" >&2; tail -n 5 "$WORK/n$N-setup.log" >&2; return 1; }
+}
+
+# export: bulkrepo export --format esploro-csv -t ALL (every asset, all columns); assets/s.
+phase_export() {
+	ensure_repo || return
+	rm -rf "$WORK/export-$N.csv" "$WORK/export-$N.csv.files"
+	measure "n$N-export" "$BR" --repo "$REPO" export --format esploro-csv -t ALL -d "$WORK/export-$N.csv"
+	report export
+	awk -v n="$N" -v s="$M_SECS" 'BEGIN { if (s > 0) printf "%-8s export: %.0f assets/s\n", n, n / s }'
+	[ "$M_RC" -eq 0 ] || { echo "bench: export failed:" >&2; tail -n 5 "$WORK/n$N-export.log" >&2; }
+	rm -rf "$WORK/export-$N.csv" "$WORK/export-$N.csv.files"
+}
+
 printf '%-8s %9s %-7s %10s %12s %15s\n' N size phase time rate "peak RSS"
 for N in $NS; do
 	CSV=$WORK/esploro-$N.csv
@@ -116,4 +144,5 @@ for N in $NS; do
 		awk -v l="$LINT_SECS" -v p="$PY_SECS" -v n="$N" 'BEGIN { if (l > 0) printf "%-8s lint is %.2fx faster than python csv (lint/python time %.2f)\n", n, p / l, l / p }'
 	fi
 	rm -f "$CSV"
+	rm -rf "$WORK/r-$N"
 done
