@@ -24,7 +24,7 @@ cd "$(dirname "$0")/.." || exit 4
 BR=${BULKREPO:-build/bulkrepo}
 GEN=${GEN_ESPLORO:-build/tools/gen_esploro}
 NS=${BENCH_NS:-100000}
-PHASES=${BENCH_PHASES:-lint pycsv export}
+PHASES=${BENCH_PHASES:-lint pycsv import sqlite export}
 
 for b in "$BR" "$GEN"; do
 	if [ ! -x "$b" ]; then
@@ -120,6 +120,33 @@ ensure_repo() {
 		{ echo "bench: importing the generated file failed:" >&2; tail -n 5 "$WORK/n$N-setup.log" >&2; return 1; }
 }
 
+# import: bulkrepo import --format esploro-csv of the N assets into a new
+# repository (made and given the generator's org units untimed); assets/s.
+phase_import() {
+	REPO=$WORK/r-$N
+	rm -rf "$REPO" "$WORK/n$N.map"
+	printf 'code,name\n' >"$WORK/units.csv"
+	i=0
+	while [ $i -lt 50 ]; do printf '01BENCH_INST___u%03d,Unit %d\n' $i $i >>"$WORK/units.csv"; i=$((i + 1)); done
+	"$BR" --repo "$REPO" init >/dev/null 2>&1 && "$BR" --repo "$REPO" collection create Bench >/dev/null &&
+		"$BR" --repo "$REPO" orgunit import "$WORK/units.csv" >/dev/null 2>&1 || { echo "bench: repository setup failed" >&2; return 1; }
+	measure "n$N-import" "$BR" --repo "$REPO" import --format esploro-csv -s "$CSV" -m "$WORK/n$N.map"
+	report import
+	IMPORT_SECS=$M_SECS
+	awk -v n="$N" -v s="$M_SECS" 'BEGIN { if (s > 0) printf "%-8s import: %.0f assets/s\n", n, n / s }'
+	[ "$M_RC" -eq 0 ] || { echo "bench: import failed:" >&2; tail -n 5 "$WORK/n$N-import.log" >&2; }
+}
+
+# sqlite: the raw load of the same rows (issue 3's yardstick for the import).
+phase_sqlite() {
+	rm -f "$WORK/raw-$N.db"
+	measure "n$N-sqlite" sqlite3 "$WORK/raw-$N.db" ".import --csv $CSV t"
+	report sqlite
+	rm -f "$WORK/raw-$N.db"
+	[ -n "${IMPORT_SECS:-}" ] && awk -v n="$N" -v i="$IMPORT_SECS" -v s="$M_SECS" \
+		'BEGIN { if (s > 0) printf "%-8s import / sqlite3 .import time: %.2f\n", n, i / s }'
+}
+
 # export: bulkrepo export --format esploro-csv -t ALL (every asset, all columns); assets/s.
 phase_export() {
 	ensure_repo || return
@@ -138,7 +165,7 @@ for N in $NS; do
 	BYTES=$(wc -c <"$CSV")
 	sync
 	cat "$CSV" >/dev/null
-	LINT_SECS= PY_SECS=
+	LINT_SECS= PY_SECS= IMPORT_SECS=
 	for p in $PHASES; do "phase_$p"; done
 	if [ -n "$LINT_SECS" ] && [ -n "$PY_SECS" ]; then
 		awk -v l="$LINT_SECS" -v p="$PY_SECS" -v n="$N" 'BEGIN { if (l > 0) printf "%-8s lint is %.2fx faster than python csv (lint/python time %.2f)\n", n, p / l, l / p }'
