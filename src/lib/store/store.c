@@ -231,8 +231,21 @@ static const char *const SQL[S_COUNT] = {
     [S_SESSION_PURGE] = "DELETE FROM session WHERE expires <= ?1",
 };
 
+/* Outside a transaction, a statement left mid-result (a lookup that returned its
+ * first row) would keep the connection's read snapshot open: later reads would
+ * not see other connections' commits (the server watching a worker's progress)
+ * and a later write could fail with SQLITE_BUSY_SNAPSHOT.  So every statement is
+ * finished before the next one starts; inside a transaction the snapshot is the
+ * transaction's own and nothing needs resetting. */
+static void release_snapshot(br_repo *repo)
+{
+    for (sqlite3_stmt *st = sqlite3_next_stmt(repo->db, NULL); st; st = sqlite3_next_stmt(repo->db, st))
+        if (sqlite3_stmt_busy(st)) sqlite3_reset(st);
+}
+
 sqlite3_stmt *br_stmt(br_repo *repo, stmt_id id, br_error *err)
 {
+    if (!repo->in_tx && !repo->iterating) release_snapshot(repo);
     sqlite3_stmt *st = repo->stmts[id];
     if (st) {
         sqlite3_reset(st);
@@ -321,6 +334,9 @@ int br_store_meta_get(br_repo *repo, const char *key, char *out, size_t size, br
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         br_strlcpy(out, br_col_text(st, 0), size);
+        /* A statement left on its row holds a read snapshot: the connection
+         * would not see later commits of other connections. */
+        sqlite3_reset(st);
         return 0;
     }
     if (rc == SQLITE_DONE) return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no meta key %s", key);
@@ -540,6 +556,12 @@ static int step_done(br_repo *repo, stmt_id id, br_error *err, const char *what)
 
 int br_repo_begin(br_repo *repo, br_error *err)
 {
+    /* A cached statement left on a row keeps a read transaction on an old
+     * snapshot; once another connection (a server, a second worker) commits,
+     * BEGIN IMMEDIATE would then fail at once with SQLITE_BUSY_SNAPSHOT, which
+     * the busy timeout does not retry.  No statement is iterating here. */
+    for (int i = 0; i < S_COUNT; i++)
+        if (repo->stmts[i] && i != S_BEGIN) sqlite3_reset(repo->stmts[i]);
     int rc = step_done(repo, S_BEGIN, err, "begin");
     if (!rc) {
         repo->in_tx = 1;
@@ -570,6 +592,15 @@ void br_repo_rollback(br_repo *repo)
     if (st) sqlite3_step(st);
     repo->in_tx = 0;
     repo->next_handle = 0;
+}
+
+void br_repo_reset(br_repo *repo)
+{
+    for (int i = 0; i < S_COUNT; i++)
+        if (repo->stmts[i]) sqlite3_reset(repo->stmts[i]);
+    br_repo_rollback(repo);
+    /* A transaction begun outside br_repo_begin (none should be) ends too. */
+    if (!sqlite3_get_autocommit(repo->db)) sqlite3_exec(repo->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 int br_repo_mktemp(br_repo *repo, const char *tag, char *out, size_t size, br_error *err)
@@ -755,7 +786,7 @@ int br_container_list(br_repo *repo, br_container_fn fn, void *ctx, br_error *er
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         br_container c;
         read_container(st, &c);
-        if (fn(ctx, &c)) return 0;
+        if (BR_YIELD(repo, fn(ctx, &c))) return 0;
     }
     return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "container list");
 }
@@ -861,7 +892,7 @@ int br_registry_list(br_repo *repo, br_field_fn fn, void *ctx, br_error *err)
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *q = br_col_text(st, 3);
         br_field f = {br_col_text(st, 1), br_col_text(st, 2), q && *q ? q : NULL, br_col_text(st, 4)};
-        if (fn(ctx, &f)) return 0;
+        if (BR_YIELD(repo, fn(ctx, &f))) return 0;
     }
     return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "registry list");
 }

@@ -46,6 +46,7 @@ struct br_repo {
     unsigned tmp_counter;
     int64_t next_handle; /* 0 = not loaded for this transaction */
     int in_tx;
+    int iterating;    /* > 0 while a list statement hands rows to a caller's callback */
     int assets_dirty; /* files were stored since the last commit */
     br_strmap fields; /* "schema\x1felement\x1fqualifier" -> field id */
     char **schemas;
@@ -54,6 +55,14 @@ struct br_repo {
 };
 
 sqlite3_stmt *br_stmt(br_repo *repo, stmt_id id, br_error *err);
+/* Calls a caller's callback from inside a statement's iteration: store calls the
+ * callback makes must not reset the iterating statement (see br_stmt). */
+#define BR_YIELD(repo, call) ((repo)->iterating++, br_yield_done((repo), (call)))
+static inline int br_yield_done(br_repo *repo, int r)
+{
+    repo->iterating--;
+    return r;
+}
 /* Sets err from the connection's last error; returns BR_ESTORE. */
 int br_store_fail(br_repo *repo, br_error *err, const char *what);
 /* Binds text or NULL. */

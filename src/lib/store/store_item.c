@@ -471,7 +471,7 @@ int br_item_list(br_repo *repo, const br_item_query *q, br_item_fn fn, void *ctx
         br_item_summary s = {sqlite3_column_int64(st, 0), br_col_text(st, 1), br_col_text(st, 2),
                              br_col_text(st, 3), br_col_text(st, 4), br_col_text(st, 5),
                              br_col_text(st, 6)};
-        if (fn(ctx, &s)) {
+        if (BR_YIELD(repo, fn(ctx, &s))) {
             sqlite3_reset(st);
             return 0;
         }

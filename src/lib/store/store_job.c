@@ -47,6 +47,20 @@ static int is_terminal(br_job_status s)
     return s >= BR_JOB_COMPLETED_SUCCESS && s != BR_JOB_MANUAL_HANDLING_REQUIRED;
 }
 
+/* Resets every cached statement of the connection (outside a transaction).
+ * A statement left on a row keeps a read transaction open on an old snapshot:
+ * the connection then never sees other connections' changes (a monitor would
+ * show a job as PENDING forever), and in WAL mode its next write fails at once
+ * with SQLITE_BUSY_SNAPSHOT (the busy timeout does not apply).  The queue's
+ * readers and writers start from no snapshot.  Never call it while iterating a
+ * cached statement: it would restart the iteration. */
+static void release_reads(br_repo *repo)
+{
+    if (repo->in_tx) return;
+    for (int i = 0; i < S_COUNT; i++)
+        if (repo->stmts[i]) sqlite3_reset(repo->stmts[i]);
+}
+
 int br_job_create(br_repo *repo, br_job *spec, br_error *err)
 {
     sqlite3_stmt *st = br_stmt(repo, S_JOB_INSERT, err);
@@ -131,6 +145,7 @@ static void copy_col(char *dst, size_t size, sqlite3_stmt *st, int i)
 int br_job_get(br_repo *repo, int64_t id, br_job *out, br_error *err)
 {
     memset(out, 0, sizeof *out);
+    release_reads(repo);
     sqlite3_stmt *st = br_stmt(repo, S_JOB_GET, err);
     if (!st) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, id);
@@ -162,6 +177,7 @@ int br_job_get(br_repo *repo, int64_t id, br_job *out, br_error *err)
     out->rerun_of = sqlite3_column_int64(st, 21);
     out->resume = sqlite3_column_int(st, 22);
     copy_col(out->profile, sizeof out->profile, st, 23);
+    sqlite3_reset(st); /* end the read: a held snapshot would make this connection's next write fail */
 
     if (!(st = br_stmt(repo, S_JOB_COUNTERS, err))) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, id);
@@ -221,7 +237,7 @@ static int each_job(br_repo *repo, sqlite3_stmt *st, br_job_fn fn, void *ctx, br
     br_job job;
     for (size_t i = 0; i < n && !rc; i++) {
         if ((rc = br_job_get(repo, ids[i], &job, err))) break;
-        if (fn(ctx, &job)) break;
+        if (BR_YIELD(repo, fn(ctx, &job))) break;
     }
     free(ids);
     return rc;
@@ -269,7 +285,7 @@ int br_job_records(br_repo *repo, int64_t id, const char *outcome, br_job_record
         br_job_record r = {sqlite3_column_int64(st, 0), br_col_text(st, 1), br_col_text(st, 2),
                            sqlite3_column_int64(st, 3), br_col_text(st, 4), br_col_text(st, 5),
                            sqlite3_column_int64(st, 6), sqlite3_column_int64(st, 7)};
-        if (fn(ctx, &r)) {
+        if (BR_YIELD(repo, fn(ctx, &r))) {
             sqlite3_reset(st);
             return 0;
         }
@@ -337,6 +353,7 @@ int br_job_enqueue(br_repo *repo, br_job *spec, br_error *err)
 int br_job_claim(br_repo *repo, const char *const *types, size_t n_types, br_job *out,
                  br_error *err)
 {
+    release_reads(repo);
     sqlite3_stmt *st = br_stmt(repo, S_JOB_CLAIM, err);
     if (!st) return BR_ESTORE;
     char now[32];
@@ -364,6 +381,7 @@ int br_job_claim(br_repo *repo, const char *const *types, size_t n_types, br_job
 
 int br_job_set_progress(br_repo *repo, int64_t id, const br_job_progress *p, br_error *err)
 {
+    release_reads(repo);
     sqlite3_stmt *st = br_stmt(repo, S_JOB_PROGRESS, err);
     if (!st) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, id);
@@ -398,6 +416,7 @@ int br_job_set_input(br_repo *repo, int64_t id, const char *input, br_error *err
 
 int br_job_requeue(br_repo *repo, int64_t id, int resume, br_error *err)
 {
+    release_reads(repo);
     sqlite3_stmt *st = br_stmt(repo, S_JOB_REQUEUE, err);
     if (!st) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, id);
@@ -407,6 +426,7 @@ int br_job_requeue(br_repo *repo, int64_t id, int resume, br_error *err)
 
 int br_job_request_cancel(br_repo *repo, int64_t id, br_job_status *status, br_error *err)
 {
+    release_reads(repo);
     char now[32];
     br_now_iso(now);
     sqlite3_stmt *st = br_stmt(repo, S_JOB_CANCEL_PENDING, err);
@@ -493,7 +513,7 @@ int br_job_files(br_repo *repo, int64_t job_id, br_job_file_fn fn, void *ctx, br
         br_job_file f = {br_col_text(st, 0),         br_col_text(st, 1), sqlite3_column_int64(st, 2),
                          br_col_text(st, 3),         sqlite3_column_int64(st, 4),
                          br_col_text(st, 5),         br_col_text(st, 6)};
-        if (fn(ctx, &f)) {
+        if (BR_YIELD(repo, fn(ctx, &f))) {
             sqlite3_reset(st);
             return 0;
         }
@@ -503,6 +523,7 @@ int br_job_files(br_repo *repo, int64_t job_id, br_job_file_fn fn, void *ctx, br
 
 int br_job_event_add(br_repo *repo, br_job_event *ev, br_error *err)
 {
+    release_reads(repo);
     sqlite3_stmt *st = br_stmt(repo, S_JOB_EVENT, err);
     if (!st) return BR_ESTORE;
     char now[32];
@@ -528,7 +549,7 @@ int br_job_events(br_repo *repo, int64_t job_id, br_job_event_fn fn, void *ctx, 
         br_job_event e = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), br_col_text(st, 2),
                           br_col_text(st, 3),           br_col_text(st, 4),           br_col_text(st, 5),
                           br_col_text(st, 6),           br_col_text(st, 7)};
-        if (fn(ctx, &e)) {
+        if (BR_YIELD(repo, fn(ctx, &e))) {
             sqlite3_reset(st);
             return 0;
         }

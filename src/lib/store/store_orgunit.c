@@ -150,7 +150,7 @@ int br_orgunit_list(br_repo *repo, br_orgunit_fn fn, void *ctx, br_error *err)
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         br_orgunit u = {br_col_text(st, 0), br_col_text(st, 1), br_col_text(st, 2)};
-        if (fn(ctx, &u)) {
+        if (BR_YIELD(repo, fn(ctx, &u))) {
             sqlite3_reset(st);
             return 0;
         }

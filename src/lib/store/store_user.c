@@ -206,7 +206,7 @@ int br_user_list(br_repo *repo, br_user_fn fn, void *ctx, br_error *err)
     for (size_t i = 0; i < n && !rc; i++) {
         br_user u;
         if ((rc = find_user(repo, names[i], &u, NULL, err))) break;
-        if (fn(ctx, &u)) break;
+        if (BR_YIELD(repo, fn(ctx, &u))) break;
     }
     for (size_t i = 0; i < n; i++)
         free(names[i]);
