@@ -50,10 +50,6 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 now() { date +%s.%N; }
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
-        echo $((20000 + $$ % 20000))
-}
 json_field() { # json_field KEY < json: the first "KEY": value (string or number)
     sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\{0,1\}\([^\",}]*\).*/\1/p" | head -n 1
 }
@@ -66,7 +62,7 @@ if [ -x "$GEN_ESPLORO" ]; then
     TYPE=import-esploro
     INPUT="$T/assets.csv"
     echo "generating $N Esploro assets ($GEN_ESPLORO)" >&2
-    "$GEN_ESPLORO" "$INPUT" "$N" >/dev/null 2>&1 || { echo "gen_esploro failed; using SAF" >&2; FORMAT=saf; TYPE=import-saf; }
+    "$GEN_ESPLORO" -n "$N" -o "$INPUT" >/dev/null 2>&1 || { echo "gen_esploro failed; using SAF" >&2; FORMAT=saf; TYPE=import-saf; }
 fi
 if [ "$FORMAT" = saf ]; then
     [ -x "$GEN_SAF" ] || die "$GEN_SAF is missing (make B=$(dirname "$BDIR")/... tools)"
@@ -92,13 +88,14 @@ start_server() {
     "$BIN" --repo "$R" init >/dev/null
     COLL=$("$BIN" --repo "$R" collection create "Bench $1")
     printf 'bench-password-1\n' | "$BIN" --repo "$R" user add bench --role GENERAL_SYSTEM_ADMINISTRATOR --password-stdin >/dev/null
-    PORT=$(free_port)
-    URL="http://127.0.0.1:$PORT"
-    "$BIN" --repo "$R" serve --listen "127.0.0.1:$PORT" >"$T/$1.log" 2>&1 &
+    # --listen 127.0.0.1:0: a free port, printed as "listening on http://HOST:PORT/"
+    "$BIN" --repo "$R" serve --listen 127.0.0.1:0 >"$T/$1.out" 2>"$T/$1.log" &
     SPID=$!
     PIDS="$PIDS $SPID"
     i=0
-    until curl -fsS "$URL/api/health" >/dev/null 2>&1; do
+    URL=
+    until [ -n "$URL" ] && curl -fsS "$URL/api/health" >/dev/null 2>&1; do
+        URL=$(sed -n 's|^listening on \(http://[^/]*\)/.*|\1|p' "$T/$1.out")
         i=$((i + 1))
         [ $i -lt 200 ] || die "the server did not start; see $T/$1.log"
         kill -0 "$SPID" 2>/dev/null || die "the server exited; $(tail -n 3 "$T/$1.log")"

@@ -309,7 +309,7 @@
     S.me = me;
     document.getElementById('nav').hidden = false;
     document.getElementById('who').hidden = false;
-    const roles = (me.roles || []).map(roleLabel).join(', ');
+    const roles = (me.role_labels || (me.roles || []).map(roleLabel)).join(', ');
     document.getElementById('who-name').textContent = me.username;
     document.getElementById('who-name').title = roles ? `Roles: ${roles}` : 'No roles';
   }
@@ -585,8 +585,10 @@
         actions.append(h('span', { class: 'muted' }, 'The input is invalid: fix the file and import it again (a data error is not rerun).'));
       else if (code === 'FAILED')
         actions.append(h('button', { type: 'button', class: 'primary', onclick: () => action('Rerun', `/api/jobs/${id}/rerun`, `Rerun job ${id} with the same input?`) }, 'Rerun'));
+      if (job.category === 'import' && (code === 'USER_ABORTED' || (code === 'FAILED' && job.failure === 'interrupted')))
+        actions.append(h('button', { type: 'button', class: 'secondary', onclick: () => action('Resume', `/api/jobs/${id}/resume`, `Resume job ${id}? It imports the records its journal does not have yet.`) }, 'Resume'));
       if (active)
-        actions.append(h('button', { type: 'button', class: 'danger', onclick: () => action('Cancel', `/api/jobs/${id}/cancel`, `Cancel job ${id}? It stops at the next record; what it wrote stays and the job can be resumed.`) }, 'Cancel job'));
+        actions.append(h('button', { type: 'button', class: 'danger', onclick: () => action('Cancel job', `/api/jobs/${id}/cancel`, `Cancel job ${id}? It stops at the next record; what it wrote stays and the job can be resumed.`) }, 'Cancel job'));
 
       const files = job.files || [];
       const params = job.parameters || job.params || {};

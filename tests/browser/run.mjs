@@ -16,7 +16,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, cpSync, openSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,13 +37,6 @@ const errors = []; /* page errors and CSP violations, asserted empty at the end 
 function br(args, input) {
   return execFileSync(BIN, ['--repo', REPO, ...args], { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] }).trim();
 }
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
-  });
-}
 /* Polls fn until it returns a truthy value; throws with `what` after ms. */
 async function until(what, fn, ms = WAIT) {
   const end = Date.now() + ms;
@@ -55,18 +47,19 @@ async function until(what, fn, ms = WAIT) {
     await new Promise((r) => setTimeout(r, delay));
   }
 }
+/* bulkrepo serve on a free port: --listen 127.0.0.1:0 prints the address it took. */
 async function startServer() {
-  const port = await freePort();
   const log = openSync(join(T, 'serve.log'), 'a');
-  const p = spawn(BIN, ['--repo', REPO, 'serve', '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', log, log] });
-  let exited = null;
+  const p = spawn(BIN, ['--repo', REPO, 'serve', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', log] });
+  let exited = null, out = '';
   p.on('exit', (code, sig) => { exited = `${code ?? sig}`; });
-  const url = `http://127.0.0.1:${port}`;
-  await until('the server to answer /api/health', async () => {
+  p.stdout.on('data', (d) => { out += d; });
+  const url = await until('the server to say where it listens', () => {
     if (exited !== null) throw new Error(`bulkrepo serve exited (${exited}); see ${join(T, 'serve.log')}`);
-    const r = await fetch(`${url}/api/health`);
-    return r.ok;
+    const m = out.match(/listening on (http:\/\/[^/\s]+)/);
+    return m && m[1];
   }, 15000);
+  await until('the server to answer /api/health', async () => (await fetch(`${url}/api/health`)).ok, 15000);
   return { proc: p, url };
 }
 /* A SAF zip of examples/saf (+ extra entries). */
@@ -90,6 +83,10 @@ async function login(page, user) {
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.getByRole('heading', { name: 'Monitor Jobs' }).waitFor({ timeout: WAIT });
 }
+/* A link of the main navigation. */
+function nav(page, name) {
+  return page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name });
+}
 /* The job id the page shows after a submit (#/jobs/N). */
 async function jobIdOf(page) {
   await page.waitForURL(/#\/jobs\/\d+$/, { timeout: WAIT });
@@ -99,8 +96,8 @@ async function reportStatus(page, code) {
   await page.locator(`.report .head .status[data-status="${code}"]`).waitFor({ timeout: WAIT });
 }
 async function uploadImport(page, file, { name, skipInvalid = false } = {}) {
-  await page.getByRole('link', { name: 'Import' }).click();
-  await page.getByLabel('DSpace Simple Archive Format (zip)').check();
+  await nav(page, 'Import').click();
+  await page.getByRole('radio', { name: 'DSpace Simple Archive Format (zip)' }).check();
   await page.getByLabel('Collection').selectOption(coll);
   await page.locator('input[type=file]').setInputFiles(file);
   if (name) await page.getByLabel('Job name (optional)').fill(name);
@@ -161,7 +158,7 @@ describe('bulkrepo web UI', { concurrency: false }, () => {
   test('a SAF zip uploaded on the Import page reaches Completed Successfully on the monitor', async () => {
     const zip = safZip(join(T, 'good.zip'));
     goodJob = await uploadImport(alice, zip, { name: 'Browser upload' });
-    await alice.getByRole('link', { name: 'Monitor Jobs' }).click();
+    await nav(alice, 'Monitor Jobs').click();
     await alice.getByRole('tab', { name: /History/ }).click();
     const row = alice.locator(`#jobs tr[data-job="${goodJob}"]`);
     await alice.locator(`#jobs tr[data-job="${goodJob}"][data-status="COMPLETED_SUCCESS"]`).waitFor({ timeout: WAIT });
@@ -222,7 +219,7 @@ describe('bulkrepo web UI', { concurrency: false }, () => {
     const exportsDir = join(REPO, 'exports');
     rmSync(exportsDir, { recursive: true, force: true });
     writeFileSync(exportsDir, 'not a folder\n');
-    await alice.getByRole('link', { name: 'Run a Job' }).click();
+    await nav(alice, 'Run a Job').click();
     await alice.getByLabel('Export a collection as a DSpace Simple Archive Format package').check();
     await alice.getByRole('button', { name: 'Next' }).click();
     await alice.getByLabel('Collection to export').selectOption(coll);
@@ -255,7 +252,7 @@ describe('bulkrepo web UI', { concurrency: false }, () => {
     assert.ok(!body.jobs.some((j) => j.id === goodJob), 'nor through the API');
     await bob.goto(`${base}/#/jobs/${goodJob}`);
     await bob.getByRole('alert').waitFor({ timeout: WAIT });
-    await bob.getByRole('link', { name: 'Import' }).click();
+    await nav(bob, 'Import').click();
     await bob.getByText('Your roles do not allow any import').waitFor({ timeout: WAIT });
     await bob.context().close();
   });
