@@ -77,6 +77,7 @@ unit: $(B)/bulkrepo $(TEST_BIN) tools
 
 test: deps
 	$(MAKE) unit
+	$(MAKE) browser
 	bash tests/crash_resume.sh $(B)/bulkrepo $(B)/tools/gen_saf
 	$(MAKE) check
 
