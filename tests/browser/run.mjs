@@ -237,7 +237,7 @@ describe('bulkrepo web UI', { concurrency: false }, () => {
     await alice.waitForURL((u) => /#\/jobs\/\d+$/.test(u.hash) && !u.hash.endsWith(`/${failed}`), { timeout: WAIT });
     const rerun = await jobIdOf(alice);
     await reportStatus(alice, 'COMPLETED_SUCCESS');
-    assert.match(await alice.locator('.facts').textContent(), new RegExp(`Rerun of\\s*Job ${failed}`));
+    assert.match(await alice.locator('.facts').first().textContent(), new RegExp(`Rerun of\\s*Job ${failed}`));
     assert.notEqual(rerun, failed);
   });
 
