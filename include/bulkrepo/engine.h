@@ -49,10 +49,10 @@ extern "C" {
  *     name, "migrate", "exclude_bitstreams" (booleans).
  * Unknown keys are kept (shown in the report) and ignored. */
 typedef struct br_job_spec {
-    const char *type;    /* required: a type of data/job_types.tsv */
-    const char *name;    /* descriptive name; NULL = the type's default */
-    const char *eperson; /* submitted by (a user name); may be NULL */
-    const char *params;  /* JSON object text; NULL = "{}" */
+    const char *type;         /* required: a type of data/job_types.tsv */
+    const char *name;         /* descriptive name; NULL = the type's default */
+    const char *eperson;      /* submitted by (a user name); may be NULL */
+    const char *params;       /* JSON object text; NULL = "{}" */
     const char *const *files; /* input files, copied to <repo>/uploads/<id>/ (same base name) */
     size_t n_files;
     int move_files; /* rename the files there instead of copying (falls back to copy) */
@@ -80,11 +80,11 @@ int br_job_cancel(br_repo *repo, int64_t id, br_error *err);
 int br_job_resume(br_repo *repo, int64_t id, br_error *err);
 
 /* Failure classes recorded on a FAILED job (br_job.failure). */
-#define BR_FAILURE_DATA "data"               /* the input is invalid: fix the file */
-#define BR_FAILURE_IO "io"                   /* I/O, disk full, database busy/failed */
+#define BR_FAILURE_DATA        "data"        /* the input is invalid: fix the file */
+#define BR_FAILURE_IO          "io"          /* I/O, disk full, database busy/failed */
 #define BR_FAILURE_INTERRUPTED "interrupted" /* the process died or was killed */
-#define BR_FAILURE_TIMEOUT "timeout"         /* a fetch timed out */
-#define BR_FAILURE_INTERNAL "internal"       /* a bug */
+#define BR_FAILURE_TIMEOUT     "timeout"     /* a fetch timed out */
+#define BR_FAILURE_INTERNAL    "internal"    /* a bug */
 
 /* Runs a failed job again with the same input files and parameters as a new
  * job (rerun_of = id), queued PENDING; *new_id gets its id.  Only a job that
@@ -131,10 +131,10 @@ int br_job_unimported(br_repo *repo, int64_t id, const br_unimported_options *op
 typedef struct br_engine br_engine;
 
 typedef struct br_engine_options {
-    unsigned workers;          /* worker threads; 0 = 2 */
-    unsigned queue_poll_ms;    /* idle workers look for PENDING jobs; 0 = 250 */
-    unsigned inbox_poll_ms;    /* drop folders are scanned this often; 0 = 5000 */
-    const char *webhook_url;   /* POST the completed job's JSON here; NULL = none */
+    unsigned workers;            /* worker threads; 0 = 2 */
+    unsigned queue_poll_ms;      /* idle workers look for PENDING jobs; 0 = 250 */
+    unsigned inbox_poll_ms;      /* drop folders are scanned this often; 0 = 5000 */
+    const char *webhook_url;     /* POST the completed job's JSON here; NULL = none */
     unsigned webhook_timeout_ms; /* 0 = 5000 */
     /* Called for every event the engine records (claimed, progress milestones,
      * completed, failed, inbox pickup, webhook failure), from worker threads,

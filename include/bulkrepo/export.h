@@ -28,6 +28,7 @@ typedef struct br_export_options {
     int exclude_bitstreams; /* -x */
     const char *zip;        /* -z: write DEST/ZIP instead of folders */
     const char *eperson;
+    int64_t job_id;         /* run as this existing job (engine.h); 0 = create one */
     br_progress_fn progress;
     void *progress_ctx;
     /* Esploro CSV (br_export_esploro): only these columns / categories (NULL = all). */

@@ -342,7 +342,12 @@ int br_export_saf(br_repo *repo, const br_export_options *opt, br_export_result 
     br_strlcpy(job.eperson, opt->eperson ? opt->eperson : "", sizeof job.eperson);
     br_strlcpy(job.input, opt->id, sizeof job.input);
     int rc = params_json(opt, opt->seq, job.params, sizeof job.params, err);
-    if (!rc) rc = br_job_create(repo, &job, err);
+    if (!rc && opt->job_id) {
+        job.id = opt->job_id;
+        rc = br_job_set_status(repo, job.id, BR_JOB_RUNNING, NULL, err);
+    } else if (!rc) {
+        rc = br_job_create(repo, &job, err);
+    }
     if (rc) return rc;
     if (res) res->job_id = job.id;
 

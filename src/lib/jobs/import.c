@@ -760,7 +760,13 @@ int br_import_saf(br_repo *repo, const br_import_options *opt_in, br_import_resu
     /* The job: a resumed import continues the job that wrote the mapfile. */
     static const char *types[] = {"import-saf", "import-saf", "delete-saf"};
     int64_t prior = 0;
-    if (opt.resume && !br_job_find_by_mapfile(repo, "import-saf", c.mapfile, &prior, NULL) &&
+    if (opt.job_id) {
+        if ((rc = br_job_get(repo, opt.job_id, &job, err))) return rc;
+        c.job_id = opt.job_id;
+        if (opt.resume) prior = opt.job_id;
+        if ((rc = br_job_set_status(repo, c.job_id, BR_JOB_RUNNING, opt.resume ? "resumed" : NULL, err)))
+            return rc;
+    } else if (opt.resume && !br_job_find_by_mapfile(repo, "import-saf", c.mapfile, &prior, NULL) &&
         !br_job_get(repo, prior, &job, NULL)) {
         c.job_id = prior;
         if ((rc = br_job_set_status(repo, prior, BR_JOB_RUNNING, "resumed", err))) return rc;

@@ -424,9 +424,21 @@ int br_job_requeue(br_repo *repo, int64_t id, int resume, br_error *err)
     return sqlite3_step(st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "requeue job");
 }
 
+static int request_cancel(br_repo *repo, int64_t id, br_job_status *status, br_error *err);
+
 int br_job_request_cancel(br_repo *repo, int64_t id, br_job_status *status, br_error *err)
 {
     release_reads(repo);
+    /* Wait for the write lock only briefly: a running import holds it nearly
+     * all the time, and the engine's flag file carries the request anyway. */
+    sqlite3_busy_timeout(repo->db, 250);
+    int rc = request_cancel(repo, id, status, err);
+    sqlite3_busy_timeout(repo->db, 10000);
+    return rc;
+}
+
+static int request_cancel(br_repo *repo, int64_t id, br_job_status *status, br_error *err)
+{
     char now[32];
     br_now_iso(now);
     sqlite3_stmt *st = br_stmt(repo, S_JOB_CANCEL_PENDING, err);

@@ -1,0 +1,993 @@
+/* The job engine: submit, worker threads, runners, cancel, resume, rerun,
+ * start-up recovery, progress, completion events and the webhook (engine.h).
+ *
+ * Concurrency: each worker owns one br_repo (one SQLite connection); the only
+ * state shared between threads is the br_engine (its flags under its mutex).
+ * A job moves out of PENDING in one UPDATE (br_job_claim), so no two workers
+ * run the same job.  A cancel is a flag in the job row that the running job's
+ * progress callback reads (at most every 25 ms) at record boundaries. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <curl/curl.h>
+#include <jansson.h>
+#include "bulkrepo/engine.h"
+#include "bulkrepo/export.h"
+#include "bulkrepo/import.h"
+#include "core/core.h"
+#include "engine_internal.h"
+
+/* ---- runners ------------------------------------------------------------------------ */
+
+/* What start-up recovery does with a job a dead process left running. */
+enum { ON_CRASH_RESUME, ON_CRASH_RESTART, ON_CRASH_FAIL };
+
+typedef int (*runner_fn)(br_run *r, br_error *err);
+
+static int run_import_saf(br_run *r, br_error *err);
+static int run_export_saf(br_run *r, br_error *err);
+
+/* Type names match data/job_types.tsv.  import-esploro and export-esploro join
+ * this table when the Esploro CSV module provides them (issue 3). */
+static const struct runner {
+    const char *type, *category, *default_name;
+    runner_fn fn;
+    int on_crash;
+    int has_records; /* its journal lines are input records (unimported download) */
+} RUNNERS[] = {
+    {"import-saf", "import", "SAF import", run_import_saf, ON_CRASH_RESUME, 1},
+    /* Validation writes nothing, a delete is idempotent: both simply run again. */
+    {"validate-saf", "import", "SAF validation", run_import_saf, ON_CRASH_RESTART, 1},
+    {"delete-saf", "import", "SAF delete", run_import_saf, ON_CRASH_RESTART, 0},
+    {"export-saf", "export", "SAF export", run_export_saf, ON_CRASH_FAIL, 0},
+};
+
+static const struct runner *runner_of(const char *type)
+{
+    for (size_t i = 0; i < BR_ARRAY_LEN(RUNNERS); i++)
+        if (!strcmp(RUNNERS[i].type, type)) return &RUNNERS[i];
+    return NULL;
+}
+
+int br_engine_type_has_records(const char *type)
+{
+    const struct runner *rn = runner_of(type);
+    return rn && rn->has_records;
+}
+
+static int is_ended(br_job_status s)
+{
+    return s >= BR_JOB_COMPLETED_SUCCESS && s != BR_JOB_MANUAL_HANDLING_REQUIRED;
+}
+
+/* ---- the engine ----------------------------------------------------------------------- */
+
+struct br_engine {
+    char dir[PATH_MAX];
+    br_engine_options opt;
+    char *webhook_url;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int stopping; /* under mu */
+    int started;
+    pthread_t *threads;
+    size_t n_threads;
+    pthread_t inbox_thread;
+    int inbox_running;
+    unsigned wake_seq; /* under mu: bumped by br_engine_wake */
+};
+
+int br_engine_stopping(br_engine *eng)
+{
+    if (!eng) return 0;
+    pthread_mutex_lock(&eng->mu);
+    int s = eng->stopping;
+    pthread_mutex_unlock(&eng->mu);
+    return s;
+}
+
+/* Waits up to ms, or until woken or stopping; returns stopping. */
+int br_engine_sleep(br_engine *eng, unsigned ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&eng->mu);
+    unsigned seq = eng->wake_seq;
+    while (!eng->stopping && seq == eng->wake_seq)
+        if (pthread_cond_timedwait(&eng->cv, &eng->mu, &ts) == ETIMEDOUT) break;
+    int s = eng->stopping;
+    pthread_mutex_unlock(&eng->mu);
+    return s;
+}
+
+const br_engine_options *br_engine_opts(const br_engine *eng)
+{
+    return &eng->opt;
+}
+
+const char *br_engine_dir(const br_engine *eng)
+{
+    return eng->dir;
+}
+
+void br_engine_wake(br_engine *eng)
+{
+    if (!eng) return;
+    pthread_mutex_lock(&eng->mu);
+    eng->wake_seq++;
+    pthread_cond_broadcast(&eng->cv);
+    pthread_mutex_unlock(&eng->mu);
+}
+
+/* ---- events --------------------------------------------------------------------------- */
+
+int br_engine_event(br_engine *eng, br_repo *repo, int64_t job_id, const char *severity,
+                    const char *module, const char *creator, const char *fmt, ...)
+{
+    char text[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    br_job_event ev = {0};
+    ev.job_id = job_id;
+    ev.severity = severity;
+    ev.module = module;
+    ev.creator = creator;
+    ev.description = text;
+    int rc = br_job_event_add(repo, &ev, NULL);
+    if (eng && eng->opt.on_event) {
+        br_job job;
+        char now[32];
+        br_now_iso(now);
+        ev.at = now;
+        ev.status = !br_job_get(repo, job_id, &job, NULL) ? br_job_status_code(job.status) : NULL;
+        ev.creator = creator ? creator : "system";
+        eng->opt.on_event(eng->opt.event_ctx, &ev);
+    }
+    return rc;
+}
+
+/* ---- submitting ------------------------------------------------------------------------ */
+
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+/* Copies (or, with move, renames) src to dst; a hard link first, as it costs nothing. */
+static int place_file(const char *src, const char *dst, int move, br_error *err)
+{
+    if (move && !rename(src, dst)) return 0;
+    if (!link(src, dst)) {
+        if (move) unlink(src);
+        return 0;
+    }
+    int rc = br_copy_file(src, dst, err);
+    if (!rc && move) unlink(src);
+    return rc;
+}
+
+static int upload_dir(const char *repo_dir, int64_t id, char *out, size_t size)
+{
+    int n = snprintf(out, size, "%s/uploads/%lld", repo_dir, (long long)id);
+    return n < 0 || (size_t)n >= size ? BR_ELIMIT : 0;
+}
+
+int br_job_submit_ext(br_repo *repo, const br_job_spec *spec, const br_job_submit_extra *x,
+                      int64_t *id, br_error *err)
+{
+    *id = 0;
+    if (!spec || !spec->type) return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "a job needs a type");
+    const struct runner *rn = runner_of(spec->type);
+    if (!rn)
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "job type '%s' cannot be run (yet)",
+                            spec->type);
+    json_error_t jerr;
+    json_t *params = json_loads(spec->params && *spec->params ? spec->params : "{}", 0, &jerr);
+    if (!json_is_object(params)) {
+        json_decref(params);
+        return br_error_set(err, BR_EUSAGE, "params", jerr.line, jerr.column,
+                            "the job parameters must be a JSON object%s%s", params ? "" : ": ",
+                            params ? "" : jerr.text);
+    }
+    char *ptext = json_dumps(params, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(params);
+    if (!ptext) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
+    br_job job;
+    memset(&job, 0, sizeof job);
+    if (strlen(ptext) >= sizeof job.params) {
+        free(ptext);
+        return br_error_set(err, BR_ELIMIT, "params", 0, 0,
+                            "the job parameters are too long (%zu bytes at most)",
+                            sizeof job.params - 1);
+    }
+    br_strlcpy(job.params, ptext, sizeof job.params);
+    free(ptext);
+    for (size_t i = 0; i < spec->n_files; i++) {
+        const char *b = base_name(spec->files[i]);
+        if (!br_is_file(spec->files[i]))
+            return br_error_set(err, BR_ENOTFOUND, spec->files[i], 0, 0, "no such input file");
+        if (!*b || br_path_unsafe(b))
+            return br_error_set(err, BR_EUSAGE, spec->files[i], 0, 0, "unsafe input file name");
+    }
+    br_strlcpy(job.type, rn->type, sizeof job.type);
+    br_strlcpy(job.category, rn->category, sizeof job.category);
+    br_strlcpy(job.name, spec->name && *spec->name ? spec->name : rn->default_name,
+               sizeof job.name);
+    br_strlcpy(job.eperson, spec->eperson ? spec->eperson : "", sizeof job.eperson);
+    if (x) {
+        job.rerun_of = x->rerun_of;
+        job.resume = x->resume;
+        br_strlcpy(job.profile, x->profile ? x->profile : "", sizeof job.profile);
+        if (x->input) br_strlcpy(job.input, x->input, sizeof job.input);
+    }
+
+    /* Files go to a private scratch folder first, so the database's write lock
+     * is not held while they are copied; the folder becomes uploads/<id> in the
+     * transaction that makes the job visible to workers. */
+    char scratch[PATH_MAX] = "", dest[PATH_MAX], path[PATH_MAX];
+    int rc = 0, in_tx = 0, placed = 0;
+    if (spec->n_files) {
+        if ((rc = br_repo_mktemp(repo, "upload", scratch, sizeof scratch, err))) return rc;
+        for (size_t i = 0; i < spec->n_files && !rc; i++) {
+            if (br_path_join(path, sizeof path, scratch, base_name(spec->files[i])))
+                rc = br_error_set(err, BR_ELIMIT, spec->files[i], 0, 0, "path too long");
+            else
+                rc = place_file(spec->files[i], path, spec->move_files, err);
+        }
+        if (rc) goto done;
+    }
+    if ((rc = br_repo_begin(repo, err))) goto done;
+    in_tx = 1;
+    if ((rc = br_job_enqueue(repo, &job, err))) goto done;
+    if (spec->n_files) {
+        char uploads[PATH_MAX];
+        snprintf(uploads, sizeof uploads, "%s/uploads", br_repo_dir(repo));
+        if ((rc = br_mkdir_p(uploads, err))) goto done;
+        if ((rc = upload_dir(br_repo_dir(repo), job.id, dest, sizeof dest))) {
+            rc = br_error_set(err, rc, NULL, 0, 0, "path too long");
+            goto done;
+        }
+        /* A folder of this id can only be a leftover of a rolled-back submit. */
+        if (br_is_dir(dest)) br_rmtree(dest);
+        if (rename(scratch, dest)) {
+            rc = br_error_set(err, BR_EIO, dest, 0, 0, "cannot place the uploads: %s",
+                              strerror(errno));
+            goto done;
+        }
+        placed = 1;
+        for (size_t i = 0; i < spec->n_files && !rc; i++) {
+            const char *b = base_name(spec->files[i]);
+            struct stat sb;
+            br_path_join(path, sizeof path, dest, b);
+            if (stat(path, &sb)) {
+                rc = br_error_set(err, BR_EIO, path, 0, 0, "cannot stat: %s", strerror(errno));
+                break;
+            }
+            char created[32];
+            struct tm tm;
+            gmtime_r(&sb.st_mtime, &tm);
+            strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+            br_job_file f = {b, path, (int64_t)sb.st_size, created, -1, "pending", NULL};
+            rc = br_job_file_add(repo, job.id, &f, err);
+        }
+        if (!rc && !job.input[0]) {
+            br_path_join(path, sizeof path, dest, base_name(spec->files[0]));
+            rc = br_job_set_input(repo, job.id, path, err);
+        }
+        if (rc) goto done;
+    } else if (!job.input[0]) {
+        /* What the job reads, for the monitor: a folder, a zip or the exported object. */
+        json_t *p = json_loads(job.params, 0, &jerr);
+        const char *src = json_string_value(json_object_get(p, "source"));
+        const char *zip = json_string_value(json_object_get(p, "zip"));
+        const char *obj = json_string_value(json_object_get(p, "id"));
+        const char *map = json_string_value(json_object_get(p, "mapfile"));
+        if (!strcmp(rn->category, "export") && obj)
+            snprintf(path, sizeof path, "%s", obj);
+        else if (src)
+            snprintf(path, sizeof path, "%s%s%s", src,
+                     zip && strcmp(rn->category, "export") ? "/" : "",
+                     zip && strcmp(rn->category, "export") ? zip : "");
+        else
+            snprintf(path, sizeof path, "%s", map ? map : "");
+        json_decref(p);
+        if (path[0] && (rc = br_job_set_input(repo, job.id, path, err))) goto done;
+    }
+    char ev[512];
+    snprintf(ev, sizeof ev, "Job submitted (%s)%s", job.type,
+             x && x->rerun_of ? " as a rerun" : "");
+    br_job_event e = {0, job.id, NULL, "info", NULL, "engine", spec->eperson, ev};
+    if ((rc = br_job_event_add(repo, &e, err))) goto done;
+    if ((rc = br_repo_commit(repo, err))) goto done;
+    in_tx = 0;
+    *id = job.id;
+done:
+    if (in_tx) br_repo_rollback(repo);
+    if (rc && placed) br_rmtree(dest);
+    if (rc && scratch[0] && br_is_dir(scratch)) br_rmtree(scratch);
+    return rc;
+}
+
+int br_job_submit(br_repo *repo, const br_job_spec *spec, int64_t *id, br_error *err)
+{
+    return br_job_submit_ext(repo, spec, NULL, id, err);
+}
+
+/* ---- cancel, resume, rerun ---------------------------------------------------------------- */
+
+/* A cancel request is also a flag file, <repo>/run/cancel/<id>: a running
+ * import holds SQLite's write lock almost all the time, so the request must
+ * not need it to reach the worker (which stat()s the flag at record
+ * boundaries).  The job row's cancel_requested is set too when the lock is
+ * free within a moment. */
+static int cancel_flag(const char *repo_dir, int64_t id, char *out, size_t size)
+{
+    int n = snprintf(out, size, "%s/run/cancel/%lld", repo_dir, (long long)id);
+    return n < 0 || (size_t)n >= size ? BR_ELIMIT : 0;
+}
+
+int br_job_cancel(br_repo *repo, int64_t id, br_error *err)
+{
+    br_job job;
+    int rc = br_job_get(repo, id, &job, err);
+    if (rc) return rc;
+    if (is_ended(job.status))
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "job %lld has already ended (%s)",
+                            (long long)id, br_job_status_label(job.status));
+    char flag[PATH_MAX], dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/run/cancel", br_repo_dir(repo));
+    if (cancel_flag(br_repo_dir(repo), id, flag, sizeof flag) || br_mkdir_p(dir, err))
+        return br_error_set(err, BR_EIO, dir, 0, 0, "cannot record the cancel request");
+    if ((rc = br_write_file_atomic(flag, "", 0, err))) return rc;
+    br_job_status now;
+    if (br_job_request_cancel(repo, id, &now, NULL)) return 0; /* busy: the flag carries it */
+    br_job_event e = {0,
+                      id,
+                      NULL,
+                      "warning",
+                      NULL,
+                      "engine",
+                      job.eperson,
+                      now == BR_JOB_USER_ABORTED ? "Cancelled by user before it started"
+                                                 : "Cancel requested: stopping at the next record"};
+    br_job_event_add(repo, &e, NULL);
+    return 0;
+}
+
+int br_job_resume(br_repo *repo, int64_t id, br_error *err)
+{
+    br_job job;
+    int rc = br_job_get(repo, id, &job, err);
+    if (rc) return rc;
+    const struct runner *rn = runner_of(job.type);
+    json_error_t jerr;
+    json_t *p = json_loads(job.params, 0, &jerr);
+    const char *mode = json_string_value(json_object_get(p, "mode"));
+    int add = !mode || !strcmp(mode, "add");
+    json_decref(p);
+    if (!rn || rn->on_crash != ON_CRASH_RESUME || !add)
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
+                            "job %lld (%s) cannot be resumed; only imports that add records can",
+                            (long long)id, job.type);
+    if (!(job.status == BR_JOB_USER_ABORTED ||
+          (job.status == BR_JOB_FAILED && !strcmp(job.failure, BR_FAILURE_INTERRUPTED))))
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
+                            "job %lld is %s; only an aborted or interrupted import is resumed",
+                            (long long)id, br_job_status_label(job.status));
+    if ((rc = br_job_requeue(repo, id, 1, err))) return rc;
+    br_job_event e = {0,    id,       NULL, "info",
+                      NULL, "engine", NULL, "Resumed: queued to finish from its journal"};
+    return br_job_event_add(repo, &e, err);
+}
+
+typedef struct file_list {
+    char **paths;
+    size_t n, cap;
+} file_list;
+
+static int collect_file(void *ctx, const br_job_file *f)
+{
+    file_list *l = ctx;
+    if (br_grow((void **)&l->paths, &l->cap, l->n + 1, sizeof *l->paths)) return 1;
+    if (!(l->paths[l->n] = strdup(f->path))) return 1;
+    l->n++;
+    return 0;
+}
+
+int br_job_rerun(br_repo *repo, int64_t id, int64_t *new_id, br_error *err)
+{
+    *new_id = 0;
+    br_job job;
+    int rc = br_job_get(repo, id, &job, err);
+    if (rc) return rc;
+    if (job.status != BR_JOB_FAILED)
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
+                            "job %lld is %s; only a failed job is rerun", (long long)id,
+                            br_job_status_label(job.status));
+    if (!job.failure[0] || !strcmp(job.failure, BR_FAILURE_DATA))
+        return br_error_set(
+            err, BR_EINVAL, NULL, 0, 0,
+            "job %lld failed because of its data (%s): fix the file and import it again",
+            (long long)id, job.message[0] ? job.message : "invalid input");
+    file_list files = {0};
+    if ((rc = br_job_files(repo, id, collect_file, &files, err))) goto done;
+    for (size_t i = 0; i < files.n; i++)
+        if (!br_is_file(files.paths[i])) {
+            rc = br_error_set(err, BR_ENOTFOUND, files.paths[i], 0, 0,
+                              "the input file of job %lld is gone; submit it again", (long long)id);
+            goto done;
+        }
+    br_job_spec spec = {
+        job.type, job.name, job.eperson, job.params, (const char *const *)files.paths, files.n, 0};
+    br_job_submit_extra x = {id, 0, job.profile[0] ? job.profile : NULL,
+                             files.n ? NULL : job.input};
+    rc = br_job_submit_ext(repo, &spec, &x, new_id, err);
+    if (!rc) {
+        char text[128];
+        snprintf(text, sizeof text, "Rerun as job %lld", (long long)*new_id);
+        br_job_event e = {0, id, NULL, "info", NULL, "engine", NULL, text};
+        rc = br_job_event_add(repo, &e, err);
+    }
+done:
+    for (size_t i = 0; i < files.n; i++)
+        free(files.paths[i]);
+    free(files.paths);
+    return rc;
+}
+
+/* ---- progress ---------------------------------------------------------------------------------
+ */
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The share of the bar each phase fills (an import validates, then writes). */
+static const struct {
+    const char *phase;
+    int from, to;
+} PHASES[] = {{"validate", 0, 10}, {"import", 10, 100}, {"export", 0, 100}};
+
+static int write_progress(br_run *r, size_t done, size_t total, double now)
+{
+    br_job_progress p = {0};
+    int from = 0, to = 100;
+    for (size_t i = 0; i < BR_ARRAY_LEN(PHASES); i++)
+        if (!strcmp(PHASES[i].phase, r->phase)) from = PHASES[i].from, to = PHASES[i].to;
+    if (r->validate_only) from = 0, to = 100;
+    p.percent = total ? from + (int)((double)(to - from) * (double)done / (double)total) : from;
+    p.done = (int64_t)done;
+    p.total = (int64_t)total;
+    double el = now - r->phase_start;
+    p.rate = el > 0 && done >= r->phase_done0 ? (double)(done - r->phase_done0) / el : 0;
+    p.eta_seconds =
+        p.rate > 0 && total >= done ? (int64_t)((double)(total - done) / p.rate + 0.5) : -1;
+    br_strlcpy(p.phase, r->phase, sizeof p.phase);
+    r->last_write = now;
+    return br_job_set_progress(r->repo, r->job.id, &p, NULL);
+}
+
+/* The runners' br_progress_fn: writes progress at most twice a second, and
+ * reads the cancel flag (one primary-key read) at most every 25 ms; nonzero
+ * stops the run at this record boundary. */
+static int on_progress(void *ctx, const char *phase, size_t done, size_t total)
+{
+    br_run *r = ctx;
+    double now = mono_now();
+    if (strcmp(phase, r->phase)) {
+        br_strlcpy(r->phase, phase, sizeof r->phase);
+        r->phase_start = now;
+        r->phase_done0 = done ? done - 1 : 0;
+    }
+    if (now - r->last_check >= 0.025) {
+        r->last_check = now;
+        char flag[PATH_MAX];
+        if (br_engine_stopping(r->eng))
+            r->stop = BR_STOP_ENGINE;
+        else if (!cancel_flag(br_repo_dir(r->repo), r->job.id, flag, sizeof flag) &&
+                 !access(flag, F_OK))
+            r->stop = BR_STOP_USER;
+        else if (br_job_cancel_requested(r->repo, r->job.id, NULL) == 1)
+            r->stop = BR_STOP_USER;
+    }
+    if (now - r->last_write >= 0.5) write_progress(r, done, total, now);
+    r->last_done = done;
+    r->last_total = total;
+    return r->stop != 0;
+}
+
+/* ---- the runners ---------------------------------------------------------------------------- */
+
+static int param_bool(json_t *p, const char *key)
+{
+    json_t *v = json_object_get(p, key);
+    return json_is_true(v) || (json_is_integer(v) && json_integer_value(v)) ||
+           (json_is_string(v) &&
+            (!strcmp(json_string_value(v), "true") || !strcmp(json_string_value(v), "1") ||
+             !strcmp(json_string_value(v), "on")));
+}
+
+static const char *param_str(json_t *p, const char *key)
+{
+    return json_string_value(json_object_get(p, key));
+}
+
+static int first_file(void *ctx, const br_job_file *f)
+{
+    br_strlcpy(ctx, f->path, PATH_MAX);
+    return 1;
+}
+
+static int run_import_saf(br_run *r, br_error *err)
+{
+    json_t *p = r->params;
+    br_import_options o;
+    memset(&o, 0, sizeof o);
+    br_limits_default(&o.limits);
+    const char *mode = param_str(p, "mode");
+    o.mode = !strcmp(r->job.type, "delete-saf") ? BR_IMPORT_DELETE
+             : mode && !strcmp(mode, "replace") ? BR_IMPORT_REPLACE
+                                                : BR_IMPORT_ADD;
+    o.validate_only = !strcmp(r->job.type, "validate-saf") || param_bool(p, "validate_only");
+    r->validate_only = o.validate_only;
+    const char *cols[64];
+    json_t *ca = json_object_get(p, "collections");
+    if (json_is_array(ca)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(ca, i, v) if (json_is_string(v) && o.n_collections < 64)
+            cols[o.n_collections++] = json_string_value(v);
+    } else if (param_str(p, "collection") && *param_str(p, "collection")) {
+        cols[o.n_collections++] = param_str(p, "collection");
+    }
+    o.collections = cols;
+    o.skip_invalid = param_bool(p, "skip_invalid");
+    o.workflow = param_bool(p, "workflow");
+    o.apply_template = param_bool(p, "template");
+    o.metadata_only = param_bool(p, "metadata_only");
+    json_t *bs = json_object_get(p, "batch_size");
+    if (json_is_integer(bs) && json_integer_value(bs) > 0)
+        o.batch_size = (size_t)json_integer_value(bs);
+    o.eperson = r->job.eperson;
+    o.name = r->job.name;
+    o.job_id = r->job.id;
+    o.resume = r->resume;
+
+    char file[PATH_MAX] = "", src[PATH_MAX], zip[PATH_MAX], map[PATH_MAX];
+    int rc = br_job_files(r->repo, r->job.id, first_file, file, err);
+    if (rc) return rc;
+    if (file[0] && o.mode == BR_IMPORT_DELETE) {
+        o.mapfile = file;
+    } else if (file[0]) {
+        /* An uploaded package: a zip (SAF arrives zipped over HTTP and FTP). */
+        br_strlcpy(src, file, sizeof src);
+        char *slash = strrchr(src, '/');
+        *slash = 0;
+        br_strlcpy(zip, slash + 1, sizeof zip);
+        o.source = src;
+        o.zip = zip;
+    } else {
+        o.source = param_str(p, "source");
+        o.zip = param_str(p, "zip");
+    }
+    if (!o.mapfile) o.mapfile = param_str(p, "mapfile");
+    if (!o.mapfile) {
+        if ((rc = upload_dir(br_repo_dir(r->repo), r->job.id, map, sizeof map)) ||
+            br_mkdir_p(map, err))
+            return rc ? br_error_set(err, rc, NULL, 0, 0, "path too long") : BR_EIO;
+        strncat(map, "/mapfile", sizeof map - strlen(map) - 1);
+        o.mapfile = map;
+        /* A fresh (not resumed) run writes a new mapfile. */
+        if (!o.resume && !o.validate_only && o.mode == BR_IMPORT_ADD) unlink(map);
+    }
+    br_diag_sink sink = {NULL, NULL, 0, 0,
+                         0}; /* counted; the journal keeps each record's first error */
+    o.diags = &sink;
+    o.progress = on_progress;
+    o.progress_ctx = r;
+    br_import_result res;
+    rc = br_import_saf(r->repo, &o, &res, err);
+    r->records = (int64_t)res.total;
+    if (sink.errors || sink.warnings)
+        br_engine_event(r->eng, r->repo, r->job.id, sink.errors ? "error" : "warning", "import",
+                        NULL,
+                        "Validation: %zu errors, %zu warnings (see the records of the report)",
+                        sink.errors, sink.warnings);
+    return rc;
+}
+
+static int run_export_saf(br_run *r, br_error *err)
+{
+    json_t *p = r->params;
+    br_export_options o;
+    memset(&o, 0, sizeof o);
+    const char *scope = param_str(p, "scope");
+    o.scope = scope && !strcmp(scope, "item") ? BR_EXPORT_ITEM : BR_EXPORT_COLLECTION;
+    o.id = param_str(p, "id");
+    if (!o.id)
+        return br_error_set(err, BR_EUSAGE, "params", 0, 0,
+                            "an export needs \"id\": the handle to export");
+    char dest[PATH_MAX];
+    o.dest = param_str(p, "dest");
+    if (!o.dest) {
+        snprintf(dest, sizeof dest, "%s/exports/%lld", br_repo_dir(r->repo), (long long)r->job.id);
+        if (br_mkdir_p(dest, err)) return BR_EIO;
+        o.dest = dest;
+    }
+    json_t *seq = json_object_get(p, "seq");
+    o.seq = json_is_integer(seq) ? (long)json_integer_value(seq) : 1;
+    o.migrate = param_bool(p, "migrate");
+    o.exclude_bitstreams = param_bool(p, "exclude_bitstreams");
+    o.zip = param_str(p, "zip");
+    o.eperson = r->job.eperson;
+    o.job_id = r->job.id;
+    o.progress = on_progress;
+    o.progress_ctx = r;
+    br_export_result res;
+    memset(&res, 0, sizeof res);
+    int rc = br_export_saf(r->repo, &o, &res, err);
+    r->records = (int64_t)res.items;
+    return rc;
+}
+
+/* ---- running a claimed job ------------------------------------------------------------------- */
+
+static const char *failure_class(int rc)
+{
+    switch (rc) {
+    case BR_EINVAL:
+    case BR_EUSAGE:
+    case BR_ENOTFOUND:
+    case BR_EEXISTS:
+    case BR_ELIMIT:
+        return BR_FAILURE_DATA;
+    case BR_EIO:
+    case BR_ESTORE:
+    case BR_ENOMEM:
+        return BR_FAILURE_IO;
+    default:
+        return BR_FAILURE_INTERNAL;
+    }
+}
+
+static size_t discard_body(char *p, size_t size, size_t n, void *ctx)
+{
+    (void)p;
+    (void)ctx;
+    return size * n; /* the answer's body is not used (and libcurl must not print it) */
+}
+
+/* POSTs the job's JSON to the webhook; failures become a warning event. */
+static void post_webhook(br_engine *eng, br_repo *repo, int64_t id)
+{
+    if (!eng || !eng->webhook_url) return;
+    char *body = NULL;
+    if (br_job_to_json(repo, id, 0, &body, NULL)) return;
+    CURL *h = curl_easy_init();
+    CURLcode cc = CURLE_FAILED_INIT;
+    long status = 0;
+    if (h) {
+        struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
+        curl_easy_setopt(h, CURLOPT_URL, eng->webhook_url);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
+                         (long)(eng->opt.webhook_timeout_ms ? eng->opt.webhook_timeout_ms : 5000));
+        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(h, CURLOPT_USERAGENT, "bulkrepo-webhook/1");
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard_body);
+        cc = curl_easy_perform(h);
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        curl_slist_free_all(hdr);
+        curl_easy_cleanup(h);
+    }
+    free(body);
+    if (cc != CURLE_OK || status < 200 || status >= 300)
+        br_engine_event(eng, repo, id, "warning", "webhook", NULL, "Webhook POST to %s failed: %s",
+                        eng->webhook_url,
+                        cc != CURLE_OK ? curl_easy_strerror(cc) : "non-2xx answer");
+}
+
+static int update_file(void *ctx, const br_job_file *f)
+{
+    br_run *r = ctx;
+    br_job *j = &r->job;
+    const char *status = j->status == BR_JOB_COMPLETED_SUCCESS ||
+                                 j->status == BR_JOB_COMPLETED_WITH_ERRORS ||
+                                 j->status == BR_JOB_COMPLETED_NO_BULKS
+                             ? "processed"
+                             : "rejected";
+    char problems[1200] = "";
+    if (j->message[0] && j->status != BR_JOB_COMPLETED_SUCCESS)
+        snprintf(problems, sizeof problems, "%s", j->message);
+    else if (j->counters.not_imported)
+        snprintf(problems, sizeof problems, "%lld records not imported",
+                 (long long)j->counters.not_imported);
+    br_job_file_update(r->repo, j->id, f->name, j->total ? j->total : r->records, status,
+                       problems[0] ? problems : NULL, NULL);
+    return 0;
+}
+
+int br_engine_run_claimed(br_engine *eng, br_repo *repo, const br_job *claimed)
+{
+    br_run r;
+    memset(&r, 0, sizeof r);
+    r.eng = eng;
+    r.repo = repo;
+    r.job = *claimed;
+    r.resume = claimed->resume;
+    const struct runner *rn = runner_of(claimed->type);
+    br_error err;
+    br_error_clear(&err);
+    int rc;
+    json_error_t jerr;
+    r.params = json_loads(claimed->params[0] ? claimed->params : "{}", 0, &jerr);
+    br_engine_event(eng, repo, claimed->id, "info", "engine", NULL, "%s by a worker%s",
+                    r.resume ? "Resumed" : "Started", r.resume ? " from its journal" : "");
+    /* A rerun of an import first carries what the failed run stored. */
+    if (rn && rn->on_crash == ON_CRASH_RESUME && claimed->rerun_of && !claimed->resume) {
+        if (!(rc = br_job_journal_carry(repo, claimed->rerun_of, claimed->id, &err))) r.resume = 1;
+    }
+    char flag[PATH_MAX];
+    int cancelled =
+        !cancel_flag(br_repo_dir(repo), claimed->id, flag, sizeof flag) && !access(flag, F_OK);
+    if (cancelled)
+        rc = br_error_set(&err, BR_ECANCELLED, NULL, 0, 0, "cancelled before it started");
+    else if (!rn)
+        rc =
+            br_error_set(&err, BR_EUSAGE, NULL, 0, 0, "job type '%s' cannot be run", claimed->type);
+    else if (!r.params)
+        rc = br_error_set(&err, BR_EUSAGE, "params", 0, 0, "the job's parameters are not JSON");
+    else
+        rc = rn->fn(&r, &err);
+
+    br_job j;
+    char msg[1200] = "";
+    if (rc) br_error_format(&err, msg, sizeof msg);
+    if (br_job_get(repo, claimed->id, &j, NULL)) goto out;
+    if (r.stop == BR_STOP_ENGINE) {
+        /* Stopped with the engine: as after a crash, the next engine continues. */
+        if (rn && rn->on_crash != ON_CRASH_FAIL) {
+            br_job_requeue(repo, j.id, rn->on_crash == ON_CRASH_RESUME, NULL);
+            br_engine_event(eng, repo, j.id, "warning", "engine", NULL,
+                            "Stopped with the engine; queued to %s",
+                            rn->on_crash == ON_CRASH_RESUME ? "resume" : "run again");
+        } else {
+            br_job_set_status(repo, j.id, BR_JOB_FAILED, "interrupted: the engine stopped", NULL);
+            br_job_set_failure(repo, j.id, BR_FAILURE_INTERRUPTED, NULL);
+            br_engine_event(eng, repo, j.id, "error", "engine", NULL,
+                            "Interrupted: the engine stopped");
+        }
+        goto out;
+    }
+    if (!is_ended(j.status) || (rc == BR_ECANCELLED && j.status != BR_JOB_USER_ABORTED)) {
+        /* The runner failed before it could record an outcome. */
+        br_job_status st = rc == BR_ECANCELLED ? BR_JOB_USER_ABORTED
+                           : rc                ? BR_JOB_FAILED
+                                               : BR_JOB_COMPLETED_SUCCESS;
+        br_job_set_status(repo, j.id, st, msg[0] ? msg : NULL, NULL);
+    }
+    br_job_get(repo, claimed->id, &j, NULL);
+    if (j.status == BR_JOB_FAILED) br_job_set_failure(repo, j.id, failure_class(rc), NULL);
+    if (j.status == BR_JOB_COMPLETED_SUCCESS || j.status == BR_JOB_COMPLETED_WITH_ERRORS ||
+        j.status == BR_JOB_COMPLETED_NO_BULKS) {
+        br_job_progress p = j.progress;
+        p.percent = 100;
+        p.done = p.total = j.total ? j.total : (int64_t)r.last_total;
+        p.eta_seconds = 0;
+        br_job_set_progress(repo, j.id, &p, NULL);
+    } else if (r.last_total || r.last_done) {
+        write_progress(&r, r.last_done, r.last_total, mono_now());
+    }
+    r.job = j;
+    br_job_files(repo, j.id, update_file, &r, NULL);
+    unlink(flag);
+    const br_job_counters *k = &j.counters;
+    const char *sev = j.status == BR_JOB_COMPLETED_SUCCESS || j.status == BR_JOB_COMPLETED_NO_BULKS
+                          ? "info"
+                      : j.status == BR_JOB_FAILED ? "error"
+                                                  : "warning";
+    br_engine_event(
+        eng, repo, j.id, sev, "engine", NULL,
+        "Job ended: %s. %lld processed, %lld imported, %lld updated, %lld deleted, %lld not "
+        "imported%s%s",
+        br_job_status_label(j.status), (long long)k->processed, (long long)k->imported,
+        (long long)k->updated, (long long)k->deleted, (long long)k->not_imported,
+        j.message[0] && j.status != BR_JOB_COMPLETED_SUCCESS ? ". " : "",
+        j.message[0] && j.status != BR_JOB_COMPLETED_SUCCESS ? j.message : "");
+    post_webhook(eng, repo, j.id);
+    if (j.profile[0]) br_inbox_finish(eng, repo, &j);
+out:
+    json_decref(r.params);
+    return rc;
+}
+
+/* ---- recovery
+ * ------------------------------------------------------------------------------------ */
+
+typedef struct recover_ctx {
+    br_repo *repo;
+    size_t n;
+} recover_ctx;
+
+static int recover_one(void *ctx, const br_job *j)
+{
+    recover_ctx *c = ctx;
+    const struct runner *rn = runner_of(j->type);
+    json_error_t jerr;
+    json_t *p = json_loads(j->params, 0, &jerr);
+    const char *mode = json_string_value(json_object_get(p, "mode"));
+    int on_crash = rn ? rn->on_crash : ON_CRASH_FAIL;
+    if (on_crash == ON_CRASH_RESUME && mode && strcmp(mode, "add")) on_crash = ON_CRASH_FAIL;
+    json_decref(p);
+    br_job_event e = {0, j->id, NULL, "warning", NULL, "engine", NULL, NULL};
+    if (on_crash == ON_CRASH_FAIL) {
+        br_job_set_status(c->repo, j->id, BR_JOB_FAILED,
+                          "interrupted: the process running it stopped (found at start-up)", NULL);
+        br_job_set_failure(c->repo, j->id, BR_FAILURE_INTERRUPTED, NULL);
+        e.severity = "error";
+        e.description = "Interrupted: the process running it stopped; marked failed (rerun it)";
+    } else {
+        br_job_requeue(c->repo, j->id, on_crash == ON_CRASH_RESUME, NULL);
+        e.description = on_crash == ON_CRASH_RESUME
+                            ? "Interrupted: queued to resume from its journal"
+                            : "Interrupted: queued to run again";
+    }
+    br_job_event_add(c->repo, &e, NULL);
+    c->n++;
+    return 0;
+}
+
+int br_engine_recover(br_repo *repo, size_t *recovered, br_error *err)
+{
+    recover_ctx c = {repo, 0};
+    int rc = br_job_list_unfinished(repo, recover_one, &c, err);
+    if (!rc) rc = br_inbox_recover(repo, err);
+    if (recovered) *recovered = c.n;
+    return rc;
+}
+
+/* ---- workers
+ * --------------------------------------------------------------------------------------- */
+
+static void *worker_main(void *arg)
+{
+    br_engine *eng = arg;
+    br_repo *repo = NULL;
+    if (br_repo_open(eng->dir, &repo, NULL)) return NULL;
+    const char *types[BR_ARRAY_LEN(RUNNERS)];
+    for (size_t i = 0; i < BR_ARRAY_LEN(RUNNERS); i++)
+        types[i] = RUNNERS[i].type;
+    unsigned poll = eng->opt.queue_poll_ms ? eng->opt.queue_poll_ms : 250;
+    while (!br_engine_stopping(eng)) {
+        br_job job;
+        int got = br_job_claim(repo, types, BR_ARRAY_LEN(types), &job, NULL);
+        if (got == 1) {
+            br_engine_run_claimed(eng, repo, &job);
+            continue;
+        }
+        br_engine_sleep(eng, poll);
+    }
+    br_repo_free(repo);
+    return NULL;
+}
+
+int br_engine_new(const char *repo_dir, const br_engine_options *opt, br_engine **out,
+                  br_error *err)
+{
+    *out = NULL;
+    br_engine *eng = calloc(1, sizeof *eng);
+    if (!eng) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
+    if (br_strlcpy(eng->dir, repo_dir, sizeof eng->dir) >= sizeof eng->dir) {
+        free(eng);
+        return br_error_set(err, BR_ELIMIT, repo_dir, 0, 0, "path too long");
+    }
+    if (opt) eng->opt = *opt;
+    if (!eng->opt.workers) eng->opt.workers = 2;
+    if (eng->opt.workers > 64) eng->opt.workers = 64;
+    if (eng->opt.webhook_url && *eng->opt.webhook_url) {
+        if (strncmp(eng->opt.webhook_url, "http://", 7) &&
+            strncmp(eng->opt.webhook_url, "https://", 8)) {
+            free(eng);
+            return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
+                                "the webhook URL must be http:// or https://");
+        }
+        eng->webhook_url = strdup(eng->opt.webhook_url);
+    }
+    eng->opt.webhook_url = NULL; /* the caller's string is not kept */
+    pthread_mutex_init(&eng->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_cond_init(&eng->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    /* Refcounted inside libcurl; paired with curl_global_cleanup in br_engine_free. */
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    br_repo *repo;
+    int rc = br_repo_open(eng->dir, &repo, err);
+    br_repo_free(repo);
+    if (rc) {
+        br_engine_free(eng);
+        return rc;
+    }
+    *out = eng;
+    return 0;
+}
+
+int br_engine_start(br_engine *eng, br_error *err)
+{
+    if (eng->started) return 0;
+    br_repo *repo;
+    int rc = br_repo_open(eng->dir, &repo, err);
+    if (rc) return rc;
+    rc = br_engine_recover(repo, NULL, err);
+    br_repo_free(repo);
+    if (rc) return rc;
+    eng->threads = calloc(eng->opt.workers, sizeof *eng->threads);
+    if (!eng->threads) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
+    pthread_mutex_lock(&eng->mu);
+    eng->stopping = 0;
+    pthread_mutex_unlock(&eng->mu);
+    for (unsigned i = 0; i < eng->opt.workers; i++) {
+        if (pthread_create(&eng->threads[i], NULL, worker_main, eng)) {
+            br_engine_stop(eng);
+            return br_error_set(err, BR_EIO, NULL, 0, 0, "cannot start a worker thread");
+        }
+        eng->n_threads++;
+    }
+    eng->started = 1;
+    if (pthread_create(&eng->inbox_thread, NULL, br_inbox_main, eng) == 0) eng->inbox_running = 1;
+    return 0;
+}
+
+void br_engine_stop(br_engine *eng)
+{
+    if (!eng) return;
+    pthread_mutex_lock(&eng->mu);
+    eng->stopping = 1;
+    pthread_cond_broadcast(&eng->cv);
+    pthread_mutex_unlock(&eng->mu);
+    for (size_t i = 0; i < eng->n_threads; i++)
+        pthread_join(eng->threads[i], NULL);
+    if (eng->inbox_running) pthread_join(eng->inbox_thread, NULL);
+    eng->inbox_running = 0;
+    free(eng->threads);
+    eng->threads = NULL;
+    eng->n_threads = 0;
+    eng->started = 0;
+}
+
+void br_engine_free(br_engine *eng)
+{
+    if (!eng) return;
+    br_engine_stop(eng);
+    pthread_cond_destroy(&eng->cv);
+    pthread_mutex_destroy(&eng->mu);
+    free(eng->webhook_url);
+    curl_global_cleanup();
+    free(eng);
+}
+
+const char *br_engine_webhook(const br_engine *eng)
+{
+    return eng->webhook_url;
+}

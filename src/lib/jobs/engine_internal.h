@@ -1,0 +1,56 @@
+/* Internal to the job engine (engine.c, inbox.c, unimported.c): not public API. */
+#ifndef BR_ENGINE_INTERNAL_H
+#define BR_ENGINE_INTERNAL_H
+
+#include <jansson.h>
+#include "bulkrepo/engine.h"
+
+enum { BR_STOP_USER = 1, BR_STOP_ENGINE = 2 };
+
+/* One job being run by a worker. */
+typedef struct br_run {
+    br_engine *eng; /* NULL when run outside an engine */
+    br_repo *repo;  /* the worker's connection */
+    br_job job;     /* as claimed */
+    json_t *params;
+    int resume;
+    int validate_only;
+    int stop; /* BR_STOP_* once the progress callback asked to stop */
+    int64_t records;
+    char phase[16];
+    double phase_start, last_write, last_check;
+    size_t phase_done0, last_done, last_total;
+} br_run;
+
+/* What a rerun or a drop-folder pickup adds to a submit. */
+typedef struct br_job_submit_extra {
+    int64_t rerun_of;
+    int resume;
+    const char *profile; /* import profile name, or NULL */
+    const char *input;   /* shown as the job's input when there are no files, or NULL */
+} br_job_submit_extra;
+
+int br_job_submit_ext(br_repo *repo, const br_job_spec *spec, const br_job_submit_extra *x,
+                      int64_t *id, br_error *err);
+/* Records an event and passes it to the engine's on_event (eng may be NULL). */
+int br_engine_event(br_engine *eng, br_repo *repo, int64_t job_id, const char *severity,
+                    const char *module, const char *creator, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+int br_engine_stopping(br_engine *eng);
+/* Waits up to ms or until woken; returns 1 when the engine is stopping. */
+int br_engine_sleep(br_engine *eng, unsigned ms);
+const br_engine_options *br_engine_opts(const br_engine *eng);
+const char *br_engine_dir(const br_engine *eng);
+/* Runs a job this connection claimed (INITIALIZING) to its end. */
+int br_engine_run_claimed(br_engine *eng, br_repo *repo, const br_job *claimed);
+/* 1 when the type's journal lines are input records (its unimported download). */
+int br_engine_type_has_records(const char *type);
+
+/* Drop folders (inbox.c). */
+void *br_inbox_main(void *eng);
+/* Moves a finished profile job's file from processing/ to done/ or failed/. */
+void br_inbox_finish(br_engine *eng, br_repo *repo, const br_job *job);
+/* Start-up: finishes or returns files left in processing/ by a dead process. */
+int br_inbox_recover(br_repo *repo, br_error *err);
+
+#endif

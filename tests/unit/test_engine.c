@@ -1,0 +1,564 @@
+/* The job engine through its public API, with real worker threads: the queue
+ * (no job runs twice), cancel at a record boundary and resume, crash recovery,
+ * rerun rules, the unimported download, drop folders, and the webhook. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <zip.h>
+#include "testutil.h"
+#include "bulkrepo/bulkrepo.h"
+
+typedef struct fixture {
+    char *tmp;
+    char repo_dir[4096];
+    br_repo *repo;
+    char coll[64];
+} fixture;
+
+static void ok(int rc, const br_error *err, const char *what)
+{
+    if (rc) fail_msg("%s = %d: %s: %s", what, rc, err->place.source, err->message);
+}
+
+static const char *at(const fixture *f, const char *rel)
+{
+    static char bufs[4][4096];
+    static int k;
+    char *b = bufs[k++ & 3];
+    snprintf(b, 4096, "%s/%s", f->tmp, rel);
+    return b;
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    f->tmp = tu_tmpdir();
+    snprintf(f->repo_dir, sizeof f->repo_dir, "%s/r", f->tmp);
+    br_error err;
+    ok(br_repo_init(f->repo_dir, NULL, &err), &err, "init");
+    ok(br_repo_open(f->repo_dir, &f->repo, &err), &err, "open");
+    br_container c;
+    ok(br_container_create(f->repo, 0, "Theses", NULL, &c, &err), &err, "collection");
+    snprintf(f->coll, sizeof f->coll, "%s", c.handle);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    br_repo_free(f->repo);
+    tu_rmtree(f->tmp);
+    free(f->tmp);
+    free(f);
+    return 0;
+}
+
+/* A SAF package of n items in dir; item numbers in bad[] get an unknown field. */
+static int with_files; /* items carry one small file (slower imports) */
+
+static void make_saf(const char *dir, int n, const int *bad, size_t n_bad)
+{
+    char rel[256], xml[512];
+    for (int i = 1; i <= n; i++) {
+        int is_bad = 0;
+        for (size_t k = 0; k < n_bad; k++)
+            is_bad |= bad[k] == i;
+        snprintf(rel, sizeof rel, "item_%d/dublin_core.xml", i);
+        snprintf(xml, sizeof xml,
+                 "<dublin_core><dcvalue element=\"%s\" qualifier=\"none\">Item "
+                 "%d</dcvalue></dublin_core>\n",
+                 is_bad ? "titel" : "title", i);
+        tu_write(dir, rel, xml);
+        snprintf(rel, sizeof rel, "item_%d/contents", i);
+        tu_write(dir, rel, with_files ? "f.txt\n" : "");
+        if (with_files) {
+            snprintf(rel, sizeof rel, "item_%d/f.txt", i);
+            snprintf(xml, sizeof xml, "file %d\n", i);
+            tu_write(dir, rel, xml);
+        }
+    }
+}
+
+static int is_ended(br_job_status s)
+{
+    return s >= BR_JOB_COMPLETED_SUCCESS && s != BR_JOB_MANUAL_HANDLING_REQUIRED;
+}
+
+static int find_ended_event(void *ctx, const br_job_event *e)
+{
+    if (!strncmp(e->description, "Job ended", 9)) *(int *)ctx = 1;
+    return 0;
+}
+
+/* Waits until the job ended and the engine finished its report (the "Job
+ * ended" event is the engine's last write before the webhook). */
+static void wait_job(fixture *f, int64_t id, br_job *out)
+{
+    br_error err;
+    for (int i = 0; i < 6000; i++) {
+        ok(br_job_get(f->repo, id, out, &err), &err, "job get");
+        int done = 0;
+        if (is_ended(out->status))
+            ok(br_job_events(f->repo, id, find_ended_event, &done, &err), &err, "events");
+        if (done) {
+            ok(br_job_get(f->repo, id, out, &err), &err, "job get");
+            return;
+        }
+        usleep(10000);
+    }
+    fail_msg("job %lld did not end (status %s)", (long long)id, br_job_status_code(out->status));
+}
+
+static int64_t submit(fixture *f, const char *type, const char *params, const char *file)
+{
+    br_error err;
+    int64_t id = 0;
+    const char *files[1] = {file};
+    br_job_spec spec = {type, NULL, "tester", params, file ? files : NULL, file ? 1 : 0, 0};
+    ok(br_job_submit(f->repo, &spec, &id, &err), &err, "submit");
+    assert_true(id > 0);
+    return id;
+}
+
+static size_t count_items(fixture *f, int64_t job_id);
+
+static br_engine *start_engine(fixture *f, unsigned workers, const char *webhook)
+{
+    br_engine_options o = {0};
+    o.workers = workers;
+    o.queue_poll_ms = 20;
+    o.inbox_poll_ms = 100;
+    o.webhook_url = webhook;
+    br_engine *eng = NULL;
+    br_error err;
+    ok(br_engine_new(f->repo_dir, &o, &eng, &err), &err, "engine new");
+    ok(br_engine_start(eng, &err), &err, "engine start");
+    return eng;
+}
+
+static int count_item(void *ctx, const br_item_summary *s)
+{
+    (void)s;
+    ++*(size_t *)ctx;
+    return 0;
+}
+
+static size_t count_items(fixture *f, int64_t job_id)
+{
+    size_t n = 0;
+    br_item_query q = {NULL, job_id, 0};
+    br_error err;
+    ok(br_item_list(f->repo, &q, count_item, &n, &err), &err, "item list");
+    return n;
+}
+
+static int count_started(void *ctx, const br_job_event *e)
+{
+    if (strstr(e->description, "by a worker")) ++*(int *)ctx;
+    return 0;
+}
+
+/* ---- the queue -------------------------------------------------------------------------- */
+
+static void test_no_job_runs_twice(void **state)
+{
+    fixture *f = *state;
+    enum { N = 20 };
+    int64_t ids[N];
+    char params[8192], dir[64];
+    for (int i = 0; i < N; i++) {
+        snprintf(dir, sizeof dir, "pkg%d", i);
+        make_saf(at(f, dir), 1, NULL, 0);
+        snprintf(params, sizeof params, "{\"source\":\"%s\",\"collections\":[\"%s\"]}", at(f, dir),
+                 f->coll);
+        ids[i] = submit(f, "import-saf", params, NULL);
+    }
+    br_engine *eng = start_engine(f, 4, NULL);
+    br_error err;
+    for (int i = 0; i < N; i++) {
+        br_job j;
+        wait_job(f, ids[i], &j);
+        assert_int_equal(j.status, BR_JOB_COMPLETED_SUCCESS);
+        assert_int_equal(j.counters.imported, 1);
+        int started = 0;
+        ok(br_job_events(f->repo, ids[i], count_started, &started, &err), &err, "events");
+        assert_int_equal(started, 1);
+        assert_int_equal(count_items(f, ids[i]), 1);
+        assert_int_equal(j.progress.percent, 100);
+        assert_true(j.started[0] && j.ended[0]);
+    }
+    br_engine_free(eng);
+    assert_int_equal(br_item_count(f->repo), N);
+}
+
+static void test_submit_rejects_bad_specs(void **state)
+{
+    fixture *f = *state;
+    br_error err;
+    int64_t id = 7;
+    br_job_spec s1 = {"no-such-type", NULL, NULL, NULL, NULL, 0, 0};
+    assert_int_equal(br_job_submit(f->repo, &s1, &id, &err), BR_EUSAGE);
+    assert_int_equal(id, 0);
+    br_job_spec s2 = {"import-saf", NULL, NULL, "[1,2]", NULL, 0, 0};
+    assert_int_equal(br_job_submit(f->repo, &s2, &id, &err), BR_EUSAGE);
+    br_job_spec s3 = {"import-saf", NULL, NULL, "{\"a\":", NULL, 0, 0};
+    assert_int_equal(br_job_submit(f->repo, &s3, &id, &err), BR_EUSAGE);
+    const char *missing[1] = {at(f, "nope.zip")};
+    br_job_spec s4 = {"import-saf", NULL, NULL, NULL, missing, 1, 0};
+    assert_int_equal(br_job_submit(f->repo, &s4, &id, &err), BR_ENOTFOUND);
+    /* Nothing was queued. */
+    br_job j;
+    assert_int_equal(br_job_get(f->repo, 1, &j, &err), BR_ENOTFOUND);
+}
+
+static void test_cancel_pending_and_ended(void **state)
+{
+    fixture *f = *state;
+    make_saf(at(f, "p"), 2, NULL, 0);
+    char params[4096];
+    snprintf(params, sizeof params, "{\"source\":\"%s\",\"collections\":[\"%s\"]}", at(f, "p"),
+             f->coll);
+    int64_t id = submit(f, "import-saf", params, NULL);
+    br_error err;
+    ok(br_job_cancel(f->repo, id, &err), &err, "cancel");
+    br_job j;
+    ok(br_job_get(f->repo, id, &j, &err), &err, "get");
+    assert_int_equal(j.status, BR_JOB_USER_ABORTED);
+    assert_true(j.ended[0] != 0);
+    assert_int_equal(br_job_cancel(f->repo, id, &err), BR_EUSAGE);
+    assert_int_equal(br_job_cancel(f->repo, 999, &err), BR_ENOTFOUND);
+    /* A worker never picks it up. */
+    br_engine *eng = start_engine(f, 1, NULL);
+    usleep(200000);
+    br_engine_free(eng);
+    assert_int_equal(br_item_count(f->repo), 0);
+}
+
+/* ---- cancel, resume, crash recovery ----------------------------------------------------- */
+
+enum { BIG = 1500 };
+
+/* Submits an import of BIG items in batches of one and waits until it writes. */
+static int64_t start_big_import(fixture *f, br_engine **eng)
+{
+    with_files = 1;
+    make_saf(at(f, "big"), BIG, NULL, 0);
+    with_files = 0;
+    char params[4096];
+    snprintf(params, sizeof params, "{\"source\":\"%s\",\"collections\":[\"%s\"],\"batch_size\":1}",
+             at(f, "big"), f->coll);
+    int64_t id = submit(f, "import-saf", params, NULL);
+    *eng = start_engine(f, 1, NULL);
+    br_error err;
+    br_job j;
+    for (int i = 0; i < 6000; i++) {
+        ok(br_job_get(f->repo, id, &j, &err), &err, "get");
+        if (j.counters.imported > 0) return id;
+        if (is_ended(j.status)) break;
+        usleep(2000);
+    }
+    fail_msg("the import did not start writing (status %s)", br_job_status_code(j.status));
+    return 0;
+}
+
+static void test_cancel_at_record_boundary_then_resume(void **state)
+{
+    fixture *f = *state;
+    br_engine *eng;
+    int64_t id = start_big_import(f, &eng);
+    br_error err;
+    ok(br_job_cancel(f->repo, id, &err), &err, "cancel");
+    br_job j;
+    wait_job(f, id, &j);
+    if (j.status != BR_JOB_USER_ABORTED)
+        fail_msg("status %s: %s", br_job_status_code(j.status), j.message);
+    /* Stopped part-way; the journal names exactly the stored items. */
+    assert_true(j.counters.imported > 0 && j.counters.imported < BIG);
+    assert_int_equal((int64_t)count_items(f, id), j.counters.imported);
+    assert_int_equal((int64_t)br_item_count(f->repo), j.counters.imported);
+    /* A data-less stop is not a rerun case: resume is. */
+    int64_t nid;
+    assert_int_equal(br_job_rerun(f->repo, id, &nid, &err), BR_EUSAGE);
+    ok(br_job_resume(f->repo, id, &err), &err, "resume");
+    br_engine_wake(eng);
+    wait_job(f, id, &j);
+    assert_int_equal(j.status, BR_JOB_COMPLETED_SUCCESS);
+    assert_int_equal(j.counters.imported, BIG);
+    assert_int_equal(br_item_count(f->repo), BIG);
+    assert_int_equal(count_items(f, id), BIG);
+    br_engine_free(eng);
+    /* The mapfile names every item once. */
+    char map[4200];
+    snprintf(map, sizeof map, "%s/uploads/%lld/mapfile", f->repo_dir, (long long)id);
+    char *text = tu_read(map);
+    assert_non_null(text);
+    size_t lines = 0;
+    for (char *p = text; *p; p++)
+        lines += *p == '\n';
+    assert_int_equal(lines, BIG);
+    free(text);
+}
+
+static void test_crash_left_running_is_resumed(void **state)
+{
+    fixture *f = *state;
+    br_engine *eng;
+    int64_t id = start_big_import(f, &eng);
+    br_error err;
+    /* Stop the engine mid-import (the job goes back to the queue), then make
+     * the row look like a process died while running it. */
+    br_engine_free(eng);
+    br_job j;
+    ok(br_job_get(f->repo, id, &j, &err), &err, "get");
+    assert_int_equal(j.status, BR_JOB_PENDING);
+    assert_true(j.counters.imported < BIG);
+    ok(br_job_set_status(f->repo, id, BR_JOB_RUNNING, NULL, &err), &err, "mark running");
+    size_t before = count_items(f, id);
+    assert_int_equal((int64_t)before, j.counters.imported);
+
+    eng = start_engine(f, 2, NULL);
+    wait_job(f, id, &j);
+    br_engine_free(eng);
+    assert_int_equal(j.status, BR_JOB_COMPLETED_SUCCESS);
+    assert_int_equal(br_item_count(f->repo), BIG);
+    assert_int_equal(j.counters.imported, BIG);
+    assert_true(j.resume);
+}
+
+static void test_crashed_export_fails_and_reruns(void **state)
+{
+    fixture *f = *state;
+    make_saf(at(f, "p"), 3, NULL, 0);
+    char params[4096];
+    snprintf(params, sizeof params, "{\"source\":\"%s\",\"collections\":[\"%s\"]}", at(f, "p"),
+             f->coll);
+    br_engine *eng = start_engine(f, 1, NULL);
+    br_job j;
+    wait_job(f, submit(f, "import-saf", params, NULL), &j);
+    br_engine_free(eng);
+    assert_int_equal(j.status, BR_JOB_COMPLETED_SUCCESS);
+
+    snprintf(params, sizeof params, "{\"scope\":\"collection\",\"id\":\"%s\",\"zip\":\"out.zip\"}",
+             f->coll);
+    int64_t id = submit(f, "export-saf", params, NULL);
+    /* Claimed by a worker that then died. */
+    br_error err;
+    const char *types[] = {"export-saf"};
+    assert_int_equal(br_job_claim(f->repo, types, 1, &j, &err), 1);
+    assert_int_equal(j.id, id);
+    assert_int_equal(br_job_claim(f->repo, types, 1, &j, &err), 0);
+    size_t n = 0;
+    ok(br_engine_recover(f->repo, &n, &err), &err, "recover");
+    assert_int_equal(n, 1);
+    ok(br_job_get(f->repo, id, &j, &err), &err, "get");
+    assert_int_equal(j.status, BR_JOB_FAILED);
+    assert_string_equal(j.failure, BR_FAILURE_INTERRUPTED);
+
+    int64_t nid = 0;
+    ok(br_job_rerun(f->repo, id, &nid, &err), &err, "rerun");
+    assert_true(nid > id);
+    eng = start_engine(f, 1, NULL);
+    wait_job(f, nid, &j);
+    br_engine_free(eng);
+    assert_int_equal(j.status, BR_JOB_COMPLETED_SUCCESS);
+    assert_int_equal(j.rerun_of, id);
+    assert_int_equal(j.counters.exported, 3);
+    char zip[4200];
+    snprintf(zip, sizeof zip, "%s/exports/%lld/out.zip", f->repo_dir, (long long)nid);
+    assert_true(access(zip, F_OK) == 0);
+}
+
+static void test_rerun_refused_for_data_error(void **state)
+{
+    fixture *f = *state;
+    int bad[] = {2};
+    make_saf(at(f, "pkg"), 3, bad, 1);
+    br_error err;
+    ok(br_zip_create(at(f, "pkg"), at(f, "in.zip"), &err), &err, "zip");
+    char params[256];
+    snprintf(params, sizeof params, "{\"collections\":[\"%s\"]}", f->coll);
+    int64_t id = submit(f, "import-saf", params, at(f, "in.zip"));
+    br_engine *eng = start_engine(f, 1, NULL);
+    br_job j;
+    wait_job(f, id, &j);
+    br_engine_free(eng);
+    assert_int_equal(j.status, BR_JOB_FAILED);
+    assert_string_equal(j.failure, BR_FAILURE_DATA);
+    assert_int_equal(j.counters.invalid, 1);
+    assert_int_equal(br_item_count(f->repo), 0);
+    int64_t nid = 0;
+    assert_int_equal(br_job_rerun(f->repo, id, &nid, &err), BR_EINVAL);
+    assert_contains(err.message, "fix the file and import it again");
+    assert_int_equal(nid, 0);
+}
+
+/* A non-data failure of an import: the rerun imports exactly what the failed
+ * run did not store. */
+static void test_rerun_import_after_io_failure(void **state)
+{
+    fixture *f = *state;
+    br_engine *eng;
+    int64_t id = start_big_import(f, &eng);
+    br_error err;
+    ok(br_job_cancel(f->repo, id, &err), &err, "cancel");
+    br_job j;
+    wait_job(f, id, &j);
+    br_engine_free(eng);
+    /* Record it as an I/O failure (what a full disk leaves). */
+    ok(br_job_set_status(f->repo, id, BR_JOB_FAILED, "disk full", &err), &err, "status");
+    ok(br_job_set_failure(f->repo, id, BR_FAILURE_IO, &err), &err, "failure");
+    int64_t stored = j.counters.imported;
+    int64_t nid = 0;
+    ok(br_job_rerun(f->repo, id, &nid, &err), &err, "rerun");
+    eng = start_engine(f, 2, NULL);
+    wait_job(f, nid, &j);
+    br_engine_free(eng);
+    assert_int_equal(j.status, BR_JOB_COMPLETED_SUCCESS);
+    assert_int_equal(j.counters.skipped, stored);
+    assert_int_equal(j.counters.imported, BIG - stored);
+    assert_int_equal(br_item_count(f->repo), BIG);
+}
+
+/* ---- webhook ------------------------------------------------------------------------------ */
+
+typedef struct hook {
+    pthread_mutex_t mu;
+    char *body;
+    size_t len;
+    int posts;
+    char ctype[128];
+} hook;
+
+static enum MHD_Result hook_cb(void *cls, struct MHD_Connection *c, const char *url,
+                               const char *method, const char *version, const char *data,
+                               size_t *size, void **con_cls)
+{
+    hook *h = cls;
+    (void)url;
+    (void)version;
+    if (!*con_cls) {
+        *con_cls = h;
+        return MHD_YES;
+    }
+    if (*size) {
+        pthread_mutex_lock(&h->mu);
+        h->body = realloc(h->body, h->len + *size + 1);
+        memcpy(h->body + h->len, data, *size);
+        h->len += *size;
+        h->body[h->len] = 0;
+        pthread_mutex_unlock(&h->mu);
+        *size = 0;
+        return MHD_YES;
+    }
+    pthread_mutex_lock(&h->mu);
+    if (!strcmp(method, "POST")) h->posts++;
+    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    snprintf(h->ctype, sizeof h->ctype, "%s", ct ? ct : "");
+    pthread_mutex_unlock(&h->mu);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(2, (void *)"ok", MHD_RESPMEM_PERSISTENT);
+    enum MHD_Result ret = MHD_queue_response(c, 200, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static void test_webhook_posts_completed_job(void **state)
+{
+    fixture *f = *state;
+    hook h = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, ""};
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa.sin_port = 0;
+    struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, hook_cb,
+                                            &h, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
+    assert_non_null(d);
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/hook", (unsigned)info->port);
+
+    make_saf(at(f, "p"), 2, NULL, 0);
+    char params[4096];
+    snprintf(params, sizeof params, "{\"source\":\"%s\",\"collections\":[\"%s\"]}", at(f, "p"),
+             f->coll);
+    int64_t id = submit(f, "import-saf", params, NULL);
+    br_engine *eng = start_engine(f, 1, url);
+    br_job j;
+    wait_job(f, id, &j);
+    /* The POST follows the status change: give it a moment. */
+    for (int i = 0; i < 500; i++) {
+        pthread_mutex_lock(&h.mu);
+        int n = h.posts;
+        pthread_mutex_unlock(&h.mu);
+        if (n) break;
+        usleep(10000);
+    }
+    br_engine_free(eng);
+    MHD_stop_daemon(d);
+    assert_int_equal(h.posts, 1);
+    assert_string_equal(h.ctype, "application/json");
+    json_error_t jerr;
+    json_t *o = json_loads(h.body, 0, &jerr);
+    assert_non_null(o);
+    assert_int_equal(json_integer_value(json_object_get(o, "id")), id);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(o, "status"), "code")),
+                        "COMPLETED_SUCCESS");
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(o, "counters"), "imported")), 2);
+    json_decref(o);
+    free(h.body);
+}
+
+static int count_webhook_warning(void *ctx, const br_job_event *e)
+{
+    if (!strcmp(e->module, "webhook") && !strcmp(e->severity, "warning")) ++*(int *)ctx;
+    return 0;
+}
+
+static void test_webhook_failure_is_an_event(void **state)
+{
+    fixture *f = *state;
+    make_saf(at(f, "p"), 1, NULL, 0);
+    char params[4096];
+    snprintf(params, sizeof params, "{\"source\":\"%s\",\"collections\":[\"%s\"]}", at(f, "p"),
+             f->coll);
+    int64_t id = submit(f, "import-saf", params, NULL);
+    /* Port 1 on loopback: nothing listens there. */
+    br_engine *eng = start_engine(f, 1, "http://127.0.0.1:1/hook");
+    br_job j;
+    wait_job(f, id, &j);
+    br_engine_free(eng);
+    assert_int_equal(j.status, BR_JOB_COMPLETED_SUCCESS);
+    int warnings = 0;
+    br_error err;
+    ok(br_job_events(f->repo, id, count_webhook_warning, &warnings, &err), &err, "events");
+    assert_int_equal(warnings, 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_no_job_runs_twice, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_submit_rejects_bad_specs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_pending_and_ended, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_at_record_boundary_then_resume, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_crash_left_running_is_resumed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crashed_export_fails_and_reruns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rerun_refused_for_data_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rerun_import_after_io_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_webhook_posts_completed_job, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_webhook_failure_is_an_event, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
