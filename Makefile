@@ -15,12 +15,14 @@ SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 
 B       ?= build
 LIB_SRC := $(wildcard src/lib/*/*.c)
-CLI_SRC := $(wildcard src/cli/*.c)
+CLI_SRC := $(wildcard src/cli/*.c) $(wildcard src/server/*.c)
+# The web UI's files (web/, text) are compiled into the server as br_web_files[].
+WEB_FILES := $(sort $(wildcard web/*.html web/*.js web/*.css web/*.svg web/*.txt))
 # Every data/NAME.tsv table is compiled in as `const char br_NAME_tsv[]`.
 DATA_TSV := $(wildcard data/*.tsv)
 GEN_SRC := $(B)/gen/schema_sql.c $(DATA_TSV:data/%.tsv=$(B)/gen/%_data.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o) $(GEN_SRC:%.c=%.o)
-CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o) $(B)/gen/web_files.o
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 TEST_SUPPORT := $(B)/obj/tests/support/testutil.o
@@ -41,6 +43,9 @@ $(B)/gen/schema_sql.c: src/lib/store/schema.sql scripts/embed.sh
 $(B)/gen/%_data.c: data/%.tsv scripts/embed.sh
 	@mkdir -p $(dir $@)
 	sh scripts/embed.sh br_$*_tsv $< > $@
+$(B)/gen/web_files.c: $(WEB_FILES) scripts/embed_files.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed_files.sh br_web_files $(WEB_FILES) > $@
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -40,6 +40,12 @@ int br_repo_begin(br_repo *repo, br_error *err);
 /* Flushes the assetstore to disk, then commits. */
 int br_repo_commit(br_repo *repo, br_error *err);
 void br_repo_rollback(br_repo *repo);
+/* Makes an idle connection current: resets every cached statement (a lookup
+ * that stopped at its first row otherwise keeps its read transaction, and
+ * with it an old snapshot of the database, open) and rolls back a transaction
+ * left open.  For connection pools: call before a connection serves the next
+ * request (the HTTP server does). */
+void br_repo_reset(br_repo *repo);
 
 /* Removes temp files and scratch folders left by processes that no longer run
  * (a crash); those of live processes are left alone. */

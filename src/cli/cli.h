@@ -55,6 +55,7 @@ int cmd_item(cli *c, int argc, char **argv);
 int cmd_job(cli *c, int argc, char **argv);
 int cmd_fsck(cli *c, int argc, char **argv);
 int cmd_user(cli *c, int argc, char **argv);
+int cmd_serve(cli *c, int argc, char **argv);
 int cmd_orgunit(cli *c, int argc, char **argv);
 int cmd_lint(cli *c, int argc, char **argv);
 int cmd_convert(cli *c, int argc, char **argv);

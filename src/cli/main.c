@@ -23,6 +23,7 @@ static const struct {
     {"job", cmd_job, "list jobs, show a job's report"},
     {"fsck", cmd_fsck, "check the database and every stored file"},
     {"user", cmd_user, "add and list staff users, their roles and API tokens"},
+    {"serve", cmd_serve, "run the REST API, the web interface and the job workers"},
 };
 
 static void usage(FILE *f)

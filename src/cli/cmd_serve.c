@@ -1,0 +1,117 @@
+/* bulkrepo serve: the REST API, the web UI and the job engine's workers. */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "../server/server.h"
+
+static const char USAGE[] =
+    "usage: bulkrepo serve [--listen HOST:PORT] [--workers N] [--webhook URL]\n"
+    "                      [--max-upload BYTES] [--session-ttl SECONDS]\n\n"
+    "Runs the HTTP server (REST API under /api/, docs/api.md; the web interface at /)\n"
+    "and N worker threads that run queued jobs. Listens on 127.0.0.1:8080 unless told\n"
+    "otherwise (port 0 picks a free one); prints 'listening on URL' once it does.\n"
+    "Users are made with `bulkrepo user add`. --webhook POSTs each completed job's JSON\n"
+    "to URL. --max-upload caps each uploaded file (default 512M; K, M, G suffixes).\n"
+    "SIGINT or SIGTERM stops it; running imports go back to the queue and resume at the\n"
+    "next start.\n";
+
+/* "512M" -> bytes; 0 when malformed. */
+static uint64_t parse_size(const char *s)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s) return 0;
+    switch (*end) {
+    case 'k':
+    case 'K':
+        v <<= 10;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        v <<= 20;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        v <<= 30;
+        end++;
+        break;
+    default:
+        break;
+    }
+    return *end ? 0 : v;
+}
+
+int cmd_serve(cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {{"listen", required_argument, 0, 'l'},
+                                         {"workers", required_argument, 0, 'w'},
+                                         {"webhook", required_argument, 0, 'k'},
+                                         {"max-upload", required_argument, 0, 'u'},
+                                         {"session-ttl", required_argument, 0, 't'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    srv_options o = {0};
+    o.repo_dir = c->repo_dir;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        char *end = NULL;
+        switch (opt) {
+        case 'l':
+            o.listen = optarg;
+            break;
+        case 'w': {
+            long n = strtol(optarg, &end, 10);
+            if (*end || n < 1 || n > 64) return cli_usage("serve", "--workers takes 1 to 64");
+            o.workers = (unsigned)n;
+            break;
+        }
+        case 'k':
+            if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
+                return cli_usage("serve", "--webhook takes an http:// or https:// URL");
+            o.webhook = optarg;
+            break;
+        case 'u':
+            if (!(o.max_upload = parse_size(optarg)))
+                return cli_usage("serve", "--max-upload takes a size in bytes (K, M, G suffixes)");
+            break;
+        case 't': {
+            long long n = strtoll(optarg, &end, 10);
+            if (*end || n < 60)
+                return cli_usage("serve", "--session-ttl takes seconds (60 or more)");
+            o.session_ttl = n;
+            break;
+        }
+        case 'h':
+            fputs(USAGE, stdout);
+            return EXIT_OK;
+        default:
+            return cli_usage("serve", "unknown option");
+        }
+    }
+    if (optind < argc) return cli_usage("serve", "unexpected argument '%s'", argv[optind]);
+
+    /* Signals go to this thread only (sigwait below), never to the server's
+     * or the engine's threads, which inherit this mask. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    srv *s = NULL;
+    br_error err;
+    if (srv_start(&o, &s, &err)) return cli_fail(&err);
+    printf("listening on %s\n", srv_url(s));
+    fflush(stdout);
+    int sig = 0;
+    sigwait(&set, &sig);
+    fprintf(stderr, "bulkrepo serve: stopping (%s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    srv_stop(s);
+    return EXIT_OK;
+}

@@ -1,0 +1,707 @@
+/* The REST API's routes (docs/api.md): each maps one request onto library
+ * calls with a pooled database connection. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "http.h"
+
+typedef enum route_id {
+    R_HEALTH,
+    R_LOGIN,
+    R_LOGOUT,
+    R_ME,
+    R_JOB_TYPES,
+    R_JOBS,
+    R_JOB_SUBMIT,
+    R_JOB,
+    R_JOB_EVENTS,
+    R_JOB_RECORDS,
+    R_JOB_UNIMPORTED,
+    R_JOB_RERUN,
+    R_JOB_CANCEL,
+    R_JOB_RESUME,
+    R_ITEMS,
+    R_ITEM,
+    R_COLLECTIONS,
+    R_COUNT
+} route_id;
+
+/* {id}: a positive job id; {handle}: the rest of the path (handles hold a '/'). */
+static const struct {
+    const char *method, *pattern;
+    int is_public, is_upload, is_json;
+} ROUTES[R_COUNT] = {
+    [R_HEALTH] = {"GET", "/api/health", 1, 0, 0},
+    [R_LOGIN] = {"POST", "/api/login", 1, 0, 1},
+    [R_LOGOUT] = {"POST", "/api/logout", 0, 0, 0},
+    [R_ME] = {"GET", "/api/me", 0, 0, 0},
+    [R_JOB_TYPES] = {"GET", "/api/job-types", 0, 0, 0},
+    [R_JOBS] = {"GET", "/api/jobs", 0, 0, 0},
+    [R_JOB_SUBMIT] = {"POST", "/api/jobs", 0, 1, 0},
+    [R_JOB] = {"GET", "/api/jobs/{id}", 0, 0, 0},
+    [R_JOB_EVENTS] = {"GET", "/api/jobs/{id}/events", 0, 0, 0},
+    [R_JOB_RECORDS] = {"GET", "/api/jobs/{id}/records", 0, 0, 0},
+    [R_JOB_UNIMPORTED] = {"GET", "/api/jobs/{id}/unimported", 0, 0, 0},
+    [R_JOB_RERUN] = {"POST", "/api/jobs/{id}/rerun", 0, 0, 0},
+    [R_JOB_CANCEL] = {"POST", "/api/jobs/{id}/cancel", 0, 0, 0},
+    [R_JOB_RESUME] = {"POST", "/api/jobs/{id}/resume", 0, 0, 0},
+    [R_ITEMS] = {"GET", "/api/items", 0, 0, 0},
+    [R_ITEM] = {"GET", "/api/items/{handle}", 0, 0, 0},
+    [R_COLLECTIONS] = {"GET", "/api/collections", 0, 0, 0},
+};
+
+int srv_route_public(int route)
+{
+    return route >= 0 && route < R_COUNT && ROUTES[route].is_public;
+}
+
+int srv_route_upload(int route)
+{
+    return route >= 0 && route < R_COUNT && ROUTES[route].is_upload;
+}
+
+int srv_route_json(int route)
+{
+    return route >= 0 && route < R_COUNT && ROUTES[route].is_json;
+}
+
+/* 1 when path matches pattern (filling r's job id / handle), 0 when not, -1
+ * when it matches but {id} is not a positive integer. */
+static int match(const char *pattern, const char *path, srv_req *r)
+{
+    while (*pattern) {
+        if (!strncmp(pattern, "{id}", 4)) {
+            /* {id} is one segment and only a literal tail follows it. */
+            pattern += 4;
+            size_t n = strcspn(path, "/");
+            if (!n || strcmp(path + n, pattern)) return 0;
+            char *end;
+            errno = 0;
+            long long v = strtoll(path, &end, 10);
+            if (end != path + n || v <= 0 || errno || path[0] < '0' || path[0] > '9') return -1;
+            r->job_id = v;
+            return 1;
+        }
+        if (!strcmp(pattern, "{handle}")) {
+            if (!*path || strlen(path) >= sizeof r->handle) return 0;
+            strcpy(r->handle, path);
+            return 1;
+        }
+        if (*pattern != *path) return 0;
+        pattern++;
+        path++;
+    }
+    return *path == 0;
+}
+
+int srv_route_find(srv_req *r, const char **allowed)
+{
+    static const char *const ALLOW[] = {"GET, HEAD", "POST", "GET, HEAD, POST"};
+    int get = 0, post = 0, bad_id = 0;
+    const char *method = strcmp(r->method, "HEAD") ? r->method : "GET";
+    for (int i = 0; i < R_COUNT; i++) {
+        int m = match(ROUTES[i].pattern, r->path, r);
+        if (m < 0) bad_id = 1;
+        if (m <= 0) continue;
+        if (!strcmp(ROUTES[i].method, method)) return i;
+        if (!strcmp(ROUTES[i].method, "GET")) get = 1;
+        if (!strcmp(ROUTES[i].method, "POST")) post = 1;
+    }
+    if (get || post) {
+        *allowed = ALLOW[get && post ? 2 : post ? 1 : 0];
+        return -2;
+    }
+    return bad_id ? -3 : -1;
+}
+
+/* ---- helpers -------------------------------------------------------------------------- */
+
+static const char *arg(srv_req *r, const char *name)
+{
+    const char *v = MHD_lookup_connection_value(r->con, MHD_GET_ARGUMENT_KIND, name);
+    return v && *v ? v : NULL;
+}
+
+/* A non-negative integer query argument; -1 when malformed. */
+static long long int_arg(srv_req *r, const char *name, long long dflt, long long max)
+{
+    const char *v = arg(r, name);
+    if (!v) return dflt;
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (*end || errno || n < 0) return -1;
+    return n > max ? max : n;
+}
+
+static json_t *str_or_null(const char *s)
+{
+    return s && *s ? json_string(s) : json_null();
+}
+
+static json_t *roles_json(uint32_t roles, int labels)
+{
+    json_t *a = json_array();
+    for (unsigned i = 0; i < 32; i++) {
+        br_role role;
+        if ((roles & (UINT32_C(1) << i)) && !br_role_at(i, &role))
+            json_array_append_new(a, json_string(labels ? role.label : role.code));
+    }
+    return a;
+}
+
+static json_t *job_summary(const br_job *j)
+{
+    const br_job_counters *k = &j->counters;
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(j->id));
+    json_object_set_new(o, "name", json_string(j->name));
+    json_object_set_new(o, "type", json_string(j->type));
+    json_object_set_new(o, "category", json_string(j->category));
+    json_object_set_new(o, "status",
+                        json_pack("{s:s,s:s}", "code", br_job_status_code(j->status), "label",
+                                  br_job_status_label(j->status)));
+    json_object_set_new(o, "submitted_by", str_or_null(j->eperson));
+    json_object_set_new(o, "submitted", str_or_null(j->submitted));
+    json_object_set_new(o, "started", str_or_null(j->started));
+    json_object_set_new(o, "ended", str_or_null(j->ended));
+    json_object_set_new(o, "progress",
+                        json_pack("{s:i,s:I,s:I,s:f,s:I,s:s}", "percent", j->progress.percent,
+                                  "done", (json_int_t)j->progress.done, "total",
+                                  (json_int_t)j->progress.total, "rate", j->progress.rate,
+                                  "eta_seconds", (json_int_t)j->progress.eta_seconds, "phase",
+                                  j->progress.phase));
+    json_t *c = json_object();
+    json_object_set_new(c, "processed", json_integer(k->processed));
+    json_object_set_new(c, "imported", json_integer(k->imported));
+    json_object_set_new(c, "updated", json_integer(k->updated));
+    json_object_set_new(c, "deleted", json_integer(k->deleted));
+    json_object_set_new(c, "not_imported", json_integer(k->invalid + k->failed));
+    json_object_set_new(c, "invalid", json_integer(k->invalid));
+    json_object_set_new(c, "failed", json_integer(k->failed));
+    json_object_set_new(c, "skipped", json_integer(k->skipped));
+    json_object_set_new(c, "valid", json_integer(k->valid));
+    json_object_set_new(c, "exported", json_integer(k->exported));
+    json_object_set_new(c, "bitstreams", json_integer(k->bitstreams));
+    json_object_set_new(o, "counters", c);
+    json_object_set_new(o, "failure", str_or_null(j->failure));
+    json_object_set_new(o, "rerun_of", j->rerun_of ? json_integer(j->rerun_of) : json_null());
+    json_object_set_new(o, "cancel_requested", json_boolean(j->cancel_requested));
+    return o;
+}
+
+/* Loads job r->job_id and checks the user may see it (run: may run its type).
+ * Returns 0, or replied (1) with 404/403. */
+static int load_job(srv_req *r, br_repo *repo, br_job *j, int run, enum MHD_Result *res)
+{
+    br_error err;
+    if (br_job_get(repo, r->job_id, j, &err)) {
+        *res = srv_reply_br(r, &err);
+        return 1;
+    }
+    if (run) {
+        br_job_type t;
+        if (br_job_type_get(j->type, &t) || !br_job_type_allows(&t, r->who.roles)) {
+            *res = srv_reply_error(r, MHD_HTTP_FORBIDDEN,
+                                   "your roles do not allow running %s jobs (job %lld)", j->type,
+                                   (long long)j->id);
+            return 1;
+        }
+    } else if (!br_job_visible(j->type, r->who.roles)) {
+        *res = srv_reply_error(r, MHD_HTTP_FORBIDDEN,
+                               "your roles do not allow seeing %s jobs (job %lld)", j->type,
+                               (long long)j->id);
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- authentication routes ------------------------------------------------------------- */
+
+static void login_slot(srv *s, int take)
+{
+    pthread_mutex_lock(&s->login_mu);
+    if (take) {
+        while (s->logins >= SRV_LOGINS_MAX)
+            pthread_cond_wait(&s->login_cv, &s->login_mu);
+        s->logins++;
+    } else {
+        s->logins--;
+        pthread_cond_signal(&s->login_cv);
+    }
+    pthread_mutex_unlock(&s->login_mu);
+}
+
+static enum MHD_Result login(srv_req *r, br_repo *repo)
+{
+    json_error_t je;
+    json_t *body = json_loadb(r->body ? r->body : "", r->body_len, JSON_REJECT_DUPLICATES, &je);
+    if (!body)
+        return srv_reply_error(r, MHD_HTTP_BAD_REQUEST, "malformed JSON at line %d, column %d: %s",
+                               je.line, je.column, je.text);
+    const char *user = json_string_value(json_object_get(body, "username"));
+    const char *pass = json_string_value(json_object_get(body, "password"));
+    if (!json_is_object(body) || !user || !pass) {
+        json_decref(body);
+        return srv_reply_error(r, MHD_HTTP_BAD_REQUEST,
+                               "send {\"username\": \"...\", \"password\": \"...\"}");
+    }
+    char sid[BR_SECRET_SIZE];
+    br_identity id;
+    br_error err;
+    login_slot(r->s, 1);
+    int rc = br_auth_login(repo, user, pass, r->s->opt.session_ttl, sid, &id, &err);
+    login_slot(r->s, 0);
+    json_decref(body);
+    if (rc) return srv_reply_br(r, &err); /* BR_EAUTH: 401, one message for both causes */
+    char expires[32];
+    time_t t = (time_t)id.expires;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(expires, sizeof expires, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:o,s:s}", "token", sid, "csrf", id.csrf, "username",
+                          id.username, "roles", roles_json(id.roles, 0), "expires", expires);
+    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    struct MHD_Response *resp =
+        text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE) : NULL;
+    if (!resp) {
+        free(text);
+        return MHD_NO;
+    }
+    char cookie[256];
+    snprintf(cookie, sizeof cookie,
+             SRV_COOKIE "=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=%lld", sid,
+             (long long)r->s->opt.session_ttl);
+    MHD_add_response_header(resp, "Set-Cookie", cookie);
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    explicit_bzero(sid, sizeof sid);
+    return srv_reply(r, MHD_HTTP_OK, resp);
+}
+
+static enum MHD_Result logout(srv_req *r, br_repo *repo)
+{
+    br_error err;
+    if (r->who.is_session && br_auth_logout(repo, r->secret, &err)) return srv_reply_br(r, &err);
+    const char *text = "{\"status\":\"ok\"}";
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
+    MHD_add_response_header(resp, "Set-Cookie",
+                            SRV_COOKIE "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    return srv_reply(r, MHD_HTTP_OK, resp);
+}
+
+static enum MHD_Result me(srv_req *r)
+{
+    return srv_reply_json(r, MHD_HTTP_OK,
+                          json_pack("{s:s,s:o,s:o,s:o}", "username", r->who.username, "roles",
+                                    roles_json(r->who.roles, 0), "role_labels",
+                                    roles_json(r->who.roles, 1), "csrf", str_or_null(r->who.csrf)));
+}
+
+typedef struct types_ctx {
+    json_t *arr;
+    uint32_t roles;
+} types_ctx;
+
+static int add_type(void *ctx, const br_job_type *t)
+{
+    types_ctx *c = ctx;
+    if (!br_job_type_allows(t, c->roles)) return 0;
+    json_t *o = json_pack("{s:s,s:s,s:s,s:b}", "type", t->type, "category", t->category, "label",
+                          t->label, "implemented", t->implemented);
+    /* Imports name their input format: the part after "import-" / "validate-". */
+    const char *dash = strchr(t->type, '-');
+    if (dash && (!strncmp(t->type, "import-", 7) || !strncmp(t->type, "validate-", 9)))
+        json_object_set_new(o, "format", json_string(dash + 1));
+    json_array_append_new(c->arr, o);
+    return 0;
+}
+
+static enum MHD_Result job_types(srv_req *r)
+{
+    types_ctx c = {json_array(), r->who.roles};
+    br_job_type_list(add_type, &c);
+    return srv_reply_json(r, MHD_HTTP_OK, json_pack("{s:o}", "job_types", c.arr));
+}
+
+/* ---- jobs ---------------------------------------------------------------------------------- */
+
+typedef struct list_ctx {
+    json_t *arr;
+    uint32_t roles;
+    long long offset, limit, seen;
+} list_ctx;
+
+static int add_job(void *ctx, const br_job *j)
+{
+    list_ctx *c = ctx;
+    if (!br_job_visible(j->type, c->roles)) return 0;
+    c->seen++;
+    if (c->seen > c->offset && (long long)json_array_size(c->arr) < c->limit)
+        json_array_append_new(c->arr, job_summary(j));
+    return 0;
+}
+
+static enum MHD_Result jobs(srv_req *r, br_repo *repo)
+{
+    br_job_filter f = {0};
+    f.status = arg(r, "status");
+    f.category = arg(r, "category");
+    f.user = arg(r, "user");
+    f.since = arg(r, "since");
+    f.type = arg(r, "type");
+    br_job_status st;
+    if (f.status && strcmp(f.status, "running") && strcmp(f.status, "ended") &&
+        br_job_status_parse(f.status, &st))
+        return srv_reply_error(
+            r, MHD_HTTP_BAD_REQUEST,
+            "status '%s' is not a status code (PENDING, RUNNING, ...), 'running' or 'ended'",
+            f.status);
+    if (f.category && strcmp(f.category, "import") && strcmp(f.category, "export") &&
+        strcmp(f.category, "set"))
+        return srv_reply_error(r, MHD_HTTP_BAD_REQUEST, "category must be import, export or set");
+    list_ctx c = {json_array(), r->who.roles, int_arg(r, "offset", 0, 1LL << 40),
+                  int_arg(r, "limit", 500, 5000), 0};
+    if (c.offset < 0 || c.limit < 0) {
+        json_decref(c.arr);
+        return srv_reply_error(r, MHD_HTTP_BAD_REQUEST,
+                               "offset and limit must be non-negative integers");
+    }
+    br_error err;
+    if (br_job_query(repo, &f, add_job, &c, &err)) {
+        json_decref(c.arr);
+        return srv_reply_br(r, &err);
+    }
+    return srv_reply_json(r, MHD_HTTP_OK,
+                          json_pack("{s:o,s:I}", "jobs", c.arr, "total", (json_int_t)c.seen));
+}
+
+static enum MHD_Result job(srv_req *r, br_repo *repo)
+{
+    br_job j;
+    enum MHD_Result res;
+    if (load_job(r, repo, &j, 0, &res)) return res;
+    char *text = NULL;
+    br_error err;
+    if (br_job_to_json(repo, j.id, 0, &text, &err)) return srv_reply_br(r, &err);
+    return srv_reply_text(r, MHD_HTTP_OK, text);
+}
+
+static int add_event(void *ctx, const br_job_event *e)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(e->id));
+    json_object_set_new(o, "at", str_or_null(e->at));
+    json_object_set_new(o, "severity", str_or_null(e->severity));
+    json_object_set_new(o, "status", str_or_null(e->status));
+    json_object_set_new(o, "module", str_or_null(e->module));
+    json_object_set_new(o, "creator", str_or_null(e->creator));
+    json_object_set_new(o, "description", str_or_null(e->description));
+    json_array_append_new(ctx, o);
+    return 0;
+}
+
+static enum MHD_Result job_events(srv_req *r, br_repo *repo)
+{
+    br_job j;
+    enum MHD_Result res;
+    if (load_job(r, repo, &j, 0, &res)) return res;
+    json_t *a = json_array();
+    br_error err;
+    if (br_job_events(repo, j.id, add_event, a, &err)) {
+        json_decref(a);
+        return srv_reply_br(r, &err);
+    }
+    return srv_reply_json(r, MHD_HTTP_OK, json_pack("{s:o}", "events", a));
+}
+
+static int add_record(void *ctx, const br_job_record *rec)
+{
+    list_ctx *c = ctx;
+    c->seen++;
+    if (c->seen <= c->offset) return 0;
+    if ((long long)json_array_size(c->arr) >= c->limit) return 1;
+    json_t *o = json_object();
+    json_object_set_new(o, "seq", json_integer(rec->seq));
+    json_object_set_new(o, "key", json_string(rec->key ? rec->key : ""));
+    json_object_set_new(o, "outcome", json_string(rec->outcome ? rec->outcome : ""));
+    json_object_set_new(o, "handle", str_or_null(rec->handle));
+    json_object_set_new(o, "message", str_or_null(rec->message));
+    json_object_set_new(o, "bitstreams", json_integer(rec->bitstreams));
+    json_object_set_new(o, "bytes", json_integer(rec->bytes));
+    json_array_append_new(c->arr, o);
+    return 0;
+}
+
+static enum MHD_Result job_records(srv_req *r, br_repo *repo)
+{
+    static const char *const OUTCOMES[] = {
+        BR_OUTCOME_IMPORTED, BR_OUTCOME_UPDATED, BR_OUTCOME_DELETED, BR_OUTCOME_INVALID,
+        BR_OUTCOME_FAILED,   BR_OUTCOME_SKIPPED, BR_OUTCOME_VALID,   BR_OUTCOME_EXPORTED};
+    const char *outcome = arg(r, "outcome");
+    int known = !outcome;
+    for (size_t i = 0; outcome && i < sizeof OUTCOMES / sizeof OUTCOMES[0]; i++)
+        if (!strcmp(outcome, OUTCOMES[i])) known = 1;
+    if (!known)
+        return srv_reply_error(r, MHD_HTTP_BAD_REQUEST,
+                               "outcome '%s' is not one of imported, updated, deleted, invalid, "
+                               "failed, skipped, valid, exported",
+                               outcome);
+    br_job j;
+    enum MHD_Result res;
+    if (load_job(r, repo, &j, 0, &res)) return res;
+    list_ctx c = {json_array(), 0, int_arg(r, "offset", 0, 1LL << 40),
+                  int_arg(r, "limit", 1000, 10000), 0};
+    if (c.offset < 0 || c.limit < 0) {
+        json_decref(c.arr);
+        return srv_reply_error(r, MHD_HTTP_BAD_REQUEST,
+                               "offset and limit must be non-negative integers");
+    }
+    br_error err;
+    if (br_job_records(repo, j.id, outcome, add_record, &c, &err)) {
+        json_decref(c.arr);
+        return srv_reply_br(r, &err);
+    }
+    return srv_reply_json(r, MHD_HTTP_OK, json_pack("{s:o}", "records", c.arr));
+}
+
+static enum MHD_Result job_unimported(srv_req *r, br_repo *repo)
+{
+    long long page = int_arg(r, "page", 1, 1LL << 30);
+    if (page <= 0)
+        return srv_reply_error(r, MHD_HTTP_BAD_REQUEST, "page must be a positive integer");
+    br_job j;
+    enum MHD_Result res;
+    if (load_job(r, repo, &j, 0, &res)) return res;
+    char dir[4200], path[4400];
+    br_error err;
+    if (br_repo_mktemp(repo, "unimported", dir, sizeof dir, &err)) return srv_reply_br(r, &err);
+    snprintf(path, sizeof path, "%s/download", dir);
+    br_unimported_options uo = {(size_t)page, 0};
+    br_unimported_result ur;
+    int rc = br_job_unimported(repo, j.id, &uo, path, &ur, &err);
+    int fd = rc ? -1 : open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (!rc && (fd < 0 || fstat(fd, &st)))
+        rc = br_error_set(&err, BR_EIO, path, 0, 0, "cannot read the download");
+    /* The open descriptor keeps the bytes; nothing stays behind in tmp/. */
+    unlink(path);
+    rmdir(dir);
+    if (rc) {
+        if (fd >= 0) close(fd);
+        if (rc == BR_ENOTFOUND)
+            return srv_reply_error(r, MHD_HTTP_NOT_FOUND, "job %lld has no unimported records%s",
+                                   (long long)j.id, page > 1 ? " on that page" : "");
+        return srv_reply_br(r, &err);
+    }
+    struct MHD_Response *resp = MHD_create_response_from_fd((size_t)st.st_size, fd);
+    if (!resp) {
+        close(fd);
+        return MHD_NO;
+    }
+    int zip = !strcmp(ur.format, "zip");
+    char cd[160];
+    if (page > 1)
+        snprintf(cd, sizeof cd, "attachment; filename=\"job-%lld-unimported-p%lld.%s\"",
+                 (long long)j.id, page, zip ? "zip" : "csv");
+    else
+        snprintf(cd, sizeof cd, "attachment; filename=\"job-%lld-unimported.%s\"", (long long)j.id,
+                 zip ? "zip" : "csv");
+    MHD_add_response_header(resp, "Content-Type",
+                            zip ? "application/zip" : "text/csv; charset=utf-8");
+    MHD_add_response_header(resp, "Content-Disposition", cd);
+    char n[32];
+    snprintf(n, sizeof n, "%zu", ur.total);
+    MHD_add_response_header(resp, "X-Unimported-Total", n);
+    snprintf(n, sizeof n, "%zu", ur.pages);
+    MHD_add_response_header(resp, "X-Unimported-Pages", n);
+    return srv_reply(r, MHD_HTTP_OK, resp);
+}
+
+/* Library errors of rerun/cancel/resume that mean "not in this state". */
+static enum MHD_Result reply_state(srv_req *r, const br_error *err)
+{
+    if (err->code == BR_EUSAGE || err->code == BR_EINVAL)
+        return srv_reply_error(r, MHD_HTTP_CONFLICT, "%s", err->message);
+    return srv_reply_br(r, err);
+}
+
+static enum MHD_Result job_action(srv_req *r, br_repo *repo)
+{
+    br_job j;
+    enum MHD_Result res;
+    if (load_job(r, repo, &j, 1, &res)) return res;
+    br_error err;
+    if (r->route == R_JOB_RERUN) {
+        int64_t id = 0;
+        if (br_job_rerun(repo, j.id, &id, &err)) return reply_state(r, &err);
+        br_engine_wake(r->s->engine);
+        return srv_reply_json(r, MHD_HTTP_CREATED, json_pack("{s:I}", "id", (json_int_t)id));
+    }
+    if (r->route == R_JOB_RESUME) {
+        if (br_job_resume(repo, j.id, &err)) return reply_state(r, &err);
+        br_engine_wake(r->s->engine);
+        return srv_reply_json(r, MHD_HTTP_OK, json_pack("{s:I}", "id", (json_int_t)j.id));
+    }
+    if (br_job_cancel(repo, j.id, &err)) return reply_state(r, &err);
+    if (br_job_get(repo, j.id, &j, &err)) return srv_reply_br(r, &err);
+    return srv_reply_json(r, MHD_HTTP_OK,
+                          json_pack("{s:I,s:{s:s,s:s},s:b}", "id", (json_int_t)j.id, "status",
+                                    "code", br_job_status_code(j.status), "label",
+                                    br_job_status_label(j.status), "cancel_requested",
+                                    j.cancel_requested));
+}
+
+/* ---- items and collections ----------------------------------------------------------------- */
+
+static int add_item(void *ctx, const br_item_summary *s)
+{
+    list_ctx *c = ctx;
+    c->seen++;
+    if (c->seen <= c->offset || (long long)json_array_size(c->arr) >= c->limit) return 0;
+    json_t *o = json_object();
+    json_object_set_new(o, "handle", str_or_null(s->handle));
+    json_object_set_new(o, "uuid", str_or_null(s->uuid));
+    json_object_set_new(o, "status", str_or_null(s->status));
+    json_object_set_new(o, "title", str_or_null(s->title));
+    json_object_set_new(o, "collection", str_or_null(s->owning_collection));
+    json_object_set_new(o, "modified", str_or_null(s->modified));
+    json_array_append_new(c->arr, o);
+    return 0;
+}
+
+static enum MHD_Result items(srv_req *r, br_repo *repo)
+{
+    br_item_query q = {0};
+    q.collection = arg(r, "collection");
+    br_error err;
+    if (arg(r, "job")) {
+        long long id = int_arg(r, "job", 0, 1LL << 62);
+        if (id <= 0)
+            return srv_reply_error(r, MHD_HTTP_BAD_REQUEST, "job must be a positive integer");
+        r->job_id = id;
+        br_job j;
+        enum MHD_Result res;
+        if (load_job(r, repo, &j, 0, &res)) return res;
+        q.job_id = id;
+    }
+    if (q.collection) {
+        br_container k;
+        if (br_container_get(repo, q.collection, &k, &err)) return srv_reply_br(r, &err);
+    }
+    list_ctx c = {json_array(), 0, int_arg(r, "offset", 0, 1LL << 40),
+                  int_arg(r, "limit", 100, 5000), 0};
+    if (c.offset < 0 || c.limit < 0) {
+        json_decref(c.arr);
+        return srv_reply_error(r, MHD_HTTP_BAD_REQUEST,
+                               "offset and limit must be non-negative integers");
+    }
+    if (br_item_list(repo, &q, add_item, &c, &err)) {
+        json_decref(c.arr);
+        return srv_reply_br(r, &err);
+    }
+    return srv_reply_json(r, MHD_HTTP_OK,
+                          json_pack("{s:o,s:I}", "items", c.arr, "total", (json_int_t)c.seen));
+}
+
+static enum MHD_Result item(srv_req *r, br_repo *repo)
+{
+    br_error err;
+    int64_t id;
+    if (br_item_find(repo, r->handle, &id, &err)) return srv_reply_br(r, &err);
+    br_record *rec = br_record_new();
+    if (!rec) return MHD_NO;
+    char *text = NULL;
+    int rc = br_item_load(repo, id, rec, &err);
+    if (!rc) rc = br_record_to_json(rec, &text, &err);
+    br_record_free(rec);
+    if (rc) return srv_reply_br(r, &err);
+    return srv_reply_text(r, MHD_HTTP_OK, text);
+}
+
+static int add_container(void *ctx, const br_container *k)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "handle", json_string(k->handle));
+    json_object_set_new(o, "name", json_string(k->name));
+    json_object_set_new(o, "type", json_string(k->is_community ? "community" : "collection"));
+    json_object_set_new(o, "parent", str_or_null(k->parent));
+    json_object_set_new(o, "items", json_integer(k->n_items));
+    json_array_append_new(ctx, o);
+    return 0;
+}
+
+static enum MHD_Result collections(srv_req *r, br_repo *repo)
+{
+    json_t *a = json_array();
+    br_error err;
+    if (br_container_list(repo, add_container, a, &err)) {
+        json_decref(a);
+        return srv_reply_br(r, &err);
+    }
+    return srv_reply_json(r, MHD_HTTP_OK, json_pack("{s:o}", "collections", a));
+}
+
+/* ---- dispatch -------------------------------------------------------------------------------- */
+
+enum MHD_Result srv_api_dispatch(srv_req *r)
+{
+    if (r->route == R_HEALTH)
+        return srv_reply_json(r, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
+    if (r->route == R_ME) return me(r);
+    if (r->route == R_JOB_TYPES) return job_types(r);
+    if (r->route == R_JOB_SUBMIT) return srv_upload_submit(r);
+    br_error err;
+    br_repo *repo = srv_db_get(r->s, &err);
+    if (!repo) return srv_reply_br(r, &err);
+    enum MHD_Result res;
+    switch ((route_id)r->route) {
+    case R_LOGIN:
+        res = login(r, repo);
+        break;
+    case R_LOGOUT:
+        res = logout(r, repo);
+        break;
+    case R_JOBS:
+        res = jobs(r, repo);
+        break;
+    case R_JOB:
+        res = job(r, repo);
+        break;
+    case R_JOB_EVENTS:
+        res = job_events(r, repo);
+        break;
+    case R_JOB_RECORDS:
+        res = job_records(r, repo);
+        break;
+    case R_JOB_UNIMPORTED:
+        res = job_unimported(r, repo);
+        break;
+    case R_JOB_RERUN:
+    case R_JOB_CANCEL:
+    case R_JOB_RESUME:
+        res = job_action(r, repo);
+        break;
+    case R_ITEMS:
+        res = items(r, repo);
+        break;
+    case R_ITEM:
+        res = item(r, repo);
+        break;
+    case R_COLLECTIONS:
+        res = collections(r, repo);
+        break;
+    default:
+        res = srv_reply_error(r, MHD_HTTP_NOT_FOUND, "no such route");
+        break;
+    }
+    srv_db_put(r->s, repo);
+    return res;
+}

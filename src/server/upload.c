@@ -1,0 +1,319 @@
+/* POST /api/jobs: a multipart/form-data upload streamed to a scratch folder
+ * inside the repository (libmicrohttpd's post processor, 64 KB at a time),
+ * under a cap per file; then the job is submitted through the engine API and
+ * the file moves into the job's own folder. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include "http.h"
+
+struct srv_upload {
+    struct MHD_PostProcessor *pp;
+    char dir[4200];
+    char path[4400];
+    char filename[256];
+    int fd;
+    int have_file;
+    uint64_t file_bytes, max_file;
+    unsigned fail; /* the HTTP status to answer, 0 = fine */
+    char msg[512];
+    char type[64], format[32], collection[256], name[256], validate_only[16], skip_invalid[16],
+        scope[32], id[256], csrf[BR_SECRET_SIZE];
+};
+
+/* The form fields kept; others (the UI's "set") are ignored. */
+#define FIELD(f)                                                                                   \
+    {                                                                                              \
+#f, offsetof(struct srv_upload, f), sizeof(((struct srv_upload *)0)->f)                    \
+    }
+static const struct {
+    const char *key;
+    size_t off, size;
+} FIELDS[] = {FIELD(type),          FIELD(format),       FIELD(collection), FIELD(name),
+              FIELD(validate_only), FIELD(skip_invalid), FIELD(scope),      FIELD(id),
+              FIELD(csrf)};
+
+static void fail(srv_upload *u, unsigned status, const char *fmt, const char *arg)
+{
+    if (u->fail) return;
+    u->fail = status;
+    snprintf(u->msg, sizeof u->msg, fmt, arg);
+    if (u->fd >= 0) {
+        close(u->fd);
+        u->fd = -1;
+    }
+    if (u->have_file) unlink(u->path);
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* A plain file name: no folders, no "..", nothing hidden, no control bytes. */
+static const char *unsafe_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (!n) return "the uploaded file has no name";
+    if (n >= 200) return "the uploaded file's name is too long";
+    if (s[0] == '.') return "the uploaded file's name starts with '.' (or is a path)";
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (*c == '/' || *c == '\\')
+            return "the uploaded file's name is a path; send a plain file name";
+        if (*c < 0x20 || *c == 0x7f) return "the uploaded file's name has control characters";
+    }
+    return NULL;
+}
+
+static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *filename, const char *content_type,
+                               const char *transfer_encoding, const char *data, uint64_t off,
+                               size_t size)
+{
+    (void)kind;
+    (void)content_type;
+    (void)transfer_encoding;
+    srv_upload *u = cls;
+    if (u->fail) return MHD_YES; /* keep reading: the answer comes at the end */
+    if (filename) {
+        if (strcmp(key, "file")) {
+            fail(u, MHD_HTTP_BAD_REQUEST, "send the file in the form field 'file' (got '%s')", key);
+            return MHD_YES;
+        }
+        if (off == 0 && u->file_bytes == 0 && u->fd < 0) {
+            if (u->have_file) {
+                fail(u, MHD_HTTP_BAD_REQUEST, "%s", "send one file per job");
+                return MHD_YES;
+            }
+            const char *why = unsafe_name(filename);
+            if (why) {
+                fail(u, MHD_HTTP_BAD_REQUEST, "%s", why);
+                return MHD_YES;
+            }
+            snprintf(u->filename, sizeof u->filename, "%s", filename);
+            snprintf(u->path, sizeof u->path, "%s/%s", u->dir, filename);
+            u->fd = open(u->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+            if (u->fd < 0) {
+                fail(u, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot store the upload: %s",
+                     strerror(errno));
+                return MHD_YES;
+            }
+            u->have_file = 1;
+        } else if (off == 0 && u->file_bytes > 0) {
+            fail(u, MHD_HTTP_BAD_REQUEST, "%s", "send one file per job");
+            return MHD_YES;
+        }
+        /* The cap: stop writing at once and drop what was written. */
+        if (u->file_bytes + size > u->max_file) {
+            fail(u, MHD_HTTP_CONTENT_TOO_LARGE, "%s", "the file is larger than the server accepts");
+            return MHD_YES;
+        }
+        if (size && (u->fd < 0 || write_all(u->fd, data, size))) {
+            fail(u, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot store the upload: %s", strerror(errno));
+            return MHD_YES;
+        }
+        u->file_bytes += size;
+        return MHD_YES;
+    }
+    for (size_t i = 0; i < sizeof FIELDS / sizeof FIELDS[0]; i++) {
+        if (strcmp(key, FIELDS[i].key)) continue;
+        char *dst = (char *)u + FIELDS[i].off;
+        if (off + size >= FIELDS[i].size) {
+            fail(u, MHD_HTTP_BAD_REQUEST, "the form field '%s' is too long", key);
+            return MHD_YES;
+        }
+        memcpy(dst + off, data, size);
+        dst[off + size] = 0;
+    }
+    return MHD_YES;
+}
+
+unsigned srv_upload_begin(srv_req *r, const char **msg)
+{
+    const char *ct = MHD_lookup_connection_value(r->con, MHD_HEADER_KIND, "Content-Type");
+    if (!ct || strncasecmp(ct, "multipart/form-data", 19)) {
+        *msg = "send multipart/form-data (fields type, collection, ... and the file)";
+        return MHD_HTTP_BAD_REQUEST;
+    }
+    srv_upload *u = calloc(1, sizeof *u);
+    if (!u) {
+        *msg = "out of memory";
+        return MHD_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    u->fd = -1;
+    u->max_file = r->s->opt.max_upload;
+    r->up = u;
+    br_error err;
+    br_repo *repo = srv_db_get(r->s, &err);
+    int rc = repo ? br_repo_mktemp(repo, "upload", u->dir, sizeof u->dir, &err) : -1;
+    srv_db_put(r->s, repo);
+    if (rc) {
+        u->dir[0] = 0;
+        *msg = "cannot make a scratch folder for the upload";
+        return MHD_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    u->pp = MHD_create_post_processor(r->con, 64 * 1024, on_part, u);
+    if (!u->pp) {
+        *msg = "malformed multipart/form-data (no boundary?)";
+        return MHD_HTTP_BAD_REQUEST;
+    }
+    return 0;
+}
+
+unsigned srv_upload_feed(srv_req *r, const char *data, size_t size)
+{
+    srv_upload *u = r->up;
+    if (!u) return 0;
+    if (!u->fail && u->pp && MHD_post_process(u->pp, data, size) != MHD_YES)
+        fail(u, MHD_HTTP_BAD_REQUEST, "%s", "the multipart body is malformed");
+    return u->fail;
+}
+
+void srv_upload_free(srv_upload *u)
+{
+    if (!u) return;
+    if (u->pp) MHD_destroy_post_processor(u->pp);
+    if (u->fd >= 0) close(u->fd);
+    /* Whatever the job did not take goes: the file, then the folder. */
+    if (u->have_file) unlink(u->path);
+    if (u->dir[0]) rmdir(u->dir);
+    free(u);
+}
+
+/* "true"/"false" and friends; -1 when neither. */
+static int parse_bool(const char *s)
+{
+    static const char *const YES[] = {"true", "1", "on", "yes"}, *const NO[] = {"", "false", "0",
+                                                                                "off", "no"};
+    for (size_t i = 0; i < sizeof YES / sizeof YES[0]; i++)
+        if (!strcasecmp(s, YES[i])) return 1;
+    for (size_t i = 0; i < sizeof NO / sizeof NO[0]; i++)
+        if (!strcasecmp(s, NO[i])) return 0;
+    return -1;
+}
+
+enum MHD_Result srv_upload_submit(srv_req *r)
+{
+    srv_upload *u = r->up;
+    if (!u) return srv_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "the upload was lost");
+    if (u->pp) {
+        if (MHD_destroy_post_processor(u->pp) != MHD_YES)
+            fail(u, MHD_HTTP_BAD_REQUEST, "%s", "the multipart body is malformed or incomplete");
+        u->pp = NULL;
+    }
+    if (u->fd >= 0) {
+        if (close(u->fd))
+            fail(u, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot store the upload: %s", strerror(errno));
+        u->fd = -1;
+    }
+    if (u->fail) return srv_reply_error(r, u->fail, "%s", u->msg);
+    /* A cookie-authenticated upload without the header proves CSRF with the field. */
+    if (r->via_cookie && !MHD_lookup_connection_value(r->con, MHD_HEADER_KIND, "X-CSRF-Token") &&
+        !br_secret_equal(u->csrf, r->who.csrf))
+        return srv_reply_error(
+            r, MHD_HTTP_FORBIDDEN,
+            "the CSRF token is missing or wrong (header X-CSRF-Token or field csrf)");
+
+    int validate = parse_bool(u->validate_only), skip = parse_bool(u->skip_invalid);
+    if (validate < 0 || skip < 0)
+        return srv_reply_error(r, MHD_HTTP_BAD_REQUEST,
+                               "validate_only and skip_invalid are true or false");
+    char type[80];
+    if (u->type[0])
+        snprintf(type, sizeof type, "%s", u->type);
+    else if (u->format[0])
+        snprintf(type, sizeof type, "import-%s", u->format);
+    else
+        return srv_reply_error(r, MHD_HTTP_BAD_REQUEST,
+                               "give the job type (field type) or the format of an import");
+    /* Validate-only SAF runs are their own job type. */
+    if (validate && !strcmp(type, "import-saf")) snprintf(type, sizeof type, "validate-saf");
+    br_job_type t;
+    if (br_job_type_get(type, &t))
+        return srv_reply_error(r, MHD_HTTP_BAD_REQUEST,
+                               "'%s' is not a job type (GET /api/job-types lists them)", type);
+    if (!br_job_type_allows(&t, r->who.roles))
+        return srv_reply_error(r, MHD_HTTP_FORBIDDEN, "your roles do not allow running %s jobs",
+                               type);
+    if (!t.implemented)
+        return srv_reply_error(r, MHD_HTTP_NOT_IMPLEMENTED, "%s jobs are not implemented yet",
+                               type);
+    const char *dash = strchr(type, '-');
+    if (u->format[0] && !strcmp(t.category, "import") && dash && strcmp(dash + 1, u->format) &&
+        strcmp(type, "delete-saf"))
+        return srv_reply_error(r, MHD_HTTP_BAD_REQUEST, "format '%s' does not match job type %s",
+                               u->format, type);
+
+    json_t *params = json_object();
+    br_error err;
+    br_repo *repo = NULL;
+    enum MHD_Result res;
+    if (!strcmp(t.category, "import")) {
+        if (!u->have_file) {
+            res = srv_reply_error(r, MHD_HTTP_BAD_REQUEST,
+                                  "upload the file to %s (form field 'file')",
+                                  !strcmp(type, "delete-saf") ? "delete (the mapfile)" : "import");
+            goto done;
+        }
+        if (u->collection[0])
+            json_object_set_new(params, "collections", json_pack("[s]", u->collection));
+        if (skip) json_object_set_new(params, "skip_invalid", json_true());
+        if (validate) json_object_set_new(params, "validate_only", json_true());
+    } else if (!strcmp(t.category, "export")) {
+        const char *id = u->id[0] ? u->id : u->collection;
+        if (!*id) {
+            res = srv_reply_error(r, MHD_HTTP_BAD_REQUEST,
+                                  "give the collection (or scope and id) to export");
+            goto done;
+        }
+        json_object_set_new(params, "scope", json_string(u->scope[0] ? u->scope : "collection"));
+        json_object_set_new(params, "id", json_string(id));
+    }
+    if (!(repo = srv_db_get(r->s, &err))) {
+        res = srv_reply_br(r, &err);
+        goto done;
+    }
+    if (u->collection[0] && !strcmp(t.category, "import")) {
+        int64_t cid;
+        if (br_collection_resolve(repo, u->collection, &cid, &err)) {
+            res = srv_reply_error(r, MHD_HTTP_BAD_REQUEST, "collection %s: %s", u->collection,
+                                  err.message);
+            goto done;
+        }
+    }
+    char *ptext = json_dumps(params, JSON_COMPACT);
+    const char *files[1] = {u->path};
+    br_job_spec spec = {0};
+    spec.type = type;
+    spec.name = u->name[0] ? u->name : NULL;
+    spec.eperson = r->who.username;
+    spec.params = ptext;
+    spec.files = files;
+    spec.n_files = u->have_file ? 1 : 0;
+    spec.move_files = 1;
+    int64_t id = 0;
+    int rc = br_job_submit(repo, &spec, &id, &err);
+    free(ptext);
+    if (rc) {
+        res = srv_reply_br(r, &err);
+        goto done;
+    }
+    br_engine_wake(r->s->engine);
+    res = srv_reply_json(r, MHD_HTTP_CREATED, json_pack("{s:I}", "id", (json_int_t)id));
+done:
+    srv_db_put(r->s, repo);
+    json_decref(params);
+    return res;
+}
