@@ -64,8 +64,10 @@ if [ -x "$GEN_ESPLORO" ]; then
     echo "generating $N Esploro assets ($GEN_ESPLORO)" >&2
     "$GEN_ESPLORO" -n "$N" -o "$INPUT" >/dev/null 2>&1 || { echo "gen_esploro failed; using SAF" >&2; FORMAT=saf; TYPE=import-saf; }
 fi
-if [ "$FORMAT" = saf ]; then
-    [ -x "$GEN_SAF" ] || die "$GEN_SAF is missing (make B=$(dirname "$BDIR")/... tools)"
+make_saf() {
+    FORMAT=saf
+    TYPE=import-saf
+    [ -x "$GEN_SAF" ] || die "$GEN_SAF is missing (make B=... tools)"
     echo "generating $N SAF items ($GEN_SAF)" >&2
     "$GEN_SAF" "$T/saf" "$N" --file-size 1024 >/dev/null
     INPUT="$T/items.zip"
@@ -78,7 +80,9 @@ with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_STORED, allowZip64=True) as z
             z.write(os.path.join(d, f))
 ' "$INPUT")
     rm -rf "$T/saf"
-fi
+    INPUT_BYTES=$(wc -c < "$INPUT")
+}
+[ "$FORMAT" = saf ] && make_saf
 INPUT_BYTES=$(wc -c < "$INPUT")
 
 # ---- a repository with a server --------------------------------------------------
@@ -109,11 +113,19 @@ stop_server() {
     kill "$SPID" 2>/dev/null || true
     wait "$SPID" 2>/dev/null || true
 }
-# submit: uploads the input as a job; sets JOB
+# submit: uploads the input as a job; sets JOB. An Esploro import the server
+# refuses (not implemented yet) falls back to SAF.
 submit() {
-    JOB=$(curl -fsS -H "Authorization: Bearer $TOKEN" -F "type=$TYPE" -F "format=$FORMAT" -F "collection=$COLL" \
-        -F "name=bench $N" -F "file=@$INPUT" "$URL/api/jobs" | json_field id)
-    [ -n "$JOB" ] || die "the upload was refused"
+    JOB=$(curl -sS -H "Authorization: Bearer $TOKEN" -F "type=$TYPE" -F "format=$FORMAT" -F "collection=$COLL" \
+        -F "name=bench $N" -F "file=@$INPUT" "$URL/api/jobs" | tee "$T/submit.json" | json_field id)
+    if [ -z "$JOB" ] && [ "$FORMAT" = esploro ]; then
+        echo "the server refused the Esploro import ($(cat "$T/submit.json")); using SAF" >&2
+        rm -f "$INPUT"
+        make_saf
+        submit
+        return
+    fi
+    [ -n "$JOB" ] || die "the upload was refused: $(cat "$T/submit.json")"
 }
 # status: the job's status code
 status() {
