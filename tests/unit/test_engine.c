@@ -545,6 +545,163 @@ static void test_webhook_failure_is_an_event(void **state)
     assert_int_equal(warnings, 1);
 }
 
+/* ---- unimported records ---------------------------------------------------------------------- */
+
+static int64_t failed_saf_job(fixture *f, int n, const int *bad, size_t n_bad)
+{
+    make_saf(at(f, "pkg"), n, bad, n_bad);
+    br_error err;
+    ok(br_zip_create(at(f, "pkg"), at(f, "in.zip"), &err), &err, "zip");
+    char params[256];
+    snprintf(params, sizeof params, "{\"collections\":[\"%s\"],\"skip_invalid\":true}", f->coll);
+    int64_t id = submit(f, "import-saf", params, at(f, "in.zip"));
+    br_engine *eng = start_engine(f, 1, NULL);
+    br_job j;
+    wait_job(f, id, &j);
+    br_engine_free(eng);
+    assert_int_equal(j.status, BR_JOB_COMPLETED_WITH_ERRORS);
+    assert_int_equal(j.counters.invalid, (int64_t)n_bad);
+    return id;
+}
+
+static char *zip_entry(const char *zpath, const char *name)
+{
+    int zerr;
+    zip_t *z = zip_open(zpath, ZIP_RDONLY, &zerr);
+    if (!z) return NULL;
+    zip_stat_t st;
+    char *buf = NULL;
+    if (!zip_stat(z, name, 0, &st)) {
+        zip_file_t *zf = zip_fopen(z, name, 0);
+        buf = calloc(1, st.size + 1);
+        zip_fread(zf, buf, st.size);
+        zip_fclose(zf);
+    }
+    zip_close(z);
+    return buf;
+}
+
+static void test_unimported_saf_zip(void **state)
+{
+    fixture *f = *state;
+    int bad[] = {2, 4};
+    int64_t id = failed_saf_job(f, 5, bad, 2);
+    br_error err;
+    br_unimported_result res;
+    ok(br_job_unimported(f->repo, id, NULL, at(f, "rej.zip"), &res, &err), &err, "unimported");
+    assert_int_equal(res.records, 2);
+    assert_int_equal(res.total, 2);
+    assert_int_equal(res.pages, 1);
+    assert_string_equal(res.format, "zip");
+    char *e = zip_entry(at(f, "rej.zip"), "errors.txt");
+    assert_non_null(e);
+    assert_contains(e, "item_2: ");
+    assert_contains(e, "dc.titel");
+    assert_contains(e, "item_4: ");
+    free(e);
+    char *x = zip_entry(at(f, "rej.zip"), "item_2/dublin_core.xml");
+    assert_non_null(x);
+    assert_contains(x, "titel");
+    free(x);
+    assert_non_null((x = zip_entry(at(f, "rej.zip"), "item_4/contents")));
+    free(x);
+    assert_null(zip_entry(at(f, "rej.zip"), "item_1/dublin_core.xml"));
+}
+
+static void test_unimported_paging(void **state)
+{
+    fixture *f = *state;
+    int bad[] = {1, 3, 5};
+    int64_t id = failed_saf_job(f, 6, bad, 3);
+    br_error err;
+    br_unimported_result res;
+    br_unimported_options o = {1, 2};
+    ok(br_job_unimported(f->repo, id, &o, at(f, "p1.zip"), &res, &err), &err, "page 1");
+    assert_int_equal(res.records, 2);
+    assert_int_equal(res.pages, 2);
+    char *e = zip_entry(at(f, "p1.zip"), "errors.txt");
+    assert_contains(e, "item_1: ");
+    assert_contains(e, "item_3: ");
+    assert_not_contains(e, "item_5: ");
+    free(e);
+    o.page = 2;
+    ok(br_job_unimported(f->repo, id, &o, at(f, "p2.zip"), &res, &err), &err, "page 2");
+    assert_int_equal(res.records, 1);
+    e = zip_entry(at(f, "p2.zip"), "errors.txt");
+    assert_string_equal(e, "item_5: item_5/dublin_core.xml:1: error: dc.titel is not in the "
+                           "metadata registry (did you mean dc.title?)\n");
+    free(e);
+    o.page = 3;
+    assert_int_equal(br_job_unimported(f->repo, id, &o, at(f, "p3.zip"), &res, &err), BR_ENOTFOUND);
+    assert_true(access(at(f, "p3.zip"), F_OK) != 0);
+    /* Above the seed's cap the page is 5,000. */
+    o.page = 1;
+    o.page_size = 100000;
+    ok(br_job_unimported(f->repo, id, &o, at(f, "all.zip"), &res, &err), &err, "capped");
+    assert_int_equal(res.pages, 1);
+    assert_int_equal(res.records, 3);
+}
+
+static void test_unimported_csv_rows_with_error_column(void **state)
+{
+    fixture *f = *state;
+    /* A CSV job's journal keys are column B's group keys (engine.h). */
+    tu_write(f->tmp, "in.csv",
+             ",GROUP_ID,ASSET_TITLE\r\n"
+             "ASSET,G1,\"One, first\"\r\n"
+             "ASSET,G2,Two\r\n"
+             "CREATOR,,\"multi\r\nline\"\r\n"
+             "ASSET,G3,Three\r\n"
+             "ASSET,G4,\"Four \"\"quoted\"\"\"\r\n");
+    br_error err;
+    br_job j;
+    memset(&j, 0, sizeof j);
+    snprintf(j.type, sizeof j.type, "import-esploro");
+    ok(br_job_create(f->repo, &j, &err), &err, "job");
+    br_job_file jf = {"in.csv", at(f, "in.csv"), 10, NULL, 4, NULL, NULL};
+    ok(br_job_file_add(f->repo, j.id, &jf, &err), &err, "file");
+    br_job_record r2 = {1, "G2", BR_OUTCOME_INVALID, 0, NULL, "AE3: bad \"date\"", 0, 0};
+    br_job_record r1 = {0, "G1", BR_OUTCOME_IMPORTED, 0, NULL, NULL, 0, 0};
+    br_job_record r4 = {3, "G4", BR_OUTCOME_FAILED, 0, NULL, "fetch timed out", 0, 0};
+    ok(br_job_journal(f->repo, j.id, &r1, &err), &err, "j1");
+    ok(br_job_journal(f->repo, j.id, &r2, &err), &err, "j2");
+    ok(br_job_journal(f->repo, j.id, &r4, &err), &err, "j4");
+    br_unimported_result res;
+    ok(br_job_unimported(f->repo, j.id, NULL, at(f, "rej.csv"), &res, &err), &err, "unimported");
+    assert_string_equal(res.format, "csv");
+    assert_int_equal(res.records, 2);
+    char *text = tu_read(at(f, "rej.csv"));
+    assert_string_equal(text, ",GROUP_ID,ASSET_TITLE,ERROR\r\n"
+                              "ASSET,G2,Two,\"AE3: bad \"\"date\"\"\"\r\n"
+                              "CREATOR,,\"multi\r\nline\",\"AE3: bad \"\"date\"\"\"\r\n"
+                              "ASSET,G4,\"Four \"\"quoted\"\"\",\"fetch timed out\"\r\n");
+    free(text);
+}
+
+static void test_unimported_refusals(void **state)
+{
+    fixture *f = *state;
+    make_saf(at(f, "p"), 1, NULL, 0);
+    char params[4096];
+    snprintf(params, sizeof params, "{\"source\":\"%s\",\"collections\":[\"%s\"]}", at(f, "p"),
+             f->coll);
+    int64_t id = submit(f, "import-saf", params, NULL);
+    br_engine *eng = start_engine(f, 1, NULL);
+    br_job j;
+    wait_job(f, id, &j);
+    snprintf(params, sizeof params, "{\"scope\":\"collection\",\"id\":\"%s\"}", f->coll);
+    int64_t ex = submit(f, "export-saf", params, NULL);
+    wait_job(f, ex, &j);
+    br_engine_free(eng);
+    br_error err;
+    assert_int_equal(br_job_unimported(f->repo, id, NULL, at(f, "x.zip"), NULL, &err),
+                     BR_ENOTFOUND);
+    assert_contains(err.message, "no unimported records");
+    assert_int_equal(br_job_unimported(f->repo, ex, NULL, at(f, "x.zip"), NULL, &err), BR_EUSAGE);
+    assert_int_equal(br_job_unimported(f->repo, 999, NULL, at(f, "x.zip"), NULL, &err),
+                     BR_ENOTFOUND);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -559,6 +716,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rerun_import_after_io_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_webhook_posts_completed_job, setup, teardown),
         cmocka_unit_test_setup_teardown(test_webhook_failure_is_an_event, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unimported_saf_zip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unimported_paging, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unimported_csv_rows_with_error_column, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_unimported_refusals, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

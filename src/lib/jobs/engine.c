@@ -33,6 +33,8 @@ typedef int (*runner_fn)(br_run *r, br_error *err);
 
 static int run_import_saf(br_run *r, br_error *err);
 static int run_export_saf(br_run *r, br_error *err);
+static int run_import_esploro(br_run *r, br_error *err);
+static int run_export_esploro(br_run *r, br_error *err);
 
 /* Type names match data/job_types.tsv.  import-esploro and export-esploro join
  * this table when the Esploro CSV module provides them (issue 3). */
@@ -47,6 +49,9 @@ static const struct runner {
     {"validate-saf", "import", "SAF validation", run_import_saf, ON_CRASH_RESTART, 1},
     {"delete-saf", "import", "SAF delete", run_import_saf, ON_CRASH_RESTART, 0},
     {"export-saf", "export", "SAF export", run_export_saf, ON_CRASH_FAIL, 0},
+    {"import-esploro", "import", "Esploro CSV import", run_import_esploro, ON_CRASH_RESUME, 1},
+    {"export-esploro", "export", "Research Assets CSV Export", run_export_esploro, ON_CRASH_FAIL,
+     0},
 };
 
 static const struct runner *runner_of(const char *type)
@@ -537,7 +542,7 @@ static int first_file(void *ctx, const br_job_file *f)
     return 1;
 }
 
-static int run_import_saf(br_run *r, br_error *err)
+static int run_import(br_run *r, int esploro, br_error *err)
 {
     json_t *p = r->params;
     br_import_options o;
@@ -577,6 +582,8 @@ static int run_import_saf(br_run *r, br_error *err)
     if (rc) return rc;
     if (file[0] && o.mode == BR_IMPORT_DELETE) {
         o.mapfile = file;
+    } else if (file[0] && esploro) {
+        o.source = file; /* the CSV; FILE rows name files relative to its folder */
     } else if (file[0]) {
         /* An uploaded package: a zip (SAF arrives zipped over HTTP and FTP). */
         br_strlcpy(src, file, sizeof src);
@@ -604,8 +611,14 @@ static int run_import_saf(br_run *r, br_error *err)
     o.diags = &sink;
     o.progress = on_progress;
     o.progress_ctx = r;
+    if (esploro) {
+        o.status = param_str(p, "status");
+        json_t *ft = json_object_get(p, "fetch_timeout_ms");
+        if (json_is_integer(ft)) o.fetch_timeout_ms = (long)json_integer_value(ft);
+    }
     br_import_result res;
-    rc = br_import_saf(r->repo, &o, &res, err);
+    memset(&res, 0, sizeof res);
+    rc = (esploro ? br_import_esploro : br_import_saf)(r->repo, &o, &res, err);
     r->records = (int64_t)res.total;
     if (sink.errors || sink.warnings)
         br_engine_event(r->eng, r->repo, r->job.id, sink.errors ? "error" : "warning", "import",
@@ -615,15 +628,39 @@ static int run_import_saf(br_run *r, br_error *err)
     return rc;
 }
 
+static int run_import_saf(br_run *r, br_error *err)
+{
+    return run_import(r, 0, err);
+}
+
+static int run_import_esploro(br_run *r, br_error *err)
+{
+    return run_import(r, 1, err);
+}
+
+static int run_export(br_run *r, int esploro, br_error *err);
+
 static int run_export_saf(br_run *r, br_error *err)
+{
+    return run_export(r, 0, err);
+}
+
+static int run_export_esploro(br_run *r, br_error *err)
+{
+    return run_export(r, 1, err);
+}
+
+static int run_export(br_run *r, int esploro, br_error *err)
 {
     json_t *p = r->params;
     br_export_options o;
     memset(&o, 0, sizeof o);
     const char *scope = param_str(p, "scope");
-    o.scope = scope && !strcmp(scope, "item") ? BR_EXPORT_ITEM : BR_EXPORT_COLLECTION;
+    o.scope = scope && !strcmp(scope, "item")  ? BR_EXPORT_ITEM
+              : scope && !strcmp(scope, "all") ? BR_EXPORT_ALL
+                                               : BR_EXPORT_COLLECTION;
     o.id = param_str(p, "id");
-    if (!o.id)
+    if (!o.id && o.scope != BR_EXPORT_ALL)
         return br_error_set(err, BR_EUSAGE, "params", 0, 0,
                             "an export needs \"id\": the handle to export");
     char dest[PATH_MAX];
@@ -631,6 +668,8 @@ static int run_export_saf(br_run *r, br_error *err)
     if (!o.dest) {
         snprintf(dest, sizeof dest, "%s/exports/%lld", br_repo_dir(r->repo), (long long)r->job.id);
         if (br_mkdir_p(dest, err)) return BR_EIO;
+        /* Esploro: the CSV in that folder (it must not exist yet). */
+        if (esploro) strncat(dest, "/assets.csv", sizeof dest - strlen(dest) - 1);
         o.dest = dest;
     }
     json_t *seq = json_object_get(p, "seq");
@@ -644,7 +683,7 @@ static int run_export_saf(br_run *r, br_error *err)
     o.progress_ctx = r;
     br_export_result res;
     memset(&res, 0, sizeof res);
-    int rc = br_export_saf(r->repo, &o, &res, err);
+    int rc = (esploro ? br_export_esploro : br_export_saf)(r->repo, &o, &res, err);
     r->records = (int64_t)res.items;
     return rc;
 }
