@@ -147,8 +147,9 @@ typedef struct br_engine_options {
  * connections: one per worker, one for the inbox scanner).  opt may be NULL. */
 int br_engine_new(const char *repo_dir, const br_engine_options *opt, br_engine **out,
                   br_error *err);
-/* Recovers (br_engine_recover), then starts the worker threads and, when any
- * import profile names an inbox, the inbox scanner. */
+/* Takes the repository's engine lock (<repo>/run/engine.lock; BR_EEXISTS
+ * when another engine holds it: one engine per repository), recovers
+ * (br_engine_recover), then starts the worker threads and the inbox scanner. */
 int br_engine_start(br_engine *eng, br_error *err);
 /* Wakes idle workers (after a submit in this process). */
 void br_engine_wake(br_engine *eng);

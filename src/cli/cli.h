@@ -43,6 +43,9 @@ void cli_progress_end(cli_progress *p);
 /* Prints a JSON text and frees it. */
 void cli_print_json(char *text);
 int cli_is_help(int argc, char **argv);
+/* Queues a job (engine.h) and prints its id on stdout; returns an exit code. */
+int cli_submit_job(cli *c, const char *type, const char *name, const char *eperson,
+                   const char *params_json, const char *file);
 
 int cmd_init(cli *c, int argc, char **argv);
 int cmd_collection(cli *c, int argc, char **argv);

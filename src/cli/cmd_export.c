@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <jansson.h>
+#include <limits.h>
 #include "bulkrepo/esploro.h"
 #include "cli.h"
 
@@ -33,6 +35,8 @@ static void help(void)
            "                       esploro-csv: no FILE columns (a re-import keeps the files)\n"
            "  -z, --zip NAME       saf: write DEST/NAME as a zip instead of folders\n"
            "      --format FORMAT  saf (default) or esploro-csv\n"
+           "      --submit         queue the export as a job and print its id; without -d the\n"
+           "                       result goes to the repository's exports/<id>/\n"
            "      --fields LIST    esploro-csv: only these columns (comma-separated, e.g.\n"
            "                       ASSET_TITLE,ASSET_DOI,CREATOR_ORCID)\n"
            "      --categories LIST  esploro-csv: only the columns of these categories:\n"
@@ -128,6 +132,40 @@ static void print_finding(void *ctx, const br_diag *d)
 
 #define MAX_LIST 512
 
+/* --submit: the options as a queued job's parameters (engine.h), paths absolute. */
+static int submit_export(cli *c, const br_export_options *o, int esploro)
+{
+    static const char *scopes[] = {"collection", "item", "all"};
+    json_t *p = json_object();
+    json_object_set_new(p, "scope", json_string(scopes[o->scope]));
+    if (o->id) json_object_set_new(p, "id", json_string(o->id));
+    if (o->dest) {
+        /* A SAF destination folder must exist; an Esploro CSV must not. */
+        char dir[PATH_MAX], real[PATH_MAX], dest[2 * PATH_MAX];
+        snprintf(dir, sizeof dir, "%s", o->dest);
+        char *slash = esploro ? strrchr(dir, '/') : NULL;
+        if (slash) *slash = 0;
+        if (!realpath(esploro ? (slash ? (*dir ? dir : "/") : ".") : dir, real)) {
+            json_decref(p);
+            return cli_usage("export", "the destination's folder does not exist");
+        }
+        if (esploro)
+            snprintf(dest, sizeof dest, "%s/%s", strcmp(real, "/") ? real : "", slash ? slash + 1 : o->dest);
+        else
+            snprintf(dest, sizeof dest, "%s", real);
+        json_object_set_new(p, "dest", json_string(dest));
+    }
+    if (o->seq != 1) json_object_set_new(p, "seq", json_integer(o->seq));
+    if (o->migrate) json_object_set_new(p, "migrate", json_true());
+    if (o->exclude_bitstreams) json_object_set_new(p, "exclude_bitstreams", json_true());
+    if (o->zip) json_object_set_new(p, "zip", json_string(o->zip));
+    char *params = json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(p);
+    int rc = cli_submit_job(c, esploro ? "export-esploro" : "export-saf", NULL, getenv("USER"), params, NULL);
+    free(params);
+    return rc;
+}
+
 int cmd_export(cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {{"type", required_argument, 0, 't'},
@@ -141,12 +179,13 @@ int cmd_export(cli *c, int argc, char **argv)
                                          {"format", required_argument, 0, 2},
                                          {"fields", required_argument, 0, 3},
                                          {"categories", required_argument, 0, 4},
+                                         {"submit", no_argument, 0, 5},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     br_export_options o = {0};
     o.seq = 1;
     const char *type = NULL, *fields = NULL, *categories = NULL;
-    int json = 0, opt, esploro = 0, saf_only = 0;
+    int json = 0, opt, esploro = 0, saf_only = 0, submit = 0;
     while ((opt = getopt_long(argc, argv, "t:i:d:n:mxz:h", opts, NULL)) != -1) {
         switch (opt) {
         case 't':
@@ -190,6 +229,9 @@ int cmd_export(cli *c, int argc, char **argv)
         case 4:
             categories = optarg;
             break;
+        case 5:
+            submit = 1;
+            break;
         case 'h':
             help();
             return EXIT_OK;
@@ -209,8 +251,12 @@ int cmd_export(cli *c, int argc, char **argv)
     int all = !strcmp(type, "ALL");
     if (!o.id && !all) return cli_usage("export", "the handle (-i) is required");
     if (o.id && all) return cli_usage("export", "-t ALL takes no handle (-i)");
-    if (!o.dest) return cli_usage("export", "the destination (-d) is required");
+    if (!o.dest && !submit) return cli_usage("export", "the destination (-d) is required");
     o.scope = all ? BR_EXPORT_ALL : !strcmp(type, "ITEM") ? BR_EXPORT_ITEM : BR_EXPORT_COLLECTION;
+    if (submit) {
+        if (fields || categories) return cli_usage("export", "--fields and --categories are not queued");
+        return submit_export(c, &o, esploro);
+    }
 
     /* --fields / --categories: checked before the repository is opened. */
     char *list_copy = NULL;

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <jansson.h>
+#include <limits.h>
 #include "cli.h"
 
 static void help(void)
@@ -37,7 +39,9 @@ static void help(void)
         "      --json            print the job report as JSON\n"
         "      --max-file-size N     cap on one file, bytes (K, M, G suffixes; default 150M)\n"
         "      --max-archive-size N  cap on a zip's uncompressed total (default 500M)\n"
-        "      --format F        saf (default) or esploro-csv\n\n"
+        "      --format F        saf (default) or esploro-csv\n"
+        "      --submit          queue the import as a job instead of running it here; prints\n"
+        "                        the job id (a running `bulkrepo serve` or `job work` runs it)\n\n"
         "usage: bulkrepo [--repo DIR] import --format esploro-csv -s FILE.csv -m MAPFILE\n"
         "                [-c COLLECTION] [--status draft|archived] [-v] [-R] [--skip-invalid]\n"
         "                [--json]\n\n"
@@ -77,6 +81,51 @@ static int parse_size(const char *s, uint64_t *out)
     return 0;
 }
 
+/* --submit: the options as a queued job's parameters (engine.h); paths made
+ * absolute, as the job runs in another process and folder. */
+static int submit_import(cli *c, const br_import_options *o, int esploro)
+{
+    if (o->resume) return cli_usage("import", "--resume is not queued: use `bulkrepo job resume ID`");
+    char src[PATH_MAX] = "", map[2 * PATH_MAX], dir[PATH_MAX], file[2 * PATH_MAX] = "";
+    if (o->source && !realpath(o->source, src))
+        return cli_usage("import", "cannot find the source '%s'", o->source);
+    /* The mapfile may not exist yet: resolve its folder. */
+    snprintf(dir, sizeof dir, "%s", o->mapfile);
+    char *slash = strrchr(dir, '/');
+    const char *base = slash ? slash + 1 : o->mapfile;
+    if (slash) *slash = 0;
+    char real[PATH_MAX];
+    if (!realpath(slash ? (*dir ? dir : "/") : ".", real))
+        return cli_usage("import", "the mapfile's folder does not exist");
+    snprintf(map, sizeof map, "%s/%s", strcmp(real, "/") ? real : "", base);
+    json_t *p = json_object(), *cols = json_array();
+    static const char *modes[] = {"add", "replace", "delete"};
+    json_object_set_new(p, "mode", json_string(modes[o->mode]));
+    for (size_t i = 0; i < o->n_collections; i++) json_array_append_new(cols, json_string(o->collections[i]));
+    json_object_set_new(p, "collections", cols);
+    json_object_set_new(p, "mapfile", json_string(map));
+    if (o->mode != BR_IMPORT_DELETE) {
+        if (o->zip) /* the zip travels with the job (copied to its uploads) */
+            snprintf(file, sizeof file, "%s/%s", src, o->zip);
+        else
+            json_object_set_new(p, "source", json_string(src));
+    }
+    if (o->skip_invalid) json_object_set_new(p, "skip_invalid", json_true());
+    if (o->workflow) json_object_set_new(p, "workflow", json_true());
+    if (o->apply_template) json_object_set_new(p, "template", json_true());
+    if (o->metadata_only) json_object_set_new(p, "metadata_only", json_true());
+    if (o->batch_size) json_object_set_new(p, "batch_size", json_integer((json_int_t)o->batch_size));
+    if (o->status) json_object_set_new(p, "status", json_string(o->status));
+    if (o->fetch_timeout_ms) json_object_set_new(p, "fetch_timeout_ms", json_integer(o->fetch_timeout_ms));
+    char *params = json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(p);
+    const char *type = esploro ? "import-esploro" : o->validate_only ? "validate-saf"
+                       : o->mode == BR_IMPORT_DELETE ? "delete-saf" : "import-saf";
+    int rc = cli_submit_job(c, type, o->name, o->eperson, params, file[0] ? file : NULL);
+    free(params);
+    return rc;
+}
+
 int cmd_import(cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -92,11 +141,12 @@ int cmd_import(cli *c, int argc, char **argv)
         {"format", required_argument, 0, 6},   {"max-file-size", required_argument, 0, 7},
         {"max-archive-size", required_argument, 0, 8}, {"help", no_argument, 0, 'h'},
         {"status", required_argument, 0, 9},   {"fetch-timeout", required_argument, 0, 10},
+        {"submit", no_argument, 0, 11},
         {0, 0, 0, 0}};
     br_import_options o = {0};
     br_limits_default(&o.limits);
     const char *cols[64];
-    int mode = -1, json = 0, quiet = 0, esploro = 0, opt;
+    int mode = -1, json = 0, quiet = 0, esploro = 0, submit = 0, opt;
     while ((opt = getopt_long(argc, argv, "ards:z:c:m:e:vRwpqh", opts, NULL)) != -1) {
         switch (opt) {
         case 'a': mode = BR_IMPORT_ADD; break;
@@ -148,6 +198,7 @@ int cmd_import(cli *c, int argc, char **argv)
                 o.limits.max_archive_size = v;
             break;
         }
+        case 11: submit = 1; break;
         case 'h': help(); return EXIT_OK;
         default: return cli_usage("import", "unknown option");
         }
@@ -167,6 +218,7 @@ int cmd_import(cli *c, int argc, char **argv)
     o.mode = (br_import_mode)mode;
     o.collections = cols;
     if (!o.eperson) o.eperson = getenv("USER");
+    if (submit) return submit_import(c, &o, esploro);
     br_diag_sink sink = {cli_print_diag, NULL, 0, 0, 0};
     (void)quiet;
     o.diags = &sink;

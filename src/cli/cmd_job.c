@@ -1,114 +1,418 @@
-/* bulkrepo job list | show. */
+/* bulkrepo job list | show | events | cancel | resume | rerun | unimported | work. */
 #include <jansson.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 
-static int list_one(void *ctx, const br_job *j)
+static const char USAGE[] =
+    "usage: bulkrepo job list [--status S] [--category C] [--user U] [--since DATE] [--json]\n"
+    "       bulkrepo job show ID [--json]\n"
+    "       bulkrepo job events ID [--json]\n"
+    "       bulkrepo job cancel ID\n"
+    "       bulkrepo job resume ID\n"
+    "       bulkrepo job rerun ID\n"
+    "       bulkrepo job unimported ID -o FILE [--page N] [--page-size N]\n"
+    "       bulkrepo job work [--workers N] [--once] [--webhook URL]\n\n"
+    "Every import and export is a job with a status (seed 004's: Pending, Running,\n"
+    "Completed Successfully, ...), progress, counters derived from its per-record\n"
+    "journal, file details and events.\n\n"
+    "  list        newest first; --status takes a code (COMPLETED_SUCCESS, FAILED, ...) or\n"
+    "              running / ended; --since an ISO date (2024-05-01)\n"
+    "  show        the report: progress, counters, files, events and every record\n"
+    "  events      the job's events (date, severity, status, module, creator)\n"
+    "  cancel      a queued job ends at once; a running one stops at the next record\n"
+    "              (Aborted by User; `job resume` finishes it)\n"
+    "  resume      queue an aborted or interrupted import again: it completes exactly\n"
+    "              the records its journal lacks\n"
+    "  rerun       run a job that failed for a non-data reason (I/O, interrupted) again\n"
+    "              as a new job with the same input; a data error is fixed and imported\n"
+    "              anew instead (exit 3)\n"
+    "  unimported  write the rejected records in the input's format (SAF: a zip of the\n"
+    "              item folders plus errors.txt; CSV: the rows plus an ERROR column),\n"
+    "              5,000 per page at most\n"
+    "  work        run queued jobs here (N worker threads, default 2) until interrupted,\n"
+    "              or with --once until the queue is empty\n";
+
+static int parse_id(const char *s, int64_t *id)
 {
-    json_t *arr = ctx;
-    if (arr) {
-        json_error_t e;
-        json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:{s:s,s:s},s:s,s:s,s:s,s:{s:I,s:I,s:I,s:I,s:I}}", "id",
-                              (json_int_t)j->id, "name", j->name, "type", j->type, "category", j->category,
-                              "status", "code", br_job_status_code(j->status), "label",
-                              br_job_status_label(j->status), "submitted_by", j->eperson, "started", j->started,
-                              "ended", j->ended, "counters", "processed", (json_int_t)j->counters.processed,
-                              "imported", (json_int_t)j->counters.imported, "updated",
-                              (json_int_t)j->counters.updated, "deleted", (json_int_t)j->counters.deleted,
-                              "not_imported", (json_int_t)(j->counters.invalid + j->counters.failed));
-        (void)e;
-        if (o) json_array_append_new(arr, o);
-    } else {
-        printf("%-5lld %-24s %-12s %-20s %-19s imported %lld, invalid %lld\n", (long long)j->id,
-               br_job_status_label(j->status), j->type, j->started, j->ended[0] ? j->ended : "-",
-               (long long)(j->counters.imported + j->counters.updated), (long long)j->counters.invalid);
-    }
+    char *end = NULL;
+    long long n = s ? strtoll(s, &end, 10) : 0;
+    if (!s || *end || n <= 0) return -1;
+    *id = n;
     return 0;
 }
 
-static void show_text(br_repo *repo, const br_job *j);
+/* ---- list ----------------------------------------------------------------------- */
+
+static json_t *job_json(br_repo *repo, int64_t id)
+{
+    char *text = NULL;
+    if (br_job_to_json(repo, id, 0, &text, NULL)) return NULL;
+    json_error_t e;
+    json_t *o = json_loads(text, 0, &e);
+    free(text);
+    return o;
+}
+
+typedef struct list_ctx {
+    br_repo *repo;
+    json_t *arr;
+} list_ctx;
+
+static int list_one(void *ctx, const br_job *j)
+{
+    list_ctx *l = ctx;
+    if (l->arr) {
+        json_t *o = job_json(l->repo, j->id);
+        if (o) json_array_append_new(l->arr, o);
+        return 0;
+    }
+    printf("%-5lld %-24s %-14s %-12s %3d%% %-20s %-20s imported %lld, not imported %lld\n",
+           (long long)j->id, br_job_status_label(j->status), j->type,
+           j->eperson[0] ? j->eperson : "-", j->progress.percent, j->started[0] ? j->started : "-",
+           j->ended[0] ? j->ended : "-", (long long)(j->counters.imported + j->counters.updated),
+           (long long)j->counters.not_imported);
+    return 0;
+}
+
+static int do_list(cli *c, int argc, char **argv)
+{
+    br_job_filter f = {0};
+    int json = 0;
+    for (int i = 2; i < argc; i++) {
+        const char **dst = !strcmp(argv[i], "--status")     ? &f.status
+                           : !strcmp(argv[i], "--category") ? &f.category
+                           : !strcmp(argv[i], "--user")     ? &f.user
+                           : !strcmp(argv[i], "--since")    ? &f.since
+                           : !strcmp(argv[i], "--type")     ? &f.type
+                                                            : NULL;
+        if (dst) {
+            if (++i == argc) return cli_usage("job list", "%s needs a value", argv[i - 1]);
+            *dst = argv[i];
+        } else if (!strcmp(argv[i], "--json")) {
+            json = 1;
+        } else {
+            return cli_usage("job list", "unexpected argument '%s'", argv[i]);
+        }
+    }
+    br_repo *repo;
+    int rc = cli_open(c, &repo);
+    if (rc) return rc;
+    list_ctx l = {repo, json ? json_array() : NULL};
+    br_error err;
+    if (br_job_query(repo, &f, list_one, &l, &err)) rc = cli_fail(&err);
+    if (l.arr) {
+        if (!rc) cli_print_json(json_dumps(l.arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER));
+        json_decref(l.arr);
+    }
+    br_repo_free(repo);
+    return rc;
+}
+
+/* ---- show, events ------------------------------------------------------------------ */
 
 static int print_rec(void *ctx, const br_job_record *r)
 {
     (void)ctx;
-    printf("  %-24s %-9s %-16s %s\n", r->key, r->outcome, r->handle ? r->handle : "-",
+    printf("  %-24s %-11s %-16s %s\n", r->key, r->outcome, r->handle ? r->handle : "-",
            r->message ? r->message : "");
+    return 0;
+}
+
+static int print_file(void *ctx, const br_job_file *f)
+{
+    (void)ctx;
+    char records[32] = "?";
+    if (f->records >= 0) snprintf(records, sizeof records, "%lld", (long long)f->records);
+    printf("  %-30s %12lld bytes  created %-20s %6s records  %-9s %s\n", f->name,
+           (long long)f->size, f->created ? f->created : "-", records, f->status,
+           f->problems ? f->problems : "");
+    return 0;
+}
+
+static int print_event(void *ctx, const br_job_event *e)
+{
+    (void)ctx;
+    printf("  %-20s %-7s %-24s %-8s %-10s %s\n", e->at, e->severity, e->status ? e->status : "-",
+           e->module ? e->module : "-", e->creator ? e->creator : "-", e->description);
     return 0;
 }
 
 static void show_text(br_repo *repo, const br_job *j)
 {
     const br_job_counters *k = &j->counters;
-    printf("job %lld: %s\n  type:       %s (%s)\n  status:     %s\n  by:         %s\n"
-           "  started:    %s\n  ended:      %s\n  input:      %s\n  parameters: %s\n",
+    const br_job_progress *p = &j->progress;
+    printf("job %lld: %s\n  type:       %s (%s)\n  status:     %s%s\n  by:         %s\n"
+           "  submitted:  %s\n  started:    %s\n  ended:      %s\n  input:      %s\n  parameters: "
+           "%s\n",
            (long long)j->id, j->name, j->type, j->category, br_job_status_label(j->status),
-           j->eperson[0] ? j->eperson : "-", j->started, j->ended[0] ? j->ended : "-", j->input, j->params);
+           j->cancel_requested && j->status < BR_JOB_COMPLETED_SUCCESS ? " (cancel requested)" : "",
+           j->eperson[0] ? j->eperson : "-", j->submitted, j->started[0] ? j->started : "-",
+           j->ended[0] ? j->ended : "-", j->input[0] ? j->input : "-", j->params);
     if (j->message[0]) printf("  message:    %s\n", j->message);
-    printf("  records:    %lld in input, %lld processed, %lld imported, %lld updated, %lld deleted,\n"
-           "              %lld not imported (%lld invalid, %lld failed), %lld already present\n"
-           "  files:      %lld bitstreams, %lld bytes\n",
-           (long long)j->total, (long long)k->processed, (long long)k->imported, (long long)k->updated,
-           (long long)k->deleted, (long long)(k->invalid + k->failed), (long long)k->invalid,
-           (long long)k->failed, (long long)k->skipped, (long long)k->bitstreams, (long long)k->bytes);
+    if (j->failure[0]) printf("  failure:    %s\n", j->failure);
+    if (j->rerun_of) printf("  rerun of:   job %lld\n", (long long)j->rerun_of);
+    if (j->profile[0]) printf("  profile:    %s\n", j->profile);
+    printf("  progress:   %d%% (%lld of %lld%s%s)", p->percent, (long long)p->done,
+           (long long)p->total, p->phase[0] ? ", " : "", p->phase);
+    if (p->rate > 0) printf(", %.0f records/s", p->rate);
+    if (p->eta_seconds > 0 && j->status < BR_JOB_COMPLETED_SUCCESS)
+        printf(", %lld s left", (long long)p->eta_seconds);
+    printf("\n  records:    %lld in input, %lld processed, %lld imported, %lld updated (overlaid), "
+           "%lld deleted,\n"
+           "              %lld not imported (%lld invalid, %lld failed, %lld multi-matches), "
+           "%lld already present\n"
+           "  matching:   %lld matched, %lld multi-matches, %lld newly added\n"
+           "  bitstreams: %lld processed, %lld imported, %lld bytes\n",
+           (long long)j->total, (long long)k->processed, (long long)k->imported,
+           (long long)k->updated, (long long)k->deleted, (long long)k->not_imported,
+           (long long)k->invalid, (long long)k->failed, (long long)k->multi_matches,
+           (long long)k->skipped, (long long)k->matched, (long long)k->multi_matches,
+           (long long)k->newly_added, (long long)k->bitstreams, (long long)k->bitstreams_imported,
+           (long long)k->bytes);
+    printf("files:\n");
+    br_job_files(repo, j->id, print_file, NULL, NULL);
+    printf("events:\n");
+    br_job_events(repo, j->id, print_event, NULL, NULL);
     printf("records:\n");
     br_job_records(repo, j->id, NULL, print_rec, NULL, NULL);
+}
+
+static int add_event_json(void *ctx, const br_job_event *e)
+{
+    json_t *o = json_pack("{s:I,s:s,s:s,s:s?,s:s?,s:s?,s:s}", "id", (json_int_t)e->id, "date",
+                          e->at, "severity", e->severity, "status", e->status, "module", e->module,
+                          "creator", e->creator, "description", e->description);
+    if (o) json_array_append_new(ctx, o);
+    return 0;
+}
+
+static int do_show(cli *c, int64_t id, int json, int events_only)
+{
+    br_repo *repo;
+    int rc = cli_open(c, &repo);
+    if (rc) return rc;
+    br_error err;
+    br_job j;
+    if (br_job_get(repo, id, &j, &err)) {
+        rc = cli_fail(&err);
+    } else if (events_only && json) {
+        json_t *a = json_array();
+        if (br_job_events(repo, id, add_event_json, a, &err))
+            rc = cli_fail(&err);
+        else
+            cli_print_json(json_dumps(json_pack("{s:I,s:o}", "job", (json_int_t)id, "events", a),
+                                      JSON_INDENT(2) | JSON_PRESERVE_ORDER));
+    } else if (events_only) {
+        if (br_job_events(repo, id, print_event, NULL, &err)) rc = cli_fail(&err);
+    } else if (json) {
+        char *text = NULL;
+        if (br_job_to_json(repo, id, 1, &text, &err)) {
+            rc = cli_fail(&err);
+        } else {
+            /* The report with its events, as GET /api/jobs/ID/events adds them. */
+            json_error_t e;
+            json_t *o = json_loads(text, 0, &e), *a = json_array();
+            free(text);
+            br_job_events(repo, id, add_event_json, a, NULL);
+            json_object_set_new(o, "events", a);
+            cli_print_json(json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER));
+            json_decref(o);
+        }
+    } else {
+        show_text(repo, &j);
+    }
+    br_repo_free(repo);
+    return rc;
+}
+
+/* ---- actions ----------------------------------------------------------------------- */
+
+static int do_action(cli *c, const char *what, int64_t id)
+{
+    br_repo *repo;
+    int rc = cli_open(c, &repo);
+    if (rc) return rc;
+    br_error err;
+    br_error_clear(&err);
+    int64_t nid = 0;
+    int r = !strcmp(what, "cancel")   ? br_job_cancel(repo, id, &err)
+            : !strcmp(what, "resume") ? br_job_resume(repo, id, &err)
+                                      : br_job_rerun(repo, id, &nid, &err);
+    if (r) {
+        rc = cli_fail(&err);
+    } else if (nid) {
+        printf("%lld\n", (long long)nid);
+        fprintf(stderr, "job %lld reruns job %lld (queued)\n", (long long)nid, (long long)id);
+    } else {
+        br_job j;
+        if (!br_job_get(repo, id, &j, NULL))
+            fprintf(stderr, "job %lld: %s%s\n", (long long)id, br_job_status_label(j.status),
+                    !strcmp(what, "cancel") && j.status < BR_JOB_COMPLETED_SUCCESS
+                        ? " (stops at the next record)"
+                        : "");
+    }
+    br_repo_free(repo);
+    return rc;
+}
+
+static int do_unimported(cli *c, int argc, char **argv, int64_t id)
+{
+    const char *out = NULL;
+    br_unimported_options o = {1, 0};
+    for (int i = 3; i < argc; i++) {
+        if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc) {
+            out = argv[++i];
+        } else if ((!strcmp(argv[i], "--page") || !strcmp(argv[i], "--page-size")) &&
+                   i + 1 < argc) {
+            char *end;
+            long long n = strtoll(argv[i + 1], &end, 10);
+            if (*end || n <= 0)
+                return cli_usage("job unimported", "%s takes a positive number", argv[i]);
+            if (!strcmp(argv[i], "--page"))
+                o.page = (size_t)n;
+            else
+                o.page_size = (size_t)n;
+            i++;
+        } else {
+            return cli_usage("job unimported", "unexpected argument '%s'", argv[i]);
+        }
+    }
+    if (!out) return cli_usage("job unimported", "give the output file (-o FILE)");
+    br_repo *repo;
+    int rc = cli_open(c, &repo);
+    if (rc) return rc;
+    br_error err;
+    br_unimported_result res;
+    if (br_job_unimported(repo, id, &o, out, &res, &err))
+        rc = cli_fail(&err);
+    else
+        fprintf(stderr, "%s: %zu unimported records (page %zu of %zu, %zu in all)\n", out,
+                res.records, o.page, res.pages, res.total);
+    br_repo_free(repo);
+    return rc;
+}
+
+/* ---- work: run the queue here -------------------------------------------------------- */
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+static int count_job(void *ctx, const br_job *j)
+{
+    (void)j;
+    ++*(size_t *)ctx;
+    return 0;
+}
+
+static int do_work(cli *c, int argc, char **argv)
+{
+    br_engine_options o = {0};
+    int once = 0;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--workers") && i + 1 < argc) {
+            char *end;
+            long n = strtol(argv[++i], &end, 10);
+            if (*end || n < 1 || n > 64) return cli_usage("job work", "--workers takes 1 to 64");
+            o.workers = (unsigned)n;
+        } else if (!strcmp(argv[i], "--webhook") && i + 1 < argc) {
+            o.webhook_url = argv[++i];
+        } else if (!strcmp(argv[i], "--once")) {
+            once = 1;
+        } else {
+            return cli_usage("job work", "unexpected argument '%s'", argv[i]);
+        }
+    }
+    o.queue_poll_ms = 100;
+    br_repo *repo;
+    int rc = cli_open(c, &repo);
+    if (rc) return rc;
+    br_error err;
+    br_engine *eng = NULL;
+    if (br_engine_new(c->repo_dir, &o, &eng, &err) || br_engine_start(eng, &err)) {
+        rc = cli_fail(&err);
+        br_engine_free(eng);
+        br_repo_free(repo);
+        return rc;
+    }
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    br_job_filter waiting = {"running", NULL, NULL, NULL, NULL, 0, 0};
+    while (!interrupted) {
+        usleep(100000);
+        if (!once) continue;
+        size_t n = 0;
+        if (br_job_query(repo, &waiting, count_job, &n, &err)) {
+            rc = cli_fail(&err);
+            break;
+        }
+        if (!n) break;
+    }
+    br_engine_free(eng); /* running imports stop at a record and go back to the queue */
+    br_repo_free(repo);
+    return rc;
+}
+
+/* ---- entry ---------------------------------------------------------------------------- */
+
+int cli_submit_job(cli *c, const char *type, const char *name, const char *eperson,
+                   const char *params_json, const char *file)
+{
+    br_repo *repo;
+    int rc = cli_open(c, &repo);
+    if (rc) return rc;
+    const char *files[1] = {file};
+    br_job_spec spec = {type, name, eperson, params_json, file ? files : NULL, file ? 1 : 0, 0};
+    br_error err;
+    int64_t id;
+    if (br_job_submit(repo, &spec, &id, &err)) {
+        rc = cli_fail(&err);
+    } else {
+        printf("%lld\n", (long long)id);
+        fprintf(stderr, "job %lld queued (%s); `bulkrepo job show %lld` follows it\n",
+                (long long)id, type, (long long)id);
+    }
+    br_repo_free(repo);
+    return rc;
 }
 
 int cmd_job(cli *c, int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        printf("usage: bulkrepo job list [--json]\n"
-               "       bulkrepo job show ID [--json]\n\n"
-               "Every import and export run is a job with a status, counters and a per-record\n"
-               "outcome (the journal the counters are derived from).\n");
+        fputs(USAGE, argc < 2 ? stderr : stdout);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
-    int json = 0;
-    const char *id = NULL;
-    for (int i = 2; i < argc; i++) {
-        if (!strcmp(argv[i], "--json"))
-            json = 1;
-        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("usage: bulkrepo job %s [--json]\n", strcmp(argv[1], "show") ? "list" : "show ID");
+    for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(USAGE, stdout);
             return EXIT_OK;
-        } else if (!id)
-            id = argv[i];
+        }
+    const char *sub = argv[1];
+    if (!strcmp(sub, "list")) return do_list(c, argc, argv);
+    if (!strcmp(sub, "work")) return do_work(c, argc, argv);
+    int is_show = !strcmp(sub, "show"), is_events = !strcmp(sub, "events");
+    int is_action = !strcmp(sub, "cancel") || !strcmp(sub, "resume") || !strcmp(sub, "rerun");
+    if (!is_show && !is_events && !is_action && strcmp(sub, "unimported"))
+        return cli_usage("job", "unknown subcommand '%s'", sub);
+    int64_t id;
+    if (argc < 3 || parse_id(argv[2], &id)) return cli_usage("job", "%s needs a job ID", sub);
+    if (!strcmp(sub, "unimported")) return do_unimported(c, argc, argv, id);
+    int json = 0;
+    for (int i = 3; i < argc; i++) {
+        if (!strcmp(argv[i], "--json") && !is_action)
+            json = 1;
         else
             return cli_usage("job", "unexpected argument '%s'", argv[i]);
     }
-    br_repo *repo;
-    br_error err;
-    int rc;
-    if (!strcmp(argv[1], "list")) {
-        if (id) return cli_usage("job list", "unexpected argument '%s'", id);
-        if ((rc = cli_open(c, &repo))) return rc;
-        json_t *arr = json ? json_array() : NULL;
-        if (br_job_list(repo, list_one, arr, &err)) rc = cli_fail(&err);
-        if (arr) {
-            if (!rc) cli_print_json(json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER));
-            json_decref(arr);
-        }
-    } else if (!strcmp(argv[1], "show")) {
-        char *end = NULL;
-        long long n = id ? strtoll(id, &end, 10) : 0;
-        if (!id || *end || n <= 0) return cli_usage("job show", "give a job ID");
-        if ((rc = cli_open(c, &repo))) return rc;
-        br_job j;
-        char *text = NULL;
-        if (json) {
-            if (br_job_to_json(repo, n, 1, &text, &err))
-                rc = cli_fail(&err);
-            else
-                cli_print_json(text);
-        } else if (br_job_get(repo, n, &j, &err)) {
-            rc = cli_fail(&err);
-        } else {
-            show_text(repo, &j);
-        }
-    } else {
-        return cli_usage("job", "unknown subcommand '%s'", argv[1]);
-    }
-    br_repo_free(repo);
-    return rc;
+    if (is_action) return do_action(c, sub, id);
+    return do_show(c, id, json, is_events);
 }

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -87,6 +89,7 @@ struct br_engine {
     pthread_t inbox_thread;
     int inbox_running;
     unsigned wake_seq; /* under mu: bumped by br_engine_wake */
+    int lock_fd;       /* run/engine.lock, held while started */
 };
 
 int br_engine_stopping(br_engine *eng)
@@ -362,6 +365,7 @@ int br_job_cancel(br_repo *repo, int64_t id, br_error *err)
     if ((rc = br_write_file_atomic(flag, "", 0, err))) return rc;
     br_job_status now;
     if (br_job_request_cancel(repo, id, &now, NULL)) return 0; /* busy: the flag carries it */
+    if (now == BR_JOB_USER_ABORTED) unlink(flag); /* it never started: nobody will read it */
     br_job_event e = {0,
                       id,
                       NULL,
@@ -395,6 +399,8 @@ int br_job_resume(br_repo *repo, int64_t id, br_error *err)
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
                             "job %lld is %s; only an aborted or interrupted import is resumed",
                             (long long)id, br_job_status_label(job.status));
+    char flag[PATH_MAX];
+    if (!cancel_flag(br_repo_dir(repo), id, flag, sizeof flag)) unlink(flag); /* an old request */
     if ((rc = br_job_requeue(repo, id, 1, err))) return rc;
     br_job_event e = {0,    id,       NULL, "info",
                       NULL, "engine", NULL, "Resumed: queued to finish from its journal"};
@@ -941,6 +947,7 @@ int br_engine_new(const char *repo_dir, const br_engine_options *opt, br_engine 
         free(eng);
         return br_error_set(err, BR_ELIMIT, repo_dir, 0, 0, "path too long");
     }
+    eng->lock_fd = -1;
     if (opt) eng->opt = *opt;
     if (!eng->opt.workers) eng->opt.workers = 2;
     if (eng->opt.workers > 64) eng->opt.workers = 64;
@@ -975,14 +982,38 @@ int br_engine_new(const char *repo_dir, const br_engine_options *opt, br_engine 
 int br_engine_start(br_engine *eng, br_error *err)
 {
     if (eng->started) return 0;
-    br_repo *repo;
-    int rc = br_repo_open(eng->dir, &repo, err);
+    /* One engine per repository: recovery treats every running job as
+     * orphaned, which is only true when no other engine runs. */
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/run", eng->dir);
+    int rc = br_mkdir_p(path, err);
     if (rc) return rc;
+    snprintf(path, sizeof path, "%s/run/engine.lock", eng->dir);
+    eng->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (eng->lock_fd < 0)
+        return br_error_set(err, BR_EIO, path, 0, 0, "cannot open: %s", strerror(errno));
+    if (flock(eng->lock_fd, LOCK_EX | LOCK_NB)) {
+        close(eng->lock_fd);
+        eng->lock_fd = -1;
+        return br_error_set(err, BR_EEXISTS, eng->dir, 0, 0,
+                            "another engine (bulkrepo serve or job work) runs on this repository");
+    }
+    br_repo *repo;
+    if ((rc = br_repo_open(eng->dir, &repo, err))) {
+        br_engine_stop(eng);
+        return rc;
+    }
     rc = br_engine_recover(repo, NULL, err);
     br_repo_free(repo);
-    if (rc) return rc;
+    if (rc) {
+        br_engine_stop(eng);
+        return rc;
+    }
     eng->threads = calloc(eng->opt.workers, sizeof *eng->threads);
-    if (!eng->threads) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
+    if (!eng->threads) {
+        br_engine_stop(eng);
+        return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
+    }
     pthread_mutex_lock(&eng->mu);
     eng->stopping = 0;
     pthread_mutex_unlock(&eng->mu);
@@ -1013,6 +1044,8 @@ void br_engine_stop(br_engine *eng)
     eng->threads = NULL;
     eng->n_threads = 0;
     eng->started = 0;
+    if (eng->lock_fd >= 0) close(eng->lock_fd); /* releases the lock */
+    eng->lock_fd = -1;
 }
 
 void br_engine_free(br_engine *eng)
