@@ -86,12 +86,43 @@ static int open_parent(int dfd, char *rel, char **leaf)
     return fd;
 }
 
+/* The folder the previous entry was written to: entries of one item folder are
+ * consecutive in an archive, so reusing its descriptor saves a mkdirat and an
+ * openat per entry (about 2 of the 5 syscalls per file on a 25,000-file zip). */
+typedef struct parent_cache {
+    char rel[PATH_MAX]; /* the parent's path below dfd; "" = dfd itself */
+    int fd;             /* -1 = none */
+} parent_cache;
+
+/* Like open_parent, but the descriptor belongs to the cache (or is dfd):
+ * callers do not close it. */
+static int cached_parent(parent_cache *pc, int dfd, char *rel, char **leaf)
+{
+    char *slash = strrchr(rel, '/');
+    size_t plen = slash ? (size_t)(slash - rel) : 0;
+    if (!slash) {
+        *leaf = rel;
+        return dfd;
+    }
+    if (pc->fd >= 0 && strlen(pc->rel) == plen && !memcmp(pc->rel, rel, plen)) {
+        *leaf = slash + 1;
+        return pc->fd;
+    }
+    int fd = open_parent(dfd, rel, leaf);
+    if (fd < 0) return -1;
+    if (pc->fd >= 0) close(pc->fd);
+    pc->fd = fd;
+    memcpy(pc->rel, rel, plen); /* plen < PATH_MAX: rel is an entry path buffer */
+    pc->rel[plen] = 0;
+    return fd;
+}
+
 /* What the first pass learns for the root heuristic. */
 typedef struct root_scan {
     char top[256]; /* the one top-level folder, if there is one */
     int single;    /* every kept entry is below top */
     int any;
-    int deep;      /* some entry has 3 or more components */
+    int deep;        /* some entry has 3 or more components */
     int top_is_item; /* top/dublin_core.xml exists: top is an item folder */
 } root_scan;
 
@@ -116,8 +147,10 @@ static void scan_root(root_scan *rs, const char *path, int is_dir)
     }
     if (slash) {
         const char *s2 = strchr(slash + 1, '/');
-        if (s2) rs->deep = 1;
-        else if (!strcmp(slash + 1, "dublin_core.xml")) rs->top_is_item = 1;
+        if (s2)
+            rs->deep = 1;
+        else if (!strcmp(slash + 1, "dublin_core.xml"))
+            rs->top_is_item = 1;
     }
 }
 
@@ -133,6 +166,7 @@ int br_zip_extract(const char *zip_path, const char *dest_dir, const br_limits *
     }
     const char *zname = base_name(zip_path);
     int rc = 0, dfd = -1, out = -1;
+    parent_cache pc = {"", -1};
     zip_t *za = NULL;
     zip_file_t *zf = NULL;
     char *buf = NULL;
@@ -143,7 +177,8 @@ int br_zip_extract(const char *zip_path, const char *dest_dir, const br_limits *
     if (stat(zip_path, &zst))
         return br_error_set(err, errno == ENOENT ? BR_ENOTFOUND : BR_EIO, zname, 0, 0,
                             "cannot open: %s", strerror(errno));
-    if (!S_ISREG(zst.st_mode)) return br_error_set(err, BR_EINVAL, zname, 0, 0, "is not a zip archive");
+    if (!S_ISREG(zst.st_mode))
+        return br_error_set(err, BR_EINVAL, zname, 0, 0, "is not a zip archive");
 
     int zerr = 0;
     za = zip_open(zip_path, ZIP_RDONLY, &zerr);
@@ -185,15 +220,15 @@ int br_zip_extract(const char *zip_path, const char *dest_dir, const br_limits *
         }
         const char *name = st.name;
         if (strlen(name) >= sizeof path) {
-            rc = br_error_set(err, BR_EINVAL, zname, 0, 0, "entry '%.200s...': the name is too long",
-                              name);
+            rc = br_error_set(err, BR_EINVAL, zname, 0, 0,
+                              "entry '%.200s...': the name is too long", name);
             goto done;
         }
         int is_dir = entry_path(name, path, sizeof path);
         size_t bad;
         if (br_utf8_check(path, strlen(path), &bad)) {
-            rc = br_error_set(err, BR_EINVAL, zname, 0, 0, "entry '%s': the name is not valid UTF-8",
-                              name);
+            rc = br_error_set(err, BR_EINVAL, zname, 0, 0,
+                              "entry '%s': the name is not valid UTF-8", name);
             goto done;
         }
         const char *why = br_path_unsafe(path);
@@ -204,7 +239,8 @@ int br_zip_extract(const char *zip_path, const char *dest_dir, const br_limits *
         if (is_skipped(path)) continue;
         zip_uint8_t opsys;
         zip_uint32_t attr;
-        if (zip_file_get_external_attributes(za, i, 0, &opsys, &attr) == 0 && opsys == ZIP_OPSYS_UNIX) {
+        if (zip_file_get_external_attributes(za, i, 0, &opsys, &attr) == 0 &&
+            opsys == ZIP_OPSYS_UNIX) {
             unsigned mode = attr >> 16;
             unsigned type = mode & S_IFMT;
             if (type == S_IFLNK) {
@@ -234,8 +270,9 @@ int br_zip_extract(const char *zip_path, const char *dest_dir, const br_limits *
             uint64_t size = (st.valid & ZIP_STAT_SIZE) ? st.size : 0;
             if (size > lim->max_file_size) {
                 rc = br_error_set(err, BR_ELIMIT, zname, 0, 0,
-                                  "entry '%s': %llu bytes, more than the %llu allowed per file", name,
-                                  (unsigned long long)size, (unsigned long long)lim->max_file_size);
+                                  "entry '%s': %llu bytes, more than the %llu allowed per file",
+                                  name, (unsigned long long)size,
+                                  (unsigned long long)lim->max_file_size);
                 goto done;
             }
             declared += size;
@@ -285,11 +322,11 @@ int br_zip_extract(const char *zip_path, const char *dest_dir, const br_limits *
             opsys == ZIP_OPSYS_UNIX && ((attr >> 16) & S_IFMT) == S_IFDIR)
             is_dir = 1;
         char *leaf = NULL;
-        int pfd = open_parent(dfd, path, &leaf);
+        int pfd = cached_parent(&pc, dfd, path, &leaf);
         if (pfd < 0) {
-            rc = br_error_set(err, errno == ELOOP || errno == ENOTDIR || errno == EEXIST ? BR_EINVAL : BR_EIO,
-                              zname, 0, 0, "entry '%s': cannot create its folder: %s", name,
-                              strerror(errno));
+            rc = br_error_set(
+                err, errno == ELOOP || errno == ENOTDIR || errno == EEXIST ? BR_EINVAL : BR_EIO,
+                zname, 0, 0, "entry '%s': cannot create its folder: %s", name, strerror(errno));
             goto done;
         }
         if (is_dir) {
@@ -297,9 +334,9 @@ int br_zip_extract(const char *zip_path, const char *dest_dir, const br_limits *
             if (mkdirat(pfd, leaf, 0755) && errno != EEXIST) e = errno;
             if (!e) {
                 struct stat ds;
-                if (fstatat(pfd, leaf, &ds, AT_SYMLINK_NOFOLLOW) || !S_ISDIR(ds.st_mode)) e = EEXIST;
+                if (fstatat(pfd, leaf, &ds, AT_SYMLINK_NOFOLLOW) || !S_ISDIR(ds.st_mode))
+                    e = EEXIST;
             }
-            if (pfd != dfd) close(pfd);
             if (e) {
                 rc = br_error_set(err, e == EEXIST ? BR_EINVAL : BR_EIO, zname, 0, 0,
                                   "entry '%s': cannot create the folder: %s", name,
@@ -310,7 +347,6 @@ int br_zip_extract(const char *zip_path, const char *dest_dir, const br_limits *
         }
         out = openat(pfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         int oe = errno;
-        if (pfd != dfd) close(pfd);
         if (out < 0) {
             rc = br_error_set(err, oe == EEXIST ? BR_EINVAL : BR_EIO, zname, 0, 0, "entry '%s': %s",
                               name, oe == EEXIST ? "appears twice in the archive" : strerror(oe));
@@ -335,9 +371,10 @@ int br_zip_extract(const char *zip_path, const char *dest_dir, const br_limits *
             got += (uint64_t)r;
             total += (uint64_t)r;
             if (got > lim->max_file_size) {
-                rc = br_error_set(err, BR_ELIMIT, zname, 0, 0,
-                                  "entry '%s': inflates to more than the %llu bytes allowed per file",
-                                  name, (unsigned long long)lim->max_file_size);
+                rc = br_error_set(
+                    err, BR_ELIMIT, zname, 0, 0,
+                    "entry '%s': inflates to more than the %llu bytes allowed per file", name,
+                    (unsigned long long)lim->max_file_size);
                 goto done;
             }
             if (total > lim->max_archive_size) {
@@ -380,6 +417,7 @@ int br_zip_extract(const char *zip_path, const char *dest_dir, const br_limits *
 done:
     if (zf) zip_fclose(zf);
     if (out >= 0) close(out);
+    if (pc.fd >= 0) close(pc.fd);
     if (dfd >= 0) close(dfd);
     if (za) zip_discard(za);
     free(buf);
@@ -395,7 +433,8 @@ typedef struct file_list {
 
 static void file_list_free(file_list *l)
 {
-    for (size_t i = 0; i < l->n; i++) free(l->v[i]);
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
     free(l->v);
 }
 
@@ -426,13 +465,15 @@ static int walk(const char *root, const char *rel, file_list *l, br_error *err)
         if (S_ISDIR(st.st_mode)) {
             rc = walk(root, sub, l, err);
         } else if (S_ISREG(st.st_mode)) {
-            if (br_grow((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v) || !(l->v[l->n] = strdup(sub))) {
+            if (br_grow((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v) ||
+                !(l->v[l->n] = strdup(sub))) {
                 rc = br_error_set(err, BR_ENOMEM, sub, 0, 0, "out of memory");
                 break;
             }
             l->n++;
         } else {
-            rc = br_error_set(err, BR_EINVAL, sub, 0, 0, "is %s: only files and folders can be zipped",
+            rc = br_error_set(err, BR_EINVAL, sub, 0, 0,
+                              "is %s: only files and folders can be zipped",
                               S_ISLNK(st.st_mode) ? "a symbolic link" : "a special file");
         }
     }
@@ -470,7 +511,8 @@ int br_zip_create(const char *src_dir, const char *zip_path, br_error *err)
         if (!za) {
             zip_error_t ze;
             zip_error_init_with_code(&ze, zerr);
-            rc = br_error_set(err, BR_EIO, zip_path, 0, 0, "cannot create: %s", zip_error_strerror(&ze));
+            rc = br_error_set(err, BR_EIO, zip_path, 0, 0, "cannot create: %s",
+                              zip_error_strerror(&ze));
             zip_error_fini(&ze);
             goto done;
         }
@@ -512,7 +554,8 @@ int br_zip_create(const char *src_dir, const char *zip_path, br_error *err)
         za = NULL;
     }
     if (rename(tmp, zip_path)) {
-        rc = br_error_set(err, BR_EIO, zip_path, 0, 0, "cannot rename into place: %s", strerror(errno));
+        rc = br_error_set(err, BR_EIO, zip_path, 0, 0, "cannot rename into place: %s",
+                          strerror(errno));
         goto done;
     }
     tmp_made = 0;
