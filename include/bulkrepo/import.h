@@ -47,6 +47,10 @@ typedef struct br_import_options {
     const char *status;     /* new assets: "draft" (default) or "archived" */
     long fetch_timeout_ms;  /* per remote file (FILE_FILEURL http/https); 0 = 300 s */
     int fetch_retries;      /* further attempts on transient failures; 0 = 2, < 0 = none */
+    const char *files_root; /* when set, local FILE_FILEURL files (file:// URLs and paths)
+                               must resolve below this folder: the engine sets it to a
+                               job's upload folder so that an uploaded CSV cannot import
+                               the server's own files.  NULL = the CLI's trust in its user. */
     br_limits limits;    /* br_limits_default() when zeroed */
     br_diag_sink *diags; /* every finding, with its place */
     br_progress_fn progress;

@@ -529,6 +529,65 @@ static void assert_complete(fixture *f, const char *mapfile, int n)
     free(map);
 }
 
+/* An uploaded CSV (files_root set, as the engine does for uploads) may only
+ * import files uploaded with it: a file:// URL or an absolute path to the
+ * server's own files, and a link leading out, are refused and nothing is written. */
+static void count_outside(void *ctx, const br_diag *d)
+{
+    if (d->rule && !strcmp(d->rule, "ecsv.file.outside")) (*(int *)ctx)++;
+}
+
+static void test_import_files_root(void **state)
+{
+    fixture *f = *state;
+    br_error err;
+    assert_int_equal(br_orgunit_add(f->repo, UNIT, "Library", NULL, &err), 0);
+    tu_write(f->dir, "up/files/paper.pdf", "%PDF paper\n");
+    tu_write(f->dir, "secret.txt", "not for upload\n");
+    char link[4200], target[4200];
+    snprintf(link, sizeof link, "%s/up/escape.txt", f->dir);
+    snprintf(target, sizeof target, "%s/secret.txt", f->dir);
+    assert_int_equal(symlink(target, link), 0);
+    static const char *const outside[] = {"file:///etc/hostname", "/etc/hostname", "escape.txt"};
+    char root[4200];
+    snprintf(root, sizeof root, "%s/up", f->dir);
+    for (int i = 0; i < 3; i++) {
+        char csv[1024];
+        snprintf(csv, sizeof csv,
+                 ",GROUP_ID,ASSET_TITLE,ASSET_RESTYPE,ASSET_AFFILIATION,ASSET_PUBLISHDATE,"
+                 "FILE_FILEURL\n"
+                 "ASSET,0,Fish,publication.journalArticle," UNIT ",20211018,\n"
+                 "FILE,0,,,,,%s\n",
+                 outside[i]);
+        tu_write(f->dir, "up/a.csv", csv);
+        br_import_options o;
+        import_opts(f, &o, "up/a.csv", "a.map");
+        o.files_root = root;
+        int n_outside = 0;
+        br_diag_sink sink = {count_outside, &n_outside, 0, 0, 0};
+        o.diags = &sink;
+        br_import_result res;
+        assert_int_equal(br_import_esploro(f->repo, &o, &res, &err), BR_EINVAL);
+        assert_int_equal(n_outside, 1);
+        assert_int_equal(res.invalid, 1);
+        assert_int_equal(res.imported, 0);
+        assert_int_equal(br_item_count(f->repo), 0);
+    }
+    /* A file beside the CSV is inside. */
+    tu_write(
+        f->dir, "up/a.csv",
+        ",GROUP_ID,ASSET_TITLE,ASSET_RESTYPE,ASSET_AFFILIATION,ASSET_PUBLISHDATE,FILE_FILEURL\n"
+        "ASSET,0,Fish,publication.journalArticle," UNIT ",20211018,\n"
+        "FILE,0,,,,,files/paper.pdf\n");
+    br_import_options o;
+    import_opts(f, &o, "up/a.csv", "b.map");
+    o.files_root = root;
+    br_import_result res;
+    assert_int_equal(br_import_esploro(f->repo, &o, &res, &err), 0);
+    assert_int_equal(res.imported, 1);
+    assert_int_equal(res.bitstreams, 1);
+}
+
 static void test_import_cancel_and_resume(void **state)
 {
     fixture *f = *state;
@@ -614,6 +673,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fetch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fetch_cancel_and_retry_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_structured, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_import_files_root, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_cancel_and_resume, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_killed_and_resumed, setup, teardown),
     };

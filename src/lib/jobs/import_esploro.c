@@ -187,6 +187,16 @@ static void field_name(const br_mdv *v, char *out, size_t size)
              v->qualifier ? v->qualifier : "");
 }
 
+/* Whether path, with every link resolved, lies below root (also resolved).
+ * A path that does not resolve (missing) is not below anything. */
+static int below_root(const char *root, const char *path)
+{
+    char r[PATH_MAX], p[PATH_MAX];
+    if (!realpath(root, r) || !realpath(path, p)) return 0;
+    size_t n = strlen(r);
+    return !strncmp(p, r, n) && (p[n] == '/' || (n == 1 && r[0] == '/'));
+}
+
 /* What the reader cannot know: the registry, local files, the store. */
 static void check_group(ectx *c, const br_ecsv_group *g)
 {
@@ -205,6 +215,13 @@ static void check_group(ectx *c, const br_ecsv_group *g)
     for (size_t k = 0; k < rec->n_bs; k++) {
         const br_bitstream *b = &rec->bs[k];
         if (!b->path) continue;
+        if (c->opt->files_root && !below_root(c->opt->files_root, b->path)) {
+            group_error(c, g->key, b->origin.line, "ecsv.file.outside",
+                        "only files uploaded with the CSV (beside it or below it) can be imported here",
+                        "FILE_FILEURL '%s' is outside the job's upload folder", b->url ? b->url : b->path,
+                        NULL);
+            continue;
+        }
         struct stat st;
         int missing = lstat(b->path, &st) != 0;
         if (missing || !S_ISREG(st.st_mode)) {
