@@ -14,5 +14,6 @@
 #include "import.h"
 #include "export.h"
 #include "engine.h"
+#include "profile.h"
 
 #endif

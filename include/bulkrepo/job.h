@@ -209,6 +209,10 @@ int br_job_requeue(br_repo *repo, int64_t id, int resume, br_error *err);
 int br_job_request_cancel(br_repo *repo, int64_t id, br_job_status *status, br_error *err);
 /* 1 when a cancel was requested, 0 when not, negative on error. */
 int br_job_cancel_requested(br_repo *repo, int64_t id, br_error *err);
+/* The newest job whose input is exactly `input` (a drop-folder file's path):
+ * 1 with *id and *status, 0 when there is none, negative on error. */
+int br_job_find_by_input(br_repo *repo, const char *input, int64_t *id, br_job_status *status,
+                         br_error *err);
 /* Jobs not ended (INITIALIZING, RUNNING, FINALIZING) in id order: for recovery. */
 int br_job_list_unfinished(br_repo *repo, br_job_fn fn, void *ctx, br_error *err);
 /* Journal lines of `from` with outcome imported, updated or skipped are copied

@@ -14,7 +14,7 @@ static const char USAGE[] =
     "       bulkrepo job resume ID\n"
     "       bulkrepo job rerun ID\n"
     "       bulkrepo job unimported ID -o FILE [--page N] [--page-size N]\n"
-    "       bulkrepo job work [--workers N] [--once] [--webhook URL]\n\n"
+    "       bulkrepo job work [--workers N] [--once] [--webhook URL] [--inbox-poll MS]\n\n"
     "Every import and export is a job with a status (seed 004's: Pending, Running,\n"
     "Completed Successfully, ...), progress, counters derived from its per-record\n"
     "journal, file details and events.\n\n"
@@ -33,7 +33,8 @@ static const char USAGE[] =
     "              item folders plus errors.txt; CSV: the rows plus an ERROR column),\n"
     "              5,000 per page at most\n"
     "  work        run queued jobs here (N worker threads, default 2) until interrupted,\n"
-    "              or with --once until the queue is empty\n";
+    "              or with --once until the queue is empty; drop folders of import\n"
+    "              profiles are scanned every --inbox-poll ms (default 5000)\n";
 
 static int parse_id(const char *s, int64_t *id)
 {
@@ -324,6 +325,12 @@ static int do_work(cli *c, int argc, char **argv)
             o.workers = (unsigned)n;
         } else if (!strcmp(argv[i], "--webhook") && i + 1 < argc) {
             o.webhook_url = argv[++i];
+        } else if (!strcmp(argv[i], "--inbox-poll") && i + 1 < argc) {
+            char *end;
+            long n = strtol(argv[++i], &end, 10);
+            if (*end || n < 10 || n > 3600000)
+                return cli_usage("job work", "--inbox-poll takes 10 to 3600000 ms");
+            o.inbox_poll_ms = (unsigned)n;
         } else if (!strcmp(argv[i], "--once")) {
             once = 1;
         } else {

@@ -213,6 +213,35 @@ static void test_killed_worker_is_resumed(void **state)
     ASSERT_FSCK_CLEAN(f);
 }
 
+static void test_profile_and_inbox(void **state)
+{
+    fx *f = *state;
+    SH(f, 0, "mkdir in");
+    RUN(f, 0, "profile add ftp --format saf --collection %s --inbox in", f->coll);
+    RUN(f, 3, "profile add ftp --format saf --collection %s --inbox in", f->coll); /* exists */
+    RUN(f, 2, "profile add x --format marc --collection %s --inbox in", f->coll);
+    RUN(f, 2, "profile add y --format saf --collection %s --inbox nowhere", f->coll);
+    RUN(f, 2, "profile add z --format saf --inbox in");
+    json_t *l = fx_json(f, "profile list --json");
+    assert_int_equal(json_array_size(l), 1);
+    assert_string_equal(fx_str(json_array_get(l, 0), "format"), "saf");
+    json_decref(l);
+    fx_gen(f, "p", 2);
+    SH(f, 0, "cd p && zip -qr ../in/batch.zip .");
+    /* Two scans 100 ms apart see the file unchanged: taken, imported, moved. */
+    SH(f, 0,
+       "{ \"$BR\" --repo r job work --inbox-poll 100 & pid=$!; "
+       "for i in $(seq 1 600); do [ -e in/done/batch.zip ] && break; sleep 0.05; done; "
+       "kill -TERM $pid; wait $pid; }");
+    assert_true(fx_exists(f, "in/done/batch.zip"));
+    assert_int_equal(fx_item_count(f), 2);
+    RUN(f, 0, "job list --json");
+    RUN(f, 0, "profile remove ftp");
+    RUN(f, 3, "profile remove ftp");
+    RUN(f, 0, "profile --help");
+    assert_contains(f->out, "--inbox DIR");
+}
+
 static void test_help(void **state)
 {
     fx *f = *state;
@@ -235,6 +264,7 @@ int main(void)
         FX_TEST(test_data_error_rerun_refused_and_unimported),
         FX_TEST(test_list_filters),
         FX_TEST(test_killed_worker_is_resumed),
+        FX_TEST(test_profile_and_inbox),
         FX_TEST(test_help),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

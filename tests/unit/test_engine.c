@@ -702,6 +702,159 @@ static void test_unimported_refusals(void **state)
                      BR_ENOTFOUND);
 }
 
+/* ---- drop folders ------------------------------------------------------------------------------
+ */
+
+static int count_jobs_cb(void *ctx, const br_job *j)
+{
+    (void)j;
+    ++*(size_t *)ctx;
+    return 0;
+}
+
+static size_t count_jobs(fixture *f)
+{
+    size_t n = 0;
+    br_error err;
+    ok(br_job_list(f->repo, count_jobs_cb, &n, &err), &err, "job list");
+    return n;
+}
+
+static void add_profile(fixture *f, const char *inbox)
+{
+    br_profile p = {0};
+    snprintf(p.name, sizeof p.name, "ftp");
+    snprintf(p.format, sizeof p.format, "saf");
+    snprintf(p.collection, sizeof p.collection, "%s", f->coll);
+    snprintf(p.inbox, sizeof p.inbox, "%s", inbox);
+    br_error err;
+    ok(br_profile_add(f->repo, &p, &err), &err, "profile add");
+}
+
+static int wait_file(const char *path, int ms)
+{
+    for (int i = 0; i < ms / 10; i++) {
+        if (!access(path, F_OK)) return 1;
+        usleep(10000);
+    }
+    return 0;
+}
+
+static void test_profile_rules(void **state)
+{
+    fixture *f = *state;
+    tu_write(at(f, "in"), ".keep", "");
+    br_profile p = {"ftp", "saf", "", "", "", ""};
+    snprintf(p.collection, sizeof p.collection, "%s", f->coll);
+    snprintf(p.inbox, sizeof p.inbox, "%s", at(f, "in"));
+    br_error err;
+    br_profile bad = p;
+    snprintf(bad.name, sizeof bad.name, "a/b");
+    assert_int_equal(br_profile_add(f->repo, &bad, &err), BR_EUSAGE);
+    bad = p;
+    snprintf(bad.format, sizeof bad.format, "marc");
+    assert_int_equal(br_profile_add(f->repo, &bad, &err), BR_EUSAGE);
+    bad = p;
+    snprintf(bad.inbox, sizeof bad.inbox, "relative/in");
+    assert_int_equal(br_profile_add(f->repo, &bad, &err), BR_EUSAGE);
+    bad = p;
+    snprintf(bad.inbox, sizeof bad.inbox, "%s", at(f, "missing"));
+    assert_int_equal(br_profile_add(f->repo, &bad, &err), BR_EUSAGE);
+    bad = p;
+    snprintf(bad.collection, sizeof bad.collection, "123456789/999");
+    assert_int_equal(br_profile_add(f->repo, &bad, &err), BR_ENOTFOUND);
+    ok(br_profile_add(f->repo, &p, &err), &err, "add");
+    assert_int_equal(br_profile_add(f->repo, &p, &err), BR_EEXISTS);
+    assert_true(access(at(f, "in/processing"), F_OK) == 0);
+    br_profile got;
+    ok(br_profile_get(f->repo, "ftp", &got, &err), &err, "get");
+    assert_string_equal(got.inbox, at(f, "in"));
+    ok(br_profile_remove(f->repo, "ftp", &err), &err, "remove");
+    assert_int_equal(br_profile_remove(f->repo, "ftp", &err), BR_ENOTFOUND);
+}
+
+static void test_inbox_pickup_done_and_failed(void **state)
+{
+    fixture *f = *state;
+    tu_write(at(f, "in"), ".keep", "");
+    add_profile(f, at(f, "in"));
+    make_saf(at(f, "pkg"), 3, NULL, 0);
+    br_error err;
+    ok(br_zip_create(at(f, "pkg"), at(f, "good.zip"), &err), &err, "zip");
+    br_engine *eng = start_engine(f, 1, NULL);
+    /* Arrives by rename, as an FTP server finishing an upload does. */
+    assert_int_equal(rename(at(f, "good.zip"), at(f, "in/good.zip")), 0);
+    tu_write(at(f, "in"), "broken.zip", "not a zip at all");
+    tu_write(at(f, "in"), "notes.txt", "ignored: not this profile's format");
+    assert_true(wait_file(at(f, "in/done/good.zip"), 20000));
+    assert_true(wait_file(at(f, "in/failed/broken.zip"), 20000));
+    br_engine_free(eng);
+    assert_int_equal(br_item_count(f->repo), 3);
+    assert_int_equal(count_jobs(f), 2);
+    assert_true(access(at(f, "in/notes.txt"), F_OK) == 0);
+    assert_true(access(at(f, "in/good.zip"), F_OK) != 0);
+    br_job j;
+    ok(br_job_get(f->repo, 1, &j, &err), &err, "job");
+    assert_string_equal(j.profile, "ftp");
+    assert_string_equal(j.name, "Metadata Import: ftp (FTP)");
+}
+
+static void test_inbox_waits_for_growing_file(void **state)
+{
+    fixture *f = *state;
+    tu_write(at(f, "in"), ".keep", "");
+    add_profile(f, at(f, "in"));
+    br_engine *eng = start_engine(f, 1, NULL);
+    /* Keeps growing across many scans (100 ms apart): never taken. */
+    FILE *fp = fopen(at(f, "in/slow.zip"), "w");
+    assert_non_null(fp);
+    for (int i = 0; i < 40; i++) {
+        fputs("partial upload ", fp);
+        fflush(fp);
+        usleep(25000);
+        assert_int_equal(count_jobs(f), 0);
+    }
+    fclose(fp);
+    /* Then it stops growing and is taken (and fails: it is no zip). */
+    assert_true(wait_file(at(f, "in/failed/slow.zip"), 20000));
+    br_engine_free(eng);
+    assert_int_equal(count_jobs(f), 1);
+}
+
+static void test_inbox_restart_never_duplicates(void **state)
+{
+    fixture *f = *state;
+    tu_write(at(f, "in"), ".keep", "");
+    add_profile(f, at(f, "in"));
+    make_saf(at(f, "pkg"), 2, NULL, 0);
+    br_error err;
+    /* A crash right after the claim, before the job was made: the file is
+     * returned to the inbox and taken once. */
+    ok(br_zip_create(at(f, "pkg"), at(f, "in/processing/00000000000000ff-lost.zip"), &err), &err,
+       "zip");
+    /* A crash after the job ended, before the move: moved, not run again. */
+    ok(br_zip_create(at(f, "pkg"), at(f, "in/processing/0000000000000100-ran.zip"), &err), &err,
+       "zip");
+    char params[256];
+    snprintf(params, sizeof params, "{\"collections\":[\"%s\"]}", f->coll);
+    int64_t id = submit(f, "validate-saf", params, at(f, "in/processing/0000000000000100-ran.zip"));
+    ok(br_job_set_input(f->repo, id, at(f, "in/processing/0000000000000100-ran.zip"), &err), &err,
+       "input");
+    ok(br_job_set_status(f->repo, id, BR_JOB_COMPLETED_SUCCESS, NULL, &err), &err, "status");
+    br_engine *eng = start_engine(f, 1, NULL);
+    assert_true(wait_file(at(f, "in/done/ran.zip"), 20000));
+    assert_true(wait_file(at(f, "in/done/lost.zip"), 20000));
+    br_engine_free(eng);
+    /* The validation job plus one import of lost.zip. */
+    assert_int_equal(count_jobs(f), 2);
+    assert_int_equal(br_item_count(f->repo), 2);
+    /* Another restart finds nothing to do. */
+    eng = start_engine(f, 1, NULL);
+    usleep(300000);
+    br_engine_free(eng);
+    assert_int_equal(count_jobs(f), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -721,6 +874,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unimported_csv_rows_with_error_column, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_unimported_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_profile_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_inbox_pickup_done_and_failed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_inbox_waits_for_growing_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_inbox_restart_never_duplicates, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

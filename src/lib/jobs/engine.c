@@ -101,8 +101,20 @@ int br_engine_stopping(br_engine *eng)
     return s;
 }
 
-/* Waits up to ms, or until woken or stopping; returns stopping. */
+static int engine_wait(br_engine *eng, unsigned ms, int wakeable);
+
 int br_engine_sleep(br_engine *eng, unsigned ms)
+{
+    return engine_wait(eng, ms, 1);
+}
+
+int br_engine_sleep_stop_only(br_engine *eng, unsigned ms)
+{
+    return engine_wait(eng, ms, 0);
+}
+
+/* Waits up to ms, or until stopping (or woken, when wakeable); returns stopping. */
+static int engine_wait(br_engine *eng, unsigned ms, int wakeable)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -114,7 +126,7 @@ int br_engine_sleep(br_engine *eng, unsigned ms)
     }
     pthread_mutex_lock(&eng->mu);
     unsigned seq = eng->wake_seq;
-    while (!eng->stopping && seq == eng->wake_seq)
+    while (!eng->stopping && (!wakeable || seq == eng->wake_seq))
         if (pthread_cond_timedwait(&eng->cv, &eng->mu, &ts) == ETIMEDOUT) break;
     int s = eng->stopping;
     pthread_mutex_unlock(&eng->mu);

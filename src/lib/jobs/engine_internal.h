@@ -39,6 +39,9 @@ int br_engine_event(br_engine *eng, br_repo *repo, int64_t job_id, const char *s
 int br_engine_stopping(br_engine *eng);
 /* Waits up to ms or until woken; returns 1 when the engine is stopping. */
 int br_engine_sleep(br_engine *eng, unsigned ms);
+/* The same, not woken by br_engine_wake: the inbox's interval between two
+ * scans is what tells a finished upload from a growing one. */
+int br_engine_sleep_stop_only(br_engine *eng, unsigned ms);
 const br_engine_options *br_engine_opts(const br_engine *eng);
 const char *br_engine_dir(const br_engine *eng);
 /* Runs a job this connection claimed (INITIALIZING) to its end. */

@@ -472,6 +472,22 @@ int br_job_cancel_requested(br_repo *repo, int64_t id, br_error *err)
     return flag;
 }
 
+int br_job_find_by_input(br_repo *repo, const char *input, int64_t *id, br_job_status *status,
+                         br_error *err)
+{
+    release_reads(repo);
+    sqlite3_stmt *st = br_stmt(repo, S_JOB_BY_INPUT, err);
+    if (!st) return BR_ESTORE;
+    br_bind_text(st, 1, input);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) return 0;
+    if (rc != SQLITE_ROW) return br_store_fail(repo, err, "job by input");
+    *id = sqlite3_column_int64(st, 0);
+    if (br_job_status_parse(br_col_text(st, 1), status)) *status = BR_JOB_FAILED;
+    sqlite3_reset(st);
+    return 1;
+}
+
 int br_job_list_unfinished(br_repo *repo, br_job_fn fn, void *ctx, br_error *err)
 {
     sqlite3_stmt *st = br_stmt(repo, S_JOB_UNFINISHED, err);
