@@ -780,6 +780,33 @@ static void test_trailing_spaces_fixed(void **state)
     assert_string_equal(f->rec->creators[0].family, "Smith");
 }
 
+/* DSpace's dc.language.iso spellings (ISO 639-1, locales) and ISO 639-2/T codes are not
+ * what Esploro takes, but they name one /B code: an error that --fix repairs. */
+static void test_language_aliases(void **state)
+{
+    fixture *f = *state;
+    char text[8192];
+    snprintf(text, sizeof text, "%s%s%s%s", HEADER, row("ASSET", "1", ASSET_OK "|I=en"),
+             row("ASSET", "2", ASSET_OK "|I=deu@@pt_BR"), row("ASSET", "3", ASSET_OK "|I=xx"));
+    write_file(f, "in.csv", text);
+    assert_int_equal(lint(f, "in.csv", "fixed.csv"), 0);
+    assert_contains(f->log, "I2 error ecsv.value.lang");
+    assert_contains(f->log, "(it is eng)");
+    assert_contains(f->log, "I3 error ecsv.value.lang");
+    assert_contains(f->log, "(it is ger)");
+    assert_contains(f->log, "(it is por)");
+    /* xx names no language: an error --fix cannot repair. */
+    assert_contains(f->log, "I4 error ecsv.value.lang");
+    assert_int_equal(lint(f, "fixed.csv", NULL), 0);
+    assert_int_equal(f->sum.errors, 1);
+    br_ecsv_group g;
+    assert_int_equal(read_first(f, "fixed.csv", &g), 1);
+    assert_string_equal(mdv(f->rec, "dc.language.iso", 0), "eng");
+    char *fixed = tu_read(at(f, "fixed.csv"));
+    assert_contains(fixed, ",ger@@por,");
+    free(fixed);
+}
+
 /* ---- the LINK shift of real exports ------------------------------------------------------- */
 
 static void test_link_shift(void **state)
@@ -899,6 +926,7 @@ int main(void)
         T(test_multi_not_allowed_and_empty_parts),
         T(test_value_kinds),
         T(test_trailing_spaces_fixed),
+        T(test_language_aliases),
         T(test_link_shift),
         T(test_seek),
 #undef T

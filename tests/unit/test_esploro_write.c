@@ -332,6 +332,8 @@ static void test_changed_values_warned(void **state)
     br_record_add_md(r, "dc", "date", "issued", NULL, "2021-10-18T12:30:00Z");
     br_record_add_md(r, "dc", "date", "submitted", NULL, "Spring 2020");
     br_record_add_md(r, "esploro", "asset", "accessrightdate", NULL, "2024");
+    br_record_add_md(r, "dc", "language", "iso", NULL, "en_US");
+    br_record_add_md(r, "dc", "language", "iso", NULL, "deu");
     csv c;
     br_ecsv_write_options opt = {0};
     write_all(f, &opt, &r, 1, &c);
@@ -349,6 +351,10 @@ static void test_changed_values_warned(void **state)
     assert_contains(t, "ASSET_SUBMITDATE: 'Spring 2020' is not a date Esploro accepts");
     assert_string_equal(cell(&c, 1, "ASSET_ACCESSRIGHTDATE"), "2024");
     assert_contains(t, "ASSET_ACCESSRIGHTDATE: '2024' is not a date Esploro accepts");
+    /* DSpace's ISO 639-1 locale and an ISO 639-2/T code become ISO 639-2/B codes. */
+    assert_string_equal(cell(&c, 1, "ASSET_LANG"), "eng@@ger");
+    assert_contains(t, "warning|ecsv.write.lang|k1|");
+    assert_contains(t, "ASSET_LANG: 'en_US' written as its ISO 639-2/B code");
     csv_free(&c);
     br_record_free(r);
 }

@@ -813,7 +813,14 @@ static void check_value(br_ecsv_reader *r, const br_ecsv_field *f, const char *s
         break;
     case BR_ECSV_LANG: {
         const char *c = br_ecsv_lang_canon(r->xw, s, n);
-        if (!c) {
+        const char *b = c ? NULL : br_ecsv_lang_from_alias(r->xw, s, n);
+        if (b) {
+            /* Unambiguous, but Esploro rejects it: an error that --fix repairs. */
+            v->fixable = 1;
+            v->rule = "ecsv.value.lang";
+            snprintf(v->why, sizeof v->why, "is not an ISO 639-2/B code (it is %s)", b);
+            snprintf(v->fixed, sizeof v->fixed, "%s", b);
+        } else if (!c) {
             v->bad = 1;
             v->rule = "ecsv.value.lang";
             v->hint = "use an ISO 639-2/B code such as eng, ger, fre, spa (data/iso639_2b.tsv)";

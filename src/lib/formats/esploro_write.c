@@ -227,6 +227,7 @@ typedef enum conv_issue {
     CONV_OK = 0,
     CONV_NOT_FORMAT, /* written as it is; Esploro will reject it */
     CONV_TIME_DROPPED,
+    CONV_LANG_CODE, /* another spelling of a language, written as its ISO 639-2/B code */
 } conv_issue;
 
 /* A date value in the column's kind; the result is in w->val. */
@@ -283,6 +284,14 @@ static int convert(br_ecsv_writer *w, const br_ecsv_field *f, const char *v, int
     *trimmed = n != strlen(v);
     if (f->kind == BR_ECSV_DATE || f->kind == BR_ECSV_DATERANGE || f->kind == BR_ECSV_MDY)
         return conv_date(w, f->kind, s, n, issue);
+    if (f->kind == BR_ECSV_LANG && !br_ecsv_lang_canon(w->xw, s, n)) {
+        /* DSpace writes dc.language.iso as ISO 639-1 (en) or a locale (en_US). */
+        const char *b = br_ecsv_lang_from_alias(w->xw, s, n);
+        if (b) {
+            *issue = CONV_LANG_CODE;
+            return br_buf_puts(&w->val, b);
+        }
+    }
     if (f->kind == BR_ECSV_YESNO) {
         int rc = br_buf_append(&w->val, s, n);
         for (size_t i = 0; !rc && i < w->val.len; i++)
@@ -328,7 +337,11 @@ static int put(br_ecsv_writer *w, const char *key, unsigned row, int fi, const c
         cell_warn(w, key, row, (size_t)col, "ecsv.write.whitespace",
                   "Esploro rejects values with leading or trailing whitespace",
                   "%s: leading or trailing whitespace of '%s' trimmed", f->column, value);
-    if (issue == CONV_TIME_DROPPED)
+    if (issue == CONV_LANG_CODE)
+        cell_warn(w, key, row, (size_t)col, "ecsv.write.lang",
+                  "Esploro takes ISO 639-2/B language codes (data/language_aliases.tsv)",
+                  "%s: '%s' written as its ISO 639-2/B code", f->column, value);
+    else if (issue == CONV_TIME_DROPPED)
         cell_warn(w, key, row, (size_t)col, "ecsv.write.time-dropped",
                   "Esploro dates have no time of day", "%s: the time of '%s' left out", f->column,
                   value);

@@ -14,6 +14,7 @@
 
 extern const char br_esploro_fields_tsv[];
 extern const char br_iso639_2b_tsv[];
+extern const char br_language_aliases_tsv[];
 extern const char br_esploro_asset_types_tsv[];
 
 const char *const br_ecsv_row_names[BR_ECSV_ROW_COUNT] = {"ASSET", "PRTOF", "CREATOR", "OCREATOR",
@@ -117,6 +118,9 @@ struct br_ecsv_xwalk {
     const char **langs;
     size_t n_langs;
     ci_index lang_ix;
+    const char **aliases, **alias_to; /* data/language_aliases.tsv: alias -> ISO 639-2/B */
+    size_t n_aliases;
+    ci_index alias_ix;
     const char **types;
     size_t n_types;
     ci_index type_ix;
@@ -194,6 +198,7 @@ static int field_row(void *ctx, char **c, int n, unsigned line)
 
 typedef struct code_ctx {
     const char **codes;
+    const char **values; /* column 2 per code, or NULL when not kept */
     size_t *n;
     ci_index *ix;
     br_error *err;
@@ -208,12 +213,13 @@ static int code_row(void *ctx, char **c, int n, unsigned line)
     if (ci_put(k->ix, c[0], *k->n))
         return br_error_set(k->err, BR_EINTERNAL, k->source, line, 0, "code '%s' listed twice",
                             c[0]);
+    if (k->values) k->values[*k->n] = c[1];
     k->codes[(*k->n)++] = c[0];
     return 0;
 }
 
-static int load_codes(char *text, const char *source, const char ***codes, size_t *n, ci_index *ix,
-                      br_error *err)
+static int load_codes(char *text, const char *source, const char ***codes, const char ***values,
+                      size_t *n, ci_index *ix, br_error *err)
 {
     /* Count on a scratch copy first: the table sizes the index. */
     char *scratch = strdup(text);
@@ -221,9 +227,10 @@ static int load_codes(char *text, const char *source, const char ***codes, size_
     long count = tsv_each(scratch, 2, NULL, NULL);
     free(scratch);
     *codes = calloc((size_t)count + 1, sizeof **codes);
-    if (!*codes || ci_init(ix, (size_t)count))
+    if (values) *values = calloc((size_t)count + 1, sizeof **values);
+    if (!*codes || (values && !*values) || ci_init(ix, (size_t)count))
         return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
-    code_ctx k = {*codes, n, ix, err, source};
+    code_ctx k = {*codes, values ? *values : NULL, n, ix, err, source};
     return tsv_each(text, 2, code_row, &k) < 0 ? BR_EINTERNAL : 0;
 }
 
@@ -233,8 +240,8 @@ int br_ecsv_xwalk_new(br_ecsv_xwalk **out, br_error *err)
     *out = NULL;
     br_ecsv_xwalk *x = calloc(1, sizeof *x);
     size_t lf = strlen(br_esploro_fields_tsv), ll = strlen(br_iso639_2b_tsv),
-           lt = strlen(br_esploro_asset_types_tsv);
-    if (!x || !(x->text = malloc(lf + ll + lt + 3))) {
+           lt = strlen(br_esploro_asset_types_tsv), la = strlen(br_language_aliases_tsv);
+    if (!x || !(x->text = malloc(lf + ll + lt + la + 4))) {
         rc = br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
         goto done;
     }
@@ -242,6 +249,8 @@ int br_ecsv_xwalk_new(br_ecsv_xwalk **out, br_error *err)
     memcpy(tf, br_esploro_fields_tsv, lf + 1);
     memcpy(tl, br_iso639_2b_tsv, ll + 1);
     memcpy(tt, br_esploro_asset_types_tsv, lt + 1);
+    char *ta = tt + lt + 1;
+    memcpy(ta, br_language_aliases_tsv, la + 1);
 
     /* Count lines for the sizes: a data line per field. */
     size_t lines = 1;
@@ -257,10 +266,13 @@ int br_ecsv_xwalk_new(br_ecsv_xwalk **out, br_error *err)
         rc = BR_EINTERNAL;
         goto done;
     }
-    if ((rc = load_codes(tl, "data/iso639_2b.tsv", &x->langs, &x->n_langs, &x->lang_ix, err)))
+    if ((rc = load_codes(tl, "data/iso639_2b.tsv", &x->langs, NULL, &x->n_langs, &x->lang_ix, err)))
         goto done;
-    if ((rc = load_codes(tt, "data/esploro_asset_types.tsv", &x->types, &x->n_types, &x->type_ix,
-                         err)))
+    if ((rc = load_codes(tt, "data/esploro_asset_types.tsv", &x->types, NULL, &x->n_types,
+                         &x->type_ix, err)))
+        goto done;
+    if ((rc = load_codes(ta, "data/language_aliases.tsv", &x->aliases, &x->alias_to, &x->n_aliases,
+                         &x->alias_ix, err)))
         goto done;
     *out = x;
     x = NULL;
@@ -277,6 +289,9 @@ void br_ecsv_xwalk_free(br_ecsv_xwalk *x)
     free(x->by_target.slots);
     free(x->langs);
     free(x->lang_ix.slots);
+    free(x->aliases);
+    free(x->alias_to);
+    free(x->alias_ix.slots);
     free(x->types);
     free(x->type_ix.slots);
     free(x->text);
@@ -316,6 +331,14 @@ const char *br_ecsv_lang_canon(const br_ecsv_xwalk *x, const char *s, size_t n)
 {
     const ci_slot *e = ci_get(&x->lang_ix, s, n);
     return e ? e->key : NULL;
+}
+
+const char *br_ecsv_lang_from_alias(const br_ecsv_xwalk *x, const char *s, size_t n)
+{
+    /* A locale (en_US, pt-BR) names its language by the first two letters. */
+    if (n > 3 && (s[2] == '_' || s[2] == '-')) n = 2;
+    const ci_slot *e = ci_get(&x->alias_ix, s, n);
+    return e ? x->alias_to[e->idx] : NULL;
 }
 
 const char *br_ecsv_restype_canon(const br_ecsv_xwalk *x, const char *s, size_t n)
