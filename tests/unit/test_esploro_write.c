@@ -334,6 +334,7 @@ static void test_changed_values_warned(void **state)
     br_record_add_md(r, "esploro", "asset", "accessrightdate", NULL, "2024");
     br_record_add_md(r, "dc", "language", "iso", NULL, "en_US");
     br_record_add_md(r, "dc", "language", "iso", NULL, "deu");
+    br_record_add_md(r, "dc", "type", NULL, NULL, "Book chapter");
     csv c;
     br_ecsv_write_options opt = {0};
     write_all(f, &opt, &r, 1, &c);
@@ -355,6 +356,8 @@ static void test_changed_values_warned(void **state)
     assert_string_equal(cell(&c, 1, "ASSET_LANG"), "eng@@ger");
     assert_contains(t, "warning|ecsv.write.lang|k1|");
     assert_contains(t, "ASSET_LANG: 'en_US' written as its ISO 639-2/B code");
+    assert_string_equal(cell(&c, 1, "ASSET_RESTYPE"), "publication.bookChapter");
+    assert_contains(t, "warning|ecsv.write.restype|k1|");
     csv_free(&c);
     br_record_free(r);
 }

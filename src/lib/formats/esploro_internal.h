@@ -16,6 +16,9 @@ const char *br_ecsv_lang_canon(const br_ecsv_xwalk *x, const char *s, size_t n);
 /* The ISO 639-2/B code for another spelling of a language (data/language_aliases.tsv):
  * an ISO 639-1 code (en), a locale (en_US) or an ISO 639-2/T code (deu); NULL when none. */
 const char *br_ecsv_lang_from_alias(const br_ecsv_xwalk *x, const char *s, size_t n);
+/* The asset-type code for a DSpace dc.type label ("Article", "doctoral thesis";
+ * data/restype_aliases.tsv), any case; NULL when the table has no such label. */
+const char *br_ecsv_restype_from_label(const br_ecsv_xwalk *x, const char *s, size_t n);
 /* The canonical asset-type code (data/esploro_asset_types.tsv) for s[0..n), any case; NULL when
  * unknown. */
 const char *br_ecsv_restype_canon(const br_ecsv_xwalk *x, const char *s, size_t n);

@@ -228,6 +228,7 @@ typedef enum conv_issue {
     CONV_NOT_FORMAT, /* written as it is; Esploro will reject it */
     CONV_TIME_DROPPED,
     CONV_LANG_CODE, /* another spelling of a language, written as its ISO 639-2/B code */
+    CONV_RESTYPE,   /* a DSpace dc.type label, written as an Esploro asset type */
 } conv_issue;
 
 /* A date value in the column's kind; the result is in w->val. */
@@ -292,6 +293,13 @@ static int convert(br_ecsv_writer *w, const br_ecsv_field *f, const char *v, int
             return br_buf_puts(&w->val, b);
         }
     }
+    if (f->kind == BR_ECSV_RESTYPE && !br_ecsv_restype_canon(w->xw, s, n)) {
+        const char *code = br_ecsv_restype_from_label(w->xw, s, n);
+        if (code) {
+            *issue = CONV_RESTYPE;
+            return br_buf_puts(&w->val, code);
+        }
+    }
     if (f->kind == BR_ECSV_YESNO) {
         int rc = br_buf_append(&w->val, s, n);
         for (size_t i = 0; !rc && i < w->val.len; i++)
@@ -341,6 +349,11 @@ static int put(br_ecsv_writer *w, const char *key, unsigned row, int fi, const c
         cell_warn(w, key, row, (size_t)col, "ecsv.write.lang",
                   "Esploro takes ISO 639-2/B language codes (data/language_aliases.tsv)",
                   "%s: '%s' written as its ISO 639-2/B code", f->column, value);
+    else if (issue == CONV_RESTYPE)
+        cell_warn(w, key, row, (size_t)col, "ecsv.write.restype",
+                  "ASSET_RESTYPE takes an Esploro asset type (data/restype_aliases.tsv maps "
+                  "DSpace's dc.type labels)",
+                  "%s: the dc.type '%s' written as an Esploro asset type", f->column, value);
     else if (issue == CONV_TIME_DROPPED)
         cell_warn(w, key, row, (size_t)col, "ecsv.write.time-dropped",
                   "Esploro dates have no time of day", "%s: the time of '%s' left out", f->column,

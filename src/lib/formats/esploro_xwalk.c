@@ -15,6 +15,7 @@
 extern const char br_esploro_fields_tsv[];
 extern const char br_iso639_2b_tsv[];
 extern const char br_language_aliases_tsv[];
+extern const char br_restype_aliases_tsv[];
 extern const char br_esploro_asset_types_tsv[];
 
 const char *const br_ecsv_row_names[BR_ECSV_ROW_COUNT] = {"ASSET", "PRTOF", "CREATOR", "OCREATOR",
@@ -121,6 +122,9 @@ struct br_ecsv_xwalk {
     const char **aliases, **alias_to; /* data/language_aliases.tsv: alias -> ISO 639-2/B */
     size_t n_aliases;
     ci_index alias_ix;
+    const char **type_labels, **type_label_to; /* data/restype_aliases.tsv: dc.type -> code */
+    size_t n_type_labels;
+    ci_index type_label_ix;
     const char **types;
     size_t n_types;
     ci_index type_ix;
@@ -240,8 +244,9 @@ int br_ecsv_xwalk_new(br_ecsv_xwalk **out, br_error *err)
     *out = NULL;
     br_ecsv_xwalk *x = calloc(1, sizeof *x);
     size_t lf = strlen(br_esploro_fields_tsv), ll = strlen(br_iso639_2b_tsv),
-           lt = strlen(br_esploro_asset_types_tsv), la = strlen(br_language_aliases_tsv);
-    if (!x || !(x->text = malloc(lf + ll + lt + la + 4))) {
+           lt = strlen(br_esploro_asset_types_tsv), la = strlen(br_language_aliases_tsv),
+           lr = strlen(br_restype_aliases_tsv);
+    if (!x || !(x->text = malloc(lf + ll + lt + la + lr + 5))) {
         rc = br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
         goto done;
     }
@@ -251,6 +256,8 @@ int br_ecsv_xwalk_new(br_ecsv_xwalk **out, br_error *err)
     memcpy(tt, br_esploro_asset_types_tsv, lt + 1);
     char *ta = tt + lt + 1;
     memcpy(ta, br_language_aliases_tsv, la + 1);
+    char *tr = ta + la + 1;
+    memcpy(tr, br_restype_aliases_tsv, lr + 1);
 
     /* Count lines for the sizes: a data line per field. */
     size_t lines = 1;
@@ -274,6 +281,9 @@ int br_ecsv_xwalk_new(br_ecsv_xwalk **out, br_error *err)
     if ((rc = load_codes(ta, "data/language_aliases.tsv", &x->aliases, &x->alias_to, &x->n_aliases,
                          &x->alias_ix, err)))
         goto done;
+    if ((rc = load_codes(tr, "data/restype_aliases.tsv", &x->type_labels, &x->type_label_to,
+                         &x->n_type_labels, &x->type_label_ix, err)))
+        goto done;
     *out = x;
     x = NULL;
 done:
@@ -292,6 +302,9 @@ void br_ecsv_xwalk_free(br_ecsv_xwalk *x)
     free(x->aliases);
     free(x->alias_to);
     free(x->alias_ix.slots);
+    free(x->type_labels);
+    free(x->type_label_to);
+    free(x->type_label_ix.slots);
     free(x->types);
     free(x->type_ix.slots);
     free(x->text);
@@ -339,6 +352,12 @@ const char *br_ecsv_lang_from_alias(const br_ecsv_xwalk *x, const char *s, size_
     if (n > 3 && (s[2] == '_' || s[2] == '-')) n = 2;
     const ci_slot *e = ci_get(&x->alias_ix, s, n);
     return e ? x->alias_to[e->idx] : NULL;
+}
+
+const char *br_ecsv_restype_from_label(const br_ecsv_xwalk *x, const char *s, size_t n)
+{
+    const ci_slot *e = ci_get(&x->type_label_ix, s, n);
+    return e ? x->type_label_to[e->idx] : NULL;
 }
 
 const char *br_ecsv_restype_canon(const br_ecsv_xwalk *x, const char *s, size_t n)
