@@ -68,6 +68,21 @@ static void test_seed_example(void **state)
     assert_string_equal(md(it, "dc.contributor.author", 0), "Smith, Jane");
     assert_string_equal(md(it, "dc.contributor.author", 1), "Doe, John");
     assert_string_equal(md(it, "dc.contributor.author", 2), "Roe, Ann");
+    /* ... and structured, with the ORCID and affiliation, in `item show --json` */
+    json_t *cr = json_object_get(it, "creators");
+    assert_int_equal(json_array_size(cr), 3);
+    assert_string_equal(fx_str(json_array_get(cr, 0), "family"), "Smith");
+    assert_string_equal(fx_str(json_array_get(cr, 0), "orcid"), "0000-0002-1825-0097");
+    assert_string_equal(fx_str(json_array_get(cr, 0), "affiliation"), UNIT);
+    assert_string_equal(fx_str(json_array_get(cr, 2), "given"), "Ann");
+    json_t *links = json_object_get(it, "links");
+    assert_int_equal(json_array_size(links), 2);
+    assert_string_equal(fx_str(json_array_get(links, 1), "url"), "https://example.org/b");
+    assert_string_equal(fx_str(json_array_get(links, 1), "title"), "Data");
+    json_t *ids = json_object_get(it, "identifiers");
+    assert_int_equal(json_array_size(ids), 1);
+    assert_string_equal(fx_str(json_array_get(ids, 0), "type"), "origid");
+    assert_string_equal(fx_str(json_array_get(ids, 0), "value"), "SRC-1");
     /* a draft has no install values yet */
     assert_int_equal(md_n(it, "dc.date.accessioned"), 0);
     json_t *b = fx_bitstream(it, "Paper");

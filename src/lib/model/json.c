@@ -64,7 +64,8 @@ static json_t *metadata_json(jctx *c, const br_record *rec)
     }
     for (size_t i = 0; i < rec->n_md; i++) {
         const br_mdv *v = &rec->md[i];
-        size_t n = strlen(v->schema) + strlen(v->element) + (v->qualifier ? strlen(v->qualifier) : 0) + 3;
+        size_t n =
+            strlen(v->schema) + strlen(v->element) + (v->qualifier ? strlen(v->qualifier) : 0) + 3;
         char *k = br_arena_alloc(arena, n);
         if (!k) {
             c->rc = BR_ENOMEM;
@@ -101,6 +102,55 @@ done:
     return md;
 }
 
+/* Puts each named value that is set (absent parts are left out, as in DSpace REST). */
+static void put_set(jctx *c, json_t *o, const char *const *names, const char *const *values,
+                    size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (values[i]) put(c, o, names[i], jstr(c, values[i], names[i]));
+}
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static json_t *creator_json(jctx *c, const br_creator *k)
+{
+    static const char *const names[] = {
+        "family",      "given",        "middle", "suffix",    "display", "orcid",     "email",
+        "affiliation", "researcherId", "type",   "primaryId", "brcode",  "additional"};
+    const char *const values[] = {k->family,        k->given,        k->middle,     k->suffix,
+                                  k->display,       k->orcid,        k->email,      k->affiliation,
+                                  k->researcher_id, k->contrib_type, k->primary_id, k->brcode,
+                                  k->additional};
+    json_t *o = json_object();
+    if (!o) {
+        c->rc = BR_ENOMEM;
+        return NULL;
+    }
+    put(c, o, "role", json_string(k->role == BR_CONTRIBUTOR ? "contributor" : "creator"));
+    put(c, o, "place", json_integer(k->place));
+    put(c, o, "organization", json_boolean(k->is_organization));
+    put_set(c, o, names, values, COUNT(names));
+    return o;
+}
+
+static json_t *link_json(jctx *c, const br_link *l)
+{
+    static const char *const names[] = {"url",   "title",   "description",
+                                        "type",  "license", "rights",
+                                        "owner", "order",   "displayInViewer"};
+    const char *const values[] = {l->url,   l->title,   l->description,
+                                  l->type,  l->license, l->rights,
+                                  l->owner, l->order,   l->display_in_viewer};
+    json_t *o = json_object();
+    if (!o) {
+        c->rc = BR_ENOMEM;
+        return NULL;
+    }
+    put(c, o, "place", json_integer(l->place));
+    put_set(c, o, names, values, COUNT(names));
+    return o;
+}
+
 static json_t *bitstream_json(jctx *c, const br_bitstream *bs)
 {
     json_t *o = json_object();
@@ -123,6 +173,13 @@ static json_t *bitstream_json(jctx *c, const br_bitstream *bs)
         put(c, perm, "read", jstr(c, bs->read_group, "read group"));
         put(c, perm, "write", jstr(c, bs->write_group, "write group"));
     }
+    /* Esploro FILE row fields, when the file came from one. */
+    static const char *const enames[] = {
+        "license", "rights", "rightsReason", "rightsDate", "contentType", "supplemental", "order"};
+    const char *const evalues[] = {bs->license,     bs->rights,       bs->rights_reason,
+                                   bs->rights_date, bs->content_type, bs->supplemental,
+                                   bs->order};
+    put_set(c, o, enames, evalues, COUNT(enames));
     if (bs->iiif_label || bs->iiif_toc || bs->iiif_width > 0 || bs->iiif_height > 0) {
         json_t *iiif = json_object();
         put(c, o, "iiif", iiif);
@@ -130,7 +187,8 @@ static json_t *bitstream_json(jctx *c, const br_bitstream *bs)
             put(c, iiif, "label", jstr(c, bs->iiif_label, "iiif label"));
             put(c, iiif, "toc", jstr(c, bs->iiif_toc, "iiif toc"));
             put(c, iiif, "width", bs->iiif_width > 0 ? json_integer(bs->iiif_width) : json_null());
-            put(c, iiif, "height", bs->iiif_height > 0 ? json_integer(bs->iiif_height) : json_null());
+            put(c, iiif, "height",
+                bs->iiif_height > 0 ? json_integer(bs->iiif_height) : json_null());
         }
     }
     return o;
@@ -164,7 +222,8 @@ int br_record_to_json(const br_record *rec, char **out, br_error *err)
 
     json_t *bss = json_array();
     put(&c, root, "bitstreams", bss);
-    for (size_t i = 0; bss && i < rec->n_bs; i++) push(&c, bss, bitstream_json(&c, &rec->bs[i]));
+    for (size_t i = 0; bss && i < rec->n_bs; i++)
+        push(&c, bss, bitstream_json(&c, &rec->bs[i]));
 
     json_t *rels = json_array();
     put(&c, root, "relationships", rels);
@@ -178,9 +237,28 @@ int br_record_to_json(const br_record *rec, char **out, br_error *err)
         put(&c, o, "side", json_string(r->is_left ? "left" : "right"));
     }
 
+    json_t *creators = json_array();
+    put(&c, root, "creators", creators);
+    for (size_t i = 0; creators && i < rec->n_creators; i++)
+        push(&c, creators, creator_json(&c, &rec->creators[i]));
+    json_t *links = json_array();
+    put(&c, root, "links", links);
+    for (size_t i = 0; links && i < rec->n_links; i++)
+        push(&c, links, link_json(&c, &rec->links[i]));
+    json_t *ids = json_array();
+    put(&c, root, "identifiers", ids);
+    for (size_t i = 0; ids && i < rec->n_ids; i++) {
+        json_t *o = json_object();
+        push(&c, ids, o);
+        if (!o) break;
+        put(&c, o, "type", jstr(&c, rec->ids[i].type, "identifier type"));
+        put(&c, o, "value", jstr(&c, rec->ids[i].value, "identifier"));
+    }
+
     int rc = c.rc;
     if (rc == BR_EINVAL) {
-        rc = br_error_set(err, BR_EINVAL, rec->handle, 0, 0, "%s: the text is not valid UTF-8", c.what);
+        rc = br_error_set(err, BR_EINVAL, rec->handle, 0, 0, "%s: the text is not valid UTF-8",
+                          c.what);
     } else if (rc) {
         rc = br_error_set(err, BR_ENOMEM, rec->handle, 0, 0, "out of memory");
     } else {
