@@ -602,6 +602,11 @@ static int run_import(br_run *r, int esploro, br_error *err)
         o.mapfile = file;
     } else if (file[0] && esploro) {
         o.source = file; /* the CSV; FILE rows name files relative to its folder */
+        /* An uploaded CSV may only name files uploaded with it, never the
+         * server's own (a CSV given by path on this host keeps the CLI's trust). */
+        br_strlcpy(src, file, sizeof src);
+        *strrchr(src, '/') = 0;
+        o.files_root = src;
     } else if (file[0]) {
         /* An uploaded package: a zip (SAF arrives zipped over HTTP and FTP). */
         br_strlcpy(src, file, sizeof src);
