@@ -49,6 +49,8 @@ void br_strmap_dispose(br_strmap *m);
 /* ---- paths and files ----------------------------------------------------- */
 /* Joins a and b with one '/'; BR_ELIMIT when it does not fit. */
 int br_path_join(char *out, size_t size, const char *a, const char *b);
+/* The absolute form of path; its folder must exist, the file need not. */
+int br_path_absolute(const char *path, char *out, size_t size, br_error *err);
 /* NULL when rel is a safe relative path (no "..", not absolute, no empty or
  * "." component, no backslash, no control characters); else the reason. */
 const char *br_path_unsafe(const char *rel);

@@ -624,3 +624,25 @@ void br_limits_default(br_limits *lim)
     lim->max_items = 10000000;
     lim->max_field = 1u * 1024 * 1024;
 }
+
+/* The absolute form of path, whose file may not exist yet (its folder must):
+ * job records and resumes name files by absolute path. */
+int br_path_absolute(const char *path, char *out, size_t size, br_error *err)
+{
+    char dir[PATH_MAX], real[PATH_MAX];
+    br_strlcpy(dir, path, sizeof dir);
+    char *slash = strrchr(dir, '/');
+    const char *base = path;
+    if (slash) {
+        *slash = 0;
+        base = slash + 1;
+        if (!*dir) strcpy(dir, "/");
+    } else {
+        strcpy(dir, ".");
+    }
+    if (!realpath(dir, real))
+        return br_error_set(err, BR_EUSAGE, path, 0, 0, "the folder of %s does not exist", path);
+    int n = snprintf(out, size, "%s/%s", strcmp(real, "/") ? real : "", base);
+    return (n < 0 || (size_t)n >= size) ? br_error_set(err, BR_ELIMIT, path, 0, 0, "path too long")
+                                        : 0;
+}

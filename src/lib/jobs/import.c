@@ -81,26 +81,6 @@ static int progress(import_ctx *c, const char *phase, size_t done, size_t total)
 
 /* ---- parameters --------------------------------------------------------------------- */
 
-static int abs_path(const char *path, char *out, size_t size, br_error *err)
-{
-    /* The file may not exist yet: resolve its folder. */
-    char dir[PATH_MAX], real[PATH_MAX];
-    br_strlcpy(dir, path, sizeof dir);
-    char *slash = strrchr(dir, '/');
-    const char *base = path;
-    if (slash) {
-        *slash = 0;
-        base = slash + 1;
-        if (!*dir) strcpy(dir, "/");
-    } else {
-        strcpy(dir, ".");
-    }
-    if (!realpath(dir, real))
-        return br_error_set(err, BR_EUSAGE, path, 0, 0, "the mapfile's folder does not exist");
-    int n = snprintf(out, size, "%s/%s", strcmp(real, "/") ? real : "", base);
-    return (n < 0 || (size_t)n >= size) ? br_error_set(err, BR_ELIMIT, path, 0, 0, "path too long") : 0;
-}
-
 static char *params_json(const br_import_options *o, const char *mapfile)
 {
     static const char *modes[] = {"add", "replace", "delete"};
@@ -739,7 +719,7 @@ int br_import_saf(br_repo *repo, const br_import_options *opt_in, br_import_resu
 
     if (!opt.mapfile || !*opt.mapfile)
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "a map file to hold importing results must be specified (-m)");
-    if ((rc = abs_path(opt.mapfile, c.mapfile, sizeof c.mapfile, err))) return rc;
+    if ((rc = br_path_absolute(opt.mapfile, c.mapfile, sizeof c.mapfile, err))) return rc;
     if (opt.resume && opt.mode != BR_IMPORT_ADD)
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "resume option only works with the --add command");
     if (opt.mode != BR_IMPORT_DELETE && (!opt.source || !*opt.source))

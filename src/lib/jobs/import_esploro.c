@@ -86,27 +86,6 @@ static int fetch_cancelled(void *p)
 
 /* ---- parameters ------------------------------------------------------------------------- */
 
-static int abs_path(const char *path, char *out, size_t size, br_error *err)
-{
-    /* The file may not exist yet: resolve its folder. */
-    char dir[PATH_MAX], real[PATH_MAX];
-    br_strlcpy(dir, path, sizeof dir);
-    char *slash = strrchr(dir, '/');
-    const char *base = path;
-    if (slash) {
-        *slash = 0;
-        base = slash + 1;
-        if (!*dir) strcpy(dir, "/");
-    } else {
-        strcpy(dir, ".");
-    }
-    if (!realpath(dir, real))
-        return br_error_set(err, BR_EUSAGE, path, 0, 0, "the folder does not exist");
-    int n = snprintf(out, size, "%s/%s", strcmp(real, "/") ? real : "", base);
-    return (n < 0 || (size_t)n >= size) ? br_error_set(err, BR_ELIMIT, path, 0, 0, "path too long")
-                                        : 0;
-}
-
 static char *params_json(const ectx *c)
 {
     const br_import_options *o = c->opt;
@@ -690,8 +669,8 @@ int br_import_esploro(br_repo *repo, const br_import_options *opt_in, br_import_
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "the CSV file must be given (-s FILE.csv)");
     if (!br_is_file(opt.source))
         return br_error_set(err, BR_ENOTFOUND, opt.source, 0, 0, "no such CSV file");
-    if ((rc = abs_path(opt.mapfile, c.mapfile, sizeof c.mapfile, err))) return rc;
-    if ((rc = abs_path(opt.source, c.csv, sizeof c.csv, err))) return rc;
+    if ((rc = br_path_absolute(opt.mapfile, c.mapfile, sizeof c.mapfile, err))) return rc;
+    if ((rc = br_path_absolute(opt.source, c.csv, sizeof c.csv, err))) return rc;
     if (!opt.resume && !opt.validate_only && !access(c.mapfile, F_OK))
         return br_error_set(err, BR_EUSAGE, c.mapfile, 0, 0,
                             "the mapfile already exists: delete it, or use --resume to finish an "
