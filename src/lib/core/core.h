@@ -51,6 +51,9 @@ void br_strmap_dispose(br_strmap *m);
 int br_path_join(char *out, size_t size, const char *a, const char *b);
 /* The absolute form of path; its folder must exist, the file need not. */
 int br_path_absolute(const char *path, char *out, size_t size, br_error *err);
+/* Seconds elapsed since t (CLOCK_MONOTONIC). */
+struct timespec;
+double br_seconds_since(const struct timespec *t);
 /* NULL when rel is a safe relative path (no "..", not absolute, no empty or
  * "." component, no backslash, no control characters); else the reason. */
 const char *br_path_unsafe(const char *rel);

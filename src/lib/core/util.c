@@ -646,3 +646,10 @@ int br_path_absolute(const char *path, char *out, size_t size, br_error *err)
     return (n < 0 || (size_t)n >= size) ? br_error_set(err, BR_ELIMIT, path, 0, 0, "path too long")
                                         : 0;
 }
+
+double br_seconds_since(const struct timespec *t)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}

@@ -156,13 +156,6 @@ static int assign_folders(exp_state *st, long seq, br_error *err)
 
 /* ---- the journal ------------------------------------------------------------ */
 
-static double seconds_since(const struct timespec *t)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
-}
-
 /* Writes the pending journal lines in one transaction. */
 static int flush_journal(exp_state *st, br_error *err)
 {
@@ -294,7 +287,7 @@ static int run_export(exp_state *st, br_export_result *res, br_error *err)
             res->bytes += (uint64_t)d->bytes;
         }
         br_record_reset(rec);
-        if (st->n_pending == JOURNAL_BATCH || seconds_since(&st->batch_start) >= JOURNAL_MAX_SECONDS) {
+        if (st->n_pending == JOURNAL_BATCH || br_seconds_since(&st->batch_start) >= JOURNAL_MAX_SECONDS) {
             rc = flush_journal(st, err);
             if (rc) goto done;
         }

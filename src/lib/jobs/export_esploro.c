@@ -163,13 +163,6 @@ static int list_items(ee_state *st, br_error *err)
     return rc;
 }
 
-static double seconds_since(const struct timespec *t)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
-}
-
 static int flush_journal(ee_state *st, br_error *err)
 {
     if (!st->n_pending) return 0;
@@ -336,7 +329,7 @@ static int run_export(ee_state *st, br_export_result *res, br_error *err)
         }
         br_record_reset(rec);
         if (st->n_pending == JOURNAL_BATCH ||
-            seconds_since(&st->batch_start) >= JOURNAL_MAX_SECONDS) {
+            br_seconds_since(&st->batch_start) >= JOURNAL_MAX_SECONDS) {
             rc = flush_journal(st, err);
             if (rc) goto done;
         }
