@@ -201,11 +201,14 @@ static int do_show(cli *c, int64_t id, int json, int events_only)
         rc = cli_fail(&err);
     } else if (events_only && json) {
         json_t *a = json_array();
-        if (br_job_events(repo, id, add_event_json, a, &err))
+        if (br_job_events(repo, id, add_event_json, a, &err)) {
             rc = cli_fail(&err);
-        else
-            cli_print_json(json_dumps(json_pack("{s:I,s:o}", "job", (json_int_t)id, "events", a),
-                                      JSON_INDENT(2) | JSON_PRESERVE_ORDER));
+            json_decref(a);
+        } else {
+            json_t *o = json_pack("{s:I,s:o}", "job", (json_int_t)id, "events", a);
+            cli_print_json(json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER));
+            json_decref(o);
+        }
     } else if (events_only) {
         if (br_job_events(repo, id, print_event, NULL, &err)) rc = cli_fail(&err);
     } else if (json) {
