@@ -141,6 +141,9 @@ typedef struct br_engine_options {
      * concurrently: it must be thread-safe and quick.  May be NULL. */
     br_job_event_fn on_event;
     void *event_ctx;
+    /* Shared with the process's other connections (the HTTP server's), so that
+     * their short writes are not starved by a running import (repo.h); may be NULL. */
+    br_write_gate *write_gate;
 } br_engine_options;
 
 /* Opens the engine over the repository at repo_dir (it opens its own

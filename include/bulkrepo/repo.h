@@ -40,6 +40,20 @@ int br_repo_begin(br_repo *repo, br_error *err);
 /* Flushes the assetstore to disk, then commits. */
 int br_repo_commit(br_repo *repo, br_error *err);
 void br_repo_rollback(br_repo *repo);
+/* Writers of one process take turns through a gate.  SQLite has one writer at a
+ * time; a bulk import on a worker connection commits a batch every few hundred
+ * milliseconds and begins the next at once, so a short write on another
+ * connection (a login, a job submission) would lose every race for the lock
+ * until its busy timeout expired.  Connections sharing a gate count the writers
+ * waiting for the lock, and br_repo_begin lets them go first (pausing for at
+ * most a second; the gate never blocks a writer itself).  A gate outlives the
+ * connections that use it; br_write_gate_free(NULL) is a no-op. */
+typedef struct br_write_gate br_write_gate;
+br_write_gate *br_write_gate_new(void); /* NULL on out-of-memory */
+void br_write_gate_free(br_write_gate *gate);
+/* Sets the connection's gate (NULL = none); only between transactions. */
+void br_repo_set_write_gate(br_repo *repo, br_write_gate *gate);
+
 /* Makes an idle connection current: resets every cached statement (a lookup
  * that stopped at its first row otherwise keeps its read transaction, and
  * with it an old snapshot of the database, open) and rolls back a transaction

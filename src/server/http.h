@@ -31,6 +31,7 @@ struct srv {
     char repo_dir[4096];
     char url[128];
     srv_pool pool;
+    br_write_gate *gate; /* shared by the pool and the engine's workers (repo.h) */
     br_engine *engine;
     struct MHD_Daemon *daemon;
     pthread_mutex_t login_mu;

@@ -37,6 +37,7 @@ br_repo *srv_db_get(srv *s, br_error *err)
         pthread_mutex_unlock(&p->mu);
         return NULL;
     }
+    br_repo_set_write_gate(repo, s->gate);
     return repo;
 }
 
@@ -426,7 +427,8 @@ int srv_start(const srv_options *opt, srv **out, br_error *err)
     pthread_cond_init(&s->login_cv, NULL);
     s->pool.max = s->opt.db_connections;
     int rc = 0;
-    if (!(s->pool.idle = calloc(s->pool.max, sizeof *s->pool.idle))) {
+    if (!(s->pool.idle = calloc(s->pool.max, sizeof *s->pool.idle)) ||
+        !(s->gate = br_write_gate_new())) {
         rc = br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
         goto done;
     }
@@ -447,6 +449,7 @@ int srv_start(const srv_options *opt, srv **out, br_error *err)
     br_engine_options eo = {0};
     eo.workers = s->opt.workers;
     eo.webhook_url = s->opt.webhook;
+    eo.write_gate = s->gate;
     if ((rc = br_engine_new(s->repo_dir, &eo, &s->engine, err))) goto done;
     if ((rc = br_engine_start(s->engine, err))) goto done;
 
@@ -493,6 +496,7 @@ void srv_stop(srv *s)
     for (size_t i = 0; i < s->pool.n_idle; i++)
         br_repo_free(s->pool.idle[i]);
     free(s->pool.idle);
+    br_write_gate_free(s->gate); /* after every connection using it is gone */
     pthread_mutex_destroy(&s->pool.mu);
     pthread_cond_destroy(&s->pool.cv);
     pthread_mutex_destroy(&s->login_mu);

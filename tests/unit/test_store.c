@@ -1,8 +1,10 @@
 /* The store through the public API: repository, containers, registry, items,
  * assetstore, jobs and fsck. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "bulkrepo/bulkrepo.h"
 #include "testutil.h"
@@ -65,7 +67,8 @@ static void test_containers_and_handles(void **state)
     assert_string_equal(sub.parent, com.handle);
     /* Only a community can hold others. */
     assert_int_equal(br_container_create(f->repo, 0, "Nested", f->coll, &got, &err), BR_EINVAL);
-    assert_int_equal(br_container_create(f->repo, 0, "Orphan", "4321/999", &got, &err), BR_ENOTFOUND);
+    assert_int_equal(br_container_create(f->repo, 0, "Orphan", "4321/999", &got, &err),
+                     BR_ENOTFOUND);
     assert_int_equal(br_container_get(f->repo, "4321/3", &got, &err), 0);
     assert_string_equal(got.name, "Theses");
     assert_int_equal(br_handle_exists(f->repo, "4321/2"), 1);
@@ -301,7 +304,8 @@ static void test_job_counters_from_journal(void **state)
     br_job_record recs[] = {{0, "a", BR_OUTCOME_IMPORTED, 0, "4321/9", NULL, 2, 100},
                             {1, "b", BR_OUTCOME_INVALID, 0, NULL, "bad", 0, 0},
                             {2, "c", BR_OUTCOME_IMPORTED, 0, "4321/10", NULL, 1, 10}};
-    for (int i = 0; i < 3; i++) assert_int_equal(br_job_journal(f->repo, j.id, &recs[i], &err), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(br_job_journal(f->repo, j.id, &recs[i], &err), 0);
     /* A later line for the same key replaces the earlier (a retried record). */
     br_job_record again = {1, "b", BR_OUTCOME_IMPORTED, 0, "4321/11", NULL, 1, 5};
     assert_int_equal(br_job_journal(f->repo, j.id, &again, &err), 0);
@@ -321,7 +325,8 @@ static void test_job_counters_from_journal(void **state)
     int64_t found = 0;
     assert_int_equal(br_job_find_by_mapfile(f->repo, "import-saf", "/x/map", &found, &err), 0);
     assert_int_equal(found, j.id);
-    assert_int_equal(br_job_find_by_mapfile(f->repo, "import-saf", "/y/map", &found, &err), BR_ENOTFOUND);
+    assert_int_equal(br_job_find_by_mapfile(f->repo, "import-saf", "/y/map", &found, &err),
+                     BR_ENOTFOUND);
     char *json = NULL;
     assert_int_equal(br_job_to_json(f->repo, j.id, 1, &json, &err), 0);
     assert_contains(json, "\"label\": \"Completed Successfully\"");
@@ -349,6 +354,80 @@ static void test_template(void **state)
     br_record_free(r);
 }
 
+/* A bulk writer on one connection holds SQLite's write lock almost all the time
+ * (a transaction, a commit, the next transaction at once).  With a shared write
+ * gate, short writes on another connection still get their turn after at most
+ * one batch: each must succeed well inside SQLite's 10 s busy timeout. */
+typedef struct bulk_ctx {
+    const char *dir;
+    br_write_gate *gate;
+    volatile int stop;
+    int batches;
+} bulk_ctx;
+
+static void *bulk_writer(void *arg)
+{
+    bulk_ctx *b = arg;
+    br_repo *r;
+    br_error err;
+    if (br_repo_open(b->dir, &r, &err)) return NULL;
+    br_repo_set_write_gate(r, b->gate);
+    while (!b->stop) {
+        char name[64];
+        if (br_repo_begin(r, &err)) break;
+        snprintf(name, sizeof name, "bulk-%d", b->batches);
+        br_group_add(r, name, &err);
+        usleep(50 * 1000); /* a batch's work, holding the write lock */
+        if (br_repo_commit(r, &err)) break;
+        b->batches++;
+    }
+    br_repo_free(r);
+    return NULL;
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void test_write_gate_lets_short_writes_through(void **state)
+{
+    fixture *f = *state;
+    br_write_gate *gate = br_write_gate_new();
+    assert_non_null(gate);
+    br_write_gate_free(NULL);
+    br_repo_set_write_gate(f->repo, gate);
+    bulk_ctx b = {f->repo_dir, gate, 0, 0};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, bulk_writer, &b), 0);
+    while (b.batches < 2)
+        usleep(1000);
+    double worst = 0;
+    for (int i = 0; i < 10; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "short-%d", i);
+        br_error err;
+        double t0 = now_s();
+        int rc = br_group_add(f->repo, name, &err);
+        double dt = now_s() - t0;
+        if (rc) fail_msg("short write %d failed after %.2f s: %s", i, dt, err.message);
+        if (dt > worst) worst = dt;
+    }
+    int before = b.batches;
+    usleep(200 * 1000);
+    b.stop = 1;
+    pthread_join(t, NULL);
+    /* The bulk writer kept going meanwhile, and no short write waited for long
+     * (a whole busy timeout is 10 s; one batch here is 50 ms). */
+    assert_true(b.batches > before);
+    if (worst > 5.0) fail_msg("a short write waited %.2f s", worst);
+    assert_true(br_group_exists(f->repo, "short-9"));
+    br_repo_set_write_gate(f->repo, NULL);
+    br_write_gate_free(gate);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -360,6 +439,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dedup_delete_gc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fsck_finds_damage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_asset_cap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_gate_lets_short_writes_through, setup, teardown),
         cmocka_unit_test_setup_teardown(test_job_counters_from_journal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_template, setup, teardown),
     };

@@ -177,6 +177,7 @@ void *br_inbox_main(void *arg)
     br_engine *eng = arg;
     scanner s = {eng, NULL, NULL, 0, 0, 0};
     if (br_repo_open(br_engine_dir(eng), &s.repo, NULL)) return NULL;
+    br_repo_set_write_gate(s.repo, br_engine_opts(eng)->write_gate);
     unsigned poll = br_engine_opts(eng)->inbox_poll_ms ? br_engine_opts(eng)->inbox_poll_ms : 5000;
     while (!br_engine_stopping(eng)) {
         for (size_t i = 0; i < s.n; i++)

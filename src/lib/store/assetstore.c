@@ -167,7 +167,7 @@ static int has_sha(br_repo *repo, const char *sha)
     sqlite3_stmt *st = br_stmt(repo, S_BS_HAS_SHA, NULL);
     if (!st) return -1;
     br_bind_text(st, 1, sha);
-    int rc = sqlite3_step(st);
+    int rc = br_step(repo, st);
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -254,7 +254,7 @@ static int count_query(br_repo *repo, const char *sql, int64_t *out, br_error *e
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(repo->db, sql, -1, &st, NULL) != SQLITE_OK) return br_store_fail(repo, err, "prepare");
-    int rc = sqlite3_step(st);
+    int rc = br_step(repo, st);
     if (rc == SQLITE_ROW) *out = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? 0 : br_store_fail(repo, err, "count");
@@ -267,7 +267,7 @@ int br_repo_fsck(br_repo *repo, br_diag_sink *diags, br_fsck_report *rep, br_err
     if (sqlite3_prepare_v2(repo->db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK)
         return br_store_fail(repo, err, "prepare");
     rep->db_ok = 1;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while (br_step(repo, st) == SQLITE_ROW) {
         const char *msg = br_col_text(st, 0);
         if (msg && strcmp(msg, "ok")) {
             rep->db_ok = 0;
@@ -312,7 +312,7 @@ int br_repo_fsck(br_repo *repo, br_diag_sink *diags, br_fsck_report *rep, br_err
 
     /* Every stored file re-verified against the checksums recorded at import. */
     if (!(st = br_stmt(repo, S_BS_SHA_ALL, err))) return BR_ESTORE;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
         const char *sha = br_col_text(st, 0), *md5 = br_col_text(st, 1);
         int64_t size = sqlite3_column_int64(st, 2);
         char path[4200], m[33], s[65];

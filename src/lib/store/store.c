@@ -3,10 +3,12 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "store_internal.h"
 
@@ -14,7 +16,7 @@ extern const char br_schema_sql[];
 extern const char br_registry_tsv[];
 
 #define SCHEMA_VERSION "1"
-#define DB_NAME "bulkrepo.db"
+#define DB_NAME        "bulkrepo.db"
 
 static const char *const SQL[S_COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
@@ -23,49 +25,53 @@ static const char *const SQL[S_COUNT] = {
     [S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [S_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2) "
                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-    [S_CONT_INSERT] = "INSERT INTO container(is_community, handle, handle_num, name, parent_id, created) "
-                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_CONT_INSERT] =
+        "INSERT INTO container(is_community, handle, handle_num, name, parent_id, created) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [S_CONT_BY_HANDLE] =
         "SELECT c.id, c.is_community, c.handle, c.name, COALESCE(p.handle, ''), "
         "(SELECT count(*) FROM item_collection ic JOIN item i ON i.id = ic.item_id "
         "  WHERE ic.collection_id = c.id AND i.status <> 'template'), c.template_item_id "
         "FROM container c LEFT JOIN container p ON p.id = c.parent_id WHERE c.handle = ?1",
     [S_CONT_ID] = "SELECT id, is_community FROM container WHERE handle = ?1",
-    [S_CONT_LIST] =
-        "SELECT c.id, c.is_community, c.handle, c.name, COALESCE(p.handle, ''), "
-        "(SELECT count(*) FROM item_collection ic WHERE ic.collection_id = c.id) "
-        "FROM container c LEFT JOIN container p ON p.id = c.parent_id "
-        "ORDER BY c.is_community DESC, c.handle_num, c.handle",
+    [S_CONT_LIST] = "SELECT c.id, c.is_community, c.handle, c.name, COALESCE(p.handle, ''), "
+                    "(SELECT count(*) FROM item_collection ic WHERE ic.collection_id = c.id) "
+                    "FROM container c LEFT JOIN container p ON p.id = c.parent_id "
+                    "ORDER BY c.is_community DESC, c.handle_num, c.handle",
     [S_CONT_SET_TEMPLATE] = "UPDATE container SET template_item_id = ?2 WHERE id = ?1",
     [S_SCHEMA_INSERT] = "INSERT INTO metadata_schema(prefix, namespace) VALUES (?1, ?2)",
     [S_SCHEMA_BY_PREFIX] = "SELECT id FROM metadata_schema WHERE prefix = ?1",
     [S_FIELD_INSERT] = "INSERT INTO metadata_field(schema_id, element, qualifier, scope_note) "
                        "VALUES (?1, ?2, ?3, ?4)",
-    [S_FIELD_ALL] = "SELECT f.id, s.prefix, f.element, f.qualifier, f.scope_note FROM metadata_field f "
-                    "JOIN metadata_schema s ON s.id = f.schema_id "
-                    "ORDER BY s.prefix, f.element, f.qualifier",
+    [S_FIELD_ALL] =
+        "SELECT f.id, s.prefix, f.element, f.qualifier, f.scope_note FROM metadata_field f "
+        "JOIN metadata_schema s ON s.id = f.schema_id "
+        "ORDER BY s.prefix, f.element, f.qualifier",
     [S_GROUP_INSERT] = "INSERT INTO epersongroup(name) VALUES (?1)",
     [S_GROUP_BY_NAME] = "SELECT id FROM epersongroup WHERE name = ?1",
     [S_HANDLE_ITEM] = "SELECT 1 FROM item WHERE handle = ?1",
     [S_HANDLE_CONT] = "SELECT 1 FROM container WHERE handle = ?1",
     [S_MAX_HANDLE_ITEM] = "SELECT max(handle_num) FROM item WHERE handle_prefix = ?1",
     [S_MAX_HANDLE_CONT] = "SELECT max(handle_num) FROM container WHERE handle LIKE ?1 || '/%'",
-    [S_ITEM_INSERT] = "INSERT INTO item(uuid, handle, handle_prefix, handle_num, owning_collection, "
-                      "status, created, modified, job_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)",
+    [S_ITEM_INSERT] =
+        "INSERT INTO item(uuid, handle, handle_prefix, handle_num, owning_collection, "
+        "status, created, modified, job_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)",
     [S_ITEM_COLL_INSERT] = "INSERT OR IGNORE INTO item_collection(item_id, collection_id, place) "
                            "VALUES (?1, ?2, ?3)",
     [S_MV_INSERT] = "INSERT INTO metadata_value(item_id, field_id, language, value, place, seq) "
                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [S_BS_INSERT] = "INSERT INTO bitstream(item_id, bundle, name, sequence, size, md5, sha256, mime, "
-                    "description, is_primary, read_group, write_group, iiif_label, iiif_toc, "
-                    "iiif_width, iiif_height, license, rights, rights_reason, rights_date, "
-                    "content_type, supplemental, file_order) "
-                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-                    "?17, ?18, ?19, ?20, ?21, ?22, ?23)",
-    [S_CREATOR_INSERT] = "INSERT INTO creator(item_id, role, place, is_organization, family, given, "
-                         "middle, suffix, display, orcid, email, affiliation, researcher_id, "
-                         "contrib_type, primary_id, brcode, additional) VALUES (?1, ?2, ?3, ?4, ?5, "
-                         "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+    [S_BS_INSERT] =
+        "INSERT INTO bitstream(item_id, bundle, name, sequence, size, md5, sha256, mime, "
+        "description, is_primary, read_group, write_group, iiif_label, iiif_toc, "
+        "iiif_width, iiif_height, license, rights, rights_reason, rights_date, "
+        "content_type, supplemental, file_order) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+        "?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+    [S_CREATOR_INSERT] =
+        "INSERT INTO creator(item_id, role, place, is_organization, family, given, "
+        "middle, suffix, display, orcid, email, affiliation, researcher_id, "
+        "contrib_type, primary_id, brcode, additional) VALUES (?1, ?2, ?3, ?4, ?5, "
+        "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     [S_LINK_INSERT] = "INSERT INTO link(item_id, place, url, title, description, type, license, "
                       "rights, owner, link_order, display_in_viewer) "
                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -73,25 +79,31 @@ static const char *const SQL[S_COUNT] = {
     [S_ITEM_DELETE] = "DELETE FROM item WHERE id = ?1",
     [S_ITEM_BY_HANDLE] = "SELECT id FROM item WHERE handle = ?1",
     [S_ITEM_BY_UUID] = "SELECT id FROM item WHERE uuid = ?1",
-    [S_ITEM_GET] = "SELECT i.id, i.uuid, i.handle, i.status, i.created, i.modified, c.handle "
-                   "FROM item i LEFT JOIN container c ON c.id = i.owning_collection WHERE i.id = ?1",
-    [S_ITEM_MD] = "SELECT s.prefix, f.element, NULLIF(f.qualifier, ''), v.language, v.value, v.place "
-                  "FROM metadata_value v JOIN metadata_field f ON f.id = v.field_id "
-                  "JOIN metadata_schema s ON s.id = f.schema_id WHERE v.item_id = ?1 ORDER BY v.seq",
-    [S_ITEM_BS] = "SELECT name, bundle, sequence, size, md5, sha256, mime, description, is_primary, "
-                  "read_group, write_group, iiif_label, iiif_toc, iiif_width, iiif_height, "
-                  "license, rights, rights_reason, rights_date, content_type, supplemental, "
-                  "file_order FROM bitstream WHERE item_id = ?1 ORDER BY sequence, id",
-    [S_ITEM_RELS] = "SELECT r.type, 1, o.handle, r.left_place FROM relationship r "
-                    "JOIN item o ON o.id = r.right_item WHERE r.left_item = ?1 "
-                    "UNION ALL SELECT r.type, 0, o.handle, r.right_place FROM relationship r "
-                    "JOIN item o ON o.id = r.left_item WHERE r.right_item = ?1 ORDER BY 2 DESC, 4, 1",
-    [S_ITEM_COLLS] = "SELECT c.handle FROM item_collection ic JOIN container c ON c.id = ic.collection_id "
-                     "WHERE ic.item_id = ?1 ORDER BY ic.place",
-    [S_ITEM_CREATORS] = "SELECT role, place, is_organization, family, given, middle, suffix, display, "
-                        "orcid, email, affiliation, researcher_id, contrib_type, primary_id, "
-                        "brcode, additional FROM creator "
-                        "WHERE item_id = ?1 ORDER BY role, place",
+    [S_ITEM_GET] =
+        "SELECT i.id, i.uuid, i.handle, i.status, i.created, i.modified, c.handle "
+        "FROM item i LEFT JOIN container c ON c.id = i.owning_collection WHERE i.id = ?1",
+    [S_ITEM_MD] =
+        "SELECT s.prefix, f.element, NULLIF(f.qualifier, ''), v.language, v.value, v.place "
+        "FROM metadata_value v JOIN metadata_field f ON f.id = v.field_id "
+        "JOIN metadata_schema s ON s.id = f.schema_id WHERE v.item_id = ?1 ORDER BY v.seq",
+    [S_ITEM_BS] =
+        "SELECT name, bundle, sequence, size, md5, sha256, mime, description, is_primary, "
+        "read_group, write_group, iiif_label, iiif_toc, iiif_width, iiif_height, "
+        "license, rights, rights_reason, rights_date, content_type, supplemental, "
+        "file_order FROM bitstream WHERE item_id = ?1 ORDER BY sequence, id",
+    [S_ITEM_RELS] =
+        "SELECT r.type, 1, o.handle, r.left_place FROM relationship r "
+        "JOIN item o ON o.id = r.right_item WHERE r.left_item = ?1 "
+        "UNION ALL SELECT r.type, 0, o.handle, r.right_place FROM relationship r "
+        "JOIN item o ON o.id = r.left_item WHERE r.right_item = ?1 ORDER BY 2 DESC, 4, 1",
+    [S_ITEM_COLLS] =
+        "SELECT c.handle FROM item_collection ic JOIN container c ON c.id = ic.collection_id "
+        "WHERE ic.item_id = ?1 ORDER BY ic.place",
+    [S_ITEM_CREATORS] =
+        "SELECT role, place, is_organization, family, given, middle, suffix, display, "
+        "orcid, email, affiliation, researcher_id, contrib_type, primary_id, "
+        "brcode, additional FROM creator "
+        "WHERE item_id = ?1 ORDER BY role, place",
     [S_ITEM_LINKS] = "SELECT place, url, title, description, type, license, rights, owner, "
                      "link_order, display_in_viewer FROM link "
                      "WHERE item_id = ?1 ORDER BY place",
@@ -107,11 +119,11 @@ static const char *const SQL[S_COUNT] = {
     "  ORDER BY v.seq LIMIT 1), c.handle, i.modified FROM item i "                                 \
     "LEFT JOIN container c ON c.id = i.owning_collection "
 #define LIST_FILTER "AND i.status <> 'template' AND (?2 OR i.status <> 'withdrawn') "
-#define LIST_ORDER "ORDER BY i.handle_prefix, i.handle_num, i.handle"
+#define LIST_ORDER  "ORDER BY i.handle_prefix, i.handle_num, i.handle"
     [S_LIST_ALL] = LIST_COLS "WHERE 1 " LIST_FILTER LIST_ORDER,
-    [S_LIST_COLL] = LIST_COLS "WHERE i.id IN (SELECT ic.item_id FROM item_collection ic "
-                              "JOIN container k ON k.id = ic.collection_id WHERE k.handle = ?3) "
-                              LIST_FILTER LIST_ORDER,
+    [S_LIST_COLL] = LIST_COLS
+    "WHERE i.id IN (SELECT ic.item_id FROM item_collection ic "
+    "JOIN container k ON k.id = ic.collection_id WHERE k.handle = ?3) " LIST_FILTER LIST_ORDER,
     [S_LIST_JOB] = LIST_COLS "WHERE i.job_id = ?3 " LIST_FILTER LIST_ORDER,
     [S_REL_INSERT] = "INSERT OR IGNORE INTO relationship(type, left_item, right_item, left_place, "
                      "right_place) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -119,73 +131,88 @@ static const char *const SQL[S_COUNT] = {
                          "WHERE left_item = ?1 AND type = ?2",
     [S_REL_MAXPLACE_R] = "SELECT COALESCE(max(right_place) + 1, 0) FROM relationship "
                          "WHERE right_item = ?1 AND type = ?2",
-    [S_JOB_INSERT] = "INSERT INTO job(type, category, name, eperson, status, submitted, started, "
-                     "input, params, total, mapfile) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10)",
+    [S_JOB_INSERT] =
+        "INSERT INTO job(type, category, name, eperson, status, submitted, started, "
+        "input, params, total, mapfile) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10)",
     [S_JOB_STATUS] = "UPDATE job SET status = ?2, message = COALESCE(?3, message), "
                      "ended = CASE WHEN ?4 THEN ?5 ELSE NULL END WHERE id = ?1",
     [S_JOB_TOTAL] = "UPDATE job SET total = ?2 WHERE id = ?1",
     [S_JOB_GET] = "SELECT id, type, category, name, eperson, status, submitted, started, ended, "
                   "input, params, message, total, progress_percent, progress_done, progress_total, "
                   "progress_rate, progress_eta, progress_phase, cancel_requested, failure, "
-                  "rerun_of, resume, profile FROM job WHERE id = ?1",
+                  "rerun_of, resume, profile, attempt FROM job WHERE id = ?1",
     [S_JOB_COUNTERS] = "SELECT outcome, count(*), sum(bitstreams), sum(bytes) FROM job_record "
                        "WHERE job_id = ?1 GROUP BY outcome",
     [S_JOB_LIST] = "SELECT id FROM job ORDER BY id DESC",
-    [S_JOB_REC_UPSERT] = "INSERT INTO job_record(job_id, key, seq, outcome, item_id, handle, message, "
-                         "bitstreams, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
-                         "ON CONFLICT(job_id, key) DO UPDATE SET seq = excluded.seq, "
-                         "outcome = excluded.outcome, item_id = excluded.item_id, "
-                         "handle = excluded.handle, message = excluded.message, "
-                         "bitstreams = excluded.bitstreams, bytes = excluded.bytes",
+    [S_JOB_REC_UPSERT] =
+        "INSERT INTO job_record(job_id, key, seq, outcome, item_id, handle, message, "
+        "bitstreams, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+        "ON CONFLICT(job_id, key) DO UPDATE SET seq = excluded.seq, "
+        "outcome = excluded.outcome, item_id = excluded.item_id, "
+        "handle = excluded.handle, message = excluded.message, "
+        "bitstreams = excluded.bitstreams, bytes = excluded.bytes",
     [S_JOB_RECS] = "SELECT seq, key, outcome, item_id, handle, message, bitstreams, bytes "
                    "FROM job_record WHERE job_id = ?1 ORDER BY seq",
     [S_JOB_RECS_OUTCOME] = "SELECT seq, key, outcome, item_id, handle, message, bitstreams, bytes "
                            "FROM job_record WHERE job_id = ?1 AND outcome = ?2 ORDER BY seq",
-    [S_JOB_BY_MAPFILE] = "SELECT id FROM job WHERE type = ?1 AND mapfile = ?2 ORDER BY id DESC LIMIT 1",
-    [S_JOB_EVENT] = "INSERT INTO job_event(job_id, at, severity, module, description, status, creator) "
-                    "VALUES (?1, ?2, ?3, ?4, ?5, (SELECT status FROM job WHERE id = ?1), ?6)",
+    [S_JOB_BY_MAPFILE] =
+        "SELECT id FROM job WHERE type = ?1 AND mapfile = ?2 ORDER BY id DESC LIMIT 1",
+    [S_JOB_EVENT] =
+        "INSERT INTO job_event(job_id, at, severity, module, description, status, creator) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, (SELECT status FROM job WHERE id = ?1), ?6)",
 #define JOB_NOT_ENDED "('INITIALIZING', 'RUNNING', 'FINALIZING')"
-    [S_JOB_ENQUEUE] = "INSERT INTO job(type, category, name, eperson, status, submitted, input, params, "
-                      "total, mapfile, rerun_of, resume, profile) "
-                      "VALUES (?1, ?2, ?3, ?4, 'PENDING', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    [S_JOB_ENQUEUE] =
+        "INSERT INTO job(type, category, name, eperson, status, submitted, input, params, "
+        "total, mapfile, rerun_of, resume, profile) "
+        "VALUES (?1, ?2, ?3, ?4, 'PENDING', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     /* One statement: two workers can never both move the same row out of PENDING. */
-    [S_JOB_CLAIM] = "UPDATE job SET status = 'INITIALIZING', started = COALESCE(started, ?1), "
-                    "ended = NULL, cancel_requested = 0 WHERE id = (SELECT id FROM job "
-                    "WHERE status = 'PENDING' AND (?2 IS NULL OR type IN (SELECT value FROM json_each(?2))) "
-                    "ORDER BY id LIMIT 1) AND status = 'PENDING' RETURNING id",
-    [S_JOB_PROGRESS] = "UPDATE job SET progress_percent = ?2, progress_done = ?3, progress_total = ?4, "
-                       "progress_rate = ?5, progress_eta = ?6, progress_phase = ?7 WHERE id = ?1",
+    [S_JOB_CLAIM] =
+        "UPDATE job SET status = 'INITIALIZING', started = COALESCE(started, ?1), "
+        "ended = NULL, cancel_requested = 0, attempt = attempt + 1 WHERE id = (SELECT id FROM job "
+        "WHERE status = 'PENDING' AND (?2 IS NULL OR type IN (SELECT value FROM json_each(?2))) "
+        "ORDER BY id LIMIT 1) AND status = 'PENDING' RETURNING id",
+    [S_JOB_PROGRESS] =
+        "UPDATE job SET progress_percent = ?2, progress_done = ?3, progress_total = ?4, "
+        "progress_rate = ?5, progress_eta = ?6, progress_phase = ?7 WHERE id = ?1",
     [S_JOB_FAILURE] = "UPDATE job SET failure = ?2 WHERE id = ?1",
     [S_JOB_INPUT] = "UPDATE job SET input = ?2 WHERE id = ?1",
     [S_JOB_REQUEUE] = "UPDATE job SET status = 'PENDING', ended = NULL, cancel_requested = 0, "
                       "failure = NULL, resume = ?2 WHERE id = ?1",
-    [S_JOB_CANCEL_PENDING] = "UPDATE job SET status = 'USER_ABORTED', cancel_requested = 1, ended = ?2, "
-                             "message = 'cancelled before it started' WHERE id = ?1 AND status = 'PENDING'",
-    [S_JOB_CANCEL_RUNNING] = "UPDATE job SET cancel_requested = 1 WHERE id = ?1 AND status IN " JOB_NOT_ENDED,
+    [S_JOB_CANCEL_PENDING] =
+        "UPDATE job SET status = 'USER_ABORTED', cancel_requested = 1, ended = ?2, "
+        "message = 'cancelled before it started' WHERE id = ?1 AND status = 'PENDING'",
+    [S_JOB_CANCEL_RUNNING] =
+        "UPDATE job SET cancel_requested = 1 WHERE id = ?1 AND status IN " JOB_NOT_ENDED,
     [S_JOB_CANCEL_GET] = "SELECT cancel_requested, status FROM job WHERE id = ?1",
     [S_JOB_UNFINISHED] = "SELECT id FROM job WHERE status IN " JOB_NOT_ENDED " ORDER BY id",
-    [S_JOB_CARRY] = "INSERT OR REPLACE INTO job_record(job_id, key, seq, outcome, item_id, handle, message, "
-                    "bitstreams, bytes) SELECT ?2, key, seq, 'skipped', item_id, handle, NULL, 0, 0 "
-                    "FROM job_record WHERE job_id = ?1 AND outcome IN ('imported', 'updated', 'skipped')",
-    [S_JOB_FILE_ADD] = "INSERT INTO job_file(job_id, name, path, size, created, records, status, problems) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, COALESCE(?7, 'pending'), ?8)",
-    [S_JOB_FILE_UPDATE] = "UPDATE job_file SET records = ?3, status = COALESCE(?4, status), problems = ?5 "
-                          "WHERE job_id = ?1 AND name = ?2",
+    [S_JOB_CARRY] =
+        "INSERT OR REPLACE INTO job_record(job_id, key, seq, outcome, item_id, handle, message, "
+        "bitstreams, bytes) SELECT ?2, key, seq, 'skipped', item_id, handle, NULL, 0, 0 "
+        "FROM job_record WHERE job_id = ?1 AND outcome IN ('imported', 'updated', 'skipped')",
+    [S_JOB_FILE_ADD] =
+        "INSERT INTO job_file(job_id, name, path, size, created, records, status, problems) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, COALESCE(?7, 'pending'), ?8)",
+    [S_JOB_FILE_UPDATE] =
+        "UPDATE job_file SET records = ?3, status = COALESCE(?4, status), problems = ?5 "
+        "WHERE job_id = ?1 AND name = ?2",
     [S_JOB_FILES] = "SELECT name, path, size, created, records, status, problems FROM job_file "
                     "WHERE job_id = ?1 ORDER BY id",
     [S_JOB_EVENTS] = "SELECT id, job_id, at, severity, status, module, creator, description "
                      "FROM job_event WHERE job_id = ?1 ORDER BY id",
-    [S_JOB_QUERY] = "SELECT id FROM job WHERE (?1 IS NULL OR status = ?1 "
-                    "OR (?1 = 'running' AND status IN ('PENDING', 'INITIALIZING', 'RUNNING', 'FINALIZING')) "
-                    "OR (?1 = 'ended' AND status NOT IN ('PENDING', 'INITIALIZING', 'RUNNING', 'FINALIZING'))) "
-                    "AND (?2 IS NULL OR category = ?2) AND (?3 IS NULL OR eperson = ?3) "
-                    "AND (?4 IS NULL OR submitted >= ?4) AND (?5 IS NULL OR type = ?5) "
-                    "ORDER BY id DESC LIMIT ?6 OFFSET ?7",
+    [S_JOB_QUERY] =
+        "SELECT id FROM job WHERE (?1 IS NULL OR status = ?1 "
+        "OR (?1 = 'running' AND status IN ('PENDING', 'INITIALIZING', 'RUNNING', 'FINALIZING')) "
+        "OR (?1 = 'ended' AND status NOT IN ('PENDING', 'INITIALIZING', 'RUNNING', 'FINALIZING'))) "
+        "AND (?2 IS NULL OR category = ?2) AND (?3 IS NULL OR eperson = ?3) "
+        "AND (?4 IS NULL OR submitted >= ?4) AND (?5 IS NULL OR type = ?5) "
+        "ORDER BY id DESC LIMIT ?6 OFFSET ?7",
     [S_JOB_BY_INPUT] = "SELECT id, status FROM job WHERE input = ?1 ORDER BY id DESC LIMIT 1",
     [S_PROFILE_ADD] = "INSERT INTO profile(name, format, collection, inbox, eperson, created) "
                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [S_PROFILE_GET] = "SELECT name, format, collection, inbox, eperson, created FROM profile WHERE name = ?1",
-    [S_PROFILE_LIST] = "SELECT name, format, collection, inbox, eperson, created FROM profile ORDER BY name",
+    [S_PROFILE_GET] =
+        "SELECT name, format, collection, inbox, eperson, created FROM profile WHERE name = ?1",
+    [S_PROFILE_LIST] =
+        "SELECT name, format, collection, inbox, eperson, created FROM profile ORDER BY name",
     [S_PROFILE_DEL] = "DELETE FROM profile WHERE name = ?1",
     [S_BS_SHA_ALL] = "SELECT sha256, min(md5), min(size), count(*) FROM bitstream GROUP BY sha256 "
                      "ORDER BY sha256",
@@ -196,9 +223,10 @@ static const char *const SQL[S_COUNT] = {
                      "parent_code = excluded.parent_code",
     [S_ORG_EXISTS] = "SELECT 1 FROM orgunit WHERE code = ?1",
     [S_ORG_ALL] = "SELECT code, name, parent_code FROM orgunit ORDER BY code",
-    [S_ORG_BAD_PARENT] = "SELECT o.code, o.parent_code FROM orgunit o WHERE o.parent_code IS NOT NULL "
-                         "AND NOT EXISTS (SELECT 1 FROM orgunit p WHERE p.code = o.parent_code) "
-                         "ORDER BY o.code LIMIT 1",
+    [S_ORG_BAD_PARENT] =
+        "SELECT o.code, o.parent_code FROM orgunit o WHERE o.parent_code IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM orgunit p WHERE p.code = o.parent_code) "
+        "ORDER BY o.code LIMIT 1",
     [S_ITEM_BY_IDENT] = "SELECT item_id FROM identifier WHERE type = ?1 AND value = ?2",
     [S_ITEM_UPDATE] = "UPDATE item SET status = COALESCE(?2, status), modified = ?3, "
                       "job_id = COALESCE(?4, job_id) WHERE id = ?1",
@@ -220,8 +248,9 @@ static const char *const SQL[S_COUNT] = {
     [S_USER_ROLES_CLEAR] = "DELETE FROM account_role WHERE account_id = ?1",
     [S_USER_ROLE_INSERT] = "INSERT OR IGNORE INTO account_role(account_id, role) VALUES (?1, ?2)",
     [S_TOKEN_INSERT] = "INSERT INTO api_token(account_id, hash, created) VALUES (?1, ?2, ?3)",
-    [S_TOKEN_FIND] = "SELECT a.id, a.username FROM api_token t JOIN account a ON a.id = t.account_id "
-                     "WHERE t.hash = ?1",
+    [S_TOKEN_FIND] =
+        "SELECT a.id, a.username FROM api_token t JOIN account a ON a.id = t.account_id "
+        "WHERE t.hash = ?1",
     [S_SESSION_INSERT] = "INSERT INTO session(hash, account_id, csrf, created, expires) "
                          "VALUES (?1, ?2, ?3, ?4, ?5)",
     [S_SESSION_FIND] = "SELECT a.id, a.username, s.csrf, s.expires FROM session s "
@@ -239,7 +268,8 @@ static const char *const SQL[S_COUNT] = {
  * transaction's own and nothing needs resetting. */
 static void release_snapshot(br_repo *repo)
 {
-    for (sqlite3_stmt *st = sqlite3_next_stmt(repo->db, NULL); st; st = sqlite3_next_stmt(repo->db, st))
+    for (sqlite3_stmt *st = sqlite3_next_stmt(repo->db, NULL); st;
+         st = sqlite3_next_stmt(repo->db, st))
         if (sqlite3_stmt_busy(st)) sqlite3_reset(st);
 }
 
@@ -252,7 +282,8 @@ sqlite3_stmt *br_stmt(br_repo *repo, stmt_id id, br_error *err)
         sqlite3_clear_bindings(st);
         return st;
     }
-    if (sqlite3_prepare_v3(repo->db, SQL[id], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v3(repo->db, SQL[id], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+        SQLITE_OK) {
         br_store_fail(repo, err, "prepare");
         return NULL;
     }
@@ -295,14 +326,15 @@ int64_t br_field_id(br_repo *repo, const char *schema, const char *element, cons
 static int load_registry_cache(br_repo *repo, br_error *err)
 {
     br_strmap_dispose(&repo->fields);
-    for (size_t i = 0; i < repo->n_schemas; i++) free(repo->schemas[i]);
+    for (size_t i = 0; i < repo->n_schemas; i++)
+        free(repo->schemas[i]);
     free(repo->schemas);
     repo->schemas = NULL;
     repo->n_schemas = 0;
     sqlite3_stmt *st = br_stmt(repo, S_FIELD_ALL, err);
     if (!st) return BR_ESTORE;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
         char key[256];
         const char *q = br_col_text(st, 3);
         field_key(key, sizeof key, br_col_text(st, 1), br_col_text(st, 2), q && *q ? q : NULL);
@@ -331,7 +363,7 @@ int br_store_meta_get(br_repo *repo, const char *key, char *out, size_t size, br
     sqlite3_stmt *st = br_stmt(repo, S_META_GET, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, key);
-    int rc = sqlite3_step(st);
+    int rc = br_step(repo, st);
     if (rc == SQLITE_ROW) {
         br_strlcpy(out, br_col_text(st, 0), size);
         /* A statement left on its row holds a read snapshot: the connection
@@ -339,7 +371,8 @@ int br_store_meta_get(br_repo *repo, const char *key, char *out, size_t size, br
         sqlite3_reset(st);
         return 0;
     }
-    if (rc == SQLITE_DONE) return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no meta key %s", key);
+    if (rc == SQLITE_DONE)
+        return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no meta key %s", key);
     return br_store_fail(repo, err, "meta read");
 }
 
@@ -349,7 +382,7 @@ int br_store_meta_set(br_repo *repo, const char *key, const char *value, br_erro
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, key);
     br_bind_text(st, 2, value);
-    return sqlite3_step(st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "meta write");
+    return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "meta write");
 }
 
 /* ---- open / init ------------------------------------------------------------------ */
@@ -389,9 +422,10 @@ static int connect(const char *dir, int create, br_repo **out, br_error *err)
     sqlite3_extended_result_codes(repo->db, 1);
     /* WAL with synchronous=FULL: each commit is durable (one fsync of the WAL per
      * batch); readers (the monitor, item show) never block the importer. */
-    if ((rc = exec(repo, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                         "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
-                         "PRAGMA cache_size=-16000;",
+    if ((rc = exec(repo,
+                   "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                   "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
+                   "PRAGMA cache_size=-16000;",
                    err)))
         goto done;
     br_path_join(path, sizeof path, dir, "assetstore");
@@ -401,7 +435,8 @@ static int connect(const char *dir, int create, br_repo **out, br_error *err)
     }
     repo->assetdir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (repo->assetdir_fd < 0) {
-        rc = br_error_set(err, BR_EIO, path, 0, 0, "cannot open the assetstore: %s", strerror(errno));
+        rc = br_error_set(err, BR_EIO, path, 0, 0, "cannot open the assetstore: %s",
+                          strerror(errno));
         goto done;
     }
     repo->magic = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);
@@ -460,7 +495,8 @@ int br_repo_init(const char *dir, const char *handle_prefix, br_error *err)
 {
     if (!handle_prefix || !*handle_prefix) handle_prefix = BR_DEFAULT_HANDLE_PREFIX;
     if (strchr(handle_prefix, '/') || strchr(handle_prefix, ' ') || strlen(handle_prefix) > 60)
-        return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "invalid handle prefix '%s'", handle_prefix);
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "invalid handle prefix '%s'",
+                            handle_prefix);
     if (br_mkdir_p(dir, err)) return BR_EIO;
     char path[4200];
     br_path_join(path, sizeof path, dir, DB_NAME);
@@ -500,16 +536,17 @@ int br_repo_open(const char *dir, br_repo **out, br_error *err)
     char path[4200];
     br_path_join(path, sizeof path, dir, DB_NAME);
     if (access(path, F_OK))
-        return br_error_set(err, BR_ENOTFOUND, dir, 0, 0,
-                            "no bulkrepo repository here; create one with `bulkrepo --repo %s init`", dir);
+        return br_error_set(
+            err, BR_ENOTFOUND, dir, 0, 0,
+            "no bulkrepo repository here; create one with `bulkrepo --repo %s init`", dir);
     br_repo *repo = NULL;
     int rc = connect(dir, 0, &repo, err);
     if (rc) return rc;
     char version[32];
     if ((rc = br_store_meta_get(repo, "schema_version", version, sizeof version, err))) goto done;
     if (strcmp(version, SCHEMA_VERSION)) {
-        rc = br_error_set(err, BR_ESTORE, dir, 0, 0, "repository schema version %s is not supported",
-                          version);
+        rc = br_error_set(err, BR_ESTORE, dir, 0, 0,
+                          "repository schema version %s is not supported", version);
         goto done;
     }
     if ((rc = br_store_meta_get(repo, "handle_prefix", repo->prefix, sizeof repo->prefix, err)))
@@ -525,12 +562,14 @@ done:
 void br_repo_free(br_repo *repo)
 {
     if (!repo) return;
-    for (int i = 0; i < S_COUNT; i++) sqlite3_finalize(repo->stmts[i]);
+    for (int i = 0; i < S_COUNT; i++)
+        sqlite3_finalize(repo->stmts[i]);
     if (repo->db) sqlite3_close(repo->db);
     if (repo->assetdir_fd >= 0) close(repo->assetdir_fd);
     if (repo->magic) magic_close(repo->magic);
     br_strmap_dispose(&repo->fields);
-    for (size_t i = 0; i < repo->n_schemas; i++) free(repo->schemas[i]);
+    for (size_t i = 0; i < repo->n_schemas; i++)
+        free(repo->schemas[i]);
     free(repo->schemas);
     free(repo);
 }
@@ -551,7 +590,80 @@ static int step_done(br_repo *repo, stmt_id id, br_error *err, const char *what)
 {
     sqlite3_stmt *st = br_stmt(repo, id, err);
     if (!st) return BR_ESTORE;
-    return sqlite3_step(st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, what);
+    return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, what);
+}
+
+/* The gate holds no lock of its own (a waiter can never hang on it): it counts
+ * the writers waiting for SQLite's write lock, and a transaction about to begin
+ * lets them go first (for at most GATE_PAUSE_MS).  A bulk import thus pauses at
+ * its next batch while a login or a job submission takes its turn, instead of
+ * winning every race for the lock until the other's busy timeout expires. */
+#define GATE_PAUSE_MS 1000
+
+struct br_write_gate {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int waiting; /* writers trying to take SQLite's write lock now */
+};
+
+br_write_gate *br_write_gate_new(void)
+{
+    br_write_gate *g = calloc(1, sizeof *g);
+    if (!g) return NULL;
+    if (pthread_mutex_init(&g->mu, NULL)) goto fail;
+    if (pthread_cond_init(&g->cv, NULL)) {
+        pthread_mutex_destroy(&g->mu);
+        goto fail;
+    }
+    return g;
+fail:
+    free(g);
+    return NULL;
+}
+
+void br_write_gate_free(br_write_gate *g)
+{
+    if (!g) return;
+    pthread_cond_destroy(&g->cv);
+    pthread_mutex_destroy(&g->mu);
+    free(g);
+}
+
+void br_repo_set_write_gate(br_repo *repo, br_write_gate *gate)
+{
+    if (!repo->in_tx) repo->gate = gate;
+}
+
+static void gate_want(br_write_gate *g, int d)
+{
+    pthread_mutex_lock(&g->mu);
+    g->waiting += d;
+    if (!g->waiting) pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+}
+
+/* Lets the writers already waiting go first (bounded: a waiter that never
+ * finishes delays us by GATE_PAUSE_MS, no more). */
+static void gate_yield(br_write_gate *g)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += GATE_PAUSE_MS / 1000;
+    until.tv_nsec += (long)(GATE_PAUSE_MS % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+    pthread_mutex_lock(&g->mu);
+    while (g->waiting > 0 && pthread_cond_timedwait(&g->cv, &g->mu, &until) == 0)
+        ;
+    pthread_mutex_unlock(&g->mu);
+}
+
+int br_step(br_repo *repo, sqlite3_stmt *st)
+{
+    if (repo->in_tx || !repo->gate || sqlite3_stmt_readonly(st)) return sqlite3_step(st);
+    gate_want(repo->gate, 1);
+    int rc = sqlite3_step(st);
+    gate_want(repo->gate, -1);
+    return rc;
 }
 
 int br_repo_begin(br_repo *repo, br_error *err)
@@ -560,9 +672,15 @@ int br_repo_begin(br_repo *repo, br_error *err)
      * snapshot; once another connection (a server, a second worker) commits,
      * BEGIN IMMEDIATE would then fail at once with SQLITE_BUSY_SNAPSHOT, which
      * the busy timeout does not retry.  No statement is iterating here. */
-    for (int i = 0; i < S_COUNT; i++)
-        if (repo->stmts[i] && i != S_BEGIN) sqlite3_reset(repo->stmts[i]);
+    if (!repo->iterating)
+        for (int i = 0; i < S_COUNT; i++)
+            if (repo->stmts[i] && i != S_BEGIN) sqlite3_reset(repo->stmts[i]);
+    if (repo->gate) {
+        gate_yield(repo->gate);
+        gate_want(repo->gate, 1);
+    }
     int rc = step_done(repo, S_BEGIN, err, "begin");
+    if (repo->gate) gate_want(repo->gate, -1);
     if (!rc) {
         repo->in_tx = 1;
         repo->next_handle = 0;
@@ -589,7 +707,7 @@ void br_repo_rollback(br_repo *repo)
 {
     if (!repo->in_tx) return;
     sqlite3_stmt *st = br_stmt(repo, S_ROLLBACK, NULL);
-    if (st) sqlite3_step(st);
+    if (st) br_step(repo, st);
     repo->in_tx = 0;
     repo->next_handle = 0;
 }
@@ -609,9 +727,11 @@ int br_repo_mktemp(br_repo *repo, const char *tag, char *out, size_t size, br_er
     br_path_join(base, sizeof base, repo->dir, "tmp");
     if (br_mkdir_p(base, err)) return BR_EIO;
     int n = snprintf(out, size, "%s/%s-%ld-XXXXXX", base, tag ? tag : "work", (long)getpid());
-    if (n < 0 || (size_t)n >= size) return br_error_set(err, BR_ELIMIT, base, 0, 0, "path too long");
+    if (n < 0 || (size_t)n >= size)
+        return br_error_set(err, BR_ELIMIT, base, 0, 0, "path too long");
     if (!mkdtemp(out))
-        return br_error_set(err, BR_EIO, base, 0, 0, "cannot create a scratch folder: %s", strerror(errno));
+        return br_error_set(err, BR_EIO, base, 0, 0, "cannot create a scratch folder: %s",
+                            strerror(errno));
     return 0;
 }
 
@@ -639,7 +759,7 @@ static int64_t max_num(br_repo *repo, stmt_id id, br_error *err)
     sqlite3_stmt *st = br_stmt(repo, id, err);
     if (!st) return -1;
     br_bind_text(st, 1, repo->prefix);
-    if (sqlite3_step(st) != SQLITE_ROW) return -1;
+    if (br_step(repo, st) != SQLITE_ROW) return -1;
     return sqlite3_column_type(st, 0) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 0);
 }
 
@@ -648,7 +768,8 @@ static int64_t max_num(br_repo *repo, stmt_id id, br_error *err)
 int br_handle_allocate(br_repo *repo, char *out, size_t size, br_error *err)
 {
     if (!repo->next_handle) {
-        int64_t a = max_num(repo, S_MAX_HANDLE_ITEM, err), b = max_num(repo, S_MAX_HANDLE_CONT, err);
+        int64_t a = max_num(repo, S_MAX_HANDLE_ITEM, err),
+                b = max_num(repo, S_MAX_HANDLE_CONT, err);
         if (a < 0 || b < 0) return br_store_fail(repo, err, "handle allocation");
         repo->next_handle = (a > b ? a : b) + 1;
         char mark[32];
@@ -671,7 +792,8 @@ int br_handle_allocate(br_repo *repo, char *out, size_t size, br_error *err)
 int br_handle_next(br_repo *repo, char *out, size_t size, br_error *err)
 {
     if (!repo->in_tx)
-        return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "handles are allocated inside a transaction");
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
+                            "handles are allocated inside a transaction");
     return br_handle_allocate(repo, out, size, err);
 }
 
@@ -695,7 +817,7 @@ int br_handle_exists(br_repo *repo, const char *handle)
         sqlite3_stmt *st = br_stmt(repo, ids[i], NULL);
         if (!st) return -1;
         br_bind_text(st, 1, handle);
-        int rc = sqlite3_step(st);
+        int rc = br_step(repo, st);
         if (rc == SQLITE_ROW) return 1;
         if (rc != SQLITE_DONE) return -1;
     }
@@ -720,14 +842,14 @@ int br_container_get(br_repo *repo, const char *handle, br_container *out, br_er
     sqlite3_stmt *st = br_stmt(repo, S_CONT_BY_HANDLE, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, handle);
-    int rc = sqlite3_step(st);
+    int rc = br_step(repo, st);
     if (rc == SQLITE_ROW) {
         read_container(st, out);
         return 0;
     }
     if (rc == SQLITE_DONE)
-        return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no community or collection has handle %s",
-                            handle);
+        return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0,
+                            "no community or collection has handle %s", handle);
     return br_store_fail(repo, err, "container lookup");
 }
 
@@ -767,7 +889,7 @@ int br_container_create(br_repo *repo, int is_community, const char *name, const
     else
         sqlite3_bind_null(st, 5);
     br_bind_text(st, 6, now);
-    if (sqlite3_step(st) != SQLITE_DONE) {
+    if (br_step(repo, st) != SQLITE_DONE) {
         rc = br_store_fail(repo, err, "insert container");
         goto done;
     }
@@ -783,7 +905,7 @@ int br_container_list(br_repo *repo, br_container_fn fn, void *ctx, br_error *er
     sqlite3_stmt *st = br_stmt(repo, S_CONT_LIST, err);
     if (!st) return BR_ESTORE;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
         br_container c;
         read_container(st, &c);
         if (BR_YIELD(repo, fn(ctx, &c))) return 0;
@@ -796,12 +918,13 @@ int br_container_list(br_repo *repo, br_container_fn fn, void *ctx, br_error *er
 int br_registry_add_schema(br_repo *repo, const char *prefix, const char *ns, br_error *err)
 {
     if (!prefix || !*prefix || strchr(prefix, '.') || strchr(prefix, ' '))
-        return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "invalid schema prefix '%s'", prefix ? prefix : "");
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "invalid schema prefix '%s'",
+                            prefix ? prefix : "");
     sqlite3_stmt *st = br_stmt(repo, S_SCHEMA_INSERT, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, prefix);
     br_bind_text(st, 2, ns);
-    int rc = sqlite3_step(st);
+    int rc = br_step(repo, st);
     if (rc == SQLITE_CONSTRAINT_UNIQUE)
         return br_error_set(err, BR_EEXISTS, NULL, 0, 0, "schema %s already exists", prefix);
     if (rc != SQLITE_DONE) return br_store_fail(repo, err, "insert schema");
@@ -817,11 +940,12 @@ int br_registry_add(br_repo *repo, const char *field, const char *note, br_error
     char s[64], e[64], q[64];
     if (br_field_parse(field, s, e, q))
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
-                            "'%s' is not a field name (expected schema.element[.qualifier])", field);
+                            "'%s' is not a field name (expected schema.element[.qualifier])",
+                            field);
     sqlite3_stmt *st = br_stmt(repo, S_SCHEMA_BY_PREFIX, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, s);
-    if (sqlite3_step(st) != SQLITE_ROW)
+    if (br_step(repo, st) != SQLITE_ROW)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "schema '%s' is not in the registry", s);
     int64_t schema_id = sqlite3_column_int64(st, 0);
     st = br_stmt(repo, S_FIELD_INSERT, err);
@@ -830,7 +954,7 @@ int br_registry_add(br_repo *repo, const char *field, const char *note, br_error
     br_bind_text(st, 2, e);
     br_bind_text(st, 3, q);
     br_bind_text(st, 4, note);
-    int rc = sqlite3_step(st);
+    int rc = br_step(repo, st);
     if (rc == SQLITE_CONSTRAINT_UNIQUE)
         return br_error_set(err, BR_EEXISTS, NULL, 0, 0, "%s is already in the registry", field);
     if (rc != SQLITE_DONE) return br_store_fail(repo, err, "insert field");
@@ -889,9 +1013,10 @@ int br_registry_list(br_repo *repo, br_field_fn fn, void *ctx, br_error *err)
     sqlite3_stmt *st = br_stmt(repo, S_FIELD_ALL, err);
     if (!st) return BR_ESTORE;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
         const char *q = br_col_text(st, 3);
-        br_field f = {br_col_text(st, 1), br_col_text(st, 2), q && *q ? q : NULL, br_col_text(st, 4)};
+        br_field f = {br_col_text(st, 1), br_col_text(st, 2), q && *q ? q : NULL,
+                      br_col_text(st, 4)};
         if (BR_YIELD(repo, fn(ctx, &f))) return 0;
     }
     return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "registry list");
@@ -901,11 +1026,12 @@ int br_registry_list(br_repo *repo, br_field_fn fn, void *ctx, br_error *err)
 
 int br_group_add(br_repo *repo, const char *name, br_error *err)
 {
-    if (!name || !*name) return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "a group name is required");
+    if (!name || !*name)
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "a group name is required");
     sqlite3_stmt *st = br_stmt(repo, S_GROUP_INSERT, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, name);
-    int rc = sqlite3_step(st);
+    int rc = br_step(repo, st);
     if (rc == SQLITE_CONSTRAINT_UNIQUE)
         return br_error_set(err, BR_EEXISTS, NULL, 0, 0, "group '%s' already exists", name);
     return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "insert group");
@@ -916,5 +1042,5 @@ int br_group_exists(br_repo *repo, const char *name)
     sqlite3_stmt *st = br_stmt(repo, S_GROUP_BY_NAME, NULL);
     if (!st) return -1;
     br_bind_text(st, 1, name);
-    return sqlite3_step(st) == SQLITE_ROW;
+    return br_step(repo, st) == SQLITE_ROW;
 }

@@ -47,6 +47,7 @@ struct br_repo {
     int64_t next_handle; /* 0 = not loaded for this transaction */
     int in_tx;
     int iterating;    /* > 0 while a list statement hands rows to a caller's callback */
+    br_write_gate *gate; /* shared with the process's other connections, or NULL */
     int assets_dirty; /* files were stored since the last commit */
     br_strmap fields; /* "schema\x1felement\x1fqualifier" -> field id */
     char **schemas;
@@ -55,6 +56,9 @@ struct br_repo {
 };
 
 sqlite3_stmt *br_stmt(br_repo *repo, stmt_id id, br_error *err);
+/* sqlite3_step, except that a write outside a transaction counts itself as
+ * waiting at the connection's write gate (see br_write_gate in repo.h). */
+int br_step(br_repo *repo, sqlite3_stmt *st);
 /* Calls a caller's callback from inside a statement's iteration: store calls the
  * callback makes must not reset the iterating statement (see br_stmt). */
 #define BR_YIELD(repo, call) ((repo)->iterating++, br_yield_done((repo), (call)))

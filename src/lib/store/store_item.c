@@ -10,7 +10,7 @@ int br_collection_resolve(br_repo *repo, const char *handle, int64_t *id, br_err
     sqlite3_stmt *st = br_stmt(repo, S_CONT_ID, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, handle);
-    int rc = sqlite3_step(st);
+    int rc = br_step(repo, st);
     if (rc == SQLITE_DONE)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no collection has handle %s", handle);
     if (rc != SQLITE_ROW) return br_store_fail(repo, err, "collection lookup");
@@ -30,7 +30,7 @@ static void bind_opt_int(sqlite3_stmt *st, int i, int v)
 
 static int step(br_repo *repo, sqlite3_stmt *st, br_error *err, const char *what)
 {
-    int rc = sqlite3_step(st);
+    int rc = br_step(repo, st);
     if (rc == SQLITE_DONE) return 0;
     if ((rc & 0xff) == SQLITE_CONSTRAINT)
         return br_error_set(err, BR_EEXISTS, NULL, 0, 0, "%s: %s", what, sqlite3_errmsg(repo->db));
@@ -219,7 +219,7 @@ int br_item_find(br_repo *repo, const char *key, int64_t *id, br_error *err)
     sqlite3_stmt *st = br_stmt(repo, strchr(key, '/') ? S_ITEM_BY_HANDLE : S_ITEM_BY_UUID, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, key);
-    int rc = sqlite3_step(st);
+    int rc = br_step(repo, st);
     if (rc == SQLITE_ROW) {
         *id = sqlite3_column_int64(st, 0);
         return 0;
@@ -235,7 +235,7 @@ int br_item_find_by_identifier(br_repo *repo, const char *type, const char *valu
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, type);
     br_bind_text(st, 2, value);
-    int rc = sqlite3_step(st);
+    int rc = br_step(repo, st);
     if (rc == SQLITE_ROW) {
         *id = sqlite3_column_int64(st, 0);
         sqlite3_reset(st);
@@ -287,7 +287,7 @@ int br_item_find_by_value(br_repo *repo, const char *schema, const char *element
     br_bind_text(st, 2, value);
     sqlite3_bind_int64(st, 3, (int64_t)max + 1);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
         if (*n < max) ids[*n] = sqlite3_column_int64(st, 0);
         (*n)++;
     }
@@ -305,7 +305,7 @@ int br_item_load(br_repo *repo, int64_t id, br_record *rec, br_error *err)
     sqlite3_stmt *st = br_stmt(repo, S_ITEM_GET, err);
     if (!st) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
+    int rc = br_step(repo, st);
     if (rc == SQLITE_DONE) return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no item with id %lld", (long long)id);
     if (rc != SQLITE_ROW) return br_store_fail(repo, err, "item read");
     rec->id = sqlite3_column_int64(st, 0);
@@ -319,7 +319,7 @@ int br_item_load(br_repo *repo, int64_t id, br_record *rec, br_error *err)
 
     if (!(st = br_stmt(repo, S_ITEM_MD, err))) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, id);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
         br_mdv *v = br_record_add_md(rec, br_col_text(st, 0), br_col_text(st, 1), br_col_text(st, 2),
                                      br_col_text(st, 3), br_col_text(st, 4));
         if (!v) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
@@ -329,7 +329,7 @@ int br_item_load(br_repo *repo, int64_t id, br_record *rec, br_error *err)
 
     if (!(st = br_stmt(repo, S_ITEM_BS, err))) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, id);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
         br_bitstream *b = br_record_add_bitstream(rec, br_col_text(st, 0));
         if (!b) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
         b->bundle = dup_col(rec, st, 1);
@@ -357,7 +357,7 @@ int br_item_load(br_repo *repo, int64_t id, br_record *rec, br_error *err)
 
     if (!(st = br_stmt(repo, S_ITEM_RELS, err))) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, id);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
         const char *other = br_col_text(st, 2);
         br_relation *r = br_record_add_relation(rec, br_col_text(st, 0), other ? other : "");
         if (!r) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
@@ -368,14 +368,14 @@ int br_item_load(br_repo *repo, int64_t id, br_record *rec, br_error *err)
 
     if (!(st = br_stmt(repo, S_ITEM_COLLS, err))) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, id);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = br_step(repo, st)) == SQLITE_ROW)
         if (br_record_add_collection(rec, br_col_text(st, 0)))
             return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
     if (rc != SQLITE_DONE) return br_store_fail(repo, err, "collection read");
 
     if (!(st = br_stmt(repo, S_ITEM_CREATORS, err))) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, id);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
         br_creator *c = br_record_add_creator(
             rec, !strcmp(br_col_text(st, 0), "contributor") ? BR_CONTRIBUTOR : BR_CREATOR);
         if (!c) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
@@ -391,7 +391,7 @@ int br_item_load(br_repo *repo, int64_t id, br_record *rec, br_error *err)
 
     if (!(st = br_stmt(repo, S_ITEM_LINKS, err))) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, id);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
         br_link *l = br_record_add_link(rec);
         if (!l) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
         l->place = sqlite3_column_int(st, 0);
@@ -404,7 +404,7 @@ int br_item_load(br_repo *repo, int64_t id, br_record *rec, br_error *err)
 
     if (!(st = br_stmt(repo, S_ITEM_IDS, err))) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, id);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = br_step(repo, st)) == SQLITE_ROW)
         if (!br_record_add_identifier(rec, br_col_text(st, 0), br_col_text(st, 1)))
             return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
     if (rc != SQLITE_DONE) return br_store_fail(repo, err, "identifier read");
@@ -433,7 +433,7 @@ static int next_place(br_repo *repo, stmt_id id, int64_t item, const char *type,
     if (!st) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, item);
     br_bind_text(st, 2, type);
-    if (sqlite3_step(st) != SQLITE_ROW) return br_store_fail(repo, err, "relationship place");
+    if (br_step(repo, st) != SQLITE_ROW) return br_store_fail(repo, err, "relationship place");
     *place = sqlite3_column_int(st, 0);
     return 0;
 }
@@ -467,7 +467,7 @@ int br_item_list(br_repo *repo, const br_item_query *q, br_item_fn fn, void *ctx
     else if (q->job_id)
         sqlite3_bind_int64(st, 3, q->job_id);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
         br_item_summary s = {sqlite3_column_int64(st, 0), br_col_text(st, 1), br_col_text(st, 2),
                              br_col_text(st, 3), br_col_text(st, 4), br_col_text(st, 5),
                              br_col_text(st, 6)};
@@ -483,7 +483,7 @@ int br_item_list(br_repo *repo, const br_item_query *q, br_item_fn fn, void *ctx
 int64_t br_item_count(br_repo *repo)
 {
     sqlite3_stmt *st = br_stmt(repo, S_ITEM_COUNT, NULL);
-    if (!st || sqlite3_step(st) != SQLITE_ROW) return -1;
+    if (!st || br_step(repo, st) != SQLITE_ROW) return -1;
     return sqlite3_column_int64(st, 0);
 }
 
@@ -494,7 +494,7 @@ static int template_id(br_repo *repo, const char *handle, int64_t *coll, int64_t
     sqlite3_stmt *st = br_stmt(repo, S_CONT_BY_HANDLE, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, handle);
-    int rc = sqlite3_step(st);
+    int rc = br_step(repo, st);
     if (rc == SQLITE_DONE) return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no collection has handle %s", handle);
     if (rc != SQLITE_ROW) return br_store_fail(repo, err, "collection lookup");
     if (sqlite3_column_int(st, 1))

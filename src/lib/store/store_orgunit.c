@@ -61,7 +61,7 @@ static int put(br_repo *repo, stmt_id id, const char *code, const char *name, co
     br_bind_text(st, 1, code);
     br_bind_text(st, 2, name);
     br_bind_text(st, 3, parent);
-    int rc = sqlite3_step(st);
+    int rc = br_step(repo, st);
     if (rc == SQLITE_CONSTRAINT_UNIQUE)
         return br_error_set(err, BR_EEXISTS, NULL, 0, 0, "org unit %s already exists", code);
     return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "insert org unit");
@@ -95,7 +95,7 @@ int br_orgunit_exists(br_repo *repo, const char *code)
     sqlite3_stmt *st = br_stmt(repo, S_ORG_EXISTS, NULL);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, code);
-    int rc = sqlite3_step(st);
+    int rc = br_step(repo, st);
     sqlite3_reset(st);
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : BR_ESTORE;
 }
@@ -124,7 +124,7 @@ int br_orgunit_suggest(br_repo *repo, const char *code, char *out, size_t size)
      * or a missing institution prefix) ranks after an equal whole-code match. */
     unsigned best = 1000;
     int found = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while (br_step(repo, st) == SQLITE_ROW) {
         const char *k = br_col_text(st, 0);
         if (!k || !strcmp(k, code)) continue;
         unsigned d = 1000, du;
@@ -148,7 +148,7 @@ int br_orgunit_list(br_repo *repo, br_orgunit_fn fn, void *ctx, br_error *err)
     sqlite3_stmt *st = br_stmt(repo, S_ORG_ALL, err);
     if (!st) return BR_ESTORE;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
         br_orgunit u = {br_col_text(st, 0), br_col_text(st, 1), br_col_text(st, 2)};
         if (BR_YIELD(repo, fn(ctx, &u))) {
             sqlite3_reset(st);
@@ -308,7 +308,7 @@ int br_orgunit_import(br_repo *repo, const char *path, size_t *count, br_error *
         rc = BR_ESTORE;
         goto done;
     }
-    int s = sqlite3_step(st);
+    int s = br_step(repo, st);
     if (s == SQLITE_ROW) {
         rc = br_error_set(err, BR_EINVAL, path, 0, 0,
                           "org unit %s names parent %s, which does not exist", br_col_text(st, 0),

@@ -55,7 +55,7 @@ int br_profile_add(br_repo *repo, const br_profile *p, br_error *err)
     br_bind_text(st, 4, p->inbox);
     br_bind_text(st, 5, p->eperson[0] ? p->eperson : NULL);
     br_bind_text(st, 6, now);
-    rc = sqlite3_step(st);
+    rc = br_step(repo, st);
     if (rc == SQLITE_CONSTRAINT || (rc & 0xff) == SQLITE_CONSTRAINT)
         return br_error_set(err, BR_EEXISTS, NULL, 0, 0,
                             "a profile named '%s' or with the inbox %s exists already", p->name,
@@ -82,7 +82,7 @@ int br_profile_get(br_repo *repo, const char *name, br_profile *out, br_error *e
     sqlite3_stmt *st = br_stmt(repo, S_PROFILE_GET, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, name);
-    int rc = sqlite3_step(st);
+    int rc = br_step(repo, st);
     if (rc == SQLITE_ROW) {
         fill(st, out);
         sqlite3_reset(st);
@@ -101,7 +101,7 @@ int br_profile_list(br_repo *repo, br_profile_fn fn, void *ctx, br_error *err)
     br_profile *all = NULL;
     size_t n = 0, cap = 0;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
         if (br_grow((void **)&all, &cap, n + 1, sizeof *all)) {
             sqlite3_reset(st);
             free(all);
@@ -124,7 +124,7 @@ int br_profile_remove(br_repo *repo, const char *name, br_error *err)
     sqlite3_stmt *st = br_stmt(repo, S_PROFILE_DEL, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, name);
-    if (sqlite3_step(st) != SQLITE_DONE) return br_store_fail(repo, err, "profile remove");
+    if (br_step(repo, st) != SQLITE_DONE) return br_store_fail(repo, err, "profile remove");
     return sqlite3_changes(repo->db)
                ? 0
                : br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no profile '%s'", name);

@@ -37,7 +37,7 @@ static int check_password(const char *pw, br_error *err)
 
 static int step_done(br_repo *repo, sqlite3_stmt *st, br_error *err, const char *what)
 {
-    return sqlite3_step(st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, what);
+    return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, what);
 }
 
 /* The role set of an account from its role codes. */
@@ -48,7 +48,7 @@ static int load_roles(br_repo *repo, int64_t id, uint32_t *roles, br_error *err)
     if (!st) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, id);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
         br_role r;
         /* A code no longer in data/roles.tsv grants nothing. */
         if (!br_role_find(br_col_text(st, 0), &r)) *roles |= UINT32_C(1) << r.index;
@@ -82,7 +82,7 @@ static int find_user(br_repo *repo, const char *username, br_user *u, char *hash
     sqlite3_stmt *st = br_stmt(repo, S_USER_GET, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, username);
-    int rc = sqlite3_step(st);
+    int rc = br_step(repo, st);
     if (rc == SQLITE_DONE)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no user '%s'", username);
     if (rc != SQLITE_ROW) return br_store_fail(repo, err, "user read");
@@ -124,7 +124,7 @@ int br_user_add(br_repo *repo, const char *username, const char *password, uint3
     br_bind_text(st, 1, username);
     br_bind_text(st, 2, hash);
     br_bind_text(st, 3, now);
-    int s = sqlite3_step(st);
+    int s = br_step(repo, st);
     if (s == SQLITE_CONSTRAINT_UNIQUE) {
         rc = br_error_set(err, BR_EEXISTS, NULL, 0, 0, "user '%s' already exists", username);
         goto done;
@@ -193,7 +193,7 @@ int br_user_list(br_repo *repo, br_user_fn fn, void *ctx, br_error *err)
     char **names = NULL;
     size_t n = 0, cap = 0;
     int rc = 0, s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((s = br_step(repo, st)) == SQLITE_ROW) {
         if (br_grow((void **)&names, &cap, n + 1, sizeof *names) ||
             !(names[n] = strdup(br_col_text(st, 0)))) {
             rc = br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
@@ -305,7 +305,7 @@ int br_auth_check(br_repo *repo, const char *secret, br_identity *id, br_error *
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, digest);
     sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
-    int rc = sqlite3_step(st);
+    int rc = br_step(repo, st);
     if (rc == SQLITE_ROW) {
         id->user_id = sqlite3_column_int64(st, 0);
         br_strlcpy(id->username, br_col_text(st, 1), sizeof id->username);
@@ -318,7 +318,7 @@ int br_auth_check(br_repo *repo, const char *secret, br_identity *id, br_error *
     if (rc != SQLITE_DONE) return br_store_fail(repo, err, "session read");
     if (!(st = br_stmt(repo, S_TOKEN_FIND, err))) return BR_ESTORE;
     br_bind_text(st, 1, digest);
-    rc = sqlite3_step(st);
+    rc = br_step(repo, st);
     if (rc == SQLITE_ROW) {
         id->user_id = sqlite3_column_int64(st, 0);
         br_strlcpy(id->username, br_col_text(st, 1), sizeof id->username);
