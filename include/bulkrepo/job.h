@@ -102,6 +102,7 @@ typedef struct br_job {
     char failure[16];   /* failure class of a FAILED job (BR_FAILURE_*), "" none */
     int64_t rerun_of;   /* the job this one reruns, 0 none */
     int resume;         /* a requeued import: continue from the journal */
+    int64_t attempt;    /* how many times a worker claimed it: the run that owns it */
     char profile[64];   /* the import profile of a drop-folder job, "" none */
 } br_job;
 

@@ -845,6 +845,14 @@ static void test_cancel_and_resume(void **state)
     EXPECT(&r, 200);
     resp_free(&r);
     job = wait_job(id, A->admin_token);
+    if (strcmp(status_code(job), "COMPLETED_SUCCESS")) {
+        char *dump = json_dumps(job, JSON_INDENT(1));
+        print_error("%s\n", dump);
+        free(dump);
+        snprintf(path, sizeof path, "/api/jobs/%lld/events", id);
+        http("GET", path, &admin, &r);
+        print_error("%s\n", r.body);
+    }
     assert_string_equal(status_code(job), "COMPLETED_SUCCESS");
     json_t *c = json_object_get(job, "counters");
     assert_int_equal(jint(c, "imported") + jint(c, "skipped"), 1000);
@@ -1051,8 +1059,10 @@ static void test_path_traversal(void **state)
     assert_int_equal(scratch_entries(), 0);
 }
 
+#define ECSV_UNIT "01BR_INST___lib"
 #define ECSV_HEADER                                                                                \
-    ",group_id,ASSET_TITLE,ASSET_RESTYPE,ASSET_PUBLISHDATE,CREATOR_FAMNAME,CREATOR_GIVNAME\n"
+    ",group_id,ASSET_TITLE,ASSET_RESTYPE,ASSET_AFFILIATION,ASSET_PUBLISHDATE,CREATOR_FAMNAME,"     \
+    "CREATOR_GIVNAME\n"
 
 static void test_esploro_upload(void **state)
 {
@@ -1067,11 +1077,14 @@ static void test_esploro_upload(void **state)
         json_is_true(json_object_get(t, "implemented"));
     resp_free(&r);
     assert_true(implemented);
+    /* ASSET_AFFILIATION is mandatory and must name a known organisational unit. */
+    RUN(&A->f, 0, "orgunit add " ECSV_UNIT " Library");
     fx_write(&A->f, "assets.csv",
-             ECSV_HEADER "ASSET,a1,Restoring fish habitat,publication.journalArticle,20211018,,\n"
-                         "CREATOR,a1,,,,Smith,Jane\n"
-                         "ASSET,a2,Counting birds,publication.journalArticle,2020,,\n"
-                         "CREATOR,a2,,,,Doe,John\n");
+             ECSV_HEADER "ASSET,a1,Restoring fish habitat,publication.journalArticle," ECSV_UNIT
+                         ",20211018,,\n"
+                         "CREATOR,a1,,,,,Smith,Jane\n"
+                         "ASSET,a2,Counting birds,publication.journalArticle," ECSV_UNIT ",2020,,\n"
+                         "CREATOR,a2,,,,,Doe,John\n");
     long long id;
     const char *kv[] = {"format", "esploro", "collection", A->f.coll, NULL};
     resp out;

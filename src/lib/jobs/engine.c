@@ -827,6 +827,12 @@ int br_engine_run_claimed(br_engine *eng, br_repo *repo, const br_job *claimed)
     char msg[1200] = "";
     if (rc) br_error_format(&err, msg, sizeof msg);
     if (br_job_get(repo, claimed->id, &j, NULL)) goto out;
+    /* The runner records the job's outcome itself; once that status is visible
+     * a user may resume the job (an import cancelled by the user), which puts
+     * it back in the queue, and another worker may already have claimed it
+     * (attempt counts the claims).  Then it belongs to that run: writing our
+     * outcome now would overwrite the resumed run's status. */
+    if (j.status == BR_JOB_PENDING || j.attempt != claimed->attempt) goto out;
     if (r.stop == BR_STOP_ENGINE) {
         /* Stopped with the engine: as after a crash, the next engine continues. */
         if (rn && rn->on_crash != ON_CRASH_FAIL) {
@@ -937,6 +943,7 @@ static void *worker_main(void *arg)
     br_engine *eng = arg;
     br_repo *repo = NULL;
     if (br_repo_open(eng->dir, &repo, NULL)) return NULL;
+    br_repo_set_write_gate(repo, eng->opt.write_gate);
     const char *types[BR_ARRAY_LEN(RUNNERS)];
     for (size_t i = 0; i < BR_ARRAY_LEN(RUNNERS); i++)
         types[i] = RUNNERS[i].type;

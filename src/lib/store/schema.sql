@@ -209,7 +209,8 @@ CREATE TABLE job (
     failure          TEXT,              -- failure class of a FAILED job (engine.h)
     rerun_of         INTEGER REFERENCES job(id),
     resume           INTEGER NOT NULL DEFAULT 0,
-    profile          TEXT               -- import profile of a drop-folder job
+    profile          TEXT,              -- import profile of a drop-folder job
+    attempt          INTEGER NOT NULL DEFAULT 0 -- claims by a worker: which run owns the job
 );
 CREATE INDEX job_by_mapfile ON job (type, mapfile);
 CREATE INDEX job_by_status ON job (status, id);

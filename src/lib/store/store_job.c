@@ -56,7 +56,7 @@ static int is_terminal(br_job_status s)
  * cached statement: it would restart the iteration. */
 static void release_reads(br_repo *repo)
 {
-    if (repo->in_tx) return;
+    if (repo->in_tx || repo->iterating) return; /* a caller's iteration stays intact */
     for (int i = 0; i < S_COUNT; i++)
         if (repo->stmts[i]) sqlite3_reset(repo->stmts[i]);
 }
@@ -83,7 +83,7 @@ int br_job_create(br_repo *repo, br_job *spec, br_error *err)
     br_bind_text(st, 8, spec->params[0] ? spec->params : "{}");
     sqlite3_bind_int64(st, 9, spec->total);
     br_bind_text(st, 10, mapfile);
-    int rc = sqlite3_step(st);
+    int rc = br_step(repo, st);
     json_decref(params);
     if (rc != SQLITE_DONE) return br_store_fail(repo, err, "insert job");
     spec->id = sqlite3_last_insert_rowid(repo->db);
@@ -105,7 +105,7 @@ int br_job_set_status(br_repo *repo, int64_t id, br_job_status status, const cha
     br_bind_text(st, 3, message);
     sqlite3_bind_int(st, 4, is_terminal(status));
     br_bind_text(st, 5, now);
-    return sqlite3_step(st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job status");
+    return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job status");
 }
 
 int br_job_set_total(br_repo *repo, int64_t id, int64_t total, br_error *err)
@@ -114,7 +114,7 @@ int br_job_set_total(br_repo *repo, int64_t id, int64_t total, br_error *err)
     if (!st) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, total);
-    return sqlite3_step(st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job total");
+    return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job total");
 }
 
 int br_job_journal(br_repo *repo, int64_t job_id, const br_job_record *r, br_error *err)
@@ -133,7 +133,7 @@ int br_job_journal(br_repo *repo, int64_t job_id, const br_job_record *r, br_err
     br_bind_text(st, 7, r->message);
     sqlite3_bind_int64(st, 8, r->bitstreams);
     sqlite3_bind_int64(st, 9, r->bytes);
-    return sqlite3_step(st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "journal write");
+    return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "journal write");
 }
 
 static void copy_col(char *dst, size_t size, sqlite3_stmt *st, int i)
@@ -149,7 +149,7 @@ int br_job_get(br_repo *repo, int64_t id, br_job *out, br_error *err)
     sqlite3_stmt *st = br_stmt(repo, S_JOB_GET, err);
     if (!st) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
+    int rc = br_step(repo, st);
     if (rc == SQLITE_DONE) return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no job %lld", (long long)id);
     if (rc != SQLITE_ROW) return br_store_fail(repo, err, "job read");
     out->id = sqlite3_column_int64(st, 0);
@@ -177,12 +177,13 @@ int br_job_get(br_repo *repo, int64_t id, br_job *out, br_error *err)
     out->rerun_of = sqlite3_column_int64(st, 21);
     out->resume = sqlite3_column_int(st, 22);
     copy_col(out->profile, sizeof out->profile, st, 23);
+    out->attempt = sqlite3_column_int64(st, 24);
     sqlite3_reset(st); /* end the read: a held snapshot would make this connection's next write fail */
 
     if (!(st = br_stmt(repo, S_JOB_COUNTERS, err))) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, id);
     br_job_counters *c = &out->counters;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
         const char *o = br_col_text(st, 0);
         int64_t n = sqlite3_column_int64(st, 1);
         c->processed += n;
@@ -222,7 +223,7 @@ static int each_job(br_repo *repo, sqlite3_stmt *st, br_job_fn fn, void *ctx, br
     int64_t *ids = NULL;
     size_t n = 0, cap = 0;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
         if (br_grow((void **)&ids, &cap, n + 1, sizeof *ids)) {
             free(ids);
             return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
@@ -281,7 +282,7 @@ int br_job_records(br_repo *repo, int64_t id, const char *outcome, br_job_record
     sqlite3_bind_int64(st, 1, id);
     if (outcome) br_bind_text(st, 2, outcome);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
         br_job_record r = {sqlite3_column_int64(st, 0), br_col_text(st, 1), br_col_text(st, 2),
                            sqlite3_column_int64(st, 3), br_col_text(st, 4), br_col_text(st, 5),
                            sqlite3_column_int64(st, 6), sqlite3_column_int64(st, 7)};
@@ -300,7 +301,7 @@ int br_job_find_by_mapfile(br_repo *repo, const char *type, const char *mapfile,
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, type);
     br_bind_text(st, 2, mapfile);
-    int rc = sqlite3_step(st);
+    int rc = br_step(repo, st);
     if (rc == SQLITE_ROW) {
         *id = sqlite3_column_int64(st, 0);
         return 0;
@@ -340,7 +341,7 @@ int br_job_enqueue(br_repo *repo, br_job *spec, br_error *err)
         sqlite3_bind_null(st, 10);
     sqlite3_bind_int(st, 11, spec->resume);
     br_bind_text(st, 12, spec->profile[0] ? spec->profile : NULL);
-    int rc = sqlite3_step(st);
+    int rc = br_step(repo, st);
     json_decref(params);
     if (rc != SQLITE_DONE) return br_store_fail(repo, err, "queue job");
     spec->id = sqlite3_last_insert_rowid(repo->db);
@@ -372,7 +373,7 @@ int br_job_claim(br_repo *repo, const char *const *types, size_t n_types, br_job
      * of PENDING exactly once whatever the number of workers. */
     int64_t id = 0;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) id = sqlite3_column_int64(st, 0);
+    while ((rc = br_step(repo, st)) == SQLITE_ROW) id = sqlite3_column_int64(st, 0);
     free(list);
     if (rc != SQLITE_DONE) return br_store_fail(repo, err, "claim job");
     if (!id) return 0;
@@ -391,7 +392,7 @@ int br_job_set_progress(br_repo *repo, int64_t id, const br_job_progress *p, br_
     sqlite3_bind_double(st, 5, p->rate);
     sqlite3_bind_int64(st, 6, p->eta_seconds);
     br_bind_text(st, 7, p->phase[0] ? p->phase : NULL);
-    return sqlite3_step(st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job progress");
+    return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job progress");
 }
 
 static int exec_id_text(br_repo *repo, stmt_id sid, int64_t id, const char *text, br_error *err,
@@ -401,7 +402,7 @@ static int exec_id_text(br_repo *repo, stmt_id sid, int64_t id, const char *text
     if (!st) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, id);
     br_bind_text(st, 2, text);
-    return sqlite3_step(st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, what);
+    return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, what);
 }
 
 int br_job_set_failure(br_repo *repo, int64_t id, const char *failure_class, br_error *err)
@@ -421,7 +422,7 @@ int br_job_requeue(br_repo *repo, int64_t id, int resume, br_error *err)
     if (!st) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int(st, 2, resume);
-    return sqlite3_step(st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "requeue job");
+    return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "requeue job");
 }
 
 static int request_cancel(br_repo *repo, int64_t id, br_job_status *status, br_error *err);
@@ -445,13 +446,13 @@ static int request_cancel(br_repo *repo, int64_t id, br_job_status *status, br_e
     if (!st) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, id);
     br_bind_text(st, 2, now);
-    if (sqlite3_step(st) != SQLITE_DONE) return br_store_fail(repo, err, "cancel job");
+    if (br_step(repo, st) != SQLITE_DONE) return br_store_fail(repo, err, "cancel job");
     if (!(st = br_stmt(repo, S_JOB_CANCEL_RUNNING, err))) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, id);
-    if (sqlite3_step(st) != SQLITE_DONE) return br_store_fail(repo, err, "cancel job");
+    if (br_step(repo, st) != SQLITE_DONE) return br_store_fail(repo, err, "cancel job");
     if (!(st = br_stmt(repo, S_JOB_CANCEL_GET, err))) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
+    int rc = br_step(repo, st);
     if (rc == SQLITE_DONE) return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no job %lld", (long long)id);
     if (rc != SQLITE_ROW) return br_store_fail(repo, err, "cancel job");
     if (status && br_job_status_parse(br_col_text(st, 1), status)) *status = BR_JOB_FAILED;
@@ -464,7 +465,7 @@ int br_job_cancel_requested(br_repo *repo, int64_t id, br_error *err)
     sqlite3_stmt *st = br_stmt(repo, S_JOB_CANCEL_GET, err);
     if (!st) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
+    int rc = br_step(repo, st);
     if (rc == SQLITE_DONE) return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no job %lld", (long long)id);
     if (rc != SQLITE_ROW) return br_store_fail(repo, err, "job cancel flag");
     int flag = sqlite3_column_int(st, 0) != 0;
@@ -479,7 +480,7 @@ int br_job_find_by_input(br_repo *repo, const char *input, int64_t *id, br_job_s
     sqlite3_stmt *st = br_stmt(repo, S_JOB_BY_INPUT, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, input);
-    int rc = sqlite3_step(st);
+    int rc = br_step(repo, st);
     if (rc == SQLITE_DONE) return 0;
     if (rc != SQLITE_ROW) return br_store_fail(repo, err, "job by input");
     *id = sqlite3_column_int64(st, 0);
@@ -500,7 +501,7 @@ int br_job_journal_carry(br_repo *repo, int64_t from, int64_t to, br_error *err)
     if (!st) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, from);
     sqlite3_bind_int64(st, 2, to);
-    return sqlite3_step(st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "journal carry");
+    return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "journal carry");
 }
 
 int br_job_file_add(br_repo *repo, int64_t job_id, const br_job_file *f, br_error *err)
@@ -515,7 +516,7 @@ int br_job_file_add(br_repo *repo, int64_t job_id, const br_job_file *f, br_erro
     sqlite3_bind_int64(st, 6, f->records);
     br_bind_text(st, 7, f->status);
     br_bind_text(st, 8, f->problems);
-    return sqlite3_step(st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job file");
+    return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job file");
 }
 
 int br_job_file_update(br_repo *repo, int64_t job_id, const char *name, int64_t records,
@@ -528,7 +529,7 @@ int br_job_file_update(br_repo *repo, int64_t job_id, const char *name, int64_t 
     sqlite3_bind_int64(st, 3, records);
     br_bind_text(st, 4, status);
     br_bind_text(st, 5, problems);
-    return sqlite3_step(st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job file");
+    return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job file");
 }
 
 int br_job_files(br_repo *repo, int64_t job_id, br_job_file_fn fn, void *ctx, br_error *err)
@@ -537,7 +538,7 @@ int br_job_files(br_repo *repo, int64_t job_id, br_job_file_fn fn, void *ctx, br
     if (!st) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, job_id);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
         br_job_file f = {br_col_text(st, 0),         br_col_text(st, 1), sqlite3_column_int64(st, 2),
                          br_col_text(st, 3),         sqlite3_column_int64(st, 4),
                          br_col_text(st, 5),         br_col_text(st, 6)};
@@ -562,7 +563,7 @@ int br_job_event_add(br_repo *repo, br_job_event *ev, br_error *err)
     br_bind_text(st, 4, ev->module ? ev->module : "engine");
     br_bind_text(st, 5, ev->description ? ev->description : "");
     br_bind_text(st, 6, ev->creator && *ev->creator ? ev->creator : "system");
-    if (sqlite3_step(st) != SQLITE_DONE) return br_store_fail(repo, err, "job event");
+    if (br_step(repo, st) != SQLITE_DONE) return br_store_fail(repo, err, "job event");
     ev->id = sqlite3_last_insert_rowid(repo->db);
     return 0;
 }
@@ -573,7 +574,7 @@ int br_job_events(br_repo *repo, int64_t job_id, br_job_event_fn fn, void *ctx, 
     if (!st) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, job_id);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
         br_job_event e = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), br_col_text(st, 2),
                           br_col_text(st, 3),           br_col_text(st, 4),           br_col_text(st, 5),
                           br_col_text(st, 6),           br_col_text(st, 7)};
@@ -594,7 +595,7 @@ int br_job_record_find(br_repo *repo, int64_t job_id, const char *key, char *out
     if (!st) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, job_id);
     br_bind_text(st, 2, key);
-    int rc = sqlite3_step(st);
+    int rc = br_step(repo, st);
     if (rc == SQLITE_DONE) return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no journal line for %s", key);
     if (rc != SQLITE_ROW) return br_store_fail(repo, err, "journal lookup");
     const char *h = br_col_text(st, 1);
@@ -614,7 +615,7 @@ int br_job_item_ids(br_repo *repo, int64_t job_id, const char *status, int64_t *
     br_bind_text(st, 2, status);
     sqlite3_bind_int64(st, 3, (int64_t)max);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) ids[(*n)++] = sqlite3_column_int64(st, 0);
+    while ((rc = br_step(repo, st)) == SQLITE_ROW) ids[(*n)++] = sqlite3_column_int64(st, 0);
     return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job items");
 }
 
