@@ -92,6 +92,13 @@ start_server() {
     "$BIN" --repo "$R" init >/dev/null
     COLL=$("$BIN" --repo "$R" collection create "Bench $1")
     printf 'bench-password-1\n' | "$BIN" --repo "$R" user add bench --role GENERAL_SYSTEM_ADMINISTRATOR --password-stdin >/dev/null
+    # The org units gen_esploro's affiliation codes name (01BENCH_INST___u000 .. u049).
+    if [ "$FORMAT" = esploro ]; then
+        printf 'code,name\n' >"$T/units.csv"
+        u=0
+        while [ $u -lt 50 ]; do printf '01BENCH_INST___u%03d,Unit %d\n' $u $u >>"$T/units.csv"; u=$((u + 1)); done
+        "$BIN" --repo "$R" orgunit import "$T/units.csv" >/dev/null 2>&1
+    fi
     # --listen 127.0.0.1:0: a free port, printed as "listening on http://HOST:PORT/"
     "$BIN" --repo "$R" serve --listen 127.0.0.1:0 >"$T/$1.out" 2>"$T/$1.log" &
     SPID=$!

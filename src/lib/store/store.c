@@ -141,8 +141,8 @@ static const char *const SQL[S_COUNT] = {
                   "input, params, message, total, progress_percent, progress_done, progress_total, "
                   "progress_rate, progress_eta, progress_phase, cancel_requested, failure, "
                   "rerun_of, resume, profile, attempt FROM job WHERE id = ?1",
-    [S_JOB_COUNTERS] = "SELECT outcome, count(*), sum(bitstreams), sum(bytes) FROM job_record "
-                       "WHERE job_id = ?1 GROUP BY outcome",
+    [S_JOB_COUNTERS] = "SELECT outcome, n, bitstreams, bytes FROM job_tally "
+                       "WHERE job_id = ?1 AND n > 0",
     [S_JOB_LIST] = "SELECT id FROM job ORDER BY id DESC",
     [S_JOB_REC_UPSERT] =
         "INSERT INTO job_record(job_id, key, seq, outcome, item_id, handle, message, "
@@ -424,7 +424,7 @@ static int connect(const char *dir, int create, br_repo **out, br_error *err)
      * batch); readers (the monitor, item show) never block the importer. */
     if ((rc = exec(repo,
                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                   "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
+                   "PRAGMA foreign_keys=ON; PRAGMA recursive_triggers=ON; PRAGMA temp_store=MEMORY; "
                    "PRAGMA cache_size=-16000;",
                    err)))
         goto done;
