@@ -10,14 +10,19 @@
 int cli_exit_code(int code)
 {
     switch (code) {
-    case BR_OK: return EXIT_OK;
-    case BR_EUSAGE: return EXIT_USAGE;
+    case BR_OK:
+        return EXIT_OK;
+    case BR_EUSAGE:
+        return EXIT_USAGE;
     case BR_EINVAL:
     case BR_ENOTFOUND:
     case BR_EEXISTS:
-    case BR_ELIMIT: return EXIT_INVALID;
-    case BR_ECANCELLED: return EXIT_PARTIAL;
-    default: return EXIT_IOERR;
+    case BR_ELIMIT:
+        return EXIT_INVALID;
+    case BR_ECANCELLED:
+        return EXIT_PARTIAL;
+    default:
+        return EXIT_IOERR;
     }
 }
 
@@ -80,9 +85,11 @@ int cli_progress_cb(void *ctx, const char *phase, size_t done, size_t total)
     double rate = done / (t - p->start > 1e-6 ? t - p->start : 1e-6);
     int width = 30, fill = total ? (int)((double)done / total * width) : 0;
     char bar[64];
-    for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
+    for (int i = 0; i < width; i++)
+        bar[i] = i < fill ? '#' : '.';
     bar[width] = 0;
-    fprintf(stderr, "\r%-9s [%s] %zu/%zu %s  %.0f %s/s ", phase, bar, done, total, p->unit, rate, p->unit);
+    fprintf(stderr, "\r%-9s [%s] %zu/%zu %s  %.0f %s/s ", phase, bar, done, total, p->unit, rate,
+            p->unit);
     if (done == total) {
         fputc('\n', stderr);
         p->start = now();
@@ -109,4 +116,18 @@ int cli_is_help(int argc, char **argv)
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return 1;
     return 0;
+}
+
+int cli_subcommand_help(int argc, char **argv, const char *usage)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return EXIT_USAGE;
+    }
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(usage, stdout);
+            return EXIT_OK;
+        }
+    return -1;
 }

@@ -17,7 +17,8 @@ enum {
 typedef struct cli {
     const char *repo_dir; /* --repo, $BULKREPO_REPO, ./bulkrepo-data */
     const char *prog;
-    int repo_given; /* --repo was on the command line (lint checks against a repository only then) */
+    int repo_given; /* --repo was on the command line (lint checks against a repository only then)
+                     */
 } cli;
 
 typedef int (*cmd_fn)(cli *c, int argc, char **argv);
@@ -28,6 +29,10 @@ int cli_open(cli *c, br_repo **repo);
 int cli_fail(const br_error *err);
 int cli_exit_code(int br_code);
 /* Prints a usage error and the hint to run --help. */
+/* For "bulkrepo NOUN SUB ...": with no subcommand prints usage to stderr and
+ * returns EXIT_USAGE; with --help or -h anywhere prints it to stdout and returns
+ * EXIT_OK; otherwise returns -1 (go on). */
+int cli_subcommand_help(int argc, char **argv, const char *usage);
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Diagnostics printer for br_diag_sink (stderr). */
 void cli_print_diag(void *ctx, const br_diag *d);

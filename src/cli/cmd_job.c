@@ -397,15 +397,8 @@ int cli_submit_job(cli *c, const char *type, const char *name, const char *epers
 
 int cmd_job(cli *c, int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fputs(USAGE, argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_USAGE : EXIT_OK;
-    }
-    for (int i = 2; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(USAGE, stdout);
-            return EXIT_OK;
-        }
+    int help = cli_subcommand_help(argc, argv, USAGE);
+    if (help >= 0) return help;
     const char *sub = argv[1];
     if (!strcmp(sub, "list")) return do_list(c, argc, argv);
     if (!strcmp(sub, "work")) return do_work(c, argc, argv);

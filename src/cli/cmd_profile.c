@@ -30,15 +30,8 @@ static int print_one(void *ctx, const br_profile *p)
 
 int cmd_profile(cli *c, int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fputs(USAGE, argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_USAGE : EXIT_OK;
-    }
-    for (int i = 2; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(USAGE, stdout);
-            return EXIT_OK;
-        }
+    int help = cli_subcommand_help(argc, argv, USAGE);
+    if (help >= 0) return help;
     const char *sub = argv[1];
     br_profile p;
     memset(&p, 0, sizeof p);
