@@ -156,6 +156,27 @@ static void test_selective(void **state)
     assert_false(fx_exists(f, "x.csv"));
 }
 
+/* --submit: the worker runs the export as the queued job (its journal and
+ * total), and makes no second job. */
+static void test_submit(void **state)
+{
+    fx *f = *state;
+    import_seed(f);
+    RUN(f, 0, "export --format esploro-csv -t ALL -d q.csv --submit");
+    long long id = strtoll(f->out, NULL, 10);
+    assert_true(id > 0);
+    RUN(f, 0, "job work --once");
+    json_t *jobs = fx_json(f, "job list --json");
+    assert_int_equal(json_array_size(jobs), 2); /* the seed's import and the export */
+    json_decref(jobs);
+    json_t *job = fx_job(f, id);
+    assert_string_equal(fx_str(job, "type"), "export-esploro");
+    assert_string_equal(fx_status_code(job), "COMPLETED_SUCCESS");
+    assert_int_equal(fx_counter(job, "processed"), 1);
+    json_decref(job);
+    assert_int_equal(fx_count_lines(f, "q.csv"), 1 + 8);
+}
+
 static void test_errors(void **state)
 {
     fx *f = *state;
@@ -186,6 +207,7 @@ int main(void)
         FX_TEST(test_seed_round_trip),
         FX_TEST(test_job_and_scopes),
         FX_TEST(test_selective),
+        FX_TEST(test_submit),
         FX_TEST(test_errors),
     };
     return cmocka_run_group_tests_name("cli export esploro", tests, NULL, NULL);

@@ -407,7 +407,13 @@ int br_export_esploro(br_repo *repo, const br_export_options *opt, br_export_res
     br_strlcpy(job.eperson, opt->eperson ? opt->eperson : "", sizeof job.eperson);
     br_strlcpy(job.input, opt->scope == BR_EXPORT_ALL ? "ALL" : opt->id, sizeof job.input);
     rc = params_json(opt, job.params, sizeof job.params, err);
-    if (!rc) rc = br_job_create(repo, &job, err);
+    if (!rc && opt->job_id) {
+        /* The engine's queued job (engine.h): run as that one, not a new one. */
+        job.id = opt->job_id;
+        rc = br_job_set_status(repo, job.id, BR_JOB_RUNNING, NULL, err);
+    } else if (!rc) {
+        rc = br_job_create(repo, &job, err);
+    }
     if (rc) {
         br_ecsv_xwalk_free(x);
         return rc;
