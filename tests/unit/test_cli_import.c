@@ -292,6 +292,14 @@ static void test_delete(void **state)
     SH(f, 0, "grep -v '^c ' map > del.map");
     assert_int_equal(fx_count_lines(f, "del.map"), 2);
 
+    /* A bad line anywhere: reported with its place, nothing deleted, even
+     * when the lines before it fill whole batches. */
+    SH(f, 0, "cp del.map bad.map && echo lonely >> bad.map");
+    RUN(f, 3, "import --delete -m bad.map --batch-size 1");
+    assert_contains(f->err, "bad.map:3: error: bad mapfile line: 'lonely'");
+    assert_contains(f->err, "0 deleted");
+    assert_int_equal(fx_item_count(f), 3);
+
     RUN(f, 0, "import --delete -m del.map");
     assert_contains(f->err, "2 deleted");
     assert_int_equal(fx_item_count(f), 1);

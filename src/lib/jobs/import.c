@@ -639,19 +639,28 @@ static int delete_entry(void *p, const char *f, const char *handle, unsigned lin
         br_repo_rollback(c->repo);
         return d->rc;
     }
-    c->res->deleted++;
     if (++d->in_batch == (c->opt->batch_size ? c->opt->batch_size : DEFAULT_BATCH)) {
-        d->in_batch = 0;
         if ((d->rc = br_repo_commit(c->repo, d->err))) return d->rc;
+        c->res->deleted += d->in_batch;
+        d->in_batch = 0;
     }
     return 0;
 }
 
+static int check_entry(void *p, const char *f, const char *handle, unsigned line)
+{
+    return 0; /* read_mapfile reports the lines without two fields */
+}
+
+/* The whole mapfile is checked before the first delete (DSpace reads it into a
+ * map first): a bad line leaves the store unchanged. */
 static int run_delete(import_ctx *c, br_error *err)
 {
+    int rc = read_mapfile(c->mapfile, check_entry, NULL, &c->sink, err);
+    if (rc) return rc;
     delete_ctx d = {c, 0, 0, 0, err};
-    int rc = read_mapfile(c->mapfile, delete_entry, &d, &c->sink, err);
-    if (!rc && d.in_batch) rc = br_repo_commit(c->repo, err);
+    rc = read_mapfile(c->mapfile, delete_entry, &d, &c->sink, err);
+    if (!rc && d.in_batch && !(rc = br_repo_commit(c->repo, err))) c->res->deleted += d.in_batch;
     if (rc) br_repo_rollback(c->repo);
     if (!rc && !c->opt->validate_only) rc = br_asset_gc(c->repo, NULL, err);
     return rc;
