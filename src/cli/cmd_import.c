@@ -247,11 +247,6 @@ int cmd_import(cli *c, int argc, char **argv)
                     res.skipped, res.bitstreams, (unsigned long long)res.bytes,
                     o.validate_only ? " (validation only: nothing written)"
                     : r == BR_EINVAL && !res.imported ? " (nothing written)" : "");
-            if (r == BR_EINVAL) {
-                char buf[2048];
-                br_error_format(&err, buf, sizeof buf);
-                fprintf(stderr, "bulkrepo: %s\n", buf);
-            }
         } else if (o.mode == BR_IMPORT_DELETE) {
             fprintf(stderr, "job %lld: %zu deleted\n", (long long)res.job_id, res.deleted);
         } else {
@@ -261,11 +256,11 @@ int cmd_import(cli *c, int argc, char **argv)
                     res.bitstreams, (unsigned long long)res.bytes,
                     o.validate_only ? " (validation only: nothing written)"
                     : r == BR_EINVAL && !res.imported ? " (nothing written)" : "");
-            if (r == BR_EINVAL) {
-                char buf[2048];
-                br_error_format(&err, buf, sizeof buf);
-                fprintf(stderr, "bulkrepo: %s\n", buf);
-            }
+        }
+        if (!json && r == BR_EINVAL) {
+            char buf[2048];
+            br_error_format(&err, buf, sizeof buf);
+            fprintf(stderr, "bulkrepo: %s\n", buf);
         }
     }
     if (!r)
