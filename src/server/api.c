@@ -181,7 +181,7 @@ static json_t *job_summary(const br_job *j)
     json_object_set_new(c, "imported", json_integer(k->imported));
     json_object_set_new(c, "updated", json_integer(k->updated));
     json_object_set_new(c, "deleted", json_integer(k->deleted));
-    json_object_set_new(c, "not_imported", json_integer(k->invalid + k->failed));
+    json_object_set_new(c, "not_imported", json_integer(k->not_imported));
     json_object_set_new(c, "invalid", json_integer(k->invalid));
     json_object_set_new(c, "failed", json_integer(k->failed));
     json_object_set_new(c, "skipped", json_integer(k->skipped));
@@ -443,8 +443,9 @@ static int add_record(void *ctx, const br_job_record *rec)
 static enum MHD_Result job_records(srv_req *r, br_repo *repo)
 {
     static const char *const OUTCOMES[] = {
-        BR_OUTCOME_IMPORTED, BR_OUTCOME_UPDATED, BR_OUTCOME_DELETED, BR_OUTCOME_INVALID,
-        BR_OUTCOME_FAILED,   BR_OUTCOME_SKIPPED, BR_OUTCOME_VALID,   BR_OUTCOME_EXPORTED};
+        BR_OUTCOME_IMPORTED,    BR_OUTCOME_UPDATED, BR_OUTCOME_DELETED,
+        BR_OUTCOME_INVALID,     BR_OUTCOME_FAILED,  BR_OUTCOME_SKIPPED,
+        BR_OUTCOME_MULTI_MATCH, BR_OUTCOME_VALID,   BR_OUTCOME_EXPORTED};
     const char *outcome = arg(r, "outcome");
     int known = !outcome;
     for (size_t i = 0; outcome && i < sizeof OUTCOMES / sizeof OUTCOMES[0]; i++)
@@ -452,7 +453,7 @@ static enum MHD_Result job_records(srv_req *r, br_repo *repo)
     if (!known)
         return srv_reply_error(r, MHD_HTTP_BAD_REQUEST,
                                "outcome '%s' is not one of imported, updated, deleted, invalid, "
-                               "failed, skipped, valid, exported",
+                               "failed, skipped, multi-match, valid, exported",
                                outcome);
     br_job j;
     enum MHD_Result res;
