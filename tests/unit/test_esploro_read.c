@@ -540,6 +540,10 @@ static void test_header_rules(void **state)
     br_ecsv_options o = {0};
     assert_int_equal(br_ecsv_open(at(f, "in.csv"), &o, &r, &f->err), BR_EINVAL);
     assert_null(r);
+    /* A header without column B */
+    assert_int_equal(lint_text(f, "\"\"\nASSET,1,T\n"), BR_EINVAL);
+    assert_contains(f->log, "B1 error ecsv.header.key-column");
+    assert_int_equal(f->sum.errors, 1);
     /* Empty file */
     assert_int_equal(lint_text(f, ""), BR_EINVAL);
     assert_contains(f->log, "error ecsv.header.missing");

@@ -1080,6 +1080,13 @@ static int parse_header(br_ecsv_reader *r, br_error *err)
         return br_error_set(err, BR_EINVAL, r->source, 1, 0, "the file is empty: no header row");
     }
     r->ncols = r->ncells;
+    if (r->ncols < 2) {
+        finding(r, BR_SEV_ERROR, 1, 1, "ecsv.header.key-column",
+                "column B is GROUP_ID (new assets) or RESEARCH_ASSET_ID (updates)",
+                "the header has no column B: B1 must be GROUP_ID or RESEARCH_ASSET_ID");
+        return br_error_set(err, BR_EINVAL, r->source, 1, 2,
+                            "the header has no column B (GROUP_ID or RESEARCH_ASSET_ID)");
+    }
     r->cols = calloc(r->ncols, sizeof *r->cols);
     r->fix = calloc(MAX_COLUMNS, sizeof *r->fix);
     r->present = calloc(br_ecsv_xwalk_count(r->xw) + 1, 1);
