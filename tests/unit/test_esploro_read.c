@@ -519,6 +519,35 @@ static void test_row_longer_than_header(void **state)
     assert_clean(f);
 }
 
+/* Column B names the asset in the mapfile and the reports: one line of UTF-8.  Findings
+ * quote values as valid UTF-8 (JSON carries nothing else), cut on a character boundary. */
+static void test_key_and_quoted_values(void **state)
+{
+    fixture *f = *state;
+    char text[8192], long_type[256];
+    memset(long_type, 'x', 199);
+    strcpy(long_type + 199, "\xC3\xA9"); /* bytes 199-200: the 200-byte cut falls inside */
+    snprintf(text, sizeof text, "%s%s%s%s", HEADER, row("ASSET", "a\nb", ASSET_OK),
+             row("ASSET", "k\xE9", ASSET_OK), "\xE9SSET,k\xE9\n");
+    assert_int_equal(lint_text(f, text), 0);
+    assert_contains(f->log, "B2 error ecsv.group.key-invalid {a b}: B2: the group key 'a b' has");
+    assert_contains(f->log, "B3 error ecsv.group.key-invalid {k?}: B3: the group key 'k?' has");
+    assert_contains(f->log, "A4 error ecsv.row.type-unknown {k?}: A4: '?SSET' is not a row type");
+    assert_not_contains(f->log, "\xE9");
+    assert_int_equal(f->sum.errors, 3);
+    br_ecsv_group g;
+    assert_int_equal(read_first(f, "in.csv", &g), 1);
+    assert_int_equal(g.errors, 1); /* the group is invalid: it is not imported */
+    char spec[300];
+    snprintf(spec, sizeof spec, "C=T|E=P___U|F=2020|D=%s", long_type);
+    snprintf(text, sizeof text, "%s%s", HEADER, row("ASSET", "1", spec));
+    assert_int_equal(lint_text(f, text), 0);
+    char want[300];
+    snprintf(want, sizeof want, "ASSET_RESTYPE '%.199s...' is not an Esploro asset type",
+             long_type);
+    assert_contains(f->log, want);
+}
+
 /* ---- header rules -------------------------------------------------------------------------- */
 
 static void test_header_rules(void **state)
@@ -917,6 +946,7 @@ int main(void)
         T(test_too_many_columns),
         T(test_latin1),
         T(test_row_longer_than_header),
+        T(test_key_and_quoted_values),
         T(test_header_rules),
         T(test_duplicate_headers_add_values),
         T(test_row_type_mismatch),

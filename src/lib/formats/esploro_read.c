@@ -114,6 +114,7 @@ struct br_ecsv_reader {
     uint64_t high_water; /* groups starting below this offset were checked already */
     char *gkey;
     size_t gkey_cap;
+    int gkey_bad; /* the key has bytes that are not UTF-8 or control characters */
     checkpoint recent[RECENT_GROUPS];
     unsigned n_recent;
     size_t g_errors, g_warnings;
@@ -168,18 +169,47 @@ static inline int is_ws(unsigned char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
-/* A view of a value for messages: cut, with control characters shown as spaces. */
+/* The length of the valid UTF-8 character at s[0..n), 0 when the byte starts none. */
+static size_t utf8_char(const char *s, size_t n)
+{
+    unsigned char c = (unsigned char)s[0];
+    if (c < 0x80) return 1;
+    size_t k = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+    return k && k <= n && !br_utf8_check(s, k, NULL) ? k : 0;
+}
+
+/* A view of a value for messages, always valid UTF-8 (findings end up in JSON, which cannot
+ * carry anything else): cut on a character boundary, control characters shown as spaces,
+ * bytes that are not UTF-8 (columns A and B are quoted before any check) as '?'. */
 static const char *shown(br_ecsv_reader *r, const char *s, size_t n)
 {
     br_buf *b = &r->scratch2;
     br_buf_clear(b);
-    size_t cut = n > MAX_FINDING_TEXT ? MAX_FINDING_TEXT : n;
+    size_t cut = n > MAX_FINDING_TEXT ? MAX_FINDING_TEXT : n, i = 0;
     if (br_buf_reserve(b, cut + 8)) return "";
-    for (size_t i = 0; i < cut; i++)
-        b->p[b->len++] = (unsigned char)s[i] < 0x20 ? ' ' : s[i];
-    if (cut < n) memcpy(b->p + b->len, "...", 3), b->len += 3;
+    while (i < cut) {
+        size_t k = utf8_char(s + i, n - i);
+        if (i + k > cut) break; /* the cut falls inside this character */
+        if (k > 1)
+            memcpy(b->p + b->len, s + i, k), b->len += k;
+        else
+            b->p[b->len++] = !k ? '?' : (unsigned char)s[i] < 0x20 ? ' ' : s[i];
+        i += k ? k : 1;
+    }
+    if (i < n) memcpy(b->p + b->len, "...", 3), b->len += 3;
     b->p[b->len] = 0;
     return b->p;
+}
+
+/* Makes s valid UTF-8 in place, as shown() does without the cut. */
+static void repair_text(char *s)
+{
+    for (size_t i = 0, n = strlen(s); i < n;) {
+        size_t k = utf8_char(s + i, n - i);
+        if (!k) s[i] = '?';
+        if (k == 1 && (unsigned char)s[i] < 0x20) s[i] = ' ';
+        i += k ? k : 1;
+    }
 }
 
 /* Emits a finding about cell (col, row) of the current group. */
@@ -195,6 +225,11 @@ static void finding(br_ecsv_reader *r, br_severity sev, int col, unsigned row, c
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     const char *key = r->gkey && r->gkey[0] ? r->gkey : NULL;
+    if (key && r->gkey_bad) {
+        /* Messages quote the key (it is in msg now, so scratch2 is free again). */
+        key = shown(r, key, strlen(key));
+        repair_text(msg);
+    }
     int n = 0;
     if (*cell) n = snprintf(full, sizeof full, "%s: ", cell);
     n += snprintf(full + n, sizeof full - (size_t)n, "%s", msg);
@@ -1745,6 +1780,17 @@ int br_ecsv_next(br_ecsv_reader *r, br_record *rec, br_ecsv_group *g, br_error *
             if ((rc = set_gkey(r, kt, ktn)))
                 return br_error_set(err, rc, NULL, 0, 0, "out of memory");
             gs.started = 1;
+            /* The key names the asset in the mapfile ("<key> <handle>" per line), the job
+             * journal and JSON reports: one line of UTF-8. */
+            r->gkey_bad = br_utf8_check(kt, ktn, NULL) != 0;
+            for (size_t i = 0; i < ktn && !r->gkey_bad; i++)
+                r->gkey_bad = (unsigned char)kt[i] < 0x20 || kt[i] == 0x7f;
+            if (r->gkey_bad)
+                finding(r, BR_SEV_ERROR, 1, r->rowno, "ecsv.group.key-invalid",
+                        "a group key is one line of UTF-8 text without control characters",
+                        "the group key '%s' has a line break, a control character or bytes that "
+                        "are not UTF-8",
+                        shown(r, kt, ktn));
             gs.source = br_record_str(rec, r->source);
             rec->key = br_record_str(rec, r->gkey);
             g->key = r->gkey;
