@@ -470,6 +470,13 @@ static void test_resume_imports_only_missing(void **state)
     char h0[256];
     snprintf(h0, sizeof h0, "%s", fx_map_handle(f, "map", "item_000000"));
     fx_gen(f, "p", 5); /* same first three items, two more */
+    /* -R -v validates as a job of its own: the import's journal still says
+     * what is stored (it used to be overwritten with "valid" lines, and the
+     * next -R imported everything again). */
+    RUN(f, 0, "import -a -R -v -s p -c %s -m map", f->coll);
+    json_t *v = fx_last_job(f);
+    assert_string_equal(fx_str(v, "type"), "validate-saf");
+    json_decref(v);
     RUN(f, 0, "import -a --resume -s p -c %s -m map", f->coll);
     assert_contains(f->err, "2 imported, 3 already present");
     assert_int_equal(fx_item_count(f), 5);

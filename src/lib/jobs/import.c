@@ -755,7 +755,8 @@ int br_import_saf(br_repo *repo, const br_import_options *opt_in, br_import_resu
         if (opt.resume) prior = opt.job_id;
         if ((rc = br_job_set_status(repo, c.job_id, BR_JOB_RUNNING, opt.resume ? "resumed" : NULL, err)))
             return rc;
-    } else if (opt.resume && !br_job_find_by_mapfile(repo, "import-saf", c.mapfile, &prior, NULL) &&
+    } else if (opt.resume && !opt.validate_only &&
+               !br_job_find_by_mapfile(repo, "import-saf", c.mapfile, &prior, NULL) &&
         !br_job_get(repo, prior, &job, NULL)) {
         c.job_id = prior;
         if ((rc = br_job_set_status(repo, prior, BR_JOB_RUNNING, "resumed", err))) return rc;
