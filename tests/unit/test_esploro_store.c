@@ -619,6 +619,48 @@ static void test_import_cancel_and_resume(void **state)
     assert_complete(f, o.mapfile, 30);
 }
 
+/* Removes a file once every group is validated, before the write pass. */
+static int remove_after_validation(void *ctx, const char *phase, size_t done, size_t total)
+{
+    (void)total;
+    if (!strcmp(phase, "validate") && done == 2) unlink(ctx);
+    return 0;
+}
+
+/* A local file gone between validation and writing: that group is journaled
+ * as failed (it used to be left out silently), the others are stored. */
+static void test_import_file_gone_after_validation(void **state)
+{
+    fixture *f = *state;
+    br_error err;
+    assert_int_equal(br_orgunit_add(f->repo, UNIT, "Library", NULL, &err), 0);
+    tu_write(f->dir, "a.txt", "a\n");
+    tu_write(f->dir, "b.txt", "b\n");
+    tu_write(f->dir, "g.csv",
+             ",GROUP_ID,ASSET_TITLE,ASSET_RESTYPE,ASSET_AFFILIATION,ASSET_PUBLISHDATE,FILE_FILEURL\n"
+             "ASSET,1,One,dataset.dataset," UNIT ",2020,\n"
+             "FILE,1,,,,,a.txt\n"
+             "ASSET,2,Two,dataset.dataset," UNIT ",2020,\n"
+             "FILE,2,,,,,b.txt\n");
+    char gone[4096];
+    snprintf(gone, sizeof gone, "%s/b.txt", f->dir);
+    br_import_options o;
+    import_opts(f, &o, "g.csv", "g.map");
+    o.progress = remove_after_validation;
+    o.progress_ctx = gone;
+    br_import_result res;
+    assert_int_equal(br_import_esploro(f->repo, &o, &res, &err), BR_EINVAL);
+    assert_int_equal(res.valid, 2);
+    assert_int_equal(res.imported, 1);
+    assert_int_equal(res.failed, 1);
+    assert_int_equal(br_item_count(f->repo), 1);
+    char outcome[32], handle[64];
+    assert_int_equal(br_job_record_find(f->repo, res.job_id, "2", outcome, sizeof outcome, handle,
+                                        sizeof handle, &err),
+                     0);
+    assert_string_equal(outcome, BR_OUTCOME_FAILED);
+}
+
 static void test_import_killed_and_resumed(void **state)
 {
     fixture *f = *state;
@@ -675,6 +717,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_import_structured, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_files_root, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_cancel_and_resume, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_import_file_gone_after_validation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_killed_and_resumed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

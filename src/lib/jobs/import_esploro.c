@@ -538,10 +538,15 @@ static int write_all(ectx *c, uint64_t first_offset, br_error *err)
         if (already_stored(c, g.key, handle, sizeof handle)) continue;
         size_t before = c->sink.errors;
         check_group(c, &g);
-        if (c->sink.errors > before) continue;
         if (!in_batch && (rc = br_repo_begin(c->repo, err))) return rc;
         br_job_record jr = {seq, g.key, BR_OUTCOME_IMPORTED, 0, NULL, NULL, 0, 0};
-        if ((rc = write_group(c, &g, &jr, err))) goto fail;
+        if (c->sink.errors > before) {
+            /* A local file changed since pass 1: this group failed, the others go on. */
+            jr.outcome = BR_OUTCOME_FAILED;
+            jr.message = c->first_error;
+        } else if ((rc = write_group(c, &g, &jr, err))) {
+            goto fail;
+        }
         if ((rc = br_job_journal(c->repo, c->job_id, &jr, err))) goto fail;
         in_batch++;
         if (!strcmp(jr.outcome, BR_OUTCOME_FAILED)) {
