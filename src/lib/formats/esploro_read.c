@@ -108,6 +108,8 @@ struct br_ecsv_reader {
     int link_shift;       /* columns between CREATOR_FAMNAME and LINK_LINKURL, 0 = none */
     int link_first, link_last;
     unsigned char *present; /* per xwalk field: a column maps to it */
+    int mandatory_col[3];   /* first column of each MANDATORY field, -1 = absent */
+    int asset_date_col;     /* an ASSET column of category "dates" is present */
 
     /* groups */
     keyset keys;
@@ -137,6 +139,16 @@ struct br_ecsv_reader {
     size_t rows, groups, errors, warnings;
     br_buf scratch, scratch2;
 };
+
+/* The fields every asset must have besides a date (notes/formats.md 1.5), with their
+ * columns in br_ecsv_reader.mandatory_col. */
+static const struct {
+    const char *column, *what;
+} MANDATORY[] = {{"ASSET_TITLE", "a title"},
+                 {"ASSET_RESTYPE", "an asset type"},
+                 {"ASSET_AFFILIATION", "an affiliation"}};
+_Static_assert(BR_ARRAY_LEN(MANDATORY) == BR_ARRAY_LEN(((br_ecsv_reader *)0)->mandatory_col),
+               "one column per mandatory field");
 
 /* ---- small helpers ---------------------------------------------------------------------- */
 
@@ -1239,9 +1251,15 @@ static int parse_header(br_ecsv_reader *r, br_error *err)
     int fam = -1, url = -1;
     r->link_first = INT_MAX;
     r->link_last = -1;
+    for (size_t i = 0; i < BR_ARRAY_LEN(MANDATORY); i++)
+        r->mandatory_col[i] = -1;
     for (unsigned c = 2; c < r->ncols; c++) {
         const br_ecsv_field *f = r->cols[c].field;
         if (!f) continue;
+        for (size_t i = 0; i < BR_ARRAY_LEN(MANDATORY); i++)
+            if (r->mandatory_col[i] < 0 && !strcmp(f->column, MANDATORY[i].column))
+                r->mandatory_col[i] = (int)c;
+        if (r->cols[c].is_date && r->cols[c].row_type == BR_ECSV_ROW_ASSET) r->asset_date_col = 1;
         if (!strcmp(f->column, "CREATOR_FAMNAME") && fam < 0) fam = (int)c;
         if (!strcmp(f->column, "LINK_LINKURL") && url < 0) url = (int)c;
         if (r->cols[c].row_type == BR_ECSV_ROW_LINK) {
@@ -1703,31 +1721,16 @@ static int close_group(br_ecsv_reader *r, gstate *gs, br_ecsv_group *g, br_error
                 "every group has exactly one ASSET row, its first row", "group %s has no ASSET row",
                 r->gkey);
     } else {
-        struct {
-            int have;
-            const char *column;
-            const char *what;
-        } req[] = {{gs->has_title, "ASSET_TITLE", "a title"},
-                   {gs->has_restype, "ASSET_RESTYPE", "an asset type"},
-                   {gs->has_affil, "ASSET_AFFILIATION", "an affiliation"}};
-        for (size_t i = 0; i < BR_ARRAY_LEN(req); i++) {
-            if (req[i].have) continue;
-            int col = -1;
-            for (unsigned c = 2; c < r->ncols && col < 0; c++)
-                if (r->cols[c].field && !strcmp(r->cols[c].field->column, req[i].column))
-                    col = (int)c;
-            if (g->by_asset_id && col < 0) continue; /* update: an absent column is kept */
+        const int have[BR_ARRAY_LEN(MANDATORY)] = {gs->has_title, gs->has_restype, gs->has_affil};
+        for (size_t i = 0; i < BR_ARRAY_LEN(MANDATORY); i++) {
+            int col = r->mandatory_col[i];
+            if (have[i] || (g->by_asset_id && col < 0)) continue; /* update: absent is kept */
             finding(r, BR_SEV_ERROR, col >= 0 ? col : 0, gs->asset_row, "ecsv.group.mandatory",
                     "ASSET_TITLE, ASSET_RESTYPE, ASSET_AFFILIATION and one ASSET date are "
                     "mandatory",
-                    "%s is missing: every asset needs %s", req[i].column, req[i].what);
+                    "%s is missing: every asset needs %s", MANDATORY[i].column, MANDATORY[i].what);
         }
-        int any_date_col = 0;
-        for (unsigned c = 2; c < r->ncols; c++)
-            if (r->cols[c].field && r->cols[c].row_type == BR_ECSV_ROW_ASSET &&
-                !strcmp(r->cols[c].field->category, "dates"))
-                any_date_col = 1;
-        if (!gs->has_date && !(g->by_asset_id && !any_date_col))
+        if (!gs->has_date && !(g->by_asset_id && !r->asset_date_col))
             finding(r, BR_SEV_ERROR, 0, gs->asset_row, "ecsv.group.mandatory",
                     "give at least one ASSET date, e.g. ASSET_PUBLISHDATE as YYYYMMDD",
                     "the asset has no date: at least one ASSET date column is mandatory");
