@@ -1315,6 +1315,7 @@ typedef struct rowobj {
     int kind; /* 0 none, 1 creator, 2 link, 3 file */
     size_t index;
     unsigned url_col;
+    int url_bad; /* its URL broke a rule (reported): it names no file to store */
 } rowobj;
 
 static void *obj_ptr(br_record *rec, rowobj *o)
@@ -1524,6 +1525,7 @@ static int do_cell(br_ecsv_reader *r, br_record *rec, gstate *gs, int rt, unsign
         if (vr.bad) {
             finding(r, BR_SEV_ERROR, (int)c, r->rowno, vr.rule, vr.hint, "%s '%s' %s", f->column,
                     shown(r, v, vn), vr.why);
+            if (col->is_url) o->url_bad = 1;
         } else if (vr.fixable) {
             char hint[300];
             snprintf(hint, sizeof hint, "bulkrepo lint --fix writes it as '%s'", vr.fixed);
@@ -1643,7 +1645,9 @@ static int do_row(br_ecsv_reader *r, br_record *rec, gstate *gs, int rt)
                     "this FILE row has no FILE_FILEURL");
         } else {
             const char *u = b->url;
-            if (!strncasecmp(u, "file://", 7)) {
+            if (o.url_bad) {
+                /* reported by check_value (e.g. ecsv.file.path-escapes): no path */
+            } else if (!strncasecmp(u, "file://", 7)) {
                 /* file:///abs/path, percent-decoded */
                 const char *pth = u + 7;
                 char *dec = br_arena_alloc(rec->arena, strlen(pth) + 1), *d = dec;
@@ -1662,18 +1666,14 @@ static int do_row(br_ecsv_reader *r, br_record *rec, gstate *gs, int rt)
                             u);
                 else
                     b->path = dec;
-            } else if (strncasecmp(u, "http://", 7) && strncasecmp(u, "https://", 8) &&
-                       !strstr(u, "/../") && strncmp(u, "../", 3) && strcmp(u, "..")) {
-                size_t ul = strlen(u);
-                if (!(ul >= 3 && !strcmp(u + ul - 3, "/.."))) {
-                    if (u[0] == '/') {
-                        b->path = u;
-                    } else {
-                        char *full = br_arena_alloc(rec->arena, strlen(r->dir) + ul + 2);
-                        if (!full) return BR_ENOMEM;
-                        sprintf(full, "%s/%s", r->dir, u);
-                        b->path = full;
-                    }
+            } else if (strncasecmp(u, "http://", 7) && strncasecmp(u, "https://", 8)) {
+                if (u[0] == '/') {
+                    b->path = u;
+                } else {
+                    char *full = br_arena_alloc(rec->arena, strlen(r->dir) + strlen(u) + 2);
+                    if (!full) return BR_ENOMEM;
+                    sprintf(full, "%s/%s", r->dir, u);
+                    b->path = full;
                 }
             }
             if (!b->name || !*b->name) {
