@@ -840,6 +840,67 @@ static void test_language_aliases(void **state)
     free(fixed);
 }
 
+/* The per-row rules of CREATOR, LINK and FILE rows, and a column without a header. */
+static void test_structured_row_rules(void **state)
+{
+    fixture *f = *state;
+    /* A..F the asset, G no header, H and I CREATOR_FAMNAME twice, J..N */
+    assert_int_equal(
+        lint_text(f, ",GROUP_ID,ASSET_TITLE,ASSET_RESTYPE,ASSET_AFFILIATION,ASSET_PUBLISHDATE,,"
+                     "CREATOR_FAMNAME,CREATOR_FAMNAME,CREATOR_ORCID,LINK_LINKURL,LINK_LINKTITLE,"
+                     "FILE_FILEURL,FILE_ORDER\n"
+                     "ASSET,1,T,publication.book,P___U,2020,,,,,,,,\n"
+                     "CREATOR,1,,,,,,Smith,Jones,https://orcid.org/0000-0002-1825-0097,,,,\n"
+                     "LINK,1,,,,,,,,,,Title only,,\n"
+                     "FILE,1,,,,,,,,,,,,two\n"
+                     "FILE,1,,,,,,,,,,,file://host/x.pdf,\n"),
+        0);
+    assert_contains(f->log, "G1 warning ecsv.header.blank-column");
+    assert_contains(f->log, "I3 error ecsv.cell.duplicate-value");
+    assert_contains(f->log, "J3 error ecsv.value.orcid-format");
+    assert_contains(f->log, "A4 error ecsv.link.url-missing");
+    assert_contains(f->log, "N5 error ecsv.value.int");
+    assert_contains(f->log, "A5 error ecsv.file.url-missing");
+    assert_contains(f->log, "M6 error ecsv.file.url");
+    assert_int_equal(f->sum.errors, 6);
+    assert_int_equal(f->sum.warnings, 1);
+    br_ecsv_group g;
+    assert_int_equal(read_first(f, "in.csv", &g), 1);
+    assert_string_equal(f->rec->creators[0].family, "Smith"); /* the first value stays */
+    assert_null(f->rec->bs[1].path);
+    /* The ORCID is fixable: the bare iD. */
+    assert_int_equal(lint(f, "in.csv", "fixed.csv"), 0);
+    assert_contains(f->log, "J3 note ecsv.fix.orcid-format");
+    char *out = tu_read(at(f, "fixed.csv"));
+    assert_contains(out, "\nCREATOR,1,,,,,,Smith,Jones,0000-0002-1825-0097,");
+    free(out);
+}
+
+/* A row is capped as a whole too: a few cells at max_field, not the width of the header. */
+static void test_huge_row_is_capped(void **state)
+{
+    fixture *f = *state;
+    size_t cells = 700, n = 0;
+    char *text = malloc(strlen(HEADER) + cells * 101 + 16);
+    n = (size_t)sprintf(text, "%sASSET,1", HEADER);
+    for (size_t i = 0; i < cells; i++) {
+        text[n++] = ',';
+        memset(text + n, 'x', 99);
+        n += 99;
+    }
+    strcpy(text + n, "\n");
+    write_file(f, "in.csv", text);
+    free(text);
+    clear_log(f);
+    br_ecsv_options o = {0};
+    br_limits_default(&o.limits);
+    o.limits.max_field = 100; /* a row may hold 4 * 100 bytes + 64 KB */
+    o.diags = &f->sink;
+    assert_int_equal(br_ecsv_lint(at(f, "in.csv"), &o, &f->sum, &f->err), BR_ELIMIT);
+    assert_contains(f->log, "error ecsv.csv.row-too-large");
+    assert_int_equal(f->err.place.line, 2);
+}
+
 /* ---- the LINK shift of real exports ------------------------------------------------------- */
 
 static void test_link_shift(void **state)
@@ -947,6 +1008,8 @@ int main(void)
         T(test_latin1),
         T(test_row_longer_than_header),
         T(test_key_and_quoted_values),
+        T(test_structured_row_rules),
+        T(test_huge_row_is_capped),
         T(test_header_rules),
         T(test_duplicate_headers_add_values),
         T(test_row_type_mismatch),
