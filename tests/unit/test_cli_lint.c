@@ -72,6 +72,26 @@ static void test_json(void **state)
     json_decref(j);
 }
 
+/* Every finding reaches the JSON, also when the file has bytes that are not UTF-8 in the
+ * places findings quote (column A, the group key). */
+static void test_json_every_finding(void **state)
+{
+    fx *f = *state;
+    fx_write(f, "in.csv",
+             HDR "ASSET,k\xE9,A title,publication.book,01ALLIANCE_UID___n6370,2021,,\n"
+                 "\xE9SSET,k\xE9,,,,,,\n");
+    LINT(f, 3, "in.csv --json");
+    json_t *j = fx_parse(f, "lint --json");
+    json_t *s = json_object_get(j, "summary");
+    json_t *x = json_object_get(j, "findings");
+    assert_int_equal(json_integer_value(json_object_get(s, "errors")), 2);
+    assert_int_equal(json_array_size(x), 2);
+    assert_string_equal(fx_str(json_array_get(x, 0), "rule"), "ecsv.group.key-invalid");
+    assert_string_equal(fx_str(json_array_get(x, 0), "group"), "k?");
+    assert_string_equal(fx_str(json_array_get(x, 1), "message"), "'?SSET' is not a row type");
+    json_decref(j);
+}
+
 static void test_fix(void **state)
 {
     fx *f = *state;
@@ -153,6 +173,7 @@ int main(void)
         FX_TEST(test_errors_by_cell),
         FX_TEST(test_warnings_only_exit_0),
         FX_TEST(test_json),
+        FX_TEST(test_json_every_finding),
         FX_TEST(test_fix),
         FX_TEST(test_quiet),
         FX_TEST(test_stops_on_bad_input),
