@@ -1,7 +1,9 @@
 #define _GNU_SOURCE
 #include "testutil.h"
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,18 +73,63 @@ char *tu_read(const char *path)
     return buf;
 }
 
+const char *tu_path(const char *dir, const char *rel)
+{
+    static char path[8][4400];
+    static unsigned k;
+    char *p = path[k++ % 8];
+    int n = snprintf(p, sizeof path[0], "%s/%s", dir, rel);
+    assert_true(n > 0 && (size_t)n < sizeof path[0]);
+    return p;
+}
+
+int tu_exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+int tu_count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
+    closedir(d);
+    return n;
+}
+
 const char *tu_data(const char *rel)
 {
-    static char path[4096];
+    static char path[PATH_MAX + 1024];
+    char cwd[PATH_MAX];
     const char *d = getenv("BULKREPO_TESTDATA");
-    snprintf(path, sizeof path, "%s/%s", d ? d : "tests/data", rel);
+    if (!d || !*d) {
+        assert_non_null(getcwd(cwd, sizeof cwd));
+        snprintf(path, sizeof path, "%s/tests/data/%s", cwd, rel);
+    } else {
+        snprintf(path, sizeof path, "%s/%s", d, rel);
+    }
     return path;
 }
 
 const char *tu_bin(void)
 {
+    static char path[PATH_MAX];
+    struct stat st;
     const char *b = getenv("BULKREPO_BIN");
-    return b ? b : "build/bulkrepo";
+    if (!b || !*b) {
+        print_error("BULKREPO_BIN is not set: run the tests with `make B=<build dir> unit`, or set "
+                    "it to the bulkrepo binary under test\n");
+        fail();
+    }
+    if (!realpath(b, path) || stat(path, &st) || !S_ISREG(st.st_mode) || access(path, X_OK)) {
+        print_error("BULKREPO_BIN=%s is not an executable file\n", b);
+        fail();
+    }
+    return path;
 }
 
 int tu_run(char **out, char **err, const char *fmt, ...)
@@ -90,8 +137,11 @@ int tu_run(char **out, char **err, const char *fmt, ...)
     char cmd[16384];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    int n = vsnprintf(cmd, sizeof cmd, fmt, ap);
     va_end(ap);
+    assert_true(n >= 0 && (size_t)n < sizeof cmd);
+    /* Resolved here, not in the child: a failure must reach cmocka. */
+    const char *bin = strstr(cmd, "$BR") || strstr(cmd, "${BR}") ? tu_bin() : NULL;
     char ofile[] = "/tmp/brout.XXXXXX", efile[] = "/tmp/brerr.XXXXXX";
     int ofd = mkstemp(ofile), efd = mkstemp(efile);
     assert_true(ofd >= 0 && efd >= 0);
@@ -102,7 +152,10 @@ int tu_run(char **out, char **err, const char *fmt, ...)
         dup2(efd, 2);
         int nul = open("/dev/null", 0);
         if (nul >= 0) dup2(nul, 0);
-        setenv("BR", tu_bin(), 1);
+        if (bin)
+            setenv("BR", bin, 1);
+        else
+            unsetenv("BR");
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
         _exit(127);
     }
@@ -122,8 +175,8 @@ int tu_run(char **out, char **err, const char *fmt, ...)
 void tu_assert_contains(const char *haystack, const char *needle, const char *file, int line)
 {
     if (haystack && needle && strstr(haystack, needle)) return;
-    print_error("%s:%d: expected to find\n  [%s]\nin\n  [%s]\n", file, line, needle ? needle : "(null)",
-                haystack ? haystack : "(null)");
+    print_error("%s:%d: expected to find\n  [%s]\nin\n  [%s]\n", file, line,
+                needle ? needle : "(null)", haystack ? haystack : "(null)");
     _fail(file, line);
 }
 
@@ -132,4 +185,59 @@ void tu_assert_not_contains(const char *haystack, const char *needle, const char
     if (!haystack || !needle || !strstr(haystack, needle)) return;
     print_error("%s:%d: did not expect\n  [%s]\nin\n  [%s]\n", file, line, needle, haystack);
     _fail(file, line);
+}
+
+void tu_assert_file(const char *path, const char *expected, const char *file, int line)
+{
+    char *got = tu_read(path);
+    if (got && !strcmp(got, expected)) {
+        free(got);
+        return;
+    }
+    if (got)
+        print_error("%s:%d: %s:\n--- got ---\n%s\n--- expected ---\n%s\n", file, line, path, got,
+                    expected);
+    else
+        print_error("%s:%d: missing file %s\n", file, line, path);
+    free(got);
+    _fail(file, line);
+}
+
+void tu_log_init(tu_log *log)
+{
+    log->cap = 256;
+    log->text = calloc(1, log->cap);
+    assert_non_null(log->text);
+    log->len = 0;
+}
+
+void tu_log_printf(tu_log *log, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    assert_true(n >= 0);
+    if (log->len + (size_t)n + 1 > log->cap) {
+        log->cap = (log->len + (size_t)n + 1) * 2;
+        log->text = realloc(log->text, log->cap);
+        assert_non_null(log->text);
+    }
+    va_start(ap, fmt);
+    vsnprintf(log->text + log->len, log->cap - log->len, fmt, ap);
+    va_end(ap);
+    log->len += (size_t)n;
+}
+
+void tu_log_clear(tu_log *log)
+{
+    log->len = 0;
+    if (log->text) log->text[0] = 0;
+}
+
+void tu_log_dispose(tu_log *log)
+{
+    free(log->text);
+    log->text = NULL;
+    log->len = log->cap = 0;
 }

@@ -125,13 +125,9 @@ static inline void fx_write(fx *f, const char *rel, const char *content)
     tu_write(f->dir, rel, content);
 }
 
-static inline char *fx_path(fx *f, const char *rel)
+static inline const char *fx_path(fx *f, const char *rel)
 {
-    static char path[8][4400];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(path[k], sizeof path[k], "%s/%s", f->dir, rel);
-    return path[k];
+    return tu_path(f->dir, rel);
 }
 
 /* The file's content (malloc'd) or NULL. */
@@ -142,22 +138,17 @@ static inline char *fx_read(fx *f, const char *rel)
 
 static inline int fx_exists(fx *f, const char *rel)
 {
-    struct stat st;
-    return lstat(fx_path(f, rel), &st) == 0;
+    return tu_exists(fx_path(f, rel));
 }
 
 /* Entries of a folder (not . and ..), or -1 when it cannot be opened. */
 static inline int fx_count_entries(fx *f, const char *rel)
 {
-    DIR *d = opendir(fx_path(f, rel));
-    if (!d) return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
-    closedir(d);
-    return n;
+    return tu_count_entries(fx_path(f, rel));
 }
+
+/* Fails unless DIR/rel holds exactly `expected`. */
+#define FX_ASSERT_FILE(f, rel, expected) assert_file_equals(fx_path((f), (rel)), (expected))
 
 /* A minimal dublin_core.xml with one title. */
 static inline void fx_dc(fx *f, const char *folder, const char *title)
