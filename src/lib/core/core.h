@@ -35,6 +35,23 @@ void br_buf_clear(br_buf *b);
 /* Grows *arr (element size elsz) so that it holds at least need elements. */
 int br_grow(void **arr, size_t *cap, size_t need, size_t elsz);
 
+/* ---- FNV-1a, for hash tables --------------------------------------------- */
+#define BR_FNV1A_INIT 1469598103934665603ull
+/* Continues hash h (BR_FNV1A_INIT to start) over n bytes. */
+static inline uint64_t br_fnv1a(uint64_t h, const void *p, size_t n)
+{
+    for (const unsigned char *s = p, *e = s + n; s < e; s++)
+        h = (h ^ *s) * 1099511628211ull;
+    return h;
+}
+static inline uint64_t br_fnv1a_str(const char *s)
+{
+    uint64_t h = BR_FNV1A_INIT;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
 /* ---- string map: key (copied) -> int64 ----------------------------------- */
 typedef struct br_strmap {
     char **keys;

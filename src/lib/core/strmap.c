@@ -3,13 +3,6 @@
 #include <string.h>
 #include "core.h"
 
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
 static int rehash(br_strmap *m, size_t cap)
 {
     char **keys = calloc(cap, sizeof *keys);
@@ -21,7 +14,7 @@ static int rehash(br_strmap *m, size_t cap)
     }
     for (size_t i = 0; i < m->cap; i++) {
         if (!m->keys[i]) continue;
-        size_t j = fnv1a(m->keys[i]) & (cap - 1);
+        size_t j = br_fnv1a_str(m->keys[i]) & (cap - 1);
         while (keys[j]) j = (j + 1) & (cap - 1);
         keys[j] = m->keys[i];
         vals[j] = m->vals[i];
@@ -37,7 +30,7 @@ static int rehash(br_strmap *m, size_t cap)
 int br_strmap_put(br_strmap *m, const char *key, int64_t val)
 {
     if ((m->n + 1) * 2 > m->cap && rehash(m, m->cap ? m->cap * 2 : 64)) return BR_ENOMEM;
-    size_t j = fnv1a(key) & (m->cap - 1);
+    size_t j = br_fnv1a_str(key) & (m->cap - 1);
     while (m->keys[j]) {
         if (!strcmp(m->keys[j], key)) {
             m->vals[j] = val;
@@ -54,7 +47,7 @@ int br_strmap_put(br_strmap *m, const char *key, int64_t val)
 int br_strmap_get(const br_strmap *m, const char *key, int64_t *val)
 {
     if (!m->cap) return 0;
-    size_t j = fnv1a(key) & (m->cap - 1);
+    size_t j = br_fnv1a_str(key) & (m->cap - 1);
     while (m->keys[j]) {
         if (!strcmp(m->keys[j], key)) {
             if (val) *val = m->vals[j];

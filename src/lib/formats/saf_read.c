@@ -149,13 +149,6 @@ static const char *src_of(ictx *c, const char *file, char *buf, size_t size)
 
 /* ---- string set ------------------------------------------------------------ */
 
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
 static void set_clear(br_saf_package *p)
 {
     /* A huge item must not make every later item pay for clearing its table. */
@@ -173,7 +166,7 @@ static struct slot *set_find(br_saf_package *p, const char *key)
 {
     if (!p->set_cap) return NULL;
     size_t mask = p->set_cap - 1;
-    for (size_t i = hash_str(key) & mask;; i = (i + 1) & mask) {
+    for (size_t i = br_fnv1a_str(key) & mask;; i = (i + 1) & mask) {
         if (!p->set[i].key) return &p->set[i];
         if (!strcmp(p->set[i].key, key)) return &p->set[i];
     }

@@ -227,16 +227,9 @@ typedef struct name_set {
     size_t cap; /* a power of two, at least twice the entries */
 } name_set;
 
-static size_t name_hash(const char *s, size_t len)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return (size_t)h;
-}
-
 static name_entry *name_slot(name_set *set, const char *s, size_t len)
 {
-    size_t i = name_hash(s, len) & (set->cap - 1);
+    size_t i = br_fnv1a(BR_FNV1A_INIT, s, len) & (set->cap - 1);
     while (set->v[i].s && !(set->v[i].len == len && !memcmp(set->v[i].s, s, len)))
         i = (i + 1) & (set->cap - 1);
     return &set->v[i];
