@@ -1,7 +1,9 @@
 /* bulkrepo serve: the REST API, the web UI and the job engine's workers. */
+#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
@@ -14,36 +16,45 @@ static const char USAGE[] =
     "and N worker threads that run queued jobs. Listens on 127.0.0.1:8080 unless told\n"
     "otherwise (port 0 picks a free one); prints 'listening on URL' once it does.\n"
     "Users are made with `bulkrepo user add`. --webhook POSTs each completed job's JSON\n"
-    "to URL. --max-upload caps each uploaded file (default 512M; K, M, G suffixes).\n"
+    "to URL. --max-upload caps each uploaded file (default 512M; K, M, G suffixes,\n"
+    "powers of 1024; at most 1024G). --session-ttl is how long a login lasts (default\n"
+    "8 hours; 60 seconds to 366 days).\n"
     "SIGINT or SIGTERM stops it; running imports go back to the queue and resume at the\n"
     "next start.\n";
 
-/* "512M" -> bytes; 0 when malformed. */
+/* Caps on the options: one file over HTTP, and a session (the server adds the
+ * TTL to the clock and to cookies, so it must stay far from overflow). */
+#define MAX_UPLOAD_CAP  (UINT64_C(1) << 40) /* 1 TiB */
+#define SESSION_TTL_MAX (366LL * 24 * 3600)
+
+/* "512M" -> bytes (K, M, G: powers of 1024, as docs/api.md's 512 MiB); 0 when
+ * malformed, zero or above MAX_UPLOAD_CAP. */
 static uint64_t parse_size(const char *s)
 {
+    if (*s < '0' || *s > '9') return 0; /* strtoull would take "-1" and " 1" */
     char *end;
+    errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
-    if (end == s) return 0;
+    unsigned shift = 0;
     switch (*end) {
     case 'k':
     case 'K':
-        v <<= 10;
-        end++;
+        shift = 10;
         break;
     case 'm':
     case 'M':
-        v <<= 20;
-        end++;
+        shift = 20;
         break;
     case 'g':
     case 'G':
-        v <<= 30;
-        end++;
+        shift = 30;
         break;
     default:
         break;
     }
-    return *end ? 0 : v;
+    if (shift) end++;
+    if (*end || errno || v > MAX_UPLOAD_CAP >> shift) return 0;
+    return (uint64_t)v << shift;
 }
 
 int cmd_serve(cli *c, int argc, char **argv)
@@ -77,12 +88,17 @@ int cmd_serve(cli *c, int argc, char **argv)
             break;
         case 'u':
             if (!(o.max_upload = parse_size(optarg)))
-                return cli_usage("serve", "--max-upload takes a size in bytes (K, M, G suffixes)");
+                return cli_usage("serve",
+                                 "--max-upload takes a size in bytes, 1 to 1024G (K, M, G "
+                                 "suffixes), not '%s'",
+                                 optarg);
             break;
         case 't': {
+            errno = 0;
             long long n = strtoll(optarg, &end, 10);
-            if (*end || n < 60)
-                return cli_usage("serve", "--session-ttl takes seconds (60 or more)");
+            if (end == optarg || *end || errno || n < 60 || n > SESSION_TTL_MAX)
+                return cli_usage("serve", "--session-ttl takes seconds, 60 to %lld (366 days)",
+                                 SESSION_TTL_MAX);
             o.session_ttl = n;
             break;
         }

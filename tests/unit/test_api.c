@@ -389,6 +389,36 @@ static int scratch_entries(void)
 /* ---- tests ------------------------------------------------------------------------------------
  */
 
+/* Options of `bulkrepo serve` that make no server: a usage error (2), nothing
+ * listens (timeout's 124 if one did). */
+static void test_serve_options(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {"--max-upload -1",
+                                      "--max-upload 0",
+                                      "--max-upload 12X",
+                                      "--max-upload 1025G",
+                                      "--max-upload 99999999999999999999",
+                                      "--max-upload ''",
+                                      "--session-ttl 59",
+                                      "--session-ttl 31622401",
+                                      "--session-ttl 99999999999999999999",
+                                      "--session-ttl 1h",
+                                      "--workers 0",
+                                      "--workers 65",
+                                      "--webhook ftp://example.org/",
+                                      "--listen nonsense",
+                                      "--listen 127.0.0.1:99999"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        SH(&A->f, 2, "timeout 10 \"$BR\" --repo r serve --listen 127.0.0.1:0 %s", bad[i]);
+        char opt[32];
+        snprintf(opt, sizeof opt, "%.*s", (int)strcspn(bad[i], " "), bad[i]);
+        assert_contains(A->f.err, opt); /* the message names the option */
+    }
+    RUN(&A->f, 0, "serve --help");
+    assert_contains(A->f.out, "--max-upload");
+}
+
 static void test_health_and_static(void **state)
 {
     (void)state;
@@ -1136,6 +1166,7 @@ static void test_esploro_upload(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_serve_options),
         cmocka_unit_test(test_health_and_static),
         cmocka_unit_test(test_login),
         cmocka_unit_test(test_auth_required),
