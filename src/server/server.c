@@ -352,7 +352,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
         return srv_reply_error(r, MHD_HTTP_CONTENT_TOO_LARGE,
                                "the upload is larger than the server accepts (%llu bytes per file)",
                                (unsigned long long)r->s->opt.max_upload);
-    return srv_api_dispatch(r);
+    enum MHD_Result rc = srv_api_dispatch(r);
+    /* The answer goes out once this returns: remove the upload's scratch
+     * folder first, so that a client reading it finds nothing left behind. */
+    srv_upload_free(r->up);
+    r->up = NULL;
+    return rc;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *con, void **ctx,

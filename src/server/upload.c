@@ -166,6 +166,9 @@ unsigned srv_upload_begin(srv_req *r, const char **msg)
     }
     u->pp = MHD_create_post_processor(r->con, 64 * 1024, on_part, u);
     if (!u->pp) {
+        /* Gone before the 400 goes out (the scratch folder included). */
+        srv_upload_free(u);
+        r->up = NULL;
         *msg = "malformed multipart/form-data (no boundary?)";
         return MHD_HTTP_BAD_REQUEST;
     }
