@@ -264,22 +264,15 @@ static enum MHD_Result login(srv_req *r, br_repo *repo)
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(expires, sizeof expires, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    json_t *o = json_pack("{s:s,s:s,s:s,s:o,s:s}", "token", sid, "csrf", id.csrf, "username",
-                          id.username, "roles", roles_json(id.roles, 0), "expires", expires);
-    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(o);
-    struct MHD_Response *resp =
-        text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE) : NULL;
-    if (!resp) {
-        free(text);
-        return MHD_NO;
-    }
+    struct MHD_Response *resp = srv_json_response(
+        json_pack("{s:s,s:s,s:s,s:o,s:s}", "token", sid, "csrf", id.csrf, "username", id.username,
+                  "roles", roles_json(id.roles, 0), "expires", expires));
     char cookie[256];
     snprintf(cookie, sizeof cookie,
              SRV_COOKIE "=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=%lld", sid,
              (long long)r->s->opt.session_ttl);
-    MHD_add_response_header(resp, "Set-Cookie", cookie);
-    MHD_add_response_header(resp, "Content-Type", "application/json");
+    if (resp) MHD_add_response_header(resp, "Set-Cookie", cookie);
+    explicit_bzero(cookie, sizeof cookie);
     explicit_bzero(sid, sizeof sid);
     return srv_reply(r, MHD_HTTP_OK, resp);
 }
@@ -288,12 +281,10 @@ static enum MHD_Result logout(srv_req *r, br_repo *repo)
 {
     br_error err;
     if (r->who.is_session && br_auth_logout(repo, r->secret, &err)) return srv_reply_br(r, &err);
-    const char *text = "{\"status\":\"ok\"}";
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
-    MHD_add_response_header(resp, "Set-Cookie",
-                            SRV_COOKIE "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
-    MHD_add_response_header(resp, "Content-Type", "application/json");
+    struct MHD_Response *resp = srv_json_response(json_pack("{s:s}", "status", "ok"));
+    if (resp)
+        MHD_add_response_header(resp, "Set-Cookie",
+                                SRV_COOKIE "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
     return srv_reply(r, MHD_HTTP_OK, resp);
 }
 

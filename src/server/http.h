@@ -70,6 +70,9 @@ void srv_db_put(srv *s, br_repo *repo);
 
 /* Replies (each queues the response and returns what the handler returns). */
 enum MHD_Result srv_reply(srv_req *r, unsigned status, struct MHD_Response *resp);
+/* A JSON response (Content-Type set) for a reply that adds headers; takes
+ * ownership of o; NULL when out of memory (srv_reply then answers MHD_NO). */
+struct MHD_Response *srv_json_response(json_t *o);
 /* Takes ownership of body (malloc'd JSON text). */
 enum MHD_Result srv_reply_text(srv_req *r, unsigned status, char *body);
 /* Takes ownership of o. */

@@ -64,24 +64,34 @@ enum MHD_Result srv_reply(srv_req *r, unsigned status, struct MHD_Response *resp
     return rc;
 }
 
-enum MHD_Result srv_reply_text(srv_req *r, unsigned status, char *body)
+static struct MHD_Response *text_response(char *body)
 {
-    if (!body) return MHD_NO;
+    if (!body) return NULL;
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(body);
-        return MHD_NO;
+        return NULL;
     }
     MHD_add_response_header(resp, "Content-Type", "application/json");
-    return srv_reply(r, status, resp);
+    return resp;
+}
+
+struct MHD_Response *srv_json_response(json_t *o)
+{
+    char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
+    return text_response(text);
+}
+
+enum MHD_Result srv_reply_text(srv_req *r, unsigned status, char *body)
+{
+    return srv_reply(r, status, text_response(body));
 }
 
 enum MHD_Result srv_reply_json(srv_req *r, unsigned status, json_t *o)
 {
-    char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(o);
-    return srv_reply_text(r, status, text);
+    return srv_reply(r, status, srv_json_response(o));
 }
 
 enum MHD_Result srv_reply_error(srv_req *r, unsigned status, const char *fmt, ...)
@@ -238,18 +248,9 @@ static enum MHD_Result begin(srv_req *r, const char *url)
     if (r->route == -1)
         return srv_reply_error(r, MHD_HTTP_NOT_FOUND, "no such route: %s %s", r->method, r->path);
     if (r->route == -2) {
-        json_t *o = json_pack("{s:s}", "error", "this method is not allowed here");
-        char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-        json_decref(o);
         struct MHD_Response *resp =
-            text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE)
-                 : NULL;
-        if (!resp) {
-            free(text);
-            return MHD_NO;
-        }
-        MHD_add_response_header(resp, "Content-Type", "application/json");
-        MHD_add_response_header(resp, "Allow", allowed);
+            srv_json_response(json_pack("{s:s}", "error", "this method is not allowed here"));
+        if (resp) MHD_add_response_header(resp, "Allow", allowed);
         return srv_reply(r, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
     }
     if (r->route == -3)
