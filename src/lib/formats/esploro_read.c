@@ -266,11 +266,7 @@ static void finding(br_ecsv_reader *r, br_severity sev, int col, unsigned row, c
 
 static uint64_t hash64(const char *s, size_t n)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ull;
-    }
+    uint64_t h = br_fnv1a(BR_FNV1A_INIT, s, n);
     h ^= h >> 33; /* finaliser (murmur3 fmix64): spread the bits for the low-bit index */
     h *= 0xff51afd7ed558ccdull;
     h ^= h >> 33;
