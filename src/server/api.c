@@ -324,19 +324,42 @@ static enum MHD_Result job_types(srv_req *r)
 
 /* ---- jobs ---------------------------------------------------------------------------------- */
 
+/* A page of a listing (?offset=&limit=): every row counts in seen (the total),
+ * the page's rows go into arr. */
 typedef struct list_ctx {
     json_t *arr;
     uint32_t roles;
     long long offset, limit, seen;
 } list_ctx;
 
+/* Reads offset and limit (default dflt, at most max).  Returns 0, or replied
+ * (1) with a 400 when they are malformed. */
+static int page_init(srv_req *r, list_ctx *c, long long dflt, long long max, enum MHD_Result *res)
+{
+    c->offset = int_arg(r, "offset", 0, 1LL << 40);
+    c->limit = int_arg(r, "limit", dflt, max);
+    c->seen = 0;
+    if (c->offset < 0 || c->limit < 0) {
+        *res = srv_reply_error(r, MHD_HTTP_BAD_REQUEST,
+                               "offset and limit must be non-negative integers");
+        return 1;
+    }
+    c->arr = json_array();
+    return 0;
+}
+
+/* Counts a row; 1 when it belongs on the page. */
+static int page_take(list_ctx *c)
+{
+    c->seen++;
+    return c->seen > c->offset && (long long)json_array_size(c->arr) < c->limit;
+}
+
 static int add_job(void *ctx, const br_job *j)
 {
     list_ctx *c = ctx;
     if (!br_job_visible(j->type, c->roles)) return 0;
-    c->seen++;
-    if (c->seen > c->offset && (long long)json_array_size(c->arr) < c->limit)
-        json_array_append_new(c->arr, job_summary(j));
+    if (page_take(c)) json_array_append_new(c->arr, job_summary(j));
     return 0;
 }
 
@@ -358,13 +381,9 @@ static enum MHD_Result jobs(srv_req *r, br_repo *repo)
     if (f.category && strcmp(f.category, "import") && strcmp(f.category, "export") &&
         strcmp(f.category, "set"))
         return srv_reply_error(r, MHD_HTTP_BAD_REQUEST, "category must be import, export or set");
-    list_ctx c = {json_array(), r->who.roles, int_arg(r, "offset", 0, 1LL << 40),
-                  int_arg(r, "limit", 500, 5000), 0};
-    if (c.offset < 0 || c.limit < 0) {
-        json_decref(c.arr);
-        return srv_reply_error(r, MHD_HTTP_BAD_REQUEST,
-                               "offset and limit must be non-negative integers");
-    }
+    list_ctx c = {.roles = r->who.roles};
+    enum MHD_Result res;
+    if (page_init(r, &c, 500, 5000, &res)) return res;
     br_error err;
     if (br_job_query(repo, &f, add_job, &c, &err)) {
         json_decref(c.arr);
@@ -416,9 +435,7 @@ static enum MHD_Result job_events(srv_req *r, br_repo *repo)
 static int add_record(void *ctx, const br_job_record *rec)
 {
     list_ctx *c = ctx;
-    c->seen++;
-    if (c->seen <= c->offset) return 0;
-    if ((long long)json_array_size(c->arr) >= c->limit) return 1;
+    if (!page_take(c)) return (long long)json_array_size(c->arr) >= c->limit; /* 1: page full */
     json_t *o = json_object();
     json_object_set_new(o, "seq", json_integer(rec->seq));
     json_object_set_new(o, "key", json_string(rec->key ? rec->key : ""));
@@ -449,13 +466,8 @@ static enum MHD_Result job_records(srv_req *r, br_repo *repo)
     br_job j;
     enum MHD_Result res;
     if (load_job(r, repo, &j, 0, &res)) return res;
-    list_ctx c = {json_array(), 0, int_arg(r, "offset", 0, 1LL << 40),
-                  int_arg(r, "limit", 1000, 10000), 0};
-    if (c.offset < 0 || c.limit < 0) {
-        json_decref(c.arr);
-        return srv_reply_error(r, MHD_HTTP_BAD_REQUEST,
-                               "offset and limit must be non-negative integers");
-    }
+    list_ctx c = {0};
+    if (page_init(r, &c, 1000, 10000, &res)) return res;
     br_error err;
     if (br_job_records(repo, j.id, outcome, add_record, &c, &err)) {
         json_decref(c.arr);
@@ -556,8 +568,7 @@ static enum MHD_Result job_action(srv_req *r, br_repo *repo)
 static int add_item(void *ctx, const br_item_summary *s)
 {
     list_ctx *c = ctx;
-    c->seen++;
-    if (c->seen <= c->offset || (long long)json_array_size(c->arr) >= c->limit) return 0;
+    if (!page_take(c)) return 0; /* counted for the total */
     json_t *o = json_object();
     json_object_set_new(o, "handle", str_or_null(s->handle));
     json_object_set_new(o, "uuid", str_or_null(s->uuid));
@@ -574,13 +585,13 @@ static enum MHD_Result items(srv_req *r, br_repo *repo)
     br_item_query q = {0};
     q.collection = arg(r, "collection");
     br_error err;
+    enum MHD_Result res;
     if (arg(r, "job")) {
         long long id = int_arg(r, "job", 0, 1LL << 62);
         if (id <= 0)
             return srv_reply_error(r, MHD_HTTP_BAD_REQUEST, "job must be a positive integer");
         r->job_id = id;
         br_job j;
-        enum MHD_Result res;
         if (load_job(r, repo, &j, 0, &res)) return res;
         q.job_id = id;
     }
@@ -588,13 +599,8 @@ static enum MHD_Result items(srv_req *r, br_repo *repo)
         br_container k;
         if (br_container_get(repo, q.collection, &k, &err)) return srv_reply_br(r, &err);
     }
-    list_ctx c = {json_array(), 0, int_arg(r, "offset", 0, 1LL << 40),
-                  int_arg(r, "limit", 100, 5000), 0};
-    if (c.offset < 0 || c.limit < 0) {
-        json_decref(c.arr);
-        return srv_reply_error(r, MHD_HTTP_BAD_REQUEST,
-                               "offset and limit must be non-negative integers");
-    }
+    list_ctx c = {0};
+    if (page_init(r, &c, 100, 5000, &res)) return res;
     if (br_item_list(repo, &q, add_item, &c, &err)) {
         json_decref(c.arr);
         return srv_reply_br(r, &err);

@@ -1064,6 +1064,10 @@ static void test_malformed_requests(void **state)
     http("GET", "/api/jobs?limit=-1", &admin, &r);
     EXPECT(&r, 400);
     resp_free(&r);
+    http("GET", "/api/items?offset=ten", &admin, &r); /* every listing's paging */
+    EXPECT(&r, 400);
+    assert_contains(jstr(r.json, "error"), "offset");
+    resp_free(&r);
     http("GET", "/api/items?job=zero", &admin, &r);
     EXPECT(&r, 400);
     resp_free(&r);
