@@ -60,17 +60,13 @@ static int parse(int argc, char **argv, const char *sub, const char *accept, int
     static const struct option opts[] = {{"role", required_argument, 0, 'r'},
                                          {"password-stdin", no_argument, 0, 'p'},
                                          {"json", no_argument, 0, 'j'},
-                                         {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     char cmd[32];
     snprintf(cmd, sizeof cmd, "user %s", sub);
     memset(o, 0, sizeof *o);
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(USAGE, stdout);
-            return -1;
-        }
+    /* --help and -h were answered by cli_subcommand_help. */
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c == '?' || !strchr(accept, c)) return cli_usage(cmd, "unknown option");
         if (c == 'r') {
             br_role r;
@@ -141,15 +137,12 @@ static int add_role_json(void *ctx, const br_role *r)
 
 int cmd_user(cli *c, int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fputs(USAGE, argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_USAGE : EXIT_OK;
-    }
+    int rc = cli_subcommand_help(argc, argv, USAGE);
+    if (rc >= 0) return rc;
     const char *sub = argv[1];
     argc--;
     argv++;
     user_opts o;
-    int rc;
     if (!strcmp(sub, "add"))
         rc = parse(argc, argv, sub, "rp", 1, &o);
     else if (!strcmp(sub, "passwd"))
@@ -160,7 +153,7 @@ int cmd_user(cli *c, int argc, char **argv)
         rc = parse(argc, argv, sub, "j", 0, &o);
     else
         return cli_usage("user", "unknown subcommand '%s'", sub);
-    if (rc) return rc < 0 ? EXIT_OK : rc;
+    if (rc) return rc;
 
     if (!strcmp(sub, "roles")) {
         if (!o.json) {

@@ -373,6 +373,10 @@ static void test_cli_user(void **state)
     RUN(f, 2, "user frobnicate");
     RUN(f, 0, "user --help");
     assert_contains(f->out, "--password-stdin");
+    RUN(f, 0, "user add carl -h"); /* --help anywhere: the usage, nothing added */
+    assert_contains(f->out, "--password-stdin");
+    RUN(f, 2, "user");
+    assert_contains(f->err, "usage:");
     RUN(f, 0, "user roles");
     assert_contains(f->out, "PURCHASING_MANAGER");
     a = fx_json(f, "user roles --json");
