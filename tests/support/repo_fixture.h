@@ -53,7 +53,7 @@ static inline br_repo *tu_repo_create(const char *dir, const char *prefix)
 
 typedef struct tu_repo {
     char *dir;           /* a fresh temporary folder, removed by tu_repo_free */
-    char repo_dir[4200]; /* DIR/repo: initialised and open as repo */
+    char repo_dir[4096]; /* DIR/repo: initialised and open as repo */
     br_repo *repo;
     char coll[64]; /* the handle of the collection tu_repo_new made ("" when none) */
 } tu_repo;
