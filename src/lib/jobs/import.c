@@ -749,33 +749,25 @@ int br_import_saf(br_repo *repo, const br_import_options *opt_in, br_import_resu
     /* The job: a resumed import continues the job that wrote the mapfile. */
     static const char *types[] = {"import-saf", "import-saf", "delete-saf"};
     int64_t prior = 0;
-    if (opt.job_id) {
-        if ((rc = br_job_get(repo, opt.job_id, &job, err))) return rc;
-        c.job_id = opt.job_id;
-        if (opt.resume) prior = opt.job_id;
-        if ((rc = br_job_set_status(repo, c.job_id, BR_JOB_RUNNING, opt.resume ? "resumed" : NULL, err)))
-            return rc;
-    } else if (opt.resume && !opt.validate_only &&
-               !br_job_find_by_mapfile(repo, "import-saf", c.mapfile, &prior, NULL) &&
-        !br_job_get(repo, prior, &job, NULL)) {
-        c.job_id = prior;
-        if ((rc = br_job_set_status(repo, prior, BR_JOB_RUNNING, "resumed", err))) return rc;
-    } else {
-        br_strlcpy(job.type, opt.validate_only ? "validate-saf" : types[opt.mode], sizeof job.type);
-        br_strlcpy(job.category, "import", sizeof job.category);
-        snprintf(job.name, sizeof job.name, "%s%s", opt.name ? opt.name : opt.validate_only ? "SAF validation" :
-                 opt.mode == BR_IMPORT_DELETE ? "SAF delete" : opt.mode == BR_IMPORT_REPLACE ? "SAF replace" : "SAF import", "");
-        br_strlcpy(job.eperson, opt.eperson ? opt.eperson : "", sizeof job.eperson);
-        if (opt.mode == BR_IMPORT_DELETE)
-            br_strlcpy(job.input, c.mapfile, sizeof job.input);
-        else
-            snprintf(job.input, sizeof job.input, "%s%s%s", opt.source, opt.zip ? "/" : "", opt.zip ? opt.zip : "");
-        char *p = params_json(&opt, c.mapfile);
-        br_strlcpy(job.params, p ? p : "{}", sizeof job.params);
-        free(p);
-        if ((rc = br_job_create(repo, &job, err))) return rc;
-        c.job_id = job.id;
-    }
+    br_strlcpy(job.type, opt.validate_only ? "validate-saf" : types[opt.mode], sizeof job.type);
+    br_strlcpy(job.category, "import", sizeof job.category);
+    br_strlcpy(job.name,
+               opt.name                       ? opt.name
+               : opt.validate_only            ? "SAF validation"
+               : opt.mode == BR_IMPORT_DELETE ? "SAF delete"
+               : opt.mode == BR_IMPORT_REPLACE ? "SAF replace"
+                                               : "SAF import",
+               sizeof job.name);
+    br_strlcpy(job.eperson, opt.eperson ? opt.eperson : "", sizeof job.eperson);
+    if (opt.mode == BR_IMPORT_DELETE)
+        br_strlcpy(job.input, c.mapfile, sizeof job.input);
+    else
+        snprintf(job.input, sizeof job.input, "%s%s%s", opt.source, opt.zip ? "/" : "", opt.zip ? opt.zip : "");
+    char *p = params_json(&opt, c.mapfile);
+    br_strlcpy(job.params, p ? p : "{}", sizeof job.params);
+    free(p);
+    if ((rc = br_import_job_begin(repo, &opt, "import-saf", c.mapfile, &job, &prior, err))) return rc;
+    c.job_id = job.id;
     job_made = 1;
     res->job_id = c.job_id;
 
@@ -838,20 +830,9 @@ int br_import_saf(br_repo *repo, const br_import_options *opt_in, br_import_resu
         rc = br_error_set(err, BR_EINVAL, NULL, 0, 0, "%zu invalid items were left out", res->invalid);
 
 finish:
-    if (job_made) {
-        br_job_status st = BR_JOB_COMPLETED_SUCCESS;
-        char msg[1200] = "";
-        if (rc == BR_ECANCELLED)
-            st = BR_JOB_USER_ABORTED;
-        else if (rc == BR_EINVAL && (res->imported || res->deleted))
-            st = BR_JOB_COMPLETED_WITH_ERRORS;
-        else if (rc)
-            st = BR_JOB_FAILED;
-        else if (opt.mode != BR_IMPORT_DELETE && c.n == 0)
-            st = BR_JOB_COMPLETED_NO_BULKS;
-        if (rc) br_error_format(err, msg, sizeof msg);
-        br_job_set_status(repo, c.job_id, st, msg[0] ? msg : NULL, NULL);
-    }
+    if (job_made)
+        br_import_job_end(repo, c.job_id, rc, res->imported || res->deleted,
+                          opt.mode != BR_IMPORT_DELETE && c.n == 0, err);
     if (c.scratch[0]) br_rmtree(c.scratch); /* only the folder this run made */
     br_saf_close(c.pkg);
     br_record_free(c.rec);

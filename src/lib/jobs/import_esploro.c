@@ -195,10 +195,11 @@ static void check_group(ectx *c, const br_ecsv_group *g)
         const br_bitstream *b = &rec->bs[k];
         if (!b->path) continue;
         if (c->opt->files_root && !below_root(c->opt->files_root, b->path)) {
-            group_error(c, g->key, b->origin.line, "ecsv.file.outside",
-                        "only files uploaded with the CSV (beside it or below it) can be imported here",
-                        "FILE_FILEURL '%s' is outside the job's upload folder", b->url ? b->url : b->path,
-                        NULL);
+            group_error(
+                c, g->key, b->origin.line, "ecsv.file.outside",
+                "only files uploaded with the CSV (beside it or below it) can be imported here",
+                "FILE_FILEURL '%s' is outside the job's upload folder", b->url ? b->url : b->path,
+                NULL);
             continue;
         }
         struct stat st;
@@ -701,33 +702,20 @@ int br_import_esploro(br_repo *repo, const br_import_options *opt_in, br_import_
     br_repo_clean_stale(repo);
 
     /* The job: the engine's, or a resumed import's (found by its mapfile), or a new one. */
-    if (opt.job_id) {
-        if ((rc = br_job_get(repo, opt.job_id, &job, err))) return rc;
-        c.job_id = opt.job_id;
-        if (opt.resume) c.prior = opt.job_id;
-        if ((rc = br_job_set_status(repo, c.job_id, BR_JOB_RUNNING, opt.resume ? "resumed" : NULL,
-                                    err)))
-            return rc;
-    } else if (opt.resume && !opt.validate_only &&
-               !br_job_find_by_mapfile(repo, JOB_TYPE, c.mapfile, &c.prior, NULL)) {
-        c.job_id = c.prior;
-        if ((rc = br_job_set_status(repo, c.prior, BR_JOB_RUNNING, "resumed", err))) return rc;
-    } else {
-        br_strlcpy(job.type, opt.validate_only ? "validate-esploro" : JOB_TYPE, sizeof job.type);
-        br_strlcpy(job.category, "import", sizeof job.category);
-        br_strlcpy(job.name,
-                   opt.name            ? opt.name
-                   : opt.validate_only ? "Esploro CSV validation"
-                                       : "Esploro CSV import",
-                   sizeof job.name);
-        br_strlcpy(job.eperson, opt.eperson ? opt.eperson : "", sizeof job.eperson);
-        br_strlcpy(job.input, c.csv, sizeof job.input);
-        char *p = params_json(&c);
-        br_strlcpy(job.params, p ? p : "{}", sizeof job.params);
-        free(p);
-        if ((rc = br_job_create(repo, &job, err))) return rc;
-        c.job_id = job.id;
-    }
+    br_strlcpy(job.type, opt.validate_only ? "validate-esploro" : JOB_TYPE, sizeof job.type);
+    br_strlcpy(job.category, "import", sizeof job.category);
+    br_strlcpy(job.name,
+               opt.name            ? opt.name
+               : opt.validate_only ? "Esploro CSV validation"
+                                   : "Esploro CSV import",
+               sizeof job.name);
+    br_strlcpy(job.eperson, opt.eperson ? opt.eperson : "", sizeof job.eperson);
+    br_strlcpy(job.input, c.csv, sizeof job.input);
+    char *p = params_json(&c);
+    br_strlcpy(job.params, p ? p : "{}", sizeof job.params);
+    free(p);
+    if ((rc = br_import_job_begin(repo, &opt, JOB_TYPE, c.mapfile, &job, &c.prior, err))) return rc;
+    c.job_id = job.id;
     job_made = 1;
     res->job_id = c.job_id;
 
@@ -763,20 +751,7 @@ int br_import_esploro(br_repo *repo, const br_import_options *opt_in, br_import_
                          res->invalid, res->failed);
 
 finish:
-    if (job_made) {
-        br_job_status st = BR_JOB_COMPLETED_SUCCESS;
-        char msg[1200] = "";
-        if (rc == BR_ECANCELLED)
-            st = BR_JOB_USER_ABORTED;
-        else if (rc == BR_EINVAL && res->imported)
-            st = BR_JOB_COMPLETED_WITH_ERRORS;
-        else if (rc)
-            st = BR_JOB_FAILED;
-        else if (res->total == 0)
-            st = BR_JOB_COMPLETED_NO_BULKS;
-        if (rc) br_error_format(err, msg, sizeof msg);
-        br_job_set_status(repo, c.job_id, st, msg[0] ? msg : NULL, NULL);
-    }
+    if (job_made) br_import_job_end(repo, c.job_id, rc, res->imported != 0, res->total == 0, err);
     br_ecsv_close(c.rd);
     br_record_free(c.rec);
     br_record_free(c.old);

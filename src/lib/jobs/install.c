@@ -11,6 +11,43 @@
 
 #define APPROVE_BATCH 500
 
+int br_import_job_begin(br_repo *repo, const br_import_options *opt, const char *type,
+                        const char *mapfile, br_job *fresh, int64_t *prior, br_error *err)
+{
+    *prior = 0;
+    if (opt->job_id) {
+        br_job queued;
+        int rc = br_job_get(repo, opt->job_id, &queued, err);
+        if (rc) return rc;
+        fresh->id = opt->job_id;
+        if (opt->resume) *prior = opt->job_id;
+        return br_job_set_status(repo, opt->job_id, BR_JOB_RUNNING, opt->resume ? "resumed" : NULL,
+                                 err);
+    }
+    /* A validation never continues an import: its "valid" lines would
+     * overwrite the journal that says what is stored. */
+    int64_t id;
+    if (opt->resume && !opt->validate_only &&
+        !br_job_find_by_mapfile(repo, type, mapfile, &id, NULL)) {
+        fresh->id = *prior = id;
+        return br_job_set_status(repo, id, BR_JOB_RUNNING, "resumed", err);
+    }
+    return br_job_create(repo, fresh, err);
+}
+
+void br_import_job_end(br_repo *repo, int64_t job_id, int rc, int stored, int empty,
+                       const br_error *err)
+{
+    br_job_status st = rc == BR_ECANCELLED         ? BR_JOB_USER_ABORTED
+                       : rc == BR_EINVAL && stored ? BR_JOB_COMPLETED_WITH_ERRORS
+                       : rc                        ? BR_JOB_FAILED
+                       : empty                     ? BR_JOB_COMPLETED_NO_BULKS
+                                                   : BR_JOB_COMPLETED_SUCCESS;
+    char msg[1200] = "";
+    if (rc && err) br_error_format(err, msg, sizeof msg);
+    br_job_set_status(repo, job_id, st, msg[0] ? msg : NULL, NULL);
+}
+
 int br_install_values(br_record *rec, const char *eperson, const char *via)
 {
     char now[32], prov[1024];

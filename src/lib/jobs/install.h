@@ -1,9 +1,26 @@
-/* Internal to the jobs module: what DSpace's installItem adds to an item that
- * becomes archived (shared by the SAF and Esploro imports and item approve). */
+/* Internal to the jobs module, shared by the SAF and Esploro imports: the
+ * job an import runs as, and what DSpace's installItem adds to an item that
+ * becomes archived (also used by item approve). */
 #ifndef BR_JOBS_INSTALL_H
 #define BR_JOBS_INSTALL_H
 
+#include "bulkrepo/import.h"
+#include "bulkrepo/job.h"
 #include "bulkrepo/record.h"
+
+/* Starts the job an import runs as and sets fresh->id to it: the engine's
+ * (opt->job_id), else with -R (not -v) the job of type `type` that wrote
+ * mapfile, else *fresh, created.  *prior gets the job whose journal says what
+ * is already stored (a resumed run's), or 0. */
+int br_import_job_begin(br_repo *repo, const br_import_options *opt, const char *type,
+                        const char *mapfile, br_job *fresh, int64_t *prior, br_error *err);
+
+/* Ends it with the status rc gives: cancelled -> aborted by user; BR_EINVAL
+ * after some record was stored -> completed with errors; other errors ->
+ * failed, with err's message; success -> completed, or "no bulks" when the
+ * input was empty. */
+void br_import_job_end(br_repo *repo, int64_t job_id, int rc, int stored, int empty,
+                       const br_error *err);
 
 /* Adds dc.date.accessioned and dc.date.available (now) and
  * dc.description.provenance "Submitted by EPERSON (VIA) on NOW. Made available
