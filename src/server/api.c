@@ -170,12 +170,14 @@ static json_t *job_summary(const br_job *j)
     json_object_set_new(o, "submitted", str_or_null(j->submitted));
     json_object_set_new(o, "started", str_or_null(j->started));
     json_object_set_new(o, "ended", str_or_null(j->ended));
+    /* As the report (br_job_to_json): an unknown ETA and no phase are null. */
+    const br_job_progress *p = &j->progress;
     json_object_set_new(o, "progress",
-                        json_pack("{s:i,s:I,s:I,s:f,s:I,s:s}", "percent", j->progress.percent,
-                                  "done", (json_int_t)j->progress.done, "total",
-                                  (json_int_t)j->progress.total, "rate", j->progress.rate,
-                                  "eta_seconds", (json_int_t)j->progress.eta_seconds, "phase",
-                                  j->progress.phase));
+                        json_pack("{s:i,s:I,s:I,s:f,s:o,s:o}", "percent", p->percent, "done",
+                                  (json_int_t)p->done, "total", (json_int_t)p->total, "rate",
+                                  p->rate, "eta_seconds",
+                                  p->eta_seconds >= 0 ? json_integer(p->eta_seconds) : json_null(),
+                                  "phase", str_or_null(p->phase)));
     json_t *c = json_object();
     json_object_set_new(c, "processed", json_integer(k->processed));
     json_object_set_new(c, "imported", json_integer(k->imported));

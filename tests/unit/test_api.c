@@ -815,6 +815,13 @@ static void test_unimported_and_rerun(void **state)
         if (!json_equal(v, want)) print_error("counter %s differs from the report\n", key);
         assert_true(json_equal(v, want));
     }
+    static const char *const progress[] = {"percent", "done", "total", "eta_seconds", "phase"};
+    for (i = 0; i < sizeof progress / sizeof progress[0]; i++) {
+        v = json_object_get(json_object_get(listed, "progress"), progress[i]);
+        json_t *want = json_object_get(json_object_get(job, "progress"), progress[i]);
+        if (!json_equal(v, want)) print_error("progress.%s differs from the report\n", progress[i]);
+        assert_true(json_equal(v, want));
+    }
     resp_free(&r);
     json_decref(job);
 
