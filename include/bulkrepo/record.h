@@ -156,7 +156,8 @@ typedef struct br_record {
     br_identifier *ids;
     size_t n_ids, cap_ids;
 
-    struct br_arena *arena; /* private */
+    struct br_arena *arena;       /* private */
+    struct br_md_index *md_index; /* private: br_record_add_md's values per field */
 } br_record;
 
 br_record *br_record_new(void);
@@ -169,7 +170,10 @@ const char *br_record_str(br_record *rec, const char *s);
 const char *br_record_strn(br_record *rec, const char *s, size_t n);
 
 /* Each add copies its string arguments; returns NULL on out-of-memory.
- * br_record_add_md sets place to the count of earlier values of the same field. */
+ * br_record_add_md sets place to the count of earlier values of the same field
+ * (values may be dropped from md, lowering n_md, but not reordered, nor their
+ * schema, element or qualifier changed in place: the record keeps a count per
+ * field).  Values of one field may share those strings. */
 br_mdv *br_record_add_md(br_record *rec, const char *schema, const char *element,
                          const char *qualifier, const char *language, const char *value);
 br_bitstream *br_record_add_bitstream(br_record *rec, const char *name);

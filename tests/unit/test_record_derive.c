@@ -170,12 +170,94 @@ static void test_name_truncation(void **state)
     br_record_free(r);
 }
 
+/* ---- br_record_add_md: place -------------------------------------------------- */
+
+/* The place by its definition: the count of earlier values of the same field. */
+static int place_by_scan(const br_record *r, size_t i)
+{
+    int n = 0;
+    const br_mdv *v = &r->md[i];
+    for (size_t k = 0; k < i; k++) {
+        const br_mdv *w = &r->md[k];
+        if (!strcmp(w->schema, v->schema) && !strcmp(w->element, v->element) &&
+            (w->qualifier ? v->qualifier && !strcmp(w->qualifier, v->qualifier) : !v->qualifier))
+            n++;
+    }
+    return n;
+}
+
+/* Adds n values over `fields` fields in a scrambled order (qualifiers NULL, ""
+ * (the same as NULL) or named), checking every value's place and strings. */
+static void add_checked(br_record *r, unsigned n, unsigned fields, unsigned seed)
+{
+    for (unsigned k = 0; k < n; k++) {
+        unsigned f = (k * 7919u + seed) % fields;
+        char el[32], q[32], val[32];
+        snprintf(el, sizeof el, "e%u", f / 3);
+        snprintf(q, sizeof q, "q%u", f % 3);
+        snprintf(val, sizeof val, "v%u", k);
+        const char *qual = f % 3 == 0 ? (k & 1 ? "" : NULL) : q;
+        const char *schema = f & 1 ? "dc" : "esploro";
+        br_mdv *v = br_record_add_md(r, schema, "x", NULL, NULL, "-");
+        assert_non_null(v); /* a second field interleaved with every value */
+        assert_int_equal(v->place, place_by_scan(r, r->n_md - 1));
+        v = br_record_add_md(r, schema, el, qual, k & 2 ? "en" : "", val);
+        assert_non_null(v);
+        assert_int_equal(v->place, place_by_scan(r, r->n_md - 1));
+        assert_string_equal(v->schema, schema);
+        assert_string_equal(v->element, el);
+        if (qual && *qual)
+            assert_string_equal(v->qualifier, qual);
+        else
+            assert_null(v->qualifier);
+        if (k & 2)
+            assert_string_equal(v->language, "en");
+        else
+            assert_null(v->language);
+        assert_string_equal(v->value, val);
+    }
+}
+
+static void test_md_place(void **state)
+{
+    (void)state;
+    br_record *r = br_record_new();
+    assert_non_null(r);
+    /* A few fields, then thousands (the count per field grows its table). */
+    add_checked(r, 50, 7, 1);
+    add_checked(r, 3000, 2500, 2);
+    /* Places overwritten (a record loaded from the store) do not matter. */
+    for (size_t i = 0; i < r->n_md; i++)
+        r->md[i].place = 99;
+    add_checked(r, 20, 7, 3);
+    /* Values dropped, as a converter does by lowering n_md: counted again. */
+    size_t out = 0;
+    for (size_t i = 0; i < r->n_md; i++)
+        if (i % 3) r->md[out++] = r->md[i];
+    r->n_md = out;
+    add_checked(r, 200, 40, 4);
+    r->n_md = 10;
+    add_checked(r, 30, 7, 5);
+    /* A new record starts every field at 0. */
+    br_record_reset(r);
+    add_checked(r, 100, 13, 6);
+    assert_int_equal(r->md[0].place, 0);
+    assert_int_equal(r->md[1].place, 0);
+    br_record_reset(r);
+    assert_non_null(br_record_add_md(r, "dc", "title", NULL, NULL, "T"));
+    assert_int_equal(br_record_add_md(r, "dc", "title", "", NULL, "U")->place, 1);
+    assert_int_equal(br_record_add_md(r, "dc", "title", "alternative", NULL, "V")->place, 0);
+    assert_null(br_record_add_md(r, NULL, "title", NULL, NULL, "W"));
+    assert_int_equal(r->n_md, 3);
+    br_record_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_authors_in_order),    cmocka_unit_test(test_contributor_types),
         cmocka_unit_test(test_present_fields_kept), cmocka_unit_test(test_reverse),
-        cmocka_unit_test(test_name_truncation),
+        cmocka_unit_test(test_name_truncation),     cmocka_unit_test(test_md_place),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

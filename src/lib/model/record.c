@@ -4,6 +4,22 @@
 #include "bulkrepo/record.h"
 #include "../core/core.h"
 
+/* br_record_add_md's values per field, so that a value's place is a hash probe
+ * rather than a scan of the record (n values cost n²/2 field comparisons: an
+ * Esploro CSV of 300 assets with 1,000 creators each converted in 5.8 s of CPU,
+ * 2.4 s with the counts).  A slot names the field's first value
+ * (1 + its index in md; 0 = empty) and counts the field's values; `counted` is
+ * how many of md the table covers, so a caller that dropped values (lowered
+ * n_md) makes it count again. */
+typedef struct md_slot {
+    size_t first;
+    size_t count;
+} md_slot;
+struct br_md_index {
+    md_slot *v;
+    size_t cap, n, counted;
+};
+
 br_record *br_record_new(void)
 {
     br_record *r = calloc(1, sizeof *r);
@@ -26,6 +42,8 @@ void br_record_free(br_record *r)
     free(r->creators);
     free(r->links);
     free(r->ids);
+    if (r->md_index) free(r->md_index->v);
+    free(r->md_index);
     br_arena_free(r->arena);
     free(r);
 }
@@ -51,25 +69,107 @@ const char *br_record_strn(br_record *r, const char *s, size_t n)
 
 #define GROW(r, arr, n, cap) br_grow((void **)&(r)->arr, &(r)->cap, (r)->n + 1, sizeof *(r)->arr)
 
+static uint64_t field_hash(const char *s, const char *e, const char *q)
+{
+    uint64_t h = br_fnv1a(BR_FNV1A_INIT, s, strlen(s) + 1);
+    h = br_fnv1a(h, e, strlen(e) + 1);
+    return q ? br_fnv1a(h, q, strlen(q)) : h;
+}
+
+/* The slot of field (s, e, q): its own, or the empty one where it goes. */
+static md_slot *md_slot_of(struct br_md_index *x, const br_mdv *md, const char *s, const char *e,
+                           const char *q)
+{
+    size_t mask = x->cap - 1;
+    for (size_t i = field_hash(s, e, q) & mask;; i = (i + 1) & mask) {
+        md_slot *sl = &x->v[i];
+        if (!sl->first) return sl;
+        const br_mdv *f = &md[sl->first - 1];
+        if (!strcmp(f->element, e) && !strcmp(f->schema, s) && br_streq(f->qualifier, q)) return sl;
+    }
+}
+
+/* Room for one more field; 0 or BR_ENOMEM. */
+static int md_index_reserve(struct br_md_index *x, const br_mdv *md)
+{
+    if ((x->n + 1) * 2 <= x->cap) return 0;
+    size_t cap = x->cap ? x->cap * 2 : 64;
+    md_slot *old = x->v;
+    size_t old_cap = x->cap;
+    if (!(x->v = calloc(cap, sizeof *x->v))) {
+        x->v = old;
+        return BR_ENOMEM;
+    }
+    x->cap = cap;
+    for (size_t i = 0; i < old_cap; i++) {
+        if (!old[i].first) continue;
+        const br_mdv *f = &md[old[i].first - 1];
+        *md_slot_of(x, md, f->schema, f->element, f->qualifier) = old[i];
+    }
+    free(old);
+    return 0;
+}
+
+/* Counts md[i] in sl, the slot of its field. */
+static void md_slot_add(struct br_md_index *x, md_slot *sl, size_t i)
+{
+    if (!sl->first) {
+        sl->first = i + 1;
+        x->n++;
+    }
+    sl->count++;
+    x->counted = i + 1;
+}
+
+/* The index, covering md[0, n_md); NULL on out-of-memory. */
+static struct br_md_index *md_index(br_record *r)
+{
+    struct br_md_index *x = r->md_index;
+    if (!x && !(x = r->md_index = calloc(1, sizeof *x))) return NULL;
+    if (x->counted == r->n_md) return x;
+    /* Count again (after a reset, or values dropped).  A huge record must
+     * not make every later one pay for clearing its table. */
+    if (x->cap > 4096) {
+        free(x->v);
+        x->v = NULL;
+        x->cap = 0;
+    } else if (x->v) {
+        memset(x->v, 0, x->cap * sizeof *x->v);
+    }
+    x->n = x->counted = 0;
+    for (size_t i = 0; i < r->n_md; i++) {
+        const br_mdv *v = &r->md[i];
+        if (md_index_reserve(x, r->md)) return NULL;
+        md_slot_add(x, md_slot_of(x, r->md, v->schema, v->element, v->qualifier), i);
+    }
+    return x;
+}
+
 br_mdv *br_record_add_md(br_record *r, const char *schema, const char *element,
                          const char *qualifier, const char *language, const char *value)
 {
-    if (GROW(r, md, n_md, cap_md)) return NULL;
+    if (!schema || !element) return NULL;
+    if (qualifier && !*qualifier) qualifier = NULL;
+    struct br_md_index *x = md_index(r);
+    if (!x || md_index_reserve(x, r->md) || GROW(r, md, n_md, cap_md)) return NULL;
     br_mdv *v = &r->md[r->n_md];
     memset(v, 0, sizeof *v);
-    v->schema = br_record_str(r, schema);
-    v->element = br_record_str(r, element);
-    v->qualifier = qualifier && *qualifier ? br_record_str(r, qualifier) : NULL;
+    /* Values of one field share its strings. */
+    md_slot *sl = md_slot_of(x, r->md, schema, element, qualifier);
+    if (sl->first) {
+        const br_mdv *f = &r->md[sl->first - 1];
+        v->schema = f->schema, v->element = f->element, v->qualifier = f->qualifier;
+    } else {
+        v->schema = br_record_str(r, schema);
+        v->element = br_record_str(r, element);
+        v->qualifier = br_record_str(r, qualifier);
+        if (!v->schema || !v->element || (qualifier && !v->qualifier)) return NULL;
+    }
     v->language = language && *language ? br_record_str(r, language) : NULL;
     v->value = br_record_str(r, value ? value : "");
-    if (!v->schema || !v->element || !v->value) return NULL;
-    int place = 0;
-    for (size_t i = 0; i < r->n_md; i++)
-        if (br_streq(r->md[i].schema, v->schema) && br_streq(r->md[i].element, v->element) &&
-            br_streq(r->md[i].qualifier, v->qualifier))
-            place++;
-    v->place = place;
-    r->n_md++;
+    if (!v->value) return NULL;
+    v->place = (int)sl->count;
+    md_slot_add(x, sl, r->n_md++);
     return v;
 }
 
