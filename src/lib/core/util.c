@@ -630,12 +630,13 @@ void br_limits_default(br_limits *lim)
 int br_path_absolute(const char *path, char *out, size_t size, br_error *err)
 {
     char dir[PATH_MAX], real[PATH_MAX];
-    br_strlcpy(dir, path, sizeof dir);
+    if (br_strlcpy(dir, path, sizeof dir) >= sizeof dir)
+        return br_error_set(err, BR_ELIMIT, NULL, 0, 0, "path too long: %.200s...", path);
     char *slash = strrchr(dir, '/');
     const char *base = path;
     if (slash) {
         *slash = 0;
-        base = slash + 1;
+        base = path + (slash - dir) + 1; /* not in dir: "/x" makes dir "/" */
         if (!*dir) strcpy(dir, "/");
     } else {
         strcpy(dir, ".");
