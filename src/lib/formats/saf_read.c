@@ -576,6 +576,15 @@ static int line_ok(ictx *c, const char *src, unsigned no, size_t len)
     return 0;
 }
 
+/* Reads the item's text file `name` (src gets "<folder>/<name>") and starts
+ * iterating its lines; returns as read_text. */
+static int open_lines(ictx *c, const char *name, char src[PATH_MAX], lines *it)
+{
+    int rc = read_text(c, name, src_of(c, name, src, PATH_MAX), &c->pkg->text);
+    if (rc > 0) lines_init(it, &c->pkg->text);
+    return rc;
+}
+
 /* ---- metadata XML ------------------------------------------------------------ */
 
 /* The first error libxml2 reports for a parse (its later ones are mostly
@@ -1211,18 +1220,15 @@ static int check_listed_file(ictx *c, br_bitstream *bs, const char *src, unsigne
 
 static int read_contents(ictx *c, int *present)
 {
-    char srcbuf[PATH_MAX];
-    const char *src = src_of(c, "contents", srcbuf, sizeof srcbuf);
-    br_buf *b = &c->pkg->text;
-    int rc = read_text(c, "contents", src, b);
+    char src[PATH_MAX];
+    lines it;
+    int rc = open_lines(c, "contents", src, &it);
     /* 1: read; -1: there but unusable (reported), so no "unlisted" noise; 0: absent */
     *present = rc == 0 ? 0 : rc == BR_EINVAL ? -1 : 1;
     if (rc <= 0) return rc == BR_EINVAL ? 0 : rc;
     const char *origin_src = br_record_str(c->rec, src);
     if (!origin_src) return oom(c);
 
-    lines it;
-    lines_init(&it, b);
     char *s;
     size_t len;
     while ((s = next_line(&it, &len))) {
@@ -1302,13 +1308,10 @@ static void check_unlisted(ictx *c)
 
 static int read_handle(ictx *c)
 {
-    char srcbuf[PATH_MAX];
-    const char *src = src_of(c, "handle", srcbuf, sizeof srcbuf);
-    br_buf *b = &c->pkg->text;
-    int rc = read_text(c, "handle", src, b);
-    if (rc <= 0) return rc == BR_EINVAL ? 0 : rc;
+    char src[PATH_MAX];
     lines it;
-    lines_init(&it, b);
+    int rc = open_lines(c, "handle", src, &it);
+    if (rc <= 0) return rc == BR_EINVAL ? 0 : rc;
     char *s;
     size_t len;
     while ((s = next_line(&it, &len))) {
@@ -1333,13 +1336,10 @@ static int read_handle(ictx *c)
 
 static int read_collections(ictx *c)
 {
-    char srcbuf[PATH_MAX];
-    const char *src = src_of(c, "collections", srcbuf, sizeof srcbuf);
-    br_buf *b = &c->pkg->text;
-    int rc = read_text(c, "collections", src, b);
-    if (rc <= 0) return rc == BR_EINVAL ? 0 : rc;
+    char src[PATH_MAX];
     lines it;
-    lines_init(&it, b);
+    int rc = open_lines(c, "collections", src, &it);
+    if (rc <= 0) return rc == BR_EINVAL ? 0 : rc;
     char *s;
     size_t len;
     size_t before = c->rec->n_collections;
@@ -1378,15 +1378,12 @@ static int read_collections(ictx *c)
 
 static int read_relationships(ictx *c)
 {
-    char srcbuf[PATH_MAX];
-    const char *src = src_of(c, "relationships", srcbuf, sizeof srcbuf);
-    br_buf *b = &c->pkg->text;
-    int rc = read_text(c, "relationships", src, b);
+    char src[PATH_MAX];
+    lines it;
+    int rc = open_lines(c, "relationships", src, &it);
     if (rc <= 0) return rc == BR_EINVAL ? 0 : rc;
     const char *origin_src = br_record_str(c->rec, src);
     if (!origin_src) return oom(c);
-    lines it;
-    lines_init(&it, b);
     char *s;
     size_t len;
     br_buf target = {0};
