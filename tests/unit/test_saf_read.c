@@ -429,6 +429,15 @@ static void test_invalid_utf8_xml(void **state)
     assert_contains(f->log, "item_1/dublin_core.xml:2:29: invalid UTF-8 (byte 0xE9)");
     assert_contains(f->log, "[saf.utf8 error]");
 
+    /* A NUL byte: the same check as the other text files, with its place. */
+    clear_log(f);
+    static const char nul[] =
+        "<dublin_core>\n<dcvalue element=\"title\">A\0B</dcvalue>\n</dublin_core>\n";
+    tu_write_bytes(f->tmp, "item_1/dublin_core.xml", nul, sizeof nul - 1);
+    assert_int_equal(read_one(f, "item_1"), BR_EINVAL);
+    assert_contains(f->log,
+                    "item_1/dublin_core.xml:2:27: the file holds a NUL byte: it is not a text file");
+
     /* A declared Latin-1 document is converted, not rejected. */
     clear_log(f);
     tu_write(f->tmp, "item_1/dublin_core.xml",

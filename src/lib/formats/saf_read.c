@@ -865,16 +865,7 @@ static int read_xml(ictx *c, const char *name)
              "DOCTYPE is not allowed (external entities are never loaded)");
         goto done;
     }
-    if (declared_utf8(b->p, b->len)) {
-        size_t bad = 0;
-        if (br_utf8_check(b->p, b->len, &bad)) {
-            unsigned line, col;
-            br_text_position(b->p, bad, &line, &col);
-            emit(c, BR_SEV_ERROR, src, line, col, "saf.utf8", "save the file as UTF-8",
-                 "invalid UTF-8 (byte 0x%02X)", (unsigned char)b->p[bad]);
-            goto done;
-        }
-    }
+    if (declared_utf8(b->p, b->len) && check_text(c, src, b->p, b->len)) goto done;
 
     ctxt = xmlNewParserCtxt();
     if (!ctxt) {
