@@ -110,17 +110,25 @@ static void test_extract_dspace_reference(void **state)
 
 /* ---- root detection ------------------------------------------------------------ */
 
+/* Zips e, extracts it to x/ and checks the root found: x/<want>, or x itself
+ * when want is "". */
+static void expect_root(fixture *f, const zent *e, size_t n, const char *want)
+{
+    make_zip(at(f, "r.zip"), e, n);
+    char root[4096];
+    br_error err = {0};
+    int rc = br_zip_extract(at(f, "r.zip"), at(f, "x"), NULL, root, sizeof root, &err);
+    if (rc) fail_msg("%s", errtext(&err));
+    assert_string_equal(root, *want ? at(f, want) : at(f, "x"));
+}
+
 static void test_root_wrapping_folder(void **state)
 {
     fixture *f = *state;
     zent e[] = {{"saf", NULL, 0, 0, 1},
                 {"saf/item_000/dublin_core.xml", T("<dublin_core/>"), 0, 0},
                 {"saf/item_001/dublin_core.xml", T("<dublin_core/>"), 0, 0}};
-    make_zip(at(f, "w.zip"), e, 3);
-    char root[4096];
-    br_error err = {0};
-    assert_int_equal(br_zip_extract(at(f, "w.zip"), at(f, "x"), NULL, root, sizeof root, &err), 0);
-    assert_string_equal(root, at(f, "x/saf"));
+    expect_root(f, e, 3, "x/saf");
     assert_true(exists(at(f, "x/saf/item_001/dublin_core.xml")));
 }
 
@@ -129,11 +137,7 @@ static void test_root_items_at_top(void **state)
     fixture *f = *state;
     zent e[] = {{"item_000/dublin_core.xml", T("<dublin_core/>"), 0, 0},
                 {"item_001/dublin_core.xml", T("<dublin_core/>"), 0, 0}};
-    make_zip(at(f, "t.zip"), e, 2);
-    char root[4096];
-    br_error err = {0};
-    assert_int_equal(br_zip_extract(at(f, "t.zip"), at(f, "x"), NULL, root, sizeof root, &err), 0);
-    assert_string_equal(root, at(f, "x"));
+    expect_root(f, e, 2, "");
     assert_true(exists(at(f, "x/item_001/dublin_core.xml")));
 }
 
@@ -145,11 +149,7 @@ static void test_root_single_item_with_subfolder(void **state)
     zent e[] = {{"item_000/dublin_core.xml", T("<dublin_core/>"), 0, 0},
                 {"item_000/contents", T("images/p1.jpg\n"), 0, 0},
                 {"item_000/images/p1.jpg", T("jpg"), 0, 0}};
-    make_zip(at(f, "s.zip"), e, 3);
-    char root[4096];
-    br_error err = {0};
-    assert_int_equal(br_zip_extract(at(f, "s.zip"), at(f, "x"), NULL, root, sizeof root, &err), 0);
-    assert_string_equal(root, at(f, "x"));
+    expect_root(f, e, 3, "");
 }
 
 /* Two top-level folders: no single wrapper, the extract folder is the root. */
@@ -158,11 +158,7 @@ static void test_root_two_top_folders(void **state)
     fixture *f = *state;
     zent e[] = {{"a/item_000/dublin_core.xml", T("<dublin_core/>"), 0, 0},
                 {"b/item_000/dublin_core.xml", T("<dublin_core/>"), 0, 0}};
-    make_zip(at(f, "two.zip"), e, 2);
-    char root[4096];
-    br_error err = {0};
-    assert_int_equal(br_zip_extract(at(f, "two.zip"), at(f, "x"), NULL, root, sizeof root, &err), 0);
-    assert_string_equal(root, at(f, "x"));
+    expect_root(f, e, 2, "");
 }
 
 /* __MACOSX entries are skipped and do not count as a second top folder
@@ -173,11 +169,7 @@ static void test_macosx_skipped(void **state)
     zent e[] = {{"__MACOSX/saf/item_000/._dublin_core.xml", T("junk"), 0, 0},
                 {"saf/item_000/dublin_core.xml", T("<dublin_core/>"), 0, 0},
                 {"saf/.DS_Store", T("junk"), 0, 0}};
-    make_zip(at(f, "mac.zip"), e, 3);
-    char root[4096];
-    br_error err = {0};
-    assert_int_equal(br_zip_extract(at(f, "mac.zip"), at(f, "x"), NULL, root, sizeof root, &err), 0);
-    assert_string_equal(root, at(f, "x/saf"));
+    expect_root(f, e, 3, "x/saf");
     assert_false(exists(at(f, "x/__MACOSX")));
 }
 
