@@ -668,13 +668,9 @@ int br_step(br_repo *repo, sqlite3_stmt *st)
 
 int br_repo_begin(br_repo *repo, br_error *err)
 {
-    /* A cached statement left on a row keeps a read transaction on an old
-     * snapshot; once another connection (a server, a second worker) commits,
-     * BEGIN IMMEDIATE would then fail at once with SQLITE_BUSY_SNAPSHOT, which
-     * the busy timeout does not retry.  No statement is iterating here. */
-    if (!repo->iterating)
-        for (int i = 0; i < S_COUNT; i++)
-            if (repo->stmts[i] && i != S_BEGIN) sqlite3_reset(repo->stmts[i]);
+    /* BEGIN IMMEDIATE on an old snapshot would fail at once with
+     * SQLITE_BUSY_SNAPSHOT (the busy timeout does not retry it): br_stmt
+     * releases the snapshot of any statement left on a row first. */
     if (repo->gate) {
         gate_yield(repo->gate);
         gate_want(repo->gate, 1);
@@ -702,10 +698,9 @@ int br_repo_commit(br_repo *repo, br_error *err)
      * keeps a read transaction open past COMMIT, and SQLite's automatic WAL
      * checkpoint then fails (SQLITE_LOCKED) after every commit: an import of
      * 200,000 assets grew the WAL to 1.5 GB and the database file not at all.
-     * Finished statements let each commit checkpoint. */
-    if (!repo->iterating)
-        for (int i = 0; i < S_COUNT; i++)
-            if (repo->stmts[i] && i != S_COMMIT) sqlite3_reset(repo->stmts[i]);
+     * Finished statements let each commit checkpoint (br_stmt does not
+     * release them inside a transaction). */
+    if (!repo->iterating) release_snapshot(repo);
     int rc = step_done(repo, S_COMMIT, err, "commit");
     if (!rc) repo->in_tx = 0;
     return rc;
@@ -722,8 +717,7 @@ void br_repo_rollback(br_repo *repo)
 
 void br_repo_reset(br_repo *repo)
 {
-    for (int i = 0; i < S_COUNT; i++)
-        if (repo->stmts[i]) sqlite3_reset(repo->stmts[i]);
+    release_snapshot(repo);
     br_repo_rollback(repo);
     /* A transaction begun outside br_repo_begin (none should be) ends too. */
     if (!sqlite3_get_autocommit(repo->db)) sqlite3_exec(repo->db, "ROLLBACK", NULL, NULL, NULL);

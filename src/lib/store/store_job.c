@@ -47,20 +47,6 @@ static int is_terminal(br_job_status s)
     return s >= BR_JOB_COMPLETED_SUCCESS && s != BR_JOB_MANUAL_HANDLING_REQUIRED;
 }
 
-/* Resets every cached statement of the connection (outside a transaction).
- * A statement left on a row keeps a read transaction open on an old snapshot:
- * the connection then never sees other connections' changes (a monitor would
- * show a job as PENDING forever), and in WAL mode its next write fails at once
- * with SQLITE_BUSY_SNAPSHOT (the busy timeout does not apply).  The queue's
- * readers and writers start from no snapshot.  Never call it while iterating a
- * cached statement: it would restart the iteration. */
-static void release_reads(br_repo *repo)
-{
-    if (repo->in_tx || repo->iterating) return; /* a caller's iteration stays intact */
-    for (int i = 0; i < S_COUNT; i++)
-        if (repo->stmts[i]) sqlite3_reset(repo->stmts[i]);
-}
-
 int br_job_create(br_repo *repo, br_job *spec, br_error *err)
 {
     sqlite3_stmt *st = br_stmt(repo, S_JOB_INSERT, err);
@@ -145,7 +131,6 @@ static void copy_col(char *dst, size_t size, sqlite3_stmt *st, int i)
 int br_job_get(br_repo *repo, int64_t id, br_job *out, br_error *err)
 {
     memset(out, 0, sizeof *out);
-    release_reads(repo);
     sqlite3_stmt *st = br_stmt(repo, S_JOB_GET, err);
     if (!st) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, id);
@@ -178,7 +163,7 @@ int br_job_get(br_repo *repo, int64_t id, br_job *out, br_error *err)
     out->resume = sqlite3_column_int(st, 22);
     copy_col(out->profile, sizeof out->profile, st, 23);
     out->attempt = sqlite3_column_int64(st, 24);
-    sqlite3_reset(st); /* end the read: a held snapshot would make this connection's next write fail */
+    sqlite3_reset(st); /* called from a list callback, br_stmt would leave it on its row */
 
     if (!(st = br_stmt(repo, S_JOB_COUNTERS, err))) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, id);
@@ -354,7 +339,6 @@ int br_job_enqueue(br_repo *repo, br_job *spec, br_error *err)
 int br_job_claim(br_repo *repo, const char *const *types, size_t n_types, br_job *out,
                  br_error *err)
 {
-    release_reads(repo);
     sqlite3_stmt *st = br_stmt(repo, S_JOB_CLAIM, err);
     if (!st) return BR_ESTORE;
     char now[32];
@@ -382,7 +366,6 @@ int br_job_claim(br_repo *repo, const char *const *types, size_t n_types, br_job
 
 int br_job_set_progress(br_repo *repo, int64_t id, const br_job_progress *p, br_error *err)
 {
-    release_reads(repo);
     sqlite3_stmt *st = br_stmt(repo, S_JOB_PROGRESS, err);
     if (!st) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, id);
@@ -417,7 +400,6 @@ int br_job_set_input(br_repo *repo, int64_t id, const char *input, br_error *err
 
 int br_job_requeue(br_repo *repo, int64_t id, int resume, br_error *err)
 {
-    release_reads(repo);
     sqlite3_stmt *st = br_stmt(repo, S_JOB_REQUEUE, err);
     if (!st) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, id);
@@ -429,7 +411,6 @@ static int request_cancel(br_repo *repo, int64_t id, br_job_status *status, br_e
 
 int br_job_request_cancel(br_repo *repo, int64_t id, br_job_status *status, br_error *err)
 {
-    release_reads(repo);
     /* Wait for the write lock only briefly: a running import holds it nearly
      * all the time, and the engine's flag file carries the request anyway. */
     sqlite3_busy_timeout(repo->db, 250);
@@ -476,7 +457,6 @@ int br_job_cancel_requested(br_repo *repo, int64_t id, br_error *err)
 int br_job_find_by_input(br_repo *repo, const char *input, int64_t *id, br_job_status *status,
                          br_error *err)
 {
-    release_reads(repo);
     sqlite3_stmt *st = br_stmt(repo, S_JOB_BY_INPUT, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, input);
@@ -552,7 +532,6 @@ int br_job_files(br_repo *repo, int64_t job_id, br_job_file_fn fn, void *ctx, br
 
 int br_job_event_add(br_repo *repo, br_job_event *ev, br_error *err)
 {
-    release_reads(repo);
     sqlite3_stmt *st = br_stmt(repo, S_JOB_EVENT, err);
     if (!st) return BR_ESTORE;
     char now[32];
