@@ -1,5 +1,6 @@
 /* Shared command-line plumbing: repository location, errors, exit codes, progress. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,4 +131,33 @@ int cli_subcommand_help(int argc, char **argv, const char *usage)
             return EXIT_OK;
         }
     return -1;
+}
+
+int cli_parse_size(const char *s, uint64_t max, uint64_t *out)
+{
+    if (*s < '0' || *s > '9') return -1; /* strtoull would take "-1" and " 1" */
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    uint64_t mult = 1;
+    switch (*end) {
+    case 'k':
+    case 'K':
+        mult = UINT64_C(1000);
+        break;
+    case 'm':
+    case 'M':
+        mult = UINT64_C(1000000);
+        break;
+    case 'g':
+    case 'G':
+        mult = UINT64_C(1000000000);
+        break;
+    default:
+        break;
+    }
+    if (mult > 1) end++;
+    if (*end || errno || v == 0 || v > max / mult) return -1;
+    *out = (uint64_t)v * mult;
+    return 0;
 }

@@ -32,6 +32,10 @@ int cli_exit_code(int br_code);
 /* For "bulkrepo NOUN SUB ...": with no subcommand prints usage to stderr and
  * returns EXIT_USAGE; with --help or -h anywhere prints it to stdout and returns
  * EXIT_OK; otherwise returns -1 (go on). */
+/* A size given on the command line: digits with an optional K, M or G (powers
+ * of 1000, as the seeds' MB and limits.h's defaults).  Returns 0 and sets *out,
+ * or -1 when s is malformed, zero or above max (no sign, no wrap-around). */
+int cli_parse_size(const char *s, uint64_t max, uint64_t *out);
 int cli_subcommand_help(int argc, char **argv, const char *usage);
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Diagnostics printer for br_diag_sink (stderr). */

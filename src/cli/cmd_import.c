@@ -63,24 +63,6 @@ static void help(void)
         "written), 4 internal or I/O error.\n");
 }
 
-/* "150M", "2G", "4096": bytes with an optional K/M/G (powers of 1000, as seed 002's MB). */
-static int parse_size(const char *s, uint64_t *out)
-{
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (end == s) return -1;
-    uint64_t mult = 1;
-    if (*end == 'K' || *end == 'k')
-        mult = 1000, end++;
-    else if (*end == 'M' || *end == 'm')
-        mult = 1000 * 1000, end++;
-    else if (*end == 'G' || *end == 'g')
-        mult = 1000 * 1000 * 1000, end++;
-    if (*end || v == 0) return -1;
-    *out = v * mult;
-    return 0;
-}
-
 /* --submit: the options as a queued job's parameters (engine.h); paths made
  * absolute, as the job runs in another process and folder. */
 static int submit_import(cli *c, const br_import_options *o, int esploro)
@@ -191,7 +173,8 @@ int cmd_import(cli *c, int argc, char **argv)
         case 7:
         case 8: {
             uint64_t v;
-            if (parse_size(optarg, &v)) return cli_usage("import", "'%s' is not a size", optarg);
+            if (cli_parse_size(optarg, UINT64_MAX, &v))
+                return cli_usage("import", "'%s' is not a size (bytes, or K, M, G)", optarg);
             if (opt == 7)
                 o.limits.max_file_size = v;
             else

@@ -17,45 +17,15 @@ static const char USAGE[] =
     "otherwise (port 0 picks a free one); prints 'listening on URL' once it does.\n"
     "Users are made with `bulkrepo user add`. --webhook POSTs each completed job's JSON\n"
     "to URL. --max-upload caps each uploaded file (default 512M; K, M, G suffixes,\n"
-    "powers of 1024; at most 1024G). --session-ttl is how long a login lasts (default\n"
+    "powers of 1000; at most 1000G). --session-ttl is how long a login lasts (default\n"
     "8 hours; 60 seconds to 366 days).\n"
     "SIGINT or SIGTERM stops it; running imports go back to the queue and resume at the\n"
     "next start.\n";
 
 /* Caps on the options: one file over HTTP, and a session (the server adds the
  * TTL to the clock and to cookies, so it must stay far from overflow). */
-#define MAX_UPLOAD_CAP  (UINT64_C(1) << 40) /* 1 TiB */
+#define MAX_UPLOAD_CAP  (UINT64_C(1000) * 1000 * 1000 * 1000) /* 1000G */
 #define SESSION_TTL_MAX (366LL * 24 * 3600)
-
-/* "512M" -> bytes (K, M, G: powers of 1024, as docs/api.md's 512 MiB); 0 when
- * malformed, zero or above MAX_UPLOAD_CAP. */
-static uint64_t parse_size(const char *s)
-{
-    if (*s < '0' || *s > '9') return 0; /* strtoull would take "-1" and " 1" */
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    unsigned shift = 0;
-    switch (*end) {
-    case 'k':
-    case 'K':
-        shift = 10;
-        break;
-    case 'm':
-    case 'M':
-        shift = 20;
-        break;
-    case 'g':
-    case 'G':
-        shift = 30;
-        break;
-    default:
-        break;
-    }
-    if (shift) end++;
-    if (*end || errno || v > MAX_UPLOAD_CAP >> shift) return 0;
-    return (uint64_t)v << shift;
-}
 
 int cmd_serve(cli *c, int argc, char **argv)
 {
@@ -87,9 +57,9 @@ int cmd_serve(cli *c, int argc, char **argv)
             o.webhook = optarg;
             break;
         case 'u':
-            if (!(o.max_upload = parse_size(optarg)))
+            if (cli_parse_size(optarg, MAX_UPLOAD_CAP, &o.max_upload))
                 return cli_usage("serve",
-                                 "--max-upload takes a size in bytes, 1 to 1024G (K, M, G "
+                                 "--max-upload takes a size in bytes, 1 to 1000G (K, M, G "
                                  "suffixes), not '%s'",
                                  optarg);
             break;

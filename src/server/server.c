@@ -12,7 +12,7 @@
 #include "http.h"
 
 #define DEFAULT_LISTEN     "127.0.0.1:8080"
-#define DEFAULT_MAX_UPLOAD (512ull * 1024 * 1024)
+#define DEFAULT_MAX_UPLOAD (512ull * 1000 * 1000) /* 512M, as `serve --help` says */
 
 /* ---- database pool ------------------------------------------------------------------- */
 

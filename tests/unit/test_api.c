@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 #include "cli_fixture.h"
 
-#define MAX_UPLOAD (8 * 1024 * 1024) /* the server runs with --max-upload 8M */
+#define MAX_UPLOAD (8 * 1000 * 1000) /* the server runs with --max-upload 8M (K, M, G: powers of 1000) */
 
 typedef struct api {
     fx f;      /* the repository (f.dir/r) and CLI runner */
@@ -397,7 +397,7 @@ static void test_serve_options(void **state)
     static const char *const bad[] = {"--max-upload -1",
                                       "--max-upload 0",
                                       "--max-upload 12X",
-                                      "--max-upload 1025G",
+                                      "--max-upload 1001G",
                                       "--max-upload 99999999999999999999",
                                       "--max-upload ''",
                                       "--session-ttl 59",

@@ -751,6 +751,12 @@ static void test_usage_errors(void **state)
     assert_contains(f->err, "resume");
     RUN(f, 2, "import -a --no-such-option -s p -m map");
     RUN(f, 2, "import -a -s p -m map extra-argument");
+    /* Sizes: no sign (strtoull would wrap -1 to 16 EiB), no junk, no overflow. */
+    static const char *const bad_sizes[] = {"-1", "0", "12X", "99999999999999999999", "20000000000G"};
+    for (size_t i = 0; i < sizeof bad_sizes / sizeof bad_sizes[0]; i++) {
+        RUN(f, 2, "import -a -s p -c %s -m map --max-file-size %s", f->coll, bad_sizes[i]);
+        assert_contains(f->err, "is not a size");
+    }
     RUN(f, 2, "nosuchcommand");
     assert_int_equal(fx_item_count(f), 0);
     assert_false(fx_exists(f, "map"));
