@@ -830,11 +830,14 @@ int br_import_saf(br_repo *repo, const br_import_options *opt_in, br_import_resu
         rc = br_error_set(err, BR_EINVAL, NULL, 0, 0, "%zu invalid items were left out", res->invalid);
 
 finish:
+    /* The scratch folder goes before the job ends: whoever sees the job ended
+     * (a monitor, a test, the next run) sees no leftover of it. */
+    br_saf_close(c.pkg);
+    c.pkg = NULL;
+    if (c.scratch[0]) br_rmtree(c.scratch); /* only the folder this run made */
     if (job_made)
         br_import_job_end(repo, c.job_id, rc, res->imported || res->deleted,
                           opt.mode != BR_IMPORT_DELETE && c.n == 0, err);
-    if (c.scratch[0]) br_rmtree(c.scratch); /* only the folder this run made */
-    br_saf_close(c.pkg);
     br_record_free(c.rec);
     for (size_t i = 0; i < c.n; i++) {
         if (c.handles) free(c.handles[i]);
