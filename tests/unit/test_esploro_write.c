@@ -335,6 +335,7 @@ static void test_changed_values_warned(void **state)
     br_record_add_md(r, "dc", "language", "iso", NULL, "en_US");
     br_record_add_md(r, "dc", "language", "iso", NULL, "deu");
     br_record_add_md(r, "dc", "type", NULL, NULL, "Book chapter");
+    br_record_add_md(r, "dc", "date", "copyright", NULL, "2021-02-30");
     csv c;
     br_ecsv_write_options opt = {0};
     write_all(f, &opt, &r, 1, &c);
@@ -357,6 +358,9 @@ static void test_changed_values_warned(void **state)
     assert_contains(t, "warning|ecsv.write.lang|k1|");
     assert_contains(t, "ASSET_LANG: 'en_US' written as its ISO 639-2/B code");
     assert_string_equal(cell(&c, 1, "ASSET_RESTYPE"), "publication.bookChapter");
+    /* A date that does not exist is not turned into one Esploro would reject silently. */
+    assert_string_equal(cell(&c, 1, "ASSET_COPYRIGHTDATE"), "2021-02-30");
+    assert_contains(t, "ASSET_COPYRIGHTDATE: '2021-02-30' is not a date Esploro accepts");
     assert_contains(t, "warning|ecsv.write.restype|k1|");
     csv_free(&c);
     br_record_free(r);

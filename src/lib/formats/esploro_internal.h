@@ -13,6 +13,10 @@ const br_ecsv_field *br_ecsv_xwalk_column_n(const br_ecsv_xwalk *x, const char *
 
 /* The canonical ISO 639-2/B code (data/iso639_2b.tsv) for s[0..n), any case; NULL when unknown. */
 const char *br_ecsv_lang_canon(const br_ecsv_xwalk *x, const char *s, size_t n);
+/* A compact date YYYY, YYYYMM or YYYYMMDD that exists in the calendar: 1 and its
+ * ISO 8601 form in iso, else 0.  The reader's check, shared with the writer so
+ * that what it writes lints clean. */
+int br_ecsv_compact_date(const char *s, size_t n, char iso[11]);
 /* The ISO 639-2/B code for another spelling of a language (data/language_aliases.tsv):
  * an ISO 639-1 code (en), a locale (en_US) or an ISO 639-2/T code (deu); NULL when none. */
 const char *br_ecsv_lang_from_alias(const br_ecsv_xwalk *x, const char *s, size_t n);

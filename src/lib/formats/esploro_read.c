@@ -631,7 +631,7 @@ static int num(const char *s, size_t n)
 }
 
 /* A compact date YYYY, YYYYMM or YYYYMMDD, calendar-valid: ISO 8601 into iso (11 bytes). */
-static int compact_date(const char *s, size_t n, char iso[11])
+int br_ecsv_compact_date(const char *s, size_t n, char iso[11])
 {
     if ((n != 4 && n != 6 && n != 8) || !digits(s, n)) return 0;
     int y = num(s, 4), m = n >= 6 ? num(s + 4, 2) : 0, d = n == 8 ? num(s + 6, 2) : 0;
@@ -662,7 +662,7 @@ static int separated_date(const char *s, size_t n, char fixed[9])
     if (n == 10) memcpy(c + 6, s + 8, 2);
     c[n == 10 ? 8 : 6] = 0;
     char iso[11];
-    if (!compact_date(c, strlen(c), iso)) return 0;
+    if (!br_ecsv_compact_date(c, strlen(c), iso)) return 0;
     memcpy(fixed, c, strlen(c) + 1);
     return 1;
 }
@@ -707,7 +707,7 @@ static int ci_prefix(const char *s, size_t n, const char *p)
 
 static void check_date_part(const char *s, size_t n, vres *v, char compact[9], char iso[11])
 {
-    if (compact_date(s, n, iso)) {
+    if (br_ecsv_compact_date(s, n, iso)) {
         memcpy(compact, s, n);
         compact[n] = 0;
         return;
@@ -718,7 +718,7 @@ static void check_date_part(const char *s, size_t n, vres *v, char compact[9], c
         v->rule = "ecsv.value.date-format";
         snprintf(v->why, sizeof v->why, "the date must be written YYYYMMDD (or YYYY, YYYYMM)");
         memcpy(compact, fx, strlen(fx) + 1);
-        compact_date(fx, strlen(fx), iso);
+        br_ecsv_compact_date(fx, strlen(fx), iso);
         return;
     }
     v->bad = 1;
