@@ -206,10 +206,10 @@ int br_job_set_input(br_repo *repo, int64_t id, const char *input, br_error *err
 /* Requeues a job (PENDING, ended cleared, cancel cleared) with resume set. */
 int br_job_requeue(br_repo *repo, int64_t id, int resume, br_error *err);
 /* cancel_requested := 1 when the job is not yet ended; PENDING jobs end
- * USER_ABORTED at once.  *status gets the status found. */
+ * USER_ABORTED at once.  *status gets the status found.  The row's half of
+ * br_job_cancel (engine.h): a running job's worker stops on the flag file
+ * br_job_cancel writes first, not on this column. */
 int br_job_request_cancel(br_repo *repo, int64_t id, br_job_status *status, br_error *err);
-/* 1 when a cancel was requested, 0 when not, negative on error. */
-int br_job_cancel_requested(br_repo *repo, int64_t id, br_error *err);
 /* The newest job whose input is exactly `input` (a drop-folder file's path):
  * 1 with *id and *status, 0 when there is none, negative on error. */
 int br_job_find_by_input(br_repo *repo, const char *input, int64_t *id, br_job_status *status,

@@ -213,6 +213,39 @@ static void test_killed_worker_is_resumed(void **state)
     ASSERT_FSCK_CLEAN(f);
 }
 
+/* `job cancel` from another process while a worker imports (the import holds
+ * the write lock nearly all the time): the worker stops at a record boundary,
+ * the journal names exactly the stored items, and resume finishes the job. */
+static void test_cancel_from_another_process(void **state)
+{
+    fx *f = *state;
+    fx_gen(f, "p", 3000);
+    RUN(f, 0, "import -a -s p -c %s -m map --batch-size 1 --submit", f->coll);
+    long long id = out_id(f);
+    SH(f, 0,
+       "{ \"$BR\" --repo r job work --workers 1 & pid=$!; "
+       "for i in $(seq 1 3000); do "
+       "  n=$(cat map 2>/dev/null | wc -l); [ \"$n\" -gt 5 ] && break; sleep 0.005; done; "
+       "\"$BR\" --repo r job cancel %lld; c=$?; "
+       "for i in $(seq 1 600); do "
+       "  \"$BR\" --repo r job show %lld --json | grep -q USER_ABORTED && break; sleep 0.05; done; "
+       "kill -TERM $pid; wait $pid; exit $c; }",
+       id, id);
+    json_t *j = job_of(f, id);
+    assert_string_equal(fx_status_code(j), "USER_ABORTED");
+    long long part = fx_counter(j, "imported");
+    json_decref(j);
+    assert_true(part > 0 && part < 3000);
+    assert_int_equal(fx_item_count(f), part);
+    RUN(f, 0, "job resume %lld", id);
+    RUN(f, 0, "job work --once");
+    j = job_of(f, id);
+    assert_string_equal(fx_status_code(j), "COMPLETED_SUCCESS");
+    assert_int_equal(fx_counter(j, "imported"), 3000);
+    json_decref(j);
+    assert_int_equal(fx_item_count(f), 3000);
+}
+
 static void test_profile_and_inbox(void **state)
 {
     fx *f = *state;
@@ -264,6 +297,7 @@ int main(void)
         FX_TEST(test_data_error_rerun_refused_and_unimported),
         FX_TEST(test_list_filters),
         FX_TEST(test_killed_worker_is_resumed),
+        FX_TEST(test_cancel_from_another_process),
         FX_TEST(test_profile_and_inbox),
         FX_TEST(test_help),
     };

@@ -4,8 +4,9 @@
  * Concurrency: each worker owns one br_repo (one SQLite connection); the only
  * state shared between threads is the br_engine (its flags under its mutex).
  * A job moves out of PENDING in one UPDATE (br_job_claim), so no two workers
- * run the same job.  A cancel is a flag in the job row that the running job's
- * progress callback reads (at most every 25 ms) at record boundaries. */
+ * run the same job.  A cancel is a flag file (see cancel_flag) that the
+ * running job's progress callback looks for (at most every 25 ms) at record
+ * boundaries. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
@@ -351,11 +352,13 @@ int br_job_submit(br_repo *repo, const br_job_spec *spec, int64_t *id, br_error 
 
 /* ---- cancel, resume, rerun ---------------------------------------------------------------- */
 
-/* A cancel request is also a flag file, <repo>/run/cancel/<id>: a running
- * import holds SQLite's write lock almost all the time, so the request must
- * not need it to reach the worker (which stat()s the flag at record
- * boundaries).  The job row's cancel_requested is set too when the lock is
- * free within a moment. */
+/* A cancel request reaches the worker as a flag file, <repo>/run/cancel/<id>:
+ * a running import holds SQLite's write lock almost all the time, and the
+ * request may come from another process (`job cancel` while `serve` runs),
+ * which the write gate does not reach.  The worker checks the file, never the
+ * row: inside its import transaction the row's cancel_requested would show
+ * what it was when the batch began.  The row is set too when the lock is free
+ * within a moment, for the monitor and to end a PENDING job at once. */
 static int cancel_flag(const char *repo_dir, int64_t id, char *out, size_t size)
 {
     int n = snprintf(out, size, "%s/run/cancel/%lld", repo_dir, (long long)id);
@@ -510,8 +513,8 @@ static int write_progress(br_run *r, size_t done, size_t total, double now)
 }
 
 /* The runners' br_progress_fn: writes progress at most twice a second, and
- * reads the cancel flag (one primary-key read) at most every 25 ms; nonzero
- * stops the run at this record boundary. */
+ * looks for the cancel flag file at most every 25 ms; nonzero stops the run at
+ * this record boundary. */
 static int on_progress(void *ctx, const char *phase, size_t done, size_t total)
 {
     br_run *r = ctx;
@@ -528,8 +531,6 @@ static int on_progress(void *ctx, const char *phase, size_t done, size_t total)
             r->stop = BR_STOP_ENGINE;
         else if (!cancel_flag(br_repo_dir(r->repo), r->job.id, flag, sizeof flag) &&
                  !access(flag, F_OK))
-            r->stop = BR_STOP_USER;
-        else if (br_job_cancel_requested(r->repo, r->job.id, NULL) == 1)
             r->stop = BR_STOP_USER;
     }
     if (now - r->last_write >= 0.5) write_progress(r, done, total, now);

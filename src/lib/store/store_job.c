@@ -441,19 +441,6 @@ static int request_cancel(br_repo *repo, int64_t id, br_job_status *status, br_e
     return 0;
 }
 
-int br_job_cancel_requested(br_repo *repo, int64_t id, br_error *err)
-{
-    sqlite3_stmt *st = br_stmt(repo, S_JOB_CANCEL_GET, err);
-    if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = br_step(repo, st);
-    if (rc == SQLITE_DONE) return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no job %lld", (long long)id);
-    if (rc != SQLITE_ROW) return br_store_fail(repo, err, "job cancel flag");
-    int flag = sqlite3_column_int(st, 0) != 0;
-    sqlite3_reset(st);
-    return flag;
-}
-
 int br_job_find_by_input(br_repo *repo, const char *input, int64_t *id, br_job_status *status,
                          br_error *err)
 {
