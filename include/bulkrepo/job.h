@@ -32,6 +32,9 @@ typedef enum br_job_status {
 const char *br_job_status_code(br_job_status s);  /* "COMPLETED_SUCCESS" */
 const char *br_job_status_label(br_job_status s); /* "Completed Successfully" */
 int br_job_status_parse(const char *code, br_job_status *out);
+/* 1 when a job in this status has ended (Manual Handling Required waits for
+ * an operator: not ended). */
+int br_job_status_ended(br_job_status s);
 
 /* Per-record outcomes in the journal. */
 #define BR_OUTCOME_IMPORTED "imported"

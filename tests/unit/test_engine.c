@@ -89,11 +89,6 @@ static void make_saf(const char *dir, int n, const int *bad, size_t n_bad)
     }
 }
 
-static int is_ended(br_job_status s)
-{
-    return s >= BR_JOB_COMPLETED_SUCCESS && s != BR_JOB_MANUAL_HANDLING_REQUIRED;
-}
-
 static int find_ended_event(void *ctx, const br_job_event *e)
 {
     if (!strncmp(e->description, "Job ended", 9)) *(int *)ctx = 1;
@@ -108,7 +103,7 @@ static void wait_job(fixture *f, int64_t id, br_job *out)
     for (int i = 0; i < 6000; i++) {
         ok(br_job_get(f->repo, id, out, &err), &err, "job get");
         int done = 0;
-        if (is_ended(out->status))
+        if (br_job_status_ended(out->status))
             ok(br_job_events(f->repo, id, find_ended_event, &done, &err), &err, "events");
         if (done) {
             ok(br_job_get(f->repo, id, out, &err), &err, "job get");
@@ -264,7 +259,7 @@ static int64_t start_big_import(fixture *f, br_engine **eng)
     for (int i = 0; i < 6000; i++) {
         ok(br_job_get(f->repo, id, &j, &err), &err, "get");
         if (j.counters.imported > 0) return id;
-        if (is_ended(j.status)) break;
+        if (br_job_status_ended(j.status)) break;
         usleep(2000);
     }
     fail_msg("the import did not start writing (status %s)", br_job_status_code(j.status));

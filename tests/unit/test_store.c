@@ -337,6 +337,16 @@ static void test_job_counters_from_journal(void **state)
     br_job_status s;
     assert_int_equal(br_job_status_parse("MANUAL_HANDLING_REQUIRED", &s), 0);
     assert_int_equal(s, BR_JOB_MANUAL_HANDLING_REQUIRED);
+    /* Ended: the three completions, failed, aborted; an operator's wait is not. */
+    static const br_job_status ended[] = {BR_JOB_COMPLETED_SUCCESS, BR_JOB_COMPLETED_WITH_ERRORS,
+                                          BR_JOB_COMPLETED_NO_BULKS, BR_JOB_FAILED,
+                                          BR_JOB_USER_ABORTED};
+    for (int i = 0; i < BR_JOB_STATUS_COUNT; i++) {
+        int want = 0;
+        for (size_t k = 0; k < sizeof ended / sizeof ended[0]; k++)
+            want |= ended[k] == (br_job_status)i;
+        assert_int_equal(br_job_status_ended((br_job_status)i), want);
+    }
 }
 
 static void test_template(void **state)

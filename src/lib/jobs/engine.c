@@ -70,11 +70,6 @@ int br_engine_type_has_records(const char *type)
     return rn && rn->has_records;
 }
 
-static int is_ended(br_job_status s)
-{
-    return s >= BR_JOB_COMPLETED_SUCCESS && s != BR_JOB_MANUAL_HANDLING_REQUIRED;
-}
-
 /* ---- the engine ----------------------------------------------------------------------- */
 
 struct br_engine {
@@ -370,7 +365,7 @@ int br_job_cancel(br_repo *repo, int64_t id, br_error *err)
     br_job job;
     int rc = br_job_get(repo, id, &job, err);
     if (rc) return rc;
-    if (is_ended(job.status))
+    if (br_job_status_ended(job.status))
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "job %lld has already ended (%s)",
                             (long long)id, br_job_status_label(job.status));
     char flag[PATH_MAX], dir[PATH_MAX];
@@ -849,7 +844,7 @@ int br_engine_run_claimed(br_engine *eng, br_repo *repo, const br_job *claimed)
         }
         goto out;
     }
-    if (!is_ended(j.status) || (rc == BR_ECANCELLED && j.status != BR_JOB_USER_ABORTED)) {
+    if (!br_job_status_ended(j.status) || (rc == BR_ECANCELLED && j.status != BR_JOB_USER_ABORTED)) {
         /* The runner failed before it could record an outcome. */
         br_job_status st = rc == BR_ECANCELLED ? BR_JOB_USER_ABORTED
                            : rc                ? BR_JOB_FAILED

@@ -64,11 +64,6 @@ static void move_to(const char *src, const char *inbox, const char *dir, const c
     rename(src, dst);
 }
 
-static int is_ended(br_job_status s)
-{
-    return s >= BR_JOB_COMPLETED_SUCCESS && s != BR_JOB_MANUAL_HANDLING_REQUIRED;
-}
-
 static const char *outcome_dir(br_job_status s)
 {
     return s == BR_JOB_COMPLETED_SUCCESS || s == BR_JOB_COMPLETED_NO_BULKS ? "done" : "failed";
@@ -231,7 +226,7 @@ static int recover_profile(void *ctx, const br_profile *p)
             /* Claimed, but no job was made: back to the inbox, to be taken again. */
             if (!br_path_join(back, sizeof back, p->inbox, name) && access(back, F_OK))
                 rename(path, back);
-        } else if (is_ended(st)) {
+        } else if (br_job_status_ended(st)) {
             move_to(path, p->inbox, outcome_dir(st), name, id);
         }
     }

@@ -42,7 +42,7 @@ int br_job_status_parse(const char *code, br_job_status *out)
     return BR_EINVAL;
 }
 
-static int is_terminal(br_job_status s)
+int br_job_status_ended(br_job_status s)
 {
     return s >= BR_JOB_COMPLETED_SUCCESS && s != BR_JOB_MANUAL_HANDLING_REQUIRED;
 }
@@ -89,7 +89,7 @@ int br_job_set_status(br_repo *repo, int64_t id, br_job_status status, const cha
     sqlite3_bind_int64(st, 1, id);
     br_bind_text(st, 2, br_job_status_code(status));
     br_bind_text(st, 3, message);
-    sqlite3_bind_int(st, 4, is_terminal(status));
+    sqlite3_bind_int(st, 4, br_job_status_ended(status));
     br_bind_text(st, 5, now);
     return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job status");
 }
