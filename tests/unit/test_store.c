@@ -7,6 +7,7 @@
 #include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sqlite3.h>
 #include "bulkrepo/bulkrepo.h"
 #include "testutil.h"
 
@@ -272,6 +273,50 @@ static void test_fsck_finds_damage(void **state)
     br_record_free(a);
 }
 
+static void keep_message(void *ctx, const br_diag *d)
+{
+    if (strstr(d->message, "integrity check stopped")) *(int *)ctx = 1;
+}
+
+/* A page the integrity check cannot read stops it: fsck says so and reports
+ * the database as damaged (the rows it gave before stopping aside). */
+static void test_fsck_reports_a_stopped_integrity_check(void **state)
+{
+    fixture *f = *state;
+    br_repo_free(f->repo);
+    f->repo = NULL;
+    char db[4200];
+    snprintf(db, sizeof db, "%s/bulkrepo.db", f->repo_dir);
+    sqlite3 *c;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open(db, &c), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(c, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL), 0);
+    assert_int_equal(sqlite3_prepare_v2(c,
+                                        "SELECT rootpage, (SELECT page_size FROM pragma_page_size) "
+                                        "FROM sqlite_master WHERE name = 'link'",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    long root = sqlite3_column_int(st, 0), size = sqlite3_column_int(st, 1);
+    sqlite3_finalize(st);
+    sqlite3_close(c);
+    FILE *fp = fopen(db, "r+b");
+    assert_non_null(fp);
+    unsigned char junk[64];
+    memset(junk, 0xff, sizeof junk);
+    assert_int_equal(fseek(fp, (root - 1) * size, SEEK_SET), 0);
+    assert_int_equal(fwrite(junk, 1, sizeof junk, fp), sizeof junk);
+    fclose(fp);
+    br_error err;
+    assert_int_equal(br_repo_open(f->repo_dir, &f->repo, &err), 0);
+    int stopped = 0;
+    br_diag_sink sink = {keep_message, &stopped, 0, 0, 0};
+    br_fsck_report rep;
+    br_repo_fsck(f->repo, &sink, &rep, &err);
+    assert_false(rep.db_ok);
+    assert_true(stopped);
+}
+
 static void test_asset_cap(void **state)
 {
     fixture *f = *state;
@@ -493,6 +538,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_asset_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_gate_lets_short_writes_through, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batches_checkpoint_the_wal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fsck_reports_a_stopped_integrity_check, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_job_counters_from_journal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_template, setup, teardown),
     };

@@ -267,12 +267,18 @@ int br_repo_fsck(br_repo *repo, br_diag_sink *diags, br_fsck_report *rep, br_err
     if (sqlite3_prepare_v2(repo->db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK)
         return br_store_fail(repo, err, "prepare");
     rep->db_ok = 1;
-    while (br_step(repo, st) == SQLITE_ROW) {
+    int rc;
+    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
         const char *msg = br_col_text(st, 0);
         if (msg && strcmp(msg, "ok")) {
             rep->db_ok = 0;
             br_diag_emitf(diags, BR_SEV_ERROR, NULL, "bulkrepo.db", 0, 0, "fsck.sqlite", NULL, "%s", msg);
         }
+    }
+    if (rc != SQLITE_DONE) { /* a check that could not finish passed nothing */
+        rep->db_ok = 0;
+        br_diag_emitf(diags, BR_SEV_ERROR, NULL, "bulkrepo.db", 0, 0, "fsck.sqlite", NULL,
+                      "the integrity check stopped: %s", sqlite3_errmsg(repo->db));
     }
     sqlite3_finalize(st);
 
@@ -295,7 +301,7 @@ int br_repo_fsck(br_repo *repo, br_diag_sink *diags, br_fsck_report *rep, br_err
     };
     for (size_t i = 0; i < BR_ARRAY_LEN(orphans); i++) {
         int64_t n = 0;
-        int rc = count_query(repo, orphans[i].sql, &n, err);
+        rc = count_query(repo, orphans[i].sql, &n, err);
         if (rc) return rc;
         if (n) {
             rep->orphan_rows += (size_t)n;
@@ -304,7 +310,7 @@ int br_repo_fsck(br_repo *repo, br_diag_sink *diags, br_fsck_report *rep, br_err
         }
     }
     int64_t n = 0;
-    int rc = count_query(repo, "SELECT count(*) FROM item WHERE status <> 'template'", &n, err);
+    rc = count_query(repo, "SELECT count(*) FROM item WHERE status <> 'template'", &n, err);
     if (rc) return rc;
     rep->items = (size_t)n;
     if ((rc = count_query(repo, "SELECT count(*) FROM bitstream", &n, err))) return rc;
@@ -331,7 +337,6 @@ int br_repo_fsck(br_repo *repo, br_diag_sink *diags, br_fsck_report *rep, br_err
         }
     }
     if (rc != SQLITE_DONE) return br_store_fail(repo, err, "bitstream scan");
-    sqlite3_reset(st);
 
     struct fsck_ctx f = {repo, diags, rep};
     if ((rc = walk_store(repo, fsck_file, &f)))
