@@ -79,12 +79,7 @@ int br_job_cancel(br_repo *repo, int64_t id, br_error *err);
  * of an import type; else BR_EUSAGE. */
 int br_job_resume(br_repo *repo, int64_t id, br_error *err);
 
-/* Failure classes recorded on a FAILED job (br_job.failure). */
-#define BR_FAILURE_DATA        "data"        /* the input is invalid: fix the file */
-#define BR_FAILURE_IO          "io"          /* I/O, disk full, database busy/failed */
-#define BR_FAILURE_INTERRUPTED "interrupted" /* the process died or was killed */
-#define BR_FAILURE_TIMEOUT     "timeout"     /* a fetch timed out */
-#define BR_FAILURE_INTERNAL    "internal"    /* a bug */
+/* Failure classes: BR_FAILURE_* in job.h. */
 
 /* Runs a failed job again with the same input files and parameters as a new
  * job (rerun_of = id), queued PENDING; *new_id gets its id.  Only a job that

@@ -204,7 +204,21 @@ int br_job_enqueue(br_repo *repo, br_job *spec, br_error *err);
 int br_job_claim(br_repo *repo, const char *const *types, size_t n_types, br_job *out,
                  br_error *err);
 int br_job_set_progress(br_repo *repo, int64_t id, const br_job_progress *p, br_error *err);
-int br_job_set_failure(br_repo *repo, int64_t id, const char *failure_class, br_error *err);
+/* Failure classes recorded on a FAILED job (br_job.failure). */
+#define BR_FAILURE_DATA        "data"        /* the input is invalid: fix the file */
+#define BR_FAILURE_IO          "io"          /* I/O, disk full, database busy/failed */
+#define BR_FAILURE_INTERRUPTED "interrupted" /* the process died or was killed */
+#define BR_FAILURE_TIMEOUT     "timeout"     /* a fetch timed out */
+#define BR_FAILURE_INTERNAL    "internal"    /* a bug */
+
+/* The failure class of a job that ended with error code rc: data for invalid
+ * input (not rerun: fix the file), io, or internal. */
+const char *br_job_failure_of(int rc);
+/* Ends a job FAILED with its message and failure class in one write, so that
+ * nobody sees a failed job without knowing whether it may be rerun.  message
+ * may be NULL (the job's message is kept). */
+int br_job_fail(br_repo *repo, int64_t id, const char *message, const char *failure_class,
+                br_error *err);
 int br_job_set_input(br_repo *repo, int64_t id, const char *input, br_error *err);
 /* Requeues a job (PENDING, ended cleared, cancel cleared) with resume set. */
 int br_job_requeue(br_repo *repo, int64_t id, int resume, br_error *err);

@@ -410,8 +410,13 @@ static void test_rerun_import_after_io_failure(void **state)
     wait_job(f, id, &j);
     br_engine_free(eng);
     /* Record it as an I/O failure (what a full disk leaves). */
-    ok(br_job_set_status(f->repo, id, BR_JOB_FAILED, "disk full", &err), &err, "status");
-    ok(br_job_set_failure(f->repo, id, BR_FAILURE_IO, &err), &err, "failure");
+    ok(br_job_fail(f->repo, id, "disk full", br_job_failure_of(BR_EIO), &err), &err, "fail");
+    br_job failed;
+    ok(br_job_get(f->repo, id, &failed, &err), &err, "get");
+    assert_int_equal(failed.status, BR_JOB_FAILED);
+    assert_string_equal(failed.failure, BR_FAILURE_IO);
+    assert_string_equal(failed.message, "disk full");
+    assert_true(failed.ended[0] != 0);
     int64_t stored = j.counters.imported;
     int64_t nid = 0;
     ok(br_job_rerun(f->repo, id, &nid, &err), &err, "rerun");

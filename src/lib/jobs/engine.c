@@ -709,24 +709,6 @@ static int run_export(br_run *r, int esploro, br_error *err)
 
 /* ---- running a claimed job ------------------------------------------------------------------- */
 
-static const char *failure_class(int rc)
-{
-    switch (rc) {
-    case BR_EINVAL:
-    case BR_EUSAGE:
-    case BR_ENOTFOUND:
-    case BR_EEXISTS:
-    case BR_ELIMIT:
-        return BR_FAILURE_DATA;
-    case BR_EIO:
-    case BR_ESTORE:
-    case BR_ENOMEM:
-        return BR_FAILURE_IO;
-    default:
-        return BR_FAILURE_INTERNAL;
-    }
-}
-
 static size_t discard_body(char *p, size_t size, size_t n, void *ctx)
 {
     (void)p;
@@ -837,8 +819,8 @@ int br_engine_run_claimed(br_engine *eng, br_repo *repo, const br_job *claimed)
                             "Stopped with the engine; queued to %s",
                             rn->on_crash == ON_CRASH_RESUME ? "resume" : "run again");
         } else {
-            br_job_set_status(repo, j.id, BR_JOB_FAILED, "interrupted: the engine stopped", NULL);
-            br_job_set_failure(repo, j.id, BR_FAILURE_INTERRUPTED, NULL);
+            br_job_fail(repo, j.id, "interrupted: the engine stopped", BR_FAILURE_INTERRUPTED,
+                        NULL);
             br_engine_event(eng, repo, j.id, "error", "engine", NULL,
                             "Interrupted: the engine stopped");
         }
@@ -849,10 +831,12 @@ int br_engine_run_claimed(br_engine *eng, br_repo *repo, const br_job *claimed)
         br_job_status st = rc == BR_ECANCELLED ? BR_JOB_USER_ABORTED
                            : rc                ? BR_JOB_FAILED
                                                : BR_JOB_COMPLETED_SUCCESS;
-        br_job_set_status(repo, j.id, st, msg[0] ? msg : NULL, NULL);
+        if (st == BR_JOB_FAILED)
+            br_job_fail(repo, j.id, msg[0] ? msg : NULL, br_job_failure_of(rc), NULL);
+        else
+            br_job_set_status(repo, j.id, st, msg[0] ? msg : NULL, NULL);
     }
     br_job_get(repo, claimed->id, &j, NULL);
-    if (j.status == BR_JOB_FAILED) br_job_set_failure(repo, j.id, failure_class(rc), NULL);
     if (j.status == BR_JOB_COMPLETED_SUCCESS || j.status == BR_JOB_COMPLETED_WITH_ERRORS ||
         j.status == BR_JOB_COMPLETED_NO_BULKS) {
         br_job_progress p = j.progress;
@@ -906,9 +890,8 @@ static int recover_one(void *ctx, const br_job *j)
     json_decref(p);
     br_job_event e = {0, j->id, NULL, "warning", NULL, "engine", NULL, NULL};
     if (on_crash == ON_CRASH_FAIL) {
-        br_job_set_status(c->repo, j->id, BR_JOB_FAILED,
-                          "interrupted: the process running it stopped (found at start-up)", NULL);
-        br_job_set_failure(c->repo, j->id, BR_FAILURE_INTERRUPTED, NULL);
+        br_job_fail(c->repo, j->id, "interrupted: the process running it stopped (found at start-up)",
+                    BR_FAILURE_INTERRUPTED, NULL);
         e.severity = "error";
         e.description = "Interrupted: the process running it stopped; marked failed (rerun it)";
     } else {

@@ -374,8 +374,10 @@ int br_export_saf(br_repo *repo, const br_export_options *opt, br_export_result 
         }
     } else {
         br_error_format(&e, msg, sizeof msg);
-        br_job_set_status(repo, job.id, rc == BR_ECANCELLED ? BR_JOB_USER_ABORTED : BR_JOB_FAILED, msg,
-                          &jerr);
+        if (rc == BR_ECANCELLED)
+            br_job_set_status(repo, job.id, BR_JOB_USER_ABORTED, msg, &jerr);
+        else
+            br_job_fail(repo, job.id, msg, br_job_failure_of(rc), &jerr);
     }
     if (rc && err) *err = e;
     free(st.items);

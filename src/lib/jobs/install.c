@@ -45,7 +45,10 @@ void br_import_job_end(br_repo *repo, int64_t job_id, int rc, int stored, int em
                                                    : BR_JOB_COMPLETED_SUCCESS;
     char msg[1200] = "";
     if (rc && err) br_error_format(err, msg, sizeof msg);
-    br_job_set_status(repo, job_id, st, msg[0] ? msg : NULL, NULL);
+    if (st == BR_JOB_FAILED)
+        br_job_fail(repo, job_id, msg[0] ? msg : NULL, br_job_failure_of(rc), NULL);
+    else
+        br_job_set_status(repo, job_id, st, msg[0] ? msg : NULL, NULL);
 }
 
 int br_install_values(br_record *rec, const char *eperson, const char *via)

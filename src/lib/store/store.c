@@ -174,7 +174,8 @@ static const char *const SQL[S_COUNT] = {
     [S_JOB_PROGRESS] =
         "UPDATE job SET progress_percent = ?2, progress_done = ?3, progress_total = ?4, "
         "progress_rate = ?5, progress_eta = ?6, progress_phase = ?7 WHERE id = ?1",
-    [S_JOB_FAILURE] = "UPDATE job SET failure = ?2 WHERE id = ?1",
+    [S_JOB_FAILURE] = "UPDATE job SET status = 'FAILED', failure = ?2, "
+                      "message = COALESCE(?3, message), ended = ?4 WHERE id = ?1",
     [S_JOB_INPUT] = "UPDATE job SET input = ?2 WHERE id = ?1",
     [S_JOB_REQUEUE] = "UPDATE job SET status = 'PENDING', ended = NULL, cancel_requested = 0, "
                       "failure = NULL, resume = ?2 WHERE id = ?1",

@@ -135,7 +135,8 @@ int br_job_get(br_repo *repo, int64_t id, br_job *out, br_error *err)
     if (!st) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, id);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_DONE) return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no job %lld", (long long)id);
+    if (rc == SQLITE_DONE)
+        return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no job %lld", (long long)id);
     if (rc != SQLITE_ROW) return br_store_fail(repo, err, "job read");
     out->id = sqlite3_column_int64(st, 0);
     copy_col(out->type, sizeof out->type, st, 1);
@@ -268,8 +269,9 @@ int br_job_records(br_repo *repo, int64_t id, const char *outcome, br_job_record
     if (outcome) br_bind_text(st, 2, outcome);
     int rc;
     while ((rc = br_step(repo, st)) == SQLITE_ROW) {
-        br_job_record r = {sqlite3_column_int64(st, 0), br_col_text(st, 1), br_col_text(st, 2),
-                           sqlite3_column_int64(st, 3), br_col_text(st, 4), br_col_text(st, 5),
+        br_job_record r = {sqlite3_column_int64(st, 0), br_col_text(st, 1),
+                           br_col_text(st, 2),          sqlite3_column_int64(st, 3),
+                           br_col_text(st, 4),          br_col_text(st, 5),
                            sqlite3_column_int64(st, 6), sqlite3_column_int64(st, 7)};
         if (BR_YIELD(repo, fn(ctx, &r))) {
             sqlite3_reset(st);
@@ -291,7 +293,8 @@ int br_job_find_by_mapfile(br_repo *repo, const char *type, const char *mapfile,
         *id = sqlite3_column_int64(st, 0);
         return 0;
     }
-    if (rc == SQLITE_DONE) return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no job wrote %s", mapfile);
+    if (rc == SQLITE_DONE)
+        return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no job wrote %s", mapfile);
     return br_store_fail(repo, err, "job lookup");
 }
 
@@ -346,7 +349,8 @@ int br_job_claim(br_repo *repo, const char *const *types, size_t n_types, br_job
     char *list = NULL;
     if (types) {
         json_t *a = json_array();
-        for (size_t i = 0; i < n_types; i++) json_array_append_new(a, json_string(types[i]));
+        for (size_t i = 0; i < n_types; i++)
+            json_array_append_new(a, json_string(types[i]));
         list = json_dumps(a, JSON_COMPACT);
         json_decref(a);
         if (!list) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
@@ -357,7 +361,8 @@ int br_job_claim(br_repo *repo, const char *const *types, size_t n_types, br_job
      * of PENDING exactly once whatever the number of workers. */
     int64_t id = 0;
     int rc;
-    while ((rc = br_step(repo, st)) == SQLITE_ROW) id = sqlite3_column_int64(st, 0);
+    while ((rc = br_step(repo, st)) == SQLITE_ROW)
+        id = sqlite3_column_int64(st, 0);
     free(list);
     if (rc != SQLITE_DONE) return br_store_fail(repo, err, "claim job");
     if (!id) return 0;
@@ -388,9 +393,36 @@ static int exec_id_text(br_repo *repo, stmt_id sid, int64_t id, const char *text
     return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, what);
 }
 
-int br_job_set_failure(br_repo *repo, int64_t id, const char *failure_class, br_error *err)
+const char *br_job_failure_of(int rc)
 {
-    return exec_id_text(repo, S_JOB_FAILURE, id, failure_class, err, "job failure");
+    switch (rc) {
+    case BR_EINVAL:
+    case BR_EUSAGE:
+    case BR_ENOTFOUND:
+    case BR_EEXISTS:
+    case BR_ELIMIT:
+        return BR_FAILURE_DATA;
+    case BR_EIO:
+    case BR_ESTORE:
+    case BR_ENOMEM:
+        return BR_FAILURE_IO;
+    default:
+        return BR_FAILURE_INTERNAL;
+    }
+}
+
+int br_job_fail(br_repo *repo, int64_t id, const char *message, const char *failure_class,
+                br_error *err)
+{
+    sqlite3_stmt *st = br_stmt(repo, S_JOB_FAILURE, err);
+    if (!st) return BR_ESTORE;
+    char now[32];
+    br_now_iso(now);
+    sqlite3_bind_int64(st, 1, id);
+    br_bind_text(st, 2, failure_class);
+    br_bind_text(st, 3, message);
+    br_bind_text(st, 4, now);
+    return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job failure");
 }
 
 int br_job_set_input(br_repo *repo, int64_t id, const char *input, br_error *err)
@@ -434,7 +466,8 @@ static int request_cancel(br_repo *repo, int64_t id, br_job_status *status, br_e
     if (!(st = br_stmt(repo, S_JOB_CANCEL_GET, err))) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, id);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_DONE) return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no job %lld", (long long)id);
+    if (rc == SQLITE_DONE)
+        return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no job %lld", (long long)id);
     if (rc != SQLITE_ROW) return br_store_fail(repo, err, "cancel job");
     if (status && br_job_status_parse(br_col_text(st, 1), status)) *status = BR_JOB_FAILED;
     sqlite3_reset(st);
@@ -506,9 +539,10 @@ int br_job_files(br_repo *repo, int64_t job_id, br_job_file_fn fn, void *ctx, br
     sqlite3_bind_int64(st, 1, job_id);
     int rc;
     while ((rc = br_step(repo, st)) == SQLITE_ROW) {
-        br_job_file f = {br_col_text(st, 0),         br_col_text(st, 1), sqlite3_column_int64(st, 2),
-                         br_col_text(st, 3),         sqlite3_column_int64(st, 4),
-                         br_col_text(st, 5),         br_col_text(st, 6)};
+        br_job_file f = {br_col_text(st, 0),          br_col_text(st, 1),
+                         sqlite3_column_int64(st, 2), br_col_text(st, 3),
+                         sqlite3_column_int64(st, 4), br_col_text(st, 5),
+                         br_col_text(st, 6)};
         if (BR_YIELD(repo, fn(ctx, &f))) {
             sqlite3_reset(st);
             return 0;
@@ -541,9 +575,10 @@ int br_job_events(br_repo *repo, int64_t job_id, br_job_event_fn fn, void *ctx, 
     sqlite3_bind_int64(st, 1, job_id);
     int rc;
     while ((rc = br_step(repo, st)) == SQLITE_ROW) {
-        br_job_event e = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), br_col_text(st, 2),
-                          br_col_text(st, 3),           br_col_text(st, 4),           br_col_text(st, 5),
-                          br_col_text(st, 6),           br_col_text(st, 7)};
+        br_job_event e = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+                          br_col_text(st, 2),          br_col_text(st, 3),
+                          br_col_text(st, 4),          br_col_text(st, 5),
+                          br_col_text(st, 6),          br_col_text(st, 7)};
         if (BR_YIELD(repo, fn(ctx, &e))) {
             sqlite3_reset(st);
             return 0;
@@ -562,7 +597,8 @@ int br_job_record_find(br_repo *repo, int64_t job_id, const char *key, char *out
     sqlite3_bind_int64(st, 1, job_id);
     br_bind_text(st, 2, key);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_DONE) return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no journal line for %s", key);
+    if (rc == SQLITE_DONE)
+        return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no journal line for %s", key);
     if (rc != SQLITE_ROW) return br_store_fail(repo, err, "journal lookup");
     const char *h = br_col_text(st, 1);
     br_strlcpy(outcome, br_col_text(st, 0), outcome_size);
@@ -581,7 +617,8 @@ int br_job_item_ids(br_repo *repo, int64_t job_id, const char *status, int64_t *
     br_bind_text(st, 2, status);
     sqlite3_bind_int64(st, 3, (int64_t)max);
     int rc;
-    while ((rc = br_step(repo, st)) == SQLITE_ROW) ids[(*n)++] = sqlite3_column_int64(st, 0);
+    while ((rc = br_step(repo, st)) == SQLITE_ROW)
+        ids[(*n)++] = sqlite3_column_int64(st, 0);
     return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job items");
 }
 
@@ -665,7 +702,8 @@ int br_job_to_json(br_repo *repo, int64_t id, int with_records, char **out, br_e
     json_object_set_new(p, "done", json_integer(pg->done));
     json_object_set_new(p, "total", json_integer(pg->total));
     json_object_set_new(p, "rate", json_real(pg->rate));
-    json_object_set_new(p, "eta_seconds", pg->eta_seconds >= 0 ? json_integer(pg->eta_seconds) : json_null());
+    json_object_set_new(p, "eta_seconds",
+                        pg->eta_seconds >= 0 ? json_integer(pg->eta_seconds) : json_null());
     json_object_set_new(p, "phase", str_or_null(pg->phase));
     json_object_set_new(o, "progress", p);
     json_object_set_new(o, "cancel_requested", json_boolean(j.cancel_requested));
