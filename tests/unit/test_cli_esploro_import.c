@@ -379,10 +379,6 @@ static void test_http_files(void **state)
 
 int main(void)
 {
-    if (!getenv("BULKREPO_BIN")) {
-        fprintf(stderr, "BULKREPO_BIN is not set\n");
-        return 1;
-    }
     const struct CMUnitTest tests[] = {
         FX_TEST(test_seed_example),
         FX_TEST(test_approve),

@@ -15,53 +15,10 @@
 #include <microhttpd.h>
 #include <zip.h>
 #include "testutil.h"
+#include "repo_fixture.h"
 #include "bulkrepo/bulkrepo.h"
 
-typedef struct fixture {
-    char *tmp;
-    char repo_dir[4096];
-    br_repo *repo;
-    char coll[64];
-} fixture;
-
-static void ok(int rc, const br_error *err, const char *what)
-{
-    if (rc) fail_msg("%s = %d: %s: %s", what, rc, err->place.source, err->message);
-}
-
-static const char *at(const fixture *f, const char *rel)
-{
-    static char bufs[4][4096];
-    static int k;
-    char *b = bufs[k++ & 3];
-    snprintf(b, 4096, "%s/%s", f->tmp, rel);
-    return b;
-}
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    f->tmp = tu_tmpdir();
-    snprintf(f->repo_dir, sizeof f->repo_dir, "%s/r", f->tmp);
-    br_error err;
-    ok(br_repo_init(f->repo_dir, NULL, &err), &err, "init");
-    ok(br_repo_open(f->repo_dir, &f->repo, &err), &err, "open");
-    br_container c;
-    ok(br_container_create(f->repo, 0, "Theses", NULL, &c, &err), &err, "collection");
-    snprintf(f->coll, sizeof f->coll, "%s", c.handle);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    br_repo_free(f->repo);
-    tu_rmtree(f->tmp);
-    free(f->tmp);
-    free(f);
-    return 0;
-}
+typedef tu_repo fixture;
 
 /* A SAF package of n items in dir; item numbers in bad[] get an unknown field. */
 static int with_files; /* items carry one small file (slower imports) */
@@ -101,12 +58,12 @@ static void wait_job(fixture *f, int64_t id, br_job *out)
 {
     br_error err;
     for (int i = 0; i < 6000; i++) {
-        ok(br_job_get(f->repo, id, out, &err), &err, "job get");
+        assert_br_ok(br_job_get(f->repo, id, out, &err), &err);
         int done = 0;
         if (br_job_status_ended(out->status))
-            ok(br_job_events(f->repo, id, find_ended_event, &done, &err), &err, "events");
+            assert_br_ok(br_job_events(f->repo, id, find_ended_event, &done, &err), &err);
         if (done) {
-            ok(br_job_get(f->repo, id, out, &err), &err, "job get");
+            assert_br_ok(br_job_get(f->repo, id, out, &err), &err);
             return;
         }
         usleep(10000);
@@ -120,7 +77,7 @@ static int64_t submit(fixture *f, const char *type, const char *params, const ch
     int64_t id = 0;
     const char *files[1] = {file};
     br_job_spec spec = {type, NULL, "tester", params, file ? files : NULL, file ? 1 : 0, 0};
-    ok(br_job_submit(f->repo, &spec, &id, &err), &err, "submit");
+    assert_br_ok(br_job_submit(f->repo, &spec, &id, &err), &err);
     assert_true(id > 0);
     return id;
 }
@@ -136,8 +93,8 @@ static br_engine *start_engine(fixture *f, unsigned workers, const char *webhook
     o.webhook_url = webhook;
     br_engine *eng = NULL;
     br_error err;
-    ok(br_engine_new(f->repo_dir, &o, &eng, &err), &err, "engine new");
-    ok(br_engine_start(eng, &err), &err, "engine start");
+    assert_br_ok(br_engine_new(f->repo_dir, &o, &eng, &err), &err);
+    assert_br_ok(br_engine_start(eng, &err), &err);
     return eng;
 }
 
@@ -153,7 +110,7 @@ static size_t count_items(fixture *f, int64_t job_id)
     size_t n = 0;
     br_item_query q = {NULL, job_id, 0};
     br_error err;
-    ok(br_item_list(f->repo, &q, count_item, &n, &err), &err, "item list");
+    assert_br_ok(br_item_list(f->repo, &q, count_item, &n, &err), &err);
     return n;
 }
 
@@ -173,9 +130,9 @@ static void test_no_job_runs_twice(void **state)
     char params[8192], dir[64];
     for (int i = 0; i < N; i++) {
         snprintf(dir, sizeof dir, "pkg%d", i);
-        make_saf(at(f, dir), 1, NULL, 0);
-        snprintf(params, sizeof params, "{\"source\":\"%s\",\"collections\":[\"%s\"]}", at(f, dir),
-                 f->coll);
+        make_saf(tu_path(f->dir, dir), 1, NULL, 0);
+        snprintf(params, sizeof params, "{\"source\":\"%s\",\"collections\":[\"%s\"]}",
+                 tu_path(f->dir, dir), f->coll);
         ids[i] = submit(f, "import-saf", params, NULL);
     }
     br_engine *eng = start_engine(f, 4, NULL);
@@ -186,7 +143,7 @@ static void test_no_job_runs_twice(void **state)
         assert_int_equal(j.status, BR_JOB_COMPLETED_SUCCESS);
         assert_int_equal(j.counters.imported, 1);
         int started = 0;
-        ok(br_job_events(f->repo, ids[i], count_started, &started, &err), &err, "events");
+        assert_br_ok(br_job_events(f->repo, ids[i], count_started, &started, &err), &err);
         assert_int_equal(started, 1);
         assert_int_equal(count_items(f, ids[i]), 1);
         assert_int_equal(j.progress.percent, 100);
@@ -208,7 +165,7 @@ static void test_submit_rejects_bad_specs(void **state)
     assert_int_equal(br_job_submit(f->repo, &s2, &id, &err), BR_EUSAGE);
     br_job_spec s3 = {"import-saf", NULL, NULL, "{\"a\":", NULL, 0, 0};
     assert_int_equal(br_job_submit(f->repo, &s3, &id, &err), BR_EUSAGE);
-    const char *missing[1] = {at(f, "nope.zip")};
+    const char *missing[1] = {tu_path(f->dir, "nope.zip")};
     br_job_spec s4 = {"import-saf", NULL, NULL, NULL, missing, 1, 0};
     assert_int_equal(br_job_submit(f->repo, &s4, &id, &err), BR_ENOTFOUND);
     /* Nothing was queued. */
@@ -219,15 +176,15 @@ static void test_submit_rejects_bad_specs(void **state)
 static void test_cancel_pending_and_ended(void **state)
 {
     fixture *f = *state;
-    make_saf(at(f, "p"), 2, NULL, 0);
+    make_saf(tu_path(f->dir, "p"), 2, NULL, 0);
     char params[4096];
-    snprintf(params, sizeof params, "{\"source\":\"%s\",\"collections\":[\"%s\"]}", at(f, "p"),
-             f->coll);
+    snprintf(params, sizeof params, "{\"source\":\"%s\",\"collections\":[\"%s\"]}",
+             tu_path(f->dir, "p"), f->coll);
     int64_t id = submit(f, "import-saf", params, NULL);
     br_error err;
-    ok(br_job_cancel(f->repo, id, &err), &err, "cancel");
+    assert_br_ok(br_job_cancel(f->repo, id, &err), &err);
     br_job j;
-    ok(br_job_get(f->repo, id, &j, &err), &err, "get");
+    assert_br_ok(br_job_get(f->repo, id, &j, &err), &err);
     assert_int_equal(j.status, BR_JOB_USER_ABORTED);
     assert_true(j.ended[0] != 0);
     assert_int_equal(br_job_cancel(f->repo, id, &err), BR_EUSAGE);
@@ -247,17 +204,17 @@ enum { BIG = 1500 };
 static int64_t start_big_import(fixture *f, br_engine **eng)
 {
     with_files = 1;
-    make_saf(at(f, "big"), BIG, NULL, 0);
+    make_saf(tu_path(f->dir, "big"), BIG, NULL, 0);
     with_files = 0;
     char params[4096];
     snprintf(params, sizeof params, "{\"source\":\"%s\",\"collections\":[\"%s\"],\"batch_size\":1}",
-             at(f, "big"), f->coll);
+             tu_path(f->dir, "big"), f->coll);
     int64_t id = submit(f, "import-saf", params, NULL);
     *eng = start_engine(f, 1, NULL);
     br_error err;
     br_job j;
     for (int i = 0; i < 6000; i++) {
-        ok(br_job_get(f->repo, id, &j, &err), &err, "get");
+        assert_br_ok(br_job_get(f->repo, id, &j, &err), &err);
         if (j.counters.imported > 0) return id;
         if (br_job_status_ended(j.status)) break;
         usleep(2000);
@@ -272,7 +229,7 @@ static void test_cancel_at_record_boundary_then_resume(void **state)
     br_engine *eng;
     int64_t id = start_big_import(f, &eng);
     br_error err;
-    ok(br_job_cancel(f->repo, id, &err), &err, "cancel");
+    assert_br_ok(br_job_cancel(f->repo, id, &err), &err);
     br_job j;
     wait_job(f, id, &j);
     if (j.status != BR_JOB_USER_ABORTED)
@@ -284,7 +241,7 @@ static void test_cancel_at_record_boundary_then_resume(void **state)
     /* A data-less stop is not a rerun case: resume is. */
     int64_t nid;
     assert_int_equal(br_job_rerun(f->repo, id, &nid, &err), BR_EUSAGE);
-    ok(br_job_resume(f->repo, id, &err), &err, "resume");
+    assert_br_ok(br_job_resume(f->repo, id, &err), &err);
     br_engine_wake(eng);
     wait_job(f, id, &j);
     assert_int_equal(j.status, BR_JOB_COMPLETED_SUCCESS);
@@ -314,10 +271,10 @@ static void test_crash_left_running_is_resumed(void **state)
      * the row look like a process died while running it. */
     br_engine_free(eng);
     br_job j;
-    ok(br_job_get(f->repo, id, &j, &err), &err, "get");
+    assert_br_ok(br_job_get(f->repo, id, &j, &err), &err);
     assert_int_equal(j.status, BR_JOB_PENDING);
     assert_true(j.counters.imported < BIG);
-    ok(br_job_set_status(f->repo, id, BR_JOB_RUNNING, NULL, &err), &err, "mark running");
+    assert_br_ok(br_job_set_status(f->repo, id, BR_JOB_RUNNING, NULL, &err), &err);
     size_t before = count_items(f, id);
     assert_int_equal((int64_t)before, j.counters.imported);
 
@@ -333,10 +290,10 @@ static void test_crash_left_running_is_resumed(void **state)
 static void test_crashed_export_fails_and_reruns(void **state)
 {
     fixture *f = *state;
-    make_saf(at(f, "p"), 3, NULL, 0);
+    make_saf(tu_path(f->dir, "p"), 3, NULL, 0);
     char params[4096];
-    snprintf(params, sizeof params, "{\"source\":\"%s\",\"collections\":[\"%s\"]}", at(f, "p"),
-             f->coll);
+    snprintf(params, sizeof params, "{\"source\":\"%s\",\"collections\":[\"%s\"]}",
+             tu_path(f->dir, "p"), f->coll);
     br_engine *eng = start_engine(f, 1, NULL);
     br_job j;
     wait_job(f, submit(f, "import-saf", params, NULL), &j);
@@ -353,14 +310,14 @@ static void test_crashed_export_fails_and_reruns(void **state)
     assert_int_equal(j.id, id);
     assert_int_equal(br_job_claim(f->repo, types, 1, &j, &err), 0);
     size_t n = 0;
-    ok(br_engine_recover(f->repo, &n, &err), &err, "recover");
+    assert_br_ok(br_engine_recover(f->repo, &n, &err), &err);
     assert_int_equal(n, 1);
-    ok(br_job_get(f->repo, id, &j, &err), &err, "get");
+    assert_br_ok(br_job_get(f->repo, id, &j, &err), &err);
     assert_int_equal(j.status, BR_JOB_FAILED);
     assert_string_equal(j.failure, BR_FAILURE_INTERRUPTED);
 
     int64_t nid = 0;
-    ok(br_job_rerun(f->repo, id, &nid, &err), &err, "rerun");
+    assert_br_ok(br_job_rerun(f->repo, id, &nid, &err), &err);
     assert_true(nid > id);
     eng = start_engine(f, 1, NULL);
     wait_job(f, nid, &j);
@@ -377,12 +334,12 @@ static void test_rerun_refused_for_data_error(void **state)
 {
     fixture *f = *state;
     int bad[] = {2};
-    make_saf(at(f, "pkg"), 3, bad, 1);
+    make_saf(tu_path(f->dir, "pkg"), 3, bad, 1);
     br_error err;
-    ok(br_zip_create(at(f, "pkg"), at(f, "in.zip"), &err), &err, "zip");
+    assert_br_ok(br_zip_create(tu_path(f->dir, "pkg"), tu_path(f->dir, "in.zip"), &err), &err);
     char params[256];
     snprintf(params, sizeof params, "{\"collections\":[\"%s\"]}", f->coll);
-    int64_t id = submit(f, "import-saf", params, at(f, "in.zip"));
+    int64_t id = submit(f, "import-saf", params, tu_path(f->dir, "in.zip"));
     br_engine *eng = start_engine(f, 1, NULL);
     br_job j;
     wait_job(f, id, &j);
@@ -405,21 +362,21 @@ static void test_rerun_import_after_io_failure(void **state)
     br_engine *eng;
     int64_t id = start_big_import(f, &eng);
     br_error err;
-    ok(br_job_cancel(f->repo, id, &err), &err, "cancel");
+    assert_br_ok(br_job_cancel(f->repo, id, &err), &err);
     br_job j;
     wait_job(f, id, &j);
     br_engine_free(eng);
     /* Record it as an I/O failure (what a full disk leaves). */
-    ok(br_job_fail(f->repo, id, "disk full", br_job_failure_of(BR_EIO), &err), &err, "fail");
+    assert_br_ok(br_job_fail(f->repo, id, "disk full", br_job_failure_of(BR_EIO), &err), &err);
     br_job failed;
-    ok(br_job_get(f->repo, id, &failed, &err), &err, "get");
+    assert_br_ok(br_job_get(f->repo, id, &failed, &err), &err);
     assert_int_equal(failed.status, BR_JOB_FAILED);
     assert_string_equal(failed.failure, BR_FAILURE_IO);
     assert_string_equal(failed.message, "disk full");
     assert_true(failed.ended[0] != 0);
     int64_t stored = j.counters.imported;
     int64_t nid = 0;
-    ok(br_job_rerun(f->repo, id, &nid, &err), &err, "rerun");
+    assert_br_ok(br_job_rerun(f->repo, id, &nid, &err), &err);
     eng = start_engine(f, 2, NULL);
     wait_job(f, nid, &j);
     br_engine_free(eng);
@@ -487,10 +444,10 @@ static void test_webhook_posts_completed_job(void **state)
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%u/hook", (unsigned)info->port);
 
-    make_saf(at(f, "p"), 2, NULL, 0);
+    make_saf(tu_path(f->dir, "p"), 2, NULL, 0);
     char params[4096];
-    snprintf(params, sizeof params, "{\"source\":\"%s\",\"collections\":[\"%s\"]}", at(f, "p"),
-             f->coll);
+    snprintf(params, sizeof params, "{\"source\":\"%s\",\"collections\":[\"%s\"]}",
+             tu_path(f->dir, "p"), f->coll);
     int64_t id = submit(f, "import-saf", params, NULL);
     br_engine *eng = start_engine(f, 1, url);
     br_job j;
@@ -528,10 +485,10 @@ static int count_webhook_warning(void *ctx, const br_job_event *e)
 static void test_webhook_failure_is_an_event(void **state)
 {
     fixture *f = *state;
-    make_saf(at(f, "p"), 1, NULL, 0);
+    make_saf(tu_path(f->dir, "p"), 1, NULL, 0);
     char params[4096];
-    snprintf(params, sizeof params, "{\"source\":\"%s\",\"collections\":[\"%s\"]}", at(f, "p"),
-             f->coll);
+    snprintf(params, sizeof params, "{\"source\":\"%s\",\"collections\":[\"%s\"]}",
+             tu_path(f->dir, "p"), f->coll);
     int64_t id = submit(f, "import-saf", params, NULL);
     /* Port 1 on loopback: nothing listens there. */
     br_engine *eng = start_engine(f, 1, "http://127.0.0.1:1/hook");
@@ -541,7 +498,7 @@ static void test_webhook_failure_is_an_event(void **state)
     assert_int_equal(j.status, BR_JOB_COMPLETED_SUCCESS);
     int warnings = 0;
     br_error err;
-    ok(br_job_events(f->repo, id, count_webhook_warning, &warnings, &err), &err, "events");
+    assert_br_ok(br_job_events(f->repo, id, count_webhook_warning, &warnings, &err), &err);
     assert_int_equal(warnings, 1);
 }
 
@@ -549,12 +506,12 @@ static void test_webhook_failure_is_an_event(void **state)
 
 static int64_t failed_saf_job(fixture *f, int n, const int *bad, size_t n_bad)
 {
-    make_saf(at(f, "pkg"), n, bad, n_bad);
+    make_saf(tu_path(f->dir, "pkg"), n, bad, n_bad);
     br_error err;
-    ok(br_zip_create(at(f, "pkg"), at(f, "in.zip"), &err), &err, "zip");
+    assert_br_ok(br_zip_create(tu_path(f->dir, "pkg"), tu_path(f->dir, "in.zip"), &err), &err);
     char params[256];
     snprintf(params, sizeof params, "{\"collections\":[\"%s\"],\"skip_invalid\":true}", f->coll);
-    int64_t id = submit(f, "import-saf", params, at(f, "in.zip"));
+    int64_t id = submit(f, "import-saf", params, tu_path(f->dir, "in.zip"));
     br_engine *eng = start_engine(f, 1, NULL);
     br_job j;
     wait_job(f, id, &j);
@@ -588,24 +545,25 @@ static void test_unimported_saf_zip(void **state)
     int64_t id = failed_saf_job(f, 5, bad, 2);
     br_error err;
     br_unimported_result res;
-    ok(br_job_unimported(f->repo, id, NULL, at(f, "rej.zip"), &res, &err), &err, "unimported");
+    assert_br_ok(br_job_unimported(f->repo, id, NULL, tu_path(f->dir, "rej.zip"), &res, &err),
+                 &err);
     assert_int_equal(res.records, 2);
     assert_int_equal(res.total, 2);
     assert_int_equal(res.pages, 1);
     assert_string_equal(res.format, "zip");
-    char *e = zip_entry(at(f, "rej.zip"), "errors.txt");
+    char *e = zip_entry(tu_path(f->dir, "rej.zip"), "errors.txt");
     assert_non_null(e);
     assert_contains(e, "item_2: ");
     assert_contains(e, "dc.titel");
     assert_contains(e, "item_4: ");
     free(e);
-    char *x = zip_entry(at(f, "rej.zip"), "item_2/dublin_core.xml");
+    char *x = zip_entry(tu_path(f->dir, "rej.zip"), "item_2/dublin_core.xml");
     assert_non_null(x);
     assert_contains(x, "titel");
     free(x);
-    assert_non_null((x = zip_entry(at(f, "rej.zip"), "item_4/contents")));
+    assert_non_null((x = zip_entry(tu_path(f->dir, "rej.zip"), "item_4/contents")));
     free(x);
-    assert_null(zip_entry(at(f, "rej.zip"), "item_1/dublin_core.xml"));
+    assert_null(zip_entry(tu_path(f->dir, "rej.zip"), "item_1/dublin_core.xml"));
 }
 
 static void test_unimported_paging(void **state)
@@ -616,28 +574,29 @@ static void test_unimported_paging(void **state)
     br_error err;
     br_unimported_result res;
     br_unimported_options o = {1, 2};
-    ok(br_job_unimported(f->repo, id, &o, at(f, "p1.zip"), &res, &err), &err, "page 1");
+    assert_br_ok(br_job_unimported(f->repo, id, &o, tu_path(f->dir, "p1.zip"), &res, &err), &err);
     assert_int_equal(res.records, 2);
     assert_int_equal(res.pages, 2);
-    char *e = zip_entry(at(f, "p1.zip"), "errors.txt");
+    char *e = zip_entry(tu_path(f->dir, "p1.zip"), "errors.txt");
     assert_contains(e, "item_1: ");
     assert_contains(e, "item_3: ");
     assert_not_contains(e, "item_5: ");
     free(e);
     o.page = 2;
-    ok(br_job_unimported(f->repo, id, &o, at(f, "p2.zip"), &res, &err), &err, "page 2");
+    assert_br_ok(br_job_unimported(f->repo, id, &o, tu_path(f->dir, "p2.zip"), &res, &err), &err);
     assert_int_equal(res.records, 1);
-    e = zip_entry(at(f, "p2.zip"), "errors.txt");
+    e = zip_entry(tu_path(f->dir, "p2.zip"), "errors.txt");
     assert_string_equal(e, "item_5: item_5/dublin_core.xml:1: error: dc.titel is not in the "
                            "metadata registry (did you mean dc.title?)\n");
     free(e);
     o.page = 3;
-    assert_int_equal(br_job_unimported(f->repo, id, &o, at(f, "p3.zip"), &res, &err), BR_ENOTFOUND);
-    assert_true(access(at(f, "p3.zip"), F_OK) != 0);
+    assert_int_equal(br_job_unimported(f->repo, id, &o, tu_path(f->dir, "p3.zip"), &res, &err),
+                     BR_ENOTFOUND);
+    assert_true(access(tu_path(f->dir, "p3.zip"), F_OK) != 0);
     /* Above the seed's cap the page is 5,000. */
     o.page = 1;
     o.page_size = 100000;
-    ok(br_job_unimported(f->repo, id, &o, at(f, "all.zip"), &res, &err), &err, "capped");
+    assert_br_ok(br_job_unimported(f->repo, id, &o, tu_path(f->dir, "all.zip"), &res, &err), &err);
     assert_int_equal(res.pages, 1);
     assert_int_equal(res.records, 3);
 }
@@ -646,7 +605,7 @@ static void test_unimported_csv_rows_with_error_column(void **state)
 {
     fixture *f = *state;
     /* A CSV job's journal keys are column B's group keys (engine.h). */
-    tu_write(f->tmp, "in.csv",
+    tu_write(f->dir, "in.csv",
              ",GROUP_ID,ASSET_TITLE\r\n"
              "ASSET,G1,\"One, first\"\r\n"
              "ASSET,G2,Two\r\n"
@@ -657,20 +616,21 @@ static void test_unimported_csv_rows_with_error_column(void **state)
     br_job j;
     memset(&j, 0, sizeof j);
     snprintf(j.type, sizeof j.type, "import-esploro");
-    ok(br_job_create(f->repo, &j, &err), &err, "job");
-    br_job_file jf = {"in.csv", at(f, "in.csv"), 10, NULL, 4, NULL, NULL};
-    ok(br_job_file_add(f->repo, j.id, &jf, &err), &err, "file");
+    assert_br_ok(br_job_create(f->repo, &j, &err), &err);
+    br_job_file jf = {"in.csv", tu_path(f->dir, "in.csv"), 10, NULL, 4, NULL, NULL};
+    assert_br_ok(br_job_file_add(f->repo, j.id, &jf, &err), &err);
     br_job_record r2 = {1, "G2", BR_OUTCOME_INVALID, 0, NULL, "AE3: bad \"date\"", 0, 0};
     br_job_record r1 = {0, "G1", BR_OUTCOME_IMPORTED, 0, NULL, NULL, 0, 0};
     br_job_record r4 = {3, "G4", BR_OUTCOME_FAILED, 0, NULL, "fetch timed out", 0, 0};
-    ok(br_job_journal(f->repo, j.id, &r1, &err), &err, "j1");
-    ok(br_job_journal(f->repo, j.id, &r2, &err), &err, "j2");
-    ok(br_job_journal(f->repo, j.id, &r4, &err), &err, "j4");
+    assert_br_ok(br_job_journal(f->repo, j.id, &r1, &err), &err);
+    assert_br_ok(br_job_journal(f->repo, j.id, &r2, &err), &err);
+    assert_br_ok(br_job_journal(f->repo, j.id, &r4, &err), &err);
     br_unimported_result res;
-    ok(br_job_unimported(f->repo, j.id, NULL, at(f, "rej.csv"), &res, &err), &err, "unimported");
+    assert_br_ok(br_job_unimported(f->repo, j.id, NULL, tu_path(f->dir, "rej.csv"), &res, &err),
+                 &err);
     assert_string_equal(res.format, "csv");
     assert_int_equal(res.records, 2);
-    char *text = tu_read(at(f, "rej.csv"));
+    char *text = tu_read(tu_path(f->dir, "rej.csv"));
     assert_string_equal(text, ",GROUP_ID,ASSET_TITLE,ERROR\r\n"
                               "ASSET,G2,Two,\"AE3: bad \"\"date\"\"\"\r\n"
                               "CREATOR,,\"multi\r\nline\",\"AE3: bad \"\"date\"\"\"\r\n"
@@ -681,10 +641,10 @@ static void test_unimported_csv_rows_with_error_column(void **state)
 static void test_unimported_refusals(void **state)
 {
     fixture *f = *state;
-    make_saf(at(f, "p"), 1, NULL, 0);
+    make_saf(tu_path(f->dir, "p"), 1, NULL, 0);
     char params[4096];
-    snprintf(params, sizeof params, "{\"source\":\"%s\",\"collections\":[\"%s\"]}", at(f, "p"),
-             f->coll);
+    snprintf(params, sizeof params, "{\"source\":\"%s\",\"collections\":[\"%s\"]}",
+             tu_path(f->dir, "p"), f->coll);
     int64_t id = submit(f, "import-saf", params, NULL);
     br_engine *eng = start_engine(f, 1, NULL);
     br_job j;
@@ -694,11 +654,12 @@ static void test_unimported_refusals(void **state)
     wait_job(f, ex, &j);
     br_engine_free(eng);
     br_error err;
-    assert_int_equal(br_job_unimported(f->repo, id, NULL, at(f, "x.zip"), NULL, &err),
+    assert_int_equal(br_job_unimported(f->repo, id, NULL, tu_path(f->dir, "x.zip"), NULL, &err),
                      BR_ENOTFOUND);
     assert_contains(err.message, "no unimported records");
-    assert_int_equal(br_job_unimported(f->repo, ex, NULL, at(f, "x.zip"), NULL, &err), BR_EUSAGE);
-    assert_int_equal(br_job_unimported(f->repo, 999, NULL, at(f, "x.zip"), NULL, &err),
+    assert_int_equal(br_job_unimported(f->repo, ex, NULL, tu_path(f->dir, "x.zip"), NULL, &err),
+                     BR_EUSAGE);
+    assert_int_equal(br_job_unimported(f->repo, 999, NULL, tu_path(f->dir, "x.zip"), NULL, &err),
                      BR_ENOTFOUND);
 }
 
@@ -716,7 +677,7 @@ static size_t count_jobs(fixture *f)
 {
     size_t n = 0;
     br_error err;
-    ok(br_job_list(f->repo, count_jobs_cb, &n, &err), &err, "job list");
+    assert_br_ok(br_job_list(f->repo, count_jobs_cb, &n, &err), &err);
     return n;
 }
 
@@ -728,7 +689,7 @@ static void add_profile(fixture *f, const char *inbox)
     snprintf(p.collection, sizeof p.collection, "%s", f->coll);
     snprintf(p.inbox, sizeof p.inbox, "%s", inbox);
     br_error err;
-    ok(br_profile_add(f->repo, &p, &err), &err, "profile add");
+    assert_br_ok(br_profile_add(f->repo, &p, &err), &err);
 }
 
 static int wait_file(const char *path, int ms)
@@ -743,10 +704,10 @@ static int wait_file(const char *path, int ms)
 static void test_profile_rules(void **state)
 {
     fixture *f = *state;
-    tu_write(at(f, "in"), ".keep", "");
+    tu_write(tu_path(f->dir, "in"), ".keep", "");
     br_profile p = {"ftp", "saf", "", "", "", ""};
     snprintf(p.collection, sizeof p.collection, "%s", f->coll);
-    snprintf(p.inbox, sizeof p.inbox, "%s", at(f, "in"));
+    snprintf(p.inbox, sizeof p.inbox, "%s", tu_path(f->dir, "in"));
     br_error err;
     br_profile bad = p;
     snprintf(bad.name, sizeof bad.name, "a/b");
@@ -758,43 +719,43 @@ static void test_profile_rules(void **state)
     snprintf(bad.inbox, sizeof bad.inbox, "relative/in");
     assert_int_equal(br_profile_add(f->repo, &bad, &err), BR_EUSAGE);
     bad = p;
-    snprintf(bad.inbox, sizeof bad.inbox, "%s", at(f, "missing"));
+    snprintf(bad.inbox, sizeof bad.inbox, "%s", tu_path(f->dir, "missing"));
     assert_int_equal(br_profile_add(f->repo, &bad, &err), BR_EUSAGE);
     bad = p;
     snprintf(bad.collection, sizeof bad.collection, "123456789/999");
     assert_int_equal(br_profile_add(f->repo, &bad, &err), BR_ENOTFOUND);
-    ok(br_profile_add(f->repo, &p, &err), &err, "add");
+    assert_br_ok(br_profile_add(f->repo, &p, &err), &err);
     assert_int_equal(br_profile_add(f->repo, &p, &err), BR_EEXISTS);
-    assert_true(access(at(f, "in/processing"), F_OK) == 0);
+    assert_true(access(tu_path(f->dir, "in/processing"), F_OK) == 0);
     br_profile got;
-    ok(br_profile_get(f->repo, "ftp", &got, &err), &err, "get");
-    assert_string_equal(got.inbox, at(f, "in"));
-    ok(br_profile_remove(f->repo, "ftp", &err), &err, "remove");
+    assert_br_ok(br_profile_get(f->repo, "ftp", &got, &err), &err);
+    assert_string_equal(got.inbox, tu_path(f->dir, "in"));
+    assert_br_ok(br_profile_remove(f->repo, "ftp", &err), &err);
     assert_int_equal(br_profile_remove(f->repo, "ftp", &err), BR_ENOTFOUND);
 }
 
 static void test_inbox_pickup_done_and_failed(void **state)
 {
     fixture *f = *state;
-    tu_write(at(f, "in"), ".keep", "");
-    add_profile(f, at(f, "in"));
-    make_saf(at(f, "pkg"), 3, NULL, 0);
+    tu_write(tu_path(f->dir, "in"), ".keep", "");
+    add_profile(f, tu_path(f->dir, "in"));
+    make_saf(tu_path(f->dir, "pkg"), 3, NULL, 0);
     br_error err;
-    ok(br_zip_create(at(f, "pkg"), at(f, "good.zip"), &err), &err, "zip");
+    assert_br_ok(br_zip_create(tu_path(f->dir, "pkg"), tu_path(f->dir, "good.zip"), &err), &err);
     br_engine *eng = start_engine(f, 1, NULL);
     /* Arrives by rename, as an FTP server finishing an upload does. */
-    assert_int_equal(rename(at(f, "good.zip"), at(f, "in/good.zip")), 0);
-    tu_write(at(f, "in"), "broken.zip", "not a zip at all");
-    tu_write(at(f, "in"), "notes.txt", "ignored: not this profile's format");
-    assert_true(wait_file(at(f, "in/done/good.zip"), 20000));
-    assert_true(wait_file(at(f, "in/failed/broken.zip"), 20000));
+    assert_int_equal(rename(tu_path(f->dir, "good.zip"), tu_path(f->dir, "in/good.zip")), 0);
+    tu_write(tu_path(f->dir, "in"), "broken.zip", "not a zip at all");
+    tu_write(tu_path(f->dir, "in"), "notes.txt", "ignored: not this profile's format");
+    assert_true(wait_file(tu_path(f->dir, "in/done/good.zip"), 20000));
+    assert_true(wait_file(tu_path(f->dir, "in/failed/broken.zip"), 20000));
     br_engine_free(eng);
     assert_int_equal(br_item_count(f->repo), 3);
     assert_int_equal(count_jobs(f), 2);
-    assert_true(access(at(f, "in/notes.txt"), F_OK) == 0);
-    assert_true(access(at(f, "in/good.zip"), F_OK) != 0);
+    assert_true(access(tu_path(f->dir, "in/notes.txt"), F_OK) == 0);
+    assert_true(access(tu_path(f->dir, "in/good.zip"), F_OK) != 0);
     br_job j;
-    ok(br_job_get(f->repo, 1, &j, &err), &err, "job");
+    assert_br_ok(br_job_get(f->repo, 1, &j, &err), &err);
     assert_string_equal(j.profile, "ftp");
     assert_string_equal(j.name, "Metadata Import: ftp (FTP)");
 }
@@ -802,11 +763,11 @@ static void test_inbox_pickup_done_and_failed(void **state)
 static void test_inbox_waits_for_growing_file(void **state)
 {
     fixture *f = *state;
-    tu_write(at(f, "in"), ".keep", "");
-    add_profile(f, at(f, "in"));
+    tu_write(tu_path(f->dir, "in"), ".keep", "");
+    add_profile(f, tu_path(f->dir, "in"));
     br_engine *eng = start_engine(f, 1, NULL);
     /* Keeps growing across many scans (100 ms apart): never taken. */
-    FILE *fp = fopen(at(f, "in/slow.zip"), "w");
+    FILE *fp = fopen(tu_path(f->dir, "in/slow.zip"), "w");
     assert_non_null(fp);
     for (int i = 0; i < 40; i++) {
         fputs("partial upload ", fp);
@@ -816,7 +777,7 @@ static void test_inbox_waits_for_growing_file(void **state)
     }
     fclose(fp);
     /* Then it stops growing and is taken (and fails: it is no zip). */
-    assert_true(wait_file(at(f, "in/failed/slow.zip"), 20000));
+    assert_true(wait_file(tu_path(f->dir, "in/failed/slow.zip"), 20000));
     br_engine_free(eng);
     assert_int_equal(count_jobs(f), 1);
 }
@@ -824,26 +785,30 @@ static void test_inbox_waits_for_growing_file(void **state)
 static void test_inbox_restart_never_duplicates(void **state)
 {
     fixture *f = *state;
-    tu_write(at(f, "in"), ".keep", "");
-    add_profile(f, at(f, "in"));
-    make_saf(at(f, "pkg"), 2, NULL, 0);
+    tu_write(tu_path(f->dir, "in"), ".keep", "");
+    add_profile(f, tu_path(f->dir, "in"));
+    make_saf(tu_path(f->dir, "pkg"), 2, NULL, 0);
     br_error err;
     /* A crash right after the claim, before the job was made: the file is
      * returned to the inbox and taken once. */
-    ok(br_zip_create(at(f, "pkg"), at(f, "in/processing/00000000000000ff-lost.zip"), &err), &err,
-       "zip");
+    assert_br_ok(br_zip_create(tu_path(f->dir, "pkg"),
+                               tu_path(f->dir, "in/processing/00000000000000ff-lost.zip"), &err),
+                 &err);
     /* A crash after the job ended, before the move: moved, not run again. */
-    ok(br_zip_create(at(f, "pkg"), at(f, "in/processing/0000000000000100-ran.zip"), &err), &err,
-       "zip");
+    assert_br_ok(br_zip_create(tu_path(f->dir, "pkg"),
+                               tu_path(f->dir, "in/processing/0000000000000100-ran.zip"), &err),
+                 &err);
     char params[256];
     snprintf(params, sizeof params, "{\"collections\":[\"%s\"]}", f->coll);
-    int64_t id = submit(f, "validate-saf", params, at(f, "in/processing/0000000000000100-ran.zip"));
-    ok(br_job_set_input(f->repo, id, at(f, "in/processing/0000000000000100-ran.zip"), &err), &err,
-       "input");
-    ok(br_job_set_status(f->repo, id, BR_JOB_COMPLETED_SUCCESS, NULL, &err), &err, "status");
+    int64_t id = submit(f, "validate-saf", params,
+                        tu_path(f->dir, "in/processing/0000000000000100-ran.zip"));
+    assert_br_ok(br_job_set_input(f->repo, id,
+                                  tu_path(f->dir, "in/processing/0000000000000100-ran.zip"), &err),
+                 &err);
+    assert_br_ok(br_job_set_status(f->repo, id, BR_JOB_COMPLETED_SUCCESS, NULL, &err), &err);
     br_engine *eng = start_engine(f, 1, NULL);
-    assert_true(wait_file(at(f, "in/done/ran.zip"), 20000));
-    assert_true(wait_file(at(f, "in/done/lost.zip"), 20000));
+    assert_true(wait_file(tu_path(f->dir, "in/done/ran.zip"), 20000));
+    assert_true(wait_file(tu_path(f->dir, "in/done/lost.zip"), 20000));
     br_engine_free(eng);
     /* The validation job plus one import of lost.zip. */
     assert_int_equal(count_jobs(f), 2);
@@ -858,26 +823,37 @@ static void test_inbox_restart_never_duplicates(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_no_job_runs_twice, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_submit_rejects_bad_specs, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cancel_pending_and_ended, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cancel_at_record_boundary_then_resume, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_crash_left_running_is_resumed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_crashed_export_fails_and_reruns, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rerun_refused_for_data_error, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rerun_import_after_io_failure, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_webhook_posts_completed_job, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_webhook_failure_is_an_event, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unimported_saf_zip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unimported_paging, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unimported_csv_rows_with_error_column, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_unimported_refusals, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_profile_rules, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_inbox_pickup_done_and_failed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_inbox_waits_for_growing_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_inbox_restart_never_duplicates, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_job_runs_twice, tu_repo_setup, tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_submit_rejects_bad_specs, tu_repo_setup,
+                                        tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_pending_and_ended, tu_repo_setup,
+                                        tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_at_record_boundary_then_resume, tu_repo_setup,
+                                        tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_crash_left_running_is_resumed, tu_repo_setup,
+                                        tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_crashed_export_fails_and_reruns, tu_repo_setup,
+                                        tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_rerun_refused_for_data_error, tu_repo_setup,
+                                        tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_rerun_import_after_io_failure, tu_repo_setup,
+                                        tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_webhook_posts_completed_job, tu_repo_setup,
+                                        tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_webhook_failure_is_an_event, tu_repo_setup,
+                                        tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_unimported_saf_zip, tu_repo_setup, tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_unimported_paging, tu_repo_setup, tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_unimported_csv_rows_with_error_column, tu_repo_setup,
+                                        tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_unimported_refusals, tu_repo_setup, tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_profile_rules, tu_repo_setup, tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_inbox_pickup_done_and_failed, tu_repo_setup,
+                                        tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_inbox_waits_for_growing_file, tu_repo_setup,
+                                        tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_inbox_restart_never_duplicates, tu_repo_setup,
+                                        tu_repo_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

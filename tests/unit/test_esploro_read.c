@@ -15,8 +15,7 @@
 typedef struct fixture {
     char *tmp;
     br_record *rec;
-    char *log; /* one finding per line: "CELL SEVERITY RULE {group}: message [hint: ...]" */
-    size_t len, cap;
+    tu_log log; /* one finding per line: "CELL SEVERITY RULE {group}: message [hint: ...]" */
     br_diag_sink sink;
     br_ecsv_summary sum;
     br_error err;
@@ -30,12 +29,7 @@ static void collect(void *ctx, const br_diag *d)
                      br_severity_name(d->severity), d->rule, d->item ? d->item : "", d->message,
                      d->hint ? d->hint : "");
     if (n < 0) return;
-    if (f->len + (size_t)n + 1 > f->cap) {
-        f->cap = (f->cap + (size_t)n + 1) * 2;
-        f->log = realloc(f->log, f->cap);
-    }
-    memcpy(f->log + f->len, line, (size_t)n + 1);
-    f->len += (size_t)n;
+    tu_log_printf(&f->log, "%s", line);
 }
 
 static int setup(void **state)
@@ -43,8 +37,7 @@ static int setup(void **state)
     fixture *f = calloc(1, sizeof *f);
     f->tmp = tu_tmpdir();
     f->rec = br_record_new();
-    f->log = calloc(1, 1);
-    f->cap = 1;
+    tu_log_init(&f->log);
     f->sink.fn = collect;
     f->sink.ctx = f;
     *state = f;
@@ -56,7 +49,7 @@ static int teardown(void **state)
     fixture *f = *state;
     tu_rmtree(f->tmp);
     free(f->tmp);
-    free(f->log);
+    tu_log_dispose(&f->log);
     br_record_free(f->rec);
     free(f);
     return 0;
@@ -64,18 +57,8 @@ static int teardown(void **state)
 
 static void clear_log(fixture *f)
 {
-    f->len = 0;
-    f->log[0] = 0;
+    tu_log_clear(&f->log);
     f->sink.errors = f->sink.warnings = f->sink.notes = 0;
-}
-
-static const char *at(const fixture *f, const char *rel)
-{
-    static char bufs[4][4096];
-    static int k;
-    char *b = bufs[k++ & 3];
-    snprintf(b, 4096, "%s/%s", f->tmp, rel);
-    return b;
 }
 
 /* The test header: A blank, B GROUP_ID, then C..Q. */
@@ -133,11 +116,11 @@ static int lint(fixture *f, const char *rel, const char *fix)
     o.diags = &f->sink;
     char fixpath[4096];
     if (fix) {
-        snprintf(fixpath, sizeof fixpath, "%s", at(f, fix));
+        snprintf(fixpath, sizeof fixpath, "%s", tu_path(f->tmp, fix));
         o.fix_path = fixpath;
     }
     br_error_clear(&f->err);
-    return br_ecsv_lint(at(f, rel), &o, &f->sum, &f->err);
+    return br_ecsv_lint(tu_path(f->tmp, rel), &o, &f->sum, &f->err);
 }
 
 static int lint_text(fixture *f, const char *text)
@@ -151,14 +134,14 @@ static void assert_fix_clean(fixture *f)
 {
     assert_int_equal(lint(f, "in.csv", "fixed.csv"), 0);
     assert_true(f->sum.fixes > 0);
-    assert_contains(f->log, " note ecsv.fix.");
+    assert_contains(f->log.text, " note ecsv.fix.");
     assert_int_equal(lint(f, "fixed.csv", NULL), 0);
-    if (f->sum.errors || f->sum.warnings) fail_msg("fixed file not clean:\n%s", f->log);
+    if (f->sum.errors || f->sum.warnings) fail_msg("fixed file not clean:\n%s", f->log.text);
 }
 
 static void assert_clean(fixture *f)
 {
-    if (f->sum.errors || f->sum.warnings) fail_msg("expected no findings:\n%s", f->log);
+    if (f->sum.errors || f->sum.warnings) fail_msg("expected no findings:\n%s", f->log.text);
 }
 
 /* Reads the first group of tmp/rel into f->rec. */
@@ -168,7 +151,7 @@ static int read_first(fixture *f, const char *rel, br_ecsv_group *g)
     o.diags = &f->sink;
     br_ecsv_reader *r = NULL;
     clear_log(f);
-    int rc = br_ecsv_open(at(f, rel), &o, &r, &f->err);
+    int rc = br_ecsv_open(tu_path(f->tmp, rel), &o, &r, &f->err);
     if (rc) fail_msg("open: %s", f->err.message);
     rc = br_ecsv_next(r, f->rec, g, &f->err);
     br_ecsv_close(r);
@@ -243,7 +226,7 @@ static void test_seed_example(void **state)
     write_file(f, "seed.csv", text);
     br_ecsv_group g;
     assert_int_equal(read_first(f, "seed.csv", &g), 1);
-    assert_string_equal(f->log, "");
+    assert_string_equal(f->log.text, "");
     assert_int_equal(g.errors, 0);
     assert_string_equal(f->rec->key, "0"); /* g.key died with the reader */
     assert_int_equal(g.by_asset_id, 0);
@@ -290,7 +273,7 @@ static void test_seed_example(void **state)
     assert_int_equal(r->n_bs, 1);
     assert_string_equal(r->bs[0].name, "Paper");
     assert_string_equal(r->bs[0].url, "files/paper.pdf");
-    assert_string_equal(r->bs[0].path, at(f, "files/paper.pdf"));
+    assert_string_equal(r->bs[0].path, tu_path(f->tmp, "files/paper.pdf"));
     assert_int_equal(r->bs[0].origin.line, 8);
 
     /* Lint agrees: clean. */
@@ -317,7 +300,7 @@ static void test_file_names_and_paths(void **state)
     assert_string_equal(f->rec->bs[1].name, "report.pdf");
     assert_null(f->rec->bs[1].path);
     assert_null(f->rec->bs[2].path);
-    assert_contains(f->log, "P5 error ecsv.file.path-escapes");
+    assert_contains(f->log.text, "P5 error ecsv.file.path-escapes");
     assert_int_equal(g.errors, 1);
 }
 
@@ -371,7 +354,7 @@ static void test_update_mode_mandatory_only_present_columns(void **state)
     /* ...but an emptied mandatory column would delete it. */
     assert_int_equal(lint_text(f, ",RESEARCH_ASSET_ID,ASSET_TITLE,ASSET_KEYWORDS\nASSET,99,,a\n"),
                      0);
-    assert_contains(f->log, "C2 error ecsv.group.mandatory {99}: C2: ASSET_TITLE is missing");
+    assert_contains(f->log.text, "C2 error ecsv.group.mandatory {99}: C2: ASSET_TITLE is missing");
 }
 
 /* ---- encodings and CSV syntax ---------------------------------------------------------------- */
@@ -399,9 +382,9 @@ static void test_bom_and_crlf(void **state)
     assert_string_equal(mdv(f->rec, "dc.title", 0), "A title");
     /* --fix writes no BOM and LF line ends. */
     assert_int_equal(lint(f, "in.csv", "fixed.csv"), 0);
-    assert_contains(f->log, "note ecsv.fix.bom");
-    assert_contains(f->log, "note ecsv.fix.crlf");
-    char *out = tu_read(at(f, "fixed.csv"));
+    assert_contains(f->log.text, "note ecsv.fix.bom");
+    assert_contains(f->log.text, "note ecsv.fix.crlf");
+    char *out = tu_read(tu_path(f->tmp, "fixed.csv"));
     assert_non_null(out);
     assert_int_equal(out[0], ',');
     assert_null(strchr(out, '\r'));
@@ -416,9 +399,9 @@ static void test_line_break_in_value(void **state)
              row("ASSET", "1", ASSET_OK "|H=First paragraph.\n\nSecond one.|G=fish\nbirds"));
     write_file(f, "in.csv", text);
     assert_int_equal(lint(f, "in.csv", NULL), 0);
-    assert_contains(f->log,
+    assert_contains(f->log.text,
                     "H2 error ecsv.value.line-break {1}: H2: ASSET_ABSTRACT has a line break");
-    assert_contains(f->log, "G2 error ecsv.value.line-break");
+    assert_contains(f->log.text, "G2 error ecsv.value.line-break");
     assert_fix_clean(f);
     br_ecsv_group g;
     assert_int_equal(read_first(f, "fixed.csv", &g), 1);
@@ -436,11 +419,11 @@ static void test_unterminated_quote(void **state)
     write_file(f, "in.csv", text);
     assert_int_equal(lint(f, "in.csv", NULL), BR_EINVAL); /* reported, the pass stops */
     assert_int_equal(f->sum.errors, 1);
-    assert_contains(f->log, "error ecsv.csv.unterminated-quote");
-    assert_contains(f->log, "row 3: a quoted cell is not closed");
+    assert_contains(f->log.text, "error ecsv.csv.unterminated-quote");
+    assert_contains(f->log.text, "row 3: a quoted cell is not closed");
     br_ecsv_options o = {0};
     br_ecsv_reader *r = NULL;
-    assert_int_equal(br_ecsv_open(at(f, "in.csv"), &o, &r, &f->err), 0);
+    assert_int_equal(br_ecsv_open(tu_path(f->tmp, "in.csv"), &o, &r, &f->err), 0);
     br_ecsv_group g;
     assert_int_equal(br_ecsv_next(r, f->rec, &g, &f->err), BR_EINVAL);
     assert_int_equal(f->err.place.line, 3);
@@ -453,7 +436,7 @@ static void test_bad_quote(void **state)
     char text[8192];
     snprintf(text, sizeof text, "%sASSET,1,say \"hi\",x\n", HEADER);
     assert_int_equal(lint_text(f, text), BR_EINVAL);
-    assert_contains(f->log, "error ecsv.csv.bad-quote");
+    assert_contains(f->log.text, "error ecsv.csv.bad-quote");
 }
 
 static void test_huge_cell_is_capped(void **state)
@@ -467,7 +450,7 @@ static void test_huge_cell_is_capped(void **state)
     write_file(f, "in.csv", text);
     free(text);
     assert_int_equal(lint(f, "in.csv", NULL), BR_ELIMIT);
-    assert_contains(f->log, "C2 error ecsv.csv.cell-too-large");
+    assert_contains(f->log.text, "C2 error ecsv.csv.cell-too-large");
     assert_contains(f->err.message, "larger than 1048576 bytes");
     assert_int_equal(f->err.place.line, 2);
     /* Stopped early: not the whole 10 MB were read. */
@@ -489,7 +472,7 @@ static void test_too_many_columns(void **state)
     write_file(f, "in.csv", text);
     free(text);
     assert_int_equal(lint(f, "in.csv", NULL), BR_ELIMIT);
-    assert_contains(f->log, "error ecsv.csv.too-many-columns");
+    assert_contains(f->log.text, "error ecsv.csv.too-many-columns");
     assert_contains(f->err.message, "row 1 has more than 2048 columns");
 }
 
@@ -500,8 +483,8 @@ static void test_latin1(void **state)
     snprintf(text, sizeof text, "%s%s", HEADER,
              row("ASSET", "1", "C=Caf\xE9|D=publication.book|E=P___U|F=2020"));
     assert_int_equal(lint_text(f, text), 0);
-    assert_contains(f->log, "C2 error ecsv.encoding.invalid-utf8");
-    assert_contains(f->log, "row 2, column 3: byte 0xE9 at byte 4");
+    assert_contains(f->log.text, "C2 error ecsv.encoding.invalid-utf8");
+    assert_contains(f->log.text, "row 2, column 3: byte 0xE9 at byte 4");
 }
 
 static void test_row_longer_than_header(void **state)
@@ -511,7 +494,7 @@ static void test_row_longer_than_header(void **state)
     snprintf(text, sizeof text, "%s%.*s,extra\n", HEADER,
              (int)strlen(row("ASSET", "1", ASSET_OK)) - 1, row("ASSET", "1", ASSET_OK));
     assert_int_equal(lint_text(f, text), 0);
-    assert_contains(f->log, "R2 error ecsv.row.too-long");
+    assert_contains(f->log.text, "R2 error ecsv.row.too-long");
     /* Empty cells past the header (a trailing comma) are harmless. */
     snprintf(text, sizeof text, "%s%.*s,,\n", HEADER, (int)strlen(row("ASSET", "1", ASSET_OK)) - 1,
              row("ASSET", "1", ASSET_OK));
@@ -530,10 +513,13 @@ static void test_key_and_quoted_values(void **state)
     snprintf(text, sizeof text, "%s%s%s%s", HEADER, row("ASSET", "a\nb", ASSET_OK),
              row("ASSET", "k\xE9", ASSET_OK), "\xE9SSET,k\xE9\n");
     assert_int_equal(lint_text(f, text), 0);
-    assert_contains(f->log, "B2 error ecsv.group.key-invalid {a b}: B2: the group key 'a b' has");
-    assert_contains(f->log, "B3 error ecsv.group.key-invalid {k?}: B3: the group key 'k?' has");
-    assert_contains(f->log, "A4 error ecsv.row.type-unknown {k?}: A4: '?SSET' is not a row type");
-    assert_not_contains(f->log, "\xE9");
+    assert_contains(f->log.text,
+                    "B2 error ecsv.group.key-invalid {a b}: B2: the group key 'a b' has");
+    assert_contains(f->log.text,
+                    "B3 error ecsv.group.key-invalid {k?}: B3: the group key 'k?' has");
+    assert_contains(f->log.text,
+                    "A4 error ecsv.row.type-unknown {k?}: A4: '?SSET' is not a row type");
+    assert_not_contains(f->log.text, "\xE9");
     assert_int_equal(f->sum.errors, 3);
     br_ecsv_group g;
     assert_int_equal(read_first(f, "in.csv", &g), 1);
@@ -545,7 +531,7 @@ static void test_key_and_quoted_values(void **state)
     char want[300];
     snprintf(want, sizeof want, "ASSET_RESTYPE '%.199s...' is not an Esploro asset type",
              long_type);
-    assert_contains(f->log, want);
+    assert_contains(f->log.text, want);
 }
 
 /* ---- header rules -------------------------------------------------------------------------- */
@@ -554,28 +540,28 @@ static void test_header_rules(void **state)
 {
     fixture *f = *state;
     assert_int_equal(lint_text(f, "x,GROUP_ID,ASSET_TITLE,ASSET_TITEL, ASSET_RESTYPE\n"), 0);
-    assert_contains(f->log, "A1 error ecsv.header.a1-not-blank");
-    assert_contains(f->log, "D1 warning ecsv.header.unknown-column");
-    assert_contains(f->log, "'ASSET_TITEL' is not an Esploro column");
-    assert_contains(f->log, "did you mean ASSET_TITLE?");
-    assert_contains(f->log, "E1 warning ecsv.header.whitespace");
+    assert_contains(f->log.text, "A1 error ecsv.header.a1-not-blank");
+    assert_contains(f->log.text, "D1 warning ecsv.header.unknown-column");
+    assert_contains(f->log.text, "'ASSET_TITEL' is not an Esploro column");
+    assert_contains(f->log.text, "did you mean ASSET_TITLE?");
+    assert_contains(f->log.text, "E1 warning ecsv.header.whitespace");
     assert_int_equal(lint_text(f, "x,GROUP_ID,ASSET_TITLE, ASSET_RESTYPE\n"), 0);
     assert_fix_clean(f);
     /* Column B must be the key. */
     assert_int_equal(lint_text(f, ",ID,ASSET_TITLE\nASSET,1,T\n"), BR_EINVAL);
-    assert_contains(f->log, "B1 error ecsv.header.key-column");
+    assert_contains(f->log.text, "B1 error ecsv.header.key-column");
     assert_int_equal(f->sum.errors, 1);
     br_ecsv_reader *r = NULL;
     br_ecsv_options o = {0};
-    assert_int_equal(br_ecsv_open(at(f, "in.csv"), &o, &r, &f->err), BR_EINVAL);
+    assert_int_equal(br_ecsv_open(tu_path(f->tmp, "in.csv"), &o, &r, &f->err), BR_EINVAL);
     assert_null(r);
     /* A header without column B */
     assert_int_equal(lint_text(f, "\"\"\nASSET,1,T\n"), BR_EINVAL);
-    assert_contains(f->log, "B1 error ecsv.header.key-column");
+    assert_contains(f->log.text, "B1 error ecsv.header.key-column");
     assert_int_equal(f->sum.errors, 1);
     /* Empty file */
     assert_int_equal(lint_text(f, ""), BR_EINVAL);
-    assert_contains(f->log, "error ecsv.header.missing");
+    assert_contains(f->log.text, "error ecsv.header.missing");
 }
 
 static void test_duplicate_headers_add_values(void **state)
@@ -602,8 +588,9 @@ static void test_row_type_mismatch(void **state)
     char text[8192];
     snprintf(text, sizeof text, "%s%s", HEADER, row("ASSET", "1", ASSET_OK "|K=Smith"));
     assert_int_equal(lint_text(f, text), 0);
-    assert_contains(f->log, "K2 error ecsv.cell.row-type-mismatch {1}: K2: CREATOR_FAMNAME has a "
-                            "value on an ASSET row (ASSET row, group 1)");
+    assert_contains(f->log.text,
+                    "K2 error ecsv.cell.row-type-mismatch {1}: K2: CREATOR_FAMNAME has a "
+                    "value on an ASSET row (ASSET row, group 1)");
     assert_int_equal(f->sum.errors, 1);
 }
 
@@ -614,7 +601,7 @@ static void test_asset_after_other_rows(void **state)
     snprintf(text, sizeof text, "%s%s%s", HEADER, row("CREATOR", "1", "K=Smith"),
              row("ASSET", "1", ASSET_OK));
     assert_int_equal(lint_text(f, text), 0);
-    assert_contains(f->log, "A3 error ecsv.group.asset-not-first {1}");
+    assert_contains(f->log.text, "A3 error ecsv.group.asset-not-first {1}");
     assert_int_equal(f->sum.errors, 1);
 }
 
@@ -625,7 +612,7 @@ static void test_two_asset_rows(void **state)
     snprintf(text, sizeof text, "%s%s%s", HEADER, row("ASSET", "1", ASSET_OK),
              row("ASSET", "1", ASSET_OK));
     assert_int_equal(lint_text(f, text), 0);
-    assert_contains(f->log, "A3 error ecsv.group.asset-duplicate {1}");
+    assert_contains(f->log.text, "A3 error ecsv.group.asset-duplicate {1}");
     assert_int_equal(f->sum.errors, 1);
 }
 
@@ -635,7 +622,7 @@ static void test_missing_asset_row(void **state)
     char text[8192];
     snprintf(text, sizeof text, "%s%s", HEADER, row("CREATOR", "7", "K=Smith"));
     assert_int_equal(lint_text(f, text), 0);
-    assert_contains(f->log, "A2 error ecsv.group.asset-missing {7}");
+    assert_contains(f->log.text, "A2 error ecsv.group.asset-missing {7}");
 }
 
 static void test_split_group(void **state)
@@ -646,7 +633,7 @@ static void test_split_group(void **state)
              row("ASSET", "2", ASSET_OK), row("CREATOR", "1", "K=Late"),
              row("ASSET", "3", ASSET_OK));
     assert_int_equal(lint_text(f, text), 0);
-    assert_contains(f->log, "B4 error ecsv.group.split {1}");
+    assert_contains(f->log.text, "B4 error ecsv.group.split {1}");
     assert_int_equal(f->sum.groups, 4);
 }
 
@@ -658,11 +645,11 @@ static void test_row_type_and_key_rules(void **state)
              row("AUTHOR", "1", "K=Smith"), row("", "1", "K=Smith"), row("CREATOR", "", "K=Smith"),
              row("creator", "1", "K=Jones"));
     assert_int_equal(lint_text(f, text), 0);
-    assert_contains(f->log, "A3 error ecsv.row.type-unknown");
-    assert_contains(f->log, "'AUTHOR' is not a row type");
-    assert_contains(f->log, "A4 error ecsv.row.type-missing");
-    assert_contains(f->log, "B5 error ecsv.row.key-missing");
-    assert_contains(f->log, "A6 warning ecsv.value.enum-case");
+    assert_contains(f->log.text, "A3 error ecsv.row.type-unknown");
+    assert_contains(f->log.text, "'AUTHOR' is not a row type");
+    assert_contains(f->log.text, "A4 error ecsv.row.type-missing");
+    assert_contains(f->log.text, "B5 error ecsv.row.key-missing");
+    assert_contains(f->log.text, "A6 warning ecsv.value.enum-case");
     /* Empty typed rows are no-ops (templates emit them). */
     snprintf(text, sizeof text, "%s%s%s%s", HEADER, row("ASSET", "1", ASSET_OK),
              row("CREATOR", "1", NULL), row("LINK", "1", NULL));
@@ -680,10 +667,11 @@ static void test_mandatory(void **state)
     char text[8192];
     snprintf(text, sizeof text, "%s%s", HEADER, row("ASSET", "1", "G=x"));
     assert_int_equal(lint_text(f, text), 0);
-    assert_contains(f->log, "C2 error ecsv.group.mandatory {1}: C2: ASSET_TITLE is missing");
-    assert_contains(f->log, "D2 error ecsv.group.mandatory {1}: D2: ASSET_RESTYPE is missing");
-    assert_contains(f->log, "E2 error ecsv.group.mandatory {1}: E2: ASSET_AFFILIATION is missing");
-    assert_contains(f->log, "A2 error ecsv.group.mandatory {1}: A2: the asset has no date");
+    assert_contains(f->log.text, "C2 error ecsv.group.mandatory {1}: C2: ASSET_TITLE is missing");
+    assert_contains(f->log.text, "D2 error ecsv.group.mandatory {1}: D2: ASSET_RESTYPE is missing");
+    assert_contains(f->log.text,
+                    "E2 error ecsv.group.mandatory {1}: E2: ASSET_AFFILIATION is missing");
+    assert_contains(f->log.text, "A2 error ecsv.group.mandatory {1}: A2: the asset has no date");
     assert_int_equal(f->sum.errors, 4);
 }
 
@@ -700,17 +688,18 @@ static void test_bad_values(void **state)
              row("CREATOR", "1", "K=A|M=0000-0002-1825-0098"), row("CREATOR", "1", "K=B|M=1234"),
              row("LINK", "1", "N=www.example.org"));
     assert_int_equal(lint_text(f, text), 0);
-    assert_contains(f->log, "D2 error ecsv.value.restype");
-    assert_contains(f->log, "did you mean publication.journalArticle?");
-    assert_contains(f->log, "E2 error ecsv.value.affiliation");
-    assert_contains(f->log, "F2 error ecsv.value.date {1}: F2: ASSET_PUBLISHDATE '20210230' is not "
-                            "a valid date");
-    assert_contains(f->log, "I2 error ecsv.value.lang");
-    assert_contains(f->log, "M3 error ecsv.value.orcid");
-    assert_contains(f->log, "wrong check digit");
-    assert_contains(f->log, "M4 error ecsv.value.orcid");
-    assert_contains(f->log, "N5 error ecsv.value.url");
-    assert_contains(f->log, "A2 error ecsv.group.mandatory"); /* no valid date left */
+    assert_contains(f->log.text, "D2 error ecsv.value.restype");
+    assert_contains(f->log.text, "did you mean publication.journalArticle?");
+    assert_contains(f->log.text, "E2 error ecsv.value.affiliation");
+    assert_contains(f->log.text,
+                    "F2 error ecsv.value.date {1}: F2: ASSET_PUBLISHDATE '20210230' is not "
+                    "a valid date");
+    assert_contains(f->log.text, "I2 error ecsv.value.lang");
+    assert_contains(f->log.text, "M3 error ecsv.value.orcid");
+    assert_contains(f->log.text, "wrong check digit");
+    assert_contains(f->log.text, "M4 error ecsv.value.orcid");
+    assert_contains(f->log.text, "N5 error ecsv.value.url");
+    assert_contains(f->log.text, "A2 error ecsv.group.mandatory"); /* no valid date left */
     /* Nothing of this is fixable: the fixed copy keeps the same errors. */
     size_t errors = f->sum.errors;
     assert_int_equal(lint(f, "in.csv", "fixed.csv"), 0);
@@ -726,9 +715,9 @@ static void test_multi_not_allowed_and_empty_parts(void **state)
     snprintf(text, sizeof text, "%s%s", HEADER,
              row("ASSET", "1", ASSET_OK "|H=a@@b|G=x@@@@y @@ z"));
     assert_int_equal(lint_text(f, text), 0);
-    assert_contains(f->log, "H2 error ecsv.value.multi-not-allowed");
-    assert_contains(f->log, "G2 error ecsv.value.empty-part");
-    assert_contains(f->log, "G2 error ecsv.value.whitespace");
+    assert_contains(f->log.text, "H2 error ecsv.value.multi-not-allowed");
+    assert_contains(f->log.text, "G2 error ecsv.value.empty-part");
+    assert_contains(f->log.text, "G2 error ecsv.value.whitespace");
 }
 
 static void test_value_kinds(void **state)
@@ -760,28 +749,28 @@ static void test_value_kinds(void **state)
              "11.1/x,two,,2021 to 2022\nCREATOR,1,,,,,,,,,,a@,\n",
              hdr);
     assert_int_equal(lint_text(f, text), 0);
-    assert_contains(f->log, "F2 error ecsv.value.date-range-order");
-    assert_contains(f->log, "G2 error ecsv.value.mdy");
-    assert_contains(f->log, "H2 error ecsv.value.yesno");
-    assert_contains(f->log, "I2 error ecsv.value.bool");
-    assert_contains(f->log, "J2 error ecsv.value.doi");
-    assert_contains(f->log, "M2 error ecsv.value.date-range");
-    assert_contains(f->log, "L3 error ecsv.value.email");
-    assert_contains(f->log, "K2 error ecsv.cell.row-type-mismatch"); /* FILE_ORDER on ASSET */
+    assert_contains(f->log.text, "F2 error ecsv.value.date-range-order");
+    assert_contains(f->log.text, "G2 error ecsv.value.mdy");
+    assert_contains(f->log.text, "H2 error ecsv.value.yesno");
+    assert_contains(f->log.text, "I2 error ecsv.value.bool");
+    assert_contains(f->log.text, "J2 error ecsv.value.doi");
+    assert_contains(f->log.text, "M2 error ecsv.value.date-range");
+    assert_contains(f->log.text, "L3 error ecsv.value.email");
+    assert_contains(f->log.text, "K2 error ecsv.cell.row-type-mismatch"); /* FILE_ORDER on ASSET */
     /* Fixable values */
     snprintf(text, sizeof text,
              "%sASSET,1,T,ETD.DOCTORAL,P___U,2023-06-01/2023-06-02,2021-10-18,yes,no,"
              "https://doi.org/10.3390/v13102098,,,2022/10\n",
              hdr);
     assert_int_equal(lint_text(f, text), 0);
-    assert_contains(f->log, "D2 warning ecsv.value.restype-case");
-    assert_contains(f->log, "F2 error ecsv.value.date-range-format");
-    assert_contains(f->log, "G2 error ecsv.value.mdy-format");
-    assert_contains(f->log, "H2 warning ecsv.value.enum-case");
-    assert_contains(f->log, "J2 error ecsv.value.doi-format");
-    assert_contains(f->log, "M2 error ecsv.value.date-format");
+    assert_contains(f->log.text, "D2 warning ecsv.value.restype-case");
+    assert_contains(f->log.text, "F2 error ecsv.value.date-range-format");
+    assert_contains(f->log.text, "G2 error ecsv.value.mdy-format");
+    assert_contains(f->log.text, "H2 warning ecsv.value.enum-case");
+    assert_contains(f->log.text, "J2 error ecsv.value.doi-format");
+    assert_contains(f->log.text, "M2 error ecsv.value.date-format");
     assert_fix_clean(f);
-    char *out = tu_read(at(f, "fixed.csv"));
+    char *out = tu_read(tu_path(f->tmp, "fixed.csv"));
     assert_contains(out, "ASSET,1,T,etd.doctoral,P___U,20230601 - 20230602,10/18/2021,YES,no,"
                          "10.3390/v13102098,,,202210\n");
     free(out);
@@ -796,15 +785,15 @@ static void test_trailing_spaces_fixed(void **state)
              row("CREATOR", "1", "K=Smith\xC2\xA0|L= Ann"));
     write_file(f, "in.csv", text);
     assert_int_equal(lint(f, "in.csv", NULL), 0);
-    assert_contains(f->log, "B2 error ecsv.value.whitespace");
-    assert_contains(f->log, "C2 error ecsv.value.whitespace");
-    assert_contains(f->log, "G2 error ecsv.value.whitespace");
-    assert_contains(f->log, "I2 warning ecsv.value.enum-case");
-    assert_contains(f->log, "K3 error ecsv.value.whitespace");
-    assert_contains(f->log, "L3 error ecsv.value.whitespace");
+    assert_contains(f->log.text, "B2 error ecsv.value.whitespace");
+    assert_contains(f->log.text, "C2 error ecsv.value.whitespace");
+    assert_contains(f->log.text, "G2 error ecsv.value.whitespace");
+    assert_contains(f->log.text, "I2 warning ecsv.value.enum-case");
+    assert_contains(f->log.text, "K3 error ecsv.value.whitespace");
+    assert_contains(f->log.text, "L3 error ecsv.value.whitespace");
     assert_fix_clean(f);
     assert_int_equal(lint(f, "in.csv", "fixed.csv"), 0);
-    assert_contains(f->log, "C2 note ecsv.fix.whitespace {1}: C2: fixed: now 'A title'");
+    assert_contains(f->log.text, "C2 note ecsv.fix.whitespace {1}: C2: fixed: now 'A title'");
     br_ecsv_group g;
     assert_int_equal(read_first(f, "fixed.csv", &g), 1);
     assert_string_equal(f->rec->key, "1");
@@ -823,19 +812,19 @@ static void test_language_aliases(void **state)
              row("ASSET", "2", ASSET_OK "|I=deu@@pt_BR"), row("ASSET", "3", ASSET_OK "|I=xx"));
     write_file(f, "in.csv", text);
     assert_int_equal(lint(f, "in.csv", "fixed.csv"), 0);
-    assert_contains(f->log, "I2 error ecsv.value.lang");
-    assert_contains(f->log, "(it is eng)");
-    assert_contains(f->log, "I3 error ecsv.value.lang");
-    assert_contains(f->log, "(it is ger)");
-    assert_contains(f->log, "(it is por)");
+    assert_contains(f->log.text, "I2 error ecsv.value.lang");
+    assert_contains(f->log.text, "(it is eng)");
+    assert_contains(f->log.text, "I3 error ecsv.value.lang");
+    assert_contains(f->log.text, "(it is ger)");
+    assert_contains(f->log.text, "(it is por)");
     /* xx names no language: an error --fix cannot repair. */
-    assert_contains(f->log, "I4 error ecsv.value.lang");
+    assert_contains(f->log.text, "I4 error ecsv.value.lang");
     assert_int_equal(lint(f, "fixed.csv", NULL), 0);
     assert_int_equal(f->sum.errors, 1);
     br_ecsv_group g;
     assert_int_equal(read_first(f, "fixed.csv", &g), 1);
     assert_string_equal(mdv(f->rec, "dc.language.iso", 0), "eng");
-    char *fixed = tu_read(at(f, "fixed.csv"));
+    char *fixed = tu_read(tu_path(f->tmp, "fixed.csv"));
     assert_contains(fixed, ",ger@@por,");
     free(fixed);
 }
@@ -855,13 +844,13 @@ static void test_structured_row_rules(void **state)
                      "FILE,1,,,,,,,,,,,,two\n"
                      "FILE,1,,,,,,,,,,,file://host/x.pdf,\n"),
         0);
-    assert_contains(f->log, "G1 warning ecsv.header.blank-column");
-    assert_contains(f->log, "I3 error ecsv.cell.duplicate-value");
-    assert_contains(f->log, "J3 error ecsv.value.orcid-format");
-    assert_contains(f->log, "A4 error ecsv.link.url-missing");
-    assert_contains(f->log, "N5 error ecsv.value.int");
-    assert_contains(f->log, "A5 error ecsv.file.url-missing");
-    assert_contains(f->log, "M6 error ecsv.file.url");
+    assert_contains(f->log.text, "G1 warning ecsv.header.blank-column");
+    assert_contains(f->log.text, "I3 error ecsv.cell.duplicate-value");
+    assert_contains(f->log.text, "J3 error ecsv.value.orcid-format");
+    assert_contains(f->log.text, "A4 error ecsv.link.url-missing");
+    assert_contains(f->log.text, "N5 error ecsv.value.int");
+    assert_contains(f->log.text, "A5 error ecsv.file.url-missing");
+    assert_contains(f->log.text, "M6 error ecsv.file.url");
     assert_int_equal(f->sum.errors, 6);
     assert_int_equal(f->sum.warnings, 1);
     br_ecsv_group g;
@@ -870,8 +859,8 @@ static void test_structured_row_rules(void **state)
     assert_null(f->rec->bs[1].path);
     /* The ORCID is fixable: the bare iD. */
     assert_int_equal(lint(f, "in.csv", "fixed.csv"), 0);
-    assert_contains(f->log, "J3 note ecsv.fix.orcid-format");
-    char *out = tu_read(at(f, "fixed.csv"));
+    assert_contains(f->log.text, "J3 note ecsv.fix.orcid-format");
+    char *out = tu_read(tu_path(f->tmp, "fixed.csv"));
     assert_contains(out, "\nCREATOR,1,,,,,,Smith,Jones,0000-0002-1825-0097,");
     free(out);
 }
@@ -896,8 +885,8 @@ static void test_huge_row_is_capped(void **state)
     br_limits_default(&o.limits);
     o.limits.max_field = 100; /* a row may hold 4 * 100 bytes + 64 KB */
     o.diags = &f->sink;
-    assert_int_equal(br_ecsv_lint(at(f, "in.csv"), &o, &f->sum, &f->err), BR_ELIMIT);
-    assert_contains(f->log, "error ecsv.csv.row-too-large");
+    assert_int_equal(br_ecsv_lint(tu_path(f->tmp, "in.csv"), &o, &f->sum, &f->err), BR_ELIMIT);
+    assert_contains(f->log.text, "error ecsv.csv.row-too-large");
     assert_int_equal(f->err.place.line, 2);
 }
 
@@ -934,8 +923,8 @@ static void test_link_shift(void **state)
     free(tmpl);
     write_file(f, "in.csv", text);
     assert_int_equal(lint(f, "in.csv", NULL), 0);
-    assert_contains(f->log, "FD3 warning ecsv.row.link-shift");
-    assert_contains(f->log, "26 columns left");
+    assert_contains(f->log.text, "FD3 warning ecsv.row.link-shift");
+    assert_contains(f->log.text, "26 columns left");
     assert_int_equal(f->sum.errors, 0);
     br_ecsv_group g;
     assert_int_equal(read_first(f, "in.csv", &g), 1);
@@ -962,7 +951,7 @@ static void test_seek(void **state)
     br_ecsv_options o = {0};
     o.diags = &f->sink;
     br_ecsv_reader *r = NULL;
-    assert_int_equal(br_ecsv_open(at(f, "in.csv"), &o, &r, &f->err), 0);
+    assert_int_equal(br_ecsv_open(tu_path(f->tmp, "in.csv"), &o, &r, &f->err), 0);
     br_ecsv_group g[3];
     for (int i = 0; i < 3; i++)
         assert_int_equal(br_ecsv_next(r, f->rec, &g[i], &f->err), 1);
@@ -985,7 +974,7 @@ static void test_seek(void **state)
     assert_int_equal(br_ecsv_next(r, f->rec, &h, &f->err), 1);
     assert_string_equal(h.key, "a");
     assert_int_equal(h.first_row, 2);
-    assert_not_contains(f->log, "ecsv.group.split");
+    assert_not_contains(f->log.text, "ecsv.group.split");
     br_ecsv_close(r);
 }
 

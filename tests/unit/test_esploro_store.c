@@ -13,39 +13,10 @@
 #include "bulkrepo/bulkrepo.h"
 #include "net/fetch.h"
 #include "testutil.h"
+#include "repo_fixture.h"
 #include "http_fixture.h"
 
-typedef struct fixture {
-    char *dir;
-    char repo_dir[4096];
-    br_repo *repo;
-    char coll[64];
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    f->dir = tu_tmpdir();
-    snprintf(f->repo_dir, sizeof f->repo_dir, "%s/repo", f->dir);
-    br_error err;
-    assert_int_equal(br_repo_init(f->repo_dir, "4321", &err), 0);
-    assert_int_equal(br_repo_open(f->repo_dir, &f->repo, &err), 0);
-    br_container c;
-    assert_int_equal(br_container_create(f->repo, 0, "Articles", NULL, &c, &err), 0);
-    snprintf(f->coll, sizeof f->coll, "%s", c.handle);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    br_repo_free(f->repo);
-    tu_rmtree(f->dir);
-    free(f->dir);
-    free(f);
-    return 0;
-}
+typedef tu_repo fixture;
 
 /* Entries in DIR/tmp (the fetch scratch area). */
 static int tmp_entries(fixture *f)
@@ -636,12 +607,13 @@ static void test_import_file_gone_after_validation(void **state)
     assert_int_equal(br_orgunit_add(f->repo, UNIT, "Library", NULL, &err), 0);
     tu_write(f->dir, "a.txt", "a\n");
     tu_write(f->dir, "b.txt", "b\n");
-    tu_write(f->dir, "g.csv",
-             ",GROUP_ID,ASSET_TITLE,ASSET_RESTYPE,ASSET_AFFILIATION,ASSET_PUBLISHDATE,FILE_FILEURL\n"
-             "ASSET,1,One,dataset.dataset," UNIT ",2020,\n"
-             "FILE,1,,,,,a.txt\n"
-             "ASSET,2,Two,dataset.dataset," UNIT ",2020,\n"
-             "FILE,2,,,,,b.txt\n");
+    tu_write(
+        f->dir, "g.csv",
+        ",GROUP_ID,ASSET_TITLE,ASSET_RESTYPE,ASSET_AFFILIATION,ASSET_PUBLISHDATE,FILE_FILEURL\n"
+        "ASSET,1,One,dataset.dataset," UNIT ",2020,\n"
+        "FILE,1,,,,,a.txt\n"
+        "ASSET,2,Two,dataset.dataset," UNIT ",2020,\n"
+        "FILE,2,,,,,b.txt\n");
     char gone[4096];
     snprintf(gone, sizeof gone, "%s/b.txt", f->dir);
     br_import_options o;
@@ -707,18 +679,25 @@ static void test_import_killed_and_resumed(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_orgunit_add_exists_suggest, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_orgunit_import, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_esploro_fields_round_trip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_item_update_keeps_identity, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_approve, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fetch, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fetch_cancel_and_retry_limit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_import_structured, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_import_files_root, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_import_cancel_and_resume, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_import_file_gone_after_validation, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_import_killed_and_resumed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_orgunit_add_exists_suggest, tu_repo_setup,
+                                        tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_orgunit_import, tu_repo_setup, tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_esploro_fields_round_trip, tu_repo_setup,
+                                        tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_item_update_keeps_identity, tu_repo_setup,
+                                        tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_approve, tu_repo_setup, tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_fetch, tu_repo_setup, tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_fetch_cancel_and_retry_limit, tu_repo_setup,
+                                        tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_import_structured, tu_repo_setup, tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_import_files_root, tu_repo_setup, tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_import_cancel_and_resume, tu_repo_setup,
+                                        tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_import_file_gone_after_validation, tu_repo_setup,
+                                        tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_import_killed_and_resumed, tu_repo_setup,
+                                        tu_repo_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "testutil.h"
+#include "repo_fixture.h"
 #include "bulkrepo/bulkrepo.h"
 #include "bulkrepo/esploro.h"
 
@@ -129,26 +130,21 @@ static int teardown(void **state)
     return 0;
 }
 
-static void ok(int rc, const br_error *err, const char *what)
-{
-    if (rc) fail_msg("%s = %d: %s: %s", what, rc, err->place.source, err->message);
-}
-
 /* Writes the records (keys k1, k2, ...) with opt and parses the output. */
 static void write_all(fx *f, br_ecsv_write_options *opt, br_record **recs, size_t n, csv *out)
 {
     br_ecsv_writer *w;
     br_error err;
     opt->diags = &f->sink;
-    ok(br_ecsv_writer_open(f->out, opt, &w, &err), &err, "open");
+    assert_br_ok(br_ecsv_writer_open(f->out, opt, &w, &err), &err);
     /* nothing at the final name until close */
     assert_int_equal(access(f->out, F_OK), -1);
     for (size_t i = 0; i < n; i++) {
         char key[16];
         snprintf(key, sizeof key, "k%zu", i + 1);
-        ok(br_ecsv_write_record(w, key, recs[i], &err), &err, "write_record");
+        assert_br_ok(br_ecsv_write_record(w, key, recs[i], &err), &err);
     }
-    ok(br_ecsv_writer_close(w, &err), &err, "close");
+    assert_br_ok(br_ecsv_writer_close(w, &err), &err);
     char *text = tu_read(f->out);
     assert_non_null(text);
     csv_parse(text, out);
@@ -223,7 +219,7 @@ static void test_layout_and_values(void **state)
     assert_string_equal(c.rows[0][2], "ASSET_TITLE");
     br_ecsv_xwalk *x;
     br_error err;
-    ok(br_ecsv_xwalk_new(&x, &err), &err, "xwalk");
+    assert_br_ok(br_ecsv_xwalk_new(&x, &err), &err);
     assert_int_equal(c.ncols[0], 2 + br_ecsv_xwalk_count(x));
     assert_int_equal(c.ncols[0], 206); /* as Esploro's export: the template's 204 and two more */
     br_ecsv_xwalk_free(x);
@@ -445,7 +441,7 @@ static void test_bad_options(void **state)
     snprintf(bad, sizeof bad, "%s/missing/out.csv", f->tmp);
     assert_int_equal(br_ecsv_writer_open(bad, NULL, &w, &err), BR_EIO);
     /* bad keys */
-    ok(br_ecsv_writer_open(f->out, NULL, &w, &err), &err, "open");
+    assert_br_ok(br_ecsv_writer_open(f->out, NULL, &w, &err), &err);
     br_record *r = br_record_new();
     assert_int_equal(br_ecsv_write_record(w, "", r, &err), BR_EUSAGE);
     assert_int_equal(br_ecsv_write_record(w, " k", r, &err), BR_EUSAGE);
@@ -464,7 +460,7 @@ static void test_many_records_streaming(void **state)
     fx *f = *state;
     br_ecsv_writer *w;
     br_error err;
-    ok(br_ecsv_writer_open(f->out, NULL, &w, &err), &err, "open");
+    assert_br_ok(br_ecsv_writer_open(f->out, NULL, &w, &err), &err);
     br_record *r = br_record_new();
     for (int i = 0; i < 500; i++) {
         br_record_reset(r);
@@ -473,9 +469,9 @@ static void test_many_records_streaming(void **state)
         snprintf(key, sizeof key, "123456789/%d", i);
         br_record_add_md(r, "dc", "title", NULL, NULL, t);
         br_record_add_md(r, "dc", "contributor", "author", NULL, "Doe, Jane");
-        ok(br_ecsv_write_record(w, key, r, &err), &err, "write");
+        assert_br_ok(br_ecsv_write_record(w, key, r, &err), &err);
     }
-    ok(br_ecsv_writer_close(w, &err), &err, "close");
+    assert_br_ok(br_ecsv_writer_close(w, &err), &err);
     char *text = tu_read(f->out);
     csv c;
     csv_parse(text, &c);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "testutil.h"
+#include "repo_fixture.h"
 #include "bulkrepo/bulkrepo.h"
 
 /* The repository every test starts from (handle prefix 123456789):
@@ -21,20 +22,6 @@ typedef struct fixture {
     int64_t id9, id20, id100, id50, id30;
 } fixture;
 
-static const char *at(const fixture *f, const char *rel)
-{
-    static char bufs[4][4096];
-    static int k;
-    char *b = bufs[k++ & 3];
-    snprintf(b, 4096, "%s/%s", f->tmp, rel);
-    return b;
-}
-
-static void ok(int rc, const br_error *err, const char *what)
-{
-    if (rc) fail_msg("%s = %d: %s: %s", what, rc, err->place.source, err->message);
-}
-
 static int64_t add_item(fixture *f, const char *handle, const char *title, const char *owner,
                         const char *mapped, void (*more)(fixture *, br_record *))
 {
@@ -45,9 +32,9 @@ static int64_t add_item(fixture *f, const char *handle, const char *title, const
     br_record_add_collection(r, owner);
     if (mapped) br_record_add_collection(r, mapped);
     if (more) more(f, r);
-    ok(br_repo_begin(f->repo, &err), &err, "begin");
-    ok(br_item_insert(f->repo, r, NULL, &err), &err, "br_item_insert");
-    ok(br_repo_commit(f->repo, &err), &err, "commit");
+    assert_br_ok(br_repo_begin(f->repo, &err), &err);
+    assert_br_ok(br_item_insert(f->repo, r, NULL, &err), &err);
+    assert_br_ok(br_repo_commit(f->repo, &err), &err);
     int64_t id = r->id;
     br_record_free(r);
     return id;
@@ -72,10 +59,11 @@ static void more_second(fixture *f, br_record *r)
     br_bitstream *b = br_record_add_bitstream(r, "book.pdf");
     b->primary = 1;
     b->description = br_record_str(r, "The book");
-    ok(br_asset_put_file(f->repo, at(f, "src/book.pdf"), 0, r, b, &err), &err, "put book");
+    assert_br_ok(br_asset_put_file(f->repo, tu_path(f->tmp, "src/book.pdf"), 0, r, b, &err), &err);
     b = br_record_add_bitstream(r, "license.txt");
     b->bundle = br_record_str(r, "LICENSE");
-    ok(br_asset_put_file(f->repo, at(f, "src/license.txt"), 0, r, b, &err), &err, "put license");
+    assert_br_ok(br_asset_put_file(f->repo, tu_path(f->tmp, "src/license.txt"), 0, r, b, &err),
+                 &err);
 }
 
 static int setup(void **state)
@@ -84,15 +72,14 @@ static int setup(void **state)
     br_error err;
     f->tmp = tu_tmpdir();
     snprintf(f->repo_dir, sizeof f->repo_dir, "%s/repo", f->tmp);
-    ok(br_repo_init(f->repo_dir, "123456789", &err), &err, "br_repo_init");
-    ok(br_repo_open(f->repo_dir, &f->repo, &err), &err, "br_repo_open");
+    f->repo = tu_repo_create(f->repo_dir, "123456789");
     br_container c;
-    ok(br_container_create(f->repo, 1, "Community", NULL, &c, &err), &err, "community");
+    assert_br_ok(br_container_create(f->repo, 1, "Community", NULL, &c, &err), &err);
     assert_string_equal(c.handle, "123456789/1");
-    ok(br_container_create(f->repo, 0, "A", "123456789/1", &c, &err), &err, "collection A");
+    assert_br_ok(br_container_create(f->repo, 0, "A", "123456789/1", &c, &err), &err);
     assert_string_equal(c.handle, "123456789/2");
-    ok(br_container_create(f->repo, 0, "B", "123456789/1", &c, &err), &err, "collection B");
-    ok(br_container_create(f->repo, 0, "Empty", "123456789/1", &c, &err), &err, "collection Empty");
+    assert_br_ok(br_container_create(f->repo, 0, "B", "123456789/1", &c, &err), &err);
+    assert_br_ok(br_container_create(f->repo, 0, "Empty", "123456789/1", &c, &err), &err);
     assert_string_equal(c.handle, "123456789/4");
     /* Inserted out of handle order on purpose. */
     f->id100 = add_item(f, "123456789/100", "Third", "123456789/3", "123456789/2", NULL);
@@ -100,9 +87,9 @@ static int setup(void **state)
     f->id50 = add_item(f, "123456789/50", "Outside", "123456789/3", NULL, NULL);
     f->id30 = add_item(f, "123456789/30", "Gone", "123456789/2", NULL, NULL);
     f->id9 = add_item(f, "123456789/9", "First", "123456789/2", NULL, more_first);
-    ok(br_item_set_status(f->repo, f->id30, "withdrawn", &err), &err, "withdraw");
-    ok(br_relation_insert(f->repo, "isAuthorOfPublication", f->id9, f->id20, &err), &err, "relation 1");
-    ok(br_relation_insert(f->repo, "isAuthorOfPublication", f->id9, f->id50, &err), &err, "relation 2");
+    assert_br_ok(br_item_set_status(f->repo, f->id30, "withdrawn", &err), &err);
+    assert_br_ok(br_relation_insert(f->repo, "isAuthorOfPublication", f->id9, f->id20, &err), &err);
+    assert_br_ok(br_relation_insert(f->repo, "isAuthorOfPublication", f->id9, f->id50, &err), &err);
     *state = f;
     return 0;
 }
@@ -115,20 +102,6 @@ static int teardown(void **state)
     free(f->tmp);
     free(f);
     return 0;
-}
-
-static void assert_file(const char *path, const char *expected)
-{
-    char *got = tu_read(path);
-    if (!got) fail_msg("missing file %s", path);
-    if (strcmp(got, expected)) fail_msg("%s:\n--- got ---\n%s\n--- expected ---\n%s", path, got, expected);
-    free(got);
-}
-
-static int exists(const char *path)
-{
-    struct stat st;
-    return !lstat(path, &st);
 }
 
 static br_export_options collection_a(const char *dest)
@@ -147,7 +120,7 @@ static void export_ok(fixture *f, const br_export_options *o, br_export_result *
     br_error err;
     br_error_clear(&err);
     mkdir(o->dest, 0755);
-    ok(br_export_saf(f->repo, o, res, &err), &err, "br_export_saf");
+    assert_br_ok(br_export_saf(f->repo, o, res, &err), &err);
 }
 
 /* ---- collection export --------------------------------------------------------- */
@@ -173,7 +146,7 @@ static int collect_journal(void *ctx, const br_job_record *r)
 static void test_collection_tree(void **state)
 {
     fixture *f = *state;
-    br_export_options o = collection_a(at(f, "out"));
+    br_export_options o = collection_a(tu_path(f->tmp, "out"));
     br_export_result res;
     export_ok(f, &o, &res);
     assert_int_equal(res.items, 3);
@@ -181,45 +154,48 @@ static void test_collection_tree(void **state)
     assert_int_equal(res.bytes, strlen("%PDF-1.4 book\n") + strlen("the license"));
 
     /* Handle order (numeric suffix), mapped items included, withdrawn left out. */
-    assert_file(at(f, "out/1/handle"), "123456789/9\n");
-    assert_file(at(f, "out/2/handle"), "123456789/20\n");
-    assert_file(at(f, "out/3/handle"), "123456789/100\n");
-    assert_false(exists(at(f, "out/4")));
+    assert_file_equals(tu_path(f->tmp, "out/1/handle"), "123456789/9\n");
+    assert_file_equals(tu_path(f->tmp, "out/2/handle"), "123456789/20\n");
+    assert_file_equals(tu_path(f->tmp, "out/3/handle"), "123456789/100\n");
+    assert_false(tu_exists(tu_path(f->tmp, "out/4")));
 
-    assert_file(at(f, "out/1/dublin_core.xml"),
-                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                "<dublin_core schema=\"dc\">\n"
-                "  <dcvalue element=\"title\" qualifier=\"none\">First</dcvalue>\n"
-                "</dublin_core>\n");
-    assert_file(at(f, "out/1/metadata_dcterms.xml"),
-                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                "<dublin_core schema=\"dcterms\">\n"
-                "  <dcvalue element=\"abstract\" qualifier=\"none\" language=\"en\">About &lt;first&gt; "
-                "&amp; more</dcvalue>\n"
-                "</dublin_core>\n");
+    assert_file_equals(tu_path(f->tmp, "out/1/dublin_core.xml"),
+                       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                       "<dublin_core schema=\"dc\">\n"
+                       "  <dcvalue element=\"title\" qualifier=\"none\">First</dcvalue>\n"
+                       "</dublin_core>\n");
+    assert_file_equals(
+        tu_path(f->tmp, "out/1/metadata_dcterms.xml"),
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<dublin_core schema=\"dcterms\">\n"
+        "  <dcvalue element=\"abstract\" qualifier=\"none\" language=\"en\">About &lt;first&gt; "
+        "&amp; more</dcvalue>\n"
+        "</dublin_core>\n");
     /* In the package: its folder; outside: its handle. */
-    assert_file(at(f, "out/1/relationships"),
-                "relation.isAuthorOfPublication folderName:2\n"
-                "relation.isAuthorOfPublication 123456789/50\n");
-    assert_false(exists(at(f, "out/2/relationships"))); /* right side only */
-    assert_false(exists(at(f, "out/1/contents")));      /* metadata-only */
+    assert_file_equals(tu_path(f->tmp, "out/1/relationships"),
+                       "relation.isAuthorOfPublication folderName:2\n"
+                       "relation.isAuthorOfPublication 123456789/50\n");
+    assert_false(tu_exists(tu_path(f->tmp, "out/2/relationships"))); /* right side only */
+    assert_false(tu_exists(tu_path(f->tmp, "out/1/contents")));      /* metadata-only */
 
-    assert_file(at(f, "out/2/contents"),
-                "book.pdf\tbundle:ORIGINAL\tprimary:true\tdescription:The book\n"
-                "license.txt\tbundle:LICENSE\n");
-    assert_file(at(f, "out/2/book.pdf"), "%PDF-1.4 book\n");
-    assert_file(at(f, "out/2/license.txt"), "the license");
-    assert_file(at(f, "out/2/collections"), "123456789/2\n123456789/3\n");
-    assert_file(at(f, "out/3/collections"), "123456789/3\n123456789/2\n");
-    char *dc = tu_read(at(f, "out/2/dublin_core.xml"));
+    assert_file_equals(tu_path(f->tmp, "out/2/contents"),
+                       "book.pdf\tbundle:ORIGINAL\tprimary:true\tdescription:The book\n"
+                       "license.txt\tbundle:LICENSE\n");
+    assert_file_equals(tu_path(f->tmp, "out/2/book.pdf"), "%PDF-1.4 book\n");
+    assert_file_equals(tu_path(f->tmp, "out/2/license.txt"), "the license");
+    assert_file_equals(tu_path(f->tmp, "out/2/collections"), "123456789/2\n123456789/3\n");
+    assert_file_equals(tu_path(f->tmp, "out/3/collections"), "123456789/3\n123456789/2\n");
+    char *dc = tu_read(tu_path(f->tmp, "out/2/dublin_core.xml"));
     assert_contains(dc, "<dcvalue element=\"date\" qualifier=\"accessioned\">");
-    assert_contains(dc, "<dcvalue element=\"identifier\" qualifier=\"uri\">http://hdl.handle.net/123456789/20<");
+    assert_contains(
+        dc,
+        "<dcvalue element=\"identifier\" qualifier=\"uri\">http://hdl.handle.net/123456789/20<");
     free(dc);
 
     /* The job and its journal: one line per folder. */
     br_job job;
     br_error err;
-    ok(br_job_get(f->repo, res.job_id, &job, &err), &err, "br_job_get");
+    assert_br_ok(br_job_get(f->repo, res.job_id, &job, &err), &err);
     assert_string_equal(job.type, "export-saf");
     assert_string_equal(job.category, "export");
     assert_int_equal(job.status, BR_JOB_COMPLETED_SUCCESS);
@@ -230,7 +206,7 @@ static void test_collection_tree(void **state)
     assert_contains(job.params, "\"scope\":\"COLLECTION\"");
     assert_contains(job.params, "\"seq\":1");
     journal j = {0};
-    ok(br_job_records(f->repo, res.job_id, NULL, collect_journal, &j, &err), &err, "br_job_records");
+    assert_br_ok(br_job_records(f->repo, res.job_id, NULL, collect_journal, &j, &err), &err);
     assert_int_equal(j.n, 3);
     assert_string_equal(j.keys[0], "1");
     assert_string_equal(j.handles[0], "123456789/9");
@@ -241,59 +217,60 @@ static void test_collection_tree(void **state)
 static void test_sequence_number(void **state)
 {
     fixture *f = *state;
-    br_export_options o = collection_a(at(f, "out"));
+    br_export_options o = collection_a(tu_path(f->tmp, "out"));
     o.seq = 10;
     export_ok(f, &o, NULL);
-    assert_file(at(f, "out/10/handle"), "123456789/9\n");
-    assert_file(at(f, "out/12/handle"), "123456789/100\n");
-    assert_file(at(f, "out/10/relationships"),
-                "relation.isAuthorOfPublication folderName:11\n"
-                "relation.isAuthorOfPublication 123456789/50\n");
-    assert_false(exists(at(f, "out/1")));
-    assert_false(exists(at(f, "out/13")));
+    assert_file_equals(tu_path(f->tmp, "out/10/handle"), "123456789/9\n");
+    assert_file_equals(tu_path(f->tmp, "out/12/handle"), "123456789/100\n");
+    assert_file_equals(tu_path(f->tmp, "out/10/relationships"),
+                       "relation.isAuthorOfPublication folderName:11\n"
+                       "relation.isAuthorOfPublication 123456789/50\n");
+    assert_false(tu_exists(tu_path(f->tmp, "out/1")));
+    assert_false(tu_exists(tu_path(f->tmp, "out/13")));
 
     /* -n 0 is a folder "0", as in DSpace. */
-    o = collection_a(at(f, "zero"));
+    o = collection_a(tu_path(f->tmp, "zero"));
     o.seq = 0;
     export_ok(f, &o, NULL);
-    assert_file(at(f, "zero/0/handle"), "123456789/9\n");
-    assert_file(at(f, "zero/2/handle"), "123456789/100\n");
-    assert_false(exists(at(f, "zero/3")));
+    assert_file_equals(tu_path(f->tmp, "zero/0/handle"), "123456789/9\n");
+    assert_file_equals(tu_path(f->tmp, "zero/2/handle"), "123456789/100\n");
+    assert_false(tu_exists(tu_path(f->tmp, "zero/3")));
 }
 
 static void test_migrate(void **state)
 {
     fixture *f = *state;
-    br_export_options o = collection_a(at(f, "out"));
+    br_export_options o = collection_a(tu_path(f->tmp, "out"));
     o.migrate = 1;
     export_ok(f, &o, NULL);
-    assert_file(at(f, "out/2/dublin_core.xml"),
-                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                "<dublin_core schema=\"dc\">\n"
-                "  <dcvalue element=\"title\" qualifier=\"none\">Second</dcvalue>\n"
-                "  <dcvalue element=\"contributor\" qualifier=\"author\">Dickens, Charles</dcvalue>\n"
-                "</dublin_core>\n");
+    assert_file_equals(
+        tu_path(f->tmp, "out/2/dublin_core.xml"),
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<dublin_core schema=\"dc\">\n"
+        "  <dcvalue element=\"title\" qualifier=\"none\">Second</dcvalue>\n"
+        "  <dcvalue element=\"contributor\" qualifier=\"author\">Dickens, Charles</dcvalue>\n"
+        "</dublin_core>\n");
     for (int i = 1; i <= 3; i++) {
         char rel[32];
         snprintf(rel, sizeof rel, "out/%d/handle", i);
-        assert_false(exists(at(f, rel)));
+        assert_false(tu_exists(tu_path(f->tmp, rel)));
     }
-    assert_true(exists(at(f, "out/2/collections")));
-    assert_true(exists(at(f, "out/2/book.pdf")));
+    assert_true(tu_exists(tu_path(f->tmp, "out/2/collections")));
+    assert_true(tu_exists(tu_path(f->tmp, "out/2/book.pdf")));
 }
 
 static void test_exclude_bitstreams(void **state)
 {
     fixture *f = *state;
-    br_export_options o = collection_a(at(f, "out"));
+    br_export_options o = collection_a(tu_path(f->tmp, "out"));
     o.exclude_bitstreams = 1;
     br_export_result res;
     export_ok(f, &o, &res);
-    assert_file(at(f, "out/2/contents"),
-                "book.pdf\tbundle:ORIGINAL\tprimary:true\tdescription:The book\n"
-                "license.txt\tbundle:LICENSE\n");
-    assert_false(exists(at(f, "out/2/book.pdf")));
-    assert_false(exists(at(f, "out/2/license.txt")));
+    assert_file_equals(tu_path(f->tmp, "out/2/contents"),
+                       "book.pdf\tbundle:ORIGINAL\tprimary:true\tdescription:The book\n"
+                       "license.txt\tbundle:LICENSE\n");
+    assert_false(tu_exists(tu_path(f->tmp, "out/2/book.pdf")));
+    assert_false(tu_exists(tu_path(f->tmp, "out/2/license.txt")));
     assert_int_equal(res.bitstreams, 2);
     assert_int_equal(res.bytes, 0);
 }
@@ -301,14 +278,16 @@ static void test_exclude_bitstreams(void **state)
 static void test_zip(void **state)
 {
     fixture *f = *state;
-    br_export_options o = collection_a(at(f, "zipped"));
+    br_export_options o = collection_a(tu_path(f->tmp, "zipped"));
     o.zip = "pkg.zip";
     export_ok(f, &o, NULL);
-    o = collection_a(at(f, "plain"));
+    o = collection_a(tu_path(f->tmp, "plain"));
     export_ok(f, &o, NULL);
     /* Only the zip in the destination; no scratch folder left in the repository. */
     char *out = NULL;
-    assert_int_equal(tu_run(&out, NULL, "ls -A %s; ls -A %s/tmp 2>/dev/null", at(f, "zipped"), f->repo_dir), 0);
+    assert_int_equal(tu_run(&out, NULL, "ls -A %s; ls -A %s/tmp 2>/dev/null",
+                            tu_path(f->tmp, "zipped"), f->repo_dir),
+                     0);
     assert_string_equal(out, "pkg.zip\n");
     free(out);
     /* Entries without a wrapping folder (1/dublin_core.xml ...), same tree as
@@ -317,15 +296,18 @@ static void test_zip(void **state)
     br_limits_default(&lim);
     char root[4096];
     br_error err;
-    mkdir(at(f, "unzipped"), 0755);
-    ok(br_zip_extract(at(f, "zipped/pkg.zip"), at(f, "unzipped"), &lim, root, sizeof root, &err), &err,
-       "br_zip_extract");
-    assert_file(at(f, "unzipped/1/handle"), "123456789/9\n");
-    assert_file(at(f, "unzipped/2/book.pdf"), "%PDF-1.4 book\n");
-    assert_int_equal(tu_run(NULL, NULL, "diff -r %s %s", at(f, "plain"), at(f, "unzipped")), 0);
+    mkdir(tu_path(f->tmp, "unzipped"), 0755);
+    assert_br_ok(br_zip_extract(tu_path(f->tmp, "zipped/pkg.zip"), tu_path(f->tmp, "unzipped"),
+                                &lim, root, sizeof root, &err),
+                 &err);
+    assert_file_equals(tu_path(f->tmp, "unzipped/1/handle"), "123456789/9\n");
+    assert_file_equals(tu_path(f->tmp, "unzipped/2/book.pdf"), "%PDF-1.4 book\n");
+    assert_int_equal(
+        tu_run(NULL, NULL, "diff -r %s %s", tu_path(f->tmp, "plain"), tu_path(f->tmp, "unzipped")),
+        0);
 
     /* An existing zip is not overwritten. */
-    o = collection_a(at(f, "zipped"));
+    o = collection_a(tu_path(f->tmp, "zipped"));
     o.zip = "pkg.zip";
     assert_int_equal(br_export_saf(f->repo, &o, NULL, &err), BR_EEXISTS);
     /* A zip name is a file name in DEST. */
@@ -337,18 +319,18 @@ static void test_existing_folder(void **state)
 {
     fixture *f = *state;
     tu_write(f->tmp, "out/2/mine.txt", "user data");
-    br_export_options o = collection_a(at(f, "out"));
+    br_export_options o = collection_a(tu_path(f->tmp, "out"));
     br_export_result res;
     br_error err;
     assert_int_equal(br_export_saf(f->repo, &o, &res, &err), BR_EEXISTS);
     assert_contains(err.message, "already exists");
     assert_contains(err.message, "out/2");
     /* Checked before anything was written. */
-    assert_false(exists(at(f, "out/1")));
-    assert_false(exists(at(f, "out/3")));
-    assert_file(at(f, "out/2/mine.txt"), "user data");
+    assert_false(tu_exists(tu_path(f->tmp, "out/1")));
+    assert_false(tu_exists(tu_path(f->tmp, "out/3")));
+    assert_file_equals(tu_path(f->tmp, "out/2/mine.txt"), "user data");
     br_job job;
-    ok(br_job_get(f->repo, res.job_id, &job, &err), &err, "br_job_get");
+    assert_br_ok(br_job_get(f->repo, res.job_id, &job, &err), &err);
     assert_int_equal(job.status, BR_JOB_FAILED);
     assert_contains(job.message, "already exists");
 }
@@ -356,11 +338,12 @@ static void test_existing_folder(void **state)
 static void test_twice_identical(void **state)
 {
     fixture *f = *state;
-    br_export_options o = collection_a(at(f, "a"));
+    br_export_options o = collection_a(tu_path(f->tmp, "a"));
     export_ok(f, &o, NULL);
-    o = collection_a(at(f, "b"));
+    o = collection_a(tu_path(f->tmp, "b"));
     export_ok(f, &o, NULL);
-    assert_int_equal(tu_run(NULL, NULL, "diff -r %s %s", at(f, "a"), at(f, "b")), 0);
+    assert_int_equal(
+        tu_run(NULL, NULL, "diff -r %s %s", tu_path(f->tmp, "a"), tu_path(f->tmp, "b")), 0);
 }
 
 /* ---- item export and errors --------------------------------------------------- */
@@ -368,31 +351,31 @@ static void test_twice_identical(void **state)
 static void test_item_scope(void **state)
 {
     fixture *f = *state;
-    br_export_options o = collection_a(at(f, "out"));
+    br_export_options o = collection_a(tu_path(f->tmp, "out"));
     o.scope = BR_EXPORT_ITEM;
     o.id = "123456789/9";
     br_export_result res;
     export_ok(f, &o, &res);
     assert_int_equal(res.items, 1);
-    assert_file(at(f, "out/1/handle"), "123456789/9\n");
-    assert_false(exists(at(f, "out/2")));
+    assert_file_equals(tu_path(f->tmp, "out/1/handle"), "123456789/9\n");
+    assert_false(tu_exists(tu_path(f->tmp, "out/2")));
     /* The related item is not in the package: its handle. */
-    assert_file(at(f, "out/1/relationships"),
-                "relation.isAuthorOfPublication 123456789/20\n"
-                "relation.isAuthorOfPublication 123456789/50\n");
+    assert_file_equals(tu_path(f->tmp, "out/1/relationships"),
+                       "relation.isAuthorOfPublication 123456789/20\n"
+                       "relation.isAuthorOfPublication 123456789/50\n");
 
     /* A withdrawn item is exported when asked for by name (as DSpace). */
-    o.dest = at(f, "gone");
+    o.dest = tu_path(f->tmp, "gone");
     o.id = "123456789/30";
     export_ok(f, &o, NULL);
-    assert_file(at(f, "gone/1/handle"), "123456789/30\n");
+    assert_file_equals(tu_path(f->tmp, "gone/1/handle"), "123456789/30\n");
 }
 
 static void test_not_found(void **state)
 {
     fixture *f = *state;
     br_error err;
-    br_export_options o = collection_a(at(f, "out"));
+    br_export_options o = collection_a(tu_path(f->tmp, "out"));
     mkdir(o.dest, 0755);
     o.scope = BR_EXPORT_ITEM;
     o.id = "123456789/999";
@@ -403,38 +386,38 @@ static void test_not_found(void **state)
     assert_int_equal(br_export_saf(f->repo, &o, NULL, &err), BR_ENOTFOUND);
     assert_contains(err.message, "community");
     o.id = "123456789/2";
-    o.dest = at(f, "missing");
+    o.dest = tu_path(f->tmp, "missing");
     br_export_result res;
     assert_int_equal(br_export_saf(f->repo, &o, &res, &err), BR_ENOTFOUND);
     assert_contains(err.message, "does not exist");
-    assert_false(exists(at(f, "missing")));
+    assert_false(tu_exists(tu_path(f->tmp, "missing")));
     br_job job;
-    ok(br_job_get(f->repo, res.job_id, &job, &err), &err, "br_job_get");
+    assert_br_ok(br_job_get(f->repo, res.job_id, &job, &err), &err);
     assert_int_equal(job.status, BR_JOB_FAILED);
     /* Usage errors are refused before a job exists. */
-    o.dest = at(f, "out");
+    o.dest = tu_path(f->tmp, "out");
     o.seq = -1;
     assert_int_equal(br_export_saf(f->repo, &o, NULL, &err), BR_EUSAGE);
     /* A NULL error record is allowed; the job still gets the message. */
     o.seq = 1;
     o.id = "123456789/998";
     assert_int_equal(br_export_saf(f->repo, &o, &res, NULL), BR_ENOTFOUND);
-    ok(br_job_get(f->repo, res.job_id, &job, &err), &err, "br_job_get");
+    assert_br_ok(br_job_get(f->repo, res.job_id, &job, &err), &err);
     assert_contains(job.message, "123456789/998");
 }
 
 static void test_empty_collection(void **state)
 {
     fixture *f = *state;
-    br_export_options o = collection_a(at(f, "out"));
+    br_export_options o = collection_a(tu_path(f->tmp, "out"));
     o.id = "123456789/4";
     br_export_result res;
     export_ok(f, &o, &res);
     assert_int_equal(res.items, 0);
-    assert_false(exists(at(f, "out/1")));
+    assert_false(tu_exists(tu_path(f->tmp, "out/1")));
     br_job job;
     br_error err;
-    ok(br_job_get(f->repo, res.job_id, &job, &err), &err, "br_job_get");
+    assert_br_ok(br_job_get(f->repo, res.job_id, &job, &err), &err);
     assert_int_equal(job.status, BR_JOB_COMPLETED_NO_BULKS);
 }
 
@@ -457,7 +440,7 @@ static void test_progress_and_cancel(void **state)
 {
     fixture *f = *state;
     progress p = {0};
-    br_export_options o = collection_a(at(f, "out"));
+    br_export_options o = collection_a(tu_path(f->tmp, "out"));
     o.progress = on_progress;
     o.progress_ctx = &p;
     export_ok(f, &o, NULL);
@@ -466,17 +449,18 @@ static void test_progress_and_cancel(void **state)
     assert_int_equal(p.last_total, 3);
 
     progress stop = {.stop_after = 1};
-    o = collection_a(at(f, "stopped"));
+    o = collection_a(tu_path(f->tmp, "stopped"));
     o.progress = on_progress;
     o.progress_ctx = &stop;
     mkdir(o.dest, 0755);
     br_export_result res;
     br_error err;
     assert_int_equal(br_export_saf(f->repo, &o, &res, &err), BR_ECANCELLED);
-    assert_true(exists(at(f, "stopped/1/dublin_core.xml"))); /* completed before the stop */
-    assert_false(exists(at(f, "stopped/2")));
+    assert_true(
+        tu_exists(tu_path(f->tmp, "stopped/1/dublin_core.xml"))); /* completed before the stop */
+    assert_false(tu_exists(tu_path(f->tmp, "stopped/2")));
     br_job job;
-    ok(br_job_get(f->repo, res.job_id, &job, &err), &err, "br_job_get");
+    assert_br_ok(br_job_get(f->repo, res.job_id, &job, &err), &err);
     assert_int_equal(job.status, BR_JOB_USER_ABORTED);
     assert_int_equal(job.counters.processed, 1); /* the journal names the finished folder */
 }
@@ -487,9 +471,9 @@ static void test_item_json(void **state)
     fixture *f = *state;
     br_record *r = br_record_new();
     br_error err;
-    ok(br_item_load(f->repo, f->id20, r, &err), &err, "br_item_load");
+    assert_br_ok(br_item_load(f->repo, f->id20, r, &err), &err);
     char *text = NULL;
-    ok(br_record_to_json(r, &text, &err), &err, "br_record_to_json");
+    assert_br_ok(br_record_to_json(r, &text, &err), &err);
     assert_contains(text, "\"handle\": \"123456789/20\"");
     assert_contains(text, "\"dc.title\": [");
     assert_contains(text, "\"owningCollection\": \"123456789/2\"");
@@ -508,19 +492,17 @@ static br_repo *fresh_repo(fixture *f, const char *name)
     br_error err;
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/%s", f->tmp, name);
-    br_repo *repo;
-    ok(br_repo_init(dir, "123456789", &err), &err, "br_repo_init");
-    ok(br_repo_open(dir, &repo, &err), &err, "br_repo_open");
+    br_repo *repo = tu_repo_create(dir, "123456789");
     br_container c;
-    ok(br_container_create(repo, 1, "Community", NULL, &c, &err), &err, "community");
-    ok(br_container_create(repo, 0, "A", "123456789/1", &c, &err), &err, "collection A");
-    ok(br_container_create(repo, 0, "B", "123456789/1", &c, &err), &err, "collection B");
-    ok(br_container_create(repo, 0, "Empty", "123456789/1", &c, &err), &err, "collection Empty");
+    assert_br_ok(br_container_create(repo, 1, "Community", NULL, &c, &err), &err);
+    assert_br_ok(br_container_create(repo, 0, "A", "123456789/1", &c, &err), &err);
+    assert_br_ok(br_container_create(repo, 0, "B", "123456789/1", &c, &err), &err);
+    assert_br_ok(br_container_create(repo, 0, "Empty", "123456789/1", &c, &err), &err);
     br_record *r = br_record_new();
     r->handle = br_record_str(r, "123456789/50");
     br_record_add_md(r, "dc", "title", NULL, NULL, "Outside");
     br_record_add_collection(r, "123456789/3");
-    ok(br_item_insert(repo, r, NULL, &err), &err, "br_item_insert");
+    assert_br_ok(br_item_insert(repo, r, NULL, &err), &err);
     br_record_free(r);
     return repo;
 }
@@ -539,8 +521,9 @@ static void import_ok(fixture *f, br_repo *repo, const char *package, const char
     br_error err;
     br_error_clear(&err);
     int rc = br_import_saf(repo, &o, &res, &err);
-    if (rc) fail_msg("br_import_saf(%s) = %d: %s: %s (%zu errors)", package, rc, err.place.source, err.message,
-                     sink.errors);
+    if (rc)
+        fail_msg("br_import_saf(%s) = %d: %s: %s (%zu errors)", package, rc, err.place.source,
+                 err.message, sink.errors);
     assert_int_equal(res.imported, 3);
     (void)f;
 }
@@ -551,32 +534,32 @@ static void export_from(br_repo *repo, const char *dest, int migrate)
     o.migrate = migrate;
     br_error err;
     mkdir(dest, 0755);
-    ok(br_export_saf(repo, &o, NULL, &err), &err, "br_export_saf");
+    assert_br_ok(br_export_saf(repo, &o, NULL, &err), &err);
 }
 
 static void test_round_trip(void **state)
 {
     fixture *f = *state;
-    export_from(f->repo, at(f, "p1"), 0);
+    export_from(f->repo, tu_path(f->tmp, "p1"), 0);
     br_repo *r2 = fresh_repo(f, "r2");
-    import_ok(f, r2, at(f, "p1"), at(f, "map2"));
-    export_from(r2, at(f, "p2"), 0);
+    import_ok(f, r2, tu_path(f->tmp, "p1"), tu_path(f->tmp, "map2"));
+    export_from(r2, tu_path(f->tmp, "p2"), 0);
     br_repo *r3 = fresh_repo(f, "r3");
-    import_ok(f, r3, at(f, "p2"), at(f, "map3"));
-    export_from(r3, at(f, "p3"), 0);
+    import_ok(f, r3, tu_path(f->tmp, "p2"), tu_path(f->tmp, "map3"));
+    export_from(r3, tu_path(f->tmp, "p3"), 0);
     /* Same handles (handle files), relationships by folder recreated once. */
     char *out = NULL;
-    int rc = tu_run(&out, NULL, "diff -r %s %s 2>&1", at(f, "p2"), at(f, "p3"));
+    int rc = tu_run(&out, NULL, "diff -r %s %s 2>&1", tu_path(f->tmp, "p2"), tu_path(f->tmp, "p3"));
     if (rc) fail_msg("the packages differ:\n%s", out);
     free(out);
     /* An item that has its install values already is identical after one trip
      * (the others got theirs from the first import). */
-    rc = tu_run(&out, NULL, "diff -r %s %s 2>&1", at(f, "p1/2"), at(f, "p2/2"));
+    rc = tu_run(&out, NULL, "diff -r %s %s 2>&1", tu_path(f->tmp, "p1/2"), tu_path(f->tmp, "p2/2"));
     if (rc) fail_msg("item /20 differs:\n%s", out);
     free(out);
-    assert_file(at(f, "p3/1/relationships"),
-                "relation.isAuthorOfPublication folderName:2\n"
-                "relation.isAuthorOfPublication 123456789/50\n");
+    assert_file_equals(tu_path(f->tmp, "p3/1/relationships"),
+                       "relation.isAuthorOfPublication folderName:2\n"
+                       "relation.isAuthorOfPublication 123456789/50\n");
     br_repo_free(r2);
     br_repo_free(r3);
 }
@@ -586,12 +569,12 @@ static void test_round_trip_migrate(void **state)
     /* -m: no handle files, so the new repository gives new handles; what it
      * regenerates on import is left out again: the packages are identical. */
     fixture *f = *state;
-    export_from(f->repo, at(f, "p1"), 1);
+    export_from(f->repo, tu_path(f->tmp, "p1"), 1);
     br_repo *r2 = fresh_repo(f, "r2");
-    import_ok(f, r2, at(f, "p1"), at(f, "map2"));
-    export_from(r2, at(f, "p2"), 1);
+    import_ok(f, r2, tu_path(f->tmp, "p1"), tu_path(f->tmp, "map2"));
+    export_from(r2, tu_path(f->tmp, "p2"), 1);
     char *out = NULL;
-    int rc = tu_run(&out, NULL, "diff -r %s %s 2>&1", at(f, "p1"), at(f, "p2"));
+    int rc = tu_run(&out, NULL, "diff -r %s %s 2>&1", tu_path(f->tmp, "p1"), tu_path(f->tmp, "p2"));
     if (rc) fail_msg("the packages differ:\n%s", out);
     free(out);
     br_repo_free(r2);

@@ -7,14 +7,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "testutil.h"
+#include "repo_fixture.h"
 #include "bulkrepo/bulkrepo.h"
 
 typedef struct fixture {
     char *tmp;
     br_record *rec;
     /* every diagnostic, one per line: "source[:line[:col]]: message (hint) [rule severity]" */
-    char *log;
-    size_t len, cap;
+    tu_log log;
     br_diag_sink sink;
 } fixture;
 
@@ -33,12 +33,7 @@ static void collect(void *ctx, const br_diag *d)
     n += snprintf(line + n, sizeof line - (size_t)n, "%s%s%s%s [%s %s] {%s}\n", d->message,
                   d->hint ? " (" : "", d->hint ? d->hint : "", d->hint ? ")" : "", d->rule,
                   br_severity_name(d->severity), d->item ? d->item : "");
-    if (f->len + (size_t)n + 1 > f->cap) {
-        f->cap = (f->cap + (size_t)n + 1) * 2;
-        f->log = realloc(f->log, f->cap);
-    }
-    memcpy(f->log + f->len, line, (size_t)n + 1);
-    f->len += (size_t)n;
+    tu_log_printf(&f->log, "%s", line);
 }
 
 static int setup(void **state)
@@ -46,8 +41,7 @@ static int setup(void **state)
     fixture *f = calloc(1, sizeof *f);
     f->tmp = tu_tmpdir();
     f->rec = br_record_new();
-    f->log = calloc(1, 1);
-    f->cap = 1;
+    tu_log_init(&f->log);
     f->sink.fn = collect;
     f->sink.ctx = f;
     *state = f;
@@ -59,7 +53,7 @@ static int teardown(void **state)
     fixture *f = *state;
     tu_rmtree(f->tmp);
     free(f->tmp);
-    free(f->log);
+    tu_log_dispose(&f->log);
     br_record_free(f->rec);
     free(f);
     return 0;
@@ -67,38 +61,22 @@ static int teardown(void **state)
 
 static void clear_log(fixture *f)
 {
-    f->len = 0;
-    f->log[0] = 0;
+    tu_log_clear(&f->log);
     f->sink.errors = f->sink.warnings = f->sink.notes = 0;
 }
 
-static const char *at(const fixture *f, const char *rel)
-{
-    static char bufs[4][4096];
-    static int k;
-    char *b = bufs[k++ & 3];
-    snprintf(b, 4096, "%s/%s", f->tmp, rel);
-    return b;
-}
-
-static char *errtext(const br_error *err)
-{
-    static char buf[2048];
-    br_error_format(err, buf, sizeof buf);
-    return buf;
-}
-
 /* Opens dir and reads the item in `folder`; returns br_saf_read_item's code. */
-static int read_one_opt(fixture *f, const char *dir, const char *folder, const br_saf_read_options *opt)
+static int read_one_opt(fixture *f, const char *dir, const char *folder,
+                        const br_saf_read_options *opt)
 {
     br_saf_package *pkg = NULL;
     br_error err = {0};
     int rc = br_saf_open(dir, NULL, &f->sink, &pkg, &err);
-    if (rc) fail_msg("br_saf_open(%s): %s", dir, errtext(&err));
+    if (rc) fail_msg("br_saf_open(%s): %s", dir, tu_errtext(&err));
     long i = br_saf_find(pkg, folder);
     if (i < 0) fail_msg("no folder %s", folder);
     rc = br_saf_read_item(pkg, (size_t)i, opt, f->rec, &f->sink, &err);
-    if (rc && rc != BR_EINVAL) fail_msg("br_saf_read_item: %s", errtext(&err));
+    if (rc && rc != BR_EINVAL) fail_msg("br_saf_read_item: %s", tu_errtext(&err));
     br_saf_close(pkg);
     return rc;
 }
@@ -114,7 +92,8 @@ static const br_mdv *find_md(const br_record *r, const char *schema, const char 
     for (size_t i = 0; i < r->n_md; i++) {
         const br_mdv *v = &r->md[i];
         if (!strcmp(v->schema, schema) && !strcmp(v->element, element) &&
-            (qualifier ? v->qualifier && !strcmp(v->qualifier, qualifier) : !v->qualifier) && nth-- == 0)
+            (qualifier ? v->qualifier && !strcmp(v->qualifier, qualifier) : !v->qualifier) &&
+            nth-- == 0)
             return v;
     }
     return NULL;
@@ -136,14 +115,15 @@ static void test_dspace_reference_package(void **state)
     fixture *f = *state;
     char root[4096];
     br_error err = {0};
-    int rc = br_zip_extract(tu_data("saf/saf-bitstreams.zip"), at(f, "x"), NULL, root, sizeof root, &err);
-    if (rc) fail_msg("%s", errtext(&err));
+    int rc = br_zip_extract(tu_data("saf/saf-bitstreams.zip"), tu_path(f->tmp, "x"), NULL, root,
+                            sizeof root, &err);
+    if (rc) fail_msg("%s", tu_errtext(&err));
     br_saf_package *pkg = NULL;
     assert_int_equal(br_saf_open(root, NULL, &f->sink, &pkg, &err), 0);
     assert_int_equal(br_saf_count(pkg), 1);
     assert_string_equal(br_saf_folder(pkg, 0), "item_000");
     rc = br_saf_read_item(pkg, 0, NULL, f->rec, &f->sink, &err);
-    if (rc) fail_msg("rc %d\n%s", rc, f->log);
+    if (rc) fail_msg("rc %d\n%s", rc, f->log.text);
     assert_int_equal(f->sink.errors, 0);
     assert_int_equal(f->sink.warnings, 0);
 
@@ -190,20 +170,23 @@ static void test_basic_package(void **state)
     assert_true(br_saf_root(pkg)[0] == '/');
 
     int rc = br_saf_read_item(pkg, 0, NULL, f->rec, &f->sink, &err);
-    if (rc) fail_msg("rc %d\n%s", rc, f->log);
+    if (rc) fail_msg("rc %d\n%s", rc, f->log.text);
     br_record *r = f->rec;
     assert_string_equal(r->key, "item_1");
     assert_string_equal(br_record_first(r, "dc.title"), "Caf\xc3\xa9 & Cr\xc3\xa8me: a study");
     const br_mdv *alt = find_md(r, "dc", "title", "alternative", 0);
     assert_string_equal(alt->language, "es"); /* trimmed */
-    assert_string_equal(find_md(r, "dc", "contributor", "author", 1)->value, "M\xc3\xbcller, J\xc3\xbcrgen");
+    assert_string_equal(find_md(r, "dc", "contributor", "author", 1)->value,
+                        "M\xc3\xbcller, J\xc3\xbcrgen");
     assert_int_equal(find_md(r, "dc", "contributor", "author", 1)->place, 1);
     /* CDATA is accepted (DSpace would drop it) */
-    assert_string_equal(br_record_first(r, "dc.description.abstract"), "Uses <b>CDATA</b> & friends");
+    assert_string_equal(br_record_first(r, "dc.description.abstract"),
+                        "Uses <b>CDATA</b> & friends");
     /* qualifier="" is no qualifier; value trimmed; the empty value skipped with a note */
     assert_string_equal(br_record_first(r, "dc.subject"), "coffee");
     assert_null(find_md(r, "dc", "subject", NULL, 1));
-    assert_contains(f->log, "item_1/dublin_core.xml:11: dc.subject has an empty value: skipped [saf.xml.empty-value note]");
+    assert_contains(f->log.text, "item_1/dublin_core.xml:11: dc.subject has an empty value: "
+                                 "skipped [saf.xml.empty-value note]");
     assert_string_equal(br_record_first(r, "dcterms.alternative"), "Coffee and cream");
     assert_string_equal(br_record_first(r, "dspace.entity.type"), "Publication");
     /* dublin_core.xml first, then metadata_* by name */
@@ -286,8 +269,9 @@ static void test_open_skips_hidden_and_macosx(void **state)
     assert_string_equal(br_saf_folder(pkg, 2), "item_10");
     assert_null(br_saf_folder(pkg, 3));
     assert_int_equal(br_saf_find(pkg, "item_02"), 1);
-    assert_contains(f->log, "__MACOSX: '__MACOSX' is skipped: macOS archive metadata, not an item [saf.folder.skipped note]");
-    assert_contains(f->log, "'.git' is skipped: hidden folder");
+    assert_contains(f->log.text, "__MACOSX: '__MACOSX' is skipped: macOS archive metadata, not an "
+                                 "item [saf.folder.skipped note]");
+    assert_contains(f->log.text, "'.git' is skipped: hidden folder");
     assert_int_equal(f->sink.notes, 2);
     assert_int_equal(f->sink.errors, 0);
     br_saf_close(pkg);
@@ -304,8 +288,10 @@ static void test_open_empty_package(void **state)
     assert_null(pkg);
     assert_string_equal(err.message, "the package holds no item folders");
 
-    assert_int_equal(br_saf_open(at(f, "nope"), NULL, &f->sink, &pkg, &err), BR_ENOTFOUND);
-    assert_int_equal(br_saf_open(at(f, "README.txt"), NULL, &f->sink, &pkg, &err), BR_EINVAL);
+    assert_int_equal(br_saf_open(tu_path(f->tmp, "nope"), NULL, &f->sink, &pkg, &err),
+                     BR_ENOTFOUND);
+    assert_int_equal(br_saf_open(tu_path(f->tmp, "README.txt"), NULL, &f->sink, &pkg, &err),
+                     BR_EINVAL);
 }
 
 static void test_open_max_items(void **state)
@@ -331,10 +317,11 @@ static void test_symlinked_item_folder(void **state)
     fixture *f = *state;
     tu_write(f->tmp, "outside/real/dublin_core.xml", DC_OK);
     tu_write(f->tmp, "pkg/item_1/dublin_core.xml", DC_OK);
-    assert_int_equal(symlink(at(f, "outside/real"), at(f, "pkg/item_2")), 0);
-    assert_int_equal(read_one_opt(f, at(f, "pkg"), "item_2", NULL), BR_EINVAL);
-    assert_contains(f->log, "item_2: 'item_2' is a symbolic link to a folder (links are not followed)");
-    assert_contains(f->log, "[saf.folder.symlink error]");
+    assert_int_equal(symlink(tu_path(f->tmp, "outside/real"), tu_path(f->tmp, "pkg/item_2")), 0);
+    assert_int_equal(read_one_opt(f, tu_path(f->tmp, "pkg"), "item_2", NULL), BR_EINVAL);
+    assert_contains(f->log.text,
+                    "item_2: 'item_2' is a symbolic link to a folder (links are not followed)");
+    assert_contains(f->log.text, "[saf.folder.symlink error]");
     assert_int_equal(f->rec->n_md, 0);
 }
 
@@ -343,9 +330,12 @@ static void test_symlinked_item_folder(void **state)
 static void test_missing_dublin_core(void **state)
 {
     fixture *f = *state;
-    tu_write(f->tmp, "item_1/metadata_dcterms.xml", "<dublin_core schema=\"dcterms\"><dcvalue element=\"title\">T</dcvalue></dublin_core>");
+    tu_write(
+        f->tmp, "item_1/metadata_dcterms.xml",
+        "<dublin_core schema=\"dcterms\"><dcvalue element=\"title\">T</dcvalue></dublin_core>");
     assert_int_equal(read_one(f, "item_1"), BR_EINVAL);
-    assert_contains(f->log, "item_1/dublin_core.xml: 'dublin_core.xml' is missing [saf.dublin_core.missing error] {item_1}");
+    assert_contains(f->log.text, "item_1/dublin_core.xml: 'dublin_core.xml' is missing "
+                                 "[saf.dublin_core.missing error] {item_1}");
     /* the other files are still read: every problem in one run */
     assert_string_equal(br_record_first(f->rec, "dcterms.title"), "T");
 }
@@ -359,21 +349,23 @@ static void test_malformed_xml(void **state)
              "  <dcvalue element=\"title\">Two</dcvalu>\n"
              "</dublin_core>\n");
     assert_int_equal(read_one(f, "item_1"), BR_EINVAL);
-    assert_contains(f->log, "item_1/dublin_core.xml:3:");
-    assert_contains(f->log, "malformed XML: Opening and ending tag mismatch: dcvalue line 3 and dcvalu");
-    assert_contains(f->log, "[saf.xml.malformed error]");
+    assert_contains(f->log.text, "item_1/dublin_core.xml:3:");
+    assert_contains(f->log.text,
+                    "malformed XML: Opening and ending tag mismatch: dcvalue line 3 and dcvalu");
+    assert_contains(f->log.text, "[saf.xml.malformed error]");
     assert_int_equal(f->rec->n_md, 0);
 
     clear_log(f);
-    tu_write(f->tmp, "item_1/dublin_core.xml", "<dublin_core>\n<dcvalue element=\"title\">A & B</dcvalue>\n</dublin_core>\n");
+    tu_write(f->tmp, "item_1/dublin_core.xml",
+             "<dublin_core>\n<dcvalue element=\"title\">A & B</dcvalue>\n</dublin_core>\n");
     assert_int_equal(read_one(f, "item_1"), BR_EINVAL);
-    assert_contains(f->log, "item_1/dublin_core.xml:2:");
-    assert_contains(f->log, "malformed XML: xmlParseEntityRef: no name");
+    assert_contains(f->log.text, "item_1/dublin_core.xml:2:");
+    assert_contains(f->log.text, "malformed XML: xmlParseEntityRef: no name");
 
     clear_log(f);
     tu_write(f->tmp, "item_1/dublin_core.xml", "");
     assert_int_equal(read_one(f, "item_1"), BR_EINVAL);
-    assert_contains(f->log, "malformed XML: Document is empty");
+    assert_contains(f->log.text, "malformed XML: Document is empty");
 }
 
 static void test_doctype_rejected(void **state)
@@ -385,18 +377,21 @@ static void test_doctype_rejected(void **state)
              "<!DOCTYPE dublin_core [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>\n"
              "<dublin_core><dcvalue element=\"title\">&xxe;</dcvalue></dublin_core>\n");
     assert_int_equal(read_one(f, "item_1"), BR_EINVAL);
-    assert_contains(f->log, "item_1/dublin_core.xml:3:1: DOCTYPE is not allowed (external entities are never loaded)");
-    assert_contains(f->log, "[saf.xml.doctype error]");
+    assert_contains(
+        f->log.text,
+        "item_1/dublin_core.xml:3:1: DOCTYPE is not allowed (external entities are never loaded)");
+    assert_contains(f->log.text, "[saf.xml.doctype error]");
     assert_int_equal(f->rec->n_md, 0);
-    assert_not_contains(f->log, "root:");
+    assert_not_contains(f->log.text, "root:");
 
     /* Without a DOCTYPE the entity is merely undefined: nothing is read either. */
     clear_log(f);
     tu_write(f->tmp, "item_1/dublin_core.xml",
              "<dublin_core><dcvalue element=\"title\">&xxe;</dcvalue></dublin_core>\n");
     assert_int_equal(read_one(f, "item_1"), BR_EINVAL);
-    assert_contains(f->log, "Entity 'xxe' not defined");
-    for (size_t i = 0; i < f->rec->n_md; i++) assert_not_contains(f->rec->md[i].value, "root:");
+    assert_contains(f->log.text, "Entity 'xxe' not defined");
+    for (size_t i = 0; i < f->rec->n_md; i++)
+        assert_not_contains(f->rec->md[i].value, "root:");
 
     /* A UTF-16 document: the prolog scan cannot see the DOCTYPE in it, the
      * parser hook stops at it before the internal subset is read. */
@@ -415,19 +410,21 @@ static void test_doctype_rejected(void **state)
     tu_write_bytes(f->tmp, "item_1/dublin_core.xml", u, 2 * n + 2);
     free(u);
     assert_int_equal(read_one(f, "item_1"), BR_EINVAL);
-    assert_contains(f->log, "DOCTYPE is not allowed (external entities are never loaded)");
+    assert_contains(f->log.text, "DOCTYPE is not allowed (external entities are never loaded)");
     assert_int_equal(f->rec->n_md, 0);
-    for (size_t i = 0; i < f->rec->n_md; i++) assert_not_contains(f->rec->md[i].value, "root:");
+    for (size_t i = 0; i < f->rec->n_md; i++)
+        assert_not_contains(f->rec->md[i].value, "root:");
 }
 
 static void test_invalid_utf8_xml(void **state)
 {
     fixture *f = *state;
-    tu_write(f->tmp, "item_1/dublin_core.xml",
-             "<dublin_core>\n<dcvalue element=\"title\">Caf\xe9 au lait</dcvalue>\n</dublin_core>\n");
+    tu_write(
+        f->tmp, "item_1/dublin_core.xml",
+        "<dublin_core>\n<dcvalue element=\"title\">Caf\xe9 au lait</dcvalue>\n</dublin_core>\n");
     assert_int_equal(read_one(f, "item_1"), BR_EINVAL);
-    assert_contains(f->log, "item_1/dublin_core.xml:2:29: invalid UTF-8 (byte 0xE9)");
-    assert_contains(f->log, "[saf.utf8 error]");
+    assert_contains(f->log.text, "item_1/dublin_core.xml:2:29: invalid UTF-8 (byte 0xE9)");
+    assert_contains(f->log.text, "[saf.utf8 error]");
 
     /* A NUL byte: the same check as the other text files, with its place. */
     clear_log(f);
@@ -435,8 +432,9 @@ static void test_invalid_utf8_xml(void **state)
         "<dublin_core>\n<dcvalue element=\"title\">A\0B</dcvalue>\n</dublin_core>\n";
     tu_write_bytes(f->tmp, "item_1/dublin_core.xml", nul, sizeof nul - 1);
     assert_int_equal(read_one(f, "item_1"), BR_EINVAL);
-    assert_contains(f->log,
-                    "item_1/dublin_core.xml:2:27: the file holds a NUL byte: it is not a text file");
+    assert_contains(
+        f->log.text,
+        "item_1/dublin_core.xml:2:27: the file holds a NUL byte: it is not a text file");
 
     /* A declared Latin-1 document is converted, not rejected. */
     clear_log(f);
@@ -452,7 +450,8 @@ static void test_xml_values(void **state)
     fixture *f = *state;
     tu_write(f->tmp, "item_1/dublin_core.xml",
              "<dublin_core schema=\"\">\n"
-             "  <dcvalue element=\"title\" qualifier=\"none\" language=\"  \">Cafe\xcc\x81</dcvalue>\n" /* NFD */
+             "  <dcvalue element=\"title\" qualifier=\"none\" language=\"  "
+             "\">Cafe\xcc\x81</dcvalue>\n" /* NFD */
              "  <dcvalue element=\"title.alternative\">Dotted</dcvalue>\n"
              "  <dcvalue qualifier=\"x\">No element</dcvalue>\n"
              "  <dcvalue element=\"subject\" lang=\"en\">With markup <b>bold</b> text</dcvalue>\n"
@@ -466,12 +465,20 @@ static void test_xml_values(void **state)
     assert_string_equal(t->value, "Caf\xc3\xa9");
     assert_null(t->language);
     assert_int_equal(t->origin.line, 2);
-    assert_contains(f->log, "item_1/dublin_core.xml:3: element 'title.alternative' contains a '.' (put the part after the dot in the qualifier attribute) [saf.xml.attribute error]");
-    assert_contains(f->log, "item_1/dublin_core.xml:4: <dcvalue> has no element attribute [saf.xml.attribute error]");
-    assert_contains(f->log, "item_1/dublin_core.xml:5: unknown attribute 'lang' of <dcvalue> is ignored (did you mean 'language'?) [saf.xml.attribute warning]");
-    assert_contains(f->log, "holds markup (<b>): only its text is used [saf.xml.markup warning]");
+    assert_contains(f->log.text,
+                    "item_1/dublin_core.xml:3: element 'title.alternative' contains a '.' (put the "
+                    "part after the dot in the qualifier attribute) [saf.xml.attribute error]");
+    assert_contains(
+        f->log.text,
+        "item_1/dublin_core.xml:4: <dcvalue> has no element attribute [saf.xml.attribute error]");
+    assert_contains(f->log.text,
+                    "item_1/dublin_core.xml:5: unknown attribute 'lang' of <dcvalue> is ignored "
+                    "(did you mean 'language'?) [saf.xml.attribute warning]");
+    assert_contains(f->log.text,
+                    "holds markup (<b>): only its text is used [saf.xml.markup warning]");
     assert_string_equal(find_md(r, "dc", "subject", NULL, 0)->value, "With markup bold text");
-    assert_contains(f->log, "item_1/dublin_core.xml:6: unknown element <note> is ignored (expected <dcvalue>) [saf.xml.unknown-element warning]");
+    assert_contains(f->log.text, "item_1/dublin_core.xml:6: unknown element <note> is ignored "
+                                 "(expected <dcvalue>) [saf.xml.unknown-element warning]");
     assert_string_equal(find_md(r, "dc", "subject", NULL, 1)->value, "spaced");
     assert_int_equal(f->sink.errors, 2);
 }
@@ -479,9 +486,11 @@ static void test_xml_values(void **state)
 static void test_xml_root(void **state)
 {
     fixture *f = *state;
-    tu_write(f->tmp, "item_1/dublin_core.xml", "<?xml version=\"1.0\"?>\n\n<metadata>\n</metadata>\n");
+    tu_write(f->tmp, "item_1/dublin_core.xml",
+             "<?xml version=\"1.0\"?>\n\n<metadata>\n</metadata>\n");
     assert_int_equal(read_one(f, "item_1"), BR_EINVAL);
-    assert_contains(f->log, "item_1/dublin_core.xml:3: the root element is <metadata>, not <dublin_core> [saf.xml.root error]");
+    assert_contains(f->log.text, "item_1/dublin_core.xml:3: the root element is <metadata>, not "
+                                 "<dublin_core> [saf.xml.root error]");
 }
 
 static void test_metadata_relation_schema(void **state)
@@ -490,7 +499,8 @@ static void test_metadata_relation_schema(void **state)
     tu_write(f->tmp, "item_1/dublin_core.xml", DC_OK);
     tu_write(f->tmp, "item_1/metadata_relation.xml",
              "<dublin_core schema=\"relation\">\n"
-             "<dcvalue element=\"isAuthorOfPublication\">5dace143-1238-4b4f-affb-ed559f9254bb</dcvalue>\n"
+             "<dcvalue "
+             "element=\"isAuthorOfPublication\">5dace143-1238-4b4f-affb-ed559f9254bb</dcvalue>\n"
              "</dublin_core>\n");
     assert_int_equal(read_one(f, "item_1"), 0);
     br_record *r = f->rec;
@@ -512,17 +522,19 @@ static void test_missing_contents_with_other_files(void **state)
     tu_write(f->tmp, "item_1/paper.pdf", "pdf");
     tu_write(f->tmp, "item_1/.DS_Store", "junk");
     assert_int_equal(read_one(f, "item_1"), BR_EINVAL);
-    assert_contains(f->log, "item_1/contents: no contents file, but the folder holds other files ('paper.pdf')");
-    assert_contains(f->log, "[saf.contents.missing error]");
+    assert_contains(
+        f->log.text,
+        "item_1/contents: no contents file, but the folder holds other files ('paper.pdf')");
+    assert_contains(f->log.text, "[saf.contents.missing error]");
 
     /* only metadata files (and hidden debris): a metadata-only item */
     clear_log(f);
-    unlink(at(f, "item_1/paper.pdf"));
+    unlink(tu_path(f->tmp, "item_1/paper.pdf"));
     tu_write(f->tmp, "item_1/metadata_dcterms.xml", "<dublin_core schema=\"dcterms\"/>");
     tu_write(f->tmp, "item_1/collections", "123456789/1\n");
     tu_write(f->tmp, "item_1/relationships", "relation.isAuthorOfPublication 123456789/9\n");
     assert_int_equal(read_one(f, "item_1"), 0);
-    assert_int_equal(f->len, 0);
+    assert_int_equal(f->log.len, 0);
 }
 
 static void test_missing_listed_file(void **state)
@@ -532,7 +544,8 @@ static void test_missing_listed_file(void **state)
     tu_write(f->tmp, "item_007/contents", "a.pdf\n\nfig 2.png\tbundle:ORIGINAL\n");
     tu_write(f->tmp, "item_007/a.pdf", "pdf");
     assert_int_equal(read_one(f, "item_007"), BR_EINVAL);
-    assert_contains(f->log, "item_007/contents:3: 'fig 2.png' is listed but not in the item folder [saf.contents.missing-file error] {item_007}");
+    assert_contains(f->log.text, "item_007/contents:3: 'fig 2.png' is listed but not in the item "
+                                 "folder [saf.contents.missing-file error] {item_007}");
     assert_int_equal(f->sink.errors, 1);
 
     /* files_optional (-x packages): fine, path NULL */
@@ -546,7 +559,8 @@ static void test_missing_listed_file(void **state)
     clear_log(f);
     tu_write(f->tmp, "item_007/contents", "a.pdf \n");
     assert_int_equal(read_one(f, "item_007"), BR_EINVAL);
-    assert_contains(f->log, "'a.pdf ' is listed but not in the item folder (a file named 'a.pdf' is there: the line has spaces around the name)");
+    assert_contains(f->log.text, "'a.pdf ' is listed but not in the item folder (a file named "
+                                 "'a.pdf' is there: the line has spaces around the name)");
 }
 
 static void test_case_and_normalisation_mismatch(void **state)
@@ -557,21 +571,28 @@ static void test_case_and_normalisation_mismatch(void **state)
     tu_write(f->tmp, "item_1/figure.png", "png");
     tu_write(f->tmp, "item_1/cafe\xcc\x81.txt", "nfd name"); /* NFD on disk, NFC in contents */
     assert_int_equal(read_one(f, "item_1"), BR_EINVAL);
-    assert_contains(f->log, "item_1/contents:1: 'Figure.PNG' is listed but not in the item folder (a file named 'figure.png' is there: names must match exactly) [saf.contents.case-mismatch error]");
-    assert_contains(f->log, "item_1/contents:2: 'caf\xc3\xa9.txt' is listed but not in the item folder (a file named 'cafe\xcc\x81.txt' is there: names must match exactly) [saf.contents.case-mismatch error]");
+    assert_contains(
+        f->log.text,
+        "item_1/contents:1: 'Figure.PNG' is listed but not in the item folder (a file named "
+        "'figure.png' is there: names must match exactly) [saf.contents.case-mismatch error]");
+    assert_contains(f->log.text, "item_1/contents:2: 'caf\xc3\xa9.txt' is listed but not in the "
+                                 "item folder (a file named 'cafe\xcc\x81.txt' is there: names "
+                                 "must match exactly) [saf.contents.case-mismatch error]");
 }
 
 static void test_unknown_option_is_a_warning(void **state)
 {
     fixture *f = *state;
     tu_write(f->tmp, "item_1/dublin_core.xml", DC_OK);
-    tu_write(f->tmp, "item_1/contents", "a.pdf\tbundel:THUMBNAIL\tbundle:ORIGINAL\tbundle:OTHER\tprimary:yes\n");
+    tu_write(f->tmp, "item_1/contents",
+             "a.pdf\tbundel:THUMBNAIL\tbundle:ORIGINAL\tbundle:OTHER\tprimary:yes\n");
     tu_write(f->tmp, "item_1/a.pdf", "pdf");
     assert_int_equal(read_one(f, "item_1"), 0);
-    assert_contains(f->log, "item_1/contents:1: unknown option 'bundel:' for 'a.pdf' is ignored");
-    assert_contains(f->log, "[saf.contents.option warning]");
-    assert_contains(f->log, "option bundle: is given twice for 'a.pdf': the first is used");
-    assert_contains(f->log, "primary:yes is ignored");
+    assert_contains(f->log.text,
+                    "item_1/contents:1: unknown option 'bundel:' for 'a.pdf' is ignored");
+    assert_contains(f->log.text, "[saf.contents.option warning]");
+    assert_contains(f->log.text, "option bundle: is given twice for 'a.pdf': the first is used");
+    assert_contains(f->log.text, "primary:yes is ignored");
     assert_int_equal(f->sink.warnings, 3);
     assert_string_equal(f->rec->bs[0].bundle, "ORIGINAL");
 }
@@ -590,11 +611,16 @@ static void test_bad_option_values(void **state)
     tu_write(f->tmp, "item_1/c.pdf", "x");
     tu_write(f->tmp, "item_1/d.pdf", "x");
     assert_int_equal(read_one(f, "item_1"), BR_EINVAL);
-    assert_contains(f->log, "item_1/contents:1: iiif-width:wide: not a positive whole number [saf.contents.option error]");
-    assert_contains(f->log, "item_1/contents:1: iiif-height:-3: not a positive whole number");
-    assert_contains(f->log, "item_1/contents:2: permissions:-x 'Group': the flag must be -r (read) or -w (write)");
-    assert_contains(f->log, "item_1/contents:3: permissions:-r 'Unclosed: the group name has no closing quote");
-    assert_contains(f->log, "item_1/contents:4: bundle:: not a bundle name");
+    assert_contains(f->log.text, "item_1/contents:1: iiif-width:wide: not a positive whole number "
+                                 "[saf.contents.option error]");
+    assert_contains(f->log.text, "item_1/contents:1: iiif-height:-3: not a positive whole number");
+    assert_contains(
+        f->log.text,
+        "item_1/contents:2: permissions:-x 'Group': the flag must be -r (read) or -w (write)");
+    assert_contains(
+        f->log.text,
+        "item_1/contents:3: permissions:-r 'Unclosed: the group name has no closing quote");
+    assert_contains(f->log.text, "item_1/contents:4: bundle:: not a bundle name");
     assert_int_equal(f->sink.errors, 5);
 }
 
@@ -614,13 +640,24 @@ static void test_contents_paths(void **state)
     tu_write(f->tmp, "item_1/a.pdf", "x");
     tu_write(f->tmp, "item_1/sub/x.pdf", "x");
     assert_int_equal(read_one(f, "item_1"), BR_EINVAL);
-    assert_contains(f->log, "item_1/contents:1: '../other/secret.pdf': the path leaves its folder ('..') [saf.contents.path error]");
-    assert_contains(f->log, "item_1/contents:2: '/etc/passwd': the path is absolute [saf.contents.path error]");
-    assert_contains(f->log, "item_1/contents:3: 'sub\\..\\x.pdf': the path contains a backslash");
-    assert_contains(f->log, "item_1/contents:4: registered bitstreams (-r -s -f) are not supported: copy the file into the item folder [saf.contents.registered error]");
-    assert_contains(f->log, "item_1/contents:6: 'a.pdf' is listed twice (first on line 5) [saf.contents.duplicate error]");
-    assert_contains(f->log, "item_1/contents:7: 'sub' is a folder, not a file [saf.contents.not-file error]");
-    assert_contains(f->log, "'sub/x.pdf' is not listed in contents, not imported [saf.contents.unlisted warning]");
+    assert_contains(f->log.text, "item_1/contents:1: '../other/secret.pdf': the path leaves its "
+                                 "folder ('..') [saf.contents.path error]");
+    assert_contains(
+        f->log.text,
+        "item_1/contents:2: '/etc/passwd': the path is absolute [saf.contents.path error]");
+    assert_contains(f->log.text,
+                    "item_1/contents:3: 'sub\\..\\x.pdf': the path contains a backslash");
+    assert_contains(f->log.text,
+                    "item_1/contents:4: registered bitstreams (-r -s -f) are not supported: copy "
+                    "the file into the item folder [saf.contents.registered error]");
+    assert_contains(f->log.text, "item_1/contents:6: 'a.pdf' is listed twice (first on line 5) "
+                                 "[saf.contents.duplicate error]");
+    assert_contains(
+        f->log.text,
+        "item_1/contents:7: 'sub' is a folder, not a file [saf.contents.not-file error]");
+    assert_contains(
+        f->log.text,
+        "'sub/x.pdf' is not listed in contents, not imported [saf.contents.unlisted warning]");
     assert_int_equal(f->rec->n_bs, 2); /* a.pdf and sub (both with the problem reported) */
 }
 
@@ -630,20 +667,27 @@ static void test_symlinks_in_item_folder(void **state)
     tu_write(f->tmp, "outside/dir/x.pdf", "outside");
     tu_write(f->tmp, "pkg/item_1/dublin_core.xml", DC_OK);
     tu_write(f->tmp, "pkg/item_1/contents", "link.pdf\nsub/x.pdf\n");
-    assert_int_equal(symlink("/etc/passwd", at(f, "pkg/item_1/link.pdf")), 0);
-    assert_int_equal(symlink(at(f, "outside/dir"), at(f, "pkg/item_1/sub")), 0);
-    assert_int_equal(read_one_opt(f, at(f, "pkg"), "item_1", NULL), BR_EINVAL);
-    assert_contains(f->log, "item_1/contents:1: 'link.pdf' is a symbolic link (links are not followed) (copy the file into the item folder) [saf.contents.symlink error]");
-    assert_contains(f->log, "item_1/contents:2: 'sub/x.pdf' goes through a symbolic link (links are not followed) [saf.contents.symlink error]");
-    for (size_t i = 0; i < f->rec->n_bs; i++) assert_null(f->rec->bs[i].path);
+    assert_int_equal(symlink("/etc/passwd", tu_path(f->tmp, "pkg/item_1/link.pdf")), 0);
+    assert_int_equal(symlink(tu_path(f->tmp, "outside/dir"), tu_path(f->tmp, "pkg/item_1/sub")), 0);
+    assert_int_equal(read_one_opt(f, tu_path(f->tmp, "pkg"), "item_1", NULL), BR_EINVAL);
+    assert_contains(f->log.text,
+                    "item_1/contents:1: 'link.pdf' is a symbolic link (links are not followed) "
+                    "(copy the file into the item folder) [saf.contents.symlink error]");
+    assert_contains(f->log.text, "item_1/contents:2: 'sub/x.pdf' goes through a symbolic link "
+                                 "(links are not followed) [saf.contents.symlink error]");
+    for (size_t i = 0; i < f->rec->n_bs; i++)
+        assert_null(f->rec->bs[i].path);
 
     /* a linked metadata file is not read either */
     clear_log(f);
     tu_write(f->tmp, "outside/dc.xml", DC_OK);
-    unlink(at(f, "pkg/item_1/dublin_core.xml"));
-    assert_int_equal(symlink(at(f, "outside/dc.xml"), at(f, "pkg/item_1/dublin_core.xml")), 0);
-    assert_int_equal(read_one_opt(f, at(f, "pkg"), "item_1", NULL), BR_EINVAL);
-    assert_contains(f->log, "item_1/dublin_core.xml: 'dublin_core.xml' is a symbolic link (links are not followed) [saf.file.symlink error]");
+    unlink(tu_path(f->tmp, "pkg/item_1/dublin_core.xml"));
+    assert_int_equal(
+        symlink(tu_path(f->tmp, "outside/dc.xml"), tu_path(f->tmp, "pkg/item_1/dublin_core.xml")),
+        0);
+    assert_int_equal(read_one_opt(f, tu_path(f->tmp, "pkg"), "item_1", NULL), BR_EINVAL);
+    assert_contains(f->log.text, "item_1/dublin_core.xml: 'dublin_core.xml' is a symbolic link "
+                                 "(links are not followed) [saf.file.symlink error]");
     assert_int_equal(f->rec->n_md, 0);
 }
 
@@ -654,21 +698,26 @@ static void test_invalid_utf8_contents(void **state)
     tu_write(f->tmp, "item_1/contents", "a.pdf\nb\xff.pdf\n");
     tu_write(f->tmp, "item_1/a.pdf", "x");
     assert_int_equal(read_one(f, "item_1"), BR_EINVAL);
-    assert_contains(f->log, "item_1/contents:2:2: invalid UTF-8 (byte 0xFF) (save the file as UTF-8) [saf.utf8 error]");
+    assert_contains(
+        f->log.text,
+        "item_1/contents:2:2: invalid UTF-8 (byte 0xFF) (save the file as UTF-8) [saf.utf8 error]");
 }
 
 static void test_unlisted_files_warn(void **state)
 {
     fixture *f = *state;
     tu_write(f->tmp, "item_1/dublin_core.xml", DC_OK);
-    tu_write(f->tmp, "item_1/contents", "\xef\xbb\xbf" "a.pdf\n   \n");
+    tu_write(f->tmp, "item_1/contents",
+             "\xef\xbb\xbf"
+             "a.pdf\n   \n");
     tu_write(f->tmp, "item_1/a.pdf", "x");
     tu_write(f->tmp, "item_1/extra.pdf", "x");
     tu_write(f->tmp, "item_1/.DS_Store", "x");
     assert_int_equal(read_one(f, "item_1"), 0);
     assert_int_equal(f->rec->n_bs, 1);
     assert_string_equal(f->rec->bs[0].name, "a.pdf"); /* the BOM is not part of the name */
-    assert_contains(f->log, "item_1/contents: 'extra.pdf' is not listed in contents, not imported [saf.contents.unlisted warning]");
+    assert_contains(f->log.text, "item_1/contents: 'extra.pdf' is not listed in contents, not "
+                                 "imported [saf.contents.unlisted warning]");
     assert_int_equal(f->sink.warnings, 1);
 }
 
@@ -685,13 +734,14 @@ static void test_handle_file(void **state)
     clear_log(f);
     tu_write(f->tmp, "item_1/handle", "\n12345 6789\n");
     assert_int_equal(read_one(f, "item_1"), BR_EINVAL);
-    assert_contains(f->log, "item_1/handle:2: '12345 6789' is not a handle (write the handle as PREFIX/SUFFIX, e.g. 123456789/42) [saf.handle.syntax error]");
+    assert_contains(f->log.text, "item_1/handle:2: '12345 6789' is not a handle (write the handle "
+                                 "as PREFIX/SUFFIX, e.g. 123456789/42) [saf.handle.syntax error]");
     assert_null(f->rec->handle);
 
     clear_log(f);
     tu_write(f->tmp, "item_1/handle", "123456789/\n");
     assert_int_equal(read_one(f, "item_1"), BR_EINVAL);
-    assert_contains(f->log, "item_1/handle:1: '123456789/' is not a handle");
+    assert_contains(f->log.text, "item_1/handle:1: '123456789/' is not a handle");
 }
 
 static void test_collections_file(void **state)
@@ -705,18 +755,21 @@ static void test_collections_file(void **state)
     assert_int_equal(f->rec->n_collections, 2);
     assert_string_equal(f->rec->collections[0], "123456789/1");
     assert_string_equal(f->rec->collections[1], "5dace143-1238-4b4f-affb-ed559f9254bb");
-    assert_contains(f->log, "item_1/collections:6: collection '123456789/1' is listed twice [saf.collections.duplicate warning]");
+    assert_contains(f->log.text, "item_1/collections:6: collection '123456789/1' is listed twice "
+                                 "[saf.collections.duplicate warning]");
 
     clear_log(f);
     tu_write(f->tmp, "item_1/collections", "\n  \n\n");
     assert_int_equal(read_one(f, "item_1"), BR_EINVAL);
-    assert_contains(f->log, "item_1/collections: collections file is empty");
-    assert_contains(f->log, "[saf.collections.empty error]");
+    assert_contains(f->log.text, "item_1/collections: collections file is empty");
+    assert_contains(f->log.text, "[saf.collections.empty error]");
 
     clear_log(f);
     tu_write(f->tmp, "item_1/collections", "123456789/1 123456789/2\n");
     assert_int_equal(read_one(f, "item_1"), BR_EINVAL);
-    assert_contains(f->log, "item_1/collections:1: '123456789/1 123456789/2' is not a collection handle or UUID");
+    assert_contains(
+        f->log.text,
+        "item_1/collections:1: '123456789/1 123456789/2' is not a collection handle or UUID");
 }
 
 static void test_relationships_file(void **state)
@@ -747,11 +800,16 @@ static void test_relationships_file(void **state)
     assert_int_equal(r->rels[2].origin.line, 4);
     assert_string_equal(r->rels[3].target, "project.identifier.name:A Name with Spaces");
     assert_string_equal(r->rels[4].target, "5dace143-1238-4b4f-affb-ed559f9254bb");
-    assert_contains(f->log, "item_1/relationships:7: 'relation.isAuthorOfPublication' names no related item");
-    assert_contains(f->log, "[saf.relationships.syntax error]");
-    assert_contains(f->log, "item_1/relationships:8: bad metadata field in reference: 'http' (expected syntax is schema.element[.qualifier])");
-    assert_contains(f->log, "item_1/relationships:9: 'folderName:item_1' is this item itself [saf.relationships.self error]");
-    assert_contains(f->log, "item_1/relationships:10: 'relation.a.b' is not a relationship type");
+    assert_contains(
+        f->log.text,
+        "item_1/relationships:7: 'relation.isAuthorOfPublication' names no related item");
+    assert_contains(f->log.text, "[saf.relationships.syntax error]");
+    assert_contains(f->log.text, "item_1/relationships:8: bad metadata field in reference: 'http' "
+                                 "(expected syntax is schema.element[.qualifier])");
+    assert_contains(f->log.text, "item_1/relationships:9: 'folderName:item_1' is this item itself "
+                                 "[saf.relationships.self error]");
+    assert_contains(f->log.text,
+                    "item_1/relationships:10: 'relation.a.b' is not a relationship type");
     assert_int_equal(f->sink.errors, 4);
 }
 
@@ -761,9 +819,11 @@ static void test_limits(void **state)
 {
     fixture *f = *state;
     tu_write(f->tmp, "item_1/dublin_core.xml",
-             "<dublin_core>\n<dcvalue element=\"title\">0123456789012345678901234567890123456789</dcvalue>\n"
+             "<dublin_core>\n<dcvalue "
+             "element=\"title\">0123456789012345678901234567890123456789</dcvalue>\n"
              "<dcvalue element=\"subject\"><a><b><c>deep</c></b></a></dcvalue>\n</dublin_core>\n");
-    tu_write(f->tmp, "item_1/contents", "a.pdf\nbig.pdf\n0123456789012345678901234567890123456789.pdf\n");
+    tu_write(f->tmp, "item_1/contents",
+             "a.pdf\nbig.pdf\n0123456789012345678901234567890123456789.pdf\n");
     tu_write(f->tmp, "item_1/a.pdf", "x");
     tu_write(f->tmp, "item_1/big.pdf", "0123456789012345678901234567890123456789");
     tu_write(f->tmp, "item_1/0123456789012345678901234567890123456789.pdf", "x");
@@ -775,21 +835,31 @@ static void test_limits(void **state)
     lim.max_line = 30;
     br_saf_read_options opt = {.limits = &lim};
     assert_int_equal(read_one_opt(f, f->tmp, "item_1", &opt), BR_EINVAL);
-    assert_contains(f->log, "item_1/dublin_core.xml:3: elements nest deeper than 4 levels [saf.limit error]");
+    assert_contains(
+        f->log.text,
+        "item_1/dublin_core.xml:3: elements nest deeper than 4 levels [saf.limit error]");
     lim.max_xml_depth = 8;
     clear_log(f);
     assert_int_equal(read_one_opt(f, f->tmp, "item_1", &opt), BR_EINVAL);
-    assert_contains(f->log, "item_1/dublin_core.xml:2: the value of dc.title is 40 bytes, more than the 20 allowed [saf.limit error]");
-    assert_contains(f->log, "item_1/contents:2: 'big.pdf' is 40 bytes, more than the 20 allowed [saf.limit error]");
-    assert_contains(f->log, "item_1/contents:3: the line is 44 bytes, more than the 30 allowed [saf.limit error]");
+    assert_contains(f->log.text, "item_1/dublin_core.xml:2: the value of dc.title is 40 bytes, "
+                                 "more than the 20 allowed [saf.limit error]");
+    assert_contains(
+        f->log.text,
+        "item_1/contents:2: 'big.pdf' is 40 bytes, more than the 20 allowed [saf.limit error]");
+    assert_contains(
+        f->log.text,
+        "item_1/contents:3: the line is 44 bytes, more than the 30 allowed [saf.limit error]");
     assert_int_equal(f->sink.errors, 3);
 
     clear_log(f);
     lim.max_xml_size = 50;
     lim.max_text_file = 10;
     assert_int_equal(read_one_opt(f, f->tmp, "item_1", &opt), BR_EINVAL);
-    assert_contains(f->log, "item_1/dublin_core.xml: 'dublin_core.xml' is 168 bytes, more than the 50 allowed");
-    assert_contains(f->log, "item_1/contents: 'contents' is 59 bytes, more than the 10 allowed");
+    assert_contains(
+        f->log.text,
+        "item_1/dublin_core.xml: 'dublin_core.xml' is 168 bytes, more than the 50 allowed");
+    assert_contains(f->log.text,
+                    "item_1/contents: 'contents' is 59 bytes, more than the 10 allowed");
 }
 
 /* One record streamed through many items: the record is reset each time. */

@@ -10,38 +10,9 @@
 #include <sqlite3.h>
 #include "bulkrepo/bulkrepo.h"
 #include "testutil.h"
+#include "repo_fixture.h"
 
-typedef struct fixture {
-    char *dir;
-    char repo_dir[4096];
-    br_repo *repo;
-    char coll[64];
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    f->dir = tu_tmpdir();
-    snprintf(f->repo_dir, sizeof f->repo_dir, "%s/repo", f->dir);
-    br_error err;
-    assert_int_equal(br_repo_init(f->repo_dir, "4321", &err), 0);
-    assert_int_equal(br_repo_open(f->repo_dir, &f->repo, &err), 0);
-    br_container c;
-    assert_int_equal(br_container_create(f->repo, 0, "Articles", NULL, &c, &err), 0);
-    snprintf(f->coll, sizeof f->coll, "%s", c.handle);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    br_repo_free(f->repo);
-    tu_rmtree(f->dir);
-    free(f->dir);
-    free(f);
-    return 0;
-}
+typedef tu_repo fixture;
 
 static void test_init_twice_and_open_missing(void **state)
 {
@@ -528,20 +499,26 @@ static void test_write_gate_lets_short_writes_through(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_init_twice_and_open_missing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_containers_and_handles, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_registry, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_item_round_trip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_handle_kept_and_in_use, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dedup_delete_gc, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fsck_finds_damage, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_asset_cap, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_write_gate_lets_short_writes_through, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_batches_checkpoint_the_wal, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fsck_reports_a_stopped_integrity_check, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_job_counters_from_journal, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_template, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_init_twice_and_open_missing, tu_repo_setup,
+                                        tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_containers_and_handles, tu_repo_setup,
+                                        tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_registry, tu_repo_setup, tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_item_round_trip, tu_repo_setup, tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_handle_kept_and_in_use, tu_repo_setup,
+                                        tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_dedup_delete_gc, tu_repo_setup, tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_fsck_finds_damage, tu_repo_setup, tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_asset_cap, tu_repo_setup, tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_write_gate_lets_short_writes_through, tu_repo_setup,
+                                        tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_batches_checkpoint_the_wal, tu_repo_setup,
+                                        tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_fsck_reports_a_stopped_integrity_check, tu_repo_setup,
+                                        tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_job_counters_from_journal, tu_repo_setup,
+                                        tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_template, tu_repo_setup, tu_repo_teardown),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

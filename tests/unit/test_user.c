@@ -3,49 +3,17 @@
 #define _GNU_SOURCE
 #include <time.h>
 #include "cli_fixture.h"
+#include "repo_fixture.h"
 #include "bulkrepo/bulkrepo.h"
 #include "bulkrepo/user.h"
 
-typedef struct lib {
-    char *dir;
-    br_repo *repo;
-} lib;
-
-static int lib_setup(void **state)
-{
-    lib *l = calloc(1, sizeof *l);
-    l->dir = tu_tmpdir();
-    char path[4200];
-    snprintf(path, sizeof path, "%s/r", l->dir);
-    br_error err;
-    assert_int_equal(br_repo_init(path, NULL, &err), 0);
-    assert_int_equal(br_repo_open(path, &l->repo, &err), 0);
-    *state = l;
-    return 0;
-}
-
-static int lib_teardown(void **state)
-{
-    lib *l = *state;
-    br_repo_free(l->repo);
-    tu_rmtree(l->dir);
-    free(l->dir);
-    free(l);
-    return 0;
-}
+typedef tu_repo lib;
 
 static uint32_t role(const char *name)
 {
     br_role r;
     assert_int_equal(br_role_find(name, &r), 0);
     return UINT32_C(1) << r.index;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* ---- tables ---------------------------------------------------------------------------- */
@@ -174,20 +142,20 @@ static void test_password_stored_hashed(void **state)
     char token[BR_SECRET_SIZE];
     assert_int_equal(br_user_token_new(l->repo, "ann", token, &err), 0);
     /* Neither the password nor the token appears anywhere in the database file. */
-    char cmd[4400];
+    char cmd[9000]; /* two paths of up to 4096 */
     snprintf(cmd, sizeof cmd,
-             "grep -c -a -e plain-text-pw -e '%s' '%s/r/bulkrepo.db' '%s/r/bulkrepo.db-wal' "
+             "grep -c -a -e plain-text-pw -e '%s' '%s/bulkrepo.db' '%s/bulkrepo.db-wal' "
              "2>/dev/null | "
              "awk -F: '{s += $NF} END {print s + 0}'",
-             token, l->dir, l->dir);
+             token, l->repo_dir, l->repo_dir);
     char *out = NULL;
     assert_int_equal(tu_run(&out, NULL, "%s", cmd), 0);
     assert_int_equal(atoi(out), 0);
     free(out);
     snprintf(cmd, sizeof cmd,
-             "grep -c -a 'argon2id' '%s/r/bulkrepo.db' '%s/r/bulkrepo.db-wal' 2>/dev/null | "
+             "grep -c -a 'argon2id' '%s/bulkrepo.db' '%s/bulkrepo.db-wal' 2>/dev/null | "
              "awk -F: '{s += $NF} END {print s + 0}'",
-             l->dir, l->dir);
+             l->repo_dir, l->repo_dir);
     assert_int_equal(tu_run(&out, NULL, "%s", cmd), 0);
     assert_true(atoi(out) > 0);
     free(out);
@@ -258,12 +226,12 @@ static void test_login_failures_look_alike(void **state)
     br_identity id;
     /* Warm up (first argon2id allocates). */
     br_auth_login(l->repo, "sam", "wrong-password", 0, sid, &id, &e1);
-    double t0 = now_s();
+    double t0 = fx_now();
     assert_int_equal(br_auth_login(l->repo, "sam", "wrong-password", 0, sid, &id, &e1), BR_EAUTH);
-    double t1 = now_s();
+    double t1 = fx_now();
     assert_int_equal(br_auth_login(l->repo, "nosuchuser", "wrong-password", 0, sid, &id, &e2),
                      BR_EAUTH);
-    double t2 = now_s();
+    double t2 = fx_now();
     assert_int_equal(br_auth_login(l->repo, "../../x", "", 0, sid, &id, &e3), BR_EAUTH);
     /* Same message, no hint which part was wrong. */
     assert_string_equal(e1.message, e2.message);
@@ -389,12 +357,14 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roles_table),
         cmocka_unit_test(test_job_types_table),
-        cmocka_unit_test_setup_teardown(test_user_add_get_list, lib_setup, lib_teardown),
-        cmocka_unit_test_setup_teardown(test_password_stored_hashed, lib_setup, lib_teardown),
-        cmocka_unit_test_setup_teardown(test_login_and_sessions, lib_setup, lib_teardown),
-        cmocka_unit_test_setup_teardown(test_login_failures_look_alike, lib_setup, lib_teardown),
-        cmocka_unit_test_setup_teardown(test_api_tokens, lib_setup, lib_teardown),
-        cmocka_unit_test_setup_teardown(test_session_expiry, lib_setup, lib_teardown),
+        cmocka_unit_test_setup_teardown(test_user_add_get_list, tu_repo_setup, tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_password_stored_hashed, tu_repo_setup,
+                                        tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_login_and_sessions, tu_repo_setup, tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_login_failures_look_alike, tu_repo_setup,
+                                        tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_api_tokens, tu_repo_setup, tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_session_expiry, tu_repo_setup, tu_repo_teardown),
         FX_TEST(test_cli_user),
     };
     return cmocka_run_group_tests_name("users and roles", tests, NULL, NULL);
