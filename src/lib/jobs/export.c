@@ -33,7 +33,8 @@
 #include "bulkrepo/export.h"
 #include "bulkrepo/job.h"
 #include "bulkrepo/saf.h"
-#include "../core/core.h"
+#include "core/core.h"
+#include "jobs/install.h"
 
 #define PATH_SIZE 4096
 #define JOURNAL_BATCH 500     /* journal lines per transaction */
@@ -360,25 +361,10 @@ int br_export_saf(br_repo *repo, const br_export_options *opt, br_export_result 
 
     /* The job's outcome; failing to record it is reported only when the export
      * itself succeeded, so it never hides the export's own error. */
-    br_error jerr;
     char msg[1200];
-    int jrc;
-    if (!rc) {
-        snprintf(msg, sizeof msg, "exported %zu item%s to %s%s%s", st.n_items, st.n_items == 1 ? "" : "s",
-                 opt->dest, opt->zip ? "/" : "", opt->zip ? opt->zip : "");
-        jrc = br_job_set_status(repo, job.id,
-                                st.n_items ? BR_JOB_COMPLETED_SUCCESS : BR_JOB_COMPLETED_NO_BULKS, msg, &jerr);
-        if (jrc) {
-            rc = jrc;
-            e = jerr;
-        }
-    } else {
-        br_error_format(&e, msg, sizeof msg);
-        if (rc == BR_ECANCELLED)
-            br_job_set_status(repo, job.id, BR_JOB_USER_ABORTED, msg, &jerr);
-        else
-            br_job_fail(repo, job.id, msg, br_job_failure_of(rc), &jerr);
-    }
+    snprintf(msg, sizeof msg, "exported %zu item%s to %s%s%s", st.n_items, st.n_items == 1 ? "" : "s",
+             opt->dest, opt->zip ? "/" : "", opt->zip ? opt->zip : "");
+    rc = br_export_job_end(repo, job.id, rc, st.n_items, msg, &e);
     if (rc && err) *err = e;
     free(st.items);
     free(st.by_handle);

@@ -29,6 +29,7 @@
 #include "bulkrepo/export.h"
 #include "bulkrepo/job.h"
 #include "core/core.h"
+#include "jobs/install.h"
 #include "jobs/ecsv_files.h"
 
 #define PATH_SIZE           4096
@@ -435,24 +436,10 @@ int br_export_esploro(br_repo *repo, const br_export_options *opt, br_export_res
     else
         rc = run_export(st, res, &e);
 
-    br_error jerr;
     char msg[1200];
-    if (!rc) {
-        size_t n = st->n_ids;
-        snprintf(msg, sizeof msg, "exported %zu asset%s to %s", n, n == 1 ? "" : "s", opt->dest);
-        int jrc = br_job_set_status(
-            repo, job.id, n ? BR_JOB_COMPLETED_SUCCESS : BR_JOB_COMPLETED_NO_BULKS, msg, &jerr);
-        if (jrc) {
-            rc = jrc;
-            e = jerr;
-        }
-    } else {
-        br_error_format(&e, msg, sizeof msg);
-        if (rc == BR_ECANCELLED)
-            br_job_set_status(repo, job.id, BR_JOB_USER_ABORTED, msg, &jerr);
-        else
-            br_job_fail(repo, job.id, msg, br_job_failure_of(rc), &jerr);
-    }
+    size_t n = st ? st->n_ids : 0;
+    snprintf(msg, sizeof msg, "exported %zu asset%s to %s", n, n == 1 ? "" : "s", opt->dest);
+    rc = br_export_job_end(repo, job.id, rc, n, msg, &e);
     if (rc && err) *err = e;
     br_ecsv_xwalk_free(x);
     if (st) {

@@ -51,6 +51,25 @@ void br_import_job_end(br_repo *repo, int64_t job_id, int rc, int stored, int em
         br_job_set_status(repo, job_id, st, msg[0] ? msg : NULL, NULL);
 }
 
+int br_export_job_end(br_repo *repo, int64_t job_id, int rc, size_t n, const char *summary,
+                      br_error *e)
+{
+    br_error jerr;
+    if (!rc) {
+        int jrc = br_job_set_status(
+            repo, job_id, n ? BR_JOB_COMPLETED_SUCCESS : BR_JOB_COMPLETED_NO_BULKS, summary, &jerr);
+        if (jrc) *e = jerr;
+        return jrc;
+    }
+    char msg[1200];
+    br_error_format(e, msg, sizeof msg);
+    if (rc == BR_ECANCELLED)
+        br_job_set_status(repo, job_id, BR_JOB_USER_ABORTED, msg, &jerr);
+    else
+        br_job_fail(repo, job_id, msg, br_job_failure_of(rc), &jerr);
+    return rc;
+}
+
 int br_install_values(br_record *rec, const char *eperson, const char *via)
 {
     char now[32], prov[1024];

@@ -1,6 +1,6 @@
-/* Internal to the jobs module, shared by the SAF and Esploro imports: the
- * job an import runs as, and what DSpace's installItem adds to an item that
- * becomes archived (also used by item approve). */
+/* Internal to the jobs module, shared by the imports and exports: the
+ * job an import runs as and how a job of either ends, and what DSpace's installItem adds to an item
+ * that becomes archived (also used by item approve). */
 #ifndef BR_JOBS_INSTALL_H
 #define BR_JOBS_INSTALL_H
 
@@ -21,6 +21,14 @@ int br_import_job_begin(br_repo *repo, const br_import_options *opt, const char 
  * input was empty. */
 void br_import_job_end(br_repo *repo, int64_t job_id, int rc, int stored, int empty,
                        const br_error *err);
+
+/* Ends an export's job: on success (rc 0) completed, or "no bulks" when n is 0,
+ * with `summary` as its message; cancelled -> aborted by user; other errors ->
+ * failed with *e's message and failure class.  Failing to record the outcome is
+ * returned (and put in *e) only when the export itself succeeded, so it never
+ * hides the export's own error.  Returns the export's final code. */
+int br_export_job_end(br_repo *repo, int64_t job_id, int rc, size_t n, const char *summary,
+                      br_error *e);
 
 /* Adds dc.date.accessioned and dc.date.available (now) and
  * dc.description.provenance "Submitted by EPERSON (VIA) on NOW. Made available
