@@ -1,6 +1,6 @@
-/* Internal to the jobs module, shared by the imports and exports: the
- * job an import runs as and how a job of either ends, and what DSpace's installItem adds to an item
- * that becomes archived (also used by item approve). */
+/* Internal to the jobs module, shared by the imports and exports: the job an
+ * import runs as, how an import's or an export's job ends, and what DSpace's
+ * installItem adds to an item that becomes archived (also used by item approve). */
 #ifndef BR_JOBS_INSTALL_H
 #define BR_JOBS_INSTALL_H
 
