@@ -178,6 +178,13 @@ static void test_list_filters(void **state)
     assert_int_equal(json_array_size(l), 0);
     json_decref(l);
     RUN(f, 2, "job list --status NOPE");
+    /* A since that is no date used to list nothing, silently. */
+    RUN(f, 2, "job list --since yesterday");
+    assert_contains(f->err, "not an ISO 8601 date");
+    RUN(f, 2, "job list --since 2024-13-01");
+    l = fx_json(f, "job list --since 2000-01-01T00:00:00Z --json");
+    assert_int_equal(json_array_size(l), 2);
+    json_decref(l);
     RUN(f, 2, "job list --user");
     RUN(f, 0, "job list");
     assert_contains(f->out, "Pending");

@@ -236,6 +236,20 @@ int br_job_list(br_repo *repo, br_job_fn fn, void *ctx, br_error *err)
     return st ? each_job(repo, st, fn, ctx, err) : BR_ESTORE;
 }
 
+/* "2024-05-01", or with a time "2024-05-01T10:00", "...T10:00:00", "...Z": the
+ * forms that compare correctly with the job's ISO 8601 UTC times as text. */
+static int iso_since(const char *s)
+{
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+    size_t n = strlen(s);
+    if (n && s[n - 1] == 'Z') n--;
+    if (n != 10 && n != 16 && n != 19) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (shape[i] == 'd' ? s[i] < '0' || s[i] > '9' : s[i] != shape[i]) return 0;
+    int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
+    return m >= 1 && m <= 12 && d >= 1 && d <= 31;
+}
+
 int br_job_query(br_repo *repo, const br_job_filter *f, br_job_fn fn, void *ctx, br_error *err)
 {
     br_job_filter none = {0};
@@ -248,6 +262,10 @@ int br_job_query(br_repo *repo, const br_job_filter *f, br_job_fn fn, void *ctx,
                                 "or running, ended)",
                                 f->status);
     }
+    if (f->since && *f->since && !iso_since(f->since))
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
+                            "since '%s' is not an ISO 8601 date (2024-05-01 or 2024-05-01T10:00:00Z)",
+                            f->since);
     sqlite3_stmt *st = br_stmt(repo, S_JOB_QUERY, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, f->status && *f->status ? f->status : NULL);
