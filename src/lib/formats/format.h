@@ -1,0 +1,140 @@
+/* Format drivers: the one shape every batch format takes (issue 8).
+ *
+ * A driver is one const struct: its description (bulkrepo/format.h), a reader
+ * that streams records one at a time into the record model, a writer that
+ * takes records, and an extract that writes a job's rejected records in the
+ * input's own format.  The import pipeline (jobs/pipeline.c), the export and
+ * convert loops, the engine, the drop folder, the server and the CLI find a
+ * driver in the registry (registry.c) and call it through this table; none of
+ * them asks which format it is.  Shaped like curl's Curl_handler: a version
+ * field, then data, then function pointers, NULL where the format has no such
+ * operation (see caps).
+ *
+ * Contracts shared by every driver:
+ *   - Fallible functions return 0 or a negative br_code and fill err (which
+ *     may be NULL).
+ *   - Findings about the input go to the diag sink with their place; a reader
+ *     never stops on a problem confined to one record.
+ *   - A reader's memory does not grow with the number of records: what it
+ *     returns is valid until the next call. */
+#ifndef BR_FORMATS_FORMAT_H
+#define BR_FORMATS_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "bulkrepo/error.h"
+#include "bulkrepo/format.h"
+#include "bulkrepo/limits.h"
+#include "bulkrepo/record.h"
+#include "bulkrepo/repo.h"
+
+#define BR_FORMAT_DRIVER_VERSION 1
+
+/* ---- reading ---------------------------------------------------------------------------- */
+
+typedef struct br_read_options {
+    const char *source;   /* absolute path: a folder, a file or a zip, as the format takes */
+    const char *scratch;  /* an empty folder the reader may unpack into (a zip), or NULL:
+                             then a zip input is an error */
+    const br_limits *limits;
+    br_repo *repo;        /* optional: checks only the repository can answer (org units,
+                             identifiers the input names) */
+    int files_optional;   /* files an input lists may be absent (--metadata-only) */
+    br_diag_sink *diags;  /* every finding about the input, with its place */
+} br_read_options;
+
+/* What a reader says of the record it just returned. */
+typedef struct br_read_info {
+    const char *key;   /* the record's key in the input: a SAF folder, a CSV group key */
+    int update;        /* the key names a stored record (a handle or UUID) to update */
+    size_t errors;     /* errors the reader reported for this record */
+    unsigned first_line, last_line; /* the lines (rows) it spans, 0 unknown */
+} br_read_info;
+
+typedef struct br_reader br_reader; /* the driver's own state */
+
+/* ---- writing ---------------------------------------------------------------------------- */
+
+typedef struct br_write_options {
+    const char *dest;       /* the output: a new folder or file, as the format writes */
+    long seq;               /* SAF: number of the first item folder */
+    int migrate;            /* SAF -m */
+    int exclude_bitstreams; /* -x: files listed, not written */
+    const char *zip;        /* SAF -z: one zip at DEST/ZIP instead of folders */
+    int from_input;         /* convert: records come from another input format, keyed by
+                               their input key (not a stored handle) */
+    const char *const *fields; /* Esploro CSV: only these columns / categories */
+    size_t n_fields;
+    const char *const *categories;
+    size_t n_categories;
+    br_diag_sink *diags;    /* values the format cannot hold (notes), values changed (warnings) */
+} br_write_options;
+
+typedef struct br_writer br_writer;
+
+/* ---- the unimported download ------------------------------------------------------------ */
+
+/* One finding of a rejected record, as the journal keeps it. */
+typedef struct br_finding {
+    unsigned line; /* the input line or row, 0 none */
+    const char *text; /* formatted: "source:line: error: message (hint)" */
+} br_finding;
+
+typedef struct br_rejected {
+    const char *key;
+    const char *message; /* the journal's summary line */
+    const br_finding *findings;
+    size_t n_findings;
+} br_rejected;
+
+typedef struct br_extract_options {
+    const char *source;  /* the job's input as the reader took it (absolute) */
+    const char *scratch; /* an empty folder the driver may use, removed by the caller */
+    const br_limits *limits;
+    const br_rejected *records; /* the page of rejected records, in input order */
+    size_t n_records;
+    const char *out_path; /* write here (atomically: a partial file is never left) */
+} br_extract_options;
+
+/* ---- the driver ------------------------------------------------------------------------- */
+
+typedef struct br_format {
+    int version; /* BR_FORMAT_DRIVER_VERSION */
+    br_format_info info;
+
+    /* Reader.  next returns 1 with a record (reset first) and *info filled, 0
+     * at the end, negative when reading cannot go on (I/O, a cap, input it
+     * cannot read past).  rewind starts again at the first record. */
+    int (*open)(const br_read_options *opt, br_reader **out, br_error *err);
+    int (*next)(br_reader *r, br_record *rec, br_read_info *info, br_error *err);
+    int (*rewind)(br_reader *r, br_error *err);
+    void (*close)(br_reader *r);
+    /* Update overlay: whether the input has a field for target (a field name
+     * "dc.title", or "@creator", "@contributor", "@link", "@file", "@origid").
+     * A target the input has replaces the stored values (none = deleted); one
+     * it lacks keeps them.  NULL: the input has every field (replace all). */
+    int (*covers)(const br_reader *r, const char *target);
+
+    /* Writer. */
+    int (*writer_open)(const br_write_options *opt, br_writer **out, br_error *err);
+    /* key: the record's key in the output (its input key on convert, else NULL). */
+    int (*write)(br_writer *w, const char *key, const br_record *rec, br_error *err);
+    /* Finishes the output (the writer is freed). */
+    int (*writer_close)(br_writer *w, br_error *err);
+    /* Frees the writer and removes what it wrote. */
+    void (*writer_abort)(br_writer *w);
+
+    /* The unimported download. */
+    int (*extract)(const br_extract_options *opt, br_error *err);
+} br_format;
+
+/* The registry (registry.c): the only place that lists the formats. */
+const br_format *br_format_find(const char *name);
+const br_format *br_format_of_job(const char *job_type);
+const br_format *br_format_driver(const br_format_info *info);
+
+/* The drivers. */
+extern const br_format br_format_saf;
+extern const br_format br_format_esploro_csv;
+
+#endif
