@@ -5,6 +5,21 @@
  * the code, a message and the place the problem was found.  Lower errors are
  * passed up unchanged.  The library never prints: problems that do not stop an
  * operation (validation findings, warnings) go to a br_diag_sink callback.
+ *
+ * In detail:
+ *   - The return value alone is the answer: a function behaves the same with
+ *     err == NULL, and when it fails the code it returns is err->code.  A
+ *     caller that needs the code, the message or the place later passes a
+ *     local br_error (never reads err->... when err may be NULL).
+ *   - After a success err's content is unspecified (it may hold a lower
+ *     error that was handled): read it only after a failure.
+ *   - Lookups tell their three outcomes apart by the return value, documented
+ *     with each: either 0 found / BR_ENOTFOUND / another negative code, or
+ *     1 found / 0 not found / a negative code.  A database failure is never
+ *     reported as "not found" (BR_ESTORE, whatever err is), so "absent" is
+ *     exactly BR_ENOTFOUND (or 0): treat any other nonzero return as a
+ *     failure, never as absent.
+ *   - BR_EINVAL means the input was rejected; it never means "partly done".
  */
 #ifndef BULKREPO_ERROR_H
 #define BULKREPO_ERROR_H
@@ -17,15 +32,15 @@ extern "C" {
 
 typedef enum br_code {
     BR_OK = 0,
-    BR_EINVAL = -1,     /* the input data is invalid (nothing was written) */
-    BR_EUSAGE = -2,     /* the call's arguments are wrong */
-    BR_ENOTFOUND = -3,  /* a named object does not exist */
-    BR_EEXISTS = -4,    /* an object that must be new already exists */
-    BR_EIO = -5,        /* a file or system call failed */
-    BR_ENOMEM = -6,     /* out of memory */
-    BR_ESTORE = -7,     /* the database failed */
-    BR_ELIMIT = -8,     /* a size cap was exceeded */
-    BR_EINTERNAL = -9,  /* a bug */
+    BR_EINVAL = -1,      /* the input data is invalid (nothing was written) */
+    BR_EUSAGE = -2,      /* the call's arguments are wrong */
+    BR_ENOTFOUND = -3,   /* a named object does not exist */
+    BR_EEXISTS = -4,     /* an object that must be new already exists */
+    BR_EIO = -5,         /* a file or system call failed */
+    BR_ENOMEM = -6,      /* out of memory */
+    BR_ESTORE = -7,      /* the database failed */
+    BR_ELIMIT = -8,      /* a size cap was exceeded */
+    BR_EINTERNAL = -9,   /* a bug */
     BR_ECANCELLED = -10, /* stopped on request */
     BR_EAUTH = -11,      /* unknown user, wrong password, unknown or expired token */
     BR_EDENIED = -12     /* the user's roles do not allow it */
@@ -50,7 +65,11 @@ void br_error_clear(br_error *err);
 /* Fills err (if not NULL) and returns code, so callers can `return br_error_set(...)`. */
 int br_error_set(br_error *err, int code, const char *source, unsigned line, unsigned column,
                  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-/* "source:line:column: message" (parts that are unknown are left out). */
+/* Gives an error already filled a place when it names none (a lower layer
+ * that did not know the file); does nothing when err is NULL. */
+void br_error_locate(br_error *err, const char *source, unsigned line, unsigned column);
+/* "source:line:column: message" (parts that are unknown are left out), cut to
+ * fit size; "" for a NULL err.  Returns the length written. */
 size_t br_error_format(const br_error *err, char *buf, size_t size);
 const char *br_code_name(int code);
 

@@ -32,10 +32,84 @@ static void test_path_absolute(void **state)
     free(longp);
 }
 
+/* A caller adding context to an error it got passes err's own message and
+ * place back in: they survive (they were cleared before being read). */
+static void test_error_set_from_itself(void **state)
+{
+    (void)state;
+    br_error err;
+    br_error_set(&err, BR_ESTORE, "bulkrepo.db", 3, 0, "disk I/O error");
+    assert_int_equal(br_error_set(&err, BR_EIO, err.place.source, err.place.line, 0,
+                                  "cannot import: %s", err.message),
+                     BR_EIO);
+    assert_int_equal(err.code, BR_EIO);
+    assert_string_equal(err.message, "cannot import: disk I/O error");
+    assert_string_equal(err.place.source, "bulkrepo.db");
+    assert_int_equal(err.place.line, 3);
+    /* NULL: the code comes back, nothing is written. */
+    assert_int_equal(br_error_set(NULL, BR_ENOTFOUND, NULL, 0, 0, "x"), BR_ENOTFOUND);
+}
+
+static void test_error_place_and_format(void **state)
+{
+    (void)state;
+    char buf[256] = "junk";
+    assert_int_equal(br_error_format(NULL, buf, sizeof buf), 0);
+    assert_string_equal(buf, "");
+    br_error_locate(NULL, "a.xml", 1, 2); /* no crash */
+    br_error err;
+    br_error_set(&err, BR_EINVAL, NULL, 0, 0, "bad value");
+    br_error_locate(&err, "item_1/dublin_core.xml", 4, 7);
+    br_error_format(&err, buf, sizeof buf);
+    assert_string_equal(buf, "item_1/dublin_core.xml:4:7: bad value");
+    /* A place already known is kept. */
+    br_error_locate(&err, "elsewhere", 9, 9);
+    assert_string_equal(err.place.source, "item_1/dublin_core.xml");
+    assert_int_equal(err.place.line, 4);
+    /* Cut to fit, NUL-terminated, length within the buffer. */
+    char small[8];
+    size_t n = br_error_format(&err, small, sizeof small);
+    assert_true(n < sizeof small);
+    assert_int_equal(strlen(small), n);
+    /* No message: the code's name. */
+    br_error_clear(&err);
+    err.code = BR_ESTORE;
+    br_error_format(&err, buf, sizeof buf);
+    assert_string_equal(buf, "database error");
+}
+
+/* A path whose temp name does not fit is refused, not written under a cut name. */
+static void test_write_file_atomic(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir();
+    char path[4300];
+    br_error err;
+    snprintf(path, sizeof path, "%s/a.txt", dir);
+    assert_int_equal(br_write_file_atomic(path, "hello", 5, &err), 0);
+    assert_file_equals(path, "hello");
+    assert_int_equal(tu_count_entries(dir), 1); /* no temp file left */
+    size_t n = strlen(dir);
+    memcpy(path, dir, n);
+    path[n++] = '/';
+    for (; n < 4195; n++)
+        path[n] = n % 200 ? 'x' : '/';
+    path[n] = 0;
+    assert_int_equal(br_write_file_atomic(path, "x", 1, NULL), BR_ELIMIT);
+    assert_int_equal(br_write_file_atomic(path, "x", 1, &err), BR_ELIMIT);
+    assert_int_equal(err.code, BR_ELIMIT);
+    assert_int_equal(tu_count_entries(dir), 1);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_path_absolute),
+        cmocka_unit_test(test_error_set_from_itself),
+        cmocka_unit_test(test_error_place_and_format),
+        cmocka_unit_test(test_write_file_atomic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

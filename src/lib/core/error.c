@@ -13,16 +13,30 @@ int br_error_set(br_error *err, int code, const char *source, unsigned line, uns
                  const char *fmt, ...)
 {
     if (!err) return code;
-    memset(err, 0, sizeof *err);
-    err->code = code;
-    if (source) br_strlcpy(err->place.source, source, sizeof err->place.source);
-    err->place.line = line;
-    err->place.column = column;
+    /* The message and the source may come from err itself (a caller adding
+     * context: "cannot import: %s", err->message): format into a copy first. */
+    char msg[sizeof err->message];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    char src[sizeof err->place.source] = "";
+    if (source) br_strlcpy(src, source, sizeof src);
+    memset(err, 0, sizeof *err);
+    err->code = code;
+    memcpy(err->place.source, src, sizeof src);
+    err->place.line = line;
+    err->place.column = column;
+    memcpy(err->message, msg, sizeof msg);
     return code;
+}
+
+void br_error_locate(br_error *err, const char *source, unsigned line, unsigned column)
+{
+    if (!err || err->place.source[0] || !source) return;
+    br_strlcpy(err->place.source, source, sizeof err->place.source);
+    err->place.line = line;
+    err->place.column = column;
 }
 
 static size_t place_prefix(char *buf, size_t size, const char *source, unsigned line,
@@ -46,39 +60,62 @@ static size_t place_prefix(char *buf, size_t size, const char *source, unsigned 
 
 size_t br_error_format(const br_error *err, char *buf, size_t size)
 {
-    if (!size) return 0;
+    if (!buf || !size) return 0;
+    if (!err) {
+        buf[0] = 0;
+        return 0;
+    }
     size_t n = place_prefix(buf, size, err->place.source, err->place.line, err->place.column,
                             err->place.cell);
-    int m = snprintf(buf + n, size - n, "%s", err->message[0] ? err->message : br_code_name(err->code));
-    return n + (m > 0 ? (size_t)m : 0);
+    int m =
+        snprintf(buf + n, size - n, "%s", err->message[0] ? err->message : br_code_name(err->code));
+    n += m > 0 ? (size_t)m : 0;
+    return n < size ? n : size - 1;
 }
 
 const char *br_code_name(int code)
 {
     switch (code) {
-    case BR_OK: return "ok";
-    case BR_EINVAL: return "invalid input";
-    case BR_EUSAGE: return "usage error";
-    case BR_ENOTFOUND: return "not found";
-    case BR_EEXISTS: return "already exists";
-    case BR_EIO: return "I/O error";
-    case BR_ENOMEM: return "out of memory";
-    case BR_ESTORE: return "database error";
-    case BR_ELIMIT: return "size limit exceeded";
-    case BR_EINTERNAL: return "internal error";
-    case BR_ECANCELLED: return "cancelled";
-    case BR_EAUTH: return "authentication failed";
-    case BR_EDENIED: return "not allowed";
-    default: return "unknown error";
+    case BR_OK:
+        return "ok";
+    case BR_EINVAL:
+        return "invalid input";
+    case BR_EUSAGE:
+        return "usage error";
+    case BR_ENOTFOUND:
+        return "not found";
+    case BR_EEXISTS:
+        return "already exists";
+    case BR_EIO:
+        return "I/O error";
+    case BR_ENOMEM:
+        return "out of memory";
+    case BR_ESTORE:
+        return "database error";
+    case BR_ELIMIT:
+        return "size limit exceeded";
+    case BR_EINTERNAL:
+        return "internal error";
+    case BR_ECANCELLED:
+        return "cancelled";
+    case BR_EAUTH:
+        return "authentication failed";
+    case BR_EDENIED:
+        return "not allowed";
+    default:
+        return "unknown error";
     }
 }
 
 const char *br_severity_name(br_severity sev)
 {
     switch (sev) {
-    case BR_SEV_ERROR: return "error";
-    case BR_SEV_WARNING: return "warning";
-    default: return "note";
+    case BR_SEV_ERROR:
+        return "error";
+    case BR_SEV_WARNING:
+        return "warning";
+    default:
+        return "note";
     }
 }
 

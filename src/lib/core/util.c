@@ -113,7 +113,8 @@ int br_buf_reserve(br_buf *b, size_t extra)
 {
     if (b->len + extra + 1 <= b->cap) return 0;
     size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + extra + 1) cap *= 2;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
     char *p = realloc(b->p, cap);
     if (!p) return BR_ENOMEM;
     b->p = p;
@@ -159,7 +160,8 @@ int br_grow(void **arr, size_t *cap, size_t need, size_t elsz)
 {
     if (need <= *cap) return 0;
     size_t c = *cap ? *cap : 8;
-    while (c < need) c *= 2;
+    while (c < need)
+        c *= 2;
     void *p = realloc(*arr, c * elsz);
     if (!p) return BR_ENOMEM;
     *arr = p;
@@ -172,7 +174,8 @@ int br_grow(void **arr, size_t *cap, size_t need, size_t elsz)
 int br_path_join(char *out, size_t size, const char *a, const char *b)
 {
     size_t la = strlen(a);
-    while (la > 1 && a[la - 1] == '/') la--;
+    while (la > 1 && a[la - 1] == '/')
+        la--;
     int n = snprintf(out, size, "%.*s/%s", (int)la, a, b);
     return (n < 0 || (size_t)n >= size) ? BR_ELIMIT : 0;
 }
@@ -208,7 +211,8 @@ int br_mkdir_p(const char *path, br_error *err)
         if (*p != '/') continue;
         *p = 0;
         if (mkdir(tmp, 0755) && errno != EEXIST)
-            return br_error_set(err, BR_EIO, tmp, 0, 0, "cannot create folder: %s", strerror(errno));
+            return br_error_set(err, BR_EIO, tmp, 0, 0, "cannot create folder: %s",
+                                strerror(errno));
         *p = '/';
     }
     if (mkdir(tmp, 0755) && errno != EEXIST)
@@ -264,8 +268,9 @@ int br_read_file(const char *path, size_t max, char **out, size_t *len, br_error
         goto done;
     }
     if ((uint64_t)st.st_size > max) {
-        rc = br_error_set(err, BR_ELIMIT, path, 0, 0, "file is %lld bytes, more than the %zu allowed",
-                          (long long)st.st_size, max);
+        rc = br_error_set(err, BR_ELIMIT, path, 0, 0,
+                          "file is %lld bytes, more than the %zu allowed", (long long)st.st_size,
+                          max);
         goto done;
     }
     buf = malloc((size_t)st.st_size + 1);
@@ -307,10 +312,33 @@ int br_write_all(int fd, const void *buf, size_t n)
     return 0;
 }
 
+/* Makes a rename or a new file in the folder of path durable. */
+static int sync_parent(const char *path)
+{
+    char dir[4096];
+    if (br_strlcpy(dir, path, sizeof dir) >= sizeof dir) return -1;
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        br_strlcpy(dir, ".", sizeof dir);
+    else if (slash == dir)
+        dir[1] = 0;
+    else
+        *slash = 0;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int rc = fsync(fd);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return rc;
+}
+
 int br_write_file_atomic(const char *path, const char *data, size_t len, br_error *err)
 {
     char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
+    int k = snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
+    if (k < 0 || (size_t)k >= sizeof tmp)
+        return br_error_set(err, BR_ELIMIT, path, 0, 0, "path too long");
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return br_error_set(err, BR_EIO, path, 0, 0, "cannot write: %s", strerror(errno));
     if (br_write_all(fd, data, len) || fsync(fd)) {
@@ -319,12 +347,20 @@ int br_write_file_atomic(const char *path, const char *data, size_t len, br_erro
         unlink(tmp);
         return br_error_set(err, BR_EIO, path, 0, 0, "cannot write: %s", strerror(e));
     }
-    close(fd);
+    if (close(fd)) {
+        int e = errno;
+        unlink(tmp);
+        return br_error_set(err, BR_EIO, path, 0, 0, "cannot write: %s", strerror(e));
+    }
     if (rename(tmp, path)) {
         int e = errno;
         unlink(tmp);
         return br_error_set(err, BR_EIO, path, 0, 0, "cannot rename into place: %s", strerror(e));
     }
+    /* The new name must survive a crash too, not only the bytes. */
+    if (sync_parent(path))
+        return br_error_set(err, BR_EIO, path, 0, 0, "cannot flush its folder: %s",
+                            strerror(errno));
     return 0;
 }
 
@@ -354,7 +390,8 @@ int br_copy_file(const char *src, const char *dst, br_error *err)
         }
     }
     close(in);
-    if (close(out) && !rc) rc = br_error_set(err, BR_EIO, dst, 0, 0, "close failed: %s", strerror(errno));
+    if (close(out) && !rc)
+        rc = br_error_set(err, BR_EIO, dst, 0, 0, "close failed: %s", strerror(errno));
     return rc;
 }
 
@@ -382,7 +419,8 @@ int br_utf8_check(const char *s, size_t n, size_t *bad)
             continue;
         }
         utf8proc_int32_t cp;
-        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
+        utf8proc_ssize_t k =
+            utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
         if (k <= 0) {
             if (bad) *bad = i;
             return BR_EINVAL;
@@ -430,11 +468,15 @@ int br_natcmp(const char *a, const char *b)
     while (*a && *b) {
         if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
             const char *x = a, *y = b;
-            while (*x == '0') x++;
-            while (*y == '0') y++;
+            while (*x == '0')
+                x++;
+            while (*y == '0')
+                y++;
             size_t lx = 0, ly = 0;
-            while (isdigit((unsigned char)x[lx])) lx++;
-            while (isdigit((unsigned char)y[ly])) ly++;
+            while (isdigit((unsigned char)x[lx]))
+                lx++;
+            while (isdigit((unsigned char)y[ly]))
+                ly++;
             if (lx != ly) return lx < ly ? -1 : 1;
             int c = memcmp(x, y, lx);
             if (c) return c;
@@ -455,9 +497,11 @@ int br_natcmp(const char *a, const char *b)
 char *br_trim(char *s)
 {
     char *p = s;
-    while (*p && isspace((unsigned char)*p)) p++;
+    while (*p && isspace((unsigned char)*p))
+        p++;
     size_t n = strlen(p);
-    while (n && isspace((unsigned char)p[n - 1])) n--;
+    while (n && isspace((unsigned char)p[n - 1]))
+        n--;
     memmove(s, p, n);
     s[n] = 0;
     return s;
@@ -485,7 +529,8 @@ unsigned br_levenshtein(const char *a, const char *b)
     size_t la = strlen(a), lb = strlen(b);
     if (la > 255 || lb > 255) return 1000;
     unsigned row[256];
-    for (size_t j = 0; j <= lb; j++) row[j] = (unsigned)j;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = (unsigned)j;
     for (size_t i = 1; i <= la; i++) {
         unsigned prev = row[0];
         row[0] = (unsigned)i;
@@ -519,8 +564,8 @@ int br_uuid4(char out[37])
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
     snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-             b[15]);
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
     return 0;
 }
 
@@ -599,7 +644,10 @@ int br_hash_file(const char *path, char md5[33], char sha256[65], int64_t *size,
             break;
         }
         if (n == 0) break;
-        br_hash_update(&h, buf, (size_t)n);
+        if ((rc = br_hash_update(&h, buf, (size_t)n))) {
+            rc = br_error_set(err, rc, path, 0, 0, "checksum failed");
+            break;
+        }
         total += n;
     }
     close(fd);
@@ -608,7 +656,9 @@ int br_hash_file(const char *path, char md5[33], char sha256[65], int64_t *size,
         return rc;
     }
     if (size) *size = total;
-    return br_hash_final(&h, md5, sha256);
+    if ((rc = br_hash_final(&h, md5, sha256)))
+        return br_error_set(err, rc, path, 0, 0, "checksum failed");
+    return 0;
 }
 
 void br_limits_default(br_limits *lim)
@@ -637,9 +687,9 @@ int br_path_absolute(const char *path, char *out, size_t size, br_error *err)
     if (slash) {
         *slash = 0;
         base = path + (slash - dir) + 1; /* not in dir: "/x" makes dir "/" */
-        if (!*dir) strcpy(dir, "/");
+        if (!*dir) br_strlcpy(dir, "/", sizeof dir);
     } else {
-        strcpy(dir, ".");
+        br_strlcpy(dir, ".", sizeof dir);
     }
     if (!realpath(dir, real))
         return br_error_set(err, BR_EUSAGE, path, 0, 0, "the folder of %s does not exist", path);
