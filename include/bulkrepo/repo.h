@@ -62,7 +62,8 @@ void br_repo_set_write_gate(br_repo *repo, br_write_gate *gate);
 void br_repo_reset(br_repo *repo);
 
 /* Removes temp files and scratch folders left by processes that no longer run
- * (a crash); those of live processes are left alone. */
+ * (a crash); those of live processes are left alone.  0, or BR_EIO when one
+ * could not be removed (the others still are; fsck lists what is left). */
 int br_repo_clean_stale(br_repo *repo);
 
 /* Creates a fresh private scratch folder under DIR/tmp; out gets its path. */
@@ -83,20 +84,22 @@ typedef int (*br_container_fn)(void *ctx, const br_container *c);
 
 int br_container_create(br_repo *repo, int is_community, const char *name,
                         const char *parent_handle, br_container *out, br_error *err);
+/* 0 and out filled; BR_ENOTFOUND when no community or collection has the
+ * handle; BR_ESTORE when the database failed (never BR_ENOTFOUND then). */
 int br_container_get(br_repo *repo, const char *handle, br_container *out, br_error *err);
 /* Communities first, then collections, each in handle order. A nonzero return of fn stops. */
 int br_container_list(br_repo *repo, br_container_fn fn, void *ctx, br_error *err);
 
-/* A collection's id by handle, cheaply (no item count): BR_ENOTFOUND, or
- * BR_EINVAL when the handle names a community. */
+/* A collection's id by handle, cheaply (no item count): 0 and *id set;
+ * BR_ENOTFOUND when no container has the handle; BR_EINVAL when it names a
+ * community; BR_ESTORE when the database failed. */
 int br_collection_resolve(br_repo *repo, const char *handle, int64_t *id, br_error *err);
 
 /* A collection's template item: metadata applied to new items with --template. */
 int br_collection_set_template(br_repo *repo, const char *handle, const br_record *tmpl,
                                br_error *err);
 /* Appends the template's values to rec (none when the collection has no template). */
-int br_collection_apply_template(br_repo *repo, const char *handle, br_record *rec,
-                                 br_error *err);
+int br_collection_apply_template(br_repo *repo, const char *handle, br_record *rec, br_error *err);
 
 /* ---- metadata field registry -------------------------------------------- */
 
@@ -112,10 +115,13 @@ typedef int (*br_field_fn)(void *ctx, const br_field *f);
 /* field is "schema.element[.qualifier]"; the schema must exist. */
 int br_registry_add(br_repo *repo, const char *field, const char *scope_note, br_error *err);
 int br_registry_add_schema(br_repo *repo, const char *prefix, const char *ns, br_error *err);
-/* 1 when registered, 0 when not (answered from memory). */
+/* 1 when registered, 0 when not (a NULL name is not).  Answered from the
+ * registry loaded at br_repo_open: these never fail. */
 int br_registry_has(br_repo *repo, const char *schema, const char *element, const char *qualifier);
 int br_registry_has_schema(br_repo *repo, const char *schema);
-/* The registered field closest to the given one ("dc.title" for "dc.titel"); 0 when found. */
+/* The registered field closest to the given one ("dc.title" for "dc.titel"):
+ * 0 and out filled; BR_ENOTFOUND when nothing is plausibly meant (out "");
+ * BR_EUSAGE for a NULL name or buffer.  From memory: no database failure. */
 int br_registry_suggest(br_repo *repo, const char *schema, const char *element,
                         const char *qualifier, char *out, size_t size);
 int br_registry_list(br_repo *repo, br_field_fn fn, void *ctx, br_error *err);
@@ -123,7 +129,10 @@ int br_registry_list(br_repo *repo, br_field_fn fn, void *ctx, br_error *err);
 /* ---- groups (bitstream permissions name them) --------------------------- */
 
 int br_group_add(br_repo *repo, const char *name, br_error *err);
-int br_group_exists(br_repo *repo, const char *name); /* 1 / 0 */
+/* 1 when the group exists, 0 when it does not, BR_ESTORE when the database
+ * failed (BR_EUSAGE for a NULL name).  Test `== 1` for "exists" and `< 0` for
+ * a failure: a failure is neither. */
+int br_group_exists(br_repo *repo, const char *name);
 
 /* ---- organisational units (Esploro affiliation codes) --------------------- */
 
@@ -160,9 +169,9 @@ int br_orgunit_import(br_repo *repo, const char *path, size_t *count, br_error *
 /* ---- items -------------------------------------------------------------- */
 
 typedef struct br_item_write {
-    const char *status;  /* "archived" (default), "workflow", "workspace", "draft" */
-    int64_t job_id;      /* the job that wrote it, 0 = none */
-    const char *uuid;    /* keep this UUID (replace); NULL = new */
+    const char *status; /* "archived" (default), "workflow", "workspace", "draft" */
+    int64_t job_id;     /* the job that wrote it, 0 = none */
+    const char *uuid;   /* keep this UUID (replace); NULL = new */
 } br_item_write;
 
 /* Inserts rec as a new item.  rec->collections name existing collections (the
@@ -174,15 +183,19 @@ int br_item_insert(br_repo *repo, br_record *rec, const br_item_write *w, br_err
 /* Deletes an item with its values, bitstream rows and relations (files stay
  * until br_asset_gc).  BR_ENOTFOUND when there is no such item. */
 int br_item_delete(br_repo *repo, int64_t id, br_error *err);
-/* Finds an item by handle or UUID. BR_ENOTFOUND when absent. */
+/* Finds an item by handle (it has a '/') or UUID: 0 and *id set; BR_ENOTFOUND
+ * when there is none; BR_ESTORE when the database failed (never BR_ENOTFOUND
+ * then, also with err == NULL: "absent" is exactly BR_ENOTFOUND). */
 int br_item_find(br_repo *repo, const char *handle_or_uuid, int64_t *id, br_error *err);
 /* Allocates the next free handle (never one used before, even if its item was
  * deleted).  Call inside a transaction; the allocation commits with it. */
 int br_handle_next(br_repo *repo, char *out, size_t size, br_error *err);
-/* 1 when a handle is used by any object (item, community, collection), else 0. */
+/* 1 when a handle is used by any object (item, community, collection), 0 when
+ * it is free, BR_ESTORE when the database failed (BR_EUSAGE for NULL). */
 int br_handle_exists(br_repo *repo, const char *handle);
 /* Finds an item by a typed identifier (br_identifier: "origid" for Esploro's
- * ASSET_ORIGASSET_ID, "doi", ...).  BR_ENOTFOUND when none. */
+ * ASSET_ORIGASSET_ID, "doi", ...): 0 and *id set; BR_ENOTFOUND when none has
+ * it; BR_ESTORE when the database failed. */
 int br_item_find_by_identifier(br_repo *repo, const char *type, const char *value, int64_t *id,
                                br_error *err);
 /* Rewrites the stored item rec->id from rec: its metadata values, bitstreams,
@@ -191,17 +204,19 @@ int br_item_find_by_identifier(br_repo *repo, const char *type, const char *valu
  * w->status, when set, changes the status; w->job_id, when set, records the
  * job.  Call inside a transaction.  BR_ENOTFOUND when there is no such item. */
 int br_item_update(br_repo *repo, const br_record *rec, const br_item_write *w, br_error *err);
-/* Items whose field has exactly value (at most max ids; *n gets the full count). */
+/* Items whose field has exactly value (at most max ids; *n gets the full count,
+ * 0 when none, also for a field not in the registry).  0, or BR_ESTORE when
+ * the database failed (*n is then meaningless). */
 int br_item_find_by_value(br_repo *repo, const char *schema, const char *element,
                           const char *qualifier, const char *value, int64_t *ids, size_t max,
                           size_t *n, br_error *err);
 /* Loads a whole item into rec (reset first): metadata in stored order,
- * bitstreams with their stored path (DIR/assetstore/...), relations, collections. */
+ * bitstreams with their stored path (DIR/assetstore/...), relations, collections.
+ * 0; BR_ENOTFOUND when there is no such item; BR_ESTORE, BR_ENOMEM. */
 int br_item_load(br_repo *repo, int64_t id, br_record *rec, br_error *err);
 int br_item_set_status(br_repo *repo, int64_t id, const char *status, br_error *err);
 
-int br_relation_insert(br_repo *repo, const char *type, int64_t left, int64_t right,
-                       br_error *err);
+int br_relation_insert(br_repo *repo, const char *type, int64_t left, int64_t right, br_error *err);
 
 typedef struct br_item_summary {
     int64_t id;
@@ -223,6 +238,8 @@ typedef int (*br_item_fn)(void *ctx, const br_item_summary *s);
 
 /* Items in a stable order: by handle prefix, then numerically by suffix. */
 int br_item_list(br_repo *repo, const br_item_query *q, br_item_fn fn, void *ctx, br_error *err);
+/* The number of items (templates not counted), or BR_ESTORE (negative) when
+ * the database failed. */
 int64_t br_item_count(br_repo *repo);
 
 /* ---- assetstore --------------------------------------------------------- */
@@ -233,9 +250,11 @@ int64_t br_item_count(br_repo *repo);
  * content is stored once.  Durable after the next br_repo_commit. */
 int br_asset_put_file(br_repo *repo, const char *src, uint64_t max_size, br_record *rec,
                       br_bitstream *bs, br_error *err);
-/* The stored file's path for a sha256. */
+/* The stored file's path for a sha256: 0, BR_ELIMIT when it does not fit. */
 int br_asset_path(const br_repo *repo, const char *sha256, char *out, size_t size);
-/* Removes stored files that no bitstream row names any more. */
+/* Removes stored files that no bitstream row names any more; *removed gets
+ * how many.  BR_ESTORE, or BR_EIO when the assetstore cannot be listed or a
+ * file cannot be removed (the others still are). */
 int br_asset_gc(br_repo *repo, size_t *removed, br_error *err);
 
 /* ---- integrity ---------------------------------------------------------- */

@@ -42,7 +42,8 @@ typedef int (*br_role_fn)(void *ctx, const br_role *role);
 /* Every role in table order; a nonzero return of fn stops. */
 void br_role_list(br_role_fn fn, void *ctx);
 /* Finds a role by code or label, ignoring case and treating '_', '-' and ' '
- * alike ("repository-manager", "Repository Manager").  BR_ENOTFOUND. */
+ * alike ("repository-manager", "Repository Manager").  0, or BR_ENOTFOUND
+ * (the table is compiled in: no other failure). */
 int br_role_find(const char *code_or_label, br_role *out);
 /* The role with bit index i; BR_ENOTFOUND past the end. */
 int br_role_at(unsigned index, br_role *out);
@@ -60,7 +61,8 @@ typedef struct br_job_type {
 typedef int (*br_job_type_fn)(void *ctx, const br_job_type *t);
 
 void br_job_type_list(br_job_type_fn fn, void *ctx);
-int br_job_type_get(const char *type, br_job_type *out); /* BR_ENOTFOUND */
+/* 0, or BR_ENOTFOUND (compiled-in table: no other failure). */
+int br_job_type_get(const char *type, br_job_type *out);
 /* 1 when a user with `roles` may run jobs of type t (and see them). */
 int br_job_type_allows(const br_job_type *t, uint32_t roles);
 /* 1 when a user with `roles` may see a job of this type in the monitor: a
@@ -88,6 +90,8 @@ int br_user_add(br_repo *repo, const char *username, const char *password, uint3
 /* Sets a new password and ends the user's sessions.  BR_ENOTFOUND. */
 int br_user_passwd(br_repo *repo, const char *username, const char *password, br_error *err);
 int br_user_set_roles(br_repo *repo, const char *username, uint32_t roles, br_error *err);
+/* 0 and out filled; BR_ENOTFOUND when there is no such user; BR_ESTORE when
+ * the database failed. */
 int br_user_get(br_repo *repo, const char *username, br_user *out, br_error *err);
 /* In username order. */
 int br_user_list(br_repo *repo, br_user_fn fn, void *ctx, br_error *err);
@@ -114,8 +118,9 @@ typedef struct br_identity {
  * computation); password checks are constant-time (libsodium). */
 int br_auth_login(br_repo *repo, const char *username, const char *password, int64_t ttl,
                   char session[BR_SECRET_SIZE], br_identity *id, br_error *err);
-/* Resolves a session id or an API token (the secret a client presents).
- * BR_EAUTH when it is unknown or the session has expired. */
+/* Resolves a session id or an API token (the secret a client presents):
+ * 0 and id filled; BR_EAUTH when it is unknown or the session has expired;
+ * BR_ESTORE when the database failed (never BR_EAUTH then). */
 int br_auth_check(br_repo *repo, const char *secret, br_identity *id, br_error *err);
 /* Ends a session (no error when it does not exist). */
 int br_auth_logout(br_repo *repo, const char *session, br_error *err);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <sqlite3.h>
 #include "bulkrepo/bulkrepo.h"
+#include "bulkrepo/user.h"
 #include "testutil.h"
 #include "repo_fixture.h"
 
@@ -496,6 +497,169 @@ static void test_write_gate_lets_short_writes_through(void **state)
     br_write_gate_free(gate);
 }
 
+/* ---- the error contract (error.h): a failure is never "absent" --------------------------- */
+
+/* Runs sql on the repository's database from a second connection (as another
+ * process damaging it would), with foreign keys off so tables can go. */
+static void exec_raw(fixture *f, const char *sql)
+{
+    char db[4200];
+    snprintf(db, sizeof db, "%s/bulkrepo.db", f->repo_dir);
+    sqlite3 *c;
+    assert_int_equal(sqlite3_open(db, &c), SQLITE_OK);
+    char *msg = NULL;
+    if (sqlite3_exec(c, sql, NULL, NULL, &msg) != SQLITE_OK) fail_msg("%s: %s", sql, msg);
+    sqlite3_close(c);
+}
+
+typedef struct stored {
+    int64_t id;
+    char handle[64], uuid[40];
+} stored;
+
+static void store_one(fixture *f, stored *out)
+{
+    br_error err;
+    br_record *r = sample(f, "Lookups");
+    assert_br_ok(br_repo_begin(f->repo, &err), &err);
+    assert_br_ok(br_item_insert(f->repo, r, NULL, &err), &err);
+    assert_br_ok(br_repo_commit(f->repo, &err), &err);
+    out->id = r->id;
+    snprintf(out->handle, sizeof out->handle, "%s", r->handle);
+    snprintf(out->uuid, sizeof out->uuid, "%s", r->uuid);
+    br_record_free(r);
+    assert_br_ok(br_user_add(f->repo, "ann", "a-long-password", BR_ROLE_GSA, &err), &err);
+}
+
+/* Every lookup, with err == NULL, answers BR_ESTORE on a failing database:
+ * neither "not found" nor "no" (the callers that take anything but success
+ * as absent would import a record twice, or report a group missing). */
+static void expect_lookups_fail(br_repo *repo, const stored *s, const char *coll)
+{
+    int64_t id = 0;
+    br_container c;
+    br_user u;
+    br_identity who;
+    size_t n = 0;
+    br_record *rec = br_record_new();
+    assert_non_null(rec);
+    assert_int_equal(br_item_find(repo, s->handle, &id, NULL), BR_ESTORE);
+    assert_int_equal(br_item_find(repo, s->uuid, &id, NULL), BR_ESTORE);
+    assert_int_equal(br_item_find_by_identifier(repo, "doi", "10.1/x", &id, NULL), BR_ESTORE);
+    assert_int_equal(br_item_find_by_value(repo, "dc", "title", NULL, "Lookups", &id, 1, &n, NULL),
+                     BR_ESTORE);
+    assert_int_equal(br_item_load(repo, s->id, rec, NULL), BR_ESTORE);
+    assert_int_equal(br_item_count(repo), BR_ESTORE);
+    assert_int_equal(br_container_get(repo, coll, &c, NULL), BR_ESTORE);
+    assert_int_equal(br_collection_resolve(repo, coll, &id, NULL), BR_ESTORE);
+    assert_int_equal(br_handle_exists(repo, s->handle), BR_ESTORE);
+    assert_int_equal(br_handle_exists(repo, "4321/999"), BR_ESTORE);
+    assert_int_equal(br_group_exists(repo, "Anonymous"), BR_ESTORE);
+    assert_int_equal(br_group_exists(repo, "nobody"), BR_ESTORE);
+    assert_int_equal(br_user_get(repo, "ann", &u, NULL), BR_ESTORE);
+    assert_int_equal(br_auth_check(repo, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", &who, NULL),
+                     BR_ESTORE);
+    /* With an err, the same code, and err says so. */
+    br_error err;
+    memset(&err, 0, sizeof err);
+    assert_int_equal(br_item_find(repo, s->handle, &id, &err), BR_ESTORE);
+    assert_int_equal(err.code, BR_ESTORE);
+    assert_contains(err.message, "database");
+    /* A handle is not allocated from a database that cannot say which are taken. */
+    char h[64];
+    assert_br_ok(br_repo_begin(repo, &err), &err);
+    assert_int_equal(br_handle_next(repo, h, sizeof h, NULL), BR_ESTORE);
+    br_repo_rollback(repo);
+    br_record_free(rec);
+}
+
+static const char BREAK_TABLES[] =
+    "PRAGMA foreign_keys=OFF; DROP TABLE identifier; DROP TABLE metadata_value; DROP TABLE item; "
+    "DROP TABLE container; DROP TABLE epersongroup; DROP TABLE session; DROP TABLE api_token; "
+    "DROP TABLE account;";
+
+static void test_lookups_tell_failure_from_absent(void **state)
+{
+    fixture *f = *state;
+    stored s;
+    store_one(f, &s);
+    /* First the three answers on a sound database, each lookup's statement
+     * prepared on the way. */
+    int64_t id = 0;
+    br_container c;
+    br_user u;
+    size_t n = 0;
+    br_record *rec = br_record_new();
+    assert_int_equal(br_item_find(f->repo, s.handle, &id, NULL), 0);
+    assert_int_equal(id, s.id);
+    assert_int_equal(br_item_find(f->repo, "4321/999", &id, NULL), BR_ENOTFOUND);
+    assert_int_equal(br_item_find(f->repo, s.uuid, &id, NULL), 0);
+    assert_int_equal(br_item_find_by_identifier(f->repo, "doi", "10.1/none", &id, NULL),
+                     BR_ENOTFOUND);
+    assert_int_equal(
+        br_item_find_by_value(f->repo, "dc", "title", NULL, "Lookups", &id, 1, &n, NULL), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(br_item_load(f->repo, s.id, rec, NULL), 0);
+    assert_int_equal(br_item_load(f->repo, s.id + 100, rec, NULL), BR_ENOTFOUND);
+    assert_int_equal(br_item_count(f->repo), 1);
+    assert_int_equal(br_container_get(f->repo, f->coll, &c, NULL), 0);
+    assert_int_equal(br_container_get(f->repo, "4321/999", &c, NULL), BR_ENOTFOUND);
+    assert_int_equal(br_collection_resolve(f->repo, "4321/999", &id, NULL), BR_ENOTFOUND);
+    assert_int_equal(br_handle_exists(f->repo, s.handle), 1);
+    assert_int_equal(br_handle_exists(f->repo, "4321/999"), 0);
+    assert_int_equal(br_group_exists(f->repo, "Anonymous"), 1);
+    assert_int_equal(br_group_exists(f->repo, "nobody"), 0);
+    assert_int_equal(br_user_get(f->repo, "ann", &u, NULL), 0);
+    assert_int_equal(br_user_get(f->repo, "bob", &u, NULL), BR_ENOTFOUND);
+    br_record_free(rec);
+
+    exec_raw(f, BREAK_TABLES);
+    /* The open connection: its prepared statements fail when they run. */
+    expect_lookups_fail(f->repo, &s, f->coll);
+    /* A new connection: the statements fail to prepare. */
+    br_repo *fresh = NULL;
+    br_error err;
+    assert_br_ok(br_repo_open(f->repo_dir, &fresh, &err), &err);
+    expect_lookups_fail(fresh, &s, f->coll);
+    br_repo_free(fresh);
+}
+
+/* Bad arguments with err == NULL: the usage code, no crash (run under ASan). */
+static void test_null_err_and_bad_arguments(void **state)
+{
+    fixture *f = *state;
+    int64_t id = 0;
+    br_container c;
+    br_user u;
+    size_t n = 0;
+    char out[64];
+    assert_int_equal(br_item_find(f->repo, NULL, &id, NULL), BR_EUSAGE);
+    assert_int_equal(br_item_find(f->repo, "4321/1", NULL, NULL), BR_EUSAGE);
+    assert_int_equal(br_item_find_by_identifier(f->repo, NULL, "x", &id, NULL), BR_EUSAGE);
+    assert_int_equal(br_item_find_by_value(f->repo, "dc", "title", NULL, NULL, &id, 1, &n, NULL),
+                     BR_EUSAGE);
+    assert_int_equal(br_item_load(f->repo, 1, NULL, NULL), BR_EUSAGE);
+    assert_int_equal(br_container_get(f->repo, NULL, &c, NULL), BR_EUSAGE);
+    assert_int_equal(br_collection_resolve(f->repo, NULL, &id, NULL), BR_EUSAGE);
+    assert_int_equal(br_handle_exists(f->repo, NULL), BR_EUSAGE);
+    assert_int_equal(br_group_exists(f->repo, NULL), BR_EUSAGE);
+    assert_int_equal(br_user_get(f->repo, NULL, &u, NULL), BR_EUSAGE);
+    assert_int_equal(br_registry_has(f->repo, NULL, "title", NULL), 0);
+    assert_int_equal(br_registry_has_schema(f->repo, NULL), 0);
+    assert_int_equal(br_registry_suggest(f->repo, NULL, "x", NULL, out, sizeof out), BR_EUSAGE);
+    assert_int_equal(br_collection_set_template(f->repo, f->coll, NULL, NULL), BR_EUSAGE);
+    assert_int_equal(br_item_update(f->repo, NULL, NULL, NULL), BR_EUSAGE);
+    assert_int_equal(br_repo_fsck(f->repo, NULL, NULL, NULL), BR_EUSAGE);
+    /* A community is not a collection, and err may be NULL for that too. */
+    br_error err;
+    br_container com;
+    assert_br_ok(br_container_create(f->repo, 1, "Faculty", NULL, &com, &err), &err);
+    assert_int_equal(br_collection_resolve(f->repo, com.handle, &id, NULL), BR_EINVAL);
+    /* The code returned is the code err gets. */
+    assert_int_equal(br_item_find(f->repo, "4321/999", &id, &err), BR_ENOTFOUND);
+    assert_int_equal(err.code, BR_ENOTFOUND);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -519,6 +683,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_job_counters_from_journal, tu_repo_setup,
                                         tu_repo_teardown),
         cmocka_unit_test_setup_teardown(test_template, tu_repo_setup, tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_lookups_tell_failure_from_absent, tu_repo_setup,
+                                        tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_null_err_and_bad_arguments, tu_repo_setup,
+                                        tu_repo_teardown),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

@@ -20,6 +20,7 @@
 
 int br_asset_path(const br_repo *repo, const char *sha256, char *out, size_t size)
 {
+    if (!sha256 || !out || !size) return BR_EUSAGE;
     int n = snprintf(out, size, "%s/assetstore/%.2s/%s", repo->dir, sha256, sha256);
     return (n < 0 || (size_t)n >= size) ? BR_ELIMIT : 0;
 }
@@ -41,6 +42,8 @@ int br_asset_put_file(br_repo *repo, const char *src, uint64_t max_size, br_reco
     int in = -1, out = -1, rc = 0;
     char tmp[4200] = "", final[4200];
     br_hash h = {0};
+    if (!src || !rec || !bs)
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_asset_put_file: missing argument");
     in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (in < 0) return br_error_set(err, BR_EIO, src, 0, 0, "cannot open: %s", strerror(errno));
     struct stat st;
@@ -49,11 +52,13 @@ int br_asset_put_file(br_repo *repo, const char *src, uint64_t max_size, br_reco
         goto done;
     }
     if (max_size && (uint64_t)st.st_size > max_size) {
-        rc = br_error_set(err, BR_ELIMIT, src, 0, 0, "file is %lld bytes, more than the %llu allowed",
-                          (long long)st.st_size, (unsigned long long)max_size);
+        rc = br_error_set(err, BR_ELIMIT, src, 0, 0,
+                          "file is %lld bytes, more than the %llu allowed", (long long)st.st_size,
+                          (unsigned long long)max_size);
         goto done;
     }
-    snprintf(tmp, sizeof tmp, "%s/assetstore/tmp/%ld-%u", repo->dir, (long)getpid(), repo->tmp_counter++);
+    snprintf(tmp, sizeof tmp, "%s/assetstore/tmp/%ld-%u", repo->dir, (long)getpid(),
+             repo->tmp_counter++);
     out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (out < 0) {
         rc = br_error_set(err, BR_EIO, tmp, 0, 0, "cannot create: %s", strerror(errno));
@@ -83,7 +88,10 @@ int br_asset_put_file(br_repo *repo, const char *src, uint64_t max_size, br_reco
                               (unsigned long long)max_size);
             goto done;
         }
-        br_hash_update(&h, buf, (size_t)n);
+        if ((rc = br_hash_update(&h, buf, (size_t)n))) {
+            rc = br_error_set(err, rc, src, 0, 0, "checksum failed");
+            goto done;
+        }
         if (br_write_all(out, buf, (size_t)n)) {
             rc = br_error_set(err, BR_EIO, tmp, 0, 0, "write failed: %s", strerror(errno));
             goto done;
@@ -101,7 +109,10 @@ int br_asset_put_file(br_repo *repo, const char *src, uint64_t max_size, br_reco
     }
     bs->size = total;
     bs->mime = total ? (mime ? mime : "application/octet-stream") : "application/x-empty";
-    br_asset_path(repo, bs->sha256, final, sizeof final);
+    if (br_asset_path(repo, bs->sha256, final, sizeof final)) {
+        rc = br_error_set(err, BR_ELIMIT, repo->dir, 0, 0, "the assetstore path is too long");
+        goto done;
+    }
     /* Make the fan-out folder (ab/). */
     char *slash = strrchr(final, '/');
     *slash = 0;
@@ -122,7 +133,8 @@ int br_asset_put_file(br_repo *repo, const char *src, uint64_t max_size, br_reco
         goto done;
     }
     if (rename(tmp, final)) {
-        rc = br_error_set(err, BR_EIO, final, 0, 0, "cannot move into the assetstore: %s", strerror(errno));
+        rc = br_error_set(err, BR_EIO, final, 0, 0, "cannot move into the assetstore: %s",
+                          strerror(errno));
         goto done;
     }
     tmp[0] = 0;
@@ -135,7 +147,8 @@ done:
 }
 
 /* Calls fn for every file below assetstore/ab/. */
-static int walk_store(br_repo *repo, int (*fn)(void *, const char *name, const char *path), void *ctx)
+static int walk_store(br_repo *repo, int (*fn)(void *, const char *name, const char *path),
+                      void *ctx)
 {
     char base[4200];
     snprintf(base, sizeof base, "%.4096s/assetstore", repo->dir);
@@ -146,9 +159,13 @@ static int walk_store(br_repo *repo, int (*fn)(void *, const char *name, const c
     while (!rc && (a = readdir(d1))) {
         if (strlen(a->d_name) != 2 || !strcmp(a->d_name, "..")) continue;
         char p1[4400];
-        snprintf(p1, sizeof p1, "%s/%s", base, a->d_name);
+        snprintf(p1, sizeof p1, "%s/%.2s", base, a->d_name);
         DIR *d2 = opendir(p1);
-        if (!d2) continue;
+        if (!d2) {
+            if (errno == ENOTDIR) continue; /* not a fan-out folder */
+            rc = BR_EIO;                    /* its files would go unchecked */
+            break;
+        }
         struct dirent *b;
         while (!rc && (b = readdir(d2))) {
             if (b->d_name[0] == '.') continue;
@@ -162,35 +179,53 @@ static int walk_store(br_repo *repo, int (*fn)(void *, const char *name, const c
     return rc;
 }
 
+/* 1 when a bitstream row names the file, 0 when none does, BR_ESTORE. */
 static int has_sha(br_repo *repo, const char *sha)
 {
     sqlite3_stmt *st = br_stmt(repo, S_BS_HAS_SHA, NULL);
-    if (!st) return -1;
+    if (!st) return BR_ESTORE;
     br_bind_text(st, 1, sha);
     int rc = br_step(repo, st);
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+    if (rc == SQLITE_ROW) sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : BR_ESTORE;
 }
 
 struct gc_ctx {
     br_repo *repo;
     size_t removed;
+    size_t failed; /* files that could not be removed */
+    int errnum;    /* the first removal's errno */
+    char first[4700];
 };
 
 static int gc_one(void *ctx, const char *name, const char *path)
 {
     struct gc_ctx *g = ctx;
     int used = has_sha(g->repo, name);
-    if (used < 0) return BR_ESTORE;
-    if (!used && !unlink(path)) g->removed++;
+    if (used < 0) return used;
+    if (used) return 0;
+    if (!unlink(path)) {
+        g->removed++;
+    } else if (errno != ENOENT) { /* gone already: nothing to do */
+        if (!g->failed++) {
+            g->errnum = errno;
+            br_strlcpy(g->first, path, sizeof g->first);
+        }
+    }
     return 0;
 }
 
 int br_asset_gc(br_repo *repo, size_t *removed, br_error *err)
 {
-    struct gc_ctx g = {repo, 0};
+    struct gc_ctx g = {repo, 0, 0, 0, ""};
     int rc = walk_store(repo, gc_one, &g);
     if (removed) *removed = g.removed;
-    if (rc) return br_error_set(err, rc, repo->dir, 0, 0, "assetstore cleanup failed");
+    if (rc == BR_ESTORE) return br_store_fail(repo, err, "assetstore cleanup");
+    if (rc) return br_error_set(err, rc, repo->dir, 0, 0, "cannot list the assetstore");
+    if (g.failed)
+        return br_error_set(err, BR_EIO, g.first, 0, 0,
+                            "cannot remove %zu unused stored file%s (first: %s)", g.failed,
+                            g.failed == 1 ? "" : "s", strerror(g.errnum));
     return 0;
 }
 
@@ -198,6 +233,7 @@ int br_asset_gc(br_repo *repo, size_t *removed, br_error *err)
  * (a crash); files of a live process are left alone. */
 int br_repo_clean_stale(br_repo *repo)
 {
+    int rc = 0;
     const char *dirs[2] = {"assetstore/tmp", "tmp"};
     for (int k = 0; k < 2; k++) {
         char base[4200];
@@ -220,11 +256,11 @@ int br_repo_clean_stale(br_repo *repo)
             if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
             char path[4500];
             snprintf(path, sizeof path, "%s/%s", base, e->d_name);
-            br_rmtree(path);
+            if (br_rmtree(path)) rc = BR_EIO;
         }
         closedir(d);
     }
-    return 0;
+    return rc;
 }
 
 /* ---- fsck ----------------------------------------------------------------------------------- */
@@ -240,7 +276,7 @@ static int fsck_file(void *ctx, const char *name, const char *path)
     struct fsck_ctx *f = ctx;
     f->rep->files++;
     int used = has_sha(f->repo, name);
-    if (used < 0) return BR_ESTORE;
+    if (used < 0) return used;
     if (!used) {
         f->rep->orphan_files++;
         br_diag_emitf(f->diags, BR_SEV_ERROR, NULL, path, 0, 0, "fsck.orphan-file",
@@ -253,7 +289,8 @@ static int fsck_file(void *ctx, const char *name, const char *path)
 static int count_query(br_repo *repo, const char *sql, int64_t *out, br_error *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(repo->db, sql, -1, &st, NULL) != SQLITE_OK) return br_store_fail(repo, err, "prepare");
+    if (sqlite3_prepare_v2(repo->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return br_store_fail(repo, err, "prepare");
     int rc = br_step(repo, st);
     if (rc == SQLITE_ROW) *out = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
@@ -262,6 +299,7 @@ static int count_query(br_repo *repo, const char *sql, int64_t *out, br_error *e
 
 int br_repo_fsck(br_repo *repo, br_diag_sink *diags, br_fsck_report *rep, br_error *err)
 {
+    if (!rep) return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_repo_fsck: no report");
     memset(rep, 0, sizeof *rep);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(repo->db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK)
@@ -272,7 +310,8 @@ int br_repo_fsck(br_repo *repo, br_diag_sink *diags, br_fsck_report *rep, br_err
         const char *msg = br_col_text(st, 0);
         if (msg && strcmp(msg, "ok")) {
             rep->db_ok = 0;
-            br_diag_emitf(diags, BR_SEV_ERROR, NULL, "bulkrepo.db", 0, 0, "fsck.sqlite", NULL, "%s", msg);
+            br_diag_emitf(diags, BR_SEV_ERROR, NULL, "bulkrepo.db", 0, 0, "fsck.sqlite", NULL, "%s",
+                          msg);
         }
     }
     if (rc != SQLITE_DONE) { /* a check that could not finish passed nothing */
@@ -340,7 +379,9 @@ int br_repo_fsck(br_repo *repo, br_diag_sink *diags, br_fsck_report *rep, br_err
 
     struct fsck_ctx f = {repo, diags, rep};
     if ((rc = walk_store(repo, fsck_file, &f)))
-        return br_error_set(err, rc, repo->dir, 0, 0, "cannot scan the assetstore");
+        return rc == BR_ESTORE
+                   ? br_store_fail(repo, err, "assetstore scan")
+                   : br_error_set(err, rc, repo->dir, 0, 0, "cannot scan the assetstore");
     char tmpdir[4200];
     snprintf(tmpdir, sizeof tmpdir, "%s/assetstore/tmp", repo->dir);
     DIR *d = opendir(tmpdir);

@@ -347,18 +347,28 @@ static int load_registry_cache(br_repo *repo, br_error *err)
     if (sqlite3_prepare_v2(repo->db, "SELECT prefix FROM metadata_schema ORDER BY prefix", -1, &ss,
                            NULL) != SQLITE_OK)
         return br_store_fail(repo, err, "prepare");
-    while ((rc = sqlite3_step(ss)) == SQLITE_ROW) {
+    int nomem = 0;
+    while (!nomem && (rc = sqlite3_step(ss)) == SQLITE_ROW) {
         char **n = realloc(repo->schemas, (repo->n_schemas + 1) * sizeof *n);
-        if (!n) break;
-        repo->schemas = n;
-        repo->schemas[repo->n_schemas++] = strdup(br_col_text(ss, 0));
+        char *prefix = n ? strdup(br_col_text(ss, 0)) : NULL;
+        if (n) repo->schemas = n;
+        if (!prefix) {
+            nomem = 1;
+            break;
+        }
+        repo->schemas[repo->n_schemas++] = prefix;
     }
+    /* The step's error is read before finalize resets it. */
+    int ret = nomem               ? br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory")
+              : rc == SQLITE_DONE ? 0
+                                  : br_store_fail(repo, err, "schema read");
     sqlite3_finalize(ss);
-    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "schema read");
+    return ret;
 }
 
 /* ---- meta ----------------------------------------------------------------------- */
 
+/* 0 and out filled, BR_ENOTFOUND when the key is not set, BR_ESTORE. */
 int br_store_meta_get(br_repo *repo, const char *key, char *out, size_t size, br_error *err)
 {
     sqlite3_stmt *st = br_stmt(repo, S_META_GET, err);
@@ -423,17 +433,15 @@ static int connect(const char *dir, int create, br_repo **out, br_error *err)
     sqlite3_extended_result_codes(repo->db, 1);
     /* WAL with synchronous=FULL: each commit is durable (one fsync of the WAL per
      * batch); readers (the monitor, item show) never block the importer. */
-    if ((rc = exec(repo,
-                   "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                   "PRAGMA foreign_keys=ON; PRAGMA recursive_triggers=ON; PRAGMA temp_store=MEMORY; "
-                   "PRAGMA cache_size=-16000;",
-                   err)))
+    if ((rc =
+             exec(repo,
+                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                  "PRAGMA foreign_keys=ON; PRAGMA recursive_triggers=ON; PRAGMA temp_store=MEMORY; "
+                  "PRAGMA cache_size=-16000;",
+                  err)))
         goto done;
     br_path_join(path, sizeof path, dir, "assetstore");
-    if (create && br_mkdir_p(path, err)) {
-        rc = BR_EIO;
-        goto done;
-    }
+    if (create && (rc = br_mkdir_p(path, err))) goto done;
     repo->assetdir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (repo->assetdir_fd < 0) {
         rc = br_error_set(err, BR_EIO, path, 0, 0, "cannot open the assetstore: %s",
@@ -459,8 +467,10 @@ static int load_registry_data(br_repo *repo, br_error *err)
     if (!copy) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
     int rc = 0;
     unsigned lineno = 0;
-    char *save = NULL;
-    for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    for (char *line = copy, *next; line && *line; line = next) {
+        char *nl = strchr(line, '\n');
+        next = nl ? nl + 1 : NULL;
+        if (nl) *nl = 0;
         lineno++;
         if (!*line || *line == '#') continue;
         char *cols[4] = {0};
@@ -483,8 +493,7 @@ static int load_registry_data(br_repo *repo, br_error *err)
             if (rc == BR_EEXISTS) rc = 0;
         }
         if (rc) {
-            err->place.line = lineno;
-            br_strlcpy(err->place.source, "data/registry.tsv", sizeof err->place.source);
+            br_error_locate(err, "data/registry.tsv", lineno, 0);
             break;
         }
     }
@@ -727,8 +736,9 @@ void br_repo_reset(br_repo *repo)
 int br_repo_mktemp(br_repo *repo, const char *tag, char *out, size_t size, br_error *err)
 {
     char base[4200];
-    br_path_join(base, sizeof base, repo->dir, "tmp");
-    if (br_mkdir_p(base, err)) return BR_EIO;
+    int rc = br_path_join(base, sizeof base, repo->dir, "tmp");
+    if (rc) return br_error_set(err, rc, repo->dir, 0, 0, "path too long");
+    if ((rc = br_mkdir_p(base, err))) return rc;
     int n = snprintf(out, size, "%s/%s-%ld-XXXXXX", base, tag ? tag : "work", (long)getpid());
     if (n < 0 || (size_t)n >= size)
         return br_error_set(err, BR_ELIMIT, base, 0, 0, "path too long");
@@ -757,13 +767,25 @@ void br_handle_split(const char *handle, char *prefix, size_t size, int64_t *num
     if (!errno && end && !*end && slash[1] >= '0' && slash[1] <= '9') *num = v;
 }
 
+/* The highest handle number in use, 0 for none, -1 when the database failed
+ * (err filled). */
 static int64_t max_num(br_repo *repo, stmt_id id, br_error *err)
 {
     sqlite3_stmt *st = br_stmt(repo, id, err);
     if (!st) return -1;
     br_bind_text(st, 1, repo->prefix);
-    if (br_step(repo, st) != SQLITE_ROW) return -1;
+    if (br_step(repo, st) != SQLITE_ROW) {
+        br_store_fail(repo, err, "handle allocation");
+        return -1;
+    }
     return sqlite3_column_type(st, 0) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 0);
+}
+
+static int save_handle_mark(br_repo *repo, br_error *err)
+{
+    char mark[32];
+    snprintf(mark, sizeof mark, "%lld", (long long)repo->next_handle);
+    return br_store_meta_set(repo, "handle_next", mark, err);
 }
 
 /* Handles are never reused, even after a delete: the high-water mark is kept
@@ -771,25 +793,30 @@ static int64_t max_num(br_repo *repo, stmt_id id, br_error *err)
 int br_handle_allocate(br_repo *repo, char *out, size_t size, br_error *err)
 {
     if (!repo->next_handle) {
-        int64_t a = max_num(repo, S_MAX_HANDLE_ITEM, err),
-                b = max_num(repo, S_MAX_HANDLE_CONT, err);
-        if (a < 0 || b < 0) return br_store_fail(repo, err, "handle allocation");
-        repo->next_handle = (a > b ? a : b) + 1;
+        int64_t a = max_num(repo, S_MAX_HANDLE_ITEM, err), b = a < 0 ? -1 : 0;
+        if (a < 0 || (b = max_num(repo, S_MAX_HANDLE_CONT, err)) < 0) return BR_ESTORE;
+        int64_t next = (a > b ? a : b) + 1;
+        /* The high-water mark: a failed read must not pass for "no mark", or
+         * a handle of a deleted item would be given again. */
         char mark[32];
-        if (!br_store_meta_get(repo, "handle_next", mark, sizeof mark, NULL)) {
+        int rc = br_store_meta_get(repo, "handle_next", mark, sizeof mark, err);
+        if (rc && rc != BR_ENOTFOUND) return rc;
+        if (!rc) {
             int64_t m = strtoll(mark, NULL, 10);
-            if (m > repo->next_handle) repo->next_handle = m;
+            if (m > next) next = m;
         }
+        repo->next_handle = next;
     }
     for (;;) {
-        snprintf(out, size, "%s/%lld", repo->prefix, (long long)repo->next_handle++);
+        int n = snprintf(out, size, "%s/%lld", repo->prefix, (long long)repo->next_handle);
+        if (n < 0 || (size_t)n >= size)
+            return br_error_set(err, BR_ELIMIT, NULL, 0, 0, "no room for a handle");
         int used = br_handle_exists(repo, out);
         if (used < 0) return br_store_fail(repo, err, "handle lookup");
+        repo->next_handle++;
         if (!used) break;
     }
-    char mark[32];
-    snprintf(mark, sizeof mark, "%lld", (long long)repo->next_handle);
-    return br_store_meta_set(repo, "handle_next", mark, err);
+    return save_handle_mark(repo, err);
 }
 
 int br_handle_next(br_repo *repo, char *out, size_t size, br_error *err)
@@ -800,29 +827,35 @@ int br_handle_next(br_repo *repo, char *out, size_t size, br_error *err)
     return br_handle_allocate(repo, out, size, err);
 }
 
-void br_handle_note_used(br_repo *repo, const char *handle)
+int br_handle_note_used(br_repo *repo, const char *handle, br_error *err)
 {
     char prefix[64];
     int64_t num;
     br_handle_split(handle, prefix, sizeof prefix, &num);
     if (repo->next_handle && num >= repo->next_handle && !strcmp(prefix, repo->prefix)) {
+        int64_t was = repo->next_handle;
         repo->next_handle = num + 1;
-        char mark[32];
-        snprintf(mark, sizeof mark, "%lld", (long long)repo->next_handle);
-        br_store_meta_set(repo, "handle_next", mark, NULL);
+        int rc = save_handle_mark(repo, err);
+        if (rc) repo->next_handle = was;
+        return rc;
     }
+    return 0;
 }
 
 int br_handle_exists(br_repo *repo, const char *handle)
 {
+    if (!handle) return BR_EUSAGE;
     stmt_id ids[2] = {S_HANDLE_ITEM, S_HANDLE_CONT};
     for (int i = 0; i < 2; i++) {
         sqlite3_stmt *st = br_stmt(repo, ids[i], NULL);
-        if (!st) return -1;
+        if (!st) return BR_ESTORE;
         br_bind_text(st, 1, handle);
         int rc = br_step(repo, st);
-        if (rc == SQLITE_ROW) return 1;
-        if (rc != SQLITE_DONE) return -1;
+        if (rc == SQLITE_ROW) {
+            sqlite3_reset(st); /* no read snapshot kept past the answer */
+            return 1;
+        }
+        if (rc != SQLITE_DONE) return BR_ESTORE;
     }
     return 0;
 }
@@ -842,12 +875,15 @@ static void read_container(sqlite3_stmt *st, br_container *c)
 
 int br_container_get(br_repo *repo, const char *handle, br_container *out, br_error *err)
 {
+    if (!handle || !out)
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_container_get: missing argument");
     sqlite3_stmt *st = br_stmt(repo, S_CONT_BY_HANDLE, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, handle);
     int rc = br_step(repo, st);
     if (rc == SQLITE_ROW) {
         read_container(st, out);
+        sqlite3_reset(st);
         return 0;
     }
     if (rc == SQLITE_DONE)
@@ -896,8 +932,10 @@ int br_container_create(br_repo *repo, int is_community, const char *name, const
         rc = br_store_fail(repo, err, "insert container");
         goto done;
     }
+    /* Read back before the commit: a failure after it would report an error
+     * for a container that was made. */
+    if (out && (rc = br_container_get(repo, handle, out, err))) goto done;
     rc = br_repo_commit(repo, err);
-    if (!rc && out) rc = br_container_get(repo, handle, out, err);
 done:
     if (rc) br_repo_rollback(repo);
     return rc;
@@ -923,18 +961,26 @@ int br_registry_add_schema(br_repo *repo, const char *prefix, const char *ns, br
     if (!prefix || !*prefix || strchr(prefix, '.') || strchr(prefix, ' '))
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "invalid schema prefix '%s'",
                             prefix ? prefix : "");
-    sqlite3_stmt *st = br_stmt(repo, S_SCHEMA_INSERT, err);
-    if (!st) return BR_ESTORE;
-    br_bind_text(st, 1, prefix);
-    br_bind_text(st, 2, ns);
-    int rc = br_step(repo, st);
-    if (rc == SQLITE_CONSTRAINT_UNIQUE)
-        return br_error_set(err, BR_EEXISTS, NULL, 0, 0, "schema %s already exists", prefix);
-    if (rc != SQLITE_DONE) return br_store_fail(repo, err, "insert schema");
+    /* Memory first: the cache must not miss a schema the database has. */
     char **n = realloc(repo->schemas, (repo->n_schemas + 1) * sizeof *n);
-    if (!n) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
-    repo->schemas = n;
-    repo->schemas[repo->n_schemas++] = strdup(prefix);
+    if (n) repo->schemas = n;
+    char *copy = n ? strdup(prefix) : NULL;
+    if (!copy) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
+    sqlite3_stmt *st = br_stmt(repo, S_SCHEMA_INSERT, err);
+    int rc = SQLITE_ERROR;
+    if (st) {
+        br_bind_text(st, 1, prefix);
+        br_bind_text(st, 2, ns);
+        rc = br_step(repo, st);
+    }
+    if (rc != SQLITE_DONE) {
+        free(copy);
+        if (!st) return BR_ESTORE;
+        if (rc == SQLITE_CONSTRAINT_UNIQUE)
+            return br_error_set(err, BR_EEXISTS, NULL, 0, 0, "schema %s already exists", prefix);
+        return br_store_fail(repo, err, "insert schema");
+    }
+    repo->schemas[repo->n_schemas++] = copy;
     return 0;
 }
 
@@ -948,8 +994,10 @@ int br_registry_add(br_repo *repo, const char *field, const char *note, br_error
     sqlite3_stmt *st = br_stmt(repo, S_SCHEMA_BY_PREFIX, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, s);
-    if (br_step(repo, st) != SQLITE_ROW)
+    int rc = br_step(repo, st);
+    if (rc == SQLITE_DONE)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "schema '%s' is not in the registry", s);
+    if (rc != SQLITE_ROW) return br_store_fail(repo, err, "schema lookup");
     int64_t schema_id = sqlite3_column_int64(st, 0);
     st = br_stmt(repo, S_FIELD_INSERT, err);
     if (!st) return BR_ESTORE;
@@ -957,7 +1005,7 @@ int br_registry_add(br_repo *repo, const char *field, const char *note, br_error
     br_bind_text(st, 2, e);
     br_bind_text(st, 3, q);
     br_bind_text(st, 4, note);
-    int rc = br_step(repo, st);
+    rc = br_step(repo, st);
     if (rc == SQLITE_CONSTRAINT_UNIQUE)
         return br_error_set(err, BR_EEXISTS, NULL, 0, 0, "%s is already in the registry", field);
     if (rc != SQLITE_DONE) return br_store_fail(repo, err, "insert field");
@@ -970,11 +1018,13 @@ int br_registry_add(br_repo *repo, const char *field, const char *note, br_error
 
 int br_registry_has(br_repo *repo, const char *schema, const char *element, const char *qualifier)
 {
+    if (!schema || !element) return 0;
     return br_field_id(repo, schema, element, qualifier) != 0;
 }
 
 int br_registry_has_schema(br_repo *repo, const char *schema)
 {
+    if (!schema) return 0;
     for (size_t i = 0; i < repo->n_schemas; i++)
         if (!strcmp(repo->schemas[i], schema)) return 1;
     return 0;
@@ -983,11 +1033,13 @@ int br_registry_has_schema(br_repo *repo, const char *schema)
 int br_registry_suggest(br_repo *repo, const char *schema, const char *element,
                         const char *qualifier, char *out, size_t size)
 {
+    if (!out || !size) return BR_EUSAGE;
+    out[0] = 0;
+    if (!schema || !element) return BR_EUSAGE;
     char want[200];
     snprintf(want, sizeof want, "%s.%s%s%s", schema, element, qualifier ? "." : "",
              qualifier ? qualifier : "");
     unsigned best = 1000;
-    out[0] = 0;
     for (size_t i = 0; i < repo->fields.cap; i++) {
         const char *k = repo->fields.keys[i];
         if (!k) continue;
@@ -1042,8 +1094,14 @@ int br_group_add(br_repo *repo, const char *name, br_error *err)
 
 int br_group_exists(br_repo *repo, const char *name)
 {
+    if (!name) return BR_EUSAGE;
     sqlite3_stmt *st = br_stmt(repo, S_GROUP_BY_NAME, NULL);
-    if (!st) return -1;
+    if (!st) return BR_ESTORE;
     br_bind_text(st, 1, name);
-    return br_step(repo, st) == SQLITE_ROW;
+    int rc = br_step(repo, st);
+    if (rc == SQLITE_ROW) {
+        sqlite3_reset(st);
+        return 1;
+    }
+    return rc == SQLITE_DONE ? 0 : BR_ESTORE;
 }

@@ -8,6 +8,7 @@
 #include "core/core.h"
 
 /* Every statement the store runs, prepared once per connection on first use. */
+/* clang-format off */
 typedef enum stmt_id {
     S_BEGIN, S_COMMIT, S_ROLLBACK,
     S_META_GET, S_META_SET,
@@ -36,20 +37,21 @@ typedef enum stmt_id {
     S_SESSION_DELETE, S_SESSION_DELETE_USER, S_SESSION_PURGE,
     S_COUNT
 } stmt_id;
+/* clang-format on */
 
 struct br_repo {
     sqlite3 *db;
     sqlite3_stmt *stmts[S_COUNT];
     char dir[4096];
     char prefix[64];
-    int assetdir_fd;   /* DIR/assetstore, for syncfs */
+    int assetdir_fd; /* DIR/assetstore, for syncfs */
     unsigned tmp_counter;
     int64_t next_handle; /* 0 = not loaded for this transaction */
     int in_tx;
-    int iterating;    /* > 0 while a list statement hands rows to a caller's callback */
+    int iterating;       /* > 0 while a list statement hands rows to a caller's callback */
     br_write_gate *gate; /* shared with the process's other connections, or NULL */
-    int assets_dirty; /* files were stored since the last commit */
-    br_strmap fields; /* "schema\x1felement\x1fqualifier" -> field id */
+    int assets_dirty;    /* files were stored since the last commit */
+    br_strmap fields;    /* "schema\x1felement\x1fqualifier" -> field id */
     char **schemas;
     size_t n_schemas;
     magic_t magic;
@@ -67,17 +69,22 @@ static inline int br_yield_done(br_repo *repo, int r)
     repo->iterating--;
     return r;
 }
-/* Sets err from the connection's last error; returns BR_ESTORE. */
+/* Sets err (may be NULL) from the connection's last error; returns BR_ESTORE. */
 int br_store_fail(br_repo *repo, br_error *err, const char *what);
 /* Binds text or NULL. */
 int br_bind_text(sqlite3_stmt *st, int i, const char *s);
 const char *br_col_text(sqlite3_stmt *st, int i);
+/* The registry field's id from the cache, 0 when it is not registered (never fails). */
 int64_t br_field_id(br_repo *repo, const char *schema, const char *element, const char *qualifier);
+/* 0 and out filled, BR_ENOTFOUND when the key is not set, BR_ESTORE. */
 int br_store_meta_get(br_repo *repo, const char *key, char *out, size_t size, br_error *err);
 int br_store_meta_set(br_repo *repo, const char *key, const char *value, br_error *err);
 /* Splits "PREFIX/NUM" so items sort by handle number; num = -1 when not numeric. */
 void br_handle_split(const char *handle, char *prefix, size_t size, int64_t *num);
+/* The next free handle (see br_handle_next): 0, BR_ELIMIT, BR_ESTORE. */
 int br_handle_allocate(br_repo *repo, char *out, size_t size, br_error *err);
-void br_handle_note_used(br_repo *repo, const char *handle);
+/* Raises the high-water mark past handle (a handle kept from the input) and
+ * stores it in the transaction: 0 or BR_ESTORE. */
+int br_handle_note_used(br_repo *repo, const char *handle, br_error *err);
 
 #endif

@@ -7,6 +7,8 @@
 /* Per-item lookup: by handle only (br_container_get also counts the items). */
 int br_collection_resolve(br_repo *repo, const char *handle, int64_t *id, br_error *err)
 {
+    if (!handle || !id)
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_collection_resolve: missing argument");
     sqlite3_stmt *st = br_stmt(repo, S_CONT_ID, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, handle);
@@ -14,9 +16,13 @@ int br_collection_resolve(br_repo *repo, const char *handle, int64_t *id, br_err
     if (rc == SQLITE_DONE)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no collection has handle %s", handle);
     if (rc != SQLITE_ROW) return br_store_fail(repo, err, "collection lookup");
-    if (sqlite3_column_int(st, 1))
-        return br_error_set(err, BR_EINVAL, NULL, 0, 0, "%s is a community, not a collection", handle);
-    *id = sqlite3_column_int64(st, 0);
+    int community = sqlite3_column_int(st, 1);
+    int64_t found = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (community)
+        return br_error_set(err, BR_EINVAL, NULL, 0, 0, "%s is a community, not a collection",
+                            handle);
+    *id = found;
     return 0;
 }
 
@@ -82,7 +88,8 @@ static int insert_values(br_repo *repo, const br_record *rec, int64_t item, br_e
         bind_opt_int(st, 16, b->iiif_height);
         const char *ef[] = {b->license,      b->rights,       b->rights_reason, b->rights_date,
                             b->content_type, b->supplemental, b->order};
-        for (int k = 0; k < 7; k++) br_bind_text(st, 17 + k, ef[k]);
+        for (int k = 0; k < 7; k++)
+            br_bind_text(st, 17 + k, ef[k]);
         int rc = step(repo, st, err, "insert bitstream");
         if (rc) return rc;
     }
@@ -98,7 +105,8 @@ static int insert_values(br_repo *repo, const br_record *rec, int64_t item, br_e
                            c->display,       c->orcid,        c->email,      c->affiliation,
                            c->researcher_id, c->contrib_type, c->primary_id, c->brcode,
                            c->additional};
-        for (int k = 0; k < 13; k++) br_bind_text(st, 5 + k, f[k]);
+        for (int k = 0; k < 13; k++)
+            br_bind_text(st, 5 + k, f[k]);
         int rc = step(repo, st, err, "insert creator");
         if (rc) return rc;
     }
@@ -108,9 +116,11 @@ static int insert_values(br_repo *repo, const br_record *rec, int64_t item, br_e
         if (!st) return BR_ESTORE;
         sqlite3_bind_int64(st, 1, item);
         sqlite3_bind_int(st, 2, l->place);
-        const char *f[] = {l->url ? l->url : "", l->title,  l->description, l->type,  l->license,
-                           l->rights,            l->owner,  l->order,       l->display_in_viewer};
-        for (int k = 0; k < 9; k++) br_bind_text(st, 3 + k, f[k]);
+        const char *f[] = {l->url ? l->url : "", l->title,  l->description, l->type,
+                           l->license,           l->rights, l->owner,       l->order,
+                           l->display_in_viewer};
+        for (int k = 0; k < 9; k++)
+            br_bind_text(st, 3 + k, f[k]);
         int rc = step(repo, st, err, "insert link");
         if (rc) return rc;
     }
@@ -122,9 +132,9 @@ static int insert_values(br_repo *repo, const br_record *rec, int64_t item, br_e
         br_bind_text(st, 3, rec->ids[i].value);
         int rc = step(repo, st, err, "insert identifier");
         if (rc == BR_EEXISTS)
-            return br_error_set(err, BR_EEXISTS, rec->ids[i].origin.source, rec->ids[i].origin.line, 0,
-                                "identifier %s %s already belongs to another item", rec->ids[i].type,
-                                rec->ids[i].value);
+            return br_error_set(err, BR_EEXISTS, rec->ids[i].origin.source, rec->ids[i].origin.line,
+                                0, "identifier %s %s already belongs to another item",
+                                rec->ids[i].type, rec->ids[i].value);
         if (rc) return rc;
     }
     return 0;
@@ -139,17 +149,23 @@ int br_item_insert(br_repo *repo, br_record *rec, const br_item_write *w, br_err
     int64_t owning = 0;
     int rc;
     if (!is_template && rec->n_collections == 0)
-        return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "item %s names no collection", rec->key ? rec->key : "");
-    if (rec->n_collections && (rc = br_collection_resolve(repo, rec->collections[0], &owning, err))) return rc;
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "item %s names no collection",
+                            rec->key ? rec->key : "");
+    if (rec->n_collections && (rc = br_collection_resolve(repo, rec->collections[0], &owning, err)))
+        return rc;
 
     char handle[128] = "", uuid[37], now[32], prefix[64];
     int64_t num = -1;
     if (!is_template) {
         if (rec->handle && *rec->handle) {
-            if (br_handle_exists(repo, rec->handle) == 1)
+            int used = br_handle_exists(repo, rec->handle);
+            if (used < 0) return br_store_fail(repo, err, "handle lookup");
+            if (used)
                 return br_error_set(err, BR_EEXISTS, NULL, 0, 0, "handle %s is already in use",
                                     rec->handle);
-            br_strlcpy(handle, rec->handle, sizeof handle);
+            if (br_strlcpy(handle, rec->handle, sizeof handle) >= sizeof handle)
+                return br_error_set(err, BR_EINVAL, NULL, 0, 0, "handle %.60s... is too long",
+                                    rec->handle);
         } else if ((rc = br_handle_allocate(repo, handle, sizeof handle, err))) {
             return rc;
         }
@@ -182,7 +198,7 @@ int br_item_insert(br_repo *repo, br_record *rec, const br_item_write *w, br_err
         sqlite3_bind_null(st, 8);
     if ((rc = step(repo, st, err, "insert item"))) return rc;
     int64_t item = sqlite3_last_insert_rowid(repo->db);
-    if (!is_template) br_handle_note_used(repo, handle);
+    if (!is_template && (rc = br_handle_note_used(repo, handle, err))) return rc;
 
     for (size_t i = 0; !is_template && i < rec->n_collections; i++) {
         int64_t cid = owning;
@@ -195,10 +211,14 @@ int br_item_insert(br_repo *repo, br_record *rec, const br_item_write *w, br_err
         if ((rc = step(repo, st, err, "map item to collection"))) return rc;
     }
     if ((rc = insert_values(repo, rec, item, err))) return rc;
+    const char *h = is_template ? NULL : br_record_str(rec, handle);
+    const char *u = br_record_str(rec, uuid), *stat = br_record_str(rec, status);
+    if ((!is_template && !h) || !u || !stat)
+        return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
     rec->id = item;
-    rec->handle = is_template ? NULL : br_record_str(rec, handle);
-    rec->uuid = br_record_str(rec, uuid);
-    rec->status = br_record_str(rec, status);
+    rec->handle = h;
+    rec->uuid = u;
+    rec->status = stat;
     return 0;
 }
 
@@ -216,12 +236,15 @@ int br_item_delete(br_repo *repo, int64_t id, br_error *err)
 
 int br_item_find(br_repo *repo, const char *key, int64_t *id, br_error *err)
 {
+    if (!key || !id)
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_item_find: missing argument");
     sqlite3_stmt *st = br_stmt(repo, strchr(key, '/') ? S_ITEM_BY_HANDLE : S_ITEM_BY_UUID, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, key);
     int rc = br_step(repo, st);
     if (rc == SQLITE_ROW) {
         *id = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
         return 0;
     }
     if (rc == SQLITE_DONE) return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no item %s", key);
@@ -231,6 +254,9 @@ int br_item_find(br_repo *repo, const char *key, int64_t *id, br_error *err)
 int br_item_find_by_identifier(br_repo *repo, const char *type, const char *value, int64_t *id,
                                br_error *err)
 {
+    if (!type || !value || !id)
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
+                            "br_item_find_by_identifier: missing argument");
     sqlite3_stmt *st = br_stmt(repo, S_ITEM_BY_IDENT, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, type);
@@ -242,13 +268,15 @@ int br_item_find_by_identifier(br_repo *repo, const char *type, const char *valu
         return 0;
     }
     if (rc == SQLITE_DONE)
-        return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no item has %s identifier %s", type, value);
+        return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no item has %s identifier %s", type,
+                            value);
     return br_store_fail(repo, err, "identifier lookup");
 }
 
 int br_item_update(br_repo *repo, const br_record *rec, const br_item_write *w, br_error *err)
 {
-    if (!rec->id) return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "the record names no stored item");
+    if (!rec || !rec->id)
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "the record names no stored item");
     static const stmt_id clear[] = {S_ITEM_CLEAR_MD, S_ITEM_CLEAR_BS, S_ITEM_CLEAR_CREATORS,
                                     S_ITEM_CLEAR_LINKS, S_ITEM_CLEAR_IDS};
     char now[32];
@@ -265,7 +293,8 @@ int br_item_update(br_repo *repo, const br_record *rec, const br_item_write *w, 
     int rc = step(repo, st, err, "update item");
     if (rc) return rc;
     if (sqlite3_changes(repo->db) == 0)
-        return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no item with id %lld", (long long)rec->id);
+        return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no item with id %lld",
+                            (long long)rec->id);
     for (size_t i = 0; i < BR_ARRAY_LEN(clear); i++) {
         if (!(st = br_stmt(repo, clear[i], err))) return BR_ESTORE;
         sqlite3_bind_int64(st, 1, rec->id);
@@ -278,9 +307,11 @@ int br_item_find_by_value(br_repo *repo, const char *schema, const char *element
                           const char *qualifier, const char *value, int64_t *ids, size_t max,
                           size_t *n, br_error *err)
 {
+    if (!n || (max && !ids) || !schema || !element || !value)
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_item_find_by_value: missing argument");
     *n = 0;
     int64_t fid = br_field_id(repo, schema, element, qualifier);
-    if (!fid) return 0;
+    if (!fid) return 0; /* a field not in the registry has no values */
     sqlite3_stmt *st = br_stmt(repo, S_ITEM_BY_VALUE, err);
     if (!st) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, fid);
@@ -301,12 +332,14 @@ static const char *dup_col(br_record *rec, sqlite3_stmt *st, int i)
 
 int br_item_load(br_repo *repo, int64_t id, br_record *rec, br_error *err)
 {
+    if (!rec) return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_item_load: no record");
     br_record_reset(rec);
     sqlite3_stmt *st = br_stmt(repo, S_ITEM_GET, err);
     if (!st) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, id);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_DONE) return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no item with id %lld", (long long)id);
+    if (rc == SQLITE_DONE)
+        return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no item with id %lld", (long long)id);
     if (rc != SQLITE_ROW) return br_store_fail(repo, err, "item read");
     rec->id = sqlite3_column_int64(st, 0);
     rec->uuid = dup_col(rec, st, 1);
@@ -316,12 +349,14 @@ int br_item_load(br_repo *repo, int64_t id, br_record *rec, br_error *err)
     rec->created = dup_col(rec, st, 4);
     rec->modified = dup_col(rec, st, 5);
     rec->owning_collection = dup_col(rec, st, 6);
+    if (!rec->uuid || !rec->status)
+        return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
 
     if (!(st = br_stmt(repo, S_ITEM_MD, err))) return BR_ESTORE;
     sqlite3_bind_int64(st, 1, id);
     while ((rc = br_step(repo, st)) == SQLITE_ROW) {
-        br_mdv *v = br_record_add_md(rec, br_col_text(st, 0), br_col_text(st, 1), br_col_text(st, 2),
-                                     br_col_text(st, 3), br_col_text(st, 4));
+        br_mdv *v = br_record_add_md(rec, br_col_text(st, 0), br_col_text(st, 1),
+                                     br_col_text(st, 2), br_col_text(st, 3), br_col_text(st, 4));
         if (!v) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
         v->place = sqlite3_column_int(st, 5);
     }
@@ -348,10 +383,14 @@ int br_item_load(br_repo *repo, int64_t id, br_record *rec, br_error *err)
         b->iiif_height = sqlite3_column_int(st, 14);
         const char **ef[] = {&b->license,      &b->rights,       &b->rights_reason, &b->rights_date,
                              &b->content_type, &b->supplemental, &b->order};
-        for (int k = 0; k < 7; k++) *ef[k] = dup_col(rec, st, 15 + k);
+        for (int k = 0; k < 7; k++)
+            *ef[k] = dup_col(rec, st, 15 + k);
         char path[4200];
-        br_asset_path(repo, b->sha256, path, sizeof path);
-        b->path = br_record_str(rec, path);
+        if (br_asset_path(repo, b->sha256, path, sizeof path))
+            return br_error_set(err, BR_ELIMIT, repo->dir, 0, 0,
+                                "a stored file's path is too long");
+        if (!(b->path = br_record_str(rec, path)))
+            return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
     }
     if (rc != SQLITE_DONE) return br_store_fail(repo, err, "bitstream read");
 
@@ -385,7 +424,8 @@ int br_item_load(br_repo *repo, int64_t id, br_record *rec, br_error *err)
                             &c->display,       &c->orcid,        &c->email,      &c->affiliation,
                             &c->researcher_id, &c->contrib_type, &c->primary_id, &c->brcode,
                             &c->additional};
-        for (int k = 0; k < 13; k++) *f[k] = dup_col(rec, st, 3 + k);
+        for (int k = 0; k < 13; k++)
+            *f[k] = dup_col(rec, st, 3 + k);
     }
     if (rc != SQLITE_DONE) return br_store_fail(repo, err, "creator read");
 
@@ -395,10 +435,11 @@ int br_item_load(br_repo *repo, int64_t id, br_record *rec, br_error *err)
         br_link *l = br_record_add_link(rec);
         if (!l) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
         l->place = sqlite3_column_int(st, 0);
-        const char **f[] = {&l->url,    &l->title, &l->description, &l->type,
-                            &l->license, &l->rights, &l->owner,     &l->order,
-                            &l->display_in_viewer};
-        for (int k = 0; k < 9; k++) *f[k] = dup_col(rec, st, 1 + k);
+        const char **f[] = {&l->url,   &l->title,   &l->description,
+                            &l->type,  &l->license, &l->rights,
+                            &l->owner, &l->order,   &l->display_in_viewer};
+        for (int k = 0; k < 9; k++)
+            *f[k] = dup_col(rec, st, 1 + k);
     }
     if (rc != SQLITE_DONE) return br_store_fail(repo, err, "link read");
 
@@ -469,7 +510,7 @@ int br_item_list(br_repo *repo, const br_item_query *q, br_item_fn fn, void *ctx
     int rc;
     while ((rc = br_step(repo, st)) == SQLITE_ROW) {
         br_item_summary s = {sqlite3_column_int64(st, 0), br_col_text(st, 1), br_col_text(st, 2),
-                             br_col_text(st, 3), br_col_text(st, 4), br_col_text(st, 5),
+                             br_col_text(st, 3),          br_col_text(st, 4), br_col_text(st, 5),
                              br_col_text(st, 6)};
         if (BR_YIELD(repo, fn(ctx, &s))) {
             sqlite3_reset(st);
@@ -483,29 +524,38 @@ int br_item_list(br_repo *repo, const br_item_query *q, br_item_fn fn, void *ctx
 int64_t br_item_count(br_repo *repo)
 {
     sqlite3_stmt *st = br_stmt(repo, S_ITEM_COUNT, NULL);
-    if (!st || br_step(repo, st) != SQLITE_ROW) return -1;
-    return sqlite3_column_int64(st, 0);
+    if (!st || br_step(repo, st) != SQLITE_ROW) return BR_ESTORE;
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return n;
 }
 
 /* ---- templates ------------------------------------------------------------------------------ */
 
-static int template_id(br_repo *repo, const char *handle, int64_t *coll, int64_t *tmpl, br_error *err)
+static int template_id(br_repo *repo, const char *handle, int64_t *coll, int64_t *tmpl,
+                       br_error *err)
 {
+    if (!handle) return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "no collection handle given");
     sqlite3_stmt *st = br_stmt(repo, S_CONT_BY_HANDLE, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, handle);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_DONE) return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no collection has handle %s", handle);
+    if (rc == SQLITE_DONE)
+        return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no collection has handle %s", handle);
     if (rc != SQLITE_ROW) return br_store_fail(repo, err, "collection lookup");
     if (sqlite3_column_int(st, 1))
-        return br_error_set(err, BR_EINVAL, NULL, 0, 0, "%s is a community, not a collection", handle);
+        return br_error_set(err, BR_EINVAL, NULL, 0, 0, "%s is a community, not a collection",
+                            handle);
     *coll = sqlite3_column_int64(st, 0);
     *tmpl = sqlite3_column_type(st, 6) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 6);
+    sqlite3_reset(st);
     return 0;
 }
 
-int br_collection_set_template(br_repo *repo, const char *handle, const br_record *tmpl, br_error *err)
+int br_collection_set_template(br_repo *repo, const char *handle, const br_record *tmpl,
+                               br_error *err)
 {
+    if (!tmpl) return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "no template record given");
     int64_t coll, old;
     int rc = template_id(repo, handle, &coll, &old, err);
     if (rc) return rc;
@@ -547,7 +597,8 @@ int br_collection_apply_template(br_repo *repo, const char *handle, br_record *r
     if (!(rc = br_item_load(repo, tmpl, t, err))) {
         for (size_t i = 0; i < t->n_md; i++) {
             const br_mdv *v = &t->md[i];
-            if (!br_record_add_md(rec, v->schema, v->element, v->qualifier, v->language, v->value)) {
+            if (!br_record_add_md(rec, v->schema, v->element, v->qualifier, v->language,
+                                  v->value)) {
                 rc = br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
                 break;
             }

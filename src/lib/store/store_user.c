@@ -97,6 +97,8 @@ static int find_user(br_repo *repo, const char *username, br_user *u, char *hash
 
 int br_user_get(br_repo *repo, const char *username, br_user *out, br_error *err)
 {
+    if (!username || !out)
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_user_get: missing argument");
     return find_user(repo, username, out, NULL, err);
 }
 
@@ -216,6 +218,7 @@ int br_user_list(br_repo *repo, br_user_fn fn, void *ctx, br_error *err)
 
 int br_user_token_new(br_repo *repo, const char *username, char out[BR_SECRET_SIZE], br_error *err)
 {
+    if (!out) return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_user_token_new: no output");
     out[0] = 0;
     br_user u;
     int rc = find_user(repo, username, &u, NULL, err);
@@ -241,6 +244,8 @@ int br_user_token_new(br_repo *repo, const char *username, char out[BR_SECRET_SI
 int br_auth_login(br_repo *repo, const char *username, const char *password, int64_t ttl,
                   char session[BR_SECRET_SIZE], br_identity *id, br_error *err)
 {
+    if (!session || !id)
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_auth_login: missing argument");
     session[0] = 0;
     memset(id, 0, sizeof *id);
     if (ttl <= 0) ttl = BR_SESSION_TTL_DEFAULT;
@@ -294,6 +299,7 @@ int br_auth_login(br_repo *repo, const char *username, const char *password, int
 
 int br_auth_check(br_repo *repo, const char *secret, br_identity *id, br_error *err)
 {
+    if (!id) return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_auth_check: no identity");
     memset(id, 0, sizeof *id);
     /* Every secret we issue is 43 base64url characters; anything else is unknown. */
     if (!secret || strlen(secret) >= BR_SECRET_SIZE || !*secret)
