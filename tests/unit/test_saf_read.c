@@ -340,6 +340,28 @@ static void test_missing_dublin_core(void **state)
     assert_string_equal(br_record_first(f->rec, "dcterms.title"), "T");
 }
 
+/* BR_EINVAL is an error like any other: err says so and names the item, so a
+ * caller reading err->code (import's value-reference pass) sees it, and a
+ * NULL err is fine. */
+static void test_invalid_item_fills_err(void **state)
+{
+    fixture *f = *state;
+    tu_write(f->tmp, "item_1/contents", "missing.pdf\n");
+    tu_write(f->tmp, "item_2/dublin_core.xml", DC_OK);
+    br_saf_package *pkg = NULL;
+    br_error err;
+    assert_br_ok(br_saf_open(f->tmp, NULL, &f->sink, &pkg, &err), &err);
+    memset(&err, 0, sizeof err);
+    assert_int_equal(br_saf_read_item(pkg, 0, NULL, f->rec, NULL, &err), BR_EINVAL);
+    assert_int_equal(err.code, BR_EINVAL);
+    assert_string_equal(err.place.source, "item_1");
+    assert_contains(err.message, "problem");
+    assert_int_equal(br_saf_read_item(pkg, 0, NULL, f->rec, NULL, NULL), BR_EINVAL);
+    assert_int_equal(br_saf_read_item(pkg, 1, NULL, f->rec, NULL, NULL), 0);
+    assert_int_equal(br_saf_read_item(pkg, 9, NULL, f->rec, NULL, NULL), BR_EUSAGE);
+    br_saf_close(pkg);
+}
+
 static void test_malformed_xml(void **state)
 {
     fixture *f = *state;
@@ -901,6 +923,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_symlinked_item_folder, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_dublin_core, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed_xml, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_invalid_item_fills_err, setup, teardown),
         cmocka_unit_test_setup_teardown(test_doctype_rejected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_utf8_xml, setup, teardown),
         cmocka_unit_test_setup_teardown(test_xml_values, setup, teardown),

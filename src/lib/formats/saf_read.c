@@ -210,7 +210,8 @@ static int folder_cmp(const void *a, const void *b)
 void br_saf_close(br_saf_package *p)
 {
     if (!p) return;
-    for (size_t i = 0; i < p->n; i++) free(p->folders[i].name);
+    for (size_t i = 0; i < p->n; i++)
+        free(p->folders[i].name);
     free(p->folders);
     free(p->root);
     br_buf_dispose(&p->text);
@@ -224,7 +225,8 @@ void br_saf_close(br_saf_package *p)
 int br_saf_open(const char *dir, const br_limits *lim, br_diag_sink *diags, br_saf_package **out,
                 br_error *err)
 {
-    if (!dir || !out) return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_saf_open: missing argument");
+    if (!dir || !out)
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_saf_open: missing argument");
     *out = NULL;
     int rc = 0;
     DIR *d = NULL;
@@ -392,7 +394,9 @@ static int list_dir(ictx *c, int fd, const char *prefix, int depth)
             rc = list_dir(c, sfd, sub, depth + 1);
         } else {
             rc = add_entry(c, prefix, name,
-                           S_ISREG(st.st_mode) ? ENT_FILE : S_ISLNK(st.st_mode) ? ENT_LINK : ENT_OTHER);
+                           S_ISREG(st.st_mode)   ? ENT_FILE
+                           : S_ISLNK(st.st_mode) ? ENT_LINK
+                                                 : ENT_OTHER);
         }
     }
     closedir(d);
@@ -415,7 +419,8 @@ static int list_item(ictx *c)
                             strerror(errno));
     int rc = list_dir(c, fd, "", 0);
     if (rc) return rc;
-    for (size_t i = 0; i < p->n_ents; i++) p->ents[i].name = p->names.p + p->ents[i].off;
+    for (size_t i = 0; i < p->n_ents; i++)
+        p->ents[i].name = p->names.p + p->ents[i].off;
     if (p->n_ents) qsort(p->ents, p->n_ents, sizeof *p->ents, ent_cmp);
     return 0;
 }
@@ -609,7 +614,8 @@ static void on_xml_error(void *data, xmlErrorPtr e)
     st->col = e->int2;
     br_strlcpy(st->msg, e->message ? e->message : "parse error", sizeof st->msg);
     size_t n = strlen(st->msg);
-    while (n && (st->msg[n - 1] == '\n' || st->msg[n - 1] == ' ')) st->msg[--n] = 0;
+    while (n && (st->msg[n - 1] == '\n' || st->msg[n - 1] == ' '))
+        st->msg[--n] = 0;
 }
 
 /* Called when the parser meets <!DOCTYPE, before any of the internal subset is
@@ -675,7 +681,8 @@ static int declared_utf8(const char *s, size_t n)
     const char *enc = memmem(s, dl, "encoding", 8);
     if (!enc) return 1;
     const char *q = enc + 8;
-    while (q < e && (*q == ' ' || *q == '=' || *q == '\t')) q++;
+    while (q < e && (*q == ' ' || *q == '=' || *q == '\t'))
+        q++;
     if (q >= e || (*q != '"' && *q != '\'')) return 1;
     q++;
     return !strncasecmp(q, "utf-8", 5) || !strncasecmp(q, "utf8", 4);
@@ -794,7 +801,8 @@ static int read_dcvalue(ictx *c, xmlNodePtr node, const char *schema, const char
     }
     const char *value = (const char *)content;
     const unsigned char *u = content;
-    while (*u && *u < 0x80) u++;
+    while (*u && *u < 0x80)
+        u++;
     if (*u) {
         /* ASCII is already NFC: normalise only what can change. */
         if (!(nfc = br_utf8_nfc(value))) {
@@ -861,7 +869,8 @@ static int read_xml(ictx *c, const char *name)
     if (dt >= 0) {
         unsigned line, col;
         br_text_position(b->p, (size_t)dt, &line, &col);
-        emit(c, BR_SEV_ERROR, src, line, col, "saf.xml.doctype", "remove the <!DOCTYPE ...> declaration",
+        emit(c, BR_SEV_ERROR, src, line, col, "saf.xml.doctype",
+             "remove the <!DOCTYPE ...> declaration",
              "DOCTYPE is not allowed (external entities are never loaded)");
         goto done;
     }
@@ -896,8 +905,8 @@ static int read_xml(ictx *c, const char *name)
             emit(c, BR_SEV_ERROR, src, (unsigned)st.line, (unsigned)st.col, "saf.utf8", NULL,
                  "invalid UTF-8: %s", st.msg);
         else
-            emit(c, BR_SEV_ERROR, src, (unsigned)st.line, (unsigned)st.col, "saf.xml.malformed", NULL,
-                 "malformed XML: %s", st.have ? st.msg : "the document cannot be parsed");
+            emit(c, BR_SEV_ERROR, src, (unsigned)st.line, (unsigned)st.col, "saf.xml.malformed",
+                 NULL, "malformed XML: %s", st.have ? st.msg : "the document cannot be parsed");
         goto done;
     }
 
@@ -909,14 +918,15 @@ static int read_xml(ictx *c, const char *name)
     }
     unsigned dline = 0, max_depth = c->lim->max_xml_depth ? c->lim->max_xml_depth : 32;
     if (depth_exceeded(root, max_depth, &dline)) {
-        emit(c, BR_SEV_ERROR, src, dline, 0, "saf.limit", NULL, "elements nest deeper than %u levels",
-             max_depth);
+        emit(c, BR_SEV_ERROR, src, dline, 0, "saf.limit", NULL,
+             "elements nest deeper than %u levels", max_depth);
         goto done;
     }
     char schema[256];
     /* Schema from the root's schema attribute, default dc; the file name is
      * not used (notes §1.2, point 4). */
-    if (!attr(root, "schema", schema, sizeof schema) || !schema[0]) strcpy(schema, "dc");
+    if (!attr(root, "schema", schema, sizeof schema) || !schema[0])
+        br_strlcpy(schema, "dc", sizeof schema);
     const char *why = bad_name(schema);
     if (why) {
         emit(c, BR_SEV_ERROR, src, (unsigned)xmlGetLineNo(root), 0, "saf.xml.attribute", NULL,
@@ -933,15 +943,16 @@ static int read_xml(ictx *c, const char *name)
             if (!strcmp((const char *)n->name, "dcvalue"))
                 rc = read_dcvalue(c, n, schema, src, origin_src);
             else
-                emit(c, BR_SEV_WARNING, src, (unsigned)xmlGetLineNo(n), 0, "saf.xml.unknown-element",
-                     NULL, "unknown element <%s> is ignored (expected <dcvalue>)",
-                     (const char *)n->name);
+                emit(c, BR_SEV_WARNING, src, (unsigned)xmlGetLineNo(n), 0,
+                     "saf.xml.unknown-element", NULL,
+                     "unknown element <%s> is ignored (expected <dcvalue>)", (const char *)n->name);
         } else if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
             const char *t = (const char *)n->content;
-            while (t && *t && strchr(" \t\r\n", *t)) t++;
+            while (t && *t && strchr(" \t\r\n", *t))
+                t++;
             if (t && *t)
-                emit(c, BR_SEV_WARNING, src, (unsigned)xmlGetLineNo(n), 0, "saf.xml.unknown-element",
-                     NULL, "text outside <dcvalue> is ignored");
+                emit(c, BR_SEV_WARNING, src, (unsigned)xmlGetLineNo(n), 0,
+                     "saf.xml.unknown-element", NULL, "text outside <dcvalue> is ignored");
         }
     }
 done:
@@ -1006,11 +1017,13 @@ static const char *opt_value(ictx *c, const char *v)
 static int parse_int_opt(const char *v, int *out)
 {
     char *end;
-    while (*v == ' ') v++;
+    while (*v == ' ')
+        v++;
     if (!*v) return -1;
     errno = 0;
     long n = strtol(v, &end, 10);
-    while (*end == ' ') end++;
+    while (*end == ' ')
+        end++;
     if (errno || *end || n <= 0 || n > INT_MAX) return -1;
     *out = (int)n;
     return 0;
@@ -1030,7 +1043,8 @@ static int parse_permissions(ictx *c, br_bitstream *bs, const char *val, const c
         return 0;
     }
     char *g = tmp + 2;
-    while (*g == ' ') g++;
+    while (*g == ' ')
+        g++;
     if (*g == '\'') {
         char *q = strchr(g + 1, '\'');
         if (!q) {
@@ -1057,8 +1071,9 @@ static int parse_permissions(ictx *c, br_bitstream *bs, const char *val, const c
 }
 
 enum { O_BUNDLE, O_PERMS, O_DESC, O_PRIMARY, O_LABEL, O_TOC, O_WIDTH, O_HEIGHT, O_COUNT };
-static const char *const OPT_KEYS[O_COUNT] = {"bundle",     "permissions", "description", "primary",
-                                              "iiif-label", "iiif-toc",    "iiif-width",  "iiif-height"};
+static const char *const OPT_KEYS[O_COUNT] = {"bundle",     "permissions", "description",
+                                              "primary",    "iiif-label",  "iiif-toc",
+                                              "iiif-width", "iiif-height"};
 
 /* The options after the file name: "\t<key>:<value>" in any order, first
  * occurrence wins (DSpace finds each by substring search). */
@@ -1103,7 +1118,9 @@ static int parse_options(ictx *c, br_bitstream *bs, char *opts, const char *src,
             else
                 bs->bundle = s;
             break;
-        case O_PERMS: rc = parse_permissions(c, bs, val, src, line); break;
+        case O_PERMS:
+            rc = parse_permissions(c, bs, val, src, line);
+            break;
         case O_DESC:
             if (!(s = opt_value(c, val))) return oom(c);
             bs->description = *s ? s : NULL;
@@ -1154,9 +1171,11 @@ static int check_listed_file(ictx *c, br_bitstream *bs, const char *src, unsigne
         br_strlcpy(trimmed, name, sizeof trimmed);
         br_trim(trimmed);
         if (other) {
-            snprintf(hint, sizeof hint, "a file named '%s' is there: names must match exactly", other);
+            snprintf(hint, sizeof hint, "a file named '%s' is there: names must match exactly",
+                     other);
             emit(c, c->files_optional ? BR_SEV_WARNING : BR_SEV_ERROR, src, line, 0,
-                 "saf.contents.case-mismatch", hint, "'%s' is listed but not in the item folder", name);
+                 "saf.contents.case-mismatch", hint, "'%s' is listed but not in the item folder",
+                 name);
         } else if (c->files_optional) {
             /* -x packages: listed, not supplied (notes §3.5). */
         } else if (strcmp(trimmed, name) && !stat_member(c->dfd, trimmed, &st)) {
@@ -1181,9 +1200,11 @@ static int check_listed_file(ictx *c, br_bitstream *bs, const char *src, unsigne
         return 0;
     }
     if (e)
-        return br_error_set(c->err, BR_EIO, src, line, 0, "cannot look at '%s': %s", name, strerror(e));
+        return br_error_set(c->err, BR_EIO, src, line, 0, "cannot look at '%s': %s", name,
+                            strerror(e));
     if (S_ISLNK(st.st_mode)) {
-        emit(c, BR_SEV_ERROR, src, line, 0, "saf.contents.symlink", "copy the file into the item folder",
+        emit(c, BR_SEV_ERROR, src, line, 0, "saf.contents.symlink",
+             "copy the file into the item folder",
              "'%s' is a symbolic link (links are not followed)", name);
         return 0;
     }
@@ -1225,7 +1246,8 @@ static int read_contents(ictx *c, int *present)
     while ((s = next_line(&it, &len))) {
         if (!line_ok(c, src, it.no, len)) continue;
         char *t = s;
-        while (*t == ' ' || *t == '\t') t++;
+        while (*t == ' ' || *t == '\t')
+            t++;
         if (!*t) continue; /* blank lines are skipped (DSpace: trim().isEmpty) */
         if (!strncmp(t, "-r ", 3) || !strcmp(t, "-r")) {
             emit(c, BR_SEV_ERROR, src, it.no, 0, "saf.contents.registered", NULL,
@@ -1313,8 +1335,7 @@ static int read_handle(ictx *c)
         const char *slash = strchr(s, '/');
         if (!slash || slash == s || !slash[1] || has_space(s)) {
             emit(c, BR_SEV_ERROR, src, it.no, 0, "saf.handle.syntax",
-                 "write the handle as PREFIX/SUFFIX, e.g. 123456789/42",
-                 "'%s' is not a handle", s);
+                 "write the handle as PREFIX/SUFFIX, e.g. 123456789/42", "'%s' is not a handle", s);
             return 0;
         }
         if (!(c->rec->handle = br_record_str(c->rec, s))) return oom(c);
@@ -1400,7 +1421,8 @@ static int read_relationships(ictx *c)
         if (has_prefix(type, "relation.")) type += strlen("relation.");
         if (!*type || strchr(type, '.')) {
             emit(c, BR_SEV_ERROR, src, it.no, 0, "saf.relationships.syntax",
-                 "write 'relation.<type> <item>', e.g. relation.isAuthorOfPublication folderName:item_001",
+                 "write 'relation.<type> <item>', e.g. relation.isAuthorOfPublication "
+                 "folderName:item_001",
                  "'%s' is not a relationship type", s);
             continue;
         }
@@ -1441,7 +1463,8 @@ static int read_relationships(ictx *c)
                     continue;
                 }
                 const char *v = colon + 1;
-                while (*v == ' ') v++;
+                while (*v == ' ')
+                    v++;
                 if (!*v) {
                     emit(c, BR_SEV_ERROR, src, it.no, 0, "saf.relationships.syntax", NULL,
                          "'%s' has no value after the field", id);
@@ -1490,7 +1513,8 @@ static int read_item(ictx *c)
             if (!strchr(p->ents[i].name, '/') && is_metadata_xml(p->ents[i].name))
                 meta[k++] = p->ents[i].name;
         qsort(meta, n_meta, sizeof *meta, name_cmp);
-        for (size_t i = 0; i < n_meta && !rc; i++) rc = read_xml(c, meta[i]);
+        for (size_t i = 0; i < n_meta && !rc; i++)
+            rc = read_xml(c, meta[i]);
         free(meta);
         if (rc) return rc;
     }
@@ -1546,7 +1570,8 @@ int br_saf_read_item(br_saf_package *p, size_t i, const br_saf_read_options *opt
     }
     char path[PATH_MAX];
     if (br_path_join(path, sizeof path, p->root, folder)) {
-        emit(&c, BR_SEV_ERROR, folder, 0, 0, "saf.folder.name", NULL, "the folder's path is too long");
+        emit(&c, BR_SEV_ERROR, folder, 0, 0, "saf.folder.name", NULL,
+             "the folder's path is too long");
         goto done;
     }
     c.dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -1565,5 +1590,9 @@ done:
     if (c.dfd >= 0) close(c.dfd);
     set_clear(p);
     if (rc) return rc;
-    return c.errors ? BR_EINVAL : 0;
+    if (c.errors)
+        return br_error_set(err, BR_EINVAL, folder, 0, 0,
+                            "the item has %zu problem%s (see the findings)", c.errors,
+                            c.errors == 1 ? "" : "s");
+    return 0;
 }

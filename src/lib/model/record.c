@@ -313,8 +313,11 @@ static int registry_qualifier(const char *type, char q[64])
 
 const char *br_creator_qualifier(const br_creator *c, char q[64])
 {
-    if (c->role == BR_CREATOR) return strcpy(q, "author");
-    if (!registry_qualifier(c->contrib_type, q)) strcpy(q, "other");
+    if (c->role == BR_CREATOR) {
+        br_strlcpy(q, "author", 64);
+        return q;
+    }
+    if (!registry_qualifier(c->contrib_type, q)) br_strlcpy(q, "other", 64);
     return q;
 }
 

@@ -145,15 +145,21 @@ int br_fetch_url(br_repo *repo, const char *url, const br_fetch_options *opt_in,
     if (!o.retries) o.retries = DEFAULT_RETRIES;
     if (o.retries < 0) o.retries = 0;
     if (!o.backoff_ms) o.backoff_ms = DEFAULT_BACKOFF_MS;
-    if (size) out[0] = 0;
+    if (!out || !size)
+        return br_error_set(err, BR_EUSAGE, url, 0, 0, "br_fetch_url: no room for the path");
+    out[0] = 0;
     if (!url || !is_http_url(url))
         return br_error_set(err, BR_EUSAGE, url, 0, 0,
                             "only http:// and https:// URLs are fetched");
 
     char path[4200];
     char base[4200];
+    if (!repo) return br_error_set(err, BR_EUSAGE, url, 0, 0, "br_fetch_url: no repository");
     int n = snprintf(base, sizeof base, "%s/tmp", br_repo_dir(repo));
-    if (n < 0 || (size_t)n >= sizeof base || br_mkdir_p(base, err)) return BR_EIO;
+    if (n < 0 || (size_t)n >= sizeof base)
+        return br_error_set(err, BR_ELIMIT, url, 0, 0, "the repository path is too long");
+    int rc = br_mkdir_p(base, err);
+    if (rc) return rc;
     /* "<tag>-<pid>-XXXXXX": br_repo_clean_stale removes it if this process dies. */
     n = snprintf(path, sizeof path, "%s/fetch-%ld-XXXXXX", base, (long)getpid());
     if (n < 0 || (size_t)n >= sizeof path || (size_t)n >= size)
@@ -165,7 +171,6 @@ int br_fetch_url(br_repo *repo, const char *url, const br_fetch_options *opt_in,
 
     char errbuf[CURL_ERROR_SIZE];
     long http = 0, wait = o.backoff_ms;
-    int rc = 0;
     CURLcode c = CURLE_OK;
     for (int k = 0;; k++) {
         c = attempt(url, &o, &s, &http, errbuf);
