@@ -31,8 +31,10 @@ int cli_fail(const br_error *err)
 {
     char buf[2048];
     br_error_format(err, buf, sizeof buf);
-    fprintf(stderr, "bulkrepo: %s\n", buf);
-    return cli_exit_code(err->code);
+    int code = err ? err->code : BR_EINTERNAL;
+    fprintf(stderr, "bulkrepo: %s\n", buf[0] ? buf : br_code_name(code));
+    /* A failure always exits nonzero, even if a caller's err was not filled. */
+    return code ? cli_exit_code(code) : EXIT_IOERR;
 }
 
 int cli_usage(const char *cmd, const char *fmt, ...)
@@ -103,13 +105,17 @@ void cli_progress_end(cli_progress *p)
     (void)p;
 }
 
-void cli_print_json(char *text)
+int cli_print_json(char *text)
 {
-    if (text) {
-        fputs(text, stdout);
-        fputc('\n', stdout);
+    int rc = EXIT_OK;
+    if (!text) {
+        fprintf(stderr, "bulkrepo: out of memory\n");
+        rc = EXIT_IOERR;
+    } else if (fputs(text, stdout) < 0 || fputc('\n', stdout) == EOF) {
+        rc = EXIT_IOERR; /* reported by main's final check of stdout */
     }
     free(text);
+    return rc;
 }
 
 int cli_is_help(int argc, char **argv)

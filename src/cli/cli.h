@@ -25,7 +25,8 @@ typedef int (*cmd_fn)(cli *c, int argc, char **argv);
 
 /* Opens the repository or prints why not; returns an exit code (0 = opened). */
 int cli_open(cli *c, br_repo **repo);
-/* Prints err on stderr and maps its code to an exit code. */
+/* Prints err on stderr and maps its code to an exit code (never EXIT_OK;
+ * err may be NULL). */
 int cli_fail(const br_error *err);
 int cli_exit_code(int br_code);
 /* Prints a usage error and the hint to run --help. */
@@ -49,8 +50,10 @@ typedef struct cli_progress {
 void cli_progress_init(cli_progress *p, const char *unit);
 int cli_progress_cb(void *ctx, const char *phase, size_t done, size_t total);
 void cli_progress_end(cli_progress *p);
-/* Prints a JSON text and frees it. */
-void cli_print_json(char *text);
+/* Prints a JSON text (json_dumps' result, NULL when it ran out of memory) and
+ * frees it; returns EXIT_OK or EXIT_IOERR.  main checks stdout once more when
+ * the command ends, so a write error is never an exit 0. */
+int cli_print_json(char *text);
 int cli_is_help(int argc, char **argv);
 /* Queues a job (engine.h) and prints its id on stdout; returns an exit code. */
 int cli_submit_job(cli *c, const char *type, const char *name, const char *eperson,

@@ -14,7 +14,8 @@ static int list_one(void *ctx, const br_item_summary *s)
         json_object_set_new(o, "uuid", json_string(s->uuid));
         json_object_set_new(o, "status", json_string(s->status));
         json_object_set_new(o, "title", s->title ? json_string(s->title) : json_null());
-        json_object_set_new(o, "collection", s->owning_collection ? json_string(s->owning_collection) : json_null());
+        json_object_set_new(o, "collection",
+                            s->owning_collection ? json_string(s->owning_collection) : json_null());
         json_object_set_new(o, "modified", json_string(s->modified));
         json_array_append_new(arr, o);
     } else {
@@ -25,24 +26,32 @@ static int list_one(void *ctx, const br_item_summary *s)
 
 static int item_list(cli *c, int argc, char **argv)
 {
-    static const struct option opts[] = {{"collection", required_argument, 0, 'c'}, {"job", required_argument, 0, 'j'},
-                                         {"json", no_argument, 0, 1}, {"withdrawn", no_argument, 0, 2},
-                                         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {{"collection", required_argument, 0, 'c'},
+                                         {"job", required_argument, 0, 'j'},
+                                         {"json", no_argument, 0, 1},
+                                         {"withdrawn", no_argument, 0, 2},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     br_item_query q = {0};
     int json = 0, o;
     while ((o = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         if (o == 'c')
             q.collection = optarg;
-        else if (o == 'j')
-            q.job_id = strtoll(optarg, NULL, 10);
-        else if (o == 1)
+        else if (o == 'j') {
+            char *end;
+            q.job_id = strtoll(optarg, &end, 10);
+            if (end == optarg || *end || q.job_id <= 0)
+                return cli_usage("item list", "'%s' is not a job id", optarg);
+        } else if (o == 1)
             json = 1;
         else if (o == 2)
             q.include_withdrawn = 1;
         else if (o == 'h') {
-            printf("usage: bulkrepo item list [--collection HANDLE] [--job ID] [--withdrawn] [--json]\n\n"
-                   "Items in handle order: handle, status, title (tab-separated), or a JSON array of\n"
-                   "objects with handle, uuid, status, title, collection, modified.\n");
+            printf(
+                "usage: bulkrepo item list [--collection HANDLE] [--job ID] [--withdrawn] "
+                "[--json]\n\n"
+                "Items in handle order: handle, status, title (tab-separated), or a JSON array of\n"
+                "objects with handle, uuid, status, title, collection, modified.\n");
             return EXIT_OK;
         } else
             return cli_usage("item list", "unknown option");
@@ -63,7 +72,7 @@ static int item_list(cli *c, int argc, char **argv)
     br_error err;
     if (br_item_list(repo, &q, list_one, arr, &err)) rc = cli_fail(&err);
     if (arr) {
-        if (!rc) cli_print_json(json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER));
+        if (!rc) rc = cli_print_json(json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER));
         json_decref(arr);
     }
     br_repo_free(repo);
@@ -73,14 +82,14 @@ static int item_list(cli *c, int argc, char **argv)
 static void print_item_text(const br_record *r)
 {
     printf("handle:      %s\nuuid:        %s\nstatus:      %s\ncollection:  %s\nmodified:    %s\n",
-           r->handle ? r->handle : "", r->uuid, r->status, r->owning_collection ? r->owning_collection : "",
-           r->modified);
+           r->handle ? r->handle : "", r->uuid, r->status,
+           r->owning_collection ? r->owning_collection : "", r->modified);
     printf("metadata:\n");
     for (size_t i = 0; i < r->n_md; i++) {
         const br_mdv *v = &r->md[i];
         printf("  %s.%s%s%s%s%s%s = %s\n", v->schema, v->element, v->qualifier ? "." : "",
-               v->qualifier ? v->qualifier : "", v->language ? "[" : "", v->language ? v->language : "",
-               v->language ? "]" : "", v->value);
+               v->qualifier ? v->qualifier : "", v->language ? "[" : "",
+               v->language ? v->language : "", v->language ? "]" : "", v->value);
     }
     if (r->n_bs) printf("bitstreams:\n");
     for (size_t i = 0; i < r->n_bs; i++) {
@@ -90,7 +99,8 @@ static void print_item_text(const br_record *r)
     }
     if (r->n_rels) printf("relationships:\n");
     for (size_t i = 0; i < r->n_rels; i++)
-        printf("  %s %s %s\n", r->rels[i].type, r->rels[i].is_left ? "->" : "<-", r->rels[i].target);
+        printf("  %s %s %s\n", r->rels[i].type, r->rels[i].is_left ? "->" : "<-",
+               r->rels[i].target);
 }
 
 static int item_show(cli *c, int argc, char **argv)
@@ -103,7 +113,8 @@ static int item_show(cli *c, int argc, char **argv)
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             printf("usage: bulkrepo item show HANDLE|UUID [--json]\n\n"
                    "One item: its metadata, bitstreams and relationships. --json prints DSpace\n"
-                   "REST's shape: {\"metadata\": {\"dc.title\": [{\"value\", \"language\", \"place\"}]}, ...}.\n");
+                   "REST's shape: {\"metadata\": {\"dc.title\": [{\"value\", \"language\", "
+                   "\"place\"}]}, ...}.\n");
             return EXIT_OK;
         } else if (!handle)
             handle = argv[i];
@@ -117,14 +128,17 @@ static int item_show(cli *c, int argc, char **argv)
     br_error err;
     int64_t id;
     br_record *r = br_record_new();
-    if (br_item_find(repo, handle, &id, &err) || br_item_load(repo, id, r, &err)) {
+    if (!r) {
+        fprintf(stderr, "bulkrepo: out of memory\n");
+        rc = EXIT_IOERR;
+    } else if (br_item_find(repo, handle, &id, &err) || br_item_load(repo, id, r, &err)) {
         rc = cli_fail(&err);
     } else if (json) {
         char *text = NULL;
         if (br_record_to_json(r, &text, &err))
             rc = cli_fail(&err);
         else
-            cli_print_json(text);
+            rc = cli_print_json(text);
     } else {
         print_item_text(r);
     }
@@ -135,8 +149,10 @@ static int item_show(cli *c, int argc, char **argv)
 
 static int item_approve(cli *c, int argc, char **argv)
 {
-    static const struct option opts[] = {{"job", required_argument, 0, 'j'}, {"eperson", required_argument, 0, 'e'},
-                                         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {{"job", required_argument, 0, 'j'},
+                                         {"eperson", required_argument, 0, 'e'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     long long job = 0;
     const char *eperson = getenv("USER");
     int o;
@@ -148,13 +164,14 @@ static int item_approve(cli *c, int argc, char **argv)
         } else if (o == 'e')
             eperson = optarg;
         else if (o == 'h') {
-            printf("usage: bulkrepo item approve HANDLE... [-e EPERSON]\n"
-                   "       bulkrepo item approve --job ID [-e EPERSON]\n\n"
-                   "Moves draft items (an Esploro CSV import's default status) to archived and adds\n"
-                   "dc.date.accessioned, dc.date.available and dc.description.provenance as DSpace's\n"
-                   "installItem does.  With HANDLEs (or UUIDs) all or nothing: if one is unknown or\n"
-                   "not a draft nothing changes (exit 3).  With --job, every item of that import job\n"
-                   "that is still a draft.\n");
+            printf(
+                "usage: bulkrepo item approve HANDLE... [-e EPERSON]\n"
+                "       bulkrepo item approve --job ID [-e EPERSON]\n\n"
+                "Moves draft items (an Esploro CSV import's default status) to archived and adds\n"
+                "dc.date.accessioned, dc.date.available and dc.description.provenance as DSpace's\n"
+                "installItem does.  With HANDLEs (or UUIDs) all or nothing: if one is unknown or\n"
+                "not a draft nothing changes (exit 3).  With --job, every item of that import job\n"
+                "that is still a draft.\n");
             return EXIT_OK;
         } else
             return cli_usage("item approve", "unknown option");

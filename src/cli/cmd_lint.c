@@ -151,8 +151,9 @@ int cmd_lint(cli *c, int argc, char **argv)
                                  (json_int_t)sum.errors, "warnings", (json_int_t)sum.warnings,
                                  "fixes", (json_int_t)sum.fixes, "seconds", secs, "mb_per_s", rate,
                                  "complete", !input_stop, "findings", x.findings);
-        cli_print_json(json_dumps(root, JSON_INDENT(2)));
+        int wrc = cli_print_json(json_dumps(root, JSON_INDENT(2)));
         json_decref(root);
+        if (wrc) return wrc;
     } else {
         printf("%s: %zu rows, %zu groups: %zu error%s, %zu warning%s", x.file, sum.rows, sum.groups,
                sum.errors, sum.errors == 1 ? "" : "s", sum.warnings, sum.warnings == 1 ? "" : "s");

@@ -100,7 +100,7 @@ static int ou_list(cli *c, int argc, char **argv)
     br_error err;
     if (br_orgunit_list(repo, list_one, arr, &err)) rc = cli_fail(&err);
     if (arr) {
-        if (!rc) cli_print_json(json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER));
+        if (!rc) rc = cli_print_json(json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER));
         json_decref(arr);
     }
     br_repo_free(repo);

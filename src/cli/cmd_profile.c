@@ -51,7 +51,7 @@ int cmd_profile(cli *c, int argc, char **argv)
             if (dst) {
                 if (strlen(argv[i + 1]) >= size)
                     return cli_usage("profile", "%s is too long", argv[i]);
-                strcpy(dst, argv[i + 1]);
+                memcpy(dst, argv[i + 1], strlen(argv[i + 1]) + 1);
             } else {
                 inbox = argv[i + 1];
             }
@@ -71,7 +71,7 @@ int cmd_profile(cli *c, int argc, char **argv)
         if (!name || !p.format[0] || !p.collection[0] || !inbox)
             return cli_usage("profile add", "give NAME, --format, --collection and --inbox");
         if (strlen(name) >= sizeof p.name) return cli_usage("profile add", "the name is too long");
-        strcpy(p.name, name);
+        memcpy(p.name, name, strlen(name) + 1);
         char real[PATH_MAX];
         if (!realpath(inbox, real))
             return cli_usage("profile add", "the inbox folder '%s' does not exist", inbox);
@@ -88,7 +88,7 @@ int cmd_profile(cli *c, int argc, char **argv)
         if ((rc = cli_open(c, &repo))) return rc;
         json_t *arr = json ? json_array() : NULL;
         if (br_profile_list(repo, print_one, arr, &err)) rc = cli_fail(&err);
-        if (arr && !rc) cli_print_json(json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER));
+        if (arr && !rc) rc = cli_print_json(json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER));
         json_decref(arr);
     } else if (!strcmp(sub, "remove")) {
         if (!name) return cli_usage("profile remove", "give the profile's NAME");

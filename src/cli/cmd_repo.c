@@ -7,8 +7,8 @@
 
 int cmd_init(cli *c, int argc, char **argv)
 {
-    static const struct option opts[] = {{"handle-prefix", required_argument, 0, 'p'},
-                                         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"handle-prefix", required_argument, 0, 'p'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *prefix = BR_DEFAULT_HANDLE_PREFIX;
     int o;
     while ((o = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
@@ -51,8 +51,8 @@ static int print_container(void *ctx, const br_container *k)
 static int container_create(cli *c, int community, int argc, char **argv)
 {
     const char *cmd = community ? "community create" : "collection create";
-    static const struct option opts[] = {{"parent", required_argument, 0, 'P'},
-                                         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"parent", required_argument, 0, 'P'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *parent = NULL;
     int o;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -60,8 +60,8 @@ static int container_create(cli *c, int community, int argc, char **argv)
             parent = optarg;
         else if (o == 'h') {
             printf("usage: bulkrepo %s NAME [--parent COMMUNITY-HANDLE]\n\n"
-                   "Creates a %s and prints its handle alone on stdout.\n", cmd,
-                   community ? "community" : "collection");
+                   "Creates a %s and prints its handle alone on stdout.\n",
+                   cmd, community ? "community" : "collection");
             return EXIT_OK;
         } else
             return cli_usage(cmd, "unknown option");
@@ -87,15 +87,17 @@ int cmd_community(cli *c, int argc, char **argv)
                "       (list them with 'bulkrepo collection list')\n");
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
-    if (strcmp(argv[1], "create")) return cli_usage("community", "unknown subcommand '%s'", argv[1]);
+    if (strcmp(argv[1], "create"))
+        return cli_usage("community", "unknown subcommand '%s'", argv[1]);
     return container_create(c, 1, argc - 1, argv + 1);
 }
 
 static int collection_template(cli *c, int argc, char **argv)
 {
     if (cli_is_help(argc, argv) || argc < 3) {
-        printf("usage: bulkrepo collection template HANDLE schema.element[.qualifier]=VALUE...\n\n"
-               "Sets the collection's template item: values added to new items imported with -p.\n");
+        printf(
+            "usage: bulkrepo collection template HANDLE schema.element[.qualifier]=VALUE...\n\n"
+            "Sets the collection's template item: values added to new items imported with -p.\n");
         return argc < 3 && !cli_is_help(argc, argv) ? EXIT_USAGE : EXIT_OK;
     }
     br_repo *repo;
@@ -103,6 +105,10 @@ static int collection_template(cli *c, int argc, char **argv)
     if (rc) return rc;
     br_record *t = br_record_new();
     br_error err;
+    if (!t) {
+        fprintf(stderr, "bulkrepo: out of memory\n");
+        rc = EXIT_IOERR;
+    }
     for (int i = 2; i < argc && !rc; i++) {
         char field[256], s[64], e[64], q[64];
         const char *eq = strchr(argv[i], '=');
@@ -116,7 +122,10 @@ static int collection_template(cli *c, int argc, char **argv)
             rc = EXIT_INVALID;
             break;
         }
-        br_record_add_md(t, s, e, *q ? q : NULL, NULL, eq + 1);
+        if (!br_record_add_md(t, s, e, *q ? q : NULL, NULL, eq + 1)) {
+            fprintf(stderr, "bulkrepo: out of memory\n");
+            rc = EXIT_IOERR;
+        }
     }
     if (!rc && br_collection_set_template(repo, argv[1], t, &err)) rc = cli_fail(&err);
     br_record_free(t);
@@ -140,7 +149,8 @@ int cmd_collection(cli *c, int argc, char **argv)
         if (!strcmp(argv[i], "--json"))
             json = 1;
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("usage: bulkrepo collection list [--json]\n\nCommunities and collections with handles and item counts.\n");
+            printf("usage: bulkrepo collection list [--json]\n\nCommunities and collections with "
+                   "handles and item counts.\n");
             return EXIT_OK;
         } else
             return cli_usage("collection list", "unexpected argument '%s'", argv[i]);
@@ -152,7 +162,7 @@ int cmd_collection(cli *c, int argc, char **argv)
     br_error err;
     if (br_container_list(repo, print_container, arr, &err)) rc = cli_fail(&err);
     if (arr) {
-        if (!rc) cli_print_json(json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER));
+        if (!rc) rc = cli_print_json(json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER));
         json_decref(arr);
     }
     br_repo_free(repo);
@@ -168,7 +178,8 @@ static int print_field(void *ctx, const br_field *f)
     if (arr) {
         json_t *o = json_object();
         json_object_set_new(o, "field", json_string(name));
-        json_object_set_new(o, "scope_note", f->scope_note ? json_string(f->scope_note) : json_null());
+        json_object_set_new(o, "scope_note",
+                            f->scope_note ? json_string(f->scope_note) : json_null());
         json_array_append_new(arr, o);
     } else {
         printf("%s\n", name);
@@ -189,20 +200,22 @@ int cmd_registry(cli *c, int argc, char **argv)
     int rc;
     if (!strcmp(argv[1], "list")) {
         int json = argc > 2 && !strcmp(argv[2], "--json");
-        if (argc > 2 + json) return cli_usage("registry list", "unexpected argument '%s'", argv[2 + json]);
+        if (argc > 2 + json)
+            return cli_usage("registry list", "unexpected argument '%s'", argv[2 + json]);
         if ((rc = cli_open(c, &repo))) return rc;
         json_t *arr = json ? json_array() : NULL;
         if (br_registry_list(repo, print_field, arr, &err)) rc = cli_fail(&err);
         if (arr) {
-            if (!rc) cli_print_json(json_dumps(arr, JSON_INDENT(2)));
+            if (!rc) rc = cli_print_json(json_dumps(arr, JSON_INDENT(2)));
             json_decref(arr);
         }
     } else if (!strcmp(argv[1], "add") || !strcmp(argv[1], "add-schema")) {
         if (argc < 3) return cli_usage("registry", "%s needs a name", argv[1]);
         const char *note = argc > 4 && !strcmp(argv[3], "--note") ? argv[4] : NULL;
         if ((rc = cli_open(c, &repo))) return rc;
-        int r = !strcmp(argv[1], "add") ? br_registry_add(repo, argv[2], note, &err)
-                                        : br_registry_add_schema(repo, argv[2], argc > 3 ? argv[3] : NULL, &err);
+        int r = !strcmp(argv[1], "add")
+                    ? br_registry_add(repo, argv[2], note, &err)
+                    : br_registry_add_schema(repo, argv[2], argc > 3 ? argv[3] : NULL, &err);
         if (r) rc = cli_fail(&err);
     } else {
         return cli_usage("registry", "unknown subcommand '%s'", argv[1]);
@@ -275,24 +288,32 @@ int cmd_fsck(cli *c, int argc, char **argv)
     }
     if (!rc && br_repo_fsck(repo, &sink, &r, &err)) rc = cli_fail(&err);
     if (!rc) {
-        int clean = r.db_ok && !r.bad_checksums && !r.missing_files && !r.orphan_files && !r.orphan_rows;
+        int clean =
+            r.db_ok && !r.bad_checksums && !r.missing_files && !r.orphan_files && !r.orphan_rows;
         if (json) {
-            json_t *o = json_pack("{s:b,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:O}", "clean", clean, "database_ok",
-                                  r.db_ok, "items", (json_int_t)r.items, "bitstreams", (json_int_t)r.bitstreams,
-                                  "files", (json_int_t)r.files, "bad_checksums", (json_int_t)r.bad_checksums,
-                                  "missing_files", (json_int_t)r.missing_files, "orphan_files",
-                                  (json_int_t)r.orphan_files, "orphan_rows", (json_int_t)r.orphan_rows,
-                                  "temp_files", (json_int_t)r.temp_files, "problems", problems);
-            cli_print_json(json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER));
+            json_t *o = json_pack(
+                "{s:b,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:O}", "clean", clean, "database_ok",
+                r.db_ok, "items", (json_int_t)r.items, "bitstreams", (json_int_t)r.bitstreams,
+                "files", (json_int_t)r.files, "bad_checksums", (json_int_t)r.bad_checksums,
+                "missing_files", (json_int_t)r.missing_files, "orphan_files",
+                (json_int_t)r.orphan_files, "orphan_rows", (json_int_t)r.orphan_rows, "temp_files",
+                (json_int_t)r.temp_files, "problems", problems);
+            int wrc = cli_print_json(json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER));
             json_decref(o);
+            if (wrc) {
+                rc = wrc;
+                goto out;
+            }
         } else {
-            printf("%s: %zu items, %zu bitstreams, %zu files; %zu bad checksums, %zu missing files, "
-                   "%zu orphan files, %zu orphan rows\n",
-                   clean ? "clean" : "NOT CLEAN", r.items, r.bitstreams, r.files, r.bad_checksums,
-                   r.missing_files, r.orphan_files, r.orphan_rows);
+            printf(
+                "%s: %zu items, %zu bitstreams, %zu files; %zu bad checksums, %zu missing files, "
+                "%zu orphan files, %zu orphan rows\n",
+                clean ? "clean" : "NOT CLEAN", r.items, r.bitstreams, r.files, r.bad_checksums,
+                r.missing_files, r.orphan_files, r.orphan_rows);
         }
         rc = clean ? EXIT_OK : EXIT_PARTIAL;
     }
+out:
     json_decref(problems);
     br_repo_free(repo);
     return rc;

@@ -94,7 +94,12 @@ int cmd_serve(cli *c, int argc, char **argv)
     br_error err;
     if (srv_start(&o, &s, &err)) return cli_fail(&err);
     printf("listening on %s\n", srv_url(s));
-    fflush(stdout);
+    if (fflush(stdout) || ferror(stdout)) {
+        /* Whoever started us waits for this line: without it, stop. */
+        fprintf(stderr, "bulkrepo serve: cannot write the address: %s\n", strerror(errno));
+        srv_stop(s);
+        return EXIT_IOERR;
+    }
     int sig = 0;
     sigwait(&set, &sig);
     fprintf(stderr, "bulkrepo serve: stopping (%s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");

@@ -162,9 +162,9 @@ int cmd_user(cli *c, int argc, char **argv)
         }
         json_t *a = json_array();
         br_role_list(add_role_json, a);
-        cli_print_json(json_dumps(a, JSON_INDENT(2) | JSON_PRESERVE_ORDER));
+        rc = cli_print_json(json_dumps(a, JSON_INDENT(2) | JSON_PRESERVE_ORDER));
         json_decref(a);
-        return EXIT_OK;
+        return rc;
     }
 
     char pw[BR_PASSWORD_MAX + 1];
@@ -188,7 +188,7 @@ int cmd_user(cli *c, int argc, char **argv)
         json_t *arr = o.json ? json_array() : NULL;
         if (br_user_list(repo, list_one, arr, &err)) rc = cli_fail(&err);
         if (arr) {
-            if (!rc) cli_print_json(json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER));
+            if (!rc) rc = cli_print_json(json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER));
             json_decref(arr);
         }
     }

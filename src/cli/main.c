@@ -1,4 +1,5 @@
 /* bulkrepo: batch import and export for research repositories. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,10 +16,12 @@ static const struct {
     {"registry", cmd_registry, "list and extend the metadata field registry"},
     {"group", cmd_group, "add and list the groups bitstream permissions name"},
     {"orgunit", cmd_orgunit, "add, import and list organisational units (affiliation codes)"},
-    {"import", cmd_import, "import a batch: SAF (add, replace, delete) or Esploro CSV (new assets, updates)"},
+    {"import", cmd_import,
+     "import a batch: SAF (add, replace, delete) or Esploro CSV (new assets, updates)"},
     {"export", cmd_export, "export a collection or item as a SAF package or an Esploro CSV"},
     {"lint", cmd_lint, "check an Esploro research-asset CSV, list every problem by cell, fix"},
-    {"convert", cmd_convert, "convert SAF <-> Esploro CSV (no repository), report what has no target"},
+    {"convert", cmd_convert,
+     "convert SAF <-> Esploro CSV (no repository), report what has no target"},
     {"item", cmd_item, "list items, show one, approve drafts"},
     {"job", cmd_job, "list, follow, cancel, resume, rerun jobs; their reports; run the queue"},
     {"profile", cmd_profile, "import profiles with a drop folder (the seeds' FTP import)"},
@@ -33,10 +36,23 @@ static void usage(FILE *f)
                "Batch import and export for research repositories.\n\nCommands:\n");
     for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
         fprintf(f, "  %-11s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
-    fprintf(f, "\nThe repository is --repo DIR, else $BULKREPO_REPO, else ./bulkrepo-data.\n"
-               "'bulkrepo COMMAND --help' describes a command.\n"
-               "Exit codes: 0 ok, 1 completed with errors, 2 usage, 3 invalid input (nothing written),\n"
-               "4 internal or I/O error.\n");
+    fprintf(
+        f,
+        "\nThe repository is --repo DIR, else $BULKREPO_REPO, else ./bulkrepo-data.\n"
+        "'bulkrepo COMMAND --help' describes a command.\n"
+        "Exit codes: 0 ok, 1 completed with errors, 2 usage, 3 invalid input (nothing written),\n"
+        "4 internal or I/O error.\n");
+}
+
+/* Everything a command printed on stdout must have reached it: a full disk
+ * or a closed pipe turns a success into exit 4 (a listing cut short is not
+ * "done"). */
+static int finish(int rc)
+{
+    if (fflush(stdout) == 0 && !ferror(stdout)) return rc;
+    int e = errno;
+    fprintf(stderr, "bulkrepo: cannot write the output: %s\n", strerror(e ? e : EIO));
+    return rc == EXIT_OK || rc == EXIT_PARTIAL ? EXIT_IOERR : rc;
 }
 
 int main(int argc, char **argv)
@@ -52,10 +68,10 @@ int main(int argc, char **argv)
             c.repo_given = 1;
         } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
-            return EXIT_OK;
+            return finish(EXIT_OK);
         } else if (!strcmp(argv[i], "--version")) {
             printf("bulkrepo %s\n", BULKREPO_VERSION);
-            return EXIT_OK;
+            return finish(EXIT_OK);
         } else {
             fprintf(stderr, "bulkrepo: unknown option %s\n", argv[i]);
             usage(stderr);
@@ -71,7 +87,8 @@ int main(int argc, char **argv)
     for (size_t k = 0; k < sizeof COMMANDS / sizeof COMMANDS[0]; k++)
         if (!strcmp(argv[i], COMMANDS[k].name)) {
             optind = 1;
-            return COMMANDS[k].fn(&c, argc - i, argv + i);
+            errno = 0;
+            return finish(COMMANDS[k].fn(&c, argc - i, argv + i));
         }
     fprintf(stderr, "bulkrepo: unknown command '%s'\n", argv[i]);
     usage(stderr);

@@ -107,7 +107,7 @@ enum MHD_Result srv_reply_error(srv_req *r, unsigned status, const char *fmt, ..
 enum MHD_Result srv_reply_br(srv_req *r, const br_error *err)
 {
     unsigned status;
-    switch (err->code) {
+    switch (err ? err->code : BR_EINTERNAL) {
     case BR_EUSAGE:
     case BR_EINVAL:
         status = MHD_HTTP_BAD_REQUEST;
@@ -133,6 +133,7 @@ enum MHD_Result srv_reply_br(srv_req *r, const br_error *err)
     }
     char msg[2048];
     br_error_format(err, msg, sizeof msg);
+    if (!msg[0]) snprintf(msg, sizeof msg, "%s", br_code_name(err ? err->code : BR_EINTERNAL));
     return srv_reply_json(r, status, json_pack("{s:s}", "error", msg));
 }
 
@@ -147,14 +148,16 @@ static int presented_secret(srv_req *r)
         const char *t = auth + 7;
         while (*t == ' ')
             t++;
-        if (strlen(t) >= sizeof r->secret) return 0;
-        strcpy(r->secret, t);
+        size_t n = strlen(t);
+        if (n >= sizeof r->secret) return 0;
+        memcpy(r->secret, t, n + 1);
         r->via_cookie = 0;
         return 1;
     }
     const char *cookie = MHD_lookup_connection_value(r->con, MHD_COOKIE_KIND, SRV_COOKIE);
-    if (cookie && *cookie && strlen(cookie) < sizeof r->secret) {
-        strcpy(r->secret, cookie);
+    size_t n = cookie ? strlen(cookie) : 0;
+    if (n && n < sizeof r->secret) {
+        memcpy(r->secret, cookie, n + 1);
         r->via_cookie = 1;
         return 1;
     }
@@ -231,7 +234,7 @@ static enum MHD_Result begin(srv_req *r, const char *url)
         if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD")) {
             struct MHD_Response *resp =
                 MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
-            MHD_add_response_header(resp, "Allow", "GET, HEAD");
+            if (resp) MHD_add_response_header(resp, "Allow", "GET, HEAD");
             return srv_reply(r, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
         }
         unsigned status;
@@ -439,11 +442,16 @@ int srv_start(const srv_options *opt, srv **out, br_error *err)
         goto done;
     }
     /* Fail early (and clean expired sessions) when the repository is unusable. */
-    br_repo *repo = srv_db_get(s, err);
+    br_error e;
+    br_repo *repo = srv_db_get(s, &e);
     if (!repo) {
-        rc = err ? err->code : BR_ESTORE;
+        rc = e.code;
+        if (err) *err = e;
         goto done;
     }
+    /* Housekeeping, best effort: what stays is disk space and rows that
+     * br_auth_check refuses anyway (expired); a busy database must not keep
+     * the server from starting. */
     br_repo_clean_stale(repo);
     br_auth_purge(repo, NULL);
     srv_db_put(s, repo);

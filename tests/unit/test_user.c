@@ -305,6 +305,12 @@ static void test_cli_user(void **state)
     json_decref(a);
     RUN(f, 0, "user list");
     assert_contains(f->out, "alice\tGeneral System Administrator, Repository Manager");
+    /* Output that cannot be written is a failure (exit 4), not a silent exit 0. */
+    RUN(f, 4, "user list >/dev/full");
+    assert_contains(f->err, "cannot write the output");
+    RUN(f, 4, "user list --json >/dev/full");
+    RUN(f, 4, "user roles >/dev/full");
+    RUN(f, 4, "--version >/dev/full");
 
     /* Unknown role: a usage error that lists the roles; nothing added. */
     SH(f, 2,
