@@ -1,6 +1,7 @@
 /* bulkrepo — convert between batch formats without a repository (issue 3):
- * DSpace Simple Archive Format <-> Esploro research-asset CSV, through the
- * record model and the crosswalk (data/esploro_fields.tsv).
+ * any format that reads to any other that writes (DSpace Simple Archive
+ * Format <-> Esploro research-asset CSV), through the record model: the
+ * source format's reader, then the target format's writer.
  *
  * Nothing is dropped silently: every value that has no field in the target
  * format is a note with its place (item or group, field), every value that
@@ -17,15 +18,21 @@
 extern "C" {
 #endif
 
+/* The formats of the registry (bulkrepo/format.h) by name; this enum is the
+ * older way to name the first two and stays for existing callers. */
 typedef enum br_convert_format { BR_FORMAT_SAF = 0, BR_FORMAT_ESPLORO_CSV } br_convert_format;
 
 /* Parses "saf" / "esploro-csv"; BR_EUSAGE when unknown. */
 int br_convert_format_parse(const char *name, br_convert_format *out);
 
 typedef struct br_convert_options {
-    br_convert_format from, to;
-    const char *in;  /* SAF: a package folder or zip; Esploro: the CSV */
-    const char *out; /* SAF: a new folder; Esploro: a new CSV (files in OUT.files/) */
+    br_convert_format from, to; /* used when from_name / to_name are NULL */
+    const char *from_name;      /* a registry name: "saf", "esploro-csv", ... */
+    const char *to_name;
+    const char *in;   /* as the source format reads it: SAF: a package folder or zip;
+                         Esploro: the CSV */
+    const char *out;  /* new, as the target format writes it: SAF: a folder; Esploro: a
+                         CSV (files in OUT.files/) */
     br_limits limits; /* zeroed = br_limits_default() */
     /* Every finding: input problems (errors), values with no target field
      * (notes, rule *.no-column / convert.no-target / convert.not-fetched),

@@ -12,52 +12,76 @@
 extern "C" {
 #endif
 
-/* ALL (every item of the repository) is for the Esploro CSV export only. */
+/* ALL (every item of the repository) is for formats with BR_FORMAT_ALL_SCOPE. */
 typedef enum br_export_scope {
     BR_EXPORT_COLLECTION = 0,
     BR_EXPORT_ITEM,
     BR_EXPORT_ALL
 } br_export_scope;
 
+/* The options of an export; each format's writer takes the ones it has and
+ * refuses the others (BR_EUSAGE). */
 typedef struct br_export_options {
     br_export_scope scope;
     const char *id;         /* handle (or UUID) of the collection or item */
-    const char *dest;       /* SAF: destination folder (must exist); Esploro: the CSV file */
-    long seq;               /* number of the first item folder (-n, default 1) */
-    int migrate;            /* -m */
+    const char *dest;       /* SAF: destination folder (must exist); Esploro: the CSV file
+                               (must not exist) */
+    long seq;               /* SAF: number of the first item folder (-n, default 1) */
+    int migrate;            /* SAF -m */
     int exclude_bitstreams; /* -x */
-    const char *zip;        /* -z: write DEST/ZIP instead of folders */
+    const char *zip;        /* SAF -z: write DEST/ZIP instead of folders */
     const char *eperson;
-    int64_t job_id;         /* run as this existing job (engine.h); 0 = create one */
+    int64_t job_id; /* run as this existing job (engine.h); 0 = create one */
     br_progress_fn progress;
     void *progress_ctx;
-    /* Esploro CSV (br_export_esploro): only these columns / categories (NULL = all). */
+    /* Esploro CSV: only these columns / categories (NULL = all). */
     const char *const *fields;
     size_t n_fields;
     const char *const *categories;
     size_t n_categories;
-    br_diag_sink *diags; /* Esploro CSV: values without a column, values changed */
+    br_diag_sink *diags; /* values the format cannot hold (notes), values changed (warnings) */
 } br_export_options;
 
 typedef struct br_export_result {
     int64_t job_id;
     size_t items;
-    size_t bitstreams;
-    uint64_t bytes;
+    size_t bitstreams; /* file entries written (SAF: listed in contents, -x included) */
+    uint64_t bytes;    /* bytes of the files written */
 } br_export_result;
 
-/* Exports items in a stable order (by handle) as a SAF package, recorded as a job. */
+/* Exports items (scope COLLECTION, ITEM, or ALL for formats with
+ * BR_FORMAT_ALL_SCOPE) in handle order, withdrawn items of a collection or
+ * ALL left out, through the writer of `format` (a registry name: "saf",
+ * "esploro-csv"), recorded as a job of the format's export type with one
+ * journal line per item.  Options the format does not take, and unknown
+ * formats, are BR_EUSAGE before any job exists.  On failure or cancel nothing
+ * is left at the destination.
+ *
+ *   saf:          one folder per item, DEST/<seq>, <seq+1>, ... (DEST must exist,
+ *                 the folders must not: BR_EEXISTS), or with zip one archive
+ *                 DEST/ZIP; -m for another repository; -x lists files in
+ *                 contents without writing them.
+ *   esploro-csv:  one CSV at dest; column B is RESEARCH_ASSET_ID = the handle, so
+ *                 the file re-imports as an update; files copied to
+ *                 "<dest>.files/<handle>/<name>" and referenced relative to the
+ *                 CSV; -x writes no FILE columns.  Neither dest nor the files
+ *                 folder may exist (BR_EEXISTS). */
+int br_export(br_repo *repo, const char *format, const br_export_options *opt,
+              br_export_result *res, br_error *err);
+
+/* The columns `format`'s writer can select (export --fields), each with its
+ * category (--categories), for help texts and messages: fn is called once
+ * per column (never: the format has no selection).  With sel (may be NULL),
+ * its fields and categories are checked as the export would: BR_EUSAGE names
+ * the first unknown one, or says that the format has no selection.
+ * BR_EUSAGE too for an unknown format. */
+int br_export_columns(const char *format, const br_export_options *sel,
+                      void (*fn)(void *ctx, const char *column, const char *category), void *ctx,
+                      br_error *err);
+
+/* br_export(repo, "saf", ...) and br_export(repo, "esploro-csv", ...). */
 int br_export_saf(br_repo *repo, const br_export_options *opt, br_export_result *res,
                   br_error *err);
-
-/* Exports items (scope COLLECTION, ITEM or ALL, in handle order, withdrawn
- * items left out) as one Esploro research-asset CSV at opt->dest, recorded as a
- * job of type "export-esploro" with one journal line per asset.  Column B is
- * RESEARCH_ASSET_ID = the item's handle, so the file re-imports as an update.
- * The files are copied to "<dest>.files/<handle>/<name>" and referenced by a
- * path relative to the CSV; -x (exclude_bitstreams) writes no FILE columns, so
- * a re-import leaves the files alone.  Neither dest nor the files folder may
- * exist (BR_EEXISTS, nothing written); on failure neither is left behind. */
 int br_export_esploro(br_repo *repo, const br_export_options *opt, br_export_result *res,
                       br_error *err);
 

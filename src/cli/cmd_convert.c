@@ -1,18 +1,24 @@
-/* bulkrepo convert: SAF <-> Esploro research-asset CSV, no repository needed. */
+/* bulkrepo convert: from one registry format to another (SAF <-> Esploro research-asset
+ * CSV), no repository needed. */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include "bulkrepo/convert.h"
+#include "bulkrepo/format.h"
 #include "cli.h"
 
 static void help(void)
 {
-    printf("usage: bulkrepo convert --from saf --to esploro-csv IN OUT.csv [--json]\n"
-           "       bulkrepo convert --from esploro-csv --to saf IN.csv OUT [--json]\n\n"
-           "Converts a DSpace Simple Archive Format package (a folder or a zip) to an\n"
-           "Esploro research-asset CSV, or back, through the crosswalk\n"
-           "(data/esploro_fields.tsv).  No repository is needed.\n\n"
+    char from[256], to[256];
+    br_format_names(BR_FORMAT_READ, from, sizeof from);
+    br_format_names(BR_FORMAT_WRITE, to, sizeof to);
+    printf("usage: bulkrepo convert --from FORMAT --to FORMAT IN OUT [--json]\n"
+           "  e.g. bulkrepo convert --from saf --to esploro-csv IN OUT.csv\n"
+           "       bulkrepo convert --from esploro-csv --to saf IN.csv OUT\n\n"
+           "Converts a batch from one format to another through the record model: a DSpace\n"
+           "Simple Archive Format package (a folder or a zip) to an Esploro research-asset\n"
+           "CSV (crosswalk data/esploro_fields.tsv), or back.  No repository is needed.\n\n"
            "saf -> esploro-csv: one group per item folder (GROUP_ID = the folder), files\n"
            "copied to OUT.csv.files/ and referenced relative to the CSV.\n"
            "esploro-csv -> saf: one item folder per group; structured creators become\n"
@@ -21,11 +27,12 @@ static void help(void)
            "The report lists every value that has no field in the target format, with its\n"
            "item or group and field, and every value that had to change.  The input is\n"
            "checked whole first: with errors nothing is written.  OUT must not exist.\n\n"
-           "  --from FORMAT   saf or esploro-csv\n"
-           "  --to FORMAT     esploro-csv or saf\n"
+           "  --from FORMAT   %s\n"
+           "  --to FORMAT     %s\n"
            "  --json          print the report as JSON on stdout\n\n"
            "Exit: 0 nothing lost or changed, 1 converted but some values had no target or\n"
-           "changed (each listed), 2 usage, 3 invalid input (nothing written), 4 I/O.\n");
+           "changed (each listed), 2 usage, 3 invalid input (nothing written), 4 I/O.\n",
+           from, to);
 }
 
 typedef struct report {
@@ -76,12 +83,20 @@ int cmd_convert(cli *c, int argc, char **argv)
             return cli_usage("convert", "unknown option");
         }
     }
+    char names[256];
+    const br_format_info *fi = br_format_info_find(from), *ti = br_format_info_find(to);
+    if (!fi || !(fi->caps & BR_FORMAT_READ)) {
+        br_format_names(BR_FORMAT_READ, names, sizeof names);
+        return cli_usage("convert", "--from must be one of: %s", names);
+    }
+    if (!ti || !(ti->caps & BR_FORMAT_WRITE)) {
+        br_format_names(BR_FORMAT_WRITE, names, sizeof names);
+        return cli_usage("convert", "--to must be one of: %s", names);
+    }
+    if (fi == ti) return cli_usage("convert", "--from and --to are the same format");
     br_convert_options o = {0};
-    if (!from || br_convert_format_parse(from, &o.from))
-        return cli_usage("convert", "--from must be saf or esploro-csv");
-    if (!to || br_convert_format_parse(to, &o.to))
-        return cli_usage("convert", "--to must be esploro-csv or saf");
-    if (o.from == o.to) return cli_usage("convert", "--from and --to are the same format");
+    o.from_name = fi->name;
+    o.to_name = ti->name;
     if (argc - optind != 2) return cli_usage("convert", "give the input and the output");
     o.in = argv[optind];
     o.out = argv[optind + 1];
@@ -89,7 +104,7 @@ int cmd_convert(cli *c, int argc, char **argv)
     br_diag_sink sink = {on_finding, &rep, 0, 0, 0};
     o.diags = &sink;
     cli_progress prog;
-    cli_progress_init(&prog, "items");
+    cli_progress_init(&prog, fi->unit);
     if (!json) {
         o.progress = cli_progress_cb;
         o.progress_ctx = &prog;
@@ -124,8 +139,8 @@ int cmd_convert(cli *c, int argc, char **argv)
     } else if (brc) {
         cli_fail(&err);
     } else {
-        fprintf(stderr, "converted %zu %s, %zu file%s: ", res.records,
-                o.from == BR_FORMAT_SAF ? "items" : "assets", res.files, res.files == 1 ? "" : "s");
+        fprintf(stderr, "converted %zu %s, %zu file%s: ", res.records, fi->unit, res.files,
+                res.files == 1 ? "" : "s");
         if (!res.lost && !res.changed)
             fprintf(stderr, "nothing lost\n");
         else

@@ -1,15 +1,69 @@
-/* bulkrepo export: DSpace's `export` options (SAF), and the Esploro research-asset CSV. */
+/* bulkrepo export: DSpace's `export` options, for every format of the registry
+ * that writes (--format; saf by default).  Options only some formats have are
+ * checked against the format's caps (-z, -n, -m: BR_FORMAT_ZIP; -t ALL:
+ * BR_FORMAT_ALL_SCOPE); --fields and --categories against the columns its
+ * writer lists (br_export_columns). */
 #include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <jansson.h>
-#include <limits.h>
-#include "bulkrepo/esploro.h"
+#include "bulkrepo/export.h"
+#include "bulkrepo/format.h"
 #include "cli.h"
+
+#define MAX_LIST    512
+#define MAX_COLUMNS 1024
+
+/* The columns a format's writer can select, as br_export_columns lists them. */
+typedef struct columns {
+    const char *column[MAX_COLUMNS];
+    const char *category[MAX_COLUMNS];
+    size_t n;
+} columns;
+
+static void add_column(void *ctx, const char *column, const char *category)
+{
+    columns *c = ctx;
+    if (c->n < MAX_COLUMNS) {
+        c->column[c->n] = column;
+        c->category[c->n++] = category;
+    }
+}
+
+/* Whether names[i] (categories: category names) was listed before index i. */
+static int seen_before(const columns *c, size_t i, int categories)
+{
+    for (size_t k = 0; categories && k < i; k++)
+        if (!strcmp(c->category[k], c->category[i])) return 1;
+    return 0;
+}
+
+/* The column (or distinct category) names, wrapped at 79 columns after indent. */
+static void print_names(FILE *out, const columns *c, int categories, size_t indent)
+{
+    size_t col = indent;
+    int first = 1;
+    for (size_t i = 0; i < c->n; i++) {
+        if (seen_before(c, i, categories)) continue;
+        const char *name = categories ? c->category[i] : c->column[i];
+        if (col + strlen(name) + 2 > 79) {
+            fprintf(out, "\n%*s", (int)indent, "");
+            col = indent;
+            first = 1;
+        }
+        fprintf(out, "%s%s", first ? "" : ", ", name);
+        col += strlen(name) + 2;
+        first = 0;
+    }
+}
 
 static void help(void)
 {
+    char names[256], zip[256];
+    br_format_names(BR_FORMAT_WRITE, names, sizeof names);
+    br_format_names(BR_FORMAT_WRITE | BR_FORMAT_ZIP, zip, sizeof zip);
     printf("usage: bulkrepo [--repo DIR] export -t COLLECTION|ITEM -i HANDLE -d DEST [-n SEQ] [-m] "
            "[-x]\n"
            "                [-z ZIPNAME] [--json]\n"
@@ -24,100 +78,79 @@ static void help(void)
            "RESEARCH_ASSET_ID = the handle, so an edited file re-imports as an update.  Files\n"
            "are copied to OUT.csv.files/ and referenced relative to the CSV.  Values without\n"
            "an Esploro column are reported (notes), values that had to change are warnings.\n\n"
-           "  -t, --type TYPE      COLLECTION or ITEM (esploro-csv also ALL: every item)\n"
+           "A failed or stopped export leaves nothing at the destination.\n\n"
+           "  -t, --type TYPE      COLLECTION or ITEM (formats with -t ALL also ALL: every item)\n"
            "  -i, --id HANDLE      the collection's or item's handle\n"
            "  -d, --dest DIR|FILE  saf: destination folder (must exist); esploro-csv: the CSV\n"
            "                       (must not exist)\n"
-           "  -n, --number SEQ     saf: number of the first item folder (default 1)\n"
-           "  -m, --migrate        saf: for another repository: no handle files, no accession\n"
+           "  -n, --number SEQ     %s: number of the first item folder (default 1)\n"
+           "  -m, --migrate        %s: for another repository: no handle files, no accession\n"
            "                       dates, provenance or handle URIs (it regenerates them)\n"
            "  -x, --exclude-bitstreams  saf: list files in contents but do not write them;\n"
            "                       esploro-csv: no FILE columns (a re-import keeps the files)\n"
-           "  -z, --zip NAME       saf: write DEST/NAME as a zip instead of folders\n"
-           "      --format FORMAT  saf (default) or esploro-csv\n"
+           "  -z, --zip NAME       %s: write DEST/NAME as a zip instead of folders\n"
+           "      --format FORMAT  %s (default saf)\n"
            "      --submit         queue the export as a job and print its id; without -d the\n"
-           "                       result goes to the repository's exports/<id>/\n"
-           "      --fields LIST    esploro-csv: only these columns (comma-separated, e.g.\n"
-           "                       ASSET_TITLE,ASSET_DOI,CREATOR_ORCID)\n"
-           "      --categories LIST  esploro-csv: only the columns of these categories:\n"
-           "                       ");
-    br_ecsv_xwalk *x;
-    if (!br_ecsv_xwalk_new(&x, NULL)) {
-        size_t col = 23;
-        for (size_t i = 0, n = br_ecsv_xwalk_count(x); i < n; i++) {
-            const char *c = br_ecsv_xwalk_at(x, i)->category;
-            int seen = 0;
-            for (size_t k = 0; k < i && !seen; k++)
-                seen = !strcmp(br_ecsv_xwalk_at(x, k)->category, c);
-            if (seen) continue;
-            if (col + strlen(c) + 2 > 79) {
-                printf("\n                       ");
-                col = 23;
-            }
-            printf("%s%s", i ? ", " : "", c);
-            col += strlen(c) + 2;
-        }
-        br_ecsv_xwalk_free(x);
+           "                       result goes to the repository's exports/<id>/\n",
+           zip, zip, zip, names);
+    for (size_t i = 0; i < br_format_count(); i++) {
+        const br_format_info *f = br_format_at(i);
+        columns c = {0};
+        if (!(f->caps & BR_FORMAT_WRITE) ||
+            br_export_columns(f->name, NULL, add_column, &c, NULL) || !c.n)
+            continue;
+        printf("      --fields LIST    %s: only these columns (comma-separated, e.g.\n"
+               "                       %s,%s)\n"
+               "      --categories LIST  %s: only the columns of these categories:\n"
+               "                       ",
+               f->name, c.column[0], c.column[c.n > 1 ? 1 : 0], f->name);
+        print_names(stdout, &c, 1, 23);
+        printf("\n");
     }
-    printf("\n      --json           print the job report as JSON\n");
+    printf("      --json           print the job report as JSON\n");
 }
 
-/* Splits a comma-separated list in place (empty items are dropped). */
+/* Splits a comma-separated list in place (items trimmed; empty items dropped). */
 static size_t split_list(char *s, const char **out, size_t max)
 {
     size_t n = 0;
-    for (char *tok = strtok(s, ","); tok && n < max; tok = strtok(NULL, ",")) {
-        while (*tok == ' ')
-            tok++;
-        size_t l = strlen(tok);
-        while (l && tok[l - 1] == ' ')
-            tok[--l] = 0;
-        if (*tok) out[n++] = tok;
+    for (char *p = s; p && n < max;) {
+        char *end = strchr(p, ',');
+        if (end) *end = 0;
+        while (*p == ' ')
+            p++;
+        size_t l = strlen(p);
+        while (l && p[l - 1] == ' ')
+            p[--l] = 0;
+        if (*p) out[n++] = p;
+        p = end ? end + 1 : NULL;
     }
     return n;
 }
 
-/* Usage error for an unknown column or category, listing the valid names. */
-static int check_names(const char *const *names, size_t n, int categories)
+/* --fields / --categories against the format's writer: a usage error names
+ * the unknown name and lists the valid ones. */
+static int check_selection(const char *format, const br_export_options *o, int categories)
 {
-    br_ecsv_xwalk *x;
+    columns *c = calloc(1, sizeof *c);
+    if (!c) return EXIT_IOERR;
     br_error err;
-    if (br_ecsv_xwalk_new(&x, &err)) return cli_fail(&err);
-    int rc = 0;
-    size_t count = br_ecsv_xwalk_count(x);
-    for (size_t i = 0; i < n && !rc; i++) {
-        int found = 0;
-        for (size_t k = 0; k < count && !found; k++) {
-            const br_ecsv_field *f = br_ecsv_xwalk_at(x, k);
-            found = !strcasecmp(categories ? f->category : f->column, names[i]);
-        }
-        if (found) continue;
-        fprintf(stderr, "bulkrepo export: unknown Esploro %s '%s'; valid %s:\n ",
-                categories ? "category" : "column", names[i],
-                categories ? "categories" : "columns");
-        size_t col = 1;
-        for (size_t k = 0; k < count; k++) {
-            const char *name =
-                categories ? br_ecsv_xwalk_at(x, k)->category : br_ecsv_xwalk_at(x, k)->column;
-            int seen = 0;
-            for (size_t j = 0; categories && j < k && !seen; j++)
-                seen = !strcmp(br_ecsv_xwalk_at(x, j)->category, name);
-            if (seen) continue;
-            if (col + strlen(name) + 2 > 79) {
-                fprintf(stderr, "\n ");
-                col = 1;
-            }
-            fprintf(stderr, " %s", name);
-            col += strlen(name) + 1;
+    br_error_clear(&err);
+    int rc = EXIT_OK;
+    if (br_export_columns(format, o, add_column, c, &err)) {
+        fprintf(stderr, "bulkrepo export: %s", err.message);
+        if (c->n) {
+            fprintf(stderr, "; valid %s:\n  ", categories ? "categories" : "columns");
+            print_names(stderr, c, categories, 2);
         }
         fprintf(stderr, "\nTry 'bulkrepo export --help'.\n");
-        rc = EXIT_USAGE;
+        rc = err.code == BR_EUSAGE ? EXIT_USAGE : cli_exit_code(err.code);
     }
-    br_ecsv_xwalk_free(x);
+    free(c);
     return rc;
 }
 
-/* Findings of the Esploro export: each warning, the first notes, then counts. */
+/* Findings of the export: each warning, the first notes, then counts. */
 #define NOTES_SHOWN 20
 typedef struct findings {
     size_t notes_shown;
@@ -130,27 +163,28 @@ static void print_finding(void *ctx, const br_diag *d)
     cli_print_diag(NULL, d);
 }
 
-#define MAX_LIST 512
-
 /* --submit: the options as a queued job's parameters (engine.h), paths absolute. */
-static int submit_export(cli *c, const br_export_options *o, int esploro)
+static int submit_export(cli *c, const br_format_info *f, const br_export_options *o)
 {
     static const char *scopes[] = {"collection", "item", "all"};
+    /* A format written as one file takes a new file whose folder exists; the
+     * others an existing folder. */
+    int one_file = f->export_file != NULL;
     json_t *p = json_object();
     json_object_set_new(p, "scope", json_string(scopes[o->scope]));
     if (o->id) json_object_set_new(p, "id", json_string(o->id));
     if (o->dest) {
-        /* A SAF destination folder must exist; an Esploro CSV must not. */
         char dir[PATH_MAX], real[PATH_MAX], dest[2 * PATH_MAX];
         snprintf(dir, sizeof dir, "%s", o->dest);
-        char *slash = esploro ? strrchr(dir, '/') : NULL;
+        char *slash = one_file ? strrchr(dir, '/') : NULL;
         if (slash) *slash = 0;
-        if (!realpath(esploro ? (slash ? (*dir ? dir : "/") : ".") : dir, real)) {
+        if (!realpath(one_file ? (slash ? (*dir ? dir : "/") : ".") : dir, real)) {
             json_decref(p);
             return cli_usage("export", "the destination's folder does not exist");
         }
-        if (esploro)
-            snprintf(dest, sizeof dest, "%s/%s", strcmp(real, "/") ? real : "", slash ? slash + 1 : o->dest);
+        if (one_file)
+            snprintf(dest, sizeof dest, "%s/%s", strcmp(real, "/") ? real : "",
+                     slash ? slash + 1 : o->dest);
         else
             snprintf(dest, sizeof dest, "%s", real);
         json_object_set_new(p, "dest", json_string(dest));
@@ -161,31 +195,29 @@ static int submit_export(cli *c, const br_export_options *o, int esploro)
     if (o->zip) json_object_set_new(p, "zip", json_string(o->zip));
     char *params = json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(p);
-    int rc = cli_submit_job(c, esploro ? "export-esploro" : "export-saf", NULL, getenv("USER"), params, NULL);
+    if (!params) {
+        fprintf(stderr, "bulkrepo: out of memory\n");
+        return EXIT_IOERR;
+    }
+    int rc = cli_submit_job(c, f->export_job, NULL, getenv("USER"), params, NULL);
     free(params);
     return rc;
 }
 
 int cmd_export(cli *c, int argc, char **argv)
 {
-    static const struct option opts[] = {{"type", required_argument, 0, 't'},
-                                         {"id", required_argument, 0, 'i'},
-                                         {"dest", required_argument, 0, 'd'},
-                                         {"number", required_argument, 0, 'n'},
-                                         {"migrate", no_argument, 0, 'm'},
-                                         {"exclude-bitstreams", no_argument, 0, 'x'},
-                                         {"zip", required_argument, 0, 'z'},
-                                         {"json", no_argument, 0, 1},
-                                         {"format", required_argument, 0, 2},
-                                         {"fields", required_argument, 0, 3},
-                                         {"categories", required_argument, 0, 4},
-                                         {"submit", no_argument, 0, 5},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"type", required_argument, 0, 't'},     {"id", required_argument, 0, 'i'},
+        {"dest", required_argument, 0, 'd'},     {"number", required_argument, 0, 'n'},
+        {"migrate", no_argument, 0, 'm'},        {"exclude-bitstreams", no_argument, 0, 'x'},
+        {"zip", required_argument, 0, 'z'},      {"json", no_argument, 0, 1},
+        {"format", required_argument, 0, 2},     {"fields", required_argument, 0, 3},
+        {"categories", required_argument, 0, 4}, {"submit", no_argument, 0, 5},
+        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     br_export_options o = {0};
     o.seq = 1;
-    const char *type = NULL, *fields = NULL, *categories = NULL;
-    int json = 0, opt, esploro = 0, saf_only = 0, submit = 0;
+    const char *type = NULL, *fields = NULL, *categories = NULL, *format = "saf";
+    int json = 0, opt, package_only = 0, submit = 0;
     while ((opt = getopt_long(argc, argv, "t:i:d:n:mxz:h", opts, NULL)) != -1) {
         switch (opt) {
         case 't':
@@ -201,27 +233,23 @@ int cmd_export(cli *c, int argc, char **argv)
             char *end;
             o.seq = strtol(optarg, &end, 10);
             if (*end || o.seq < 0) return cli_usage("export", "-n takes a number");
-            saf_only = 1;
+            package_only = 1;
             break;
         }
         case 'm':
-            o.migrate = 1, saf_only = 1;
+            o.migrate = 1, package_only = 1;
             break;
         case 'x':
             o.exclude_bitstreams = 1;
             break;
         case 'z':
-            o.zip = optarg, saf_only = 1;
+            o.zip = optarg, package_only = 1;
             break;
         case 1:
             json = 1;
             break;
         case 2:
-            if (!strcmp(optarg, "esploro-csv"))
-                esploro = 1;
-            else if (strcmp(optarg, "saf"))
-                return cli_usage("export",
-                                 "unsupported --format '%s' (supported: saf, esploro-csv)", optarg);
+            format = optarg;
             break;
         case 3:
             fields = optarg;
@@ -240,48 +268,53 @@ int cmd_export(cli *c, int argc, char **argv)
         }
     }
     if (optind < argc) return cli_usage("export", "unexpected argument '%s'", argv[optind]);
-    if (!esploro && (fields || categories))
-        return cli_usage("export", "--fields and --categories need --format esploro-csv");
-    if (esploro && saf_only) return cli_usage("export", "-n, -m and -z are for --format saf");
+    char names[256];
+    const br_format_info *f = br_format_info_find(format);
+    if (!f || !(f->caps & BR_FORMAT_WRITE)) {
+        br_format_names(BR_FORMAT_WRITE, names, sizeof names);
+        return cli_usage("export", "unsupported --format '%s' (supported: %s)", format, names);
+    }
+    if (package_only && !(f->caps & BR_FORMAT_ZIP)) {
+        br_format_names(BR_FORMAT_WRITE | BR_FORMAT_ZIP, names, sizeof names);
+        return cli_usage("export", "-n, -m and -z are for --format %s", names);
+    }
     if (fields && categories) return cli_usage("export", "give either --fields or --categories");
+    int all_scope = (f->caps & BR_FORMAT_ALL_SCOPE) != 0;
     if (!type ||
-        (strcmp(type, "COLLECTION") && strcmp(type, "ITEM") && (!esploro || strcmp(type, "ALL"))))
-        return cli_usage("export", esploro ? "the type (-t) must be COLLECTION, ITEM or ALL"
-                                           : "the type (-t) must be either COLLECTION or ITEM");
+        (strcmp(type, "COLLECTION") && strcmp(type, "ITEM") && (!all_scope || strcmp(type, "ALL"))))
+        return cli_usage("export", all_scope ? "the type (-t) must be COLLECTION, ITEM or ALL"
+                                             : "the type (-t) must be either COLLECTION or ITEM");
     int all = !strcmp(type, "ALL");
     if (!o.id && !all) return cli_usage("export", "the handle (-i) is required");
     if (o.id && all) return cli_usage("export", "-t ALL takes no handle (-i)");
     if (!o.dest && !submit) return cli_usage("export", "the destination (-d) is required");
     o.scope = all ? BR_EXPORT_ALL : !strcmp(type, "ITEM") ? BR_EXPORT_ITEM : BR_EXPORT_COLLECTION;
-    if (submit) {
-        if (fields || categories) return cli_usage("export", "--fields and --categories are not queued");
-        return submit_export(c, &o, esploro);
-    }
 
     /* --fields / --categories: checked before the repository is opened. */
     char *list_copy = NULL;
-    const char *names[MAX_LIST];
-    size_t n_names = 0;
+    const char *list[MAX_LIST];
     if (fields || categories) {
+        if (submit) return cli_usage("export", "--fields and --categories are not queued");
         list_copy = strdup(fields ? fields : categories);
         if (!list_copy) return EXIT_IOERR;
-        n_names = split_list(list_copy, names, MAX_LIST);
-        int rc = n_names ? check_names(names, n_names, categories != NULL)
-                         : cli_usage("export", "the list of %s is empty",
-                                     fields ? "fields" : "categories");
+        size_t n = split_list(list_copy, list, MAX_LIST);
+        if (fields)
+            o.fields = list, o.n_fields = n;
+        else
+            o.categories = list, o.n_categories = n;
+        int rc =
+            n ? check_selection(f->name, &o, categories != NULL)
+              : cli_usage("export", "the list of %s is empty", fields ? "fields" : "categories");
         if (rc) {
             free(list_copy);
             return rc;
         }
-        if (fields)
-            o.fields = names, o.n_fields = n_names;
-        else
-            o.categories = names, o.n_categories = n_names;
     }
+    if (submit) return submit_export(c, f, &o);
 
     o.eperson = getenv("USER");
     cli_progress prog;
-    cli_progress_init(&prog, "items");
+    cli_progress_init(&prog, f->unit);
     o.progress = cli_progress_cb;
     o.progress_ctx = &prog;
     findings fnd = {0};
@@ -294,27 +327,27 @@ int cmd_export(cli *c, int argc, char **argv)
         return rc;
     }
     br_error err;
+    br_error_clear(&err);
     br_export_result res = {0};
-    if ((esploro ? br_export_esploro : br_export_saf)(repo, &o, &res, &err)) rc = cli_fail(&err);
+    if (br_export(repo, f->name, &o, &res, &err)) rc = cli_fail(&err);
     cli_progress_end(&prog);
-    if (esploro && (sink.notes || sink.warnings)) {
+    if (sink.notes || sink.warnings) {
         if (sink.notes > NOTES_SHOWN)
             fprintf(stderr, "... and %zu more notes\n", sink.notes - NOTES_SHOWN);
-        fprintf(stderr, "%zu note%s (values without an Esploro column), %zu warning%s\n",
-                sink.notes, sink.notes == 1 ? "" : "s", sink.warnings,
+        fprintf(stderr, "%zu note%s (values the %s cannot hold), %zu warning%s\n", sink.notes,
+                sink.notes == 1 ? "" : "s", f->short_label, sink.warnings,
                 sink.warnings == 1 ? "" : "s");
     }
     if (json && res.job_id) {
         char *text = NULL;
-        if (!br_job_to_json(repo, res.job_id, 0, &text, NULL)) cli_print_json(text);
-    } else if (!rc && esploro) {
-        fprintf(stderr, "job %lld: exported %zu assets, %zu files, %llu bytes to %s\n",
-                (long long)res.job_id, res.items, res.bitstreams, (unsigned long long)res.bytes,
-                o.dest);
+        if (!br_job_to_json(repo, res.job_id, 0, &text, NULL)) {
+            int prc = cli_print_json(text);
+            if (!rc) rc = prc;
+        }
     } else if (!rc) {
-        fprintf(stderr, "job %lld: exported %zu items, %zu bitstreams, %llu bytes to %s%s%s\n",
-                (long long)res.job_id, res.items, res.bitstreams, (unsigned long long)res.bytes,
-                o.dest, o.zip ? "/" : "", o.zip ? o.zip : "");
+        fprintf(stderr, "job %lld: exported %zu %s, %zu files, %llu bytes to %s%s%s\n",
+                (long long)res.job_id, res.items, f->unit, res.bitstreams,
+                (unsigned long long)res.bytes, o.dest, o.zip ? "/" : "", o.zip ? o.zip : "");
     }
     br_repo_free(repo);
     free(list_copy);

@@ -45,7 +45,7 @@ static void test_export_item(void **state)
     snprintf(hb, sizeof hb, "%s", fx_map_handle(f, "map", "b"));
     SH(f, 0, "mkdir out");
     RUN(f, 0, "export --type ITEM --id %s --dest out", ha);
-    assert_contains(f->err, "exported 1 items, 1 bitstreams, 14 bytes");
+    assert_contains(f->err, "exported 1 items, 1 files, 14 bytes");
     assert_int_equal(fx_count_entries(f, "out"), 1);
     char *h = read_chomped(f, "out/1/handle");
     assert_string_equal(h, ha);
@@ -94,7 +94,7 @@ static void test_export_collection(void **state)
     import_three(f);
     SH(f, 0, "mkdir out");
     RUN(f, 0, "export -t COLLECTION -i %s -d out", f->coll);
-    assert_contains(f->err, "exported 3 items, 2 bitstreams");
+    assert_contains(f->err, "exported 3 items, 2 files");
     assert_int_equal(fx_count_entries(f, "out"), 3);
     const char *folders[] = {"a", "b", "c"};
     for (int i = 0; i < 3; i++) {

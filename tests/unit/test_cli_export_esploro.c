@@ -102,7 +102,7 @@ static void test_job_and_scopes(void **state)
     /* values with no column are reported with the item's handle */
     RUN(f, 0, "export --format esploro-csv -t ALL -d all.csv");
     assert_contains(f->err, "no Esploro column for dc.date.accessioned");
-    assert_contains(f->err, "notes (values without an Esploro column)");
+    assert_contains(f->err, "notes (values the Esploro CSV cannot hold)");
     assert_contains(f->err, "exported 3 assets, 5 files");
     SH(f, 0, "sed s/all.csv.files/c.csv.files/g all.csv | cmp - c.csv");
     /* every file's bytes, under a name a URL can hold */
@@ -204,11 +204,8 @@ static void test_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        FX_TEST(test_seed_round_trip),
-        FX_TEST(test_job_and_scopes),
-        FX_TEST(test_selective),
-        FX_TEST(test_submit),
-        FX_TEST(test_errors),
+        FX_TEST(test_seed_round_trip), FX_TEST(test_job_and_scopes), FX_TEST(test_selective),
+        FX_TEST(test_submit),          FX_TEST(test_errors),
     };
     return cmocka_run_group_tests_name("cli export esploro", tests, NULL, NULL);
 }

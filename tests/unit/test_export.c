@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "testutil.h"
 #include "repo_fixture.h"
 #include "bulkrepo/bulkrepo.h"
@@ -456,13 +457,106 @@ static void test_progress_and_cancel(void **state)
     br_export_result res;
     br_error err;
     assert_int_equal(br_export_saf(f->repo, &o, &res, &err), BR_ECANCELLED);
-    assert_true(
-        tu_exists(tu_path(f->tmp, "stopped/1/dublin_core.xml"))); /* completed before the stop */
-    assert_false(tu_exists(tu_path(f->tmp, "stopped/2")));
+    /* A stopped export leaves nothing, not even the folder finished before the stop. */
+    assert_int_equal(tu_count_entries(tu_path(f->tmp, "stopped")), 0);
     br_job job;
     assert_br_ok(br_job_get(f->repo, res.job_id, &job, &err), &err);
     assert_int_equal(job.status, BR_JOB_USER_ABORTED);
-    assert_int_equal(job.counters.processed, 1); /* the journal names the finished folder */
+    assert_int_equal(job.counters.processed, 1); /* the journal names what was written */
+}
+
+/* Removes the stored file of item /20's first bitstream: its export fails. */
+static void lose_stored_file(fixture *f)
+{
+    br_record *r = br_record_new();
+    br_error err;
+    assert_br_ok(br_item_load(f->repo, f->id20, r, &err), &err);
+    assert_non_null(r->bs[0].path);
+    assert_int_equal(unlink(r->bs[0].path), 0);
+    br_record_free(r);
+}
+
+/* A failed export leaves nothing at the destination, whatever the format:
+ * here the second item's stored file is gone, after the first item was
+ * written. */
+static void test_failure_leaves_nothing(void **state)
+{
+    fixture *f = *state;
+    lose_stored_file(f);
+    br_error err;
+    br_export_result res;
+    /* SAF folders */
+    br_export_options o = collection_a(tu_path(f->tmp, "out"));
+    mkdir(o.dest, 0755);
+    assert_int_equal(br_export(f->repo, "saf", &o, &res, &err), BR_EIO);
+    assert_int_equal(tu_count_entries(tu_path(f->tmp, "out")), 0);
+    br_job job;
+    assert_br_ok(br_job_get(f->repo, res.job_id, &job, &err), &err);
+    assert_int_equal(job.status, BR_JOB_FAILED);
+    /* SAF zip */
+    o.zip = "pkg.zip";
+    assert_int_equal(br_export(f->repo, "saf", &o, &res, &err), BR_EIO);
+    assert_int_equal(tu_count_entries(tu_path(f->tmp, "out")), 0);
+    /* Esploro CSV and its files */
+    o = collection_a(tu_path(f->tmp, "csv/a.csv"));
+    mkdir(tu_path(f->tmp, "csv"), 0755);
+    assert_int_equal(br_export(f->repo, "esploro-csv", &o, &res, &err), BR_EIO);
+    assert_int_equal(tu_count_entries(tu_path(f->tmp, "csv")), 0);
+    assert_br_ok(br_job_get(f->repo, res.job_id, &job, &err), &err);
+    assert_string_equal(job.type, "export-esploro");
+    assert_int_equal(job.status, BR_JOB_FAILED);
+    /* An unwritable destination: refused, nothing made. */
+    o = collection_a(tu_path(f->tmp, "ro"));
+    o.id = "123456789/3"; /* without the lost file */
+    mkdir(o.dest, 0555);
+    if (access(o.dest, W_OK)) { /* root writes anyway */
+        assert_int_equal(br_export(f->repo, "saf", &o, &res, &err), BR_EIO);
+        assert_int_equal(tu_count_entries(o.dest), 0);
+    }
+    chmod(o.dest, 0755);
+}
+
+/* One loop, any format: unknown formats and options a format does not take
+ * are usage errors before any job exists. */
+static void test_format_options(void **state)
+{
+    fixture *f = *state;
+    br_error err;
+    br_export_result res;
+    br_export_options o = collection_a(tu_path(f->tmp, "out"));
+    mkdir(o.dest, 0755);
+    assert_int_equal(br_export(f->repo, "onix", &o, &res, &err), BR_EUSAGE);
+    assert_contains(err.message, "saf, esploro-csv");
+    o.scope = BR_EXPORT_ALL;
+    assert_int_equal(br_export(f->repo, "saf", &o, &res, &err), BR_EUSAGE);
+    o = collection_a(tu_path(f->tmp, "out"));
+    const char *fields[] = {"ASSET_TITLE"};
+    o.fields = fields;
+    o.n_fields = 1;
+    assert_int_equal(br_export(f->repo, "saf", &o, &res, &err), BR_EUSAGE);
+    o = collection_a(tu_path(f->tmp, "x.csv"));
+    o.migrate = 1;
+    assert_int_equal(br_export(f->repo, "esploro-csv", &o, &res, &err), BR_EUSAGE);
+    assert_int_equal(res.job_id, 0);
+    assert_false(tu_exists(tu_path(f->tmp, "x.csv")));
+    /* ALL: every item but the withdrawn one, one CSV, a journal line each */
+    o = collection_a(tu_path(f->tmp, "all.csv"));
+    o.scope = BR_EXPORT_ALL;
+    o.id = NULL;
+    assert_br_ok(br_export(f->repo, "esploro-csv", &o, &res, &err), &err);
+    assert_int_equal(res.items, 4);
+    assert_int_equal(res.bitstreams, 2);
+    char *csv = tu_read(tu_path(f->tmp, "all.csv"));
+    assert_contains(csv, ",RESEARCH_ASSET_ID,");
+    assert_contains(csv, "\nASSET,123456789/50,");
+    assert_not_contains(csv, "123456789/30");
+    free(csv);
+    assert_file_equals(tu_path(f->tmp, "all.csv.files/123456789_20/book.pdf"), "%PDF-1.4 book\n");
+    br_job job;
+    assert_br_ok(br_job_get(f->repo, res.job_id, &job, &err), &err);
+    assert_contains(job.params, "\"format\":\"esploro-csv\"");
+    assert_contains(job.params, "\"scope\":\"ALL\"");
+    assert_int_equal(job.counters.processed, 4);
 }
 
 static void test_item_json(void **state)
@@ -594,6 +688,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_not_found, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_collection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_progress_and_cancel, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failure_leaves_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_format_options, setup, teardown),
         cmocka_unit_test_setup_teardown(test_item_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_round_trip_migrate, setup, teardown),

@@ -55,19 +55,47 @@ typedef struct br_reader br_reader; /* the driver's own state */
 
 /* ---- writing ---------------------------------------------------------------------------- */
 
+/* What a writer has written so far (br_write_options.stats): the export loop
+ * takes each record's share for its journal line, convert its report. */
+typedef struct br_write_stats {
+    size_t records;  /* records written */
+    size_t files;    /* file entries the output lists for them (SAF: contents lines;
+                        Esploro CSV: FILE rows) */
+    uint64_t bytes;  /* bytes of the files written (copied) */
+    size_t lost;     /* values the format cannot hold: each one a note on diags */
+    size_t changed;  /* values written changed: each one a warning on diags */
+    const char *key; /* the output key of the record last written (a SAF folder, a CSV
+                        key); valid until the next write, close or abort */
+} br_write_stats;
+
+/* Nothing a writer makes is visible under dest until writer_close: it writes
+ * under temporary names next to the output and renames them at close, so a
+ * failed or aborted run leaves nothing behind. */
 typedef struct br_write_options {
-    const char *dest;       /* the output: a new folder or file, as the format writes */
-    long seq;               /* SAF: number of the first item folder */
-    int migrate;            /* SAF -m */
-    int exclude_bitstreams; /* -x: files listed, not written */
-    const char *zip;        /* SAF -z: one zip at DEST/ZIP instead of folders */
-    int from_input;         /* convert: records come from another input format, keyed by
-                               their input key (not a stored handle) */
-    const char *const *fields; /* Esploro CSV: only these columns / categories */
+    const char *dest;          /* the output, as the format writes it: SAF: an existing folder
+                                  that gets DEST/<seq>... (from_input: a new folder);
+                                  Esploro CSV: a new file */
+    long seq;                  /* SAF: number of the first item folder */
+    int migrate;               /* SAF -m */
+    int exclude_bitstreams;    /* -x: files listed, not written */
+    const char *zip;           /* SAF -z: one zip at DEST/ZIP instead of folders */
+    int from_input;            /* convert: records come from another input format, keyed by
+                                  their input key (not a stored handle); the writer reports
+                                  what its format cannot hold and fills in what it derives */
+    const char *const *fields; /* only these columns / categories (a writer that has no
+                                  selection refuses them: BR_EUSAGE) */
     size_t n_fields;
     const char *const *categories;
     size_t n_categories;
-    br_diag_sink *diags;    /* values the format cannot hold (notes), values changed (warnings) */
+    br_diag_sink *diags;   /* values the format cannot hold (notes), values changed (warnings) */
+    br_write_stats *stats; /* optional: the writer adds to it */
+    /* Describe mode: when set, writer_open makes nothing and sets *out to
+     * NULL; it calls on_column for every column the writer can select with
+     * fields (and its category), then checks fields and categories as it
+     * would for writing (BR_EUSAGE: an unknown name, or a writer without a
+     * selection given one).  A writer without a selection calls it never. */
+    void (*on_column)(void *ctx, const char *column, const char *category);
+    void *column_ctx;
 } br_write_options;
 
 typedef struct br_writer br_writer;
@@ -115,10 +143,12 @@ typedef struct br_format {
      * it lacks keeps them.  NULL: the input has every field (replace all). */
     int (*covers)(const br_reader *r, const char *target);
 
-    /* Writer. */
+    /* Writer.  writer_open refuses options its format does not take with
+     * BR_EUSAGE before it makes anything. */
     int (*writer_open)(const br_write_options *opt, br_writer **out, br_error *err);
-    /* key: the record's key in the output (its input key on convert, else NULL). */
-    int (*write)(br_writer *w, const char *key, const br_record *rec, br_error *err);
+    /* key: the record's input key on convert (from_input), else NULL.  The
+     * writer may change rec (the caller resets it before the next record). */
+    int (*write)(br_writer *w, const char *key, br_record *rec, br_error *err);
     /* Finishes the output (the writer is freed). */
     int (*writer_close)(br_writer *w, br_error *err);
     /* Frees the writer and removes what it wrote. */

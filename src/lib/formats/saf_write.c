@@ -30,8 +30,9 @@
 #include <unistd.h>
 #include "bulkrepo/saf.h"
 #include "../core/core.h"
+#include "formats/drivers.h"
 
-#define PATH_SIZE 4096
+#define PATH_SIZE        4096
 #define UTF8_REPLACEMENT "\xEF\xBF\xBD" /* U+FFFD */
 
 /* ---- XML text ------------------------------------------------------------- */
@@ -74,13 +75,27 @@ static int xml_escape(br_buf *b, const char *s)
         size_t adv = 1;
         if (*p < 0x80) {
             switch (*p) {
-            case '&': rep = "&amp;"; break;
-            case '<': rep = "&lt;"; break;
-            case '>': rep = "&gt;"; break;
-            case '"': rep = "&quot;"; break;
-            case '\t': rep = "&#9;"; break;
-            case '\n': rep = "&#10;"; break;
-            case '\r': rep = "&#13;"; break;
+            case '&':
+                rep = "&amp;";
+                break;
+            case '<':
+                rep = "&lt;";
+                break;
+            case '>':
+                rep = "&gt;";
+                break;
+            case '"':
+                rep = "&quot;";
+                break;
+            case '\t':
+                rep = "&#9;";
+                break;
+            case '\n':
+                rep = "&#10;";
+                break;
+            case '\r':
+                rep = "&#13;";
+                break;
             default:
                 if (*p < 0x20) rep = UTF8_REPLACEMENT;
             }
@@ -164,7 +179,8 @@ static int write_text(const char *dir, const char *name, const br_buf *b, br_err
     int rc = 0;
     if (br_write_all(fd, b->p ? b->p : "", b->len))
         rc = br_error_set(err, BR_EIO, path, 0, 0, "write failed: %s", strerror(errno));
-    if (close(fd) && !rc) rc = br_error_set(err, BR_EIO, path, 0, 0, "close failed: %s", strerror(errno));
+    if (close(fd) && !rc)
+        rc = br_error_set(err, BR_EIO, path, 0, 0, "close failed: %s", strerror(errno));
     return rc;
 }
 
@@ -194,7 +210,8 @@ static int copy_bytes(const char *src, const char *dst, br_error *err)
             break;
         }
         if (n < 0) {
-            rc = br_error_set(err, BR_EIO, dst, 0, 0, "copy from %s failed: %s", src, strerror(errno));
+            rc = br_error_set(err, BR_EIO, dst, 0, 0, "copy from %s failed: %s", src,
+                              strerror(errno));
             goto done;
         }
         if (n == 0) break;
@@ -283,10 +300,12 @@ static int choose_names(const br_record *rec, br_arena *arena, const char **name
                                 rec->handle ? rec->handle : "(no handle)",
                                 rec->bs[i].name ? rec->bs[i].name : "", why);
         entries++;
-        for (const char *p = rec->bs[i].name; (p = strchr(p, '/')); p++) entries++;
+        for (const char *p = rec->bs[i].name; (p = strchr(p, '/')); p++)
+            entries++;
     }
     name_set set = {NULL, 16};
-    while (set.cap < 2 * entries + 16) set.cap *= 2;
+    while (set.cap < 2 * entries + 16)
+        set.cap *= 2;
     set.v = calloc(set.cap, sizeof *set.v);
     if (!set.v) return br_error_set(err, BR_ENOMEM, dir, 0, 0, "out of memory");
     int rc = 0;
@@ -374,11 +393,13 @@ static int write_metadata(const char *dir, const br_record *rec, const br_saf_wr
         const char *s = rec->md[i].schema;
         if (!strcmp(s, "dc") || !schema_written(s)) continue;
         size_t j = 0;
-        while (j < n && strcmp(schemas[j], s)) j++;
+        while (j < n && strcmp(schemas[j], s))
+            j++;
         if (j == n) schemas[n++] = s;
     }
     qsort(schemas, n, sizeof *schemas, cmp_str);
-    for (size_t i = 0; !rc && i < n; i++) rc = write_schema(dir, rec, schemas[i], opt, b, err);
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = write_schema(dir, rec, schemas[i], opt, b, err);
     free(schemas);
     return rc;
 }
@@ -389,7 +410,8 @@ static int put_option(br_buf *b, const char *key, const char *value)
 {
     if (br_buf_puts(b, "\t") || br_buf_puts(b, key)) return BR_ENOMEM;
     for (const char *p = value; *p; p++)
-        if (br_buf_append(b, (*p == '\t' || *p == '\n' || *p == '\r') ? " " : p, 1)) return BR_ENOMEM;
+        if (br_buf_append(b, (*p == '\t' || *p == '\n' || *p == '\r') ? " " : p, 1))
+            return BR_ENOMEM;
     return 0;
 }
 
@@ -414,7 +436,8 @@ static int write_contents(const char *dir, const br_record *rec, const char **na
             rc = put_option(b, "permissions:-r '", bs->read_group) || br_buf_puts(b, "'");
         else if (!rc && bs->write_group && *bs->write_group)
             rc = put_option(b, "permissions:-w '", bs->write_group) || br_buf_puts(b, "'");
-        if (!rc && bs->iiif_label && *bs->iiif_label) rc = put_option(b, "iiif-label:", bs->iiif_label);
+        if (!rc && bs->iiif_label && *bs->iiif_label)
+            rc = put_option(b, "iiif-label:", bs->iiif_label);
         if (!rc && bs->iiif_toc && *bs->iiif_toc) rc = put_option(b, "iiif-toc:", bs->iiif_toc);
         if (!rc && bs->iiif_width > 0) {
             snprintf(num, sizeof num, "%d", bs->iiif_width);
@@ -443,35 +466,45 @@ static int put_line(br_buf *b, const char *s, const char *dir, const char *what,
 /* relationships: `relation.<type> <ref>` for each relation where this item is
  * the left one, so that importing the package recreates every relation once
  * (its right item's folder does not repeat it). */
-static int write_relationships(const char *dir, const br_record *rec, const br_saf_write_options *opt,
-                               br_buf *b, br_error *err)
+int br_saf_write_relationships(const char *dir, const char *item, const br_relation *rels, size_t n,
+                               const char *(*folder_of)(void *, const char *), void *ctx,
+                               br_error *err)
 {
-    br_buf_clear(b);
-    for (size_t i = 0; i < rec->n_rels; i++) {
-        const br_relation *r = &rec->rels[i];
+    br_buf b = {0};
+    int rc = 0;
+    for (size_t i = 0; !rc && i < n; i++) {
+        const br_relation *r = &rels[i];
         if (!r->is_left || !r->target || !*r->target) continue;
-        if (!r->type || !*r->type || strpbrk(r->type, " \t\r\n"))
-            return br_error_set(err, BR_EINVAL, dir, 0, 0,
-                                "item %s: relationship type '%s' cannot be written",
-                                rec->handle ? rec->handle : "(no handle)", r->type ? r->type : "");
-        const char *folder = opt && opt->folder_of ? opt->folder_of(opt->folder_ctx, r->target) : NULL;
+        if (!r->type || !*r->type || strpbrk(r->type, " \t\r\n")) {
+            rc = br_error_set(err, BR_EINVAL, dir, 0, 0,
+                              "item %s: relationship type '%s' cannot be written",
+                              item ? item : "(no handle)", r->type ? r->type : "");
+            break;
+        }
+        const char *folder = folder_of ? folder_of(ctx, r->target) : NULL;
         const char *ref = folder ? folder : r->target;
-        if (strpbrk(ref, "\r\n"))
-            return br_error_set(err, BR_EINVAL, dir, 0, 0, "item %s: relationship target '%s' contains a line break",
-                                rec->handle ? rec->handle : "(no handle)", ref);
+        if (strpbrk(ref, "\r\n")) {
+            rc = br_error_set(err, BR_EINVAL, dir, 0, 0,
+                              "item %s: relationship target '%s' contains a line break",
+                              item ? item : "(no handle)", ref);
+            break;
+        }
         /* The importer takes the part after the first dot as the type (§1.7). */
-        int rc = br_buf_puts(b, strncmp(r->type, "relation.", 9) ? "relation." : "") ||
-                 br_buf_puts(b, r->type) || br_buf_puts(b, folder ? " folderName:" : " ") ||
-                 br_buf_puts(b, ref) || br_buf_puts(b, "\n");
-        if (rc) return br_error_set(err, BR_ENOMEM, dir, 0, 0, "out of memory");
+        if (br_buf_puts(&b, strncmp(r->type, "relation.", 9) ? "relation." : "") ||
+            br_buf_puts(&b, r->type) || br_buf_puts(&b, folder ? " folderName:" : " ") ||
+            br_buf_puts(&b, ref) || br_buf_puts(&b, "\n"))
+            rc = br_error_set(err, BR_ENOMEM, dir, 0, 0, "out of memory");
     }
-    return b->len ? write_text(dir, "relationships", b, err) : 0;
+    if (!rc && b.len) rc = write_text(dir, "relationships", &b, err);
+    br_buf_dispose(&b);
+    return rc;
 }
 
 /* Copies every bitstream that has a stored file.  A bitstream without one
  * (path NULL: imported from a -x package with --metadata-only) stays listed in
  * contents without a file, which is the package it came from. */
-static int write_bitstreams(const char *dir, const br_record *rec, const char **names, br_error *err)
+static int write_bitstreams(const char *dir, const br_record *rec, const char **names,
+                            br_error *err)
 {
     char dst[PATH_SIZE];
     for (size_t i = 0; i < rec->n_bs; i++) {
@@ -496,7 +529,8 @@ int br_saf_write_item(const char *dir, const br_record *rec, const br_saf_write_
                       br_error *err)
 {
     if (!dir || !*dir || !rec)
-        return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_saf_write_item needs a folder and a record");
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
+                            "br_saf_write_item needs a folder and a record");
     br_buf b = {0};
     br_arena *arena = br_arena_new();
     const char **names = calloc(rec->n_bs ? rec->n_bs : 1, sizeof *names);
@@ -530,7 +564,10 @@ int br_saf_write_item(const char *dir, const br_record *rec, const br_saf_write_
         rc = put_line(&b, rec->handle, dir, "handle", err);
         if (!rc) rc = write_text(dir, "handle", &b, err);
     }
-    if (!rc) rc = write_relationships(dir, rec, opt, &b, err);
+    if (!rc)
+        rc = br_saf_write_relationships(dir, rec->handle, rec->rels, rec->n_rels,
+                                        opt ? opt->folder_of : NULL, opt ? opt->folder_ctx : NULL,
+                                        err);
     if (!rc && !(opt && opt->exclude_bitstreams)) rc = write_bitstreams(dir, rec, names, err);
 done:
     /* A half-written item folder is removed: only the folder made here. */
