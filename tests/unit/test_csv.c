@@ -59,7 +59,6 @@ static void assert_cell(const br_csv_record *r, unsigned i, const char *want, in
     assert_true(i < r->n);
     assert_int_equal(r->cells[i].len, strlen(want));
     assert_memory_equal(r->cells[i].p, want, strlen(want));
-    assert_int_equal(r->cells[i].p[r->cells[i].len], 0);
     assert_int_equal(r->cells[i].quoted, quoted);
 }
 
@@ -183,7 +182,7 @@ static void test_faults(void **state)
     assert_int_equal(f->err.place.line, 3);
 
     /* Caps: a cell, the cells of a record, a record. */
-    br_csv_read_options o = {.max_cell = 4, .max_columns = 3, .max_record = 12};
+    br_csv_read_options o = {.max_cell = 4, .max_columns = 3, .max_record = 10};
     open_bytes(f, "abcd,x\n\nabcde\n", 14, &o);
     assert_int_equal(next(f), 1);
     assert_int_equal(next(f), BR_ELIMIT);

@@ -50,13 +50,12 @@ struct br_csv_reader {
     int prev_cr; /* inside a quoted cell, the last byte was CR */
     unsigned line;
     unsigned quote_line; /* where the open quoted cell began */
-    int quoted;          /* the cell being scanned is quoted */
 
-    char *row;
-    size_t row_len, row_cap, cell_start;
-    size_t *coff;
+    char *row; /* the record buffer: every cell's bytes, one after the other */
+    size_t row_cap;
+    size_t *coff; /* the cells' offsets while the record buffer moves */
     br_csv_cell *cells;
-    unsigned ncells;
+    unsigned ncells; /* cells of the record that faulted */
     int has_nul;
 
     br_csv_fault fault;
@@ -74,10 +73,11 @@ static int reader_new(const char *source, const br_csv_read_options *opt, br_csv
     r->fd = -1;
     r->source = source;
     r->max_cell = opt && opt->max_cell ? opt->max_cell : DEFAULT_MAX_CELL;
+    if (r->max_cell > UINT32_MAX - 1) r->max_cell = UINT32_MAX - 1;
     r->max_record = opt && opt->max_record ? opt->max_record : r->max_cell * 4 + 64 * 1024;
     r->max_columns = opt && opt->max_columns ? opt->max_columns : DEFAULT_MAX_COLS;
     r->line = 1;
-    r->row_cap = RECORD_START_SIZE < r->max_record + 1 ? RECORD_START_SIZE : r->max_record + 1;
+    r->row_cap = RECORD_START_SIZE < r->max_record ? RECORD_START_SIZE : r->max_record;
     r->buf = malloc(READ_BUF);
     r->row = malloc(r->row_cap);
     r->coff = malloc(r->max_columns * sizeof *r->coff);
@@ -215,45 +215,67 @@ static int fault(br_csv_reader *r, br_csv_fault_kind kind, unsigned line, br_err
                         what);
 }
 
-/* Makes room for `need` bytes in the record buffer, within the record's cap. */
-static br_csv_fault_kind grow(br_csv_reader *r, size_t need)
+/* The record being scanned, kept in locals of br_csv_next (stores into the
+ * record buffer would otherwise make the compiler reload every field of the
+ * reader after each one). */
+typedef struct scan {
+    char *row;
+    size_t len;    /* bytes in row */
+    size_t cstart; /* where the current cell starts */
+    size_t cap;
+    unsigned nc; /* cells ended */
+    int quoted;  /* the current cell is quoted */
+} scan;
+
+/* Makes room for `need` bytes in the record buffer (row, holding nc cells), within the
+ * record's cap; the views of the cells already ended move with it.  Takes and gives
+ * the scan's fields by value: its address must not escape, or it leaves the registers. */
+static br_csv_fault_kind grow(br_csv_reader *r, char *row, unsigned nc, size_t need)
 {
     size_t cap = r->row_cap;
     while (cap < need)
         cap *= 2;
-    if (cap > r->max_record + 1) cap = r->max_record + 1;
+    if (cap > r->max_record) cap = r->max_record;
     if (need > cap) return BR_CSV_RECORD_TOO_LARGE;
-    char *p = realloc(r->row, cap);
+    for (unsigned i = 0; i < nc; i++)
+        r->coff[i] = (size_t)(r->cells[i].p - row);
+    char *p = realloc(row, cap);
     if (!p) return BR_CSV_NOMEM;
+    for (unsigned i = 0; i < nc; i++)
+        r->cells[i].p = p + r->coff[i];
     r->row = p;
     r->row_cap = cap;
     return BR_CSV_OK;
 }
 
-/* Appends n bytes to the cell being scanned, leaving room for its NUL; 0 or the fault. */
-static inline br_csv_fault_kind row_append(br_csv_reader *r, const char *s, size_t n)
+/* grow, then the scan's new buffer. */
+#define GROW(r, s, need)                                                                           \
+    ((k_ = grow((r), (s)->row, (s)->nc, (need)))                                                   \
+         ? k_                                                                                      \
+         : ((s)->row = (r)->row, (s)->cap = (r)->row_cap, 0))
+
+/* Appends n bytes to the cell being scanned; 0 or the fault. */
+static inline br_csv_fault_kind row_append(br_csv_reader *r, scan *s, const char *p, size_t n)
 {
-    if (r->row_len + n - r->cell_start > r->max_cell) return BR_CSV_CELL_TOO_LARGE;
-    br_csv_fault_kind k;
-    if (r->row_len + n + 1 > r->row_cap && (k = grow(r, r->row_len + n + 1))) return k;
-    memcpy(r->row + r->row_len, s, n);
-    r->row_len += n;
+    if (s->len + n - s->cstart > r->max_cell) return BR_CSV_CELL_TOO_LARGE;
+    br_csv_fault_kind k_;
+    if (s->len + n > s->cap && GROW(r, s, s->len + n)) return k_;
+    memcpy(s->row + s->len, p, n);
+    s->len += n;
     return BR_CSV_OK;
 }
 
-/* Ends the cell being scanned (NUL-terminated in the record buffer). */
-static inline br_csv_fault_kind end_cell(br_csv_reader *r)
+/* Ends the cell being scanned.  Its bytes stay where they are (no terminator is
+ * written): ending the many empty cells of a template row is only the view's stores. */
+static inline br_csv_fault_kind end_cell(br_csv_reader *r, scan *s)
 {
-    if (r->ncells >= r->max_columns) return BR_CSV_TOO_MANY_COLUMNS;
-    br_csv_fault_kind k;
-    if (r->row_len + 1 > r->row_cap && (k = grow(r, r->row_len + 1))) return k;
-    r->row[r->row_len] = 0;
-    r->coff[r->ncells] = r->cell_start;
-    r->cells[r->ncells].len = r->row_len - r->cell_start;
-    r->cells[r->ncells].quoted = r->quoted;
-    r->ncells++;
-    r->quoted = 0;
-    r->cell_start = ++r->row_len;
+    if (s->nc >= r->max_columns) return BR_CSV_TOO_MANY_COLUMNS;
+    br_csv_cell *c = &r->cells[s->nc++];
+    c->p = s->row + s->cstart;
+    c->len = (uint32_t)(s->len - s->cstart);
+    c->quoted = s->quoted;
+    s->cstart = s->len;
+    s->quoted = 0;
     return BR_CSV_OK;
 }
 
@@ -273,19 +295,27 @@ static void count_lines(br_csv_reader *r, const char *s, size_t n)
     r->prev_cr = s[n - 1] == '\r';
 }
 
-static void finish_record(br_csv_reader *r, br_csv_record *rec, uint64_t offset, unsigned line)
+static int finish_record(br_csv_reader *r, const scan *s, br_csv_record *rec, uint64_t offset,
+                         unsigned line)
 {
-    for (unsigned i = 0; i < r->ncells; i++)
-        r->cells[i].p = r->row + r->coff[i];
     rec->cells = r->cells;
-    rec->n = r->ncells;
+    rec->n = s->nc;
     rec->line = line;
     rec->lines = r->line - line + 1;
     rec->offset = offset;
-    rec->data = r->row;
-    rec->size = r->row_len;
+    rec->data = s->row;
+    rec->size = s->len;
     rec->has_nul = r->has_nul;
     rec->cr = 0;
+    return 1;
+}
+
+/* Stops the read at a fault in the record being scanned (cell s->nc). */
+static int scan_fault(br_csv_reader *r, const scan *s, br_csv_fault_kind kind, unsigned line,
+                      br_error *err)
+{
+    r->ncells = s->nc;
+    return fault(r, kind, line, err);
 }
 
 int br_csv_next(br_csv_reader *r, br_csv_record *rec, br_error *err)
@@ -293,10 +323,9 @@ int br_csv_next(br_csv_reader *r, br_csv_record *rec, br_error *err)
     if (r->fault_rc)
         return br_error_set(err, r->fault_rc, r->source, r->fault.line, 0,
                             "line %u: reading stopped here", r->fault.line);
-    r->ncells = 0;
-    r->row_len = r->cell_start = 0;
+    scan s = {r->row, 0, 0, r->row_cap, 0, 0};
     r->state = SCAN_START;
-    r->quoted = r->has_nul = 0;
+    r->has_nul = 0;
     int content = 0; /* a byte of this record was seen (else a blank line is skipped) */
     uint64_t offset = 0;
     unsigned line = r->line;
@@ -305,11 +334,10 @@ int br_csv_next(br_csv_reader *r, br_csv_record *rec, br_error *err)
         if (r->bpos == r->blen) {
             if (r->eof) {
                 if (r->state == SCAN_QUOTED)
-                    return fault(r, BR_CSV_UNTERMINATED, r->quote_line, err);
+                    return scan_fault(r, &s, BR_CSV_UNTERMINATED, r->quote_line, err);
                 if (!content) return 0;
-                if ((k = end_cell(r))) return fault(r, k, line, err);
-                finish_record(r, rec, offset, line);
-                return 1;
+                if ((k = end_cell(r, &s))) return scan_fault(r, &s, k, line, err);
+                return finish_record(r, &s, rec, offset, line);
             }
             int rc = fill(r, err);
             if (rc) return rc;
@@ -340,7 +368,7 @@ int br_csv_next(br_csv_reader *r, br_csv_record *rec, br_error *err)
             if (n) {
                 count_lines(r, p, n);
                 if (!r->has_nul && memchr(p, 0, n)) r->has_nul = 1;
-                if ((k = row_append(r, p, n))) return fault(r, k, line, err);
+                if ((k = row_append(r, &s, p, n))) return scan_fault(r, &s, k, line, err);
             }
             r->bpos = (size_t)(stop - r->buf) + (q != NULL);
             if (q) r->state = SCAN_QUOTE, r->prev_cr = 0;
@@ -348,54 +376,57 @@ int br_csv_next(br_csv_reader *r, br_csv_record *rec, br_error *err)
         }
         if (r->state == SCAN_QUOTE) {
             if (*p == '"') { /* "" inside a quoted cell */
-                if ((k = row_append(r, p, 1))) return fault(r, k, line, err);
+                if ((k = row_append(r, &s, p, 1))) return scan_fault(r, &s, k, line, err);
                 r->state = SCAN_QUOTED;
                 r->bpos++;
                 continue;
             }
             if (*p != ',' && *p != '\n' && *p != '\r')
-                return fault(r, BR_CSV_TEXT_AFTER_QUOTE, line, err);
+                return scan_fault(r, &s, BR_CSV_TEXT_AFTER_QUOTE, line, err);
             r->state = SCAN_PLAIN; /* the separator is handled below */
         }
         /* SCAN_START or SCAN_PLAIN: runs of plain bytes and commas (the common case: most
          * cells of a template row are empty), until a quote, a line end or the buffer end. */
         const unsigned char *u = (const unsigned char *)p, *ue = (const unsigned char *)end;
+        int state = r->state;
         for (;;) {
             const unsigned char *run = u;
             while (u < ue && !SPECIAL[*u])
                 u++;
             if (u > run) {
-                if ((k = row_append(r, (const char *)run, (size_t)(u - run))))
-                    return fault(r, k, line, err);
-                r->state = SCAN_PLAIN;
+                if ((k = row_append(r, &s, (const char *)run, (size_t)(u - run))))
+                    return scan_fault(r, &s, k, line, err);
+                state = SCAN_PLAIN;
             }
             if (u == ue) break;
             if (*u == ',') {
                 u++;
-                if ((k = end_cell(r))) return fault(r, k, line, err);
-                r->state = SCAN_START;
+                if ((k = end_cell(r, &s))) return scan_fault(r, &s, k, line, err);
+                state = SCAN_START;
             } else if (!*u) {
-                if ((k = row_append(r, "", 1))) return fault(r, k, line, err);
+                if ((k = row_append(r, &s, "", 1))) return scan_fault(r, &s, k, line, err);
                 r->has_nul = 1;
-                r->state = SCAN_PLAIN;
+                state = SCAN_PLAIN;
                 u++;
             } else {
                 break;
             }
         }
+        r->state = state;
         r->bpos = (size_t)((const char *)u - r->buf);
         if (u == ue) continue;
         char c = (char)*u;
         r->bpos++;
         if (c == '"') {
-            if (r->state != SCAN_START) return fault(r, BR_CSV_QUOTE_INSIDE_CELL, line, err);
+            if (r->state != SCAN_START)
+                return scan_fault(r, &s, BR_CSV_QUOTE_INSIDE_CELL, line, err);
             r->state = SCAN_QUOTED;
-            r->quoted = 1;
+            s.quoted = 1;
             r->quote_line = r->line;
             r->prev_cr = 0;
         } else { /* '\n' or '\r': the record ends */
-            if ((k = end_cell(r))) return fault(r, k, line, err);
-            finish_record(r, rec, offset, line);
+            if ((k = end_cell(r, &s))) return scan_fault(r, &s, k, line, err);
+            finish_record(r, &s, rec, offset, line);
             rec->cr = c == '\r';
             r->line++;
             if (c == '\r') r->skip_lf = 1;

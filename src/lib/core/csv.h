@@ -3,9 +3,9 @@
  * import.
  *
  * Reader: a streaming scanner over one fixed read buffer.  A record comes back
- * as an array of cell views into one reusable record buffer (no allocation per
- * cell): each cell has its length (a NUL byte inside a cell does not cut it),
- * whether it was quoted, and is also NUL-terminated for convenience.  Quoted
+ * as an array of cell views into one reusable record buffer (no allocation or
+ * copy per cell): each cell has its length (the views are not NUL-terminated,
+ * and a NUL byte inside a cell does not cut it) and whether it was quoted.  Quoted
  * cells may hold commas, "" escapes and line breaks; records end with LF, CRLF
  * or CR.  A line with nothing on it is no record, but it is a line: every
  * record carries the physical line it starts on (1-based, blank lines and line
@@ -35,14 +35,14 @@
 typedef struct br_csv_reader br_csv_reader;
 
 typedef struct br_csv_read_options {
-    size_t max_cell;      /* bytes of one cell (after unquoting); 0 = 16 MiB */
-    size_t max_record;    /* bytes of one record's cells; 0 = max_cell * 4 + 64 KiB */
+    size_t max_cell;      /* bytes of one cell (after unquoting); 0 = 16 MiB; at most 4 GiB - 2 */
+    size_t max_record;    /* bytes of one record's cells (unquoted); 0 = max_cell * 4 + 64 KiB */
     unsigned max_columns; /* cells of one record; 0 = 2048 */
 } br_csv_read_options;
 
 typedef struct br_csv_cell {
-    const char *p; /* len bytes, then a NUL; valid until the next call on the reader */
-    size_t len;
+    const char *p; /* len bytes (no terminator); valid until the next call on the reader */
+    uint32_t len;  /* 32 bits keep a record's cells dense: max_cell is below 4 GiB */
     int quoted;
 } br_csv_cell;
 
@@ -52,9 +52,9 @@ typedef struct br_csv_record {
     unsigned line;    /* physical line of the record's first byte, 1-based */
     unsigned lines;   /* physical lines it spans (more than 1 when a quoted cell has breaks) */
     uint64_t offset;  /* byte offset of its first byte (br_csv_seek takes it) */
-    const char *data; /* every cell's bytes, each followed by a NUL, in order */
+    const char *data; /* every cell's bytes, one after the other, in order */
     size_t size;      /* bytes at data */
-    int has_nul;      /* some cell holds a NUL byte (its len passes its strlen) */
+    int has_nul;      /* some cell holds a NUL byte */
     int cr;           /* the record ended with CR or CRLF (not LF alone, not the end) */
 } br_csv_record;
 
