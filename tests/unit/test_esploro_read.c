@@ -515,10 +515,11 @@ static void test_key_and_quoted_values(void **state)
     assert_int_equal(lint_text(f, text), 0);
     assert_contains(f->log.text,
                     "B2 error ecsv.group.key-invalid {a b}: B2: the group key 'a b' has");
+    /* Rows are physical lines: the key with a line break spans lines 2 and 3. */
     assert_contains(f->log.text,
-                    "B3 error ecsv.group.key-invalid {k?}: B3: the group key 'k?' has");
+                    "B4 error ecsv.group.key-invalid {k?}: B4: the group key 'k?' has");
     assert_contains(f->log.text,
-                    "A4 error ecsv.row.type-unknown {k?}: A4: '?SSET' is not a row type");
+                    "A5 error ecsv.row.type-unknown {k?}: A5: '?SSET' is not a row type");
     assert_not_contains(f->log.text, "\xE9");
     assert_int_equal(f->sum.errors, 3);
     br_ecsv_group g;
@@ -938,6 +939,44 @@ static void test_link_shift(void **state)
     assert_string_equal(f->rec->links[0].type, "published");
 }
 
+/* A blank line is a line: an error on the row after it names that row's real line (it was
+ * reported one row too high), and the group's rows are its lines. */
+static void test_blank_line_counts(void **state)
+{
+    fixture *f = *state;
+    char text[8192];
+    snprintf(text, sizeof text, "%s%s\n\r\n%s", HEADER, row("ASSET", "1", ASSET_OK),
+             row("CREATOR", "1", "M=0000-0002-1825-0098"));
+    assert_int_equal(lint_text(f, text), 0);
+    assert_contains(f->log.text, "M5 error ecsv.value.orcid {1}: M5: CREATOR_ORCID");
+    assert_int_equal(f->sum.errors, 1);
+    br_ecsv_group g;
+    assert_int_equal(read_first(f, "in.csv", &g), 1);
+    assert_int_equal(g.first_row, 2);
+    assert_int_equal(g.last_row, 5);
+    assert_int_equal(f->rec->creators[0].origin.line, 5);
+}
+
+/* A NUL byte in a cell is reported at its cell, not cut off silently. */
+static void test_nul_in_cell(void **state)
+{
+    fixture *f = *state;
+    char text[8192];
+    int n = snprintf(text, sizeof text, "%s%s", HEADER, row("ASSET", "1", ASSET_OK "|G=fish@@X"));
+    char *x = strchr(text + strlen(HEADER), 'X');
+    *x = 0; /* ASSET_KEYWORDS "fish@@\0" */
+    write_file(f, "in.csv", "");
+    tu_write_bytes(f->tmp, "in.csv", text, (size_t)n);
+    assert_int_equal(lint(f, "in.csv", NULL), 0);
+    assert_contains(f->log.text, "G2 error ecsv.encoding.nul {1}: G2: row 2, column 7: a NUL byte "
+                                 "at byte 7 of the cell");
+    assert_int_equal(f->sum.errors, 1);
+    br_ecsv_group g;
+    assert_int_equal(read_first(f, "in.csv", &g), 1);
+    assert_int_equal(g.errors, 1);
+    assert_null(mdv(f->rec, "dc.subject", 0)); /* the cell is not read */
+}
+
 /* ---- streaming: seek ----------------------------------------------------------------------- */
 
 static void test_seek(void **state)
@@ -956,7 +995,10 @@ static void test_seek(void **state)
     for (int i = 0; i < 3; i++)
         assert_int_equal(br_ecsv_next(r, f->rec, &g[i], &f->err), 1);
     assert_int_equal(br_ecsv_next(r, f->rec, &(br_ecsv_group){0}, &f->err), 0);
-    assert_int_equal(g[2].first_row, 5);
+    /* Physical lines: the blank line 4 counts, group b spans lines 5 and 6. */
+    assert_int_equal(g[1].first_row, 5);
+    assert_int_equal(g[1].last_row, 5);
+    assert_int_equal(g[2].first_row, 7);
     assert_string_equal(f->rec->creators[0].family, "Y");
     /* Back to group c, then to group b, then to the start: same groups, same rows, and no
      * "split group" finding for keys seen in the first pass. */
@@ -965,11 +1007,11 @@ static void test_seek(void **state)
     assert_int_equal(br_ecsv_seek(r, g[2].offset, &f->err), 0);
     assert_int_equal(br_ecsv_next(r, f->rec, &h, &f->err), 1);
     assert_string_equal(h.key, "c");
-    assert_int_equal(h.first_row, 5);
+    assert_int_equal(h.first_row, 7);
     assert_int_equal(br_ecsv_seek(r, g[1].offset, &f->err), 0);
     assert_int_equal(br_ecsv_next(r, f->rec, &h, &f->err), 1);
     assert_string_equal(h.key, "b");
-    assert_int_equal(h.first_row, 4);
+    assert_int_equal(h.first_row, 5);
     assert_int_equal(br_ecsv_seek(r, g[0].offset, &f->err), 0);
     assert_int_equal(br_ecsv_next(r, f->rec, &h, &f->err), 1);
     assert_string_equal(h.key, "a");
@@ -983,6 +1025,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
         T(test_xwalk),
+        T(test_blank_line_counts),
+        T(test_nul_in_cell),
         T(test_seed_example),
         T(test_file_names_and_paths),
         T(test_template_reads_clean),
