@@ -65,10 +65,10 @@
    * server may also bring its own "params" list in the same shape. Later set
    * jobs add theirs here (or serve them) and get a set-selection step. */
   const PARAMS = {
-    'delete-saf': [
+    delete: [
       { name: 'file', label: 'Mapfile of the import to delete', kind: 'file', required: true },
     ],
-    'validate-saf': [
+    validate: [
       { name: 'collection', label: 'Collection', kind: 'collection', required: true },
       { name: 'file', label: 'File', kind: 'file', required: true },
     ],
@@ -83,15 +83,13 @@
     ],
     set: [],
   };
-  /* Import formats: the job type's format and what its file looks like. */
-  const FORMATS = {
-    saf: { label: 'DSpace Simple Archive Format (zip)', accept: '.zip,application/zip' },
-    esploro: { label: 'Esploro research assets (CSV)', accept: '.csv,text/csv' },
-  };
+  /* The formats (GET /api/formats): each job type's format, what its file
+   * looks like, and its import, validation and delete job types. */
 
   const S = {
     me: null,            /* {username, roles, csrf} */
     jobTypes: null,      /* cached GET /api/job-types */
+    formats: null,       /* cached GET /api/formats, by name */
     collections: null,   /* cached GET /api/collections */
     view: null,          /* {refresh()} of the current view, polled */
     timer: 0,
@@ -271,6 +269,13 @@
       S.jobTypes = (d && d.job_types) || [];
     }
     return S.jobTypes;
+  }
+  async function formats() {
+    if (!S.formats) {
+      const d = await api('GET', '/api/formats');
+      S.formats = Object.fromEntries(((d && d.formats) || []).map((f) => [f.name, f]));
+    }
+    return S.formats;
   }
   async function collections() {
     if (!S.collections) {
@@ -661,6 +666,11 @@
     return refresh();
   }
 
+  /* Every finding of a record, one a line (the journal keeps them all). */
+  function findingsOf(r) {
+    const f = Array.isArray(r.findings) && r.findings.length ? r.findings.map((x) => x.text) : [r.message || ''];
+    return f.length === 1 ? f[0] : h('ul', { class: 'findings' }, f.map((t) => h('li', {}, t)));
+  }
   async function recordsTable(id) {
     try {
       const out = [];
@@ -672,7 +682,7 @@
       return h('div', {},
         tableOf('Records not imported', ['#', 'Record', 'Outcome', 'Why'],
           rows.map((r) => h('tr', {}, h('td', { class: 'num' }, fmtNum(r.seq)), h('td', {}, r.key || ''),
-            h('td', {}, r.outcome || ''), h('td', { class: 'msg' }, r.message || '')))),
+            h('td', {}, r.outcome || ''), h('td', { class: 'msg' }, findingsOf(r))))),
         out.length > PAGE ? h('p', { class: 'muted' }, `The first ${PAGE} are shown; download them all above.`) : null);
     } catch (e) {
       return errorBox(`Could not load the records: ${e.message}`);
@@ -714,12 +724,20 @@
 
   /* ---------- parameters, submit: shared by Import and Run a Job ---------- */
 
+  /* Call after formats() has loaded: a format's delete and validation jobs take
+   * their own parameters. */
   function paramsFor(jt) {
     if (Array.isArray(jt.params)) return jt.params;
-    return PARAMS[jt.type] || PARAMS[jt.category] || [];
+    const f = formatInfo(jt);
+    if (f && f.delete_job === jt.type) return PARAMS.delete;
+    if (f && f.validate_job === jt.type) return PARAMS.validate;
+    return PARAMS[jt.category] || [];
   }
   function formatOf(jt) {
-    return jt.format || String(jt.type || '').replace(/^(import|validate)[-_]/, '').replace(/[-_]csv$/, '');
+    return jt.format || '';
+  }
+  function formatInfo(jt) {
+    return (S.formats && S.formats[formatOf(jt)]) || null;
   }
   function needsSet(jt) {
     return jt.category === 'set' || jt.needs_set === true;
@@ -744,7 +762,7 @@
         get: () => sel.value, text: () => sel.selectedOptions[0] ? sel.selectedOptions[0].textContent : '' };
     }
     if (p.kind === 'file') {
-      const fmt = FORMATS[formatOf(jt)];
+      const fmt = formatInfo(jt);
       const inp = prev || h('input', { type: 'file', id, name: p.name, required: !!p.required, accept: fmt ? fmt.accept : null });
       return { p, el: h('div', {}, h('label', { for: id }, p.label + (fmt ? ` — ${fmt.label}` : '')), inp), input: inp,
         get: () => inp.files[0], text: () => (inp.files[0] ? `${inp.files[0].name} (${fmtBytes(inp.files[0].size)})` : '') };
@@ -763,9 +781,10 @@
     const fd = new FormData();
     const vo = fields.find((f) => f.p.name === 'validate_only');
     let type = jt.type;
-    /* A validate-only SAF run is its own job type when the server has one. */
-    if (vo && vo.get() && S.jobTypes && S.jobTypes.some((t) => t.type === type.replace(/^import-/, 'validate-')))
-      type = type.replace(/^import-/, 'validate-');
+    /* A validate-only run is its format's validation job type when it has one. */
+    const f = formatInfo(jt);
+    if (vo && vo.get() && f && f.validate_job && S.jobTypes && S.jobTypes.some((t) => t.type === f.validate_job))
+      type = f.validate_job;
     fd.append('type', type);
     if (jt.category === 'import') fd.append('format', formatOf(jt));
     if (jt.category === 'export') {
@@ -830,7 +849,8 @@
     show(h('h1', {}, 'Import'), h('p', { class: 'muted' }, 'Loading…'));
     let types;
     try {
-      types = (await jobTypes()).filter((t) => t.category === 'import' && /^import-/.test(t.type));
+      const fmts = await formats();
+      types = (await jobTypes()).filter((t) => t.category === 'import' && fmts[t.format] && fmts[t.format].import_job === t.type);
       await collections();
     } catch (e) {
       if (e.status !== 401) show(h('h1', {}, 'Import'), errorBox(e.message));
@@ -844,7 +864,7 @@
     const radios = types.map((t) => {
       const id = `fmt-${t.type}`;
       const r = h('input', { type: 'radio', name: 'type', id, value: t.type, disabled: t.implemented === false });
-      const fmt = FORMATS[formatOf(t)];
+      const fmt = formatInfo(t);
       return h('div', { class: 'check' }, r,
         h('label', { for: id }, (fmt && fmt.label) || t.label || t.type, t.implemented === false ? h('span', { class: 'muted' }, ' — not available yet') : null));
     });
@@ -894,6 +914,7 @@
     show(h('h1', {}, 'Run a Job'), h('p', { class: 'muted' }, 'Loading…'));
     let types;
     try {
+      await formats();
       types = (await jobTypes()).filter((t) => t.allowed !== false);
     } catch (e) {
       if (e.status !== 401) show(h('h1', {}, 'Run a Job'), errorBox(e.message));

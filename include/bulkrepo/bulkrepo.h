@@ -10,6 +10,7 @@
 #include "record.h"
 #include "repo.h"
 #include "job.h"
+#include "format.h"
 #include "saf.h"
 #include "import.h"
 #include "export.h"

@@ -16,32 +16,38 @@ extern "C" {
 
 /* What a format can do. */
 enum {
-    BR_FORMAT_READ = 1 << 0,     /* import, validate, convert from */
-    BR_FORMAT_WRITE = 1 << 1,    /* export, convert to */
-    BR_FORMAT_REPLACE = 1 << 2,  /* import -r: replace the items a mapfile names */
-    BR_FORMAT_DELETE = 1 << 3,   /* import -d: delete the items a mapfile names */
-    BR_FORMAT_EXTRACT = 1 << 4,  /* the unimported download in this format */
-    BR_FORMAT_ZIP = 1 << 5,      /* the input may come as a zip (-z, uploads) */
-    BR_FORMAT_TEMPLATE = 1 << 6, /* collection templates apply (-p) */
-    BR_FORMAT_ALL_SCOPE = 1 << 7 /* export -t ALL */
+    BR_FORMAT_READ = 1 << 0,          /* import, validate, convert from */
+    BR_FORMAT_WRITE = 1 << 1,         /* export, convert to */
+    BR_FORMAT_REPLACE = 1 << 2,       /* import -r: replace the items a mapfile names */
+    BR_FORMAT_DELETE = 1 << 3,        /* import -d: delete the items a mapfile names */
+    BR_FORMAT_EXTRACT = 1 << 4,       /* the unimported download in this format */
+    BR_FORMAT_ZIP = 1 << 5,           /* the input may come as a zip (-z, uploads) */
+    BR_FORMAT_TEMPLATE = 1 << 6,      /* collection templates apply (-p) */
+    BR_FORMAT_ALL_SCOPE = 1 << 7,     /* export -t ALL */
+    BR_FORMAT_COLLECTIONS = 1 << 8,   /* records name their collections (else: -c, or the
+                                          repository's only collection) */
+    BR_FORMAT_SELF_CONTAINED = 1 << 9 /* the reader returns only files inside its input
+                                         (checked by the reader): no upload-root check */
 };
 
 /* A format as its users see it.  Strings are static. */
 typedef struct br_format_info {
-    const char *name;       /* "saf", "esploro-csv": the --format value */
-    const char *label;      /* "DSpace Simple Archive Format" */
-    const char *short_label; /* "SAF": in job names ("SAF import") */
-    const char *unit;       /* what a record is called: "items", "assets" */
-    const char *extensions; /* input files, ", "-separated with dots: ".zip" */
+    const char *name;          /* "saf", "esploro-csv": the --format value */
+    const char *label;         /* "DSpace Simple Archive Format" */
+    const char *short_label;   /* "SAF": in job names ("SAF import") */
+    const char *unit;          /* what a record is called: "items", "assets" */
+    const char *extensions;    /* input files, ", "-separated with dots: ".zip" */
     const char *upload_accept; /* the web form's accept attribute */
     const char *extract_ext;   /* the unimported download's extension: "zip", "csv" */
     const char *extract_mime;  /* and its media type */
-    unsigned caps;          /* BR_FORMAT_* */
-    const char *import_job;   /* job types; NULL when the format has no such job */
+    unsigned caps;             /* BR_FORMAT_* */
+    const char *import_job;    /* job types; NULL when the format has no such job */
     const char *validate_job;
     const char *delete_job;
     const char *export_job;
     const char *default_status; /* of imported items: "archived", "draft" */
+    const char *export_file;    /* a format written as one file: its name in a job's export
+                                   folder ("assets.csv"); NULL: the export is a folder */
 } br_format_info;
 
 /* The number of formats and the i-th, in registry order. */

@@ -21,27 +21,31 @@
 extern "C" {
 #endif
 
-typedef enum br_import_mode { BR_IMPORT_ADD = 0, BR_IMPORT_REPLACE, BR_IMPORT_DELETE } br_import_mode;
+typedef enum br_import_mode {
+    BR_IMPORT_ADD = 0,
+    BR_IMPORT_REPLACE,
+    BR_IMPORT_DELETE
+} br_import_mode;
 
 typedef struct br_import_options {
     br_import_mode mode;
-    const char *source;     /* package directory, or the folder holding the zip */
-    const char *zip;        /* zip file name inside source, or NULL */
-    const char *mapfile;    /* required */
-    const char *eperson;    /* who runs it (recorded) */
+    const char *source;       /* package directory, or the folder holding the zip */
+    const char *zip;          /* zip file name inside source, or NULL */
+    const char *mapfile;      /* required */
+    const char *eperson;      /* who runs it (recorded) */
     const char **collections; /* -c, first owns; overrides the collections files */
     size_t n_collections;
-    int validate_only;   /* -v: validate, write nothing */
-    int resume;          /* -R */
-    int workflow;        /* -w: status workflow instead of archived */
-    int apply_template;  /* -p */
-    int skip_invalid;    /* import the valid items, report the invalid */
-    int metadata_only;   /* files listed in contents may be absent */
-    const char *name;    /* job name, or NULL for the default */
-    int64_t job_id;      /* run as this existing job (the engine's queue, engine.h) instead
-                            of creating one; with resume, that job's journal says what is
-                            already stored */
-    size_t batch_size;   /* items per transaction; 0 = default (500) */
+    int validate_only;  /* -v: validate, write nothing */
+    int resume;         /* -R */
+    int workflow;       /* -w: status workflow instead of archived */
+    int apply_template; /* -p */
+    int skip_invalid;   /* import the valid items, report the invalid */
+    int metadata_only;  /* files listed in contents may be absent */
+    const char *name;   /* job name, or NULL for the default */
+    int64_t job_id;     /* run as this existing job (the engine's queue, engine.h) instead
+                           of creating one; with resume, that job's journal says what is
+                           already stored */
+    size_t batch_size;  /* items per transaction; 0 = default (500) */
     /* Esploro CSV (br_import_esploro): source is the CSV file, collections[0] the
      * collection of new assets (optional when the repository has exactly one). */
     const char *status;     /* new assets: "draft" (default) or "archived" */
@@ -51,44 +55,67 @@ typedef struct br_import_options {
                                must resolve below this folder: the engine sets it to a
                                job's upload folder so that an uploaded CSV cannot import
                                the server's own files.  NULL = the CLI's trust in its user. */
-    br_limits limits;    /* br_limits_default() when zeroed */
-    br_diag_sink *diags; /* every finding, with its place */
+    br_limits limits;       /* br_limits_default() when zeroed */
+    br_diag_sink *diags;    /* every finding, with its place */
     br_progress_fn progress;
     void *progress_ctx;
 } br_import_options;
 
 typedef struct br_import_result {
     int64_t job_id;
-    size_t total;      /* records in the input */
+    size_t total; /* records in the input */
     size_t valid;
     size_t invalid;
-    size_t imported;   /* added or replaced in this run */
-    size_t updated;    /* Esploro: existing assets overlaid in this run (also in imported) */
-    size_t failed;     /* Esploro: groups not stored because a file could not be fetched */
+    size_t imported; /* added or replaced in this run */
+    size_t updated;  /* Esploro: existing assets overlaid in this run (also in imported) */
+    size_t failed;   /* Esploro: groups not stored because a file could not be fetched */
     size_t deleted;
-    size_t skipped;    /* already stored (resume) */
+    size_t skipped; /* already stored (resume) */
     size_t bitstreams;
     uint64_t bytes;
 } br_import_result;
 
-/* Runs a SAF import as a job.  Returns 0 when every record was handled,
+/* Runs an import of the format named `format` (bulkrepo/format.h: "saf",
+ * "esploro-csv", ...) as a job, through the one pipeline every format shares:
+ * every record is read and checked first (the format's own rules, then the
+ * registry, collections, handles, files and the upload root), each invalid
+ * record is journaled with all its findings, nothing is written when any
+ * record is invalid unless skip_invalid, then the records are written in
+ * journaled batches (add, replace by mapfile, or update: a record whose key
+ * names a stored item, or whose origin id matches one, overlays it), the
+ * relationships are made, and the mapfile is rewritten from the journal.
+ * Returns 0 when every record was handled; BR_EINVAL when validation failed
+ * and nothing was written, or when some records were left out (invalid or
+ * failed: res says how many); other negatives for usage, I/O and store
+ * failures. */
+int br_import(br_repo *repo, const char *format, const br_import_options *opt,
+              br_import_result *res, br_error *err);
+
+/* The import's input as an absolute path: source, or source/zip. */
+int br_import_source_path(const br_import_options *opt, char *out, size_t size, br_error *err);
+
+/* The job parameters of an import (the engine's params, engine.h) as JSON
+ * text (malloc'd; the caller frees): every path absolute, so the job runs the
+ * same from any working directory. */
+int br_import_params_to_json(const char *format, const br_import_options *opt, char **out,
+                             br_error *err);
+
+/* Runs a SAF import as a job (br_import with "saf").  Returns 0 when every record was handled,
  * BR_EINVAL when validation failed and nothing was written (or, with
  * skip_invalid, when some records were left out: result->invalid > 0),
  * other negatives for usage, I/O and store failures. */
 int br_import_saf(br_repo *repo, const br_import_options *opt, br_import_result *res,
                   br_error *err);
 
-/* Runs an Esploro research-asset CSV import (issue 3) as a job of type
- * "import-esploro", with the guarantees of br_import_saf: the whole file is
- * validated first (format rules, org units, RESEARCH_ASSET_IDs, the registry,
- * local files); nothing is written when any group is invalid unless
- * skip_invalid; groups are written in journaled batches; resume trusts the
- * journal; the mapfile ("<group key> <handle>") is rewritten from the journal.
- * A group keyed by RESEARCH_ASSET_ID (a handle or UUID), or whose
- * ASSET_ORIGASSET_ID matches a stored item, updates that item: each target the
- * file has a column for is replaced (an empty cell deletes), the others stay.
- * A group whose file cannot be fetched is "failed"; the others go on.
- * Returns as br_import_saf; BR_EINVAL also when groups failed. */
+/* br_import with "esploro-csv".  Runs an Esploro research-asset CSV import (issue 3) as a job of
+ * type "import-esploro", with the guarantees of br_import_saf: the whole file is validated first
+ * (format rules, org units, RESEARCH_ASSET_IDs, the registry, local files); nothing is written when
+ * any group is invalid unless skip_invalid; groups are written in journaled batches; resume trusts
+ * the journal; the mapfile ("<group key> <handle>") is rewritten from the journal. A group keyed by
+ * RESEARCH_ASSET_ID (a handle or UUID), or whose ASSET_ORIGASSET_ID matches a stored item, updates
+ * that item: each target the file has a column for is replaced (an empty cell deletes), the others
+ * stay. A group whose file cannot be fetched is "failed"; the others go on. Returns as
+ * br_import_saf; BR_EINVAL also when groups failed. */
 int br_import_esploro(br_repo *repo, const br_import_options *opt, br_import_result *res,
                       br_error *err);
 

@@ -38,12 +38,12 @@ int br_job_status_ended(br_job_status s);
 
 /* Per-record outcomes in the journal. */
 #define BR_OUTCOME_IMPORTED "imported"
-#define BR_OUTCOME_UPDATED "updated"
-#define BR_OUTCOME_DELETED "deleted"
-#define BR_OUTCOME_INVALID "invalid"  /* rejected by validation */
-#define BR_OUTCOME_FAILED "failed"    /* a non-data failure */
-#define BR_OUTCOME_SKIPPED "skipped"  /* already present (resume) */
-#define BR_OUTCOME_VALID "valid"      /* validate-only runs */
+#define BR_OUTCOME_UPDATED  "updated"
+#define BR_OUTCOME_DELETED  "deleted"
+#define BR_OUTCOME_INVALID  "invalid"  /* rejected by validation */
+#define BR_OUTCOME_FAILED   "failed"   /* a non-data failure */
+#define BR_OUTCOME_SKIPPED  "skipped"  /* already present (resume) */
+#define BR_OUTCOME_VALID    "valid"    /* validate-only runs */
 #define BR_OUTCOME_EXPORTED "exported" /* export runs: one line per item folder */
 /* Matching importers (Esploro CSV): a record that matched more than one stored
  * record is not imported; it waits for an operator (seed 004's multi-matches). */
@@ -89,7 +89,7 @@ typedef struct br_job {
     char type[32];     /* "import-saf", "export-saf", ... */
     char category[16]; /* "import", "export", "set" */
     char name[256];
-    char eperson[256];  /* submitted by */
+    char eperson[256]; /* submitted by */
     br_job_status status;
     char submitted[32]; /* ISO 8601 UTC */
     char started[32];
@@ -102,17 +102,17 @@ typedef struct br_job {
     /* The queue (engine.h). */
     br_job_progress progress;
     int cancel_requested;
-    char failure[16];   /* failure class of a FAILED job (BR_FAILURE_*), "" none */
-    int64_t rerun_of;   /* the job this one reruns, 0 none */
-    int resume;         /* a requeued import: continue from the journal */
-    int64_t attempt;    /* how many times a worker claimed it: the run that owns it */
-    char profile[64];   /* the import profile of a drop-folder job, "" none */
+    char failure[16]; /* failure class of a FAILED job (BR_FAILURE_*), "" none */
+    int64_t rerun_of; /* the job this one reruns, 0 none */
+    int resume;       /* a requeued import: continue from the journal */
+    int64_t attempt;  /* how many times a worker claimed it: the run that owns it */
+    char profile[64]; /* the import profile of a drop-folder job, "" none */
 } br_job;
 
 /* Seed 004's file details: one row per input file of a job. */
 typedef struct br_job_file {
-    const char *name;     /* base name as uploaded */
-    const char *path;     /* where the job reads it */
+    const char *name; /* base name as uploaded */
+    const char *path; /* where the job reads it */
     int64_t size;
     const char *created;  /* ISO 8601 UTC (the file's mtime when submitted) */
     int64_t records;      /* records found in it, -1 unknown */
@@ -124,11 +124,11 @@ typedef struct br_job_file {
 typedef struct br_job_event {
     int64_t id;
     int64_t job_id;
-    const char *at;          /* ISO 8601 UTC */
-    const char *severity;    /* "info", "warning", "error" */
-    const char *status;      /* the job's status code when it happened */
-    const char *module;      /* "engine", "import", "export", "inbox", "webhook" */
-    const char *creator;     /* who caused it: a user name, or "system" */
+    const char *at;       /* ISO 8601 UTC */
+    const char *severity; /* "info", "warning", "error" */
+    const char *status;   /* the job's status code when it happened */
+    const char *module;   /* "engine", "import", "export", "inbox", "webhook" */
+    const char *creator;  /* who caused it: a user name, or "system" */
     const char *description;
 } br_job_event;
 
@@ -143,9 +143,18 @@ typedef struct br_job_filter {
     const char *user;     /* submitted by */
     const char *since;    /* submitted at or after (ISO 8601 prefix, e.g. "2024-05-01") */
     const char *type;
-    size_t limit;         /* 0 = all */
+    size_t limit; /* 0 = all */
     size_t offset;
 } br_job_filter;
+
+/* One finding of a record, as the journal keeps it. */
+typedef struct br_job_finding {
+    unsigned line;    /* the input line or row it names, 0 none */
+    const char *text; /* formatted: "item_3/dublin_core.xml:14:5: error: ... (hint)" */
+} br_job_finding;
+
+/* Findings kept per record; past the cap one more line says how many were left out. */
+#define BR_JOB_FINDINGS_MAX 100
 
 /* One per-record journal line. */
 typedef struct br_job_record {
@@ -154,9 +163,14 @@ typedef struct br_job_record {
     const char *outcome;
     int64_t item_id; /* 0 when none */
     const char *handle;
-    const char *message;
+    const char *message; /* written: used when there are no findings; read: the first
+                            finding's text, or the message written */
     int64_t bitstreams;
     int64_t bytes;
+    /* Every finding of the record (written: as given, at most BR_JOB_FINDINGS_MAX + 1;
+     * read: as stored, views valid during the callback). */
+    const br_job_finding *findings;
+    size_t n_findings;
 } br_job_record;
 
 typedef int (*br_job_fn)(void *ctx, const br_job *job);
@@ -179,8 +193,8 @@ int br_job_list(br_repo *repo, br_job_fn fn, void *ctx, br_error *err);
 /* Newest first, filtered; f may be NULL.  A nonzero return of fn stops. */
 int br_job_query(br_repo *repo, const br_job_filter *f, br_job_fn fn, void *ctx, br_error *err);
 /* Journal lines in input order; outcome NULL = all. */
-int br_job_records(br_repo *repo, int64_t id, const char *outcome, br_job_record_fn fn,
-                   void *ctx, br_error *err);
+int br_job_records(br_repo *repo, int64_t id, const char *outcome, br_job_record_fn fn, void *ctx,
+                   br_error *err);
 /* Ids of up to max items that the job's journal names and whose status is now
  * `status`, in journal order; *n gets how many were written to ids. */
 int br_job_item_ids(br_repo *repo, int64_t job_id, const char *status, int64_t *ids, size_t max,

@@ -9,6 +9,8 @@
 
 static void help(void)
 {
+    char names[256];
+    br_format_names(BR_FORMAT_READ, names, sizeof names);
     printf(
         "usage: bulkrepo [--repo DIR] import -a|-r|-d -s SOURCE [-z ZIPNAME] [-c COLLECTION]...\n"
         "                -m MAPFILE [-e EPERSON] [-v] [-R] [-w] [-p] [--skip-invalid]\n"
@@ -39,7 +41,7 @@ static void help(void)
         "      --json            print the job report as JSON\n"
         "      --max-file-size N     cap on one file, bytes (K, M, G suffixes; default 150M)\n"
         "      --max-archive-size N  cap on a zip's uncompressed total (default 500M)\n"
-        "      --format F        saf (default) or esploro-csv\n"
+        "      --format F        the input's format: %s (default saf)\n"
         "      --submit          queue the import as a job instead of running it here; prints\n"
         "                        the job id (a running `bulkrepo serve` or `job work` runs it)\n\n"
         "usage: bulkrepo [--repo DIR] import --format esploro-csv -s FILE.csv -m MAPFILE\n"
@@ -60,49 +62,29 @@ static void help(void)
         "reported as failed and the others go on (exit 1).  The mapfile holds\n"
         "'<group key> <handle>' lines.\n\n"
         "Exit codes: 0 ok, 1 completed with errors, 2 usage, 3 invalid input (nothing\n"
-        "written), 4 internal or I/O error.\n");
+        "written), 4 internal or I/O error.\n",
+        names);
 }
 
-/* --submit: the options as a queued job's parameters (engine.h); paths made
- * absolute, as the job runs in another process and folder. */
-static int submit_import(cli *c, const br_import_options *o, int esploro)
+/* --submit: the options as a queued job's parameters (engine.h), through the
+ * library's one codec (paths made absolute: the job runs in another process
+ * and folder).  A zip travels with the job (copied to its uploads). */
+static int submit_import(cli *c, const br_format_info *f, br_import_options *o)
 {
-    if (o->resume) return cli_usage("import", "--resume is not queued: use `bulkrepo job resume ID`");
-    char src[PATH_MAX] = "", map[2 * PATH_MAX], dir[PATH_MAX], file[2 * PATH_MAX] = "";
-    if (o->source && !realpath(o->source, src))
-        return cli_usage("import", "cannot find the source '%s'", o->source);
-    /* The mapfile may not exist yet: resolve its folder. */
-    snprintf(dir, sizeof dir, "%s", o->mapfile);
-    char *slash = strrchr(dir, '/');
-    const char *base = slash ? slash + 1 : o->mapfile;
-    if (slash) *slash = 0;
-    char real[PATH_MAX];
-    if (!realpath(slash ? (*dir ? dir : "/") : ".", real))
-        return cli_usage("import", "the mapfile's folder does not exist");
-    snprintf(map, sizeof map, "%s/%s", strcmp(real, "/") ? real : "", base);
-    json_t *p = json_object(), *cols = json_array();
-    static const char *modes[] = {"add", "replace", "delete"};
-    json_object_set_new(p, "mode", json_string(modes[o->mode]));
-    for (size_t i = 0; i < o->n_collections; i++) json_array_append_new(cols, json_string(o->collections[i]));
-    json_object_set_new(p, "collections", cols);
-    json_object_set_new(p, "mapfile", json_string(map));
-    if (o->mode != BR_IMPORT_DELETE) {
-        if (o->zip) /* the zip travels with the job (copied to its uploads) */
-            snprintf(file, sizeof file, "%s/%s", src, o->zip);
-        else
-            json_object_set_new(p, "source", json_string(src));
+    if (o->resume)
+        return cli_usage("import", "--resume is not queued: use `bulkrepo job resume ID`");
+    char file[PATH_MAX] = "";
+    br_error err;
+    if (o->mode != BR_IMPORT_DELETE && o->zip) {
+        if (br_import_source_path(o, file, sizeof file, &err)) return cli_fail(&err);
+        o->source = NULL;
+        o->zip = NULL;
     }
-    if (o->skip_invalid) json_object_set_new(p, "skip_invalid", json_true());
-    if (o->workflow) json_object_set_new(p, "workflow", json_true());
-    if (o->apply_template) json_object_set_new(p, "template", json_true());
-    if (o->metadata_only) json_object_set_new(p, "metadata_only", json_true());
-    if (o->batch_size) json_object_set_new(p, "batch_size", json_integer((json_int_t)o->batch_size));
-    if (o->status) json_object_set_new(p, "status", json_string(o->status));
-    if (o->fetch_timeout_ms) json_object_set_new(p, "fetch_timeout_ms", json_integer(o->fetch_timeout_ms));
-    char *params = json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(p);
-    const char *type = esploro ? "import-esploro" : o->validate_only ? "validate-saf"
-                       : o->mode == BR_IMPORT_DELETE ? "delete-saf" : "import-saf";
+    char *params = NULL;
+    if (br_import_params_to_json(f->name, o, &params, &err)) return cli_fail(&err);
+    const char *type = o->mode == BR_IMPORT_DELETE           ? f->delete_job
+                       : o->validate_only && f->validate_job ? f->validate_job
+                                                             : f->import_job;
     int rc = cli_submit_job(c, type, o->name, o->eperson, params, file[0] ? file : NULL);
     free(params);
     return rc;
@@ -110,53 +92,102 @@ static int submit_import(cli *c, const br_import_options *o, int esploro)
 
 int cmd_import(cli *c, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"add", no_argument, 0, 'a'},          {"replace", no_argument, 0, 'r'},
-        {"delete", no_argument, 0, 'd'},       {"source", required_argument, 0, 's'},
-        {"zip", required_argument, 0, 'z'},    {"collection", required_argument, 0, 'c'},
-        {"mapfile", required_argument, 0, 'm'}, {"eperson", required_argument, 0, 'e'},
-        {"validate", no_argument, 0, 'v'},     {"resume", no_argument, 0, 'R'},
-        {"workflow", no_argument, 0, 'w'},     {"template", no_argument, 0, 'p'},
-        {"quiet", no_argument, 0, 'q'},        {"skip-invalid", no_argument, 0, 1},
-        {"metadata-only", no_argument, 0, 2},  {"name", required_argument, 0, 3},
-        {"json", no_argument, 0, 4},           {"batch-size", required_argument, 0, 5},
-        {"format", required_argument, 0, 6},   {"max-file-size", required_argument, 0, 7},
-        {"max-archive-size", required_argument, 0, 8}, {"help", no_argument, 0, 'h'},
-        {"status", required_argument, 0, 9},   {"fetch-timeout", required_argument, 0, 10},
-        {"submit", no_argument, 0, 11},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"add", no_argument, 0, 'a'},
+                                         {"replace", no_argument, 0, 'r'},
+                                         {"delete", no_argument, 0, 'd'},
+                                         {"source", required_argument, 0, 's'},
+                                         {"zip", required_argument, 0, 'z'},
+                                         {"collection", required_argument, 0, 'c'},
+                                         {"mapfile", required_argument, 0, 'm'},
+                                         {"eperson", required_argument, 0, 'e'},
+                                         {"validate", no_argument, 0, 'v'},
+                                         {"resume", no_argument, 0, 'R'},
+                                         {"workflow", no_argument, 0, 'w'},
+                                         {"template", no_argument, 0, 'p'},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"skip-invalid", no_argument, 0, 1},
+                                         {"metadata-only", no_argument, 0, 2},
+                                         {"name", required_argument, 0, 3},
+                                         {"json", no_argument, 0, 4},
+                                         {"batch-size", required_argument, 0, 5},
+                                         {"format", required_argument, 0, 6},
+                                         {"max-file-size", required_argument, 0, 7},
+                                         {"max-archive-size", required_argument, 0, 8},
+                                         {"help", no_argument, 0, 'h'},
+                                         {"status", required_argument, 0, 9},
+                                         {"fetch-timeout", required_argument, 0, 10},
+                                         {"submit", no_argument, 0, 11},
+                                         {0, 0, 0, 0}};
     br_import_options o = {0};
     br_limits_default(&o.limits);
     const char *cols[64];
-    int mode = -1, json = 0, quiet = 0, esploro = 0, submit = 0, opt;
+    int mode = -1, json = 0, quiet = 0, submit = 0, opt;
+    const br_format_info *f = br_format_info_find("saf");
+    char names[256];
     while ((opt = getopt_long(argc, argv, "ards:z:c:m:e:vRwpqh", opts, NULL)) != -1) {
         switch (opt) {
-        case 'a': mode = BR_IMPORT_ADD; break;
-        case 'r': mode = BR_IMPORT_REPLACE; break;
-        case 'd': mode = BR_IMPORT_DELETE; break;
-        case 's': o.source = optarg; break;
-        case 'z': o.zip = optarg; break;
+        case 'a':
+            mode = BR_IMPORT_ADD;
+            break;
+        case 'r':
+            mode = BR_IMPORT_REPLACE;
+            break;
+        case 'd':
+            mode = BR_IMPORT_DELETE;
+            break;
+        case 's':
+            o.source = optarg;
+            break;
+        case 'z':
+            o.zip = optarg;
+            break;
         case 'c':
             if (o.n_collections == 64) return cli_usage("import", "too many -c options");
             cols[o.n_collections++] = optarg;
             break;
-        case 'm': o.mapfile = optarg; break;
-        case 'e': o.eperson = optarg; break;
-        case 'v': o.validate_only = 1; break;
-        case 'R': o.resume = 1; break;
-        case 'w': o.workflow = 1; break;
-        case 'p': o.apply_template = 1; break;
-        case 'q': quiet = 1; break;
-        case 1: o.skip_invalid = 1; break;
-        case 2: o.metadata_only = 1; break;
-        case 3: o.name = optarg; break;
-        case 4: json = 1; break;
-        case 5: o.batch_size = (size_t)strtoul(optarg, NULL, 10); break;
+        case 'm':
+            o.mapfile = optarg;
+            break;
+        case 'e':
+            o.eperson = optarg;
+            break;
+        case 'v':
+            o.validate_only = 1;
+            break;
+        case 'R':
+            o.resume = 1;
+            break;
+        case 'w':
+            o.workflow = 1;
+            break;
+        case 'p':
+            o.apply_template = 1;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 1:
+            o.skip_invalid = 1;
+            break;
+        case 2:
+            o.metadata_only = 1;
+            break;
+        case 3:
+            o.name = optarg;
+            break;
+        case 4:
+            json = 1;
+            break;
+        case 5:
+            o.batch_size = (size_t)strtoul(optarg, NULL, 10);
+            break;
         case 6:
-            if (!strcmp(optarg, "esploro-csv"))
-                esploro = 1;
-            else if (strcmp(optarg, "saf"))
-                return cli_usage("import", "unsupported --format '%s' (supported: saf, esploro-csv)", optarg);
+            f = br_format_info_find(optarg);
+            if (!f || !(f->caps & BR_FORMAT_READ)) {
+                br_format_names(BR_FORMAT_READ, names, sizeof names);
+                return cli_usage("import", "unsupported --format '%s' (supported: %s)", optarg,
+                                 names);
+            }
             break;
         case 9:
             if (strcmp(optarg, "draft") && strcmp(optarg, "archived"))
@@ -166,7 +197,8 @@ int cmd_import(cli *c, int argc, char **argv)
         case 10: {
             char *end;
             long sec = strtol(optarg, &end, 10);
-            if (*end || sec <= 0 || sec > 86400) return cli_usage("import", "'%s' is not a number of seconds", optarg);
+            if (*end || sec <= 0 || sec > 86400)
+                return cli_usage("import", "'%s' is not a number of seconds", optarg);
             o.fetch_timeout_ms = sec * 1000;
             break;
         }
@@ -181,32 +213,48 @@ int cmd_import(cli *c, int argc, char **argv)
                 o.limits.max_archive_size = v;
             break;
         }
-        case 11: submit = 1; break;
-        case 'h': help(); return EXIT_OK;
-        default: return cli_usage("import", "unknown option");
+        case 11:
+            submit = 1;
+            break;
+        case 'h':
+            help();
+            return EXIT_OK;
+        default:
+            return cli_usage("import", "unknown option");
         }
     }
     if (optind < argc) return cli_usage("import", "unexpected argument '%s'", argv[optind]);
-    if (esploro && mode < 0) mode = BR_IMPORT_ADD;
-    if (esploro && mode != BR_IMPORT_ADD)
-        return cli_usage("import", "-r and -d are SAF options; an Esploro CSV updates by RESEARCH_ASSET_ID");
-    if (!esploro && o.status) return cli_usage("import", "--status is an esploro-csv option (SAF: -w)");
-    if (esploro && (o.zip || o.workflow || o.apply_template || o.metadata_only))
-        return cli_usage("import", "-z, -w, -p and --metadata-only are SAF options");
-    if (mode < 0) return cli_usage("import", "must run with either add (-a), replace (-r), or delete (-d)");
-    if (!o.mapfile) return cli_usage("import", "a map file to hold importing results must be specified (-m)");
+    /* What the format can do decides which options it takes. */
+    int mapfile_modes = f->caps & (BR_FORMAT_REPLACE | BR_FORMAT_DELETE);
+    if (!mapfile_modes && mode < 0) mode = BR_IMPORT_ADD;
+    if ((mode == BR_IMPORT_REPLACE && !(f->caps & BR_FORMAT_REPLACE)) ||
+        (mode == BR_IMPORT_DELETE && !(f->caps & BR_FORMAT_DELETE)))
+        return cli_usage("import",
+                         "%s is not for --format %s: it adds, and updates the records "
+                         "it names",
+                         mode == BR_IMPORT_REPLACE ? "-r" : "-d", f->name);
+    if (o.zip && !(f->caps & BR_FORMAT_ZIP))
+        return cli_usage("import", "-z is not for --format %s (its input is one file)", f->name);
+    if (o.apply_template && !(f->caps & BR_FORMAT_TEMPLATE))
+        return cli_usage("import", "-p is not for --format %s", f->name);
+    if (o.status && o.workflow) return cli_usage("import", "give --status or -w, not both");
+    if (mode < 0)
+        return cli_usage("import", "must run with either add (-a), replace (-r), or delete (-d)");
+    if (!o.mapfile)
+        return cli_usage("import", "a map file to hold importing results must be specified (-m)");
     if (mode != BR_IMPORT_DELETE && !o.source)
         return cli_usage("import", "a source directory containing items must be set (-s)");
-    if (o.resume && mode != BR_IMPORT_ADD) return cli_usage("import", "resume option only works with --add");
+    if (o.resume && mode != BR_IMPORT_ADD)
+        return cli_usage("import", "resume option only works with --add");
     o.mode = (br_import_mode)mode;
     o.collections = cols;
     if (!o.eperson) o.eperson = getenv("USER");
-    if (submit) return submit_import(c, &o, esploro);
+    if (submit) return submit_import(c, f, &o);
     br_diag_sink sink = {cli_print_diag, NULL, 0, 0, 0};
     (void)quiet;
     o.diags = &sink;
     cli_progress prog;
-    cli_progress_init(&prog, esploro ? "assets" : "items");
+    cli_progress_init(&prog, f->unit);
     o.progress = cli_progress_cb;
     o.progress_ctx = &prog;
 
@@ -216,29 +264,26 @@ int cmd_import(cli *c, int argc, char **argv)
     br_error err;
     br_error_clear(&err);
     br_import_result res;
-    int r = esploro ? br_import_esploro(repo, &o, &res, &err) : br_import_saf(repo, &o, &res, &err);
+    int r = br_import(repo, f->name, &o, &res, &err);
     if (r && !(r == BR_EINVAL && res.job_id)) cli_fail(&err);
     if (res.job_id) {
         if (json) {
             char *text = NULL;
             if (!br_job_to_json(repo, res.job_id, 0, &text, NULL)) cli_print_json(text);
-        } else if (esploro) {
-            fprintf(stderr,
-                    "job %lld: %zu assets: %zu valid, %zu invalid; %zu imported (%zu updated), %zu failed, "
-                    "%zu already present; %zu bitstreams, %llu bytes%s\n",
-                    (long long)res.job_id, res.total, res.valid, res.invalid, res.imported, res.updated, res.failed,
-                    res.skipped, res.bitstreams, (unsigned long long)res.bytes,
-                    o.validate_only ? " (validation only: nothing written)"
-                    : r == BR_EINVAL && !res.imported ? " (nothing written)" : "");
         } else if (o.mode == BR_IMPORT_DELETE) {
             fprintf(stderr, "job %lld: %zu deleted\n", (long long)res.job_id, res.deleted);
         } else {
-            fprintf(stderr, "job %lld: %zu items: %zu valid, %zu invalid; %zu imported, %zu already present; "
-                            "%zu bitstreams, %llu bytes%s\n",
-                    (long long)res.job_id, res.total, res.valid, res.invalid, res.imported, res.skipped,
-                    res.bitstreams, (unsigned long long)res.bytes,
-                    o.validate_only ? " (validation only: nothing written)"
-                    : r == BR_EINVAL && !res.imported ? " (nothing written)" : "");
+            char upd[48] = "", failed[48] = "";
+            if (res.updated) snprintf(upd, sizeof upd, " (%zu updated)", res.updated);
+            if (res.failed) snprintf(failed, sizeof failed, ", %zu failed", res.failed);
+            fprintf(stderr,
+                    "job %lld: %zu %s: %zu valid, %zu invalid; %zu imported%s%s, "
+                    "%zu already present; %zu bitstreams, %llu bytes%s\n",
+                    (long long)res.job_id, res.total, f->unit, res.valid, res.invalid, res.imported,
+                    upd, failed, res.skipped, res.bitstreams, (unsigned long long)res.bytes,
+                    o.validate_only                   ? " (validation only: nothing written)"
+                    : r == BR_EINVAL && !res.imported ? " (nothing written)"
+                                                      : "");
         }
         if (!json && r == BR_EINVAL) {
             char buf[2048];

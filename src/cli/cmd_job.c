@@ -119,6 +119,9 @@ static int print_rec(void *ctx, const br_job_record *r)
     (void)ctx;
     printf("  %-24s %-11s %-16s %s\n", r->key, r->outcome, r->handle ? r->handle : "-",
            r->message ? r->message : "");
+    /* Every further finding of the record, one a line under it. */
+    for (size_t i = 1; i < r->n_findings; i++)
+        printf("  %-24s %-11s %-16s %s\n", "", "", "", r->findings[i].text);
     return 0;
 }
 

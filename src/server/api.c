@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "bulkrepo/format.h"
 #include "http.h"
 
 typedef enum route_id {
@@ -16,6 +17,7 @@ typedef enum route_id {
     R_LOGOUT,
     R_ME,
     R_JOB_TYPES,
+    R_FORMATS,
     R_JOBS,
     R_JOB_SUBMIT,
     R_JOB,
@@ -41,6 +43,7 @@ static const struct {
     [R_LOGOUT] = {"POST", "/api/logout", 0, 0, 0},
     [R_ME] = {"GET", "/api/me", 0, 0, 0},
     [R_JOB_TYPES] = {"GET", "/api/job-types", 0, 0, 0},
+    [R_FORMATS] = {"GET", "/api/formats", 0, 0, 0},
     [R_JOBS] = {"GET", "/api/jobs", 0, 0, 0},
     [R_JOB_SUBMIT] = {"POST", "/api/jobs", 0, 1, 0},
     [R_JOB] = {"GET", "/api/jobs/{id}", 0, 0, 0},
@@ -89,7 +92,7 @@ static int match(const char *pattern, const char *path, srv_req *r)
         }
         if (!strcmp(pattern, "{handle}")) {
             if (!*path || strlen(path) >= sizeof r->handle) return 0;
-            strcpy(r->handle, path);
+            snprintf(r->handle, sizeof r->handle, "%s", path);
             return 1;
         }
         if (*pattern != *path) return 0;
@@ -309,12 +312,42 @@ static int add_type(void *ctx, const br_job_type *t)
     if (!br_job_type_allows(t, c->roles)) return 0;
     json_t *o = json_pack("{s:s,s:s,s:s,s:b}", "type", t->type, "category", t->category, "label",
                           t->label, "implemented", t->implemented);
-    /* Imports name their input format: the part after "import-" / "validate-". */
-    const char *dash = strchr(t->type, '-');
-    if (dash && (!strncmp(t->type, "import-", 7) || !strncmp(t->type, "validate-", 9)))
-        json_object_set_new(o, "format", json_string(dash + 1));
+    /* Imports and exports name their format (GET /api/formats describes it). */
+    const br_format_info *f = br_format_by_job(t->type);
+    if (f) json_object_set_new(o, "format", json_string(f->name));
     json_array_append_new(c->arr, o);
     return 0;
+}
+
+static json_t *str_or_null_static(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+/* The format registry, for the web UI's upload form and for scripts. */
+static enum MHD_Result formats(srv_req *r)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < br_format_count(); i++) {
+        const br_format_info *f = br_format_at(i);
+        json_t *o = json_object();
+        json_object_set_new(o, "name", json_string(f->name));
+        json_object_set_new(o, "label", json_string(f->label));
+        json_object_set_new(o, "unit", json_string(f->unit));
+        json_object_set_new(o, "extensions", json_string(f->extensions));
+        json_object_set_new(o, "accept", json_string(f->upload_accept));
+        json_object_set_new(o, "read", json_boolean(f->caps & BR_FORMAT_READ));
+        json_object_set_new(o, "write", json_boolean(f->caps & BR_FORMAT_WRITE));
+        json_object_set_new(o, "replace", json_boolean(f->caps & BR_FORMAT_REPLACE));
+        json_object_set_new(o, "delete", json_boolean(f->caps & BR_FORMAT_DELETE));
+        json_object_set_new(o, "unimported", json_string(f->extract_ext));
+        json_object_set_new(o, "import_job", str_or_null_static(f->import_job));
+        json_object_set_new(o, "validate_job", str_or_null_static(f->validate_job));
+        json_object_set_new(o, "delete_job", str_or_null_static(f->delete_job));
+        json_object_set_new(o, "export_job", str_or_null_static(f->export_job));
+        json_array_append_new(arr, o);
+    }
+    return srv_reply_json(r, MHD_HTTP_OK, json_pack("{s:o}", "formats", arr));
 }
 
 static enum MHD_Result job_types(srv_req *r)
@@ -444,6 +477,14 @@ static int add_record(void *ctx, const br_job_record *rec)
     json_object_set_new(o, "outcome", json_string(rec->outcome ? rec->outcome : ""));
     json_object_set_new(o, "handle", str_or_null(rec->handle));
     json_object_set_new(o, "message", str_or_null(rec->message));
+    json_t *findings = json_array();
+    for (size_t i = 0; i < rec->n_findings; i++)
+        json_array_append_new(
+            findings,
+            json_pack("{s:o,s:s}", "line",
+                      rec->findings[i].line ? json_integer(rec->findings[i].line) : json_null(),
+                      "text", rec->findings[i].text));
+    json_object_set_new(o, "findings", findings);
     json_object_set_new(o, "bitstreams", json_integer(rec->bitstreams));
     json_object_set_new(o, "bytes", json_integer(rec->bytes));
     json_array_append_new(c->arr, o);
@@ -512,16 +553,15 @@ static enum MHD_Result job_unimported(srv_req *r, br_repo *repo)
         close(fd);
         return MHD_NO;
     }
-    int zip = !strcmp(ur.format, "zip");
+    const br_format_info *f = br_format_by_job(j.type);
     char cd[160];
     if (page > 1)
         snprintf(cd, sizeof cd, "attachment; filename=\"job-%lld-unimported-p%lld.%s\"",
-                 (long long)j.id, page, zip ? "zip" : "csv");
+                 (long long)j.id, page, ur.format);
     else
         snprintf(cd, sizeof cd, "attachment; filename=\"job-%lld-unimported.%s\"", (long long)j.id,
-                 zip ? "zip" : "csv");
-    MHD_add_response_header(resp, "Content-Type",
-                            zip ? "application/zip" : "text/csv; charset=utf-8");
+                 ur.format);
+    MHD_add_response_header(resp, "Content-Type", f ? f->extract_mime : "application/octet-stream");
     MHD_add_response_header(resp, "Content-Disposition", cd);
     char n[32];
     snprintf(n, sizeof n, "%zu", ur.total);
@@ -657,6 +697,7 @@ enum MHD_Result srv_api_dispatch(srv_req *r)
         return srv_reply_json(r, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
     if (r->route == R_ME) return me(r);
     if (r->route == R_JOB_TYPES) return job_types(r);
+    if (r->route == R_FORMATS) return formats(r);
     if (r->route == R_JOB_SUBMIT) return srv_upload_submit(r);
     br_error err;
     br_repo *repo = srv_db_get(r->s, &err);

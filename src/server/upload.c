@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include "bulkrepo/format.h"
+#include "bulkrepo/import.h"
 #include "http.h"
 
 struct srv_upload {
@@ -233,16 +235,33 @@ enum MHD_Result srv_upload_submit(srv_req *r)
     if (validate < 0 || skip < 0)
         return srv_reply_error(r, MHD_HTTP_BAD_REQUEST,
                                "validate_only and skip_invalid are true or false");
+    /* The format by its registry name, or by the suffix of its import job type
+     * ("esploro" for import-esploro, as earlier releases' forms sent it). */
+    const br_format_info *fi = NULL;
+    if (u->format[0] && !(fi = br_format_info_find(u->format))) {
+        char alias[96];
+        snprintf(alias, sizeof alias, "import-%s", u->format);
+        fi = br_format_by_job(alias);
+        if (!fi)
+            return srv_reply_error(r, MHD_HTTP_BAD_REQUEST,
+                                   "'%s' is not a format (GET /api/formats lists them)", u->format);
+    }
     char type[80];
     if (u->type[0])
         snprintf(type, sizeof type, "%s", u->type);
-    else if (u->format[0])
-        snprintf(type, sizeof type, "import-%s", u->format);
+    else if (fi && fi->import_job)
+        snprintf(type, sizeof type, "%s", fi->import_job);
     else
         return srv_reply_error(r, MHD_HTTP_BAD_REQUEST,
                                "give the job type (field type) or the format of an import");
-    /* Validate-only SAF runs are their own job type. */
-    if (validate && !strcmp(type, "import-saf")) snprintf(type, sizeof type, "validate-saf");
+    const br_format_info *of_type = br_format_by_job(type);
+    if (fi && of_type && fi != of_type)
+        return srv_reply_error(r, MHD_HTTP_BAD_REQUEST, "format '%s' does not match job type %s",
+                               u->format, type);
+    /* A validation is its format's own job type where it has one. */
+    if (validate && of_type && of_type->import_job && of_type->validate_job &&
+        !strcmp(type, of_type->import_job))
+        snprintf(type, sizeof type, "%s", of_type->validate_job);
     br_job_type t;
     if (br_job_type_get(type, &t))
         return srv_reply_error(r, MHD_HTTP_BAD_REQUEST,
@@ -253,11 +272,7 @@ enum MHD_Result srv_upload_submit(srv_req *r)
     if (!t.implemented)
         return srv_reply_error(r, MHD_HTTP_NOT_IMPLEMENTED, "%s jobs are not implemented yet",
                                type);
-    const char *dash = strchr(type, '-');
-    if (u->format[0] && !strcmp(t.category, "import") && dash && strcmp(dash + 1, u->format) &&
-        strcmp(type, "delete-saf"))
-        return srv_reply_error(r, MHD_HTTP_BAD_REQUEST, "format '%s' does not match job type %s",
-                               u->format, type);
+    int is_delete = of_type && of_type->delete_job && !strcmp(type, of_type->delete_job);
 
     json_t *params = json_object();
     br_error err;
@@ -267,13 +282,30 @@ enum MHD_Result srv_upload_submit(srv_req *r)
         if (!u->have_file) {
             res = srv_reply_error(r, MHD_HTTP_BAD_REQUEST,
                                   "upload the file to %s (form field 'file')",
-                                  !strcmp(type, "delete-saf") ? "delete (the mapfile)" : "import");
+                                  is_delete ? "delete (the mapfile)" : "import");
             goto done;
         }
-        if (u->collection[0])
-            json_object_set_new(params, "collections", json_pack("[s]", u->collection));
-        if (skip) json_object_set_new(params, "skip_invalid", json_true());
-        if (validate) json_object_set_new(params, "validate_only", json_true());
+        br_import_options o;
+        memset(&o, 0, sizeof o);
+        const char *cols[1] = {u->collection};
+        o.collections = cols;
+        o.n_collections = u->collection[0] ? 1 : 0;
+        o.skip_invalid = skip;
+        o.validate_only = validate;
+        char *text = NULL;
+        json_error_t jerr;
+        if (!of_type || br_import_params_to_json(of_type->name, &o, &text, &err)) {
+            res = of_type ? srv_reply_br(r, &err)
+                          : srv_reply_error(r, MHD_HTTP_BAD_REQUEST, "%s has no format", type);
+            goto done;
+        }
+        json_decref(params);
+        params = json_loads(text, 0, &jerr);
+        free(text);
+        if (!params) {
+            res = srv_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+            goto done;
+        }
     } else if (!strcmp(t.category, "export")) {
         const char *id = u->id[0] ? u->id : u->collection;
         if (!*id) {

@@ -619,9 +619,9 @@ static void test_unimported_csv_rows_with_error_column(void **state)
     assert_br_ok(br_job_create(f->repo, &j, &err), &err);
     br_job_file jf = {"in.csv", tu_path(f->dir, "in.csv"), 10, NULL, 4, NULL, NULL};
     assert_br_ok(br_job_file_add(f->repo, j.id, &jf, &err), &err);
-    br_job_record r2 = {1, "G2", BR_OUTCOME_INVALID, 0, NULL, "AE3: bad \"date\"", 0, 0};
-    br_job_record r1 = {0, "G1", BR_OUTCOME_IMPORTED, 0, NULL, NULL, 0, 0};
-    br_job_record r4 = {3, "G4", BR_OUTCOME_FAILED, 0, NULL, "fetch timed out", 0, 0};
+    br_job_record r2 = {1, "G2", BR_OUTCOME_INVALID, 0, NULL, "AE3: bad \"date\"", 0, 0, NULL, 0};
+    br_job_record r1 = {0, "G1", BR_OUTCOME_IMPORTED, 0, NULL, NULL, 0, 0, NULL, 0};
+    br_job_record r4 = {3, "G4", BR_OUTCOME_FAILED, 0, NULL, "fetch timed out", 0, 0, NULL, 0};
     assert_br_ok(br_job_journal(f->repo, j.id, &r1, &err), &err);
     assert_br_ok(br_job_journal(f->repo, j.id, &r2, &err), &err);
     assert_br_ok(br_job_journal(f->repo, j.id, &r4, &err), &err);

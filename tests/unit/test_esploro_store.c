@@ -505,7 +505,7 @@ static void assert_complete(fixture *f, const char *mapfile, int n)
  * server's own files, and a link leading out, are refused and nothing is written. */
 static void count_outside(void *ctx, const br_diag *d)
 {
-    if (d->rule && !strcmp(d->rule, "ecsv.file.outside")) (*(int *)ctx)++;
+    if (d->rule && !strcmp(d->rule, "file.outside")) (*(int *)ctx)++;
 }
 
 static void test_import_files_root(void **state)

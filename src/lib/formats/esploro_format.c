@@ -88,6 +88,7 @@ const br_format br_format_esploro_csv = {
         .delete_job = NULL,
         .export_job = "export-esploro",
         .default_status = "draft",
+        .export_file = "assets.csv",
     },
     .open = br_ecsv_drv_open,
     .next = br_ecsv_drv_next,

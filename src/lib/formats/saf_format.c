@@ -36,8 +36,7 @@ int br_saf_drv_open(const br_read_options *opt, br_reader **out, br_error *err)
             return rc;
         dir = root;
     } else if (!br_is_dir(opt->source)) {
-        return br_error_set(err, BR_ENOTFOUND, opt->source, 0, 0,
-                            "cannot open source directory");
+        return br_error_set(err, BR_ENOTFOUND, opt->source, 0, 0, "cannot open source directory");
     }
     br_reader *r = calloc(1, sizeof *r);
     if (!r) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
@@ -94,7 +93,8 @@ const br_format br_format_saf = {
         .extract_ext = "zip",
         .extract_mime = "application/zip",
         .caps = BR_FORMAT_READ | BR_FORMAT_WRITE | BR_FORMAT_REPLACE | BR_FORMAT_DELETE |
-                BR_FORMAT_EXTRACT | BR_FORMAT_ZIP | BR_FORMAT_TEMPLATE,
+                BR_FORMAT_EXTRACT | BR_FORMAT_ZIP | BR_FORMAT_TEMPLATE | BR_FORMAT_COLLECTIONS |
+                BR_FORMAT_SELF_CONTAINED,
         .import_job = "import-saf",
         .validate_job = "validate-saf",
         .delete_job = "delete-saf",

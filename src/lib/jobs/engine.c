@@ -23,9 +23,11 @@
 #include <jansson.h>
 #include "bulkrepo/engine.h"
 #include "bulkrepo/export.h"
+#include "bulkrepo/format.h"
 #include "bulkrepo/import.h"
 #include "core/core.h"
 #include "engine_internal.h"
+#include "jobs/pipeline.h"
 
 /* ---- runners ------------------------------------------------------------------------ */
 
@@ -34,40 +36,67 @@ enum { ON_CRASH_RESUME, ON_CRASH_RESTART, ON_CRASH_FAIL };
 
 typedef int (*runner_fn)(br_run *r, br_error *err);
 
-static int run_import_saf(br_run *r, br_error *err);
-static int run_export_saf(br_run *r, br_error *err);
-static int run_import_esploro(br_run *r, br_error *err);
-static int run_export_esploro(br_run *r, br_error *err);
+static int run_import(br_run *r, br_error *err);
+static int run_export(br_run *r, br_error *err);
 
-/* Type names match data/job_types.tsv.  import-esploro and export-esploro join
- * this table when the Esploro CSV module provides them (issue 3). */
-static const struct runner {
-    const char *type, *category, *default_name;
+/* A job type's runner, from the format registry (formats/registry.c): each
+ * format's import, validate, delete and export job types.  Type names match
+ * data/job_types.tsv. */
+struct runner {
+    const char *type, *category;
+    char default_name[64];
     runner_fn fn;
     int on_crash;
     int has_records; /* its journal lines are input records (unimported download) */
-} RUNNERS[] = {
-    {"import-saf", "import", "SAF import", run_import_saf, ON_CRASH_RESUME, 1},
-    /* Validation writes nothing, a delete is idempotent: both simply run again. */
-    {"validate-saf", "import", "SAF validation", run_import_saf, ON_CRASH_RESTART, 1},
-    {"delete-saf", "import", "SAF delete", run_import_saf, ON_CRASH_RESTART, 0},
-    {"export-saf", "export", "SAF export", run_export_saf, ON_CRASH_FAIL, 0},
-    {"import-esploro", "import", "Esploro CSV import", run_import_esploro, ON_CRASH_RESUME, 1},
-    {"export-esploro", "export", "Research Assets CSV Export", run_export_esploro, ON_CRASH_FAIL,
-     0},
 };
 
-static const struct runner *runner_of(const char *type)
+static int runner_of(const char *type, struct runner *out)
 {
-    for (size_t i = 0; i < BR_ARRAY_LEN(RUNNERS); i++)
-        if (!strcmp(RUNNERS[i].type, type)) return &RUNNERS[i];
-    return NULL;
+    const br_format_info *f = br_format_by_job(type);
+    if (!f) return 0;
+    memset(out, 0, sizeof *out);
+    out->type = type;
+    out->category = "import";
+    out->fn = run_import;
+    const char *what = "import";
+    if (f->export_job && !strcmp(type, f->export_job)) {
+        out->category = "export";
+        out->fn = run_export;
+        out->on_crash = ON_CRASH_FAIL;
+        what = "export";
+    } else if (f->import_job && !strcmp(type, f->import_job)) {
+        out->on_crash = ON_CRASH_RESUME;
+        out->has_records = 1;
+    } else if (f->validate_job && !strcmp(type, f->validate_job)) {
+        /* Validation writes nothing, a delete is idempotent: both simply run again. */
+        out->on_crash = ON_CRASH_RESTART;
+        out->has_records = 1;
+        what = "validation";
+    } else {
+        out->on_crash = ON_CRASH_RESTART;
+        what = "delete";
+    }
+    snprintf(out->default_name, sizeof out->default_name, "%s %s", f->short_label, what);
+    return 1;
+}
+
+/* Every job type a worker can run. */
+static size_t runnable_types(const char **types, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < br_format_count(); i++) {
+        const br_format_info *f = br_format_at(i);
+        const char *t[] = {f->import_job, f->validate_job, f->delete_job, f->export_job};
+        for (size_t k = 0; k < BR_ARRAY_LEN(t); k++)
+            if (t[k] && n < max) types[n++] = t[k];
+    }
+    return n;
 }
 
 int br_engine_type_has_records(const char *type)
 {
-    const struct runner *rn = runner_of(type);
-    return rn && rn->has_records;
+    struct runner rn;
+    return runner_of(type, &rn) && rn.has_records;
 }
 
 /* ---- the engine ----------------------------------------------------------------------- */
@@ -209,7 +238,7 @@ int br_job_submit_ext(br_repo *repo, const br_job_spec *spec, const br_job_submi
 {
     *id = 0;
     if (!spec || !spec->type) return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "a job needs a type");
-    const struct runner *rn = runner_of(spec->type);
+    struct runner rs, *rn = runner_of(spec->type, &rs) ? &rs : NULL;
     if (!rn)
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "job type '%s' cannot be run (yet)",
                             spec->type);
@@ -394,7 +423,7 @@ int br_job_resume(br_repo *repo, int64_t id, br_error *err)
     br_job job;
     int rc = br_job_get(repo, id, &job, err);
     if (rc) return rc;
-    const struct runner *rn = runner_of(job.type);
+    struct runner rs, *rn = runner_of(job.type, &rs) ? &rs : NULL;
     json_error_t jerr;
     json_t *p = json_loads(job.params, 0, &jerr);
     const char *mode = json_string_value(json_object_get(p, "mode"));
@@ -556,88 +585,54 @@ static int first_file(void *ctx, const br_job_file *f)
     return 1;
 }
 
-static int run_import(br_run *r, int esploro, br_error *err)
+static int run_import(br_run *r, br_error *err)
 {
-    json_t *p = r->params;
-    br_import_options o;
-    memset(&o, 0, sizeof o);
-    br_limits_default(&o.limits);
-    const char *mode = param_str(p, "mode");
-    o.mode = !strcmp(r->job.type, "delete-saf") ? BR_IMPORT_DELETE
-             : mode && !strcmp(mode, "replace") ? BR_IMPORT_REPLACE
-                                                : BR_IMPORT_ADD;
-    o.validate_only = !strcmp(r->job.type, "validate-saf") || param_bool(p, "validate_only");
-    r->validate_only = o.validate_only;
-    const char *cols[64];
-    json_t *ca = json_object_get(p, "collections");
-    if (json_is_array(ca)) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(ca, i, v) if (json_is_string(v) && o.n_collections < 64)
-            cols[o.n_collections++] = json_string_value(v);
-    } else if (param_str(p, "collection") && *param_str(p, "collection")) {
-        cols[o.n_collections++] = param_str(p, "collection");
-    }
-    o.collections = cols;
-    o.skip_invalid = param_bool(p, "skip_invalid");
-    o.workflow = param_bool(p, "workflow");
-    o.apply_template = param_bool(p, "template");
-    o.metadata_only = param_bool(p, "metadata_only");
-    json_t *bs = json_object_get(p, "batch_size");
-    if (json_is_integer(bs) && json_integer_value(bs) > 0)
-        o.batch_size = (size_t)json_integer_value(bs);
-    o.eperson = r->job.eperson;
-    o.name = r->job.name;
-    o.job_id = r->job.id;
-    o.resume = r->resume;
-
-    char file[PATH_MAX] = "", src[PATH_MAX], zip[PATH_MAX], map[PATH_MAX];
-    int rc = br_job_files(r->repo, r->job.id, first_file, file, err);
+    br_import_params ip;
+    int rc = br_import_params_from_json(r->job.type, r->params, &ip, err);
     if (rc) return rc;
-    if (file[0] && o.mode == BR_IMPORT_DELETE) {
-        o.mapfile = file;
-    } else if (file[0] && esploro) {
-        o.source = file; /* the CSV; FILE rows name files relative to its folder */
-        /* An uploaded CSV may only name files uploaded with it, never the
-         * server's own (a CSV given by path on this host keeps the CLI's trust). */
-        br_strlcpy(src, file, sizeof src);
-        *strrchr(src, '/') = 0;
-        o.files_root = src;
+    br_import_options *o = &ip.opt;
+    const br_format_info *fi = br_format_by_job(r->job.type);
+    r->validate_only = o->validate_only;
+    o->eperson = r->job.eperson;
+    o->name = r->job.name;
+    o->job_id = r->job.id;
+    o->resume = r->resume;
+
+    char file[PATH_MAX] = "", root[PATH_MAX], map[PATH_MAX];
+    if ((rc = br_job_files(r->repo, r->job.id, first_file, file, err))) return rc;
+    if (file[0] && o->mode == BR_IMPORT_DELETE) {
+        o->mapfile = file;
     } else if (file[0]) {
-        /* An uploaded package: a zip (SAF arrives zipped over HTTP and FTP). */
-        br_strlcpy(src, file, sizeof src);
-        char *slash = strrchr(src, '/');
-        *slash = 0;
-        br_strlcpy(zip, slash + 1, sizeof zip);
-        o.source = src;
-        o.zip = zip;
-    } else {
-        o.source = param_str(p, "source");
-        o.zip = param_str(p, "zip");
+        /* An uploaded input (a zip, a CSV): it may only name files uploaded
+         * with it, never the server's own (an input given by path on this
+         * host keeps the CLI's trust). */
+        o->source = file;
+        o->zip = NULL;
+        br_strlcpy(root, file, sizeof root);
+        *strrchr(root, '/') = 0;
+        o->files_root = root;
     }
-    if (!o.mapfile) o.mapfile = param_str(p, "mapfile");
-    if (!o.mapfile) {
+    if (!o->mapfile) {
         if ((rc = upload_dir(br_repo_dir(r->repo), r->job.id, map, sizeof map)) ||
             br_mkdir_p(map, err))
             return rc ? br_error_set(err, rc, NULL, 0, 0, "path too long") : BR_EIO;
-        strncat(map, "/mapfile", sizeof map - strlen(map) - 1);
-        o.mapfile = map;
+        size_t n = strlen(map);
+        if (br_strlcpy(map + n, "/mapfile", sizeof map - n) >= sizeof map - n)
+            return br_error_set(err, BR_ELIMIT, map, 0, 0, "path too long");
+        o->mapfile = map;
         /* A fresh (not resumed) run writes a new mapfile. */
-        if (!o.resume && !o.validate_only && o.mode == BR_IMPORT_ADD) unlink(map);
+        if (!o->resume && !o->validate_only && o->mode == BR_IMPORT_ADD && unlink(map) &&
+            errno != ENOENT)
+            return br_error_set(err, BR_EIO, map, 0, 0, "cannot remove the old mapfile: %s",
+                                strerror(errno));
     }
-    br_diag_sink sink = {NULL, NULL, 0, 0,
-                         0}; /* counted; the journal keeps each record's first error */
-    o.diags = &sink;
-    o.progress = on_progress;
-    o.progress_ctx = r;
-    if (esploro) {
-        o.status = param_str(p, "status");
-        json_t *ft = json_object_get(p, "fetch_timeout_ms");
-        if (json_is_integer(ft)) o.fetch_timeout_ms = (long)json_integer_value(ft);
-    }
+    br_diag_sink sink = {NULL, NULL, 0, 0, 0}; /* counted; the journal keeps every finding */
+    o->diags = &sink;
+    o->progress = on_progress;
+    o->progress_ctx = r;
     br_import_result res;
     memset(&res, 0, sizeof res);
-    rc = (esploro ? br_import_esploro : br_import_saf)(r->repo, &o, &res, err);
+    rc = br_import(r->repo, fi->name, o, &res, err);
     r->records = (int64_t)res.total;
     if (sink.errors || sink.warnings)
         br_engine_event(r->eng, r->repo, r->job.id, sink.errors ? "error" : "warning", "import",
@@ -647,31 +642,10 @@ static int run_import(br_run *r, int esploro, br_error *err)
     return rc;
 }
 
-static int run_import_saf(br_run *r, br_error *err)
-{
-    return run_import(r, 0, err);
-}
-
-static int run_import_esploro(br_run *r, br_error *err)
-{
-    return run_import(r, 1, err);
-}
-
-static int run_export(br_run *r, int esploro, br_error *err);
-
-static int run_export_saf(br_run *r, br_error *err)
-{
-    return run_export(r, 0, err);
-}
-
-static int run_export_esploro(br_run *r, br_error *err)
-{
-    return run_export(r, 1, err);
-}
-
-static int run_export(br_run *r, int esploro, br_error *err)
+static int run_export(br_run *r, br_error *err)
 {
     json_t *p = r->params;
+    const br_format_info *fi = br_format_by_job(r->job.type);
     br_export_options o;
     memset(&o, 0, sizeof o);
     const char *scope = param_str(p, "scope");
@@ -687,8 +661,12 @@ static int run_export(br_run *r, int esploro, br_error *err)
     if (!o.dest) {
         snprintf(dest, sizeof dest, "%s/exports/%lld", br_repo_dir(r->repo), (long long)r->job.id);
         if (br_mkdir_p(dest, err)) return BR_EIO;
-        /* Esploro: the CSV in that folder (it must not exist yet). */
-        if (esploro) strncat(dest, "/assets.csv", sizeof dest - strlen(dest) - 1);
+        /* A format written as one file goes into that folder under the
+         * format's own name (it must not exist yet). */
+        if (fi->export_file) {
+            size_t n = strlen(dest);
+            snprintf(dest + n, sizeof dest - n, "/%s", fi->export_file);
+        }
         o.dest = dest;
     }
     json_t *seq = json_object_get(p, "seq");
@@ -702,7 +680,7 @@ static int run_export(br_run *r, int esploro, br_error *err)
     o.progress_ctx = r;
     br_export_result res;
     memset(&res, 0, sizeof res);
-    int rc = (esploro ? br_export_esploro : br_export_saf)(r->repo, &o, &res, err);
+    int rc = br_export(r->repo, fi->name, &o, &res, err);
     r->records = (int64_t)res.items;
     return rc;
 }
@@ -776,7 +754,7 @@ int br_engine_run_claimed(br_engine *eng, br_repo *repo, const br_job *claimed)
     r.repo = repo;
     r.job = *claimed;
     r.resume = claimed->resume;
-    const struct runner *rn = runner_of(claimed->type);
+    struct runner rs, *rn = runner_of(claimed->type, &rs) ? &rs : NULL;
     br_error err;
     br_error_clear(&err);
     int rc;
@@ -826,7 +804,8 @@ int br_engine_run_claimed(br_engine *eng, br_repo *repo, const br_job *claimed)
         }
         goto out;
     }
-    if (!br_job_status_ended(j.status) || (rc == BR_ECANCELLED && j.status != BR_JOB_USER_ABORTED)) {
+    if (!br_job_status_ended(j.status) ||
+        (rc == BR_ECANCELLED && j.status != BR_JOB_USER_ABORTED)) {
         /* The runner failed before it could record an outcome. */
         br_job_status st = rc == BR_ECANCELLED ? BR_JOB_USER_ABORTED
                            : rc                ? BR_JOB_FAILED
@@ -881,7 +860,7 @@ typedef struct recover_ctx {
 static int recover_one(void *ctx, const br_job *j)
 {
     recover_ctx *c = ctx;
-    const struct runner *rn = runner_of(j->type);
+    struct runner rs, *rn = runner_of(j->type, &rs) ? &rs : NULL;
     json_error_t jerr;
     json_t *p = json_loads(j->params, 0, &jerr);
     const char *mode = json_string_value(json_object_get(p, "mode"));
@@ -890,7 +869,8 @@ static int recover_one(void *ctx, const br_job *j)
     json_decref(p);
     br_job_event e = {0, j->id, NULL, "warning", NULL, "engine", NULL, NULL};
     if (on_crash == ON_CRASH_FAIL) {
-        br_job_fail(c->repo, j->id, "interrupted: the process running it stopped (found at start-up)",
+        br_job_fail(c->repo, j->id,
+                    "interrupted: the process running it stopped (found at start-up)",
                     BR_FAILURE_INTERRUPTED, NULL);
         e.severity = "error";
         e.description = "Interrupted: the process running it stopped; marked failed (rerun it)";
@@ -923,13 +903,12 @@ static void *worker_main(void *arg)
     br_repo *repo = NULL;
     if (br_repo_open(eng->dir, &repo, NULL)) return NULL;
     br_repo_set_write_gate(repo, eng->opt.write_gate);
-    const char *types[BR_ARRAY_LEN(RUNNERS)];
-    for (size_t i = 0; i < BR_ARRAY_LEN(RUNNERS); i++)
-        types[i] = RUNNERS[i].type;
+    const char *types[64];
+    size_t n_types = runnable_types(types, BR_ARRAY_LEN(types));
     unsigned poll = eng->opt.queue_poll_ms ? eng->opt.queue_poll_ms : 250;
     while (!br_engine_stopping(eng)) {
         br_job job;
-        int got = br_job_claim(repo, types, BR_ARRAY_LEN(types), &job, NULL);
+        int got = br_job_claim(repo, types, n_types, &job, NULL);
         if (got == 1) {
             br_engine_run_claimed(eng, repo, &job);
             continue;

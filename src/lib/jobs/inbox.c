@@ -20,6 +20,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "bulkrepo/format.h"
+#include "bulkrepo/import.h"
 #include "bulkrepo/profile.h"
 #include "core/core.h"
 #include "engine_internal.h"
@@ -42,15 +44,11 @@ typedef struct scanner {
     unsigned counter;
 } scanner;
 
-static const char *ext_of_format(const char *format)
+/* Whether a file dropped in a profile's inbox is an input of its format. */
+static int is_input_of(const char *name, const char *format)
 {
-    return !strcmp(format, "saf") ? ".zip" : ".csv";
-}
-
-static int has_ext(const char *name, const char *ext)
-{
-    size_t a = strlen(name), b = strlen(ext);
-    return a > b && !strcasecmp(name + a - b, ext);
+    const br_format_info *f = br_format_by_file(name);
+    return f && !strcmp(f->name, format);
 }
 
 /* Moves src to dir/name, or dir/name.<id> when that exists. */
@@ -78,34 +76,45 @@ static const char *claimed_name(const char *file)
     return file + TOKEN_LEN + 1;
 }
 
+/* Not queued: the file goes to failed/ with the reason beside it. */
+static int fail_claimed(const br_profile *p, const char *path, const char *name,
+                        const br_error *err)
+{
+    char why[PATH_MAX], msg[1200];
+    size_t n = br_error_format(err, msg, sizeof msg - 1);
+    msg[n++] = '\n';
+    msg[n] = 0;
+    snprintf(why, sizeof why, "%s/failed/%s.error.txt", p->inbox, name);
+    br_write_file_atomic(why, msg, n, NULL);
+    move_to(path, p->inbox, "failed", name, 0);
+    return -1;
+}
+
 static int submit_claimed(br_engine *eng, br_repo *repo, const br_profile *p, const char *path,
                           const char *name)
 {
-    char params[512], jname[256];
-    snprintf(params, sizeof params, "{\"collections\":[\"%s\"]}", p->collection);
+    char jname[256], *params = NULL;
+    const br_format_info *f = br_format_info_find(p->format);
+    br_import_options o;
+    memset(&o, 0, sizeof o);
+    const char *cols[1] = {p->collection};
+    o.collections = cols;
+    o.n_collections = 1;
+    br_error err;
+    if (!f || br_import_params_to_json(f->name, &o, &params, &err)) {
+        if (!f) br_error_set(&err, BR_EUSAGE, NULL, 0, 0, "unknown format '%s'", p->format);
+        return fail_claimed(p, path, name, &err);
+    }
     /* Seed 004's name for a profile's FTP job. */
     snprintf(jname, sizeof jname, "Metadata Import: %s (FTP)", p->name);
     const char *files[1] = {path};
-    br_job_spec spec = {!strcmp(p->format, "saf") ? "import-saf" : "import-esploro",
-                        jname,
-                        p->eperson[0] ? p->eperson : "inbox",
-                        params,
-                        files,
-                        1,
-                        0};
+    br_job_spec spec = {
+        f->import_job, jname, p->eperson[0] ? p->eperson : "inbox", params, files, 1, 0};
     br_job_submit_extra x = {0, 0, p->name, path};
     int64_t id;
-    br_error err;
-    if (br_job_submit_ext(repo, &spec, &x, &id, &err)) {
-        /* Not queued: the file goes to failed/ with the reason beside it. */
-        char why[PATH_MAX], msg[1200];
-        br_error_format(&err, msg, sizeof msg);
-        snprintf(why, sizeof why, "%s/failed/%s.error.txt", p->inbox, name);
-        strncat(msg, "\n", sizeof msg - strlen(msg) - 1);
-        br_write_file_atomic(why, msg, strlen(msg), NULL);
-        move_to(path, p->inbox, "failed", name, 0);
-        return -1;
-    }
+    int rc = br_job_submit_ext(repo, &spec, &x, &id, &err);
+    free(params);
+    if (rc) return fail_claimed(p, path, name, &err);
     br_engine_event(eng, repo, id, "info", "inbox", spec.eperson,
                     "Picked up %s from the inbox of profile %s", name, p->name);
     br_engine_wake(eng);
@@ -126,10 +135,9 @@ static int scan_profile(void *ctx, const br_profile *p)
     if (!d) return 0;
     struct dirent *e;
     char path[PATH_MAX];
-    const char *ext = ext_of_format(p->format);
     while ((e = readdir(d)) && !br_engine_stopping(s->eng)) {
         /* Hidden files are uploads in progress for many FTP servers. */
-        if (e->d_name[0] == '.' || !has_ext(e->d_name, ext)) continue;
+        if (e->d_name[0] == '.' || !is_input_of(e->d_name, p->format)) continue;
         if (br_path_join(path, sizeof path, p->inbox, e->d_name)) continue;
         struct stat st;
         if (lstat(path, &st) || !S_ISREG(st.st_mode)) continue;

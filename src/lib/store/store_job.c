@@ -103,7 +103,79 @@ int br_job_set_total(br_repo *repo, int64_t id, int64_t total, br_error *err)
     return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job total");
 }
 
+static int journal_write(br_repo *repo, int64_t job_id, const br_job_record *r, const char *message,
+                         br_error *err);
+
+/* A record's findings are kept in its journal line's message column, one per
+ * line as "<line>\t<text>" (a text has no tab or line break: they become
+ * spaces), so the journal stays one row per record.  A message written
+ * without findings is kept as is; read back it is one finding of line 0. */
+static int encode_findings(const br_job_record *r, br_buf *b)
+{
+    for (size_t i = 0; i < r->n_findings; i++) {
+        const br_job_finding *f = &r->findings[i];
+        if (br_buf_printf(b, "%s%u\t", i ? "\n" : "", f->line)) return BR_ENOMEM;
+        size_t start = b->len;
+        if (br_buf_puts(b, f->text ? f->text : "")) return BR_ENOMEM;
+        for (size_t k = start; k < b->len; k++)
+            if (b->p[k] == '\n' || b->p[k] == '\r' || b->p[k] == '\t') b->p[k] = ' ';
+    }
+    return 0;
+}
+
+/* The findings of a stored message, as views into buf (a copy of text). */
+typedef struct findings_view {
+    br_buf buf;
+    br_job_finding *v;
+    size_t n, cap;
+} findings_view;
+
+static int decode_findings(const char *text, findings_view *fv)
+{
+    fv->n = 0;
+    br_buf_clear(&fv->buf);
+    if (!text || !*text) return 0;
+    if (br_buf_puts(&fv->buf, text)) return BR_ENOMEM;
+    for (char *line = fv->buf.p; line;) {
+        char *nl = strchr(line, '\n');
+        if (nl) *nl = 0;
+        char *tab = strchr(line, '\t');
+        unsigned n = 0;
+        char *p = line;
+        while (tab && p < tab && *p >= '0' && *p <= '9' && n < 100000000u)
+            n = n * 10 + (unsigned)(*p++ - '0');
+        int coded = tab && p == tab && tab > line;
+        if (br_grow((void **)&fv->v, &fv->cap, fv->n + 1, sizeof *fv->v)) return BR_ENOMEM;
+        fv->v[fv->n].line = coded ? n : 0;
+        fv->v[fv->n].text = coded ? tab + 1 : line;
+        fv->n++;
+        if (!coded) break; /* a plain message (line breaks and all) is one finding */
+        line = nl ? nl + 1 : NULL;
+    }
+    if (fv->n == 1 && !strchr(text, '\t')) fv->v[0].text = text; /* the whole plain message */
+    return 0;
+}
+
+static void findings_view_dispose(findings_view *fv)
+{
+    br_buf_dispose(&fv->buf);
+    free(fv->v);
+}
+
 int br_job_journal(br_repo *repo, int64_t job_id, const br_job_record *r, br_error *err)
+{
+    br_buf msg = {0};
+    if (r->n_findings && encode_findings(r, &msg)) {
+        br_buf_dispose(&msg);
+        return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
+    }
+    int rc = journal_write(repo, job_id, r, msg.len ? msg.p : r->message, err);
+    br_buf_dispose(&msg);
+    return rc;
+}
+
+static int journal_write(br_repo *repo, int64_t job_id, const br_job_record *r, const char *message,
+                         br_error *err)
 {
     sqlite3_stmt *st = br_stmt(repo, S_JOB_REC_UPSERT, err);
     if (!st) return BR_ESTORE;
@@ -116,7 +188,7 @@ int br_job_journal(br_repo *repo, int64_t job_id, const br_job_record *r, br_err
     else
         sqlite3_bind_null(st, 5);
     br_bind_text(st, 6, r->handle);
-    br_bind_text(st, 7, r->message);
+    br_bind_text(st, 7, message);
     sqlite3_bind_int64(st, 8, r->bitstreams);
     sqlite3_bind_int64(st, 9, r->bytes);
     return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "journal write");
@@ -263,9 +335,9 @@ int br_job_query(br_repo *repo, const br_job_filter *f, br_job_fn fn, void *ctx,
                                 f->status);
     }
     if (f->since && *f->since && !iso_since(f->since))
-        return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
-                            "since '%s' is not an ISO 8601 date (2024-05-01 or 2024-05-01T10:00:00Z)",
-                            f->since);
+        return br_error_set(
+            err, BR_EUSAGE, NULL, 0, 0,
+            "since '%s' is not an ISO 8601 date (2024-05-01 or 2024-05-01T10:00:00Z)", f->since);
     sqlite3_stmt *st = br_stmt(repo, S_JOB_QUERY, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, f->status && *f->status ? f->status : NULL);
@@ -286,16 +358,31 @@ int br_job_records(br_repo *repo, int64_t id, const char *outcome, br_job_record
     sqlite3_bind_int64(st, 1, id);
     if (outcome) br_bind_text(st, 2, outcome);
     int rc;
+    findings_view fv = {0};
     while ((rc = br_step(repo, st)) == SQLITE_ROW) {
-        br_job_record r = {sqlite3_column_int64(st, 0), br_col_text(st, 1),
-                           br_col_text(st, 2),          sqlite3_column_int64(st, 3),
-                           br_col_text(st, 4),          br_col_text(st, 5),
-                           sqlite3_column_int64(st, 6), sqlite3_column_int64(st, 7)};
+        br_job_record r = {0};
+        r.seq = sqlite3_column_int64(st, 0);
+        r.key = br_col_text(st, 1);
+        r.outcome = br_col_text(st, 2);
+        r.item_id = sqlite3_column_int64(st, 3);
+        r.handle = br_col_text(st, 4);
+        r.bitstreams = sqlite3_column_int64(st, 6);
+        r.bytes = sqlite3_column_int64(st, 7);
+        if (decode_findings(br_col_text(st, 5), &fv)) {
+            sqlite3_reset(st);
+            findings_view_dispose(&fv);
+            return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
+        }
+        r.findings = fv.v;
+        r.n_findings = fv.n;
+        r.message = fv.n ? fv.v[0].text : NULL;
         if (BR_YIELD(repo, fn(ctx, &r))) {
             sqlite3_reset(st);
+            findings_view_dispose(&fv);
             return 0;
         }
     }
+    findings_view_dispose(&fv);
     return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "journal read");
 }
 
@@ -648,6 +735,15 @@ static int add_record_json(void *ctx, const br_job_record *r)
     json_object_set_new(o, "outcome", json_string(r->outcome));
     json_object_set_new(o, "handle", r->handle ? json_string(r->handle) : json_null());
     json_object_set_new(o, "message", r->message ? json_string(r->message) : json_null());
+    json_t *errors = json_array();
+    for (size_t i = 0; i < r->n_findings; i++) {
+        json_t *f = json_object();
+        json_object_set_new(f, "line",
+                            r->findings[i].line ? json_integer(r->findings[i].line) : json_null());
+        json_object_set_new(f, "text", json_string(r->findings[i].text));
+        json_array_append_new(errors, f);
+    }
+    json_object_set_new(o, "findings", errors);
     json_object_set_new(o, "bitstreams", json_integer(r->bitstreams));
     json_object_set_new(o, "bytes", json_integer(r->bytes));
     json_array_append_new(a, o);

@@ -4,10 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "bulkrepo/format.h"
 #include "bulkrepo/profile.h"
 #include "store_internal.h"
-
-static const char *const FORMATS[] = {"saf", "esploro-csv"};
 
 static int name_ok(const char *s)
 {
@@ -25,12 +24,13 @@ int br_profile_add(br_repo *repo, const br_profile *p, br_error *err)
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
                             "profile name '%s': use 1 to 63 letters, digits, '-', '_' or '.'",
                             p->name);
-    int known = 0;
-    for (size_t i = 0; i < BR_ARRAY_LEN(FORMATS); i++)
-        known |= !strcmp(p->format, FORMATS[i]);
-    if (!known)
-        return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "unknown format '%s' (saf or esploro-csv)",
-                            p->format);
+    const br_format_info *f = br_format_info_find(p->format);
+    if (!f || !(f->caps & BR_FORMAT_READ) || !f->import_job) {
+        char names[256];
+        br_format_names(BR_FORMAT_READ, names, sizeof names);
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "unknown format '%s' (%s)", p->format,
+                            names);
+    }
     int64_t cid;
     int rc = br_collection_resolve(repo, p->collection, &cid, err);
     if (rc) return rc;
