@@ -615,6 +615,11 @@ int br_csv_write_str(br_csv_writer *w, const char *s, int quote, br_error *err)
     return br_csv_write_cell(w, s ? s : "", s ? strlen(s) : 0, quote, err);
 }
 
+int br_csv_write_raw(br_csv_writer *w, const void *s, size_t n, br_error *err)
+{
+    return put(w, s, n, err);
+}
+
 int br_csv_end_record(br_csv_writer *w, br_error *err)
 {
     w->ncell = 0;

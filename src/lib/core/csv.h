@@ -131,6 +131,8 @@ int br_csv_writer_create(const char *path, const br_csv_write_options *opt, br_c
 int br_csv_write_cell(br_csv_writer *w, const char *s, size_t n, int quote, br_error *err);
 /* br_csv_write_cell of a C string. */
 int br_csv_write_str(br_csv_writer *w, const char *s, int quote, br_error *err);
+/* Writes n bytes as they are, outside any cell (a byte-order mark). */
+int br_csv_write_raw(br_csv_writer *w, const void *s, size_t n, br_error *err);
 /* Ends the current record with the writer's line end. */
 int br_csv_end_record(br_csv_writer *w, br_error *err);
 /* Flushes, finishes (br_csv_writer_create: syncs and renames into place) and
