@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="pkg-config libsqlite3-dev sqlite3 libxml2-dev libxml2-utils libzip-dev zip unzip \
-libssl-dev libutf8proc-dev libmagic-dev libmagic-mgc libjansson-dev libcmocka-dev libcsv-dev \
+libssl-dev libutf8proc-dev libmagic-dev libmagic-mgc libjansson-dev libcmocka-dev \
 libcurl4-openssl-dev libmicrohttpd-dev libsodium-dev"
 
 missing=""

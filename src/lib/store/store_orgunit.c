@@ -2,12 +2,11 @@
  * (ASSET_AFFILIATION, CREATOR_AFFILIATION, ...) name by code, e.g.
  * "01ALLIANCE_UID___n6370" = institution prefix, three underscores, unit code
  * (seed 000; formats.md 1.5).  The Esploro reader checks codes against them. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <csv.h>
+#include "core/csv.h"
 #include "store_internal.h"
 
 #define CODE_MAX         255
@@ -162,142 +161,106 @@ int br_orgunit_list(br_repo *repo, br_orgunit_fn fn, void *ctx, br_error *err)
 
 enum { COL_CODE, COL_NAME, COL_PARENT, COL_N };
 
-typedef struct csv_load {
-    br_repo *repo;
-    const char *path;
-    br_error *err;
-    int rc;
-    unsigned row;   /* 1-based CSV record number (the header is 1) */
-    unsigned field; /* 0-based field in the current record */
-    int col_of[COL_N];
-    char *cell[COL_N];
-    size_t n_loaded;
-} csv_load;
-
-static void load_fail(csv_load *l, int code, unsigned col, const char *fmt, const char *a,
-                      const char *b)
+/* The columns of the header: col_of[COL_x] = its cell, -1 when absent. */
+static int map_header(const char *path, const br_csv_record *rec, int col_of[COL_N], br_error *err)
 {
-    if (l->rc) return;
-    char msg[1100];
-    snprintf(msg, sizeof msg, fmt, a ? a : "", b ? b : "");
-    l->rc = br_error_set(l->err, code, l->path, l->row, col, "row %u: %s", l->row, msg);
+    static const char *const names[COL_N] = {"code", "name", "parent"};
+    for (unsigned c = 0; c < rec->n; c++) {
+        const br_csv_cell *h = &rec->cells[c];
+        int k = COL_N;
+        for (int i = 0; i < COL_N && k == COL_N; i++)
+            if (h->len == strlen(names[i]) && !strncasecmp(h->p, names[i], h->len)) k = i;
+        if (k == COL_N)
+            return br_error_set(err, BR_EINVAL, path, rec->line, c + 1,
+                                "row %u: unknown column '%.*s' (the header names code, name and "
+                                "parent)",
+                                rec->line, (int)(h->len < 100 ? h->len : 100), h->p);
+        if (col_of[k] >= 0)
+            return br_error_set(err, BR_EINVAL, path, rec->line, c + 1,
+                                "row %u: column '%s' appears twice in the header", rec->line,
+                                names[k]);
+        col_of[k] = (int)c;
+    }
+    if (col_of[COL_CODE] < 0 || col_of[COL_NAME] < 0)
+        return br_error_set(err, BR_EINVAL, path, rec->line, 0,
+                            "row %u: the header must name the columns code and name (and "
+                            "optionally parent)",
+                            rec->line);
+    return 0;
 }
 
-static void on_field(void *s, size_t len, void *ctx)
+/* Imports one data row; a row with no code, name and parent is skipped. */
+static int import_row(br_repo *repo, const char *path, const br_csv_record *rec,
+                      const int col_of[COL_N], size_t *loaded, br_error *err)
 {
-    csv_load *l = ctx;
-    unsigned f = l->field++;
-    if (l->rc) return;
-    const char *v = s ? s : "";
-    size_t bad;
-    if (len > NAME_MAX_BYTES) {
-        load_fail(l, BR_ELIMIT, f + 1, "a cell is longer than 1024 bytes", NULL, NULL);
-        return;
-    }
-    if (br_utf8_check(v, len, &bad) || memchr(v, 0, len)) {
-        load_fail(l, BR_EINVAL, f + 1, "a cell is not valid UTF-8 text", NULL, NULL);
-        return;
-    }
-    if (l->row == 1) {
-        static const char *const names[COL_N] = {"code", "name", "parent"};
-        const char *h = v;
-        if (f == 0 && !strncmp(h, "\xEF\xBB\xBF", 3)) h += 3; /* a UTF-8 BOM */
-        for (int k = 0; k < COL_N; k++)
-            if (!strcasecmp(h, names[k])) {
-                if (l->col_of[k] >= 0) {
-                    load_fail(l, BR_EINVAL, f + 1, "column '%s' appears twice in the header", h,
-                              NULL);
-                    return;
-                }
-                l->col_of[k] = (int)f;
-                return;
-            }
-        load_fail(l, BR_EINVAL, f + 1,
-                  "unknown column '%s' (the header names code, name and parent)", h, NULL);
-        return;
-    }
-    for (int k = 0; k < COL_N; k++)
-        if (l->col_of[k] == (int)f) {
-            free(l->cell[k]);
-            l->cell[k] = len ? strndup(v, len) : NULL;
-            if (len && !l->cell[k])
-                l->rc = br_error_set(l->err, BR_ENOMEM, NULL, 0, 0, "out of memory");
-        }
-}
-
-static void on_row(int term, void *ctx)
-{
-    csv_load *l = ctx;
-    (void)term;
-    if (!l->rc && l->row == 1) {
-        if (l->col_of[COL_CODE] < 0 || l->col_of[COL_NAME] < 0)
-            load_fail(l, BR_EINVAL, 0,
-                      "the header must name the columns code and name (and optionally parent)",
-                      NULL, NULL);
-    } else if (!l->rc) {
-        int blank = 1;
-        for (int k = 0; k < COL_N; k++)
-            blank &= l->cell[k] == NULL;
-        if (!blank) {
-            br_error e;
-            int rc = check_unit(l->cell[COL_CODE], l->cell[COL_NAME], l->cell[COL_PARENT], &e);
-            if (!rc)
-                rc = put(l->repo, S_ORG_UPSERT, l->cell[COL_CODE], l->cell[COL_NAME],
-                         l->cell[COL_PARENT], &e);
-            if (rc)
-                load_fail(l, rc, 0, "%s", e.message, NULL);
-            else
-                l->n_loaded++;
-        }
-    }
+    char cell[COL_N][NAME_MAX_BYTES + 1];
+    const char *v[COL_N];
+    int blank = 1;
     for (int k = 0; k < COL_N; k++) {
-        free(l->cell[k]);
-        l->cell[k] = NULL;
+        v[k] = NULL;
+        if (col_of[k] < 0 || (unsigned)col_of[k] >= rec->n) continue;
+        const br_csv_cell *c = &rec->cells[col_of[k]];
+        size_t bad;
+        if (br_utf8_check(c->p, c->len, &bad) || memchr(c->p, 0, c->len))
+            return br_error_set(err, BR_EINVAL, path, rec->line, (unsigned)col_of[k] + 1,
+                                "row %u: a cell is not valid UTF-8 text", rec->line);
+        if (!c->len) continue;
+        memcpy(cell[k], c->p, c->len); /* the reader caps a cell at NAME_MAX_BYTES */
+        cell[k][c->len] = 0;
+        v[k] = cell[k];
+        blank = 0;
     }
-    l->row++;
-    l->field = 0;
+    if (blank) return 0;
+    br_error e;
+    int rc = check_unit(v[COL_CODE], v[COL_NAME], v[COL_PARENT], &e);
+    if (!rc) rc = put(repo, S_ORG_UPSERT, v[COL_CODE], v[COL_NAME], v[COL_PARENT], &e);
+    if (rc) return br_error_set(err, rc, path, rec->line, 0, "row %u: %s", rec->line, e.message);
+    (*loaded)++;
+    return 0;
+}
+
+/* The CSV reader's failure in this importer's words. */
+static int read_failed(br_csv_reader *in, const char *path, int rc, br_error *err)
+{
+    br_csv_fault f = br_csv_fault_of(in);
+    if (f.kind == BR_CSV_CELL_TOO_LARGE)
+        return br_error_set(err, BR_ELIMIT, path, f.line, f.column + 1,
+                            "row %u: a cell is longer than %u bytes", f.line, NAME_MAX_BYTES);
+    if (f.kind == BR_CSV_UNTERMINATED)
+        return br_error_set(err, BR_EINVAL, path, f.line, f.column + 1,
+                            "row %u: unterminated quoted field", f.line);
+    return rc; /* err says it already, with its line */
 }
 
 int br_orgunit_import(br_repo *repo, const char *path, size_t *count, br_error *err)
 {
     if (count) *count = 0;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return br_error_set(err, BR_ENOTFOUND, path, 0, 0, "cannot open: %s", strerror(errno));
-    struct csv_parser p;
-    int rc = 0, began = 0;
-    csv_load l = {repo, path, err, 0, 1, 0, {-1, -1, -1}, {0}, 0};
-    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL)) {
-        fclose(fp);
-        return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
-    }
+    br_csv_read_options ro = {NAME_MAX_BYTES, 0, 0};
+    br_csv_reader *in = NULL;
+    br_csv_record rec;
+    int rc = br_csv_reader_open(path, &ro, &in, err), began = 0;
+    if (rc) return rc;
+    int col_of[COL_N] = {-1, -1, -1};
+    size_t loaded = 0;
     if ((rc = br_repo_begin(repo, err))) goto done;
     began = 1;
-    char buf[65536];
-    size_t n, total = 0;
-    while (!l.rc && (n = fread(buf, 1, sizeof buf, fp)) > 0) {
-        total += n;
-        if (total > IMPORT_MAX_BYTES) {
+    int header = 1;
+    while ((rc = br_csv_next(in, &rec, err)) == 1) {
+        if (br_csv_tell(in) > IMPORT_MAX_BYTES) {
             rc = br_error_set(err, BR_ELIMIT, path, 0, 0, "the file is larger than %u bytes",
                               IMPORT_MAX_BYTES);
             goto done;
         }
-        if (csv_parse(&p, buf, n, on_field, on_row, &l) != n && !l.rc) {
-            rc = br_error_set(err, BR_EINVAL, path, l.row, 0, "row %u: %s", l.row,
-                              csv_strerror(csv_error(&p)));
-            goto done;
-        }
+        rc = header ? map_header(path, &rec, col_of, err)
+                    : import_row(repo, path, &rec, col_of, &loaded, err);
+        if (rc) goto done;
+        header = 0;
     }
-    if (ferror(fp)) {
-        rc = br_error_set(err, BR_EIO, path, 0, 0, "read failed");
+    if (rc) {
+        rc = read_failed(in, path, rc, err);
         goto done;
     }
-    if (!l.rc && csv_fini(&p, on_field, on_row, &l)) {
-        rc = br_error_set(err, BR_EINVAL, path, l.row, 0, "row %u: unterminated quoted field",
-                          l.row);
-        goto done;
-    }
-    if ((rc = l.rc)) goto done;
-    if (l.row == 1) {
+    if (header) {
         rc = br_error_set(err, BR_EINVAL, path, 0, 0,
                           "the file is empty (expected a header: code,name,parent)");
         goto done;
@@ -322,12 +285,9 @@ int br_orgunit_import(br_repo *repo, const char *path, size_t *count, br_error *
     }
     if ((rc = br_repo_commit(repo, err))) goto done;
     began = 0;
-    if (count) *count = l.n_loaded;
+    if (count) *count = loaded;
 done:
     if (began) br_repo_rollback(repo);
-    for (int k = 0; k < COL_N; k++)
-        free(l.cell[k]);
-    csv_free(&p);
-    fclose(fp);
+    br_csv_reader_free(in);
     return rc;
 }
