@@ -294,6 +294,110 @@ static void test_help(void **state)
     assert_contains(f->out, "--submit");
 }
 
+/* Issue 8: an inline import started from one folder with a relative -s is
+ * rerun and downloaded from another (its parameters hold absolute paths), and
+ * every error of a record reaches job show, --json and the download. */
+static void test_relative_source_every_error(void **state)
+{
+    fx *f = *state;
+    SH(f, 0, "mkdir in");
+    fx_gen(f, "in/pkg", 3);
+    fx_write(f, "in/pkg/item_000001/dublin_core.xml",
+             "<dublin_core>\n"
+             "<dcvalue element=\"titel\">A</dcvalue>\n"
+             "<dcvalue element=\"creatr\">B</dcvalue>\n"
+             "<dcvalue element=\"dat\" qualifier=\"issued\">C</dcvalue>\n"
+             "</dublin_core>\n");
+    SH(f, 1,
+       "mkdir elsewhere && cd in && \"$BR\" --repo ../r import -a -s ./pkg --skip-invalid -c %s "
+       "-m ../map",
+       f->coll);
+    json_t *j = fx_last_job(f);
+    long long id = (long long)json_integer_value(json_object_get(j, "id"));
+    const char *src = fx_str(json_object_get(j, "parameters"), "source");
+    assert_true(src[0] == '/');
+    assert_non_null(strstr(src, "/in/pkg"));
+    json_t *rec = fx_job_record(j, "item_000001");
+    json_t *fi = json_object_get(rec, "findings");
+    assert_int_equal(json_array_size(fi), 3);
+    assert_contains(fx_str(json_array_get(fi, 0), "text"), "dc.titel");
+    assert_contains(fx_str(json_array_get(fi, 1), "text"), "dc.creatr");
+    assert_contains(fx_str(json_array_get(fi, 2), "text"), "dc.dat.issued");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(fi, 1), "line")), 3);
+    json_decref(j);
+    RUN(f, 0, "job show %lld", id);
+    assert_contains(f->out, "dc.titel");
+    assert_contains(f->out, "dc.creatr");
+    assert_contains(f->out, "dc.dat.issued");
+
+    /* The download, from another folder: the item and all three errors. */
+    SH(f, 0, "cd elsewhere && \"$BR\" --repo ../r job unimported %lld -o rej.zip", id);
+    SH(f, 0, "cd elsewhere && unzip -q rej.zip -d rej && test -f rej/item_000001/dublin_core.xml");
+    char *e = fx_read(f, "elsewhere/rej/errors.txt");
+    assert_contains(e, "item_000001: item_000001/dublin_core.xml:2");
+    assert_contains(e, "dc.creatr");
+    assert_contains(e, "item_000001: item_000001/dublin_core.xml:4");
+    free(e);
+
+    /* A rerun (as after an I/O failure) from yet another folder reads the same package. */
+    SH(f, 0, "sqlite3 r/bulkrepo.db \"UPDATE job SET status='FAILED', failure='io' WHERE id=%lld\"",
+       id);
+    SH(f, 0, "cd elsewhere && \"$BR\" --repo ../r job rerun %lld", id);
+    long long again = out_id(f);
+    SH(f, 0, "cd elsewhere && \"$BR\" --repo ../r job work --once");
+    j = job_of(f, again);
+    /* It read the package (the stored items carried over, the invalid one
+     * found again), where a path kept as typed named elsewhere/pkg. */
+    assert_null(strstr(fx_str(j, "message"), "cannot open"));
+    assert_int_equal(fx_counter(j, "invalid"), 1);
+    assert_int_equal(fx_counter(j, "skipped"), 2);
+    json_decref(j);
+    assert_int_equal(fx_item_count(f), 2);
+}
+
+/* Issue 8: the CSV download puts each row's own errors in its ERROR cell,
+ * finds a group whose key has a leading no-break space, and a blank line
+ * before a bad row does not shift the row named. */
+static void test_csv_every_error_per_row(void **state)
+{
+    fx *f = *state;
+    RUN(f, 0, "orgunit add 01ALLIANCE_UID___n6370 Library");
+    fx_write(f, "in/a.csv",
+             ",GROUP_ID,ASSET_TITLE,ASSET_RESTYPE,ASSET_AFFILIATION,ASSET_PUBLISHDATE,"
+             "CREATOR_FAMNAME,CREATOR_ORCID\n"
+             "ASSET,g1,One,dataset.dataset,01ALLIANCE_UID___n6370,2020,,\n"
+             "\n"
+             "ASSET,\xc2\xa0g2,Two,dataset.bogus,01ALLIANCE_UID___n6370,20211399,,\n"
+             "CREATOR,\xc2\xa0g2,,,,,Smith,0000-0000-0000-0000\n");
+    SH(f, 1,
+       "mkdir elsewhere && cd in && \"$BR\" --repo ../r import --format esploro-csv -s ./a.csv "
+       "--skip-invalid -m ../a.map");
+    json_t *j = fx_last_job(f);
+    long long id = (long long)json_integer_value(json_object_get(j, "id"));
+    json_t *fi = json_object_get(fx_job_record(j, "g2"), "findings");
+    assert_true(json_array_size(fi) >= 3);
+    json_decref(j);
+    SH(f, 0, "cd elsewhere && \"$BR\" --repo ../r job unimported %lld -o rej.csv", id);
+    char *csv = fx_read(f, "elsewhere/rej.csv");
+    char *asset = strstr(csv, "ASSET,\xc2\xa0g2,Two");
+    char *creator = strstr(csv, "CREATOR,\xc2\xa0g2,");
+    assert_non_null(asset);
+    assert_non_null(creator);
+    assert_null(strstr(csv, "ASSET,g1"));
+    /* The ASSET row: its two errors (row 4: the blank line counts), not the ORCID. */
+    char *asset_end = strstr(asset, "\r\n");
+    assert_non_null(asset_end);
+    *asset_end = 0;
+    assert_contains(asset, "a.csv:D4");
+    assert_contains(asset, "a.csv:F4");
+    assert_null(strstr(asset, "ORCID"));
+    assert_null(strstr(asset, "/in/a.csv")); /* places name the file, not the server's path */
+    assert_contains(creator, "a.csv:H5");
+    assert_contains(creator, "ORCID");
+    assert_null(strstr(creator, "D4"));
+    free(csv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +411,8 @@ int main(void)
         FX_TEST(test_cancel_from_another_process),
         FX_TEST(test_profile_and_inbox),
         FX_TEST(test_help),
+        FX_TEST(test_relative_source_every_error),
+        FX_TEST(test_csv_every_error_per_row),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

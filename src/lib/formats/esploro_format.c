@@ -10,9 +10,22 @@
 
 struct br_reader {
     br_ecsv_reader *rd;
+    br_diag_sink *diags; /* the caller's */
+    br_diag_sink names;  /* passes findings on with the file's name, not its path */
+    const char *path, *name;
     uint64_t first; /* offset of the first group, for rewind */
     int started;
 };
+
+/* Places name the CSV by its file name ("assets.csv:D17"): the reader was
+ * given the absolute path, which is the server's business, not the user's. */
+static void rename_source(void *ctx, const br_diag *d)
+{
+    br_reader *r = ctx;
+    br_diag copy = *d;
+    if (copy.source && !strcmp(copy.source, r->path)) copy.source = r->name;
+    br_diag_emit(r->diags, &copy);
+}
 
 int br_ecsv_drv_open(const br_read_options *opt, br_reader **out, br_error *err)
 {
@@ -24,7 +37,13 @@ int br_ecsv_drv_open(const br_read_options *opt, br_reader **out, br_error *err)
     br_ecsv_options ro = {0};
     ro.limits = *opt->limits;
     ro.repo = opt->repo;
-    ro.diags = opt->diags;
+    r->diags = opt->diags;
+    r->path = opt->source;
+    const char *slash = strrchr(opt->source, '/');
+    r->name = slash ? slash + 1 : opt->source;
+    r->names.fn = rename_source;
+    r->names.ctx = r;
+    ro.diags = opt->diags ? &r->names : NULL;
     int rc = br_ecsv_open(opt->source, &ro, &r->rd, err);
     if (rc) {
         free(r);

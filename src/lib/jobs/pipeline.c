@@ -161,11 +161,23 @@ static void keep_finding(pl_ctx *c, const br_diag *d)
     c->n_find++;
 }
 
+/* Places are named relative to the input's folder ("a.csv:D4",
+ * "item_3/contents:2"): the absolute path is the server's business. */
+static const char *relative_source(const pl_ctx *c, const char *source)
+{
+    const char *slash = strrchr(c->source, '/');
+    size_t n = slash ? (size_t)(slash - c->source) : 0;
+    if (source && n && !strncmp(source, c->source, n) && source[n] == '/') return source + n + 1;
+    return source;
+}
+
 static void on_diag(void *p, const br_diag *d)
 {
     pl_ctx *c = p;
-    if (c->collecting && d->severity == BR_SEV_ERROR) keep_finding(c, d);
-    if (!c->quiet && c->opt->diags) br_diag_emit(c->opt->diags, d);
+    br_diag copy = *d;
+    copy.source = relative_source(c, d->source);
+    if (c->collecting && d->severity == BR_SEV_ERROR) keep_finding(c, &copy);
+    if (!c->quiet && c->opt->diags) br_diag_emit(c->opt->diags, &copy);
 }
 
 static void findings_reset(pl_ctx *c)
