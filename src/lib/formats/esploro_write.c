@@ -767,18 +767,19 @@ static void check_mandatory(br_ecsv_writer *w, const char *key, unsigned row)
 {
     if (w->selective) return;
     char missing[160] = "";
+    size_t len = 0;
     for (size_t k = 0; k < BR_ARRAY_LEN(MANDATORY); k++) {
         const br_ecsv_field *f = br_ecsv_xwalk_column(w->xw, MANDATORY[k]);
         int fi = f ? (int)(f - br_ecsv_xwalk_at(w->xw, 0)) : -1;
-        if (fi >= 0 && w->out_of[fi] >= 0 && !w->cells[w->out_of[fi]].len) {
-            if (missing[0]) strcat(missing, ", ");
-            strcat(missing, MANDATORY[k]);
-        }
+        if (fi >= 0 && w->out_of[fi] >= 0 && !w->cells[w->out_of[fi]].len && len < sizeof missing)
+            len += (size_t)snprintf(missing + len, sizeof missing - len, "%s%s", len ? ", " : "",
+                                    MANDATORY[k]);
     }
     int dated = !w->n_date_cols;
     for (size_t k = 0; k < w->n_date_cols && !dated; k++)
         dated = w->cells[w->out_of[w->date_cols[k]]].len != 0;
-    if (!dated) strcat(missing, missing[0] ? ", a date" : "a date");
+    if (!dated && len < sizeof missing)
+        snprintf(missing + len, sizeof missing - len, "%sa date", len ? ", " : "");
     if (!missing[0]) return;
     char cell[24];
     snprintf(cell, sizeof cell, "A%u", row);

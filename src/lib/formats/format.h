@@ -70,7 +70,8 @@ typedef struct br_write_stats {
 
 /* Nothing a writer makes is visible under dest until writer_close: it writes
  * under temporary names next to the output and renames them at close, so a
- * failed or aborted run leaves nothing behind. */
+ * failed or aborted run leaves nothing behind.  The strings and lists are the
+ * caller's and must outlive the writer. */
 typedef struct br_write_options {
     const char *dest;          /* the output, as the format writes it: SAF: an existing folder
                                   that gets DEST/<seq>... (from_input: a new folder);
