@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bulkrepo/esploro.h"
+#include "bulkrepo/import.h"
 #include "core/core.h"
 #include "formats/drivers.h"
 
@@ -120,3 +121,10 @@ const br_format br_format_esploro_csv = {
     .writer_abort = br_ecsv_drv_writer_abort,
     .extract = br_ecsv_drv_extract,
 };
+
+/* The import of this format by its own name (import.h). */
+int br_import_esploro(br_repo *repo, const br_import_options *opt, br_import_result *res,
+                      br_error *err)
+{
+    return br_import(repo, "esploro-csv", opt, res, err);
+}

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 #include "bulkrepo/saf.h"
+#include "bulkrepo/import.h"
 #include "core/core.h"
 #include "formats/drivers.h"
 
@@ -112,3 +113,9 @@ const br_format br_format_saf = {
     .writer_abort = br_saf_drv_writer_abort,
     .extract = br_saf_drv_extract,
 };
+
+/* The import of this format by its own name (import.h). */
+int br_import_saf(br_repo *repo, const br_import_options *opt, br_import_result *res, br_error *err)
+{
+    return br_import(repo, "saf", opt, res, err);
+}

@@ -104,7 +104,7 @@ typedef struct pl_ctx {
     char scratch[PATH_MAX]; /* a zip's unpacked package, removed at the end */
     char collection[64];    /* default collection of formats without collections */
     const char *status;     /* of new items */
-    char via[96];           /* provenance: "bulkrepo SAF import" */
+    char via[96];           /* provenance: "bulkrepo <format> import" */
 
     /* Findings: every finding goes on to opt->diags (pass 1); the current
      * record's errors are kept for its journal line. */
@@ -1516,12 +1516,10 @@ static int begin_job(pl_ctx *c, int64_t *prior, br_error *err)
 static int open_reader(pl_ctx *c, br_error *err)
 {
     int rc;
-    if (c->fmt->info.caps & BR_FORMAT_ZIP) {
-        size_t n = strlen(c->source);
-        if (n > 4 && !strcasecmp(c->source + n - 4, ".zip") &&
-            (rc = br_repo_mktemp(c->repo, "unzip", c->scratch, sizeof c->scratch, err)))
-            return rc;
-    }
+    /* A format whose input may come zipped gets a folder to unpack a file into. */
+    if ((c->fmt->info.caps & BR_FORMAT_ZIP) && br_is_file(c->source) &&
+        (rc = br_repo_mktemp(c->repo, "unzip", c->scratch, sizeof c->scratch, err)))
+        return rc;
     c->ro.source = c->source;
     c->ro.scratch = c->scratch[0] ? c->scratch : NULL;
     c->ro.limits = &c->opt->limits;
@@ -1651,15 +1649,4 @@ finish:
                           opt.mode != BR_IMPORT_DELETE && res->total == 0, err);
     pipe_dispose(&c);
     return rc;
-}
-
-int br_import_saf(br_repo *repo, const br_import_options *opt, br_import_result *res, br_error *err)
-{
-    return br_import(repo, "saf", opt, res, err);
-}
-
-int br_import_esploro(br_repo *repo, const br_import_options *opt, br_import_result *res,
-                      br_error *err)
-{
-    return br_import(repo, "esploro-csv", opt, res, err);
 }
