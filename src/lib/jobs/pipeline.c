@@ -773,6 +773,18 @@ static int covers(pl_ctx *c, const char *target)
     return !c->fmt->covers || c->fmt->covers(c->rd, target);
 }
 
+/* The language of the stored value of the same field and text, or NULL. */
+static const char *kept_language(const br_record *old, const br_mdv *v)
+{
+    for (size_t k = 0; k < old->n_md; k++) {
+        const br_mdv *o = &old->md[k];
+        if (o->language && !strcmp(o->value, v->value) && !strcmp(o->element, v->element) &&
+            !strcmp(o->schema, v->schema) && br_streq(o->qualifier, v->qualifier))
+            return o->language;
+    }
+    return NULL;
+}
+
 /* Update: c->out = the stored item overlaid with the input's record.  For each
  * target the input has a field for, the stored values are dropped and the
  * input's put in (none = deleted); the others stay (formats.md 1.7 item 5). */
@@ -801,7 +813,10 @@ static int overlay(pl_ctx *c)
     }
     for (size_t k = 0; k < in->n_md; k++) {
         const br_mdv *v = &in->md[k];
-        br_mdv *n = br_record_add_md(m, v->schema, v->element, v->qualifier, v->language, v->value);
+        /* A value whose text is unchanged keeps what the input cannot say
+         * (its language): an export re-imported as an update changes nothing. */
+        const char *lang = v->language ? v->language : kept_language(old, v);
+        br_mdv *n = br_record_add_md(m, v->schema, v->element, v->qualifier, lang, v->value);
         if (!n) return BR_ENOMEM;
         n->origin = v->origin;
     }
