@@ -71,7 +71,8 @@ int br_export(br_repo *repo, const char *format, const br_export_options *opt,
 
 /* The columns `format`'s writer can select (export --fields), each with its
  * category (--categories), for help texts and messages: fn is called once
- * per column (never: the format has no selection).  With sel (may be NULL),
+ * per column (never: the format has no selection), its strings valid
+ * during the call only.  With sel (may be NULL),
  * its fields and categories are checked as the export would: BR_EUSAGE names
  * the first unknown one, or says that the format has no selection.
  * BR_EUSAGE too for an unknown format. */

@@ -16,20 +16,35 @@
 #define MAX_LIST    512
 #define MAX_COLUMNS 1024
 
-/* The columns a format's writer can select, as br_export_columns lists them. */
+/* The columns a format's writer can select, as br_export_columns lists them
+ * (copied: its strings live only during the call). */
 typedef struct columns {
-    const char *column[MAX_COLUMNS];
-    const char *category[MAX_COLUMNS];
+    char *column[MAX_COLUMNS];
+    char *category[MAX_COLUMNS];
     size_t n;
 } columns;
 
 static void add_column(void *ctx, const char *column, const char *category)
 {
     columns *c = ctx;
-    if (c->n < MAX_COLUMNS) {
-        c->column[c->n] = column;
-        c->category[c->n++] = category;
+    if (c->n >= MAX_COLUMNS) return;
+    char *a = strdup(column), *b = strdup(category ? category : "");
+    if (!a || !b) {
+        free(a);
+        free(b);
+        return; /* a shorter list in a message */
     }
+    c->column[c->n] = a;
+    c->category[c->n++] = b;
+}
+
+static void columns_free(columns *c)
+{
+    for (size_t i = 0; c && i < c->n; i++) {
+        free(c->column[i]);
+        free(c->category[i]);
+    }
+    free(c);
 }
 
 /* Whether names[i] (categories: category names) was listed before index i. */
@@ -95,17 +110,18 @@ static void help(void)
            zip, zip, zip, names);
     for (size_t i = 0; i < br_format_count(); i++) {
         const br_format_info *f = br_format_at(i);
-        columns c = {0};
-        if (!(f->caps & BR_FORMAT_WRITE) ||
-            br_export_columns(f->name, NULL, add_column, &c, NULL) || !c.n)
-            continue;
-        printf("      --fields LIST    %s: only these columns (comma-separated, e.g.\n"
-               "                       %s,%s)\n"
-               "      --categories LIST  %s: only the columns of these categories:\n"
-               "                       ",
-               f->name, c.column[0], c.column[c.n > 1 ? 1 : 0], f->name);
-        print_names(stdout, &c, 1, 23);
-        printf("\n");
+        columns *c = calloc(1, sizeof *c);
+        if (c && (f->caps & BR_FORMAT_WRITE) &&
+            !br_export_columns(f->name, NULL, add_column, c, NULL) && c->n) {
+            printf("      --fields LIST    %s: only these columns (comma-separated, e.g.\n"
+                   "                       %s,%s)\n"
+                   "      --categories LIST  %s: only the columns of these categories:\n"
+                   "                       ",
+                   f->name, c->column[0], c->column[c->n > 1 ? 1 : 0], f->name);
+            print_names(stdout, c, 1, 23);
+            printf("\n");
+        }
+        columns_free(c);
     }
     printf("      --json           print the job report as JSON\n");
 }
@@ -146,7 +162,7 @@ static int check_selection(const char *format, const br_export_options *o, int c
         fprintf(stderr, "\nTry 'bulkrepo export --help'.\n");
         rc = err.code == BR_EUSAGE ? EXIT_USAGE : cli_exit_code(err.code);
     }
-    free(c);
+    columns_free(c);
     return rc;
 }
 

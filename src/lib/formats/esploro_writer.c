@@ -240,9 +240,10 @@ static int copy_files(br_writer *w, br_record *rec, const char *sub, br_error *e
         }
         safe[k] = 0;
         if (changed) {
-            char tmp[PATH_SIZE];
+            char tmp[PATH_SIZE + 32]; /* "<n>_" fits before any safe name */
             snprintf(tmp, sizeof tmp, "%zu_%s", j + 1, safe);
-            br_strlcpy(safe, tmp, sizeof safe);
+            if (br_strlcpy(safe, tmp, sizeof safe) >= sizeof safe)
+                return br_error_set(err, BR_ELIMIT, w->files_dir, 0, 0, "file name too long");
         }
         if (br_path_join(dst, sizeof dst, dir, safe) ||
             snprintf(rel, sizeof rel, "%s/%s/%s", w->files_rel, sub, safe) >= (int)sizeof rel)

@@ -91,7 +91,8 @@ typedef struct br_write_options {
     br_diag_sink *diags;   /* values the format cannot hold (notes), values changed (warnings) */
     br_write_stats *stats; /* optional: the writer adds to it */
     /* Describe mode: when set, writer_open makes nothing and sets *out to
-     * NULL; it calls on_column for every column the writer can select with
+     * NULL; it calls on_column (its strings valid during the call only) for
+     * every column the writer can select with
      * fields (and its category), then checks fields and categories as it
      * would for writing (BR_EUSAGE: an unknown name, or a writer without a
      * selection given one).  A writer without a selection calls it never. */
