@@ -10,8 +10,14 @@
  *   /redirect       302 to /ok/redirected
  *   /redirect-file  302 to file:///etc/passwd (a scheme that must be refused)
  *   /loop           302 to /loop (more than 5 redirects)
+ *   /to/PORT/PATH   302 to http://127.0.0.1:PORT/PATH (another server)
  *
- *   hf_server *s = hf_start();  ... hf_url(s, "/ok/a.txt") ...  hf_stop(s); */
+ *   hf_server *s = hf_start();  ... hf_url(s, "/ok/a.txt") ...  hf_stop(s);
+ *
+ * The fetch policy (src/lib/net/fetch.h) refuses loopback addresses: hf_start
+ * adds the server's 127.0.0.1:PORT to $BULKREPO_FETCH_ALLOW (inherited by the
+ * commands a test runs), hf_start_unlisted does not (a server that no fetch
+ * may reach). */
 #ifndef BR_HTTP_FIXTURE_H
 #define BR_HTTP_FIXTURE_H
 
@@ -99,10 +105,16 @@ static enum MHD_Result hf_handler(void *cls, struct MHD_Connection *c, const cha
     }
     if (!strcmp(url, "/redirect-file")) return hf_reply(c, 302, "", "file:///etc/passwd");
     if (!strcmp(url, "/loop")) return hf_reply(c, 302, "", "/loop");
+    if (!strncmp(url, "/to/", 4)) {
+        unsigned port = (unsigned)strtoul(url + 4, NULL, 10);
+        const char *rest = strchr(url + 4, '/');
+        snprintf(body, sizeof body, "http://127.0.0.1:%u%s", port, rest ? rest : "/");
+        return hf_reply(c, 302, "", body);
+    }
     return hf_reply(c, 404, "not found\n", NULL);
 }
 
-static inline hf_server *hf_start(void)
+static inline hf_server *hf_start_unlisted(void)
 {
     hf_server *s = calloc(1, sizeof *s);
     struct sockaddr_in a;
@@ -118,6 +130,19 @@ static inline hf_server *hf_start(void)
         return NULL;
     }
     s->port = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT)->port;
+    return s;
+}
+
+/* Started and allowlisted for fetches (appended to $BULKREPO_FETCH_ALLOW). */
+static inline hf_server *hf_start(void)
+{
+    hf_server *s = hf_start_unlisted();
+    if (!s) return NULL;
+    const char *old = getenv("BULKREPO_FETCH_ALLOW");
+    char allow[4096];
+    snprintf(allow, sizeof allow, "%s%s127.0.0.1:%u", old ? old : "", old && *old ? "," : "",
+             s->port);
+    setenv("BULKREPO_FETCH_ALLOW", allow, 1);
     return s;
 }
 

@@ -15,7 +15,6 @@
 #include "core/core.h"
 #include "net/fetch.h"
 
-#define MAX_REDIRECTS      5L
 #define DEFAULT_CONNECT_MS 10000L
 #define DEFAULT_TIMEOUT_MS 300000L
 #define DEFAULT_RETRIES    2
@@ -93,45 +92,110 @@ static int transient(CURLcode c, long http)
     }
 }
 
-/* One attempt into s->fd (emptied first). */
-static CURLcode attempt(const char *url, const br_fetch_options *o, sink *s, long *http,
-                        char *errbuf)
+/* Empties the file for the next answer (a retry, or the body after a redirect). */
+static int sink_reset(sink *s)
 {
-    *http = 0;
     s->bytes = 0;
     s->too_big = s->write_failed = 0;
     if (ftruncate(s->fd, 0) || lseek(s->fd, 0, SEEK_SET) < 0) {
         s->write_failed = 1;
         s->write_errno = errno;
-        return CURLE_WRITE_ERROR;
+        return -1;
     }
+    return 0;
+}
+
+static long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* What one attempt ended with, beyond libcurl's code. */
+typedef struct outcome {
+    long http;
+    int refused;      /* the policy refused an address */
+    int bad_redirect; /* redirected to a URL that is not http(s) */
+    int redirects;    /* too many */
+    br_error policy;  /* a malformed URL after a redirect, etc. */
+    int policy_rc;
+} outcome;
+
+/* One attempt into s->fd (emptied first): the URL and each redirect, one
+ * request at a time, each under the policy. */
+static CURLcode attempt(const char *url, const br_fetch_options *o, const br_fetch_policy *pol,
+                        sink *s, outcome *out, char *errbuf)
+{
+    memset(out, 0, sizeof *out);
+    if (sink_reset(s)) return CURLE_WRITE_ERROR;
     CURL *h = curl_easy_init();
     if (!h) return CURLE_OUT_OF_MEMORY;
-    errbuf[0] = 0;
+    char *next = strdup(url);
+    if (!next) {
+        curl_easy_cleanup(h);
+        return CURLE_OUT_OF_MEMORY;
+    }
+    br_fetch_guard g = {.policy = pol};
+    long deadline = now_ms() + o->timeout_ms;
     CURLcode c = CURLE_OK;
+    for (int hop = 0;; hop++) {
+        if (hop > BR_FETCH_REDIRECTS) {
+            out->redirects = 1;
+            c = CURLE_TOO_MANY_REDIRECTS;
+            break;
+        }
+        if (sink_reset(s)) {
+            c = CURLE_WRITE_ERROR;
+            break;
+        }
+        if ((out->policy_rc = br_fetch_guard_url(&g, h, next, &out->policy))) {
+            out->bad_redirect = hop > 0 && out->policy_rc == BR_EUSAGE;
+            c = CURLE_UNSUPPORTED_PROTOCOL;
+            break;
+        }
+        long left = deadline - now_ms();
+        if (left <= 0) {
+            c = CURLE_OPERATION_TIMEDOUT;
+            break;
+        }
+        errbuf[0] = 0;
 #define SET(opt, val)                                                                              \
     if (c == CURLE_OK) c = curl_easy_setopt(h, opt, val)
-    SET(CURLOPT_URL, url);
-    SET(CURLOPT_PROTOCOLS_STR, "http,https");
-    SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    SET(CURLOPT_FOLLOWLOCATION, 1L);
-    SET(CURLOPT_MAXREDIRS, MAX_REDIRECTS);
-    SET(CURLOPT_FAILONERROR, 1L);
-    SET(CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM for DNS timeouts */
-    SET(CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
-    SET(CURLOPT_TIMEOUT_MS, o->timeout_ms);
-    if (o->max_size) SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_size);
-    SET(CURLOPT_WRITEFUNCTION, on_data);
-    SET(CURLOPT_WRITEDATA, s);
-    SET(CURLOPT_XFERINFOFUNCTION, on_progress);
-    SET(CURLOPT_XFERINFODATA, s);
-    SET(CURLOPT_NOPROGRESS, 0L);
-    SET(CURLOPT_ERRORBUFFER, errbuf);
-    SET(CURLOPT_USERAGENT, "bulkrepo/"
-                           "fetch");
+        SET(CURLOPT_FAILONERROR, 1L);
+        SET(CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM for DNS timeouts */
+        SET(CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
+        SET(CURLOPT_TIMEOUT_MS, left);
+        if (o->max_size) SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_size);
+        SET(CURLOPT_WRITEFUNCTION, on_data);
+        SET(CURLOPT_WRITEDATA, s);
+        SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+        SET(CURLOPT_XFERINFODATA, s);
+        SET(CURLOPT_NOPROGRESS, 0L);
+        SET(CURLOPT_ERRORBUFFER, errbuf);
+        SET(CURLOPT_USERAGENT, "bulkrepo/"
+                               "fetch");
 #undef SET
-    if (c == CURLE_OK) c = curl_easy_perform(h);
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, http);
+        if (c == CURLE_OK) c = curl_easy_perform(h);
+        out->http = 0;
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->http);
+        if (g.refused) {
+            out->refused = 1;
+            break;
+        }
+        char *loc = NULL;
+        if (c != CURLE_OK || out->http < 300 || out->http > 399 ||
+            curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &loc) != CURLE_OK || !loc)
+            break;
+        char *copy = strdup(loc);
+        if (!copy) {
+            c = CURLE_OUT_OF_MEMORY;
+            break;
+        }
+        free(next);
+        next = copy;
+    }
+    free(next);
     curl_easy_cleanup(h);
     return c;
 }
@@ -151,6 +215,9 @@ int br_fetch_url(br_repo *repo, const char *url, const br_fetch_options *opt_in,
     if (!url || !is_http_url(url))
         return br_error_set(err, BR_EUSAGE, url, 0, 0,
                             "only http:// and https:// URLs are fetched");
+    if (o.disabled)
+        return br_error_set(err, BR_EDENIED, url, 0, 0,
+                            "remote files are not fetched for this job (fetching is turned off)");
 
     char path[4200];
     char base[4200];
@@ -158,24 +225,36 @@ int br_fetch_url(br_repo *repo, const char *url, const br_fetch_options *opt_in,
     int n = snprintf(base, sizeof base, "%s/tmp", br_repo_dir(repo));
     if (n < 0 || (size_t)n >= sizeof base)
         return br_error_set(err, BR_ELIMIT, url, 0, 0, "the repository path is too long");
-    int rc = br_mkdir_p(base, err);
+    br_fetch_policy *pol = NULL;
+    int rc = br_fetch_policy_load(br_repo_dir(repo), o.allow, &pol, err);
     if (rc) return rc;
+    if ((rc = br_mkdir_p(base, err))) {
+        br_fetch_policy_free(pol);
+        return rc;
+    }
     /* "<tag>-<pid>-XXXXXX": br_repo_clean_stale removes it if this process dies. */
     n = snprintf(path, sizeof path, "%s/fetch-%ld-XXXXXX", base, (long)getpid());
-    if (n < 0 || (size_t)n >= sizeof path || (size_t)n >= size)
+    if (n < 0 || (size_t)n >= sizeof path || (size_t)n >= size) {
+        br_fetch_policy_free(pol);
         return br_error_set(err, BR_ELIMIT, base, 0, 0, "path too long");
+    }
     sink s = {.fd = mkostemp(path, O_CLOEXEC), .max = o.max_size, .opt = &o};
-    if (s.fd < 0)
+    if (s.fd < 0) {
+        br_fetch_policy_free(pol);
         return br_error_set(err, BR_EIO, base, 0, 0, "cannot create a temporary file: %s",
                             strerror(errno));
+    }
 
     char errbuf[CURL_ERROR_SIZE];
-    long http = 0, wait = o.backoff_ms;
+    long wait = o.backoff_ms;
     CURLcode c = CURLE_OK;
+    outcome oc;
     for (int k = 0;; k++) {
-        c = attempt(url, &o, &s, &http, errbuf);
-        if (c == CURLE_OK || s.cancelled || s.too_big || s.write_failed) break;
-        if (k >= o.retries || !transient(c, http)) break;
+        c = attempt(url, &o, pol, &s, &oc, errbuf);
+        if (c == CURLE_OK || s.cancelled || s.too_big || s.write_failed || oc.refused ||
+            oc.policy_rc)
+            break;
+        if (k >= o.retries || !transient(c, oc.http)) break;
         sleep_ms(wait);
         wait = wait * 2 > MAX_BACKOFF_MS ? MAX_BACKOFF_MS : wait * 2;
         if (o.cancelled && o.cancelled(o.cancel_ctx)) {
@@ -183,8 +262,26 @@ int br_fetch_url(br_repo *repo, const char *url, const br_fetch_options *opt_in,
             break;
         }
     }
+    long http = oc.http;
+    br_fetch_policy_free(pol);
     if (s.cancelled)
         rc = br_error_set(err, BR_ECANCELLED, url, 0, 0, "download cancelled");
+    else if (oc.refused)
+        /* The host only: no address, port or error text (not a network scanner). */
+        rc = br_error_set(
+            err, BR_EDENIED, url, 0, 0,
+            "not fetched: the host is not allowed (loopback, private and other "
+            "special addresses are refused unless the repository's " BR_FETCH_ALLOW_FILE
+            " lists the host)");
+    else if (oc.bad_redirect)
+        rc = br_error_set(err, BR_EUSAGE, url, 0, 0,
+                          "redirected to a URL that is not http or https");
+    else if (oc.policy_rc) {
+        rc = oc.policy_rc;
+        if (err) *err = oc.policy;
+    } else if (oc.redirects)
+        rc = br_error_set(err, BR_EIO, url, 0, 0, "download failed: more than %d redirects",
+                          BR_FETCH_REDIRECTS);
     else if (s.too_big || c == CURLE_FILESIZE_EXCEEDED)
         rc = br_error_set(err, BR_ELIMIT, url, 0, 0,
                           "the file is larger than the %llu bytes allowed",
@@ -214,4 +311,62 @@ int br_fetch_url(br_repo *repo, const char *url, const br_fetch_options *opt_in,
     }
     br_strlcpy(out, path, size);
     return 0;
+}
+
+static size_t discard(char *p, size_t size, size_t n, void *ctx)
+{
+    (void)p, (void)ctx;
+    return size * n;
+}
+
+int br_fetch_post(const char *repo_dir, const char *url, const char *content_type, const char *body,
+                  long timeout_ms, long *status, br_error *err)
+{
+    if (status) *status = 0;
+    if (!url || !is_http_url(url))
+        return br_error_set(err, BR_EUSAGE, url, 0, 0, "only http:// and https:// URLs are used");
+    br_fetch_policy *pol = NULL;
+    int rc = br_fetch_policy_load(repo_dir, NULL, &pol, err);
+    if (rc) return rc;
+    CURL *h = curl_easy_init();
+    struct curl_slist *hdr = NULL;
+    char line[256];
+    snprintf(line, sizeof line, "Content-Type: %s",
+             content_type ? content_type : "application/octet-stream");
+    if (!h || !(hdr = curl_slist_append(NULL, line))) {
+        rc = br_error_set(err, BR_ENOMEM, url, 0, 0, "out of memory");
+        goto done;
+    }
+    br_fetch_guard g = {.policy = pol};
+    if ((rc = br_fetch_guard_url(&g, h, url, err))) goto done;
+    char errbuf[CURL_ERROR_SIZE] = "";
+    CURLcode c = CURLE_OK;
+#define SET(opt, val)                                                                              \
+    if (c == CURLE_OK) c = curl_easy_setopt(h, opt, val)
+    SET(CURLOPT_POSTFIELDS, body ? body : "");
+    SET(CURLOPT_HTTPHEADER, hdr);
+    SET(CURLOPT_NOSIGNAL, 1L);
+    SET(CURLOPT_TIMEOUT_MS, timeout_ms > 0 ? timeout_ms : 5000L);
+    SET(CURLOPT_WRITEFUNCTION, discard);
+    SET(CURLOPT_ERRORBUFFER, errbuf);
+    SET(CURLOPT_USERAGENT, "bulkrepo-webhook/1");
+#undef SET
+    if (c == CURLE_OK) c = curl_easy_perform(h);
+    long http = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &http);
+    if (g.refused)
+        rc = br_error_set(err, BR_EDENIED, url, 0, 0,
+                          "not sent: the host is not allowed (loopback, private and other "
+                          "special addresses are refused unless " BR_FETCH_ALLOW_FILE
+                          " lists the host)");
+    else if (c != CURLE_OK)
+        rc = br_error_set(err, BR_EIO, url, 0, 0, "the request failed: %s",
+                          errbuf[0] ? errbuf : curl_easy_strerror(c));
+    else if (status)
+        *status = http;
+done:
+    curl_slist_free_all(hdr);
+    if (h) curl_easy_cleanup(h);
+    br_fetch_policy_free(pol);
+    return rc;
 }
