@@ -34,7 +34,8 @@ static int teardown(void **state)
 
 /* Lines: 1 header (with a BOM), 2-3 group a (a quoted cell with a line break), 4 a's
  * CREATOR row (key empty: continues a), 5 blank, 6 group b, 7-8 group c (its key has a
- * leading no-break space and trailing space in the file), 9 group d. */
+ * leading no-break space and trailing space in the file), 9-10 group d (journaled
+ * without findings: its message on every row; the file ends without a line end). */
 static const char INPUT[] = "\xEF\xBB\xBF,GROUP_ID,ASSET_TITLE,ASSET_ABSTRACT\r\n"
                             "ASSET,a,\"Title, with comma\",\"two\r\nlines \"\"quoted\"\"\"\r\n"
                             "CREATOR,,x\r\n"
@@ -43,7 +44,8 @@ static const char INPUT[] = "\xEF\xBB\xBF,GROUP_ID,ASSET_TITLE,ASSET_ABSTRACT\r\
                             "ASSET,\xC2\xA0"
                             "c ,C title\r\n"
                             "LINK,c,,x\r\n"
-                            "ASSET,d,D,\n";
+                            "ASSET,d,D,\n"
+                            "LINK,d,,y";
 
 static int extract(fixture *f, const br_rejected *recs, size_t n)
 {
@@ -82,12 +84,29 @@ static void test_rows_with_their_findings(void **state)
                                "ASSET,a,\"Title, with comma\",\"two\r\nlines \"\"quoted\"\"\","
                                "\"in.csv:2: error: A\nin.csv:3: error: inside the cell\nno line\n"
                                "in.csv:6: error: another group's row\"\r\n"
-                               "CREATOR,,x,,in.csv:4: error: B\r\n"
+                               "CREATOR,,x,,\"in.csv:4: error: B\"\r\n"
                                "ASSET,\xC2\xA0"
-                               "c ,C title,,in.csv:7: error: L7\r\n"
-                               "LINK,c,,x,in.csv:8: error: L8\r\n"
-                               "ASSET,d,D,,d failed\r\n");
+                               "c ,C title,,\"in.csv:7: error: L7\"\r\n"
+                               "LINK,c,,x,\"in.csv:8: error: L8\"\r\n"
+                               "ASSET,d,D,,\"d failed\"\r\n"
+                               "LINK,d,,y,\"d failed\"\r\n");
     assert_int_equal(tu_count_entries(f->tmp), 2); /* in.csv, rejected.csv: no temporary */
+}
+
+/* A record whose findings have no line (the journal's message read back) says them on
+ * every row. */
+static void test_unlocated_on_every_row(void **state)
+{
+    fixture *f = *state;
+    tu_write(f->tmp, "in.csv", INPUT);
+    static const br_finding fa[] = {{0, "fetch timed out"}};
+    br_rejected recs[] = {{"a", "fetch timed out", fa, 1}};
+    assert_int_equal(extract(f, recs, 1), 0);
+    assert_file_equals(
+        f->out, "\xEF\xBB\xBF,GROUP_ID,ASSET_TITLE,ASSET_ABSTRACT,ERROR\r\n"
+                "ASSET,a,\"Title, with comma\",\"two\r\nlines \"\"quoted\"\"\",\"fetch timed "
+                "out\"\r\n"
+                "CREATOR,,x,,\"fetch timed out\"\r\n");
 }
 
 /* A group with findings on other rows only: its first row's ERROR is empty, the
@@ -99,9 +118,10 @@ static void test_findings_on_later_rows(void **state)
     static const br_finding fa[] = {{4, "B"}};
     br_rejected recs[] = {{"a", "1 error", fa, 1}};
     assert_int_equal(extract(f, recs, 1), 0);
-    assert_file_equals(f->out, "\xEF\xBB\xBF,GROUP_ID,ASSET_TITLE,ASSET_ABSTRACT,ERROR\r\n"
-                               "ASSET,a,\"Title, with comma\",\"two\r\nlines \"\"quoted\"\"\",\r\n"
-                               "CREATOR,,x,,B\r\n");
+    assert_file_equals(f->out,
+                       "\xEF\xBB\xBF,GROUP_ID,ASSET_TITLE,ASSET_ABSTRACT,ERROR\r\n"
+                       "ASSET,a,\"Title, with comma\",\"two\r\nlines \"\"quoted\"\"\",\"\"\r\n"
+                       "CREATOR,,x,,\"B\"\r\n");
 }
 
 /* Rows wider than the header: the ERROR column comes after the widest row. */
@@ -111,7 +131,7 @@ static void test_width(void **state)
     tu_write(f->tmp, "in.csv", ",GROUP_ID,ASSET_TITLE\nASSET,k,T,extra\nASSET,m,M\n");
     br_rejected recs[] = {{"k", "too long", NULL, 0}};
     assert_int_equal(extract(f, recs, 1), 0);
-    assert_file_equals(f->out, ",GROUP_ID,ASSET_TITLE,,ERROR\r\nASSET,k,T,extra,too long\r\n");
+    assert_file_equals(f->out, ",GROUP_ID,ASSET_TITLE,,ERROR\r\nASSET,k,T,extra,\"too long\"\r\n");
 }
 
 /* Failures leave no file: a missing input, an unterminated quote, an output folder
@@ -135,6 +155,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_rows_with_their_findings, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unlocated_on_every_row, setup, teardown),
         cmocka_unit_test_setup_teardown(test_findings_on_later_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_width, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failures_leave_nothing, setup, teardown),

@@ -9,10 +9,12 @@
  * reader takes it; keys are trimmed as the reader trims them (br_ecsv_trim),
  * so the journal's key finds a group whose key had edge whitespace in the file.
  *
- * Each row's ERROR cell holds that row's own findings (those whose line is the
- * row's first physical line), one per line; the group's first row also takes
- * the findings that name no row of the group (line 0, the header, a line
- * inside a multi-line cell), and the record's message when it has no findings.
+ * Each row's ERROR cell (always quoted, as the download always wrote it) holds
+ * that row's own findings (those whose line is the row's first physical line),
+ * one per line; the group's first row also takes the findings that name no row
+ * of the group (line 0, the header, a line inside a multi-line cell).  A record
+ * whose findings have no line at all (a failure of the whole record), or that has
+ * no findings (then its message), says it on every row, as the download did.
  * Which findings name a row is known only once every row of the group is seen,
  * so the file is read twice: memory stays one flag per finding. */
 #include <stdlib.h>
@@ -82,14 +84,19 @@ static int error_text(extract *x, size_t i, unsigned line, int first)
 {
     const br_rejected *rj = &x->opt->records[i];
     br_buf_clear(&x->text);
+    /* A record none of whose findings has a line (a journal message read back as one
+     * finding of line 0, a failure of the whole record) says it on every row. */
+    int located = 0;
+    for (size_t j = 0; j < rj->n_findings && !located; j++)
+        located = rj->findings[j].line != 0;
     int rc = 0;
     for (size_t j = 0; !rc && j < rj->n_findings; j++) {
         const br_finding *f = &rj->findings[j];
-        if (f->line != line && !(first && !x->matched[x->first[i] + j])) continue;
+        if (located && f->line != line && !(first && !x->matched[x->first[i] + j])) continue;
         if (x->text.len) rc = br_buf_append(&x->text, "\n", 1);
         if (!rc) rc = br_buf_puts(&x->text, f->text ? f->text : "");
     }
-    if (!rc && first && !rj->n_findings && rj->message) rc = br_buf_puts(&x->text, rj->message);
+    if (!rc && !rj->n_findings && rj->message) rc = br_buf_puts(&x->text, rj->message);
     return rc ? BR_ENOMEM : 0;
 }
 
@@ -133,7 +140,7 @@ static int write_rows(extract *x, br_csv_writer *out, br_error *err)
             goto done;
         }
         if ((rc = copy_row(x, out, &rec, err)) ||
-            (rc = br_csv_write_cell(out, x->text.p ? x->text.p : "", x->text.len, 0, err)) ||
+            (rc = br_csv_write_cell(out, x->text.p ? x->text.p : "", x->text.len, 1, err)) ||
             (rc = br_csv_end_record(out, err)))
             goto done;
     }
