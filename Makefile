@@ -20,7 +20,9 @@ CLI_SRC := $(wildcard src/cli/*.c) $(wildcard src/server/*.c)
 WEB_FILES := $(sort $(wildcard web/*.html web/*.js web/*.css web/*.svg web/*.txt))
 # Every data/NAME.tsv table is compiled in as `const char br_NAME_tsv[]`.
 DATA_TSV := $(wildcard data/*.tsv)
-GEN_SRC := $(B)/gen/schema_sql.c $(DATA_TSV:data/%.tsv=$(B)/gen/%_data.c)
+# Schema migrations (src/lib/store/migrations/N.sql) are compiled in as br_migration_files[].
+MIGRATIONS := $(sort $(wildcard src/lib/store/migrations/*.sql))
+GEN_SRC := $(B)/gen/schema_sql.c $(B)/gen/migrations_sql.c $(DATA_TSV:data/%.tsv=$(B)/gen/%_data.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o) $(GEN_SRC:%.c=%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o) $(B)/gen/web_files.o
 TEST_SRC := $(wildcard tests/unit/test_*.c)
@@ -40,6 +42,9 @@ deps:
 $(B)/gen/schema_sql.c: src/lib/store/schema.sql scripts/embed.sh
 	@mkdir -p $(dir $@)
 	sh scripts/embed.sh br_schema_sql $< > $@
+$(B)/gen/migrations_sql.c: $(MIGRATIONS) scripts/embed_files.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed_files.sh br_migration_files $(MIGRATIONS) > $@
 $(B)/gen/%_data.c: data/%.tsv scripts/embed.sh
 	@mkdir -p $(dir $@)
 	sh scripts/embed.sh br_$*_tsv $< > $@

@@ -30,8 +30,64 @@ typedef struct br_repo br_repo;
 /* Creates DIR (or uses an empty existing one) with a new database and
  * assetstore.  BR_EEXISTS when DIR already holds a repository. */
 int br_repo_init(const char *dir, const char *handle_prefix, br_error *err);
-/* Opens an existing repository; BR_ENOTFOUND when DIR holds none. */
+/* Opens an existing repository; BR_ENOTFOUND when DIR holds none.  A
+ * repository of an older schema version is refused (BR_ESTORE, the message
+ * says to run `bulkrepo upgrade`), as is one of a newer version (BR_ESTORE:
+ * written by a newer bulkrepo); br_repo_open_ext can upgrade instead. */
 int br_repo_open(const char *dir, br_repo **out, br_error *err);
+
+/* ---- schema versions and upgrades ----------------------------------------
+ *
+ * The database records its schema version (meta.schema_version).  A new
+ * repository gets the latest; an older one is brought to the latest by the
+ * migrations compiled in (src/lib/store/migrations/N.sql, N-1 -> N), all in
+ * one transaction, after a copy of the database is written to
+ * DIR/backups/bulkrepo-v<old>-<YYYYMMDDTHHMMSSZ>.db (SQLite's online backup,
+ * WAL checkpointed first).  A failed upgrade leaves the repository as it was.
+ * A repository newer than the library is never touched. */
+
+typedef struct br_schema_status {
+    int version; /* the repository's */
+    int latest;  /* the newest this library knows (br_schema_latest) */
+} br_schema_status;
+
+typedef struct br_upgrade_report {
+    int from;          /* the version found */
+    int to;            /* the version now: == from when nothing was done (dry run, current) */
+    int latest;        /* this library's */
+    char backup[4200]; /* the copy made before the upgrade; "" when none was made */
+} br_upgrade_report;
+
+/* The schema version this library creates and upgrades to. */
+int br_schema_latest(void);
+/* One line saying what the migration to version `to` changes (its SQL file's
+ * first comment line): 0 and out filled; BR_ENOTFOUND when no migration leads
+ * to `to` (1 and anything past br_schema_latest). */
+int br_schema_migration_describe(int to, char *out, size_t size);
+/* Reads the repository's version without changing anything: 0 and out
+ * filled (also when the version is newer than the library's); BR_ENOTFOUND
+ * when DIR holds no repository; BR_ESTORE when the database cannot be read or
+ * records no valid version. */
+int br_repo_schema_status(const char *dir, br_schema_status *out, br_error *err);
+/* Upgrades DIR to the latest version (backup first, one transaction).
+ * dry_run: only fills rep (from, latest; to == from).  A repository at the
+ * latest version is left alone (rep->to == rep->from, no backup).  Safe
+ * against a concurrent upgrade (the version is read again under the write
+ * lock).  0 and rep filled (rep may be NULL); BR_ESTORE for a newer
+ * repository (untouched) or a failed migration (rolled back); BR_EIO when
+ * the backup cannot be written (nothing changed); BR_ENOTFOUND. */
+int br_repo_upgrade(const char *dir, int dry_run, br_upgrade_report *rep, br_error *err);
+
+typedef void (*br_upgrade_fn)(void *ctx, const br_upgrade_report *rep);
+
+typedef struct br_open_options {
+    int upgrade;              /* 1: upgrade an older repository first; 0: refuse it */
+    br_upgrade_fn on_upgrade; /* told after an upgrade was made (may be NULL) */
+    void *ctx;
+} br_open_options;
+
+/* br_repo_open with options (NULL = br_repo_open's defaults). */
+int br_repo_open_ext(const char *dir, const br_open_options *opts, br_repo **out, br_error *err);
 void br_repo_free(br_repo *repo);
 const char *br_repo_dir(const br_repo *repo);
 const char *br_repo_handle_prefix(const br_repo *repo);

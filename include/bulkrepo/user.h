@@ -25,6 +25,13 @@ extern "C" {
 #define BR_SECRET_SIZE  64   /* room for a token / session id / CSRF token and its NUL */
 /* Sessions last this long after login unless the caller gives another TTL. */
 #define BR_SESSION_TTL_DEFAULT (8 * 3600)
+/* API tokens expire after this many days unless their issuer chose otherwise
+ * (never expiring is an explicit choice: br_token_spec.never). */
+#define BR_TOKEN_DAYS_DEFAULT 90
+#define BR_TOKEN_DAYS_MAX     3650
+#define BR_TOKEN_NAME_MAX     128 /* bytes, including the NUL */
+/* A token's last-used time is written at most this often (seconds). */
+#define BR_TOKEN_TOUCH_INTERVAL 60
 
 /* ---- roles (data/roles.tsv) ---------------------------------------------- */
 
@@ -77,7 +84,8 @@ typedef struct br_user {
     char username[BR_USERNAME_MAX];
     uint32_t roles;
     char created[32];
-    int64_t n_tokens; /* API tokens issued and not revoked */
+    int64_t n_tokens; /* API tokens that still work: not revoked, not expired */
+    int64_t disabled; /* Unix time the account was disabled; 0 = enabled */
 } br_user;
 
 typedef int (*br_user_fn)(void *ctx, const br_user *u);
@@ -87,7 +95,8 @@ typedef int (*br_user_fn)(void *ctx, const br_user *u);
  * BR_EUSAGE on a bad name or password, BR_EEXISTS when the name is taken. */
 int br_user_add(br_repo *repo, const char *username, const char *password, uint32_t roles,
                 br_error *err);
-/* Sets a new password and ends the user's sessions.  BR_ENOTFOUND. */
+/* Sets a new password, ends the user's sessions and revokes the user's API
+ * tokens (all in one transaction).  BR_ENOTFOUND. */
 int br_user_passwd(br_repo *repo, const char *username, const char *password, br_error *err);
 int br_user_set_roles(br_repo *repo, const char *username, uint32_t roles, br_error *err);
 /* 0 and out filled; BR_ENOTFOUND when there is no such user; BR_ESTORE when
@@ -96,8 +105,55 @@ int br_user_get(br_repo *repo, const char *username, br_user *out, br_error *err
 /* In username order. */
 int br_user_list(br_repo *repo, br_user_fn fn, void *ctx, br_error *err);
 /* Issues a new API token for the user: out gets the token, which is stored only
- * as its SHA-256 and cannot be shown again. */
+ * as its SHA-256 and cannot be shown again.  It expires after
+ * BR_TOKEN_DAYS_DEFAULT days and is named "token ID" (br_user_token_create
+ * chooses). */
 int br_user_token_new(br_repo *repo, const char *username, char out[BR_SECRET_SIZE], br_error *err);
+
+/* How a token is issued.  All zero: the defaults (BR_TOKEN_DAYS_DEFAULT days,
+ * named "token ID"). */
+typedef struct br_token_spec {
+    const char *name; /* a label, 1 to BR_TOKEN_NAME_MAX-1 bytes, no control
+                       * characters; NULL = "token ID" */
+    int days;         /* 1..BR_TOKEN_DAYS_MAX; 0 = BR_TOKEN_DAYS_DEFAULT */
+    int never;        /* 1: never expires (days must be 0) */
+} br_token_spec;
+
+/* br_user_token_new with a spec (NULL = defaults): *id (may be NULL) gets the
+ * token's id (for br_user_token_revoke), *expires (may be NULL) its expiry
+ * (Unix time, 0 = never).  BR_EUSAGE for a bad name or days, BR_ENOTFOUND,
+ * BR_EDENIED when the user is disabled. */
+int br_user_token_create(br_repo *repo, const char *username, const br_token_spec *spec,
+                         char out[BR_SECRET_SIZE], int64_t *id, int64_t *expires, br_error *err);
+
+typedef struct br_token {
+    int64_t id;
+    char username[BR_USERNAME_MAX];
+    char name[BR_TOKEN_NAME_MAX];
+    char created[32];  /* ISO 8601 */
+    int64_t expires;   /* Unix time; 0 = never */
+    int64_t last_used; /* Unix time, to the minute (BR_TOKEN_TOUCH_INTERVAL); 0 = never */
+    int64_t revoked;   /* Unix time; 0 = not revoked */
+    /* "active", "revoked", "expired" or "disabled" (its user is): only an
+     * active token authenticates. */
+    const char *state;
+} br_token;
+
+typedef int (*br_token_fn)(void *ctx, const br_token *t);
+
+/* Every token (username NULL) or a user's, revoked and expired ones too, in
+ * id order; a nonzero return of fn stops.  BR_ENOTFOUND for an unknown user. */
+int br_user_token_list(br_repo *repo, const char *username, br_token_fn fn, void *ctx,
+                       br_error *err);
+/* Revokes a token at once (its row stays, listed as revoked).  0 (also when
+ * it was revoked already), BR_ENOTFOUND when no token has this id. */
+int br_user_token_revoke(br_repo *repo, int64_t id, br_error *err);
+/* A disabled user cannot log in, and neither their sessions (ended) nor
+ * their API tokens (kept, refused while disabled) authenticate; enabling
+ * gives back the tokens that have not expired or been revoked.  Both are
+ * no-ops when the user already is so.  BR_ENOTFOUND. */
+int br_user_disable(br_repo *repo, const char *username, br_error *err);
+int br_user_enable(br_repo *repo, const char *username, br_error *err);
 
 /* ---- authentication -------------------------------------------------------- */
 
@@ -108,10 +164,12 @@ typedef struct br_identity {
     uint32_t roles;
     int is_session;            /* 1: a login session; 0: an API token */
     char csrf[BR_SECRET_SIZE]; /* the session's CSRF token; "" for API tokens */
-    int64_t expires;           /* session end (Unix time); 0 for API tokens */
+    int64_t expires;           /* session end, or the API token's expiry (Unix time; 0 = never) */
+    int64_t token_id;          /* the API token's id; 0 for sessions */
 } br_identity;
 
-/* Checks the password and opens a session of ttl seconds (0 = default):
+/* Checks the password and opens a session of ttl seconds (0 = default).  A
+ * disabled user is refused like a wrong password (BR_EAUTH, same message):
  * session gets the new session id, id the identity with its CSRF token.
  * An unknown user and a wrong password both give BR_EAUTH with the same
  * message and cost the same time (an unknown user still runs one argon2id
@@ -119,8 +177,11 @@ typedef struct br_identity {
 int br_auth_login(br_repo *repo, const char *username, const char *password, int64_t ttl,
                   char session[BR_SECRET_SIZE], br_identity *id, br_error *err);
 /* Resolves a session id or an API token (the secret a client presents):
- * 0 and id filled; BR_EAUTH when it is unknown or the session has expired;
- * BR_ESTORE when the database failed (never BR_EAUTH then). */
+ * 0 and id filled; BR_EAUTH when it is unknown, expired or revoked, or its
+ * user is disabled; BR_ESTORE when the database failed (never BR_EAUTH then).
+ * A token's last-used time is written at most once per
+ * BR_TOKEN_TOUCH_INTERVAL (a write that fails, e.g. busy, is skipped: it
+ * never fails the check). */
 int br_auth_check(br_repo *repo, const char *secret, br_identity *id, br_error *err);
 /* Ends a session (no error when it does not exist). */
 int br_auth_logout(br_repo *repo, const char *session, br_error *err);

@@ -318,3 +318,80 @@ out:
     br_repo_free(repo);
     return rc;
 }
+
+/* ---- upgrade ------------------------------------------------------------------------------- */
+
+static json_t *plan_json(int from, int to)
+{
+    json_t *steps = json_array();
+    for (int v = from + 1; v <= to; v++) {
+        char what[512];
+        br_schema_migration_describe(v, what, sizeof what);
+        json_array_append_new(steps,
+                              json_pack("{s:i,s:i,s:s}", "from", v - 1, "to", v, "summary", what));
+    }
+    return steps;
+}
+
+static void print_plan(int from, int to)
+{
+    for (int v = from + 1; v <= to; v++) {
+        char what[512];
+        br_schema_migration_describe(v, what, sizeof what);
+        printf("  %d -> %d  %s\n", v - 1, v, what);
+    }
+}
+
+int cmd_upgrade(cli *c, int argc, char **argv)
+{
+    int dry = 0, json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--dry-run") || !strcmp(argv[i], "-n"))
+            dry = 1;
+        else if (!strcmp(argv[i], "--json"))
+            json = 1;
+        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: bulkrepo [--repo DIR] upgrade [--dry-run] [--json]\n\n"
+                   "Brings a repository made by an earlier bulkrepo to this version's schema\n"
+                   "(%d): copies the database to DIR/backups/bulkrepo-v<OLD>-<TIME>.db, then\n"
+                   "runs every migration in one transaction (a failure changes nothing).\n"
+                   "--dry-run shows the plan and changes nothing. Other commands upgrade on\n"
+                   "their own with a notice on stderr; `serve` does not (it refuses an old\n"
+                   "repository: run this first). A repository made by a newer bulkrepo is\n"
+                   "refused and left alone. docs/upgrades.md has the details.\n",
+                   br_schema_latest());
+            return EXIT_OK;
+        } else
+            return cli_usage("upgrade", "unexpected argument '%s'", argv[i]);
+    }
+    br_error err;
+    br_upgrade_report rep;
+    if (br_repo_upgrade(c->repo_dir, dry, &rep, &err)) return cli_fail(&err);
+    int planned_to = rep.from < rep.latest ? rep.latest : rep.from;
+    if (json) {
+        json_t *o =
+            json_pack("{s:s,s:i,s:i,s:i,s:b,s:o,s:s?}", "repository", c->repo_dir, "from", rep.from,
+                      "to", rep.to, "latest", rep.latest, "dry_run", dry, "plan",
+                      plan_json(rep.from, planned_to), "backup", rep.backup[0] ? rep.backup : NULL);
+        int wrc = cli_print_json(json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER));
+        json_decref(o);
+        return wrc;
+    }
+    if (rep.from == rep.latest) {
+        printf("%s: schema version %d, the latest: nothing to do\n", c->repo_dir, rep.from);
+        return EXIT_OK;
+    }
+    if (dry) {
+        printf("%s: schema version %d; this bulkrepo upgrades it to %d:\n", c->repo_dir, rep.from,
+               rep.latest);
+        print_plan(rep.from, rep.latest);
+        printf("A copy of the database would be written to %s/backups first.\n"
+               "Nothing was changed (dry run).\n",
+               c->repo_dir);
+        return EXIT_OK;
+    }
+    printf("%s: upgraded from schema version %d to %d:\n", c->repo_dir, rep.from, rep.to);
+    print_plan(rep.from, rep.to);
+    printf("backup of version %d: %s\n", rep.from, rep.backup);
+    return EXIT_OK;
+}

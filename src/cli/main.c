@@ -5,6 +5,9 @@
 #include <string.h>
 #include "cli.h"
 
+/* cmd_repo.c (its declaration belongs in cli.h). */
+int cmd_upgrade(cli *c, int argc, char **argv);
+
 static const struct {
     const char *name;
     cmd_fn fn;
@@ -26,6 +29,7 @@ static const struct {
     {"job", cmd_job, "list, follow, cancel, resume, rerun jobs; their reports; run the queue"},
     {"profile", cmd_profile, "import profiles with a drop folder (the seeds' FTP import)"},
     {"fsck", cmd_fsck, "check the database and every stored file"},
+    {"upgrade", cmd_upgrade, "upgrade a repository made by an earlier bulkrepo (backup first)"},
     {"user", cmd_user, "add and list staff users, their roles and API tokens"},
     {"serve", cmd_serve, "run the REST API, the web interface and the job workers"},
 };
@@ -53,6 +57,48 @@ static int finish(int rc)
     int e = errno;
     fprintf(stderr, "bulkrepo: cannot write the output: %s\n", strerror(e ? e : EIO));
     return rc == EXIT_OK || rc == EXIT_PARTIAL ? EXIT_IOERR : rc;
+}
+
+/* Whether a command upgrades an older repository before it runs.  Not init,
+ * convert and lint without --repo (no repository), upgrade itself, and serve:
+ * a server is upgraded explicitly (`bulkrepo upgrade`), never behind the back
+ * of the other processes that may use the repository; it refuses an old one
+ * (br_repo_open).  Nor when the command is only asked for its usage. */
+static int upgrades_first(const cli *c, const char *cmd, int argc, char **argv)
+{
+    static const char *const NONE[] = {"init", "convert", "upgrade", "serve"};
+    for (size_t k = 0; k < sizeof NONE / sizeof NONE[0]; k++)
+        if (!strcmp(cmd, NONE[k])) return 0;
+    if (!strcmp(cmd, "lint") && !c->repo_given) return 0;
+    if (argc < 2 && strcmp(cmd, "fsck")) return 0; /* a bare NOUN prints its usage */
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return 0;
+    return 1;
+}
+
+/* Upgrades an older repository with a notice on stderr (the library never
+ * prints).  Anything else the status read finds (no repository, a newer
+ * one, a database that cannot be read) is left to the command, which opens
+ * the repository and says why it cannot.  Returns 0 or an exit code. */
+static int auto_upgrade(const cli *c)
+{
+    br_schema_status st;
+    if (br_repo_schema_status(c->repo_dir, &st, NULL) || st.version >= st.latest) return 0;
+    br_upgrade_report rep;
+    br_error err;
+    if (br_repo_upgrade(c->repo_dir, 0, &rep, &err)) {
+        fprintf(stderr,
+                "bulkrepo: the repository %s has schema version %d and needs an upgrade to %d, "
+                "which failed (nothing was changed):\n",
+                c->repo_dir, st.version, st.latest);
+        return cli_fail(&err);
+    }
+    if (rep.to != rep.from)
+        fprintf(stderr,
+                "bulkrepo: upgraded the repository %s from schema version %d to %d; the "
+                "database as it was is in %s\n",
+                c->repo_dir, rep.from, rep.to, rep.backup);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -88,6 +134,10 @@ int main(int argc, char **argv)
         if (!strcmp(argv[i], COMMANDS[k].name)) {
             optind = 1;
             errno = 0;
+            if (upgrades_first(&c, argv[i], argc - i, argv + i)) {
+                int rc = auto_upgrade(&c);
+                if (rc) return finish(rc);
+            }
             return finish(COMMANDS[k].fn(&c, argc - i, argv + i));
         }
     fprintf(stderr, "bulkrepo: unknown command '%s'\n", argv[i]);

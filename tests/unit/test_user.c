@@ -2,6 +2,7 @@
  * library and through `bulkrepo user` as staff run it. */
 #define _GNU_SOURCE
 #include <time.h>
+#include <sqlite3.h>
 #include "cli_fixture.h"
 #include "repo_fixture.h"
 #include "bulkrepo/bulkrepo.h"
@@ -285,6 +286,292 @@ static void test_session_expiry(void **state)
     assert_int_equal(br_auth_purge(l->repo, &err), 0);
 }
 
+/* ---- token expiry, revocation, disabled users (issue 12 item 4) ------------------------- */
+
+/* Runs one SQL statement on DIR/bulkrepo.db behind the library's back (to
+ * move a token's expiry into the past: the tests cannot wait 90 days). */
+static void db_exec(const char *repo_dir, const char *sql)
+{
+    sqlite3 *c;
+    assert_int_equal(sqlite3_open(tu_path(repo_dir, "bulkrepo.db"), &c), SQLITE_OK);
+    sqlite3_busy_timeout(c, 5000);
+    char *msg = NULL;
+    if (sqlite3_exec(c, sql, NULL, NULL, &msg) != SQLITE_OK) fail_msg("%s: %s", sql, msg);
+    sqlite3_close(c);
+}
+
+typedef struct token_rows {
+    br_token t[8];
+    int n;
+} token_rows;
+
+static int collect_token(void *ctx, const br_token *t)
+{
+    token_rows *r = ctx;
+    assert_true(r->n < 8);
+    r->t[r->n++] = *t;
+    return 0;
+}
+
+static void test_token_expiry_and_names(void **state)
+{
+    lib *l = *state;
+    br_error err;
+    assert_br_ok(br_user_add(l->repo, "bot", "bot-password", role("Asset Manager"), &err), &err);
+    /* The default: 90 days, named "token ID". */
+    char t1[BR_SECRET_SIZE], t2[BR_SECRET_SIZE], t3[BR_SECRET_SIZE];
+    int64_t id1 = 0, id2 = 0, id3 = 0, exp1 = 0, exp2 = 0, exp3 = -1;
+    int64_t now = (int64_t)time(NULL);
+    assert_br_ok(br_user_token_create(l->repo, "bot", NULL, t1, &id1, &exp1, &err), &err);
+    assert_true(exp1 >= now + 90 * 86400 && exp1 <= now + 90 * 86400 + 5);
+    br_token_spec named = {.name = "nightly export", .days = 7};
+    assert_br_ok(br_user_token_create(l->repo, "bot", &named, t2, &id2, &exp2, &err), &err);
+    assert_true(exp2 >= now + 7 * 86400 && exp2 <= now + 7 * 86400 + 5);
+    /* Never expiring only when asked for. */
+    br_token_spec never = {.never = 1};
+    assert_br_ok(br_user_token_create(l->repo, "bot", &never, t3, &id3, &exp3, &err), &err);
+    assert_int_equal(exp3, 0);
+    br_identity id;
+    assert_br_ok(br_auth_check(l->repo, t1, &id, &err), &err);
+    assert_int_equal(id.token_id, id1);
+    assert_int_equal(id.expires, exp1);
+    assert_br_ok(br_auth_check(l->repo, t3, &id, &err), &err);
+    assert_int_equal(id.expires, 0);
+
+    token_rows rows = {0};
+    assert_br_ok(br_user_token_list(l->repo, "bot", collect_token, &rows, &err), &err);
+    assert_int_equal(rows.n, 3);
+    char want[32];
+    snprintf(want, sizeof want, "token %lld", (long long)id1);
+    assert_string_equal(rows.t[0].name, want);
+    assert_string_equal(rows.t[1].name, "nightly export");
+    assert_string_equal(rows.t[0].state, "active");
+    assert_true(rows.t[0].last_used >= now); /* the check above used it */
+    assert_int_equal(rows.t[1].last_used, 0);
+
+    /* An expired token fails; the others still work. */
+    char sql[200];
+    snprintf(sql, sizeof sql,
+             "UPDATE api_token SET expires = CAST(strftime('%%s','now') AS INTEGER) - 1 "
+             "WHERE id = %lld",
+             (long long)id2);
+    db_exec(l->repo_dir, sql);
+    assert_int_equal(br_auth_check(l->repo, t2, &id, &err), BR_EAUTH);
+    assert_br_ok(br_auth_check(l->repo, t1, &id, &err), &err);
+    rows.n = 0;
+    assert_br_ok(br_user_token_list(l->repo, NULL, collect_token, &rows, &err), &err);
+    assert_string_equal(rows.t[1].state, "expired");
+    br_user u;
+    assert_br_ok(br_user_get(l->repo, "bot", &u, &err), &err);
+    assert_int_equal(u.n_tokens, 2);
+
+    /* Bad specs. */
+    char t[BR_SECRET_SIZE];
+    br_token_spec bad[] = {{.days = -1}, {.days = BR_TOKEN_DAYS_MAX + 1}, {.never = 1, .days = 3},
+                           {.name = ""}, {.name = "tab\there"},           {.name = "\xff\xfe"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(br_user_token_create(l->repo, "bot", &bad[i], t, NULL, NULL, &err),
+                         BR_EUSAGE);
+    assert_int_equal(br_user_token_create(l->repo, "ghost", NULL, t, NULL, NULL, &err),
+                     BR_ENOTFOUND);
+    assert_int_equal(br_user_token_list(l->repo, "ghost", collect_token, &rows, &err),
+                     BR_ENOTFOUND);
+}
+
+static void test_token_last_used_once_a_minute(void **state)
+{
+    lib *l = *state;
+    br_error err;
+    assert_br_ok(br_user_add(l->repo, "bot", "bot-password", BR_ROLE_GSA, &err), &err);
+    char t1[BR_SECRET_SIZE];
+    int64_t id1;
+    assert_br_ok(br_user_token_create(l->repo, "bot", NULL, t1, &id1, NULL, &err), &err);
+    br_identity id;
+    assert_br_ok(br_auth_check(l->repo, t1, &id, &err), &err);
+    /* Set last use 30 s back: the next checks within the minute write nothing. */
+    char sql[200];
+    snprintf(sql, sizeof sql,
+             "UPDATE api_token SET last_used = CAST(strftime('%%s','now') AS INTEGER) - 30 "
+             "WHERE id = %lld",
+             (long long)id1);
+    db_exec(l->repo_dir, sql);
+    token_rows rows = {0};
+    assert_br_ok(br_user_token_list(l->repo, NULL, collect_token, &rows, &err), &err);
+    int64_t mark = rows.t[0].last_used;
+    for (int i = 0; i < 5; i++)
+        assert_br_ok(br_auth_check(l->repo, t1, &id, &err), &err);
+    rows.n = 0;
+    assert_br_ok(br_user_token_list(l->repo, NULL, collect_token, &rows, &err), &err);
+    assert_int_equal(rows.t[0].last_used, mark);
+    /* A minute or more: written again. */
+    snprintf(sql, sizeof sql,
+             "UPDATE api_token SET last_used = CAST(strftime('%%s','now') AS INTEGER) - 61 "
+             "WHERE id = %lld",
+             (long long)id1);
+    db_exec(l->repo_dir, sql);
+    assert_br_ok(br_auth_check(l->repo, t1, &id, &err), &err);
+    rows.n = 0;
+    assert_br_ok(br_user_token_list(l->repo, NULL, collect_token, &rows, &err), &err);
+    assert_true(rows.t[0].last_used >= (int64_t)time(NULL) - 2);
+}
+
+static void test_token_revoke(void **state)
+{
+    lib *l = *state;
+    br_error err;
+    assert_br_ok(br_user_add(l->repo, "bot", "bot-password", BR_ROLE_GSA, &err), &err);
+    char t1[BR_SECRET_SIZE], t2[BR_SECRET_SIZE];
+    int64_t id1, id2;
+    assert_br_ok(br_user_token_create(l->repo, "bot", NULL, t1, &id1, NULL, &err), &err);
+    assert_br_ok(br_user_token_create(l->repo, "bot", NULL, t2, &id2, NULL, &err), &err);
+    br_identity id;
+    assert_br_ok(br_auth_check(l->repo, t1, &id, &err), &err);
+    assert_br_ok(br_user_token_revoke(l->repo, id1, &err), &err);
+    assert_int_equal(br_auth_check(l->repo, t1, &id, &err), BR_EAUTH);
+    assert_br_ok(br_auth_check(l->repo, t2, &id, &err), &err);
+    /* Again: no error; an unknown id: not found. */
+    assert_br_ok(br_user_token_revoke(l->repo, id1, &err), &err);
+    assert_int_equal(br_user_token_revoke(l->repo, 9999, &err), BR_ENOTFOUND);
+    token_rows rows = {0};
+    assert_br_ok(br_user_token_list(l->repo, "bot", collect_token, &rows, &err), &err);
+    assert_int_equal(rows.n, 2);
+    assert_string_equal(rows.t[0].state, "revoked");
+    assert_true(rows.t[0].revoked > 0);
+    br_user u;
+    assert_br_ok(br_user_get(l->repo, "bot", &u, &err), &err);
+    assert_int_equal(u.n_tokens, 1);
+}
+
+static void test_password_change_revokes_tokens(void **state)
+{
+    lib *l = *state;
+    br_error err;
+    assert_br_ok(br_user_add(l->repo, "ann", "ann-password", BR_ROLE_GSA, &err), &err);
+    assert_br_ok(br_user_add(l->repo, "ben", "ben-password", BR_ROLE_GSA, &err), &err);
+    char ta[BR_SECRET_SIZE], tb[BR_SECRET_SIZE], sid[BR_SECRET_SIZE];
+    assert_br_ok(br_user_token_new(l->repo, "ann", ta, &err), &err);
+    assert_br_ok(br_user_token_new(l->repo, "ben", tb, &err), &err);
+    br_identity id;
+    assert_br_ok(br_auth_login(l->repo, "ann", "ann-password", 0, sid, &id, &err), &err);
+    assert_br_ok(br_user_passwd(l->repo, "ann", "ann-new-password", &err), &err);
+    assert_int_equal(br_auth_check(l->repo, ta, &id, &err), BR_EAUTH);
+    assert_int_equal(br_auth_check(l->repo, sid, &id, &err), BR_EAUTH);
+    /* Only hers. */
+    assert_br_ok(br_auth_check(l->repo, tb, &id, &err), &err);
+    /* A token made after the change works. */
+    assert_br_ok(br_user_token_new(l->repo, "ann", ta, &err), &err);
+    assert_br_ok(br_auth_check(l->repo, ta, &id, &err), &err);
+}
+
+static void test_disable_user(void **state)
+{
+    lib *l = *state;
+    br_error err;
+    assert_br_ok(br_user_add(l->repo, "cy", "cy-password", BR_ROLE_GSA, &err), &err);
+    char tok[BR_SECRET_SIZE], sid[BR_SECRET_SIZE];
+    assert_br_ok(br_user_token_new(l->repo, "cy", tok, &err), &err);
+    br_identity id;
+    assert_br_ok(br_auth_login(l->repo, "cy", "cy-password", 0, sid, &id, &err), &err);
+    assert_br_ok(br_user_disable(l->repo, "cy", &err), &err);
+    br_user u;
+    assert_br_ok(br_user_get(l->repo, "cy", &u, &err), &err);
+    assert_true(u.disabled > 0);
+    /* Token, session and login all refused; the login message is the usual one. */
+    assert_int_equal(br_auth_check(l->repo, tok, &id, &err), BR_EAUTH);
+    assert_int_equal(br_auth_check(l->repo, sid, &id, &err), BR_EAUTH);
+    br_error e1, e2;
+    assert_int_equal(br_auth_login(l->repo, "cy", "cy-password", 0, sid, &id, &e1), BR_EAUTH);
+    assert_int_equal(br_auth_login(l->repo, "cy", "wrong-password", 0, sid, &id, &e2), BR_EAUTH);
+    assert_string_equal(e1.message, e2.message);
+    /* No new token for a disabled user. */
+    char t2[BR_SECRET_SIZE];
+    assert_int_equal(br_user_token_new(l->repo, "cy", t2, &err), BR_EDENIED);
+    token_rows rows = {0};
+    assert_br_ok(br_user_token_list(l->repo, "cy", collect_token, &rows, &err), &err);
+    assert_string_equal(rows.t[0].state, "disabled");
+    /* Twice is fine; enabling brings the token back, not the ended session. */
+    assert_br_ok(br_user_disable(l->repo, "cy", &err), &err);
+    assert_br_ok(br_user_enable(l->repo, "cy", &err), &err);
+    assert_br_ok(br_auth_check(l->repo, tok, &id, &err), &err);
+    assert_int_equal(br_auth_check(l->repo, sid, &id, &err), BR_EAUTH);
+    assert_br_ok(br_auth_login(l->repo, "cy", "cy-password", 0, sid, &id, &err), &err);
+    assert_int_equal(br_user_disable(l->repo, "nobody", &err), BR_ENOTFOUND);
+    assert_int_equal(br_user_enable(l->repo, "nobody", &err), BR_ENOTFOUND);
+}
+
+/* ---- CLI ----------------------------------------------------------------------------------- */
+
+static void test_cli_tokens_and_disable(void **state)
+{
+    fx *f = *state;
+    SH(f, 0,
+       "printf 'pw-for-dora\\n' | \"$BR\" --repo r user add dora --role ASSET_MANAGER "
+       "--password-stdin");
+    RUN(f, 0, "user token dora --name 'harvest script' --expires 30");
+    fx_chomp(f->out);
+    assert_int_equal(strlen(f->out), 43);
+    char tok[64];
+    snprintf(tok, sizeof tok, "%s", f->out);
+    assert_contains(f->err, "expires");
+    RUN(f, 0, "user token dora --expires 0");
+    assert_contains(f->err, "never");
+    RUN(f, 2, "user token dora --expires 3651");
+    RUN(f, 2, "user token dora --expires -1");
+    RUN(f, 2, "user token dora --expires soon");
+    json_t *a = fx_json(f, "user token list dora --json");
+    assert_int_equal(json_array_size(a), 2);
+    json_t *t0 = json_array_get(a, 0);
+    assert_string_equal(fx_str(t0, "name"), "harvest script");
+    assert_string_equal(fx_str(t0, "state"), "active");
+    assert_non_null(fx_str(t0, "expires"));
+    assert_true(json_is_null(json_object_get(json_array_get(a, 1), "expires")));
+    json_int_t id = json_integer_value(json_object_get(t0, "id"));
+    json_decref(a);
+    RUN(f, 0, "user token list");
+    assert_contains(f->out, "harvest script");
+    RUN(f, 3, "user token list nobody");
+
+    /* The token authenticates through the library until it is revoked. */
+    br_repo *repo;
+    br_error err;
+    br_identity who;
+    assert_br_ok(br_repo_open(f->repo, &repo, &err), &err);
+    assert_br_ok(br_auth_check(repo, tok, &who, &err), &err);
+    RUN(f, 0, "user token revoke %lld", (long long)id);
+    assert_int_equal(br_auth_check(repo, tok, &who, &err), BR_EAUTH);
+    RUN(f, 3, "user token revoke 999");
+    RUN(f, 2, "user token revoke");
+    RUN(f, 2, "user token revoke abc");
+    a = fx_json(f, "user token list --json");
+    assert_string_equal(fx_str(json_array_get(a, 0), "state"), "revoked");
+    json_decref(a);
+
+    /* disable / enable */
+    RUN(f, 0, "user token dora");
+    fx_chomp(f->out);
+    snprintf(tok, sizeof tok, "%s", f->out);
+    RUN(f, 0, "user disable dora");
+    assert_int_equal(br_auth_check(repo, tok, &who, &err), BR_EAUTH);
+    a = fx_json(f, "user list --json");
+    assert_true(json_is_true(json_object_get(json_array_get(a, 0), "disabled")));
+    json_decref(a);
+    RUN(f, 0, "user list");
+    assert_contains(f->out, "(disabled)");
+    RUN(f, 4, "user token dora"); /* BR_EDENIED */
+    RUN(f, 0, "user enable dora");
+    assert_br_ok(br_auth_check(repo, tok, &who, &err), &err);
+    RUN(f, 3, "user disable nobody");
+    RUN(f, 2, "user disable");
+
+    /* A new password revokes every token. */
+    SH(f, 0, "printf 'new-pw-for-dora\\n' | \"$BR\" --repo r user passwd dora --password-stdin");
+    assert_int_equal(br_auth_check(repo, tok, &who, &err), BR_EAUTH);
+    a = fx_json(f, "user list --json");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(a, 0), "tokens")), 0);
+    json_decref(a);
+    br_repo_free(repo);
+}
+
 /* ---- CLI ----------------------------------------------------------------------------------- */
 
 static void test_cli_user(void **state)
@@ -374,7 +661,16 @@ int main(void)
                                         tu_repo_teardown),
         cmocka_unit_test_setup_teardown(test_api_tokens, tu_repo_setup, tu_repo_teardown),
         cmocka_unit_test_setup_teardown(test_session_expiry, tu_repo_setup, tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_token_expiry_and_names, tu_repo_setup,
+                                        tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_token_last_used_once_a_minute, tu_repo_setup,
+                                        tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_token_revoke, tu_repo_setup, tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_password_change_revokes_tokens, tu_repo_setup,
+                                        tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_disable_user, tu_repo_setup, tu_repo_teardown),
         FX_TEST(test_cli_user),
+        FX_TEST(test_cli_tokens_and_disable),
     };
     return cmocka_run_group_tests_name("users and roles", tests, NULL, NULL);
 }

@@ -1,5 +1,9 @@
--- bulkrepo store schema, version 1.  Compiled into the library (scripts/embed.sh)
--- and applied by br_repo_init; later versions add migrations keyed on meta.schema_version.
+-- bulkrepo store schema: the full current schema (version 2), compiled into the library
+-- (scripts/embed.sh) and applied by br_repo_init, which records the latest version in
+-- meta.schema_version.  A repository made by an earlier version is brought here by the
+-- migrations in migrations/N.sql (migrate.c); a change to this file needs a migration that
+-- gives an old repository exactly the same tables (tests/unit/test_upgrade.c compares them),
+-- so new columns go at the end of their table, as ALTER TABLE ADD COLUMN puts them.
 -- Portable SQL where possible: a PostgreSQL store will follow the same tables.
 
 CREATE TABLE meta (
@@ -309,7 +313,8 @@ CREATE TABLE account (
     id            INTEGER PRIMARY KEY,
     username      TEXT NOT NULL UNIQUE,
     password_hash TEXT NOT NULL,
-    created       TEXT NOT NULL
+    created       TEXT NOT NULL,
+    disabled      INTEGER               -- v2: Unix time it was disabled; NULL = enabled
 );
 
 CREATE TABLE account_role (
@@ -319,12 +324,19 @@ CREATE TABLE account_role (
 ) WITHOUT ROWID;
 
 -- API tokens and login sessions are stored as the SHA-256 of the secret only.
+-- v2: a token has a name, an expiry (Unix time; NULL = never, only when asked for), the
+-- time it was last used (written at most once a minute) and the time it was revoked.
 CREATE TABLE api_token (
     id         INTEGER PRIMARY KEY,
     account_id INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
     hash       TEXT NOT NULL UNIQUE,
-    created    TEXT NOT NULL
+    created    TEXT NOT NULL,
+    name       TEXT NOT NULL DEFAULT '',
+    expires    INTEGER,
+    last_used  INTEGER,
+    revoked    INTEGER
 );
+CREATE INDEX api_token_by_account ON api_token (account_id);
 
 CREATE TABLE session (
     hash       TEXT PRIMARY KEY,

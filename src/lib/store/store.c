@@ -15,8 +15,7 @@
 extern const char br_schema_sql[];
 extern const char br_registry_tsv[];
 
-#define SCHEMA_VERSION "1"
-#define DB_NAME        "bulkrepo.db"
+#define DB_NAME BR_STORE_DB_NAME
 
 static const char *const SQL[S_COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
@@ -241,21 +240,38 @@ static const char *const SQL[S_COUNT] = {
     [S_JOB_REC_GET] = "SELECT outcome, handle FROM job_record WHERE job_id = ?1 AND key = ?2",
     [S_USER_INSERT] = "INSERT INTO account(username, password_hash, created) VALUES (?1, ?2, ?3)",
     [S_USER_GET] = "SELECT a.id, a.username, a.password_hash, a.created, "
-                   "(SELECT count(*) FROM api_token t WHERE t.account_id = a.id) "
-                   "FROM account a WHERE a.username = ?1",
+                   "(SELECT count(*) FROM api_token t WHERE t.account_id = a.id "
+                   "  AND t.revoked IS NULL AND (t.expires IS NULL OR t.expires > ?2)), "
+                   "a.disabled FROM account a WHERE a.username = ?1",
     [S_USER_LIST] = "SELECT username FROM account ORDER BY username",
     [S_USER_SET_PW] = "UPDATE account SET password_hash = ?2 WHERE id = ?1",
     [S_USER_ROLES] = "SELECT role FROM account_role WHERE account_id = ?1 ORDER BY role",
     [S_USER_ROLES_CLEAR] = "DELETE FROM account_role WHERE account_id = ?1",
     [S_USER_ROLE_INSERT] = "INSERT OR IGNORE INTO account_role(account_id, role) VALUES (?1, ?2)",
-    [S_TOKEN_INSERT] = "INSERT INTO api_token(account_id, hash, created) VALUES (?1, ?2, ?3)",
+    /* Without a name a token is called "token ID" (the id SQLite gives a
+     * rowid table without AUTOINCREMENT: one past the largest). */
+    [S_TOKEN_INSERT] = "INSERT INTO api_token(account_id, hash, created, name, expires) "
+                       "VALUES (?1, ?2, ?3, COALESCE(?4, 'token ' || "
+                       "(SELECT COALESCE(max(id), 0) + 1 FROM api_token)), ?5) RETURNING id, name",
     [S_TOKEN_FIND] =
-        "SELECT a.id, a.username FROM api_token t JOIN account a ON a.id = t.account_id "
-        "WHERE t.hash = ?1",
+        "SELECT a.id, a.username, t.id, t.expires, t.last_used FROM api_token t "
+        "JOIN account a ON a.id = t.account_id WHERE t.hash = ?1 AND t.revoked IS NULL "
+        "AND (t.expires IS NULL OR t.expires > ?2) AND a.disabled IS NULL",
+    [S_TOKEN_TOUCH] = "UPDATE api_token SET last_used = ?2 WHERE id = ?1 "
+                      "AND (last_used IS NULL OR last_used <= ?2 - 60)",
+    [S_TOKEN_LIST] = "SELECT t.id, a.username, t.name, t.created, t.expires, t.last_used, "
+                     "t.revoked, a.disabled FROM api_token t JOIN account a ON a.id = t.account_id "
+                     "WHERE ?1 IS NULL OR a.username = ?1 ORDER BY t.id",
+    [S_TOKEN_STATE] = "SELECT revoked FROM api_token WHERE id = ?1",
+    [S_TOKEN_REVOKE] = "UPDATE api_token SET revoked = ?2 WHERE id = ?1 AND revoked IS NULL",
+    [S_TOKEN_REVOKE_USER] =
+        "UPDATE api_token SET revoked = ?2 WHERE account_id = ?1 AND revoked IS NULL",
+    [S_USER_SET_DISABLED] = "UPDATE account SET disabled = ?2 WHERE id = ?1",
     [S_SESSION_INSERT] = "INSERT INTO session(hash, account_id, csrf, created, expires) "
                          "VALUES (?1, ?2, ?3, ?4, ?5)",
     [S_SESSION_FIND] = "SELECT a.id, a.username, s.csrf, s.expires FROM session s "
-                       "JOIN account a ON a.id = s.account_id WHERE s.hash = ?1 AND s.expires > ?2",
+                       "JOIN account a ON a.id = s.account_id WHERE s.hash = ?1 AND s.expires > ?2 "
+                       "AND a.disabled IS NULL",
     [S_SESSION_DELETE] = "DELETE FROM session WHERE hash = ?1",
     [S_SESSION_DELETE_USER] = "DELETE FROM session WHERE account_id = ?1",
     [S_SESSION_PURGE] = "DELETE FROM session WHERE expires <= ?1",
@@ -398,7 +414,7 @@ int br_store_meta_set(br_repo *repo, const char *key, const char *value, br_erro
 
 /* ---- open / init ------------------------------------------------------------------ */
 
-static int exec(br_repo *repo, const char *sql, br_error *err)
+int br_store_exec(br_repo *repo, const char *sql, br_error *err)
 {
     char *msg = NULL;
     if (sqlite3_exec(repo->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -409,7 +425,7 @@ static int exec(br_repo *repo, const char *sql, br_error *err)
     return 0;
 }
 
-static int connect(const char *dir, int create, br_repo **out, br_error *err)
+int br_store_connect(const char *dir, int create, br_repo **out, br_error *err)
 {
     *out = NULL;
     br_repo *repo = calloc(1, sizeof *repo);
@@ -433,12 +449,12 @@ static int connect(const char *dir, int create, br_repo **out, br_error *err)
     sqlite3_extended_result_codes(repo->db, 1);
     /* WAL with synchronous=FULL: each commit is durable (one fsync of the WAL per
      * batch); readers (the monitor, item show) never block the importer. */
-    if ((rc =
-             exec(repo,
-                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                  "PRAGMA foreign_keys=ON; PRAGMA recursive_triggers=ON; PRAGMA temp_store=MEMORY; "
-                  "PRAGMA cache_size=-16000;",
-                  err)))
+    if ((rc = br_store_exec(
+             repo,
+             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+             "PRAGMA foreign_keys=ON; PRAGMA recursive_triggers=ON; PRAGMA temp_store=MEMORY; "
+             "PRAGMA cache_size=-16000;",
+             err)))
         goto done;
     br_path_join(path, sizeof path, dir, "assetstore");
     if (create && (rc = br_mkdir_p(path, err))) goto done;
@@ -513,24 +529,28 @@ int br_repo_init(const char *dir, const char *handle_prefix, br_error *err)
     if (!access(path, F_OK))
         return br_error_set(err, BR_EEXISTS, dir, 0, 0, "a repository already exists here");
     br_repo *repo = NULL;
-    int rc = connect(dir, 1, &repo, err);
+    int rc = br_store_connect(dir, 1, &repo, err);
     if (rc) return rc;
     br_path_join(path, sizeof path, dir, "assetstore/tmp");
     if ((rc = br_mkdir_p(path, err))) goto done;
     br_path_join(path, sizeof path, dir, "tmp");
     if ((rc = br_mkdir_p(path, err))) goto done;
-    if ((rc = exec(repo, "BEGIN", err))) goto done;
+    if ((rc = br_store_exec(repo, "BEGIN", err))) goto done;
     repo->in_tx = 1;
-    if ((rc = exec(repo, br_schema_sql, err))) goto done;
-    if ((rc = br_store_meta_set(repo, "schema_version", SCHEMA_VERSION, err))) goto done;
+    /* schema.sql is the full current schema: a new repository starts at the
+     * latest version, with no migration run. */
+    if ((rc = br_store_exec(repo, br_schema_sql, err))) goto done;
+    char version[16];
+    snprintf(version, sizeof version, "%d", br_schema_latest());
+    if ((rc = br_store_meta_set(repo, "schema_version", version, err))) goto done;
     if ((rc = br_store_meta_set(repo, "handle_prefix", handle_prefix, err))) goto done;
     if ((rc = load_registry_data(repo, err))) goto done;
     if ((rc = br_group_add(repo, "Anonymous", err))) goto done;
     if ((rc = br_group_add(repo, "Administrator", err))) goto done;
-    rc = exec(repo, "COMMIT", err);
+    rc = br_store_exec(repo, "COMMIT", err);
     repo->in_tx = 0;
 done:
-    if (rc && repo && repo->in_tx) exec(repo, "ROLLBACK", NULL);
+    if (rc && repo && repo->in_tx) br_store_exec(repo, "ROLLBACK", NULL);
     br_repo_free(repo);
     if (rc) {
         /* Leave no half-made repository behind. */
@@ -542,21 +562,39 @@ done:
 
 int br_repo_open(const char *dir, br_repo **out, br_error *err)
 {
+    return br_repo_open_ext(dir, NULL, out, err);
+}
+
+int br_repo_open_ext(const char *dir, const br_open_options *opts, br_repo **out, br_error *err)
+{
+    if (!out) return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_repo_open: no output");
     *out = NULL;
+    if (!dir) return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_repo_open: no folder");
     char path[4200];
-    br_path_join(path, sizeof path, dir, DB_NAME);
+    if (br_path_join(path, sizeof path, dir, DB_NAME))
+        return br_error_set(err, BR_ELIMIT, dir, 0, 0, "repository path too long");
     if (access(path, F_OK))
         return br_error_set(
             err, BR_ENOTFOUND, dir, 0, 0,
             "no bulkrepo repository here; create one with `bulkrepo --repo %s init`", dir);
     br_repo *repo = NULL;
-    int rc = connect(dir, 0, &repo, err);
+    int rc = br_store_connect(dir, 0, &repo, err);
     if (rc) return rc;
-    char version[32];
-    if ((rc = br_store_meta_get(repo, "schema_version", version, sizeof version, err))) goto done;
-    if (strcmp(version, SCHEMA_VERSION)) {
-        rc = br_error_set(err, BR_ESTORE, dir, 0, 0,
-                          "repository schema version %s is not supported", version);
+    int version = 0;
+    if ((rc = br_store_schema_version(repo, &version, err))) goto done;
+    if (version < br_schema_latest() && opts && opts->upgrade) {
+        /* The upgrade runs on a connection of its own; this one reconnects
+         * after it so that nothing it cached predates the new schema. */
+        br_repo_free(repo);
+        repo = NULL;
+        br_upgrade_report up;
+        if ((rc = br_repo_upgrade(dir, 0, &up, err))) goto done;
+        if (up.to != up.from && opts->on_upgrade) opts->on_upgrade(opts->ctx, &up);
+        if ((rc = br_store_connect(dir, 0, &repo, err))) goto done;
+        if ((rc = br_store_schema_version(repo, &version, err))) goto done;
+    }
+    if (version != br_schema_latest()) {
+        rc = br_store_version_refusal(dir, version, err);
         goto done;
     }
     if ((rc = br_store_meta_get(repo, "handle_prefix", repo->prefix, sizeof repo->prefix, err)))

@@ -35,6 +35,8 @@ typedef enum stmt_id {
     S_USER_INSERT, S_USER_GET, S_USER_LIST, S_USER_SET_PW, S_USER_ROLES, S_USER_ROLES_CLEAR,
     S_USER_ROLE_INSERT, S_TOKEN_INSERT, S_TOKEN_FIND, S_SESSION_INSERT, S_SESSION_FIND,
     S_SESSION_DELETE, S_SESSION_DELETE_USER, S_SESSION_PURGE,
+    S_TOKEN_TOUCH, S_TOKEN_LIST, S_TOKEN_STATE, S_TOKEN_REVOKE, S_TOKEN_REVOKE_USER,
+    S_USER_SET_DISABLED,
     S_COUNT
 } stmt_id;
 /* clang-format on */
@@ -86,5 +88,21 @@ int br_handle_allocate(br_repo *repo, char *out, size_t size, br_error *err);
 /* Raises the high-water mark past handle (a handle kept from the input) and
  * stores it in the transaction: 0 or BR_ESTORE. */
 int br_handle_note_used(br_repo *repo, const char *handle, br_error *err);
+
+/* ---- connections and schema versions (store.c, migrate.c) ---- */
+
+#define BR_STORE_DB_NAME "bulkrepo.db" /* in the repository folder */
+
+/* Opens DIR's database (create: a new one) with the connection's pragmas and
+ * the assetstore; reads nothing.  BR_ENOTFOUND when there is no database. */
+int br_store_connect(const char *dir, int create, br_repo **out, br_error *err);
+/* Runs a fixed SQL text (pragmas, schema.sql): 0 or BR_ESTORE. */
+int br_store_exec(br_repo *repo, const char *sql, br_error *err);
+/* meta.schema_version as a number: 0, or BR_ESTORE when it is missing,
+ * malformed or unreadable. */
+int br_store_schema_version(br_repo *repo, int *version, br_error *err);
+/* The error for a repository whose version is not the library's (older:
+ * run upgrade; newer: use a newer bulkrepo); returns BR_ESTORE. */
+int br_store_version_refusal(const char *dir, int version, br_error *err);
 
 #endif

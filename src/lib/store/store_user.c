@@ -82,6 +82,7 @@ static int find_user(br_repo *repo, const char *username, br_user *u, char *hash
     sqlite3_stmt *st = br_stmt(repo, S_USER_GET, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, username);
+    sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
     int rc = br_step(repo, st);
     if (rc == SQLITE_DONE)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no user '%s'", username);
@@ -91,6 +92,7 @@ static int find_user(br_repo *repo, const char *username, br_user *u, char *hash
     if (hash) br_strlcpy(hash, br_col_text(st, 2), BR_PWHASH_SIZE);
     br_strlcpy(u->created, br_col_text(st, 3), sizeof u->created);
     u->n_tokens = sqlite3_column_int64(st, 4);
+    u->disabled = sqlite3_column_int64(st, 5);
     sqlite3_reset(st);
     return load_roles(repo, u->id, &u->roles, err);
 }
@@ -168,6 +170,15 @@ int br_user_passwd(br_repo *repo, const char *username, const char *password, br
     }
     sqlite3_bind_int64(st, 1, u.id);
     if ((rc = step_done(repo, st, err, "session delete"))) goto done;
+    /* ... and every API token issued before: whoever knew the old password
+     * may have made one. */
+    if (!(st = br_stmt(repo, S_TOKEN_REVOKE_USER, err))) {
+        rc = BR_ESTORE;
+        goto done;
+    }
+    sqlite3_bind_int64(st, 1, u.id);
+    sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
+    if ((rc = step_done(repo, st, err, "token revoke"))) goto done;
     rc = br_repo_commit(repo, err);
 done:
     if (rc) br_repo_rollback(repo);
@@ -218,25 +229,182 @@ int br_user_list(br_repo *repo, br_user_fn fn, void *ctx, br_error *err)
 
 int br_user_token_new(br_repo *repo, const char *username, char out[BR_SECRET_SIZE], br_error *err)
 {
-    if (!out) return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_user_token_new: no output");
+    return br_user_token_create(repo, username, NULL, out, NULL, NULL, err);
+}
+
+static int check_token_spec(const br_token_spec *spec, br_error *err)
+{
+    if (spec->name) {
+        size_t n = strlen(spec->name);
+        if (!n || n >= BR_TOKEN_NAME_MAX)
+            return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "a token name has 1 to %d bytes",
+                                BR_TOKEN_NAME_MAX - 1);
+        for (const unsigned char *p = (const unsigned char *)spec->name; *p; p++)
+            if (*p < 0x20 || *p == 0x7f)
+                return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
+                                    "a token name has no control characters");
+        if (br_utf8_check(spec->name, n, NULL))
+            return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "a token name must be UTF-8");
+    }
+    if (spec->never && spec->days)
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
+                            "a token either expires after some days or never, not both");
+    if (spec->days < 0 || spec->days > BR_TOKEN_DAYS_MAX)
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
+                            "a token expires after 1 to %d days (or never, when asked for)",
+                            BR_TOKEN_DAYS_MAX);
+    return 0;
+}
+
+int br_user_token_create(br_repo *repo, const char *username, const br_token_spec *spec,
+                         char out[BR_SECRET_SIZE], int64_t *id, int64_t *expires, br_error *err)
+{
+    if (!out || !username)
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_user_token_create: missing argument");
     out[0] = 0;
-    br_user u;
-    int rc = find_user(repo, username, &u, NULL, err);
+    br_token_spec defaults = {0};
+    if (!spec) spec = &defaults;
+    int rc = check_token_spec(spec, err);
     if (rc) return rc;
+    br_user u;
+    if ((rc = find_user(repo, username, &u, NULL, err))) return rc;
+    if (u.disabled)
+        return br_error_set(err, BR_EDENIED, NULL, 0, 0,
+                            "user '%s' is disabled: enable it before issuing a token", username);
     char token[BR_SECRET_SIZE], digest[65], now[32];
     if (br_secret_new(token))
         return br_error_set(err, BR_EINTERNAL, NULL, 0, 0, "no random source (libsodium)");
     br_secret_digest(token, digest);
     br_now_iso(now);
+    int64_t until = spec->never
+                        ? 0
+                        : (int64_t)time(NULL) +
+                              (int64_t)(spec->days ? spec->days : BR_TOKEN_DAYS_DEFAULT) * 86400;
     sqlite3_stmt *st = br_stmt(repo, S_TOKEN_INSERT, err);
-    if (!st) return BR_ESTORE;
+    if (!st) {
+        rc = BR_ESTORE;
+        goto done;
+    }
     sqlite3_bind_int64(st, 1, u.id);
     br_bind_text(st, 2, digest);
     br_bind_text(st, 3, now);
-    if ((rc = step_done(repo, st, err, "token insert"))) return rc;
+    br_bind_text(st, 4, spec->name);
+    if (until)
+        sqlite3_bind_int64(st, 5, until);
+    else
+        sqlite3_bind_null(st, 5);
+    if (br_step(repo, st) != SQLITE_ROW) {
+        rc = br_store_fail(repo, err, "token insert");
+        goto done;
+    }
+    int64_t new_id = sqlite3_column_int64(st, 0);
+    /* RETURNING: the insert is complete only when the statement is done. */
+    if ((rc = step_done(repo, st, err, "token insert"))) goto done;
+    if (id) *id = new_id;
+    if (expires) *expires = until;
     memcpy(out, token, BR_SECRET_SIZE);
+done:
     sodium_memzero(token, sizeof token);
-    return 0;
+    return rc;
+}
+
+static const char *token_state(int64_t revoked, int64_t expires, int64_t disabled, int64_t now)
+{
+    if (revoked) return "revoked";
+    if (expires && expires <= now) return "expired";
+    if (disabled) return "disabled";
+    return "active";
+}
+
+int br_user_token_list(br_repo *repo, const char *username, br_token_fn fn, void *ctx,
+                       br_error *err)
+{
+    if (!fn) return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_user_token_list: no callback");
+    if (username) {
+        br_user u;
+        int rc = find_user(repo, username, &u, NULL, err);
+        if (rc) return rc;
+    }
+    sqlite3_stmt *st = br_stmt(repo, S_TOKEN_LIST, err);
+    if (!st) return BR_ESTORE;
+    br_bind_text(st, 1, username);
+    int64_t now = (int64_t)time(NULL);
+    int rc;
+    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
+        br_token t;
+        memset(&t, 0, sizeof t);
+        t.id = sqlite3_column_int64(st, 0);
+        br_strlcpy(t.username, br_col_text(st, 1), sizeof t.username);
+        br_strlcpy(t.name, br_col_text(st, 2), sizeof t.name);
+        br_strlcpy(t.created, br_col_text(st, 3), sizeof t.created);
+        t.expires = sqlite3_column_int64(st, 4);
+        t.last_used = sqlite3_column_int64(st, 5);
+        t.revoked = sqlite3_column_int64(st, 6);
+        t.state = token_state(t.revoked, t.expires, sqlite3_column_int64(st, 7), now);
+        if (BR_YIELD(repo, fn(ctx, &t))) return 0;
+    }
+    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "token list");
+}
+
+int br_user_token_revoke(br_repo *repo, int64_t id, br_error *err)
+{
+    sqlite3_stmt *st = br_stmt(repo, S_TOKEN_STATE, err);
+    if (!st) return BR_ESTORE;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = br_step(repo, st);
+    if (rc == SQLITE_DONE)
+        return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no API token has id %lld",
+                            (long long)id);
+    if (rc != SQLITE_ROW) return br_store_fail(repo, err, "token read");
+    sqlite3_reset(st);
+    if (!(st = br_stmt(repo, S_TOKEN_REVOKE, err))) return BR_ESTORE;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
+    return step_done(repo, st, err, "token revoke");
+}
+
+static int set_disabled(br_repo *repo, const char *username, int disable, br_error *err)
+{
+    if (!username) return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "no username");
+    br_user u;
+    int rc = find_user(repo, username, &u, NULL, err);
+    if (rc) return rc;
+    if (!!u.disabled == !!disable) return 0;
+    if ((rc = br_repo_begin(repo, err))) return rc;
+    sqlite3_stmt *st = br_stmt(repo, S_USER_SET_DISABLED, err);
+    if (!st) {
+        rc = BR_ESTORE;
+        goto done;
+    }
+    sqlite3_bind_int64(st, 1, u.id);
+    if (disable)
+        sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
+    else
+        sqlite3_bind_null(st, 2);
+    if ((rc = step_done(repo, st, err, "user update"))) goto done;
+    if (disable) {
+        /* Sessions end now; tokens stay, refused while the user is disabled. */
+        if (!(st = br_stmt(repo, S_SESSION_DELETE_USER, err))) {
+            rc = BR_ESTORE;
+            goto done;
+        }
+        sqlite3_bind_int64(st, 1, u.id);
+        if ((rc = step_done(repo, st, err, "session delete"))) goto done;
+    }
+    rc = br_repo_commit(repo, err);
+done:
+    if (rc) br_repo_rollback(repo);
+    return rc;
+}
+
+int br_user_disable(br_repo *repo, const char *username, br_error *err)
+{
+    return set_disabled(repo, username, 1, err);
+}
+
+int br_user_enable(br_repo *repo, const char *username, br_error *err)
+{
+    return set_disabled(repo, username, 0, err);
 }
 
 /* ---- authentication -------------------------------------------------------------------- */
@@ -262,7 +430,8 @@ int br_auth_login(br_repo *repo, const char *username, const char *password, int
     }
     int ok;
     if (known) {
-        ok = br_password_verify(hash, password);
+        /* A disabled user still costs the verification, and gets the one message. */
+        ok = br_password_verify(hash, password) && !u.disabled;
     } else {
         /* No such user: spend one argon2id computation with the same
          * parameters, so the answer takes as long as a wrong password. */
@@ -324,12 +493,26 @@ int br_auth_check(br_repo *repo, const char *secret, br_identity *id, br_error *
     if (rc != SQLITE_DONE) return br_store_fail(repo, err, "session read");
     if (!(st = br_stmt(repo, S_TOKEN_FIND, err))) return BR_ESTORE;
     br_bind_text(st, 1, digest);
+    int64_t now = (int64_t)time(NULL);
+    sqlite3_bind_int64(st, 2, now);
     rc = br_step(repo, st);
     if (rc == SQLITE_ROW) {
         id->user_id = sqlite3_column_int64(st, 0);
         br_strlcpy(id->username, br_col_text(st, 1), sizeof id->username);
+        id->token_id = sqlite3_column_int64(st, 2);
+        id->expires = sqlite3_column_int64(st, 3);
+        int64_t last = sqlite3_column_int64(st, 4);
         sqlite3_reset(st);
-        return load_roles(repo, id->user_id, &id->roles, err);
+        if ((rc = load_roles(repo, id->user_id, &id->roles, err))) return rc;
+        /* Last use, to the minute: a script's every request must not be a write. */
+        if (now - last >= BR_TOKEN_TOUCH_INTERVAL && (st = br_stmt(repo, S_TOKEN_TOUCH, NULL))) {
+            sqlite3_bind_int64(st, 1, id->token_id);
+            sqlite3_bind_int64(st, 2, now);
+            /* Advisory: a busy database skips this minute's mark, it never
+             * refuses a valid token. */
+            if (br_step(repo, st) != SQLITE_DONE) sqlite3_reset(st);
+        }
+        return 0;
     }
     if (rc != SQLITE_DONE) return br_store_fail(repo, err, "token read");
     return br_error_set(err, BR_EAUTH, NULL, 0, 0, "unknown or expired credentials");
