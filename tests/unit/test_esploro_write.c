@@ -120,7 +120,7 @@ static void write_all(fx *f, br_ecsv_write_options *opt, br_record **recs, size_
     /* nothing at the final name until close */
     assert_int_equal(access(f->out, F_OK), -1);
     for (size_t i = 0; i < n; i++) {
-        char key[16];
+        char key[32];
         snprintf(key, sizeof key, "k%zu", i + 1);
         assert_br_ok(br_ecsv_write_record(w, key, recs[i], &err), &err);
     }
