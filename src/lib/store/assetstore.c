@@ -5,8 +5,14 @@
  * every file gets a folder of its own.  It is written to assetstore/tmp/
  * first and renamed into place, so a reader never sees half a file; durability
  * comes from br_repo_commit's one syncfs per batch, before the rows naming the
- * files are committed. */
+ * files are committed.
+ *
+ * A file's MIME type comes from its name's extension through data/mime_types.tsv,
+ * as DSpace's bitstream format registry does; libmagic looks at the first 64 KiB
+ * (already read for the checksums) only when the extension is unknown or
+ * ambiguous. */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +29,85 @@ int br_asset_path(const br_repo *repo, const char *sha256, char *out, size_t siz
     if (!sha256 || !out || !size) return BR_EUSAGE;
     int n = snprintf(out, size, "%s/assetstore/%.2s/%s", repo->dir, sha256, sha256);
     return (n < 0 || (size_t)n >= size) ? BR_ELIMIT : 0;
+}
+
+/* ---- MIME types ------------------------------------------------------------------------------ */
+
+extern const char br_mime_types_tsv[];
+
+/* The extension of the last component of name, lower-cased into ext: 1, or 0
+ * when there is none ("README", ".profile", "a.") or it is too long. */
+static int name_extension(const char *name, char *ext, size_t size)
+{
+    const char *base = strrchr(name, '/');
+    base = base ? base + 1 : name;
+    const char *dot = strrchr(base, '.');
+    if (!dot || dot == base || !dot[1]) return 0;
+    size_t n = strlen(dot + 1);
+    if (n >= size) return 0;
+    for (size_t i = 0; i <= n; i++)
+        ext[i] = (char)tolower((unsigned char)dot[1 + i]);
+    return 1;
+}
+
+/* Copies the field [s, end) into out; 0 when it does not fit. */
+static int copy_field(const char *s, const char *end, char *out, size_t size)
+{
+    size_t n = (size_t)(end - s);
+    if (!out) return 1;
+    if (n >= size) return 0;
+    memcpy(out, s, n);
+    out[n] = 0;
+    return 1;
+}
+
+/* Declared here for test_mime (the store's internal header is another's):
+ *   br_mime_by_name   the table's answer for a name's extension: 1 with mime and
+ *                     format (DSpace's short description) filled, 0 when the
+ *                     extension is not in the table or ambiguous ("*"), or the
+ *                     name has none.  mime or format may be NULL.
+ *   br_mime_detect    the type to record: the table's, else libmagic's on head
+ *                     (the file's first bytes, n of them) when magic is not NULL;
+ *                     NULL when neither knows.  The answer is copied to out. */
+int br_mime_by_name(const char *name, char *mime, size_t msize, char *format, size_t fsize);
+const char *br_mime_detect(const char *name, const void *head, size_t n, magic_t magic, char *out,
+                           size_t size);
+
+int br_mime_by_name(const char *name, char *mime, size_t msize, char *format, size_t fsize)
+{
+    char ext[16];
+    if (!name || !name_extension(name, ext, sizeof ext)) return 0;
+    size_t elen = strlen(ext);
+    /* The table is a few dozen lines: walked in place, no state, thread-safe. */
+    for (const char *p = br_mime_types_tsv; *p;) {
+        const char *nl = strchr(p, '\n');
+        const char *end = nl ? nl : p + strlen(p);
+        const char *line = p;
+        p = nl ? nl + 1 : end;
+        if (line == end || *line == '#') continue;
+        const char *t1 = memchr(line, '\t', (size_t)(end - line));
+        if (!t1 || (size_t)(t1 - line) != elen || strncmp(line, ext, elen)) continue;
+        const char *m = t1 + 1;
+        const char *t2 = memchr(m, '\t', (size_t)(end - m));
+        const char *mend = t2 ? t2 : end;
+        if (mend == m || (mend - m == 1 && *m == '*')) return 0; /* ambiguous */
+        if (!copy_field(m, mend, mime, msize)) return 0;
+        if (format && !copy_field(t2 ? t2 + 1 : end, end, format, fsize)) return 0;
+        return 1;
+    }
+    return 0;
+}
+
+const char *br_mime_detect(const char *name, const void *head, size_t n, magic_t magic, char *out,
+                           size_t size)
+{
+    if (!out || !size) return NULL;
+    if (br_mime_by_name(name, out, size, NULL, 0)) return out;
+    if (!magic || !head || !n) return NULL;
+    const char *m = magic_buffer(magic, head, n);
+    if (!m || !*m || strlen(m) >= size) return NULL;
+    br_strlcpy(out, m, size);
+    return out;
 }
 
 /* 1 when the stored file at path has exactly this content, else 0. */
@@ -71,7 +156,14 @@ int br_asset_put_file(br_repo *repo, const char *src, uint64_t max_size, br_reco
     }
     char buf[65536];
     int64_t total = 0;
+    /* By the name's extension (bs->name, else the file's own name); the first
+     * read decides otherwise. */
+    char mime_buf[256];
     const char *mime = NULL;
+    if (br_mime_by_name(bs->name ? bs->name : src, mime_buf, sizeof mime_buf, NULL, 0) ||
+        (bs->name && br_mime_by_name(src, mime_buf, sizeof mime_buf, NULL, 0)))
+        mime = br_record_str(rec, mime_buf);
+    int by_name = mime != NULL;
     for (;;) {
         ssize_t n = read(in, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
@@ -80,8 +172,12 @@ int br_asset_put_file(br_repo *repo, const char *src, uint64_t max_size, br_reco
             goto done;
         }
         if (n == 0) break;
-        if (!total) mime = magic_buffer(repo->magic, buf, (size_t)n);
-        if (!total && mime) mime = br_record_str(rec, mime);
+        if (!total && !by_name) {
+            /* libmagic on this first block only (at most 64 KiB), not the file */
+            const char *m =
+                br_mime_detect(NULL, buf, (size_t)n, repo->magic, mime_buf, sizeof mime_buf);
+            if (m) mime = br_record_str(rec, m);
+        }
         total += n;
         if (max_size && (uint64_t)total > max_size) {
             rc = br_error_set(err, BR_ELIMIT, src, 0, 0, "file grew past the %llu bytes allowed",
@@ -108,7 +204,8 @@ int br_asset_put_file(br_repo *repo, const char *src, uint64_t max_size, br_reco
         goto done;
     }
     bs->size = total;
-    bs->mime = total ? (mime ? mime : "application/octet-stream") : "application/x-empty";
+    /* An empty file keeps its extension's type (DSpace); with none it is x-empty. */
+    bs->mime = mime ? mime : total ? "application/octet-stream" : "application/x-empty";
     if (br_asset_path(repo, bs->sha256, final, sizeof final)) {
         rc = br_error_set(err, BR_ELIMIT, repo->dir, 0, 0, "the assetstore path is too long");
         goto done;
