@@ -192,6 +192,16 @@ int br_auth_purge(br_repo *repo, br_error *err);
  * differ (for CSRF tokens). */
 int br_secret_equal(const char *a, const char *b);
 
+/* ---- read access (data/read_access.tsv) ---------------------------------- */
+
+/* 1 when a user with `roles` may read `what`: "items" (archived items),
+ * "drafts" (items in any other status), "collections" or "search"; 0 for
+ * any other name (compiled-in table: no failure). */
+int br_read_allowed(const char *what, uint32_t roles);
+/* 1 when a user with `roles` may read an item of this status ("archived",
+ * or NULL/"" for archived, needs "items"; any other status "drafts"). */
+int br_item_readable(const char *status, uint32_t roles);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,14 +11,20 @@
 
 static const char USAGE[] =
     "usage: bulkrepo serve [--listen HOST:PORT] [--workers N] [--webhook URL]\n"
-    "                      [--max-upload BYTES] [--session-ttl SECONDS]\n\n"
+    "                      [--max-upload BYTES] [--session-ttl SECONDS] [--secure-cookies]\n"
+    "                      [--max-connections N] [--max-per-address N] [--head-timeout SECONDS]\n\n"
     "Runs the HTTP server (REST API under /api/, docs/api.md; the web interface at /)\n"
     "and N worker threads that run queued jobs. Listens on 127.0.0.1:8080 unless told\n"
     "otherwise (port 0 picks a free one); prints 'listening on URL' once it does.\n"
     "Users are made with `bulkrepo user add`. --webhook POSTs each completed job's JSON\n"
     "to URL. --max-upload caps each uploaded file (default 512M; K, M, G suffixes,\n"
     "powers of 1000; at most 1000G). --session-ttl is how long a login lasts (default\n"
-    "8 hours; 60 seconds to 366 days).\n"
+    "8 hours; 60 seconds to 366 days). --secure-cookies marks the session cookie Secure\n"
+    "(when clients reach the server over https, e.g. through a TLS proxy).\n"
+    "--max-connections caps open connections (default 1024, 16 to 100000; a 16th of them\n"
+    "is kept for authenticated requests), --max-per-address those from one client address\n"
+    "(default 64; 0 = no limit), --head-timeout the seconds a client has to send a\n"
+    "complete request head (default 10, 1 to 600).\n"
     "SIGINT or SIGTERM stops it; running imports go back to the queue and resume at the\n"
     "next start.\n";
 
@@ -34,6 +40,10 @@ int cmd_serve(cli *c, int argc, char **argv)
                                          {"webhook", required_argument, 0, 'k'},
                                          {"max-upload", required_argument, 0, 'u'},
                                          {"session-ttl", required_argument, 0, 't'},
+                                         {"secure-cookies", no_argument, 0, 's'},
+                                         {"max-connections", required_argument, 0, 'c'},
+                                         {"max-per-address", required_argument, 0, 'a'},
+                                         {"head-timeout", required_argument, 0, 'H'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     srv_options o = {0};
@@ -70,6 +80,33 @@ int cmd_serve(cli *c, int argc, char **argv)
                 return cli_usage("serve", "--session-ttl takes seconds, 60 to %lld (366 days)",
                                  SESSION_TTL_MAX);
             o.session_ttl = n;
+            break;
+        }
+        case 's':
+            o.secure_cookies = 1;
+            break;
+        case 'c':
+        case 'a':
+        case 'H': {
+            /* option, smallest, largest */
+            static const struct {
+                int opt;
+                const char *name;
+                long min, max;
+            } RANGES[] = {{'c', "--max-connections", 16, 100000},
+                          {'a', "--max-per-address", 0, 100000},
+                          {'H', "--head-timeout", 1, 600}};
+            size_t k = 0;
+            while (RANGES[k].opt != opt)
+                k++;
+            errno = 0;
+            long n = strtol(optarg, &end, 10);
+            if (end == optarg || *end || errno || n < RANGES[k].min || n > RANGES[k].max)
+                return cli_usage("serve", "%s takes %ld to %ld, not '%s'", RANGES[k].name,
+                                 RANGES[k].min, RANGES[k].max, optarg);
+            if (opt == 'c') o.max_connections = (unsigned)n;
+            if (opt == 'a') o.max_per_address = n ? (unsigned)n : SRV_UNLIMITED;
+            if (opt == 'H') o.head_timeout = (unsigned)n;
             break;
         }
         case 'h':

@@ -228,21 +228,46 @@ static int load_job(srv_req *r, br_repo *repo, br_job *j, int run, enum MHD_Resu
 
 /* ---- authentication routes ------------------------------------------------------------- */
 
-static void login_slot(srv *s, int take)
+/* A password-hashing slot: 1 taken, 0 when too many logins already wait. */
+static int login_slot_take(srv *s)
 {
     pthread_mutex_lock(&s->login_mu);
-    if (take) {
-        while (s->logins >= SRV_LOGINS_MAX)
-            pthread_cond_wait(&s->login_cv, &s->login_mu);
-        s->logins++;
-    } else {
-        s->logins--;
-        pthread_cond_signal(&s->login_cv);
+    if (s->logins >= SRV_LOGINS_MAX && s->logins_waiting >= SRV_LOGINS_WAITING) {
+        pthread_mutex_unlock(&s->login_mu);
+        return 0;
     }
+    s->logins_waiting++;
+    while (s->logins >= SRV_LOGINS_MAX)
+        pthread_cond_wait(&s->login_cv, &s->login_mu);
+    s->logins_waiting--;
+    s->logins++;
+    pthread_mutex_unlock(&s->login_mu);
+    return 1;
+}
+
+static void login_slot_put(srv *s)
+{
+    pthread_mutex_lock(&s->login_mu);
+    s->logins--;
+    pthread_cond_signal(&s->login_cv);
     pthread_mutex_unlock(&s->login_mu);
 }
 
-static enum MHD_Result login(srv_req *r, br_repo *repo)
+static enum MHD_Result too_many(srv_req *r, unsigned seconds)
+{
+    char ra[16];
+    snprintf(ra, sizeof ra, "%u", seconds ? seconds : 1);
+    struct MHD_Response *resp = srv_json_response(
+        r, json_pack("{s:s,s:I}", "error", "too many login attempts: try again later",
+                     "retry_after", (json_int_t)(seconds ? seconds : 1)));
+    if (resp) MHD_add_response_header(resp, "Retry-After", ra);
+    return srv_reply(r, MHD_HTTP_TOO_MANY_REQUESTS, resp);
+}
+
+/* POST /api/login: throttled (throttle.c), then the password is checked in a
+ * hashing slot taken before any database connection, so a flood of logins
+ * waits for slots without holding the connections other requests need. */
+static enum MHD_Result login(srv_req *r)
 {
     json_error_t je;
     json_t *body = json_loadb(r->body ? r->body : "", r->body_len, JSON_REJECT_DUPLICATES, &je);
@@ -256,12 +281,32 @@ static enum MHD_Result login(srv_req *r, br_repo *repo)
         return srv_reply_error(r, MHD_HTTP_BAD_REQUEST,
                                "send {\"username\": \"...\", \"password\": \"...\"}");
     }
+    srv *s = r->s;
+    unsigned wait = srv_throttle_begin(s->throttle, user, r->address);
+    if (wait) {
+        json_decref(body);
+        return too_many(r, wait);
+    }
+    if (!login_slot_take(s)) {
+        /* Not counted against the account: nothing was checked. */
+        srv_throttle_end(s->throttle, user, r->address, 1);
+        json_decref(body);
+        return too_many(r, 1);
+    }
     char sid[BR_SECRET_SIZE];
     br_identity id;
     br_error err;
-    login_slot(r->s, 1);
-    int rc = br_auth_login(repo, user, pass, r->s->opt.session_ttl, sid, &id, &err);
-    login_slot(r->s, 0);
+    int rc;
+    br_repo *repo = srv_db_get(s, &err);
+    if (!repo) {
+        rc = err.code ? err.code : BR_ESTORE;
+    } else {
+        rc = br_auth_login(repo, user, pass, s->opt.session_ttl, sid, &id, &err);
+        srv_db_put(s, repo);
+    }
+    login_slot_put(s);
+    /* Only a wrong password or an unknown user counts as a failure. */
+    srv_throttle_end(s->throttle, user, r->address, rc != BR_EAUTH);
     json_decref(body);
     if (rc) return srv_reply_br(r, &err); /* BR_EAUTH: 401, one message for both causes */
     char expires[32];
@@ -270,12 +315,11 @@ static enum MHD_Result login(srv_req *r, br_repo *repo)
     gmtime_r(&t, &tm);
     strftime(expires, sizeof expires, "%Y-%m-%dT%H:%M:%SZ", &tm);
     struct MHD_Response *resp = srv_json_response(
-        json_pack("{s:s,s:s,s:s,s:o,s:s}", "token", sid, "csrf", id.csrf, "username", id.username,
-                  "roles", roles_json(id.roles, 0), "expires", expires));
+        r, json_pack("{s:s,s:s,s:s,s:o,s:s}", "token", sid, "csrf", id.csrf, "username",
+                     id.username, "roles", roles_json(id.roles, 0), "expires", expires));
     char cookie[256];
-    snprintf(cookie, sizeof cookie,
-             SRV_COOKIE "=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=%lld", sid,
-             (long long)r->s->opt.session_ttl);
+    snprintf(cookie, sizeof cookie, SRV_COOKIE "=%s%s; Max-Age=%lld", sid, srv_cookie_attrs(s),
+             (long long)s->opt.session_ttl);
     if (resp) MHD_add_response_header(resp, "Set-Cookie", cookie);
     explicit_bzero(cookie, sizeof cookie);
     explicit_bzero(sid, sizeof sid);
@@ -286,10 +330,10 @@ static enum MHD_Result logout(srv_req *r, br_repo *repo)
 {
     br_error err;
     if (r->who.is_session && br_auth_logout(repo, r->secret, &err)) return srv_reply_br(r, &err);
-    struct MHD_Response *resp = srv_json_response(json_pack("{s:s}", "status", "ok"));
-    if (resp)
-        MHD_add_response_header(resp, "Set-Cookie",
-                                SRV_COOKIE "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    struct MHD_Response *resp = srv_json_response(r, json_pack("{s:s}", "status", "ok"));
+    char cookie[128];
+    snprintf(cookie, sizeof cookie, SRV_COOKIE "=%s; Max-Age=0", srv_cookie_attrs(r->s));
+    if (resp) MHD_add_response_header(resp, "Set-Cookie", cookie);
     return srv_reply(r, MHD_HTTP_OK, resp);
 }
 
@@ -428,6 +472,31 @@ static enum MHD_Result jobs(srv_req *r, br_repo *repo)
                           json_pack("{s:o,s:I}", "jobs", c.arr, "total", (json_int_t)c.seen));
 }
 
+/* Absolute paths of the server's disk in a job's JSON: those in the
+ * repository become relative to it, others (a CLI import's source folder)
+ * their base names. */
+static void no_server_paths(srv_req *r, json_t *j)
+{
+    if (json_is_object(j)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(j, k, v) no_server_paths(r, v);
+    } else if (json_is_array(j)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(j, i, v) no_server_paths(r, v);
+    } else if (json_is_string(j)) {
+        const char *s = json_string_value(j);
+        if (s[0] != '/' || strpbrk(s, " \t\n")) return;
+        for (int i = 0; i < 2; i++) {
+            size_t n = strlen(r->s->repo_json[i]);
+            if (n > 1 && !strncmp(s, r->s->repo_json[i], n) && (s[n] == '/' || !s[n])) return;
+        }
+        const char *base = strrchr(s, '/') + 1;
+        json_string_set(j, *base ? base : ".");
+    }
+}
+
 static enum MHD_Result job(srv_req *r, br_repo *repo)
 {
     br_job j;
@@ -436,7 +505,11 @@ static enum MHD_Result job(srv_req *r, br_repo *repo)
     char *text = NULL;
     br_error err;
     if (br_job_to_json(repo, j.id, 0, &text, &err)) return srv_reply_br(r, &err);
-    return srv_reply_text(r, MHD_HTTP_OK, text);
+    json_t *o = json_loads(text, JSON_DECODE_ANY, NULL);
+    free(text);
+    if (!o) return srv_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    no_server_paths(r, o);
+    return srv_reply_json(r, MHD_HTTP_OK, o); /* the repository's paths made relative */
 }
 
 static int add_event(void *ctx, const br_job_event *e)
@@ -610,7 +683,8 @@ static enum MHD_Result job_action(srv_req *r, br_repo *repo)
 static int add_item(void *ctx, const br_item_summary *s)
 {
     list_ctx *c = ctx;
-    if (!page_take(c)) return 0; /* counted for the total */
+    if (!br_item_readable(s->status, c->roles)) return 0; /* drafts: not counted either */
+    if (!page_take(c)) return 0;                          /* counted for the total */
     json_t *o = json_object();
     json_object_set_new(o, "handle", str_or_null(s->handle));
     json_object_set_new(o, "uuid", str_or_null(s->uuid));
@@ -622,12 +696,21 @@ static int add_item(void *ctx, const br_item_summary *s)
     return 0;
 }
 
+/* 403 unless the user's roles may read `what` (data/read_access.tsv). */
+static int may_read(srv_req *r, const char *what, enum MHD_Result *res)
+{
+    if (br_read_allowed(what, r->who.roles)) return 1;
+    *res = srv_reply_error(r, MHD_HTTP_FORBIDDEN, "your roles do not allow reading %s", what);
+    return 0;
+}
+
 static enum MHD_Result items(srv_req *r, br_repo *repo)
 {
+    enum MHD_Result res;
+    if (!may_read(r, "items", &res)) return res;
     br_item_query q = {0};
     q.collection = arg(r, "collection");
     br_error err;
-    enum MHD_Result res;
     if (arg(r, "job")) {
         long long id = int_arg(r, "job", 0, 1LL << 62);
         if (id <= 0)
@@ -641,7 +724,7 @@ static enum MHD_Result items(srv_req *r, br_repo *repo)
         br_container k;
         if (br_container_get(repo, q.collection, &k, &err)) return srv_reply_br(r, &err);
     }
-    list_ctx c = {0};
+    list_ctx c = {.roles = r->who.roles};
     if (page_init(r, &c, 100, 5000, &res)) return res;
     if (br_item_list(repo, &q, add_item, &c, &err)) {
         json_decref(c.arr);
@@ -653,6 +736,8 @@ static enum MHD_Result items(srv_req *r, br_repo *repo)
 
 static enum MHD_Result item(srv_req *r, br_repo *repo)
 {
+    enum MHD_Result res;
+    if (!may_read(r, "items", &res)) return res;
     br_error err;
     int64_t id;
     if (br_item_find(repo, r->handle, &id, &err)) return srv_reply_br(r, &err);
@@ -660,9 +745,13 @@ static enum MHD_Result item(srv_req *r, br_repo *repo)
     if (!rec) return MHD_NO;
     char *text = NULL;
     int rc = br_item_load(repo, id, rec, &err);
-    if (!rc) rc = br_record_to_json(rec, &text, &err);
+    int readable = rc || br_item_readable(rec->status, r->who.roles);
+    if (!rc && readable) rc = br_record_to_json(rec, &text, &err);
     br_record_free(rec);
     if (rc) return srv_reply_br(r, &err);
+    if (!readable)
+        return srv_reply_error(r, MHD_HTTP_FORBIDDEN,
+                               "your roles do not allow reading items that are not archived");
     return srv_reply_text(r, MHD_HTTP_OK, text);
 }
 
@@ -680,6 +769,8 @@ static int add_container(void *ctx, const br_container *k)
 
 static enum MHD_Result collections(srv_req *r, br_repo *repo)
 {
+    enum MHD_Result res;
+    if (!may_read(r, "collections", &res)) return res;
     json_t *a = json_array();
     br_error err;
     if (br_container_list(repo, add_container, a, &err)) {
@@ -689,12 +780,35 @@ static enum MHD_Result collections(srv_req *r, br_repo *repo)
     return srv_reply_json(r, MHD_HTTP_OK, json_pack("{s:o}", "collections", a));
 }
 
+/* ---- health ------------------------------------------------------------------------------------
+ */
+
+/* The server's real state: a database connection within 2 s that answers a
+ * query, and the engine running.  503 when either is not so. */
+static enum MHD_Result health(srv_req *r)
+{
+    br_error err;
+    const char *db = "ok";
+    br_repo *repo = srv_db_get_timed(r->s, 2000, &err);
+    if (!repo)
+        db = "unreachable";
+    else if (br_item_count(repo) < 0)
+        db = "failing";
+    srv_db_put(r->s, repo);
+    const char *engine = r->s->engine ? "running" : "stopped";
+    int ok = !strcmp(db, "ok") && r->s->engine;
+    return srv_reply_json(r, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
+                          json_pack("{s:s,s:s,s:s,s:i}", "status", ok ? "ok" : "unavailable",
+                                    "database", db, "engine", engine, "workers",
+                                    (int)(r->s->opt.workers ? r->s->opt.workers : 2)));
+}
+
 /* ---- dispatch -------------------------------------------------------------------------------- */
 
 enum MHD_Result srv_api_dispatch(srv_req *r)
 {
-    if (r->route == R_HEALTH)
-        return srv_reply_json(r, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
+    if (r->route == R_HEALTH) return health(r);
+    if (r->route == R_LOGIN) return login(r);
     if (r->route == R_ME) return me(r);
     if (r->route == R_JOB_TYPES) return job_types(r);
     if (r->route == R_FORMATS) return formats(r);
@@ -704,9 +818,6 @@ enum MHD_Result srv_api_dispatch(srv_req *r)
     if (!repo) return srv_reply_br(r, &err);
     enum MHD_Result res;
     switch ((route_id)r->route) {
-    case R_LOGIN:
-        res = login(r, repo);
-        break;
     case R_LOGOUT:
         res = logout(r, repo);
         break;

@@ -10,14 +10,29 @@
 #include "bulkrepo/engine.h"
 #include "bulkrepo/user.h"
 #include "server.h"
+#include "throttle.h"
 
 /* Caps on request bodies other than uploads. */
 #define SRV_JSON_MAX (64 * 1024)
 /* Form fields of an upload may add this much to the file. */
 #define SRV_FIELDS_MAX (1024 * 1024)
-/* At most this many argon2id logins at once (64 MiB each). */
-#define SRV_LOGINS_MAX 4
-#define SRV_COOKIE     "bulkrepo_session"
+/* At most this many argon2id logins at once (64 MiB each), and waiting for a
+ * slot (more: 429, try again in a second). */
+#define SRV_LOGINS_MAX     4
+#define SRV_LOGINS_WAITING 32
+#define SRV_COOKIE         "bulkrepo_session"
+
+/* One open connection (server.c): its request head's deadline and the slots. */
+typedef struct srv_conn {
+    struct srv_conn *prev, *next;
+    int fd;
+    int phase;      /* CONN_HEAD, CONN_PUBLIC_BODY, CONN_ACTIVE */
+    int unauth;     /* counted in srv.n_unauth */
+    double started; /* of the phase (monotonic seconds) */
+    int closing;    /* shut down by the deadline or to make room */
+} srv_conn;
+
+enum { CONN_HEAD = 0, CONN_PUBLIC_BODY, CONN_ACTIVE };
 
 typedef struct srv_pool {
     pthread_mutex_t mu;
@@ -29,6 +44,9 @@ typedef struct srv_pool {
 struct srv {
     srv_options opt;
     char repo_dir[4096];
+    /* The repository's path as given and resolved, JSON-escaped without the
+     * quotes (srv_relative_paths). */
+    char repo_json[2][8200];
     char url[128];
     srv_pool pool;
     br_write_gate *gate; /* shared by the pool and the engine's workers (repo.h) */
@@ -36,7 +54,16 @@ struct srv {
     struct MHD_Daemon *daemon;
     pthread_mutex_t login_mu;
     pthread_cond_t login_cv;
-    unsigned logins;
+    unsigned logins, logins_waiting;
+    srv_throttle *throttle;
+    /* Connections: every open one, those still sending their head, and
+     * unauthenticated requests being served (docs/api.md "Limits"). */
+    pthread_mutex_t conn_mu;
+    pthread_cond_t conn_cv;
+    srv_conn *conns;
+    unsigned n_conns, n_head, n_unauth;
+    pthread_t watchdog;
+    int watchdog_started, stopping;
 };
 
 /* An upload of POST /api/jobs in progress (upload.c). */
@@ -63,16 +90,27 @@ typedef struct srv_req {
     char secret[BR_SECRET_SIZE]; /* the session id or token presented */
     br_identity who;
     int replied;
+    srv_conn *conn;    /* its connection's slot (NULL when not tracked) */
+    char address[64];  /* the client's address key (throttling, audit) */
+    double over_since; /* when the body passed its cap */
 } srv_req;
 
 br_repo *srv_db_get(srv *s, br_error *err);
+/* As srv_db_get, waiting at most timeout_ms for a free connection (NULL and
+ * BR_EIO when none came). */
+br_repo *srv_db_get_timed(srv *s, unsigned timeout_ms, br_error *err);
 void srv_db_put(srv *s, br_repo *repo);
 
 /* Replies (each queues the response and returns what the handler returns). */
 enum MHD_Result srv_reply(srv_req *r, unsigned status, struct MHD_Response *resp);
 /* A JSON response (Content-Type set) for a reply that adds headers; takes
- * ownership of o; NULL when out of memory (srv_reply then answers MHD_NO). */
-struct MHD_Response *srv_json_response(json_t *o);
+ * ownership of o; NULL when out of memory (srv_reply then answers MHD_NO).
+ * Paths of the repository in the text become relative to it. */
+struct MHD_Response *srv_json_response(srv_req *r, json_t *o);
+/* The repository's absolute paths in a JSON text made relative (in place). */
+void srv_relative_paths(const srv *s, char *json_text);
+/* The session cookie's attributes ("; Secure" with --secure-cookies). */
+const char *srv_cookie_attrs(const srv *s);
 /* Takes ownership of body (malloc'd JSON text). */
 enum MHD_Result srv_reply_text(srv_req *r, unsigned status, char *body);
 /* Takes ownership of o. */
@@ -93,7 +131,15 @@ int srv_route_upload(int route);
 int srv_route_json(int route);
 
 /* ---- uploads (upload.c) ---- */
-/* Starts an upload: a scratch folder in the repository, MHD's post processor.
+/* Before the body: 403 when the query (type=, format=) or the header
+ * X-Job-Type names a job type the user's roles do not allow, or when they
+ * allow none; 400 for an unknown one.  0 to go on. */
+unsigned srv_upload_precheck(srv_req *r, char *msg, size_t size);
+/* Nonzero (the body bytes read then) once the upload was refused at its
+ * file's first bytes (a role check or fields missing before the file). */
+uint64_t srv_upload_refused(const srv_upload *u);
+/* Starts an upload: MHD's post processor (the scratch folder is made when
+ * the file's part begins and its role check passed).
  * Returns 0, or an HTTP status (400 not multipart, 500) with *msg. */
 unsigned srv_upload_begin(srv_req *r, const char **msg);
 /* Feeds body bytes; 0 or an HTTP status at which to stop (400 malformed). */

@@ -8,20 +8,61 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <errno.h>
+#include <limits.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 #include "http.h"
 
-#define DEFAULT_LISTEN     "127.0.0.1:8080"
-#define DEFAULT_MAX_UPLOAD (512ull * 1000 * 1000) /* 512M, as `serve --help` says */
+#define DEFAULT_LISTEN          "127.0.0.1:8080"
+#define DEFAULT_MAX_UPLOAD      (512ull * 1000 * 1000) /* 512M, as `serve --help` says */
+#define DEFAULT_MAX_CONNECTIONS 1024
+#define DEFAULT_PER_ADDRESS     64
+#define DEFAULT_HEAD_TIMEOUT    10
+/* Kept for authenticated requests: unauthenticated ones (and request heads
+ * not yet complete) may hold at most max_connections minus this. */
+#define RESERVE_DIVISOR 16
+/* A body over its cap is read and dropped to its end to answer 413, unless it
+ * goes on for longer than this or this much past the cap (then cut off). */
+#define DISCARD_MAX_BYTES (4ull << 30)
+#define DISCARD_MAX_SECS  60.0
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 /* ---- database pool ------------------------------------------------------------------- */
 
 br_repo *srv_db_get(srv *s, br_error *err)
 {
+    return srv_db_get_timed(s, 0, err);
+}
+
+br_repo *srv_db_get_timed(srv *s, unsigned timeout_ms, br_error *err)
+{
     srv_pool *p = &s->pool;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
     pthread_mutex_lock(&p->mu);
-    while (!p->n_idle && p->n_open >= p->max)
-        pthread_cond_wait(&p->cv, &p->mu);
+    while (!p->n_idle && p->n_open >= p->max) {
+        if (!timeout_ms) {
+            pthread_cond_wait(&p->cv, &p->mu);
+        } else if (pthread_cond_timedwait(&p->cv, &p->mu, &until) == ETIMEDOUT) {
+            pthread_mutex_unlock(&p->mu);
+            br_error_set(err, BR_EIO, NULL, 0, 0, "no database connection is free");
+            return NULL;
+        }
+    }
     if (p->n_idle) {
         br_repo *repo = p->idle[--p->n_idle];
         pthread_mutex_unlock(&p->mu);
@@ -64,9 +105,49 @@ enum MHD_Result srv_reply(srv_req *r, unsigned status, struct MHD_Response *resp
     return rc;
 }
 
-static struct MHD_Response *text_response(char *body)
+/* Replaces every "<from>" in text by "<to>" (to no longer than from), in place. */
+static void replace_all(char *text, const char *from, const char *to)
+{
+    size_t nf = strlen(from), nt = strlen(to);
+    if (!nf || nt > nf) return;
+    char *w = text;
+    for (const char *p = text; *p;) {
+        if (!strncmp(p, from, nf)) {
+            memmove(w, to, nt);
+            w += nt;
+            p += nf;
+        } else {
+            *w++ = *p++;
+        }
+    }
+    *w = 0;
+}
+
+void srv_relative_paths(const srv *s, char *text)
+{
+    if (!text) return;
+    for (int i = 0; i < 2; i++) {
+        const char *prefix = s->repo_json[i];
+        if (strlen(prefix) < 2) continue;
+        char from[8300];
+        /* "<repo>/x" -> "x", a value that is the repository itself -> "." */
+        snprintf(from, sizeof from, "%s/", prefix);
+        replace_all(text, from, "");
+        snprintf(from, sizeof from, "\"%s\"", prefix);
+        replace_all(text, from, "\".\"");
+    }
+}
+
+const char *srv_cookie_attrs(const srv *s)
+{
+    return s->opt.secure_cookies ? "; HttpOnly; SameSite=Strict; Path=/; Secure"
+                                 : "; HttpOnly; SameSite=Strict; Path=/";
+}
+
+static struct MHD_Response *text_response(const srv *s, char *body)
 {
     if (!body) return NULL;
+    srv_relative_paths(s, body);
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
@@ -77,21 +158,21 @@ static struct MHD_Response *text_response(char *body)
     return resp;
 }
 
-struct MHD_Response *srv_json_response(json_t *o)
+struct MHD_Response *srv_json_response(srv_req *r, json_t *o)
 {
     char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);
-    return text_response(text);
+    return text_response(r->s, text);
 }
 
 enum MHD_Result srv_reply_text(srv_req *r, unsigned status, char *body)
 {
-    return srv_reply(r, status, text_response(body));
+    return srv_reply(r, status, text_response(r->s, body));
 }
 
 enum MHD_Result srv_reply_json(srv_req *r, unsigned status, json_t *o)
 {
-    return srv_reply(r, status, srv_json_response(o));
+    return srv_reply(r, status, srv_json_response(r, o));
 }
 
 enum MHD_Result srv_reply_error(srv_req *r, unsigned status, const char *fmt, ...)
@@ -189,6 +270,142 @@ static unsigned authenticate(srv_req *r, const char **msg)
     return 0;
 }
 
+/* ---- connections: the head deadline and the reserve ---------------------------------------- */
+
+/* Callers hold conn_mu. */
+static void conn_phase(srv *s, srv_conn *c, int phase)
+{
+    int was_head = c->phase == CONN_HEAD, is_head = phase == CONN_HEAD;
+    if (was_head && !is_head) s->n_head--;
+    if (!was_head && is_head) s->n_head++;
+    c->phase = phase;
+    c->started = mono_now();
+}
+
+/* Closes a connection from the watchdog or to make room: shutdown() wakes
+ * its thread, which closes it (the descriptor stays valid while conn_mu is
+ * held: MHD notifies CLOSED, which takes conn_mu, before closing it). */
+static void conn_cut(srv_conn *c)
+{
+    if (c->closing || c->fd < 0) return;
+    c->closing = 1;
+    shutdown(c->fd, SHUT_RDWR);
+}
+
+static unsigned head_cap(const srv *s)
+{
+    return s->opt.max_connections - s->opt.max_connections / RESERVE_DIVISOR;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *con, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    srv *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        srv_conn *c = calloc(1, sizeof *c);
+        if (!c) return;
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(con, MHD_CONNECTION_INFO_CONNECTION_FD);
+        c->fd = ci ? ci->connect_fd : -1;
+        c->phase = CONN_HEAD;
+        c->started = mono_now();
+        pthread_mutex_lock(&s->conn_mu);
+        c->next = s->conns;
+        if (s->conns) s->conns->prev = c;
+        s->conns = c;
+        s->n_conns++;
+        s->n_head++;
+        /* Heads not yet complete may not take the reserve: the one that has
+         * been sending its head the longest makes room. */
+        if (s->n_head > head_cap(s)) {
+            srv_conn *oldest = NULL;
+            for (srv_conn *o = s->conns; o; o = o->next)
+                if (o->phase == CONN_HEAD && !o->closing && o != c &&
+                    (!oldest || o->started < oldest->started))
+                    oldest = o;
+            if (oldest) conn_cut(oldest);
+        }
+        pthread_mutex_unlock(&s->conn_mu);
+        *socket_context = c;
+        return;
+    }
+    srv_conn *c = *socket_context;
+    if (!c) return;
+    pthread_mutex_lock(&s->conn_mu);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+    s->n_conns--;
+    if (c->phase == CONN_HEAD) s->n_head--;
+    if (c->unauth) s->n_unauth--;
+    pthread_mutex_unlock(&s->conn_mu);
+    free(c);
+    *socket_context = NULL;
+}
+
+/* Cuts connections whose head (or unauthenticated body) is past its deadline:
+ * a client that trickles bytes resets libmicrohttpd's idle timeout, not this. */
+static void *watchdog(void *arg)
+{
+    srv *s = arg;
+    pthread_mutex_lock(&s->conn_mu);
+    while (!s->stopping) {
+        double now = mono_now();
+        for (srv_conn *c = s->conns; c; c = c->next)
+            if (c->phase != CONN_ACTIVE && now - c->started > s->opt.head_timeout) conn_cut(c);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 200 * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->conn_cv, &s->conn_mu, &until);
+    }
+    pthread_mutex_unlock(&s->conn_mu);
+    return NULL;
+}
+
+static srv_conn *conn_of(struct MHD_Connection *con)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(con, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* An unauthenticated request may not take the reserve: 1 when this one must
+ * be refused (503); else it is counted until its connection's next request. */
+static int conn_admit_unauth(srv_req *r)
+{
+    srv *s = r->s;
+    srv_conn *c = r->conn;
+    if (!c) return 0;
+    pthread_mutex_lock(&s->conn_mu);
+    int refuse = 0;
+    if (!c->unauth) {
+        if (s->n_unauth + 1 > head_cap(s))
+            refuse = 1;
+        else
+            c->unauth = 1, s->n_unauth++;
+    }
+    pthread_mutex_unlock(&s->conn_mu);
+    return refuse;
+}
+
+static void conn_set(srv *s, srv_conn *c, int phase)
+{
+    if (!c) return;
+    pthread_mutex_lock(&s->conn_mu);
+    conn_phase(s, c, phase);
+    if (phase == CONN_HEAD && c->unauth) {
+        c->unauth = 0;
+        s->n_unauth--;
+    }
+    pthread_mutex_unlock(&s->conn_mu);
+}
+
 /* ---- the request life cycle ---------------------------------------------------------------- */
 
 /* Refuses, before any route or file is looked at, a path with "." or ".."
@@ -223,14 +440,33 @@ static uint64_t body_cap(srv_req *r)
     return SRV_JSON_MAX;
 }
 
+static enum MHD_Result busy(srv_req *r)
+{
+    struct MHD_Response *resp = srv_json_response(
+        r, json_pack("{s:s}", "error",
+                     "the server is busy with other connections; try again in a moment"));
+    if (resp) {
+        MHD_add_response_header(resp, "Retry-After", "1");
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    }
+    return srv_reply(r, MHD_HTTP_SERVICE_UNAVAILABLE, resp);
+}
+
 static enum MHD_Result begin(srv_req *r, const char *url)
 {
+    /* The head is complete: its deadline no longer applies. */
+    r->conn = conn_of(r->con);
+    conn_set(r->s, r->conn, CONN_ACTIVE);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    srv_address_key(ci ? ci->client_addr : NULL, r->address, sizeof r->address);
     size_t n = strlen(url);
     const char *bad = n >= sizeof r->path ? "the path is too long" : unsafe_path(url);
     if (bad) return srv_reply_error(r, MHD_HTTP_BAD_REQUEST, "%s", bad);
     memcpy(r->path, url, n + 1);
 
     if (strncmp(r->path, "/api/", 5) && strcmp(r->path, "/api")) {
+        if (conn_admit_unauth(r)) return busy(r);
         if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD")) {
             struct MHD_Response *resp =
                 MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
@@ -252,7 +488,7 @@ static enum MHD_Result begin(srv_req *r, const char *url)
         return srv_reply_error(r, MHD_HTTP_NOT_FOUND, "no such route: %s %s", r->method, r->path);
     if (r->route == -2) {
         struct MHD_Response *resp =
-            srv_json_response(json_pack("{s:s}", "error", "this method is not allowed here"));
+            srv_json_response(r, json_pack("{s:s}", "error", "this method is not allowed here"));
         if (resp) MHD_add_response_header(resp, "Allow", allowed);
         return srv_reply(r, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
     }
@@ -260,7 +496,11 @@ static enum MHD_Result begin(srv_req *r, const char *url)
         return srv_reply_error(r, MHD_HTTP_BAD_REQUEST, "the job id must be a positive integer");
 
     int is_post = !strcmp(r->method, "POST");
-    if (!srv_route_public(r->route)) {
+    if (srv_route_public(r->route)) {
+        if (conn_admit_unauth(r)) return busy(r);
+        /* A public body (a login) is read under the head's deadline. */
+        if (is_post) conn_set(r->s, r->conn, CONN_PUBLIC_BODY);
+    } else {
         const char *msg;
         unsigned status = authenticate(r, &msg);
         if (status) return srv_reply_error(r, status, "%s", msg);
@@ -294,9 +534,14 @@ static enum MHD_Result begin(srv_req *r, const char *url)
             return srv_reply_error(r, MHD_HTTP_BAD_REQUEST,
                                    "send a JSON body (Content-Type: application/json)");
     } else if (r->body_kind == BODY_UPLOAD) {
+        /* The role check comes before the body: from the query or headers
+         * when they name the job type, else no upload for a user whose
+         * roles allow no job type at all. */
+        char why[512];
+        unsigned status = srv_upload_precheck(r, why, sizeof why);
+        if (status) return srv_reply_error(r, status, "%s", why);
         const char *msg = NULL;
-        unsigned status = srv_upload_begin(r, &msg);
-        if (status) return srv_reply_error(r, status, "%s", msg);
+        if ((status = srv_upload_begin(r, &msg))) return srv_reply_error(r, status, "%s", msg);
     }
     return MHD_YES;
 }
@@ -320,10 +565,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
         *size = 0;
         if (r->replied) return MHD_YES;
         r->body_bytes += n;
-        /* Past every cap by far: a client that ignores the 413 is cut off. */
-        if (r->body_bytes > body_cap(r) + (64u << 20)) return MHD_NO;
+        if (r->body_too_big) {
+            /* Read and dropped to its end, to answer 413; a body that goes on
+             * and on is cut off. */
+            if (r->body_bytes - body_cap(r) > DISCARD_MAX_BYTES ||
+                mono_now() - r->over_since > DISCARD_MAX_SECS)
+                return MHD_NO;
+            return MHD_YES;
+        }
+        /* A refused upload (its role check failed at the file's first
+         * bytes): nothing is stored, and the rest is not read for long. */
+        if (r->up && srv_upload_refused(r->up) &&
+            r->body_bytes - srv_upload_refused(r->up) > SRV_FIELDS_MAX)
+            return MHD_NO;
         if (r->body_bytes > body_cap(r)) {
             r->body_too_big = 1;
+            r->over_since = mono_now();
             if (r->up) {
                 srv_upload_free(r->up); /* stop writing, remove the partial file */
                 r->up = NULL;
@@ -342,6 +599,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
             unsigned status = srv_upload_feed(r, data, n);
             if (status == MHD_HTTP_CONTENT_TOO_LARGE) {
                 r->body_too_big = 1;
+                r->over_since = mono_now();
                 srv_upload_free(r->up);
                 r->up = NULL;
                 r->body_kind = BODY_DISCARD;
@@ -351,6 +609,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
         }
         return MHD_YES;
     }
+    conn_set(r->s, r->conn, CONN_ACTIVE); /* a public body is complete */
     if (r->replied) return MHD_YES;
     if (r->body_too_big)
         return srv_reply_error(r, MHD_HTTP_CONTENT_TOO_LARGE,
@@ -367,11 +626,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 static void on_completed(void *cls, struct MHD_Connection *con, void **ctx,
                          enum MHD_RequestTerminationCode why)
 {
-    (void)cls;
     (void)con;
     (void)why;
+    srv *s = cls;
     srv_req *r = *ctx;
     if (!r) return;
+    /* The connection's next request (keep-alive) has its own head deadline. */
+    conn_set(s, r->conn, CONN_HEAD);
     srv_upload_free(r->up);
     free(r->body);
     explicit_bzero(r->secret, sizeof r->secret);
@@ -429,7 +690,25 @@ int srv_start(const srv_options *opt, srv **out, br_error *err)
     if (!s->opt.max_upload) s->opt.max_upload = DEFAULT_MAX_UPLOAD;
     if (s->opt.session_ttl <= 0) s->opt.session_ttl = BR_SESSION_TTL_DEFAULT;
     if (!s->opt.db_connections) s->opt.db_connections = 16;
+    if (!s->opt.max_connections) s->opt.max_connections = DEFAULT_MAX_CONNECTIONS;
+    if (s->opt.max_connections < 16) s->opt.max_connections = 16;
+    if (!s->opt.max_per_address) s->opt.max_per_address = DEFAULT_PER_ADDRESS;
+    if (!s->opt.head_timeout) s->opt.head_timeout = DEFAULT_HEAD_TIMEOUT;
     snprintf(s->repo_dir, sizeof s->repo_dir, "%s", opt->repo_dir);
+    /* Answers name the repository's files relative to it (given and resolved). */
+    char real[PATH_MAX];
+    const char *forms[2] = {s->repo_dir, realpath(s->repo_dir, real) ? real : ""};
+    for (int i = 0; i < 2; i++) {
+        json_t *js = json_string(forms[i]);
+        char *text = js ? json_dumps(js, JSON_ENCODE_ANY) : NULL;
+        json_decref(js);
+        size_t n = text ? strlen(text) : 0;
+        if (n >= 2 && n - 2 < sizeof s->repo_json[i] && forms[i][0] == '/')
+            snprintf(s->repo_json[i], sizeof s->repo_json[i], "%.*s", (int)(n - 2), text + 1);
+        free(text);
+    }
+    pthread_mutex_init(&s->conn_mu, NULL);
+    pthread_cond_init(&s->conn_cv, NULL);
     pthread_mutex_init(&s->pool.mu, NULL);
     pthread_cond_init(&s->pool.cv, NULL);
     pthread_mutex_init(&s->login_mu, NULL);
@@ -437,7 +716,7 @@ int srv_start(const srv_options *opt, srv **out, br_error *err)
     s->pool.max = s->opt.db_connections;
     int rc = 0;
     if (!(s->pool.idle = calloc(s->pool.max, sizeof *s->pool.idle)) ||
-        !(s->gate = br_write_gate_new())) {
+        !(s->gate = br_write_gate_new()) || !(s->throttle = srv_throttle_new(s->repo_dir))) {
         rc = br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
         goto done;
     }
@@ -467,13 +746,22 @@ int srv_start(const srv_options *opt, srv **out, br_error *err)
     if ((rc = br_engine_new(s->repo_dir, &eo, &s->engine, err))) goto done;
     if ((rc = br_engine_start(s->engine, err))) goto done;
 
+    if (pthread_create(&s->watchdog, NULL, watchdog, s)) {
+        rc = br_error_set(err, BR_EIO, NULL, 0, 0, "cannot start a thread");
+        goto done;
+    }
+    s->watchdog_started = 1;
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                      MHD_USE_POLL | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
+    /* No MHD_OPTION_LISTENING_ADDRESS_REUSE: the address is this server's
+     * alone (a second server on it fails instead of sharing its requests). */
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)512, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+        on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT,
+        s->opt.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        s->opt.max_per_address == SRV_UNLIMITED ? 0u : s->opt.max_per_address, MHD_OPTION_END);
     if (!s->daemon) {
         rc = br_error_set(err, BR_EIO, NULL, 0, 0,
                           "cannot listen on %s (in use, or not an address of this host)",
@@ -505,6 +793,13 @@ const char *srv_url(const srv *s)
 void srv_stop(srv *s)
 {
     if (!s) return;
+    if (s->watchdog_started) {
+        pthread_mutex_lock(&s->conn_mu);
+        s->stopping = 1;
+        pthread_cond_signal(&s->conn_cv);
+        pthread_mutex_unlock(&s->conn_mu);
+        pthread_join(s->watchdog, NULL);
+    }
     if (s->daemon) MHD_stop_daemon(s->daemon);
     br_engine_free(s->engine); /* stops the workers: imports go back to the queue */
     for (size_t i = 0; i < s->pool.n_idle; i++)
@@ -515,5 +810,8 @@ void srv_stop(srv *s)
     pthread_cond_destroy(&s->pool.cv);
     pthread_mutex_destroy(&s->login_mu);
     pthread_cond_destroy(&s->login_cv);
+    pthread_mutex_destroy(&s->conn_mu);
+    pthread_cond_destroy(&s->conn_cv);
+    srv_throttle_free(s->throttle);
     free(s);
 }

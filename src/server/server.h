@@ -23,7 +23,14 @@ typedef struct srv_options {
     uint64_t max_upload;     /* bytes per uploaded file; 0 = 512 MiB */
     int64_t session_ttl;     /* seconds; 0 = BR_SESSION_TTL_DEFAULT */
     unsigned db_connections; /* pool size; 0 = 16 */
+    /* Connections (docs/api.md "Limits"): */
+    unsigned max_connections; /* open at once; 0 = 1024 */
+    unsigned max_per_address; /* from one client address; 0 = 64, SRV_UNLIMITED = no limit */
+    unsigned head_timeout;    /* seconds for a complete request head; 0 = 10 */
+    int secure_cookies;       /* 1: the session cookie carries Secure (served over https) */
 } srv_options;
+
+#define SRV_UNLIMITED 0xffffffffu
 
 typedef struct srv srv;
 

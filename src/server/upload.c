@@ -12,9 +12,12 @@
 #include <unistd.h>
 #include "bulkrepo/format.h"
 #include "bulkrepo/import.h"
+#include "core/core.h"
 #include "http.h"
 
 struct srv_upload {
+    srv_req *r;          /* the request (outlives the upload) */
+    uint64_t refused_at; /* body bytes read when the role check refused the file */
     struct MHD_PostProcessor *pp;
     char dir[4200];
     char path[4400];
@@ -76,7 +79,130 @@ static const char *unsafe_name(const char *s)
             return "the uploaded file's name is a path; send a plain file name";
         if (*c < 0x20 || *c == 0x7f) return "the uploaded file's name has control characters";
     }
+    size_t bad;
+    if (br_utf8_check(s, n, &bad)) return "the uploaded file's name is not UTF-8";
     return NULL;
+}
+
+/* The job type of a form: type, else the format's import (or validation) job.
+ * 0 and out filled, or an HTTP status (400) with msg. */
+static unsigned resolve_type(const char *type, const char *format, int validate, char *out,
+                             size_t size, const br_format_info **fmt, char *msg, size_t msg_size)
+{
+    /* The format by its registry name, or by the suffix of its import job type
+     * ("esploro" for import-esploro, as earlier releases' forms sent it). */
+    const br_format_info *fi = NULL;
+    if (format && format[0] && !(fi = br_format_info_find(format))) {
+        char alias[96];
+        snprintf(alias, sizeof alias, "import-%s", format);
+        fi = br_format_by_job(alias);
+        if (!fi) {
+            snprintf(msg, msg_size, "'%s' is not a format (GET /api/formats lists them)", format);
+            return MHD_HTTP_BAD_REQUEST;
+        }
+    }
+    if (type && type[0]) {
+        snprintf(out, size, "%s", type);
+    } else if (fi && fi->import_job) {
+        snprintf(out, size, "%s", fi->import_job);
+    } else {
+        snprintf(msg, msg_size, "give the job type (field type) or the format of an import");
+        return MHD_HTTP_BAD_REQUEST;
+    }
+    const br_format_info *of_type = br_format_by_job(out);
+    if (fi && of_type && fi != of_type) {
+        snprintf(msg, msg_size, "format '%s' does not match job type %s", format, out);
+        return MHD_HTTP_BAD_REQUEST;
+    }
+    /* A validation is its format's own job type where it has one. */
+    if (validate > 0 && of_type && of_type->import_job && of_type->validate_job &&
+        !strcmp(out, of_type->import_job))
+        snprintf(out, size, "%s", of_type->validate_job);
+    br_job_type t;
+    if (br_job_type_get(out, &t)) {
+        snprintf(msg, msg_size, "'%s' is not a job type (GET /api/job-types lists them)", out);
+        return MHD_HTTP_BAD_REQUEST;
+    }
+    if (fmt) *fmt = of_type;
+    return 0;
+}
+
+typedef struct any_ctx {
+    uint32_t roles;
+    int any;
+} any_ctx;
+
+static int allows_any(void *ctx, const br_job_type *t)
+{
+    any_ctx *c = ctx;
+    if (t->implemented && br_job_type_allows(t, c->roles)) c->any = 1;
+    return c->any;
+}
+
+unsigned srv_upload_precheck(srv_req *r, char *buf, size_t size)
+{
+    any_ctx c = {r->who.roles, 0};
+    br_job_type_list(allows_any, &c);
+    if (!c.any) {
+        snprintf(buf, size, "your roles do not allow running any job");
+        return MHD_HTTP_FORBIDDEN;
+    }
+    const char *type = MHD_lookup_connection_value(r->con, MHD_GET_ARGUMENT_KIND, "type");
+    const char *format = MHD_lookup_connection_value(r->con, MHD_GET_ARGUMENT_KIND, "format");
+    if (!type) type = MHD_lookup_connection_value(r->con, MHD_HEADER_KIND, "X-Job-Type");
+    if ((!type || !*type) && (!format || !*format)) return 0; /* the form's fields say */
+    char t[80];
+    unsigned st = resolve_type(type, format, 0, t, sizeof t, NULL, buf, size);
+    br_job_type jt;
+    if (!st && (br_job_type_get(t, &jt) || !br_job_type_allows(&jt, r->who.roles))) {
+        snprintf(buf, size, "your roles do not allow running %s jobs", t);
+        st = MHD_HTTP_FORBIDDEN;
+    }
+    return st;
+}
+
+uint64_t srv_upload_refused(const srv_upload *u)
+{
+    return u ? u->refused_at : 0;
+}
+
+/* When the file's part begins: the fields before it must name a job type the
+ * user may run (nothing is written otherwise), then the scratch folder. */
+static int file_allowed(srv_upload *u)
+{
+    char type[80], msg[512];
+    int validate = u->validate_only[0] && strcasecmp(u->validate_only, "false") &&
+                   strcmp(u->validate_only, "0");
+    unsigned st = 0;
+    if (!u->type[0] && !u->format[0]) {
+        snprintf(msg, sizeof msg,
+                 "send the fields (type or format) before the file, or the type in the query "
+                 "(POST /api/jobs?type=...)");
+        st = MHD_HTTP_BAD_REQUEST;
+    } else {
+        st = resolve_type(u->type, u->format, validate, type, sizeof type, NULL, msg, sizeof msg);
+    }
+    br_job_type jt;
+    if (!st && (br_job_type_get(type, &jt) || !br_job_type_allows(&jt, u->r->who.roles))) {
+        snprintf(msg, sizeof msg, "your roles do not allow running %s jobs", type);
+        st = MHD_HTTP_FORBIDDEN;
+    }
+    if (st) {
+        u->refused_at = u->r->body_bytes ? u->r->body_bytes : 1;
+        fail(u, st, "%s", msg);
+        return 0;
+    }
+    br_error err;
+    br_repo *repo = srv_db_get(u->r->s, &err);
+    int rc = repo ? br_repo_mktemp(repo, "upload", u->dir, sizeof u->dir, &err) : -1;
+    srv_db_put(u->r->s, repo);
+    if (rc) {
+        u->dir[0] = 0;
+        fail(u, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s",
+             "cannot make a scratch folder for the upload");
+        return 0;
+    }
+    return 1;
 }
 
 static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -104,6 +230,7 @@ static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *k
                 fail(u, MHD_HTTP_BAD_REQUEST, "%s", why);
                 return MHD_YES;
             }
+            if (!file_allowed(u)) return MHD_YES;
             snprintf(u->filename, sizeof u->filename, "%s", filename);
             snprintf(u->path, sizeof u->path, "%s/%s", u->dir, filename);
             u->fd = open(u->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -155,17 +282,9 @@ unsigned srv_upload_begin(srv_req *r, const char **msg)
         return MHD_HTTP_INTERNAL_SERVER_ERROR;
     }
     u->fd = -1;
+    u->r = r;
     u->max_file = r->s->opt.max_upload;
     r->up = u;
-    br_error err;
-    br_repo *repo = srv_db_get(r->s, &err);
-    int rc = repo ? br_repo_mktemp(repo, "upload", u->dir, sizeof u->dir, &err) : -1;
-    srv_db_put(r->s, repo);
-    if (rc) {
-        u->dir[0] = 0;
-        *msg = "cannot make a scratch folder for the upload";
-        return MHD_HTTP_INTERNAL_SERVER_ERROR;
-    }
     u->pp = MHD_create_post_processor(r->con, 64 * 1024, on_part, u);
     if (!u->pp) {
         /* Gone before the 400 goes out (the scratch folder included). */
@@ -235,33 +354,11 @@ enum MHD_Result srv_upload_submit(srv_req *r)
     if (validate < 0 || skip < 0)
         return srv_reply_error(r, MHD_HTTP_BAD_REQUEST,
                                "validate_only and skip_invalid are true or false");
-    /* The format by its registry name, or by the suffix of its import job type
-     * ("esploro" for import-esploro, as earlier releases' forms sent it). */
-    const br_format_info *fi = NULL;
-    if (u->format[0] && !(fi = br_format_info_find(u->format))) {
-        char alias[96];
-        snprintf(alias, sizeof alias, "import-%s", u->format);
-        fi = br_format_by_job(alias);
-        if (!fi)
-            return srv_reply_error(r, MHD_HTTP_BAD_REQUEST,
-                                   "'%s' is not a format (GET /api/formats lists them)", u->format);
-    }
-    char type[80];
-    if (u->type[0])
-        snprintf(type, sizeof type, "%s", u->type);
-    else if (fi && fi->import_job)
-        snprintf(type, sizeof type, "%s", fi->import_job);
-    else
-        return srv_reply_error(r, MHD_HTTP_BAD_REQUEST,
-                               "give the job type (field type) or the format of an import");
-    const br_format_info *of_type = br_format_by_job(type);
-    if (fi && of_type && fi != of_type)
-        return srv_reply_error(r, MHD_HTTP_BAD_REQUEST, "format '%s' does not match job type %s",
-                               u->format, type);
-    /* A validation is its format's own job type where it has one. */
-    if (validate && of_type && of_type->import_job && of_type->validate_job &&
-        !strcmp(type, of_type->import_job))
-        snprintf(type, sizeof type, "%s", of_type->validate_job);
+    char type[80], why[512];
+    const br_format_info *of_type = NULL;
+    unsigned st =
+        resolve_type(u->type, u->format, validate, type, sizeof type, &of_type, why, sizeof why);
+    if (st) return srv_reply_error(r, st, "%s", why);
     br_job_type t;
     if (br_job_type_get(type, &t))
         return srv_reply_error(r, MHD_HTTP_BAD_REQUEST,

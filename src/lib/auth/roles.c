@@ -187,3 +187,23 @@ int br_job_visible(const char *type, uint32_t roles)
     br_job_type t;
     return !br_job_type_get(type, &t) && br_job_type_allows(&t, roles);
 }
+
+/* ---- read access (data/read_access.tsv) ---------------------------------------------------- */
+
+extern const char br_read_access_tsv[];
+
+int br_read_allowed(const char *what, uint32_t roles)
+{
+    const char *p = br_read_access_tsv;
+    char buf[LINE_MAX_], *cols[MAX_COLS];
+    int n;
+    while (what && (n = tsv_next(&p, buf, cols)) > 0)
+        if (n >= 2 && !strcmp(cols[0], what)) return (role_bits(cols[1]) & roles) != 0;
+    return 0;
+}
+
+int br_item_readable(const char *status, uint32_t roles)
+{
+    int archived = !status || !*status || !strcmp(status, "archived");
+    return br_read_allowed(archived ? "items" : "drafts", roles);
+}
