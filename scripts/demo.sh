@@ -4,9 +4,22 @@
 set -eu
 BIN=${1:-build/bulkrepo}
 DEMO=${DEMO_DIR:-build/demo}
+R="$DEMO/repo"
+LISTEN=${BULKREPO_LISTEN:-127.0.0.1:8080}
+
+# Never delete a repository a server (or `job work`) is using: its engine
+# holds run/engine.lock; and never start over while something answers on the
+# demo's address (the old server would keep serving the deleted repository).
+if [ -e "$R/run/engine.lock" ] && ! flock -n "$R/run/engine.lock" true; then
+    echo "demo: $R is in use by a running bulkrepo server; stop it first (Ctrl-C in its terminal)" >&2
+    exit 1
+fi
+if curl -sS -m 2 -o /dev/null "http://$LISTEN/api/health" 2>/dev/null; then
+    echo "demo: a server already answers on $LISTEN; stop it first or set BULKREPO_LISTEN" >&2
+    exit 1
+fi
 rm -rf "$DEMO"
 mkdir -p "$DEMO"
-R="$DEMO/repo"
 
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 
@@ -35,7 +48,6 @@ printf '\nThe repository is in %s. Try:\n  %s --repo %s item list\n  %s --repo %
 if [ -n "${DEMO_NO_SERVE:-}" ] || ! "$BIN" serve --help >/dev/null 2>&1; then
     exit 0
 fi
-LISTEN=${BULKREPO_LISTEN:-127.0.0.1:8080}
 PASS=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
 say bulkrepo --repo "$R" export -t COLLECTION -i "$COLL" -d "$DEMO" -n 1 -m -z example.zip
 "$BIN" --repo "$R" export -t COLLECTION -i "$COLL" -d "$DEMO" -n 1 -m -z example.zip
