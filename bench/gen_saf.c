@@ -2,7 +2,7 @@
  * gen_saf — deterministic DSpace Simple Archive Format (SAF) package generator
  * for benchmarks and crash/resume tests.
  *
- *   gen_saf DIR N [--seed S] [--file-size BYTES]
+ *   gen_saf DIR N [--seed S] [--file-size BYTES] [--relationships]
  *
  * Writes N item folders DIR/item_000000 ... (zero-padded to at least 6 digits),
  * each holding:
@@ -14,6 +14,9 @@
  *                          (item 0 also "\tprimary:true")
  *   file_<n>.pdf           BYTES bytes (default 4096) of deterministic content,
  *                          unique per item
+ *   relationships          with --relationships, every item but the first:
+ *                          "relation.isReferencedBy folderName:<previous item>"
+ *                          (DSpace's second pass; for the crash/resume test)
  * Values contain non-ASCII text (é, ü, 中) and XML-escaped characters (&amp;).
  * Item k's content depends only on (seed, k), not on N.
  *
@@ -38,7 +41,7 @@ static const char *prog = "gen_saf";
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: %s DIR N [--seed S] [--file-size BYTES]\n", prog);
+	fprintf(f, "usage: %s DIR N [--seed S] [--file-size BYTES] [--relationships]\n", prog);
 }
 
 static void help(void)
@@ -52,6 +55,8 @@ static void help(void)
 	       "\n"
 	       "  --seed S           PRNG seed (unsigned integer)\n"
 	       "  --file-size BYTES  bitstream size in bytes (0 allowed)\n"
+	       "  --relationships    every item but the first names the previous one in a\n"
+	       "                     relationships file\n"
 	       "  --help             show this help\n");
 }
 
@@ -386,6 +391,7 @@ int main(int argc, char **argv)
 {
 	const char *dir = NULL, *nstr = NULL;
 	unsigned long long n = 0, seed = 1, fsize = 4096;
+	int relationships = 0;
 
 	if (argc > 0 && argv[0] && *argv[0]) {
 		const char *slash = strrchr(argv[0], '/');
@@ -397,6 +403,8 @@ int main(int argc, char **argv)
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			help();
 			return 0;
+		} else if (!strcmp(a, "--relationships")) {
+			relationships = 1;
 		} else if (!strcmp(a, "--seed") || !strcmp(a, "--file-size")) {
 			unsigned long long v;
 			if (i + 1 >= argc || parse_ull(argv[i + 1], &v) != 0) {
@@ -475,7 +483,7 @@ int main(int argc, char **argv)
 	for (unsigned long long lim = 1000000; n > lim && width < 20; lim *= 10)
 		width++;
 
-	struct buf dc = { 0 }, dct = { 0 }, contents = { 0 }, bits = { 0 }, tmp = { 0 };
+	struct buf dc = { 0 }, dct = { 0 }, contents = { 0 }, bits = { 0 }, tmp = { 0 }, rel = { 0 };
 	char name[64], fname[64], path[4096];
 	int rc = 0;
 
@@ -516,6 +524,14 @@ int main(int argc, char **argv)
 			rc = 1;
 			break;
 		}
+		rel.len = 0;
+		if (relationships && k > 0)
+			buf_printf(&rel, "relation.isReferencedBy folderName:item_%0*llu\n", width, k - 1);
+		if (rel.len && write_file(ifd, path, "relationships", &rel)) {
+			close(ifd);
+			rc = 1;
+			break;
+		}
 		close(ifd);
 	}
 	close(rootfd);
@@ -524,5 +540,6 @@ int main(int argc, char **argv)
 	free(contents.p);
 	free(bits.p);
 	free(tmp.p);
+	free(rel.p);
 	return rc;
 }
