@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "testutil.h"
 #include "repo_fixture.h"
@@ -884,6 +885,336 @@ static void test_limits(void **state)
                     "item_1/contents: 'contents' is 59 bytes, more than the 10 allowed");
 }
 
+/* ---- hostile input (issue 12) ----------------------------------------------------------- */
+
+/* Runs read_one with stderr sent to a file; returns what was written to it. */
+static char *read_one_stderr(fixture *f, const char *folder, int *rc)
+{
+    fflush(stderr);
+    int saved = dup(2);
+    const char *path = tu_path(f->tmp, "stderr.txt");
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    dup2(fileno(fp), 2);
+    *rc = read_one(f, folder);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    fclose(fp);
+    return tu_read(tu_path(f->tmp, "stderr.txt"));
+}
+
+/* One element with 200,000 attributes (2.4 MB): libxml2 2.9 took 91 s on it.
+ * The pre-scan refuses it at its 65th attribute, in well under a second. */
+static void test_attribute_bomb(void **state)
+{
+    fixture *f = *state;
+    size_t cap = 3u * 1024 * 1024, n = 0;
+    char *x = malloc(cap);
+    n += (size_t)snprintf(x + n, cap - n, "<dublin_core>\n  <dcvalue element=\"title\"");
+    for (int i = 0; i < 200000; i++)
+        n += (size_t)snprintf(x + n, cap - n, " a%d=\"\"", i);
+    n += (size_t)snprintf(x + n, cap - n, ">T</dcvalue>\n</dublin_core>\n");
+    assert_true(n > 2000000);
+    tu_write_bytes(f->tmp, "item_1/dublin_core.xml", x, n);
+    free(x);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(read_one(f, "item_1"), BR_EINVAL);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double sec = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    assert_true(sec < 1.0);
+    /* " a63" starts at column 24 + 64 attributes before it */
+    assert_contains(f->log.text, "item_1/dublin_core.xml:2:");
+    assert_contains(f->log.text, "<dcvalue> has more than 64 attributes [saf.limit error]");
+    assert_int_equal(f->rec->n_md, 0);
+
+    /* The cap is the table's: 3 attributes pass 3, not 2; the place is exact. */
+    clear_log(f);
+    tu_write(f->tmp, "item_1/dublin_core.xml",
+             "<dublin_core>\n<dcvalue element=\"title\" qualifier=\"x\"\n"
+             "   language=\"en\">T</dcvalue>\n</dublin_core>\n");
+    br_limits lim;
+    br_limits_default(&lim);
+    lim.max_xml_attributes = 2;
+    br_saf_read_options opt = {.limits = &lim};
+    assert_int_equal(read_one_opt(f, f->tmp, "item_1", &opt), BR_EINVAL);
+    assert_contains(f->log.text, "item_1/dublin_core.xml:3:4: <dcvalue> has more than 2 "
+                                 "attributes [saf.limit error]");
+    clear_log(f);
+    lim.max_xml_attributes = 3;
+    assert_int_equal(read_one_opt(f, f->tmp, "item_1", &opt), 0);
+
+    /* Attribute value length, as written, before the parse; also in UTF-16,
+     * which is converted first (a byte scan of UTF-16 would see nothing). */
+    clear_log(f);
+    lim.max_xml_attribute = 10;
+    assert_int_equal(read_one_opt(f, f->tmp, "item_1", &opt), 0);
+    tu_write(f->tmp, "item_1/dublin_core.xml",
+             "<dublin_core>\n<dcvalue element='title' qualifier=\"abcdefghijk\">T</dcvalue>\n"
+             "</dublin_core>\n");
+    assert_int_equal(read_one_opt(f, f->tmp, "item_1", &opt), BR_EINVAL);
+    assert_contains(f->log.text,
+                    "item_1/dublin_core.xml:2:26: attribute 'qualifier' of <dcvalue> is 11 "
+                    "bytes, more than the 10 allowed [saf.limit error]");
+    clear_log(f);
+    const char *x16 = "<dublin_core>\n<dcvalue element='title' qualifier=\"abcdefghijk\">T"
+                      "</dcvalue>\n</dublin_core>\n";
+    size_t n16 = strlen(x16);
+    unsigned char *u = malloc(2 * n16 + 2);
+    u[0] = 0xFE;
+    u[1] = 0xFF;
+    for (size_t i = 0; i < n16; i++) {
+        u[2 + 2 * i] = 0;
+        u[3 + 2 * i] = (unsigned char)x16[i];
+    }
+    tu_write_bytes(f->tmp, "item_1/dublin_core.xml", u, 2 * n16 + 2);
+    free(u);
+    assert_int_equal(read_one_opt(f, f->tmp, "item_1", &opt), BR_EINVAL);
+    assert_contains(f->log.text, "item_1/dublin_core.xml:2:26: attribute 'qualifier' of "
+                                 "<dcvalue> is 11 bytes");
+    /* and a UTF-16 document within the caps reads */
+    clear_log(f);
+    lim.max_xml_attribute = 4096;
+    assert_int_equal(read_one_opt(f, f->tmp, "item_1", &opt), 0);
+    assert_string_equal(br_record_first(f->rec, "dc.title.abcdefghijk"), "T");
+
+    /* Comments, CDATA and processing instructions are not tags. */
+    clear_log(f);
+    lim.max_xml_attributes = 3;
+    tu_write(f->tmp, "item_1/dublin_core.xml",
+             "<?xml version=\"1.0\"?><?pi a='1' b='2' c='3' d='4'?>\n<!-- <x a='' b='' c='' d=''> "
+             "-->\n<dublin_core><dcvalue element=\"title\"><![CDATA[<y a='' b='' c='' d=''>]]>"
+             "</dcvalue></dublin_core>\n");
+    assert_int_equal(read_one_opt(f, f->tmp, "item_1", &opt), 0);
+    assert_string_equal(br_record_first(f->rec, "dc.title"), "<y a='' b='' c='' d=''>");
+}
+
+/* Attribute values were cut at 255 bytes: element="title" + 300 spaces +
+ * "EVIL" was read as dc.title, a 5,000-character language kept 255. */
+static void test_long_attribute_is_an_error(void **state)
+{
+    fixture *f = *state;
+    char x[8192];
+    char pad[301];
+    memset(pad, ' ', 300);
+    pad[300] = 0;
+    snprintf(x, sizeof x,
+             "<dublin_core>\n<dcvalue element=\"title%sEVIL\">Owned</dcvalue>\n</dublin_core>\n",
+             pad);
+    tu_write(f->tmp, "item_1/dublin_core.xml", x);
+    assert_int_equal(read_one(f, "item_1"), BR_EINVAL);
+    assert_contains(f->log.text, "item_1/dublin_core.xml:2: the element attribute of <dcvalue> "
+                                 "is 309 bytes, more than the 255 allowed [saf.xml.attribute "
+                                 "error]");
+    assert_int_equal(f->rec->n_md, 0);
+
+    clear_log(f);
+    char lang[5001];
+    memset(lang, 'e', 5000);
+    lang[5000] = 0;
+    char *y = malloc(6000);
+    snprintf(y, 6000,
+             "<dublin_core>\n<dcvalue element=\"title\">A</dcvalue>\n"
+             "<dcvalue element=\"title\" qualifier=\"alternative\" language=\"%s\">B</dcvalue>\n"
+             "</dublin_core>\n",
+             lang);
+    tu_write(f->tmp, "item_1/dublin_core.xml", y);
+    free(y);
+    assert_int_equal(read_one(f, "item_1"), BR_EINVAL);
+    /* over the pre-scan's 4096 bytes: refused before the parse, with its column */
+    assert_contains(f->log.text, "item_1/dublin_core.xml:3:50: attribute 'language' of "
+                                 "<dcvalue> is 5000 bytes, more than the 4096 allowed");
+    /* between 255 and 4096: after the parse, at its line, never cut */
+    clear_log(f);
+    lang[300] = 0;
+    char *z = malloc(6000);
+    snprintf(z, 6000,
+             "<dublin_core schema=\"dcterms\">\n<dcvalue element=\"title\">A</dcvalue>\n"
+             "<dcvalue element=\"title\" language=\"%s\">B</dcvalue>\n</dublin_core>\n",
+             lang);
+    tu_write(f->tmp, "item_1/dublin_core.xml", z);
+    free(z);
+    assert_int_equal(read_one(f, "item_1"), BR_EINVAL);
+    assert_contains(f->log.text, "item_1/dublin_core.xml:3: the language attribute of <dcvalue> "
+                                 "is 300 bytes, more than the 255 allowed");
+    for (size_t i = 0; i < f->rec->n_md; i++)
+        assert_true(!f->rec->md[i].language || strlen(f->rec->md[i].language) < 255);
+}
+
+/* libxml2 printed encoding errors on stderr, with no place, and reported
+ * "Premature end of data".  Now: the byte, its line and column; stderr empty. */
+static void test_encoding_errors_have_places(void **state)
+{
+    fixture *f = *state;
+    tu_write(f->tmp, "item_1/dublin_core.xml",
+             "<?xml version=\"1.0\" encoding=\"windows-1252\"?>\n<dublin_core>\n"
+             "<dcvalue element=\"title\">Caf\x81 au lait</dcvalue>\n</dublin_core>\n");
+    int rc;
+    char *err = read_one_stderr(f, "item_1", &rc);
+    assert_int_equal(rc, BR_EINVAL);
+    assert_string_equal(err, "");
+    free(err);
+    assert_contains(f->log.text, "item_1/dublin_core.xml:3:29: byte 0x81 is not a character in "
+                                 "windows-1252 (save the file as UTF-8) [saf.xml.encoding error]");
+    assert_not_contains(f->log.text, "Premature end of data");
+
+    clear_log(f);
+    tu_write(f->tmp, "item_1/dublin_core.xml",
+             "<?xml version=\"1.0\" encoding=\"US-ASCII\"?>\n<dublin_core>\n"
+             "<dcvalue element=\"title\">Caf\xe9</dcvalue>\n</dublin_core>\n");
+    err = read_one_stderr(f, "item_1", &rc);
+    assert_int_equal(rc, BR_EINVAL);
+    assert_string_equal(err, "");
+    free(err);
+    assert_contains(f->log.text, "item_1/dublin_core.xml:3:29: byte 0xE9 is not a character in "
+                                 "US-ASCII");
+
+    /* Invalid UTF-8 inside an element: its line and column, nothing printed. */
+    clear_log(f);
+    tu_write(f->tmp, "item_1/dublin_core.xml",
+             "<dublin_core>\n<dcvalue element=\"title\">Caf\xc3\x28</dcvalue>\n</dublin_core>\n");
+    err = read_one_stderr(f, "item_1", &rc);
+    assert_int_equal(rc, BR_EINVAL);
+    assert_string_equal(err, "");
+    free(err);
+    assert_contains(f->log.text, "item_1/dublin_core.xml:2:29: invalid UTF-8 (byte 0xC3)");
+
+    /* An encoding that is not known, and one that names no encoding. */
+    clear_log(f);
+    tu_write(f->tmp, "item_1/dublin_core.xml",
+             "<?xml version=\"1.0\" encoding=\"x-no-such\"?>\n<dublin_core/>\n");
+    err = read_one_stderr(f, "item_1", &rc);
+    assert_int_equal(rc, BR_EINVAL);
+    assert_string_equal(err, "");
+    free(err);
+    assert_contains(f->log.text, "item_1/dublin_core.xml:1:31: encoding 'x-no-such' is not known");
+
+    /* A UTF-7 document would hide its tags from a byte scan: it is converted
+     * first, so the pre-scan sees them (+ADw- is '<'). */
+    clear_log(f);
+    tu_write(
+        f->tmp, "item_1/dublin_core.xml",
+        "<?xml version=\"1.0\" encoding=\"UTF-7\"?>\n<dublin_core>\n"
+        "+ADw-dcvalue element=\"title\" a=\"\" b=\"\" c=\"\">x+ADw-/dcvalue>\n</dublin_core>\n");
+    br_limits lim;
+    br_limits_default(&lim);
+    lim.max_xml_attributes = 3;
+    br_saf_read_options opt = {.limits = &lim};
+    assert_int_equal(read_one_opt(f, f->tmp, "item_1", &opt), BR_EINVAL);
+    assert_contains(f->log.text, "<dcvalue> has more than 3 attributes");
+
+    /* Every libxml2 message is a finding with its place: a namespace error
+     * the parser recovers from is a warning, not printed. */
+    clear_log(f);
+    tu_write(f->tmp, "item_1/dublin_core.xml",
+             "<dublin_core>\n<dcvalue element=\"title\">T</dcvalue>\n<x:y/>\n</dublin_core>\n");
+    err = read_one_stderr(f, "item_1", &rc);
+    assert_int_equal(rc, 0);
+    assert_string_equal(err, "");
+    free(err);
+    assert_contains(f->log.text, "item_1/dublin_core.xml:3:");
+    assert_contains(f->log.text, "Namespace prefix x on y is not defined [saf.xml.parser warning]");
+}
+
+/* A hard link in a folder package to a file outside it was imported. */
+static void test_hardlink_refused(void **state)
+{
+    fixture *f = *state;
+    tu_write(f->tmp, "outside/secret.txt", "not for the repository");
+    tu_write(f->tmp, "pkg/item_1/dublin_core.xml", DC_OK);
+    tu_write(f->tmp, "pkg/item_1/contents", "secret.txt\n");
+    assert_int_equal(
+        link(tu_path(f->tmp, "outside/secret.txt"), tu_path(f->tmp, "pkg/item_1/secret.txt")), 0);
+    assert_int_equal(read_one_opt(f, tu_path(f->tmp, "pkg"), "item_1", NULL), BR_EINVAL);
+    assert_contains(f->log.text,
+                    "item_1/contents:1: 'secret.txt' has 2 hard links: a file linked from outside "
+                    "the package is not read (copy the file into the item folder (cp or rsync, "
+                    "not ln or cp -al)) [saf.file.hardlink error]");
+    assert_null(f->rec->bs[0].path);
+
+    /* A metadata file too. */
+    clear_log(f);
+    tu_write(f->tmp, "outside/dc.xml", DC_OK);
+    tu_write(f->tmp, "pkg/item_2/contents", "");
+    assert_int_equal(
+        link(tu_path(f->tmp, "outside/dc.xml"), tu_path(f->tmp, "pkg/item_2/dublin_core.xml")), 0);
+    assert_int_equal(read_one_opt(f, tu_path(f->tmp, "pkg"), "item_2", NULL), BR_EINVAL);
+    assert_contains(f->log.text, "item_2/dublin_core.xml: 'dublin_core.xml' has 2 hard links");
+    assert_int_equal(f->rec->n_md, 0);
+}
+
+static void test_handle_grammar(void **state)
+{
+    fixture *f = *state;
+    tu_write(f->tmp, "item_1/dublin_core.xml", DC_OK);
+    static const char *const bad[] = {
+        "999/../../x", "123456789/42/7",    "123456789/..",    "123456789/.hidden",
+        "/42",         "12..3/4",           "123456789/4\x01", "123456789/a%2F..",
+        "1234\\5/6",   "123456789/\xc3\xa9"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        clear_log(f);
+        char line[128];
+        snprintf(line, sizeof line, "%s\n", bad[i]);
+        tu_write(f->tmp, "item_1/handle", line);
+        assert_int_equal(read_one(f, "item_1"), BR_EINVAL);
+        if (!strchr(bad[i], '\x01')) {
+            char want[256];
+            snprintf(want, sizeof want, "item_1/handle:1: '%s' is not a handle", bad[i]);
+            assert_contains(f->log.text, want);
+        }
+        assert_contains(f->log.text, "[saf.handle.syntax error]");
+        assert_null(f->rec->handle);
+    }
+    static const char *const good[] = {"123456789/42", "20.500.12345/abc-1_2.v3", "10.1000/xyz"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        clear_log(f);
+        tu_write(f->tmp, "item_1/handle", good[i]);
+        assert_int_equal(read_one(f, "item_1"), 0);
+        assert_string_equal(f->rec->handle, good[i]);
+    }
+}
+
+/* 50,000 copies of one relationship line were 50,000 relationships. */
+static void test_relationship_duplicates_and_cap(void **state)
+{
+    fixture *f = *state;
+    tu_write(f->tmp, "item_1/dublin_core.xml", DC_OK);
+    size_t cap = 50000u * 48 + 64, n = 0;
+    char *x = malloc(cap);
+    for (int i = 0; i < 50000; i++)
+        n += (size_t)snprintf(x + n, cap - n, "relation.isAuthorOfPublication 123456789/7\n");
+    n += (size_t)snprintf(x + n, cap - n, "relation.isAuthorOfPublication 123456789/8\n");
+    tu_write_bytes(f->tmp, "item_1/relationships", x, n);
+    free(x);
+    assert_int_equal(read_one(f, "item_1"), 0);
+    assert_int_equal(f->rec->n_rels, 2);
+    assert_string_equal(f->rec->rels[1].target, "123456789/8");
+    assert_int_equal(f->rec->rels[1].origin.line, 50001);
+    assert_contains(f->log.text, "item_1/relationships:2: relation.isAuthorOfPublication "
+                                 "123456789/7 is listed twice (first on line 1): read once "
+                                 "[saf.relationships.duplicate warning]");
+    assert_contains(f->log.text,
+                    "item_1/relationships: 49989 more duplicate lines: each read once");
+    assert_int_equal(f->sink.warnings, 11);
+
+    /* the cap on distinct relationships */
+    clear_log(f);
+    tu_write(f->tmp, "item_1/relationships",
+             "relation.isAuthorOfPublication 123456789/1\n"
+             "relation.isAuthorOfPublication 123456789/2\n"
+             "relation.isAuthorOfPublication 123456789/1\n"
+             "relation.isAuthorOfPublication 123456789/3\n");
+    br_limits lim;
+    br_limits_default(&lim);
+    lim.max_relationships = 2;
+    br_saf_read_options opt = {.limits = &lim};
+    assert_int_equal(read_one_opt(f, f->tmp, "item_1", &opt), BR_EINVAL);
+    assert_contains(f->log.text, "item_1/relationships:4: the item has more than 2 "
+                                 "relationships [saf.limit error]");
+    assert_int_equal(f->rec->n_rels, 2);
+}
+
 /* One record streamed through many items: the record is reset each time. */
 static void test_record_reset_between_items(void **state)
 {
@@ -943,6 +1274,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_relationships_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_reset_between_items, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_attribute_bomb, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_attribute_is_an_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_encoding_errors_have_places, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hardlink_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_handle_grammar, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_relationship_duplicates_and_cap, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

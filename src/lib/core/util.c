@@ -665,14 +665,22 @@ void br_limits_default(br_limits *lim)
 {
     lim->max_file_size = 150ull * 1000 * 1000;    /* seed 002: no file above 150 MB */
     lim->max_archive_size = 500ull * 1000 * 1000; /* seed 002: no archive above 500 MB */
-    lim->max_entries = 4000000;
+    /* An item is a few files: 100,000 entries is a package of thousands of
+     * items; a larger batch is split (docs/limits.md). */
+    lim->max_entries = 100000;
     lim->max_ratio = 200;
     lim->max_xml_size = 16u * 1024 * 1024;
     lim->max_xml_depth = 32;
+    /* <dcvalue> has 3 attributes and <dublin_core> 1; libxml2 2.9 checks an
+     * element's attributes in quadratic time. */
+    lim->max_xml_attributes = 64;
+    lim->max_xml_attribute = 4096;
     lim->max_line = 64 * 1024;
     lim->max_text_file = 4u * 1024 * 1024;
     lim->max_items = 10000000;
     lim->max_field = 1u * 1024 * 1024;
+    /* Papers with thousands of authors exist; 50,000 lines of one relation do not. */
+    lim->max_relationships = 10000;
 }
 
 /* The absolute form of path, whose file may not exist yet (its folder must):

@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <iconv.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -58,6 +59,7 @@ struct br_saf_package {
     /* per-item scratch, reused */
     br_buf text;
     br_buf xml;
+    br_buf xml8; /* a document not in UTF-8, converted */
     br_buf names;
     struct entry *ents;
     size_t n_ents, cap_ents;
@@ -216,6 +218,7 @@ void br_saf_close(br_saf_package *p)
     free(p->root);
     br_buf_dispose(&p->text);
     br_buf_dispose(&p->xml);
+    br_buf_dispose(&p->xml8);
     br_buf_dispose(&p->names);
     free(p->ents);
     free(p->set);
@@ -446,6 +449,19 @@ static int listed(const ictx *c, const char *name)
     return 0;
 }
 
+/* A file with more than one hard link may be a file from outside the package
+ * linked in (a link needs no access to its target's folder): it is refused,
+ * as symbolic links are.  A package copied with `cp -al` or `ln` is refused
+ * too (docs/limits.md): copy it with cp or rsync. */
+static void hardlink_error(ictx *c, const char *src, unsigned line, const char *name,
+                           const struct stat *st)
+{
+    emit(c, BR_SEV_ERROR, src, line, 0, "saf.file.hardlink",
+         "copy the file into the item folder (cp or rsync, not ln or cp -al)",
+         "'%s' has %lu hard links: a file linked from outside the package is not read", name,
+         (unsigned long)st->st_nlink);
+}
+
 /* Reads the item file `name` (at most max bytes) into out, NUL-terminated.
  * Returns 1 when read, 0 when absent, BR_EINVAL after reporting why it cannot
  * be used, other negatives on I/O failure. */
@@ -471,6 +487,11 @@ static int read_member(ictx *c, const char *name, const char *src, uint64_t max,
     if (!S_ISREG(st.st_mode)) {
         emit(c, BR_SEV_ERROR, src, 0, 0, "saf.file.type", NULL, "'%s' is %s, not a file", name,
              S_ISDIR(st.st_mode) ? "a folder" : "a special file");
+        rc = BR_EINVAL;
+        goto done;
+    }
+    if (st.st_nlink > 1) {
+        hardlink_error(c, src, 0, name, &st);
         rc = BR_EINVAL;
         goto done;
     }
@@ -592,13 +613,24 @@ static int open_lines(ictx *c, const char *name, char src[PATH_MAX], lines *it)
 
 /* ---- metadata XML ------------------------------------------------------------ */
 
-/* The first error libxml2 reports for a parse (its later ones are mostly
- * consequences), and whether the document tried to declare a DTD. */
-typedef struct xml_state {
-    int have;
+/* What libxml2 reports for a parse: the first error (its later ones are
+ * mostly consequences) and the next few messages, each with its place; and
+ * whether the document tried to declare a DTD.  Nothing libxml2 says is
+ * printed: its handlers are ours for the parse (install_xml_handlers). */
+#define XML_MAX_MESSAGES 8
+typedef struct xml_msg {
     int code;
-    int line, col;
-    char msg[512];
+    int warning;
+    unsigned line, col;
+    char text[512];
+} xml_msg;
+
+typedef struct xml_state {
+    int have; /* an error (not a warning) is among msgs */
+    xml_msg first;
+    xml_msg msgs[XML_MAX_MESSAGES];
+    int n_msgs;
+    int dropped;
     int doctype;
     int doctype_line;
 } xml_state;
@@ -607,15 +639,62 @@ static void on_xml_error(void *data, xmlErrorPtr e)
 {
     xmlParserCtxtPtr ctxt = data;
     xml_state *st = ctxt ? ctxt->_private : NULL;
-    if (!st || !e || e->level == XML_ERR_WARNING || st->have) return;
-    st->have = 1;
-    st->code = e->code;
-    st->line = e->line;
-    st->col = e->int2;
-    br_strlcpy(st->msg, e->message ? e->message : "parse error", sizeof st->msg);
-    size_t n = strlen(st->msg);
-    while (n && (st->msg[n - 1] == '\n' || st->msg[n - 1] == ' '))
-        st->msg[--n] = 0;
+    if (!st || !e) return;
+    xml_msg m = {.code = e->code, .warning = e->level == XML_ERR_WARNING};
+    m.line = e->line > 0 ? (unsigned)e->line : 0;
+    m.col = e->int2 > 0 ? (unsigned)e->int2 : 0;
+    /* Errors raised without the context (encoding, I/O) carry no place:
+     * the parser's position is where it stood. */
+    if (!m.line && ctxt->input && ctxt->input->line > 0) {
+        m.line = (unsigned)ctxt->input->line;
+        m.col = ctxt->input->col > 0 ? (unsigned)ctxt->input->col : 0;
+    }
+    br_strlcpy(m.text, e->message ? e->message : "parse error", sizeof m.text);
+    size_t n = strlen(m.text);
+    while (n && (m.text[n - 1] == '\n' || m.text[n - 1] == ' '))
+        m.text[--n] = 0;
+    if (!m.warning && !st->have) {
+        st->have = 1;
+        st->first = m;
+        return;
+    }
+    if (st->n_msgs < XML_MAX_MESSAGES)
+        st->msgs[st->n_msgs++] = m;
+    else
+        st->dropped++;
+}
+
+/* libxml2 reports some errors (encoding, I/O, memory) without the parser
+ * context, through its per-thread handlers, whose default prints to stderr.
+ * For the parse those come to on_xml_error (with the context) and the
+ * generic channel says nothing; the old handlers are put back after. */
+typedef struct xml_handlers {
+    xmlStructuredErrorFunc serror;
+    void *sctx;
+    xmlGenericErrorFunc generic;
+    void *gctx;
+} xml_handlers;
+
+static void quiet_generic(void *ctx, const char *msg, ...)
+{
+    (void)ctx;
+    (void)msg;
+}
+
+static void install_xml_handlers(xml_handlers *old, xmlParserCtxtPtr ctxt)
+{
+    old->serror = xmlStructuredError;
+    old->sctx = xmlStructuredErrorContext;
+    old->generic = xmlGenericError;
+    old->gctx = xmlGenericErrorContext;
+    xmlSetStructuredErrorFunc(ctxt, on_xml_error);
+    xmlSetGenericErrorFunc(NULL, quiet_generic);
+}
+
+static void restore_xml_handlers(const xml_handlers *old)
+{
+    xmlSetStructuredErrorFunc(old->sctx, old->serror);
+    xmlSetGenericErrorFunc(old->gctx, old->generic);
 }
 
 /* Called when the parser meets <!DOCTYPE, before any of the internal subset is
@@ -661,31 +740,228 @@ static long find_doctype(const char *s, size_t n)
     return -1;
 }
 
-/* Whether the document is in UTF-8 as far as the prolog says: no UTF-16 byte
- * order mark and no other encoding declared.  Then we check the bytes
- * ourselves to name the bad byte's line and column. */
-static int declared_utf8(const char *s, size_t n)
+/* The encoding of a metadata XML file, found as libxml2 finds it: a
+ * byte-order mark, the first bytes, else the declaration's encoding name. */
+enum { ENC_UTF8, ENC_UTF16LE, ENC_UTF16BE, ENC_NAMED, ENC_UNREADABLE };
+
+static int is_xml_space(char ch)
 {
-    if (n >= 2 && (((unsigned char)s[0] == 0xFE && (unsigned char)s[1] == 0xFF) ||
-                   ((unsigned char)s[0] == 0xFF && (unsigned char)s[1] == 0xFE)))
-        return 0;
-    if (n >= 2 && (s[0] == 0 || s[1] == 0)) return 0;
-    if (n >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3)) {
-        s += 3;
-        n -= 3;
+    return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
+/* name gets the declared encoding (ENC_NAMED), *at the offset of its name;
+ * *skip the bytes of a byte-order mark not to convert. */
+static int xml_encoding(const char *s, size_t n, char *name, size_t size, size_t *at, size_t *skip)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    *skip = 0;
+    *at = 0;
+    name[0] = 0;
+    if (n >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF) return ENC_UTF8;
+    if (n >= 2 && u[0] == 0xFF && u[1] == 0xFE) {
+        if (n >= 4 && !u[2] && !u[3]) return ENC_UNREADABLE; /* UCS-4 LE */
+        *skip = 2;
+        return ENC_UTF16LE;
     }
-    if (n < 6 || memcmp(s, "<?xml", 5)) return 1;
+    if (n >= 2 && u[0] == 0xFE && u[1] == 0xFF) {
+        *skip = 2;
+        return ENC_UTF16BE;
+    }
+    if (n >= 4) {
+        if (u[0] == '<' && !u[1] && u[2] && !u[3]) return ENC_UTF16LE;
+        if (!u[0] && u[1] == '<' && !u[2] && u[3]) return ENC_UTF16BE;
+        if ((!u[0] && !u[1]) || (!u[2] && !u[3])) return ENC_UNREADABLE; /* UCS-4 */
+        if (u[0] == 0x4C && u[1] == 0x6F && u[2] == 0xA7 && u[3] == 0x94)
+            return ENC_UNREADABLE; /* EBCDIC */
+    }
+    if (n < 6 || memcmp(s, "<?xml", 5) || !is_xml_space(s[5])) return ENC_UTF8;
     const char *e = memmem(s, n, "?>", 2);
-    if (!e) return 1;
+    if (!e) return ENC_UTF8;
     size_t dl = (size_t)(e - s);
     const char *enc = memmem(s, dl, "encoding", 8);
-    if (!enc) return 1;
+    if (!enc) return ENC_UTF8;
     const char *q = enc + 8;
-    while (q < e && (*q == ' ' || *q == '=' || *q == '\t'))
+    while (q < e && (is_xml_space(*q) || *q == '='))
         q++;
-    if (q >= e || (*q != '"' && *q != '\'')) return 1;
-    q++;
-    return !strncasecmp(q, "utf-8", 5) || !strncasecmp(q, "utf8", 4);
+    if (q >= e || (*q != '"' && *q != '\'')) return ENC_UTF8; /* the parser reports it */
+    char quote = *q++;
+    const char *qe = memchr(q, quote, (size_t)(e - q));
+    if (!qe) return ENC_UTF8;
+    size_t len = (size_t)(qe - q);
+    *at = (size_t)(q - s);
+    if (!len || len >= size) return ENC_UNREADABLE;
+    for (size_t i = 0; i < len; i++) {
+        char ch = q[i];
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+              ch == '-' || ch == '_' || ch == '.' || ch == ':'))
+            return ENC_UNREADABLE;
+    }
+    memcpy(name, q, len);
+    name[len] = 0;
+    if (!strcasecmp(name, "UTF-8") || !strcasecmp(name, "UTF8")) return ENC_UTF8;
+    return ENC_NAMED;
+}
+
+/* Converts a document that is not in UTF-8 to UTF-8 (into pkg->xml8) with
+ * iconv, so that every later check (NUL bytes, the DOCTYPE scan, the
+ * attribute pre-scan) and the parse see the characters libxml2 would, and a
+ * byte that is not in the encoding is reported at its line and column.
+ * *out is the UTF-8 text.  Returns 0, BR_EINVAL after reporting, or a
+ * negative code. */
+static int xml_to_utf8(ictx *c, const char *src, const br_buf *b, const char **out, size_t *outlen)
+{
+    char name[48];
+    size_t at, skip;
+    int kind = xml_encoding(b->p, b->len, name, sizeof name, &at, &skip);
+    *out = b->p;
+    *outlen = b->len;
+    if (kind == ENC_UTF8) return 0;
+    if (kind == ENC_UNREADABLE) {
+        unsigned line = 1, col = 1;
+        if (at) br_text_position(b->p, at, &line, &col);
+        emit(c, BR_SEV_ERROR, src, at ? line : 0, at ? col : 0, "saf.xml.encoding",
+             "save the file as UTF-8",
+             at ? "the encoding name is not one that can be read"
+                : "the file is in UCS-4 or EBCDIC, which are not read");
+        return BR_EINVAL;
+    }
+    const char *from = kind == ENC_UTF16LE ? "UTF-16LE" : kind == ENC_UTF16BE ? "UTF-16BE" : name;
+    if (kind == ENC_NAMED && !strncasecmp(name, "UTF-16", 6)) {
+        /* libxml2: "Document labelled UTF-16 but has UTF-8 content". */
+        unsigned line, col;
+        br_text_position(b->p, at, &line, &col);
+        emit(c, BR_SEV_ERROR, src, line, col, "saf.xml.encoding", "save the file as UTF-8",
+             "the declaration says %s, but the file is not in UTF-16 (no byte-order mark)", name);
+        return BR_EINVAL;
+    }
+    iconv_t cd = iconv_open("UTF-8", from);
+    if (cd == (iconv_t)-1) {
+        unsigned line, col;
+        br_text_position(b->p, at, &line, &col);
+        emit(c, BR_SEV_ERROR, src, line, col, "saf.xml.encoding", "save the file as UTF-8",
+             "encoding '%s' is not known", name);
+        return BR_EINVAL;
+    }
+    br_buf *u = &c->pkg->xml8;
+    br_buf_clear(u);
+    int rc = 0;
+    char *in = b->p + skip;
+    size_t left = b->len - skip;
+    /* 4 bytes of UTF-8 at most per input byte; most need far less. */
+    uint64_t max = (uint64_t)c->lim->max_xml_size * 4 + 16;
+    while (left) {
+        if (br_buf_reserve(u, left * 2 + 64)) {
+            rc = oom(c);
+            goto done;
+        }
+        char *o = u->p + u->len;
+        size_t room = u->cap - u->len - 1;
+        size_t r = iconv(cd, &in, &left, &o, &room);
+        u->len = (size_t)(o - u->p);
+        if (r != (size_t)-1) break;
+        if (errno == E2BIG && u->len < max) continue;
+        unsigned line, col;
+        u->p[u->len] = 0;
+        br_text_position(u->p, u->len, &line, &col);
+        if (errno == E2BIG)
+            emit(c, BR_SEV_ERROR, src, 0, 0, "saf.limit", NULL,
+                 "the file is too large once converted to UTF-8");
+        else if (errno == EINVAL)
+            emit(c, BR_SEV_ERROR, src, line, col, "saf.xml.encoding", "save the file as UTF-8",
+                 "the file ends inside a character (%s)", from);
+        else
+            emit(c, BR_SEV_ERROR, src, line, col, "saf.xml.encoding", "save the file as UTF-8",
+                 "byte 0x%02X is not a character in %s", (unsigned char)*in, from);
+        rc = BR_EINVAL;
+        goto done;
+    }
+    if (br_buf_reserve(u, 1)) {
+        rc = oom(c);
+        goto done;
+    }
+    u->p[u->len] = 0;
+    *out = u->p;
+    *outlen = u->len;
+done:
+    iconv_close(cd);
+    return rc;
+}
+
+/* Counts the attributes of every start tag and measures their values before
+ * libxml2 sees the document (libxml2 2.9 checks an element's attributes
+ * against each other: 200,000 of them took 91 s).  One linear pass:
+ * comments, CDATA sections, processing instructions and end tags are
+ * skipped; what is not well-formed is left for the parser to report.
+ * Returns 0, or BR_EINVAL after reporting the first attribute over a cap. */
+static int prescan_xml(ictx *c, const char *src, const char *s, size_t n)
+{
+    unsigned max_attrs = c->lim->max_xml_attributes ? c->lim->max_xml_attributes : 64;
+    size_t max_len = c->lim->max_xml_attribute ? c->lim->max_xml_attribute : 4096;
+    size_t i = 0;
+    while (i < n) {
+        const char *lt = memchr(s + i, '<', n - i);
+        if (!lt) break;
+        i = (size_t)(lt - s) + 1;
+        if (i >= n) break;
+        const char *stop = NULL, *e = NULL;
+        if (s[i] == '!' || s[i] == '?') {
+            if (s[i] == '?')
+                stop = "?>";
+            else if (n - i >= 3 && !memcmp(s + i, "!--", 3))
+                stop = "-->";
+            else if (n - i >= 8 && !memcmp(s + i, "![CDATA[", 8))
+                stop = "]]>";
+            else
+                stop = ">"; /* <!DOCTYPE: refused before this */
+            e = memmem(s + i + 1, n - i - 1, stop, strlen(stop));
+            if (!e) break;
+            i = (size_t)(e - s) + strlen(stop);
+            continue;
+        }
+        if (s[i] == '/') continue; /* an end tag holds no attributes */
+        const char *tag = s + i;
+        while (i < n && !is_xml_space(s[i]) && s[i] != '>' && s[i] != '/' && s[i] != '<')
+            i++;
+        int tag_len = (int)((s + i - tag) > 100 ? 100 : (s + i - tag));
+        unsigned count = 0;
+        for (;;) {
+            while (i < n && is_xml_space(s[i]))
+                i++;
+            if (i >= n || s[i] == '>' || s[i] == '/' || s[i] == '<') break;
+            size_t an = i;
+            while (i < n && !is_xml_space(s[i]) && s[i] != '=' && s[i] != '>' && s[i] != '/' &&
+                   s[i] != '<')
+                i++;
+            int an_len = (int)(i - an > 100 ? 100 : i - an);
+            while (i < n && is_xml_space(s[i]))
+                i++;
+            if (i >= n || s[i] != '=') break;
+            i++;
+            while (i < n && is_xml_space(s[i]))
+                i++;
+            if (i >= n || (s[i] != '"' && s[i] != '\'')) break;
+            char quote = s[i++];
+            const char *qe = memchr(s + i, quote, n - i);
+            if (!qe) return 0; /* unterminated: the parser says where */
+            size_t vlen = (size_t)(qe - (s + i));
+            unsigned line, col;
+            if (++count > max_attrs) {
+                br_text_position(s, an, &line, &col);
+                emit(c, BR_SEV_ERROR, src, line, col, "saf.limit", NULL,
+                     "<%.*s> has more than %u attributes", tag_len, tag, max_attrs);
+                return BR_EINVAL;
+            }
+            if (vlen > max_len) {
+                br_text_position(s, an, &line, &col);
+                emit(c, BR_SEV_ERROR, src, line, col, "saf.limit", NULL,
+                     "attribute '%.*s' of <%.*s> is %zu bytes, more than the %zu allowed", an_len,
+                     s + an, tag_len, tag, vlen, max_len);
+                return BR_EINVAL;
+            }
+            i = (size_t)(qe - s) + 1;
+        }
+    }
+    return 0;
 }
 
 static void xml_trim(char *s)
@@ -705,17 +981,25 @@ static const char *bad_name(const char *s)
     return NULL;
 }
 
-/* Copies attribute `name` of node, trimmed, into buf; 0 when absent. */
-static int attr(xmlNodePtr node, const char *name, char *buf, size_t size)
+/* Copies attribute `name` of node, trimmed, into buf: 1 when copied, 0 when
+ * absent, -1 when it does not fit (reported as an error at the node's line:
+ * a value is never cut), -2 out of memory. */
+static int attr(ictx *c, const char *src, xmlNodePtr node, const char *name, char *buf, size_t size)
 {
+    buf[0] = 0;
     xmlChar *v = xmlGetNoNsProp(node, (const xmlChar *)name);
-    if (!v) {
-        buf[0] = 0;
-        return 0;
+    if (!v) return 0;
+    char *t = br_trim((char *)v);
+    size_t len = strlen(t);
+    if (len >= size) {
+        emit(c, BR_SEV_ERROR, src, (unsigned)xmlGetLineNo(node), 0, "saf.xml.attribute", NULL,
+             "the %s attribute of <%s> is %zu bytes, more than the %zu allowed", name,
+             (const char *)node->name, len, size - 1);
+        xmlFree(v);
+        return -1;
     }
-    br_strlcpy(buf, (const char *)v, size);
+    memcpy(buf, t, len + 1);
     xmlFree(v);
-    xml_trim(buf);
     return 1;
 }
 
@@ -760,7 +1044,9 @@ static int read_dcvalue(ictx *c, xmlNodePtr node, const char *schema, const char
                  !strcmp(an, "lang") || !strcmp(an, "xml:lang") ? "did you mean 'language'?" : NULL,
                  "unknown attribute '%s' of <dcvalue> is ignored", an);
     }
-    if (!attr(node, "element", element, sizeof element) || !element[0]) {
+    int ra = attr(c, src, node, "element", element, sizeof element);
+    if (ra < 0) return 0;
+    if (!ra || !element[0]) {
         emit(c, BR_SEV_ERROR, src, line, 0, "saf.xml.attribute", NULL,
              "<dcvalue> has no element attribute");
         return 0;
@@ -772,7 +1058,7 @@ static int read_dcvalue(ictx *c, xmlNodePtr node, const char *schema, const char
              "element '%s' %s", element, why);
         return 0;
     }
-    attr(node, "qualifier", qualifier, sizeof qualifier);
+    if (attr(c, src, node, "qualifier", qualifier, sizeof qualifier) < 0) return 0;
     /* DSpace: qualifier "none" or empty means no qualifier (notes §1.2). */
     if (!strcmp(qualifier, "none")) qualifier[0] = 0;
     if (qualifier[0] && (why = bad_name(qualifier))) {
@@ -780,7 +1066,7 @@ static int read_dcvalue(ictx *c, xmlNodePtr node, const char *schema, const char
              qualifier, why);
         return 0;
     }
-    attr(node, "language", language, sizeof language);
+    if (attr(c, src, node, "language", language, sizeof language) < 0) return 0;
 
     for (xmlNodePtr k = node->children; k; k = k->next)
         if (k->type == XML_ELEMENT_NODE) {
@@ -860,55 +1146,80 @@ static int read_xml(ictx *c, const char *name)
     xmlDocPtr doc = NULL;
     xml_state st;
     memset(&st, 0, sizeof st);
+    const char *text;
+    size_t len;
 
-    if (b->len > INT_MAX) { /* libxml2 takes an int length */
+    if ((rc = xml_to_utf8(c, src, b, &text, &len))) {
+        rc = rc == BR_EINVAL ? 0 : rc;
+        goto done;
+    }
+    if (len > INT_MAX) { /* libxml2 takes an int length */
         emit(c, BR_SEV_ERROR, src, 0, 0, "saf.limit", NULL, "'%s' is too large to parse", name);
         goto done;
     }
-    long dt = find_doctype(b->p, b->len);
+    if (check_text(c, src, text, len)) goto done;
+    long dt = find_doctype(text, len);
     if (dt >= 0) {
         unsigned line, col;
-        br_text_position(b->p, (size_t)dt, &line, &col);
+        br_text_position(text, (size_t)dt, &line, &col);
         emit(c, BR_SEV_ERROR, src, line, col, "saf.xml.doctype",
              "remove the <!DOCTYPE ...> declaration",
              "DOCTYPE is not allowed (external entities are never loaded)");
         goto done;
     }
-    if (declared_utf8(b->p, b->len) && check_text(c, src, b->p, b->len)) goto done;
+    if (prescan_xml(c, src, text, len)) goto done;
 
     ctxt = xmlNewParserCtxt();
     if (!ctxt) {
         rc = oom(c);
         goto done;
     }
-    /* Errors come to us through the context (no global handler): the SAX
-     * structured-error slot gets ctxt->userData, which is the context. */
+    /* Errors come to us through the context: the SAX structured-error slot
+     * gets ctxt->userData, which is the context; those raised without it go
+     * to the thread's handlers, ours for the parse. */
     ctxt->_private = &st;
     ctxt->sax->serror = on_xml_error;
     ctxt->sax->internalSubset = on_doctype;
     ctxt->sax->externalSubset = NULL;
-    /* No NOENT (no entity substitution), no DTDLOAD, no HUGE, no network. */
-    int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES;
-    doc = xmlCtxtReadMemory(ctxt, b->p, (int)b->len, NULL, NULL, opts);
+    /* No NOENT (no entity substitution), no DTDLOAD, no HUGE, no network.
+     * The text is UTF-8 now, whatever the declaration says. */
+    int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES |
+               XML_PARSE_IGNORE_ENC;
+    xml_handlers saved;
+    install_xml_handlers(&saved, ctxt);
+    doc = xmlCtxtReadMemory(ctxt, text, (int)len, NULL, "UTF-8", opts);
+    restore_xml_handlers(&saved);
     if (st.doctype || (doc && (doc->intSubset || doc->extSubset))) {
         emit(c, BR_SEV_ERROR, src, (unsigned)st.doctype_line, 0, "saf.xml.doctype",
              "remove the <!DOCTYPE ...> declaration",
              "DOCTYPE is not allowed (external entities are never loaded)");
         goto done;
     }
-    if (!doc || !ctxt->wellFormed) {
-        if (!st.have) {
-            xmlErrorPtr e = xmlCtxtGetLastError(ctxt);
-            if (e) on_xml_error(ctxt, e);
-        }
-        if (st.code == XML_ERR_INVALID_ENCODING)
-            emit(c, BR_SEV_ERROR, src, (unsigned)st.line, (unsigned)st.col, "saf.utf8", NULL,
-                 "invalid UTF-8: %s", st.msg);
-        else
-            emit(c, BR_SEV_ERROR, src, (unsigned)st.line, (unsigned)st.col, "saf.xml.malformed",
-                 NULL, "malformed XML: %s", st.have ? st.msg : "the document cannot be parsed");
-        goto done;
+    int failed = !doc || !ctxt->wellFormed;
+    if (failed && !st.have) {
+        xmlErrorPtr e = xmlCtxtGetLastError(ctxt);
+        if (e && e->level != XML_ERR_WARNING) on_xml_error(ctxt, e);
     }
+    if (failed) {
+        if (st.first.code == XML_ERR_INVALID_ENCODING)
+            emit(c, BR_SEV_ERROR, src, st.first.line, st.first.col, "saf.utf8", NULL,
+                 "invalid UTF-8: %s", st.first.text);
+        else
+            emit(c, BR_SEV_ERROR, src, st.first.line, st.first.col, "saf.xml.malformed", NULL,
+                 "malformed XML: %s", st.have ? st.first.text : "the document cannot be parsed");
+    } else if (st.have) {
+        /* An error libxml2 recovers from (a namespace prefix not declared). */
+        emit(c, BR_SEV_WARNING, src, st.first.line, st.first.col, "saf.xml.parser", NULL, "%s",
+             st.first.text);
+    }
+    /* The rest of what libxml2 said: warnings, and what followed the first error. */
+    for (int k = 0; k < st.n_msgs; k++)
+        emit(c, st.msgs[k].warning || !failed ? BR_SEV_WARNING : BR_SEV_NOTE, src, st.msgs[k].line,
+             st.msgs[k].col, "saf.xml.parser", NULL, "%s", st.msgs[k].text);
+    if (st.dropped)
+        emit(c, BR_SEV_NOTE, src, 0, 0, "saf.xml.parser", NULL, "and %d more parser message%s",
+             st.dropped, st.dropped == 1 ? "" : "s");
+    if (failed) goto done;
 
     xmlNodePtr root = xmlDocGetRootElement(doc);
     if (!root || strcmp((const char *)root->name, "dublin_core")) {
@@ -925,8 +1236,9 @@ static int read_xml(ictx *c, const char *name)
     char schema[256];
     /* Schema from the root's schema attribute, default dc; the file name is
      * not used (notes §1.2, point 4). */
-    if (!attr(root, "schema", schema, sizeof schema) || !schema[0])
-        br_strlcpy(schema, "dc", sizeof schema);
+    int ra = attr(c, src, root, "schema", schema, sizeof schema);
+    if (ra < 0) goto done;
+    if (!ra || !schema[0]) br_strlcpy(schema, "dc", sizeof schema);
     const char *why = bad_name(schema);
     if (why) {
         emit(c, BR_SEV_ERROR, src, (unsigned)xmlGetLineNo(root), 0, "saf.xml.attribute", NULL,
@@ -1213,6 +1525,10 @@ static int check_listed_file(ictx *c, br_bitstream *bs, const char *src, unsigne
              name, S_ISDIR(st.st_mode) ? "a folder" : "a special file");
         return 0;
     }
+    if (st.st_nlink > 1) {
+        hardlink_error(c, src, line, name, &st);
+        return 0;
+    }
     if ((uint64_t)st.st_size > c->lim->max_file_size) {
         emit(c, BR_SEV_ERROR, src, line, 0, "saf.limit", NULL,
              "'%s' is %lld bytes, more than the %llu allowed", name, (long long)st.st_size,
@@ -1319,6 +1635,36 @@ static void check_unlisted(ictx *c)
 
 /* ---- handle, collections, relationships --------------------------------------------- */
 
+/* PREFIX/SUFFIX: the prefix is dot-separated runs of letters and digits
+ * (123456789, 20.500.12345), the suffix letters, digits and . _ - (not
+ * starting with a dot, no ".."): no second slash, space, control character or
+ * anything a path or a URL would read differently. */
+static int handle_ok(const char *s)
+{
+    const char *slash = strchr(s, '/');
+    if (!slash || slash == s || !slash[1] || strchr(slash + 1, '/')) return 0;
+    int prev_dot = 1;
+    for (const char *p = s; p < slash; p++) {
+        int alnum =
+            (*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z');
+        if (*p == '.' && !prev_dot)
+            prev_dot = 1;
+        else if (alnum)
+            prev_dot = 0;
+        else
+            return 0;
+    }
+    if (prev_dot) return 0;
+    const char *sfx = slash + 1;
+    if (sfx[0] == '.' || strstr(sfx, "..")) return 0;
+    for (const char *p = sfx; *p; p++) {
+        int ok = (*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+                 *p == '.' || *p == '_' || *p == '-';
+        if (!ok) return 0;
+    }
+    return 1;
+}
+
 static int read_handle(ictx *c)
 {
     char src[PATH_MAX];
@@ -1332,8 +1678,7 @@ static int read_handle(ictx *c)
         br_trim(s);
         if (!*s) continue;
         /* Only the first line counts: DSpace's replace appends the old handle. */
-        const char *slash = strchr(s, '/');
-        if (!slash || slash == s || !slash[1] || has_space(s)) {
+        if (!handle_ok(s)) {
             emit(c, BR_SEV_ERROR, src, it.no, 0, "saf.handle.syntax",
                  "write the handle as PREFIX/SUFFIX, e.g. 123456789/42", "'%s' is not a handle", s);
             return 0;
@@ -1398,7 +1743,12 @@ static int read_relationships(ictx *c)
     if (!origin_src) return oom(c);
     char *s;
     size_t len;
-    br_buf target = {0};
+    br_buf target = {0}, keyb = {0}; /* keyb: "type\037target", the duplicate check's key */
+    size_t max_rels = c->lim->max_relationships ? c->lim->max_relationships : 10000;
+    size_t dups = 0;
+    rc = 0;
+    /* The contents set is done with: it now holds "type\037target" keys. */
+    set_clear(c->pkg);
     while ((s = next_line(&it, &len))) {
         if (!line_ok(c, src, it.no, len)) continue;
         br_trim(s);
@@ -1441,8 +1791,8 @@ static int read_relationships(ictx *c)
                 continue;
             }
             if (br_buf_puts(&target, "folderName:") || br_buf_puts(&target, f)) {
-                br_buf_dispose(&target);
-                return oom(c);
+                rc = oom(c);
+                goto done;
             }
         } else {
             const char *colon = strchr(id, ':');
@@ -1472,19 +1822,52 @@ static int read_relationships(ictx *c)
                 }
             }
             if (br_buf_puts(&target, id)) {
-                br_buf_dispose(&target);
-                return oom(c);
+                rc = oom(c);
+                goto done;
             }
+        }
+        /* The same relationship twice is one relationship: a warning, not a
+         * second row (a file of 50,000 copies of one line stays one). */
+        br_buf_clear(&keyb);
+        if (br_buf_puts(&keyb, type) || br_buf_append(&keyb, "\037", 1) ||
+            br_buf_puts(&keyb, target.p)) {
+            rc = oom(c);
+            goto done;
+        }
+        struct slot *seen = set_find(c->pkg, keyb.p);
+        if (seen && seen->key) {
+            if (dups++ < 10)
+                emit(c, BR_SEV_WARNING, src, it.no, 0, "saf.relationships.duplicate", NULL,
+                     "relation.%s %s is listed twice (first on line %u): read once", type, target.p,
+                     seen->line);
+            continue;
+        }
+        const char *key = br_record_str(c->rec, keyb.p);
+        int existed = 0;
+        if (!key || !set_add(c->pkg, key, it.no, &existed)) {
+            rc = oom(c);
+            goto done;
+        }
+        if (c->rec->n_rels >= max_rels) {
+            emit(c, BR_SEV_ERROR, src, it.no, 0, "saf.limit", NULL,
+                 "the item has more than %zu relationships", max_rels);
+            break;
         }
         br_relation *r = br_record_add_relation(c->rec, type, target.p);
         if (!r) {
-            br_buf_dispose(&target);
-            return oom(c);
+            rc = oom(c);
+            goto done;
         }
         r->origin = (br_origin){origin_src, it.no, 0};
     }
+    if (dups > 10)
+        emit(c, BR_SEV_WARNING, src, 0, 0, "saf.relationships.duplicate", NULL,
+             "%zu more duplicate lines: each read once", dups - 10);
+    rc = 0;
+done:
     br_buf_dispose(&target);
-    return 0;
+    br_buf_dispose(&keyb);
+    return rc;
 }
 
 /* ---- the item ---------------------------------------------------------------- */
