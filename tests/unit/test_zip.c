@@ -400,6 +400,151 @@ static void test_archive_total_and_entries(void **state)
     free(data);
 }
 
+/* 490 entries of 1 MB of zeros: each entry is under the per-entry floor, the
+ * archive (about 535 KB) inflates to 490 MB.  Refused by the archive's ratio,
+ * before anything is written; with lying sizes, while inflating, and what was
+ * written is removed. */
+static void make_many_zeros(const char *path, size_t n_entries)
+{
+    size_t n = 1000u * 1000;
+    char *zeros = calloc(1, n);
+    int zerr = 0;
+    zip_t *za = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &zerr);
+    assert_non_null(za);
+    for (size_t i = 0; i < n_entries; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "saf/item_%03zu/zeros.bin", i);
+        zip_source_t *src = zip_source_buffer(za, zeros, n, 0);
+        assert_non_null(src);
+        assert_true(zip_file_add(za, name, src, ZIP_FL_ENC_UTF_8) >= 0);
+    }
+    if (zip_close(za)) fail_msg("zip_close: %s", zip_strerror(za));
+    free(zeros);
+}
+
+static void test_bomb_many_entries(void **state)
+{
+    fixture *f = *state;
+    make_many_zeros(tu_path(f->tmp, "many.zip"), 490);
+    struct stat zs;
+    assert_int_equal(stat(tu_path(f->tmp, "many.zip"), &zs), 0);
+    assert_true(zs.st_size < 1000 * 1000);
+    br_error err = {0};
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = br_zip_extract(tu_path(f->tmp, "many.zip"), tu_path(f->tmp, "x"), NULL, NULL, 0, &err);
+    assert_int_equal(rc, BR_ELIMIT);
+    assert_contains(tu_errtext(&err), "many.zip: the archive inflates to more than 200 times its "
+                                      "size (490000000 bytes from");
+    assert_false(tu_exists(tu_path(f->tmp, "x")));
+
+    /* The headers lie (1000 bytes each): caught on the bytes inflated, and
+     * every file and folder written so far is removed. */
+    FILE *fp = fopen(tu_path(f->tmp, "many.zip"), "r+b");
+    assert_non_null(fp);
+    unsigned char *b = malloc((size_t)zs.st_size);
+    assert_int_equal(fread(b, 1, (size_t)zs.st_size, fp), (size_t)zs.st_size);
+    int patched = 0;
+    for (long i = 0; i + 46 <= zs.st_size; i++) {
+        static const unsigned char le[4] = {0xe8, 0x03, 0, 0};
+        if (!memcmp(b + i, "PK\3\4", 4)) {
+            memcpy(b + i + 22, le, 4);
+            patched++;
+        } else if (!memcmp(b + i, "PK\1\2", 4)) {
+            memcpy(b + i + 24, le, 4);
+            patched++;
+        }
+    }
+    assert_int_equal(patched, 2 * 490);
+    fseek(fp, 0, SEEK_SET);
+    assert_int_equal(fwrite(b, 1, (size_t)zs.st_size, fp), (size_t)zs.st_size);
+    fclose(fp);
+    free(b);
+    assert_int_equal(mkdir(tu_path(f->tmp, "y"), 0755), 0);
+    tu_write(f->tmp, "y/keep.txt", "the caller's");
+    rc = br_zip_extract(tu_path(f->tmp, "many.zip"), tu_path(f->tmp, "y"), NULL, NULL, 0, &err);
+    assert_int_equal(rc, BR_ELIMIT);
+    assert_contains(tu_errtext(&err), "the archive inflates to more than 200 times its size");
+    assert_int_equal(tu_count_entries(tu_path(f->tmp, "y")), 1); /* only what was there */
+    assert_true(tu_exists(tu_path(f->tmp, "y/keep.txt")));
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_true(t1.tv_sec - t0.tv_sec < 20);
+
+    /* A higher --max-ratio lets an honest, compressible archive through. */
+    make_many_zeros(tu_path(f->tmp, "few.zip"), 3);
+    br_limits lim;
+    br_limits_default(&lim);
+    assert_int_equal(
+        br_zip_extract(tu_path(f->tmp, "few.zip"), tu_path(f->tmp, "z"), &lim, NULL, 0, &err),
+        BR_ELIMIT);
+    lim.max_ratio = 2000;
+    assert_int_equal(
+        br_zip_extract(tu_path(f->tmp, "few.zip"), tu_path(f->tmp, "z"), &lim, NULL, 0, &err), 0);
+}
+
+/* An archive refused half-way (an entry name repeated) leaves nothing. */
+static void test_failed_extract_leaves_nothing(void **state)
+{
+    fixture *f = *state;
+    zent e[] = {{"saf/item_000/dublin_core.xml", T("<dublin_core/>"), 0, 0},
+                {"saf/item_001/a/b/c.txt", T("x"), 0, 0},
+                {"saf/item_001/d/", NULL, 0, 0, 1},
+                {"saf/item_001/a/b/c.txt", T("again"), 0, 0}};
+    int zerr = 0;
+    zip_t *za = zip_open(tu_path(f->tmp, "dup.zip"), ZIP_CREATE | ZIP_TRUNCATE, &zerr);
+    assert_non_null(za);
+    for (size_t i = 0; i < 4; i++) {
+        zip_int64_t idx;
+        if (e[i].dir) {
+            idx = zip_dir_add(za, e[i].name, ZIP_FL_ENC_UTF_8);
+        } else {
+            zip_source_t *src = zip_source_buffer(za, e[i].data, e[i].len, 0);
+            /* libzip refuses a repeated name unless told to overwrite: write
+             * the second under another name and rename it after. */
+            idx = zip_file_add(za, i == 3 ? "saf/item_001/a/b/c.tmp" : e[i].name, src,
+                               ZIP_FL_ENC_UTF_8);
+        }
+        assert_true(idx >= 0);
+    }
+    if (zip_close(za)) fail_msg("zip_close: %s", zip_strerror(za));
+    /* same length names: patch the bytes */
+    char *b;
+    size_t len;
+    FILE *fp = fopen(tu_path(f->tmp, "dup.zip"), "r+b");
+    fseek(fp, 0, SEEK_END);
+    len = (size_t)ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    b = malloc(len);
+    assert_int_equal(fread(b, 1, len, fp), len);
+    for (size_t i = 0; i + 22 <= len; i++)
+        if (!memcmp(b + i, "saf/item_001/a/b/c.tmp", 22))
+            memcpy(b + i, "saf/item_001/a/b/c.txt", 22);
+    fseek(fp, 0, SEEK_SET);
+    assert_int_equal(fwrite(b, 1, len, fp), len);
+    fclose(fp);
+    free(b);
+    br_error err = {0};
+    int rc =
+        br_zip_extract(tu_path(f->tmp, "dup.zip"), tu_path(f->tmp, "out/x"), NULL, NULL, 0, &err);
+    assert_int_equal(rc, BR_EINVAL);
+    assert_contains(tu_errtext(&err), "appears twice in the archive");
+    assert_false(tu_exists(tu_path(f->tmp, "out/x")));
+}
+
+/* The defaults are the documented ones (docs/limits.md). */
+static void test_default_caps(void **state)
+{
+    (void)state;
+    br_limits lim;
+    br_limits_default(&lim);
+    assert_int_equal(lim.max_entries, 100000);
+    assert_int_equal(lim.max_ratio, 200);
+    assert_int_equal(lim.max_xml_attributes, 64);
+    assert_int_equal(lim.max_xml_attribute, 4096);
+    assert_int_equal(lim.max_relationships, 10000);
+}
+
 /* ---- creation ------------------------------------------------------------------- */
 
 static char *slurp(const char *path, size_t *len)
@@ -529,6 +674,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bomb_lying_size, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bomb_ratio, setup, teardown),
         cmocka_unit_test_setup_teardown(test_archive_total_and_entries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bomb_many_entries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_extract_leaves_nothing, setup, teardown),
+        cmocka_unit_test(test_default_caps),
         cmocka_unit_test_setup_teardown(test_create_deterministic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_rejects_symlink, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_empty, setup, teardown),

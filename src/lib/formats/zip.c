@@ -5,7 +5,11 @@
  * link or special file), files are created only below dest_dir with
  * O_EXCL|O_NOFOLLOW through descriptors opened one component at a time, and
  * the caps are enforced on the bytes actually inflated as they are written
- * (declared sizes are checked first too, but never trusted).
+ * (declared sizes are checked first too, but never trusted).  The expansion
+ * ratio is held per entry and for the whole archive: the bytes inflated so
+ * far against the zip file's own size (a number no header can lie about), so
+ * many small entries of zeros are refused like one large one.  A failed
+ * extraction removes every file and folder it created.
  * DSpace's counterpart and its root heuristic: notes/dspace-saf.md §2.8. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,10 +26,50 @@
 #include "bulkrepo/saf.h"
 #include "core/core.h"
 
-/* Entries smaller than this are not held to the ratio cap: small text files
- * (an XML of repeated values) legitimately compress 100:1 and more; a bomb
- * needs size to do harm. */
+/* Entries, and archives, that inflate to less than this are not held to the
+ * ratio cap: small text files (an XML of repeated values) legitimately
+ * compress 100:1 and more; a bomb needs size to do harm. */
 #define RATIO_MIN_BYTES (1024u * 1024u)
+
+/* What an extraction created below dest_dir, in order, so that a failure can
+ * take it away again: names (relative to dest_dir) one after the other in
+ * `names`, each starting at off[i]; dir[i] says a folder. */
+typedef struct created {
+    br_buf names;
+    size_t *off;
+    unsigned char *dir;
+    size_t n, cap, cap_dir;
+    int failed; /* out of memory while recording: the undo is incomplete */
+} created;
+
+static void created_add(created *cr, const char *rel, size_t len, int is_dir)
+{
+    if (!cr || cr->failed) return;
+    size_t at = cr->names.len;
+    if (br_grow((void **)&cr->off, &cr->cap, cr->n + 1, sizeof *cr->off) ||
+        br_grow((void **)&cr->dir, &cr->cap_dir, cr->n + 1, 1) ||
+        br_buf_append(&cr->names, rel, len) || br_buf_append(&cr->names, "", 1)) {
+        cr->failed = 1;
+        return;
+    }
+    cr->off[cr->n] = at;
+    cr->dir[cr->n] = (unsigned char)is_dir;
+    cr->n++;
+}
+
+/* Removes what was created, last first (files before their folders). */
+static void created_undo(created *cr, int dfd)
+{
+    for (size_t i = cr->n; i-- > 0;)
+        unlinkat(dfd, cr->names.p + cr->off[i], cr->dir[i] ? AT_REMOVEDIR : 0);
+}
+
+static void created_dispose(created *cr)
+{
+    br_buf_dispose(&cr->names);
+    free(cr->off);
+    free(cr->dir);
+}
 
 static const char *base_name(const char *path)
 {
@@ -53,10 +97,10 @@ static int is_skipped(const char *path)
     return !strcmp(path, "__MACOSX") || !strncmp(path, "__MACOSX/", 9);
 }
 
-/* Opens (creating as needed) the folders of rel's parent below dfd, never
- * following a link; returns a descriptor (or dfd itself for a top-level
- * name) and sets *leaf to rel's last component, or -1 with errno. */
-static int open_parent(int dfd, char *rel, char **leaf)
+/* Opens (creating as needed, recorded in cr) the folders of rel's parent
+ * below dfd, never following a link; returns a descriptor (or dfd itself for
+ * a top-level name) and sets *leaf to rel's last component, or -1 with errno. */
+static int open_parent(int dfd, char *rel, char **leaf, created *cr)
 {
     int fd = dfd;
     char *p = rel;
@@ -64,12 +108,16 @@ static int open_parent(int dfd, char *rel, char **leaf)
         char *slash = strchr(p, '/');
         if (!slash) break;
         *slash = 0;
-        if (mkdirat(fd, p, 0755) && errno != EEXIST) {
-            int e = errno;
-            if (fd != dfd) close(fd);
-            *slash = '/';
-            errno = e;
-            return -1;
+        if (mkdirat(fd, p, 0755)) {
+            if (errno != EEXIST) {
+                int e = errno;
+                if (fd != dfd) close(fd);
+                *slash = '/';
+                errno = e;
+                return -1;
+            }
+        } else {
+            created_add(cr, rel, (size_t)(slash - rel), 1);
         }
         int nfd = openat(fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         int e = errno;
@@ -96,7 +144,7 @@ typedef struct parent_cache {
 
 /* Like open_parent, but the descriptor belongs to the cache (or is dfd):
  * callers do not close it. */
-static int cached_parent(parent_cache *pc, int dfd, char *rel, char **leaf)
+static int cached_parent(parent_cache *pc, int dfd, char *rel, char **leaf, created *cr)
 {
     char *slash = strrchr(rel, '/');
     size_t plen = slash ? (size_t)(slash - rel) : 0;
@@ -108,7 +156,7 @@ static int cached_parent(parent_cache *pc, int dfd, char *rel, char **leaf)
         *leaf = slash + 1;
         return pc->fd;
     }
-    int fd = open_parent(dfd, rel, leaf);
+    int fd = open_parent(dfd, rel, leaf, cr);
     if (fd < 0) return -1;
     if (pc->fd >= 0) close(pc->fd);
     pc->fd = fd;
@@ -154,6 +202,15 @@ static void scan_root(root_scan *rs, const char *path, int is_dir)
     }
 }
 
+static int ratio_error(br_error *err, const char *zname, uint64_t inflated, uint64_t zsize,
+                       unsigned max_ratio)
+{
+    return br_error_set(err, BR_ELIMIT, zname, 0, 0,
+                        "the archive inflates to more than %u times its size (%llu bytes from "
+                        "%llu: a zip bomb?)",
+                        max_ratio, (unsigned long long)inflated, (unsigned long long)zsize);
+}
+
 int br_zip_extract(const char *zip_path, const char *dest_dir, const br_limits *lim, char *root,
                    size_t root_size, br_error *err)
 {
@@ -172,6 +229,9 @@ int br_zip_extract(const char *zip_path, const char *dest_dir, const br_limits *
     char *buf = NULL;
     root_scan rs;
     memset(&rs, 0, sizeof rs);
+    created cr;
+    memset(&cr, 0, sizeof cr);
+    int made_dest = 0;
 
     struct stat zst;
     if (stat(zip_path, &zst))
@@ -179,6 +239,8 @@ int br_zip_extract(const char *zip_path, const char *dest_dir, const br_limits *
                             "cannot open: %s", strerror(errno));
     if (!S_ISREG(zst.st_mode))
         return br_error_set(err, BR_EINVAL, zname, 0, 0, "is not a zip archive");
+    /* The denominator of the archive's ratio: its size on disk. */
+    uint64_t zsize = zst.st_size > 0 ? (uint64_t)zst.st_size : 1;
 
     int zerr = 0;
     za = zip_open(zip_path, ZIP_RDONLY, &zerr);
@@ -292,9 +354,18 @@ int br_zip_extract(const char *zip_path, const char *dest_dir, const br_limits *
         }
         scan_root(&rs, path, is_dir);
     }
+    if (declared > RATIO_MIN_BYTES && declared / zsize > lim->max_ratio) {
+        rc = ratio_error(err, zname, declared, zsize, lim->max_ratio);
+        goto done;
+    }
 
     /* Pass 2: write.  dest_dir is the caller's (possibly new) folder. */
-    if ((rc = br_mkdir_p(dest_dir, err))) goto done;
+    struct stat dst;
+    made_dest = stat(dest_dir, &dst) != 0;
+    if ((rc = br_mkdir_p(dest_dir, err))) {
+        made_dest = 0;
+        goto done;
+    }
     dfd = open(dest_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0) {
         rc = br_error_set(err, BR_EIO, dest_dir, 0, 0, "cannot open: %s", strerror(errno));
@@ -322,7 +393,7 @@ int br_zip_extract(const char *zip_path, const char *dest_dir, const br_limits *
             opsys == ZIP_OPSYS_UNIX && ((attr >> 16) & S_IFMT) == S_IFDIR)
             is_dir = 1;
         char *leaf = NULL;
-        int pfd = cached_parent(&pc, dfd, path, &leaf);
+        int pfd = cached_parent(&pc, dfd, path, &leaf, &cr);
         if (pfd < 0) {
             rc = br_error_set(
                 err, errno == ELOOP || errno == ENOTDIR || errno == EEXIST ? BR_EINVAL : BR_EIO,
@@ -331,7 +402,11 @@ int br_zip_extract(const char *zip_path, const char *dest_dir, const br_limits *
         }
         if (is_dir) {
             int e = 0;
-            if (mkdirat(pfd, leaf, 0755) && errno != EEXIST) e = errno;
+            if (mkdirat(pfd, leaf, 0755)) {
+                if (errno != EEXIST) e = errno;
+            } else {
+                created_add(&cr, path, strlen(path), 1);
+            }
             if (!e) {
                 struct stat ds;
                 if (fstatat(pfd, leaf, &ds, AT_SYMLINK_NOFOLLOW) || !S_ISDIR(ds.st_mode))
@@ -352,6 +427,7 @@ int br_zip_extract(const char *zip_path, const char *dest_dir, const br_limits *
                               name, oe == EEXIST ? "appears twice in the archive" : strerror(oe));
             goto done;
         }
+        created_add(&cr, path, strlen(path), 0);
         zf = zip_fopen_index(za, i, 0);
         if (!zf) {
             rc = br_error_set(err, BR_EINVAL, zname, 0, 0, "entry '%s': cannot be read: %s", name,
@@ -389,6 +465,10 @@ int br_zip_extract(const char *zip_path, const char *dest_dir, const br_limits *
                                   lim->max_ratio);
                 goto done;
             }
+            if (total > RATIO_MIN_BYTES && total / zsize > lim->max_ratio) {
+                rc = ratio_error(err, zname, total, zsize, lim->max_ratio);
+                goto done;
+            }
             if (br_write_all(out, buf, (size_t)r)) {
                 rc = br_error_set(err, BR_EIO, dest_dir, 0, 0, "entry '%s': write failed: %s", name,
                                   strerror(errno));
@@ -418,8 +498,14 @@ done:
     if (zf) zip_fclose(zf);
     if (out >= 0) close(out);
     if (pc.fd >= 0) close(pc.fd);
+    if (rc) {
+        /* Nothing of a refused archive stays behind. */
+        if (dfd >= 0) created_undo(&cr, dfd);
+        if (made_dest) rmdir(dest_dir);
+    }
     if (dfd >= 0) close(dfd);
     if (za) zip_discard(za);
+    created_dispose(&cr);
     free(buf);
     return rc;
 }
