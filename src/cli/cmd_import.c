@@ -41,6 +41,10 @@ static void help(void)
         "      --json            print the job report as JSON\n"
         "      --max-file-size N     cap on one file, bytes (K, M, G suffixes; default 150M)\n"
         "      --max-archive-size N  cap on a zip's uncompressed total (default 500M)\n"
+        "      --max-entries N   cap on a zip's entries and an item folder's files\n"
+        "                        (default 100000; docs/limits.md lists every cap)\n"
+        "      --max-ratio N     cap on a zip's expansion, per entry and for the whole\n"
+        "                        archive: inflated bytes per byte of zip (default 200)\n"
         "      --format F        the input's format: %s (default saf)\n"
         "      --submit          queue the import as a job instead of running it here; prints\n"
         "                        the job id (a running `bulkrepo serve` or `job work` runs it)\n\n"
@@ -117,6 +121,8 @@ int cmd_import(cli *c, int argc, char **argv)
                                          {"status", required_argument, 0, 9},
                                          {"fetch-timeout", required_argument, 0, 10},
                                          {"submit", no_argument, 0, 11},
+                                         {"max-entries", required_argument, 0, 13},
+                                         {"max-ratio", required_argument, 0, 14},
                                          {0, 0, 0, 0}};
     br_import_options o = {0};
     br_limits_default(&o.limits);
@@ -216,6 +222,17 @@ int cmd_import(cli *c, int argc, char **argv)
         case 11:
             submit = 1;
             break;
+        case 13:
+        case 14: {
+            uint64_t v;
+            if (cli_parse_size(optarg, opt == 13 ? UINT64_MAX : UINT_MAX, &v) || !v)
+                return cli_usage("import", "'%s' is not a positive number", optarg);
+            if (opt == 13)
+                o.limits.max_entries = v;
+            else
+                o.limits.max_ratio = (unsigned)v;
+            break;
+        }
         case 'h':
             help();
             return EXIT_OK;
