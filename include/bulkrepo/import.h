@@ -41,11 +41,19 @@ typedef struct br_import_options {
     int apply_template; /* -p */
     int skip_invalid;   /* import the valid items, report the invalid */
     int metadata_only;  /* files listed in contents may be absent */
-    const char *name;   /* job name, or NULL for the default */
-    int64_t job_id;     /* run as this existing job (the engine's queue, engine.h) instead
-                           of creating one; with resume, that job's journal says what is
-                           already stored */
-    size_t batch_size;  /* items per transaction; 0 = default (500) */
+    /* Add mode: how each record is matched against the repository, a profile
+     * "RULE[=ACTION],...": RULE key (the input's key names a stored item),
+     * handle, uuid, origid, doi, isbn, uri or field:schema.element[.qualifier];
+     * ACTION update (overlay, the default), replace, skip or add.  The first
+     * rule that finds stored records decides; several found: the record waits
+     * for an operator (br_job_resolve).  NULL: the format's default
+     * (br_format_info.match); "none": every record is new. */
+    const char *match;
+    const char *name;  /* job name, or NULL for the default */
+    int64_t job_id;    /* run as this existing job (the engine's queue, engine.h) instead
+                          of creating one; with resume, that job's journal says what is
+                          already stored */
+    size_t batch_size; /* items per transaction; 0 = default (500) */
     /* Esploro CSV (br_import_esploro): source is the CSV file, collections[0] the
      * collection of new assets (optional when the repository has exactly one). */
     const char *status;     /* new assets: "draft" (default) or "archived" */
@@ -70,7 +78,8 @@ typedef struct br_import_result {
     size_t updated;  /* Esploro: existing assets overlaid in this run (also in imported) */
     size_t failed;   /* Esploro: groups not stored because a file could not be fetched */
     size_t deleted;
-    size_t skipped; /* already stored (resume) */
+    size_t skipped; /* already stored (resume), or matched and left as they are */
+    size_t multi;   /* matched several stored records: waiting for an operator */
     size_t bitstreams;
     uint64_t bytes;
 } br_import_result;

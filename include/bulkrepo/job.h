@@ -45,14 +45,21 @@ int br_job_status_ended(br_job_status s);
 #define BR_OUTCOME_SKIPPED  "skipped"  /* already present (resume) */
 #define BR_OUTCOME_VALID    "valid"    /* validate-only runs */
 #define BR_OUTCOME_EXPORTED "exported" /* export runs: one line per item folder */
-/* Matching importers (Esploro CSV): a record that matched more than one stored
- * record is not imported; it waits for an operator (seed 004's multi-matches). */
+/* Matching (import.h, match profiles): a record that matched more than one
+ * stored record is not imported; it waits for an operator (seed 004's
+ * multi-matches), who resolves it (br_job_resolve: outcome "resolved", the
+ * choice in the line) before the job is resumed. */
 #define BR_OUTCOME_MULTI_MATCH "multi-match"
+#define BR_OUTCOME_RESOLVED    "resolved"
+/* A record that matched a stored one under a "skip" rule: left as it is. */
+#define BR_OUTCOME_MATCH_SKIPPED "match-skipped"
 
 /* Seed 004's report counters, all derived from the journal:
  *   processed = every journal line; imported = new records; updated = matched
- *   and overlaid; not imported = invalid + failed + multi_matches;
- *   matched = updated + multi_matches (records that matched stored ones);
+ *   and overlaid (or replaced); not imported = invalid + failed + multi_matches
+ *   (resolved lines waiting for a resume count here too); skipped = already
+ *   present on a resume + matched and skipped;
+ *   matched = updated + multi_matches + matched and skipped;
  *   newly_added = imported; bitstreams/bytes over every line,
  *   bitstreams_imported over imported and updated lines. */
 typedef struct br_job_counters {
@@ -206,6 +213,14 @@ int br_job_record_find(br_repo *repo, int64_t job_id, const char *key, char *out
 /* The newest job of `type` whose params have "mapfile" equal to mapfile; BR_ENOTFOUND. */
 int br_job_find_by_mapfile(br_repo *repo, const char *type, const char *mapfile, int64_t *id,
                            br_error *err);
+/* Resolves a multi-match of job job_id's record key: choice is the handle (or
+ * UUID) of the stored item to update, "new" (add it as a new item) or "skip".
+ * The journal line becomes "resolved" with the choice; `job resume` applies
+ * it.  BR_ENOTFOUND: no such record or item; BR_EUSAGE: the record is not a
+ * multi-match (or already resolved), or the choice is not one of its
+ * candidates nor new or skip. */
+int br_job_resolve(br_repo *repo, int64_t job_id, const char *key, const char *choice,
+                   br_error *err);
 
 /* ---- the queue's store (used by engine.c; the engine API is engine.h) ---- */
 

@@ -37,6 +37,15 @@ static void help(void)
         "      --skip-invalid    import the valid items, list the invalid ones (exit 1)\n"
         "      --metadata-only   files listed in contents may be absent (export -x packages)\n"
         "      --name NAME       a descriptive job name\n"
+        "      --match PROFILE   how records are matched against the repository (-a):\n"
+        "                        RULE[=ACTION],... with RULE key, handle, uuid, origid,\n"
+        "                        doi, isbn, uri or field:schema.element[.qualifier] and\n"
+        "                        ACTION update (default), replace, skip or add; the first\n"
+        "                        rule that finds stored records decides; several found:\n"
+        "                        the record waits (`job resolve`); 'none': all new.\n"
+        "                        Default for SAF handle=update,doi=skip (a handle file\n"
+        "                        names the item to update), for the Esploro CSV\n"
+        "                        key=update,origid=update,doi=skip\n"
         "      --batch-size N    items per transaction (default 500)\n"
         "      --json            print the job report as JSON\n"
         "      --max-file-size N     cap on one file, bytes (K, M, G suffixes; default 150M)\n"
@@ -123,6 +132,7 @@ int cmd_import(cli *c, int argc, char **argv)
                                          {"submit", no_argument, 0, 11},
                                          {"max-entries", required_argument, 0, 13},
                                          {"max-ratio", required_argument, 0, 14},
+                                         {"match", required_argument, 0, 12},
                                          {0, 0, 0, 0}};
     br_import_options o = {0};
     br_limits_default(&o.limits);
@@ -233,6 +243,9 @@ int cmd_import(cli *c, int argc, char **argv)
                 o.limits.max_ratio = (unsigned)v;
             break;
         }
+        case 12:
+            o.match = optarg;
+            break;
         case 'h':
             help();
             return EXIT_OK;
@@ -310,7 +323,8 @@ int cmd_import(cli *c, int argc, char **argv)
     }
     if (!r)
         rc = EXIT_OK;
-    else if (r == BR_EINVAL && (res.imported || res.deleted))
+    else if (r == BR_EINVAL && (res.imported || res.deleted || res.multi || res.failed ||
+                                (res.valid && !o.validate_only && o.skip_invalid)))
         rc = EXIT_PARTIAL;
     else
         rc = cli_exit_code(r);

@@ -1,4 +1,4 @@
-/* bulkrepo job list | show | events | cancel | resume | rerun | unimported | work. */
+/* bulkrepo job list | show | events | cancel | resume | rerun | resolve | unimported | work. */
 #include <jansson.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -13,6 +13,7 @@ static const char USAGE[] =
     "       bulkrepo job cancel ID\n"
     "       bulkrepo job resume ID\n"
     "       bulkrepo job rerun ID\n"
+    "       bulkrepo job resolve ID KEY HANDLE|new|skip\n"
     "       bulkrepo job unimported ID -o FILE [--page N] [--page-size N]\n"
     "       bulkrepo job work [--workers N] [--once] [--webhook URL] [--inbox-poll MS]\n\n"
     "Every import and export is a job with a status (seed 004's: Pending, Running,\n"
@@ -26,6 +27,9 @@ static const char USAGE[] =
     "              (Aborted by User; `job resume` finishes it)\n"
     "  resume      queue an aborted or interrupted import again: it completes exactly\n"
     "              the records its journal lacks\n"
+    "  resolve     choose for a record that matched several stored records (Manual\n"
+    "              Handling Required): update HANDLE, add it as new, or skip it; then\n"
+    "              `job resume` applies the choices\n"
     "  rerun       run a job that failed for a non-data reason (I/O, interrupted) again\n"
     "              as a new job with the same input; a data error is fixed and imported\n"
     "              anew instead (exit 3)\n"
@@ -398,6 +402,24 @@ int cli_submit_job(cli *c, const char *type, const char *name, const char *epers
     return rc;
 }
 
+/* job resolve ID KEY CHOICE */
+static int do_resolve(cli *c, int argc, char **argv, int64_t id)
+{
+    if (argc != 5)
+        return cli_usage("job", "resolve needs a job ID, a record's key and HANDLE|new|skip");
+    br_repo *repo;
+    int rc = cli_open(c, &repo);
+    if (rc) return rc;
+    br_error err;
+    if (br_job_resolve(repo, id, argv[3], argv[4], &err))
+        rc = cli_fail(&err);
+    else
+        fprintf(stderr, "job %lld: %s resolved: %s (run `bulkrepo job resume %lld` to apply)\n",
+                (long long)id, argv[3], argv[4], (long long)id);
+    br_repo_free(repo);
+    return rc;
+}
+
 int cmd_job(cli *c, int argc, char **argv)
 {
     int help = cli_subcommand_help(argc, argv, USAGE);
@@ -407,11 +429,12 @@ int cmd_job(cli *c, int argc, char **argv)
     if (!strcmp(sub, "work")) return do_work(c, argc, argv);
     int is_show = !strcmp(sub, "show"), is_events = !strcmp(sub, "events");
     int is_action = !strcmp(sub, "cancel") || !strcmp(sub, "resume") || !strcmp(sub, "rerun");
-    if (!is_show && !is_events && !is_action && strcmp(sub, "unimported"))
+    if (!is_show && !is_events && !is_action && strcmp(sub, "unimported") && strcmp(sub, "resolve"))
         return cli_usage("job", "unknown subcommand '%s'", sub);
     int64_t id;
     if (argc < 3 || parse_id(argv[2], &id)) return cli_usage("job", "%s needs a job ID", sub);
     if (!strcmp(sub, "unimported")) return do_unimported(c, argc, argv, id);
+    if (!strcmp(sub, "resolve")) return do_resolve(c, argc, argv, id);
     int json = 0;
     for (int i = 3; i < argc; i++) {
         if (!strcmp(argv[i], "--json") && !is_action)

@@ -752,7 +752,8 @@ static void test_usage_errors(void **state)
     RUN(f, 2, "import -a --no-such-option -s p -m map");
     RUN(f, 2, "import -a -s p -m map extra-argument");
     /* Sizes: no sign (strtoull would wrap -1 to 16 EiB), no junk, no overflow. */
-    static const char *const bad_sizes[] = {"-1", "0", "12X", "99999999999999999999", "20000000000G"};
+    static const char *const bad_sizes[] = {"-1", "0", "12X", "99999999999999999999",
+                                            "20000000000G"};
     for (size_t i = 0; i < sizeof bad_sizes / sizeof bad_sizes[0]; i++) {
         RUN(f, 2, "import -a -s p -c %s -m map --max-file-size %s", f->coll, bad_sizes[i]);
         assert_contains(f->err, "is not a size");
@@ -1006,7 +1007,8 @@ static void test_bad_handle_in_use(void **state)
     fx_write(f, "p/item_3/handle", "123456789/500\n");
     fx_dc(f, "p/item_4", "Claims the same free handle");
     fx_write(f, "p/item_4/handle", "123456789/500\n");
-    RUN(f, 3, "import -a -s p -c %s -m map", f->coll);
+    /* Without matching (--match none) every handle in use is an error. */
+    RUN(f, 3, "import -a -s p -c %s -m map --match none", f->coll);
     snprintf(buf, sizeof buf, "item_1/handle:1: error: handle %s is already in use", f->coll);
     assert_contains(f->err, buf);
     snprintf(buf, sizeof buf, "item_2/handle:1: error: handle %s is already in use",
@@ -1015,6 +1017,15 @@ static void test_bad_handle_in_use(void **state)
     assert_contains(f->err,
                     "item_4/handle:1: error: handle 123456789/500 is also claimed by item_3");
     assert_contains(f->err, "3 of 4 items are invalid");
+    ASSERT_NOTHING_WRITTEN(f, before, "map");
+    /* By default an item's handle matches it (an update); a collection's is
+     * still an error. */
+    RUN(f, 3, "import -a -s p -c %s -m map", f->coll);
+    snprintf(buf, sizeof buf, "item_1/handle:1: error: handle %s is already in use", f->coll);
+    assert_contains(f->err, buf);
+    snprintf(buf, sizeof buf, "item_2/handle:1: error: handle %s", seed_handle(f));
+    assert_null(strstr(f->err, buf));
+    assert_contains(f->err, "2 of 4 items are invalid");
     ASSERT_NOTHING_WRITTEN(f, before, "map");
     free(before);
 
@@ -1517,9 +1528,147 @@ static void test_job_json(void **state)
     RUN(f, 2, "job show abc");
 }
 
+/* ======================================================================================
+ * Matching (issue 14): records that already exist are matched, not added again
+ * ====================================================================================== */
+
+/* A folder with a title and a DOI. */
+static void dc_doi(fx *f, const char *folder, const char *title, const char *doi)
+{
+    char rel[1024], xml[2048];
+    snprintf(rel, sizeof rel, "%s/dublin_core.xml", folder);
+    snprintf(xml, sizeof xml,
+             "<dublin_core>\n  <dcvalue element=\"title\">%s</dcvalue>\n"
+             "  <dcvalue element=\"identifier\" qualifier=\"doi\">%s</dcvalue>\n</dublin_core>\n",
+             title, doi);
+    fx_write(f, rel, xml);
+}
+
+static long long last_job_id(fx *f)
+{
+    json_t *j = fx_last_job(f);
+    long long id = (long long)json_integer_value(json_object_get(j, "id"));
+    json_decref(j);
+    return id;
+}
+
+/* An exported package imported again: its handle files name the items, which
+ * are updated (the default profile), not added a second time. */
+static void test_match_exported_package_updates(void **state)
+{
+    fx *f = *state;
+    fx_gen(f, "p", 3);
+    RUN(f, 0, "import -a -s p -c %s -m map", f->coll);
+    SH(f, 0, "mkdir out");
+    RUN(f, 0, "export -t COLLECTION -i %s -d out -n 1", f->coll);
+    RUN(f, 0, "import -a -s out -c %s -m again.map", f->coll);
+    assert_int_equal(fx_item_count(f), 3);
+    json_t *j = fx_last_job(f);
+    assert_int_equal(fx_counter(j, "matched"), 3);
+    assert_int_equal(fx_counter(j, "updated"), 3);
+    assert_int_equal(fx_counter(j, "newly_added"), 0);
+    json_decref(j);
+    ASSERT_FSCK_CLEAN(f);
+}
+
+/* A package whose DOIs are already present is reported, not duplicated. */
+static void test_match_doi_skips(void **state)
+{
+    fx *f = *state;
+    dc_doi(f, "a/x", "First", "10.1234/abc");
+    RUN(f, 0, "import -a -s a -c %s -m a.map", f->coll);
+    dc_doi(f, "b/y", "Same work, another package", "10.1234/abc");
+    fx_dc(f, "b/z", "A new one");
+    RUN(f, 0, "import -a -s b -c %s -m b.map", f->coll);
+    assert_int_equal(fx_item_count(f), 2);
+    json_t *j = fx_last_job(f);
+    assert_int_equal(fx_counter(j, "matched"), 1);
+    assert_int_equal(fx_counter(j, "skipped"), 1);
+    assert_int_equal(fx_counter(j, "newly_added"), 1);
+    json_t *r = fx_job_record(j, "y");
+    assert_string_equal(fx_str(r, "outcome"), "match-skipped");
+    assert_contains(fx_str(r, "message"), "by doi");
+    json_decref(j);
+    /* --match doi=update overlays it instead; add makes a second item. */
+    RUN(f, 0, "import -a -s b -c %s -m c.map --match doi=update", f->coll);
+    assert_int_equal(fx_item_count(f), 3); /* z is new again */
+    RUN(f, 0, "item show %s --json", fx_map_handle(f, "a.map", "x"));
+    json_t *it = fx_parse(f, "item");
+    assert_string_equal(md(it, "dc.title", 0), "Same work, another package");
+    json_decref(it);
+    RUN(f, 0, "import -a -s b -c %s -m d.map --match doi=add", f->coll);
+    assert_int_equal(fx_item_count(f), 5);
+    RUN(f, 2, "import -a -s b -c %s -m e.map --match doi=merge", f->coll);
+    RUN(f, 2, "import -a -s b -c %s -m e.map --match title", f->coll);
+}
+
+/* Several matches: the record waits for an operator (Manual Handling
+ * Required); resolved and resumed, the chosen item is updated. */
+static void test_match_several_then_resolve(void **state)
+{
+    fx *f = *state;
+    dc_doi(f, "a/x1", "One", "10.1234/dup");
+    dc_doi(f, "a/x2", "Two", "10.1234/dup");
+    RUN(f, 0, "import -a -s a -c %s -m a.map --match none", f->coll);
+    dc_doi(f, "b/y", "Which one?", "10.1234/dup");
+    RUN(f, 1, "import -a -s b -c %s -m b.map --match doi=update", f->coll);
+    assert_contains(f->err, "job resolve");
+    long long id = last_job_id(f);
+    json_t *j = fx_job(f, id);
+    assert_string_equal(fx_status_code(j), "MANUAL_HANDLING_REQUIRED");
+    assert_int_equal(fx_counter(j, "multi_matches"), 1);
+    json_t *r = fx_job_record(j, "y");
+    assert_string_equal(fx_str(r, "outcome"), "multi-match");
+    char x2[128];
+    snprintf(x2, sizeof x2, "%s", fx_map_handle(f, "a.map", "x2"));
+    assert_contains(fx_str(r, "message"), x2);
+    json_decref(j);
+    assert_int_equal(fx_item_count(f), 2);
+
+    RUN(f, 2, "job resolve %lld y", id);
+    RUN(f, 2, "job resolve %lld nosuchkey new", id);
+    RUN(f, 3, "job resolve %lld y 123456789/99999", id);
+    RUN(f, 0, "job resolve %lld y %s", id, x2);
+    RUN(f, 0, "job resume %lld", id);
+    RUN(f, 0, "job work --once");
+    j = fx_job(f, id);
+    assert_string_equal(fx_status_code(j), "COMPLETED_SUCCESS");
+    assert_int_equal(fx_counter(j, "updated"), 1);
+    json_decref(j);
+    RUN(f, 0, "item show %s --json", x2);
+    json_t *it = fx_parse(f, "item");
+    assert_string_equal(md(it, "dc.title", 0), "Which one?");
+    json_decref(it);
+    assert_int_equal(fx_item_count(f), 2);
+}
+
+/* More than 150 matches: not imported (seed 004). */
+static void test_match_too_many(void **state)
+{
+    fx *f = *state;
+    for (int i = 0; i < 151; i++) {
+        char folder[64];
+        snprintf(folder, sizeof folder, "a/i%03d", i);
+        fx_dc(f, folder, "Untitled");
+    }
+    RUN(f, 0, "import -a -s a -c %s -m a.map", f->coll);
+    fx_dc(f, "b/y", "Untitled");
+    RUN(f, 1, "import -a -s b -c %s -m b.map --skip-invalid --match field:dc.title", f->coll);
+    json_t *j = fx_last_job(f);
+    json_t *r = fx_job_record(j, "y");
+    assert_string_equal(fx_str(r, "outcome"), "invalid");
+    assert_contains(fx_str(r, "message"), "more than 150");
+    json_decref(j);
+    assert_int_equal(fx_item_count(f), 151);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        FX_TEST(test_match_exported_package_updates),
+        FX_TEST(test_match_doi_skips),
+        FX_TEST(test_match_several_then_resolve),
+        FX_TEST(test_match_too_many),
         FX_TEST(test_reference_package_zip),
         FX_TEST(test_add_mapped_collections),
         FX_TEST(test_collections_file_and_override),

@@ -107,6 +107,7 @@ const br_format br_format_esploro_csv = {
         .validate_job = "validate-esploro",
         .delete_job = NULL,
         .export_job = "export-esploro",
+        .match = "key=update,origid=update,doi=skip",
         .default_status = "draft",
         .export_file = "assets.csv",
     },

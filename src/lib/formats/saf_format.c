@@ -100,6 +100,7 @@ const br_format br_format_saf = {
         .validate_job = "validate-saf",
         .delete_job = "delete-saf",
         .export_job = "export-saf",
+        .match = "handle=update,doi=skip",
         .default_status = "archived",
     },
     .open = br_saf_drv_open,

@@ -433,10 +433,11 @@ int br_job_resume(br_repo *repo, int64_t id, br_error *err)
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
                             "job %lld (%s) cannot be resumed; only imports that add records can",
                             (long long)id, job.type);
-    if (!(job.status == BR_JOB_USER_ABORTED ||
+    if (!(job.status == BR_JOB_USER_ABORTED || job.status == BR_JOB_MANUAL_HANDLING_REQUIRED ||
           (job.status == BR_JOB_FAILED && !strcmp(job.failure, BR_FAILURE_INTERRUPTED))))
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
-                            "job %lld is %s; only an aborted or interrupted import is resumed",
+                            "job %lld is %s; only an aborted or interrupted import, or one "
+                            "waiting for an operator's choices, is resumed",
                             (long long)id, br_job_status_label(job.status));
     char flag[PATH_MAX];
     if (!cancel_flag(br_repo_dir(repo), id, flag, sizeof flag)) unlink(flag); /* an old request */

@@ -74,6 +74,7 @@ int br_import_params_to_json(const char *format, const br_import_options *o, cha
     json_object_set_new(p, "skip_invalid", json_boolean(o->skip_invalid));
     json_object_set_new(p, "metadata_only", json_boolean(o->metadata_only));
     if (o->status && *o->status) json_object_set_new(p, "status", json_string(o->status));
+    if (o->match && *o->match) json_object_set_new(p, "match", json_string(o->match));
     if (o->batch_size)
         json_object_set_new(p, "batch_size", json_integer((json_int_t)o->batch_size));
     if (o->fetch_timeout_ms)
@@ -139,6 +140,7 @@ int br_import_params_from_json(const char *job_type, json_t *p, br_import_params
     o->apply_template = flag(p, "template");
     o->metadata_only = flag(p, "metadata_only");
     o->status = text(p, "status");
+    o->match = text(p, "match");
     json_t *v = json_object_get(p, "batch_size");
     if (json_is_integer(v) && json_integer_value(v) > 0)
         o->batch_size = (size_t)json_integer_value(v);

@@ -48,6 +48,45 @@ typedef struct rel_spec {
     unsigned line;
 } rel_spec;
 
+/* ---- match profiles ------------------------------------------------------------------
+ * Each record is matched against the repository by the rules of a profile,
+ * in order (seed 004's import profiles): the first rule that finds stored
+ * records decides.  One match: the rule's action (update = overlay, replace,
+ * skip, add anyway); several: the record waits for an operator (multi-match,
+ * Manual Handling Required); more than MATCH_MAX: not imported (seed 004). */
+#define MAX_RULES 8
+#define MATCH_MAX 150
+
+typedef enum match_action { ACT_UPDATE, ACT_REPLACE, ACT_SKIP, ACT_ADD } match_action;
+
+typedef struct match_rule {
+    char kind[16];   /* key, handle, uuid, origid, doi, isbn, uri, field */
+    char field[128]; /* "schema.element[.qualifier]": doi, isbn, uri and field rules */
+    match_action action;
+} match_rule;
+
+static const char *const ACTIONS[] = {"update", "replace", "skip", "add"};
+
+typedef struct candidates {
+    int64_t ids[MATCH_MAX + 1];
+    size_t n;
+} candidates;
+
+/* What each kind matches on: a stored metadata field (NULL: none) and an
+ * identifier type (NULL: none). */
+static const struct match_kind {
+    const char *kind, *field, *id_type;
+} KINDS[] = {
+    {"key", NULL, NULL},
+    {"handle", NULL, NULL},
+    {"uuid", NULL, NULL},
+    {"origid", NULL, "origid"},
+    {"doi", "dc.identifier.doi", "doi"},
+    {"isbn", "dc.identifier.isbn", "isbn"},
+    {"uri", "dc.identifier.uri", NULL},
+    {"field", NULL, NULL},
+};
+
 /* key -> handle, read from a mapfile (-r, or -R without a journal). */
 typedef struct kv_map {
     br_strmap index; /* key -> position in vals */
@@ -120,11 +159,17 @@ typedef struct pl_ctx {
 
     unsigned char *invalid; /* one bit per record */
     size_t n, cap_invalid;
-    kv_map batch_handles; /* handles the input asks for -> the key asking */
-    kv_map replace;       /* -r: key -> handle, from the mapfile */
-    kv_map from_map;      /* -R without a journal: key -> handle of a DSpace mapfile */
-    br_strmap keys;       /* key -> seq, when relationships need it */
-    char **seq_keys;      /* seq -> key */
+    kv_map batch_handles;        /* handles the input asks for -> the key asking */
+    match_rule rules[MAX_RULES]; /* the match profile, in order */
+    size_t n_rules;
+    int match_handles; /* a rule matches on requested handles: in use is a match */
+    candidates cands;
+    char resolved[128]; /* resume: the operator's choice for the current record, "" none */
+    size_t b_skipped, b_invalid, b_multi;
+    kv_map replace;  /* -r: key -> handle, from the mapfile */
+    kv_map from_map; /* -R without a journal: key -> handle of a DSpace mapfile */
+    br_strmap keys;  /* key -> seq, when relationships need it */
+    char **seq_keys; /* seq -> key */
     size_t n_seq_keys, cap_seq_keys;
     br_strmap value_refs; /* "schema.element.qualifier:value" -> seq + 1, -1 ambiguous */
     rel_spec *rels;
@@ -337,7 +382,21 @@ static int check_handle(pl_ctx *c, const char *key, size_t seq, br_error *err)
     int in_use = br_handle_exists(c->repo, rec->handle);
     if (in_use < 0)
         return br_error_set(err, in_use, src, 0, 0, "cannot look up handle %s", rec->handle);
-    if (in_use == 1) {
+    if (in_use == 1 && c->match_handles) {
+        /* An item's handle: the match profile updates that item.  A
+         * collection's or community's is an error still. */
+        int64_t id;
+        br_error e;
+        int rc = br_item_find(c->repo, rec->handle, &id, &e);
+        if (!rc) return 0;
+        if (rc != BR_ENOTFOUND) {
+            if (err) *err = e;
+            return rc;
+        }
+        record_error(c, key, src, 1, "handle.in-use", "remove the handle file to get a new handle",
+                     "handle %s is already in use in this repository by a collection or community",
+                     rec->handle);
+    } else if (in_use == 1) {
         record_error(c, key, src, 1, "handle.in-use", "remove the handle file to get a new handle",
                      "handle %s is already in use in this repository", rec->handle);
     } else if ((other = kv_get(&c->batch_handles, rec->handle))) {
@@ -624,6 +683,7 @@ static int check_relations(pl_ctx *c, br_error *err)
 static int already_stored(pl_ctx *c, const char *key, char *handle, size_t size, br_error *err)
 {
     char outcome[32];
+    c->resolved[0] = 0;
     int64_t id;
     br_error e;
     handle[0] = 0;
@@ -640,6 +700,12 @@ static int already_stored(pl_ctx *c, const char *key, char *handle, size_t size,
         if (err) *err = e;
         return rc;
     }
+    /* An operator's choice for a multi-match, applied by this run. */
+    if (!strcmp(outcome, BR_OUTCOME_RESOLVED)) {
+        br_strlcpy(c->resolved, handle, sizeof c->resolved);
+        return 0;
+    }
+    if (!strcmp(outcome, BR_OUTCOME_MATCH_SKIPPED)) return 1;
     if (strcmp(outcome, BR_OUTCOME_IMPORTED) && strcmp(outcome, BR_OUTCOME_UPDATED) &&
         strcmp(outcome, BR_OUTCOME_SKIPPED))
         return 0;
@@ -961,30 +1027,163 @@ static int store_files(pl_ctx *c, br_record *rec, br_job_record *jr, br_error *e
     return 0;
 }
 
-/* The stored item this record updates: its key names it (a handle or UUID),
- * or its origin id matches one.  0 when none. */
-static int find_target(pl_ctx *c, const br_read_info *info, int64_t *target, br_error *err)
+/* Parses a profile: "RULE[=ACTION],...", RULE one of KINDS ("field:dc.title"
+ * for a metadata field), ACTION update, replace, skip or add (default
+ * update); "none" matches nothing. */
+static int parse_profile(pl_ctx *c, const char *spec, br_error *err)
 {
-    *target = 0;
+    c->n_rules = 0;
+    if (!spec || !*spec || !strcmp(spec, "none")) return 0;
+    char buf[1024];
+    if (br_strlcpy(buf, spec, sizeof buf) >= sizeof buf)
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "the match profile is too long");
+    for (char *p = buf; p && *p;) {
+        char *next = strchr(p, ',');
+        if (next) *next++ = 0;
+        if (c->n_rules == MAX_RULES)
+            return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "at most %d match rules", MAX_RULES);
+        match_rule *r = &c->rules[c->n_rules];
+        memset(r, 0, sizeof *r);
+        char *eq = strchr(p, '=');
+        if (eq) {
+            *eq = 0;
+            size_t a = 0;
+            while (a < BR_ARRAY_LEN(ACTIONS) && strcmp(ACTIONS[a], eq + 1))
+                a++;
+            if (a == BR_ARRAY_LEN(ACTIONS))
+                return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
+                                    "match action '%s': update, replace, skip or add", eq + 1);
+            r->action = (match_action)a;
+        }
+        char *colon = strchr(p, ':');
+        if (colon) {
+            *colon = 0;
+            char s_[64], e_[64], q_[64];
+            if (strcmp(p, "field") || br_field_parse(colon + 1, s_, e_, q_))
+                return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
+                                    "match rule '%s:%s': use field:schema.element[.qualifier]", p,
+                                    colon + 1);
+            br_strlcpy(r->field, colon + 1, sizeof r->field);
+        }
+        size_t k = 0;
+        while (k < BR_ARRAY_LEN(KINDS) && strcmp(KINDS[k].kind, p))
+            k++;
+        if (k == BR_ARRAY_LEN(KINDS) || (!strcmp(p, "field") && !colon))
+            return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
+                                "match rule '%s': key, handle, uuid, origid, doi, isbn, uri or "
+                                "field:schema.element",
+                                p);
+        br_strlcpy(r->kind, p, sizeof r->kind);
+        if (KINDS[k].field) br_strlcpy(r->field, KINDS[k].field, sizeof r->field);
+        if (!strcmp(p, "handle")) c->match_handles = 1;
+        c->n_rules++;
+        p = next;
+    }
+    return 0;
+}
+
+static void add_candidate(candidates *m, int64_t id)
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (m->ids[i] == id) return;
+    if (m->n < BR_ARRAY_LEN(m->ids)) m->ids[m->n++] = id;
+}
+
+/* A lookup by handle or UUID: found, absent, or a failure passed on. */
+static int find_one(pl_ctx *c, const char *ref, candidates *m, br_error *err)
+{
+    int64_t id;
     br_error e;
-    int rc;
-    if (info->update) {
-        rc = br_item_find(c->repo, info->key, target, err);
+    int rc = br_item_find(c->repo, ref, &id, &e);
+    if (rc == BR_ENOTFOUND) return 0;
+    if (rc) {
+        if (err) *err = e;
         return rc;
     }
-    for (size_t k = 0; k < c->rec->n_ids && !*target; k++) {
-        if (strcmp(c->rec->ids[k].type, "origid")) continue;
-        rc = br_item_find_by_identifier(c->repo, "origid", c->rec->ids[k].value, target, &e);
-        if (rc == BR_ENOTFOUND) {
-            *target = 0;
-            continue;
-        }
-        if (rc) {
-            if (err) *err = e;
-            return rc;
+    add_candidate(m, id);
+    return 0;
+}
+
+static int find_by_field(pl_ctx *c, const char *field, const char *value, candidates *m,
+                         br_error *err)
+{
+    char s_[64], e_[64], q_[64];
+    if (br_field_parse(field, s_, e_, q_)) return 0;
+    int64_t ids[MATCH_MAX + 1];
+    size_t n = 0;
+    int rc = br_item_find_by_value(c->repo, s_, e_, *q_ ? q_ : NULL, value, ids, BR_ARRAY_LEN(ids),
+                                   &n, err);
+    if (rc) return rc;
+    for (size_t i = 0; i < n; i++)
+        add_candidate(m, ids[i]);
+    return 0;
+}
+
+/* The stored records rule r finds for the current record. */
+static int candidates_of(pl_ctx *c, const match_rule *r, const br_read_info *info, candidates *m,
+                         br_error *err)
+{
+    const br_record *rec = c->rec;
+    int rc = 0;
+    m->n = 0;
+    if (!strcmp(r->kind, "key")) return info->update ? find_one(c, info->key, m, err) : 0;
+    if (!strcmp(r->kind, "handle")) return rec->handle ? find_one(c, rec->handle, m, err) : 0;
+    if (!strcmp(r->kind, "uuid")) return rec->uuid ? find_one(c, rec->uuid, m, err) : 0;
+    const char *id_type = NULL;
+    for (size_t k = 0; k < BR_ARRAY_LEN(KINDS); k++)
+        if (!strcmp(KINDS[k].kind, r->kind)) id_type = KINDS[k].id_type;
+    for (size_t k = 0; !rc && id_type && k < rec->n_ids; k++) {
+        if (strcmp(rec->ids[k].type, id_type)) continue;
+        int64_t id;
+        br_error e;
+        rc = br_item_find_by_identifier(c->repo, id_type, rec->ids[k].value, &id, &e);
+        if (rc == BR_ENOTFOUND)
+            rc = 0;
+        else if (!rc)
+            add_candidate(m, id);
+        else if (err)
+            *err = e;
+    }
+    char name[256];
+    for (size_t k = 0; !rc && r->field[0] && k < rec->n_md; k++) {
+        field_name(&rec->md[k], name, sizeof name);
+        if (!strcmp(name, r->field)) rc = find_by_field(c, r->field, rec->md[k].value, m, err);
+    }
+    return rc;
+}
+
+/* The rule that decides for the current record (*rule NULL: nothing matched)
+ * and its candidates. */
+static int match_record(pl_ctx *c, const br_read_info *info, const match_rule **rule, candidates *m,
+                        br_error *err)
+{
+    *rule = NULL;
+    m->n = 0;
+    for (size_t i = 0; i < c->n_rules; i++) {
+        int rc = candidates_of(c, &c->rules[i], info, m, err);
+        if (rc) return rc;
+        if (m->n) {
+            *rule = &c->rules[i];
+            return 0;
         }
     }
     return 0;
+}
+
+/* "h1 h2 h3 and 4 more": the candidates' handles, for a message. */
+static void candidate_list(pl_ctx *c, const candidates *m, char *out, size_t size)
+{
+    size_t len = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < m->n && i < 10; i++) {
+        char h[128] = "?";
+        if (!br_item_load(c->repo, m->ids[i], c->old, NULL) && c->old->handle)
+            br_strlcpy(h, c->old->handle, sizeof h);
+        int w = snprintf(out + len, size - len, "%s%s", i ? " " : "", h);
+        if (w < 0 || (size_t)w >= size - len) return;
+        len += (size_t)w;
+    }
+    if (m->n > 10) snprintf(out + len, size - len, " and %zu more", m->n - 10);
 }
 
 static int write_update(pl_ctx *c, int64_t target, br_job_record *jr, br_error *err)
@@ -1048,9 +1247,73 @@ static int write_new(pl_ctx *c, const char *replace_handle, br_job_record *jr, b
     return 0;
 }
 
-/* Writes one valid record; jr->outcome says what happened. */
-static int write_record(pl_ctx *c, const br_read_info *info, br_job_record *jr, char *msg,
-                        size_t msg_size, br_error *err)
+/* What the profile decides for the current record (add mode): *target the
+ * item to update or *replace_handle the one to replace, or an outcome
+ * already in jr (skipped, multi-match, too many matches). */
+static int decide(pl_ctx *c, const br_read_info *info, const char *resolved, int64_t *target,
+                  const char **replace_handle, br_job_record *jr, char *msg, size_t msg_size,
+                  br_error *err)
+{
+    br_record *rec = c->rec;
+    int rc;
+    if (resolved) { /* an operator's choice for a multi-match */
+        if (!strcmp(resolved, "skip")) {
+            jr->outcome = BR_OUTCOME_MATCH_SKIPPED;
+            jr->message = "left as it is (resolved by an operator)";
+            return 0;
+        }
+        return strcmp(resolved, "new") ? br_item_find(c->repo, resolved, target, err) : 0;
+    }
+    const match_rule *rule;
+    candidates *m = &c->cands;
+    if ((rc = match_record(c, info, &rule, m, err)) || !rule) return rc;
+    /* "by doi", "by field dc.title" */
+    const char *field = strcmp(rule->kind, "field") ? "" : rule->field;
+    const char *sp = *field ? " " : "";
+    if (m->n > MATCH_MAX) {
+        snprintf(msg, msg_size, "matches more than %d stored records by %s%s%s: not imported",
+                 MATCH_MAX, rule->kind, sp, field);
+        jr->outcome = BR_OUTCOME_INVALID;
+        jr->message = msg;
+        return 0;
+    }
+    if (m->n > 1) {
+        char list[700];
+        candidate_list(c, m, list, sizeof list);
+        snprintf(msg, msg_size,
+                 "matches %zu stored records by %s%s%s: %s (choose with `bulkrepo job resolve`)",
+                 m->n, rule->kind, sp, field, list);
+        jr->outcome = BR_OUTCOME_MULTI_MATCH;
+        jr->message = msg;
+        c->b_multi++;
+        return 0;
+    }
+    switch (rule->action) {
+    case ACT_UPDATE:
+        *target = m->ids[0];
+        return 0;
+    case ACT_ADD:
+        if (!strcmp(rule->kind, "handle")) rec->handle = NULL; /* it is taken */
+        return 0;
+    case ACT_REPLACE:
+    case ACT_SKIP:
+        if ((rc = br_item_load(c->repo, m->ids[0], c->old, err))) return rc;
+        if (rule->action == ACT_REPLACE)
+            return (*replace_handle = br_record_str(rec, c->old->handle)) ? 0 : oom(err);
+        snprintf(msg, msg_size, "matches %s by %s%s%s: left as it is", c->old->handle, rule->kind,
+                 sp, field);
+        jr->outcome = BR_OUTCOME_MATCH_SKIPPED;
+        jr->item_id = m->ids[0];
+        jr->message = msg;
+        return 0;
+    }
+    return 0;
+}
+
+/* Writes one valid record; jr->outcome says what happened.  resolved: an
+ * operator's choice for its multi-match ("new", "skip" or a handle), or NULL. */
+static int write_record(pl_ctx *c, const br_read_info *info, const char *resolved,
+                        br_job_record *jr, char *msg, size_t msg_size, br_error *err)
 {
     br_record *rec = c->rec;
     int64_t target = 0;
@@ -1058,9 +1321,9 @@ static int write_record(pl_ctx *c, const br_read_info *info, br_job_record *jr, 
     int rc;
     if (c->opt->mode == BR_IMPORT_REPLACE)
         replace_handle = kv_get(&c->replace, info->key);
-    else if ((rc = find_target(c, info, &target, err))) {
+    else if ((rc = decide(c, info, resolved, &target, &replace_handle, jr, msg, msg_size, err)))
         return rc;
-    }
+    if (strcmp(jr->outcome, BR_OUTCOME_IMPORTED)) return 0; /* decided: nothing to write */
     rec->key = br_record_str(rec, info->key);
     unsigned row = 0;
     char why[1100];
@@ -1100,7 +1363,8 @@ static int append_mapfile(pl_ctx *c, br_error *err)
 
 static void reset_batch(pl_ctx *c)
 {
-    c->b_imported = c->b_updated = c->b_failed = c->b_bitstreams = 0;
+    c->b_imported = c->b_updated = c->b_failed = c->b_bitstreams = c->b_skipped = 0;
+    c->b_invalid = c->b_multi = 0;
     c->b_bytes = 0;
     br_buf_clear(&c->batch_map);
 }
@@ -1112,6 +1376,9 @@ static int commit_batch(pl_ctx *c, br_error *err)
     c->res->imported += c->b_imported;
     c->res->updated += c->b_updated;
     c->res->failed += c->b_failed;
+    c->res->skipped += c->b_skipped;
+    c->res->invalid += c->b_invalid;
+    c->res->multi += c->b_multi;
     c->res->bitstreams += c->b_bitstreams;
     c->res->bytes += c->b_bytes;
     /* The mapfile only ever names committed items; -r and -d only read it. */
@@ -1135,6 +1402,7 @@ static int write_all(pl_ctx *c, br_error *err)
         if (rc == 0) break;
         if (c->opt->mode == BR_IMPORT_REPLACE && !kv_get(&c->replace, info.key)) continue;
         if (is_invalid(c, seq)) continue; /* journaled in pass 1 */
+        c->resolved[0] = 0;
         if (c->opt->resume) {
             int stored = already_stored(c, info.key, handle, sizeof handle, err);
             if (stored < 0) {
@@ -1160,7 +1428,8 @@ static int write_all(pl_ctx *c, br_error *err)
                 rc = oom(err);
                 goto fail;
             }
-        } else if ((rc = write_record(c, &info, &jr, msg, sizeof msg, err))) {
+        } else if ((rc = write_record(c, &info, c->resolved[0] ? c->resolved : NULL, &jr, msg,
+                                      sizeof msg, err))) {
             br_error_locate(err, info.key, 0, 0);
             goto fail;
         }
@@ -1168,7 +1437,11 @@ static int write_all(pl_ctx *c, br_error *err)
         in_batch++;
         if (!strcmp(jr.outcome, BR_OUTCOME_FAILED)) {
             c->b_failed++;
-        } else {
+        } else if (!strcmp(jr.outcome, BR_OUTCOME_MATCH_SKIPPED)) {
+            c->b_skipped++;
+        } else if (!strcmp(jr.outcome, BR_OUTCOME_INVALID)) {
+            c->b_invalid++;
+        } else if (strcmp(jr.outcome, BR_OUTCOME_MULTI_MATCH)) {
             c->b_imported++;
             c->b_updated += !strcmp(jr.outcome, BR_OUTCOME_UPDATED);
             c->b_bitstreams += (size_t)jr.bitstreams;
@@ -1483,6 +1756,8 @@ static int check_options(pl_ctx *c, br_error *err)
             return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "cannot resolve %s to a collection",
                                 o->collections[k]);
     }
+    if (o->mode == BR_IMPORT_ADD && (rc = parse_profile(c, o->match ? o->match : fi->match, err)))
+        return rc;
     if (o->mode != BR_IMPORT_DELETE && !o->n_collections && !(fi->caps & BR_FORMAT_COLLECTIONS)) {
         one_coll oc = {0};
         if ((rc = br_container_list(c->repo, count_coll, &oc, err))) return rc;
@@ -1652,6 +1927,11 @@ int br_import(br_repo *repo, const char *format, const br_import_options *opt_in
     if (res->invalid || res->failed)
         rc = br_error_set(err, BR_EINVAL, NULL, 0, 0, "%zu invalid %s were left out, %zu failed",
                           res->invalid, c.fmt->info.unit, res->failed);
+    else if (res->multi)
+        rc = br_error_set(err, BR_EINVAL, NULL, 0, 0,
+                          "%zu %s match several stored records: choose with `bulkrepo job "
+                          "resolve %lld KEY HANDLE|new|skip`, then `bulkrepo job resume %lld`",
+                          res->multi, c.fmt->info.unit, (long long)c.job_id, (long long)c.job_id);
 
 finish:
     /* The scratch folder goes before the job ends: whoever sees the job ended
@@ -1659,9 +1939,66 @@ finish:
     if (c.rd) c.fmt->close(c.rd);
     c.rd = NULL;
     if (c.scratch[0]) br_rmtree(c.scratch); /* only the folder this run made */
-    if (job_made)
+    if (job_made && res->multi && (!rc || rc == BR_EINVAL) && !res->invalid && !res->failed) {
+        char msg[1200];
+        br_error_format(err, msg, sizeof msg);
+        br_job_set_status(repo, c.job_id, BR_JOB_MANUAL_HANDLING_REQUIRED, msg, NULL);
+    } else if (job_made) {
         br_import_job_end(repo, c.job_id, rc, res->imported || res->deleted,
                           opt.mode != BR_IMPORT_DELETE && res->total == 0, err);
+    }
     pipe_dispose(&c);
     return rc;
+}
+
+/* ---- an operator's choice for a multi-match -------------------------------------------- */
+
+typedef struct find_line {
+    const char *key;
+    int64_t seq;
+    int hit;
+} find_line;
+
+static int find_key(void *ctx, const br_job_record *r)
+{
+    find_line *f = ctx;
+    if (strcmp(r->key, f->key)) return 0;
+    f->seq = r->seq; /* the line's strings die with the callback */
+    f->hit = 1;
+    return 1;
+}
+
+int br_job_resolve(br_repo *repo, int64_t job_id, const char *key, const char *choice,
+                   br_error *err)
+{
+    if (!key || !choice)
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "give the record's key and a choice");
+    find_line f = {key, 0, 0};
+    int rc = br_job_records(repo, job_id, BR_OUTCOME_MULTI_MATCH, find_key, &f, err);
+    if (rc) return rc;
+    if (!f.hit)
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
+                            "job %lld has no record '%s' waiting for a choice (a multi-match)",
+                            (long long)job_id, key);
+    int64_t id;
+    const char *handle = choice;
+    if (strcmp(choice, "new") && strcmp(choice, "skip") &&
+        (rc = br_item_find(repo, choice, &id, err)))
+        return rc == BR_ENOTFOUND ? br_error_set(err, BR_ENOTFOUND, NULL, 0, 0,
+                                                 "no item %s: give a handle, new or skip", choice)
+                                  : rc;
+    br_job_record jr = {0};
+    jr.seq = f.seq;
+    jr.key = key;
+    jr.outcome = BR_OUTCOME_RESOLVED;
+    jr.handle = handle; /* the choice: a handle, "new" or "skip" */
+    char msg[1200];
+    snprintf(msg, sizeof msg, "resolved: %s (applied by `job resume`)", choice);
+    jr.message = msg;
+    if ((rc = br_repo_begin(repo, err))) return rc;
+    if ((rc = br_job_journal(repo, job_id, &jr, err)) || (rc = br_repo_commit(repo, err))) {
+        br_repo_rollback(repo);
+        return rc;
+    }
+    return 0;
 }

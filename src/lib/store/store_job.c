@@ -261,14 +261,16 @@ int br_job_get(br_repo *repo, int64_t id, br_job *out, br_error *err)
             c->skipped += n;
         else if (!strcmp(o, BR_OUTCOME_VALID))
             c->valid += n;
-        else if (!strcmp(o, BR_OUTCOME_MULTI_MATCH))
+        else if (!strcmp(o, BR_OUTCOME_MULTI_MATCH) || !strcmp(o, BR_OUTCOME_RESOLVED))
             c->multi_matches += n;
+        else if (!strcmp(o, BR_OUTCOME_MATCH_SKIPPED))
+            c->skipped += n, c->matched += n;
         else if (!strcmp(o, BR_OUTCOME_EXPORTED))
             c->exported += n;
         if (!strcmp(o, BR_OUTCOME_IMPORTED) || !strcmp(o, BR_OUTCOME_UPDATED))
             c->bitstreams_imported += sqlite3_column_int64(st, 2);
     }
-    c->matched = c->updated + c->multi_matches;
+    c->matched += c->updated + c->multi_matches;
     c->newly_added = c->imported;
     c->not_imported = c->invalid + c->failed + c->multi_matches;
     return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job counters");
