@@ -285,6 +285,12 @@ unsigned srv_upload_begin(srv_req *r, const char **msg)
     u->r = r;
     u->max_file = r->s->opt.max_upload;
     r->up = u;
+    /* The type or format from the query (or X-Job-Type); fields may follow. */
+    const char *type = MHD_lookup_connection_value(r->con, MHD_GET_ARGUMENT_KIND, "type");
+    const char *format = MHD_lookup_connection_value(r->con, MHD_GET_ARGUMENT_KIND, "format");
+    if (!type) type = MHD_lookup_connection_value(r->con, MHD_HEADER_KIND, "X-Job-Type");
+    if (type) snprintf(u->type, sizeof u->type, "%s", type);
+    if (format) snprintf(u->format, sizeof u->format, "%s", format);
     u->pp = MHD_create_post_processor(r->con, 64 * 1024, on_part, u);
     if (!u->pp) {
         /* Gone before the 400 goes out (the scratch folder included). */

@@ -7,8 +7,10 @@
 #include <signal.h>
 #include <sys/wait.h>
 #include "cli_fixture.h"
+#include "http_fixture.h"
 
-#define MAX_UPLOAD (8 * 1000 * 1000) /* the server runs with --max-upload 8M (K, M, G: powers of 1000) */
+#define MAX_UPLOAD                                                                                 \
+    (8 * 1000 * 1000) /* the server runs with --max-upload 8M (K, M, G: powers of 1000) */
 
 typedef struct api {
     fx f;      /* the repository (f.dir/r) and CLI runner */
@@ -1174,6 +1176,298 @@ static void test_esploro_upload(void **state)
     resp_free(&r);
 }
 
+/* ---- issue 12: hostile input and access ------------------------------------------------------ */
+
+#define SSRF_UNIT "01BR_INST___ssrf"
+
+/* An Esploro import naming a loopback server: the server sees no request,
+ * neither directly nor through a redirect from an allowlisted one; an
+ * allowlisted server (the repository's fetch-allow.txt) still works. */
+static void test_ssrf(void **state)
+{
+    (void)state;
+    rq admin = {.bearer = A->admin_token};
+    RUN(&A->f, 0, "orgunit add " SSRF_UNIT " SSRF");
+    hf_server *hidden = hf_start_unlisted(), *open = hf_start_unlisted();
+    assert_non_null(hidden);
+    assert_non_null(open);
+    char to[64], csv[4096];
+    snprintf(to, sizeof to, "/to/%u/ok/secret.txt", hidden->port);
+    snprintf(
+        csv, sizeof csv,
+        ",GROUP_ID,ASSET_TITLE,ASSET_RESTYPE,ASSET_AFFILIATION,ASSET_PUBLISHDATE,FILE_FILEURL\n"
+        "ASSET,direct,Direct,dataset.dataset," SSRF_UNIT ",2020,\nFILE,direct,,,,,%s\n"
+        "ASSET,byname,By name,dataset.dataset," SSRF_UNIT
+        ",2020,\nFILE,byname,,,,,http://localhost:%u/ok/secret.txt\n"
+        "ASSET,redirected,Redirected,dataset.dataset," SSRF_UNIT ",2020,\nFILE,redirected,,,,,%s\n"
+        "ASSET,allowed,Allowed,dataset.dataset," SSRF_UNIT ",2020,\nFILE,allowed,,,,,%s\n",
+        hf_url(hidden, "/ok/secret.txt"), hidden->port, hf_url(open, to),
+        hf_url(open, "/ok/public.txt"));
+    fx_write(&A->f, "ssrf.csv", csv);
+    char allow[64];
+    snprintf(allow, sizeof allow, "127.0.0.1:%u\n", open->port);
+    fx_write(&A->f, "r/fetch-allow.txt", allow);
+    long long id;
+    const char *kv[] = {"format", "esploro", "collection", A->f.coll, "skip_invalid", "true", NULL};
+    resp out;
+    long st = submit(&admin, kv, "ssrf.csv", NULL, &id, &out);
+    if (st != 201) print_error("%s\n", out.body);
+    resp_free(&out);
+    assert_int_equal(st, 201);
+    json_t *job = wait_job(id, A->admin_token);
+    json_t *c = json_object_get(job, "counters");
+    assert_int_equal(jint(c, "imported"), 1);
+    assert_int_equal(jint(c, "failed"), 3);
+    json_decref(job);
+    assert_int_equal(hidden->requests, 0);
+    assert_int_equal(open->requests, 2); /* the allowed file and the redirect */
+    char path[128];
+    snprintf(path, sizeof path, "/api/jobs/%lld/records?outcome=failed", id);
+    resp r;
+    http("GET", path, &admin, &r);
+    EXPECT(&r, 200);
+    json_t *recs = json_object_get(r.json, "records"), *rec;
+    size_t i;
+    char port[16];
+    snprintf(port, sizeof port, ":%u", hidden->port);
+    json_array_foreach(recs, i, rec)
+    {
+        const char *msg = jstr(rec, "message");
+        assert_contains(msg, "not allowed");
+        assert_not_contains(msg, "Connection refused");
+    }
+    assert_int_equal(json_array_size(recs), 3);
+    resp_free(&r);
+    /* The job's events name no address or port of the refused connection. */
+    snprintf(path, sizeof path, "/api/jobs/%lld/events", id);
+    http("GET", path, &admin, &r);
+    EXPECT(&r, 200);
+    assert_not_contains(r.body, "Connection refused");
+    assert_not_contains(r.body, "Failed to connect");
+    resp_free(&r);
+    unlink(fx_path(&A->f, "r/fetch-allow.txt"));
+    hf_stop(open);
+    hf_stop(hidden);
+}
+
+/* Files under the repository's tmp/ and uploads/. */
+static int disk_entries(void)
+{
+    SH(&A->f, 0, "find r/tmp r/uploads -mindepth 1 2>/dev/null | wc -l");
+    return atoi(A->f.out);
+}
+
+/* Reading items and collections needs a role of data/read_access.tsv; drafts
+ * only for the roles that manage them; a refused upload writes nothing. */
+static void test_read_access(void **state)
+{
+    (void)state;
+    char um_token[64], rm_token[64];
+    add_user("usermgr", "User Manager", "usermgr-password");
+    add_user("researchers", "Researcher Manager", "researchers-password");
+    token_of("usermgr", um_token);
+    token_of("researchers", rm_token);
+    rq um = {.bearer = um_token}, rm = {.bearer = rm_token}, admin = {.bearer = A->admin_token};
+    resp r;
+    static const char *const reads[] = {"/api/items", "/api/collections", "/api/items/123456789/1"};
+    for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++) {
+        http("GET", reads[i], &um, &r);
+        EXPECT(&r, 403);
+        assert_contains(jstr(r.json, "error"), "roles");
+        resp_free(&r);
+    }
+    /* The Esploro import of test_esploro_upload made drafts: listed for the
+     * administrator, not for a Researcher Manager (who reads archived items). */
+    http("GET", "/api/items?limit=5000", &admin, &r);
+    EXPECT(&r, 200);
+    json_t *items = json_object_get(r.json, "items"), *it;
+    size_t i, drafts = 0;
+    char draft[64] = "";
+    json_array_foreach(items, i, it) if (strcmp(jstr(it, "status"), "archived"))
+    {
+        drafts++;
+        snprintf(draft, sizeof draft, "%s", jstr(it, "handle"));
+    }
+    long long total = jint(r.json, "total");
+    resp_free(&r);
+    assert_true(drafts > 0);
+    http("GET", "/api/items?limit=5000", &rm, &r);
+    EXPECT(&r, 200);
+    assert_int_equal(jint(r.json, "total"), total - (long long)drafts);
+    json_array_foreach(json_object_get(r.json, "items"), i, it)
+        assert_string_equal(jstr(it, "status"), "archived");
+    resp_free(&r);
+    char path[128];
+    snprintf(path, sizeof path, "/api/items/%s", draft);
+    http("GET", path, &rm, &r);
+    EXPECT(&r, 403);
+    resp_free(&r);
+    http("GET", path, &admin, &r);
+    EXPECT(&r, 200);
+    resp_free(&r);
+    http("GET", "/api/collections", &rm, &r);
+    EXPECT(&r, 200);
+    resp_free(&r);
+
+    /* Uploads refused by role: 403 and nothing on disk. */
+    saf_zip("refused.zip", 2, 0);
+    long long before = job_total(), id;
+    int files = disk_entries();
+    const char *kv[] = {"type", "import-saf", "collection", A->f.coll, NULL};
+    resp out;
+    assert_int_equal(submit(&um, kv, "refused.zip", NULL, &id, &out), 403);
+    resp_free(&out);
+    rq mgr = {.bearer = A->manager_token};
+    const char *del[] = {"type", "delete-saf", NULL}; /* not a Repository Manager's */
+    assert_int_equal(submit(&mgr, del, "refused.zip", NULL, &id, &out), 403);
+    assert_contains(jstr(out.json, "error"), "delete-saf");
+    resp_free(&out);
+    rq mgr_q = mgr;
+    CURL *c;
+    curl_mime *m = form(&c, (const char *[]){"collection", A->f.coll, NULL}, "file",
+                        fx_path(&A->f, "refused.zip"), NULL);
+    mgr_q.mime = m;
+    http("POST", "/api/jobs?type=delete-saf", &mgr_q, &r);
+    EXPECT(&r, 403);
+    resp_free(&r);
+    curl_mime_free(m);
+    curl_easy_cleanup(c);
+    /* The file before the fields that name the job: 400, nothing written. */
+    m = form(&c, NULL, "file", fx_path(&A->f, "refused.zip"), NULL);
+    curl_mimepart *p = curl_mime_addpart(m);
+    curl_mime_name(p, "type");
+    curl_mime_data(p, "import-saf", CURL_ZERO_TERMINATED);
+    rq file_first = {.bearer = A->admin_token, .mime = m};
+    http("POST", "/api/jobs", &file_first, &r);
+    EXPECT(&r, 400);
+    assert_contains(jstr(r.json, "error"), "before the file");
+    resp_free(&r);
+    curl_mime_free(m);
+    curl_easy_cleanup(c);
+    /* A file name that is not UTF-8. */
+    assert_int_equal(submit(&admin, kv, "refused.zip", "caf\xe9.zip", &id, &out), 400);
+    assert_contains(jstr(out.json, "error"), "UTF-8");
+    resp_free(&out);
+    assert_int_equal(job_total(), before);
+    assert_int_equal(disk_entries(), files);
+    /* The query's type lets a permitted upload through as before. */
+    m = form(&c, (const char *[]){"collection", A->f.coll, NULL}, "file",
+             fx_path(&A->f, "refused.zip"), NULL);
+    rq ok = {.bearer = A->manager_token, .mime = m};
+    http("POST", "/api/jobs?type=import-saf", &ok, &r);
+    EXPECT(&r, 201);
+    json_decref(wait_job(jint(r.json, "id"), A->admin_token));
+    resp_free(&r);
+    curl_mime_free(m);
+    curl_easy_cleanup(c);
+}
+
+/* No absolute path of the server's disk in the API's answers about jobs. */
+static void test_no_server_paths(void **state)
+{
+    (void)state;
+    rq admin = {.bearer = A->admin_token};
+    /* A job run from the CLI, with a source folder outside the repository. */
+    fx_gen(&A->f, "cli_saf", 2);
+    RUN(&A->f, 0, "import -a -s cli_saf -c %s -m cli.map", A->f.coll);
+    resp r;
+    http("GET", "/api/jobs?limit=5000", &admin, &r);
+    EXPECT(&r, 200);
+    json_t *jobs = json_incref(json_object_get(r.json, "jobs")), *j;
+    resp_free(&r);
+    size_t i;
+    assert_true(json_array_size(jobs) > 3);
+    json_array_foreach(jobs, i, j)
+    {
+        static const char *const tails[] = {"", "/events", "/records"};
+        for (size_t k = 0; k < 3; k++) {
+            char path[128];
+            snprintf(path, sizeof path, "/api/jobs/%lld%s", jint(j, "id"), tails[k]);
+            http("GET", path, &admin, &r);
+            EXPECT(&r, 200);
+            if (strstr(r.body, A->f.dir)) print_error("%s: %s\n", path, r.body);
+            assert_not_contains(r.body, A->f.dir);
+            resp_free(&r);
+        }
+    }
+    json_decref(jobs);
+}
+
+/* A chunked body far over the cap: 413, not a reset. */
+typedef struct feed {
+    size_t left;
+    int head_sent;
+} feed;
+
+static size_t feed_body(char *buf, size_t size, size_t n, void *ctx)
+{
+    feed *f = ctx;
+    static const char head[] =
+        "--XyZ\r\nContent-Disposition: form-data; name=\"type\"\r\n\r\nimport-saf\r\n"
+        "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"huge.zip\"\r\n\r\n";
+    size_t room = size * n;
+    if (!f->head_sent) {
+        f->head_sent = 1;
+        memcpy(buf, head, sizeof head - 1);
+        return sizeof head - 1;
+    }
+    size_t k = f->left < room ? f->left : room;
+    memset(buf, 'z', k);
+    f->left -= k;
+    return k;
+}
+
+static void test_chunked_over_cap(void **state)
+{
+    (void)state;
+    CURL *c = curl_easy_init();
+    char url[256];
+    snprintf(url, sizeof url, "%s/api/jobs", A->url);
+    struct curl_slist *h = NULL;
+    char auth[128];
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", A->admin_token);
+    h = curl_slist_append(h, auth);
+    h = curl_slist_append(h, "Content-Type: multipart/form-data; boundary=XyZ");
+    h = curl_slist_append(h, "Transfer-Encoding: chunked");
+    h = curl_slist_append(h, "Expect:");
+    feed f = {(size_t)100 * 1000 * 1000, 0}; /* 100 MB against an 8 MB cap */
+    sink body = {0};
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, feed_body);
+    curl_easy_setopt(c, CURLOPT_READDATA, &f);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    CURLcode rc = curl_easy_perform(c);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (rc != CURLE_OK) print_error("curl: %s\n", curl_easy_strerror(rc));
+    assert_int_equal(rc, CURLE_OK);
+    assert_int_equal(status, 413);
+    free(body.p);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    assert_int_equal(scratch_entries(), 0);
+}
+
+/* A second server on the same address fails clearly (exit 4), not silently
+ * sharing the port. */
+static void test_exclusive_listen(void **state)
+{
+    (void)state;
+    SH(&A->f, 0, "\"$BR\" --repo r2 init");
+    const char *hostport = A->url + strlen("http://");
+    SH(&A->f, 4, "timeout 20 \"$BR\" --repo r2 serve --listen %s", hostport);
+    assert_contains(A->f.err, "cannot listen");
+    resp r;
+    http("GET", "/api/health", NULL, &r);
+    EXPECT(&r, 200);
+    assert_string_equal(jstr(r.json, "database"), "ok");
+    resp_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1189,6 +1483,11 @@ int main(void)
         cmocka_unit_test(test_malformed_requests),
         cmocka_unit_test(test_path_traversal),
         cmocka_unit_test(test_esploro_upload),
+        cmocka_unit_test(test_ssrf),
+        cmocka_unit_test(test_read_access),
+        cmocka_unit_test(test_no_server_paths),
+        cmocka_unit_test(test_chunked_over_cap),
+        cmocka_unit_test(test_exclusive_listen),
         cmocka_unit_test(test_cancel_and_resume),
         cmocka_unit_test(test_answers_while_importing),
     };
