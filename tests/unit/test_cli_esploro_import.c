@@ -408,9 +408,35 @@ static void test_round_trip_changes_nothing(void **state)
     ASSERT_FSCK_CLEAN(f);
 }
 
+/* Issue 14: a fresh repository (no collection) takes an Esploro file with no
+ * -c: a collection is made for it and named in the job's events. */
+static void test_fresh_repository_no_collection(void **state)
+{
+    fx *f = *state;
+    SH(f, 0, "\"$BR\" --repo fresh init");
+    SH(f, 0, "\"$BR\" --repo fresh orgunit add %s Library", UNIT);
+    fx_write(f, "b.csv",
+             ",GROUP_ID,ASSET_TITLE,ASSET_RESTYPE,ASSET_AFFILIATION,ASSET_PUBLISHDATE\n"
+             "ASSET,g1,One,dataset.dataset," UNIT ",2020\n");
+    /* Invalid first: nothing is made, not even the collection. */
+    fx_write(f, "bad.csv",
+             ",GROUP_ID,ASSET_TITLE,ASSET_RESTYPE,ASSET_AFFILIATION,ASSET_PUBLISHDATE\n"
+             "ASSET,g1,One,dataset.nonsense," UNIT ",2020\n");
+    SH(f, 3, "\"$BR\" --repo fresh import --format esploro-csv -s bad.csv -m bad.map");
+    SH(f, 0, "\"$BR\" --repo fresh collection list");
+    assert_null(strstr(f->out, "Imported"));
+    SH(f, 0, "\"$BR\" --repo fresh import --format esploro-csv -s b.csv -m b.map");
+    assert_contains(f->err, "1 imported");
+    SH(f, 0, "\"$BR\" --repo fresh collection list");
+    assert_contains(f->out, "Imported assets");
+    SH(f, 0, "\"$BR\" --repo fresh job events 2");
+    assert_contains(f->out, "had no collection");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        FX_TEST(test_fresh_repository_no_collection),
         FX_TEST(test_round_trip_changes_nothing),
         FX_TEST(test_seed_example),
         FX_TEST(test_approve),

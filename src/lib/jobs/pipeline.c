@@ -142,6 +142,7 @@ typedef struct pl_ctx {
     char mapfile[PATH_MAX];
     char scratch[PATH_MAX]; /* a zip's unpacked package, removed at the end */
     char collection[64];    /* default collection of formats without collections */
+    int need_collection;    /* ... none yet: make one before writing */
     const char *status;     /* of new items */
     char via[96];           /* provenance: "bulkrepo <format> import" */
 
@@ -1706,6 +1707,30 @@ static int count_coll(void *ctx, const br_container *k)
     return 0;
 }
 
+/* A repository with no collection takes records that name none into a new
+ * collection ("Imported assets"), made only once the input is known to be
+ * valid and named in the job's events and report. */
+static int make_collection(pl_ctx *c, br_error *err)
+{
+    if (!c->need_collection) return 0;
+    char name[96];
+    snprintf(name, sizeof name, "Imported %s", c->fmt->info.unit);
+    br_container ct;
+    int rc = br_container_create(c->repo, 0, name, NULL, &ct, err);
+    if (rc) return rc;
+    br_strlcpy(c->collection, ct.handle, sizeof c->collection);
+    char msg[256];
+    snprintf(msg, sizeof msg, "The repository had no collection: made %s (%s) for the new %s",
+             ct.handle, name, c->fmt->info.unit);
+    br_job_event ev = {0};
+    ev.job_id = c->job_id;
+    ev.severity = "info";
+    ev.module = "import";
+    ev.creator = c->opt->eperson;
+    ev.description = msg;
+    return br_job_event_add(c->repo, &ev, err);
+}
+
 /* What can be refused before a job exists: usage, the source, the mapfile,
  * the collections. */
 static int check_options(pl_ctx *c, br_error *err)
@@ -1761,6 +1786,10 @@ static int check_options(pl_ctx *c, br_error *err)
     if (o->mode != BR_IMPORT_DELETE && !o->n_collections && !(fi->caps & BR_FORMAT_COLLECTIONS)) {
         one_coll oc = {0};
         if ((rc = br_container_list(c->repo, count_coll, &oc, err))) return rc;
+        if (oc.n == 0) {
+            c->need_collection = 1; /* made once the input is valid (make_collection) */
+            return 0;
+        }
         if (oc.n != 1)
             return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
                                 "give the collection of the new %s with -c (the repository has "
@@ -1918,7 +1947,7 @@ int br_import(br_repo *repo, const char *format, const br_import_options *opt_in
         goto finish;
     }
     c.todo = res->valid;
-    if ((rc = write_all(&c, err))) goto finish;
+    if ((rc = make_collection(&c, err)) || (rc = write_all(&c, err))) goto finish;
     if ((rc = write_relations(&c, err))) goto finish;
     if (c.files_replaced && (rc = br_asset_gc(repo, NULL, err))) goto finish;
     if (opt.mode == BR_IMPORT_ADD && (res->imported || res->skipped || !access(c.mapfile, F_OK)) &&
