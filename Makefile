@@ -103,8 +103,11 @@ check: deps
 run: deps all
 	sh scripts/demo.sh $(B)/bulkrepo
 
+# bench/run.sh [phases]: BENCH_PHASES="saf esploro lint big web", REPS, BENCH_FS, BENCH_DIR,
+# BULKREPO_BASE (see bench/run.sh and bench/RESULTS.md).
 bench: deps all tools
-	sh bench/run.sh
+	BULKREPO=$(B)/bulkrepo GEN_SAF=$(B)/tools/gen_saf GEN_ESPLORO=$(B)/tools/gen_esploro \
+	  sh bench/run.sh $(BENCH_PHASES)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -1,100 +1,165 @@
 #!/bin/sh
-# bench/run.sh — SAF import/export benchmarks for bulkrepo (run by `make bench`).
+# bench/run.sh — bulkrepo's benchmarks, each beside its floor, measured in the same run
+# (issue 13).  `make bench` runs it.
 #
-# For each N in ${BENCH_NS:-10000 100000}: generate an N-item SAF package with
-# gen_saf, then time (after a sync and a warm-up read of the input):
-#   gen        gen_saf itself (informational)
-#   cp-pkg     cp -r of the package to a sibling dir        (floor for import)
-#   validate   bulkrepo import -a -v  (test run, nothing stored)
-#   import     bulkrepo import -a
-#   export     bulkrepo export -t COLLECTION -n 1
-#   cp-export  cp -r of the exported tree                   (floor for export)
-# Peak RSS comes from GNU /usr/bin/time (%M) when present, else from polling
-# VmHWM in /proc/<pid>/status, else "n/a".
-# Prints a table and writes it as Markdown to bench/out/results.md.
+#   sh bench/run.sh [PHASE...]        or BENCH_PHASES="PHASE..."; default: saf esploro lint
 #
-# Environment: BENCH_NS, BENCH_FILE_SIZE (bitstream bytes, default 4096),
-# BULKREPO (default build/bulkrepo), GEN_SAF (default build/tools/gen_saf),
-# BENCH_SEED (default 1), BENCH_NO_GNU_TIME=1 (force the VmHWM fallback).
+# Phases (each on every filesystem of BENCH_FS, each measure REPS times, interleaved with
+# its floor: floor, bulkrepo [, base], floor, ...):
+#   saf      SAF, N in BENCH_NS (default 10000 100000), one BENCH_FILE_SIZE file per item:
+#              import -a          vs cp -r of the package (and cp -r + sync -f: a durable copy)
+#              import -a -v       vs xmllint --stream over the package's XML files
+#              export -n 1        vs cp -r of the exported tree
+#   esploro  Esploro CSV import of N assets (BENCH_ESPLORO_NS, default 100000; gen_esploro)
+#              vs sqlite3 '.import --csv' of the same rows into one table
+#   lint     bulkrepo lint of the same CSV vs Python's csv module reading it (when python3 exists)
+#   big      SAF at scale, N in BENCH_BIG_NS (default 100000 1000000): import, validate, export
+#            and peak RSS; only with BENCH_BIG=1 (the 1,000,000-item package is ~8 GB)
+#   web      sh bench/web.sh: an import's slowdown under ~100 requests/s of staff-like polling,
+#            and p99 at 64 connections closed-loop (needs curl and wrk; see web.sh)
+#
+# Every measure prints min / median / max seconds, the rate at the median, peak RSS (GNU time,
+# else VmHWM polling), and its ratio to the floor's median.  A floor whose max/min is over
+# 1.30 is flagged: the machine was busy and the ratios are not to be trusted.
+#
+# Environment:
+#   REPS (or BENCH_REPS)  repetitions (default 3)
+#   BENCH_FS              tmpfs | disk | both (default both; tmpfs only where one exists)
+#   BENCH_DIR             the disk location (default bench/out/work); BENCH_TMPFS the tmpfs
+#                         location (default /dev/shm)
+#   BULKREPO              the binary (default build/bulkrepo); GEN_SAF, GEN_ESPLORO (default
+#                         build/tools/...)
+#   BULKREPO_BASE         a second (older) binary: every bulkrepo measure runs for both,
+#                         interleaved, for before/after figures
+#   BENCH_FILE_SIZE       bytes per SAF file (default 4096); BENCH_SEED (default 1)
+#   BENCH_NO_GNU_TIME=1   peak RSS by VmHWM polling instead of /usr/bin/time
+# Output: a table on stdout and bench/out/results.md (command line, date, machine, filesystems,
+# the source commit); raw samples in bench/out/samples.tsv, logs in bench/out/logs/.
 set -u
 
 cd "$(dirname "$0")/.." || exit 4
+TOP=$PWD
+CMDLINE="bench/run.sh${*:+ $*}"
 
-BR=${BULKREPO:-build/bulkrepo}
-GEN=${GEN_SAF:-build/tools/gen_saf}
+abspath() { case $1 in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$TOP/$1" ;; esac; }
+BR=$(abspath "${BULKREPO:-build/bulkrepo}")
+GEN=$(abspath "${GEN_SAF:-build/tools/gen_saf}")
+GEN_E=$(abspath "${GEN_ESPLORO:-build/tools/gen_esploro}")
+BASE=
+[ -n "${BULKREPO_BASE:-}" ] && BASE=$(abspath "$BULKREPO_BASE")
+PHASES=${*:-${BENCH_PHASES:-saf esploro lint}}
+REPS=${REPS:-${BENCH_REPS:-3}}
 NS=${BENCH_NS:-10000 100000}
+ENS=${BENCH_ESPLORO_NS:-100000}
+BIG_NS=${BENCH_BIG_NS:-100000 1000000}
 FSIZE=${BENCH_FILE_SIZE:-4096}
 SEED=${BENCH_SEED:-1}
-OUT=bench/out
+FS_CHOICE=${BENCH_FS:-both}
+DISK_DIR=$(abspath "${BENCH_DIR:-bench/out/work}")
+TMPFS_DIR=${BENCH_TMPFS:-/dev/shm}
+OUT=$TOP/bench/out
+LOGS=$OUT/logs
+SAMPLES=$OUT/samples.tsv
 ROWS=$OUT/results.rows
 MD=$OUT/results.md
-LOGS=$OUT/logs
+WEB_OUT=$OUT/web.txt
 
-for b in "$BR" "$GEN"; do
-	if [ ! -x "$b" ]; then
-		echo "bench: $b not found or not executable (run: make all tools)" >&2
-		exit 4
-	fi
+die() {
+	echo "bench: $*" >&2
+	exit 4
+}
+for b in "$BR" "$GEN" "$GEN_E" ${BASE:+"$BASE"}; do
+	[ -x "$b" ] || die "$b not found or not executable (make all tools)"
 done
-
+case $REPS in '' | *[!0-9]* | 0) die "REPS must be a positive integer" ;; esac
+for p in $PHASES; do
+	case $p in saf | esploro | lint | big | web) ;; *) die "unknown phase '$p' (saf esploro lint big web)" ;; esac
+done
 mkdir -p "$OUT" "$LOGS" || exit 4
+: >"$SAMPLES"
 : >"$ROWS"
+rm -f "$WEB_OUT"
 
 TIME_BIN=
-if [ -z "${BENCH_NO_GNU_TIME:-}" ] && [ -x /usr/bin/time ] && /usr/bin/time -f '%M' -o /dev/null true >/dev/null 2>&1; then
+if [ -z "${BENCH_NO_GNU_TIME:-}" ] && [ -x /usr/bin/time ] &&
+	/usr/bin/time -f '%M' -o /dev/null true >/dev/null 2>&1; then
 	TIME_BIN=/usr/bin/time
 fi
-RSS_SRC="GNU time"
+RSS_SRC="GNU time (%M)"
 [ -n "$TIME_BIN" ] || RSS_SRC="VmHWM polling"
-[ -r /proc/self/status ] || [ -n "$TIME_BIN" ] || RSS_SRC="n/a"
-
-# High-resolution clock (GNU date); whole seconds otherwise.
 case $(date +%N) in
 *N* | '') now() { date +%s; } ;;
 *) now() { date +%s.%N; } ;;
 esac
 
-WORK=
+# ---- where: the filesystems ------------------------------------------------------------------
+FSLIST=
+case $FS_CHOICE in
+tmpfs | both)
+	if [ -d "$TMPFS_DIR" ] && [ -w "$TMPFS_DIR" ] &&
+		[ "$(stat -f -c %T "$TMPFS_DIR" 2>/dev/null)" = tmpfs ]; then
+		FSLIST="tmpfs"
+	else
+		echo "bench: no writable tmpfs at $TMPFS_DIR (BENCH_TMPFS); tmpfs runs skipped" >&2
+	fi
+	;;
+disk) ;;
+*) die "BENCH_FS is tmpfs, disk or both, not '$FS_CHOICE'" ;;
+esac
+case $FS_CHOICE in disk | both) FSLIST="$FSLIST disk" ;; esac
+[ -n "$FSLIST" ] || die "no filesystem to run on"
+
+WORKS=
 # shellcheck disable=SC2317  # invoked via trap
 cleanup() {
-	if [ -n "$WORK" ]; then rm -rf "$WORK"; fi
+	for w in $WORKS; do rm -rf "$w"; done
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# warm DIR: read every file once so the measurement starts from a warm page cache.
-warm() {
+# workdir FS: a fresh folder on that filesystem (WORK)
+workdir() {
+	if [ "$1" = tmpfs ]; then w_base=$TMPFS_DIR; else w_base=$DISK_DIR; fi
+	mkdir -p "$w_base" || die "cannot create $w_base"
+	WORK=$(mktemp -d "$w_base/bulkrepo-bench.XXXXXX") || die "cannot create a folder in $w_base"
+	WORKS="$WORKS $WORK"
+}
+dropwork() {
+	rm -rf "$WORK"
 	sync
-	find "$1" -type f -exec cat {} + >/dev/null 2>&1
+}
+# room DIR BYTES: 0 when DIR's filesystem has BYTES free
+room() {
+	r_free=$(df -Pk "$1" 2>/dev/null | awk 'NR == 2 { print $4 }')
+	[ -n "$r_free" ] && [ "$r_free" -gt $(($2 / 1024)) ]
 }
 
-# measure LOGNAME CMD...: run CMD, set M_SECS, M_RSS (MB or n/a), M_RC.
+# ---- measuring ---------------------------------------------------------------------------------
+# warm DIR|FILE: settle earlier writes, then read the input once (a warm page cache)
+warm() {
+	sync
+	if [ -d "$1" ]; then
+		find "$1" -type f -exec cat {} + >/dev/null 2>&1
+	else
+		cat "$1" >/dev/null 2>&1
+	fi
+}
+
+# measure CMD...: sets M_SECS, M_RSS (MB or n/a), M_RC; output in $LOGS/last.{out,err}
 measure() {
-	m_log=$LOGS/$1
-	shift
 	m_t0=$(now)
 	if [ -n "$TIME_BIN" ]; then
-		"$TIME_BIN" -f '%M' -o "$WORK/time.out" "$@" >"$m_log.out" 2>"$m_log.err"
+		"$TIME_BIN" -f '%M' -o "$LOGS/time.out" "$@" >"$LOGS/last.out" 2>"$LOGS/last.err"
 		M_RC=$?
-		m_kb=$(tail -n 1 "$WORK/time.out" 2>/dev/null)
+		m_kb=$(tail -n 1 "$LOGS/time.out" 2>/dev/null)
 	else
-		"$@" >"$m_log.out" 2>"$m_log.err" &
+		"$@" >"$LOGS/last.out" 2>"$LOGS/last.err" &
 		m_pid=$!
 		m_kb=
 		while kill -0 "$m_pid" 2>/dev/null; do
-			if [ -r "/proc/$m_pid/status" ]; then
-				while IFS= read -r m_line; do
-					case $m_line in
-					VmHWM:*)
-						m_v=${m_line#VmHWM:}
-						m_v=${m_v% kB}
-						m_v=${m_v#"${m_v%%[! 	]*}"}
-						[ -n "$m_v" ] && m_kb=$m_v
-						;;
-					esac
-				done <"/proc/$m_pid/status" 2>/dev/null
-			fi
-			sleep 0.05 2>/dev/null || sleep 1
+			m_v=$(awk '/^VmHWM:/ { print $2 }' "/proc/$m_pid/status" 2>/dev/null)
+			[ -n "$m_v" ] && m_kb=$m_v
+			sleep 0.05
 		done
 		wait "$m_pid"
 		M_RC=$?
@@ -105,161 +170,299 @@ measure() {
 	'' | *[!0-9]*) M_RSS=n/a ;;
 	*) M_RSS=$(awk -v k="$m_kb" 'BEGIN { printf "%.1f", k / 1024 }') ;;
 	esac
-	# Keep logs small: only their tails.
-	for m_f in "$m_log.out" "$m_log.err"; do
-		if [ -s "$m_f" ]; then
-			tail -n 50 "$m_f" >"$m_f.tmp" && mv "$m_f.tmp" "$m_f"
-		else
-			rm -f "$m_f"
-		fi
-	done
 	if [ "$M_RC" -ne 0 ]; then
-		echo "bench: '$*' exited with status $M_RC; see $m_log.err" >&2
-		[ -f "$m_log.err" ] && tail -n 5 "$m_log.err" >&2
+		echo "bench: '$*' exited $M_RC:" >&2
+		tail -n 5 "$LOGS/last.err" >&2
 		FAILED=1
 	fi
 }
 
-# row N PHASE SECS RSS RATIO TARGET OK
-row() {
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$ROWS"
-	printf '%-8s %-10s %9s %10s %9s %7s  %-32s %s\n' "$1" "$2" "$3" \
-		"$(ips "$1" "$3")" "$4" "$5" "$6" "$7"
+# sample GROUP KIND LABEL: records the last measure (KIND floor or bulkrepo)
+sample() {
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$REP" "$M_SECS" "$M_RSS" "$M_RC" >>"$SAMPLES"
+	printf '  rep %s  %-28s %9s s  RSS %7s MB%s\n' "$REP" "$3" "$M_SECS" "$M_RSS" \
+		"$([ "$M_RC" = 0 ] || echo "  exit $M_RC")"
 }
 
-ips() {
-	awk -v n="$1" -v s="$2" 'BEGIN { if (s + 0 > 0) printf "%.0f", n / s; else print "n/a" }'
+# bins: "new" and, with BULKREPO_BASE, "base"
+BINS=new
+[ -n "$BASE" ] && BINS="new base"
+bin_of() { if [ "$1" = base ]; then echo "$BASE"; else echo "$BR"; fi; }
+tag() { if [ "$1" = base ]; then echo "$2 [base]"; else echo "$2"; fi; }
+
+# summarize GROUP UNITS UNIT_NAME FLOOR_LABEL MEASURE_LABEL TARGET [KIND]:
+# one row: min/median/max of the measure's samples, rate at the median, peak RSS, ratio of
+# its median to the floor's median (FLOOR_LABEL '-' for none).  KIND floor rows get their
+# spread checked.
+summarize() {
+	awk -F '\t' -v g="$1" -v units="$2" -v uname="$3" -v fl="$4" -v ml="$5" -v tgt="$6" '
+	function med(a, n,   i, j, t) {
+		for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	$1 == g && $3 == ml && $7 == 0 { m[++nm] = $5; if ($6 != "n/a" && $6 + 0 > rss) rss = $6 + 0; kind = $2 }
+	$1 == g && $3 == ml && $7 != 0 { bad++ }
+	$1 == g && $3 == fl && $7 == 0 { f[++nf] = $5 }
+	END {
+		if (!nm) { printf "%s\t%s\t-\t-\t-\t-\t-\t-\t%s\tFAILED (%d runs)\n", g, ml, tgt, bad; exit }
+		lo = m[1]; hi = m[1]; for (i = 1; i <= nm; i++) { if (m[i] < lo) lo = m[i]; if (m[i] > hi) hi = m[i] }
+		md = med(m, nm)
+		rate = md > 0 ? units / md : 0
+		if (uname == "MB/s") r = sprintf("%.0f MB/s", rate / 1e6); else r = sprintf("%.0f %s", rate, uname)
+		ratio = "-"
+		if (nf) { fm = med(f, nf); if (fm > 0) ratio = sprintf("%.2fx", md / fm) }
+		spread = lo > 0 ? hi / lo : 0
+		note = ""
+		if (kind == "floor" && spread > 1.30) note = sprintf("BUSY: spread %.0f%%", (spread - 1) * 100)
+		if (bad) note = note (note ? "; " : "") bad " failed runs"
+		printf "%s\t%s\t%.3f\t%.3f\t%.3f\t%s\t%s\t%s\t%s\t%s\n", g, ml, lo, md, hi, r,
+			rss ? sprintf("%.1f", rss) : "n/a", ratio, tgt, note
+	}' "$SAMPLES" >>"$ROWS"
+	tail -n 1 "$ROWS" | awk -F '\t' '{ printf "  %-30s min %8s  median %8s  max %8s  %18s  RSS %6s MB  %7s  %s %s\n",
+		$2, $3, $4, $5, $6, $7, $8, $9, ($10 != "" ? "<- " $10 : "") }'
+	case $(tail -n 1 "$ROWS" | cut -f 10) in BUSY*) BUSY=1 ;; esac
 }
 
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "n/a" }'
+# ---- SAF -----------------------------------------------------------------------------------------
+new_repo() { # new_repo BIN DIR: an empty repository with one collection (COLL)
+	rm -rf "$2"
+	"$1" --repo "$2" init >"$LOGS/init.log" 2>&1 || die "init failed: $(tail -n 3 "$LOGS/init.log")"
+	COLL=$("$1" --repo "$2" collection create Bench 2>"$LOGS/init.log") ||
+		die "collection create failed: $(tail -n 3 "$LOGS/init.log")"
 }
 
-# verdict for bulkrepo rows: checks ratio/speed and RSS; FAIL if the run failed
-verdict() { # KIND VALUE RSS RC
-	if [ "$4" -ne 0 ]; then
-		echo "FAIL(rc=$4)"
+saf_bench() { # saf_bench FS N
+	fs=$1
+	n=$2
+	workdir "$fs"
+	need=$(((FSIZE + 3000) * n * 5))
+	if ! room "$WORK" "$need"; then
+		echo "bench: saf N=$n on $fs: needs ~$((need / 1000000)) MB free in $WORK; skipped" >&2
+		printf 'saf %s N=%s\t(skipped: not enough space)\t-\t-\t-\t-\t-\t-\t-\t-\n' "$fs" "$n" >>"$ROWS"
+		dropwork
 		return
 	fi
-	awk -v kind="$1" -v v="$2" -v rss="$3" 'BEGIN {
-		ok = 1
-		if (kind == "ratio") { if (v == "n/a" || v + 0 > 2) ok = 0 }
-		else if (kind == "ips") { if (v == "n/a" || v + 0 < 10000) ok = 0 }
-		if (rss != "n/a" && rss + 0 >= 64) ok = 0
-		print ok ? "yes" : "NO"
-	}'
+	g="saf $fs N=$n"
+	echo "== $g ($WORK)"
+	pkg=$WORK/pkg
+	"$GEN" "$pkg" "$n" --seed "$SEED" --file-size "$FSIZE" >"$LOGS/gen.log" 2>&1 ||
+		die "gen_saf failed: $(tail -n 3 "$LOGS/gen.log")"
+	find "$pkg" -name '*.xml' >"$WORK/xml.list"
+	REP=1
+	while [ "$REP" -le "$REPS" ]; do
+		warm "$pkg"
+		measure cp -r "$pkg" "$WORK/copy"
+		sample "$g" floor "cp -r package"
+		rm -rf "$WORK/copy"
+		warm "$pkg"
+		# shellcheck disable=SC2016 # the inner shell expands them
+		measure sh -c 'cp -r "$1" "$2" && sync -f "$2"' sh "$pkg" "$WORK/copy"
+		sample "$g" floor "cp -r package + sync"
+		rm -rf "$WORK/copy"
+		for b in $BINS; do
+			bin=$(bin_of "$b")
+			new_repo "$bin" "$WORK/r.$b"
+			rm -f "$WORK/map.$b"
+			warm "$pkg"
+			measure "$bin" --repo "$WORK/r.$b" import -a -s "$pkg" -c "$COLL" -m "$WORK/map.$b"
+			sample "$g" bulkrepo "$(tag "$b" import)"
+		done
+		warm "$pkg"
+		# shellcheck disable=SC2016 # the inner shell expands it
+		measure sh -c 'xargs xmllint --stream --noout <"$1"' sh "$WORK/xml.list"
+		sample "$g" floor "xmllint --stream"
+		for b in $BINS; do
+			bin=$(bin_of "$b")
+			new_repo "$bin" "$WORK/v.$b"
+			rm -f "$WORK/vmap.$b"
+			warm "$pkg"
+			measure "$bin" --repo "$WORK/v.$b" import -a -v -s "$pkg" -c "$COLL" -m "$WORK/vmap.$b"
+			sample "$g" bulkrepo "$(tag "$b" "validate (-v)")"
+			rm -rf "$WORK/v.$b"
+		done
+		for b in $BINS; do
+			bin=$(bin_of "$b")
+			rm -rf "$WORK/exp.$b"
+			mkdir -p "$WORK/exp.$b"
+			sync
+			measure "$bin" --repo "$WORK/r.$b" export -t COLLECTION -i "$COLL" -d "$WORK/exp.$b" -n 1
+			sample "$g" bulkrepo "$(tag "$b" "export -n 1")"
+		done
+		warm "$WORK/exp.new"
+		measure cp -r "$WORK/exp.new" "$WORK/expcopy"
+		sample "$g" floor "cp -r export"
+		rm -rf "$WORK/expcopy" "$WORK"/exp.*
+		sync
+		REP=$((REP + 1))
+	done
+	summarize "$g" "$n" items/s - "cp -r package" "floor (import)"
+	summarize "$g" "$n" items/s - "cp -r package + sync" "floor (durable import)"
+	for b in $BINS; do
+		summarize "$g" "$n" items/s "cp -r package" "$(tag "$b" import)" "<= 2x cp -r, RSS < 64 MB"
+	done
+	summarize "$g" "$n" items/s - "xmllint --stream" "floor (validate)"
+	for b in $BINS; do
+		summarize "$g" "$n" items/s "xmllint --stream" "$(tag "$b" "validate (-v)")" ">= 20,000 items/s"
+	done
+	summarize "$g" "$n" items/s - "cp -r export" "floor (export)"
+	for b in $BINS; do
+		summarize "$g" "$n" items/s "cp -r export" "$(tag "$b" "export -n 1")" "<= 2x cp -r of the tree"
+	done
+	dropwork
 }
+
+# ---- Esploro -------------------------------------------------------------------------------------
+UNITS=$OUT/units.csv
+printf 'code,name\n' >"$UNITS"
+u=0
+while [ $u -lt 50 ]; do
+	printf '01BENCH_INST___u%03d,Unit %d\n' $u $u >>"$UNITS"
+	u=$((u + 1))
+done
+
+esploro_bench() { # esploro_bench FS N WHAT (import|lint)
+	fs=$1
+	n=$2
+	what=$3
+	workdir "$fs"
+	g="esploro $what $fs N=$n"
+	echo "== $g ($WORK)"
+	csv=$WORK/assets.csv
+	"$GEN_E" -n "$n" -o "$csv" >"$LOGS/gen.log" 2>&1 || die "gen_esploro failed: $(tail -n 3 "$LOGS/gen.log")"
+	bytes=$(wc -c <"$csv")
+	REP=1
+	while [ "$REP" -le "$REPS" ]; do
+		if [ "$what" = import ]; then
+			rm -f "$WORK/raw.db"
+			warm "$csv"
+			measure sqlite3 "$WORK/raw.db" ".import --csv $csv t"
+			sample "$g" floor "sqlite3 .import"
+			rm -f "$WORK/raw.db"
+			for b in $BINS; do
+				bin=$(bin_of "$b")
+				new_repo "$bin" "$WORK/r.$b"
+				"$bin" --repo "$WORK/r.$b" orgunit import "$UNITS" >"$LOGS/units.log" 2>&1 ||
+					die "orgunit import failed: $(tail -n 3 "$LOGS/units.log")"
+				rm -f "$WORK/map.$b"
+				warm "$csv"
+				measure "$bin" --repo "$WORK/r.$b" import --format esploro-csv -s "$csv" -m "$WORK/map.$b"
+				sample "$g" bulkrepo "$(tag "$b" import)"
+				rm -rf "$WORK/r.$b"
+			done
+		else
+			if [ -n "$PY" ]; then
+				warm "$csv"
+				measure "$PY" -c 'import csv, sys
+n = 0
+with open(sys.argv[1], newline="", encoding="utf-8") as f:
+    for row in csv.reader(f):
+        n += 1' "$csv"
+				sample "$g" floor "python3 csv"
+			fi
+			for b in $BINS; do
+				bin=$(bin_of "$b")
+				warm "$csv"
+				measure "$bin" lint "$csv" --quiet
+				sample "$g" bulkrepo "$(tag "$b" lint)"
+			done
+		fi
+		REP=$((REP + 1))
+	done
+	if [ "$what" = import ]; then
+		summarize "$g" "$n" assets/s - "sqlite3 .import" "floor (import)"
+		for b in $BINS; do
+			summarize "$g" "$n" assets/s "sqlite3 .import" "$(tag "$b" import)" "<= 2x sqlite3 .import"
+		done
+	else
+		[ -n "$PY" ] && summarize "$g" "$bytes" MB/s - "python3 csv" "floor (lint)"
+		for b in $BINS; do
+			summarize "$g" "$bytes" MB/s "python3 csv" "$(tag "$b" lint)" ">= 400 MB/s"
+		done
+	fi
+	dropwork
+}
+
+# ---- the report ----------------------------------------------------------------------------------
+fs_desc() {
+	for fs in $FSLIST; do
+		if [ "$fs" = tmpfs ]; then d=$TMPFS_DIR; else
+			mkdir -p "$DISK_DIR"
+			d=$DISK_DIR
+		fi
+		printf '%s: %s (%s on %s)  ' "$fs" "$d" "$(df -PT "$d" 2>/dev/null | awk 'NR == 2 { print $2 }')" \
+			"$(df -P "$d" 2>/dev/null | awk 'NR == 2 { print $1 }')"
+	done
+}
+COMMIT=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo '?')
+[ -n "$(git -C "$TOP" status --porcelain --untracked-files=no 2>/dev/null)" ] && COMMIT="$COMMIT (tree modified)"
+MACHINE="$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)), $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo 2>/dev/null) memory, $(uname -sr)"
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
+DATE0=$(date -u '+%Y-%m-%d %H:%M UTC')
 
 write_md() {
 	{
 		echo "# bulkrepo benchmark results"
 		echo
-		echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-		echo "- host: $(uname -srm), $(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?') CPU(s)"
-		echo "- filesystem: $(df -PT "$OUT" 2>/dev/null | awk 'NR == 2 { print $2 }' || echo '?')" \
-			"($(df -P "$OUT" 2>/dev/null | awk 'NR == 2 { print $1 }'))"
-		echo "- bitstream size: $FSIZE bytes, ~15 metadata values per item, seed $SEED"
-		echo "- peak RSS source: $RSS_SRC"
-		echo "- targets: import ≤ 2× cp -r of the package, export ≤ 2× cp -r of the exported tree," \
-			"validate ≥ 10,000 items/s, peak RSS < 64 MB at every N"
+		echo "- command: \`$(env | grep -E '^(REPS|BENCH_[A-Z_]*|BULKREPO|BULKREPO_BASE|GEN_SAF|GEN_ESPLORO)=' | sort | tr '\n' ' ')$CMDLINE\`"
+		echo "- date: $DATE0; load average at start $LOAD0, at end $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
+		echo "- machine: $MACHINE"
+		echo "- filesystems: $(fs_desc)"
+		echo "- binary: $BR (source commit $COMMIT)${BASE:+; base: $BASE}"
+		echo "- $REPS runs of each measure, interleaved with its floor; peak RSS by $RSS_SRC;" \
+			"SAF file size $FSIZE bytes, seed $SEED"
+		[ "${BUSY:-0}" = 1 ] && echo "- **warning: a floor varied by more than 30 % between runs: the machine was busy; do not quote these ratios**"
 		echo
-		echo "| N | phase | seconds | items/s | peak RSS (MB) | ratio to floor | target | met |"
-		echo "|---:|---|---:|---:|---:|---:|---|---|"
-		while IFS='	' read -r n ph s rss rat tgt ok; do
-			printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$n" "$ph" "$s" \
-				"$(ips "$n" "$s")" "$rss" "$rat" "$tgt" "$ok"
-		done <"$ROWS"
+		echo "Rates are at the median.  *vs floor*: the measure's median time over its floor's median time, both"
+		echo "from this run (below 1: faster than the floor).  *BUSY*: that floor's max/min was over 1.30."
+		echo
+		echo "| benchmark | measure | min s | median s | max s | rate (median) | peak RSS MB | vs floor | target | note |"
+		echo "|---|---|---:|---:|---:|---:|---:|---:|---|---|"
+		awk -F '\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 }' "$ROWS"
+		if [ -s "$WEB_OUT" ]; then
+			echo
+			echo "## The server under load (bench/web.sh)"
+			echo
+			echo '```'
+			cat "$WEB_OUT"
+			echo '```'
+		fi
 	} >"$MD"
 }
 
+# ---- the run ------------------------------------------------------------------------------------
 FAILED=0
-echo "bulkrepo bench: N in [$NS], file size $FSIZE B, peak RSS via $RSS_SRC"
-printf '%-8s %-10s %9s %10s %9s %7s  %-32s %s\n' N phase seconds items/s "RSS MB" ratio target met
-
-for N in $NS; do
-	WORK=$OUT/n$N
-	rm -rf "$WORK"
-	mkdir -p "$WORK" || exit 4
-	PKG=$WORK/pkg
-	R=$WORK/repo
-	MAP=$WORK/mapfile
-	EXP=$WORK/export
-
-	sync
-	measure "n$N-gen" "$GEN" "$PKG" "$N" --seed "$SEED" --file-size "$FSIZE"
-	row "$N" gen "$M_SECS" "$M_RSS" - "informational" -
-	if [ "$M_RC" -ne 0 ]; then
-		echo "bench: gen_saf failed; skipping N=$N" >&2
-		rm -rf "$WORK"
-		continue
-	fi
-
-	# Floor: plain copy of the package on the same filesystem.
-	warm "$PKG"
-	measure "n$N-cp-pkg" cp -r "$PKG" "$WORK/pkg.copy"
-	CP_PKG=$M_SECS
-	row "$N" cp-pkg "$M_SECS" "$M_RSS" - "floor for import" -
-	rm -rf "$WORK/pkg.copy"
-
-	# Fresh repository and target collection.
-	if ! "$BR" --repo "$R" init >"$LOGS/n$N-init.out" 2>&1; then
-		echo "bench: '$BR --repo $R init' failed:" >&2
-		tail -n 5 "$LOGS/n$N-init.out" >&2
-		FAILED=1
-		rm -rf "$WORK"
-		continue
-	fi
-	if ! COLL=$("$BR" --repo "$R" collection create Bench 2>"$LOGS/n$N-coll.err") ||
-		[ -z "$COLL" ]; then
-		echo "bench: collection create failed:" >&2
-		tail -n 5 "$LOGS/n$N-coll.err" >&2
-		FAILED=1
-		rm -rf "$WORK"
-		continue
-	fi
-
-	# Validate (test run).
-	rm -f "$MAP"
-	warm "$PKG"
-	measure "n$N-validate" "$BR" --repo "$R" import -a -v -s "$PKG" -c "$COLL" -m "$MAP"
-	IPS=$(ips "$N" "$M_SECS")
-	row "$N" validate "$M_SECS" "$M_RSS" - ">= 10,000 items/s, RSS < 64 MB" \
-		"$(verdict ips "$IPS" "$M_RSS" "$M_RC")"
-
-	# Import.
-	rm -f "$MAP"
-	warm "$PKG"
-	measure "n$N-import" "$BR" --repo "$R" import -a -s "$PKG" -c "$COLL" -m "$MAP"
-	RAT=$(ratio "$M_SECS" "$CP_PKG")
-	row "$N" import "$M_SECS" "$M_RSS" "$RAT" "<= 2x cp-pkg, RSS < 64 MB" \
-		"$(verdict ratio "$RAT" "$M_RSS" "$M_RC")"
-	IMPORT_RC=$M_RC
-	rm -rf "$PKG"
-
-	# Export.
-	if [ "$IMPORT_RC" -eq 0 ]; then
-		mkdir -p "$EXP"
-		warm "$R"
-		measure "n$N-export" "$BR" --repo "$R" export -t COLLECTION -i "$COLL" -d "$EXP" -n 1
-		EXP_SECS=$M_SECS EXP_RSS=$M_RSS EXP_RC=$M_RC
-		warm "$EXP"
-		measure "n$N-cp-export" cp -r "$EXP" "$WORK/export.copy"
-		CP_EXP=$M_SECS
-		rm -rf "$WORK/export.copy"
-		RAT=$(ratio "$EXP_SECS" "$CP_EXP")
-		row "$N" export "$EXP_SECS" "$EXP_RSS" "$RAT" "<= 2x cp-export, RSS < 64 MB" \
-			"$(verdict ratio "$RAT" "$EXP_RSS" "$EXP_RC")"
-		row "$N" cp-export "$CP_EXP" "$M_RSS" - "floor for export" -
-	else
-		echo "bench: import failed; skipping export for N=$N" >&2
-	fi
-
+BUSY=0
+PY=
+command -v python3 >/dev/null 2>&1 && PY=python3
+echo "bulkrepo bench: phases [$PHASES], $REPS runs each, on [$FSLIST ], $MACHINE, load $LOAD0"
+for phase in $PHASES; do
+	case $phase in
+	saf)
+		for fs in $FSLIST; do for n in $NS; do saf_bench "$fs" "$n"; done; done
+		;;
+	esploro)
+		for fs in $FSLIST; do for n in $ENS; do esploro_bench "$fs" "$n" import; done; done
+		;;
+	lint)
+		[ -n "$PY" ] || echo "bench: no python3: lint runs without its floor" >&2
+		for fs in $FSLIST; do for n in $ENS; do esploro_bench "$fs" "$n" lint; done; done
+		;;
+	big)
+		if [ "${BENCH_BIG:-0}" != 1 ]; then
+			echo "bench: phase big needs BENCH_BIG=1 (a 1,000,000-item package is ~8 GB per copy)" >&2
+			continue
+		fi
+		for fs in $FSLIST; do for n in $BIG_NS; do saf_bench "$fs" "$n"; done; done
+		;;
+	web)
+		echo "== web (bench/web.sh)"
+		BENCH_REPS=$REPS sh bench/web.sh "$BR" 2>&1 | tee "$WEB_OUT" || FAILED=1
+		;;
+	esac
 	write_md
-	rm -rf "$WORK"
-	WORK=
 done
-
 write_md
 echo
-echo "Markdown table written to $MD (paste into bench/RESULTS.md)."
+echo "written: $MD"
+[ "$BUSY" = 1 ] && echo "bench: WARNING: a floor's spread was over 30 %: the machine was busy" >&2
 exit "$FAILED"

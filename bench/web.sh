@@ -1,21 +1,24 @@
 #!/bin/sh
-# bench/web.sh — the server under load (issue 4, "Benchmark"):
-#   1. an import alone: a fresh repository, `bulkrepo serve`, the input uploaded
-#      through POST /api/jobs, timed from the 201 until the job has ended;
-#   2. the same import on another fresh repository while wrk (64 connections,
-#      --latency) loads GET /api/jobs and then GET / (the monitor page), in turns,
-#      until the job has ended;
-#   3. a table: requests/s, p50 and p99 per endpoint (the first turn of each,
-#      which lies wholly inside the import), and the import's slowdown.
-# Targets: p99 < 50 ms; slowdown < 20 %.
+# bench/web.sh — the server under load (issues 4 and 13), run by `bench/run.sh web`:
+#   1. REPS times, interleaved: the import alone (a fresh repository, `bulkrepo serve`, the
+#      input uploaded through POST /api/jobs, timed from the 201 until the job has ended),
+#      then the same import while staff-like polling hits the server at a bounded rate:
+#      BENCH_RATE requests/s in all (default 100: ~50 browsers polling the monitor every 2 s
+#      plus scripts) from BENCH_RATE_CLIENTS keep-alive clients (curl --rate), cycling
+#      GET /api/jobs, GET /api/jobs/ID and GET / (the monitor page).  The slowdown is the
+#      loaded median over the lone median; the polling's own p50/p99 are reported;
+#   2. once: the import under wrk's closed loop (64 connections, --latency) on GET /api/jobs
+#      and GET /, in turns: requests/s, p50 and p99 per endpoint.
+# Targets: slowdown < 20 % at the bounded rate; p99 < 50 ms at 64 connections.
 #
 # Input: Esploro CSV of BENCH_N assets when GEN_ESPLORO exists and the server
 # implements import-esploro, else a SAF zip of BENCH_N items made by gen_saf
 # (the table says which).
 #
 #   sh bench/web.sh [BULKREPO]      BULKREPO default build/bulkrepo
-# Environment: BENCH_N (default 20000), BENCH_CONNS (64), BENCH_THREADS (2),
-# BENCH_TURN (seconds per wrk turn; default a quarter of the lone import, 1-10),
+# Environment: BENCH_N (default 20000), BENCH_REPS (3), BENCH_RATE (100),
+# BENCH_RATE_CLIENTS (4), BENCH_CONNS (64), BENCH_THREADS (2), BENCH_TURN (seconds per wrk
+# turn; default a quarter of the lone import, 1-10), BENCH_WEB_CLOSED=0 skips part 2,
 # GEN_SAF, GEN_ESPLORO (default next to BULKREPO in tools/), BENCH_KEEP=1 keeps
 # the temporary folder, BENCH_TMP its parent (default $TMPDIR or /tmp).
 set -eu
@@ -25,17 +28,23 @@ BDIR=$(dirname "$BIN")
 N=${BENCH_N:-20000}
 CONNS=${BENCH_CONNS:-64}
 THREADS=${BENCH_THREADS:-2}
+REPS=${BENCH_REPS:-3}
+RATE=${BENCH_RATE:-100}
+CLIENTS=${BENCH_RATE_CLIENTS:-4}
+CLOSED=${BENCH_WEB_CLOSED:-1}
 GEN_SAF=${GEN_SAF:-$BDIR/tools/gen_saf}
 GEN_ESPLORO=${GEN_ESPLORO:-$BDIR/tools/gen_esploro}
 
 die() { echo "bench/web.sh: $*" >&2; exit 1; }
 [ -x "$BIN" ] || die "$BIN is missing: build it first"
 "$BIN" serve --help >/dev/null 2>&1 || die "$BIN has no 'serve' command"
-for tool in wrk curl; do
-    if ! command -v $tool >/dev/null 2>&1; then
+TOOLS=curl
+[ "$CLOSED" = 1 ] && TOOLS="wrk curl"
+for tool in $TOOLS; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
         echo "bench/web.sh: installing $tool" >&2
-        if [ "$(id -u)" = 0 ]; then apt-get install -y -qq $tool >/dev/null || { apt-get update -qq && apt-get install -y -qq $tool >/dev/null; }
-        else sudo apt-get install -y -qq $tool >/dev/null; fi
+        if [ "$(id -u)" = 0 ]; then apt-get install -y -qq "$tool" >/dev/null || { apt-get update -qq && apt-get install -y -qq "$tool" >/dev/null; }
+        else sudo apt-get install -y -qq "$tool" >/dev/null; fi
     fi
 done
 
@@ -146,38 +155,106 @@ ended() {
     esac
 }
 
-# ---- 1. the import alone -------------------------------------------------------------
-start_server alone
-echo "import alone: $N records ($FORMAT, $INPUT_BYTES bytes)" >&2
-submit
-t0=$(now)
-until ended; do sleep 0.05; done
-t1=$(now)
-ALONE_STATUS=$(status)
-stop_server
-ALONE=$(echo "$t1 - $t0" | bc -l)
-
-# ---- 2. the same import under load -----------------------------------------------
-TURN=${BENCH_TURN:-$(echo "x = $ALONE / 4; if (x < 1) x = 1; if (x > 10) x = 10; scale = 0; x / 1" | bc -l)}
-start_server loaded
-echo "import under load: wrk -t$THREADS -c$CONNS -d${TURN}s --latency, GET /api/jobs and GET / in turns" >&2
-submit
-t0=$(now)
-turn=0
-while ! ended; do
-    turn=$((turn + 1))
-    wrk -t"$THREADS" -c"$CONNS" -d"${TURN}s" --latency -H "Authorization: Bearer $TOKEN" "$URL/api/jobs" >"$T/wrk-api-$turn.txt" 2>&1 || true
-    ended && break
-    wrk -t"$THREADS" -c"$CONNS" -d"${TURN}s" --latency "$URL/" >"$T/wrk-page-$turn.txt" 2>&1 || true
+# ---- 1. alone and at a bounded rate, interleaved ------------------------------------------------
+# poll_load: CLIENTS curl processes, RATE/CLIENTS requests/s each, until the job ends;
+# every answer's "code seconds" in $T/poll-$rep-*.txt
+poll_load() {
+    per=$(( (RATE + CLIENTS - 1) / CLIENTS ))
+    : >"$T/urls"
+    k=0
+    while [ $k -lt $((per * 2)) ]; do # two seconds' worth per curl run
+        case $((k % 5)) in
+        0 | 2) u="$URL/api/jobs" ;;
+        1 | 3) u="$URL/api/jobs/$JOB" ;;
+        *) u="$URL/" ;;
+        esac
+        printf 'url = "%s"\noutput = "/dev/null"\n' "$u" >>"$T/urls"
+        k=$((k + 1))
+    done
+    c=1
+    LOADPIDS=
+    while [ $c -le "$CLIENTS" ]; do
+        (
+            while [ -d "$T" ] && [ ! -e "$T/stop" ]; do
+                curl -s --rate "$per/s" -K "$T/urls" -H "Authorization: Bearer $TOKEN" \
+                    -w '%{http_code} %{time_total}\n' >>"$T/poll-$rep-$c.txt" 2>/dev/null || sleep 0.1
+            done
+        ) &
+        LOADPIDS="$LOADPIDS $!"
+        PIDS="$PIDS $!"
+        c=$((c + 1))
+    done
+}
+stop_load() {
+    touch "$T/stop"
+    for p in $LOADPIDS; do wait "$p" 2>/dev/null || true; done
+    rm -f "$T/stop"
+}
+# timed_import LABEL: a fresh server, the upload, the time until the job ends (SECS)
+timed_import() {
+    start_server "$1"
+    submit
+    t0=$(now)
+    [ "$2" = load ] && poll_load
+    until ended; do sleep 0.05; done
+    t1=$(now)
+    if [ "$2" = load ]; then
+        stop_load
+        LOAD_SECS="$LOAD_SECS + $(echo "$(now) - $t0" | bc -l)"
+    fi
+    STATUS=$(status)
+    stop_server
+    rm -rf "${T:?}/${1:?}"
+    SECS=$(echo "$t1 - $t0" | bc -l)
+}
+median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+LOAD_SECS=0
+: >"$T/alone.s"
+: >"$T/loaded.s"
+rep=1
+while [ $rep -le "$REPS" ]; do
+    timed_import "alone$rep" none
+    echo "run $rep: import alone            $(printf '%8.2f' "$SECS") s ($STATUS)" >&2
+    echo "$SECS" >>"$T/alone.s"
+    ALONE_STATUS=$STATUS
+    timed_import "rate$rep" load
+    echo "run $rep: import at $RATE requests/s $(printf '%8.2f' "$SECS") s ($STATUS)" >&2
+    echo "$SECS" >>"$T/loaded.s"
+    RATE_STATUS=$STATUS
+    rep=$((rep + 1))
 done
-t1=$(now)
-LOADED_STATUS=$(status)
-LOADED=$(echo "$t1 - $t0" | bc -l)
-# when the import outran the first turns, measure once more (without the import)
-[ -f "$T/wrk-page-1.txt" ] || wrk -t"$THREADS" -c"$CONNS" -d"${TURN}s" --latency "$URL/" >"$T/wrk-page-1.txt" 2>&1 || true
-stop_server
+ALONE=$(median <"$T/alone.s")
+LOADED=$(median <"$T/loaded.s")
+cat "$T"/poll-*.txt >"$T/poll.txt" 2>/dev/null || : >"$T/poll.txt"
+POLL_N=$(wc -l <"$T/poll.txt")
+POLL_BAD=$(awk '$1 !~ /^2/' "$T/poll.txt" | wc -l)
+POLL_P50=$(awk '{ print $2 * 1000 }' "$T/poll.txt" | sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR - 1) * 0.50) + 1]; else print 0 }')
+POLL_P99=$(awk '{ print $2 * 1000 }' "$T/poll.txt" | sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR - 1) * 0.99) + 1]; else print 0 }')
+POLL_RATE=$(echo "$POLL_N / ($LOAD_SECS)" | bc -l)
 
-# ---- 3. the table ------------------------------------------------------------------
+# ---- 2. closed loop: wrk at 64 connections during an import ------------------------------------
+if [ "$CLOSED" = 1 ]; then
+    TURN=${BENCH_TURN:-$(echo "x = $ALONE / 4; if (x < 1) x = 1; if (x > 10) x = 10; scale = 0; x / 1" | bc -l)}
+    start_server loaded
+    echo "import under wrk: -t$THREADS -c$CONNS -d${TURN}s --latency, GET /api/jobs and GET / in turns" >&2
+    submit
+    t0=$(now)
+    turn=0
+    while ! ended; do
+        turn=$((turn + 1))
+        wrk -t"$THREADS" -c"$CONNS" -d"${TURN}s" --latency -H "Authorization: Bearer $TOKEN" "$URL/api/jobs" >"$T/wrk-api-$turn.txt" 2>&1 || true
+        ended && break
+        wrk -t"$THREADS" -c"$CONNS" -d"${TURN}s" --latency "$URL/" >"$T/wrk-page-$turn.txt" 2>&1 || true
+    done
+    t1=$(now)
+    WRK_STATUS=$(status)
+    WRK_SECS=$(echo "$t1 - $t0" | bc -l)
+    # when the import outran the first turns, measure once more (without the import)
+    [ -f "$T/wrk-page-1.txt" ] || wrk -t"$THREADS" -c"$CONNS" -d"${TURN}s" --latency "$URL/" >"$T/wrk-page-1.txt" 2>&1 || true
+    stop_server
+fi
+
+# ---- 3. the table ------------------------------------------------------------------------------
 # ms VALUE: wrk's "1.23ms" / "850.00us" / "1.20s" in milliseconds
 ms() {
     case "$1" in
@@ -201,14 +278,21 @@ row() { # row LABEL FILE
 SLOW=$(echo "($LOADED - $ALONE) * 100 / $ALONE" | bc -l)
 slow_ok=MISS
 [ "$(echo "$SLOW < 20" | bc -l)" = 1 ] && slow_ok=ok
-INPUT_DESC="$FORMAT: $N $( [ "$FORMAT" = saf ] && echo "SAF items (gen_saf, 1 KiB file each)" || echo "Esploro assets (gen_esploro)")"
+if [ "$FORMAT" = saf ]; then INPUT_DESC="SAF: $N items (gen_saf, 1 KiB file each)"; else INPUT_DESC="Esploro: $N assets (gen_esploro)"; fi
+INPUT_DESC="$INPUT_DESC, $INPUT_BYTES bytes"
 echo
-echo "bulkrepo web benchmark: $INPUT_DESC, $(nproc) cores, wrk -t$THREADS -c$CONNS -d${TURN}s --latency"
+echo "bulkrepo web benchmark: $INPUT_DESC, $(nproc) cores, $REPS runs alone and at $RATE requests/s, interleaved"
 echo
-printf '%-22s %6s %12s %10s %10s   %s\n' "endpoint" "conns" "requests/s" "p50 ms" "p99 ms" "p99 < 50 ms"
-row "GET /api/jobs" "$T/wrk-api-1.txt"
-row "GET / (monitor page)" "$T/wrk-page-1.txt"
-echo
-printf 'import alone       %8.2f s  %10.0f records/s  (%s)\n' "$ALONE" "$(echo "$N / $ALONE" | bc -l)" "$ALONE_STATUS"
-printf 'import under load  %8.2f s  %10.0f records/s  (%s, %d load turns)\n' "$LOADED" "$(echo "$N / $LOADED" | bc -l)" "$LOADED_STATUS" "$turn"
-printf 'slowdown           %8.1f %%   target < 20 %%: %s\n' "$SLOW" "$slow_ok"
+printf 'import alone         median %8.2f s  %10.0f records/s  (runs: %s; %s)\n' "$ALONE" "$(echo "$N / $ALONE" | bc -l)" "$(paste -sd' ' "$T/alone.s")" "$ALONE_STATUS"
+printf 'import at %3s req/s  median %8.2f s  %10.0f records/s  (runs: %s; %s)\n' "$RATE" "$LOADED" "$(echo "$N / $LOADED" | bc -l)" "$(paste -sd' ' "$T/loaded.s")" "$RATE_STATUS"
+printf 'slowdown             %8.1f %%   target < 20 %%: %s\n' "$SLOW" "$slow_ok"
+printf 'the polling itself   %.0f requests/s served (%d answers, %d not 2xx): p50 %.2f ms, p99 %.2f ms\n' \
+    "$POLL_RATE" "$POLL_N" "$POLL_BAD" "$POLL_P50" "$POLL_P99"
+if [ "$CLOSED" = 1 ]; then
+    echo
+    echo "closed loop during one import: wrk -t$THREADS -c$CONNS -d${TURN}s --latency"
+    printf '%-22s %6s %12s %10s %10s   %s\n' "endpoint" "conns" "requests/s" "p50 ms" "p99 ms" "p99 < 50 ms"
+    row "GET /api/jobs" "$T/wrk-api-1.txt"
+    row "GET / (monitor page)" "$T/wrk-page-1.txt"
+    printf 'import under wrk      %8.2f s  (%s, %d load turns; a closed loop on the same cores: informational)\n' "$WRK_SECS" "$WRK_STATUS" "$turn"
+fi
