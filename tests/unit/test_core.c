@@ -103,12 +103,34 @@ static void test_write_file_atomic(void **state)
     free(dir);
 }
 
+/* NFC: text below U+0300 is its own NFC (the fast path); anything else goes
+ * through utf8proc, and both agree with it. */
+static void test_utf8_nfc(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"plain ASCII", "plain ASCII"},
+        {"caf\xc3\xa9 \xc3\x85ngstr\xc3\xb6m \xc3\x9f \xc5\x93",
+         "caf\xc3\xa9 \xc3\x85ngstr\xc3\xb6m \xc3\x9f \xc5\x93"},
+        {"cafe\xcc\x81", "caf\xc3\xa9"},              /* e + combining acute */
+        {"\xe2\x84\xab", "\xc3\x85"},                 /* U+212B ANGSTROM SIGN */
+        {"\xe1\x84\x80\xe1\x85\xa1", "\xea\xb0\x80"}, /* Hangul jamo compose */
+        {"\xcb\xbf\xcc\x81", "\xcb\xbf\xcc\x81"},     /* U+02FF then a mark: stays */
+        {"", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *n = br_utf8_nfc(cases[i][0]);
+        assert_non_null(n);
+        assert_string_equal(n, cases[i][1]);
+        free(n);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_path_absolute),
-        cmocka_unit_test(test_error_set_from_itself),
-        cmocka_unit_test(test_error_place_and_format),
+        cmocka_unit_test(test_path_absolute),         cmocka_unit_test(test_utf8_nfc),
+        cmocka_unit_test(test_error_set_from_itself), cmocka_unit_test(test_error_place_and_format),
         cmocka_unit_test(test_write_file_atomic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
