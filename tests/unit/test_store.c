@@ -319,13 +319,13 @@ static void test_job_counters_from_journal(void **state)
     snprintf(j.type, sizeof j.type, "import-saf");
     snprintf(j.params, sizeof j.params, "{\"mapfile\":\"/x/map\"}");
     assert_int_equal(br_job_create(f->repo, &j, &err), 0);
-    br_job_record recs[] = {{0, "a", BR_OUTCOME_IMPORTED, 0, "4321/9", NULL, 2, 100},
-                            {1, "b", BR_OUTCOME_INVALID, 0, NULL, "bad", 0, 0},
-                            {2, "c", BR_OUTCOME_IMPORTED, 0, "4321/10", NULL, 1, 10}};
+    br_job_record recs[] = {{0, "a", BR_OUTCOME_IMPORTED, 0, "4321/9", NULL, 2, 100, NULL, 0},
+                            {1, "b", BR_OUTCOME_INVALID, 0, NULL, "bad", 0, 0, NULL, 0},
+                            {2, "c", BR_OUTCOME_IMPORTED, 0, "4321/10", NULL, 1, 10, NULL, 0}};
     for (int i = 0; i < 3; i++)
         assert_int_equal(br_job_journal(f->repo, j.id, &recs[i], &err), 0);
     /* A later line for the same key replaces the earlier (a retried record). */
-    br_job_record again = {1, "b", BR_OUTCOME_IMPORTED, 0, "4321/11", NULL, 1, 5};
+    br_job_record again = {1, "b", BR_OUTCOME_IMPORTED, 0, "4321/11", NULL, 1, 5, NULL, 0};
     assert_int_equal(br_job_journal(f->repo, j.id, &again, &err), 0);
     assert_int_equal(br_job_set_status(f->repo, j.id, BR_JOB_COMPLETED_SUCCESS, NULL, &err), 0);
     br_job got;
