@@ -4,6 +4,8 @@
 #                 (unit, CLI, crash/resume) and again under ASan/UBSan
 #   make run      install, build, demo on an embedded repository
 #   make bench    benchmarks (bench/RESULTS.md)
+#   make fuzz     libFuzzer targets (fuzz/), each for FUZZ_SECONDS (default 60);
+#                 make fuzz-smoke: 10 s each.  Not part of `make test`.
 
 CC      ?= cc
 PKGS    := libxml-2.0 sqlite3 libzip jansson libcrypto libutf8proc libcurl libmicrohttpd libsodium
@@ -32,7 +34,7 @@ TEST_SUPPORT := $(B)/obj/tests/support/testutil.o
 # Keep intermediate objects (the test support object) between runs.
 .SECONDARY:
 
-.PHONY: all deps test check unit run bench format clean tools browser
+.PHONY: all deps test check unit run bench format clean tools browser fuzz fuzz-smoke fuzz-bins fuzz-corpus
 
 all: $(B)/bulkrepo
 
@@ -111,6 +113,33 @@ bench: deps all tools
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
+
+# libFuzzer targets (fuzz/README.md): clang, ASan and UBSan, in build/fuzz;
+# each runs FUZZ_SECONDS from its seeds in fuzz/corpus/<target> and a crash
+# fails the run.  clang comes from scripts/install-fuzz-deps.sh, only here.
+FUZZ_SECONDS ?= 60
+FUZZ_B := build/fuzz
+FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+               -fno-sanitize-recover=undefined
+
+fuzz:
+	@sh scripts/install-fuzz-deps.sh
+	$(MAKE) B=$(FUZZ_B) CC=clang CFLAGS="$(FUZZ_CFLAGS)" fuzz-bins
+	FUZZ_SECONDS=$(FUZZ_SECONDS) sh fuzz/run.sh $(FUZZ_B) $(FUZZ_TARGETS)
+
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=10
+
+fuzz-bins: $(FUZZ_TARGETS:%=$(B)/fuzz/%)
+
+$(B)/fuzz/%: fuzz/%.c fuzz/fuzz_util.h $(B)/libbulkrepo.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(B)/libbulkrepo.a $(LDLIBS)
+
+# Rebuilds the seed corpora from tests/data (small files only).
+fuzz-corpus:
+	sh fuzz/make-corpus.sh
 
 clean:
 	rm -rf build
