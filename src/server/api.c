@@ -232,12 +232,12 @@ static int load_job(srv_req *r, br_repo *repo, br_job *j, int run, enum MHD_Resu
 static int login_slot_take(srv *s)
 {
     pthread_mutex_lock(&s->login_mu);
-    if (s->logins >= SRV_LOGINS_MAX && s->logins_waiting >= SRV_LOGINS_WAITING) {
+    if (s->logins >= s->login_slots && s->logins_waiting >= SRV_LOGINS_WAITING) {
         pthread_mutex_unlock(&s->login_mu);
         return 0;
     }
     s->logins_waiting++;
-    while (s->logins >= SRV_LOGINS_MAX)
+    while (s->logins >= s->login_slots)
         pthread_cond_wait(&s->login_cv, &s->login_mu);
     s->logins_waiting--;
     s->logins++;

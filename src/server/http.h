@@ -16,8 +16,9 @@
 #define SRV_JSON_MAX (64 * 1024)
 /* Form fields of an upload may add this much to the file. */
 #define SRV_FIELDS_MAX (1024 * 1024)
-/* At most this many argon2id logins at once (64 MiB each), and waiting for a
- * slot (more: 429, try again in a second). */
+/* At most this many argon2id logins at once (64 MiB each; half the CPUs, at
+ * least 1, so that other requests keep a CPU), and waiting for a slot (more:
+ * 429, try again in a second). */
 #define SRV_LOGINS_MAX     4
 #define SRV_LOGINS_WAITING 32
 #define SRV_COOKIE         "bulkrepo_session"
@@ -54,7 +55,7 @@ struct srv {
     struct MHD_Daemon *daemon;
     pthread_mutex_t login_mu;
     pthread_cond_t login_cv;
-    unsigned logins, logins_waiting;
+    unsigned logins, logins_waiting, login_slots;
     srv_throttle *throttle;
     /* Connections: every open one, those still sending their head, and
      * unauthenticated requests being served (docs/api.md "Limits"). */

@@ -709,6 +709,10 @@ int srv_start(const srv_options *opt, srv **out, br_error *err)
     }
     pthread_mutex_init(&s->conn_mu, NULL);
     pthread_cond_init(&s->conn_cv, NULL);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    s->login_slots = cpus >= 2 * SRV_LOGINS_MAX ? SRV_LOGINS_MAX
+                     : cpus >= 2                ? (unsigned)cpus / 2
+                                                : 1;
     pthread_mutex_init(&s->pool.mu, NULL);
     pthread_cond_init(&s->pool.cv, NULL);
     pthread_mutex_init(&s->login_mu, NULL);

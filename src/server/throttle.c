@@ -39,11 +39,19 @@ static const struct rule {
 };
 enum { N_RULES = sizeof RULES / sizeof RULES[0], MAX_KEYS = 10000 };
 
+/* Times are monotonic milliseconds. */
 typedef struct entry {
     char key[80];
     unsigned failures;
-    time_t last, locked_until;
+    int64_t last, locked_until;
 } entry;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 typedef struct table {
     entry *e;
@@ -97,7 +105,7 @@ void srv_address_key(const struct sockaddr *sa, char *out, size_t size)
     snprintf(out, size, "%s", buf);
 }
 
-static entry *find(table *tb, const char *key, time_t now, int create)
+static entry *find(table *tb, const char *key, int64_t now, int create)
 {
     entry *oldest = NULL;
     for (size_t i = 0; i < tb->n; i++) {
@@ -122,23 +130,24 @@ static entry *find(table *tb, const char *key, time_t now, int create)
     return e;
 }
 
-static void forget_old(table *tb, const struct rule *r, time_t now)
+static void forget_old(table *tb, const struct rule *r, int64_t now)
 {
     for (size_t i = 0; i < tb->n;) {
         entry *e = &tb->e[i];
-        if (e->locked_until <= now && now - e->last > (time_t)r->forget)
+        if (e->locked_until <= now && now - e->last > (int64_t)r->forget * 1000)
             tb->e[i] = tb->e[--tb->n];
         else
             i++;
     }
 }
 
-static time_t lock_for(const struct rule *r, unsigned failures)
+/* Milliseconds of the lock after this many failures (0: none). */
+static int64_t lock_for(const struct rule *r, unsigned failures)
 {
     if (failures < r->free) return 0;
     unsigned k = failures - r->free;
     uint64_t s = k >= 30 ? r->max : (uint64_t)r->base << k;
-    return (time_t)(s > r->max ? r->max : s);
+    return (int64_t)(s > r->max ? r->max : s) * 1000;
 }
 
 static void iso_time(time_t t, char out[32])
@@ -193,14 +202,15 @@ static void audit(srv_throttle *t, json_t *o)
 unsigned srv_throttle_begin(srv_throttle *t, const char *user, const char *addr)
 {
     const char *keys[N_RULES] = {user, addr};
-    time_t now = time(NULL);
+    int64_t now = now_ms();
     unsigned wait = 0;
     pthread_mutex_lock(&t->mu);
     for (int i = 0; i < N_RULES; i++) {
         forget_old(&t->t[i], &RULES[i], now);
         entry *e = find(&t->t[i], keys[i], now, 0);
-        if (e && e->locked_until > now && (unsigned)(e->locked_until - now) > wait)
-            wait = (unsigned)(e->locked_until - now);
+        unsigned left =
+            e && e->locked_until > now ? (unsigned)((e->locked_until - now + 999) / 1000) : 0;
+        if (left > wait) wait = left;
     }
     if (wait) {
         pthread_mutex_unlock(&t->mu);
@@ -212,7 +222,7 @@ unsigned srv_throttle_begin(srv_throttle *t, const char *user, const char *addr)
         if (!e) continue;
         e->failures++;
         e->last = now;
-        time_t lock = lock_for(&RULES[i], e->failures);
+        int64_t lock = lock_for(&RULES[i], e->failures);
         if (lock) e->locked_until = now + lock;
     }
     pthread_mutex_unlock(&t->mu);
@@ -222,10 +232,11 @@ unsigned srv_throttle_begin(srv_throttle *t, const char *user, const char *addr)
 void srv_throttle_end(srv_throttle *t, const char *user, const char *addr, int ok)
 {
     const char *keys[N_RULES] = {user, addr};
-    time_t now = time(NULL);
+    int64_t now = now_ms();
+    time_t wall = time(NULL);
     json_t *lines[N_RULES + 1] = {0};
     char at[32];
-    iso_time(now, at);
+    iso_time(wall, at);
     pthread_mutex_lock(&t->mu);
     for (int i = 0; i < N_RULES; i++) {
         entry *e = find(&t->t[i], keys[i], now, 0);
@@ -233,13 +244,16 @@ void srv_throttle_end(srv_throttle *t, const char *user, const char *addr, int o
         if (ok) {
             /* The account starts again; the address gets its attempt back. */
             e->failures = i == 0 || !e->failures ? 0 : e->failures - 1;
-            time_t lock = lock_for(&RULES[i], e->failures);
+            int64_t lock = lock_for(&RULES[i], e->failures);
             e->locked_until = lock ? e->last + lock : 0;
             continue;
         }
+        /* The lock runs from the failure's answer (the check took time). */
+        int64_t lock = lock_for(&RULES[i], e->failures);
+        if (lock && now + lock > e->locked_until) e->locked_until = now + lock;
         if (e->locked_until > now) {
             char until[32];
-            iso_time(e->locked_until, until);
+            iso_time(wall + (time_t)((e->locked_until - now + 999) / 1000), until);
             lines[i + 1] =
                 json_pack("{s:s,s:s,s:s,s:o,s:s,s:I,s:s,s:I}", "time", at, "event", "login_lockout",
                           "scope", RULES[i].scope, "user", user_json(user), "address", addr,
