@@ -36,7 +36,7 @@ static void start(server *s, const char *opts)
     RUN(f, 0, "user token reader");
     fx_chomp(f->out);
     snprintf(s->token, sizeof s->token, "%s", f->out);
-    char out[4400], err[4400], cmd[10000];
+    char out[4400], err[4400], cmd[20000];
     snprintf(out, sizeof out, "%s/serve.out", f->dir);
     snprintf(err, sizeof err, "%s/serve.err", f->dir);
     snprintf(cmd, sizeof cmd, "exec \"%s\" --repo '%s' serve --listen 127.0.0.1:0 %s >'%s' 2>'%s'",
