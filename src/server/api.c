@@ -91,8 +91,9 @@ static int match(const char *pattern, const char *path, srv_req *r)
             return 1;
         }
         if (!strcmp(pattern, "{handle}")) {
-            if (!*path || strlen(path) >= sizeof r->handle) return 0;
-            snprintf(r->handle, sizeof r->handle, "%s", path);
+            size_t n = strlen(path);
+            if (!n || n >= sizeof r->handle) return 0;
+            memcpy(r->handle, path, n + 1);
             return 1;
         }
         if (*pattern != *path) return 0;
