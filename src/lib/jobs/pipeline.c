@@ -35,6 +35,7 @@
 #include "formats/format.h"
 #include "jobs/install.h"
 #include "jobs/pipeline.h"
+#include "jobs/readahead.h"
 #include "net/fetch.h"
 
 #define DEFAULT_BATCH 500
@@ -134,9 +135,11 @@ typedef struct pl_ctx {
     br_import_result *res;
     br_reader *rd;
     br_read_options ro;
-    br_record *rec; /* the record as read */
-    br_record *old; /* update: the stored item */
-    br_record *out; /* update: the merged item */
+    br_record *rec;       /* the record as read (one of the read-ahead's) */
+    br_readahead *ra;     /* the reader, on its own thread */
+    br_repo *reader_repo; /* the reader's own connection (its thread's) */
+    br_record *old;       /* update: the stored item */
+    br_record *out;       /* update: the merged item */
     int64_t job_id;
     char source[PATH_MAX];
     char mapfile[PATH_MAX];
@@ -159,6 +162,8 @@ typedef struct pl_ctx {
     size_t cap_fview;
 
     unsigned char *invalid; /* one bit per record */
+    unsigned char *stored;  /* resume: one bit per record already stored */
+    size_t cap_stored;
     size_t n, cap_invalid;
     kv_map batch_handles;        /* handles the input asks for -> the key asking */
     match_rule rules[MAX_RULES]; /* the match profile, in order */
@@ -277,6 +282,20 @@ static int progress(pl_ctx *c, const char *phase, size_t done, size_t total)
     return c->opt->progress ? c->opt->progress(c->opt->progress_ctx, phase, done, total) : 0;
 }
 
+/* The next record of the input, in order; c->rec is it. */
+static int next_record(pl_ctx *c, br_read_info *info, br_error *err)
+{
+    return br_readahead_next(c->ra, &c->sink, &c->rec, info, err);
+}
+
+/* Back to the first record. */
+static int rewind_input(pl_ctx *c, br_error *err)
+{
+    br_readahead_stop(c->ra);
+    int rc = c->fmt->rewind(c->rd, err);
+    return rc ? rc : br_readahead_start(c->ra, c->fmt, c->rd, err);
+}
+
 static int oom(br_error *err)
 {
     return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
@@ -299,6 +318,20 @@ static int mark(pl_ctx *c, size_t seq, int invalid)
         c->invalid[seq / 8] |= (unsigned char)(1u << (seq % 8));
     else
         c->invalid[seq / 8] &= (unsigned char)~(1u << (seq % 8));
+    return 0;
+}
+
+static int is_stored(const pl_ctx *c, size_t seq)
+{
+    return c->stored && seq / 8 < c->cap_stored && (c->stored[seq / 8] >> (seq % 8)) & 1;
+}
+
+static int mark_stored(pl_ctx *c, size_t seq)
+{
+    size_t had = c->cap_stored;
+    if (br_grow((void **)&c->stored, &c->cap_stored, seq / 8 + 1, 1)) return BR_ENOMEM;
+    if (c->cap_stored > had) memset(c->stored + had, 0, c->cap_stored - had);
+    c->stored[seq / 8] |= (unsigned char)(1u << (seq % 8));
     return 0;
 }
 
@@ -575,12 +608,12 @@ static int index_input(pl_ctx *c, br_error *err)
         if (is_value_ref(c->rels[k].target) && strncmp(c->rels[k].target, "folderName:", 11) &&
             br_strmap_put(&c->value_refs, c->rels[k].target, 0))
             return oom(err);
-    int rc = c->fmt->rewind(c->rd, err);
+    int rc = rewind_input(c, err);
     if (rc) return rc;
     c->quiet = 1;
     br_read_info info;
     char key[4096], name[256];
-    for (size_t seq = 0; (rc = c->fmt->next(c->rd, c->rec, &info, err)) == 1; seq++) {
+    for (size_t seq = 0; (rc = next_record(c, &info, err)) == 1; seq++) {
         int64_t slot;
         if (br_strmap_put(&c->keys, info.key, (int64_t)seq) ||
             br_grow((void **)&c->seq_keys, &c->cap_seq_keys, seq + 1, sizeof *c->seq_keys) ||
@@ -630,7 +663,7 @@ static int check_relations(pl_ctx *c, br_error *err)
     /* The findings of one record go to its journal line: sort by record. */
     for (size_t k = 0; k < c->n_rels && !rc; k++) {
         rel_spec *r = &c->rels[k];
-        if (is_invalid(c, r->item)) continue;
+        if (is_invalid(c, r->item) || is_stored(c, r->item)) continue; /* checked when stored */
         findings_reset(c);
         c->collecting = 1;
         long item;
@@ -659,7 +692,7 @@ static int check_relations(pl_ctx *c, br_error *err)
             rel_spec *r = &c->rels[k];
             long item;
             int64_t id;
-            if (is_invalid(c, r->item)) continue;
+            if (is_invalid(c, r->item) || is_stored(c, r->item)) continue;
             if (resolve_target(c, r, &item, &id, why, sizeof why, NULL) || item < 0 ||
                 !is_invalid(c, (size_t)item))
                 continue;
@@ -729,7 +762,7 @@ static int validate_all(pl_ctx *c, br_error *err)
     for (size_t seq = 0;; seq++) {
         findings_reset(c);
         c->collecting = 1;
-        rc = c->fmt->next(c->rd, c->rec, &info, err);
+        rc = next_record(c, &info, err);
         if (rc <= 0) break;
         rc = 0;
         if (c->opt->mode == BR_IMPORT_REPLACE && !kv_get(&c->replace, info.key)) {
@@ -747,7 +780,12 @@ static int validate_all(pl_ctx *c, br_error *err)
             if (stored) {
                 c->res->skipped++;
                 c->collecting = 0;
-                if ((rc = mark(c, seq, 0))) break;
+                if ((rc = mark(c, seq, 0)) || (rc = mark_stored(c, seq))) break;
+                /* Its relationships are made again (INSERT OR IGNORE): a run
+                 * killed before the relationship pass made none of them. */
+                for (size_t k = 0; k < c->rec->n_rels && !rc; k++)
+                    if (add_rel(c, seq, &c->rec->rels[k])) rc = oom(err);
+                if (rc) break;
                 continue;
             }
         }
@@ -1392,13 +1430,13 @@ static int write_all(pl_ctx *c, br_error *err)
 {
     size_t batch = c->opt->batch_size ? c->opt->batch_size : DEFAULT_BATCH;
     size_t in_batch = 0;
-    int rc = c->fmt->rewind(c->rd, err);
+    int rc = rewind_input(c, err);
     if (rc) return rc;
     c->quiet = 1;
     br_read_info info;
     char handle[128], msg[1100];
     for (size_t seq = 0;; seq++) {
-        rc = c->fmt->next(c->rd, c->rec, &info, err);
+        rc = next_record(c, &info, err);
         if (rc < 0) goto fail;
         if (rc == 0) break;
         if (c->opt->mode == BR_IMPORT_REPLACE && !kv_get(&c->replace, info.key)) continue;
@@ -1839,20 +1877,36 @@ static int open_reader(pl_ctx *c, br_error *err)
     if ((c->fmt->info.caps & BR_FORMAT_ZIP) && br_is_file(c->source) &&
         (rc = br_repo_mktemp(c->repo, "unzip", c->scratch, sizeof c->scratch, err)))
         return rc;
+    /* The reader runs on its own thread with its own connection (a
+     * connection belongs to one thread), its findings captured there and
+     * replayed here in input order. */
+    br_diag_sink *capture;
+    if ((rc = br_readahead_new(0, &c->sink, &capture, &c->ra, err))) return rc;
+    if ((rc = br_repo_open(br_repo_dir(c->repo), &c->reader_repo, err))) return rc;
     c->ro.source = c->source;
     c->ro.scratch = c->scratch[0] ? c->scratch : NULL;
     c->ro.limits = &c->opt->limits;
-    c->ro.repo = c->repo;
+    c->ro.repo = c->reader_repo;
     c->ro.files_optional = c->opt->metadata_only;
-    c->ro.diags = &c->sink;
-    return c->fmt->open(&c->ro, &c->rd, err);
+    c->ro.diags = capture;
+    if ((rc = c->fmt->open(&c->ro, &c->rd, err))) return rc;
+    return br_readahead_start(c->ra, c->fmt, c->rd, err);
+}
+
+/* The reader's thread first: it uses the reader and its connection. */
+static void close_reader(pl_ctx *c)
+{
+    br_readahead_free(c->ra);
+    c->ra = NULL;
+    if (c->rd) c->fmt->close(c->rd);
+    c->rd = NULL;
+    br_repo_free(c->reader_repo);
+    c->reader_repo = NULL;
 }
 
 static void pipe_dispose(pl_ctx *c)
 {
-    if (c->rd) c->fmt->close(c->rd);
-    c->rd = NULL;
-    br_record_free(c->rec);
+    close_reader(c);
     br_record_free(c->old);
     br_record_free(c->out);
     br_buf_dispose(&c->ftext);
@@ -1860,6 +1914,7 @@ static void pipe_dispose(pl_ctx *c)
     free(c->fline);
     free(c->fview);
     free(c->invalid);
+    free(c->stored);
     free(c->fetched);
     br_buf_dispose(&c->batch_map);
     kv_dispose(&c->batch_handles);
@@ -1916,10 +1971,9 @@ int br_import(br_repo *repo, const char *format, const br_import_options *opt_in
         rc = run_delete(&c, err);
         goto finish;
     }
-    c.rec = br_record_new();
     c.old = br_record_new();
     c.out = br_record_new();
-    if (!c.rec || !c.old || !c.out) {
+    if (!c.old || !c.out) {
         rc = oom(err);
         goto finish;
     }
@@ -1965,8 +2019,7 @@ int br_import(br_repo *repo, const char *format, const br_import_options *opt_in
 finish:
     /* The scratch folder goes before the job ends: whoever sees the job ended
      * (a monitor, a test, the next run) sees no leftover of it. */
-    if (c.rd) c.fmt->close(c.rd);
-    c.rd = NULL;
+    close_reader(&c);
     if (c.scratch[0]) br_rmtree(c.scratch); /* only the folder this run made */
     if (job_made && res->multi && (!rc || rc == BR_EINVAL) && !res->invalid && !res->failed) {
         char msg[1200];
