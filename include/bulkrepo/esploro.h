@@ -74,6 +74,20 @@ const br_ecsv_field *br_ecsv_xwalk_column(const br_ecsv_xwalk *x, const char *co
 /* By target ("dc.title", "@link.url"); NULL when no column maps to it. */
 const br_ecsv_field *br_ecsv_xwalk_target(const br_ecsv_xwalk *x, const char *target);
 
+/* ---- organisational-unit codes ------------------------------------------------------------ */
+
+/* The one rule for an organisational-unit code, shared by the affiliation columns
+ * (ASSET_AFFILIATION, CREATOR_AFFILIATION, CONT_AFFILIATION) and `bulkrepo orgunit
+ * add | import`, so that a unit the repository takes is a code lint takes: the
+ * institution prefix, three underscores and the unit code, as Esploro writes them
+ * ("01ALLIANCE_UID___n6370"; notes/formats.md 1.5); at most 255 bytes of UTF-8 with no
+ * whitespace, control character, '@' (the value separator) or ','.  NULL when
+ * code[0..n) is one, else what is wrong with it, as a phrase ("is not PREFIX___UNIT ..."). */
+const char *br_ecsv_orgunit_code_problem(const char *code, size_t n);
+#define BR_ECSV_ORGUNIT_HINT                                                                      \
+    "an organisational-unit code is the institution prefix, three underscores and the unit "     \
+    "code, e.g. 01ALLIANCE_UID___n6370"
+
 /* ---- reading and linting --------------------------------------------------------------- */
 
 typedef struct br_ecsv_options {

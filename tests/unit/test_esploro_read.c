@@ -351,10 +351,140 @@ static void test_update_mode_mandatory_only_present_columns(void **state)
     /* An update that carries only keywords: title/type/affiliation/date columns are absent. */
     assert_int_equal(lint_text(f, ",RESEARCH_ASSET_ID,ASSET_KEYWORDS\nASSET,99,a@@b\n"), 0);
     assert_clean(f);
-    /* ...but an emptied mandatory column would delete it. */
+    /* ...but an emptied title would delete it: every asset has one. */
     assert_int_equal(lint_text(f, ",RESEARCH_ASSET_ID,ASSET_TITLE,ASSET_KEYWORDS\nASSET,99,,a\n"),
                      0);
-    assert_contains(f->log.text, "C2 error ecsv.group.mandatory {99}: C2: ASSET_TITLE is missing");
+    assert_contains(f->log.text, "C2 error ecsv.group.mandatory {99}: C2: ASSET_TITLE is empty: "
+                                 "the update would delete the asset's value");
+    /* Esploro's own exports hold assets with no affiliation and no date: without a repository
+     * the empty cells of an update row are what the asset has, not a deletion. */
+    assert_int_equal(lint_text(f, ",RESEARCH_ASSET_ID,ASSET_TITLE,ASSET_RESTYPE,ASSET_AFFILIATION,"
+                                  "ASSET_PUBLISHDATE,ASSET_DATEEPUB\n"
+                                  "ASSET,99,T,publication.book,,,\n"),
+                     0);
+    assert_clean(f);
+    /* The same row keyed by GROUP_ID makes a new asset: then they are mandatory. */
+    assert_int_equal(lint_text(f, ",GROUP_ID,ASSET_TITLE,ASSET_RESTYPE,ASSET_AFFILIATION,"
+                                  "ASSET_PUBLISHDATE,ASSET_DATEEPUB\n"
+                                  "ASSET,99,T,publication.book,,,\n"),
+                     0);
+    assert_contains(f->log.text, "E2 error ecsv.group.mandatory {99}: E2: ASSET_AFFILIATION is "
+                                 "missing");
+    assert_contains(f->log.text, "A2 error ecsv.group.mandatory {99}: A2: the asset has no date");
+    assert_int_equal(f->sum.errors, 2);
+}
+
+/* tests/data/esploro/esploro-export.csv is shaped like Esploro's "Research assets CSV export"
+ * (its 206-column header, RESEARCH_ASSET_ID keys, ASSET/PRTOF/LINK rows only, LINK values 26
+ * columns left of their headers): several abstracts, several ISBNs and e-ISBNs of a host book,
+ * assets with no date or no affiliation.  It lints with no error; --fix leaves nothing. */
+static void test_esploro_export_shape(void **state)
+{
+    fixture *f = *state;
+    br_ecsv_options o = {0};
+    o.diags = &f->sink;
+    clear_log(f);
+    const char *path = tu_data("esploro/esploro-export.csv");
+    assert_int_equal(br_ecsv_lint(path, &o, &f->sum, &f->err), 0);
+    if (f->sum.errors) fail_msg("Esploro's export shape has errors:\n%s", f->log.text);
+    assert_int_equal(f->sum.groups, 4);
+    assert_int_equal(f->sum.warnings, 2); /* the two shifted LINK rows */
+    assert_contains(f->log.text, "FF4 warning ecsv.row.link-shift");
+    assert_not_contains(f->log.text, "multi-not-allowed");
+    assert_not_contains(f->log.text, "mandatory");
+    char fixed[4096];
+    snprintf(fixed, sizeof fixed, "%s", tu_path(f->tmp, "fixed.csv"));
+    o.fix_path = fixed;
+    clear_log(f);
+    assert_int_equal(br_ecsv_lint(path, &o, &f->sum, &f->err), 0);
+    assert_int_equal(f->sum.fixes, 2);
+    assert_int_equal(lint(f, "fixed.csv", NULL), 0);
+    assert_clean(f);
+    /* What the reader makes of it. */
+    br_ecsv_options ro = {0};
+    ro.diags = &f->sink;
+    br_ecsv_reader *r = NULL;
+    br_ecsv_group g;
+    assert_int_equal(br_ecsv_open(path, &ro, &r, &f->err), 0);
+    assert_int_equal(br_ecsv_next(r, f->rec, &g, &f->err), 1);
+    assert_int_equal(g.by_asset_id, 1);
+    assert_string_equal(g.key, "123456789/2");
+    assert_non_null(mdv(f->rec, "dc.description.abstract", 1));
+    assert_null(mdv(f->rec, "dc.description.abstract", 2));
+    assert_string_equal(mdv(f->rec, "esploro.asset.affiliation", 1), "01EXAMPLE_INST___bio");
+    assert_int_equal(f->rec->n_links, 1);
+    assert_string_equal(f->rec->links[0].url, "https://doi.org/10.5555/example.2021.001");
+    assert_int_equal(br_ecsv_next(r, f->rec, &g, &f->err), 1);
+    assert_string_equal(mdv(f->rec, "esploro.prtof.isbn", 0), "316148410X");
+    assert_string_equal(mdv(f->rec, "esploro.prtof.isbn", 1), "9783161484100");
+    assert_string_equal(mdv(f->rec, "esploro.prtof.eisbn", 1), "3161484118");
+    assert_null(mdv(f->rec, "dc.date.issued", 0));
+    assert_int_equal(br_ecsv_next(r, f->rec, &g, &f->err), 1);
+    assert_null(mdv(f->rec, "esploro.asset.affiliation", 0));
+    assert_string_equal(mdv(f->rec, "dc.language.iso", 1), "ger");
+    assert_int_equal(br_ecsv_next(r, f->rec, &g, &f->err), 1);
+    assert_null(mdv(f->rec, "esploro.asset.affiliation", 0));
+    assert_null(mdv(f->rec, "dc.date.issued", 0));
+    assert_int_equal(br_ecsv_next(r, f->rec, &g, &f->err), 0);
+    br_ecsv_close(r);
+}
+
+/* Every multi-valued column of the crosswalk says why (the table is refused otherwise). */
+static void test_multi_flags_follow_esploro(void **state)
+{
+    (void)state;
+    br_ecsv_xwalk *x = NULL;
+    br_error err;
+    assert_int_equal(br_ecsv_xwalk_new(&x, &err), 0);
+    static const char *const multi[] = {"ASSET_ABSTRACT", "PRTOF_ISBN",        "PRTOF_EISBN",
+                                        "ASSET_KEYWORDS", "ASSET_AFFILIATION", "ASSET_SUBJECT"};
+    for (size_t i = 0; i < sizeof multi / sizeof *multi; i++)
+        assert_int_equal(br_ecsv_xwalk_column(x, multi[i])->multi, 1);
+    assert_int_equal(br_ecsv_xwalk_column(x, "ASSET_TITLE")->multi, 0);
+    assert_int_equal(br_ecsv_xwalk_column(x, "PRTOF_TITLE")->multi, 0);
+    br_ecsv_xwalk_free(x);
+}
+
+/* The one rule for org-unit codes (orgunit add/import use it too: test_esploro_store). */
+static void test_orgunit_code_rule(void **state)
+{
+    fixture *f = *state;
+    static const char *const good[] = {"01ALLIANCE_UID___n6370", "A___b", "01EXAMPLE___GEO",
+                                       "TR_INTEGRATION_INST___Faculty_of_Engineering"};
+    static const char *const bad[] = {"01EXAMPLE_GEO", "___x",      "x___",     "",
+                                      "a b___c",       "01X___a@b", "01X___a,b"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        assert_null(br_ecsv_orgunit_code_problem(good[i], strlen(good[i])));
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_non_null(br_ecsv_orgunit_code_problem(bad[i], strlen(bad[i])));
+    char big[300];
+    memset(big, 'a', sizeof big);
+    memcpy(big + 10, "___", 3);
+    assert_non_null(br_ecsv_orgunit_code_problem(big, sizeof big));
+    assert_non_null(br_ecsv_orgunit_code_problem("01X___\xff", 7));
+    /* lint says the same of the same codes */
+    char text[8192];
+    snprintf(text, sizeof text, "%s%s%s", HEADER,
+             row("ASSET", "1",
+                 "C=T|D=publication.journalArticle|E=01EXAMPLE_GEO@@01EXAMPLE___GEO|F=2021"),
+             row("CREATOR", "1", "K=Smith"));
+    assert_int_equal(lint_text(f, text), 0);
+    assert_contains(f->log.text,
+                    "E2 error ecsv.value.affiliation {1}: E2: ASSET_AFFILIATION "
+                    "'01EXAMPLE_GEO' is not an organisational-unit code PREFIX___UNIT");
+    assert_int_equal(f->sum.errors, 1);
+}
+
+/* Esploro's export writes some ranges with an en dash ("2024–2025"): fixable. */
+static void test_en_dash_range(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(lint_text(f, ",RESEARCH_ASSET_ID,ASSET_CREATEDATE\nASSET,9,2024\xe2\x80\x93"
+                                  "2025\n"),
+                     0);
+    assert_contains(f->log.text, "C2 error ecsv.value.date-range-format");
+    assert_contains(f->log.text, "'2024 - 2025'");
+    assert_fix_clean(f);
 }
 
 /* ---- encodings and CSV syntax ---------------------------------------------------------------- */
@@ -714,9 +844,10 @@ static void test_multi_not_allowed_and_empty_parts(void **state)
     fixture *f = *state;
     char text[8192];
     snprintf(text, sizeof text, "%s%s", HEADER,
-             row("ASSET", "1", ASSET_OK "|H=a@@b|G=x@@@@y @@ z"));
+             row("ASSET", "1", ASSET_OK "|J=a@@b|G=x@@@@y @@ z|H=one@@two"));
     assert_int_equal(lint_text(f, text), 0);
-    assert_contains(f->log.text, "H2 error ecsv.value.multi-not-allowed");
+    assert_contains(f->log.text, "J2 error ecsv.value.multi-not-allowed");
+    assert_not_contains(f->log.text, "H2 error"); /* ASSET_ABSTRACT: Esploro writes several */
     assert_contains(f->log.text, "G2 error ecsv.value.empty-part");
     assert_contains(f->log.text, "G2 error ecsv.value.whitespace");
 }
@@ -1032,6 +1163,10 @@ int main(void)
         T(test_template_reads_clean),
         T(test_research_asset_id_and_case),
         T(test_update_mode_mandatory_only_present_columns),
+        T(test_esploro_export_shape),
+        T(test_multi_flags_follow_esploro),
+        T(test_orgunit_code_rule),
+        T(test_en_dash_range),
         T(test_bom_and_crlf),
         T(test_line_break_in_value),
         T(test_unterminated_quote),

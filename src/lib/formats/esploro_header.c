@@ -194,10 +194,10 @@ int br_ecsv_parse_header(br_ecsv_reader *r, br_error *err)
         }
         /* Long text keeps its paragraphs as <p>: free-text descriptions, not codes or names. */
         size_t cl = strlen(f->column);
-        col->long_text = f->kind == BR_ECSV_TEXT && !f->multi &&
-                         (!strcmp(f->category, "description") ||
-                          (cl > 4 && !strcmp(f->column + cl - 4, "DESC")) ||
-                          (cl > 11 && !strcmp(f->column + cl - 11, "DESCRIPTION")));
+        col->long_text =
+            f->kind == BR_ECSV_TEXT && (!strcmp(f->category, "description") ||
+                                        (cl > 4 && !strcmp(f->column + cl - 4, "DESC")) ||
+                                        (cl > 11 && !strcmp(f->column + cl - 11, "DESCRIPTION")));
     }
     /* Real exports put LINK values under the CREATOR_* columns (notes/formats.md 1.7 item 4):
      * the distance between CREATOR_FAMNAME and LINK_LINKURL in this header. */

@@ -323,51 +323,123 @@ static int set_gkey(br_ecsv_reader *r, const char *s, size_t n)
     return 0;
 }
 
+/* Whether the stored asset has a value for target (a metadata field). */
+static int stored_has(const br_record *stored, const char *target)
+{
+    return stored && target[0] != '@' && br_record_has(stored, target);
+}
+
+/* Whether the stored asset has an ASSET date this row keeps (present 0: in a column the file
+ * lacks, so the update leaves it alone) or deletes (present 1: in a column the file has). */
+static int stored_date(const br_ecsv_reader *r, const br_record *stored, int present)
+{
+    for (size_t i = 0; stored && i < br_ecsv_xwalk_count(r->xw); i++) {
+        const br_ecsv_field *f = br_ecsv_xwalk_at(r->xw, i);
+        if (strcmp(f->row, "ASSET") || strcmp(f->category, "dates")) continue;
+        if (!r->present[i] == !present && stored_has(stored, f->target)) return 1;
+    }
+    return 0;
+}
+
+/* The mandatory fields (notes/formats.md 1.5) are what a NEW asset (GROUP_ID) must have.  A
+ * RESEARCH_ASSET_ID row updates an asset that exists, and Esploro's own exports hold assets
+ * with no date or no affiliation: such a row is wrong only where it EMPTIES a mandatory field,
+ * i.e. its column is present, its cell empty, and the stored asset has a value there that the
+ * update would delete (an absent column keeps the stored values).  With the repository the
+ * stored asset is looked at (lint --repo, import); without it, a title and an asset type, which
+ * every asset has, count as stored, an affiliation and a date, which some lack, do not. */
+static int check_mandatory(br_ecsv_reader *r, br_ecsv_gstate *gs, const br_ecsv_group *g,
+                           int64_t item, br_error *err)
+{
+    const int have[BR_ECSV_MANDATORY] = {gs->has_title, gs->has_restype, gs->has_affil};
+    int emptied = 0, rc = 0;
+    for (size_t i = 0; i < BR_ECSV_MANDATORY; i++)
+        emptied |= !have[i] && r->mandatory_col[i] >= 0;
+    emptied |= !gs->has_date && r->asset_date_col;
+    br_record *stored = NULL;
+    if (g->by_asset_id && emptied && r->repo && item > 0) {
+        br_error e;
+        if (!(stored = br_record_new()))
+            return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
+        if ((rc = br_item_load(r->repo, item, stored, &e))) {
+            if (err) *err = e;
+            goto done;
+        }
+    }
+    for (size_t i = 0; i < BR_ECSV_MANDATORY; i++) {
+        int col = r->mandatory_col[i];
+        const char *column = br_ecsv_mandatory[i].column;
+        if (have[i]) continue;
+        if (!g->by_asset_id) {
+            br_ecsv_finding(
+                r, BR_SEV_ERROR, col >= 0 ? col : 0, gs->asset_row, "ecsv.group.mandatory",
+                "a new asset (GROUP_ID) needs ASSET_TITLE, ASSET_RESTYPE, "
+                "ASSET_AFFILIATION and one ASSET date",
+                "%s is missing: every asset needs %s", column, br_ecsv_mandatory[i].what);
+            continue;
+        }
+        if (col < 0) continue; /* update: an absent column keeps the stored values */
+        const br_ecsv_field *f = br_ecsv_xwalk_column(r->xw, column);
+        int had = r->repo ? stored_has(stored, f->target) : i < 2; /* title, type: every asset */
+        if (!had) continue; /* the asset has none: the empty cell changes nothing */
+        br_ecsv_finding(r, BR_SEV_ERROR, col, gs->asset_row, "ecsv.group.mandatory",
+                        "give the asset's value in this cell, or remove the column to leave it "
+                        "as it is",
+                        "%s is empty: the update would delete the asset's value, and every "
+                        "asset needs %s",
+                        column, br_ecsv_mandatory[i].what);
+    }
+    if (!gs->has_date) {
+        if (!g->by_asset_id)
+            br_ecsv_finding(r, BR_SEV_ERROR, 0, gs->asset_row, "ecsv.group.mandatory",
+                            "give at least one ASSET date, e.g. ASSET_PUBLISHDATE as YYYYMMDD",
+                            "the asset has no date: at least one ASSET date column is mandatory");
+        else if (r->asset_date_col && stored_date(r, stored, 1) && !stored_date(r, stored, 0))
+            br_ecsv_finding(r, BR_SEV_ERROR, 0, gs->asset_row, "ecsv.group.mandatory",
+                            "give the asset's date in its column, or remove the empty date "
+                            "columns to leave them as they are",
+                            "the ASSET date cells are empty: the update would delete every date "
+                            "the asset has, and every asset needs one");
+    }
+done:
+    br_record_free(stored);
+    return rc;
+}
+
 /* End of a group: the rules that need all its rows. */
 static int close_group(br_ecsv_reader *r, br_ecsv_gstate *gs, br_ecsv_group *g, br_error *err)
 {
     unsigned save = r->rowno;
+    int rc = 0;
+    int64_t item = 0;
     r->cur_rowtype = "ASSET";
+    if (r->repo && g->by_asset_id) {
+        br_error e;
+        rc = br_item_find(r->repo, r->gkey, &item, &e);
+        if (rc == BR_ENOTFOUND) {
+            br_ecsv_finding(
+                r, BR_SEV_ERROR, 1, g->first_row, "ecsv.group.asset-id-unknown",
+                "RESEARCH_ASSET_ID names an existing item by handle or UUID; use GROUP_ID "
+                "for new assets",
+                "RESEARCH_ASSET_ID '%s' is not an item of the repository", r->gkey);
+            item = 0, rc = 0;
+        } else if (rc) {
+            if (err) *err = e;
+            goto done;
+        }
+    }
     if (!gs->asset_seen) {
         r->cur_rowtype = NULL;
         br_ecsv_finding(r, BR_SEV_ERROR, 0, g->first_row, "ecsv.group.asset-missing",
                         "every group has exactly one ASSET row, its first row",
                         "group %s has no ASSET row", r->gkey);
     } else {
-        const int have[BR_ECSV_MANDATORY] = {gs->has_title, gs->has_restype, gs->has_affil};
-        for (size_t i = 0; i < BR_ECSV_MANDATORY; i++) {
-            int col = r->mandatory_col[i];
-            if (have[i] || (g->by_asset_id && col < 0)) continue; /* update: absent is kept */
-            br_ecsv_finding(r, BR_SEV_ERROR, col >= 0 ? col : 0, gs->asset_row,
-                            "ecsv.group.mandatory",
-                            "ASSET_TITLE, ASSET_RESTYPE, ASSET_AFFILIATION and one ASSET date are "
-                            "mandatory",
-                            "%s is missing: every asset needs %s", br_ecsv_mandatory[i].column,
-                            br_ecsv_mandatory[i].what);
-        }
-        if (!gs->has_date && !(g->by_asset_id && !r->asset_date_col))
-            br_ecsv_finding(r, BR_SEV_ERROR, 0, gs->asset_row, "ecsv.group.mandatory",
-                            "give at least one ASSET date, e.g. ASSET_PUBLISHDATE as YYYYMMDD",
-                            "the asset has no date: at least one ASSET date column is mandatory");
+        rc = check_mandatory(r, gs, g, item, err);
     }
-    if (r->repo && g->by_asset_id) {
-        int64_t id;
-        br_error e;
-        int rc = br_item_find(r->repo, r->gkey, &id, &e);
-        if (rc == BR_ENOTFOUND)
-            br_ecsv_finding(
-                r, BR_SEV_ERROR, 1, g->first_row, "ecsv.group.asset-id-unknown",
-                "RESEARCH_ASSET_ID names an existing item by handle or UUID; use GROUP_ID "
-                "for new assets",
-                "RESEARCH_ASSET_ID '%s' is not an item of the repository", r->gkey);
-        else if (rc) {
-            if (err) *err = e;
-            return rc;
-        }
-    }
+done:
     r->cur_rowtype = NULL;
     r->rowno = save;
-    return 0;
+    return rc;
 }
 
 int br_ecsv_next(br_ecsv_reader *r, br_record *rec, br_ecsv_group *g, br_error *err)

@@ -157,12 +157,16 @@ static void check_daterange(const br_ecsv_xwalk *x, br_ecsv_kind kind, const cha
         snprintf(v->norm, sizeof v->norm, "%s", i1);
         return;
     }
-    /* "start - end": the separator is " - "; "start-end" and "start/end" are fixable. */
+    /* "start - end": the separator is " - "; "start-end", "start/end" and "start–end" (an en
+     * dash, as Esploro's own export has it: "2024–2025") are fixable. */
     const char *sep = NULL;
     size_t sl = 0;
     for (size_t i = 1; i + 1 < n && !sep; i++) {
-        if (s[i] == '-' || s[i] == '/') {
-            size_t l = i, rr = i + 1;
+        size_t k = s[i] == '-' || s[i] == '/'                       ? 1
+                   : i + 3 < n && !memcmp(s + i, "\xE2\x80\x93", 3) ? 3
+                                                                    : 0;
+        if (k) {
+            size_t l = i, rr = i + k;
             while (l > 0 && s[l - 1] == ' ')
                 l--;
             while (rr < n && s[rr] == ' ')
@@ -307,19 +311,33 @@ static void check_restype(const br_ecsv_xwalk *x, br_ecsv_kind kind, const char 
     }
 }
 
+#define ORGUNIT_CODE_MAX 255
+
+const char *br_ecsv_orgunit_code_problem(const char *code, size_t n)
+{
+    if (!code || !n) return "is empty";
+    if (n > ORGUNIT_CODE_MAX) return "is longer than 255 bytes";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)code[i];
+        if (c <= 0x20 || c == 0x7f) return "contains whitespace or a control character";
+        if (c == '@' || c == ',') return "contains '@' or ',' (Esploro's separators)";
+    }
+    if (br_utf8_check(code, n, NULL)) return "is not valid UTF-8";
+    const char *u = memmem(code, n, "___", 3);
+    if (!u || u == code || (size_t)(u - code) + 3 >= n)
+        return "is not an organisational-unit code PREFIX___UNIT";
+    return NULL;
+}
+
 static void check_affil(const br_ecsv_xwalk *x, br_ecsv_kind kind, const char *s, size_t n,
                         br_ecsv_vres *v)
 {
-    const char *u = memmem(s, n, "___", 3);
-    int ok = u && u > s && (size_t)(u - s) + 3 < n;
-    for (size_t i = 0; ok && i < n; i++)
-        ok = (unsigned char)s[i] > 0x20 && s[i] != '@' && s[i] != ',';
-    if (!ok) {
+    const char *why = br_ecsv_orgunit_code_problem(s, n);
+    if (why) {
         v->bad = 1;
         v->rule = "ecsv.value.affiliation";
-        v->hint = "an organisational-unit code is the institution prefix, three underscores "
-                  "and the unit code, e.g. 01ALLIANCE_UID___n6370";
-        snprintf(v->why, sizeof v->why, "is not an organisational-unit code PREFIX___UNIT");
+        v->hint = BR_ECSV_ORGUNIT_HINT;
+        snprintf(v->why, sizeof v->why, "%s", why);
     }
 }
 

@@ -172,9 +172,10 @@ static int field_row(void *ctx, char **c, int n, unsigned line)
 {
     load_ctx *l = ctx;
     br_ecsv_xwalk *x = l->x;
-    if (n != 6)
+    /* A 7th cell says why a multi-valued column is one (required there, nowhere else). */
+    if (n != 6 && n != 7)
         return br_error_set(l->err, BR_EINTERNAL, l->source, line, 0,
-                            "expected 6 tab-separated cells, found %d", n);
+                            "expected 6 or 7 tab-separated cells, found %d", n);
     br_ecsv_field *f = &x->fields[x->n];
     f->column = c[0];
     f->row = c[1];
@@ -187,9 +188,11 @@ static int field_row(void *ctx, char **c, int n, unsigned line)
     size_t rl = strlen(f->row);
     if (f->kind == BR_ECSV_KIND_COUNT || br_ecsv_row_type(f->row, rl) < 0 ||
         strncmp(f->column, f->row, rl) || f->column[rl] != '_' ||
-        (strcmp(c[3], "0") && strcmp(c[3], "1")) || !*f->target)
+        (strcmp(c[3], "0") && strcmp(c[3], "1")) || !*f->target || (f->multi != (n == 7 && *c[6])))
         return br_error_set(l->err, BR_EINTERNAL, l->source, line, 0,
-                            "malformed crosswalk entry for '%s'", f->column);
+                            "malformed crosswalk entry for '%s' (a multi-valued column, and only "
+                            "one, gives its reason in a 7th cell)",
+                            f->column);
     if (ci_put(&x->by_column, f->column, x->n))
         return br_error_set(l->err, BR_EINTERNAL, l->source, line, 0, "column '%s' is listed twice",
                             f->column);
@@ -269,7 +272,7 @@ int br_ecsv_xwalk_new(br_ecsv_xwalk **out, br_error *err)
         goto done;
     }
     load_ctx l = {x, err, "data/esploro_fields.tsv"};
-    if (tsv_each(tf, 6, field_row, &l) < 0) {
+    if (tsv_each(tf, 7, field_row, &l) < 0) {
         rc = BR_EINTERNAL;
         goto done;
     }

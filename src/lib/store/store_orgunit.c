@@ -1,11 +1,13 @@
 /* Organisational units: the research units that Esploro's affiliation columns
  * (ASSET_AFFILIATION, CREATOR_AFFILIATION, ...) name by code, e.g.
  * "01ALLIANCE_UID___n6370" = institution prefix, three underscores, unit code
- * (seed 000; formats.md 1.5).  The Esploro reader checks codes against them. */
+ * (seed 000; formats.md 1.5).  The Esploro reader checks codes against them, and
+ * a code is checked here by the reader's own rule (br_ecsv_orgunit_code_problem). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "bulkrepo/esploro.h"
 #include "core/csv.h"
 #include "store_internal.h"
 
@@ -13,16 +15,11 @@
 #define NAME_MAX_BYTES   1024
 #define IMPORT_MAX_BYTES (64u << 20) /* an org-unit list is small; cap what is read */
 
-/* NULL when the code is acceptable, else why not. */
+/* NULL when the code is acceptable, else why not: the Esploro reader's rule for
+ * affiliation codes, so that a unit added here is a code lint accepts. */
 static const char *bad_code(const char *code)
 {
-    if (!code || !*code) return "is empty";
-    size_t n = strlen(code), bad;
-    if (n > CODE_MAX) return "is longer than 255 bytes";
-    for (const unsigned char *p = (const unsigned char *)code; *p; p++)
-        if (*p <= ' ' || *p == 0x7f) return "contains whitespace or a control character";
-    if (br_utf8_check(code, n, &bad)) return "is not valid UTF-8";
-    return NULL;
+    return br_ecsv_orgunit_code_problem(code, code ? strlen(code) : 0);
 }
 
 static const char *bad_name(const char *name)
@@ -40,12 +37,13 @@ static int check_unit(const char *code, const char *name, const char *parent, br
 {
     const char *why;
     if ((why = bad_code(code)))
-        return br_error_set(err, BR_EINVAL, NULL, 0, 0, "org-unit code '%s' %s", code ? code : "",
-                            why);
+        return br_error_set(err, BR_EINVAL, NULL, 0, 0, "org-unit code '%s' %s (%s)",
+                            code ? code : "", why, BR_ECSV_ORGUNIT_HINT);
     if ((why = bad_name(name)))
         return br_error_set(err, BR_EINVAL, NULL, 0, 0, "the name of org unit %s %s", code, why);
     if (parent && (why = bad_code(parent)))
-        return br_error_set(err, BR_EINVAL, NULL, 0, 0, "parent code '%s' %s", parent, why);
+        return br_error_set(err, BR_EINVAL, NULL, 0, 0, "parent code '%s' %s (%s)", parent, why,
+                            BR_ECSV_ORGUNIT_HINT);
     if (parent && !strcmp(parent, code))
         return br_error_set(err, BR_EINVAL, NULL, 0, 0, "org unit %s cannot be its own parent",
                             code);
