@@ -34,6 +34,11 @@ typedef struct br_convert_options {
     const char *out;  /* new, as the target format writes it: SAF: a folder; Esploro: a
                          CSV (files in OUT.files/) */
     br_limits limits; /* zeroed = br_limits_default() */
+    /* --default: NULL-terminated "COLUMN=VALUE" strings (a column of the target format,
+     * e.g. "ASSET_AFFILIATION=01EXAMPLE___UNIT"): the value of that column for every record
+     * that has none; checked before the input is read (BR_EUSAGE: an unknown column, a
+     * value the column does not take, a target format without columns) */
+    const char *const *defaults;
     /* Every finding: input problems (errors), values with no target field
      * (notes, rule *.no-column / convert.no-target / convert.not-fetched),
      * values changed on the way (warnings). */

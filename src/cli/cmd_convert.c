@@ -13,7 +13,8 @@ static void help(void)
     char from[256], to[256];
     br_format_names(BR_FORMAT_READ, from, sizeof from);
     br_format_names(BR_FORMAT_WRITE, to, sizeof to);
-    printf("usage: bulkrepo convert --from FORMAT --to FORMAT IN OUT [--json]\n"
+    printf("usage: bulkrepo convert --from FORMAT --to FORMAT IN OUT [--default COLUMN=VALUE]... "
+           "[--json]\n"
            "  e.g. bulkrepo convert --from saf --to esploro-csv IN OUT.csv\n"
            "       bulkrepo convert --from esploro-csv --to saf IN.csv OUT\n\n"
            "Converts a batch from one format to another through the record model: a DSpace\n"
@@ -29,20 +30,53 @@ static void help(void)
            "checked whole first: with errors nothing is written.  OUT must not exist.\n\n"
            "  --from FORMAT   %s\n"
            "  --to FORMAT     %s\n"
+           "  --default COLUMN=VALUE\n"
+           "                  a value for every record that has none in COLUMN (repeatable),\n"
+           "                  e.g. --default ASSET_AFFILIATION=01EXAMPLE___UNIT: Esploro requires\n"
+           "                  an affiliation, a type, a title and a date of every new asset, and\n"
+           "                  a SAF package has no affiliation; the report names each record\n"
+           "                  that lacks one of them and the --default that gives it\n"
            "  --json          print the report as JSON on stdout\n\n"
            "Exit: 0 nothing lost or changed, 1 converted but some values had no target or\n"
            "changed (each listed), 2 usage, 3 invalid input (nothing written), 4 I/O.\n",
            from, to);
 }
 
+#define MAX_MISSING 8
+
 typedef struct report {
     int json;
     json_t *findings;
+    /* ecsv.write.mandatory warnings by the --default that answers them */
+    struct {
+        char fix[160];
+        size_t records;
+    } missing[MAX_MISSING];
+    size_t n_missing;
 } report;
+
+/* A writer's finding that a record lacks a value the target requires names the --default
+ * that gives it in its hint: counted by that option for the closing summary. */
+static void count_missing(report *r, const br_diag *d)
+{
+    const char *o = d->hint ? strstr(d->hint, "--default ") : NULL;
+    if (!d->rule || strcmp(d->rule, "ecsv.write.mandatory") || !o) return;
+    char fix[160];
+    snprintf(fix, sizeof fix, "%s", o);
+    for (size_t i = 0; i < r->n_missing; i++)
+        if (!strcmp(r->missing[i].fix, fix)) {
+            r->missing[i].records++;
+            return;
+        }
+    if (r->n_missing == MAX_MISSING) return;
+    snprintf(r->missing[r->n_missing].fix, sizeof r->missing[0].fix, "%s", fix);
+    r->missing[r->n_missing++].records = 1;
+}
 
 static void on_finding(void *ctx, const br_diag *d)
 {
     report *r = ctx;
+    count_missing(r, d);
     if (!r->json) {
         cli_print_diag(NULL, d);
         return;
@@ -55,16 +89,16 @@ static void on_finding(void *ctx, const br_diag *d)
     if (o) json_array_append_new(r->findings, o);
 }
 
-int cmd_convert(cli *c, int argc, char **argv)
+/* The command with the --default list made by cmd_convert (room for one per argument). */
+static int convert_main(int argc, char **argv, const char **defaults)
 {
-    (void)c;
-    static const struct option opts[] = {{"from", required_argument, 0, 'f'},
-                                         {"to", required_argument, 0, 't'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"from", required_argument, 0, 'f'}, {"to", required_argument, 0, 't'},
+        {"json", no_argument, 0, 'j'},       {"default", required_argument, 0, 'd'},
+        {"help", no_argument, 0, 'h'},       {0, 0, 0, 0}};
     const char *from = NULL, *to = NULL;
     int json = 0, opt;
+    size_t n_defaults = 0;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (opt) {
         case 'f':
@@ -75,6 +109,9 @@ int cmd_convert(cli *c, int argc, char **argv)
             break;
         case 'j':
             json = 1;
+            break;
+        case 'd':
+            defaults[n_defaults++] = optarg;
             break;
         case 'h':
             help();
@@ -100,7 +137,10 @@ int cmd_convert(cli *c, int argc, char **argv)
     if (argc - optind != 2) return cli_usage("convert", "give the input and the output");
     o.in = argv[optind];
     o.out = argv[optind + 1];
-    report rep = {json, json_array()};
+    o.defaults = defaults;
+    report rep = {0};
+    rep.json = json;
+    rep.findings = json_array();
     br_diag_sink sink = {on_finding, &rep, 0, 0, 0};
     o.diags = &sink;
     cli_progress prog;
@@ -147,7 +187,27 @@ int cmd_convert(cli *c, int argc, char **argv)
             fprintf(stderr,
                     "%zu value%s with no target field, %zu value%s changed (listed above)\n",
                     res.lost, res.lost == 1 ? "" : "s", res.changed, res.changed == 1 ? "" : "s");
+        /* What the user must add before the target system takes the output. */
+        for (size_t i = 0; i < rep.n_missing; i++)
+            fprintf(stderr,
+                    "%zu record%s lack%s a value the target requires: add it to the input, "
+                    "or give it with %s\n",
+                    rep.missing[i].records, rep.missing[i].records == 1 ? "" : "s",
+                    rep.missing[i].records == 1 ? "s" : "", rep.missing[i].fix);
     }
     json_decref(rep.findings);
+    return rc;
+}
+
+int cmd_convert(cli *c, int argc, char **argv)
+{
+    (void)c;
+    const char **defaults = calloc((size_t)argc + 1, sizeof *defaults);
+    if (!defaults) {
+        fprintf(stderr, "bulkrepo: out of memory\n");
+        return EXIT_IOERR;
+    }
+    int rc = convert_main(argc, argv, defaults);
+    free(defaults);
     return rc;
 }

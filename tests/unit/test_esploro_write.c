@@ -288,11 +288,59 @@ static void test_no_column_reported(void **state)
     assert_string_equal(cell(&c, 2, "CREATOR_GIVNAME"), "John");
     assert_not_contains(t, "dc.contributor.author");
     assert_int_equal(f->sink.notes, 7);
-    /* the mandatory fields the asset lacks */
-    assert_contains(t, "warning|ecsv.write.mandatory|k1|A2|the asset has no ASSET_RESTYPE, "
-                       "ASSET_AFFILIATION, a date (mandatory in Esploro)");
+    /* RESEARCH_ASSET_ID rows update assets that exist: no mandatory fields asked for */
+    assert_not_contains(t, "ecsv.write.mandatory");
     csv_free(&c);
     br_record_free(r);
+}
+
+/* GROUP_ID rows make new assets: each mandatory field a record lacks is a warning at its
+ * cell that names the convert --default giving it; DSpace dc.type labels become asset types
+ * (the label before a code that differs only in case: 'Dataset' is dataset.dataset). */
+static void test_mandatory_for_new_assets(void **state)
+{
+    fx *f = *state;
+    br_record *r[2] = {br_record_new(), br_record_new()};
+    br_record_add_md(r[0], "dc", "title", NULL, NULL, "Cores");
+    br_record_add_md(r[0], "dc", "type", NULL, NULL, "Dataset");
+    br_record_add_md(r[1], "dc", "title", NULL, NULL, "A book");
+    br_record_add_md(r[1], "dc", "type", NULL, NULL, "PUBLICATION.BOOK");
+    br_record_add_md(r[1], "dc", "date", "issued", NULL, "2020");
+    br_record_add_md(r[1], "esploro", "asset", "affiliation", NULL, "01INST___UNIT_A");
+    csv c;
+    br_ecsv_write_options opt = {0};
+    opt.key_header = "GROUP_ID";
+    write_all(f, &opt, r, 2, &c);
+    const char *t = f->found.text;
+    assert_string_equal(cell(&c, 1, "ASSET_RESTYPE"), "dataset.dataset");
+    assert_string_equal(cell(&c, 2, "ASSET_RESTYPE"), "publication.book");
+    assert_contains(t, "warning|ecsv.write.restype|k1|");
+    assert_contains(t, "|ecsv.write.mandatory|k1|");
+    assert_contains(t, "ASSET_AFFILIATION is empty: Esploro requires it of a new asset");
+    assert_contains(t, "the asset has no date: Esploro requires one ASSET date of a new asset");
+    assert_not_contains(t, "ASSET_RESTYPE is empty");
+    assert_not_contains(t, "ecsv.write.mandatory|k2|");
+    /* the cell of the missing value: ASSET_AFFILIATION's column on row 2 */
+    char want[64] = "";
+    for (size_t k = 0; k < c.ncols[0]; k++)
+        if (!strcmp(c.rows[0][k], "ASSET_AFFILIATION")) {
+            char l[8];
+            size_t n = 0, col = k + 1;
+            char tmp[8];
+            while (col) {
+                col--;
+                tmp[n++] = (char)('A' + col % 26);
+                col /= 26;
+            }
+            for (size_t i = 0; i < n; i++)
+                l[i] = tmp[n - 1 - i];
+            l[n] = 0;
+            snprintf(want, sizeof want, "|ecsv.write.mandatory|k1|%s2|", l);
+        }
+    assert_contains(t, want);
+    csv_free(&c);
+    br_record_free(r[0]);
+    br_record_free(r[1]);
 }
 
 static void test_changed_values_warned(void **state)
@@ -464,6 +512,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_layout_and_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_column_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mandatory_for_new_assets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_changed_values_warned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_selective_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(test_selective_categories, setup, teardown),

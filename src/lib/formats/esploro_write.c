@@ -95,8 +95,14 @@ static const part FILE_PARTS[] = {
 };
 #define N_FPARTS BR_ARRAY_LEN(FILE_PARTS)
 
-/* The Esploro fields every asset must have (E1 field table, notes 1.5). */
-static const char *const MANDATORY[] = {"ASSET_TITLE", "ASSET_RESTYPE", "ASSET_AFFILIATION"};
+/* The Esploro fields every new asset must have (E1 field table, notes 1.5), and what the
+ * user gives for each when the input has none (`bulkrepo convert --default`). */
+static const struct mandatory {
+    const char *column, *value;
+} MANDATORY[] = {{"ASSET_TITLE", "TITLE"},
+                 {"ASSET_RESTYPE", "CATEGORY.TYPE"},
+                 {"ASSET_AFFILIATION", "PREFIX___UNIT"}};
+#define DATE_DEFAULT "ASSET_PUBLISHDATE"
 
 struct br_ecsv_writer {
     br_ecsv_xwalk *xw;
@@ -107,6 +113,7 @@ struct br_ecsv_writer {
     const char *source; /* the output's base name, for messages */
     FILE *f;
     int selective;
+    int new_assets;            /* GROUP_ID: rows make new assets, which need the mandatory fields */
     size_t n_fields;           /* crosswalk entries */
     int *out_of;               /* crosswalk index -> output column (2 = C), -1 = not written */
     const br_ecsv_field **col; /* output column -> its field (0 and 1: NULL) */
@@ -294,11 +301,17 @@ static int convert(br_ecsv_writer *w, const br_ecsv_field *f, const char *v, int
             return br_buf_puts(&w->val, b);
         }
     }
-    if (f->kind == BR_ECSV_RESTYPE && !br_ecsv_restype_canon(w->xw, s, n)) {
-        const char *code = br_ecsv_restype_from_label(w->xw, s, n);
-        if (code) {
-            *issue = CONV_RESTYPE;
-            return br_buf_puts(&w->val, code);
+    if (f->kind == BR_ECSV_RESTYPE) {
+        /* An asset type as it is; a DSpace dc.type label ("Dataset", "Article") as the type
+         * data/restype_aliases.tsv gives it, before a code that differs only in case (the
+         * bare category "dataset"); a code in another case in its canonical case. */
+        const char *canon = br_ecsv_restype_canon(w->xw, s, n);
+        if (!canon || strlen(canon) != n || memcmp(canon, s, n)) {
+            const char *code = br_ecsv_restype_from_label(w->xw, s, n);
+            if (code || canon) {
+                *issue = CONV_RESTYPE;
+                return br_buf_puts(&w->val, code ? code : canon);
+            }
         }
     }
     if (f->kind == BR_ECSV_YESNO) {
@@ -484,6 +497,7 @@ int br_ecsv_writer_open(const char *path, const br_ecsv_write_options *opt, br_e
     br_ecsv_writer *w = calloc(1, sizeof *w);
     if (!w) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
     w->diags = opt->diags;
+    w->new_assets = !strcasecmp(key_header, "GROUP_ID");
     if ((rc = br_ecsv_xwalk_new(&w->xw, err))) goto done;
     w->n_fields = br_ecsv_xwalk_count(w->xw);
     if ((rc = check_selection(w, opt, err))) goto done;
@@ -762,39 +776,46 @@ static int write_files(br_ecsv_writer *w, const char *key, const br_record *rec,
     return rc;
 }
 
-/* Mandatory Esploro fields the written ASSET row lacks (a warning: lint will reject it). */
+static void mandatory_warn(br_ecsv_writer *w, const char *key, unsigned row, int col,
+                           const char *msg, const char *column, const char *value)
+{
+    char cell[24], letters[12], hint[400];
+    col_letters(col > 0 ? (size_t)col : 0, letters, sizeof letters);
+    snprintf(cell, sizeof cell, "%s%u", letters, row);
+    snprintf(hint, sizeof hint,
+             "add it to the input, or give every record that has none one value with bulkrepo "
+             "convert --default %s=%s",
+             column, value);
+    br_diag d = {
+        BR_SEV_WARNING,         key, w->source, row, (unsigned)(col > 0 ? col : 0) + 1, cell,
+        "ecsv.write.mandatory", msg, hint};
+    br_diag_emit(w->diags, &d);
+}
+
+/* The mandatory Esploro fields a new asset's written ASSET row lacks: one warning per field,
+ * at its cell, naming the --default that fills it (lint rejects the row without them).  Rows
+ * keyed by RESEARCH_ASSET_ID update assets that exist: there the fields are not asked for. */
 static void check_mandatory(br_ecsv_writer *w, const char *key, unsigned row)
 {
-    if (w->selective) return;
-    char missing[160] = "";
-    size_t len = 0;
+    if (w->selective || !w->new_assets) return;
+    char msg[300];
     for (size_t k = 0; k < BR_ARRAY_LEN(MANDATORY); k++) {
-        const br_ecsv_field *f = br_ecsv_xwalk_column(w->xw, MANDATORY[k]);
+        const br_ecsv_field *f = br_ecsv_xwalk_column(w->xw, MANDATORY[k].column);
         int fi = f ? (int)(f - br_ecsv_xwalk_at(w->xw, 0)) : -1;
-        if (fi >= 0 && w->out_of[fi] >= 0 && !w->cells[w->out_of[fi]].len && len < sizeof missing)
-            len += (size_t)snprintf(missing + len, sizeof missing - len, "%s%s", len ? ", " : "",
-                                    MANDATORY[k]);
+        if (fi < 0 || w->out_of[fi] < 0 || w->cells[w->out_of[fi]].len) continue;
+        snprintf(msg, sizeof msg, "%s is empty: Esploro requires it of a new asset",
+                 MANDATORY[k].column);
+        mandatory_warn(w, key, row, w->out_of[fi], msg, MANDATORY[k].column, MANDATORY[k].value);
     }
     int dated = !w->n_date_cols;
     for (size_t k = 0; k < w->n_date_cols && !dated; k++)
         dated = w->cells[w->out_of[w->date_cols[k]]].len != 0;
-    if (!dated && len < sizeof missing)
-        snprintf(missing + len, sizeof missing - len, "%sa date", len ? ", " : "");
-    if (!missing[0]) return;
-    char cell[24];
-    snprintf(cell, sizeof cell, "A%u", row);
-    char msg[300];
-    snprintf(msg, sizeof msg, "the asset has no %s (mandatory in Esploro)", missing);
-    br_diag d = {BR_SEV_WARNING,
-                 key,
-                 w->source,
-                 row,
-                 1,
-                 cell,
-                 "ecsv.write.mandatory",
-                 msg,
-                 "add the values before uploading the file to Esploro"};
-    br_diag_emit(w->diags, &d);
+    if (dated) return;
+    const br_ecsv_field *f = br_ecsv_xwalk_column(w->xw, DATE_DEFAULT);
+    int fi = f ? (int)(f - br_ecsv_xwalk_at(w->xw, 0)) : -1;
+    mandatory_warn(w, key, row, fi >= 0 ? w->out_of[fi] : 0,
+                   "the asset has no date: Esploro requires one ASSET date of a new asset",
+                   DATE_DEFAULT, "YYYYMMDD");
 }
 
 int br_ecsv_write_record(br_ecsv_writer *w, const char *key, const br_record *rec, br_error *err)

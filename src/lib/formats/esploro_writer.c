@@ -9,6 +9,10 @@
  *             "<dest>.files/<key>/<name>"; the collections, which have no
  *             column, are notes.
  *
+ * --default COLUMN=VALUE (convert): a record with no value in an ASSET or PRTOF column
+ * gets VALUE there, checked at open as lint checks it, so that values every record
+ * needs (the affiliation: SAF has none) make the new assets lint clean.
+ *
  * Files are referenced relative to the CSV's folder.  A name that is not a
  * safe relative path, or has bytes FILE_FILEURL cannot hold (spaces,
  * controls: Esploro URLs have none), is copied as "<n>_<name with those bytes
@@ -33,6 +37,7 @@
 #include "bulkrepo/esploro.h"
 #include "core/core.h"
 #include "formats/drivers.h"
+#include "formats/esploro_internal.h"
 
 #define PATH_SIZE 4096
 
@@ -48,6 +53,10 @@ struct br_writer {
     char files_rel[PATH_SIZE]; /* its name relative to the CSV's folder */
     char stage[PATH_SIZE];     /* "<dest>.files.tmpXXXXXX" once made; "" before */
     char key[512];             /* the last record's key, for stats->key */
+    /* --default COLUMN=VALUE: the column's field and the value (in the caller's string) */
+    const br_ecsv_field **dflt_field;
+    const char **dflt_value;
+    size_t n_dflt;
 };
 
 static const char *const LOST_RULES[] = {"ecsv.write.no-column", "ecsv.write.no-file",
@@ -112,6 +121,99 @@ static int check_selection(const br_ecsv_xwalk *x, const br_write_options *opt, 
     return 0;
 }
 
+/* Checks one part of a --default value against its column's kind. */
+static int check_default_value(const br_ecsv_xwalk *x, const br_ecsv_field *f, const char *v,
+                               size_t n, br_error *err)
+{
+    br_ecsv_vres vr;
+    if (!n)
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "--default %s: an empty value", f->column);
+    br_ecsv_check_value(x, f->kind, v, n, &vr);
+    if (vr.bad)
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "--default %s: '%.*s' %s%s%s%s", f->column,
+                            (int)(n < 200 ? n : 200), v, vr.why, vr.hint ? " (" : "",
+                            vr.hint ? vr.hint : "", vr.hint ? ")" : "");
+    return 0;
+}
+
+/* --default COLUMN=VALUE: a column of the ASSET or PRTOF row (the record's metadata; creators,
+ * links and files are rows of their own) and a value it takes, as lint would check it. */
+static int parse_defaults(br_writer *w, br_error *err)
+{
+    const char *const *d = w->opt.defaults;
+    size_t n = 0;
+    while (d && d[n])
+        n++;
+    if (!n) return 0;
+    w->dflt_field = calloc(n, sizeof *w->dflt_field);
+    w->dflt_value = calloc(n, sizeof *w->dflt_value);
+    if (!w->dflt_field || !w->dflt_value) return no_memory(err);
+    for (size_t i = 0; i < n; i++) {
+        const char *eq = strchr(d[i], '=');
+        char column[128];
+        if (!eq || eq == d[i] || (size_t)(eq - d[i]) >= sizeof column)
+            return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
+                                "--default takes COLUMN=VALUE, e.g. "
+                                "ASSET_AFFILIATION=01EXAMPLE___UNIT (got '%s')",
+                                d[i]);
+        snprintf(column, sizeof column, "%.*s", (int)(eq - d[i]), d[i]);
+        const br_ecsv_field *f = br_ecsv_xwalk_column(w->xw, column);
+        if (!f)
+            return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
+                                "--default: '%s' is not an Esploro column "
+                                "(data/esploro_fields.tsv)",
+                                column);
+        if (f->target[0] == '@')
+            return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
+                                "--default: %s is a column of %s rows; defaults are for ASSET "
+                                "and PRTOF columns",
+                                f->column, f->row);
+        for (size_t k = 0; k < i; k++)
+            if (w->dflt_field[k] == f)
+                return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "--default %s is given twice",
+                                    f->column);
+        const char *v = eq + 1, *end = v + strlen(v);
+        if (!f->multi && strstr(v, "@@"))
+            return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
+                                "--default %s: the column holds one value, but '%s' has @@",
+                                f->column, v);
+        int rc;
+        for (const char *p = v;; p += 2) {
+            const char *q = f->multi ? strstr(p, "@@") : NULL;
+            if ((rc = check_default_value(w->xw, f, p, (size_t)((q ? q : end) - p), err)))
+                return rc;
+            if (!q) break;
+            p = q;
+        }
+        w->dflt_field[i] = f;
+        w->dflt_value[i] = v;
+    }
+    w->n_dflt = n;
+    return 0;
+}
+
+/* Gives rec the --default values of the columns it has no value in. */
+static int apply_defaults(br_writer *w, br_record *rec)
+{
+    for (size_t i = 0; i < w->n_dflt; i++) {
+        const br_ecsv_field *f = w->dflt_field[i];
+        if (br_record_has(rec, f->target)) continue;
+        char schema[64], element[64], qualifier[64];
+        if (br_field_parse(f->target, schema, element, qualifier)) return BR_EINTERNAL;
+        const char *v = w->dflt_value[i], *end = v + strlen(v);
+        for (const char *p = v;; p += 2) {
+            const char *q = f->multi ? strstr(p, "@@") : NULL;
+            const char *val = br_record_strn(rec, p, (size_t)((q ? q : end) - p));
+            if (!val ||
+                !br_record_add_md(rec, schema, element, *qualifier ? qualifier : NULL, NULL, val))
+                return BR_ENOMEM;
+            if (!q) break;
+            p = q;
+        }
+    }
+    return 0;
+}
+
 /* -x: the selected columns (all when none were selected) without FILE_*. */
 static int columns_without_files(br_writer *w, br_error *err)
 {
@@ -144,6 +246,7 @@ int br_ecsv_drv_writer_open(const br_write_options *opt, br_writer **out, br_err
             opt->on_column(opt->column_ctx, br_ecsv_xwalk_at(w->xw, i)->column,
                            br_ecsv_xwalk_at(w->xw, i)->category);
         rc = check_selection(w->xw, opt, err);
+        if (!rc) rc = parse_defaults(w, err);
         goto done; /* describe mode: nothing made */
     }
     /* Usage first: nothing is looked at on disk for a wrong command line. */
@@ -157,6 +260,7 @@ int br_ecsv_drv_writer_open(const br_write_options *opt, br_writer **out, br_err
         goto done;
     }
     if ((rc = check_selection(w->xw, opt, err))) goto done;
+    if ((rc = parse_defaults(w, err))) goto done;
     if (opt->exclude_bitstreams && (rc = columns_without_files(w, err))) goto done;
 
     /* <dest>.files next to the CSV, referenced relative to the CSV's folder. */
@@ -287,7 +391,10 @@ int br_ecsv_drv_write(br_writer *w, const char *key, br_record *rec, br_error *e
     if (!key || !*key)
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "a record needs a key (column B)");
     br_strlcpy(w->key, key, sizeof w->key);
-    int rc = 0;
+    int rc = apply_defaults(w, rec);
+    if (rc)
+        return rc == BR_ENOMEM ? no_memory(err)
+                               : br_error_set(err, rc, NULL, 0, 0, "bad crosswalk target");
     if (!w->opt.exclude_bitstreams) {
         char sub[256];
         br_strlcpy(sub, w->key, sizeof sub);
@@ -333,5 +440,7 @@ void br_ecsv_drv_writer_abort(br_writer *w)
     if (w->stage[0]) br_rmtree(w->stage); /* only the folder mkdtemp made here */
     br_ecsv_xwalk_free(w->xw);
     free(w->columns);
+    free(w->dflt_field);
+    free(w->dflt_value);
     free(w);
 }

@@ -88,6 +88,11 @@ typedef struct br_write_options {
     size_t n_fields;
     const char *const *categories;
     size_t n_categories;
+    /* convert --default: NULL-terminated "COLUMN=VALUE" strings, a value for every record
+     * that has none in that column (a writer with columns checks the names and the values,
+     * in describe mode too: BR_EUSAGE; a writer without columns ignores them, and convert
+     * refuses them for it) */
+    const char *const *defaults;
     br_diag_sink *diags;   /* values the format cannot hold (notes), values changed (warnings) */
     br_write_stats *stats; /* optional: the writer adds to it */
     /* Describe mode: when set, writer_open makes nothing and sets *out to

@@ -79,6 +79,32 @@ static int stop(const br_convert_options *opt, const char *phase, size_t done, s
     return 0;
 }
 
+static void count_column(void *ctx, const char *column, const char *category)
+{
+    (*(size_t *)ctx)++;
+}
+
+/* --default: the target's writer checks the columns and values in describe mode (nothing is
+ * made); a writer that lists no columns has nothing to give them to.  Before any reading. */
+static int check_defaults(const br_format *to, const br_convert_options *opt, br_error *err)
+{
+    if (!opt->defaults || !opt->defaults[0]) return 0;
+    size_t columns = 0;
+    br_write_options wo = {0};
+    wo.from_input = 1;
+    wo.defaults = opt->defaults;
+    wo.on_column = count_column;
+    wo.column_ctx = &columns;
+    br_writer *w = NULL;
+    int rc = to->writer_open(&wo, &w, err);
+    if (rc) return rc;
+    if (w) to->writer_abort(w);
+    if (!columns)
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
+                            "--default: %s has no columns to give a value to", to->info.name);
+    return 0;
+}
+
 int br_convert_with(const br_format *from, const br_format *to, const br_convert_options *opt,
                     br_convert_result *res, br_error *err)
 {
@@ -98,6 +124,8 @@ int br_convert_with(const br_format *from, const br_format *to, const br_convert
     }
     if (from == to)
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "--from and --to are the same format");
+    int rc = check_defaults(to, opt, err);
+    if (rc) return rc;
     if (!path_exists(opt->in))
         return br_error_set(err, BR_ENOTFOUND, opt->in, 0, 0, "the input does not exist");
     if (path_exists(opt->out))
@@ -113,7 +141,6 @@ int br_convert_with(const br_format *from, const br_format *to, const br_convert
     br_writer *w = NULL;
     br_record *rec = br_record_new();
     br_write_stats ws = {0};
-    int rc = 0;
     if (!rec) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
     const char *tmp = getenv("TMPDIR");
     snprintf(scratch, sizeof scratch, "%s/bulkrepo-convert-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -158,6 +185,7 @@ int br_convert_with(const br_format *from, const br_format *to, const br_convert
     wo.dest = opt->out;
     wo.seq = 1;
     wo.from_input = 1;
+    wo.defaults = opt->defaults;
     wo.diags = opt->diags;
     wo.stats = &ws;
     if ((rc = to->writer_open(&wo, &w, err))) goto done;
