@@ -287,6 +287,55 @@ static void test_bad_input_and_usage(void **state)
     assert_contains(f->out, "--from esploro-csv --to saf");
 }
 
+/* The bundled SAF example converted to Esploro CSV: its own lint passes once --default gives
+ * the affiliation SAF has no field for; without it the report names exactly that option.
+ * 'Dataset' (a dc.type label) becomes the asset type dataset.dataset. */
+static void test_defaults_make_output_lint_clean(void **state)
+{
+    fx *f = *state;
+    const char *saf = tu_data("../../examples/saf");
+    SH(f, 1, "\"$BR\" convert --from saf --to esploro-csv '%s' plain.csv", saf);
+    assert_contains(f->err, "ASSET_AFFILIATION is empty: Esploro requires it of a new asset");
+    assert_contains(f->err, "3 records lack a value the target requires: add it to the input, or "
+                            "give it with --default ASSET_AFFILIATION=PREFIX___UNIT");
+    SH(f, 3, "\"$BR\" lint plain.csv");
+    assert_contains(f->out, "ecsv.group.mandatory");
+    assert_not_contains(f->out, "restype-case"); /* 'Dataset' was written as its asset type */
+    SH(f, 1,
+       "\"$BR\" convert --from saf --to esploro-csv '%s' out.csv --default "
+       "ASSET_AFFILIATION=01EXAMPLE___UNIT --default ASSET_PUBLISHER='Example University'",
+       saf);
+    assert_not_contains(f->err, "ecsv.write.mandatory");
+    assert_not_contains(f->err, "lack a value");
+    SH(f, 0, "\"$BR\" lint out.csv");
+    assert_contains(f->out, "0 errors, 0 warnings");
+    char *t = fx_read(f, "out.csv");
+    assert_contains(t, ",dataset.dataset,");
+    assert_contains(t, "01EXAMPLE___UNIT");
+    assert_contains(t, "Example University");
+    free(t);
+    /* wrong defaults are usage errors, found before anything is read or written */
+    SH(f, 2,
+       "\"$BR\" convert --from saf --to esploro-csv '%s' o2.csv --default "
+       "ASSET_AFFILIATION=01EXAMPLE_UNIT",
+       saf);
+    assert_contains(f->err, "is not an organisational-unit code PREFIX___UNIT");
+    SH(f, 2, "\"$BR\" convert --from saf --to esploro-csv '%s' o2.csv --default ASSET_NOPE=1", saf);
+    SH(f, 2, "\"$BR\" convert --from saf --to esploro-csv '%s' o2.csv --default CREATOR_FAMNAME=x",
+       saf);
+    SH(f, 2, "\"$BR\" convert --from saf --to esploro-csv '%s' o2.csv --default ASSET_TITLE", saf);
+    SH(f, 2, "\"$BR\" convert --from saf --to esploro-csv '%s' o2.csv --default ASSET_TITLE=a@@b",
+       saf);
+    SH(f, 2,
+       "\"$BR\" convert --from saf --to esploro-csv '%s' o2.csv --default "
+       "ASSET_PUBLISHDATE=2021-02-30",
+       saf);
+    assert_false(fx_exists(f, "o2.csv"));
+    SH(f, 2, "\"$BR\" convert --from esploro-csv --to saf out.csv s --default ASSET_TITLE=x");
+    assert_contains(f->err, "saf has no columns");
+    assert_false(fx_exists(f, "s"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -295,6 +344,7 @@ int main(void)
         FX_TEST(test_structured_creators_reported),
         FX_TEST(test_saf_values_without_column),
         FX_TEST(test_bad_input_and_usage),
+        FX_TEST(test_defaults_make_output_lint_clean),
     };
     return cmocka_run_group_tests_name("cli convert", tests, NULL, NULL);
 }
