@@ -47,6 +47,8 @@ typedef struct br_format_info {
     const char *export_job;
     const char *default_status; /* of imported items: "archived", "draft" */
     const char *match;          /* the default match profile of an import (import.h) */
+    const char *version_field;  /* the metadata field holding a record's version (version
+                                   prevention, format.h br_read_info.version), or NULL */
     const char *export_file;    /* a format written as one file: its name in a job's export
                                    folder ("assets.csv"); NULL: the export is a folder */
 } br_format_info;

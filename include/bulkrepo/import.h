@@ -40,6 +40,8 @@ typedef struct br_import_options {
     int workflow;       /* -w: status workflow instead of archived */
     int apply_template; /* -p */
     int skip_invalid;   /* import the valid items, report the invalid */
+    int allow_older;    /* apply records older than the stored version (version prevention) */
+    int no_fetch;       /* remote files are not fetched: a record naming one fails */
     int metadata_only;  /* files listed in contents may be absent */
     /* Add mode: how each record is matched against the repository, a profile
      * "RULE[=ACTION],...": RULE key (the input's key names a stored item),

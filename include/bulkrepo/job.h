@@ -53,6 +53,8 @@ int br_job_status_ended(br_job_status s);
 #define BR_OUTCOME_RESOLVED    "resolved"
 /* A record that matched a stored one under a "skip" rule: left as it is. */
 #define BR_OUTCOME_MATCH_SKIPPED "match-skipped"
+/* Version prevention (seed 004): the stored record is newer; not applied. */
+#define BR_OUTCOME_NEWER "newer-in-repository"
 
 /* Seed 004's report counters, all derived from the journal:
  *   processed = every journal line; imported = new records; updated = matched
@@ -79,6 +81,7 @@ typedef struct br_job_counters {
     int64_t not_imported;
     int64_t bitstreams_imported;
     int64_t exported;
+    int64_t newer; /* records with a newer version in the repository (not applied) */
 } br_job_counters;
 
 /* Progress, stored on the job by the engine at most twice a second. */

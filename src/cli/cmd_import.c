@@ -37,6 +37,11 @@ static void help(void)
         "      --skip-invalid    import the valid items, list the invalid ones (exit 1)\n"
         "      --metadata-only   files listed in contents may be absent (export -x packages)\n"
         "      --name NAME       a descriptive job name\n"
+        "      --allow-older     apply records older than the stored version (formats that\n"
+        "                        carry one, e.g. ONIX's SentDateTime); else they are counted\n"
+        "                        as 'newer version in repository' and left out\n"
+        "      --no-fetch        do not download remote files (http/https); a record that\n"
+        "                        names one fails\n"
         "      --match PROFILE   how records are matched against the repository (-a):\n"
         "                        RULE[=ACTION],... with RULE key, handle, uuid, origid,\n"
         "                        doi, isbn, uri or field:schema.element[.qualifier] and\n"
@@ -133,6 +138,8 @@ int cmd_import(cli *c, int argc, char **argv)
                                          {"max-entries", required_argument, 0, 13},
                                          {"max-ratio", required_argument, 0, 14},
                                          {"match", required_argument, 0, 12},
+                                         {"allow-older", no_argument, 0, 15},
+                                         {"no-fetch", no_argument, 0, 16},
                                          {0, 0, 0, 0}};
     br_import_options o = {0};
     br_limits_default(&o.limits);
@@ -245,6 +252,12 @@ int cmd_import(cli *c, int argc, char **argv)
         }
         case 12:
             o.match = optarg;
+            break;
+        case 15:
+            o.allow_older = 1;
+            break;
+        case 16:
+            o.no_fetch = 1;
             break;
         case 'h':
             help();

@@ -6,7 +6,6 @@
 #include "cli.h"
 
 /* cmd_repo.c (its declaration belongs in cli.h). */
-int cmd_upgrade(cli *c, int argc, char **argv);
 
 static const struct {
     const char *name;

@@ -429,6 +429,8 @@ static enum MHD_Result hook_cb(void *cls, struct MHD_Connection *c, const char *
     return ret;
 }
 
+static int count_webhook_warning(void *ctx, const br_job_event *e);
+
 static void test_webhook_posts_completed_job(void **state)
 {
     fixture *f = *state;
@@ -443,6 +445,12 @@ static void test_webhook_posts_completed_job(void **state)
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%u/hook", (unsigned)info->port);
+
+    /* A loopback webhook must be allowed by the repository's fetch policy. */
+    char allow[4200], line[64];
+    snprintf(allow, sizeof allow, "%s/fetch-allow.txt", br_repo_dir(f->repo));
+    snprintf(line, sizeof line, "127.0.0.1:%u\n", (unsigned)info->port);
+    tu_write(br_repo_dir(f->repo), "fetch-allow.txt", line);
 
     make_saf(tu_path(f->dir, "p"), 2, NULL, 0);
     char params[4096];
@@ -461,7 +469,25 @@ static void test_webhook_posts_completed_job(void **state)
         usleep(10000);
     }
     br_engine_free(eng);
+    assert_int_equal(h.posts, 1);
+
+    /* Not allowed: nothing reaches the server, the job says why. */
+    assert_int_equal(unlink(allow), 0);
+    make_saf(tu_path(f->dir, "q"), 1, NULL, 0);
+    snprintf(params, sizeof params, "{\"source\":\"%s\",\"collections\":[\"%s\"]}",
+             tu_path(f->dir, "q"), f->coll);
+    int64_t refused = submit(f, "import-saf", params, NULL);
+    eng = start_engine(f, 1, url);
+    wait_job(f, refused, &j);
+    int warned = 0;
+    for (int i = 0; i < 500 && !warned; i++) {
+        br_error e;
+        assert_br_ok(br_job_events(f->repo, refused, count_webhook_warning, &warned, &e), &e);
+        if (!warned) usleep(10000);
+    }
+    br_engine_free(eng);
     MHD_stop_daemon(d);
+    assert_true(warned);
     assert_int_equal(h.posts, 1);
     assert_string_equal(h.ctype, "application/json");
     json_error_t jerr;

@@ -44,11 +44,30 @@ typedef struct br_read_options {
 } br_read_options;
 
 /* What a reader says of the record it just returned. */
+/* What the input asks for a record (ONIX's NotificationType, for instance). */
+typedef enum br_read_action {
+    BR_READ_UPSERT = 0, /* add it, or update what it matches (the match profile) */
+    BR_READ_DELETE,     /* delete the stored record it matches (not found: reported) */
+    BR_READ_TEST        /* validate only: a test record, never stored */
+} br_read_action;
+
 typedef struct br_read_info {
     const char *key;   /* the record's key in the input: a SAF folder, a CSV group key */
     int update;        /* the key names a stored record (a handle or UUID) to update */
     size_t errors;     /* errors the reader reported for this record */
     unsigned first_line, last_line; /* the lines (rows) it spans, 0 unknown */
+    br_read_action action;
+    /* Update overlay for this record alone (formats whose records differ in
+     * what they carry, as ONIX products do): the targets it has a field or
+     * block for, strings in the record's arena.  n_covered 0 and covered NULL:
+     * the driver's covers() answers for the whole input. */
+    const char *const *covered;
+    size_t n_covered;
+    /* Version prevention: the record's version (an ISO 8601 date or
+     * date-time, e.g. ONIX's SentDateTime), compared with the stored record's
+     * value of the driver's info.version_field; an older one is not applied
+     * unless the import allows it.  NULL: no version. */
+    const char *version;
 } br_read_info;
 
 typedef struct br_reader br_reader; /* the driver's own state */

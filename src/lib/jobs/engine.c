@@ -28,6 +28,7 @@
 #include "core/core.h"
 #include "engine_internal.h"
 #include "jobs/pipeline.h"
+#include "net/fetch.h"
 
 /* ---- runners ------------------------------------------------------------------------ */
 
@@ -688,43 +689,23 @@ static int run_export(br_run *r, br_error *err)
 
 /* ---- running a claimed job ------------------------------------------------------------------- */
 
-static size_t discard_body(char *p, size_t size, size_t n, void *ctx)
-{
-    (void)p;
-    (void)ctx;
-    return size * n; /* the answer's body is not used (and libcurl must not print it) */
-}
-
 /* POSTs the job's JSON to the webhook; failures become a warning event. */
 static void post_webhook(br_engine *eng, br_repo *repo, int64_t id)
 {
     if (!eng || !eng->webhook_url) return;
     char *body = NULL;
     if (br_job_to_json(repo, id, 0, &body, NULL)) return;
-    CURL *h = curl_easy_init();
-    CURLcode cc = CURLE_FAILED_INIT;
+    /* Through the fetch policy: no loopback or private address unless the
+     * repository allows it (fetch-allow.txt), checked on every hop. */
     long status = 0;
-    if (h) {
-        struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
-        curl_easy_setopt(h, CURLOPT_URL, eng->webhook_url);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
-                         (long)(eng->opt.webhook_timeout_ms ? eng->opt.webhook_timeout_ms : 5000));
-        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(h, CURLOPT_USERAGENT, "bulkrepo-webhook/1");
-        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard_body);
-        cc = curl_easy_perform(h);
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-        curl_slist_free_all(hdr);
-        curl_easy_cleanup(h);
-    }
+    br_error err;
+    int rc = br_fetch_post(eng->dir, eng->webhook_url, "application/json", body,
+                           (long)(eng->opt.webhook_timeout_ms ? eng->opt.webhook_timeout_ms : 5000),
+                           &status, &err);
     free(body);
-    if (cc != CURLE_OK || status < 200 || status >= 300)
+    if (rc || status < 200 || status >= 300)
         br_engine_event(eng, repo, id, "warning", "webhook", NULL, "Webhook POST to %s failed: %s",
-                        eng->webhook_url,
-                        cc != CURLE_OK ? curl_easy_strerror(cc) : "non-2xx answer");
+                        eng->webhook_url, rc ? err.message : "non-2xx answer");
 }
 
 static int update_file(void *ctx, const br_job_file *f)

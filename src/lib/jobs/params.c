@@ -73,6 +73,8 @@ int br_import_params_to_json(const char *format, const br_import_options *o, cha
     json_object_set_new(p, "template", json_boolean(o->apply_template));
     json_object_set_new(p, "skip_invalid", json_boolean(o->skip_invalid));
     json_object_set_new(p, "metadata_only", json_boolean(o->metadata_only));
+    if (o->allow_older) json_object_set_new(p, "allow_older", json_true());
+    if (o->no_fetch) json_object_set_new(p, "no_fetch", json_true());
     if (o->status && *o->status) json_object_set_new(p, "status", json_string(o->status));
     if (o->match && *o->match) json_object_set_new(p, "match", json_string(o->match));
     if (o->batch_size)
@@ -139,6 +141,8 @@ int br_import_params_from_json(const char *job_type, json_t *p, br_import_params
     o->workflow = flag(p, "workflow");
     o->apply_template = flag(p, "template");
     o->metadata_only = flag(p, "metadata_only");
+    o->allow_older = flag(p, "allow_older");
+    o->no_fetch = flag(p, "no_fetch");
     o->status = text(p, "status");
     o->match = text(p, "match");
     json_t *v = json_object_get(p, "batch_size");

@@ -135,11 +135,12 @@ typedef struct pl_ctx {
     br_import_result *res;
     br_reader *rd;
     br_read_options ro;
-    br_record *rec;       /* the record as read (one of the read-ahead's) */
-    br_readahead *ra;     /* the reader, on its own thread */
-    br_repo *reader_repo; /* the reader's own connection (its thread's) */
-    br_record *old;       /* update: the stored item */
-    br_record *out;       /* update: the merged item */
+    br_record *rec;               /* the record as read (one of the read-ahead's) */
+    br_readahead *ra;             /* the reader, on its own thread */
+    br_repo *reader_repo;         /* the reader's own connection (its thread's) */
+    const br_read_info *cur_info; /* pass 2: the record in hand's */
+    br_record *old;               /* update: the stored item */
+    br_record *out;               /* update: the merged item */
     int64_t job_id;
     char source[PATH_MAX];
     char mapfile[PATH_MAX];
@@ -171,7 +172,7 @@ typedef struct pl_ctx {
     int match_handles; /* a rule matches on requested handles: in use is a match */
     candidates cands;
     char resolved[128]; /* resume: the operator's choice for the current record, "" none */
-    size_t b_skipped, b_invalid, b_multi;
+    size_t b_skipped, b_invalid, b_multi, b_deleted;
     kv_map replace;  /* -r: key -> handle, from the mapfile */
     kv_map from_map; /* -R without a journal: key -> handle of a DSpace mapfile */
     br_strmap keys;  /* key -> seq, when relationships need it */
@@ -873,8 +874,16 @@ static int is_derived_contributor(const br_mdv *v)
     return 0;
 }
 
+/* Whether the record in hand has a field for target: its own list when the
+ * reader gives one (per record), else the driver's answer for the input. */
 static int covers(pl_ctx *c, const char *target)
 {
+    const br_read_info *in = c->cur_info;
+    if (in && in->covered) {
+        for (size_t i = 0; i < in->n_covered; i++)
+            if (!strcmp(in->covered[i], target)) return 1;
+        return 0;
+    }
     return !c->fmt->covers || c->fmt->covers(c->rd, target);
 }
 
@@ -984,6 +993,7 @@ static int fetch_files(pl_ctx *c, br_record *rec, unsigned *row, char *why, size
     fo.retries = c->opt->fetch_retries;
     fo.cancelled = fetch_cancelled;
     fo.cancel_ctx = c;
+    fo.disabled = c->opt->no_fetch; /* the job may not reach out */
     if (br_grow((void **)&c->fetched, &c->cap_fetched, rec->n_bs + 1, 1)) return oom(err);
     memset(c->fetched, 0, rec->n_bs + 1);
     for (size_t k = 0; k < rec->n_bs; k++) {
@@ -1229,6 +1239,16 @@ static int write_update(pl_ctx *c, int64_t target, br_job_record *jr, br_error *
 {
     int rc = br_item_load(c->repo, target, c->old, err);
     if (rc) return rc;
+    /* Version prevention (seed 004): an older record does not overwrite a newer one. */
+    const char *vf = c->fmt->info.version_field, *mine = c->cur_info ? c->cur_info->version : NULL;
+    const char *stored = vf && mine ? br_record_first(c->old, vf) : NULL;
+    if (stored && strcmp(stored, mine) > 0 && !c->opt->allow_older) {
+        jr->outcome = BR_OUTCOME_NEWER;
+        jr->item_id = target;
+        jr->handle = br_record_str(c->rec, c->old->handle);
+        jr->message = "the repository has a newer version (--allow-older applies it)";
+        return 0;
+    }
     if ((rc = overlay(c))) return oom(err);
     const char *st = NULL;
     if (c->opt->status && !strcmp(c->opt->status, "archived") &&
@@ -1349,6 +1369,34 @@ static int decide(pl_ctx *c, const br_read_info *info, const char *resolved, int
     return 0;
 }
 
+/* A record the input asks to delete: the one stored record it matches goes. */
+static int delete_matched(pl_ctx *c, const br_read_info *info, br_job_record *jr, char *msg,
+                          size_t msg_size, br_error *err)
+{
+    const match_rule *rule;
+    candidates *m = &c->cands;
+    int rc = match_record(c, info, &rule, m, err);
+    if (rc) return rc;
+    if (m->n != 1) {
+        if (m->n > 1) {
+            char list[700];
+            candidate_list(c, m, list, sizeof list);
+            snprintf(msg, msg_size, "to delete, matches %zu stored records: %s", m->n, list);
+        } else {
+            snprintf(msg, msg_size, "to delete, but no stored record matches it");
+        }
+        jr->outcome = BR_OUTCOME_INVALID;
+        jr->message = msg;
+        return 0;
+    }
+    if ((rc = br_item_load(c->repo, m->ids[0], c->old, err))) return rc;
+    jr->handle = br_record_str(c->rec, c->old->handle);
+    if ((rc = br_item_delete(c->repo, m->ids[0], err))) return rc;
+    c->files_replaced = 1; /* its files may be no one's now */
+    jr->outcome = BR_OUTCOME_DELETED;
+    return 0;
+}
+
 /* Writes one valid record; jr->outcome says what happened.  resolved: an
  * operator's choice for its multi-match ("new", "skip" or a handle), or NULL. */
 static int write_record(pl_ctx *c, const br_read_info *info, const char *resolved,
@@ -1358,6 +1406,12 @@ static int write_record(pl_ctx *c, const br_read_info *info, const char *resolve
     int64_t target = 0;
     const char *replace_handle = NULL;
     int rc;
+    if (info->action == BR_READ_TEST) {
+        jr->outcome = BR_OUTCOME_VALID;
+        jr->message = "a test record: validated, not stored";
+        return 0;
+    }
+    if (info->action == BR_READ_DELETE) return delete_matched(c, info, jr, msg, msg_size, err);
     if (c->opt->mode == BR_IMPORT_REPLACE)
         replace_handle = kv_get(&c->replace, info->key);
     else if ((rc = decide(c, info, resolved, &target, &replace_handle, jr, msg, msg_size, err)))
@@ -1403,7 +1457,7 @@ static int append_mapfile(pl_ctx *c, br_error *err)
 static void reset_batch(pl_ctx *c)
 {
     c->b_imported = c->b_updated = c->b_failed = c->b_bitstreams = c->b_skipped = 0;
-    c->b_invalid = c->b_multi = 0;
+    c->b_invalid = c->b_multi = c->b_deleted = 0;
     c->b_bytes = 0;
     br_buf_clear(&c->batch_map);
 }
@@ -1418,6 +1472,7 @@ static int commit_batch(pl_ctx *c, br_error *err)
     c->res->skipped += c->b_skipped;
     c->res->invalid += c->b_invalid;
     c->res->multi += c->b_multi;
+    c->res->deleted += c->b_deleted;
     c->res->bitstreams += c->b_bitstreams;
     c->res->bytes += c->b_bytes;
     /* The mapfile only ever names committed items; -r and -d only read it. */
@@ -1467,7 +1522,8 @@ static int write_all(pl_ctx *c, br_error *err)
                 rc = oom(err);
                 goto fail;
             }
-        } else if ((rc = write_record(c, &info, c->resolved[0] ? c->resolved : NULL, &jr, msg,
+        } else if ((c->cur_info = &info),
+                   (rc = write_record(c, &info, c->resolved[0] ? c->resolved : NULL, &jr, msg,
                                       sizeof msg, err))) {
             br_error_locate(err, info.key, 0, 0);
             goto fail;
@@ -1476,8 +1532,11 @@ static int write_all(pl_ctx *c, br_error *err)
         in_batch++;
         if (!strcmp(jr.outcome, BR_OUTCOME_FAILED)) {
             c->b_failed++;
-        } else if (!strcmp(jr.outcome, BR_OUTCOME_MATCH_SKIPPED)) {
-            c->b_skipped++;
+        } else if (!strcmp(jr.outcome, BR_OUTCOME_MATCH_SKIPPED) ||
+                   !strcmp(jr.outcome, BR_OUTCOME_NEWER) || !strcmp(jr.outcome, BR_OUTCOME_VALID) ||
+                   !strcmp(jr.outcome, BR_OUTCOME_DELETED)) {
+            c->b_skipped += strcmp(jr.outcome, BR_OUTCOME_DELETED) != 0;
+            c->b_deleted += !strcmp(jr.outcome, BR_OUTCOME_DELETED);
         } else if (!strcmp(jr.outcome, BR_OUTCOME_INVALID)) {
             c->b_invalid++;
         } else if (strcmp(jr.outcome, BR_OUTCOME_MULTI_MATCH)) {

@@ -265,6 +265,8 @@ int br_job_get(br_repo *repo, int64_t id, br_job *out, br_error *err)
             c->multi_matches += n;
         else if (!strcmp(o, BR_OUTCOME_MATCH_SKIPPED))
             c->skipped += n, c->matched += n;
+        else if (!strcmp(o, BR_OUTCOME_NEWER))
+            c->newer += n, c->matched += n;
         else if (!strcmp(o, BR_OUTCOME_EXPORTED))
             c->exported += n;
         if (!strcmp(o, BR_OUTCOME_IMPORTED) || !strcmp(o, BR_OUTCOME_UPDATED))
@@ -808,6 +810,7 @@ int br_job_to_json(br_repo *repo, int64_t id, int with_records, char **out, br_e
     json_object_set_new(c, "bytes", json_integer(k->bytes));
     json_object_set_new(c, "matched", json_integer(k->matched));
     json_object_set_new(c, "multi_matches", json_integer(k->multi_matches));
+    json_object_set_new(c, "newer_in_repository", json_integer(k->newer));
     json_object_set_new(c, "newly_added", json_integer(k->newly_added));
     json_object_set_new(c, "bitstreams_imported", json_integer(k->bitstreams_imported));
     json_object_set_new(c, "exported", json_integer(k->exported));
