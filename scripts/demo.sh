@@ -37,10 +37,17 @@ say bulkrepo --repo "$R" job show 1
 FIRST=$(head -n 1 "$DEMO/mapfile" | cut -d' ' -f2)
 say bulkrepo --repo "$R" item show "$FIRST"
 "$BIN" --repo "$R" item show "$FIRST"
+# The Esploro example (examples/esploro): its org units, then its assets as drafts.
+say bulkrepo --repo "$R" orgunit import examples/esploro/units.csv
+"$BIN" --repo "$R" orgunit import examples/esploro/units.csv
+say bulkrepo --repo "$R" import --format esploro-csv -s examples/esploro/assets.csv -c "$COLL" -m "$DEMO/esploro.map"
+"$BIN" --repo "$R" import --format esploro-csv -s examples/esploro/assets.csv -c "$COLL" -m "$DEMO/esploro.map"
 say bulkrepo --repo "$R" fsck
 "$BIN" --repo "$R" fsck
 printf '\nThe repository is in %s. Try:\n  %s --repo %s item list\n  %s --repo %s export -t COLLECTION -i %s -d /tmp -n 1\n' \
     "$R" "$BIN" "$R" "$BIN" "$R" "$COLL"
+printf '  %s --repo %s item show %s   (an Esploro asset: job 2, examples/esploro/README.md)\n  %s lint examples/esploro/assets.csv\n' \
+    "$BIN" "$R" "$(head -n 1 "$DEMO/esploro.map" | cut -d' ' -f2)" "$BIN"
 
 # The web interface: an administrator with a generated password, and the server
 # in the foreground (Ctrl-C stops it). DEMO_NO_SERVE=1 skips this part;
@@ -57,7 +64,7 @@ printf 'user: admin\npassword: %s\n' "$PASS" > "$DEMO/credentials.txt"
 chmod 600 "$DEMO/credentials.txt"
 say bulkrepo --repo "$R" serve --listen "$LISTEN"
 printf '\n  Open    http://%s/\n  Log in  admin / %s   (also in %s)\n' "$LISTEN" "$PASS" "$DEMO/credentials.txt"
-printf '  Then    Monitor Jobs > History > job 1 is the example import; Import uploads\n'
+printf '  Then    Monitor Jobs > History > job 1 is the SAF example, job 2 the Esploro one; Import uploads\n'
 printf '          another SAF zip (e.g. %s, the example exported again) and shows it run.\n' "$DEMO/example.zip"
 printf '  Ctrl-C stops the server.\n\n'
 exec "$BIN" --repo "$R" serve --listen "$LISTEN"
