@@ -5,7 +5,7 @@ set -eu
 
 PKGS="pkg-config libsqlite3-dev sqlite3 libxml2-dev libxml2-utils libzip-dev zip unzip \
 libssl-dev libutf8proc-dev libmagic-dev libmagic-mgc libjansson-dev libcmocka-dev \
-libcurl4-openssl-dev libmicrohttpd-dev libsodium-dev"
+libcurl4-openssl-dev libmicrohttpd-dev libsodium-dev libxlsxwriter-dev"
 
 missing=""
 for p in $PKGS; do
