@@ -172,6 +172,12 @@ static void test_collections_file_and_override(void **state)
     assert_int_equal(json_array_size(json_object_get(it, "collections")), 1);
     json_decref(it);
 
+    /* -c given, the collections file names an unknown handle: a warning with its place. */
+    fx_dc(f, "u/a", "Unknown in file");
+    fx_write(f, "u/a/collections", "123456789/98765\n");
+    RUN(f, 0, "import -a -s u -c %s -m map4", f->coll);
+    assert_contains(f->err, "a/collections:1: warning: 123456789/98765 is not a collection");
+
     /* Neither: the item names no collection. */
     fx_dc(f, "q/a", "Orphan");
     char *before = fx_item_list_text(f);

@@ -398,6 +398,24 @@ static void test_csv_every_error_per_row(void **state)
     free(csv);
 }
 
+/* The caps given to a queued import go with the job (its worker applies them). */
+static void test_submit_keeps_caps(void **state)
+{
+    fx *f = *state;
+    fx_gen(f, "p", 2); /* 4 KB files */
+    RUN(f, 0, "import -a -s p -c %s -m map --submit --max-file-size 1K", f->coll);
+    long long id = out_id(f);
+    json_t *j = job_of(f, id);
+    json_t *lim = json_object_get(json_object_get(j, "parameters"), "limits");
+    assert_int_equal(json_integer_value(json_object_get(lim, "max_file_size")), 1000);
+    json_decref(j);
+    RUN(f, 0, "job work --once");
+    j = job_of(f, id);
+    assert_string_equal(fx_status_code(j), "FAILED");
+    assert_int_equal(fx_counter(j, "invalid"), 2);
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -413,6 +431,7 @@ int main(void)
         FX_TEST(test_help),
         FX_TEST(test_relative_source_every_error),
         FX_TEST(test_csv_every_error_per_row),
+        FX_TEST(test_submit_keeps_caps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -81,6 +81,25 @@ int br_import_params_to_json(const char *format, const br_import_options *o, cha
         json_object_set_new(p, "batch_size", json_integer((json_int_t)o->batch_size));
     if (o->fetch_timeout_ms)
         json_object_set_new(p, "fetch_timeout_ms", json_integer(o->fetch_timeout_ms));
+    /* The caps the user raised or lowered go with the job (a rerun, a resume
+     * and a queued run keep them); defaults are not written. */
+    br_limits d;
+    br_limits_default(&d);
+    json_t *lim = json_object();
+    if (o->limits.max_file_size && o->limits.max_file_size != d.max_file_size)
+        json_object_set_new(lim, "max_file_size",
+                            json_integer((json_int_t)o->limits.max_file_size));
+    if (o->limits.max_archive_size && o->limits.max_archive_size != d.max_archive_size)
+        json_object_set_new(lim, "max_archive_size",
+                            json_integer((json_int_t)o->limits.max_archive_size));
+    if (o->limits.max_entries && o->limits.max_entries != d.max_entries)
+        json_object_set_new(lim, "max_entries", json_integer((json_int_t)o->limits.max_entries));
+    if (o->limits.max_ratio && o->limits.max_ratio != d.max_ratio)
+        json_object_set_new(lim, "max_ratio", json_integer((json_int_t)o->limits.max_ratio));
+    if (json_object_size(lim))
+        json_object_set_new(p, "limits", lim);
+    else
+        json_decref(lim);
     *out = json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (!*out) rc = br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
 done:
@@ -151,6 +170,16 @@ int br_import_params_from_json(const char *job_type, json_t *p, br_import_params
     v = json_object_get(p, "fetch_timeout_ms");
     if (json_is_integer(v) && json_integer_value(v) > 0)
         o->fetch_timeout_ms = (long)json_integer_value(v);
+    json_t *lim = json_object_get(p, "limits");
+    json_t *n;
+    if ((n = json_object_get(lim, "max_file_size")) && json_integer_value(n) > 0)
+        o->limits.max_file_size = (uint64_t)json_integer_value(n);
+    if ((n = json_object_get(lim, "max_archive_size")) && json_integer_value(n) > 0)
+        o->limits.max_archive_size = (uint64_t)json_integer_value(n);
+    if ((n = json_object_get(lim, "max_entries")) && json_integer_value(n) > 0)
+        o->limits.max_entries = (uint64_t)json_integer_value(n);
+    if ((n = json_object_get(lim, "max_ratio")) && json_integer_value(n) > 0)
+        o->limits.max_ratio = (unsigned)json_integer_value(n);
     o->mapfile = text(p, "mapfile");
     o->source = text(p, "source");
     const char *zip = text(p, "zip"); /* an older release kept the zip's name apart */

@@ -384,9 +384,28 @@ static void check_registry(pl_ctx *c, const char *key)
 static int check_collections(pl_ctx *c, const char *key, br_error *err)
 {
     const br_record *rec = c->rec;
-    if (c->opt->n_collections || !(c->fmt->info.caps & BR_FORMAT_COLLECTIONS)) return 0;
+    if (!(c->fmt->info.caps & BR_FORMAT_COLLECTIONS)) return 0;
     char src[600];
     snprintf(src, sizeof src, "%s/collections", key);
+    if (c->opt->n_collections) {
+        /* -c overrides the record's own collections: an unknown one there is
+         * worth a word, not an error. */
+        for (size_t k = 0; k < rec->n_collections; k++) {
+            int64_t cid;
+            br_error e;
+            int rc = br_collection_resolve(c->repo, rec->collections[k], &cid, &e);
+            if (rc && rc != BR_EINVAL && rc != BR_ENOTFOUND) {
+                if (err) *err = e;
+                return rc;
+            }
+            if (rc)
+                br_diag_emitf(&c->sink, BR_SEV_WARNING, key, src, (unsigned)k + 1, 0,
+                              "collection.ignored", "see `bulkrepo collection list`",
+                              "%s is not a collection of this repository (ignored: -c given)",
+                              rec->collections[k]);
+        }
+        return 0;
+    }
     if (rec->n_collections == 0)
         record_error(c, key, key, 0, "collection.none", "give -c HANDLE or a collections file",
                      "the item names no collection (no -c option and no collections file)");
