@@ -2,6 +2,7 @@
  * calls with a pooled database connection. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@ typedef enum route_id {
     R_JOB_EVENTS,
     R_JOB_RECORDS,
     R_JOB_UNIMPORTED,
+    R_JOB_OUTPUT,
     R_JOB_RERUN,
     R_JOB_CANCEL,
     R_JOB_RESUME,
@@ -50,6 +52,7 @@ static const struct {
     [R_JOB_EVENTS] = {"GET", "/api/jobs/{id}/events", 0, 0, 0},
     [R_JOB_RECORDS] = {"GET", "/api/jobs/{id}/records", 0, 0, 0},
     [R_JOB_UNIMPORTED] = {"GET", "/api/jobs/{id}/unimported", 0, 0, 0},
+    [R_JOB_OUTPUT] = {"GET", "/api/jobs/{id}/output", 0, 0, 0},
     [R_JOB_RERUN] = {"POST", "/api/jobs/{id}/rerun", 0, 0, 0},
     [R_JOB_CANCEL] = {"POST", "/api/jobs/{id}/cancel", 0, 0, 0},
     [R_JOB_RESUME] = {"POST", "/api/jobs/{id}/resume", 0, 0, 0},
@@ -498,6 +501,8 @@ static void no_server_paths(srv_req *r, json_t *j)
     }
 }
 
+static json_t *output_json(br_repo *repo, const br_job *j);
+
 static enum MHD_Result job(srv_req *r, br_repo *repo)
 {
     br_job j;
@@ -510,6 +515,7 @@ static enum MHD_Result job(srv_req *r, br_repo *repo)
     free(text);
     if (!o) return srv_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     no_server_paths(r, o);
+    json_object_set_new(o, "output", output_json(repo, &j));
     return srv_reply_json(r, MHD_HTTP_OK, o); /* the repository's paths made relative */
 }
 
@@ -642,6 +648,147 @@ static enum MHD_Result job_unimported(srv_req *r, br_repo *repo)
     MHD_add_response_header(resp, "X-Unimported-Total", n);
     snprintf(n, sizeof n, "%zu", ur.pages);
     MHD_add_response_header(resp, "X-Unimported-Pages", n);
+    return srv_reply(r, MHD_HTTP_OK, resp);
+}
+
+/* ---- a job's output ---------------------------------------------------------------------- */
+
+/* What an export wrote into the repository (<repo>/exports/<id>/), as one
+ * download: the folder's only file as it is (an Esploro CSV without files, a
+ * SAF export written with "zip"), else the whole folder zipped (a SAF package,
+ * or the CSV with its .files folder, ready to import again). */
+typedef struct output_info {
+    char dir[4200];  /* the export folder */
+    char file[4400]; /* its only file, "" when the folder is zipped */
+    char name[300];  /* the download's name */
+    const char *type;
+    int64_t size; /* the single file's size, -1 when zipped */
+} output_info;
+
+/* 0 and o filled; BR_ENOTFOUND with why (a sentence) when the job has no
+ * output the server serves. */
+static int output_find(br_repo *repo, const br_job *j, output_info *o, char *why, size_t size)
+{
+    memset(o, 0, sizeof *o);
+    o->size = -1;
+    if (strcmp(j->category, "export")) {
+        snprintf(why, size,
+                 "job %lld is not an export (an import's rejected records are at "
+                 "/api/jobs/%lld/unimported)",
+                 (long long)j->id, (long long)j->id);
+        return BR_ENOTFOUND;
+    }
+    if (j->status != BR_JOB_COMPLETED_SUCCESS && j->status != BR_JOB_COMPLETED_WITH_ERRORS) {
+        snprintf(why, size, "job %lld has no output: it %s", (long long)j->id,
+                 br_job_status_ended(j->status) ? "did not complete" : "has not ended yet");
+        return BR_ENOTFOUND;
+    }
+    json_t *p = json_loads(j->params, 0, NULL);
+    int elsewhere = p && json_is_string(json_object_get(p, "dest"));
+    json_decref(p);
+    if (elsewhere) {
+        snprintf(why, size,
+                 "job %lld wrote its output to a folder given on the command line; the server "
+                 "serves only exports into the repository",
+                 (long long)j->id);
+        return BR_ENOTFOUND;
+    }
+    snprintf(o->dir, sizeof o->dir, "%s/exports/%lld", br_repo_dir(repo), (long long)j->id);
+    int dfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    if (!d) {
+        if (dfd >= 0) close(dfd);
+        snprintf(why, size, "job %lld's output is no longer on the server", (long long)j->id);
+        return BR_ENOTFOUND;
+    }
+    struct dirent *e;
+    int n = 0, single_file = 0;
+    char only[256] = "";
+    struct stat st = {0};
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        if (++n > 1) break;
+        snprintf(only, sizeof only, "%s", e->d_name);
+        single_file = !fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) && S_ISREG(st.st_mode);
+    }
+    closedir(d);
+    if (n == 0) {
+        snprintf(why, size, "job %lld's output is empty", (long long)j->id);
+        return BR_ENOTFOUND;
+    }
+    const char *ext = NULL;
+    if (n == 1 && single_file) {
+        snprintf(o->file, sizeof o->file, "%s/%s", o->dir, only);
+        o->size = (int64_t)st.st_size;
+        ext = strrchr(only, '.');
+        snprintf(o->name, sizeof o->name, "job-%lld-%s", (long long)j->id, only);
+    } else {
+        snprintf(o->name, sizeof o->name, "job-%lld-export.zip", (long long)j->id);
+        ext = ".zip";
+    }
+    for (char *c = o->name; *c; c++)
+        if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20) *c = '_';
+    o->type = ext && !strcmp(ext, ".csv")   ? "text/csv; charset=utf-8"
+              : ext && !strcmp(ext, ".zip") ? "application/zip"
+                                            : "application/octet-stream";
+    return 0;
+}
+
+/* The "output" object of a job's JSON: {"name", "type", "size", "url"} or null. */
+static json_t *output_json(br_repo *repo, const br_job *j)
+{
+    output_info o;
+    char why[512];
+    if (output_find(repo, j, &o, why, sizeof why)) return json_null();
+    char url[96];
+    snprintf(url, sizeof url, "/api/jobs/%lld/output", (long long)j->id);
+    return json_pack("{s:s,s:s,s:o,s:s}", "name", o.name, "type", o.type, "size",
+                     o.size >= 0 ? json_integer(o.size) : json_null(), "url", url);
+}
+
+static enum MHD_Result job_output(srv_req *r, br_repo *repo)
+{
+    br_job j;
+    enum MHD_Result res;
+    if (load_job(r, repo, &j, 0, &res)) return res;
+    if (!strcmp(j.category, "import")) return job_unimported(r, repo);
+    output_info o;
+    char why[512];
+    if (output_find(repo, &j, &o, why, sizeof why))
+        return srv_reply_error(r, MHD_HTTP_NOT_FOUND, "%s", why);
+    int fd = -1;
+    br_error err;
+    if (o.file[0]) {
+        fd = open(o.file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    } else {
+        /* Zipped into the repository's tmp/, streamed from the open descriptor. */
+        char dir[4200], path[4600];
+        if (br_repo_mktemp(repo, "output", dir, sizeof dir, &err)) return srv_reply_br(r, &err);
+        snprintf(path, sizeof path, "%s/%s", dir, o.name);
+        if (br_zip_create(o.dir, path, &err)) {
+            unlink(path);
+            rmdir(dir);
+            return srv_reply_br(r, &err);
+        }
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        unlink(path);
+        rmdir(dir);
+    }
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st)) {
+        if (fd >= 0) close(fd);
+        return srv_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot read job %lld's output",
+                               (long long)j.id);
+    }
+    struct MHD_Response *resp = MHD_create_response_from_fd((size_t)st.st_size, fd);
+    if (!resp) {
+        close(fd);
+        return MHD_NO;
+    }
+    char cd[400];
+    snprintf(cd, sizeof cd, "attachment; filename=\"%s\"", o.name);
+    MHD_add_response_header(resp, "Content-Type", o.type);
+    MHD_add_response_header(resp, "Content-Disposition", cd);
     return srv_reply(r, MHD_HTTP_OK, resp);
 }
 
@@ -836,6 +983,9 @@ enum MHD_Result srv_api_dispatch(srv_req *r)
         break;
     case R_JOB_UNIMPORTED:
         res = job_unimported(r, repo);
+        break;
+    case R_JOB_OUTPUT:
+        res = job_output(r, repo);
         break;
     case R_JOB_RERUN:
     case R_JOB_CANCEL:

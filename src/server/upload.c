@@ -1,17 +1,27 @@
 /* POST /api/jobs: a multipart/form-data upload streamed to a scratch folder
  * inside the repository (libmicrohttpd's post processor, 64 KB at a time),
- * under a cap per file; then the job is submitted through the engine API and
- * the file moves into the job's own folder. */
+ * under a cap for the whole upload; then the job is submitted through the
+ * engine API and the files move into the job's own folder.
+ *
+ * Several file parts may come (an Esploro CSV and the files it names): the
+ * input is the first whose name has the format's extension (the format
+ * registry), the others lie beside it.  A zip uploaded for a format that does
+ * not read zips itself is unpacked (the readers' caps: no "..", no links, no
+ * bombs) and its metadata file found the same way at the package's root; its
+ * folders keep their names below the job's upload folder. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "bulkrepo/format.h"
 #include "bulkrepo/import.h"
+#include "bulkrepo/saf.h"
 #include "core/core.h"
 #include "http.h"
 
@@ -20,11 +30,13 @@ struct srv_upload {
     uint64_t refused_at; /* body bytes read when the role check refused the file */
     struct MHD_PostProcessor *pp;
     char dir[4200];
-    char path[4400];
-    char filename[256];
+    char path[4400];    /* the file being written */
+    char filename[256]; /* its name */
+    char **names;       /* every file stored, in the order received */
+    size_t n_names, cap_names;
     int fd;
     int have_file;
-    uint64_t file_bytes, max_file;
+    uint64_t file_bytes, total_bytes, max_file;
     unsigned fail; /* the HTTP status to answer, 0 = fine */
     char msg[512];
     char type[64], format[32], collection[256], name[256], validate_only[16], skip_invalid[16],
@@ -43,6 +55,9 @@ static const struct {
               FIELD(validate_only), FIELD(skip_invalid), FIELD(scope),      FIELD(id),
               FIELD(csrf)};
 
+/* Files of one upload, at most. */
+#define UPLOAD_FILES_MAX 1000
+
 static void fail(srv_upload *u, unsigned status, const char *fmt, const char *arg)
 {
     if (u->fail) return;
@@ -52,7 +67,10 @@ static void fail(srv_upload *u, unsigned status, const char *fmt, const char *ar
         close(u->fd);
         u->fd = -1;
     }
-    if (u->have_file) unlink(u->path);
+    /* Nothing of a refused upload stays: its scratch folder goes at once. */
+    if (u->dir[0]) br_rmtree(u->dir);
+    u->dir[0] = 0;
+    u->have_file = 0;
 }
 
 static int write_all(int fd, const char *p, size_t n)
@@ -216,37 +234,56 @@ static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *k
     srv_upload *u = cls;
     if (u->fail) return MHD_YES; /* keep reading: the answer comes at the end */
     if (filename) {
-        if (strcmp(key, "file")) {
-            fail(u, MHD_HTTP_BAD_REQUEST, "send the file in the form field 'file' (got '%s')", key);
+        if (strcmp(key, "file") && strcmp(key, "files")) {
+            fail(u, MHD_HTTP_BAD_REQUEST, "send the files in the form field 'file' (got '%s')",
+                 key);
             return MHD_YES;
         }
-        if (off == 0 && u->file_bytes == 0 && u->fd < 0) {
-            if (u->have_file) {
-                fail(u, MHD_HTTP_BAD_REQUEST, "%s", "send one file per job");
+        /* A new part: the first chunk (offset 0) of another file name, or of
+         * the same name once bytes were written (a duplicate, refused below). */
+        if (off == 0 && (u->fd < 0 || u->file_bytes > 0 || strcmp(filename, u->filename))) {
+            if (u->fd >= 0 && close(u->fd)) {
+                u->fd = -1;
+                fail(u, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot store the upload: %s",
+                     strerror(errno));
                 return MHD_YES;
             }
+            u->fd = -1;
             const char *why = unsafe_name(filename);
             if (why) {
                 fail(u, MHD_HTTP_BAD_REQUEST, "%s", why);
                 return MHD_YES;
             }
-            if (!file_allowed(u)) return MHD_YES;
-            snprintf(u->filename, sizeof u->filename, "%s", filename);
-            snprintf(u->path, sizeof u->path, "%s/%s", u->dir, filename);
-            u->fd = open(u->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-            if (u->fd < 0) {
-                fail(u, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot store the upload: %s",
-                     strerror(errno));
+            if (u->n_names >= UPLOAD_FILES_MAX) {
+                fail(u, MHD_HTTP_BAD_REQUEST, "send at most %s files per job (zip them)", "1000");
                 return MHD_YES;
             }
+            if (!u->have_file && !file_allowed(u)) return MHD_YES;
             u->have_file = 1;
-        } else if (off == 0 && u->file_bytes > 0) {
-            fail(u, MHD_HTTP_BAD_REQUEST, "%s", "send one file per job");
-            return MHD_YES;
+            snprintf(u->filename, sizeof u->filename, "%s", filename);
+            snprintf(u->path, sizeof u->path, "%s/%s", u->dir, filename);
+            u->file_bytes = 0;
+            u->fd = open(u->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+            if (u->fd < 0) {
+                fail(u, errno == EEXIST ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_INTERNAL_SERVER_ERROR,
+                     errno == EEXIST ? "two files are named '%s': send each name once"
+                                     : "cannot store the upload: %s",
+                     errno == EEXIST ? filename : strerror(errno));
+                return MHD_YES;
+            }
+            char *copy = strdup(filename);
+            if (!copy ||
+                br_grow((void **)&u->names, &u->cap_names, u->n_names + 1, sizeof *u->names)) {
+                free(copy);
+                fail(u, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", "out of memory");
+                return MHD_YES;
+            }
+            u->names[u->n_names++] = copy;
         }
-        /* The cap: stop writing at once and drop what was written. */
-        if (u->file_bytes + size > u->max_file) {
-            fail(u, MHD_HTTP_CONTENT_TOO_LARGE, "%s", "the file is larger than the server accepts");
+        /* The cap, on the whole upload: stop writing at once and drop what was written. */
+        if (u->total_bytes + size > u->max_file) {
+            fail(u, MHD_HTTP_CONTENT_TOO_LARGE, "%s",
+                 "the upload is larger than the server accepts");
             return MHD_YES;
         }
         if (size && (u->fd < 0 || write_all(u->fd, data, size))) {
@@ -254,6 +291,7 @@ static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *k
             return MHD_YES;
         }
         u->file_bytes += size;
+        u->total_bytes += size;
         return MHD_YES;
     }
     for (size_t i = 0; i < sizeof FIELDS / sizeof FIELDS[0]; i++) {
@@ -316,10 +354,154 @@ void srv_upload_free(srv_upload *u)
     if (!u) return;
     if (u->pp) MHD_destroy_post_processor(u->pp);
     if (u->fd >= 0) close(u->fd);
-    /* Whatever the job did not take goes: the file, then the folder. */
-    if (u->have_file) unlink(u->path);
-    if (u->dir[0]) rmdir(u->dir);
+    /* Whatever the job did not take goes: the files, then the folder. */
+    if (u->dir[0]) br_rmtree(u->dir);
+    for (size_t i = 0; i < u->n_names; i++)
+        free(u->names[i]);
+    free(u->names);
     free(u);
+}
+
+/* "x.csv" has one of the format's extensions. */
+static int of_format(const char *name, const br_format_info *fmt)
+{
+    return fmt && br_format_by_file(name) == fmt;
+}
+
+static int has_ext(const char *name, const char *ext)
+{
+    size_t n = strlen(name), e = strlen(ext);
+    return n > e && !strcasecmp(name + n - e, ext);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The job's input files, the input first: absolute paths into files (u->n_names
+ * + the zip's entries, malloc'd, freed by the caller with each string), and the
+ * unpacked package's root in pkg ("" when no zip was unpacked): its folders go
+ * below the job's upload folder after the submit.  0, or an HTTP status with msg. */
+static unsigned arrange_files(srv_upload *u, const br_format_info *fmt, int by_name, char ***files,
+                              size_t *n, char *pkg, size_t pkg_size, char *msg, size_t msg_size)
+{
+    *files = NULL;
+    *n = 0;
+    pkg[0] = 0;
+    char **v = NULL;
+    size_t cap = 0, k = 0;
+    /* A zip for a format that reads no zips: unpacked, its root's files are the candidates. */
+    int unpack = by_name && fmt && !(fmt->caps & BR_FORMAT_ZIP) && u->n_names >= 1;
+    size_t zips = 0;
+    for (size_t i = 0; unpack && i < u->n_names; i++)
+        zips += has_ext(u->names[i], ".zip");
+    if (!zips) unpack = 0;
+    if (unpack && u->n_names > 1) {
+        snprintf(msg, msg_size, "send the zip alone (it holds the %s file and the files it names)",
+                 fmt->label);
+        return MHD_HTTP_BAD_REQUEST;
+    }
+    if (unpack) {
+        char zip[4600], dest[4400];
+        snprintf(zip, sizeof zip, "%s/%s", u->dir, u->names[0]);
+        snprintf(dest, sizeof dest, "%s/.package", u->dir);
+        br_limits lim;
+        br_limits_default(&lim);
+        br_error err;
+        br_error_clear(&err);
+        int made = !mkdir(dest, 0700);
+        if (!made || br_zip_extract(zip, dest, &lim, pkg, pkg_size, &err)) {
+            snprintf(msg, msg_size, "the zip cannot be unpacked: %.400s",
+                     made ? err.message : strerror(errno));
+            pkg[0] = 0;
+            return MHD_HTTP_BAD_REQUEST;
+        }
+        unlink(zip);
+        DIR *d = opendir(pkg);
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            struct stat st;
+            if (e->d_name[0] == '.' || fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+                !S_ISREG(st.st_mode))
+                continue;
+            if (br_grow((void **)&v, &cap, k + 1, sizeof *v) ||
+                !(v[k] = malloc(strlen(pkg) + strlen(e->d_name) + 2))) {
+                closedir(d);
+                goto nomem;
+            }
+            snprintf(v[k], strlen(pkg) + strlen(e->d_name) + 2, "%s/%s", pkg, e->d_name);
+            k++;
+        }
+        if (d) closedir(d);
+        if (k) qsort(v, k, sizeof *v, name_cmp);
+    } else {
+        for (size_t i = 0; i < u->n_names; i++) {
+            size_t len = strlen(u->dir) + strlen(u->names[i]) + 2;
+            if (br_grow((void **)&v, &cap, k + 1, sizeof *v) || !(v[k] = malloc(len))) goto nomem;
+            snprintf(v[k], len, "%s/%s", u->dir, u->names[i]);
+            k++;
+        }
+    }
+    /* The input: the first file with the format's extension (by_name), else the first. */
+    size_t in = 0, found = 0;
+    for (size_t i = 0; by_name && i < k; i++) {
+        if (!of_format(strrchr(v[i], '/') + 1, fmt)) continue;
+        if (!found++) in = i;
+    }
+    unsigned st = 0;
+    if (!k) {
+        snprintf(msg, msg_size, "%s", unpack ? "the zip holds no file at its root" : "no file");
+        st = MHD_HTTP_BAD_REQUEST;
+    } else if (by_name && !found && (k > 1 || unpack)) {
+        snprintf(msg, msg_size, "none of the files is a %s file (%s)", fmt->label, fmt->extensions);
+        st = MHD_HTTP_BAD_REQUEST;
+    } else if (unpack && found > 1) {
+        snprintf(msg, msg_size,
+                 "the zip holds %zu %s files at its root: keep the one to import there (put "
+                 "others in a folder)",
+                 found, fmt->extensions);
+        st = MHD_HTTP_BAD_REQUEST;
+    }
+    if (st) {
+        for (size_t i = 0; i < k; i++)
+            free(v[i]);
+        free(v);
+        return st;
+    }
+    char *first = v[in];
+    memmove(v + 1, v, in * sizeof *v);
+    v[0] = first;
+    *files = v;
+    *n = k;
+    return 0;
+nomem:
+    for (size_t i = 0; i < k; i++)
+        free(v[i]);
+    free(v);
+    snprintf(msg, msg_size, "out of memory");
+    return MHD_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+/* The unpacked package's folders go below the job's upload folder, beside its input. */
+static int place_folders(br_repo *repo, int64_t id, const char *pkg)
+{
+    DIR *d = opendir(pkg);
+    if (!d) return -1;
+    int rc = 0;
+    struct dirent *e;
+    while (!rc && (e = readdir(d))) {
+        struct stat st;
+        if (e->d_name[0] == '.' || fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+            !S_ISDIR(st.st_mode))
+            continue;
+        char from[4400], to[4400];
+        snprintf(from, sizeof from, "%s/%s", pkg, e->d_name);
+        snprintf(to, sizeof to, "%s/uploads/%lld/%s", br_repo_dir(repo), (long long)id, e->d_name);
+        if (rename(from, to)) rc = -1;
+    }
+    closedir(d);
+    return rc;
 }
 
 /* "true"/"false" and friends; -1 when neither. */
@@ -431,19 +613,43 @@ enum MHD_Result srv_upload_submit(srv_req *r)
             goto done;
         }
     }
+    char **files = NULL, pkg[4400] = "", why2[512];
+    size_t n_files = 0;
+    if (u->have_file) {
+        /* Imports find their input by the format's extension; others take the first file. */
+        int by_name = !strcmp(t.category, "import") && !is_delete;
+        unsigned fst = arrange_files(u, of_type, by_name, &files, &n_files, pkg, sizeof pkg, why2,
+                                     sizeof why2);
+        if (fst) {
+            res = srv_reply_error(r, fst, "%s", why2);
+            goto done;
+        }
+    }
     char *ptext = json_dumps(params, JSON_COMPACT);
-    const char *files[1] = {u->path};
     br_job_spec spec = {0};
     spec.type = type;
     spec.name = u->name[0] ? u->name : NULL;
     spec.eperson = r->who.username;
     spec.params = ptext;
-    spec.files = files;
-    spec.n_files = u->have_file ? 1 : 0;
+    spec.files = (const char *const *)files;
+    spec.n_files = n_files;
     spec.move_files = 1;
     int64_t id = 0;
     int rc = br_job_submit(repo, &spec, &id, &err);
     free(ptext);
+    /* The package's folders (a zip's "files/"): placed at once, before the
+     * workers are woken.  (A worker of another process polling the queue could
+     * claim the job first: br_job_spec cannot carry folders yet.) */
+    if (!rc && pkg[0] && place_folders(repo, id, pkg)) {
+        br_error cerr;
+        br_job_cancel(repo, id, &cerr);
+        rc = br_error_set(&err, BR_EIO, NULL, 0, 0,
+                          "cannot place the zip's folders in job %lld's upload folder",
+                          (long long)id);
+    }
+    for (size_t i = 0; i < n_files; i++)
+        free(files[i]);
+    free(files);
     if (rc) {
         res = srv_reply_br(r, &err);
         goto done;
