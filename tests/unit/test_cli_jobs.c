@@ -416,6 +416,33 @@ static void test_submit_keeps_caps(void **state)
     json_decref(j);
 }
 
+/* Issue 15: a job run inline from the CLI records its progress as a worker's
+ * does: 100 % with done = total when it completed; a failed validation stays
+ * in its phase, short of 100 %. */
+static void test_inline_job_progress(void **state)
+{
+    fx *f = *state;
+    fx_gen(f, "p", 3);
+    RUN(f, 0, "import -a -s p -c %s -m map", f->coll);
+    json_t *j = fx_last_job(f);
+    json_t *p = json_object_get(j, "progress");
+    assert_int_equal(json_integer_value(json_object_get(p, "percent")), 100);
+    assert_int_equal(json_integer_value(json_object_get(p, "done")), 3);
+    assert_int_equal(json_integer_value(json_object_get(p, "total")), 3);
+    assert_string_equal(fx_str(p, "phase"), "writing");
+    json_decref(j);
+
+    fx_write(f, "q/a/dublin_core.xml",
+             "<dublin_core><dcvalue element=\"titel\">x</dcvalue></dublin_core>");
+    RUN(f, 3, "import -a -s q -c %s -m map2", f->coll);
+    j = fx_last_job(f);
+    p = json_object_get(j, "progress");
+    assert_string_equal(fx_status_code(j), "FAILED");
+    assert_true(json_integer_value(json_object_get(p, "percent")) < 100);
+    assert_string_equal(fx_str(p, "phase"), "validating");
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -432,6 +459,7 @@ int main(void)
         FX_TEST(test_relative_source_every_error),
         FX_TEST(test_csv_every_error_per_row),
         FX_TEST(test_submit_keeps_caps),
+        FX_TEST(test_inline_job_progress),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -430,7 +430,7 @@ typedef struct progress {
 static int on_progress(void *ctx, const char *phase, size_t done, size_t total)
 {
     progress *p = ctx;
-    assert_string_equal(phase, "export");
+    assert_string_equal(phase, "exporting");
     p->calls++;
     p->last_done = done;
     p->last_total = total;

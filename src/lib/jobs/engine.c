@@ -513,34 +513,9 @@ static double mono_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* The share of the bar each phase fills (an import validates, then writes). */
-static const struct {
-    const char *phase;
-    int from, to;
-} PHASES[] = {{"validate", 0, 10}, {"import", 10, 100}, {"export", 0, 100}};
-
-static int write_progress(br_run *r, size_t done, size_t total, double now)
-{
-    br_job_progress p = {0};
-    int from = 0, to = 100;
-    for (size_t i = 0; i < BR_ARRAY_LEN(PHASES); i++)
-        if (!strcmp(PHASES[i].phase, r->phase)) from = PHASES[i].from, to = PHASES[i].to;
-    if (r->validate_only) from = 0, to = 100;
-    p.percent = total ? from + (int)((double)(to - from) * (double)done / (double)total) : from;
-    p.done = (int64_t)done;
-    p.total = (int64_t)total;
-    double el = now - r->phase_start;
-    p.rate = el > 0 && done >= r->phase_done0 ? (double)(done - r->phase_done0) / el : 0;
-    p.eta_seconds =
-        p.rate > 0 && total >= done ? (int64_t)((double)(total - done) / p.rate + 0.5) : -1;
-    br_strlcpy(p.phase, r->phase, sizeof p.phase);
-    r->last_write = now;
-    return br_job_set_progress(r->repo, r->job.id, &p, NULL);
-}
-
-/* The runners' br_progress_fn: writes progress at most twice a second, and
- * looks for the cancel flag file at most every 25 ms; nonzero stops the run at
- * this record boundary. */
+/* The runners' br_progress_fn: looks for the cancel flag file at most every
+ * 25 ms; nonzero stops the run at this record boundary.  The runs record
+ * their progress in the job themselves (jobs/meter.c). */
 static int on_progress(void *ctx, const char *phase, size_t done, size_t total)
 {
     br_run *r = ctx;
@@ -559,7 +534,6 @@ static int on_progress(void *ctx, const char *phase, size_t done, size_t total)
                  !access(flag, F_OK))
             r->stop = BR_STOP_USER;
     }
-    if (now - r->last_write >= 0.5) write_progress(r, done, total, now);
     r->last_done = done;
     r->last_total = total;
     return r->stop != 0;
@@ -798,16 +772,6 @@ int br_engine_run_claimed(br_engine *eng, br_repo *repo, const br_job *claimed)
             br_job_set_status(repo, j.id, st, msg[0] ? msg : NULL, NULL);
     }
     br_job_get(repo, claimed->id, &j, NULL);
-    if (j.status == BR_JOB_COMPLETED_SUCCESS || j.status == BR_JOB_COMPLETED_WITH_ERRORS ||
-        j.status == BR_JOB_COMPLETED_NO_BULKS) {
-        br_job_progress p = j.progress;
-        p.percent = 100;
-        p.done = p.total = j.total ? j.total : (int64_t)r.last_total;
-        p.eta_seconds = 0;
-        br_job_set_progress(repo, j.id, &p, NULL);
-    } else if (r.last_total || r.last_done) {
-        write_progress(&r, r.last_done, r.last_total, mono_now());
-    }
     r.job = j;
     br_job_files(repo, j.id, update_file, &r, NULL);
     unlink(flag);

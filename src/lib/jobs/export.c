@@ -36,6 +36,7 @@
 #include "core/core.h"
 #include "formats/format.h"
 #include "jobs/install.h"
+#include "jobs/meter.h"
 
 #define JOURNAL_BATCH       500 /* journal lines per transaction */
 #define JOURNAL_MAX_SECONDS 2   /* ... or fewer, so `job show` sees progress */
@@ -61,6 +62,7 @@ typedef struct exp_state {
     exp_done pending[JOURNAL_BATCH];
     size_t n_pending;
     struct timespec batch_start;
+    br_job_meter meter; /* the job's progress, recorded in the job */
 } exp_state;
 
 static const char *const SCOPES[] = {"COLLECTION", "ITEM", "ALL"};
@@ -223,7 +225,9 @@ static int run_export(exp_state *st, const br_format *f, br_writer **wp, br_writ
             rc = flush_journal(st, err);
             if (rc) goto done;
         }
-        if (opt->progress && opt->progress(opt->progress_ctx, "export", i + 1, st->n_ids)) {
+        br_meter_update(&st->meter, BR_PHASE_EXPORTING, i + 1, st->n_ids);
+        if (opt->progress &&
+            opt->progress(opt->progress_ctx, BR_PHASE_EXPORTING, i + 1, st->n_ids)) {
             rc = br_error_set(err, BR_ECANCELLED, NULL, 0, 0,
                               "export stopped on request after %zu of %zu %s", i + 1, st->n_ids,
                               f->info.unit);
@@ -322,6 +326,7 @@ int br_export(br_repo *repo, const char *format, const br_export_options *opt,
         st->opt = opt;
         st->job_id = job.id;
         st->arena = br_arena_new();
+        br_meter_init(&st->meter, repo, job.id, 1);
     }
     if (open_rc)
         rc = open_rc; /* e has the writer's message */
@@ -341,6 +346,7 @@ int br_export(br_repo *repo, const char *format, const br_export_options *opt,
     snprintf(msg, sizeof msg, "exported %zu %.*s to %s%s%s", n, (int)(ul - (size_t)cut),
              f->info.unit, opt->dest, opt->zip ? "/" : "", opt->zip ? opt->zip : "");
     rc = br_export_job_end(repo, job.id, rc, n, msg, &e);
+    if (st) br_meter_end(&st->meter, !rc);
     if (rc && err) *err = e;
     if (st) {
         free(st->ids);

@@ -34,6 +34,7 @@
 #include "core/core.h"
 #include "formats/format.h"
 #include "jobs/install.h"
+#include "jobs/meter.h"
 #include "jobs/pipeline.h"
 #include "jobs/readahead.h"
 #include "net/fetch.h"
@@ -139,6 +140,7 @@ typedef struct pl_ctx {
     br_readahead *ra;             /* the reader, on its own thread */
     br_repo *reader_repo;         /* the reader's own connection (its thread's) */
     const br_read_info *cur_info; /* pass 2: the record in hand's */
+    br_job_meter meter;           /* the job's progress, recorded in the job */
     br_record *old;               /* update: the stored item */
     br_record *out;               /* update: the merged item */
     int64_t job_id;
@@ -278,8 +280,11 @@ static void record_error(pl_ctx *c, const char *key, const char *source, unsigne
 
 /* ---- small helpers -------------------------------------------------------------------- */
 
+/* Where the import stands: recorded in the job (the same for the CLI, the
+ * API and the web UI) and told to the caller, whose answer may stop it. */
 static int progress(pl_ctx *c, const char *phase, size_t done, size_t total)
 {
+    br_meter_update(&c->meter, phase, done, total);
     return c->opt->progress ? c->opt->progress(c->opt->progress_ctx, phase, done, total) : 0;
 }
 
@@ -847,7 +852,7 @@ static int validate_all(pl_ctx *c, br_error *err)
                 in_tx = 0;
             }
         }
-        if (progress(c, "validate", seq + 1, 0)) {
+        if (progress(c, BR_PHASE_VALIDATING, seq + 1, 0)) {
             rc = br_error_set(err, BR_ECANCELLED, NULL, 0, 0, "validation cancelled");
             break;
         }
@@ -997,7 +1002,7 @@ static int overlay(pl_ctx *c)
 static int fetch_cancelled(void *p)
 {
     pl_ctx *c = p;
-    return progress(c, "import", c->done, c->todo);
+    return progress(c, BR_PHASE_WRITING, c->done, c->todo);
 }
 
 /* Remote files first (all of the record's, into temp files), so that a
@@ -1569,7 +1574,7 @@ static int write_all(pl_ctx *c, br_error *err)
             }
         }
         c->done++;
-        int stop = progress(c, "import", c->done, c->todo);
+        int stop = progress(c, BR_PHASE_WRITING, c->done, c->todo);
         if (in_batch == batch || stop) {
             if ((rc = commit_batch(c, err))) goto fail;
             in_batch = 0;
@@ -1610,6 +1615,7 @@ static int item_of(pl_ctx *c, size_t seq, int64_t *id, br_error *err)
 static int write_relations(pl_ctx *c, br_error *err)
 {
     if (!c->n_rels) return 0;
+    progress(c, BR_PHASE_RELATIONSHIPS, 0, c->n_rels);
     int rc = br_repo_begin(c->repo, err);
     if (rc) return rc;
     char why[1024];
@@ -1648,6 +1654,7 @@ static int map_line(void *ctx, const br_job_record *r)
 /* The final mapfile, from the journal, in input order (streamed). */
 static int rewrite_mapfile(pl_ctx *c, br_error *err)
 {
+    br_meter_update(&c->meter, BR_PHASE_FINALIZING, 0, 0);
     char tmp[PATH_MAX + 32];
     snprintf(tmp, sizeof tmp, "%s.tmp%lld", c->mapfile, (long long)c->job_id);
     map_writer m = {fopen(tmp, "w"), 0};
@@ -1959,6 +1966,7 @@ static int open_reader(pl_ctx *c, br_error *err)
      * connection belongs to one thread), its findings captured there and
      * replayed here in input order. */
     br_diag_sink *capture;
+    if (c->scratch[0]) br_meter_update(&c->meter, BR_PHASE_UNPACKING, 0, 0);
     if ((rc = br_readahead_new(0, &c->sink, &capture, &c->ra, err))) return rc;
     if ((rc = br_repo_open(br_repo_dir(c->repo), &c->reader_repo, err))) return rc;
     c->ro.source = c->source;
@@ -2044,6 +2052,7 @@ int br_import(br_repo *repo, const char *format, const br_import_options *opt_in
     if ((rc = begin_job(&c, &prior, err))) return rc;
     job_made = 1;
     res->job_id = c.job_id;
+    br_meter_init(&c.meter, repo, c.job_id, opt.validate_only || opt.mode == BR_IMPORT_DELETE);
 
     if (opt.mode == BR_IMPORT_DELETE) {
         rc = run_delete(&c, err);
@@ -2107,6 +2116,9 @@ finish:
         br_import_job_end(repo, c.job_id, rc, res->imported || res->deleted,
                           opt.mode != BR_IMPORT_DELETE && res->total == 0, err);
     }
+    if (job_made)
+        br_meter_end(&c.meter,
+                     !rc || (rc == BR_EINVAL && (res->imported || res->deleted) && !res->multi));
     pipe_dispose(&c);
     return rc;
 }
