@@ -611,10 +611,10 @@ static int run_import(br_run *r, br_error *err)
     rc = br_import(r->repo, fi->name, o, &res, err);
     r->records = (int64_t)res.total;
     if (sink.errors || sink.warnings)
-        br_engine_event(r->eng, r->repo, r->job.id, sink.errors ? "error" : "warning", "import",
-                        NULL,
-                        "Validation: %zu errors, %zu warnings (see the records of the report)",
-                        sink.errors, sink.warnings);
+        br_engine_event(
+            r->eng, r->repo, r->job.id, sink.errors ? "error" : "warning", "import", NULL,
+            "Validation: %zu error%s, %zu warning%s (see the records of the report)", sink.errors,
+            sink.errors == 1 ? "" : "s", sink.warnings, sink.warnings == 1 ? "" : "s");
     return rc;
 }
 

@@ -302,6 +302,16 @@ static int rewind_input(pl_ctx *c, br_error *err)
     return rc ? rc : br_readahead_start(c->ra, c->fmt, c->rd, err);
 }
 
+/* The format's unit for a count: "1 item", "2 items" (units are plurals in -s). */
+static const char *unit(const pl_ctx *c, size_t n, char buf[32])
+{
+    const char *u = c->fmt->info.unit;
+    size_t len = strlen(u);
+    if (n != 1 || !len || u[len - 1] != 's') return u;
+    snprintf(buf, 32, "%.*s", (int)(len - 1), u);
+    return buf;
+}
+
 static int oom(br_error *err)
 {
     return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
@@ -2081,10 +2091,12 @@ int br_import(br_repo *repo, const char *format, const br_import_options *opt_in
     if ((rc = validate_all(&c, err))) goto finish;
     br_job_set_total(repo, c.job_id, (int64_t)res->total, NULL);
     if (opt.validate_only || (res->invalid && !opt.skip_invalid)) {
+        char u[32];
         if (res->invalid)
-            rc = br_error_set(err, BR_EINVAL, NULL, 0, 0,
-                              "%zu of %zu %s are invalid; nothing was imported", res->invalid,
-                              res->total, c.fmt->info.unit);
+            rc =
+                br_error_set(err, BR_EINVAL, NULL, 0, 0,
+                             "%zu of %zu %s %s invalid; nothing was imported", res->invalid,
+                             res->total, unit(&c, res->total, u), res->invalid == 1 ? "is" : "are");
         goto finish;
     }
     c.todo = res->valid;
@@ -2094,14 +2106,18 @@ int br_import(br_repo *repo, const char *format, const br_import_options *opt_in
     if (opt.mode == BR_IMPORT_ADD && (res->imported || res->skipped || !access(c.mapfile, F_OK)) &&
         (rc = rewrite_mapfile(&c, err)))
         goto finish;
+    char u1[32], u2[32];
     if (res->invalid || res->failed)
-        rc = br_error_set(err, BR_EINVAL, NULL, 0, 0, "%zu invalid %s were left out, %zu failed",
-                          res->invalid, c.fmt->info.unit, res->failed);
+        rc = br_error_set(err, BR_EINVAL, NULL, 0, 0, "%zu invalid %s left out, %zu %s failed",
+                          res->invalid, unit(&c, res->invalid, u1), res->failed,
+                          unit(&c, res->failed, u2));
     else if (res->multi)
         rc = br_error_set(err, BR_EINVAL, NULL, 0, 0,
-                          "%zu %s match several stored records: choose with `bulkrepo job "
+                          "%zu %s %s several stored records: choose with `bulkrepo job "
                           "resolve %lld KEY HANDLE|new|skip`, then `bulkrepo job resume %lld`",
-                          res->multi, c.fmt->info.unit, (long long)c.job_id, (long long)c.job_id);
+                          res->multi, unit(&c, res->multi, u1),
+                          res->multi == 1 ? "matches" : "match", (long long)c.job_id,
+                          (long long)c.job_id);
 
 finish:
     /* The scratch folder goes before the job ends: whoever sees the job ended
