@@ -36,4 +36,15 @@ int br_ecsv_drv_writer_close(br_writer *w, br_error *err);
 void br_ecsv_drv_writer_abort(br_writer *w);
 int br_ecsv_drv_extract(const br_extract_options *opt, br_error *err);
 
+/* XLSX publications: reader (xlsx_format.c), writer and extract (xlsx_write.c). */
+int br_xlsx_drv_open(const br_read_options *opt, br_reader **out, br_error *err);
+int br_xlsx_drv_next(br_reader *r, br_record *rec, br_read_info *info, br_error *err);
+int br_xlsx_drv_rewind(br_reader *r, br_error *err);
+void br_xlsx_drv_close(br_reader *r);
+int br_xlsx_drv_writer_open(const br_write_options *opt, br_writer **out, br_error *err);
+int br_xlsx_drv_write(br_writer *w, const char *key, br_record *rec, br_error *err);
+int br_xlsx_drv_writer_close(br_writer *w, br_error *err);
+void br_xlsx_drv_writer_abort(br_writer *w);
+int br_xlsx_drv_extract(const br_extract_options *opt, br_error *err);
+
 #endif

@@ -192,5 +192,6 @@ const br_format *br_format_driver(const br_format_info *info);
 /* The drivers. */
 extern const br_format br_format_saf;
 extern const br_format br_format_esploro_csv;
+extern const br_format br_format_xlsx;
 
 #endif
