@@ -158,6 +158,10 @@ void br_engine_wake(br_engine *eng);
 void br_engine_stop(br_engine *eng);
 /* Stops if running and frees; NULL is a no-op. */
 void br_engine_free(br_engine *eng);
+/* Health: *alive gets the workers running their loop now (one that could not
+ * open the repository, or ended, is not), *workers how many were started.
+ * Either may be NULL.  BR_EUSAGE for a NULL engine. */
+int br_engine_alive(br_engine *eng, unsigned *alive, unsigned *workers);
 
 /* Start-up recovery (br_engine_start calls it; call it alone only when no
  * engine runs on the repository): every job left INITIALIZING, RUNNING or

@@ -943,12 +943,16 @@ static enum MHD_Result health(srv_req *r)
     else if (br_item_count(repo) < 0)
         db = "failing";
     srv_db_put(r->s, repo);
-    const char *engine = r->s->engine ? "running" : "stopped";
-    int ok = !strcmp(db, "ok") && r->s->engine;
+    /* Workers alive, not just configured: one that could not open the
+     * repository or ended makes the server unhealthy. */
+    unsigned alive = 0, workers = 0;
+    if (r->s->engine) br_engine_alive(r->s->engine, &alive, &workers);
+    const char *engine = !r->s->engine ? "stopped" : alive < workers ? "degraded" : "running";
+    int ok = !strcmp(db, "ok") && r->s->engine && alive == workers;
     return srv_reply_json(r, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
-                          json_pack("{s:s,s:s,s:s,s:i}", "status", ok ? "ok" : "unavailable",
-                                    "database", db, "engine", engine, "workers",
-                                    (int)(r->s->opt.workers ? r->s->opt.workers : 2)));
+                          json_pack("{s:s,s:s,s:s,s:i,s:i}", "status", ok ? "ok" : "unavailable",
+                                    "database", db, "engine", engine, "workers", (int)workers,
+                                    "workers_alive", (int)alive));
 }
 
 /* ---- dispatch -------------------------------------------------------------------------------- */

@@ -846,9 +846,26 @@ static void test_inbox_restart_never_duplicates(void **state)
     assert_int_equal(count_jobs(f), 2);
 }
 
+/* Health: the workers that are alive, not just configured. */
+static void test_engine_alive(void **state)
+{
+    fixture *f = *state;
+    br_engine *eng = start_engine(f, 2, NULL);
+    unsigned alive = 99, workers = 99;
+    assert_int_equal(br_engine_alive(eng, &alive, &workers), 0);
+    assert_int_equal(workers, 2);
+    assert_int_equal(alive, 2);
+    br_engine_stop(eng);
+    assert_int_equal(br_engine_alive(eng, &alive, NULL), 0);
+    assert_int_equal(alive, 0);
+    br_engine_free(eng);
+    assert_int_equal(br_engine_alive(NULL, &alive, NULL), BR_EUSAGE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_engine_alive, tu_repo_setup, tu_repo_teardown),
         cmocka_unit_test_setup_teardown(test_no_job_runs_twice, tu_repo_setup, tu_repo_teardown),
         cmocka_unit_test_setup_teardown(test_submit_rejects_bad_specs, tu_repo_setup,
                                         tu_repo_teardown),

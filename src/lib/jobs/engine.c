@@ -115,6 +115,7 @@ struct br_engine {
     pthread_t inbox_thread;
     int inbox_running;
     unsigned wake_seq; /* under mu: bumped by br_engine_wake */
+    unsigned alive;    /* under mu: workers started and not ended (health) */
     int lock_fd;       /* run/engine.lock, held while started */
 };
 
@@ -847,7 +848,12 @@ static void *worker_main(void *arg)
 {
     br_engine *eng = arg;
     br_repo *repo = NULL;
-    if (br_repo_open(eng->dir, &repo, NULL)) return NULL;
+    if (br_repo_open(eng->dir, &repo, NULL)) { /* a dead worker: health says so */
+        pthread_mutex_lock(&eng->mu);
+        eng->alive--;
+        pthread_mutex_unlock(&eng->mu);
+        return NULL;
+    }
     br_repo_set_write_gate(repo, eng->opt.write_gate);
     const char *types[64];
     size_t n_types = runnable_types(types, BR_ARRAY_LEN(types));
@@ -861,8 +867,21 @@ static void *worker_main(void *arg)
         }
         br_engine_sleep(eng, poll);
     }
+    pthread_mutex_lock(&eng->mu);
+    eng->alive--;
+    pthread_mutex_unlock(&eng->mu);
     br_repo_free(repo);
     return NULL;
+}
+
+int br_engine_alive(br_engine *eng, unsigned *alive, unsigned *workers)
+{
+    if (!eng) return BR_EUSAGE;
+    pthread_mutex_lock(&eng->mu);
+    if (alive) *alive = eng->alive;
+    if (workers) *workers = (unsigned)eng->n_threads;
+    pthread_mutex_unlock(&eng->mu);
+    return 0;
 }
 
 int br_engine_new(const char *repo_dir, const br_engine_options *opt, br_engine **out,
@@ -946,7 +965,13 @@ int br_engine_start(br_engine *eng, br_error *err)
     eng->stopping = 0;
     pthread_mutex_unlock(&eng->mu);
     for (unsigned i = 0; i < eng->opt.workers; i++) {
+        pthread_mutex_lock(&eng->mu);
+        eng->alive++; /* before the thread could end and count itself out */
+        pthread_mutex_unlock(&eng->mu);
         if (pthread_create(&eng->threads[i], NULL, worker_main, eng)) {
+            pthread_mutex_lock(&eng->mu);
+            eng->alive--;
+            pthread_mutex_unlock(&eng->mu);
             br_engine_stop(eng);
             return br_error_set(err, BR_EIO, NULL, 0, 0, "cannot start a worker thread");
         }
