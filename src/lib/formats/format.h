@@ -193,5 +193,6 @@ const br_format *br_format_driver(const br_format_info *info);
 extern const br_format br_format_saf;
 extern const br_format br_format_esploro_csv;
 extern const br_format br_format_xlsx;
+extern const br_format br_format_onix;
 
 #endif

@@ -9,6 +9,7 @@ static const br_format *const FORMATS[] = {
     &br_format_saf,
     &br_format_esploro_csv,
     &br_format_xlsx,
+    &br_format_onix,
 };
 
 size_t br_format_count(void)
