@@ -79,7 +79,11 @@ $(B)/tools/gen_esploro: bench/gen_esploro.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -o $@ $<
 
-tools: $(B)/tools/gen_saf $(B)/tools/gen_esploro
+$(B)/tools/gen_xlsx: bench/gen_xlsx.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -o $@ $< -lxlsxwriter
+
+tools: $(B)/tools/gen_saf $(B)/tools/gen_esploro $(B)/tools/gen_xlsx
 
 # Unit and CLI tests (cmocka); every binary runs even if one fails.
 unit: $(B)/bulkrepo $(TEST_BIN) tools

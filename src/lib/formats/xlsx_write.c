@@ -363,6 +363,7 @@ int br_xlsx_drv_extract(const br_extract_options *opt, br_error *err)
         if (!rc) rc = br_error_set(err, BR_EINVAL, br_xlsx_sheet(book), 0, 0, "the sheet is empty");
         goto done;
     }
+    rc = 0;
     unsigned width = row.cells[row.n - 1].col + 1, isbn_col = 0, error_col = width;
     if (!(mapped = calloc(width, 1))) {
         rc = oom(err);
@@ -383,6 +384,7 @@ int br_xlsx_drv_extract(const br_extract_options *opt, br_error *err)
     if (rc || (rc = put(ws, 0, error_col, "ERROR", opt->out_path, err))) goto done;
     unsigned out_row = 1;
     while ((rc = br_xlsx_next_row(book, &row, err)) == 1) {
+        rc = 0;
         int any = 0;
         const br_xlsx_cell *ic = NULL;
         for (size_t i = 0; i < row.n; i++) {
@@ -400,8 +402,15 @@ int br_xlsx_drv_extract(const br_extract_options *opt, br_error *err)
         const char *why;
         snprintf(key, sizeof key, "row-%u", row.row);
         int64_t v;
+        const char *is = ic ? ic->text : "";
+        size_t il = ic ? ic->len : 0;
+        while (il && (*is == ' ' || *is == '\t' || *is == '\n' || *is == '\r'))
+            is++, il--;
+        while (il && (is[il - 1] == ' ' || is[il - 1] == '\t' || is[il - 1] == '\n' ||
+                      is[il - 1] == '\r'))
+            il--;
         if (ic && ic->type != BR_XLSX_CELL_BAD &&
-            !br_xlsx_isbn13(ic->text, ic->len, ic->type == BR_XLSX_CELL_NUMBER, isbn, &why) &&
+            !br_xlsx_isbn13(is, il, ic->type == BR_XLSX_CELL_NUMBER, isbn, &why) &&
             !br_strmap_get(&seen, isbn, &v)) {
             if (br_strmap_put(&seen, isbn, row.row)) {
                 rc = oom(err);
