@@ -958,7 +958,12 @@ static int map_product(br_onix_rd *r, xmlNodePtr prod, br_record *rec, br_read_i
     for (size_t i = 0; i < rec->n_creators; i++)
         if (cover(r, rec->creators[i].role == BR_CREATOR ? "@creator" : "@contributor"))
             return BR_ENOMEM;
-    info->covered = r->cov;
+    /* The list lives in the record's arena (8-byte aligned), not in the reader: the
+     * pipeline reads ahead, so this record is used after the next one is read. */
+    const void *list =
+        r->n_cov ? br_record_strn(rec, (const char *)r->cov, r->n_cov * sizeof *r->cov) : NULL;
+    if (r->n_cov && !list) return BR_ENOMEM;
+    info->covered = (const char *const *)list;
     info->n_covered = r->n_cov;
     return 0;
 }

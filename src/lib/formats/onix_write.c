@@ -91,7 +91,7 @@ int br_onix_drv_writer_open(const br_write_options *opt, br_writer **out, br_err
     w->from_input = opt->from_input;
     w->diags = opt->diags;
     w->stats = opt->stats ? opt->stats : &w->local;
-    if (!(w->body = fopen(w->body_path, "wxe"))) {
+    if (!(w->body = fopen(w->body_path, "w+xe"))) {
         int e = errno;
         free(w);
         return br_error_set(err, BR_EIO, opt->dest, 0, 0, "cannot create: %s", strerror(e));
