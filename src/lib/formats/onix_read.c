@@ -841,13 +841,15 @@ static int map_child(product *p, xmlNodePtr n, const char *block)
 {
     br_onix_rd *r = p->r;
     const char *name = rn(r, n);
+    const char *targets = NULL;
+    int known = br_onix_composite(name, &targets) != NULL;
+    /* A composite present, even empty, replaces what the store has of its kind
+     * (the seed's rules: present but empty deletes; absent keeps). */
+    if (known && cover_list(r, targets)) return BR_ENOMEM;
+    if (known && is_empty(r, n)) return 0;
     int rc = map_element(p, n, name);
     if (rc < 0) return rc;
-    if (rc == 0 && (rc = keep(r, n, block))) return rc;
-    const char *targets;
-    if (is_empty(r, n) && br_onix_composite(name, &targets) && cover_list(r, targets))
-        return BR_ENOMEM;
-    return 0;
+    return rc == 0 ? keep(r, n, block) : 0;
 }
 
 /* Covers every target of a block (a block update) and its verbatim field. */
