@@ -423,7 +423,12 @@ int br_xlsx_drv_next(br_reader *r, br_record *rec, br_read_info *info, br_error 
     info->key = r->key;
     info->errors = r->errors;
     info->first_line = info->last_line = row.row;
-    info->covered = r->covered;
+    /* The list lives with the record, not the reader: the pipeline reads ahead, so
+     * this record is used after the next rows are read. */
+    const char **cov = r->n_covered ? br_arena_alloc(rec->arena, r->n_covered * sizeof *cov) : NULL;
+    if (r->n_covered && !cov) return oom(err);
+    if (cov) memcpy(cov, r->covered, r->n_covered * sizeof *cov);
+    info->covered = cov;
     info->n_covered = r->n_covered;
     return rec->key ? 1 : oom(err);
 }

@@ -233,8 +233,9 @@ int br_xlsx_drv_write(br_writer *w, const char *key, br_record *rec, br_error *e
         if (c->kind == BR_XLSX_ISBN) {
             if (isbn && br_buf_puts(&w->cell, isbn)) return oom(err);
         } else if (c->kind == BR_XLSX_CONTRIBUTORS) {
-            for (size_t i = 0; i < rec->n_creators; i++) {
-                const br_creator *cr = &rec->creators[i];
+            for (size_t k = 0; k < 2 * rec->n_creators; k++) { /* authors first */
+                const br_creator *cr = &rec->creators[k % rec->n_creators];
+                if ((k < rec->n_creators) != (cr->role == BR_CREATOR)) continue;
                 char role[64] = "Author";
                 if (cr->role == BR_CONTRIBUTOR) {
                     snprintf(role, sizeof role, "%s",
