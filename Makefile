@@ -83,7 +83,11 @@ $(B)/tools/gen_xlsx: bench/gen_xlsx.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -o $@ $< -lxlsxwriter
 
-tools: $(B)/tools/gen_saf $(B)/tools/gen_esploro $(B)/tools/gen_xlsx
+$(B)/tools/gen_onix: bench/gen_onix.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -o $@ $<
+
+tools: $(B)/tools/gen_saf $(B)/tools/gen_esploro $(B)/tools/gen_xlsx $(B)/tools/gen_onix
 
 # Unit and CLI tests (cmocka); every binary runs even if one fails.
 unit: $(B)/bulkrepo $(TEST_BIN) tools
