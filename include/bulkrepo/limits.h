@@ -33,7 +33,9 @@ typedef struct br_limits {
 
 void br_limits_default(br_limits *lim);
 
-/* Progress of a long operation.  phase is "validate", "import", "export", ...
+/* Progress of a long operation.  phase is "unpacking", "validating", "writing",
+ * "relationships", "finalizing" (imports) or "exporting"; a job records the
+ * same in its progress (job.h).
  * total is 0 when unknown.  Returning nonzero asks the operation to stop at the
  * next record boundary (it then fails with BR_ECANCELLED, journal consistent). */
 typedef int (*br_progress_fn)(void *ctx, const char *phase, size_t done, size_t total);

@@ -297,7 +297,7 @@ static void test_usage(void **state)
     assert_contains(f->out, "esploro-csv");
     RUN(f, 2, "import --format esploro-csv -s a.csv");
     RUN(f, 2, "import --format esploro-csv -d -s a.csv -m m");
-    RUN(f, 2, "import --format onix -s a.csv -m m");
+    RUN(f, 2, "import --format frobnicate -s a.csv -m m");
     RUN(f, 3, "import --format esploro-csv -s nothere.csv -m m");
     /* two collections: -c is required */
     fx_new_collection(f, "Second");

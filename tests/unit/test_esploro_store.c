@@ -475,7 +475,7 @@ static int stop_progress(void *ctx, const char *phase, size_t done, size_t total
 {
     (void)total;
     stop_at *s = ctx;
-    if (strcmp(phase, "import") || done < s->at) return 0;
+    if (strcmp(phase, "writing") || done < s->at) return 0;
     if (s->hard) _exit(9);
     return 1;
 }
@@ -594,7 +594,7 @@ static void test_import_cancel_and_resume(void **state)
 static int remove_after_validation(void *ctx, const char *phase, size_t done, size_t total)
 {
     (void)total;
-    if (!strcmp(phase, "validate") && done == 2) unlink(ctx);
+    if (!strcmp(phase, "validating") && done == 2) unlink(ctx);
     return 0;
 }
 

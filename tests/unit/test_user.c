@@ -69,7 +69,21 @@ static void test_job_types_table(void **state)
     (void)state;
     jt_check c = {0};
     br_job_type_list(check_type, &c);
-    assert_int_equal(c.implemented, 6);
+    /* Every job type a format runs is in the table and implemented (the
+     * format registry and data/job_types.tsv agree). */
+    size_t runnable = 0;
+    for (size_t i = 0; i < br_format_count(); i++) {
+        const br_format_info *fi = br_format_at(i);
+        const char *types[] = {fi->import_job, fi->validate_job, fi->delete_job, fi->export_job};
+        for (size_t k = 0; k < sizeof types / sizeof types[0]; k++) {
+            if (!types[k]) continue;
+            br_job_type jt;
+            assert_int_equal(br_job_type_get(types[k], &jt), 0);
+            assert_int_equal(jt.implemented, 1);
+            runnable++;
+        }
+    }
+    assert_int_equal(c.implemented, runnable);
     assert_true(c.set_jobs >= 3);
     br_job_type t;
     assert_int_equal(br_job_type_get("import-saf", &t), 0);

@@ -23,7 +23,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,21 +262,6 @@ static int findings_view(pl_ctx *c, br_job_record *jr, char *more, size_t more_s
     return 0;
 }
 
-static void record_error(pl_ctx *c, const char *key, const char *source, unsigned line,
-                         const char *rule, const char *hint, const char *fmt, ...)
-    __attribute__((format(printf, 7, 8)));
-static void record_error(pl_ctx *c, const char *key, const char *source, unsigned line,
-                         const char *rule, const char *hint, const char *fmt, ...)
-{
-    char msg[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    br_diag d = {BR_SEV_ERROR, key, source, line, 0, NULL, rule, msg, hint};
-    br_diag_emit(&c->sink, &d);
-}
-
 /* ---- small helpers -------------------------------------------------------------------- */
 
 /* Where the import stands: recorded in the job (the same for the CLI, the
@@ -422,8 +406,9 @@ static int check_collections(pl_ctx *c, const char *key, br_error *err)
         return 0;
     }
     if (rec->n_collections == 0)
-        record_error(c, key, key, 0, "collection.none", "give -c HANDLE or a collections file",
-                     "the item names no collection (no -c option and no collections file)");
+        br_diag_emitf(&c->sink, BR_SEV_ERROR, key, key, 0, 0, "collection.none",
+                      "give -c HANDLE or a collections file",
+                      "the item names no collection (no -c option and no collections file)");
     for (size_t k = 0; k < rec->n_collections; k++) {
         int64_t cid;
         br_error e;
@@ -433,10 +418,10 @@ static int check_collections(pl_ctx *c, const char *key, br_error *err)
             if (err) *err = e;
             return rc;
         }
-        record_error(c, key, src, (unsigned)k + 1, "collection.unknown",
-                     "see `bulkrepo collection list`", "%s is %s", rec->collections[k],
-                     rc == BR_EINVAL ? "a community, not a collection"
-                                     : "not a collection of this repository");
+        br_diag_emitf(&c->sink, BR_SEV_ERROR, key, src, (unsigned)k + 1, 0, "collection.unknown",
+                      "see `bulkrepo collection list`", "%s is %s", rec->collections[k],
+                      rc == BR_EINVAL ? "a community, not a collection"
+                                      : "not a collection of this repository");
     }
     return 0;
 }
@@ -462,15 +447,17 @@ static int check_handle(pl_ctx *c, const char *key, size_t seq, br_error *err)
             if (err) *err = e;
             return rc;
         }
-        record_error(c, key, src, 1, "handle.in-use", "remove the handle file to get a new handle",
-                     "handle %s is already in use in this repository by a collection or community",
-                     rec->handle);
+        br_diag_emitf(&c->sink, BR_SEV_ERROR, key, src, 1, 0, "handle.in-use",
+                      "remove the handle file to get a new handle",
+                      "handle %s is already in use in this repository by a collection or community",
+                      rec->handle);
     } else if (in_use == 1) {
-        record_error(c, key, src, 1, "handle.in-use", "remove the handle file to get a new handle",
-                     "handle %s is already in use in this repository", rec->handle);
+        br_diag_emitf(&c->sink, BR_SEV_ERROR, key, src, 1, 0, "handle.in-use",
+                      "remove the handle file to get a new handle",
+                      "handle %s is already in use in this repository", rec->handle);
     } else if ((other = kv_get(&c->batch_handles, rec->handle))) {
-        record_error(c, key, src, 1, "handle.duplicate", NULL, "handle %s is also claimed by %s",
-                     rec->handle, other);
+        br_diag_emitf(&c->sink, BR_SEV_ERROR, key, src, 1, 0, "handle.duplicate", NULL,
+                      "handle %s is also claimed by %s", rec->handle, other);
     } else if (kv_put(&c->batch_handles, rec->handle, key)) {
         return oom(err);
     }
@@ -509,26 +496,29 @@ static void check_files(pl_ctx *c, const char *key)
         const char *shown = b->url ? b->url : b->name;
         if (c->fmt->info.caps & BR_FORMAT_SELF_CONTAINED) continue; /* the reader checked */
         if (c->opt->files_root && !below_root(c->opt->files_root, b->path)) {
-            record_error(c, key, b->origin.source, b->origin.line, "file.outside",
-                         "only files uploaded with the input (beside it or below it) can be "
-                         "imported here",
-                         "file '%s' is outside the job's upload folder", shown);
+            br_diag_emitf(&c->sink, BR_SEV_ERROR, key, b->origin.source, b->origin.line, 0,
+                          "file.outside",
+                          "only files uploaded with the input (beside it or below it) can be "
+                          "imported here",
+                          "file '%s' is outside the job's upload folder", shown);
             continue;
         }
         struct stat st;
         int missing = lstat(b->path, &st) != 0;
         if (missing || !S_ISREG(st.st_mode)) {
-            record_error(c, key, b->origin.source, b->origin.line, "file.missing",
-                         "a relative file reference is read from the input's folder; links are "
-                         "not followed",
-                         "file '%s': %s", shown,
-                         missing               ? "no such file"
-                         : S_ISLNK(st.st_mode) ? "a symbolic link"
-                                               : "not a regular file");
+            br_diag_emitf(&c->sink, BR_SEV_ERROR, key, b->origin.source, b->origin.line, 0,
+                          "file.missing",
+                          "a relative file reference is read from the input's folder; links are "
+                          "not followed",
+                          "file '%s': %s", shown,
+                          missing               ? "no such file"
+                          : S_ISLNK(st.st_mode) ? "a symbolic link"
+                                                : "not a regular file");
         } else if (lim->max_file_size && (uint64_t)st.st_size > lim->max_file_size) {
-            record_error(c, key, b->origin.source, b->origin.line, "file.too-large",
-                         "raise --max-file-size", "file '%s' is larger than the %llu bytes allowed",
-                         shown, (unsigned long long)lim->max_file_size);
+            br_diag_emitf(&c->sink, BR_SEV_ERROR, key, b->origin.source, b->origin.line, 0,
+                          "file.too-large", "raise --max-file-size",
+                          "file '%s' is larger than the %llu bytes allowed", shown,
+                          (unsigned long long)lim->max_file_size);
         }
     }
 }
@@ -708,8 +698,8 @@ static int check_relations(pl_ctx *c, br_error *err)
         for (; j < c->n_rels && c->rels[j].item == r->item; j++) {
             int bad = resolve_target(c, &c->rels[j], &item, &id, why, sizeof why, err);
             if (bad == BR_ENOTFOUND || bad == BR_EINVAL)
-                record_error(c, key_of(c, r->item), c->rels[j].source, c->rels[j].line,
-                             "relationship.target", NULL, "%s", why);
+                br_diag_emitf(&c->sink, BR_SEV_ERROR, key_of(c, r->item), c->rels[j].source,
+                              c->rels[j].line, 0, "relationship.target", NULL, "%s", why);
             else if (bad)
                 rc = bad;
         }
@@ -733,9 +723,9 @@ static int check_relations(pl_ctx *c, br_error *err)
                 continue;
             findings_reset(c);
             c->collecting = 1;
-            record_error(c, key_of(c, r->item), r->source, r->line, "relationship.target-invalid",
-                         NULL, "relationship target %s is invalid and will not be imported",
-                         r->target);
+            br_diag_emitf(&c->sink, BR_SEV_ERROR, key_of(c, r->item), r->source, r->line, 0,
+                          "relationship.target-invalid", NULL,
+                          "relationship target %s is invalid and will not be imported", r->target);
             c->collecting = 0;
             if (mark(c, r->item, 1)) return oom(err);
             if ((rc = journal_invalid(c, r->item, err))) return rc;
