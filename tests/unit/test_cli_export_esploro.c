@@ -187,7 +187,7 @@ static void test_errors(void **state)
     RUN(f, 2, "export --format esploro-csv -t ALL -d x.csv -z a.zip");
     RUN(f, 2, "export --format esploro-csv -t ALL -d x.csv --fields A --categories B");
     RUN(f, 2, "export -t COLLECTION -i %s -d out --fields ASSET_TITLE", f->coll);
-    RUN(f, 2, "export --format onix -t ALL -d x.csv");
+    RUN(f, 2, "export --format frobnicate -t ALL -d x.csv");
     RUN(f, 3, "export --format esploro-csv -t ITEM -i 123456789/999 -d x.csv");
     assert_false(fx_exists(f, "x.csv"));
     fx_write(f, "taken.csv", "keep");
