@@ -994,8 +994,10 @@ static int read_header(br_onix_rd *r, xmlNodePtr h)
 
 static int check_doctype(br_onix_rd *r, br_error *err)
 {
-    xmlDocPtr doc = xmlTextReaderCurrentDoc(r->xr);
-    xmlDtdPtr dtd = doc ? doc->intSubset : NULL;
+    /* The DTD node itself (xmlTextReaderCurrentDoc would make the reader keep every node
+     * it reads from then on). */
+    xmlNodePtr node = xmlTextReaderCurrentNode(r->xr);
+    xmlDtdPtr dtd = node && node->type == XML_DTD_NODE ? (xmlDtdPtr)node : NULL;
     int declares = dtd && (dtd->entities || dtd->pentities);
     for (xmlNodePtr c = dtd ? dtd->children : NULL; c && !declares; c = c->next)
         if (c->type == XML_ENTITY_DECL) declares = 1;
