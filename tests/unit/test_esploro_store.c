@@ -3,6 +3,7 @@
  * approve, identifier lookup, and remote files (fetch) against an in-test
  * HTTP server. */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -544,6 +545,25 @@ static void test_import_files_root(void **state)
         assert_int_equal(res.imported, 0);
         assert_int_equal(br_item_count(f->repo), 0);
     }
+    /* A hard link made in the upload folder to a file outside it is refused. */
+    char hard[4200];
+    snprintf(hard, sizeof hard, "%s/up/hard.txt", f->dir);
+    assert_int_equal(linkat(AT_FDCWD, target, AT_FDCWD, hard, 0), 0);
+    tu_write(
+        f->dir, "up/a.csv",
+        ",GROUP_ID,ASSET_TITLE,ASSET_RESTYPE,ASSET_AFFILIATION,ASSET_PUBLISHDATE,FILE_FILEURL\n"
+        "ASSET,0,Fish,publication.journalArticle," UNIT ",20211018,\n"
+        "FILE,0,,,,,hard.txt\n");
+    {
+        br_import_options o;
+        import_opts(f, &o, "up/a.csv", "h.map");
+        o.files_root = root;
+        br_import_result res;
+        assert_int_equal(br_import_esploro(f->repo, &o, &res, &err), BR_EINVAL);
+        assert_int_equal(res.invalid, 1);
+        assert_int_equal(br_item_count(f->repo), 0);
+    }
+    assert_int_equal(unlink(hard), 0);
     /* A file beside the CSV is inside. */
     tu_write(
         f->dir, "up/a.csv",

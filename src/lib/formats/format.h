@@ -59,8 +59,10 @@ typedef struct br_read_info {
     br_read_action action;
     /* Update overlay for this record alone (formats whose records differ in
      * what they carry, as ONIX products do): the targets it has a field or
-     * block for, strings in the record's arena.  n_covered 0 and covered NULL:
-     * the driver's covers() answers for the whole input. */
+     * block for.  The array AND its strings live in the record's arena (the
+     * pipeline reads ahead: the reader's own memory has moved on by the time
+     * the record is written).  covered NULL: the driver's covers() answers for
+     * the whole input. */
     const char *const *covered;
     size_t n_covered;
     /* Version prevention: the record's version (an ISO 8601 date or

@@ -505,7 +505,13 @@ static void check_files(pl_ctx *c, const char *key)
         }
         struct stat st;
         int missing = lstat(b->path, &st) != 0;
-        if (missing || !S_ISREG(st.st_mode)) {
+        if (!missing && S_ISREG(st.st_mode) && st.st_nlink > 1 && c->opt->files_root) {
+            /* An upload may name only files that came with it: a hard link
+             * made inside the upload folder could point anywhere. */
+            br_diag_emitf(&c->sink, BR_SEV_ERROR, key, b->origin.source, b->origin.line, 0,
+                          "file.hardlink", "upload the file itself", "file '%s' is a hard link",
+                          shown);
+        } else if (missing || !S_ISREG(st.st_mode)) {
             br_diag_emitf(&c->sink, BR_SEV_ERROR, key, b->origin.source, b->origin.line, 0,
                           "file.missing",
                           "a relative file reference is read from the input's folder; links are "
