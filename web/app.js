@@ -10,7 +10,8 @@
 
 (function () {
   const POLL_MS = 2000;
-  const MAX_ROWS = 500;          /* monitor rows drawn at once */
+  const MAX_ROWS = 500;          /* jobs searched for a partial user name */
+  const JOB_PAGE = 50;           /* monitor rows per page */
   const PAGE = 100;              /* imported records per page */
   const UNIMPORTED_PAGE = 5000;  /* the seed's limit per download */
 
@@ -31,26 +32,38 @@
   const LABEL = Object.fromEntries(STATUSES.map((s) => [s[0], s[1]]));
   const CATEGORIES = [['import', 'Import'], ['export', 'Export'], ['set', 'Set job']];
 
-  /* Report counters (seed 004's report), in display order. Counters the server
-   * sends that are not listed here are shown after these with their key. */
-  const COUNTERS = [
-    ['processed', 'Records processed'],
-    ['imported', 'Records imported'],
-    ['updated', 'Records updated (overlaid)'],
-    ['deleted', 'Records deleted'],
-    ['not_imported', 'Records not imported'],
-    ['invalid', 'Rejected as invalid'],
-    ['failed', 'Failed (non-data reason)'],
-    ['skipped', 'Skipped (already present)'],
-    ['valid', 'Valid (validate only)'],
-    ['exported', 'Records exported'],
-    ['matched', 'Matched existing records'],
-    ['multi_matches', 'Multi-matches found'],
-    ['newly_added', 'Newly added records'],
-    ['bitstreams', 'Files (bitstreams) processed'],
-    ['bitstreams_imported', 'Files (bitstreams) imported'],
-    ['bytes', 'Bytes stored'],
-  ];
+  /* Report counters (seed 004's report), in its order, by what the job does:
+   * only those that apply to the job's type are shown. */
+  const COUNTER_LABELS = {
+    processed: 'Records processed',
+    imported: 'Records imported',
+    updated: 'Records updated (overlaid)',
+    deleted: 'Records deleted',
+    not_imported: 'Records not imported',
+    skipped: 'Skipped (already present or matched and left)',
+    matched: 'Matched existing records',
+    multi_matches: 'Multi-matches found',
+    newer_in_repository: 'Newer in the repository (not applied)',
+    bitstreams: 'Files (bitstreams)',
+    valid: 'Valid records',
+    invalid: 'Invalid records',
+    exported: 'Records exported',
+    bytes: 'Size',
+  };
+  const COUNTER_SETS = {
+    import: ['processed', 'imported', 'updated', 'not_imported', 'skipped', 'matched', 'multi_matches',
+      'newer_in_repository', 'bitstreams'],
+    validate: ['processed', 'valid', 'invalid', 'bitstreams'],
+    delete: ['processed', 'deleted', 'not_imported'],
+    export: ['exported', 'bitstreams', 'bytes'],
+  };
+  /* Phases of a job's progress (the engine names them). */
+  const PHASES = {
+    unpacking: 'Unpacking', validating: 'Validating', validate: 'Validating', writing: 'Writing',
+    import: 'Writing', relationships: 'Relationships', finalizing: 'Finalizing', export: 'Exporting',
+    exporting: 'Exporting', reading: 'Reading',
+  };
+  const SEVERITIES = { info: 'Information', warning: 'Warning', error: 'Error', fatal: 'Error' };
 
   /* Failure classes of a FAILED job (engine.h). */
   const FAILURES = {
@@ -159,46 +172,67 @@
     const label = (job.status && job.status.label) || LABEL[code] || code;
     return h('span', { class: `status st-${code.toLowerCase().replace(/_/g, '-')}`, 'data-status': code }, label);
   }
-  /* {pct, done, total, rate, eta} from whatever progress shape the job has. */
+  /* {pct, done, total, rate, eta, phase} of the job's progress object. */
   function progressOf(job) {
-    const p = job.progress;
-    const c = job.counters || {};
-    let pct, done, total, rate, eta, phase;
-    if (typeof p === 'number') pct = p;
-    else if (p && typeof p === 'object') {
-      pct = p.percent ?? p.pct;
-      done = p.done ?? p.records_done;
-      total = p.total ?? p.records_total;
-      rate = p.rate ?? p.records_per_second ?? p.per_second;
-      eta = p.eta ?? p.eta_seconds ?? p.time_left ?? p.seconds_left;
-      phase = p.phase;
-      if (!(total > 0)) total = undefined;
-    }
-    if (done === undefined) done = c.processed;
-    if (total === undefined) total = job.total;
-    if (pct === undefined) {
-      if (!ACTIVE.has(statusCode(job))) pct = 100;
-      else if (total > 0 && done !== undefined) pct = (100 * done) / total;
-      else pct = 0;
-    }
-    pct = Math.max(0, Math.min(100, Math.round(Number(pct) || 0)));
-    return { pct, done, total, rate, eta, phase };
+    const p = (job.progress && typeof job.progress === 'object') ? job.progress : {};
+    const total = p.total > 0 ? p.total : undefined;
+    const done = typeof p.done === 'number' ? p.done : undefined;
+    let pct = Number(p.percent);
+    if (!isFinite(pct)) pct = total && done !== undefined ? (100 * done) / total : 0;
+    /* 100 % only for a job that ran to its end; a running one never shows 100 %. */
+    const code = statusCode(job);
+    if (code.startsWith('COMPLETED')) pct = 100;
+    else pct = Math.max(0, Math.min(99, Math.floor(pct)));
+    return { pct, done, total, rate: p.rate, eta: p.eta_seconds, phase: p.phase };
   }
-  function progressBar(job, wide) {
-    const p = progressOf(job);
-    const text = `${p.pct}%` + (p.total > 0 ? ` · ${fmtNum(p.done ?? 0)} of ${fmtNum(p.total)}` : '');
-    const kids = [
-      h('progress', { max: 100, value: p.pct, 'aria-label': `Progress of job ${job.id}` }, `${p.pct}%`),
-      h('span', { class: 'ptext' }, text),
-    ];
-    if (wide && ACTIVE.has(statusCode(job))) {
-      const extra = [];
-      if (typeof p.rate === 'number') extra.push(`${fmtNum(Math.round(p.rate))} records/s`);
-      if (typeof p.eta === 'number' && p.eta >= 0) extra.push(`${fmtDuration(p.eta)} left`);
-      if (p.phase) extra.unshift(p.phase);
-      if (extra.length) kids.push(h('span', { class: 'ptext muted' }, extra.join(' · ')));
+  function phaseLabel(ph) {
+    return ph ? (PHASES[ph] || (ph[0].toUpperCase() + ph.slice(1))) : '';
+  }
+  function plural(n, one, many) {
+    return `${fmtNum(n)} ${n === 1 ? one : (many || one + 's')}`;
+  }
+  /* "3 processed, 1 not imported": what a job that did not complete got through. */
+  function countsText(job) {
+    const c = job.counters || {};
+    const parts = [];
+    if (job.category === 'export') parts.push(`${fmtNum(c.exported || 0)} exported`);
+    else {
+      parts.push(`${fmtNum(c.processed || 0)} processed`);
+      if (c.imported || c.updated) parts.push(`${fmtNum((c.imported || 0) + (c.updated || 0))} imported`);
+      if (c.not_imported) parts.push(`${fmtNum(c.not_imported)} not imported`);
     }
-    return h('div', { class: 'progress' + (wide ? ' wide' : '') }, kids);
+    return parts.join(', ');
+  }
+  /* The progress of a job: a bar while it runs (its phase named), a full bar
+   * once it completed, no bar for a job that failed or was aborted. */
+  function progressBar(job, wide) {
+    const code = statusCode(job);
+    const p = progressOf(job);
+    const box = h('div', { class: 'progress' + (wide ? ' wide' : ''), 'data-status': code, 'data-phase': p.phase || '' });
+    if (code === 'FAILED' || code === 'USER_ABORTED') {
+      box.append(h('span', { class: 'ptext pend' }, `${code === 'FAILED' ? 'Failed' : 'Aborted'} · ${countsText(job)}`));
+      return box;
+    }
+    if (code === 'PENDING') {
+      box.append(h('span', { class: 'ptext muted' }, 'Waiting in the queue'));
+      return box;
+    }
+    const ended = code.startsWith('COMPLETED');
+    let text = `${p.pct}%`;
+    if (!ended && p.total > 0) text += ` · ${fmtNum(p.done ?? 0)} of ${fmtNum(p.total)}`;
+    if (ended) text += ` · ${countsText(job)}`;
+    const ph = phaseLabel(p.phase);
+    box.append(h('progress', { max: 100, value: p.pct, 'aria-label': `Progress of job ${job.id}` }, `${p.pct}%`),
+      h('span', { class: 'ptext' }, !ended && ph ? `${ph} · ${text}` : text));
+    if (wide && !ended) {
+      const extra = [];
+      if (typeof p.rate === 'number' && p.rate > 0) extra.push(`${fmtNum(Math.round(p.rate))} records/s`);
+      if (typeof p.eta === 'number' && p.eta >= 0) extra.push(`${fmtDuration(p.eta)} left`);
+      if (extra.length) box.append(h('span', { class: 'ptext muted' }, extra.join(' · ')));
+    } else if (wide && ph) {
+      box.append(h('span', { class: 'ptext muted' }, `last phase: ${ph}`));
+    }
+    return box;
   }
   function notice(text, href, kind) {
     const box = document.getElementById('notices');
@@ -295,11 +329,16 @@
 
   /* ---------- session ---------- */
 
+  /* Whether this browser logged in (the session cookie is HttpOnly): without
+   * it the page goes to the login form without asking /api/me (no 401 in the console). */
+  const SESSION_KEY = 'bulkrepo.session';
   function loggedOut() {
+    localStorage.removeItem(SESSION_KEY);
     S.me = null;
     S.jobTypes = S.collections = null;
     document.getElementById('nav').hidden = true;
     document.getElementById('who').hidden = true;
+    document.getElementById('menu').hidden = true;
     if (!location.hash.startsWith('#/login')) {
       sessionStorage.setItem('bulkrepo.after', location.hash || '#/monitor');
       location.hash = '#/login';
@@ -312,12 +351,25 @@
   }
   function loggedIn(me) {
     S.me = me;
+    localStorage.setItem(SESSION_KEY, '1');
     document.getElementById('nav').hidden = false;
     document.getElementById('who').hidden = false;
+    document.getElementById('menu').hidden = false;
     const roles = (me.role_labels || (me.roles || []).map(roleLabel)).join(', ');
     document.getElementById('who-name').textContent = me.username;
     document.getElementById('who-name').title = roles ? `Roles: ${roles}` : 'No roles';
   }
+  /* On a narrow screen the navigation folds behind a Menu button. */
+  const menuBtn = document.getElementById('menu');
+  menuBtn.addEventListener('click', () => {
+    const open = menuBtn.getAttribute('aria-expanded') !== 'true';
+    menuBtn.setAttribute('aria-expanded', String(open));
+    document.querySelector('.top').classList.toggle('open', open);
+  });
+  window.addEventListener('hashchange', () => {
+    menuBtn.setAttribute('aria-expanded', 'false');
+    document.querySelector('.top').classList.remove('open');
+  });
   document.getElementById('logout').addEventListener('click', async () => {
     try { await api('POST', '/api/logout'); } catch (e) { /* logged out either way */ }
     S.watch.clear();
@@ -364,10 +416,11 @@
       tab: query.tab === 'history' ? 'history' : 'running',
       category: query.category || '', status: query.status || '',
       user: query.user || '', since: query.since || '',
+      offset: Math.max(0, parseInt(query.offset || '0', 10) || 0),
     };
     const syncHash = () => {
       const q = new URLSearchParams();
-      for (const [k, v] of Object.entries(f)) if (v && !(k === 'tab' && v === 'running')) q.set(k, v);
+      for (const [k, v] of Object.entries(f)) if (v && !(k === 'tab' && v === 'running')) q.set(k, String(v));
       const s = q.toString();
       history.replaceState(null, '', '#/monitor' + (s ? '?' + s : ''));
     };
@@ -380,7 +433,7 @@
       h('option', { value: '' }, 'All categories'),
       CATEGORIES.map(([v, l]) => h('option', { value: v }, l)));
     const statSel = h('select', { id: 'f-status', name: 'status' });
-    const userIn = h('input', { id: 'f-user', name: 'user', list: 'f-users', placeholder: 'Any user', autocomplete: 'off' });
+    const userIn = h('input', { id: 'f-user', name: 'user', list: 'f-users', placeholder: 'Any user', autocomplete: 'off', type: 'search' });
     const users = h('datalist', { id: 'f-users' });
     const sinceIn = h('input', { id: 'f-since', name: 'since', type: 'date' });
     const reset = h('button', { type: 'button', class: 'secondary' }, 'Clear filters');
@@ -399,6 +452,7 @@
           .map((t) => h('th', { scope: 'col' }, t)))),
       tbody);
     const empty = h('p', { class: 'empty muted', hidden: true });
+    const pager = h('div', { class: 'pager', 'aria-label': 'Pages' });
     const err = h('div');
     const updated = h('span', { class: 'muted small', 'aria-live': 'off' });
 
@@ -407,7 +461,7 @@
       const opts = STATUSES.filter((s) => s[2] === want);
       if (f.status && !opts.some((s) => s[0] === f.status)) f.status = '';
       statSel.replaceChildren(h('option', { value: '' }, 'All statuses'),
-        opts.map(([c, l]) => h('option', { value: c }, l)));
+        ...opts.map(([c, l]) => h('option', { value: c }, l)));
       statSel.value = f.status;
     }
     function setTab(t) {
@@ -419,25 +473,29 @@
       table.setAttribute('aria-labelledby', t === 'running' ? 'tab-running' : 'tab-history');
       fillStatuses();
     }
-    tabRun.addEventListener('click', () => { setTab('running'); syncHash(); refresh(); });
-    tabHist.addEventListener('click', () => { setTab('history'); syncHash(); refresh(); });
+    tabRun.addEventListener('click', () => { setTab('running'); f.offset = 0; syncHash(); refresh(); });
+    tabHist.addEventListener('click', () => { setTab('history'); f.offset = 0; syncHash(); refresh(); });
     tabs.addEventListener('keydown', (e) => {
       if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
       const t = f.tab === 'running' ? 'history' : 'running';
-      setTab(t); syncHash(); refresh();
+      setTab(t); f.offset = 0; syncHash(); refresh();
       (t === 'running' ? tabRun : tabHist).focus();
     });
     const onFilter = () => {
       f.category = catSel.value; f.status = statSel.value;
       f.user = userIn.value.trim(); f.since = sinceIn.value;
+      f.offset = 0;
       syncHash(); refresh();
     };
     catSel.addEventListener('change', onFilter);
     statSel.addEventListener('change', onFilter);
     sinceIn.addEventListener('change', onFilter);
-    userIn.addEventListener('change', onFilter);
+    /* The user filter applies as one types (part of a name, any case). */
+    let typing = 0;
+    userIn.addEventListener('input', () => { clearTimeout(typing); typing = setTimeout(onFilter, 200); });
     reset.addEventListener('click', () => {
       f.category = f.status = f.user = f.since = '';
+      f.offset = 0;
       catSel.value = userIn.value = sinceIn.value = '';
       fillStatuses(); syncHash(); refresh();
     });
@@ -453,51 +511,70 @@
       const code = statusCode(j);
       return h('tr', { 'data-job': j.id, 'data-status': code },
         h('td', {}, h('a', { href: `#/jobs/${j.id}`, 'aria-label': `Job ${j.id} report` }, String(j.id))),
-        h('td', { class: 'name' }, j.name || j.type || ''),
+        h('td', { class: 'name' }, h('span', { class: 'cut', title: j.name || j.type || '' }, j.name || j.type || '')),
         h('td', {}, (CATEGORIES.find((c) => c[0] === j.category) || [0, j.category || ''])[1]),
         h('td', {}, statusChip(j)),
-        h('td', {}, j.submitted_by || '—'),
+        h('td', { class: 'user' }, h('span', { class: 'cut', title: j.submitted_by || '' }, j.submitted_by || '—')),
         h('td', { class: 'time' }, fmtTime(j.started)),
         h('td', { class: 'time' }, fmtTime(j.ended)),
         h('td', {}, progressBar(j, false)));
     }
+    /* One page of the tab's jobs from the server (status running / ended, or
+     * the status chosen), and the other tab's count.  A user filter matches
+     * part of a name in any case: the page is then cut here from the newest
+     * MAX_ROWS jobs (the API's user filter is an exact name). */
     async function refresh() {
       const q = new URLSearchParams();
       if (f.category) q.set('category', f.category);
-      if (f.status) q.set('status', f.status);
-      if (f.user) q.set('user', f.user);
       const since = sinceIso();
       if (since) q.set('since', since);
-      let jobs;
+      const tabStatus = f.tab === 'running' ? 'running' : 'ended';
+      const mine = new URLSearchParams(q);
+      mine.set('status', f.status || tabStatus);
+      const other = new URLSearchParams(q);
+      other.set('status', f.tab === 'running' ? 'ended' : 'running');
+      const needle = f.user.toLowerCase();
+      if (needle) { mine.set('limit', String(MAX_ROWS)); other.set('limit', String(MAX_ROWS)); }
+      else { mine.set('limit', String(JOB_PAGE)); mine.set('offset', String(f.offset)); other.set('limit', '0'); }
+      let d, d2;
       try {
-        const d = await api('GET', '/api/jobs' + (q.toString() ? '?' + q : ''));
-        jobs = (d && d.jobs) || [];
+        [d, d2] = await Promise.all([api('GET', '/api/jobs?' + mine), api('GET', '/api/jobs?' + other)]);
         err.replaceChildren();
       } catch (e) {
         if (e.status !== 401) err.replaceChildren(errorBox(`Could not load the jobs: ${e.message}`));
         return;
       }
       if (!$main.contains(table)) return; /* the view changed meanwhile */
-      /* The server filters; filtering again here keeps the view right whatever it supports. */
-      jobs = jobs.filter((j) => (!f.category || j.category === f.category) &&
-        (!f.status || statusCode(j) === f.status) && (!f.user || j.submitted_by === f.user) &&
-        (!since || (j.submitted || j.started || '') >= since));
+      let jobs = (d && d.jobs) || [];
+      let total = (d && d.total) || 0;
+      let otherTotal = (d2 && d2.total) || 0;
       for (const j of jobs) if (j.submitted_by) S.users.add(j.submitted_by);
+      if (needle) {
+        const match = (j) => (j.submitted_by || '').toLowerCase().includes(needle);
+        jobs = jobs.filter(match);
+        total = jobs.length;
+        otherTotal = ((d2 && d2.jobs) || []).filter(match).length;
+        jobs = jobs.slice(f.offset, f.offset + JOB_PAGE);
+      }
       users.replaceChildren(...[...S.users].sort().map((u) => h('option', { value: u })));
-      const running = jobs.filter((j) => ACTIVE.has(statusCode(j)));
-      const done = jobs.filter((j) => !ACTIVE.has(statusCode(j)));
-      tabRun.querySelector('.count').textContent = `(${running.length})`;
-      tabHist.querySelector('.count').textContent = `(${done.length})`;
-      const list = f.tab === 'running' ? running : done;
-      tbody.replaceChildren(...list.slice(0, MAX_ROWS).map(row));
-      empty.hidden = list.length > 0;
+      tabRun.querySelector('.count').textContent = `(${fmtNum(f.tab === 'running' ? total : otherTotal)})`;
+      tabHist.querySelector('.count').textContent = `(${fmtNum(f.tab === 'running' ? otherTotal : total)})`;
+      tbody.replaceChildren(...jobs.map(row));
+      empty.hidden = jobs.length > 0;
       empty.textContent = f.tab === 'running' ? 'No job is running.' : 'No finished jobs match the filters.';
-      table.hidden = list.length === 0;
-      updated.textContent = `${list.length > MAX_ROWS ? `Showing the newest ${MAX_ROWS} of ${fmtNum(list.length)}. ` : ''}Updated ${fmtTime(new Date().toISOString()).slice(11)}`;
+      table.hidden = jobs.length === 0;
+      const go = (o) => { f.offset = Math.max(0, o); syncHash(); refresh(); };
+      pager.replaceChildren(...[
+        f.offset > 0 ? h('button', { type: 'button', class: 'secondary', onclick: () => go(f.offset - JOB_PAGE) }, 'Newer') : null,
+        jobs.length ? h('span', { class: 'muted' }, `${fmtNum(f.offset + 1)}–${fmtNum(f.offset + jobs.length)} of ${fmtNum(total)}`) : null,
+        f.offset + JOB_PAGE < total ? h('button', { type: 'button', class: 'secondary', onclick: () => go(f.offset + JOB_PAGE) }, 'Older') : null,
+      ].filter(Boolean));
+      pager.hidden = total <= JOB_PAGE && !f.offset;
+      updated.textContent = `Updated ${fmtTime(new Date().toISOString()).slice(11)}`;
     }
 
     show(h('div', { class: 'head' }, h('h1', {}, 'Monitor Jobs'), updated),
-      tabs, filters, err, table, empty);
+      tabs, filters, err, h('div', { class: 'scroll' }, table), empty, pager);
     S.view = { refresh };
     return refresh();
   }
@@ -514,16 +591,54 @@
       h('thead', {}, h('tr', {}, cols.map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', {}, rows));
   }
-  function counterRows(counters) {
-    const keys = Object.keys(counters || {});
-    const known = COUNTERS.filter(([k]) => keys.includes(k));
-    const other = keys.filter((k) => !COUNTERS.some(([c]) => c === k)).map((k) => [k, k.replace(/_/g, ' ')]);
-    return [...known, ...other].map(([k, label]) => {
-      const v = counters[k];
-      if (v !== null && typeof v === 'object') return null;
-      return h('tr', { 'data-counter': k }, h('th', { scope: 'row' }, label),
+  /* Which counters apply: an export's, a validation's, a delete's or an import's. */
+  function counterSet(job) {
+    if (job.category === 'export') return COUNTER_SETS.export;
+    const t = job.type || '';
+    if (t.startsWith('validate')) return COUNTER_SETS.validate;
+    if (t.startsWith('delete')) return COUNTER_SETS.delete;
+    return COUNTER_SETS.import;
+  }
+  function counterRows(job) {
+    const c = job.counters || {};
+    return counterSet(job).filter((k) => k in c || k === 'newer_in_repository').map((k) => {
+      const v = c[k] ?? (k === 'newer_in_repository' ? c.newer : undefined) ?? 0;
+      return h('tr', { 'data-counter': k }, h('th', { scope: 'row' }, COUNTER_LABELS[k]),
         h('td', { class: 'num' }, k === 'bytes' ? fmtBytes(v) : fmtNum(v)));
     });
+  }
+  /* Paths of the server in a message: "…/uploads/14/bad.csv:M2: error: M2: x"
+   * reads "bad.csv:M2: error: x" (relative to the upload, the cell once). */
+  function relText(t) {
+    return String(t ?? '').replace(/(^|[\s(])(?:[^\s(]*\/)?uploads\/\d+\//g, '$1')
+      .replace(/^([^:\s]+):([A-Z]{1,3}\d+): (error|warning|note): \2: /, '$1:$2: $3: ');
+  }
+  /* Records per second over the job's life: the server's samples when it has
+   * them ([{at, done, rate, phase}]), else those this page saw while polling. */
+  function rateChart(samples) {
+    const pts = samples.filter((x) => typeof x.t === 'number' && typeof x.rate === 'number');
+    if (pts.length < 2) return null;
+    const W = 480, H = 120, P = 28;
+    const t0 = pts[0].t, t1 = pts[pts.length - 1].t || t0 + 1;
+    const max = Math.max(1, ...pts.map((x) => x.rate));
+    const X = (t) => P + ((t - t0) / Math.max(1, t1 - t0)) * (W - P - 8);
+    const Y = (r) => H - 18 - (r / max) * (H - 30);
+    const NS = 'http://www.w3.org/2000/svg';
+    const el = (tag, attrs, text) => {
+      const e = document.createElementNS(NS, tag);
+      for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+      if (text !== undefined) e.textContent = text;
+      return e;
+    };
+    const svg = el('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img',
+      'aria-label': `Records per second: up to ${Math.round(max)}` });
+    svg.append(el('line', { x1: P, y1: H - 18, x2: W - 8, y2: H - 18, class: 'axis' }),
+      el('line', { x1: P, y1: 10, x2: P, y2: H - 18, class: 'axis' }),
+      el('text', { x: P - 4, y: 16, 'text-anchor': 'end', class: 'tick' }, fmtNum(Math.round(max))),
+      el('text', { x: P - 4, y: H - 18, 'text-anchor': 'end', class: 'tick' }, '0'),
+      el('text', { x: W - 8, y: H - 4, 'text-anchor': 'end', class: 'tick' }, fmtDuration(t1 - t0)),
+      el('polyline', { points: pts.map((x) => `${X(x.t).toFixed(1)},${Y(x.rate).toFixed(1)}`).join(' '), class: 'line' }));
+    return svg;
   }
 
   function viewJob(id) {
@@ -533,6 +648,8 @@
       err, body);
     let lastCode = null;
     let eventsShown = '';
+    const seen = []; /* progress samples seen while this page polls: {t, rate, phase} */
+    let recOffset = 0;
 
     async function action(label, path, confirmText) {
       if (confirmText && !(await confirmDialog(confirmText, label))) return;
@@ -566,6 +683,8 @@
       const code = statusCode(job);
       const active = ACTIVE.has(code);
       /* Nothing changed on a finished job: keep the page still (and any open details). */
+      const pr = job.progress || {};
+      if (active && typeof pr.rate === 'number') seen.push({ t: Date.now() / 1000, rate: pr.rate, phase: pr.phase });
       const sig = JSON.stringify([job, events]);
       if (sig === eventsShown) return;
       eventsShown = sig;
@@ -574,6 +693,9 @@
       const notImported = (c.not_imported ?? ((c.invalid || 0) + (c.failed || 0))) || 0;
 
       const actions = h('div', { class: 'actions', role: 'group', 'aria-label': 'Job actions' });
+      if (job.output && job.output.url && job.category !== 'import')
+        actions.append(h('a', { class: 'button primary', href: job.output.url, download: job.output.name || '' },
+          `Download output (${job.output.name}${typeof job.output.size === 'number' ? `, ${fmtBytes(job.output.size)}` : ''})`));
       if (notImported > 0) {
         const pages = Math.ceil(notImported / UNIMPORTED_PAGE);
         for (let p = 1; p <= Math.min(pages, 20); p++) {
@@ -617,37 +739,46 @@
         h('section', { 'aria-labelledby': 'h-counters' },
           h('h2', { id: 'h-counters' }, 'Job report'),
           h('table', { class: 'counters' }, h('caption', { class: 'sr-only' }, 'Counters'),
-            h('tbody', {}, counterRows(c)))),
+            h('tbody', {}, counterRows(job)))),
       ];
+      /* Records per second over the job's life. */
+      const samples = Array.isArray(job.samples) ? job.samples.map((x) => ({ t: Date.parse(x.at) / 1000, rate: x.rate, phase: x.phase })) : seen;
+      const chart = rateChart(samples);
+      const secs = job.started && job.ended ? (Date.parse(job.ended) - Date.parse(job.started)) / 1000 : NaN;
+      const n = job.category === 'export' ? c.exported : c.processed;
+      kids.push(h('section', { 'aria-labelledby': 'h-rate' }, h('h2', { id: 'h-rate' }, 'Speed'),
+        chart || h('p', { class: 'muted' }, secs > 0 && n > 0
+          ? `${fmtNum(Math.round(n / secs))} records/s on average (${plural(n, 'record')} in ${fmtDuration(secs)}).`
+          : active ? 'Measured while the job runs.' : 'Too quick to measure.')));
       kids.push(h('section', { 'aria-labelledby': 'h-files' },
         h('h2', { id: 'h-files' }, 'File details'),
         files.length
           ? tableOf('Input files', ['File', 'Size', 'Created', 'Records', 'Status', 'Problems'],
             files.map((f) => h('tr', {},
-              h('td', {}, f.name || f.path || ''), h('td', { class: 'num' }, fmtBytes(f.size)),
+              h('td', {}, h('span', { class: 'cut', title: relText(f.name || f.path || '') }, relText(f.name || f.path || ''))), h('td', { class: 'num' }, fmtBytes(f.size)),
               h('td', { class: 'time' }, fmtTime(f.created)), h('td', { class: 'num' }, f.records >= 0 ? fmtNum(f.records) : '—'),
               h('td', {}, f.status && typeof f.status === 'object' ? (f.status.label || f.status.code) : (f.status || '—')),
-              h('td', {}, Array.isArray(f.problems) ? (f.problems.length ? f.problems.map((p) => typeof p === 'string' ? p : (p.message || JSON.stringify(p))).join('; ') : '—') : fmtNum(f.problems)))))
+              h('td', {}, Array.isArray(f.problems) ? (f.problems.length ? f.problems.map((p) => relText(typeof p === 'string' ? p : (p.message || JSON.stringify(p)))).join('; ') : '—') : (typeof f.problems === 'string' ? relText(f.problems) : fmtNum(f.problems))))))
           : h('p', { class: 'muted' }, job.input ? `Input: ${job.input}` : 'No input files.')));
-      if (notImported > 0) {
-        const holder = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
-        const det = h('details', { class: 'records' }, h('summary', {}, `Records not imported (${fmtNum(notImported)})`), holder);
-        let loaded = false;
-        det.addEventListener('toggle', async () => {
-          if (!det.open || loaded) return;
-          loaded = true;
-          holder.replaceChildren(await recordsTable(id));
-        });
-        kids.push(h('section', { 'aria-label': 'Records not imported' }, det));
+      if (notImported > 0 && job.category !== 'export') {
+        const holder = h('div', { id: 'rejected' }, h('p', { class: 'muted' }, 'Loading…'));
+        kids.push(h('section', { 'aria-labelledby': 'h-rejected' },
+          h('h2', { id: 'h-rejected' }, `Records not imported (${fmtNum(notImported)})`), holder));
+        const draw = async () => {
+          holder.replaceChildren(await recordsTable(id, job, recOffset, (o) => { recOffset = o; draw(); }));
+        };
+        draw();
       }
       kids.push(h('section', { 'aria-labelledby': 'h-events' },
         h('h2', { id: 'h-events' }, 'Events'),
         events === null ? h('p', { class: 'muted' }, 'Events are not available.')
-          : events.length === 0 ? h('p', { class: 'muted' }, 'No events yet.')
+          : events.length === 0 ? h('p', { class: 'muted' }, active ? 'No events yet.' : 'This job recorded no events.')
             : tableOf('Job events', ['Date', 'Severity', 'Description', 'Status', 'Module', 'Creator'],
               events.map((e) => h('tr', { class: `sev-${String(e.severity || '').toLowerCase()}` },
-                h('td', { class: 'time' }, fmtTime(e.at || e.date || e.time)), h('td', {}, e.severity || ''),
-                h('td', {}, e.description || e.message || ''), h('td', {}, e.status || ''),
+                h('td', { class: 'time' }, fmtTime(e.at || e.date || e.time)),
+                h('td', {}, SEVERITIES[e.severity] || e.severity || ''),
+                h('td', { class: 'msg' }, relText(e.description || e.message || '')),
+                h('td', {}, LABEL[e.status] || e.status || ''),
                 h('td', {}, e.module || ''), h('td', {}, e.creator || ''))))));
       const pkeys = Object.keys(params);
       if (pkeys.length)
@@ -668,22 +799,37 @@
 
   /* Every finding of a record, one a line (the journal keeps them all). */
   function findingsOf(r) {
-    const f = Array.isArray(r.findings) && r.findings.length ? r.findings.map((x) => x.text) : [r.message || ''];
-    return f.length === 1 ? f[0] : h('ul', { class: 'findings' }, f.map((t) => h('li', {}, t)));
+    const f = Array.isArray(r.findings) && r.findings.length ? r.findings.map((x) => relText(x.text)) : [relText(r.message || '')];
+    return h('ul', { class: 'findings' }, f.map((t) => h('li', {}, t)));
   }
-  async function recordsTable(id) {
+  const OUTCOME_LABELS = { invalid: 'Invalid', failed: 'Failed', 'multi-match': 'Multi-match' };
+  /* A page of the records not imported (invalid, failed, multi-matches: the
+   * API lists one outcome at a time; the counters say how many of each). */
+  async function recordsTable(id, job, offset, go) {
+    const c = job.counters || {};
+    const parts = [['invalid', c.invalid || 0], ['failed', c.failed || 0], ['multi-match', c.multi_matches || 0]];
+    const total = parts.reduce((a, p) => a + p[1], 0);
     try {
       const out = [];
-      for (const o of ['invalid', 'failed']) {
-        const d = await api('GET', `/api/jobs/${encodeURIComponent(id)}/records?outcome=${o}&limit=${PAGE}`);
-        out.push(...((d && (d.records || d)) || []));
+      let skip = offset;
+      for (const [o, n] of parts) {
+        if (out.length >= PAGE) break;
+        if (skip >= n) { skip -= n; continue; }
+        const d = await api('GET', `/api/jobs/${encodeURIComponent(id)}/records?outcome=${o}&offset=${skip}&limit=${PAGE - out.length}`);
+        out.push(...((d && d.records) || []));
+        skip = 0;
       }
-      const rows = out.slice(0, PAGE);
+      const pager = h('div', { class: 'pager' },
+        offset > 0 ? h('button', { type: 'button', class: 'secondary', onclick: () => go(Math.max(0, offset - PAGE)) }, 'Previous') : null,
+        h('span', { class: 'muted' }, out.length ? `${fmtNum(offset + 1)}–${fmtNum(offset + out.length)} of ${fmtNum(total)}` : ''),
+        offset + PAGE < total ? h('button', { type: 'button', class: 'secondary', onclick: () => go(offset + PAGE) }, 'Next') : null);
       return h('div', {},
-        tableOf('Records not imported', ['#', 'Record', 'Outcome', 'Why'],
-          rows.map((r) => h('tr', {}, h('td', { class: 'num' }, fmtNum(r.seq)), h('td', {}, r.key || ''),
-            h('td', {}, r.outcome || ''), h('td', { class: 'msg' }, findingsOf(r))))),
-        out.length > PAGE ? h('p', { class: 'muted' }, `The first ${PAGE} are shown; download them all above.`) : null);
+        h('div', { class: 'scroll' }, tableOf('Records not imported', ['#', 'Record', 'Outcome', 'Why'],
+          out.map((r, i) => h('tr', { 'data-key': r.key || '' },
+            h('td', { class: 'num' }, fmtNum(offset + i + 1)),
+            h('td', { class: 'key' }, h('span', { class: 'cut', title: r.key || '' }, r.key || '')),
+            h('td', {}, OUTCOME_LABELS[r.outcome] || r.outcome || ''), h('td', { class: 'msg' }, findingsOf(r)))))),
+        total > PAGE ? pager : null);
     } catch (e) {
       return errorBox(`Could not load the records: ${e.message}`);
     }
@@ -739,6 +885,11 @@
   function formatInfo(jt) {
     return (S.formats && S.formats[formatOf(jt)]) || null;
   }
+  /* What a job type reads or writes: its format's name ("DSpace Simple Archive Format (zip)"). */
+  function contentType(jt) {
+    const f = formatInfo(jt);
+    return (f && f.label) || (jt.category === 'set' ? 'A set of items' : '—');
+  }
   function needsSet(jt) {
     return jt.category === 'set' || jt.needs_set === true;
   }
@@ -763,9 +914,19 @@
     }
     if (p.kind === 'file') {
       const fmt = formatInfo(jt);
-      const inp = prev || h('input', { type: 'file', id, name: p.name, required: !!p.required, accept: fmt ? fmt.accept : null });
-      return { p, el: h('div', {}, h('label', { for: id }, p.label + (fmt ? ` — ${fmt.label}` : '')), inp), input: inp,
-        get: () => inp.files[0], text: () => (inp.files[0] ? `${inp.files[0].name} (${fmtBytes(inp.files[0].size)})` : '') };
+      /* A format read from one file that names others (an Esploro CSV) takes
+       * several files, or a zip of them all; a zip package (SAF) and a mapfile one. */
+      const many = !!fmt && fmt.extensions && !/\.zip\b/.test(fmt.extensions) && !(fmt.delete_job === jt.type);
+      const accept = fmt ? (many ? null : fmt.accept) : null;
+      const inp = prev || h('input', { type: 'file', id, name: p.name, required: !!p.required, accept, multiple: many });
+      const hint = many ? h('p', { class: 'muted small', id: `${id}-hint` },
+        `The ${fmt.label} file and the files it names, or one zip holding them (its folders kept). `
+        + `The input is the file ending in ${fmt.extensions}.`) : null;
+      if (hint) inp.setAttribute('aria-describedby', hint.id);
+      const files = () => [...inp.files];
+      return { p, el: h('div', {}, h('label', { for: id }, p.label + (fmt ? ` — ${fmt.label}` : '')), inp, hint), input: inp,
+        get: () => (inp.files.length ? files() : undefined),
+        text: () => files().map((f) => `${f.name} (${fmtBytes(f.size)})`).join(', ') };
     }
     if (p.kind === 'select') {
       const sel = h('select', { id, name: p.name }, (p.options || []).map((o) => h('option', { value: o.value ?? o }, o.label ?? o)));
@@ -793,14 +954,17 @@
     }
     if (name) fd.append('name', name);
     if (setId) fd.append('set', setId);
-    let file = null;
+    let files = [];
     for (const f of fields) {
       const v = f.get();
-      if (f.p.kind === 'file') { file = v; continue; }
+      if (f.p.kind === 'file') { files = v || []; continue; }
       if (f.p.kind === 'bool') fd.append(f.p.name, v ? 'true' : 'false');
       else if (v !== '' && v !== undefined) fd.append(f.p.name, v);
     }
-    if (file) fd.append('file', file, file.name); /* the file goes last: fields first, then the stream */
+    /* The files go last (fields first, then the stream), the input first. */
+    const exts = ((f && f.extensions) || '').split(/,\s*/).filter(Boolean).map((e) => e.toLowerCase());
+    const isInput = (x) => exts.some((e) => x.name.toLowerCase().endsWith(e));
+    for (const x of [...files.filter(isInput), ...files.filter((x) => !isInput(x))]) fd.append('file', x, x.name);
     return fd;
   }
   function invalidField(fields) {
@@ -815,14 +979,23 @@
     err.replaceChildren();
     bar.hidden = false;
     bar.value = 0;
+    const form = formOf(jt, fields, name, setId);
+    let size = 0;
+    for (const [, v] of form.entries()) if (v instanceof File) size += v.size;
+    const label = bar.nextElementSibling && bar.nextElementSibling.classList.contains('uptext') ? bar.nextElementSibling : null;
+    if (label) { label.hidden = false; label.textContent = size ? `Uploading 0 of ${fmtBytes(size)}` : 'Sending'; }
     try {
-      const r = await upload('/api/jobs', formOf(jt, fields, name, setId), (x) => { bar.value = Math.round(x * 100); });
+      const r = await upload('/api/jobs', form, (x) => {
+        bar.value = Math.round(x * 100);
+        if (label && size) label.textContent = x >= 1 ? `Uploaded ${fmtBytes(size)}; starting the job…` : `Uploading ${fmtBytes(Math.round(x * size))} of ${fmtBytes(size)} (${Math.round(x * 100)}%)`;
+      });
       const id = r && (r.id ?? r.job_id);
       if (id === undefined || id === null) throw new ApiError(0, 'The server did not say which job it created.');
       watchJob(id);
       location.hash = `#/jobs/${id}`;
     } catch (e) {
       bar.hidden = true;
+      if (label) label.hidden = true;
       err.replaceChildren(errorBox(e.status === 403 ? 'Your roles do not allow this job.' : e.message));
     }
   }
@@ -861,7 +1034,7 @@
       return;
     }
     const usable = types.filter((t) => t.implemented !== false);
-    const radios = types.map((t) => {
+    const radios = types.filter((t) => t.implemented !== false).map((t) => {
       const id = `fmt-${t.type}`;
       const r = h('input', { type: 'radio', name: 'type', id, value: t.type, disabled: t.implemented === false });
       const fmt = formatInfo(t);
@@ -870,8 +1043,9 @@
     });
     const fmtSet = h('fieldset', {}, h('legend', {}, 'Format'), radios);
     const holder = h('div', { class: 'fields' });
-    const name = h('input', { id: 'job-name', name: 'name', placeholder: 'Default: from the job type', maxlength: 255 });
+    const name = h('input', { id: 'job-name', name: 'name', class: 'long', placeholder: 'Default: the job type\'s name', maxlength: 255 });
     const bar = h('progress', { max: 100, value: 0, hidden: true, 'aria-label': 'Upload progress' });
+    const uptext = h('span', { class: 'uptext muted small', hidden: true, 'aria-live': 'polite' });
     const err = h('div');
     const btn = h('button', { type: 'submit', class: 'primary' }, 'Upload and import');
     let jt = usable[0];
@@ -900,7 +1074,7 @@
     } },
     fmtSet, holder,
     h('div', {}, h('label', { for: 'job-name' }, 'Job name (optional)'), name),
-    err, h('div', { class: 'actions' }, btn, bar));
+    err, h('div', { class: 'actions' }, btn, bar, uptext));
     show(h('h1', {}, 'Import'),
       h('p', { class: 'muted' }, 'The whole file is validated first; the report names the place of every problem.'), form);
     if (jt) form.querySelector(`input[value="${CSS.escape(jt.type)}"]`).checked = true;
@@ -944,22 +1118,27 @@
           show(h('h1', {}, 'Run a Job'), h('p', {}, 'Your roles do not allow any job.'));
           return;
         }
-        const rows = types.map((t) => {
+        const later = types.filter((t) => t.implemented === false);
+        const rows = types.filter((t) => t.implemented !== false).map((t) => {
           const id = `jt-${t.type}`;
-          const off = t.implemented === false;
+          const off = false;
           const r = h('input', { type: 'radio', name: 'jobtype', id, value: t.type, disabled: off });
           r.checked = W.jt === t;
           return h('tr', { class: off ? 'disabled' : 'pick', onclick: (e) => { if (!off && e.target !== r) r.checked = true; } },
             h('td', {}, r),
             h('td', {}, h('label', { for: id }, t.label || t.type), t.description ? h('div', { class: 'muted small' }, t.description) : null),
             h('td', {}, (CATEGORIES.find((c) => c[0] === t.category) || [0, t.category])[1]),
-            h('td', {}, h('code', {}, t.type)),
-            h('td', { class: 'muted small' }, off ? 'Not available yet' : ''));
+            h('td', {}, contentType(t)),
+            h('td', { class: 'hide-narrow' }, h('code', {}, t.type)));
         });
         const tbl = h('table', { class: 'data select' }, h('caption', { class: 'sr-only' }, 'Jobs you may run'),
           h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Select')),
-            ['Name', 'Content type', 'Type', 'Availability'].map((c) => h('th', { scope: 'col' }, c)))),
+            ['Name', 'Category', 'Content type'].map((c) => h('th', { scope: 'col' }, c)),
+            h('th', { scope: 'col', class: 'hide-narrow' }, 'Type'))),
           h('tbody', {}, rows));
+        const soon = later.length ? h('details', { class: 'later' },
+          h('summary', {}, `Not available yet (${later.length})`),
+          h('ul', {}, later.map((t) => h('li', { class: 'muted' }, t.label || t.type)))) : null;
         body = h('form', { onsubmit: (e) => {
           e.preventDefault();
           const sel = tbl.querySelector('input:checked');
@@ -967,7 +1146,7 @@
           const jt = types.find((t) => t.type === sel.value);
           if (W.jt !== jt) { W.jt = jt; W.fields = []; W.setId = ''; }
           next();
-        } }, tbl, err, nav(h('button', { type: 'submit', class: 'primary' }, 'Next')));
+        } }, h('div', { class: 'scroll' }, tbl), soon, err, nav(h('button', { type: 'submit', class: 'primary' }, 'Next')));
       } else if (W.step === 'set') {
         const inp = h('input', { id: 'set-id', name: 'set', required: true, value: W.setId });
         body = h('form', { onsubmit: (e) => {
@@ -990,8 +1169,9 @@
         } }, h('div', { class: 'fields' }, fields.map((f) => f.el)), err,
         nav(h('button', { type: 'submit', class: 'primary' }, 'Next')));
       } else {
-        const name = h('input', { id: 'job-name', name: 'name', placeholder: W.jt.label || W.jt.type, maxlength: 255 });
+        const name = h('input', { id: 'job-name', name: 'name', class: 'long', placeholder: W.jt.label || W.jt.type, title: W.jt.label || W.jt.type, maxlength: 255 });
         const bar = h('progress', { max: 100, value: 0, hidden: true, 'aria-label': 'Upload progress' });
+        const uptext = h('span', { class: 'uptext muted small', hidden: true, 'aria-live': 'polite' });
         const btn = h('button', { type: 'submit', class: 'primary' }, 'Submit');
         body = h('form', { onsubmit: async (e) => {
           e.preventDefault();
@@ -1000,11 +1180,11 @@
           await submit(W.jt, W.fields, name.value.trim(), W.setId, bar, err);
           btn.disabled = false;
         } },
-        dl([['Job', W.jt.label || W.jt.type], ['Content type', W.jt.category],
+        dl([['Job', W.jt.label || W.jt.type], ['Content type', contentType(W.jt)],
           W.setId ? ['Set', W.setId] : null,
           ...W.fields.map((f) => [f.p.label, f.text()])].filter(Boolean)),
         h('div', {}, h('label', { for: 'job-name' }, 'Job name (optional, replaces the default)'), name),
-        err, nav(btn, bar));
+        err, nav(btn, bar, uptext));
       }
       show(h('h1', {}, 'Run a Job'), crumbs, h('h2', {}, TITLES[W.step]), h('div', { class: 'card wider' }, body));
     }
@@ -1045,6 +1225,7 @@
     const query = parseQuery(q);
     S.view = null;
     if (path === '/login') { setNav(''); document.title = 'Log in · bulkrepo'; return viewLogin(); }
+    if (!S.me && !localStorage.getItem(SESSION_KEY)) { loggedOut(); return; }
     if (!S.me) {
       try {
         loggedIn(await api('GET', '/api/me'));

@@ -7,7 +7,14 @@
  * the monitor page; open its report and its imported records; upload an invalid
  * package and download its unimported records; make an export fail for a
  * non-data reason and rerun it from its report; check bob sees none of alice's
- * jobs; log out.  No fixed sleeps: every wait is for a condition, with a timeout.
+ * jobs; log out.  Issue 15, at 1366 px and at 390 px: the status filter
+ * filters; a CLI-run job's bar reads 100 % with its phase; a failed
+ * validation reads "Failed" with its counts and no bar; an export's output
+ * downloads with the right bytes; a zip of an Esploro CSV and its files
+ * imports with its files; names never wrap mid-word; the report lists every
+ * error of a rejected record; no 404 or 401 in the console on load.
+ * Screenshots of each page go to SCREENSHOTS (default build/screenshots/).
+ * No fixed sleeps: every wait is for a condition, with a timeout.
  *
  *   node run.mjs            BULKREPO_BIN (default ../../build/bulkrepo),
  *                           CHROMIUM (default /usr/bin/chromium),
@@ -20,7 +27,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { dirEntries, zipBuffer, zipNames } from './zip.mjs';
+import { dirEntries, zipBuffer, zipFiles, zipNames } from './zip.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../..');
@@ -28,10 +35,12 @@ const BIN = resolve(process.env.BULKREPO_BIN || join(ROOT, 'build/bulkrepo'));
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const WAIT = 30000; /* the longest any condition may take */
 const PASSWORD = { alice: 'alice-secret-42', bob: 'bob-secret-42' };
+const SHOTS = resolve(process.env.SCREENSHOTS || join(ROOT, 'build/screenshots'));
+const WIDTHS = [1366, 390];
 
 const T = mkdtempSync(join(tmpdir(), 'bulkrepo-browser-'));
 const REPO = join(T, 'repo');
-let server, base, browser, coll;
+let server, base, browser, coll, cliJob, failedJob;
 const errors = []; /* page errors and CSP violations, asserted empty at the end */
 
 function br(args, input) {
@@ -67,14 +76,35 @@ function safZip(file, extra = []) {
   writeFileSync(file, zipBuffer([...dirEntries(join(ROOT, 'examples/saf')), ...extra]));
   return file;
 }
-async function newPage(user) {
-  const ctx = await browser.newContext({ acceptDownloads: true, viewport: { width: 1366, height: 800 } });
+async function newPage(user, width = 1366) {
+  const ctx = await browser.newContext({ acceptDownloads: true, viewport: { width, height: width < 600 ? 844 : 800 } });
   const page = await ctx.newPage();
   page.on('pageerror', (e) => errors.push(`${user}: page error: ${e.message}`));
+  /* Any console error: a CSP violation, or a 404 (favicon) or 401 (/api/me) on load. */
   page.on('console', (m) => {
-    if (m.type() === 'error' && /Content Security Policy|Refused to/.test(m.text())) errors.push(`${user}: ${m.text()}`);
+    if (m.type() !== 'error') return;
+    const url = (m.location() && m.location().url) || '';
+    if (/Content Security Policy|Refused to/.test(m.text()) || /\/favicon|\/api\/me$/.test(url))
+      errors.push(`${user}@${width}: ${m.text()} ${url}`);
   });
   return page;
+}
+async function shot(page, name) {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}-${page.viewportSize().width}.png`), fullPage: true });
+}
+/* The monitor's History tab with a filter chosen. */
+async function history(page, query = '') {
+  await page.goto(`${base}/#/monitor?tab=history${query ? '&' + query : ''}`);
+  await page.locator('#jobs tbody tr, p.empty:not([hidden])').first().waitFor({ timeout: WAIT });
+}
+/* Text lines an element takes: its height over its line height. */
+async function lines(loc) {
+  return loc.evaluate((el) => {
+    const cs = getComputedStyle(el);
+    const lh = parseFloat(cs.lineHeight) || parseFloat(cs.fontSize) * 1.45;
+    return Math.round(el.getBoundingClientRect().height / lh);
+  });
 }
 async function login(page, user) {
   await page.goto(`${base}/`);
@@ -97,7 +127,7 @@ async function reportStatus(page, code) {
 }
 async function uploadImport(page, file, { name, skipInvalid = false } = {}) {
   await nav(page, 'Import').click();
-  await page.getByRole('radio', { name: 'DSpace Simple Archive Format (zip)' }).check();
+  await page.getByRole('radio', { name: /DSpace Simple Archive Format/ }).check();
   await page.getByLabel('Collection').selectOption(coll);
   await page.locator('input[type=file]').setInputFiles(file);
   if (name) await page.getByLabel('Job name (optional)').fill(name);
@@ -119,6 +149,26 @@ before(async () => {
   coll = br(['collection', 'create', 'Browser test collection']);
   br(['user', 'add', 'alice', '--role', 'REPOSITORY_MANAGER', '--password-stdin'], PASSWORD.alice + '\n');
   br(['user', 'add', 'bob', '--role', 'RESEARCHER_MANAGER', '--password-stdin'], PASSWORD.bob + '\n');
+  br(['orgunit', 'import', join(ROOT, 'examples/esploro/units.csv')]);
+  /* A job run from the command line (the lead's progress is recorded for it
+   * too), and a validation that fails: an item names a file it lacks. */
+  const cliColl = br(['collection', 'create', 'Command-line imports']);
+  /* (without the DOI, which would match the uploads of the same package below) */
+  const pkg = join(T, 'clisaf');
+  cpSync(join(ROOT, 'examples/saf'), pkg, { recursive: true });
+  const dc = join(pkg, 'item_001/dublin_core.xml');
+  writeFileSync(dc, readFileSync(dc, 'utf8').replace(/.*qualifier="doi".*\n/, ''));
+  br(['import', '-a', '-s', pkg, '-c', cliColl, '-m', join(T, 'cli.map'),
+    '--name', 'A command-line import of the example package with a long descriptive name']);
+  const bad = join(T, 'badsaf');
+  cpSync(join(ROOT, 'examples/saf'), bad, { recursive: true });
+  mkdirSync(join(bad, 'item_009'));
+  cpSync(join(ROOT, 'examples/saf/item_002/dublin_core.xml'), join(bad, 'item_009/dublin_core.xml'));
+  writeFileSync(join(bad, 'item_009/contents'), 'missing.pdf\n');
+  try { br(['import', '-a', '-v', '-s', bad, '-c', cliColl, '-m', join(T, 'bad.map')]); } catch (e) { /* exit 3 */ }
+  const list = JSON.parse(br(['job', 'list', '--json']));
+  cliJob = list.find((j) => j.status.code === 'COMPLETED_SUCCESS').id;
+  failedJob = list.find((j) => j.status.code === 'FAILED').id;
   server = await startServer();
   base = server.url;
   browser = await chromium.launch({
@@ -197,7 +247,7 @@ describe('bulkrepo web UI', { concurrency: false }, () => {
     const id = await uploadImport(alice, bad, { skipInvalid: true });
     await reportStatus(alice, 'COMPLETED_WITH_ERRORS');
     assert.equal(await alice.locator('tr[data-counter="not_imported"] td').textContent(), '1');
-    await alice.getByText(/Records not imported \(1\)/).click();
+    await alice.getByRole('heading', { name: /Records not imported \(1\)/ }).waitFor({ timeout: WAIT });
     await alice.locator('table', { hasText: 'Records not imported' }).getByText(/missing\.pdf/).waitFor({ timeout: WAIT });
     const [dl] = await Promise.all([
       alice.waitForEvent('download', { timeout: WAIT }),
@@ -255,6 +305,185 @@ describe('bulkrepo web UI', { concurrency: false }, () => {
     await nav(bob, 'Import').click();
     await bob.getByText('Your roles do not allow any import').waitFor({ timeout: WAIT });
     await bob.context().close();
+  });
+
+  for (const width of WIDTHS) {
+    test(`${width} px: the login page loads with no 401 or 404 and no focus ring around the page`, async () => {
+      const page = await newPage('anonymous', width);
+      await page.goto(`${base}/`);
+      await page.getByRole('heading', { name: 'Log in to bulkrepo' }).waitFor({ timeout: WAIT });
+      const ring = await page.locator('main').evaluate((el) => getComputedStyle(el).outlineStyle);
+      assert.equal(ring, 'none', 'main has no outline');
+      const icon = await fetch(`${base}/favicon.svg`);
+      assert.equal(icon.status, 200, 'the favicon is served');
+      await shot(page, 'login');
+      await page.context().close();
+    });
+
+    test(`${width} px: the status filter lists its statuses and filters`, async () => {
+      const page = await newPage('alice', width);
+      await login(page, 'alice');
+      await history(page);
+      const opts = await page.locator('#f-status option').allTextContents();
+      assert.ok(opts.includes('Completed Successfully') && opts.includes('Failed'), `options: ${opts}`);
+      assert.ok(!opts.some((o) => /object/.test(o)), `no [object ...] option: ${opts}`);
+      await page.locator('#f-status').selectOption('FAILED');
+      await until('only failed jobs', async () => {
+        const st = await page.locator('#jobs tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.status));
+        return st.length > 0 && st.every((x) => x === 'FAILED');
+      });
+      assert.match(page.url(), /status=FAILED/);
+      await page.locator('#f-status').selectOption('COMPLETED_SUCCESS');
+      await until('only successful jobs', async () => {
+        const st = await page.locator('#jobs tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.status));
+        return st.length > 0 && st.every((x) => x === 'COMPLETED_SUCCESS');
+      });
+      /* the user filter: part of a name, as one types */
+      await page.locator('#f-status').selectOption('');
+      await page.locator('#f-user').fill('LIC');
+      await until('alice\'s jobs', async () => (await page.locator('#jobs tbody tr').count()) > 0);
+      await page.locator('#f-user').fill('nobody-here');
+      await page.locator('p.empty:not([hidden])').waitFor({ timeout: WAIT });
+      await page.locator('#f-user').fill('');
+      await until('the jobs again', async () => (await page.locator('#jobs tbody tr').count()) > 0);
+      await shot(page, 'monitor');
+      await page.context().close();
+    });
+
+    test(`${width} px: a CLI-run job reads 100 % with its phase; a failed validation reads Failed with its counts and no bar`, async () => {
+      const page = await newPage('alice', width);
+      await login(page, 'alice');
+      await history(page);
+      const row = page.locator(`#jobs tr[data-job="${cliJob}"]`);
+      assert.equal(await row.locator('progress').getAttribute('value'), '100');
+      assert.match(await row.locator('.ptext').first().textContent(), /^100% · 3 processed, 3 imported$/);
+      const bad = page.locator(`#jobs tr[data-job="${failedJob}"]`);
+      assert.equal(await bad.locator('progress').count(), 0, 'no partial bar for a failed job');
+      assert.match(await bad.locator('.progress').textContent(), /^Failed · 4 processed, 1 not imported$/);
+      /* names never wrap mid-word: one line, cut with an ellipsis and a tooltip */
+      const name = row.locator('td.name .cut');
+      assert.equal(await name.evaluate((el) => getComputedStyle(el).whiteSpace), 'nowrap');
+      assert.equal(await lines(name), 1, 'the name takes one line');
+      assert.match(await name.getAttribute('title'), /long descriptive name/);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(overflow <= 0, `the page is not wider than the screen (${overflow} px over)`);
+      if (width < 600) {
+        assert.equal(await nav(page, 'Import').isVisible(), false, 'the navigation is folded');
+        await page.getByRole('button', { name: 'Menu' }).click();
+        assert.equal(await nav(page, 'Import').isVisible(), true, 'Menu opens it');
+        assert.equal(await page.getByRole('button', { name: 'Log out' }).isVisible(), true);
+        const box = await page.getByRole('button', { name: 'Log out' }).boundingBox();
+        assert.ok(box.x + box.width <= width, 'Log out stays on the screen');
+        await page.getByRole('button', { name: 'Menu' }).click();
+      }
+      await page.goto(`${base}/#/jobs/${cliJob}`);
+      await reportStatus(page, 'COMPLETED_SUCCESS');
+      const { body } = await api(`/api/jobs/${cliJob}`, 'alice');
+      assert.ok(body.progress.phase, 'the job names its last phase');
+      assert.match(await page.locator('.report .progress').textContent(), new RegExp(`100%.*last phase: ${body.progress.phase}`, 'i'));
+      assert.match(await page.locator('.report').textContent(), /Speed/);
+      const counters = await page.locator('tr[data-counter]').evaluateAll((r) => r.map((x) => x.dataset.counter));
+      assert.deepEqual(counters, ['processed', 'imported', 'updated', 'not_imported', 'skipped', 'matched',
+        'multi_matches', 'newer_in_repository', 'bitstreams']);
+      /* events with labels, never raw codes (a CLI-run job's events: the engine's part) */
+      assert.doesNotMatch(await page.locator('section[aria-labelledby="h-events"]').textContent(), /COMPLETED_SUCCESS|No events yet/);
+      await shot(page, 'report-cli-import');
+      await page.goto(`${base}/#/jobs/${failedJob}`);
+      await reportStatus(page, 'FAILED');
+      assert.equal(await page.locator('.report .progress progress').count(), 0);
+      assert.match(await page.locator('.report .progress').textContent(), /Failed · 4 processed, 1 not imported/);
+      await page.locator('#rejected tbody tr').first().waitFor({ timeout: WAIT });
+      assert.match(await page.locator('#rejected').textContent(), /missing\.pdf/);
+      await shot(page, 'report-failed-validation');
+      await page.context().close();
+    });
+  }
+
+  test('390 px: a zip of an Esploro CSV and its files imports with its files; 1366 px: every error of a rejected record is listed', async () => {
+    const page = await newPage('alice', 390);
+    await login(page, 'alice');
+    const ex = join(ROOT, 'examples/esploro');
+    const zip = join(T, 'assets-with-files.zip');
+    writeFileSync(zip, zipBuffer([{ name: 'assets.csv', data: readFileSync(join(ex, 'assets.csv')) },
+      ...dirEntries(join(ex, 'files'), 'files/')]));
+    await page.getByRole('button', { name: 'Menu' }).click();
+    await nav(page, 'Import').click();
+    await page.getByRole('radio', { name: /Esploro/ }).check();
+    await page.getByLabel('Collection').selectOption(coll);
+    await page.locator('input[type=file]').setInputFiles(zip);
+    await shot(page, 'import');
+    await page.getByRole('button', { name: 'Upload and import' }).click();
+    const id = await jobIdOf(page);
+    await reportStatus(page, 'COMPLETED_SUCCESS');
+    assert.equal(await page.locator('tr[data-counter="imported"] td').textContent(), '3');
+    assert.equal(await page.locator('tr[data-counter="bitstreams"] td').textContent(), '4');
+    await shot(page, 'report-esploro-zip');
+    await page.context().close();
+
+    /* a CSV whose first asset has five errors, uploaded with skip-invalid */
+    const wide = await newPage('alice', 1366);
+    await login(wide, 'alice');
+    const lines_ = readFileSync(join(ex, 'assets.csv'), 'utf8').split('\n');
+    const head = lines_[0].split(',');
+    const bad = lines_.map((l) => {
+      const c = l.split(',');
+      if (c[0] !== 'ASSET' || c[1] !== 'okafor-2025') return l;
+      return l.replace(/^ASSET,okafor-2025,[^,]*/, 'ASSET,okafor-2025,').replace(/,article\.[a-z_]+,|,publication\.[a-zA-Z]+,/, ',notatype,');
+    });
+    assert.ok(head.includes('ASSET_TITLE'));
+    const csv = join(T, 'bad-assets.csv');
+    writeFileSync(csv, bad.join('\n'));
+    await nav(wide, 'Import').click();
+    await wide.getByRole('radio', { name: /Esploro/ }).check();
+    await wide.getByLabel('Collection').selectOption(coll);
+    await wide.locator('input[type=file]').setInputFiles([csv, ...['lindqvist-2023-floodplain-sediments.pdf'].map((f) => join(ex, 'files', f))]);
+    await wide.getByLabel(/Skip invalid records/).check();
+    await wide.getByRole('button', { name: 'Upload and import' }).click();
+    const bid = await jobIdOf(wide);
+    await until('the job to end', async () => {
+      const { body } = await api(`/api/jobs/${bid}`, 'alice');
+      return body && body.ended;
+    });
+    const { body } = await api(`/api/jobs/${bid}/records?outcome=invalid`, 'alice');
+    const rec = body.records.find((r) => r.key === 'okafor-2025');
+    assert.ok(rec && rec.findings.length >= 2, `several findings: ${JSON.stringify(rec)}`);
+    const row = wide.locator('#rejected tr[data-key="okafor-2025"]');
+    await row.waitFor({ timeout: WAIT });
+    assert.equal(await row.locator('li').count(), rec.findings.length, 'every finding is listed');
+    assert.doesNotMatch(await row.textContent(), /uploads\/\d+\//, 'file names relative to the upload');
+    await shot(wide, 'report-rejected-records');
+    await wide.context().close();
+  });
+
+  test('an export run from Run a Job downloads its output with the right bytes', async () => {
+    const page = await newPage('alice', 1366);
+    await login(page, 'alice');
+    await nav(page, 'Run a Job').click();
+    assert.equal(await page.getByText('Not available yet').count() <= 1, true);
+    await shot(page, 'run-a-job');
+    await page.getByLabel('Export a collection as a DSpace Simple Archive Format package').check();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByLabel('Collection to export').selectOption(coll);
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('button', { name: 'Submit' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Confirm' }).click();
+    const id = await jobIdOf(page);
+    await reportStatus(page, 'COMPLETED_SUCCESS');
+    const counters = await page.locator('tr[data-counter]').evaluateAll((r) => r.map((x) => x.dataset.counter));
+    assert.deepEqual(counters, ['exported', 'bitstreams', 'bytes']);
+    const [dl] = await Promise.all([
+      page.waitForEvent('download', { timeout: WAIT }),
+      page.getByRole('link', { name: /Download output/ }).click(),
+    ]);
+    assert.equal(dl.suggestedFilename(), `job-${id}-export.zip`);
+    const file = join(T, 'export.zip');
+    await dl.saveAs(file);
+    const got = zipFiles(readFileSync(file));
+    const want = new Map(dirEntries(join(REPO, 'exports', String(id))).map((e) => [e.name, e.data]));
+    assert.deepEqual([...got.keys()].sort(), [...want.keys()].sort());
+    for (const [n, data] of want) assert.ok(got.get(n).equals(data), `${n}: the same bytes`);
+    await shot(page, 'report-export');
+    await page.context().close();
   });
 
   test('log out returns to the login page and the session is gone', async () => {
