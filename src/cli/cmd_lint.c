@@ -9,7 +9,8 @@
 
 static void help(void)
 {
-    printf("usage: bulkrepo [--repo DIR] lint FILE.csv [--json] [--fix OUT.csv] [--quiet]\n\n"
+    printf("usage: bulkrepo [--repo DIR] lint [--repo DIR] FILE.csv [--json] [--fix OUT.csv] "
+           "[--quiet]\n\n"
            "Checks an Esploro research-asset CSV (Ex Libris import template or \"Research\n"
            "assets CSV export\") in one streaming pass and lists every problem with its\n"
            "cell, row type, group key, rule and a hint, then a summary.  Without a\n"
@@ -93,11 +94,10 @@ static double now(void)
 
 int cmd_lint(cli *c, int argc, char **argv)
 {
-    static const struct option opts[] = {{"json", no_argument, 0, 'j'},
-                                         {"fix", required_argument, 0, 'f'},
-                                         {"quiet", no_argument, 0, 'q'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"json", no_argument, 0, 'j'},  {"fix", required_argument, 0, 'f'},
+        {"quiet", no_argument, 0, 'q'}, {"repo", required_argument, 0, 'r'},
+        {"help", no_argument, 0, 'h'},  {0, 0, 0, 0}};
     lint_ctx x = {0};
     br_ecsv_options o = {0};
     int json = 0, opt;
@@ -111,6 +111,11 @@ int cmd_lint(cli *c, int argc, char **argv)
             break;
         case 'q':
             x.quiet = 1;
+            break;
+        case 'r':
+            /* --repo after the command, as before it: check against that repository. */
+            c->repo_dir = optarg;
+            c->repo_given = 1;
             break;
         case 'h':
             help();
