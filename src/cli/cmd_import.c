@@ -316,17 +316,20 @@ int cmd_import(cli *c, int argc, char **argv)
         } else if (o.mode == BR_IMPORT_DELETE) {
             fprintf(stderr, "job %lld: %zu deleted\n", (long long)res.job_id, res.deleted);
         } else {
-            char upd[48] = "", failed[48] = "";
+            char upd[48] = "", failed[96] = "";
             if (res.updated) snprintf(upd, sizeof upd, " (%zu updated)", res.updated);
             if (res.failed) snprintf(failed, sizeof failed, ", %zu failed", res.failed);
+            if (res.deleted)
+                snprintf(failed + strlen(failed), sizeof failed - strlen(failed), ", %zu deleted",
+                         res.deleted);
             fprintf(stderr,
                     "job %lld: %zu %s: %zu valid, %zu invalid; %zu imported%s%s, "
                     "%zu already present; %zu bitstreams, %llu bytes%s\n",
                     (long long)res.job_id, res.total, f->unit, res.valid, res.invalid, res.imported,
                     upd, failed, res.skipped, res.bitstreams, (unsigned long long)res.bytes,
-                    o.validate_only                   ? " (validation only: nothing written)"
-                    : r == BR_EINVAL && !res.imported ? " (nothing written)"
-                                                      : "");
+                    o.validate_only ? " (validation only: nothing written)"
+                    : r == BR_EINVAL && !res.imported && !res.deleted ? " (nothing written)"
+                                                                      : "");
         }
         if (!json && r == BR_EINVAL) {
             char buf[2048];

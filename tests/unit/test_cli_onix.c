@@ -134,6 +134,15 @@ static void test_full_update_delete(void **state)
     assert_contains(fx_str(fx_job_record(job, "com.example.nosuch"), "message"),
                     "no stored record matches");
     json_decref(job);
+    /* 04 for a record that does not exist: reported, not created. */
+    size_t before = fx_item_count(f);
+    RUN(f, 1, "import --format onix -s '%s' -m m4.map --skip-invalid",
+        tu_data("onix/update04_missing.xml"));
+    assert_int_equal(fx_item_count(f), before);
+    job = fx_last_job(f);
+    assert_contains(fx_str(fx_job_record(job, "com.example.unknown"), "message"),
+                    "to update, but no stored record matches it");
+    json_decref(job);
     free((void *)a);
 }
 

@@ -100,7 +100,7 @@ static void test_actions(void **state)
     br_error err;
     assert_int_equal(open_input(&g, "onix/update04.xml"), 0);
     assert_int_equal(br_format_onix.next(g.r, g.rec, &g.info, &err), 1);
-    assert_int_equal(g.info.action, BR_READ_UPSERT);
+    assert_int_equal(g.info.action, BR_READ_UPDATE);
     assert_true(covered(&g.info, "dc.description")); /* the whole block */
     assert_false(covered(&g.info, "dc.title"));
     close_input(&g);

@@ -48,6 +48,7 @@ typedef struct br_read_options {
 typedef enum br_read_action {
     BR_READ_UPSERT = 0, /* add it, or update what it matches (the match profile) */
     BR_READ_DELETE,     /* delete the stored record it matches (not found: reported) */
+    BR_READ_UPDATE,     /* update the stored record it matches (not found: reported, not added) */
     BR_READ_TEST        /* validate only: a test record, never stored */
 } br_read_action;
 

@@ -907,6 +907,7 @@ static int map_product(br_onix_rd *r, xmlNodePtr prod, br_record *rec, br_read_i
         info->action = BR_READ_TEST;
     } else if (!strcmp(nt, "04")) {
         block_update = !r->release21;
+        info->action = BR_READ_UPDATE; /* a block update of a record that must exist */
     } else if (strcmp(nt, "01") && strcmp(nt, "02") && strcmp(nt, "03") && strcmp(nt, "08") &&
                strcmp(nt, "09") && strcmp(nt, "12") && strcmp(nt, "13") && strcmp(nt, "14")) {
         finding(r, prod, "onix.notification.unknown", NULL,

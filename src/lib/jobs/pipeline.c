@@ -543,9 +543,25 @@ static int add_rel(pl_ctx *c, size_t seq, const br_relation *r)
 }
 
 /* All checks of one record that the reader read; errors go to the sink. */
+/* Bitstream names become file names in every export: the rules of SAF's
+ * contents file, whatever the input (an Esploro display name
+ * '../../../tmp/x' broke a later SAF export). */
+static void check_names(pl_ctx *c, const char *key)
+{
+    for (size_t k = 0; k < c->rec->n_bs; k++) {
+        const br_bitstream *b = &c->rec->bs[k];
+        const char *why = br_path_unsafe(b->name);
+        if (why)
+            br_diag_emitf(&c->sink, BR_SEV_ERROR, key, b->origin.source, b->origin.line,
+                          b->origin.column, "file.name", "give the file a plain name",
+                          "file name '%s': %s", b->name ? b->name : "", why);
+    }
+}
+
 static int check_record(pl_ctx *c, const br_read_info *info, size_t seq, br_error *err)
 {
     int rc;
+    check_names(c, info->key);
     check_registry(c, info->key);
     if ((rc = check_collections(c, info->key, err))) return rc;
     if ((rc = check_handle(c, info->key, seq, err))) return rc;
@@ -929,6 +945,17 @@ static const char *kept_language(const br_record *old, const br_mdv *v)
     return NULL;
 }
 
+/* Whether the update replaces the stored identifiers of this type. */
+static int id_type_replaced(pl_ctx *c, const br_record *in, const char *type, int new_origid)
+{
+    if (!strcmp(type, "origid")) return new_origid;
+    for (size_t k = 0; k < in->n_ids; k++)
+        if (!strcmp(in->ids[k].type, type)) return 1;
+    char field[128];
+    snprintf(field, sizeof field, "dc.identifier.%s", type);
+    return c->cur_info && c->cur_info->covered && covers(c, field);
+}
+
 /* Update: c->out = the stored item overlaid with the input's record.  For each
  * target the input has a field for, the stored values are dropped and the
  * input's put in (none = deleted); the others stay (formats.md 1.7 item 5). */
@@ -992,13 +1019,15 @@ static int overlay(pl_ctx *c)
         *d = fs->bs[k];
     }
     if (new_files && old->n_bs) c->files_replaced = 1;
+    /* Identifiers: a type the input carries (or whose dc.identifier field it
+     * covers) is replaced by the input's; the others are kept.  The origin id
+     * follows its own column ("@origid"). */
     for (int pass = 0; pass < 2; pass++) {
         const br_record *src = pass == 0 ? old : in;
         for (size_t k = 0; k < src->n_ids; k++) {
             const br_identifier *s = &src->ids[k];
-            int is_origid = !strcmp(s->type, "origid");
-            if (pass == 0 && is_origid && new_origid) continue;
-            if (pass == 1 && (!is_origid || !new_origid)) continue;
+            int replaced = id_type_replaced(c, in, s->type, new_origid);
+            if (pass == 0 ? replaced : !replaced) continue;
             if (!br_record_add_identifier(m, s->type, s->value)) return BR_ENOMEM;
         }
     }
@@ -1442,6 +1471,15 @@ static int write_record(pl_ctx *c, const br_read_info *info, const char *resolve
         return 0;
     }
     if (info->action == BR_READ_DELETE) return delete_matched(c, info, jr, msg, msg_size, err);
+    if (info->action == BR_READ_UPDATE) { /* update only: nothing matched is reported */
+        const match_rule *rule;
+        if ((rc = match_record(c, info, &rule, &c->cands, err))) return rc;
+        if (!c->cands.n) {
+            jr->outcome = BR_OUTCOME_INVALID;
+            jr->message = "to update, but no stored record matches it";
+            return 0;
+        }
+    }
     if (c->opt->mode == BR_IMPORT_REPLACE)
         replace_handle = kv_get(&c->replace, info->key);
     else if ((rc = decide(c, info, resolved, &target, &replace_handle, jr, msg, msg_size, err)))
