@@ -433,9 +433,28 @@ static void test_fresh_repository_no_collection(void **state)
     assert_contains(f->out, "had no collection");
 }
 
+/* Issue 12: a FILE row's display name becomes a file name in every export:
+ * one that leaves its folder is refused at import, with its place. */
+static void test_bad_file_display_name(void **state)
+{
+    fx *f = *state;
+    units(f);
+    fx_write(f, "in/files/paper.pdf", PAPER);
+    fx_write(f, "in/a.csv",
+             ",GROUP_ID,ASSET_TITLE,ASSET_RESTYPE,ASSET_AFFILIATION,ASSET_PUBLISHDATE,"
+             "FILE_FILEURL,FILE_DISPLAY_NAME\n"
+             "ASSET,0,Fish,publication.journalArticle," UNIT ",20211018,,\n"
+             "FILE,0,,,,,files/paper.pdf,../../../../tmp/x\n");
+    RUN(f, 3, "import --format esploro-csv -s in/a.csv -m a.map");
+    assert_contains(f->err, "a.csv:3");
+    assert_contains(f->err, "file name '../../../../tmp/x'");
+    assert_int_equal(fx_item_count(f), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        FX_TEST(test_bad_file_display_name),
         FX_TEST(test_fresh_repository_no_collection),
         FX_TEST(test_round_trip_changes_nothing),
         FX_TEST(test_seed_example),
