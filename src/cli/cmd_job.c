@@ -8,7 +8,7 @@
 
 static const char USAGE[] =
     "usage: bulkrepo job list [--status S] [--category C] [--user U] [--since DATE] [--json]\n"
-    "       bulkrepo job show ID [--json]\n"
+    "       bulkrepo job show ID [--records N|all] [--bytes] [--json]\n"
     "       bulkrepo job events ID [--json]\n"
     "       bulkrepo job cancel ID\n"
     "       bulkrepo job resume ID\n"
@@ -16,12 +16,14 @@ static const char USAGE[] =
     "       bulkrepo job resolve ID KEY HANDLE|new|skip\n"
     "       bulkrepo job unimported ID -o FILE [--page N] [--page-size N]\n"
     "       bulkrepo job work [--workers N] [--once] [--webhook URL] [--inbox-poll MS]\n\n"
-    "Every import and export is a job with a status (seed 004's: Pending, Running,\n"
-    "Completed Successfully, ...), progress, counters derived from its per-record\n"
-    "journal, file details and events.\n\n"
+    "Every import and export is a job with a status (Pending, Running, Completed\n"
+    "Successfully, Completed with Errors, Failed, ...), progress, counters derived\n"
+    "from its per-record journal, file details and events.\n\n"
     "  list        newest first; --status takes a code (COMPLETED_SUCCESS, FAILED, ...) or\n"
     "              running / ended; --since an ISO date (2024-05-01)\n"
-    "  show        the report: progress, counters, files, events and every record\n"
+    "  show        the report: progress, counters, files, events, where an export's\n"
+    "              output is, and the first 20 records (--records N, or all); sizes\n"
+    "              as 1.2 MB (--bytes: in bytes)\n"
     "  events      the job's events (date, severity, status, module, creator)\n"
     "  cancel      a queued job ends at once; a running one stops at the next record\n"
     "              (Aborted by User; `job resume` finishes it)\n"
@@ -64,7 +66,11 @@ static json_t *job_json(br_repo *repo, int64_t id)
 typedef struct list_ctx {
     br_repo *repo;
     json_t *arr;
+    size_t rows;
 } list_ctx;
+
+/* One line of `job list`, under its header. */
+#define LIST_ROW "%-6s %-26s %-16s %-10s %-5s %-20s %-20s %9s %12s\n"
 
 static int list_one(void *ctx, const br_job *j)
 {
@@ -74,11 +80,27 @@ static int list_one(void *ctx, const br_job *j)
         if (o) json_array_append_new(l->arr, o);
         return 0;
     }
-    printf("%-5lld %-24s %-14s %-12s %3d%% %-20s %-20s imported %lld, not imported %lld\n",
-           (long long)j->id, br_job_status_label(j->status), j->type,
-           j->eperson[0] ? j->eperson : "-", j->progress.percent, j->started[0] ? j->started : "-",
-           j->ended[0] ? j->ended : "-", (long long)(j->counters.imported + j->counters.updated),
-           (long long)j->counters.not_imported);
+    if (!l->rows++)
+        printf(LIST_ROW, "ID", "STATUS", "TYPE", "BY", "DONE", "STARTED", "ENDED", "IMPORTED",
+               "NOT IMPORTED");
+    char id[24], done[16], in[24], out[24];
+    snprintf(id, sizeof id, "%lld", (long long)j->id);
+    /* 100 % only for a job that completed; a failed or aborted one shows no percentage. */
+    int completed = j->status == BR_JOB_COMPLETED_SUCCESS ||
+                    j->status == BR_JOB_COMPLETED_WITH_ERRORS ||
+                    j->status == BR_JOB_COMPLETED_NO_BULKS;
+    int pct = completed ? 100 : j->progress.percent > 99 ? 99 : j->progress.percent;
+    if (j->status == BR_JOB_FAILED || j->status == BR_JOB_USER_ABORTED)
+        snprintf(done, sizeof done, "-");
+    else
+        snprintf(done, sizeof done, "%d%%", pct);
+    int exp = !strcmp(j->category, "export");
+    snprintf(in, sizeof in, "%lld",
+             (long long)(exp ? j->counters.exported : j->counters.imported + j->counters.updated));
+    snprintf(out, sizeof out, "%lld", (long long)j->counters.not_imported);
+    printf(LIST_ROW, id, br_job_status_label(j->status), j->type, j->eperson[0] ? j->eperson : "-",
+           done, j->started[0] ? j->started : "-", j->ended[0] ? j->ended : "-", in,
+           exp ? "-" : out);
     return 0;
 }
 
@@ -105,9 +127,10 @@ static int do_list(cli *c, int argc, char **argv)
     br_repo *repo;
     int rc = cli_open(c, &repo);
     if (rc) return rc;
-    list_ctx l = {repo, json ? json_array() : NULL};
+    list_ctx l = {repo, json ? json_array() : NULL, 0};
     br_error err;
     if (br_job_query(repo, &f, list_one, &l, &err)) rc = cli_fail(&err);
+    if (!rc && !l.arr && !l.rows) fprintf(stderr, "no jobs\n");
     if (l.arr) {
         if (!rc) cli_print_json(json_dumps(l.arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER));
         json_decref(l.arr);
@@ -118,9 +141,36 @@ static int do_list(cli *c, int argc, char **argv)
 
 /* ---- show, events ------------------------------------------------------------------ */
 
+/* How `job show` prints: the first max_records records (-1 all), sizes in bytes or not. */
+typedef struct show_opts {
+    long long max_records;
+    int bytes;
+    long long shown;
+} show_opts;
+
+/* "1.2 MB" (powers of 1000, as --max-upload takes them), or the bytes with --bytes. */
+static const char *size_text(long long n, int bytes, char *buf, size_t size)
+{
+    static const char *const UNIT[] = {"bytes", "kB", "MB", "GB", "TB"};
+    if (bytes || n < 1000) {
+        snprintf(buf, size, "%lld %s", n, n == 1 ? "byte" : "bytes");
+        return buf;
+    }
+    double v = (double)n;
+    int u = 0;
+    while (v >= 1000 && u < 4) {
+        v /= 1000;
+        u++;
+    }
+    snprintf(buf, size, "%.1f %s", v, UNIT[u]);
+    return buf;
+}
+
 static int print_rec(void *ctx, const br_job_record *r)
 {
-    (void)ctx;
+    show_opts *so = ctx;
+    if (so->max_records >= 0 && so->shown >= so->max_records) return 0;
+    so->shown++;
     printf("  %-24s %-11s %-16s %s\n", r->key, r->outcome, r->handle ? r->handle : "-",
            r->message ? r->message : "");
     /* Every further finding of the record, one a line under it. */
@@ -131,12 +181,12 @@ static int print_rec(void *ctx, const br_job_record *r)
 
 static int print_file(void *ctx, const br_job_file *f)
 {
-    (void)ctx;
-    char records[32] = "?";
+    show_opts *so = ctx;
+    char records[32] = "?", sz[48];
     if (f->records >= 0) snprintf(records, sizeof records, "%lld", (long long)f->records);
-    printf("  %-30s %12lld bytes  created %-20s %6s records  %-9s %s\n", f->name,
-           (long long)f->size, f->created ? f->created : "-", records, f->status,
-           f->problems ? f->problems : "");
+    printf("  %-30s %14s  created %-20s %6s record%s  %-9s %s\n", f->name,
+           size_text((long long)f->size, so->bytes, sz, sizeof sz), f->created ? f->created : "-",
+           records, f->records == 1 ? " " : "s", f->status, f->problems ? f->problems : "");
     return 0;
 }
 
@@ -148,10 +198,12 @@ static int print_event(void *ctx, const br_job_event *e)
     return 0;
 }
 
-static void show_text(br_repo *repo, const br_job *j)
+static void show_text(br_repo *repo, const br_job *j, show_opts *so)
 {
     const br_job_counters *k = &j->counters;
     const br_job_progress *p = &j->progress;
+    char bytes_text[48];
+    size_text((long long)k->bytes, so->bytes, bytes_text, sizeof bytes_text);
     printf("job %lld: %s\n  type:       %s (%s)\n  status:     %s%s\n  by:         %s\n"
            "  submitted:  %s\n  started:    %s\n  ended:      %s\n  input:      %s\n  parameters: "
            "%s\n",
@@ -173,19 +225,34 @@ static void show_text(br_repo *repo, const br_job *j)
            "              %lld not imported (%lld invalid, %lld failed, %lld multi-matches), "
            "%lld already present\n"
            "  matching:   %lld matched, %lld multi-matches, %lld newly added\n"
-           "  bitstreams: %lld processed, %lld imported, %lld bytes\n",
+           "  bitstreams: %lld processed, %lld imported, %s\n",
            (long long)j->total, (long long)k->processed, (long long)k->imported,
            (long long)k->updated, (long long)k->deleted, (long long)k->not_imported,
            (long long)k->invalid, (long long)k->failed, (long long)k->multi_matches,
            (long long)k->skipped, (long long)k->matched, (long long)k->multi_matches,
            (long long)k->newly_added, (long long)k->bitstreams, (long long)k->bitstreams_imported,
-           (long long)k->bytes);
+           bytes_text);
+    /* Where an export's output is (the server serves it as GET /api/jobs/ID/output). */
+    if (!strcmp(j->category, "export") && j->status >= BR_JOB_COMPLETED_SUCCESS &&
+        j->status <= BR_JOB_COMPLETED_NO_BULKS) {
+        json_t *pj = json_loads(j->params, 0, NULL);
+        const char *dest = json_string_value(json_object_get(pj, "dest"));
+        const char *zip = json_string_value(json_object_get(pj, "zip"));
+        if (dest)
+            printf("  output:     %s%s%s\n", dest, zip ? "/" : "", zip ? zip : "");
+        else
+            printf("  output:     %s/exports/%lld/\n", br_repo_dir(repo), (long long)j->id);
+        json_decref(pj);
+    }
     printf("files:\n");
-    br_job_files(repo, j->id, print_file, NULL, NULL);
+    br_job_files(repo, j->id, print_file, so, NULL);
     printf("events:\n");
     br_job_events(repo, j->id, print_event, NULL, NULL);
     printf("records:\n");
-    br_job_records(repo, j->id, NULL, print_rec, NULL, NULL);
+    br_job_records(repo, j->id, NULL, print_rec, so, NULL);
+    if (so->max_records >= 0 && k->processed > so->shown)
+        printf("  ... %lld more (`bulkrepo job show %lld --records all`)\n",
+               (long long)(k->processed - so->shown), (long long)j->id);
 }
 
 static int add_event_json(void *ctx, const br_job_event *e)
@@ -197,7 +264,7 @@ static int add_event_json(void *ctx, const br_job_event *e)
     return 0;
 }
 
-static int do_show(cli *c, int64_t id, int json, int events_only)
+static int do_show(cli *c, int64_t id, int json, int events_only, show_opts *so)
 {
     br_repo *repo;
     int rc = cli_open(c, &repo);
@@ -233,7 +300,7 @@ static int do_show(cli *c, int64_t id, int json, int events_only)
             json_decref(o);
         }
     } else {
-        show_text(repo, &j);
+        show_text(repo, &j, so);
     }
     br_repo_free(repo);
     return rc;
@@ -436,12 +503,25 @@ int cmd_job(cli *c, int argc, char **argv)
     if (!strcmp(sub, "unimported")) return do_unimported(c, argc, argv, id);
     if (!strcmp(sub, "resolve")) return do_resolve(c, argc, argv, id);
     int json = 0;
+    show_opts so = {20, 0, 0};
     for (int i = 3; i < argc; i++) {
-        if (!strcmp(argv[i], "--json") && !is_action)
+        if (!strcmp(argv[i], "--json") && !is_action) {
             json = 1;
-        else
+        } else if (!strcmp(argv[i], "--bytes") && is_show) {
+            so.bytes = 1;
+        } else if (!strcmp(argv[i], "--records") && is_show && i + 1 < argc) {
+            char *end;
+            long long n = strtoll(argv[++i], &end, 10);
+            if (!strcmp(argv[i], "all"))
+                so.max_records = -1;
+            else if (*end || end == argv[i] || n < 0)
+                return cli_usage("job", "--records takes a number or 'all'");
+            else
+                so.max_records = n;
+        } else {
             return cli_usage("job", "unexpected argument '%s'", argv[i]);
+        }
     }
     if (is_action) return do_action(c, sub, id);
-    return do_show(c, id, json, is_events);
+    return do_show(c, id, json, is_events, &so);
 }
