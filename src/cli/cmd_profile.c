@@ -10,7 +10,7 @@ static const char USAGE[] =
     "                            [--eperson WHO]\n"
     "       bulkrepo profile list [--json]\n"
     "       bulkrepo profile remove NAME\n\n"
-    "An import profile names an inbox folder (the seeds' FTP import).  While `bulkrepo serve`\n"
+    "An import profile names an inbox (drop) folder, e.g. an FTP upload folder.  While `bulkrepo serve`\n"
     "or `bulkrepo job work` runs, each file dropped there (SAF: a .zip; Esploro: a .csv) is\n"
     "taken once it stopped growing, moved to DIR/processing/, imported into the collection\n"
     "as a job, and moved to DIR/done/ or DIR/failed/.  Point any FTP or SFTP server at DIR.\n";
