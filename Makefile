@@ -5,7 +5,7 @@
 #   make run      install, build, demo on an embedded repository
 #   make bench    benchmarks (bench/RESULTS.md)
 #   make fuzz     libFuzzer targets (fuzz/), each for FUZZ_SECONDS (default 60);
-#                 make fuzz-smoke: 10 s each.  Not part of `make test`.
+#                 make fuzz-smoke: 10 s each; `make test` runs each for 5 s.
 
 CC      ?= cc
 PKGS    := libxml-2.0 sqlite3 libzip jansson libcrypto libutf8proc libcurl libmicrohttpd libsodium
@@ -100,6 +100,7 @@ test: deps
 	$(MAKE) browser
 	bash tests/crash_resume.sh $(B)/bulkrepo $(B)/tools/gen_saf
 	$(MAKE) check
+	$(MAKE) fuzz FUZZ_SECONDS=5 FUZZ_FLAGS=-seed=1
 
 # Browser tests of the web UI (tests/browser): Debian's chromium driven by
 # playwright-core; installs both when missing.
@@ -134,14 +135,14 @@ FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-fram
 fuzz:
 	@sh scripts/install-fuzz-deps.sh
 	$(MAKE) B=$(FUZZ_B) CC=clang CFLAGS="$(FUZZ_CFLAGS)" fuzz-bins
-	FUZZ_SECONDS=$(FUZZ_SECONDS) sh fuzz/run.sh $(FUZZ_B) $(FUZZ_TARGETS)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_FLAGS="$(FUZZ_FLAGS)" sh fuzz/run.sh $(FUZZ_B) $(FUZZ_TARGETS)
 
 fuzz-smoke:
 	$(MAKE) fuzz FUZZ_SECONDS=10
 
 fuzz-bins: $(FUZZ_TARGETS:%=$(B)/fuzz/%)
 
-$(B)/fuzz/%: fuzz/%.c fuzz/fuzz_util.h $(B)/libbulkrepo.a
+$(B)/fuzz/%: fuzz/%.c fuzz/fuzz_util.h fuzz/fuzz_reader.h $(B)/libbulkrepo.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(B)/libbulkrepo.a $(LDLIBS)
 

@@ -4,6 +4,8 @@
 # the build folder).  Exits 1 when a target crashed, leaked or timed out; the
 # input that did it is in B/fuzz/artifacts/.
 #   sh fuzz/run.sh BUILD_DIR target...
+# FUZZ_FLAGS adds libFuzzer flags (make test passes -seed=1: a fixed,
+# reproducible short run).
 set -u
 B=$1
 shift
@@ -19,7 +21,7 @@ for t in "$@"; do
   # shellcheck disable=SC2086
   if ! "$B/fuzz/$t" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 \
        -max_len=262144 -print_final_stats=1 -artifact_prefix="$B/fuzz/artifacts/$t-" \
-       "$work" $seeds >"$B/fuzz/$t.log" 2>&1; then
+       ${FUZZ_FLAGS:-} "$work" $seeds >"$B/fuzz/$t.log" 2>&1; then
     echo "$t: FAILED (log: $B/fuzz/$t.log)"
     grep -E "ERROR|SUMMARY|Test unit written" "$B/fuzz/$t.log" | head -5
     fail=1
