@@ -388,7 +388,7 @@ static void test_csv_every_error_per_row(void **state)
     char *asset_end = strstr(asset, "\r\n");
     assert_non_null(asset_end);
     *asset_end = 0;
-    assert_contains(asset, "a.csv:D4");
+    assert_contains(asset, "a.csv:D4: error: ASSET_RESTYPE"); /* the cell said once */
     assert_contains(asset, "a.csv:F4");
     assert_null(strstr(asset, "ORCID"));
     assert_null(strstr(asset, "/in/a.csv")); /* places name the file, not the server's path */
@@ -441,6 +441,11 @@ static void test_inline_job_progress(void **state)
     assert_true(json_integer_value(json_object_get(p, "percent")) < 100);
     assert_string_equal(fx_str(p, "phase"), "validating");
     json_decref(j);
+    /* ... and its events tell the same story as a worker's. */
+    RUN(f, 0, "job events 2");
+    assert_contains(f->out, "Run from the command line");
+    assert_contains(f->out, "Validation: 1 error, 0 warnings");
+    assert_contains(f->out, "Job ended: Failed");
 }
 
 int main(void)

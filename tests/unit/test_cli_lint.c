@@ -158,7 +158,7 @@ static void test_usage_and_io(void **state)
     LINT(f, 2, "a.csv b.csv");
     LINT(f, 2, "a.csv --bogus");
     LINT(f, 0, "--help");
-    assert_contains(f->out, "usage: bulkrepo [--repo DIR] lint FILE.csv");
+    assert_contains(f->out, "usage: bulkrepo [--repo DIR] lint [--repo DIR] FILE.csv");
     LINT(f, 4, "missing.csv");
     assert_contains(f->err, "missing.csv");
     fx_write(f, "in.csv", HDR GOOD);

@@ -150,9 +150,13 @@ size_t br_diag_format(const br_diag *diag, char *buf, size_t size)
     if (!size) return 0;
     size_t n = place_prefix(buf, size, diag->source ? diag->source : diag->item, diag->line,
                             diag->column, diag->cell);
-    int m = snprintf(buf + n, size - n, "%s: %s%s%s%s", br_severity_name(diag->severity),
-                     diag->message ? diag->message : "", diag->hint ? " (" : "",
-                     diag->hint ? diag->hint : "", diag->hint ? ")" : "");
+    const char *msg = diag->message ? diag->message : "";
+    /* A message that names its own cell ("D17: ...") after a place that
+     * already does ("a.csv:D17: ") says it once. */
+    size_t cl = diag->cell ? strlen(diag->cell) : 0;
+    if (cl && !strncmp(msg, diag->cell, cl) && msg[cl] == ':' && msg[cl + 1] == ' ') msg += cl + 2;
+    int m = snprintf(buf + n, size - n, "%s: %s%s%s%s", br_severity_name(diag->severity), msg,
+                     diag->hint ? " (" : "", diag->hint ? diag->hint : "", diag->hint ? ")" : "");
     n += m > 0 ? (size_t)m : 0;
     return n < size ? n : size - 1;
 }

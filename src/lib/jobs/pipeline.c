@@ -22,6 +22,7 @@
  * (the second pass of DSpace's importer needs them). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1862,6 +1863,50 @@ static int run_delete(pl_ctx *c, br_error *err)
 
 /* ---- the job ------------------------------------------------------------------------------- */
 
+static void add_event(pl_ctx *c, const char *severity, const char *module, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void add_event(pl_ctx *c, const char *severity, const char *module, const char *fmt, ...)
+{
+    char msg[1500];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    br_job_event ev = {0};
+    ev.job_id = c->job_id;
+    ev.severity = severity;
+    ev.module = module;
+    ev.creator = c->opt->eperson;
+    ev.description = msg;
+    br_job_event_add(c->repo, &ev, NULL); /* the job's outcome is recorded already */
+}
+
+/* The events of a job run inline, as the engine writes them for its own. */
+static void inline_events(pl_ctx *c)
+{
+    br_job j;
+    if (br_job_get(c->repo, c->job_id, &j, NULL)) return;
+    add_event(c, "info", "import", "Run from the command line by %s",
+              c->opt->eperson && *c->opt->eperson ? c->opt->eperson : "an unknown user");
+    if (c->sink.errors || c->sink.warnings)
+        add_event(c, c->sink.errors ? "error" : "warning", "import",
+                  "Validation: %zu error%s, %zu warning%s (see the records of the report)",
+                  c->sink.errors, c->sink.errors == 1 ? "" : "s", c->sink.warnings,
+                  c->sink.warnings == 1 ? "" : "s");
+    const br_job_counters *k = &j.counters;
+    int ok = j.status == BR_JOB_COMPLETED_SUCCESS || j.status == BR_JOB_COMPLETED_NO_BULKS;
+    add_event(c,
+              ok                          ? "info"
+              : j.status == BR_JOB_FAILED ? "error"
+                                          : "warning",
+              "import",
+              "Job ended: %s. %lld processed, %lld imported, %lld updated, %lld deleted, %lld not "
+              "imported%s%s",
+              br_job_status_label(j.status), (long long)k->processed, (long long)k->imported,
+              (long long)k->updated, (long long)k->deleted, (long long)k->not_imported,
+              j.message[0] && !ok ? ". " : "", j.message[0] && !ok ? j.message : "");
+}
+
 typedef struct one_coll {
     int n;
     char handle[64];
@@ -2169,6 +2214,9 @@ finish:
     if (job_made)
         br_meter_end(&c.meter,
                      !rc || (rc == BR_EINVAL && (res->imported || res->deleted) && !res->multi));
+    /* A job the engine runs gets its events from the engine; one run here (the
+     * CLI) records the same story itself. */
+    if (job_made && !opt.job_id) inline_events(&c);
     pipe_dispose(&c);
     return rc;
 }
