@@ -51,6 +51,9 @@ PHASES=${*:-${BENCH_PHASES:-saf esploro lint}}
 REPS=${REPS:-${BENCH_REPS:-3}}
 NS=${BENCH_NS:-10000 100000}
 ENS=${BENCH_ESPLORO_NS:-100000}
+PNS=${BENCH_PUB_NS:-10000 100000} # ONIX products / XLSX rows (phase pub)
+GEN_ONIX=$(dirname "$GEN")/gen_onix
+GEN_XLSX=$(dirname "$GEN")/gen_xlsx
 BIG_NS=${BENCH_BIG_NS:-100000 1000000}
 FSIZE=${BENCH_FILE_SIZE:-4096}
 SEED=${BENCH_SEED:-1}
@@ -73,7 +76,7 @@ for b in "$BR" "$GEN" "$GEN_E" ${BASE:+"$BASE"}; do
 done
 case $REPS in '' | *[!0-9]* | 0) die "REPS must be a positive integer" ;; esac
 for p in $PHASES; do
-	case $p in saf | esploro | lint | big | web) ;; *) die "unknown phase '$p' (saf esploro lint big web)" ;; esac
+	case $p in saf | esploro | lint | big | web | pub) ;; *) die "unknown phase '$p' (saf esploro lint big web pub)" ;; esac
 done
 mkdir -p "$OUT" "$LOGS" || exit 4
 : >"$SAMPLES"
@@ -429,6 +432,45 @@ write_md() {
 	} >"$MD"
 }
 
+# ---- publications: ONIX and XLSX (issue 9) --------------------------------------------------------
+pub_bench() { # pub_bench FS N: ONIX validate/import against xmllint --stream; XLSX import
+	fs=$1
+	n=$2
+	workdir "$fs"
+	g="pub $fs N=$n"
+	echo "== $g ($WORK)"
+	"$GEN_ONIX" "$n" "$WORK/feed.xml" >"$LOGS/gen.log" 2>&1 || die "gen_onix failed: $(tail -n 3 "$LOGS/gen.log")"
+	"$GEN_XLSX" "$n" "$WORK/titles.xlsx" >"$LOGS/gen.log" 2>&1 || die "gen_xlsx failed: $(tail -n 3 "$LOGS/gen.log")"
+	REP=1
+	while [ "$REP" -le "$REPS" ]; do
+		warm "$WORK/feed.xml"
+		measure xmllint --stream --noout "$WORK/feed.xml"
+		sample "$g" floor "xmllint --stream (ONIX)"
+		for b in new; do
+			new_repo "$BR" "$WORK/o.$b"
+			warm "$WORK/feed.xml"
+			measure "$BR" --repo "$WORK/o.$b" import --format onix -v -s "$WORK/feed.xml" -c "$COLL" -m "$WORK/ov.map"
+			sample "$g" bulkrepo "onix validate (-v)"
+			rm -f "$WORK/o.map"
+			measure "$BR" --repo "$WORK/o.$b" import --format onix -s "$WORK/feed.xml" -c "$COLL" -m "$WORK/o.map"
+			sample "$g" bulkrepo "onix import"
+			rm -rf "$WORK/o.$b"
+			new_repo "$BR" "$WORK/x.$b"
+			rm -f "$WORK/x.map"
+			warm "$WORK/titles.xlsx"
+			measure "$BR" --repo "$WORK/x.$b" import --format xlsx -s "$WORK/titles.xlsx" -c "$COLL" -m "$WORK/x.map"
+			sample "$g" bulkrepo "xlsx import"
+			rm -rf "$WORK/x.$b"
+		done
+		REP=$((REP + 1))
+	done
+	summarize "$g" "$n" products/s - "xmllint --stream (ONIX)" "floor (ONIX parse)"
+	summarize "$g" "$n" products/s "xmllint --stream (ONIX)" "onix validate (-v)" "RSS < 64 MB, flat"
+	summarize "$g" "$n" products/s "xmllint --stream (ONIX)" "onix import" "<= 3x xmllint --stream"
+	summarize "$g" "$n" rows/s - "xlsx import" "RSS < 64 MB, flat"
+	dropwork
+}
+
 # ---- the run ------------------------------------------------------------------------------------
 FAILED=0
 BUSY=0
@@ -446,6 +488,9 @@ for phase in $PHASES; do
 	lint)
 		[ -n "$PY" ] || echo "bench: no python3: lint runs without its floor" >&2
 		for fs in $FSLIST; do for n in $ENS; do esploro_bench "$fs" "$n" lint; done; done
+		;;
+	pub)
+		for fs in $FSLIST; do for n in $PNS; do pub_bench "$fs" "$n"; done; done
 		;;
 	big)
 		if [ "${BENCH_BIG:-0}" != 1 ]; then
