@@ -76,13 +76,18 @@ static int read_header(br_reader *r, int report, br_error *err)
     if (rc == 0)
         return br_error_set(err, BR_EINVAL, r->sheet, 0, 0,
                             "the sheet is empty: a header row (ISBN, Title, ...) comes first");
-    unsigned width = row.cells[row.n - 1].col + 1;
+    /* The widest column named, whatever order the cells come in (a sheet
+     * need not list them left to right). */
+    unsigned width = 1;
+    for (size_t i = 0; i < row.n; i++)
+        if (row.cells[i].col >= width && row.cells[i].col < 1u << 20) width = row.cells[i].col + 1;
     free(r->map);
     if (!(r->map = calloc(width, sizeof *r->map))) return oom(err);
     r->n_map = width;
     int have_isbn = 0;
     for (size_t i = 0; i < row.n; i++) {
         const br_xlsx_cell *c = &row.cells[i];
+        if (c->col >= r->n_map) continue; /* cannot be: width covers every cell */
         const char *h = c->text;
         size_t n = c->len;
         trim(&h, &n);
