@@ -56,6 +56,10 @@ typedef struct br_job_spec {
     const char *const *files; /* input files, copied to <repo>/uploads/<id>/ (same base name) */
     size_t n_files;
     int move_files; /* rename the files there instead of copying (falls back to copy) */
+    /* A folder (on the repository's file system) whose subfolders are moved in
+     * beside the files before the job becomes visible to workers: an unpacked
+     * upload's "files/" that its CSV names.  NULL: none. */
+    const char *folders;
 } br_job_spec;
 
 /* Queues a job: one PENDING row (submitted = now, submitted_by = eperson) with

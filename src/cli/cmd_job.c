@@ -455,7 +455,8 @@ int cli_submit_job(cli *c, const char *type, const char *name, const char *epers
     int rc = cli_open(c, &repo);
     if (rc) return rc;
     const char *files[1] = {file};
-    br_job_spec spec = {type, name, eperson, params_json, file ? files : NULL, file ? 1 : 0, 0};
+    br_job_spec spec = {type,         name, eperson, params_json, file ? files : NULL,
+                        file ? 1 : 0, 0,    NULL};
     br_error err;
     int64_t id;
     if (br_job_submit(repo, &spec, &id, &err)) {

@@ -483,27 +483,6 @@ nomem:
     return MHD_HTTP_INTERNAL_SERVER_ERROR;
 }
 
-/* The unpacked package's folders go below the job's upload folder, beside its input. */
-static int place_folders(br_repo *repo, int64_t id, const char *pkg)
-{
-    DIR *d = opendir(pkg);
-    if (!d) return -1;
-    int rc = 0;
-    struct dirent *e;
-    while (!rc && (e = readdir(d))) {
-        struct stat st;
-        if (e->d_name[0] == '.' || fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
-            !S_ISDIR(st.st_mode))
-            continue;
-        char from[4400], to[4400];
-        snprintf(from, sizeof from, "%s/%s", pkg, e->d_name);
-        snprintf(to, sizeof to, "%s/uploads/%lld/%s", br_repo_dir(repo), (long long)id, e->d_name);
-        if (rename(from, to)) rc = -1;
-    }
-    closedir(d);
-    return rc;
-}
-
 /* "true"/"false" and friends; -1 when neither. */
 static int parse_bool(const char *s)
 {
@@ -634,19 +613,12 @@ enum MHD_Result srv_upload_submit(srv_req *r)
     spec.files = (const char *const *)files;
     spec.n_files = n_files;
     spec.move_files = 1;
+    /* The package's folders (a zip's "files/") travel with the files: in
+     * place before any worker can claim the job. */
+    spec.folders = pkg[0] ? pkg : NULL;
     int64_t id = 0;
     int rc = br_job_submit(repo, &spec, &id, &err);
     free(ptext);
-    /* The package's folders (a zip's "files/"): placed at once, before the
-     * workers are woken.  (A worker of another process polling the queue could
-     * claim the job first: br_job_spec cannot carry folders yet.) */
-    if (!rc && pkg[0] && place_folders(repo, id, pkg)) {
-        br_error cerr;
-        br_job_cancel(repo, id, &cerr);
-        rc = br_error_set(&err, BR_EIO, NULL, 0, 0,
-                          "cannot place the zip's folders in job %lld's upload folder",
-                          (long long)id);
-    }
     for (size_t i = 0; i < n_files; i++)
         free(files[i]);
     free(files);

@@ -273,7 +273,7 @@ static void test_bad_input_and_usage(void **state)
     assert_false(fx_exists(f, "out.csv"));
     assert_false(fx_exists(f, "out.csv.files"));
     SH(f, 2, "\"$BR\" convert --from saf --to saf p out");
-    SH(f, 2, "\"$BR\" convert --from onix --to saf p out");
+    SH(f, 2, "\"$BR\" convert --from frobnicate --to saf p out");
     SH(f, 2, "\"$BR\" convert --from saf --to esploro-csv p");
     SH(f, 3, "\"$BR\" convert --from saf --to esploro-csv missing out.csv");
     write_clean_package(f, "q");

@@ -76,7 +76,7 @@ static int64_t submit(fixture *f, const char *type, const char *params, const ch
     br_error err;
     int64_t id = 0;
     const char *files[1] = {file};
-    br_job_spec spec = {type, NULL, "tester", params, file ? files : NULL, file ? 1 : 0, 0};
+    br_job_spec spec = {type, NULL, "tester", params, file ? files : NULL, file ? 1 : 0, 0, NULL};
     assert_br_ok(br_job_submit(f->repo, &spec, &id, &err), &err);
     assert_true(id > 0);
     return id;
@@ -158,15 +158,15 @@ static void test_submit_rejects_bad_specs(void **state)
     fixture *f = *state;
     br_error err;
     int64_t id = 7;
-    br_job_spec s1 = {"no-such-type", NULL, NULL, NULL, NULL, 0, 0};
+    br_job_spec s1 = {"no-such-type", NULL, NULL, NULL, NULL, 0, 0, NULL};
     assert_int_equal(br_job_submit(f->repo, &s1, &id, &err), BR_EUSAGE);
     assert_int_equal(id, 0);
-    br_job_spec s2 = {"import-saf", NULL, NULL, "[1,2]", NULL, 0, 0};
+    br_job_spec s2 = {"import-saf", NULL, NULL, "[1,2]", NULL, 0, 0, NULL};
     assert_int_equal(br_job_submit(f->repo, &s2, &id, &err), BR_EUSAGE);
-    br_job_spec s3 = {"import-saf", NULL, NULL, "{\"a\":", NULL, 0, 0};
+    br_job_spec s3 = {"import-saf", NULL, NULL, "{\"a\":", NULL, 0, 0, NULL};
     assert_int_equal(br_job_submit(f->repo, &s3, &id, &err), BR_EUSAGE);
     const char *missing[1] = {tu_path(f->dir, "nope.zip")};
-    br_job_spec s4 = {"import-saf", NULL, NULL, NULL, missing, 1, 0};
+    br_job_spec s4 = {"import-saf", NULL, NULL, NULL, missing, 1, 0, NULL};
     assert_int_equal(br_job_submit(f->repo, &s4, &id, &err), BR_ENOTFOUND);
     /* Nothing was queued. */
     br_job j;

@@ -8,6 +8,7 @@
  * running job's progress callback looks for (at most every 25 ms) at record
  * boundaries. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -235,6 +236,28 @@ static int upload_dir(const char *repo_dir, int64_t id, char *out, size_t size)
     return n < 0 || (size_t)n >= size ? BR_ELIMIT : 0;
 }
 
+/* Moves the subfolders of from into to (both on the repository's file system). */
+static int place_folders(const char *from, const char *to, br_error *err)
+{
+    DIR *d = opendir(from);
+    if (!d) return br_error_set(err, BR_EIO, from, 0, 0, "cannot read: %s", strerror(errno));
+    int rc = 0;
+    struct dirent *e;
+    char a[PATH_MAX], b[PATH_MAX];
+    while (!rc && (e = readdir(d))) {
+        struct stat st;
+        if (e->d_name[0] == '.' || fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+            !S_ISDIR(st.st_mode))
+            continue;
+        if (br_path_join(a, sizeof a, from, e->d_name) || br_path_join(b, sizeof b, to, e->d_name))
+            rc = br_error_set(err, BR_ELIMIT, from, 0, 0, "path too long");
+        else if (rename(a, b))
+            rc = br_error_set(err, BR_EIO, a, 0, 0, "cannot place the folder: %s", strerror(errno));
+    }
+    closedir(d);
+    return rc;
+}
+
 int br_job_submit_ext(br_repo *repo, const br_job_spec *spec, const br_job_submit_extra *x,
                       int64_t *id, br_error *err)
 {
@@ -297,6 +320,7 @@ int br_job_submit_ext(br_repo *repo, const br_job_spec *spec, const br_job_submi
             else
                 rc = place_file(spec->files[i], path, spec->move_files, err);
         }
+        if (!rc && spec->folders) rc = place_folders(spec->folders, scratch, err);
         if (rc) goto done;
     }
     if ((rc = br_repo_begin(repo, err))) goto done;
@@ -487,7 +511,8 @@ int br_job_rerun(br_repo *repo, int64_t id, int64_t *new_id, br_error *err)
             goto done;
         }
     br_job_spec spec = {
-        job.type, job.name, job.eperson, job.params, (const char *const *)files.paths, files.n, 0};
+        job.type, job.name, job.eperson, job.params, (const char *const *)files.paths,
+        files.n,  0,        NULL};
     br_job_submit_extra x = {id, 0, job.profile[0] ? job.profile : NULL,
                              files.n ? NULL : job.input};
     rc = br_job_submit_ext(repo, &spec, &x, new_id, err);

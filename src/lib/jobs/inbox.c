@@ -109,7 +109,7 @@ static int submit_claimed(br_engine *eng, br_repo *repo, const br_profile *p, co
     snprintf(jname, sizeof jname, "Metadata Import: %s (FTP)", p->name);
     const char *files[1] = {path};
     br_job_spec spec = {
-        f->import_job, jname, p->eperson[0] ? p->eperson : "inbox", params, files, 1, 0};
+        f->import_job, jname, p->eperson[0] ? p->eperson : "inbox", params, files, 1, 0, NULL};
     br_job_submit_extra x = {0, 0, p->name, path};
     int64_t id;
     int rc = br_job_submit_ext(repo, &spec, &x, &id, &err);
