@@ -448,6 +448,39 @@ static void test_inline_job_progress(void **state)
     assert_contains(f->out, "Job ended: Failed");
 }
 
+/* Issue 15, the CLI: job list has a header and aligned columns; job show
+ * shows the first records (--records N|all) and sizes for people (--bytes:
+ * raw); an import into an unknown collection is refused before any job. */
+static void test_cli_report_shape(void **state)
+{
+    fx *f = *state;
+    fx_gen(f, "p", 25);
+    RUN(f, 0, "import -a -s p -c %s -m map", f->coll);
+    RUN(f, 0, "job list");
+    assert_true(!strncmp(f->out, "ID ", 3));
+    assert_contains(f->out, "STATUS");
+    char *second = strchr(f->out, '\n');
+    assert_non_null(second);
+    /* the status column starts where its header does */
+    size_t col = (size_t)(strstr(f->out, "STATUS") - f->out);
+    assert_int_equal(strncmp(second + 1 + col, "Completed", 9), 0);
+    RUN(f, 0, "job show 1");
+    assert_contains(f->out, "102.4 kB");
+    assert_contains(f->out, "5 more");
+    RUN(f, 0, "job show 1 --records all");
+    assert_null(strstr(f->out, "more ("));
+    assert_contains(f->out, "item_000024");
+    RUN(f, 0, "job show 1 --records 3 --bytes");
+    assert_contains(f->out, "102400 bytes");
+    assert_contains(f->out, "22 more");
+    RUN(f, 2, "job show 1 --records lots");
+    RUN(f, 3, "import -a -s p -c 123456789/999 -m map2");
+    RUN(f, 0, "job list --json");
+    json_t *l = fx_parse(f, "job list");
+    assert_int_equal(json_array_size(l), 1); /* no job for the refused import */
+    json_decref(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -465,6 +498,7 @@ int main(void)
         FX_TEST(test_csv_every_error_per_row),
         FX_TEST(test_submit_keeps_caps),
         FX_TEST(test_inline_job_progress),
+        FX_TEST(test_cli_report_shape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
