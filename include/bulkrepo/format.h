@@ -26,8 +26,10 @@ enum {
     BR_FORMAT_ALL_SCOPE = 1 << 7,     /* export -t ALL */
     BR_FORMAT_COLLECTIONS = 1 << 8,   /* records name their collections (else: -c, or the
                                           repository's only collection) */
-    BR_FORMAT_SELF_CONTAINED = 1 << 9 /* the reader returns only files inside its input
-                                         (checked by the reader): no upload-root check */
+    BR_FORMAT_SELF_CONTAINED = 1 << 9, /* the reader returns only files inside its input
+                                          (checked by the reader): no upload-root check */
+    BR_FORMAT_READS_STORE = 1 << 10    /* the reader checks records against the repository
+                                          (read options' repo): it gets a connection */
 };
 
 /* A format as its users see it.  Strings are static. */

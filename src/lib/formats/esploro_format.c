@@ -102,7 +102,8 @@ const br_format br_format_esploro_csv = {
         .upload_accept = ".csv,text/csv",
         .extract_ext = "csv",
         .extract_mime = "text/csv; charset=utf-8",
-        .caps = BR_FORMAT_READ | BR_FORMAT_WRITE | BR_FORMAT_EXTRACT | BR_FORMAT_ALL_SCOPE,
+        .caps = BR_FORMAT_READ | BR_FORMAT_WRITE | BR_FORMAT_EXTRACT | BR_FORMAT_ALL_SCOPE |
+                BR_FORMAT_READS_STORE,
         .import_job = "import-esploro",
         .validate_job = "validate-esploro",
         .delete_job = NULL,

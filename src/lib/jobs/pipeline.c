@@ -74,8 +74,10 @@ typedef struct candidates {
     size_t n;
 } candidates;
 
-/* What each kind matches on: a stored metadata field (NULL: none) and an
- * identifier type (NULL: none). */
+/* What each kind matches on: the record's metadata field whose values it
+ * looks up (NULL: none) and the identifier type they are looked up as (NULL:
+ * the stored values of the field, scanned: kind "field").  DOIs, ISBNs and
+ * URIs are identifiers in the store too (store_item.c), found by index. */
 static const struct match_kind {
     const char *kind, *field, *id_type;
 } KINDS[] = {
@@ -85,7 +87,7 @@ static const struct match_kind {
     {"origid", NULL, "origid"},
     {"doi", "dc.identifier.doi", "doi"},
     {"isbn", "dc.identifier.isbn", "isbn"},
-    {"uri", "dc.identifier.uri", NULL},
+    {"uri", "dc.identifier.uri", "uri"},
     {"field", NULL, NULL},
 };
 
@@ -1241,11 +1243,19 @@ static int candidates_of(pl_ctx *c, const match_rule *r, const br_read_info *inf
     const char *id_type = NULL;
     for (size_t k = 0; k < BR_ARRAY_LEN(KINDS); k++)
         if (!strcmp(KINDS[k].kind, r->kind)) id_type = KINDS[k].id_type;
-    for (size_t k = 0; !rc && id_type && k < rec->n_ids; k++) {
-        if (strcmp(rec->ids[k].type, id_type)) continue;
+    char name[256];
+    for (size_t k = 0; !rc && id_type && k < rec->n_ids + rec->n_md; k++) {
+        const char *value = NULL;
+        if (k < rec->n_ids) {
+            if (!strcmp(rec->ids[k].type, id_type)) value = rec->ids[k].value;
+        } else if (r->field[0]) {
+            field_name(&rec->md[k - rec->n_ids], name, sizeof name);
+            if (!strcmp(name, r->field)) value = rec->md[k - rec->n_ids].value;
+        }
+        if (!value) continue;
         int64_t id;
         br_error e;
-        rc = br_item_find_by_identifier(c->repo, id_type, rec->ids[k].value, &id, &e);
+        rc = br_item_find_by_identifier(c->repo, id_type, value, &id, &e);
         if (rc == BR_ENOTFOUND)
             rc = 0;
         else if (!rc)
@@ -1253,8 +1263,7 @@ static int candidates_of(pl_ctx *c, const match_rule *r, const br_read_info *inf
         else if (err)
             *err = e;
     }
-    char name[256];
-    for (size_t k = 0; !rc && r->field[0] && k < rec->n_md; k++) {
+    for (size_t k = 0; !rc && !id_type && r->field[0] && k < rec->n_md; k++) {
         field_name(&rec->md[k], name, sizeof name);
         if (!strcmp(name, r->field)) rc = find_by_field(c, r->field, rec->md[k].value, m, err);
     }
@@ -2057,7 +2066,9 @@ static int open_reader(pl_ctx *c, br_error *err)
     br_diag_sink *capture;
     if (c->scratch[0]) br_meter_update(&c->meter, BR_PHASE_UNPACKING, 0, 0);
     if ((rc = br_readahead_new(0, &c->sink, &capture, &c->ra, err))) return rc;
-    if ((rc = br_repo_open(br_repo_dir(c->repo), &c->reader_repo, err))) return rc;
+    if ((c->fmt->info.caps & BR_FORMAT_READS_STORE) &&
+        (rc = br_repo_open(br_repo_dir(c->repo), &c->reader_repo, err)))
+        return rc;
     c->ro.source = c->source;
     c->ro.scratch = c->scratch[0] ? c->scratch : NULL;
     c->ro.limits = &c->opt->limits;

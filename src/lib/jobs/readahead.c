@@ -11,6 +11,10 @@
 #include "jobs/readahead.h"
 
 #define DEFAULT_SLOTS 32
+/* A sleeping side is woken only when this many slots are ready for it (or
+ * the input ended): one wake-up per record made the two threads spend more in
+ * the scheduler than they gained. */
+#define WAKE_AFTER 8
 
 typedef struct slot {
     br_record *rec;
@@ -26,6 +30,7 @@ struct br_readahead {
     size_t head, count; /* the caller's next slot; slots filled and not yet taken */
     int handed;         /* the caller holds slot head - 1 */
     int stop, running, ended;
+    int reader_waits, caller_waits; /* under mu: who sleeps on a condition (signal only then) */
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t filled, freed;
@@ -97,8 +102,11 @@ static void *reader_main(void *arg)
     for (;;) {
         pthread_mutex_lock(&ra->mu);
         /* One slot stays free: the caller may still hold the one it was handed. */
-        while (!ra->stop && ra->count + (size_t)ra->handed >= ra->n)
+        while (!ra->stop && ra->count + (size_t)ra->handed >= ra->n) {
+            ra->reader_waits = 1;
             pthread_cond_wait(&ra->freed, &ra->mu);
+            ra->reader_waits = 0;
+        }
         if (ra->stop) {
             pthread_mutex_unlock(&ra->mu);
             return NULL;
@@ -118,7 +126,8 @@ static void *reader_main(void *arg)
         ra->count++;
         int last = s->rc != 1;
         if (last) ra->ended = 1;
-        pthread_cond_signal(&ra->filled);
+        if (ra->caller_waits && (last || ra->count >= WAKE_AFTER || ra->count >= ra->n - 1))
+            pthread_cond_signal(&ra->filled);
         pthread_mutex_unlock(&ra->mu);
         if (last) return NULL;
     }
@@ -171,10 +180,14 @@ int br_readahead_next(br_readahead *ra, br_diag_sink *sink, br_record **rec, br_
     pthread_mutex_lock(&ra->mu);
     if (ra->handed) { /* the slot handed out last time is free again */
         ra->handed = 0;
-        pthread_cond_signal(&ra->freed);
+        if (ra->reader_waits && ra->n - ra->count >= WAKE_AFTER) pthread_cond_signal(&ra->freed);
     }
-    while (!ra->count)
+    while (!ra->count) {
+        if (ra->reader_waits) pthread_cond_signal(&ra->freed); /* about to drain: read on */
+        ra->caller_waits = 1;
         pthread_cond_wait(&ra->filled, &ra->mu);
+        ra->caller_waits = 0;
+    }
     slot *s = &ra->slots[ra->head];
     int rc = s->rc;
     if (rc == 1) {

@@ -174,8 +174,8 @@ int br_asset_put_file(br_repo *repo, const char *src, uint64_t max_size, br_reco
         if (n == 0) break;
         if (!total && !by_name) {
             /* libmagic on this first block only (at most 64 KiB), not the file */
-            const char *m =
-                br_mime_detect(NULL, buf, (size_t)n, repo->magic, mime_buf, sizeof mime_buf);
+            const char *m = br_mime_detect(NULL, buf, (size_t)n, br_repo_magic(repo), mime_buf,
+                                           sizeof mime_buf);
             if (m) mime = br_record_str(rec, m);
         }
         total += n;

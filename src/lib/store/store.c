@@ -75,6 +75,7 @@ static const char *const SQL[S_COUNT] = {
                       "rights, owner, link_order, display_in_viewer) "
                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [S_ID_INSERT] = "INSERT INTO identifier(item_id, type, value) VALUES (?1, ?2, ?3)",
+    [S_ID_MIRROR] = "INSERT OR IGNORE INTO identifier(item_id, type, value) VALUES (?1, ?2, ?3)",
     [S_ITEM_DELETE] = "DELETE FROM item WHERE id = ?1",
     [S_ITEM_BY_HANDLE] = "SELECT id FROM item WHERE handle = ?1",
     [S_ITEM_BY_UUID] = "SELECT id FROM item WHERE uuid = ?1",
@@ -464,11 +465,8 @@ int br_store_connect(const char *dir, int create, br_repo **out, br_error *err)
                           strerror(errno));
         goto done;
     }
-    repo->magic = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);
-    if (!repo->magic || magic_load(repo->magic, NULL)) {
-        rc = br_error_set(err, BR_EINTERNAL, NULL, 0, 0, "cannot load libmagic's database");
-        goto done;
-    }
+    /* libmagic's database is loaded on first use (br_repo_magic): most
+     * connections never need it, and loading it costs tens of milliseconds. */
     *out = repo;
     repo = NULL;
 done:
@@ -620,6 +618,19 @@ void br_repo_free(br_repo *repo)
         free(repo->schemas[i]);
     free(repo->schemas);
     free(repo);
+}
+
+magic_t br_repo_magic(br_repo *repo)
+{
+    if (!repo->magic && !repo->magic_failed) {
+        repo->magic = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);
+        if (repo->magic && magic_load(repo->magic, NULL)) {
+            magic_close(repo->magic);
+            repo->magic = NULL;
+        }
+        repo->magic_failed = !repo->magic; /* asked once: the extension table decides */
+    }
+    return repo->magic;
 }
 
 const char *br_repo_dir(const br_repo *repo)

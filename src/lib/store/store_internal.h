@@ -17,7 +17,8 @@ typedef enum stmt_id {
     S_GROUP_INSERT, S_GROUP_BY_NAME,
     S_HANDLE_ITEM, S_HANDLE_CONT, S_MAX_HANDLE_ITEM, S_MAX_HANDLE_CONT,
     S_ITEM_INSERT, S_ITEM_COLL_INSERT, S_MV_INSERT, S_BS_INSERT, S_CREATOR_INSERT,
-    S_LINK_INSERT, S_ID_INSERT, S_ITEM_DELETE, S_ITEM_BY_HANDLE, S_ITEM_BY_UUID,
+    S_LINK_INSERT, S_ID_INSERT,
+    S_ID_MIRROR, S_ITEM_DELETE, S_ITEM_BY_HANDLE, S_ITEM_BY_UUID,
     S_ITEM_GET, S_ITEM_MD, S_ITEM_BS, S_ITEM_RELS, S_ITEM_COLLS, S_ITEM_CREATORS,
     S_ITEM_LINKS, S_ITEM_IDS, S_ITEM_SET_STATUS, S_ITEM_BY_VALUE, S_ITEM_COUNT,
     S_LIST_ALL, S_LIST_COLL, S_LIST_JOB,
@@ -57,6 +58,7 @@ struct br_repo {
     char **schemas;
     size_t n_schemas;
     magic_t magic;
+    int magic_failed; /* libmagic could not load: not asked again */
 };
 
 sqlite3_stmt *br_stmt(br_repo *repo, stmt_id id, br_error *err);
@@ -104,5 +106,9 @@ int br_store_schema_version(br_repo *repo, int *version, br_error *err);
 /* The error for a repository whose version is not the library's (older:
  * run upgrade; newer: use a newer bulkrepo); returns BR_ESTORE. */
 int br_store_version_refusal(const char *dir, int version, br_error *err);
+
+/* libmagic, loaded on first use; NULL when it cannot load (the extension
+ * table alone then names types). */
+magic_t br_repo_magic(br_repo *repo);
 
 #endif

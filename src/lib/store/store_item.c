@@ -137,6 +137,25 @@ static int insert_values(br_repo *repo, const br_record *rec, int64_t item, br_e
                                 rec->ids[i].type, rec->ids[i].value);
         if (rc) return rc;
     }
+    /* dc.identifier.doi / .isbn / .uri values are identifiers too, so that
+     * matching finds them through the identifier table's index (the values'
+     * own index is by field only: a lookup by value scans the field).  The
+     * first item to carry a value owns it; another with the same value keeps
+     * it as metadata only. */
+    for (size_t i = 0; i < rec->n_md; i++) {
+        const br_mdv *v = &rec->md[i];
+        if (!v->qualifier || strcmp(v->element, "identifier") || strcmp(v->schema, "dc") ||
+            (strcmp(v->qualifier, "doi") && strcmp(v->qualifier, "isbn") &&
+             strcmp(v->qualifier, "uri")))
+            continue;
+        sqlite3_stmt *st = br_stmt(repo, S_ID_MIRROR, err);
+        if (!st) return BR_ESTORE;
+        sqlite3_bind_int64(st, 1, item);
+        br_bind_text(st, 2, v->qualifier);
+        br_bind_text(st, 3, v->value);
+        int rc = step(repo, st, err, "insert identifier");
+        if (rc) return rc;
+    }
     return 0;
 }
 
