@@ -308,7 +308,7 @@ const br_format br_format_onix = {
         .delete_job = NULL,
         .export_job = "export-onix",
         .default_status = "archived",
-        .match = "isbn=update,field:onix.record.reference=update",
+        .match = "isbn=update,id:onixref=update",
         .version_field = "onix.message.sentdate",
         .export_file = "onix.xml",
     },

@@ -62,8 +62,9 @@ typedef struct rel_spec {
 typedef enum match_action { ACT_UPDATE, ACT_REPLACE, ACT_SKIP, ACT_ADD } match_action;
 
 typedef struct match_rule {
-    char kind[16];   /* key, handle, uuid, origid, doi, isbn, uri, field */
-    char field[128]; /* "schema.element[.qualifier]": doi, isbn, uri and field rules */
+    char kind[16];    /* key, handle, uuid, origid, doi, isbn, uri, field */
+    char field[128];  /* "schema.element[.qualifier]": doi, isbn, uri and field rules */
+    char id_type[32]; /* "id:TYPE" rules: an identifier type (onixref, ...) */
     match_action action;
 } match_rule;
 
@@ -89,6 +90,7 @@ static const struct match_kind {
     {"isbn", "dc.identifier.isbn", "isbn"},
     {"uri", "dc.identifier.uri", "uri"},
     {"field", NULL, NULL},
+    {"id", NULL, NULL},
 };
 
 /* key -> handle, read from a mapfile (-r, or -R without a journal). */
@@ -1170,19 +1172,24 @@ static int parse_profile(pl_ctx *c, const char *spec, br_error *err)
         if (colon) {
             *colon = 0;
             char s_[64], e_[64], q_[64];
-            if (strcmp(p, "field") || br_field_parse(colon + 1, s_, e_, q_))
+            if (!strcmp(p, "id") && colon[1] && strlen(colon + 1) < sizeof r->id_type &&
+                !br_path_unsafe(colon + 1) && !strchr(colon + 1, '/'))
+                br_strlcpy(r->id_type, colon + 1, sizeof r->id_type);
+            else if (!strcmp(p, "field") && !br_field_parse(colon + 1, s_, e_, q_))
+                br_strlcpy(r->field, colon + 1, sizeof r->field);
+            else
                 return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
-                                    "match rule '%s:%s': use field:schema.element[.qualifier]", p,
-                                    colon + 1);
-            br_strlcpy(r->field, colon + 1, sizeof r->field);
+                                    "match rule '%s:%s': use field:schema.element[.qualifier] or "
+                                    "id:TYPE",
+                                    p, colon + 1);
         }
         size_t k = 0;
         while (k < BR_ARRAY_LEN(KINDS) && strcmp(KINDS[k].kind, p))
             k++;
-        if (k == BR_ARRAY_LEN(KINDS) || (!strcmp(p, "field") && !colon))
+        if (k == BR_ARRAY_LEN(KINDS) || ((!strcmp(p, "field") || !strcmp(p, "id")) && !colon))
             return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
-                                "match rule '%s': key, handle, uuid, origid, doi, isbn, uri or "
-                                "field:schema.element",
+                                "match rule '%s': key, handle, uuid, origid, doi, isbn, uri, "
+                                "field:schema.element or id:TYPE",
                                 p);
         br_strlcpy(r->kind, p, sizeof r->kind);
         if (KINDS[k].field) br_strlcpy(r->field, KINDS[k].field, sizeof r->field);
@@ -1240,8 +1247,8 @@ static int candidates_of(pl_ctx *c, const match_rule *r, const br_read_info *inf
     if (!strcmp(r->kind, "key")) return info->update ? find_one(c, info->key, m, err) : 0;
     if (!strcmp(r->kind, "handle")) return rec->handle ? find_one(c, rec->handle, m, err) : 0;
     if (!strcmp(r->kind, "uuid")) return rec->uuid ? find_one(c, rec->uuid, m, err) : 0;
-    const char *id_type = NULL;
-    for (size_t k = 0; k < BR_ARRAY_LEN(KINDS); k++)
+    const char *id_type = r->id_type[0] ? r->id_type : NULL; /* id:TYPE */
+    for (size_t k = 0; !id_type && k < BR_ARRAY_LEN(KINDS); k++)
         if (!strcmp(KINDS[k].kind, r->kind)) id_type = KINDS[k].id_type;
     char name[256];
     for (size_t k = 0; !rc && id_type && k < rec->n_ids + rec->n_md; k++) {
@@ -1396,7 +1403,9 @@ static int decide(pl_ctx *c, const br_read_info *info, const char *resolved, int
     candidates *m = &c->cands;
     if ((rc = match_record(c, info, &rule, m, err)) || !rule) return rc;
     /* "by doi", "by field dc.title" */
-    const char *field = strcmp(rule->kind, "field") ? "" : rule->field;
+    const char *field = !strcmp(rule->kind, "field") ? rule->field
+                        : !strcmp(rule->kind, "id")  ? rule->id_type
+                                                     : "";
     const char *sp = *field ? " " : "";
     if (m->n > MATCH_MAX) {
         snprintf(msg, msg_size, "matches more than %d stored records by %s%s%s: not imported",
