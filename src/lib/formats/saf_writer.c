@@ -13,11 +13,11 @@
  *             lines again; a handle carried as esploro.asset.handle becomes the
  *             handle file.
  *
- * Nothing shows under dest before writer_close: the folders are written into
- * a staging folder (export: DEST/.bulkrepo-XXXXXX, so the renames stay on one
- * file system; convert: DEST.tmpXXXXXX next to it).  Close renames each
- * folder into place (convert: the staging folder itself), or zips the staging
- * folder to DEST/ZIP; abort removes the staging folder.  A folder DEST/<n>
+ * An export writes its folders into DEST itself and abort (any failure)
+ * removes every folder it made, so a failed export leaves nothing; staging
+ * them elsewhere and renaming 10,000 folders at the end cost an export on disk
+ * several times its time.  A zip (-z) is staged in DEST/.bulkrepo-XXXXXX and
+ * zipped at close; convert stages in DEST.tmpXXXXXX and renames that folder.  A folder DEST/<n>
  * that exists already stops the export when its record comes (BR_EEXISTS),
  * with nothing left behind.
  *
@@ -50,6 +50,8 @@ struct br_writer {
     br_write_options opt;
     br_write_stats local, *stats;
     char stage[PATH_SIZE]; /* the staging folder; "" none */
+    int direct;            /* export into DEST itself: folders written in place */
+    int closed;            /* closed successfully: abort keeps the output */
     char zip_path[PATH_SIZE];
     br_arena *arena;
     saf_item *items;
@@ -123,6 +125,11 @@ int br_saf_drv_writer_open(const br_write_options *opt, br_writer **out, br_erro
             }
         }
         n = snprintf(w->stage, sizeof w->stage, "%s/.bulkrepo-XXXXXX", opt->dest);
+        if (!opt->zip) { /* folders go straight into DEST; a failure removes them */
+            w->direct = 1;
+            w->stage[0] = 0;
+            goto done;
+        }
     }
     if (n < 0 || (size_t)n >= sizeof w->stage) {
         w->stage[0] = 0;
@@ -387,13 +394,16 @@ int br_saf_drv_write(br_writer *w, const char *key, br_record *rec, br_error *er
                                     dir);
         }
     }
-    if (br_path_join(dir, sizeof dir, w->stage, folder))
+    if (br_path_join(dir, sizeof dir, w->direct ? w->opt.dest : w->stage, folder))
         return br_error_set(err, BR_ELIMIT, w->opt.dest, 0, 0, "path too long");
     /* The relationships are written at close, when every folder is known. */
     br_record view = *rec;
     view.n_rels = 0;
     br_saf_write_options so = {w->opt.migrate, w->opt.exclude_bitstreams, NULL, NULL};
-    if ((rc = br_saf_write_item(dir, &view, &so, err))) return rc;
+    if ((rc = br_saf_write_item(dir, &view, &so, err))) {
+        if (w->direct) br_rmtree(dir); /* the half-written folder */
+        return rc;
+    }
     if (remember(w, folder, rec)) return no_memory(err);
     w->stats->records++;
     w->stats->files += rec->n_bs;
@@ -435,7 +445,7 @@ static int write_relations(br_writer *w, br_error *err)
         while (end < w->n_rels && w->rel_item[end] == w->rel_item[i])
             end++;
         const saf_item *it = &w->items[w->rel_item[i]];
-        if (br_path_join(dir, sizeof dir, w->stage, it->folder))
+        if (br_path_join(dir, sizeof dir, w->direct ? w->opt.dest : w->stage, it->folder))
             return br_error_set(err, BR_ELIMIT, w->opt.dest, 0, 0, "path too long");
         int rc =
             br_saf_write_relationships(dir, it->handle, &w->rels[i], end - i, folder_of, w, err);
@@ -443,34 +453,6 @@ static int write_relations(br_writer *w, br_error *err)
         i = end;
     }
     return 0;
-}
-
-/* Export: each staged folder renamed to DEST/<folder>; on failure the ones
- * moved are removed again. */
-static int move_folders(br_writer *w, br_error *err)
-{
-    char from[PATH_SIZE], to[PATH_SIZE];
-    size_t moved = 0;
-    int rc = 0;
-    for (; moved < w->n_items; moved++) {
-        const char *f = w->items[moved].folder;
-        if (br_path_join(from, sizeof from, w->stage, f) ||
-            br_path_join(to, sizeof to, w->opt.dest, f)) {
-            rc = br_error_set(err, BR_ELIMIT, w->opt.dest, 0, 0, "path too long");
-            break;
-        }
-        if (path_exists(to)) {
-            rc = br_error_set(err, BR_EEXISTS, NULL, 0, 0, "directory %s already exists", to);
-            break;
-        }
-        if (rename(from, to)) {
-            rc = br_error_set(err, BR_EIO, to, 0, 0, "cannot move into place: %s", strerror(errno));
-            break;
-        }
-    }
-    for (size_t i = 0; rc && i < moved; i++)
-        if (!br_path_join(to, sizeof to, w->opt.dest, w->items[i].folder)) br_rmtree(to);
-    return rc;
 }
 
 int br_saf_drv_writer_close(br_writer *w, br_error *err)
@@ -489,10 +471,9 @@ int br_saf_drv_writer_close(br_writer *w, br_error *err)
                               strerror(errno));
         else
             w->stage[0] = 0; /* it is the output now */
-    } else {
-        rc = move_folders(w, err);
     }
 done:
+    if (!rc) w->closed = 1;
     br_saf_drv_writer_abort(w);
     return rc;
 }
@@ -501,6 +482,11 @@ void br_saf_drv_writer_abort(br_writer *w)
 {
     if (!w) return;
     if (w->stage[0]) br_rmtree(w->stage); /* only the folder mkdtemp made here */
+    /* Written in place and not finished: the folders this export made go. */
+    for (size_t i = 0; w->direct && !w->closed && i < w->n_items; i++) {
+        char dir[PATH_SIZE];
+        if (!br_path_join(dir, sizeof dir, w->opt.dest, w->items[i].folder)) br_rmtree(dir);
+    }
     br_arena_free(w->arena);
     free(w->items);
     free(w->rels);
