@@ -67,18 +67,6 @@ static int separated_date(const char *s, size_t n, char fixed[9])
     return 1;
 }
 
-/* The outcome of checking one value. */
-typedef struct vres {
-    int bad;          /* an error that cannot be fixed */
-    const char *rule; /* for bad, and for fixable */
-    const char *hint;
-    char why[160]; /* for bad/fixable: what is wrong */
-    int fixable;   /* fixed holds the corrected text */
-    int warn_only; /* the finding is a warning (accepted as is) */
-    char fixed[128];
-    char norm[128]; /* normalised value for the record; "" = the value itself */
-} vres;
-
 static int orcid_ok(const char *s, size_t n)
 {
     if (n != 19) return 0;

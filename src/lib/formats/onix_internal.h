@@ -76,4 +76,7 @@ int br_onix_drv_write(br_writer *w, const char *key, br_record *rec, br_error *e
 int br_onix_drv_writer_close(br_writer *w, br_error *err);
 void br_onix_drv_writer_abort(br_writer *w);
 
+/* Appends s XML-escaped (&, <, >; and " when attr) to b; 0 or BR_ENOMEM. */
+int br_onix_escape(br_buf *b, const char *s, int attr);
+
 #endif

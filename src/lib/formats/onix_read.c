@@ -380,10 +380,10 @@ static br_mdv *add(br_onix_rd *r, const char *field, const char *value, xmlNodeP
 }
 
 /* Serialises n with reference names (the unmapped composites). */
-static int escape(br_buf *b, const char *s, int attr)
+int br_onix_escape(br_buf *b, const char *s, int attr)
 {
     int rc = 0;
-    for (const char *p = s; *p && !rc; p++) {
+    for (const char *p = s; p && *p && !rc; p++) {
         switch (*p) {
         case '&':
             rc = br_buf_puts(b, "&amp;");
@@ -407,7 +407,7 @@ static int escape(br_buf *b, const char *s, int attr)
 static int serialise(br_onix_rd *r, xmlNodePtr n, br_buf *b)
 {
     if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE)
-        return n->content ? escape(b, (const char *)n->content, 0) : 0;
+        return n->content ? br_onix_escape(b, (const char *)n->content, 0) : 0;
     if (n->type == XML_ENTITY_REF_NODE) {
         long cp = br_onix_entity((const char *)n->name);
         return cp < 0 ? 0 : utf8_put(b, cp);
@@ -418,7 +418,7 @@ static int serialise(br_onix_rd *r, xmlNodePtr n, br_buf *b)
     for (xmlAttrPtr a = n->properties; a; a = a->next) {
         xmlChar *v = xmlNodeListGetString(n->doc, a->children, 1);
         int rc = br_buf_printf(b, " %s=\"", (const char *)a->name) ||
-                 escape(b, v ? (const char *)v : "", 1) || br_buf_puts(b, "\"");
+                 br_onix_escape(b, v ? (const char *)v : "", 1) || br_buf_puts(b, "\"");
         xmlFree(v);
         if (rc) return BR_ENOMEM;
     }

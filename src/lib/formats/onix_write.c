@@ -26,25 +26,10 @@ struct br_writer {
     char key[300];
 };
 
+/* Text content: escaped as the reader's serialiser does (no quotes needed). */
 static int esc(br_buf *b, const char *s)
 {
-    int rc = 0;
-    for (const char *p = s; p && *p && !rc; p++) {
-        switch (*p) {
-        case '&':
-            rc = br_buf_puts(b, "&amp;");
-            break;
-        case '<':
-            rc = br_buf_puts(b, "&lt;");
-            break;
-        case '>':
-            rc = br_buf_puts(b, "&gt;");
-            break;
-        default:
-            rc = br_buf_append(b, p, 1);
-        }
-    }
-    return rc;
+    return br_onix_escape(b, s, 0);
 }
 
 /* <name>text</name> on its own line at depth d (text escaped). */
