@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "core/core.h"
 #include "formats/format.h"
 
 /* ---- tables (onix_tables.c) --------------------------------------------------------------- */
