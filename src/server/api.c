@@ -666,7 +666,7 @@ typedef struct output_info {
 } output_info;
 
 /* 0 and o filled; BR_ENOTFOUND with why (a sentence) when the job has no
- * output the server serves. */
+ * output the server serves (BR_ELIMIT: its path does not fit). */
 static int output_find(br_repo *repo, const br_job *j, output_info *o, char *why, size_t size)
 {
     memset(o, 0, sizeof *o);
@@ -718,7 +718,11 @@ static int output_find(br_repo *repo, const br_job *j, output_info *o, char *why
     }
     const char *ext = NULL;
     if (n == 1 && single_file) {
-        snprintf(o->file, sizeof o->file, "%s/%s", o->dir, only);
+        int w = snprintf(o->file, sizeof o->file, "%s/%s", o->dir, only);
+        if (w < 0 || (size_t)w >= sizeof o->file) {
+            snprintf(why, size, "job %lld's output path is too long", (long long)j->id);
+            return BR_ELIMIT;
+        }
         o->size = (int64_t)st.st_size;
         ext = strrchr(only, '.');
         snprintf(o->name, sizeof o->name, "job-%lld-%s", (long long)j->id, only);
