@@ -89,6 +89,16 @@ int tu_exists(const char *path)
     return lstat(path, &st) == 0;
 }
 
+void tu_hex(const unsigned char *bytes, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[bytes[i] >> 4];
+        out[2 * i + 1] = digits[bytes[i] & 0xf];
+    }
+    out[2 * n] = '\0';
+}
+
 int tu_count_entries(const char *dir)
 {
     DIR *d = opendir(dir);

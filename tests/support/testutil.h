@@ -20,6 +20,8 @@ char *tu_read(const char *path);
 const char *tu_path(const char *dir, const char *rel);
 /* 1 when something (a dangling symlink too) is at path. */
 int tu_exists(const char *path);
+/* Writes n bytes as 2n lowercase hex digits and a NUL into out (2n+1 bytes). */
+void tu_hex(const unsigned char *bytes, size_t n, char *out);
 /* Entries of a folder other than . and .., or -1 when it cannot be opened. */
 int tu_count_entries(const char *dir);
 /* Absolute path to a file in tests/data ($BULKREPO_TESTDATA, else ./tests/data;

@@ -81,9 +81,13 @@ static char *md_lines(const br_record *r)
     for (size_t i = 0; i < n; i++)
         len += strlen(lines[i]) + 1;
     char *out = calloc(1, len);
+    assert_non_null(out);
+    size_t at = 0;
     for (size_t i = 0; i < n; i++) {
-        strcat(out, lines[i]);
-        strcat(out, "\n");
+        size_t k = strlen(lines[i]);
+        memcpy(out + at, lines[i], k);
+        out[at + k] = '\n';
+        at += k + 1;
         free(lines[i]);
     }
     free(lines);

@@ -13,8 +13,7 @@ static void digest_hex(const EVP_MD *md, const char *data, char *out)
     unsigned char d[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     assert_int_equal(EVP_Digest(data, strlen(data), d, &len, md, NULL), 1);
-    for (unsigned i = 0; i < len; i++)
-        sprintf(out + 2 * i, "%02x", d[i]);
+    tu_hex(d, len, out);
 }
 
 static void units(fx *f)

@@ -576,7 +576,7 @@ static void test_huge_cell_is_capped(void **state)
     char *text = malloc(big + 4096);
     int n = snprintf(text, 4096, "%sASSET,1,", HEADER);
     memset(text + n, 'x', big);
-    strcpy(text + n + big, ",publication.book\n");
+    snprintf(text + n + big, 4096 - (size_t)n, ",publication.book\n");
     write_file(f, "in.csv", text);
     free(text);
     assert_int_equal(lint(f, "in.csv", NULL), BR_ELIMIT);
@@ -591,11 +591,12 @@ static void test_too_many_columns(void **state)
 {
     fixture *f = *state;
     size_t n = 100000;
-    char *text = malloc(n * 3 + 64);
+    size_t cap = n * 3 + 64;
+    char *text = malloc(cap);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if (i) text[k++] = ',';
-        k += (size_t)sprintf(text + k, "%s", i == 1 ? "GROUP_ID" : i ? "X" : "");
+        k += (size_t)snprintf(text + k, cap - k, "%s", i == 1 ? "GROUP_ID" : i ? "X" : "");
     }
     text[k++] = '\n';
     text[k] = 0;
@@ -639,7 +640,8 @@ static void test_key_and_quoted_values(void **state)
     fixture *f = *state;
     char text[8192], long_type[256];
     memset(long_type, 'x', 199);
-    strcpy(long_type + 199, "\xC3\xA9"); /* bytes 199-200: the 200-byte cut falls inside */
+    snprintf(long_type + 199, sizeof long_type - 199,
+             "\xC3\xA9"); /* bytes 199-200: the 200-byte cut falls inside */
     snprintf(text, sizeof text, "%s%s%s%s", HEADER, row("ASSET", "a\nb", ASSET_OK),
              row("ASSET", "k\xE9", ASSET_OK), "\xE9SSET,k\xE9\n");
     assert_int_equal(lint_text(f, text), 0);
@@ -1002,14 +1004,16 @@ static void test_huge_row_is_capped(void **state)
 {
     fixture *f = *state;
     size_t cells = 700, n = 0;
-    char *text = malloc(strlen(HEADER) + cells * 101 + 16);
-    n = (size_t)sprintf(text, "%sASSET,1", HEADER);
+    size_t cap = strlen(HEADER) + cells * 101 + 16;
+    char *text = malloc(cap);
+    n = (size_t)snprintf(text, cap, "%sASSET,1", HEADER);
     for (size_t i = 0; i < cells; i++) {
         text[n++] = ',';
         memset(text + n, 'x', 99);
         n += 99;
     }
-    strcpy(text + n, "\n");
+    text[n++] = '\n';
+    text[n] = '\0';
     write_file(f, "in.csv", text);
     free(text);
     clear_log(f);
@@ -1033,24 +1037,27 @@ static void test_link_shift(void **state)
     assert_non_null(tmpl);
     *strchr(tmpl, '\n') = 0;
     char cells[204][64] = {{0}};
-    strcpy(cells[0], "ASSET");
-    strcpy(cells[1], "1");
-    strcpy(cells[2], "T");                 /* C ASSET_TITLE */
-    strcpy(cells[12], "2021");             /* M ASSET_PUBLISHDATE */
-    strcpy(cells[19], "publication.book"); /* T ASSET_RESTYPE */
-    strcpy(cells[29], "P___U");            /* AD ASSET_AFFILIATION */
+#define CELL(i, v) snprintf(cells[i], sizeof cells[i], "%s", v)
+    CELL(0, "ASSET");
+    CELL(1, "1");
+    CELL(2, "T");                 /* C ASSET_TITLE */
+    CELL(12, "2021");             /* M ASSET_PUBLISHDATE */
+    CELL(19, "publication.book"); /* T ASSET_RESTYPE */
+    CELL(29, "P___U");            /* AD ASSET_AFFILIATION */
     char text[65536];
-    size_t n = (size_t)sprintf(text, "%s\n", tmpl);
+    size_t n = (size_t)snprintf(text, sizeof text, "%s\n", tmpl);
     for (int rr = 0; rr < 2; rr++) {
         for (int c = 0; c < 204; c++)
-            n += (size_t)sprintf(text + n, "%s%s", c ? "," : "", cells[c]);
+            n += (size_t)snprintf(text + n, sizeof text - n, "%s%s", c ? "," : "", cells[c]);
+        assert_true(n < sizeof text - 1);
         text[n++] = '\n';
         memset(cells, 0, sizeof cells);
-        strcpy(cells[0], "LINK");
-        strcpy(cells[1], "1");
-        strcpy(cells[159], "https://example.org/x"); /* FD CREATOR_FAMNAME -> LINK_LINKURL */
-        strcpy(cells[162], "published");             /* FG CREATOR_NAMESUF -> LINK_CONTENTTYPE */
+        CELL(0, "LINK");
+        CELL(1, "1");
+        CELL(159, "https://example.org/x"); /* FD CREATOR_FAMNAME -> LINK_LINKURL */
+        CELL(162, "published");             /* FG CREATOR_NAMESUF -> LINK_CONTENTTYPE */
     }
+#undef CELL
     text[n] = 0;
     free(tmpl);
     write_file(f, "in.csv", text);
