@@ -28,8 +28,7 @@ static void md5_hex(const void *data, size_t n, char out[33])
     unsigned int len = 0;
     assert_int_equal(EVP_Digest(data, n, d, &len, EVP_md5(), NULL), 1);
     assert_int_equal(len, 16);
-    for (unsigned i = 0; i < len; i++)
-        sprintf(out + 2 * i, "%02x", d[i]);
+    tu_hex(d, len, out);
 }
 
 /* ======================================================================================
@@ -1606,6 +1605,10 @@ static void test_match_doi_skips(void **state)
     assert_int_equal(fx_item_count(f), 5);
     RUN(f, 2, "import -a -s b -c %s -m e.map --match doi=merge", f->coll);
     RUN(f, 2, "import -a -s b -c %s -m e.map --match title", f->coll);
+    RUN(f, 2, "import -a -s b -c %s -m e.map --match doi,", f->coll);
+    assert_contains(f->err, "has an empty rule");
+    RUN(f, 2, "import -a -s b -c %s -m e.map --match doi,,isbn", f->coll);
+    assert_contains(f->err, "has an empty rule");
 }
 
 /* Several matches: the record waits for an operator (Manual Handling

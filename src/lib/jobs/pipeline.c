@@ -1150,9 +1150,12 @@ static int parse_profile(pl_ctx *c, const char *spec, br_error *err)
     char buf[1024];
     if (br_strlcpy(buf, spec, sizeof buf) >= sizeof buf)
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "the match profile is too long");
-    for (char *p = buf; p && *p;) {
+    for (char *p = buf; p;) {
         char *next = strchr(p, ',');
         if (next) *next++ = 0;
+        if (!*p) /* "doi,,isbn" or "doi,": a slip, not a rule to drop quietly */
+            return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
+                                "the match profile '%s' has an empty rule (between commas)", spec);
         if (c->n_rules == MAX_RULES)
             return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "at most %d match rules", MAX_RULES);
         match_rule *r = &c->rules[c->n_rules];
