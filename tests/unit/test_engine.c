@@ -173,6 +173,35 @@ static void test_submit_rejects_bad_specs(void **state)
     assert_int_equal(br_job_get(f->repo, 1, &j, &err), BR_ENOTFOUND);
 }
 
+/* A job parameter of the wrong type fails the job with its name; it is not run with a
+ * default the operator did not ask for, and nothing is written. */
+static void test_bad_import_params_fail_the_job(void **state)
+{
+    fixture *f = *state;
+    make_saf(tu_path(f->dir, "p"), 2, NULL, 0);
+    static const char *const bad[] = {"\"batch_size\":\"1000\"", "\"batch_size\":-1",
+                                      "\"limits\":[1]", "\"limits\":{\"max_ratio\":1.5}"};
+    enum { N_BAD = sizeof bad / sizeof bad[0] };
+    int64_t ids[N_BAD];
+    char params[4096];
+    for (size_t i = 0; i < N_BAD; i++) {
+        snprintf(params, sizeof params, "{\"source\":\"%s\",\"collections\":[\"%s\"],%s}",
+                 tu_path(f->dir, "p"), f->coll, bad[i]);
+        ids[i] = submit(f, "import-saf", params, NULL);
+    }
+    br_engine *eng = start_engine(f, 1, NULL);
+    for (size_t i = 0; i < N_BAD; i++) {
+        br_job j;
+        wait_job(f, ids[i], &j);
+        assert_int_equal(j.status, BR_JOB_FAILED);
+        assert_contains(j.message, i < 2    ? "\"batch_size\" must be a whole number"
+                                   : i == 2 ? "\"limits\" must be an object"
+                                            : "\"max_ratio\" must be a whole number");
+    }
+    br_engine_free(eng);
+    assert_int_equal(br_item_count(f->repo), 0);
+}
+
 static void test_cancel_pending_and_ended(void **state)
 {
     fixture *f = *state;
@@ -868,6 +897,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_engine_alive, tu_repo_setup, tu_repo_teardown),
         cmocka_unit_test_setup_teardown(test_no_job_runs_twice, tu_repo_setup, tu_repo_teardown),
         cmocka_unit_test_setup_teardown(test_submit_rejects_bad_specs, tu_repo_setup,
+                                        tu_repo_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_import_params_fail_the_job, tu_repo_setup,
                                         tu_repo_teardown),
         cmocka_unit_test_setup_teardown(test_cancel_pending_and_ended, tu_repo_setup,
                                         tu_repo_teardown),

@@ -3,6 +3,7 @@
  * a rerun, a resume or the unimported download reads the same input from any
  * working directory (a server started elsewhere included). */
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
@@ -123,6 +124,21 @@ static const char *text(json_t *p, const char *key)
     return s && *s ? s : NULL;
 }
 
+/* *out = obj[key], or 0 when it is absent.  A value that is there must be a whole number
+ * from 1 to max: a typo such as "batch_size":"1000" fails the job rather than running it
+ * with the default the operator did not ask for. */
+static int whole(json_t *obj, const char *key, uintmax_t max, json_int_t *out, br_error *err)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = 0;
+    if (!v) return 0;
+    if (!json_is_integer(v) || json_integer_value(v) <= 0 || (uintmax_t)json_integer_value(v) > max)
+        return br_error_set(err, BR_EUSAGE, "params", 0, 0,
+                            "\"%s\" must be a whole number from 1 to %ju", key, max);
+    *out = json_integer_value(v);
+    return 0;
+}
+
 int br_import_params_from_json(const char *job_type, json_t *p, br_import_params *out,
                                br_error *err)
 {
@@ -164,22 +180,24 @@ int br_import_params_from_json(const char *job_type, json_t *p, br_import_params
     o->no_fetch = flag(p, "no_fetch");
     o->status = text(p, "status");
     o->match = text(p, "match");
-    json_t *v = json_object_get(p, "batch_size");
-    if (json_is_integer(v) && json_integer_value(v) > 0)
-        o->batch_size = (size_t)json_integer_value(v);
-    v = json_object_get(p, "fetch_timeout_ms");
-    if (json_is_integer(v) && json_integer_value(v) > 0)
-        o->fetch_timeout_ms = (long)json_integer_value(v);
+    json_int_t n;
+    int rc;
+    if ((rc = whole(p, "batch_size", SIZE_MAX, &n, err))) return rc;
+    if (n) o->batch_size = (size_t)n;
+    if ((rc = whole(p, "fetch_timeout_ms", LONG_MAX, &n, err))) return rc;
+    if (n) o->fetch_timeout_ms = (long)n;
     json_t *lim = json_object_get(p, "limits");
-    json_t *n;
-    if ((n = json_object_get(lim, "max_file_size")) && json_integer_value(n) > 0)
-        o->limits.max_file_size = (uint64_t)json_integer_value(n);
-    if ((n = json_object_get(lim, "max_archive_size")) && json_integer_value(n) > 0)
-        o->limits.max_archive_size = (uint64_t)json_integer_value(n);
-    if ((n = json_object_get(lim, "max_entries")) && json_integer_value(n) > 0)
-        o->limits.max_entries = (uint64_t)json_integer_value(n);
-    if ((n = json_object_get(lim, "max_ratio")) && json_integer_value(n) > 0)
-        o->limits.max_ratio = (unsigned)json_integer_value(n);
+    if (lim && !json_is_object(lim))
+        return br_error_set(err, BR_EUSAGE, "params", 0, 0,
+                            "\"limits\" must be an object of whole numbers");
+    if ((rc = whole(lim, "max_file_size", INT64_MAX, &n, err))) return rc;
+    if (n) o->limits.max_file_size = (uint64_t)n;
+    if ((rc = whole(lim, "max_archive_size", INT64_MAX, &n, err))) return rc;
+    if (n) o->limits.max_archive_size = (uint64_t)n;
+    if ((rc = whole(lim, "max_entries", INT64_MAX, &n, err))) return rc;
+    if (n) o->limits.max_entries = (uint64_t)n;
+    if ((rc = whole(lim, "max_ratio", UINT_MAX, &n, err))) return rc;
+    if (n) o->limits.max_ratio = (unsigned)n;
     o->mapfile = text(p, "mapfile");
     o->source = text(p, "source");
     const char *zip = text(p, "zip"); /* an older release kept the zip's name apart */
