@@ -42,7 +42,8 @@ static void record(br_job_meter *m, double now, int percent)
                         : -1;
     br_strlcpy(p.phase, m->phase, sizeof p.phase);
     m->last_write = now;
-    br_job_set_progress(m->repo, m->job_id, &p, NULL);
+    /* Not the job's failure (meter.h): the next update writes again. */
+    (void)br_job_set_progress(m->repo, m->job_id, &p, NULL);
 }
 
 static int percent_of(const br_job_meter *m)
