@@ -155,6 +155,27 @@ static void test_data_error_rerun_refused_and_unimported(void **state)
     assert_int_equal(fx_item_count(f), 1);
 }
 
+/* A job run with a raised cap is extracted under it: its rejected record downloads even
+ * though its file inflates past the default --max-ratio (200). */
+static void test_unimported_under_the_jobs_caps(void **state)
+{
+    fx *f = *state;
+    fx_dc(f, "p/a", "A");
+    fx_write(f, "p/a/contents", "");
+    fx_write(
+        f, "p/b/dublin_core.xml",
+        "<dublin_core><dcvalue element=\"titel\" qualifier=\"none\">B</dcvalue></dublin_core>\n");
+    fx_write(f, "p/b/contents", "zeros.bin\n");
+    SH(f, 0, "head -c 2000000 /dev/zero > p/b/zeros.bin && cd p && zip -q -r ../p.zip a b");
+    RUN(f, 3, "import -a -s p.zip -c %s -m map0", f->coll); /* the default cap refuses it */
+    RUN(f, 0, "import -a -s p.zip -c %s -m map --max-ratio 5000 --submit", f->coll);
+    long long id = out_id(f);
+    RUN(f, 0, "job work --once");
+    RUN(f, 0, "job unimported %lld -o rej.zip", id);
+    assert_contains(f->err, "1 unimported records");
+    SH(f, 0, "unzip -q rej.zip -d rej && test $(stat -c %%s rej/b/zeros.bin) = 2000000");
+}
+
 static void test_list_filters(void **state)
 {
     fx *f = *state;
@@ -489,6 +510,7 @@ int main(void)
         FX_TEST(test_submit_export),
         FX_TEST(test_cancel_and_rerun_rules),
         FX_TEST(test_data_error_rerun_refused_and_unimported),
+        FX_TEST(test_unimported_under_the_jobs_caps),
         FX_TEST(test_list_filters),
         FX_TEST(test_killed_worker_is_resumed),
         FX_TEST(test_cancel_from_another_process),

@@ -83,22 +83,37 @@ static int first_path(void *ctx, const br_job_file *f)
     return 1;
 }
 
-/* The job's input as its reader took it: the uploaded file, or the source in
- * its parameters. */
-static int job_source(br_repo *repo, const br_job *job, char *out, size_t size, br_error *err)
+/* The archive caps a job's input is extracted under: the defaults, or the job's own
+ * where the operator raised them (a record rejected for its metadata must download
+ * even when its file is larger than a default cap; one rejected for a lowered cap too). */
+static void job_caps(br_limits *lim, const br_limits *job)
+{
+    br_limits_default(lim);
+    if (job->max_file_size > lim->max_file_size) lim->max_file_size = job->max_file_size;
+    if (job->max_archive_size > lim->max_archive_size)
+        lim->max_archive_size = job->max_archive_size;
+    if (job->max_entries > lim->max_entries) lim->max_entries = job->max_entries;
+    if (job->max_ratio > lim->max_ratio) lim->max_ratio = job->max_ratio;
+}
+
+/* The job's input as its reader took it (the uploaded file, or the source in its
+ * parameters) and the caps to read it under (job_caps). */
+static int job_source(br_repo *repo, const br_job *job, char *out, size_t size, br_limits *lim,
+                      br_error *err)
 {
     int rc = br_job_files(repo, job->id, first_path, out, err);
-    if (rc || out[0]) return rc;
+    if (rc) return rc;
     json_error_t jerr;
     json_t *p = json_loads(job->params[0] ? job->params : "{}", 0, &jerr);
     if (!p)
         return br_error_set(err, BR_EINVAL, "params", 0, 0, "the job's parameters are not JSON");
     br_import_params ip;
     rc = br_import_params_from_json(job->type, p, &ip, err);
-    if (!rc && !ip.opt.source)
+    if (!rc) job_caps(lim, &ip.opt.limits);
+    if (!rc && !out[0] && !ip.opt.source)
         rc = br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "job %lld names no input",
                           (long long)job->id);
-    if (!rc) br_strlcpy(out, ip.opt.source, size);
+    if (!rc && !out[0]) br_strlcpy(out, ip.opt.source, size);
     json_decref(p);
     return rc;
 }
@@ -144,10 +159,9 @@ int br_job_unimported(br_repo *repo, int64_t id, const br_unimported_options *op
                           res->pages, res->pages == 1 ? "" : "s");
         goto done;
     }
-    if ((rc = job_source(repo, &job, source, sizeof source, err))) goto done;
-    if ((rc = br_repo_mktemp(repo, "unimported", scratch, sizeof scratch, err))) goto done;
     br_limits lim;
-    br_limits_default(&lim);
+    if ((rc = job_source(repo, &job, source, sizeof source, &lim, err))) goto done;
+    if ((rc = br_repo_mktemp(repo, "unimported", scratch, sizeof scratch, err))) goto done;
     br_extract_options xo = {source, scratch, &lim, l.recs, l.n, out_path};
     if (!(rc = fmt->extract(&xo, err))) res->records = l.n;
 done:
