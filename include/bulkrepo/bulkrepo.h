@@ -16,5 +16,7 @@
 #include "export.h"
 #include "engine.h"
 #include "profile.h"
+#include "search.h"
+#include "set.h"
 
 #endif

@@ -1,4 +1,4 @@
--- bulkrepo store schema: the full current schema (version 2), compiled into the library
+-- bulkrepo store schema: the full current schema, compiled into the library
 -- (scripts/embed.sh) and applied by br_repo_init, which records the latest version in
 -- meta.schema_version.  A repository made by an earlier version is brought here by the
 -- migrations in migrations/N.sql (migrate.c); a change to this file needs a migration that
@@ -346,3 +346,50 @@ CREATE TABLE session (
     expires    INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX session_by_account ON session (account_id);
+
+-- v4 (issue 10): sets of records.  A set is itemized (its members listed below: an asset's
+-- UUID, a researcher's id, a user name) or logical (query: a saved search, evaluated when a
+-- job runs).  content: what its members are.
+CREATE TABLE item_set (
+    id      INTEGER PRIMARY KEY,
+    name    TEXT NOT NULL UNIQUE,
+    content TEXT NOT NULL CHECK (content IN ('assets', 'researchers', 'users')),
+    query   TEXT,
+    note    TEXT,
+    created TEXT NOT NULL,
+    creator TEXT
+);
+CREATE TABLE item_set_member (
+    set_id INTEGER NOT NULL REFERENCES item_set(id) ON DELETE CASCADE,
+    member TEXT NOT NULL,
+    seq    INTEGER NOT NULL,
+    PRIMARY KEY (set_id, member)
+) WITHOUT ROWID;
+CREATE INDEX item_set_member_by_seq ON item_set_member (set_id, seq);
+
+-- v4: assets a Delete Set job removed, as the JSON of their record (metadata, files by
+-- checksum, collections, relations), restorable until purge_after (Unix time).  The
+-- assetstore keeps their files until they are purged.
+CREATE TABLE trash (
+    uuid        TEXT PRIMARY KEY,
+    handle      TEXT,
+    item_id     INTEGER NOT NULL,
+    job_id      INTEGER,
+    deleted     TEXT NOT NULL,
+    purge_after INTEGER NOT NULL,
+    record      TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX trash_by_purge ON trash (purge_after);
+
+-- v4: the undo journal.  One row per record a job created, updated or deleted: before holds
+-- the parts of the record the job changed, as they were (JSON; NULL for a created record);
+-- after is the SHA-256 of the record as the job left it, so a revert can tell a record
+-- changed since.
+CREATE TABLE job_undo (
+    job_id INTEGER NOT NULL REFERENCES job(id) ON DELETE CASCADE,
+    uuid   TEXT NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('created', 'updated', 'deleted')),
+    before TEXT,
+    after  TEXT,
+    PRIMARY KEY (job_id, uuid)
+) WITHOUT ROWID;
