@@ -381,6 +381,16 @@ CREATE TABLE trash (
 ) WITHOUT ROWID;
 CREATE INDEX trash_by_purge ON trash (purge_after);
 
+-- v4: the members a set job runs on, frozen when it starts (a logical set is evaluated
+-- once), so that a resumed job works through the same records; seq is the journal's.
+CREATE TABLE job_member (
+    job_id  INTEGER NOT NULL REFERENCES job(id) ON DELETE CASCADE,
+    seq     INTEGER NOT NULL,
+    member  TEXT NOT NULL,
+    item_id INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (job_id, seq)
+) WITHOUT ROWID;
+
 -- v4: the undo journal.  One row per record a job created, updated or deleted: before holds
 -- the parts of the record the job changed, as they were (JSON; NULL for a created record);
 -- after is the SHA-256 of the record as the job left it, so a revert can tell a record
@@ -393,3 +403,12 @@ CREATE TABLE job_undo (
     after  TEXT,
     PRIMARY KEY (job_id, uuid)
 ) WITHOUT ROWID;
+
+-- v4: files kept for the trash and the undo journal although no item names them any more
+-- (holder: "trash:UUID", "undo:JOB:UUID"); br_asset_gc keeps them.
+CREATE TABLE asset_hold (
+    sha256 TEXT NOT NULL,
+    holder TEXT NOT NULL,
+    PRIMARY KEY (sha256, holder)
+) WITHOUT ROWID;
+CREATE INDEX asset_hold_by_holder ON asset_hold (holder);

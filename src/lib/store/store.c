@@ -217,7 +217,8 @@ static const char *const SQL[S_COUNT] = {
     [S_PROFILE_DEL] = "DELETE FROM profile WHERE name = ?1",
     [S_BS_SHA_ALL] = "SELECT sha256, min(md5), min(size), count(*) FROM bitstream GROUP BY sha256 "
                      "ORDER BY sha256",
-    [S_BS_HAS_SHA] = "SELECT 1 FROM bitstream WHERE sha256 = ?1 LIMIT 1",
+    [S_BS_HAS_SHA] = "SELECT 1 FROM bitstream WHERE sha256 = ?1 "
+                     "UNION ALL SELECT 1 FROM asset_hold WHERE sha256 = ?1 LIMIT 1",
     [S_ORG_INSERT] = "INSERT INTO orgunit(code, name, parent_code) VALUES (?1, ?2, ?3)",
     [S_ORG_UPSERT] = "INSERT INTO orgunit(code, name, parent_code) VALUES (?1, ?2, ?3) "
                      "ON CONFLICT(code) DO UPDATE SET name = excluded.name, "
@@ -268,6 +269,29 @@ static const char *const SQL[S_COUNT] = {
     [S_TOKEN_REVOKE_USER] =
         "UPDATE api_token SET revoked = ?2 WHERE account_id = ?1 AND revoked IS NULL",
     [S_USER_SET_DISABLED] = "UPDATE account SET disabled = ?2 WHERE id = ?1",
+    /* set jobs, the undo journal and the trash (store_setjob.c) */
+    [S_JM_ADD] = "INSERT INTO job_member(job_id, seq, member, item_id) VALUES (?1, ?2, ?3, ?4)",
+    [S_JM_COUNT] = "SELECT count(*) FROM job_member WHERE job_id = ?1",
+    [S_JM_RANGE] = "SELECT seq, member, item_id FROM job_member WHERE job_id = ?1 AND seq >= ?2 "
+                   "ORDER BY seq LIMIT ?3",
+    [S_JOB_LAST_SEQ] = "SELECT coalesce(max(seq), -1) FROM job_record WHERE job_id = ?1",
+    [S_UNDO_PUT] = "INSERT INTO job_undo(job_id, uuid, action, before, after) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(job_id, uuid) DO UPDATE SET "
+                   "after = excluded.after, action = CASE WHEN job_undo.action = 'created' "
+                   "AND excluded.action = 'deleted' THEN 'deleted' ELSE job_undo.action END",
+    [S_UNDO_PAGE] = "SELECT uuid, action, before, after FROM job_undo WHERE job_id = ?1 "
+                    "AND uuid > ?2 ORDER BY uuid LIMIT ?3",
+    [S_UNDO_COUNT] = "SELECT count(*) FROM job_undo WHERE job_id = ?1",
+    [S_TRASH_PUT] = "INSERT OR REPLACE INTO trash(uuid, handle, item_id, job_id, deleted, "
+                    "purge_after, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_TRASH_GET] = "SELECT uuid, handle, item_id, job_id, deleted, purge_after, record FROM trash "
+                    "WHERE uuid = ?1 OR handle = ?1 LIMIT 1",
+    [S_TRASH_PAGE] = "SELECT uuid, handle, item_id, job_id, deleted, purge_after, record FROM trash "
+                     "WHERE uuid > ?1 ORDER BY uuid LIMIT ?2",
+    [S_TRASH_DEL] = "DELETE FROM trash WHERE uuid = ?1",
+    [S_TRASH_EXPIRED] = "SELECT uuid FROM trash WHERE purge_after <= ?1 ORDER BY uuid LIMIT ?2",
+    [S_HOLD_ADD] = "INSERT OR IGNORE INTO asset_hold(sha256, holder) VALUES (?1, ?2)",
+    [S_HOLD_DEL] = "DELETE FROM asset_hold WHERE holder = ?1",
     [S_SESSION_INSERT] = "INSERT INTO session(hash, account_id, csrf, created, expires) "
                          "VALUES (?1, ?2, ?3, ?4, ?5)",
     [S_SESSION_FIND] = "SELECT a.id, a.username, s.csrf, s.expires FROM session s "
@@ -276,6 +300,38 @@ static const char *const SQL[S_COUNT] = {
     [S_SESSION_DELETE] = "DELETE FROM session WHERE hash = ?1",
     [S_SESSION_DELETE_USER] = "DELETE FROM session WHERE account_id = ?1",
     [S_SESSION_PURGE] = "DELETE FROM session WHERE expires <= ?1",
+    /* sets (store_set.c): an itemized set's members are counted, a logical one's are -1 */
+#define SET_COLS                                                                                   \
+    "SELECT s.id, s.name, s.content, COALESCE(s.query, ''), COALESCE(s.note, ''), s.created, "     \
+    "COALESCE(s.creator, ''), CASE WHEN COALESCE(s.query, '') = '' THEN (SELECT count(*) "         \
+    "FROM item_set_member m WHERE m.set_id = s.id) ELSE -1 END FROM item_set s "
+    [S_SET_INSERT] = "INSERT INTO item_set(name, content, query, note, created, creator) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_SET_GET] = SET_COLS "WHERE s.name = ?1",
+    [S_SET_LIST] = SET_COLS "ORDER BY s.name",
+    [S_SET_DELETE] = "DELETE FROM item_set WHERE name = ?1",
+    [S_SET_NEXT_SEQ] = "SELECT COALESCE(max(seq) + 1, 0) FROM item_set_member WHERE set_id = ?1",
+    [S_SET_MEMBER_ADD] =
+        "INSERT OR IGNORE INTO item_set_member(set_id, member, seq) VALUES (?1, ?2, ?3)",
+    [S_SET_MEMBER_DEL] = "DELETE FROM item_set_member WHERE set_id = ?1 AND member = ?2",
+    /* ?2: an asset set, whose members are item UUIDs (a vanished item: NULLs). */
+    [S_SET_MEMBERS] = "SELECT m.member, i.id, i.handle FROM item_set_member m "
+                      "LEFT JOIN item i ON ?2 AND i.uuid = m.member AND i.status <> 'template' "
+                      "WHERE m.set_id = ?1 ORDER BY m.seq",
+    [S_SET_COUNT] = "SELECT count(*) FROM item_set_member WHERE set_id = ?1",
+    [S_SET_ITEM_UUID] = "SELECT uuid FROM item WHERE id = ?1 AND status <> 'template'",
+    [S_SET_USER_EXISTS] = "SELECT 1 FROM account WHERE username = ?1",
+    [S_SET_JOB_EXISTS] = "SELECT 1 FROM job WHERE id = ?1",
+    /* A journal line's item as a UUID: the item it names, else the item with its handle (a
+     * restored one), else the trash's copy of a deleted one; NULL when none is left.
+     * ?2/?3: the outcomes wanted (?2 NULL: every line). */
+    [S_SET_JOB_MEMBERS] =
+        "SELECT r.seq, COALESCE(i.uuid, h.uuid, t.uuid) FROM job_record r "
+        "LEFT JOIN item i ON i.id = r.item_id AND i.status <> 'template' "
+        "LEFT JOIN item h ON i.id IS NULL AND h.handle = r.handle AND h.status <> 'template' "
+        "LEFT JOIN trash t ON i.id IS NULL AND h.id IS NULL AND t.handle = r.handle "
+        "WHERE r.job_id = ?1 AND (?2 IS NULL OR r.outcome = ?2 OR r.outcome = ?3) "
+        "ORDER BY r.seq",
 };
 
 /* Outside a transaction, a statement left mid-result (a lookup that returned its
