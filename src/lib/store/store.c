@@ -318,7 +318,6 @@ static const char *const SQL[S_COUNT] = {
     [S_SET_MEMBERS] = "SELECT m.member, i.id, i.handle FROM item_set_member m "
                       "LEFT JOIN item i ON ?2 AND i.uuid = m.member AND i.status <> 'template' "
                       "WHERE m.set_id = ?1 ORDER BY m.seq",
-    [S_SET_COUNT] = "SELECT count(*) FROM item_set_member WHERE set_id = ?1",
     [S_SET_ITEM_UUID] = "SELECT uuid FROM item WHERE id = ?1 AND status <> 'template'",
     [S_SET_USER_EXISTS] = "SELECT 1 FROM account WHERE username = ?1",
     [S_SET_JOB_EXISTS] = "SELECT 1 FROM job WHERE id = ?1",
