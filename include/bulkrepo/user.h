@@ -63,6 +63,8 @@ typedef struct br_job_type {
     char label[128];
     uint32_t roles;  /* the roles that may run it */
     int implemented; /* 0: listed for the Run a Job page, not runnable yet */
+    char content[16];      /* the set type it runs on ("assets", "researchers", "users"), "" none */
+    char description[512]; /* seed 001's description, for the Run a Job page */
 } br_job_type;
 
 typedef int (*br_job_type_fn)(void *ctx, const br_job_type *t);

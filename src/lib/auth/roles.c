@@ -11,35 +11,11 @@
 extern const char br_roles_tsv[];
 extern const char br_job_types_tsv[];
 
-enum { MAX_COLS = 8, LINE_MAX_ = 1024 };
+enum { MAX_COLS = 8, LINE_MAX_ = 2048 };
 
 /* Copies the next data line of a table into buf and splits it at tabs.
  * Returns the number of columns, 0 at the end.  Comment and blank lines are
  * skipped; a line longer than the buffer is cut (the tables are ours). */
-static int tsv_next(const char **p, char *buf, char *cols[MAX_COLS])
-{
-    while (**p) {
-        const char *s = *p, *nl = strchr(s, '\n');
-        size_t n = nl ? (size_t)(nl - s) : strlen(s);
-        *p = nl ? nl + 1 : s + n;
-        if (!n || *s == '#') continue;
-        if (n >= LINE_MAX_) n = LINE_MAX_ - 1;
-        memcpy(buf, s, n);
-        buf[n] = 0;
-        int k = 0;
-        char *c = buf;
-        while (k < MAX_COLS) {
-            cols[k++] = c;
-            char *t = strchr(c, '\t');
-            if (!t) break;
-            *t = 0;
-            c = t + 1;
-        }
-        return k;
-    }
-    return 0;
-}
-
 /* Role names compare ignoring case, with '_', '-' and ' ' alike. */
 static int name_equal(const char *a, const char *b)
 {
@@ -65,7 +41,7 @@ static void roles_walk(br_role_fn fn, void *ctx)
     char buf[LINE_MAX_], *cols[MAX_COLS];
     unsigned index = 0;
     int n;
-    while ((n = tsv_next(&p, buf, cols)) > 0) {
+    while ((n = br_tsv_next(&p, buf, sizeof buf, cols, MAX_COLS)) > 0) {
         if (n < 2 || index >= 32) continue;
         br_role r = {.index = index++};
         br_strlcpy(r.code, cols[0], sizeof r.code);
@@ -141,7 +117,7 @@ void br_job_type_list(br_job_type_fn fn, void *ctx)
     const char *p = br_job_types_tsv;
     char buf[LINE_MAX_], *cols[MAX_COLS];
     int n;
-    while ((n = tsv_next(&p, buf, cols)) > 0) {
+    while ((n = br_tsv_next(&p, buf, sizeof buf, cols, MAX_COLS)) > 0) {
         if (n < 5) continue;
         br_job_type t = {0};
         br_strlcpy(t.type, cols[0], sizeof t.type);
@@ -149,6 +125,8 @@ void br_job_type_list(br_job_type_fn fn, void *ctx)
         br_strlcpy(t.label, cols[2], sizeof t.label);
         t.roles = role_bits(cols[3]);
         t.implemented = !strcmp(cols[4], "1");
+        if (n > 5 && strcmp(cols[5], "-")) br_strlcpy(t.content, cols[5], sizeof t.content);
+        br_strlcpy(t.description, n > 6 ? cols[6] : t.label, sizeof t.description);
         if (fn(ctx, &t)) return;
     }
 }
@@ -197,7 +175,7 @@ int br_read_allowed(const char *what, uint32_t roles)
     const char *p = br_read_access_tsv;
     char buf[LINE_MAX_], *cols[MAX_COLS];
     int n;
-    while (what && (n = tsv_next(&p, buf, cols)) > 0)
+    while (what && (n = br_tsv_next(&p, buf, sizeof buf, cols, MAX_COLS)) > 0)
         if (n >= 2 && !strcmp(cols[0], what)) return (role_bits(cols[1]) & roles) != 0;
     return 0;
 }

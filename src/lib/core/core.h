@@ -120,4 +120,9 @@ void br_hash_dispose(br_hash *h);
 /* Hashes a whole file. */
 int br_hash_file(const char *path, char md5[33], char sha256[65], int64_t *size, br_error *err);
 
+/* The next data line of a compiled-in TSV table (blank lines and '#' comments skipped) split
+ * into at most max_cols columns of buf: the column count, 0 at the end, -1 for a line longer
+ * than buf (a bug in the table: callers stop rather than read a cut line). */
+int br_tsv_next(const char **p, char *buf, size_t size, char **cols, int max_cols);
+
 #endif

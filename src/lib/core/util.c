@@ -729,3 +729,27 @@ double br_seconds_since(const struct timespec *t)
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
 }
+
+int br_tsv_next(const char **p, char *buf, size_t size, char **cols, int max_cols)
+{
+    while (**p) {
+        const char *s = *p, *nl = strchr(s, '\n');
+        size_t n = nl ? (size_t)(nl - s) : strlen(s);
+        *p = nl ? nl + 1 : s + n;
+        if (!n || *s == '#') continue;
+        if (n >= size) return -1;
+        memcpy(buf, s, n);
+        buf[n] = 0;
+        int k = 0;
+        char *c = buf;
+        while (k < max_cols) {
+            cols[k++] = c;
+            char *t = strchr(c, '\t');
+            if (!t) break;
+            *t = 0;
+            c = t + 1;
+        }
+        return k;
+    }
+    return 0;
+}

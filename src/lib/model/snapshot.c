@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 #include "core/core.h"
 #include "model/snapshot.h"
 
@@ -365,26 +364,5 @@ int br_snapshot_read(const char *text, br_record *rec, unsigned *parts, br_error
         return br_error_set(err, BR_EINVAL, "snapshot", 0, 0,
                             "not a record snapshot: \"%s\" is malformed", c.what);
     if (c.oom) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
-    return 0;
-}
-
-int br_snapshot_digest(const br_record *rec, char hex[65], br_error *err)
-{
-    char *text = NULL;
-    int rc = br_snapshot_write(rec, BR_PART_ALL & ~BR_PART_IDENTITY, &text, err);
-    if (rc) return rc;
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned n = 0;
-    if (!EVP_Digest(text, strlen(text), md, &n, EVP_sha256(), NULL)) {
-        free(text);
-        return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "SHA-256 failed");
-    }
-    free(text);
-    static const char X[] = "0123456789abcdef";
-    for (unsigned i = 0; i < n && i < 32; i++) {
-        hex[2 * i] = X[md[i] >> 4];
-        hex[2 * i + 1] = X[md[i] & 15];
-    }
-    hex[64] = 0;
     return 0;
 }

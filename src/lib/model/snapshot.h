@@ -30,8 +30,4 @@ int br_snapshot_write(const br_record *rec, unsigned parts, char **out, br_error
 /* Reads a snapshot into rec (reset first); *parts (may be NULL) gets the parts it held.
  * 0; BR_EINVAL (not a snapshot, named in err); BR_ENOMEM. */
 int br_snapshot_read(const char *text, br_record *rec, unsigned *parts, br_error *err);
-/* SHA-256 (hex) of the record's full snapshot without its modification time: equal for
- * records with equal content.  0, BR_ENOMEM, BR_EINVAL. */
-int br_snapshot_digest(const br_record *rec, char hex[65], br_error *err);
-
 #endif

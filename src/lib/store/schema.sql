@@ -58,7 +58,10 @@ CREATE TABLE item (
                                         'template')),
     created           TEXT NOT NULL,
     modified          TEXT NOT NULL,
-    job_id            INTEGER
+    job_id            INTEGER,
+    -- v4: bumped by every change of the item, so that a revert can tell a record changed
+    -- after the job it reverts (job_undo.after holds the version the job left)
+    version           INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX item_order ON item (handle_prefix, handle_num, handle);
 CREATE INDEX item_job ON item (job_id);
@@ -393,7 +396,7 @@ CREATE TABLE job_member (
 
 -- v4: the undo journal.  One row per record a job created, updated or deleted: before holds
 -- the parts of the record the job changed, as they were (JSON; NULL for a created record);
--- after is the SHA-256 of the record as the job left it, so a revert can tell a record
+-- after is the item's version as the job left it (item.version), so a revert can tell a record
 -- changed since.
 CREATE TABLE job_undo (
     job_id INTEGER NOT NULL REFERENCES job(id) ON DELETE CASCADE,

@@ -108,7 +108,8 @@ static const char *const SQL[S_COUNT] = {
                      "link_order, display_in_viewer FROM link "
                      "WHERE item_id = ?1 ORDER BY place",
     [S_ITEM_IDS] = "SELECT type, value FROM identifier WHERE item_id = ?1 ORDER BY id",
-    [S_ITEM_SET_STATUS] = "UPDATE item SET status = ?2, modified = ?3 WHERE id = ?1",
+    [S_ITEM_SET_STATUS] =
+        "UPDATE item SET status = ?2, modified = ?3, version = version + 1 WHERE id = ?1",
     [S_ITEM_BY_VALUE] = "SELECT v.item_id FROM metadata_value v JOIN item i ON i.id = v.item_id "
                         "WHERE v.field_id = ?1 AND v.value = ?2 AND i.status <> 'template' "
                         "GROUP BY v.item_id LIMIT ?3",
@@ -231,7 +232,7 @@ static const char *const SQL[S_COUNT] = {
         "ORDER BY o.code LIMIT 1",
     [S_ITEM_BY_IDENT] = "SELECT item_id FROM identifier WHERE type = ?1 AND value = ?2",
     [S_ITEM_UPDATE] = "UPDATE item SET status = COALESCE(?2, status), modified = ?3, "
-                      "job_id = COALESCE(?4, job_id) WHERE id = ?1",
+                      "job_id = COALESCE(?4, job_id), version = version + 1 WHERE id = ?1",
     [S_ITEM_CLEAR_MD] = "DELETE FROM metadata_value WHERE item_id = ?1",
     [S_ITEM_CLEAR_BS] = "DELETE FROM bitstream WHERE item_id = ?1",
     [S_ITEM_CLEAR_CREATORS] = "DELETE FROM creator WHERE item_id = ?1",
@@ -292,6 +293,7 @@ static const char *const SQL[S_COUNT] = {
     [S_TRASH_EXPIRED] = "SELECT uuid FROM trash WHERE purge_after <= ?1 ORDER BY uuid LIMIT ?2",
     [S_HOLD_ADD] = "INSERT OR IGNORE INTO asset_hold(sha256, holder) VALUES (?1, ?2)",
     [S_HOLD_DEL] = "DELETE FROM asset_hold WHERE holder = ?1",
+    [S_ITEM_VERSION] = "SELECT version FROM item WHERE id = ?1",
     [S_SESSION_INSERT] = "INSERT INTO session(hash, account_id, csrf, created, expires) "
                          "VALUES (?1, ?2, ?3, ?4, ?5)",
     [S_SESSION_FIND] = "SELECT a.id, a.username, s.csrf, s.expires FROM session s "

@@ -230,3 +230,16 @@ int br_trash_expired(br_repo *repo, int64_t now, char (*uuids)[64], size_t max, 
     sqlite3_reset(st);
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : br_store_fail(repo, err, "trash");
 }
+
+int br_item_version(br_repo *repo, int64_t id, int64_t *version, br_error *err)
+{
+    sqlite3_stmt *st = br_stmt(repo, S_ITEM_VERSION, err);
+    if (!st) return BR_ESTORE;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = br_step(repo, st);
+    if (rc == SQLITE_ROW) *version = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no item with id %lld", (long long)id);
+    return rc == SQLITE_ROW ? 0 : br_store_fail(repo, err, "item version");
+}

@@ -20,12 +20,15 @@ int br_job_members_page(br_repo *repo, int64_t job_id, int64_t from_seq, int64_t
 /* The highest journal seq of a job, -1 when it has no line. */
 int br_job_last_seq(br_repo *repo, int64_t job_id, int64_t *seq, br_error *err);
 
+/* The item's version (bumped by every update and status change): 0; BR_ENOTFOUND; BR_ESTORE. */
+int br_item_version(br_repo *repo, int64_t id, int64_t *version, br_error *err);
+
 /* ---- the undo journal (job_undo) ---- */
 typedef struct br_undo_row {
     const char *uuid;
     const char *action; /* "created", "updated", "deleted" */
     const char *before; /* snapshot of the parts changed, NULL for created */
-    const char *after;  /* digest of the record as the job left it, NULL when deleted */
+    const char *after;  /* the item's version as the job left it, NULL when deleted */
 } br_undo_row;
 /* Records what a job did to a record; a second call for the same record keeps the first
  * before (the state before the job) and takes the new after.  Files the before names are

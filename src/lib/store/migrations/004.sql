@@ -63,3 +63,4 @@ CREATE TABLE asset_hold (
     PRIMARY KEY (sha256, holder)
 ) WITHOUT ROWID;
 CREATE INDEX asset_hold_by_holder ON asset_hold (holder);
+ALTER TABLE item ADD COLUMN version INTEGER NOT NULL DEFAULT 0;

@@ -1,0 +1,74 @@
+/* Set jobs inside the library (setjob.h is the public side): the drivers' interface and the
+ * helpers they share.  A driver decides per member (plan: no writes) and writes (apply, in
+ * the batch's transaction); the framework (setjob.c) freezes the members, runs the batches,
+ * writes the journal and the undo rows, reports progress and stops on cancel. */
+#ifndef BR_JOBS_SETJOB_H
+#define BR_JOBS_SETJOB_H
+
+#include <regex.h>
+#include <jansson.h>
+#include "bulkrepo/job.h"
+#include "bulkrepo/limits.h"
+#include "bulkrepo/record.h"
+#include "bulkrepo/setjob.h"
+
+/* One member being decided or changed. */
+typedef struct sj_item {
+    br_repo *repo;
+    const char *type;
+    json_t *params;
+    void *state;        /* the driver's, from prepare */
+    int64_t job_id;     /* 0 in a dry run */
+    br_record *before;  /* as stored */
+    br_record *after;   /* update: a copy of before that plan changes */
+    unsigned parts;     /* update: the parts plan changed (snapshot.h), 0 = nothing to do */
+    const char *skip;   /* plan: why the member is left as it is */
+    char skip_buf[256];
+} sj_item;
+
+typedef struct sj_driver {
+    const char *type;
+    const char *outcome; /* journal outcome of a member it changed */
+    /* Checks what the job-param table cannot (an operation's needs) and builds the state. */
+    int (*prepare)(br_repo *repo, json_t *params, void **state, br_error *err);
+    void (*release)(void *state);
+    int (*plan)(sj_item *it, br_error *err);
+    /* Writes the member (inside the transaction) and its undo row; NULL: br_sj_write_update. */
+    int (*apply)(sj_item *it, br_error *err);
+} sj_driver;
+
+const sj_driver *br_sj_driver(const char *type);
+extern const sj_driver br_sj_update, br_sj_delete;
+
+/* The framework's update write: the changed parts, an undo row, the new version. */
+int br_sj_write_update(sj_item *it, br_error *err);
+/* Moves a stored record into the trash for keep_days and deletes it (files held). */
+int br_sj_trash_item(br_repo *repo, const br_record *rec, int64_t job_id, int keep_days,
+                     br_error *err);
+/* Inserts a record from a full snapshot (same UUID and handle; relations whose other item
+ * exists).  handle (may be NULL) gets the handle. */
+int br_sj_restore_record(br_repo *repo, const br_record *snap, char *handle, br_error *err);
+/* The changes between two records, part by part (for the dry run); strings in `arena`. */
+int br_sj_diff(const br_record *a, const br_record *b, unsigned parts, br_change **out, size_t *n,
+               br_error *err);
+
+/* Runs a set job claimed by the engine (status already RUNNING), to its outcome. */
+int br_sj_run(br_repo *repo, const br_job *job, json_t *params, int resume, br_progress_fn progress,
+              void *pctx, int64_t *records, br_error *err);
+/* Runs a revert job. */
+int br_revert_run(br_repo *repo, const br_job *job, json_t *params, br_progress_fn progress,
+                  void *pctx, int64_t *records, br_error *err);
+
+/* ---- parameters (setjob_params.c) ---- */
+int br_sj_params_check(br_repo *repo, const char *type, json_t *params, br_error *err);
+int br_sj_param_find(const char *type, const char *name, br_job_param *out, char *names,
+                     size_t size);
+/* A parameter's value as text (its default when absent), NULL when neither. */
+const char *br_sj_param(json_t *params, const char *type, const char *name, char *buf,
+                        size_t size);
+int br_sj_param_bool(json_t *params, const char *type, const char *name);
+const char *br_sj_value_text(json_t *v, char *buf, size_t size);
+/* Compiles (re may be NULL: only checks) a bounded POSIX extended regular expression. */
+int br_sj_regex_check(const char *pattern, regex_t *re, br_error *err);
+
+#endif

@@ -1,0 +1,231 @@
+/* The parameters of set jobs (data/job_params.tsv; setjob.h): listing and checking. */
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include "bulkrepo/setjob.h"
+#include "bulkrepo/user.h"
+#include "core/core.h"
+#include "jobs/setjob.h"
+
+extern const char br_job_params_tsv[];
+
+static const char *const KINDS[] = {"bool", "int", "enum", "text", "regex", "field"};
+
+const char *br_param_kind_name(br_param_kind k)
+{
+    return (size_t)k < BR_ARRAY_LEN(KINDS) ? KINDS[k] : "?";
+}
+
+void br_job_param_list(const char *type, br_job_param_fn fn, void *ctx)
+{
+    const char *p = br_job_params_tsv;
+    char buf[4096], *c[8];
+    int n;
+    while (type && (n = br_tsv_next(&p, buf, sizeof buf, c, 8)) > 0) {
+        if (n < 8 || strcmp(c[0], type)) continue;
+        br_job_param jp;
+        memset(&jp, 0, sizeof jp);
+        br_strlcpy(jp.name, c[1], sizeof jp.name);
+        for (size_t k = 0; k < BR_ARRAY_LEN(KINDS); k++)
+            if (!strcmp(c[2], KINDS[k])) jp.kind = (br_param_kind)k;
+        jp.required = !strcmp(c[3], "1");
+        br_strlcpy(jp.def, c[4], sizeof jp.def);
+        br_strlcpy(jp.values, c[5], sizeof jp.values);
+        br_strlcpy(jp.label, c[6], sizeof jp.label);
+        br_strlcpy(jp.help, c[7], sizeof jp.help);
+        if (fn(ctx, &jp)) return;
+    }
+}
+
+typedef struct find_ctx {
+    const char *name;
+    br_job_param *out;
+    int found;
+    char names[512];
+} find_ctx;
+
+static int find_one(void *ctx, const br_job_param *p)
+{
+    find_ctx *f = ctx;
+    size_t n = strlen(f->names);
+    snprintf(f->names + n, sizeof f->names - n, "%s%s", n ? ", " : "", p->name);
+    if (f->name && !strcmp(p->name, f->name)) {
+        *f->out = *p;
+        f->found = 1;
+    }
+    return 0;
+}
+
+int br_sj_param_find(const char *type, const char *name, br_job_param *out, char *names,
+                     size_t size)
+{
+    find_ctx f = {name, out, 0, ""};
+    br_job_param_list(type, find_one, &f);
+    if (names) br_strlcpy(names, f.names[0] ? f.names : "none", size);
+    return f.found;
+}
+
+/* A value as text: strings as they are, booleans and integers spelled out. */
+const char *br_sj_value_text(json_t *v, char *buf, size_t size)
+{
+    if (json_is_string(v)) return json_string_value(v);
+    if (json_is_true(v)) return "true";
+    if (json_is_false(v)) return "false";
+    if (json_is_integer(v)) {
+        snprintf(buf, size, "%lld", (long long)json_integer_value(v));
+        return buf;
+    }
+    return NULL;
+}
+
+static int in_list(const char *v, const char *list)
+{
+    size_t n = strlen(v);
+    for (const char *s = list; *s;) {
+        const char *e = strchr(s, ',');
+        size_t k = e ? (size_t)(e - s) : strlen(s);
+        if (k == n && !strncmp(s, v, n)) return 1;
+        s += k + (e ? 1 : 0);
+    }
+    return 0;
+}
+
+int br_sj_regex_check(const char *pattern, regex_t *re, br_error *err)
+{
+    if (strlen(pattern) > 512)
+        return br_error_set(err, BR_EUSAGE, "from", 0, 0,
+                            "the regular expression is longer than 512 bytes");
+    /* Back-references make POSIX matching exponential; without them glibc's matcher is
+     * bounded by the pattern and value sizes, which are capped. */
+    for (const char *s = pattern; *s; s++) {
+        if (*s == '\\' && s[1] >= '1' && s[1] <= '9')
+            return br_error_set(err, BR_EUSAGE, "from", 0, (unsigned)(s - pattern) + 1,
+                                "back-references (\\%c) are not allowed in a regular expression: "
+                                "they can make matching run away",
+                                s[1]);
+        if (*s == '\\' && s[1]) s++;
+    }
+    regex_t tmp;
+    int rc = regcomp(re ? re : &tmp, pattern, REG_EXTENDED);
+    if (rc) {
+        char msg[256];
+        regerror(rc, re ? re : &tmp, msg, sizeof msg);
+        return br_error_set(err, BR_EUSAGE, "from", 0, 0,
+                            "the regular expression /%s/ does not compile: %s", pattern, msg);
+    }
+    if (!re) regfree(&tmp);
+    return 0;
+}
+
+static int check_value(br_repo *repo, const char *type, const br_job_param *p, json_t *v,
+                       br_error *err)
+{
+    char buf[32];
+    const char *s = br_sj_value_text(v, buf, sizeof buf);
+    if (!s)
+        return br_error_set(err, BR_EUSAGE, p->name, 0, 0,
+                            "parameter '%s' of %s must be a %s value", p->name, type,
+                            br_param_kind_name(p->kind));
+    switch (p->kind) {
+    case BR_PARAM_BOOL:
+        if (strcmp(s, "true") && strcmp(s, "false"))
+            return br_error_set(err, BR_EUSAGE, p->name, 0, 0,
+                                "parameter '%s': '%s' is not true or false", p->name, s);
+        return 0;
+    case BR_PARAM_INT: {
+        char *end;
+        long long x = strtoll(s, &end, 10), lo = 0, hi = 0;
+        if (!*s || *end)
+            return br_error_set(err, BR_EUSAGE, p->name, 0, 0,
+                                "parameter '%s': '%s' is not a whole number", p->name, s);
+        if (sscanf(p->values, "%lld..%lld", &lo, &hi) == 2 && (x < lo || x > hi))
+            return br_error_set(err, BR_EUSAGE, p->name, 0, 0,
+                                "parameter '%s': %lld is outside %lld..%lld", p->name, x, lo, hi);
+        return 0;
+    }
+    case BR_PARAM_ENUM:
+        if (!in_list(s, p->values))
+            return br_error_set(err, BR_EUSAGE, p->name, 0, 0,
+                                "parameter '%s': '%s' is not one of %s", p->name, s, p->values);
+        return 0;
+    case BR_PARAM_REGEX:
+        return br_sj_regex_check(s, NULL, err);
+    case BR_PARAM_FIELD: {
+        char sc[64], el[64], q[64];
+        if (br_field_parse(s, sc, el, q) || !br_registry_has(repo, sc, el, q[0] ? q : NULL))
+            return br_error_set(err, BR_EUSAGE, p->name, 0, 0,
+                                "parameter '%s': '%s' is not a field of the registry "
+                                "(bulkrepo registry list)",
+                                p->name, s);
+        return 0;
+    }
+    case BR_PARAM_TEXT:
+        if (strlen(s) > 4096)
+            return br_error_set(err, BR_EUSAGE, p->name, 0, 0,
+                                "parameter '%s' is longer than 4096 bytes", p->name);
+        return 0;
+    }
+    return 0;
+}
+
+typedef struct req_ctx {
+    json_t *params;
+    const char *type;
+    br_error *err;
+    int rc;
+} req_ctx;
+
+static int check_required(void *ctx, const br_job_param *p)
+{
+    req_ctx *c = ctx;
+    json_t *v = json_object_get(c->params, p->name);
+    if (p->required && (!v || json_is_null(v) || (json_is_string(v) && !*json_string_value(v)))) {
+        c->rc = br_error_set(c->err, BR_EUSAGE, p->name, 0, 0, "%s needs the parameter '%s' (%s)",
+                             c->type, p->name, p->label);
+        return 1;
+    }
+    return 0;
+}
+
+int br_sj_params_check(br_repo *repo, const char *type, json_t *params, br_error *err)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(params, key, v)
+    {
+        if (!strcmp(key, "set")) continue;
+        br_job_param p;
+        char names[512];
+        if (!br_sj_param_find(type, key, &p, names, sizeof names))
+            return br_error_set(err, BR_EUSAGE, key, 0, 0,
+                                "%s takes no parameter '%s' (it takes: %s)", type, key, names);
+        int rc = check_value(repo, type, &p, v, err);
+        if (rc) return rc;
+    }
+    req_ctx c = {params, type, err, 0};
+    br_job_param_list(type, check_required, &c);
+    return c.rc;
+}
+
+const char *br_sj_param(json_t *params, const char *type, const char *name, char *buf,
+                        size_t size)
+{
+    json_t *v = json_object_get(params, name);
+    const char *s = v ? br_sj_value_text(v, buf, size) : NULL;
+    if (s) return s;
+    br_job_param p;
+    if (br_sj_param_find(type, name, &p, NULL, 0) && p.def[0]) {
+        br_strlcpy(buf, p.def, size);
+        return buf;
+    }
+    return NULL;
+}
+
+int br_sj_param_bool(json_t *params, const char *type, const char *name)
+{
+    char buf[64];
+    const char *s = br_sj_param(params, type, name, buf, sizeof buf);
+    return s && !strcmp(s, "true");
+}
