@@ -100,7 +100,8 @@ int br_revert_preview(br_repo *repo, int64_t job_id, br_revert_fn fn, void *ctx,
 int br_job_revertible(br_repo *repo, int64_t job_id, br_error *err);
 /* A revert is a job of type "revert" with params {"job": ID, "force": bool}. */
 
-/* ---- the trash -------------------------------------------------------------------------------- */
+/* ---- the trash --------------------------------------------------------------------------------
+ */
 
 typedef struct br_trash_entry {
     const char *uuid;

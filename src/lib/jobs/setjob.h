@@ -17,12 +17,12 @@ typedef struct sj_item {
     br_repo *repo;
     const char *type;
     json_t *params;
-    void *state;        /* the driver's, from prepare */
-    int64_t job_id;     /* 0 in a dry run */
-    br_record *before;  /* as stored */
-    br_record *after;   /* update: a copy of before that plan changes */
-    unsigned parts;     /* update: the parts plan changed (snapshot.h), 0 = nothing to do */
-    const char *skip;   /* plan: why the member is left as it is */
+    void *state;       /* the driver's, from prepare */
+    int64_t job_id;    /* 0 in a dry run */
+    br_record *before; /* as stored */
+    br_record *after;  /* update: a copy of before that plan changes */
+    unsigned parts;    /* update: the parts plan changed (snapshot.h), 0 = nothing to do */
+    const char *skip;  /* plan: why the member is left as it is */
     char skip_buf[256];
 } sj_item;
 
@@ -49,7 +49,7 @@ int br_sj_trash_item(br_repo *repo, const br_record *rec, int64_t job_id, int ke
  * exists).  handle (may be NULL) gets the handle. */
 int br_sj_restore_record(br_repo *repo, const br_record *snap, char *handle, br_error *err);
 /* The changes between two records, part by part (for the dry run); strings in `arena`. */
-int br_sj_diff(const br_record *a, const br_record *b, unsigned parts, br_change **out, size_t *n,
+int br_sj_diff(const br_record *a, br_record *b, unsigned parts, br_change **out, size_t *n,
                br_error *err);
 
 /* Runs a set job claimed by the engine (status already RUNNING), to its outcome. */
@@ -64,8 +64,7 @@ int br_sj_params_check(br_repo *repo, const char *type, json_t *params, br_error
 int br_sj_param_find(const char *type, const char *name, br_job_param *out, char *names,
                      size_t size);
 /* A parameter's value as text (its default when absent), NULL when neither. */
-const char *br_sj_param(json_t *params, const char *type, const char *name, char *buf,
-                        size_t size);
+const char *br_sj_param(json_t *params, const char *type, const char *name, char *buf, size_t size);
 int br_sj_param_bool(json_t *params, const char *type, const char *name);
 const char *br_sj_value_text(json_t *v, char *buf, size_t size);
 /* Compiles (re may be NULL: only checks) a bounded POSIX extended regular expression. */
