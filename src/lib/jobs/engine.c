@@ -29,6 +29,8 @@
 #include "core/core.h"
 #include "engine_internal.h"
 #include "jobs/pipeline.h"
+#include "jobs/setjob.h"
+#include "bulkrepo/user.h"
 #include "net/fetch.h"
 
 /* ---- runners ------------------------------------------------------------------------ */
@@ -40,6 +42,8 @@ typedef int (*runner_fn)(br_run *r, br_error *err);
 
 static int run_import(br_run *r, br_error *err);
 static int run_export(br_run *r, br_error *err);
+static int run_set_job(br_run *r, br_error *err);
+static int run_revert(br_run *r, br_error *err);
 
 /* A job type's runner, from the format registry (formats/registry.c): each
  * format's import, validate, delete and export job types.  Type names match
@@ -52,10 +56,33 @@ struct runner {
     int has_records; /* its journal lines are input records (unimported download) */
 };
 
+/* Jobs that are not a format's: the set jobs' drivers (jobs/setjob.c) and revert.  A set
+ * job resumes after its last journaled member; a revert is idempotent and runs again. */
+static int other_runner(const char *type, struct runner *out)
+{
+    br_job_type t;
+    if (br_job_type_get(type, &t) || !t.implemented) return 0;
+    memset(out, 0, sizeof *out);
+    out->type = type;
+    if (br_sj_driver(type)) {
+        out->category = "set";
+        out->fn = run_set_job;
+        out->on_crash = ON_CRASH_RESUME;
+    } else if (!strcmp(type, "revert")) {
+        out->category = "revert";
+        out->fn = run_revert;
+        out->on_crash = ON_CRASH_RESTART;
+    } else {
+        return 0;
+    }
+    br_strlcpy(out->default_name, t.label, sizeof out->default_name);
+    return 1;
+}
+
 static int runner_of(const char *type, struct runner *out)
 {
     const br_format_info *f = br_format_by_job(type);
-    if (!f) return 0;
+    if (!f) return other_runner(type, out);
     memset(out, 0, sizeof *out);
     out->type = type;
     out->category = "import";
@@ -85,13 +112,17 @@ static int runner_of(const char *type, struct runner *out)
 /* Every job type a worker can run. */
 static size_t runnable_types(const char **types, size_t max)
 {
-    size_t n = 0;
+    size_t n = 0, n_sj = 0;
     for (size_t i = 0; i < br_format_count(); i++) {
         const br_format_info *f = br_format_at(i);
         const char *t[] = {f->import_job, f->validate_job, f->delete_job, f->export_job};
         for (size_t k = 0; k < BR_ARRAY_LEN(t); k++)
             if (t[k] && n < max) types[n++] = t[k];
     }
+    struct runner rn;
+    for (const sj_driver *d; (d = br_sj_driver_at(n_sj)); n_sj++)
+        if (n < max && other_runner(d->type, &rn)) types[n++] = d->type;
+    if (n < max && other_runner("revert", &rn)) types[n++] = "revert";
     return n;
 }
 
@@ -685,6 +716,16 @@ static int run_export(br_run *r, br_error *err)
     int rc = br_export(r->repo, fi->name, &o, &res, err);
     r->records = (int64_t)res.items;
     return rc;
+}
+
+static int run_set_job(br_run *r, br_error *err)
+{
+    return br_sj_run(r->repo, &r->job, r->params, r->resume, on_progress, r, &r->records, err);
+}
+
+static int run_revert(br_run *r, br_error *err)
+{
+    return br_revert_run(r->repo, &r->job, r->params, on_progress, r, &r->records, err);
 }
 
 /* ---- running a claimed job ------------------------------------------------------------------- */

@@ -46,6 +46,11 @@ const sj_driver *br_sj_driver(const char *type)
     return NULL;
 }
 
+const sj_driver *br_sj_driver_at(size_t i)
+{
+    return i < BR_ARRAY_LEN(DRIVERS) ? DRIVERS[i] : NULL;
+}
+
 int br_job_type_on_set(const char *type)
 {
     br_job_type t;

@@ -38,6 +38,7 @@ typedef struct sj_driver {
 } sj_driver;
 
 const sj_driver *br_sj_driver(const char *type);
+const sj_driver *br_sj_driver_at(size_t i); /* NULL past the end */
 extern const sj_driver br_sj_update, br_sj_delete;
 
 /* The framework's update write: the changed parts, an undo row, the new version. */
