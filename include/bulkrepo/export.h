@@ -16,7 +16,8 @@ extern "C" {
 typedef enum br_export_scope {
     BR_EXPORT_COLLECTION = 0,
     BR_EXPORT_ITEM,
-    BR_EXPORT_ALL
+    BR_EXPORT_ALL,
+    BR_EXPORT_SET /* the members of a set of assets (set.h): id is the set's name */
 } br_export_scope;
 
 /* The options of an export; each format's writer takes the ones it has and

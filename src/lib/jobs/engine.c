@@ -307,8 +307,25 @@ int br_job_submit_ext(br_repo *repo, const br_job_spec *spec, const br_job_submi
                             params ? "" : jerr.text);
     }
     char *ptext = json_dumps(params, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_t *target = json_object_get(params, "job");
+    int64_t revert_of = json_is_integer(target) ? (int64_t)json_integer_value(target) : 0;
     json_decref(params);
     if (!ptext) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
+    /* A set job or a revert is checked before it exists: a bad parameter, an unknown set or
+     * a job with nothing to revert is the caller's error, not a failed job. */
+    int bad = rn->fn == run_set_job  ? br_set_job_check(repo, spec->type, ptext, err)
+              : rn->fn != run_revert ? 0
+              : revert_of <= 0
+                  ? br_error_set(err, BR_EUSAGE, "job", 0, 0, "a revert needs \"job\": a job id")
+                  : br_job_revertible(repo, revert_of, err);
+    if (rn->fn == run_revert && bad == 0)
+        bad = br_error_set(err, BR_EUSAGE, "job", 0, 0,
+                           "job %lld cannot be reverted: it has not ended or changed no record",
+                           (long long)revert_of);
+    if (bad < 0) {
+        free(ptext);
+        return bad;
+    }
     br_job job;
     memset(&job, 0, sizeof job);
     if (strlen(ptext) >= sizeof job.params) {
@@ -686,6 +703,10 @@ static int run_export(br_run *r, br_error *err)
               : scope && !strcmp(scope, "all") ? BR_EXPORT_ALL
                                                : BR_EXPORT_COLLECTION;
     o.id = param_str(p, "id");
+    if (param_str(p, "set")) { /* a set job's export (Run a Job): the set's members */
+        o.scope = BR_EXPORT_SET;
+        o.id = param_str(p, "set");
+    }
     if (!o.id && o.scope != BR_EXPORT_ALL)
         return br_error_set(err, BR_EUSAGE, "params", 0, 0,
                             "an export needs \"id\": the handle to export");
@@ -706,6 +727,19 @@ static int run_export(br_run *r, br_error *err)
     o.seq = json_is_integer(seq) ? (long)json_integer_value(seq) : 1;
     o.migrate = param_bool(p, "migrate");
     o.exclude_bitstreams = param_bool(p, "exclude_bitstreams");
+    /* Selective export (seed 000): "fields" as a comma-separated list or an array. */
+    char fields_buf[4096];
+    const char *fv[256];
+    json_t *fl = json_object_get(p, "fields");
+    if (json_is_string(fl) && *json_string_value(fl)) {
+        br_strlcpy(fields_buf, json_string_value(fl), sizeof fields_buf);
+        for (char *s = fields_buf, *e; s && *s && o.n_fields < BR_ARRAY_LEN(fv); s = e) {
+            e = strchr(s, ',');
+            if (e) *e++ = 0;
+            fv[o.n_fields++] = br_trim(s);
+        }
+        o.fields = fv;
+    }
     o.zip = param_str(p, "zip");
     o.eperson = r->job.eperson;
     o.job_id = r->job.id;

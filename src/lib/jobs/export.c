@@ -32,6 +32,7 @@
 #include <string.h>
 #include <time.h>
 #include "bulkrepo/export.h"
+#include "bulkrepo/set.h"
 #include "bulkrepo/job.h"
 #include "core/core.h"
 #include "formats/format.h"
@@ -65,7 +66,7 @@ typedef struct exp_state {
     br_job_meter meter; /* the job's progress, recorded in the job */
 } exp_state;
 
-static const char *const SCOPES[] = {"COLLECTION", "ITEM", "ALL"};
+static const char *const SCOPES[] = {"COLLECTION", "ITEM", "ALL", "SET"};
 
 /* ---- the item list ----------------------------------------------------------------------------
  */
@@ -80,6 +81,14 @@ static int collect(void *ctx, const br_item_summary *s)
     }
     st->ids[st->n_ids++] = s->id;
     return 0;
+}
+
+/* A set's member whose item still exists (a deleted one has nothing to export). */
+static int collect_member(void *ctx, const br_set_member *m)
+{
+    if (!m->item_id) return 0;
+    br_item_summary s = {m->item_id, m->handle, m->member, NULL, NULL, NULL, NULL};
+    return collect(ctx, &s);
 }
 
 /* Fills st->ids with the items in scope, in export order. */
@@ -98,6 +107,12 @@ static int list_items(exp_state *st, br_error *err)
             return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
         st->ids[st->n_ids++] = id;
         return 0;
+    }
+    if (opt->scope == BR_EXPORT_SET) {
+        st->list_rc = 0;
+        rc = br_set_members(st->repo, opt->id, collect_member, st, err);
+        if (st->list_rc) return br_error_set(err, st->list_rc, NULL, 0, 0, "out of memory");
+        return rc;
     }
     br_item_query q = {NULL, 0, 0};
     br_container c;
@@ -263,12 +278,15 @@ int br_export(br_repo *repo, const char *format, const br_export_options *opt,
     if (!repo || !opt || !opt->dest || !*opt->dest)
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "export needs a destination (-d)");
     if (opt->scope != BR_EXPORT_COLLECTION && opt->scope != BR_EXPORT_ITEM &&
-        (opt->scope != BR_EXPORT_ALL || !all))
+        opt->scope != BR_EXPORT_SET && (opt->scope != BR_EXPORT_ALL || !all))
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "the type must be %s",
                             all ? "COLLECTION, ITEM or ALL" : "either COLLECTION or ITEM");
     if (opt->scope != BR_EXPORT_ALL && (!opt->id || !*opt->id))
-        return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "export of a %s needs its handle (-i)",
-                            opt->scope == BR_EXPORT_ITEM ? "item" : "collection");
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "export of a %s needs its %s",
+                            opt->scope == BR_EXPORT_ITEM  ? "item"
+                            : opt->scope == BR_EXPORT_SET ? "set"
+                                                          : "collection",
+                            opt->scope == BR_EXPORT_SET ? "name" : "handle (-i)");
 
     /* The writer first: its usage errors come before any job exists. */
     br_write_stats ws = {0};
@@ -301,7 +319,10 @@ int br_export(br_repo *repo, const char *format, const br_export_options *opt,
         snprintf(job.name, sizeof job.name, "%s export of all items", f->info.short_label);
     else
         snprintf(job.name, sizeof job.name, "%s export of %s %s", f->info.short_label,
-                 opt->scope == BR_EXPORT_ITEM ? "item" : "collection", opt->id);
+                 opt->scope == BR_EXPORT_ITEM  ? "item"
+                 : opt->scope == BR_EXPORT_SET ? "set"
+                                               : "collection",
+                 opt->id);
     br_strlcpy(job.eperson, opt->eperson ? opt->eperson : "", sizeof job.eperson);
     br_strlcpy(job.input, opt->scope == BR_EXPORT_ALL ? "ALL" : opt->id, sizeof job.input);
     br_error jerr;
