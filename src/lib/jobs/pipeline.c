@@ -36,6 +36,13 @@
 #include "jobs/install.h"
 #include "jobs/meter.h"
 #include "jobs/pipeline.h"
+#include "jobs/setjob.h"
+#include "model/snapshot.h"
+
+/* What an update or a replace rewrites (br_item_update): the parts a revert puts back. */
+#define UNDO_PARTS                                                                                 \
+    (BR_PART_METADATA | BR_PART_CREATORS | BR_PART_LINKS | BR_PART_IDENTIFIERS | BR_PART_FILES |   \
+     BR_PART_STATUS)
 #include "jobs/readahead.h"
 #include "net/fetch.h"
 
@@ -1336,7 +1343,9 @@ static int write_update(pl_ctx *c, int64_t target, br_job_record *jr, br_error *
         if (br_install_values(c->out, c->opt->eperson, c->via)) return oom(err);
     }
     br_item_write w = {st, c->job_id, NULL};
-    if ((rc = br_item_update(c->repo, c->out, &w, err))) return rc;
+    if ((rc = br_item_update(c->repo, c->out, &w, err)) ||
+        (rc = br_undo_changed(c->repo, c->job_id, "updated", c->old, UNDO_PARTS, target, err)))
+        return rc;
     jr->outcome = BR_OUTCOME_UPDATED;
     jr->item_id = target;
     jr->handle = c->out->handle;
@@ -1379,6 +1388,11 @@ static int write_new(pl_ctx *c, const char *replace_handle, br_job_record *jr, b
             return oom(err);
     }
     if ((rc = br_item_insert(c->repo, rec, &w, err))) return rc;
+    /* A replaced record keeps its UUID: reverting puts its old parts back. */
+    rc = replace_handle
+             ? br_undo_changed(c->repo, c->job_id, "updated", c->old, UNDO_PARTS, rec->id, err)
+             : br_undo_created(c->repo, c->job_id, rec->uuid, err);
+    if (rc) return rc;
     jr->outcome = replace_handle ? BR_OUTCOME_UPDATED : BR_OUTCOME_IMPORTED;
     jr->item_id = rec->id;
     jr->handle = rec->handle;
@@ -1472,7 +1486,9 @@ static int delete_matched(pl_ctx *c, const br_read_info *info, br_job_record *jr
     }
     if ((rc = br_item_load(c->repo, m->ids[0], c->old, err))) return rc;
     jr->handle = br_record_str(c->rec, c->old->handle);
-    if ((rc = br_item_delete(c->repo, m->ids[0], err))) return rc;
+    if ((rc = br_undo_changed(c->repo, c->job_id, "deleted", c->old, BR_PART_ALL, 0, err)) ||
+        (rc = br_item_delete(c->repo, m->ids[0], err)))
+        return rc;
     c->files_replaced = 1; /* its files may be no one's now */
     jr->outcome = BR_OUTCOME_DELETED;
     return 0;
@@ -1844,7 +1860,9 @@ static int delete_entry(void *p, const char *key, const char *handle, unsigned l
     if (c->opt->validate_only) return 0;
     if (!d->in_batch && (d->rc = br_repo_begin(c->repo, d->err))) return d->rc;
     br_job_record jr = {(int64_t)d->seq, key, BR_OUTCOME_DELETED, 0, handle, NULL, 0, 0, NULL, 0};
-    if ((d->rc = br_item_delete(c->repo, id, d->err)) || (d->rc = journal(c, &jr, d->err))) {
+    if ((d->rc = br_item_load(c->repo, id, c->old, d->err)) ||
+        (d->rc = br_undo_changed(c->repo, c->job_id, "deleted", c->old, BR_PART_ALL, 0, d->err)) ||
+        (d->rc = br_item_delete(c->repo, id, d->err)) || (d->rc = journal(c, &jr, d->err))) {
         br_repo_rollback(c->repo);
         d->in_batch = 0;
         return d->rc;

@@ -118,6 +118,23 @@ static int put_undo(br_repo *repo, int64_t job_id, const char *uuid, const char 
     return br_undo_put(repo, job_id, &row, err);
 }
 
+int br_undo_created(br_repo *repo, int64_t job_id, const char *uuid, br_error *err)
+{
+    br_undo_row row = {uuid, "created", NULL, "0"}; /* a new item is at version 0 */
+    return job_id ? br_undo_put(repo, job_id, &row, err) : 0;
+}
+
+int br_undo_changed(br_repo *repo, int64_t job_id, const char *action, const br_record *before,
+                    unsigned parts, int64_t item_id, br_error *err)
+{
+    if (!job_id) return 0;
+    char *snap = NULL;
+    int rc = br_snapshot_write(before, parts, &snap, err);
+    if (!rc) rc = put_undo(repo, job_id, before->uuid, action, snap, item_id, err);
+    free(snap);
+    return rc;
+}
+
 int br_sj_write_update(sj_item *it, br_error *err)
 {
     char *before = NULL;

@@ -41,6 +41,12 @@ const sj_driver *br_sj_driver(const char *type);
 const sj_driver *br_sj_driver_at(size_t i); /* NULL past the end */
 extern const sj_driver br_sj_update, br_sj_delete;
 
+/* Undo rows for writers outside set jobs (the import pipeline); job_id 0 writes nothing.
+ * changed: action "updated" (item_id: the item, written already) or "deleted" (item_id 0),
+ * before the record as it was, parts the parts the write replaced. */
+int br_undo_created(br_repo *repo, int64_t job_id, const char *uuid, br_error *err);
+int br_undo_changed(br_repo *repo, int64_t job_id, const char *action, const br_record *before,
+                    unsigned parts, int64_t item_id, br_error *err);
 /* The framework's update write: the changed parts, an undo row, the new version. */
 int br_sj_write_update(sj_item *it, br_error *err);
 /* Moves a stored record into the trash for keep_days and deletes it (files held). */
