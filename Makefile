@@ -87,7 +87,12 @@ $(B)/tools/gen_onix: bench/gen_onix.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -o $@ $<
 
-tools: $(B)/tools/gen_saf $(B)/tools/gen_esploro $(B)/tools/gen_xlsx $(B)/tools/gen_onix
+$(B)/tools/search_latency: bench/search_latency.c $(B)/libbulkrepo.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(B)/libbulkrepo.a $(LDLIBS)
+
+tools: $(B)/tools/gen_saf $(B)/tools/gen_esploro $(B)/tools/gen_xlsx $(B)/tools/gen_onix \
+       $(B)/tools/search_latency
 
 # Unit and CLI tests (cmocka); every binary runs even if one fails.
 unit: $(B)/bulkrepo $(TEST_BIN) tools

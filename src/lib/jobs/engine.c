@@ -30,6 +30,7 @@
 #include "engine_internal.h"
 #include "jobs/pipeline.h"
 #include "jobs/setjob.h"
+#include "bulkrepo/setjob.h"
 #include "bulkrepo/user.h"
 #include "net/fetch.h"
 
@@ -937,6 +938,9 @@ int br_engine_recover(br_repo *repo, size_t *recovered, br_error *err)
     recover_ctx c = {repo, 0};
     int rc = br_job_list_unfinished(repo, recover_one, &c, err);
     if (!rc) rc = br_inbox_recover(repo, err);
+    /* Start-up is also when the trash's time comes (seed 001's deleted assets, kept for their
+     * delete job's keep_days); a Delete Set job purges too. */
+    if (!rc) rc = br_trash_purge(repo, (int64_t)time(NULL), NULL, err);
     if (recovered) *recovered = c.n;
     return rc;
 }

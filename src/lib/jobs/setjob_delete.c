@@ -5,6 +5,7 @@
  * the record carries from elsewhere (its publisher's) and guards nothing. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "core/core.h"
 #include "jobs/setjob.h"
 
@@ -23,7 +24,8 @@ static int prepare(br_repo *repo, json_t *p, void **state, br_error *err)
     const char *days = br_sj_param(p, "delete-set", "keep_days", buf, sizeof buf);
     g->keep_days = days ? atoi(days) : 30;
     *state = g;
-    return 0;
+    /* The trash's expired assets go first (their files then to br_asset_gc). */
+    return br_trash_purge(repo, (int64_t)time(NULL), NULL, err);
 }
 
 static int has_id(const br_record *r, const char *type)
