@@ -18,5 +18,6 @@
 #include "profile.h"
 #include "search.h"
 #include "set.h"
+#include "setjob.h"
 
 #endif
