@@ -15,6 +15,13 @@
 #   lint     bulkrepo lint of the same CSV vs Python's csv module reading it (when python3 exists)
 #   big      SAF at scale, N in BENCH_BIG_NS (default 100000 1000000): import, validate, export
 #            and peak RSS; only with BENCH_BIG=1 (the 1,000,000-item package is ~8 GB)
+#   sets     on a repository of N Esploro assets (BENCH_SETS_NS, default 100000; issue 10):
+#              search p50/p99/max of free-text and fielded queries (bench/search_latency,
+#              BENCH_SEARCH_RUNS runs each, default 200; first page of 20 by rank, with the total)
+#              update-set (field-add on every asset)  vs sqlite3 UPDATE of one value per asset
+#              index-assets (rebuild the index of every asset)
+#              delete-set (every asset into the trash) vs sqlite3 DELETE of every item
+#              (on a copy of the repository each time), all with peak RSS
 #   web      sh bench/web.sh: an import's slowdown under ~100 requests/s of staff-like polling,
 #            and p99 at 64 connections closed-loop (needs curl and wrk; see web.sh)
 #
@@ -52,6 +59,8 @@ REPS=${REPS:-${BENCH_REPS:-3}}
 NS=${BENCH_NS:-10000 100000}
 ENS=${BENCH_ESPLORO_NS:-100000}
 PNS=${BENCH_PUB_NS:-10000 100000} # ONIX products / XLSX rows (phase pub)
+SNS=${BENCH_SETS_NS:-100000}       # assets (phase sets)
+SEARCH_RUNS=${BENCH_SEARCH_RUNS:-200}
 GEN_ONIX=$(dirname "$GEN")/gen_onix
 GEN_XLSX=$(dirname "$GEN")/gen_xlsx
 BIG_NS=${BENCH_BIG_NS:-100000 1000000}
@@ -76,7 +85,7 @@ for b in "$BR" "$GEN" "$GEN_E" ${BASE:+"$BASE"}; do
 done
 case $REPS in '' | *[!0-9]* | 0) die "REPS must be a positive integer" ;; esac
 for p in $PHASES; do
-	case $p in saf | esploro | lint | big | web | pub) ;; *) die "unknown phase '$p' (saf esploro lint big web pub)" ;; esac
+	case $p in saf | esploro | lint | big | web | pub | sets) ;; *) die "unknown phase '$p' (saf esploro lint big web pub sets)" ;; esac
 done
 mkdir -p "$OUT" "$LOGS" || exit 4
 : >"$SAMPLES"
@@ -432,6 +441,75 @@ write_md() {
 	} >"$MD"
 }
 
+# ---- sets: search and the jobs that change sets (issue 10) ----------------------------------------
+SL=$(dirname "$GEN")/search_latency
+
+# a set job on the set "all", waited for: the job's id in JOB_ID
+set_job() { # set_job REPO TYPE PARAM...
+	sj_repo=$1
+	sj_type=$2
+	shift 2
+	sj_args=
+	for a in "$@"; do sj_args="$sj_args --param $a"; done
+	# shellcheck disable=SC2086
+	measure "$BR" --repo "$sj_repo" job run "$sj_type" --set all $sj_args --wait
+}
+
+sets_bench() { # sets_bench FS N
+	fs=$1
+	n=$2
+	workdir "$fs"
+	g="sets $fs N=$n"
+	echo "== $g ($WORK)"
+	[ -x "$SL" ] || die "$SL not found (make tools)"
+	csv=$WORK/assets.csv
+	"$GEN_E" -n "$n" -o "$csv" >"$LOGS/gen.log" 2>&1 || die "gen_esploro failed: $(tail -n 3 "$LOGS/gen.log")"
+	r=$WORK/r
+	new_repo "$BR" "$r"
+	"$BR" --repo "$r" orgunit import "$UNITS" >"$LOGS/units.log" 2>&1 || die "orgunit import failed"
+	"$BR" --repo "$r" import --format esploro-csv -s "$csv" -m "$WORK/map" >"$LOGS/imp.log" 2>&1 ||
+		die "import failed: $(tail -n 3 "$LOGS/imp.log")"
+	"$BR" --repo "$r" set create all --query 'status:draft OR status:archived' >"$LOGS/set.log" 2>&1 ||
+		die "set create failed: $(tail -n 3 "$LOGS/set.log")"
+	# Search: a free-text word, a phrase, fielded terms, a date range, booleans.
+	"$SL" "$r" "$SEARCH_RUNS" 'habitat' '"research data"' 'title:fish' 'creator:smith' \
+		'date:2019..2021' 'type:dataset AND has:file' 'fish OR climate NOT status:withdrawn' \
+		>"$LOGS/search.out" 2>"$LOGS/search.err" || die "search_latency failed: $(tail -n 3 "$LOGS/search.err")"
+	awk -F '\t' -v g="$g" '{ printf "%s\tsearch %s (%s hits; p50 / p99 / max ms)\t%s\t%s\t%s\t-\t-\t-\tp99 < 100 ms\t\n", g, $1, $2, $3, $4, $5 }' \
+		"$LOGS/search.out" >>"$ROWS"
+	sed 's/^/  search /' "$LOGS/search.out"
+	db=$r/bulkrepo.db
+	REP=1
+	while [ "$REP" -le "$REPS" ]; do
+		measure sqlite3 "$db" "UPDATE metadata_value SET value = value || '' WHERE field_id =
+			(SELECT f.id FROM metadata_field f JOIN metadata_schema s ON s.id = f.schema_id
+			 WHERE s.prefix = 'dc' AND f.element = 'title' AND f.qualifier = '')"
+		sample "$g" floor "sqlite3 UPDATE a value each"
+		set_job "$r" update-set operation=field-add field=dc.subject "value=bench $REP"
+		sample "$g" bulkrepo "update-set field-add"
+		set_job "$r" index-assets
+		sample "$g" bulkrepo "index-assets"
+		rm -rf "$WORK/d"
+		cp -a "$r" "$WORK/d"
+		sync
+		measure sqlite3 "$WORK/d/bulkrepo.db" "PRAGMA foreign_keys = ON; DELETE FROM item;"
+		sample "$g" floor "sqlite3 DELETE every item"
+		rm -rf "$WORK/d"
+		cp -a "$r" "$WORK/d"
+		sync
+		set_job "$WORK/d" delete-set
+		sample "$g" bulkrepo "delete-set"
+		rm -rf "$WORK/d"
+		REP=$((REP + 1))
+	done
+	summarize "$g" "$n" assets/s - "sqlite3 UPDATE a value each" "floor (update)"
+	summarize "$g" "$n" assets/s "sqlite3 UPDATE a value each" "update-set field-add" "-"
+	summarize "$g" "$n" assets/s - "index-assets" "-"
+	summarize "$g" "$n" assets/s - "sqlite3 DELETE every item" "floor (delete)"
+	summarize "$g" "$n" assets/s "sqlite3 DELETE every item" "delete-set" "-"
+	dropwork
+}
+
 # ---- publications: ONIX and XLSX (issue 9) --------------------------------------------------------
 pub_bench() { # pub_bench FS N: ONIX validate/import against xmllint --stream; XLSX import
 	fs=$1
@@ -491,6 +569,9 @@ for phase in $PHASES; do
 		;;
 	pub)
 		for fs in $FSLIST; do for n in $PNS; do pub_bench "$fs" "$n"; done; done
+		;;
+	sets)
+		for fs in $FSLIST; do for n in $SNS; do sets_bench "$fs" "$n"; done; done
 		;;
 	big)
 		if [ "${BENCH_BIG:-0}" != 1 ]; then
