@@ -251,7 +251,7 @@ typedef struct adder {
     size_t added;   /* new in the set */
     size_t unknown; /* refused: once one is, nothing more is inserted */
     unsigned first_line;
-    char first[200];     /* the first refused member (cut) */
+    char first[160];     /* the first refused member (cut: the message stays whole) */
     char first_why[300]; /* why */
 } adder;
 
@@ -318,6 +318,21 @@ static int adder_insert(adder *a, const char *key, br_error *err)
     return 0;
 }
 
+/* Copies s into out, cut at a UTF-8 character boundary with "..." when it does not fit. */
+static void cut_copy(char *out, size_t size, const char *s)
+{
+    size_t n = strlen(s);
+    if (n < size) {
+        memcpy(out, s, n + 1);
+        return;
+    }
+    n = size - 4;
+    while (n && ((unsigned char)s[n] & 0xc0) == 0x80) /* s[n] continues a character */
+        n--;
+    memcpy(out, s, n);
+    memcpy(out + n, "...", 4);
+}
+
 /* Checks and adds one member given by the caller (line: its position or file line). */
 static int adder_put(adder *a, const char *member, unsigned line, br_error *err)
 {
@@ -329,7 +344,7 @@ static int adder_put(adder *a, const char *member, unsigned line, br_error *err)
     if (rc == BR_ENOTFOUND || rc == BR_EINVAL) {
         if (!a->unknown++) {
             a->first_line = line;
-            br_strlcpy(a->first, member ? member : "", sizeof a->first);
+            cut_copy(a->first, sizeof a->first, member ? member : "");
             br_strlcpy(a->first_why, why.message, sizeof a->first_why);
         }
         return 0;
