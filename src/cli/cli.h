@@ -76,5 +76,6 @@ int cmd_orgunit(cli *c, int argc, char **argv);
 int cmd_lint(cli *c, int argc, char **argv);
 int cmd_convert(cli *c, int argc, char **argv);
 int cmd_upgrade(cli *c, int argc, char **argv);
+int cmd_set(cli *c, int argc, char **argv);
 
 #endif

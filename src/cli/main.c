@@ -26,6 +26,7 @@ static const struct {
      "convert SAF <-> Esploro CSV (no repository), report what has no target"},
     {"item", cmd_item, "list items, show one, approve drafts"},
     {"job", cmd_job, "list, follow, cancel, resume, rerun jobs; their reports; run the queue"},
+    {"set", cmd_set, "define sets of research assets, researchers or users for set jobs"},
     {"profile", cmd_profile,
      "import profiles with a drop folder (files dropped there, by FTP or otherwise, are imported)"},
     {"fsck", cmd_fsck, "check the database and every stored file"},
