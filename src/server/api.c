@@ -32,10 +32,16 @@ typedef enum route_id {
     R_ITEMS,
     R_ITEM,
     R_COLLECTIONS,
+    R_SETS,
+    R_SET_CREATE,
+    R_SET,
+    R_SET_MEMBERS,
+    R_SET_DELETE,
     R_COUNT
 } route_id;
 
-/* {id}: a positive job id; {handle}: the rest of the path (handles hold a '/'). */
+/* {id}: a positive job id; {handle}: the rest of the path (handles hold a '/'); {name}: a
+ * set's name, the path up to the pattern's literal tail (a name may hold a '/'). */
 static const struct {
     const char *method, *pattern;
     int is_public, is_upload, is_json;
@@ -59,6 +65,11 @@ static const struct {
     [R_ITEMS] = {"GET", "/api/items", 0, 0, 0},
     [R_ITEM] = {"GET", "/api/items/{handle}", 0, 0, 0},
     [R_COLLECTIONS] = {"GET", "/api/collections", 0, 0, 0},
+    [R_SETS] = {"GET", "/api/sets", 0, 0, 0},
+    [R_SET_CREATE] = {"POST", "/api/sets", 0, 0, 1},
+    [R_SET] = {"GET", "/api/sets/{name}", 0, 0, 0},
+    [R_SET_MEMBERS] = {"POST", "/api/sets/{name}/members", 0, 0, 1},
+    [R_SET_DELETE] = {"POST", "/api/sets/{name}/delete", 0, 0, 0},
 };
 
 int srv_route_public(int route)
@@ -91,6 +102,14 @@ static int match(const char *pattern, const char *path, srv_req *r)
             long long v = strtoll(path, &end, 10);
             if (end != path + n || v <= 0 || errno || path[0] < '0' || path[0] > '9') return -1;
             r->job_id = v;
+            return 1;
+        }
+        if (!strncmp(pattern, "{name}", 6)) {
+            /* Percent-decoded already (libmicrohttpd), so a name's '/' is one too. */
+            size_t n = strlen(path), t = strlen(pattern + 6);
+            if (n <= t || strcmp(path + n - t, pattern + 6) || n - t >= sizeof r->handle) return 0;
+            memcpy(r->handle, path, n - t);
+            r->handle[n - t] = 0;
             return 1;
         }
         if (!strcmp(pattern, "{handle}")) {
@@ -1008,6 +1027,21 @@ enum MHD_Result srv_api_dispatch(srv_req *r)
         break;
     case R_COLLECTIONS:
         res = collections(r, repo);
+        break;
+    case R_SETS:
+        res = srv_sets_list(r, repo);
+        break;
+    case R_SET_CREATE:
+        res = srv_sets_create(r, repo);
+        break;
+    case R_SET:
+        res = srv_sets_get(r, repo);
+        break;
+    case R_SET_MEMBERS:
+        res = srv_sets_members(r, repo);
+        break;
+    case R_SET_DELETE:
+        res = srv_sets_delete(r, repo);
         break;
     default:
         res = srv_reply_error(r, MHD_HTTP_NOT_FOUND, "no such route");

@@ -60,4 +60,16 @@ struct MHD_Response *srv_static_response(const char *path, unsigned *status);
 /* Adds the security headers every answer carries (api: also no-store). */
 void srv_security_headers(struct MHD_Response *r, int api);
 
+/* The sets routes (api_sets.c), called by srv_api_dispatch with the set's name in
+ * r->handle: GET /api/sets, POST /api/sets, GET /api/sets/NAME, POST /api/sets/NAME/members,
+ * POST /api/sets/NAME/delete.  Declared where libmicrohttpd's enum is known (http.h). */
+#ifdef MHD_VERSION
+struct srv_req;
+enum MHD_Result srv_sets_list(struct srv_req *r, br_repo *repo);
+enum MHD_Result srv_sets_create(struct srv_req *r, br_repo *repo);
+enum MHD_Result srv_sets_get(struct srv_req *r, br_repo *repo);
+enum MHD_Result srv_sets_members(struct srv_req *r, br_repo *repo);
+enum MHD_Result srv_sets_delete(struct srv_req *r, br_repo *repo);
+#endif
+
 #endif
