@@ -76,6 +76,7 @@ int cmd_orgunit(cli *c, int argc, char **argv);
 int cmd_lint(cli *c, int argc, char **argv);
 int cmd_convert(cli *c, int argc, char **argv);
 int cmd_upgrade(cli *c, int argc, char **argv);
+int cmd_trash(cli *c, int argc, char **argv);
 int cmd_set(cli *c, int argc, char **argv);
 
 #endif

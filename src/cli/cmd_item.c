@@ -211,16 +211,51 @@ done:
     return rc;
 }
 
+static int item_restore(cli *c, int argc, char **argv)
+{
+    const char *key = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: bulkrepo item restore UUID|HANDLE\n\n"
+                   "Brings an asset back from the trash (`bulkrepo trash list`) as it was when it\n"
+                   "was deleted: the same UUID and handle, metadata, files, collections, and its\n"
+                   "relations with items that still exist.  Prints its handle.  Exit 3 when it is\n"
+                   "not in the trash (never deleted, purged, restored already) or when its handle\n"
+                   "or UUID is in use again.\n");
+            return EXIT_OK;
+        } else if (!key)
+            key = argv[i];
+        else
+            return cli_usage("item restore", "unexpected argument '%s'", argv[i]);
+    }
+    if (!key) return cli_usage("item restore", "give the UUID or handle of an asset in the trash");
+    br_repo *repo;
+    int rc = cli_open(c, &repo);
+    if (rc) return rc;
+    br_error err;
+    char handle[64] = "";
+    if (br_item_restore(repo, key, handle, &err)) {
+        rc = cli_fail(&err);
+    } else {
+        printf("%s\n", handle);
+        fprintf(stderr, "%s restored from the trash\n", handle[0] ? handle : key);
+    }
+    br_repo_free(repo);
+    return rc;
+}
+
 int cmd_item(cli *c, int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         printf("usage: bulkrepo item list [--collection HANDLE] [--job ID] [--json]\n"
                "       bulkrepo item show HANDLE [--json]\n"
-               "       bulkrepo item approve HANDLE... | --job ID\n");
+               "       bulkrepo item approve HANDLE... | --job ID\n"
+               "       bulkrepo item restore UUID|HANDLE\n");
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     if (!strcmp(argv[1], "list")) return item_list(c, argc - 1, argv + 1);
     if (!strcmp(argv[1], "show")) return item_show(c, argc - 1, argv + 1);
     if (!strcmp(argv[1], "approve")) return item_approve(c, argc - 1, argv + 1);
+    if (!strcmp(argv[1], "restore")) return item_restore(c, argc - 1, argv + 1);
     return cli_usage("item", "unknown subcommand '%s'", argv[1]);
 }

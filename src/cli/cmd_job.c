@@ -1,9 +1,12 @@
-/* bulkrepo job list | show | events | cancel | resume | rerun | resolve | unimported | work. */
+/* bulkrepo job list | show | events | cancel | resume | rerun | resolve | unimported | work |
+ * types | run | revert. */
 #include <jansson.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "bulkrepo/user.h"
 #include "cli.h"
 
 static const char USAGE[] =
@@ -15,7 +18,11 @@ static const char USAGE[] =
     "       bulkrepo job rerun ID\n"
     "       bulkrepo job resolve ID KEY HANDLE|new|skip\n"
     "       bulkrepo job unimported ID -o FILE [--page N] [--page-size N]\n"
-    "       bulkrepo job work [--workers N] [--once] [--webhook URL] [--inbox-poll MS]\n\n"
+    "       bulkrepo job work [--workers N] [--once] [--webhook URL] [--inbox-poll MS]\n"
+    "       bulkrepo job types [--json]\n"
+    "       bulkrepo job run TYPE --set NAME [--param NAME=VALUE ...] [--name TEXT]\n"
+    "                        [--dry-run [--limit N]] [--json] [--wait]\n"
+    "       bulkrepo job revert ID [--dry-run] [--force] [--json] [--name TEXT] [--wait]\n\n"
     "Every import and export is a job with a status (Pending, Running, Completed\n"
     "Successfully, Completed with Errors, Failed, ...), progress, counters derived\n"
     "from its per-record journal, file details and events.\n\n"
@@ -40,7 +47,24 @@ static const char USAGE[] =
     "              5,000 per page at most\n"
     "  work        run queued jobs here (N worker threads, default 2) until interrupted,\n"
     "              or with --once until the queue is empty; drop folders of import\n"
-    "              profiles are scanned every --inbox-poll ms (default 5000)\n";
+    "              profiles are scanned every --inbox-poll ms (default 5000)\n"
+    "  types       every job type: what it does, the type of set it runs on, the roles\n"
+    "              that may run it and its parameters (name, kind, default, values)\n"
+    "  run         run a job on a set (Update Set, Delete Set, Index, the exports): the\n"
+    "              parameters are checked first (exit 2 naming a wrong one; exit 3 for\n"
+    "              an unknown set), then the job is queued and its id printed.\n"
+    "              --dry-run writes nothing and prints what would change, per record:\n"
+    "              'HANDLE  field: old → new' or 'HANDLE  skipped: reason' (--limit N:\n"
+    "              the first N members only; --json: {members, changes, truncated}).\n"
+    "              --wait runs the job here (or waits for the server running it) and\n"
+    "              exits 0 when it completed, 1 when it completed with errors\n"
+    "  revert      put back every record a job changed (updated records get their old\n"
+    "              values, created ones go to the trash, deleted ones come back); a\n"
+    "              record changed since the job is reported and left unless --force.\n"
+    "              --dry-run lists each record (handle, uuid, what the job did,\n"
+    "              conflict) and the totals, writing nothing\n\n"
+    "Parameters of `job run` are text on the command line: --param operation=field-add\n"
+    "--param field=dc.subject --param value=Fish.  docs/sets.md lists them per job.\n";
 
 static int parse_id(const char *s, int64_t *id)
 {
@@ -446,6 +470,439 @@ static int do_work(cli *c, int argc, char **argv)
     return rc;
 }
 
+/* ---- set jobs: types, run, revert ------------------------------------------------------- */
+
+/* A parameter as JSON (GET /api/job-types has the same shape): the default typed by kind,
+ * "values" an array for an enum and {"min","max"} for an int, null otherwise. */
+static json_t *param_json(const br_job_param *p)
+{
+    json_t *o = json_object(), *def = json_null(), *values = json_null();
+    long long lo, hi;
+    if (p->def[0] && p->kind == BR_PARAM_BOOL)
+        def = json_boolean(!strcmp(p->def, "true"));
+    else if (p->def[0] && p->kind == BR_PARAM_INT)
+        def = json_integer(strtoll(p->def, NULL, 10));
+    else if (p->def[0])
+        def = json_string(p->def);
+    if (p->kind == BR_PARAM_ENUM) {
+        values = json_array();
+        for (const char *s = p->values; *s;) {
+            size_t n = strcspn(s, ",");
+            json_array_append_new(values, json_stringn(s, n));
+            s += n + (s[n] == ',');
+        }
+    } else if (p->kind == BR_PARAM_INT && sscanf(p->values, "%lld..%lld", &lo, &hi) == 2) {
+        values = json_pack("{s:I,s:I}", "min", (json_int_t)lo, "max", (json_int_t)hi);
+    }
+    json_object_set_new(o, "name", json_string(p->name));
+    json_object_set_new(o, "kind", json_string(br_param_kind_name(p->kind)));
+    json_object_set_new(o, "label", json_string(p->label));
+    json_object_set_new(o, "required", json_boolean(p->required));
+    json_object_set_new(o, "default", def);
+    json_object_set_new(o, "values", values);
+    json_object_set_new(o, "help", json_string(p->help));
+    return o;
+}
+
+static int add_param_json(void *ctx, const br_job_param *p)
+{
+    json_array_append_new(ctx, param_json(p));
+    return 0;
+}
+
+static int print_param(void *ctx, const br_job_param *p)
+{
+    (void)ctx;
+    printf("    %-20s %s%s", p->name, br_param_kind_name(p->kind), p->required ? ", required" : "");
+    if (p->def[0]) printf(", default %s", p->def);
+    if (p->values[0]) printf(", %s %s", p->kind == BR_PARAM_ENUM ? "one of" : "range", p->values);
+    printf("\n      %s: %s\n", p->label, p->help);
+    return 0;
+}
+
+static int add_type_json(void *ctx, const br_job_type *t)
+{
+    json_t *roles = json_array(), *params = json_array();
+    for (unsigned i = 0; i < 32; i++) {
+        br_role role;
+        if ((t->roles & (UINT32_C(1) << i)) && !br_role_at(i, &role))
+            json_array_append_new(roles, json_string(role.code));
+    }
+    br_job_param_list(t->type, add_param_json, params);
+    json_array_append_new(
+        ctx, json_pack("{s:s,s:s,s:s,s:s,s:o,s:b,s:o,s:o}", "type", t->type, "category",
+                       t->category, "label", t->label, "description", t->description, "content",
+                       t->content[0] ? json_string(t->content) : json_null(), "implemented",
+                       t->implemented, "roles", roles, "params", params));
+    return 0;
+}
+
+static int print_type(void *ctx, const br_job_type *t)
+{
+    (void)ctx;
+    printf("%s%s\n  %s (%s%s%s)\n  %s\n", t->type, t->implemented ? "" : "  (not runnable yet)",
+           t->label, t->category, t->content[0] ? ", runs on a set of " : "", t->content,
+           t->description);
+    printf("  roles:");
+    for (unsigned i = 0; i < 32; i++) {
+        br_role role;
+        if ((t->roles & (UINT32_C(1) << i)) && !br_role_at(i, &role)) printf(" %s", role.code);
+    }
+    printf("\n");
+    br_job_param_list(t->type, print_param, NULL);
+    printf("\n");
+    return 0;
+}
+
+static int do_types(int argc, char **argv)
+{
+    int json = 0;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--json"))
+            json = 1;
+        else
+            return cli_usage("job types", "unexpected argument '%s'", argv[i]);
+    }
+    if (json) {
+        json_t *a = json_array();
+        br_job_type_list(add_type_json, a);
+        int rc = cli_print_json(json_dumps(a, JSON_INDENT(2) | JSON_PRESERVE_ORDER));
+        json_decref(a);
+        return rc;
+    }
+    br_job_type_list(print_type, NULL);
+    return EXIT_OK;
+}
+
+/* The exit code of a job that ended: 0 success (or nothing to do), 1 completed with
+ * errors or aborted, 4 failed. */
+static int job_exit(const br_job *j)
+{
+    switch (j->status) {
+    case BR_JOB_COMPLETED_SUCCESS:
+    case BR_JOB_COMPLETED_NO_BULKS:
+        return EXIT_OK;
+    case BR_JOB_COMPLETED_WITH_ERRORS:
+    case BR_JOB_USER_ABORTED:
+    case BR_JOB_MANUAL_HANDLING_REQUIRED:
+        return EXIT_PARTIAL;
+    default:
+        return EXIT_IOERR;
+    }
+}
+
+/* Ctrl-C or a TERM while waiting stops the wait (wait_job). */
+static void catch_signals(void)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* --wait: runs the queue in this process (one worker) until job id has ended; when another
+ * process's engine holds the repository (`serve`, `job work`), waits for that one to run
+ * it.  Prints the outcome on stderr and returns job_exit's code. */
+static int wait_job(cli *c, br_repo *repo, int64_t id)
+{
+    br_engine_options o = {0};
+    o.workers = 1;
+    o.queue_poll_ms = 100;
+    br_engine *eng = NULL;
+    br_error err;
+    int rc = br_engine_new(c->repo_dir, &o, &eng, &err);
+    if (!rc && (rc = br_engine_start(eng, &err)) == BR_EEXISTS) {
+        fprintf(stderr, "job %lld: another process runs this repository's jobs; waiting for it\n",
+                (long long)id);
+        br_engine_free(eng);
+        eng = NULL;
+        rc = 0;
+    }
+    if (rc) {
+        br_engine_free(eng);
+        return cli_fail(&err);
+    }
+    catch_signals();
+    br_job j;
+    for (;;) {
+        if (br_job_get(repo, id, &j, &err)) {
+            rc = cli_fail(&err);
+            break;
+        }
+        if (br_job_status_ended(j.status)) break;
+        if (interrupted) {
+            fprintf(stderr, "job %lld: stopped waiting (`bulkrepo job show %lld`)\n", (long long)id,
+                    (long long)id);
+            rc = EXIT_PARTIAL;
+            break;
+        }
+        usleep(100000);
+    }
+    br_engine_free(eng);
+    if (rc) return rc;
+    fprintf(stderr, "job %lld: %s%s%s\n", (long long)id, br_job_status_label(j.status),
+            j.message[0] ? ": " : "", j.message);
+    return job_exit(&j);
+}
+
+/* Queues a job and prints its id (json: the job's JSON, as `job show --json` without its
+ * records, once it is queued or, with wait, once it ended); with wait, runs it to its end
+ * (wait_job). */
+static int queue_job(cli *c, br_repo *repo, const char *type, const char *name, const char *params,
+                     int wait, int json)
+{
+    br_job_spec spec = {type, name, getenv("USER"), params, NULL, 0, 0, NULL};
+    br_error err;
+    int64_t id;
+    if (br_job_submit(repo, &spec, &id, &err)) return cli_fail(&err);
+    if (!json) {
+        printf("%lld\n", (long long)id);
+        fflush(stdout);
+    }
+    int rc = EXIT_OK;
+    if (!wait)
+        fprintf(stderr, "job %lld queued (%s); `bulkrepo job show %lld` follows it\n",
+                (long long)id, type, (long long)id);
+    else
+        rc = wait_job(c, repo, id);
+    if (json) {
+        char *text = NULL;
+        if (br_job_to_json(repo, id, 0, &text, &err)) return cli_fail(&err);
+        int prc = cli_print_json(text);
+        if (prc) rc = prc;
+    }
+    return rc;
+}
+
+typedef struct preview_out {
+    json_t *arr;
+    int64_t shown, changed, skipped;
+} preview_out;
+
+static const char *or_none(const char *s)
+{
+    return s ? s : "(none)";
+}
+
+static int print_preview(void *ctx, const br_preview *p)
+{
+    preview_out *o = ctx;
+    o->shown++;
+    if (p->skip)
+        o->skipped++;
+    else
+        o->changed++;
+    const char *h = p->handle ? p->handle : "-";
+    if (o->arr) {
+        json_t *ch = json_array();
+        for (size_t i = 0; i < p->n_changes; i++)
+            json_array_append_new(
+                ch,
+                json_pack(
+                    "{s:s,s:o,s:o}", "field", p->changes[i].field, "old",
+                    p->changes[i].old_value ? json_string(p->changes[i].old_value) : json_null(),
+                    "new",
+                    p->changes[i].new_value ? json_string(p->changes[i].new_value) : json_null()));
+        json_array_append_new(o->arr,
+                              json_pack("{s:o,s:o,s:o,s:o}", "handle",
+                                        p->handle ? json_string(p->handle) : json_null(), "title",
+                                        p->title ? json_string(p->title) : json_null(), "changes",
+                                        ch, "skip", p->skip ? json_string(p->skip) : json_null()));
+        return 0;
+    }
+    if (p->skip) printf("%s  skipped: %s\n", h, p->skip);
+    for (size_t i = 0; !p->skip && i < p->n_changes; i++)
+        printf("%s  %s: %s → %s\n", h, p->changes[i].field, or_none(p->changes[i].old_value),
+               or_none(p->changes[i].new_value));
+    return 0;
+}
+
+static int dry_run(br_repo *repo, const char *type, const char *params, int64_t limit, int json)
+{
+    preview_out o = {json ? json_array() : NULL, 0, 0, 0};
+    br_error err;
+    int64_t members = 0;
+    if (br_set_job_preview(repo, type, params, limit, print_preview, &o, &members, &err)) {
+        json_decref(o.arr);
+        return cli_fail(&err);
+    }
+    if (json) {
+        json_t *r = json_pack("{s:I,s:o,s:b}", "members", (json_int_t)members, "changes", o.arr,
+                              "truncated", o.shown < members);
+        int rc = cli_print_json(json_dumps(r, JSON_INDENT(2) | JSON_PRESERVE_ORDER));
+        json_decref(r);
+        return rc;
+    }
+    fprintf(stderr,
+            "dry run of %s: %lld members; of the %lld looked at, %lld would change and %lld would "
+            "be left as they are; nothing was written\n",
+            type, (long long)members, (long long)o.shown, (long long)o.changed,
+            (long long)o.skipped);
+    return EXIT_OK;
+}
+
+/* job run TYPE --set NAME [--param K=V ...] [--name TEXT] [--dry-run [--limit N]] [--json]
+ * [--wait] */
+static int do_run(cli *c, int argc, char **argv)
+{
+    if (argc < 3 || argv[2][0] == '-') return cli_usage("job run", "give the job type");
+    const char *type = argv[2], *set = NULL, *name = NULL;
+    int dry = 0, json = 0, wait = 0;
+    long long limit = 0;
+    json_t *params = json_object();
+    int rc = EXIT_OK;
+    for (int i = 3; i < argc && !rc; i++) {
+        const char *a = argv[i];
+        int has_value = i + 1 < argc;
+        if (!strcmp(a, "--set") && has_value) {
+            set = argv[++i];
+        } else if (!strcmp(a, "--name") && has_value) {
+            name = argv[++i];
+        } else if (!strcmp(a, "--param") && has_value) {
+            const char *kv = argv[++i], *eq = strchr(kv, '=');
+            if (!eq || eq == kv) {
+                rc = cli_usage("job run", "--param takes NAME=VALUE, not '%s'", kv);
+                break;
+            }
+            char key[64];
+            size_t n = (size_t)(eq - kv);
+            if (n >= sizeof key) {
+                rc = cli_usage("job run", "no parameter has a name that long ('%.*s')", (int)n, kv);
+                break;
+            }
+            memcpy(key, kv, n);
+            key[n] = 0;
+            if (!strcmp(key, "set")) {
+                rc = cli_usage("job run", "the set is given with --set NAME");
+            } else if (json_object_get(params, key)) {
+                rc = cli_usage("job run", "the parameter '%s' is given twice", key);
+            } else {
+                json_object_set_new(params, key, json_string(eq + 1));
+            }
+        } else if (!strcmp(a, "--dry-run")) {
+            dry = 1;
+        } else if (!strcmp(a, "--limit") && has_value) {
+            char *end;
+            limit = strtoll(argv[++i], &end, 10);
+            if (*end || end == argv[i] || limit <= 0)
+                rc = cli_usage("job run", "--limit takes a positive number");
+        } else if (!strcmp(a, "--json")) {
+            json = 1;
+        } else if (!strcmp(a, "--wait")) {
+            wait = 1;
+        } else {
+            rc = cli_usage("job run", "unexpected argument '%s'", a);
+        }
+    }
+    if (!rc && !set) rc = cli_usage("job run", "give the set the job runs on (--set NAME)");
+    if (!rc && limit && !dry) rc = cli_usage("job run", "--limit goes with --dry-run");
+    if (!rc && dry && wait) rc = cli_usage("job run", "a dry run is not queued: no --wait");
+    if (rc) {
+        json_decref(params);
+        return rc;
+    }
+    json_object_set_new(params, "set", json_string(set));
+    char *text = json_dumps(params, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(params);
+    if (!text) {
+        fprintf(stderr, "bulkrepo: out of memory\n");
+        return EXIT_IOERR;
+    }
+    br_repo *repo;
+    if ((rc = cli_open(c, &repo))) {
+        free(text);
+        return rc;
+    }
+    br_error err;
+    if (!br_job_type_on_set(type)) {
+        br_job_type t;
+        rc = br_job_type_get(type, &t)
+                 ? cli_usage("job run", "'%s' is not a job type (bulkrepo job types)", type)
+                 : cli_usage("job run", "%s does not run on a set (bulkrepo job types)", type);
+    } else if (br_set_job_check(repo, type, text, &err)) {
+        rc = cli_fail(&err);
+    } else if (dry) {
+        rc = dry_run(repo, type, text, limit, json);
+    } else {
+        rc = queue_job(c, repo, type, name, text, wait, json);
+    }
+    free(text);
+    br_repo_free(repo);
+    return rc;
+}
+
+typedef struct revert_out {
+    json_t *arr;
+    int64_t shown;
+} revert_out;
+
+static int print_revert(void *ctx, const br_revert_line *l)
+{
+    revert_out *o = ctx;
+    if (o->arr) {
+        if (o->shown++ < 1000)
+            json_array_append_new(
+                o->arr, json_pack("{s:o,s:s,s:s,s:b}", "handle",
+                                  l->handle ? json_string(l->handle) : json_null(), "uuid", l->uuid,
+                                  "action", l->action, "conflict", l->conflict));
+        return 0;
+    }
+    printf("%-20s %-36s %-8s %s\n", l->handle ? l->handle : "-", l->uuid, l->action,
+           l->conflict ? "conflict: changed since the job (left unless --force)" : "");
+    return 0;
+}
+
+/* job revert ID [--dry-run] [--force] [--json] [--name TEXT] [--wait] */
+static int do_revert(cli *c, int argc, char **argv, int64_t id)
+{
+    int dry = 0, force = 0, json = 0, wait = 0;
+    const char *name = NULL;
+    for (int i = 3; i < argc; i++) {
+        if (!strcmp(argv[i], "--dry-run"))
+            dry = 1;
+        else if (!strcmp(argv[i], "--force"))
+            force = 1;
+        else if (!strcmp(argv[i], "--json"))
+            json = 1;
+        else if (!strcmp(argv[i], "--wait"))
+            wait = 1;
+        else if (!strcmp(argv[i], "--name") && i + 1 < argc)
+            name = argv[++i];
+        else
+            return cli_usage("job revert", "unexpected argument '%s'", argv[i]);
+    }
+    if (dry && wait) return cli_usage("job revert", "a dry run is not queued: no --wait");
+    br_repo *repo;
+    int rc = cli_open(c, &repo);
+    if (rc) return rc;
+    br_error err;
+    if (dry) {
+        revert_out o = {json ? json_array() : NULL, 0};
+        int64_t total = 0, conflicts = 0;
+        if (br_revert_preview(repo, id, print_revert, &o, &total, &conflicts, &err)) {
+            json_decref(o.arr);
+            rc = cli_fail(&err);
+        } else if (json) {
+            json_t *r = json_pack("{s:o,s:I,s:I}", "records", o.arr, "total", (json_int_t)total,
+                                  "conflicts", (json_int_t)conflicts);
+            rc = cli_print_json(json_dumps(r, JSON_INDENT(2) | JSON_PRESERVE_ORDER));
+            json_decref(r);
+        } else {
+            fprintf(stderr,
+                    "dry run of reverting job %lld: %lld records, %lld changed since the job "
+                    "(left as they are unless --force); nothing was written\n",
+                    (long long)id, (long long)total, (long long)conflicts);
+        }
+    } else {
+        char params[96];
+        snprintf(params, sizeof params, "{\"job\":%lld,\"force\":%s}", (long long)id,
+                 force ? "true" : "false");
+        rc = queue_job(c, repo, "revert", name, params, wait, json);
+    }
+    br_repo_free(repo);
+    return rc;
+}
+
 /* ---- entry ---------------------------------------------------------------------------- */
 
 int cli_submit_job(cli *c, const char *type, const char *name, const char *eperson,
@@ -495,14 +952,18 @@ int cmd_job(cli *c, int argc, char **argv)
     const char *sub = argv[1];
     if (!strcmp(sub, "list")) return do_list(c, argc, argv);
     if (!strcmp(sub, "work")) return do_work(c, argc, argv);
+    if (!strcmp(sub, "types")) return do_types(argc, argv);
+    if (!strcmp(sub, "run")) return do_run(c, argc, argv);
     int is_show = !strcmp(sub, "show"), is_events = !strcmp(sub, "events");
     int is_action = !strcmp(sub, "cancel") || !strcmp(sub, "resume") || !strcmp(sub, "rerun");
-    if (!is_show && !is_events && !is_action && strcmp(sub, "unimported") && strcmp(sub, "resolve"))
+    if (!is_show && !is_events && !is_action && strcmp(sub, "unimported") &&
+        strcmp(sub, "resolve") && strcmp(sub, "revert"))
         return cli_usage("job", "unknown subcommand '%s'", sub);
     int64_t id;
     if (argc < 3 || parse_id(argv[2], &id)) return cli_usage("job", "%s needs a job ID", sub);
     if (!strcmp(sub, "unimported")) return do_unimported(c, argc, argv, id);
     if (!strcmp(sub, "resolve")) return do_resolve(c, argc, argv, id);
+    if (!strcmp(sub, "revert")) return do_revert(c, argc, argv, id);
     int json = 0;
     show_opts so = {20, 0, 0};
     for (int i = 3; i < argc; i++) {

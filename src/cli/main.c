@@ -24,8 +24,11 @@ static const struct {
     {"lint", cmd_lint, "check an Esploro research-asset CSV, list every problem by cell, fix"},
     {"convert", cmd_convert,
      "convert SAF <-> Esploro CSV (no repository), report what has no target"},
-    {"item", cmd_item, "list items, show one, approve drafts"},
-    {"job", cmd_job, "list, follow, cancel, resume, rerun jobs; their reports; run the queue"},
+    {"item", cmd_item, "list items, show one, approve drafts, restore one from the trash"},
+    {"trash", cmd_trash, "list the deleted assets that can be restored, purge expired ones"},
+    {"job", cmd_job,
+     "list, follow, cancel, resume, rerun, revert jobs; their reports; run jobs on sets; run "
+     "the queue"},
     {"set", cmd_set, "define sets of research assets, researchers or users for set jobs"},
     {"profile", cmd_profile,
      "import profiles with a drop folder (files dropped there, by FTP or otherwise, are imported)"},
