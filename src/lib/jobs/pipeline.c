@@ -2184,14 +2184,14 @@ int br_import(br_repo *repo, const char *format, const br_import_options *opt_in
     res->job_id = c.job_id;
     br_meter_init(&c.meter, repo, c.job_id, opt.validate_only || opt.mode == BR_IMPORT_DELETE);
 
-    if (opt.mode == BR_IMPORT_DELETE) {
-        rc = run_delete(&c, err);
-        goto finish;
-    }
     c.old = br_record_new();
     c.out = br_record_new();
     if (!c.old || !c.out) {
         rc = oom(err);
+        goto finish;
+    }
+    if (opt.mode == BR_IMPORT_DELETE) { /* c.old keeps each deleted record for its undo row */
+        rc = run_delete(&c, err);
         goto finish;
     }
     if (opt.mode == BR_IMPORT_REPLACE) {
