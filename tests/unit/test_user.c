@@ -47,7 +47,7 @@ static void test_roles_table(void **state)
 }
 
 typedef struct jt_check {
-    int n, implemented, set_jobs;
+    int n, implemented, set_jobs, others;
 } jt_check;
 
 static int check_type(void *ctx, const br_job_type *t)
@@ -58,9 +58,16 @@ static int check_type(void *ctx, const br_job_type *t)
      * and one of the three categories. */
     assert_true(t->roles != 0);
     assert_true(!strcmp(t->category, "import") || !strcmp(t->category, "export") ||
-                !strcmp(t->category, "set"));
+                !strcmp(t->category, "set") || !strcmp(t->category, "revert"));
     c->implemented += t->implemented;
     c->set_jobs += !strcmp(t->category, "set");
+    /* Jobs that are no format's: the set jobs built so far and revert, each with the set
+     * type it runs on (or none for revert) and a description for the Run a Job page. */
+    if (t->implemented && (!strcmp(t->category, "set") || !strcmp(t->category, "revert"))) {
+        c->others++;
+        assert_true(!strcmp(t->category, "revert") || !strcmp(t->content, "assets"));
+        assert_true(strlen(t->description) > strlen(t->label));
+    }
     return 0;
 }
 
@@ -83,7 +90,8 @@ static void test_job_types_table(void **state)
             runnable++;
         }
     }
-    assert_int_equal(c.implemented, runnable);
+    assert_int_equal(c.implemented, runnable + c.others);
+    assert_int_equal(c.others, 4); /* update-set, delete-set, index-assets, revert */
     assert_true(c.set_jobs >= 3);
     br_job_type t;
     assert_int_equal(br_job_type_get("import-saf", &t), 0);
@@ -93,8 +101,11 @@ static void test_job_types_table(void **state)
     assert_false(br_job_type_allows(&t, 0));
     /* Seed 001: Update Set of Research Assets is for General System Administrators only. */
     assert_int_equal(br_job_type_get("update-set", &t), 0);
-    assert_int_equal(t.implemented, 0);
+    assert_int_equal(t.implemented, 1);
     assert_int_equal(t.roles, BR_ROLE_GSA);
+    assert_string_equal(t.content, "assets");
+    assert_int_equal(br_job_type_get("register-doi", &t), 0);
+    assert_int_equal(t.implemented, 0); /* issue 11 */
     assert_int_equal(br_job_type_get("delete-orcid", &t), 0);
     assert_int_equal(t.roles, role("Researcher Manager"));
     assert_int_equal(br_job_type_get("no-such-job", &t), BR_ENOTFOUND);
