@@ -37,6 +37,11 @@ typedef enum route_id {
     R_SET,
     R_SET_MEMBERS,
     R_SET_DELETE,
+    R_SETJOB_SUBMIT, /* POST /api/jobs with a JSON body (srv_route_find picks it) */
+    R_SETJOB_PREVIEW,
+    R_JOB_REVERT,
+    R_TRASH,
+    R_TRASH_RESTORE,
     R_COUNT
 } route_id;
 
@@ -70,6 +75,11 @@ static const struct {
     [R_SET] = {"GET", "/api/sets/{name}", 0, 0, 0},
     [R_SET_MEMBERS] = {"POST", "/api/sets/{name}/members", 0, 0, 1},
     [R_SET_DELETE] = {"POST", "/api/sets/{name}/delete", 0, 0, 0},
+    [R_SETJOB_SUBMIT] = {"POST", "/api/jobs", 0, 0, 1},
+    [R_SETJOB_PREVIEW] = {"POST", "/api/jobs/preview", 0, 0, 1},
+    [R_JOB_REVERT] = {"POST", "/api/jobs/{id}/revert", 0, 0, 1},
+    [R_TRASH] = {"GET", "/api/trash", 0, 0, 0},
+    [R_TRASH_RESTORE] = {"POST", "/api/trash/{name}/restore", 0, 0, 0},
 };
 
 int srv_route_public(int route)
@@ -125,6 +135,14 @@ static int match(const char *pattern, const char *path, srv_req *r)
     return *path == 0;
 }
 
+/* POST /api/jobs is an upload (multipart) unless its body is JSON: then a set job or a
+ * revert (api_setjobs.c). */
+static int json_request(srv_req *r)
+{
+    const char *ct = MHD_lookup_connection_value(r->con, MHD_HEADER_KIND, "Content-Type");
+    return ct && !strncasecmp(ct, "application/json", 16);
+}
+
 int srv_route_find(srv_req *r, const char **allowed)
 {
     static const char *const ALLOW[] = {"GET, HEAD", "POST", "GET, HEAD, POST"};
@@ -134,7 +152,8 @@ int srv_route_find(srv_req *r, const char **allowed)
         int m = match(ROUTES[i].pattern, r->path, r);
         if (m < 0) bad_id = 1;
         if (m <= 0) continue;
-        if (!strcmp(ROUTES[i].method, method)) return i;
+        if (!strcmp(ROUTES[i].method, method))
+            return i == R_JOB_SUBMIT && json_request(r) ? R_SETJOB_SUBMIT : i;
         if (!strcmp(ROUTES[i].method, "GET")) get = 1;
         if (!strcmp(ROUTES[i].method, "POST")) post = 1;
     }
@@ -221,6 +240,20 @@ static json_t *job_summary(const br_job *j)
     json_object_set_new(o, "rerun_of", j->rerun_of ? json_integer(j->rerun_of) : json_null());
     json_object_set_new(o, "cancel_requested", json_boolean(j->cancel_requested));
     return o;
+}
+
+/* What every job object adds for set jobs and reverts: "set", the set a set job runs on
+ * (null for other jobs), and "revertible" (br_job_revertible; false when it cannot be
+ * told). */
+static void job_set_fields(br_repo *repo, const br_job *j, json_t *o)
+{
+    json_t *p = json_loads(j->params, 0, NULL);
+    const char *set = json_string_value(json_object_get(p, "set"));
+    json_object_set_new(o, "set", set ? json_string(set) : json_null());
+    json_decref(p);
+    if (repo)
+        json_object_set_new(o, "revertible",
+                            json_boolean(br_job_revertible(repo, j->id, NULL) == 1));
 }
 
 /* Loads job r->job_id and checks the user may see it (run: may run its type).
@@ -379,6 +412,8 @@ static int add_type(void *ctx, const br_job_type *t)
     if (!br_job_type_allows(t, c->roles)) return 0;
     json_t *o = json_pack("{s:s,s:s,s:s,s:b}", "type", t->type, "category", t->category, "label",
                           t->label, "implemented", t->implemented);
+    /* The Run a Job page's columns and parameters (api_setjobs.c). */
+    srv_job_type_fields(t, o);
     /* Imports and exports name their format (GET /api/formats describes it). */
     const br_format_info *f = br_format_by_job(t->type);
     if (f) json_object_set_new(o, "format", json_string(f->name));
@@ -461,7 +496,10 @@ static int add_job(void *ctx, const br_job *j)
 {
     list_ctx *c = ctx;
     if (!br_job_visible(j->type, c->roles)) return 0;
-    if (page_take(c)) json_array_append_new(c->arr, job_summary(j));
+    if (!page_take(c)) return 0;
+    json_t *o = job_summary(j);
+    job_set_fields(NULL, j, o); /* "revertible" once the query is done (jobs) */
+    json_array_append_new(c->arr, o);
     return 0;
 }
 
@@ -481,8 +519,9 @@ static enum MHD_Result jobs(srv_req *r, br_repo *repo)
             "status '%s' is not a status code (PENDING, RUNNING, ...), 'running' or 'ended'",
             f.status);
     if (f.category && strcmp(f.category, "import") && strcmp(f.category, "export") &&
-        strcmp(f.category, "set"))
-        return srv_reply_error(r, MHD_HTTP_BAD_REQUEST, "category must be import, export or set");
+        strcmp(f.category, "set") && strcmp(f.category, "revert"))
+        return srv_reply_error(r, MHD_HTTP_BAD_REQUEST,
+                               "category must be import, export, set or revert");
     list_ctx c = {.roles = r->who.roles};
     enum MHD_Result res;
     if (page_init(r, &c, 500, 5000, &res)) return res;
@@ -490,6 +529,13 @@ static enum MHD_Result jobs(srv_req *r, br_repo *repo)
     if (br_job_query(repo, &f, add_job, &c, &err)) {
         json_decref(c.arr);
         return srv_reply_br(r, &err);
+    }
+    size_t i;
+    json_t *o;
+    json_array_foreach(c.arr, i, o)
+    {
+        int64_t id = (int64_t)json_integer_value(json_object_get(o, "id"));
+        json_object_set_new(o, "revertible", json_boolean(br_job_revertible(repo, id, NULL) == 1));
     }
     return srv_reply_json(r, MHD_HTTP_OK,
                           json_pack("{s:o,s:I}", "jobs", c.arr, "total", (json_int_t)c.seen));
@@ -522,19 +568,30 @@ static void no_server_paths(srv_req *r, json_t *j)
 
 static json_t *output_json(br_repo *repo, const br_job *j);
 
+json_t *srv_job_json(srv_req *r, br_repo *repo, const br_job *j, br_error *err)
+{
+    char *text = NULL;
+    if (br_job_to_json(repo, j->id, 0, &text, err)) return NULL;
+    json_t *o = json_loads(text, JSON_DECODE_ANY, NULL);
+    free(text);
+    if (!o) {
+        br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
+        return NULL;
+    }
+    no_server_paths(r, o);
+    json_object_set_new(o, "output", output_json(repo, j));
+    job_set_fields(repo, j, o);
+    return o;
+}
+
 static enum MHD_Result job(srv_req *r, br_repo *repo)
 {
     br_job j;
     enum MHD_Result res;
     if (load_job(r, repo, &j, 0, &res)) return res;
-    char *text = NULL;
     br_error err;
-    if (br_job_to_json(repo, j.id, 0, &text, &err)) return srv_reply_br(r, &err);
-    json_t *o = json_loads(text, JSON_DECODE_ANY, NULL);
-    free(text);
-    if (!o) return srv_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-    no_server_paths(r, o);
-    json_object_set_new(o, "output", output_json(repo, &j));
+    json_t *o = srv_job_json(r, repo, &j, &err);
+    if (!o) return srv_reply_br(r, &err);
     return srv_reply_json(r, MHD_HTTP_OK, o); /* the repository's paths made relative */
 }
 
@@ -1042,6 +1099,21 @@ enum MHD_Result srv_api_dispatch(srv_req *r)
         break;
     case R_SET_DELETE:
         res = srv_sets_delete(r, repo);
+        break;
+    case R_SETJOB_SUBMIT:
+        res = srv_setjobs_submit(r, repo);
+        break;
+    case R_SETJOB_PREVIEW:
+        res = srv_setjobs_preview(r, repo);
+        break;
+    case R_JOB_REVERT:
+        res = srv_setjobs_revert(r, repo);
+        break;
+    case R_TRASH:
+        res = srv_trash_list(r, repo);
+        break;
+    case R_TRASH_RESTORE:
+        res = srv_trash_restore(r, repo);
         break;
     default:
         res = srv_reply_error(r, MHD_HTTP_NOT_FOUND, "no such route");

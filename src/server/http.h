@@ -131,6 +131,12 @@ int srv_route_public(int route);
 int srv_route_upload(int route);
 int srv_route_json(int route);
 
+/* A job's JSON as GET /api/jobs/ID answers it, with "output", "set" and "revertible"
+ * (api.c); NULL and err when it cannot be built. */
+json_t *srv_job_json(srv_req *r, br_repo *repo, const br_job *j, br_error *err);
+/* Adds a job type's "description", "content" and "params" to o (api_setjobs.c). */
+void srv_job_type_fields(const br_job_type *t, json_t *o);
+
 /* ---- uploads (upload.c) ---- */
 /* Before the body: 403 when the query (type=, format=) or the header
  * X-Job-Type names a job type the user's roles do not allow, or when they

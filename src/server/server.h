@@ -70,6 +70,14 @@ enum MHD_Result srv_sets_create(struct srv_req *r, br_repo *repo);
 enum MHD_Result srv_sets_get(struct srv_req *r, br_repo *repo);
 enum MHD_Result srv_sets_members(struct srv_req *r, br_repo *repo);
 enum MHD_Result srv_sets_delete(struct srv_req *r, br_repo *repo);
+/* Set jobs, revert and the trash (api_setjobs.c): POST /api/jobs with a JSON body,
+ * POST /api/jobs/preview, POST /api/jobs/ID/revert, GET /api/trash,
+ * POST /api/trash/UUID|HANDLE/restore (r->handle). */
+enum MHD_Result srv_setjobs_submit(struct srv_req *r, br_repo *repo);
+enum MHD_Result srv_setjobs_preview(struct srv_req *r, br_repo *repo);
+enum MHD_Result srv_setjobs_revert(struct srv_req *r, br_repo *repo);
+enum MHD_Result srv_trash_list(struct srv_req *r, br_repo *repo);
+enum MHD_Result srv_trash_restore(struct srv_req *r, br_repo *repo);
 #endif
 
 #endif
