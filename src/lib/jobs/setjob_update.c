@@ -159,16 +159,24 @@ static int op_add(sj_item *it, upd *u)
     return 0;
 }
 
+/* Every value equal to from becomes to, in its place; a field never holds to twice (an asset
+ * listing a unit twice means nothing): when to is there already, from just goes. */
 static int op_replace_literal(sj_item *it, upd *u)
 {
+    if (!strcmp(u->from, u->to)) return 0;
+    int has_to = md_has(it->after, u, u->to);
+    size_t w = 0;
     for (size_t i = 0; i < it->after->n_md; i++) {
-        br_mdv *v = &it->after->md[i];
-        if (is_field(v, u) && !strcmp(v->value, u->from)) {
-            v->value = br_record_str(it->after, u->to);
-            if (!v->value) return BR_ENOMEM;
+        br_mdv v = it->after->md[i];
+        if (is_field(&v, u) && !strcmp(v.value, u->from)) {
             it->parts |= BR_PART_METADATA;
+            if (has_to) continue;
+            if (!(v.value = br_record_str(it->after, u->to))) return BR_ENOMEM;
+            has_to = 1;
         }
+        it->after->md[w++] = v;
     }
+    it->after->n_md = w;
     return 0;
 }
 
