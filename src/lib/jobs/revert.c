@@ -92,9 +92,22 @@ static int put_back(rv *c, int64_t id, const br_undo_row *row, br_error *err)
     return rc;
 }
 
+/* The trash's copy of a record when it is there: it is the undo row's snapshot plus the
+ * relations handed to it since (br_sj_restore_record). */
+static int trash_record(void *ctx, const br_trash_row *row)
+{
+    char **out = ctx;
+    *out = strdup(row->record ? row->record : "");
+    return 1;
+}
+
 static int bring_back(rv *c, const br_undo_row *row, br_error *err)
 {
-    int rc = br_snapshot_read(row->before, c->snap, NULL, err);
+    char *kept = NULL;
+    int rc = br_trash_get(c->repo, row->uuid, trash_record, &kept, err);
+    if (rc == BR_ENOTFOUND) rc = 0;
+    if (!rc) rc = br_snapshot_read(kept ? kept : row->before, c->snap, NULL, err);
+    free(kept);
     char handle[64];
     if (!rc) rc = br_sj_restore_record(c->repo, c->snap, handle, err);
     if (!rc) { /* it leaves the trash, if the job put it there */
@@ -118,10 +131,22 @@ static int revert_one(rv *c, const br_undo_row *row, int64_t id, br_error *err)
     return bring_back(c, row, err);
 }
 
-static int journal(rv *c, const br_undo_row *row, int64_t id, const char *outcome, const char *msg,
-                   br_error *err)
+/* The record's handle before the revert acts (the revert keeps handles): the stored item's
+ * (id), else its snapshot's; "" when neither has one. */
+static void handle_of(rv *c, const br_undo_row *row, int64_t id, char handle[64])
 {
-    br_job_record jr = {c->seq++, row->uuid, outcome, id, NULL, msg, 0, 0, NULL, 0};
+    handle[0] = 0;
+    if (id && !br_item_load(c->repo, id, c->cur, NULL) && c->cur->handle)
+        br_strlcpy(handle, c->cur->handle, 64);
+    else if (row->before && !br_snapshot_read(row->before, c->snap, NULL, NULL) && c->snap->handle)
+        br_strlcpy(handle, c->snap->handle, 64);
+}
+
+static int journal(rv *c, const br_undo_row *row, int64_t id, const char *handle,
+                   const char *outcome, const char *msg, br_error *err)
+{
+    br_job_record jr = {c->seq++, row->uuid, outcome, id,   handle[0] ? handle : NULL,
+                        msg,      0,         0,       NULL, 0};
     return br_job_journal(c->repo, c->job_id, &jr, err);
 }
 
@@ -134,25 +159,20 @@ static int one(void *ctx, const br_undo_row *row)
     if (conflict < 0) return c->rc = conflict;
     c->total++;
     c->conflicts += conflict;
+    char handle[64];
+    handle_of(c, row, id, handle);
     if (!c->job_id) {
-        br_revert_line l = {row->uuid, NULL, row->action, conflict};
-        char handle[64] = "";
-        if (id && !br_item_load(c->repo, id, c->cur, NULL) && c->cur->handle)
-            br_strlcpy(handle, c->cur->handle, sizeof handle);
-        else if (row->before && !br_snapshot_read(row->before, c->snap, NULL, NULL) &&
-                 c->snap->handle)
-            br_strlcpy(handle, c->snap->handle, sizeof handle);
-        l.handle = handle[0] ? handle : NULL;
+        br_revert_line l = {row->uuid, handle[0] ? handle : NULL, row->action, conflict};
         return c->fn ? c->fn(c->ctx, &l) : 0;
     }
     if (conflict && !c->force) {
         char msg[160];
         snprintf(msg, sizeof msg, "not reverted: %s (revert with force to overwrite)", why);
-        return c->rc = journal(c, row, id, BR_OUTCOME_SKIPPED, msg, c->err);
+        return c->rc = journal(c, row, id, handle, BR_OUTCOME_SKIPPED, msg, c->err);
     }
     if (conflict && !strcmp(row->action, "deleted")) /* force cannot bring back a UUID in use */
-        return c->rc = journal(c, row, id, BR_OUTCOME_FAILED, why, c->err);
-    if (conflict && !id) return c->rc = journal(c, row, 0, BR_OUTCOME_FAILED, why, c->err);
+        return c->rc = journal(c, row, id, handle, BR_OUTCOME_FAILED, why, c->err);
+    if (conflict && !id) return c->rc = journal(c, row, 0, handle, BR_OUTCOME_FAILED, why, c->err);
     br_error e;
     int rc = revert_one(c, row, id, &e);
     if (rc == BR_ESTORE || rc == BR_ENOMEM || rc == BR_EIO) {
@@ -165,7 +185,9 @@ static int one(void *ctx, const br_undo_row *row)
                           : !strcmp(row->action, "created") ? BR_OUTCOME_DELETED
                           : !strcmp(row->action, "deleted") ? BR_OUTCOME_IMPORTED
                                                             : BR_OUTCOME_UPDATED;
-    return c->rc = journal(c, row, id, outcome, rc ? msg : NULL, c->err);
+    if (!rc && !strcmp(row->action, "deleted") && br_item_find(c->repo, row->uuid, &id, NULL))
+        id = 0; /* the item it came back as (a new row) */
+    return c->rc = journal(c, row, id, handle, outcome, rc ? msg : NULL, c->err);
 }
 
 static int check_job(br_repo *repo, int64_t job_id, br_error *err)

@@ -166,6 +166,63 @@ int br_sj_trash_item(br_repo *repo, const br_record *rec, int64_t job_id, int ke
     return rc;
 }
 
+/* A trash row copied out of br_trash_get's callback (its strings die with the statement). */
+typedef struct trash_copy {
+    char uuid[64], handle[64], deleted[32];
+    int64_t item_id, job_id, purge_after;
+    char *record;
+} trash_copy;
+
+static int copy_row(void *ctx, const br_trash_row *row)
+{
+    trash_copy *c = ctx;
+    br_strlcpy(c->uuid, row->uuid, sizeof c->uuid);
+    br_strlcpy(c->handle, row->handle ? row->handle : "", sizeof c->handle);
+    br_strlcpy(c->deleted, row->deleted ? row->deleted : "", sizeof c->deleted);
+    c->item_id = row->item_id;
+    c->job_id = row->job_id;
+    c->purge_after = row->purge_after;
+    c->record = strdup(row->record ? row->record : "");
+    return 1;
+}
+
+/* A relation of a record being restored whose other item is in the trash is handed to that
+ * item's trash copy (the other way round), so that restoring the other one brings it back.
+ * Two related records deleted by one job lose the relation otherwise: deleting the first
+ * removed it, so the second one's copy never had it.  0 also when the other item is gone
+ * for good (purged or deleted outright): the relation goes with it. */
+static int hand_over_relation(br_repo *repo, const br_record *rec, const br_relation *x,
+                              br_error *err)
+{
+    trash_copy c;
+    memset(&c, 0, sizeof c);
+    int rc = br_trash_get(repo, x->target, copy_row, &c, err);
+    if (rc == BR_ENOTFOUND) return 0;
+    if (!rc && !c.record) rc = br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
+    br_record *other = rc ? NULL : br_record_new();
+    char *snap = NULL;
+    if (!rc && !other) rc = br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
+    if (!rc) rc = br_snapshot_read(c.record, other, NULL, err);
+    br_relation *back = NULL;
+    if (!rc &&
+        !(back = br_record_add_relation(other, x->type, rec->handle ? rec->handle : rec->uuid)))
+        rc = br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
+    if (!rc) {
+        back->is_left = !x->is_left;
+        rc = br_snapshot_write(other, BR_PART_ALL, &snap, err);
+    }
+    if (!rc) {
+        br_trash_row row = {
+            c.uuid, c.handle[0] ? c.handle : NULL, c.item_id, c.job_id, c.deleted, c.purge_after,
+            snap};
+        rc = br_trash_put(repo, &row, err);
+    }
+    free(snap);
+    free(c.record);
+    br_record_free(other);
+    return rc;
+}
+
 int br_sj_restore_record(br_repo *repo, const br_record *snap, char *handle, br_error *err)
 {
     int64_t id;
@@ -185,7 +242,10 @@ int br_sj_restore_record(br_repo *repo, const br_record *snap, char *handle, br_
         const br_relation *x = &snap->rels[i];
         int64_t other;
         int f = br_item_find(repo, x->target, &other, err);
-        if (f == BR_ENOTFOUND) continue; /* the other item is gone: the relation with it too */
+        if (f == BR_ENOTFOUND) { /* the other item is gone (or waits in the trash) */
+            rc = hand_over_relation(repo, rec, x, err);
+            continue;
+        }
         if (f) return f;
         rc = x->is_left ? br_relation_insert(repo, x->type, rec->id, other, err)
                         : br_relation_insert(repo, x->type, other, rec->id, err);
