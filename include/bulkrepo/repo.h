@@ -298,6 +298,23 @@ int br_item_list(br_repo *repo, const br_item_query *q, br_item_fn fn, void *ctx
  * the database failed. */
 int64_t br_item_count(br_repo *repo);
 
+/* A job that touched an item (br_item_jobs); strings valid during the callback only. */
+typedef struct br_item_job {
+    int64_t id;
+    const char *type;      /* "import-saf", ... */
+    const char *name;
+    const char *outcome;   /* the journal's ("imported", "updated", ...); NULL: none names it */
+    const char *submitted; /* ISO 8601 UTC */
+} br_item_job;
+
+typedef int (*br_item_job_fn)(void *ctx, const br_item_job *j);
+
+/* The jobs whose journal names item id, and the job that last wrote it (item.job_id), newest
+ * first, at most max (0 = all); fn returns non-zero to stop.  0 (also for an id no item
+ * has: no jobs); BR_ESTORE. */
+int br_item_jobs(br_repo *repo, int64_t id, size_t max, br_item_job_fn fn, void *ctx,
+                 br_error *err);
+
 /* ---- assetstore --------------------------------------------------------- */
 
 /* Copies the file at src into the assetstore (hashing it on the way), fills

@@ -415,12 +415,14 @@ static void test_batches_checkpoint_the_wal(void **state)
         assert_int_equal(br_repo_commit(f->repo, &err), 0);
     }
     br_record_free(r);
-    /* ~8 MB of values written: past the 1000-page automatic checkpoint. */
+    /* ~8 MB of values written: past the 1000-page automatic checkpoint.  The search index
+     * writes as much again (its copy of the text and its terms), so a batch adds ~1 MB to
+     * the WAL after the 4 MB a checkpoint waits for; unchecked it would pass 16 MB. */
     long long db = file_size(f->repo_dir, "bulkrepo.db"),
               wal = file_size(f->repo_dir, "bulkrepo.db-wal");
     if (db < db0 + 4000000)
         fail_msg("database file %lld bytes (was %lld): nothing checkpointed", db, db0);
-    if (wal > 6000000) fail_msg("the WAL grew to %lld bytes", wal);
+    if (wal > 8000000) fail_msg("the WAL grew to %lld bytes", wal);
 }
 
 /* A bulk writer on one connection holds SQLite's write lock almost all the time

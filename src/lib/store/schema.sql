@@ -415,3 +415,14 @@ CREATE TABLE asset_hold (
     PRIMARY KEY (sha256, holder)
 ) WITHOUT ROWID;
 CREATE INDEX asset_hold_by_holder ON asset_hold (holder);
+
+-- v5 (issue 10): the full-text index of search.h.  One row per item but templates (rowid =
+-- item.id), written by the store in the same transaction as the item (store_search.c builds
+-- it from the tables above with one statement: titles, creators' names, ORCIDs and
+-- affiliations, identifiers as "type value", dc.type, collections' handles and names, the
+-- status, flags hasfile/hasdoi/haslink, issue years as y2019, and every other value as body).
+-- unicode61 with remove_diacritics 2: "Muller" finds "Müller".
+CREATE VIRTUAL TABLE item_fts USING fts5(title, creator, orcid, affiliation, ident, type, coll,
+    status, flags, year, body, tokenize = 'unicode61 remove_diacritics 2');
+-- v5: the journal's lines by item, for the jobs that touched a record (br_item_jobs).
+CREATE INDEX job_record_by_item ON job_record (item_id) WHERE item_id IS NOT NULL;

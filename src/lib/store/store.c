@@ -333,6 +333,23 @@ static const char *const SQL[S_COUNT] = {
         "LEFT JOIN trash t ON i.id IS NULL AND h.id IS NULL AND t.handle = r.handle "
         "WHERE r.job_id = ?1 AND (?2 IS NULL OR r.outcome = ?2 OR r.outcome = ?3) "
         "ORDER BY r.seq",
+    /* the search index (store_search.c) */
+    [S_FTS_ROW] = br_fts_row_sql,
+    [S_FTS_FIELDS] = br_fts_field_sql,
+    [S_FTS_FIELD_COUNT] = "SELECT count(*) FROM metadata_field",
+    [S_FTS_PUT] = "INSERT INTO item_fts(rowid, title, creator, orcid, affiliation, ident, type, "
+                  "coll, status, flags, year, body) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    [S_FTS_DELETE] = "DELETE FROM item_fts WHERE rowid BETWEEN ?1 AND ?2",
+    [S_FTS_CLEAR] = "DELETE FROM item_fts",
+    /* The jobs whose journal names item ?1 (a line of another item that had the id before
+     * has another handle) and the job that last wrote it, newest first, at most ?2. */
+    [S_ITEM_JOBS] =
+        "SELECT j.id, j.type, j.name, max(t.outcome), j.submitted FROM ("
+        "SELECT r.job_id AS job_id, r.outcome AS outcome FROM job_record r JOIN item x "
+        "ON x.id = r.item_id WHERE r.item_id = ?1 AND (r.handle IS NULL OR x.handle IS NULL "
+        "OR r.handle = x.handle) UNION ALL SELECT i.job_id, NULL FROM item i WHERE i.id = ?1) t "
+        "JOIN job j ON j.id = t.job_id GROUP BY j.id ORDER BY j.id DESC LIMIT ?2",
 };
 
 /* Outside a transaction, a statement left mid-result (a lookup that returned its
@@ -514,6 +531,8 @@ int br_store_connect(const char *dir, int create, br_repo **out, br_error *err)
              "PRAGMA cache_size=-16000;",
              err)))
         goto done;
+    /* The search index's field kinds (store_search.c): this connection's own table. */
+    if ((rc = br_store_exec(repo, BR_FTS_FIELD_TABLE_SQL, err))) goto done;
     br_path_join(path, sizeof path, dir, "assetstore");
     if (create && (rc = br_mkdir_p(path, err))) goto done;
     repo->assetdir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -674,6 +693,7 @@ void br_repo_free(br_repo *repo)
     for (size_t i = 0; i < repo->n_schemas; i++)
         free(repo->schemas[i]);
     free(repo->schemas);
+    br_search_forget(repo, 1);
     free(repo);
 }
 
@@ -802,6 +822,9 @@ int br_repo_begin(br_repo *repo, br_error *err)
 
 int br_repo_commit(br_repo *repo, br_error *err)
 {
+    /* The search index's rows of the items written (store_search.c), in this transaction. */
+    int rc = br_search_flush(repo, err);
+    if (rc) return rc;
     /* Files first: a committed bitstream row must never name a file that a
      * crash could still lose.  One syncfs per batch instead of one fsync per
      * file, and none when the transaction stored no file (an export's journal
@@ -817,13 +840,14 @@ int br_repo_commit(br_repo *repo, br_error *err)
      * Finished statements let each commit checkpoint (br_stmt does not
      * release them inside a transaction). */
     if (!repo->iterating) release_snapshot(repo);
-    int rc = step_done(repo, S_COMMIT, err, "commit");
+    rc = step_done(repo, S_COMMIT, err, "commit");
     if (!rc) repo->in_tx = 0;
     return rc;
 }
 
 void br_repo_rollback(br_repo *repo)
 {
+    br_search_forget(repo, 0);
     if (!repo->in_tx) return;
     sqlite3_stmt *st = br_stmt(repo, S_ROLLBACK, NULL);
     if (st) br_step(repo, st);

@@ -43,6 +43,8 @@ typedef enum stmt_id {
     S_SET_INSERT, S_SET_GET, S_SET_LIST, S_SET_DELETE, S_SET_NEXT_SEQ, S_SET_MEMBER_ADD,
     S_SET_MEMBER_DEL, S_SET_MEMBERS, S_SET_ITEM_UUID, S_SET_USER_EXISTS,
     S_SET_JOB_EXISTS, S_SET_JOB_MEMBERS,
+    S_FTS_ROW, S_FTS_PUT, S_FTS_DELETE, S_FTS_CLEAR, S_FTS_FIELDS, S_FTS_FIELD_COUNT,
+    S_ITEM_JOBS,
     S_COUNT
 } stmt_id;
 /* clang-format on */
@@ -64,6 +66,9 @@ struct br_repo {
     size_t n_schemas;
     magic_t magic;
     int magic_failed; /* libmagic could not load: not asked again */
+    int64_t *fts_dirty;  /* items whose search index row is written at the commit */
+    size_t fts_n, fts_cap;
+    int64_t fts_fields; /* metadata fields in temp.item_fts_field when filled, 0 = not */
 };
 
 sqlite3_stmt *br_stmt(br_repo *repo, stmt_id id, br_error *err);
@@ -111,6 +116,29 @@ int br_store_schema_version(br_repo *repo, int *version, br_error *err);
 /* The error for a repository whose version is not the library's (older:
  * run upgrade; newer: use a newer bulkrepo); returns BR_ESTORE. */
 int br_store_version_refusal(const char *dir, int version, br_error *err);
+
+/* ---- the search index (store_search.c) ---- */
+
+/* The statement that reads the search index's rows of the items with ids in [?1, ?2] from
+ * the tables (templates have none): S_FTS_ROW, and migrations/005.sql for every item.  It
+ * reads each metadata value's kind from temp.item_fts_field, which br_fts_field_sql fills
+ * from the registry (a connection's own table, made when it opens). */
+extern const char br_fts_row_sql[];
+extern const char br_fts_field_sql[];
+#define BR_FTS_FIELD_TABLE_SQL                                                                     \
+    "CREATE TEMP TABLE IF NOT EXISTS item_fts_field (id INTEGER PRIMARY KEY, "                     \
+    "kind INTEGER NOT NULL, label TEXT NOT NULL)"
+/* Writes item id's row of the search index again from the tables (removes it for a template
+ * or a missing item); called by every store write of an item, in its transaction.
+ * 0 or BR_ESTORE. */
+int br_search_index_item(br_repo *repo, int64_t id, br_error *err);
+/* Removes item id's row of the search index: 0 or BR_ESTORE. */
+int br_search_unindex_item(br_repo *repo, int64_t id, br_error *err);
+/* Inside a transaction both only note the item; this writes the rows noted (br_repo_commit
+ * calls it before COMMIT): 0, BR_ESTORE, BR_ENOMEM. */
+int br_search_flush(br_repo *repo, br_error *err);
+/* Forgets the items noted (br_repo_rollback); frees the list when dispose is set. */
+void br_search_forget(br_repo *repo, int dispose);
 
 /* libmagic, loaded on first use; NULL when it cannot load (the extension
  * table alone then names types). */

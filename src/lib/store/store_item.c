@@ -230,6 +230,8 @@ int br_item_insert(br_repo *repo, br_record *rec, const br_item_write *w, br_err
         if ((rc = step(repo, st, err, "map item to collection"))) return rc;
     }
     if ((rc = insert_values(repo, rec, item, err))) return rc;
+    /* Templates are never searchable: they get no row in the search index. */
+    if (!is_template && (rc = br_search_index_item(repo, item, err))) return rc;
     const char *h = is_template ? NULL : br_record_str(rec, handle);
     const char *u = br_record_str(rec, uuid), *stat = br_record_str(rec, status);
     if ((!is_template && !h) || !u || !stat)
@@ -250,7 +252,7 @@ int br_item_delete(br_repo *repo, int64_t id, br_error *err)
     if (rc) return rc;
     if (sqlite3_changes(repo->db) == 0)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no item with id %lld", (long long)id);
-    return 0;
+    return br_search_unindex_item(repo, id, err);
 }
 
 int br_item_find(br_repo *repo, const char *key, int64_t *id, br_error *err)
@@ -319,7 +321,8 @@ int br_item_update(br_repo *repo, const br_record *rec, const br_item_write *w, 
         sqlite3_bind_int64(st, 1, rec->id);
         if ((rc = step(repo, st, err, "update item"))) return rc;
     }
-    return insert_values(repo, rec, rec->id, err);
+    if ((rc = insert_values(repo, rec, rec->id, err))) return rc;
+    return br_search_index_item(repo, rec->id, err);
 }
 
 int br_item_find_by_value(br_repo *repo, const char *schema, const char *element,
@@ -483,7 +486,7 @@ int br_item_set_status(br_repo *repo, int64_t id, const char *status, br_error *
     int rc = step(repo, st, err, "set item status");
     if (!rc && sqlite3_changes(repo->db) == 0)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no item with id %lld", (long long)id);
-    return rc;
+    return rc ? rc : br_search_index_item(repo, id, err);
 }
 
 static int next_place(br_repo *repo, stmt_id id, int64_t item, const char *type, int *place,
