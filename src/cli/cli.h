@@ -67,6 +67,7 @@ int cmd_group(cli *c, int argc, char **argv);
 int cmd_import(cli *c, int argc, char **argv);
 int cmd_export(cli *c, int argc, char **argv);
 int cmd_item(cli *c, int argc, char **argv);
+int cmd_search(cli *c, int argc, char **argv);
 int cmd_job(cli *c, int argc, char **argv);
 int cmd_profile(cli *c, int argc, char **argv);
 int cmd_fsck(cli *c, int argc, char **argv);

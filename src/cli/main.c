@@ -25,6 +25,7 @@ static const struct {
     {"convert", cmd_convert,
      "convert SAF <-> Esploro CSV (no repository), report what has no target"},
     {"item", cmd_item, "list items, show one, approve drafts, restore one from the trash"},
+    {"search", cmd_search, "find items: words, \"phrases\", fields, dates, AND/OR/NOT"},
     {"trash", cmd_trash, "list the deleted assets that can be restored, purge expired ones"},
     {"job", cmd_job,
      "list, follow, cancel, resume, rerun, revert jobs; their reports; run jobs on sets; run "
