@@ -4,7 +4,11 @@
  * built with the DOM API and every server string goes in through textContent.
  * Views are hash routes:
  *   #/login  #/monitor?tab=&category=&status=&user=&since=  #/jobs/ID  #/jobs/ID/items
- *   #/import  #/run
+ *   #/import  #/run?type=&set=
+ * and those the page files register through window.bulkrepo.page() (records.js: #/search,
+ * #/records/HANDLE; sets.js: #/sets, #/sets/NAME, #/trash).  index.html loads every file
+ * with defer, app.js first: the others use what it exports, and the first route is drawn
+ * on DOMContentLoaded, after all of them ran.
  * Every POST carries the X-CSRF-Token that GET /api/me returned. */
 'use strict';
 
@@ -30,7 +34,13 @@
   ];
   const ACTIVE = new Set(STATUSES.filter((s) => s[2]).map((s) => s[0]));
   const LABEL = Object.fromEntries(STATUSES.map((s) => [s[0], s[1]]));
-  const CATEGORIES = [['import', 'Import'], ['export', 'Export'], ['set', 'Set job']];
+  const CATEGORIES = [['import', 'Import'], ['export', 'Export'], ['set', 'Set job'], ['revert', 'Revert']];
+  /* A set's content type (GET /api/sets, a job type's "content"). */
+  const CONTENT = { assets: 'Research assets', researchers: 'Researchers', users: 'Users' };
+  /* Seed 001: who may open the Run a Job page at all (which jobs it lists is the
+   * server's answer to GET /api/job-types). */
+  const RUN_PAGE_ROLES = ['GENERAL_SYSTEM_ADMINISTRATOR', 'REPOSITORY_ADMINISTRATOR', 'REPOSITORY_MANAGER',
+    'USER_ADMINISTRATOR', 'USER_MANAGER'];
 
   /* Report counters (seed 004's report), in its order, by what the job does:
    * only those that apply to the job's type are shown. */
@@ -48,6 +58,7 @@
     valid: 'Valid records',
     invalid: 'Invalid records',
     exported: 'Records exported',
+    failed: 'Records failed',
     bytes: 'Size',
   };
   const COUNTER_SETS = {
@@ -56,6 +67,7 @@
     validate: ['processed', 'valid', 'invalid', 'bitstreams'],
     delete: ['processed', 'deleted', 'not_imported'],
     export: ['exported', 'bitstreams', 'bytes'],
+    set: ['processed', 'updated', 'deleted', 'skipped', 'failed'],
   };
   /* Phases of a job's progress (the engine names them). */
   const PHASES = {
@@ -111,6 +123,8 @@
     wizard: null,
   };
   const $main = document.getElementById('main');
+  const PAGES = [];          /* routes of the page files: {re, nav, title(m), view(m, query)} */
+  const REPORT_ACTIONS = []; /* their actions on a job report: fn(job, actionsEl, {err, active}) */
 
   /* ---------- DOM helpers ---------- */
 
@@ -137,7 +151,12 @@
     return el;
   }
   function show(...kids) {
-    $main.replaceChildren(...kids.flat().filter(Boolean));
+    fill($main, ...kids);
+  }
+  /* el's children become kids (nested arrays flattened; null, undefined and false left out). */
+  function fill(el, ...kids) {
+    el.replaceChildren();
+    return append(el, kids);
   }
   function fmtTime(iso) {
     if (!iso) return '—';
@@ -234,11 +253,11 @@
     }
     return box;
   }
-  function notice(text, href, kind) {
+  function notice(text, href, kind, linkText) {
     const box = document.getElementById('notices');
     const n = h('div', { class: `notice ${kind || ''}` },
       h('span', {}, text),
-      href ? h('a', { href }, 'View report') : null,
+      href ? h('a', { href }, linkText || 'View report') : null,
       h('button', { type: 'button', class: 'link', 'aria-label': 'Dismiss', onclick: () => n.remove() }, '×'));
     box.append(n);
     setTimeout(() => n.remove(), 20000);
@@ -249,8 +268,9 @@
 
   /* ---------- API ---------- */
 
+  /* data: the error's whole JSON answer (a search's "position", …), or null. */
   class ApiError extends Error {
-    constructor(status, message) { super(message); this.status = status; }
+    constructor(status, message, data) { super(message); this.status = status; this.data = data || null; }
   }
   async function api(method, path, body) {
     const opt = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
@@ -272,7 +292,7 @@
     if (!res.ok) {
       const msg = (data && (data.error || data.message)) || `${res.status} ${res.statusText}`;
       if (res.status === 401 && path !== '/api/login') loggedOut();
-      throw new ApiError(res.status, typeof msg === 'string' ? msg : JSON.stringify(msg));
+      throw new ApiError(res.status, typeof msg === 'string' ? msg : JSON.stringify(msg), data);
     }
     return data;
   }
@@ -357,6 +377,7 @@
     document.getElementById('menu').hidden = false;
     const roles = (me.role_labels || (me.roles || []).map(roleLabel)).join(', ');
     document.getElementById('who-name').textContent = me.username;
+    document.querySelector('#nav a[data-nav="run"]').hidden = !mayRunPage();
     document.getElementById('who-name').title = roles ? `Roles: ${roles}` : 'No roles';
   }
   /* On a narrow screen the navigation folds behind a Menu button. */
@@ -585,16 +606,20 @@
     return h('dl', { class: 'facts' }, pairs.filter((p) => p[1] !== undefined && p[1] !== null && p[1] !== '')
       .map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
   }
-  function tableOf(caption, cols, rows, cls) {
+  /* A table; a column is its heading, or {text, cls}; srCaption: the caption only for
+   * screen readers (a heading already names the table). */
+  function tableOf(caption, cols, rows, cls, srCaption) {
     return h('table', { class: cls || 'data' },
-      h('caption', {}, caption),
-      h('thead', {}, h('tr', {}, cols.map((c) => h('th', { scope: 'col' }, c)))),
+      h('caption', { class: srCaption ? 'sr-only' : null }, caption),
+      h('thead', {}, h('tr', {}, cols.map((c) => (c && typeof c === 'object' && !(c instanceof Node)
+        ? h('th', { scope: 'col', class: c.cls }, c.text) : h('th', { scope: 'col' }, c))))),
       h('tbody', {}, rows));
   }
   /* Which counters apply: an export's, a validation's, a delete's or an import's. */
   function counterSet(job) {
     if (job.category === 'export') return COUNTER_SETS.export;
     const t = job.type || '';
+    if (job.category === 'set' || t.startsWith('revert')) return COUNTER_SETS.set;
     if (t.startsWith('validate')) return COUNTER_SETS.validate;
     if (t.startsWith('delete')) return COUNTER_SETS.delete;
     return COUNTER_SETS.import;
@@ -603,7 +628,8 @@
     const c = job.counters || {};
     return counterSet(job).filter((k) => k in c || k === 'newer_in_repository').map((k) => {
       const v = c[k] ?? (k === 'newer_in_repository' ? c.newer : undefined) ?? 0;
-      return h('tr', { 'data-counter': k }, h('th', { scope: 'row' }, COUNTER_LABELS[k]),
+      const label = k === 'skipped' && counterSet(job) === COUNTER_SETS.set ? 'Records skipped (left unchanged)' : COUNTER_LABELS[k];
+      return h('tr', { 'data-counter': k }, h('th', { scope: 'row' }, label),
         h('td', { class: 'num' }, k === 'bytes' ? fmtBytes(v) : fmtNum(v)));
     });
   }
@@ -716,6 +742,8 @@
         actions.append(h('button', { type: 'button', class: 'secondary', onclick: () => action('Resume', `/api/jobs/${id}/resume`, `Resume job ${id}? It imports the records its journal does not have yet.`) }, 'Resume'));
       if (active)
         actions.append(h('button', { type: 'button', class: 'danger', onclick: () => action('Cancel job', `/api/jobs/${id}/cancel`, `Cancel job ${id}? It stops at the next record; what it wrote stays and the job can be resumed.`) }, 'Cancel job'));
+      /* The page files' actions (sets.js: Revert, Create set from these records). */
+      for (const fn of REPORT_ACTIONS) fn(job, actions, { err, active });
 
       const files = job.files || [];
       const params = job.parameters || job.params || {};
@@ -726,6 +754,7 @@
           ['Job ID', String(job.id)],
           ['Type', job.type],
           ['Category', job.category],
+          ['Set', job.set ? h('a', { href: `#/sets/${encodeURIComponent(job.set)}` }, job.set) : ''],
           ['Submitted by', job.submitted_by],
           ['Submitted', job.submitted && fmtTime(job.submitted)],
           ['Started', fmtTime(job.started)],
@@ -859,7 +888,7 @@
         holder.replaceChildren(shown.length === 0 ? h('p', { class: 'muted' }, 'This job imported no records.')
           : tableOf('Imported records', ['Handle', 'Title', 'Collection', 'Status', 'Modified'],
             shown.map((it) => h('tr', {},
-              h('td', {}, it.handle ? h('a', { href: `/api/items/${it.handle}`, target: '_blank', rel: 'noopener' }, it.handle) : (it.uuid || '')),
+              h('td', {}, h('a', { href: recordHref(it) }, it.handle || it.uuid || '')),
               h('td', {}, it.title || it.name || ''), h('td', {}, it.collection || ''),
               h('td', {}, it.status || ''), h('td', { class: 'time' }, fmtTime(it.modified))))), nav);
       } catch (e) {
@@ -868,16 +897,27 @@
     })();
   }
 
+  /* A record's view (#/records/HANDLE, or its UUID when it has no handle) and its API path
+   * (a handle keeps its '/': /api/items/123456789/5). */
+  function recordHref(it) {
+    return `#/records/${it.handle || it.uuid || ''}`;
+  }
+  function itemPath(handleOrUuid) {
+    return '/api/items/' + String(handleOrUuid).split('/').map(encodeURIComponent).join('/');
+  }
+
   /* ---------- parameters, submit: shared by Import and Run a Job ---------- */
 
   /* Call after formats() has loaded: a format's delete and validation jobs take
    * their own parameters. */
   function paramsFor(jt) {
-    if (Array.isArray(jt.params)) return jt.params;
     const f = formatInfo(jt);
-    if (f && f.delete_job === jt.type) return PARAMS.delete;
-    if (f && f.validate_job === jt.type) return PARAMS.validate;
-    return PARAMS[jt.category] || [];
+    const base = f && f.delete_job === jt.type ? PARAMS.delete
+      : f && f.validate_job === jt.type ? PARAMS.validate : (PARAMS[jt.category] || []);
+    if (!Array.isArray(jt.params)) return base;
+    /* The server's parameters after the form's own (an export's collection, an import's file). */
+    const own = new Set(base.map((p) => p.name));
+    return [...base, ...jt.params.filter((p) => !own.has(p.name))];
   }
   function formatOf(jt) {
     return jt.format || '';
@@ -885,58 +925,139 @@
   function formatInfo(jt) {
     return (S.formats && S.formats[formatOf(jt)]) || null;
   }
-  /* What a job type reads or writes: its format's name ("DSpace Simple Archive Format (zip)"). */
+  /* What a job type reads or writes: the set's content type it runs on ("Research
+   * assets"), or its format's name ("DSpace Simple Archive Format (zip)"). */
   function contentType(jt) {
+    if (jt.content) return CONTENT[jt.content] || jt.content;
     const f = formatInfo(jt);
     return (f && f.label) || (jt.category === 'set' ? 'A set of items' : '—');
   }
   function needsSet(jt) {
     return jt.category === 'set' || jt.needs_set === true;
   }
-  /* One parameter field, returning {el, get(), text()} where text() is its review line. */
+  /* Imports and exports are submitted as multipart forms (files, a collection); set jobs
+   * and reverts as JSON {"type", "set", "params", "name"}. */
+  function jsonJob(jt) {
+    return jt.category !== 'import' && jt.category !== 'export';
+  }
+  /* One parameter field: {p, el, input, get(), text(), shown()}; text() is its review
+   * line.  A parameter of GET /api/job-types is {name, kind, label, required, default,
+   * values, help}: kind bool is a checkbox, enum a select of its values, int a number,
+   * text, regex and field a line of text (the import form adds collection and file).  It
+   * may also carry "when": {"other": [values]}: it applies (is shown, checked and sent)
+   * only while that other parameter has one of those values. */
   async function field(p, jt, prev) {
     const id = `p-${p.name}`;
+    const hintId = p.help ? `${id}-help` : null;
+    const hint = p.help ? h('p', { class: 'muted small hint', id: hintId }, p.help) : null;
+    const label = () => h('label', { for: id, class: p.required ? 'req' : null }, p.label || p.name);
+    const wrap = (...kids) => h('div', { class: 'field', 'data-param': p.name }, ...kids);
+    let f;
     if (p.kind === 'bool') {
-      const box = h('input', { type: 'checkbox', id, name: p.name });
+      const box = h('input', { type: 'checkbox', id, name: p.name, 'aria-describedby': hintId });
       box.checked = prev ? prev.checked : !!p.default;
-      return { p, el: h('div', { class: 'check' }, box, h('label', { for: id }, p.label)), input: box,
+      f = { el: wrap(h('div', { class: 'check' }, box, h('label', { for: id }, p.label || p.name)), hint), input: box,
         get: () => box.checked, text: () => (box.checked ? 'Yes' : 'No') };
-    }
-    if (p.kind === 'collection') {
+    } else if (p.kind === 'collection') {
       const sel = h('select', { id, name: p.name, required: !!p.required });
       const cols = await collections();
       sel.append(h('option', { value: '' }, cols.length ? 'Choose a collection…' : 'There are no collections'),
         ...cols.map((c) => h('option', { value: c.handle }, `${c.name || c.title || c.handle} (${c.handle})`)));
       if (prev) sel.value = prev.value;
       else if (cols.length === 1) sel.value = cols[0].handle;
-      return { p, el: h('div', {}, h('label', { for: id }, p.label), sel), input: sel,
+      f = { el: h('div', {}, label(), sel), input: sel,
         get: () => sel.value, text: () => sel.selectedOptions[0] ? sel.selectedOptions[0].textContent : '' };
-    }
-    if (p.kind === 'file') {
+    } else if (p.kind === 'file') {
       const fmt = formatInfo(jt);
       /* A format read from one file that names others (an Esploro CSV) takes
        * several files, or a zip of them all; a zip package (SAF) and a mapfile one. */
       const many = !!fmt && fmt.extensions && !/\.zip\b/.test(fmt.extensions) && !(fmt.delete_job === jt.type);
       const accept = fmt ? (many ? null : fmt.accept) : null;
       const inp = prev || h('input', { type: 'file', id, name: p.name, required: !!p.required, accept, multiple: many });
-      const hint = many ? h('p', { class: 'muted small', id: `${id}-hint` },
+      const hint2 = many ? h('p', { class: 'muted small', id: `${id}-hint` },
         `The ${fmt.label} file and the files it names, or one zip holding them (its folders kept). `
         + `The input is the file ending in ${fmt.extensions}.`) : null;
-      if (hint) inp.setAttribute('aria-describedby', hint.id);
+      if (hint2) inp.setAttribute('aria-describedby', hint2.id);
       const files = () => [...inp.files];
-      return { p, el: h('div', {}, h('label', { for: id }, p.label + (fmt ? ` — ${fmt.label}` : '')), inp, hint), input: inp,
+      f = { el: h('div', {}, h('label', { for: id }, p.label + (fmt ? ` — ${fmt.label}` : '')), inp, hint2), input: inp,
         get: () => (inp.files.length ? files() : undefined),
-        text: () => files().map((f) => `${f.name} (${fmtBytes(f.size)})`).join(', ') };
+        text: () => files().map((x) => `${x.name} (${fmtBytes(x.size)})`).join(', ') };
+    } else if (p.kind === 'enum' || p.kind === 'select') {
+      const vals = (p.values || p.options || []).map((v) => (v && typeof v === 'object' ? v : { value: v, label: v }));
+      const hasDefault = p.default !== undefined && p.default !== null && p.default !== '';
+      const sel = h('select', { id, name: p.name, required: !!p.required, 'aria-describedby': hintId },
+        hasDefault ? null : h('option', { value: '' }, p.required ? 'Choose…' : '—'),
+        vals.map((v) => h('option', { value: v.value }, v.label ?? v.value)));
+      sel.value = prev ? prev.value : (hasDefault ? String(p.default) : '');
+      f = { el: wrap(label(), sel, hint), input: sel,
+        get: () => sel.value, text: () => (sel.value && sel.selectedOptions[0] ? sel.selectedOptions[0].textContent : '') };
+    } else if (p.kind === 'int') {
+      /* its range: "values" {min, max} */
+      const rg = p.values && typeof p.values === 'object' ? p.values : {};
+      const lo = typeof rg.min === 'number' ? rg.min : NaN, hi = typeof rg.max === 'number' ? rg.max : NaN;
+      const inp = h('input', { type: 'number', step: 1, id, name: p.name, required: !!p.required, inputmode: 'numeric', 'aria-describedby': hintId,
+        min: Number.isSafeInteger(lo) ? lo : null, max: Number.isSafeInteger(hi) ? hi : null });
+      inp.value = prev ? prev.value : (p.default ?? '');
+      f = { el: wrap(label(), inp, hint), input: inp,
+        get: () => (inp.value.trim() === '' ? '' : Number(inp.value)), text: () => inp.value,
+        bad: () => {
+          const v = inp.value.trim(), n = Number(v), what = p.label || p.name;
+          if (v === '') return '';
+          if (!Number.isInteger(n)) return `${what} must be a whole number.`;
+          if (Number.isSafeInteger(lo) && n < lo) return `${what} must be at least ${lo}.`;
+          if (Number.isSafeInteger(hi) && n > hi) return `${what} must be at most ${hi}.`;
+          return '';
+        } };
+    } else {
+      /* text, regex, field (schema.element[.qualifier]) */
+      const inp = h('input', { id, name: p.name, required: !!p.required, 'aria-describedby': hintId,
+        class: p.kind === 'regex' || p.kind === 'field' ? 'mono' : 'long', spellcheck: p.kind === 'text' ? null : 'false',
+        placeholder: p.kind === 'field' ? 'schema.element.qualifier' : null, autocomplete: 'off' });
+      inp.value = prev ? prev.value : (p.default ?? '');
+      f = { el: wrap(label(), inp, hint), input: inp, get: () => inp.value, text: () => inp.value,
+        bad: () => {
+          if (p.kind !== 'regex' || !inp.value) return '';
+          try { new RegExp(inp.value); return ''; } catch (e) { return `${p.label || p.name}: not a regular expression (${e.message}).`; }
+        } };
     }
-    if (p.kind === 'select') {
-      const sel = h('select', { id, name: p.name }, (p.options || []).map((o) => h('option', { value: o.value ?? o }, o.label ?? o)));
-      if (prev) sel.value = prev.value;
-      return { p, el: h('div', {}, h('label', { for: id }, p.label), sel), input: sel,
-        get: () => sel.value, text: () => (sel.selectedOptions[0] ? sel.selectedOptions[0].textContent : '') };
+    f.p = p;
+    f.shown = () => !f.el.hidden;
+    return f;
+  }
+  /* Shows the fields whose "when" holds (see field()); call again on any change. */
+  function applyWhen(fields) {
+    const raw = (name) => {
+      const o = fields.find((x) => x.p.name === name);
+      if (!o || !o.shown()) return undefined;
+      return o.p.kind === 'bool' ? String(o.input.checked) : o.input.value;
+    };
+    /* twice: a field may depend on one that another "when" hides */
+    for (let pass = 0; pass < 2; pass++)
+      for (const f of fields) {
+        const w = f.p.when;
+        if (!w || typeof w !== 'object') continue;
+        f.el.hidden = !Object.entries(w).every(([k, vals]) =>
+          (Array.isArray(vals) ? vals : [vals]).map(String).includes(raw(k)));
+      }
+  }
+  function watchWhen(fields) {
+    applyWhen(fields);
+    if (!fields.some((f) => f.p.when)) return;
+    for (const f of fields) {
+      f.input.addEventListener('change', () => applyWhen(fields));
+      f.input.addEventListener('input', () => applyWhen(fields));
     }
-    const inp = h('input', { id, name: p.name, required: !!p.required });
-    if (prev) inp.value = prev.value;
-    return { p, el: h('div', {}, h('label', { for: id }, p.label), inp), input: inp, get: () => inp.value, text: () => inp.value };
+  }
+  /* A set job's parameters as JSON: the fields that apply, empty optional ones left out. */
+  function paramValues(fields) {
+    const o = {};
+    for (const f of fields) {
+      if (!f.shown()) continue;
+      const v = f.get();
+      if (f.p.kind === 'bool') o[f.p.name] = !!v;
+      else if (v !== '' && v !== undefined && v !== null) o[f.p.name] = v;
+    }
+    return o;
   }
   function formOf(jt, fields, name, setId) {
     const fd = new FormData();
@@ -967,13 +1088,22 @@
     for (const x of [...files.filter(isInput), ...files.filter((x) => !isInput(x))]) fd.append('file', x, x.name);
     return fd;
   }
+  /* The first field that applies and is missing or malformed: {f, msg}, or null. */
   function invalidField(fields) {
     for (const f of fields) {
-      if (!f.p.required) continue;
+      if (f.shown && !f.shown()) continue;
       const v = f.get();
-      if (v === '' || v === undefined || v === null) return f;
+      if (f.p.required && (v === '' || v === undefined || v === null)) return { f, msg: `${f.p.label || f.p.name} is required.` };
+      const bad = f.bad && f.bad();
+      if (bad) return { f, msg: bad };
     }
     return null;
+  }
+  /* The id of the job an answer created: {"job": {...}}, or {"id"} / {"job_id"}. */
+  function newJobId(r) {
+    const id = r && ((r.job && r.job.id) ?? r.id ?? r.job_id);
+    if (id === undefined || id === null) throw new ApiError(0, 'The server did not say which job it created.');
+    return id;
   }
   async function submit(jt, fields, name, setId, bar, err) {
     err.replaceChildren();
@@ -989,8 +1119,7 @@
         bar.value = Math.round(x * 100);
         if (label && size) label.textContent = x >= 1 ? `Uploaded ${fmtBytes(size)}; starting the job…` : `Uploading ${fmtBytes(Math.round(x * size))} of ${fmtBytes(size)} (${Math.round(x * 100)}%)`;
       });
-      const id = r && (r.id ?? r.job_id);
-      if (id === undefined || id === null) throw new ApiError(0, 'The server did not say which job it created.');
+      const id = newJobId(r);
       watchJob(id);
       location.hash = `#/jobs/${id}`;
     } catch (e) {
@@ -999,20 +1128,41 @@
       err.replaceChildren(errorBox(e.status === 403 ? 'Your roles do not allow this job.' : e.message));
     }
   }
-  function confirmDialog(text, okLabel) {
+  /* A modal dialog: a title, body nodes, Back and an OK button (a form's submit, so a
+   * required input inside is checked first).  onOk (may be async) runs on OK and returns
+   * false to keep the dialog open (it showed its own error).  Resolves true when OK closed
+   * it, false for Back or Escape. */
+  let dialogs = 0;
+  const openDialogs = new Set(); /* their close(false): a navigation closes them */
+  function dialog({ title, body, ok = 'Confirm', okClass = 'primary', onOk, wide }) {
     return new Promise((resolve) => {
-      const ok = h('button', { type: 'button', class: 'primary', value: 'ok' }, okLabel || 'Confirm');
+      const tid = `dlg-${++dialogs}`;
+      const okB = h('button', { type: 'submit', class: okClass, value: 'ok' }, ok);
       const no = h('button', { type: 'button', class: 'secondary', value: 'no' }, 'Back');
-      const d = h('dialog', { class: 'confirm', 'aria-labelledby': 'dlg-text' },
-        h('p', { id: 'dlg-text' }, text), h('div', { class: 'actions' }, no, ok));
-      const close = (v) => { d.close(); d.remove(); resolve(v); };
-      ok.addEventListener('click', () => close(true));
+      const form = h('form', {},
+        title ? h('h2', { id: tid, class: 'dlg-title' }, title) : null,
+        title ? body : h('div', { id: tid }, body),
+        h('div', { class: 'actions' }, no, okB));
+      const d = h('dialog', { class: 'confirm' + (wide ? ' wide' : ''), 'aria-labelledby': tid }, form);
+      const close = (v) => { openDialogs.delete(close); d.close(); d.remove(); resolve(v); };
+      openDialogs.add(close);
+      form.addEventListener('submit', async (e) => {
+        e.preventDefault();
+        okB.disabled = true;
+        let done = true;
+        try { if (onOk) done = await onOk(); } finally { okB.disabled = false; }
+        if (done !== false && openDialogs.has(close)) close(true);
+      });
       no.addEventListener('click', () => close(false));
       d.addEventListener('cancel', (e) => { e.preventDefault(); close(false); });
       document.body.append(d);
       d.showModal();
-      ok.focus();
+      const first = form.querySelector('input:not([type=hidden]), select, textarea');
+      (first || okB).focus();
     });
+  }
+  function confirmDialog(text, okLabel) {
+    return dialog({ body: h('p', {}, text), ok: okLabel || 'Confirm' });
   }
 
   /* ---------- Import ---------- */
@@ -1067,7 +1217,7 @@
     const form = h('form', { class: 'card wide', onsubmit: async (e) => {
       e.preventDefault();
       const bad = invalidField(fields);
-      if (bad) { err.replaceChildren(errorBox(`${bad.p.label} is required.`)); bad.input.focus(); return; }
+      if (bad) { err.replaceChildren(errorBox(bad.msg)); bad.f.input.focus(); return; }
       btn.disabled = true;
       await submit(jt, fields, name.value.trim(), null, bar, err);
       btn.disabled = false;
@@ -1083,8 +1233,46 @@
 
   /* ---------- Run a Job (seed 001): select -> [set] -> parameters -> review ---------- */
 
-  async function viewRun() {
+  function mayRunPage() {
+    return !!S.me && (S.me.roles || []).some((r) => RUN_PAGE_ROLES.includes(r));
+  }
+  function setPath(name) {
+    return `/api/sets/${encodeURIComponent(name)}`;
+  }
+  function countText(n) {
+    return typeof n === 'number' && n >= 0 ? plural(n, 'member') : 'counted when the job runs';
+  }
+  /* "dc.subject: (none) → birds" */
+  function changeText(c) {
+    const v = (x) => (x === null || x === undefined || x === '' ? '(none)' : String(x));
+    return `${c.field}: ${v(c.old)} → ${v(c.new)}`;
+  }
+  /* The Review step's dry run (POST /api/jobs/preview): what the job would change in the
+   * set's first records, "field: old → new" each. */
+  function previewTable(pv) {
+    const rows = (pv.changes || []).map((r) => h('tr', { 'data-handle': r.handle || '' },
+      h('td', { class: 'handle' }, h('a', { href: recordHref(r), target: '_blank', rel: 'noopener' }, r.handle || '')),
+      h('td', { class: 'title' }, r.title || ''),
+      h('td', { class: 'msg changes' }, r.skip
+        ? h('span', { class: 'skipped' }, `Left unchanged: ${r.skip}`)
+        : (r.changes || []).length
+          ? h('ul', { class: 'changes' }, r.changes.map((c) => h('li', {}, changeText(c))))
+          : h('span', { class: 'muted' }, 'No change'))));
+    const shown = (pv.changes || []).length;
+    return h('div', {},
+      h('div', { class: 'scroll' }, tableOf('Changes', ['Record', 'Title', 'Changes'], rows, 'data preview', true)),
+      pv.truncated || shown < (pv.members || 0)
+        ? h('p', { class: 'muted small' }, `The first ${fmtNum(shown)} of ${plural(pv.members, 'member')}; the job applies the same to every member.`)
+        : null);
+  }
+
+  async function viewRun(query) {
     S.view = null;
+    if (!mayRunPage()) {
+      show(h('h1', {}, 'Run a Job'), h('p', { role: 'alert' }, 'Your roles do not allow the Run a Job page. '
+        + 'A General System Administrator, Repository Administrator, Repository Manager, User Administrator or User Manager can run jobs.'));
+      return;
+    }
     show(h('h1', {}, 'Run a Job'), h('p', { class: 'muted' }, 'Loading…'));
     let types;
     try {
@@ -1094,7 +1282,10 @@
       if (e.status !== 401) show(h('h1', {}, 'Run a Job'), errorBox(e.message));
       return;
     }
-    const W = S.wizard = { jt: null, step: 'select', fields: [], setId: '' };
+    /* set: the chosen set's name; count: its members (GET /api/sets/NAME); preview: the
+     * Review step's dry run. */
+    const W = S.wizard = { jt: types.find((t) => t.type === query.type && t.implemented !== false) || null,
+      step: 'select', fields: [], set: query.set || '', count: null, preview: null };
     const steps = () => ['select', ...(W.jt && needsSet(W.jt) ? ['set'] : []),
       ...(!W.jt || paramsFor(W.jt).length ? ['params'] : []), 'review'];
     const TITLES = { select: 'Select a job to run', set: 'Select a set', params: 'Enter task parameters', review: 'Review and confirm' };
@@ -1105,6 +1296,9 @@
     const nav = (...btns) => h('div', { class: 'actions' },
       h('button', { type: 'button', class: 'link', onclick: cancel }, 'Cancel'),
       W.step !== 'select' ? h('button', { type: 'button', class: 'secondary', onclick: back }, 'Back') : null, btns);
+    /* "Set: NAME — 3 members" (seed 001: on the parameters and the review step). */
+    const setLine = () => (W.jt && needsSet(W.jt) ? h('p', { class: 'setline', 'data-members': W.count ?? '' },
+      'Set ', h('strong', {}, W.set), ` — ${countText(W.count)}`) : null);
 
     async function draw() {
       if (S.wizard !== W || !location.hash.startsWith('#/run')) return;
@@ -1121,19 +1315,19 @@
         const later = types.filter((t) => t.implemented === false);
         const rows = types.filter((t) => t.implemented !== false).map((t) => {
           const id = `jt-${t.type}`;
-          const off = false;
-          const r = h('input', { type: 'radio', name: 'jobtype', id, value: t.type, disabled: off });
+          const r = h('input', { type: 'radio', name: 'jobtype', id, value: t.type });
           r.checked = W.jt === t;
-          return h('tr', { class: off ? 'disabled' : 'pick', onclick: (e) => { if (!off && e.target !== r) r.checked = true; } },
+          return h('tr', { class: 'pick', 'data-type': t.type, onclick: (e) => { if (e.target !== r) r.checked = true; } },
             h('td', {}, r),
-            h('td', {}, h('label', { for: id }, t.label || t.type), t.description ? h('div', { class: 'muted small' }, t.description) : null),
-            h('td', {}, (CATEGORIES.find((c) => c[0] === t.category) || [0, t.category])[1]),
+            h('td', {}, h('label', { for: id }, t.label || t.type)),
+            h('td', { class: 'desc' }, t.description || ''),
             h('td', {}, contentType(t)),
-            h('td', { class: 'hide-narrow' }, h('code', {}, t.type)));
+            h('td', { class: 'hide-narrow' }, (CATEGORIES.find((c) => c[0] === t.category) || [0, t.category])[1],
+              h('div', {}, h('code', { class: 'muted' }, t.type))));
         });
         const tbl = h('table', { class: 'data select' }, h('caption', { class: 'sr-only' }, 'Jobs you may run'),
           h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Select')),
-            ['Name', 'Category', 'Content type'].map((c) => h('th', { scope: 'col' }, c)),
+            ['Name', 'Description', 'Content type'].map((c) => h('th', { scope: 'col' }, c)),
             h('th', { scope: 'col', class: 'hide-narrow' }, 'Type'))),
           h('tbody', {}, rows));
         const soon = later.length ? h('details', { class: 'later' },
@@ -1144,49 +1338,146 @@
           const sel = tbl.querySelector('input:checked');
           if (!sel) { err.replaceChildren(errorBox('Select a job.')); return; }
           const jt = types.find((t) => t.type === sel.value);
-          if (W.jt !== jt) { W.jt = jt; W.fields = []; W.setId = ''; }
+          if (W.jt !== jt) { W.jt = jt; W.fields = []; W.preview = null; }
           next();
         } }, h('div', { class: 'scroll' }, tbl), soon, err, nav(h('button', { type: 'submit', class: 'primary' }, 'Next')));
       } else if (W.step === 'set') {
-        const inp = h('input', { id: 'set-id', name: 'set', required: true, value: W.setId });
-        body = h('form', { onsubmit: (e) => {
+        let sets;
+        try {
+          const d = await api('GET', '/api/sets');
+          sets = ((d && d.sets) || []).filter((x) => !W.jt.content || x.content === W.jt.content);
+        } catch (e) {
+          if (e.status === 401) return;
+          sets = null;
+          err.replaceChildren(errorBox(`Could not load the sets: ${e.message}`));
+        }
+        if (S.wizard !== W || W.step !== 'set') return;
+        const what = W.jt.content ? (CONTENT[W.jt.content] || W.jt.content).toLowerCase() : 'records';
+        const rows = (sets || []).map((x) => {
+          const id = `set-${x.name}`;
+          const r = h('input', { type: 'radio', name: 'set', id, value: x.name });
+          r.checked = x.name === W.set;
+          return h('tr', { class: 'pick', 'data-set': x.name, onclick: (e) => { if (e.target !== r) r.checked = true; } },
+            h('td', {}, r), h('td', {}, h('label', { for: id }, x.name)),
+            h('td', {}, x.kind === 'logical' ? 'Logical (query)' : 'Itemized'),
+            h('td', { class: 'num' }, typeof x.members === 'number' && x.members >= 0 ? fmtNum(x.members) : '—'),
+            h('td', { class: 'hide-narrow' }, x.kind === 'logical' ? h('code', {}, x.query || '') : (x.note || '')),
+            h('td', { class: 'time hide-narrow' }, fmtTime(x.created)));
+        });
+        const tbl = h('table', { class: 'data select' }, h('caption', { class: 'sr-only' }, 'Sets'),
+          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Select')),
+            ['Set', 'Kind', 'Members'].map((c) => h('th', { scope: 'col' }, c)),
+            ['Query or note', 'Created'].map((c) => h('th', { scope: 'col', class: 'hide-narrow' }, c)))),
+          h('tbody', {}, rows));
+        body = h('form', { onsubmit: async (e) => {
           e.preventDefault();
-          if (!inp.value.trim()) { err.replaceChildren(errorBox('Select a set.')); return; }
-          W.setId = inp.value.trim();
+          const sel = tbl.querySelector('input:checked');
+          if (!sel) { err.replaceChildren(errorBox('Select a set.')); return; }
+          try {
+            const d = await api('GET', setPath(sel.value));
+            const st = (d && d.set) || {};
+            W.count = typeof st.members === 'number' && st.members >= 0 ? st.members : null;
+          } catch (ex) {
+            err.replaceChildren(errorBox(ex.status === 404 ? `The set ${sel.value} no longer exists.` : `Could not count the set: ${ex.message}`));
+            return;
+          }
+          if (W.set !== sel.value) W.preview = null;
+          W.set = sel.value;
           next();
-        } }, h('div', {}, h('label', { for: 'set-id' }, 'Set'), inp), err,
-        nav(h('button', { type: 'submit', class: 'primary' }, 'Next')));
+        } },
+        sets && sets.length ? h('div', { class: 'scroll' }, tbl)
+          : sets ? h('p', {}, `There is no set of ${what} yet. `, h('a', { href: '#/sets' }, 'Create one on the Sets page'),
+            ' or save a search as a set.') : null,
+        err, nav(h('button', { type: 'submit', class: 'primary', disabled: !(sets && sets.length) }, 'Next')));
       } else if (W.step === 'params') {
         const prev = Object.fromEntries(W.fields.map((f) => [f.p.name, f.input]));
         const fields = [];
         for (const p of paramsFor(W.jt)) fields.push(await field(p, W.jt, prev[p.name]));
-        body = h('form', { onsubmit: (e) => {
+        body = h('form', { novalidate: true, onsubmit: (e) => {
           e.preventDefault();
           const bad = invalidField(fields);
-          if (bad) { err.replaceChildren(errorBox(`${bad.p.label} is required.`)); bad.input.focus(); return; }
+          if (bad) { err.replaceChildren(errorBox(bad.msg)); bad.f.input.focus(); return; }
           W.fields = fields;
+          W.preview = null;
           next();
-        } }, h('div', { class: 'fields' }, fields.map((f) => f.el)), err,
+        } }, setLine(), h('div', { class: 'fields grid' }, fields.map((f) => f.el)), err,
         nav(h('button', { type: 'submit', class: 'primary' }, 'Next')));
+        watchWhen(fields);
       } else {
-        const name = h('input', { id: 'job-name', name: 'name', class: 'long', placeholder: W.jt.label || W.jt.type, title: W.jt.label || W.jt.type, maxlength: 255 });
-        const bar = h('progress', { max: 100, value: 0, hidden: true, 'aria-label': 'Upload progress' });
-        const uptext = h('span', { class: 'uptext muted small', hidden: true, 'aria-live': 'polite' });
-        const btn = h('button', { type: 'submit', class: 'primary' }, 'Submit');
-        body = h('form', { onsubmit: async (e) => {
-          e.preventDefault();
-          if (!(await confirmDialog(`Run "${name.value.trim() || W.jt.label || W.jt.type}" now?`, 'Confirm'))) return;
-          btn.disabled = true;
-          await submit(W.jt, W.fields, name.value.trim(), W.setId, bar, err);
-          btn.disabled = false;
-        } },
-        dl([['Job', W.jt.label || W.jt.type], ['Content type', contentType(W.jt)],
-          W.setId ? ['Set', W.setId] : null,
-          ...W.fields.map((f) => [f.p.label, f.text()])].filter(Boolean)),
-        h('div', {}, h('label', { for: 'job-name' }, 'Job name (optional, replaces the default)'), name),
-        err, nav(btn, bar, uptext));
+        body = reviewStep(err);
       }
       show(h('h1', {}, 'Run a Job'), crumbs, h('h2', {}, TITLES[W.step]), h('div', { class: 'card wider' }, body));
+      if (W.step === 'review' && needsSet(W.jt) && !W.preview) loadPreview();
+    }
+
+    /* Review and confirm: the job, the set and its member count, the parameters, the
+     * dry run's changes (set jobs), an optional name; Submit asks to confirm. */
+    const previewBox = h('section', { class: 'preview', 'aria-labelledby': 'h-preview', 'aria-live': 'polite' });
+    async function loadPreview() {
+      const mine = W.step;
+      previewBox.replaceChildren(h('h3', { id: 'h-preview' }, 'What the job changes'), h('p', { class: 'muted' }, 'Computing the changes…'));
+      let pv;
+      try {
+        pv = await api('POST', '/api/jobs/preview', { type: W.jt.type, set: W.set, params: paramValues(W.fields) });
+      } catch (e) {
+        if (S.wizard !== W || W.step !== mine) return;
+        previewBox.replaceChildren(h('h3', { id: 'h-preview' }, 'What the job changes'),
+          errorBox(`No preview: ${e.message}`));
+        return;
+      }
+      if (S.wizard !== W || W.step !== mine) return;
+      W.preview = pv;
+      if (typeof pv.members === 'number') W.count = pv.members;
+      /* in place: a name being typed stays */
+      for (const el of $main.querySelectorAll('.members[data-members]')) {
+        el.dataset.members = W.count ?? '';
+        el.textContent = countText(W.count);
+      }
+      previewBox.replaceChildren(h('h3', { id: 'h-preview' }, 'What the job changes'), previewTable(pv));
+    }
+    function reviewStep(err) {
+      const name = h('input', { id: 'job-name', name: 'name', class: 'long', placeholder: W.jt.label || W.jt.type, title: W.jt.label || W.jt.type, maxlength: 255 });
+      const bar = h('progress', { max: 100, value: 0, hidden: true, 'aria-label': 'Upload progress' });
+      const uptext = h('span', { class: 'uptext muted small', hidden: true, 'aria-live': 'polite' });
+      const btn = h('button', { type: 'submit', class: 'primary' }, 'Submit');
+      const isSet = needsSet(W.jt);
+      if (isSet) {
+        previewBox.replaceChildren(h('h3', { id: 'h-preview' }, 'What the job changes'),
+          W.preview ? previewTable(W.preview) : h('p', { class: 'muted' }, 'Computing the changes…'));
+      }
+      return h('form', { onsubmit: async (e) => {
+        e.preventDefault();
+        const label = name.value.trim() || W.jt.label || W.jt.type;
+        const what = isSet ? ` on the ${countText(W.count)} of set ${W.set}` : '';
+        if (!(await confirmDialog(`Run "${label}"${what} now?`, 'Confirm'))) return;
+        btn.disabled = true;
+        if (jsonJob(W.jt)) await submitJson(name.value.trim(), err);
+        else await submit(W.jt, W.fields, name.value.trim(), W.set, bar, err);
+        btn.disabled = false;
+      } },
+      dl([['Job', W.jt.label || W.jt.type], ['Content type', contentType(W.jt)],
+        isSet ? ['Set', W.set] : null,
+        isSet ? ['Members', h('span', { class: 'members', 'data-members': W.count ?? '' }, countText(W.count))] : null,
+        ...W.fields.filter((f) => f.shown()).map((f) => [f.p.label || f.p.name, f.text()])].filter(Boolean)),
+      isSet ? previewBox : null,
+      h('div', {}, h('label', { for: 'job-name' }, 'Job name (optional, replaces the default)'), name),
+      err, nav(btn, bar, uptext));
+    }
+    /* A set job or a revert: POST /api/jobs with JSON; then its monitor page. */
+    async function submitJson(name, err) {
+      err.replaceChildren();
+      const body = { type: W.jt.type, params: paramValues(W.fields) };
+      if (needsSet(W.jt)) body.set = W.set;
+      if (name) body.name = name;
+      try {
+        const id = newJobId(await api('POST', '/api/jobs', body));
+        watchJob(id);
+        S.wizard = null;
+        location.hash = `#/jobs/${id}`;
+      } catch (e) {
+        err.replaceChildren(errorBox(e.status === 403 ? 'Your roles do not allow this job.'
+          : e.status === 404 ? `The set ${W.set} no longer exists.` : e.message));
+      }
     }
     await draw();
   }
@@ -1224,6 +1515,7 @@
     const [path, q] = hash.slice(1).split('?');
     const query = parseQuery(q);
     S.view = null;
+    for (const close of [...openDialogs]) close(false);
     if (path === '/login') { setNav(''); document.title = 'Log in · bulkrepo'; return viewLogin(); }
     if (!S.me && !localStorage.getItem(SESSION_KEY)) { loggedOut(); return; }
     if (!S.me) {
@@ -1238,7 +1530,13 @@
     if ((m = path.match(/^\/jobs\/(\d+)\/items$/))) { setNav('monitor'); document.title = `Job ${m[1]} records · bulkrepo`; return viewItems(m[1], query); }
     if ((m = path.match(/^\/jobs\/(\d+)$/))) { setNav('monitor'); document.title = `Job ${m[1]} · bulkrepo`; return viewJob(m[1]); }
     if (path === '/import') { setNav('import'); document.title = 'Import · bulkrepo'; return viewImport(); }
-    if (path === '/run') { setNav('run'); document.title = 'Run a Job · bulkrepo'; return viewRun(); }
+    if (path === '/run') { setNav('run'); document.title = 'Run a Job · bulkrepo'; return viewRun(query); }
+    for (const pg of PAGES) {
+      if (!(m = path.match(pg.re))) continue;
+      setNav(pg.nav);
+      document.title = `${pg.title(m)} · bulkrepo`;
+      return pg.view(m, query);
+    }
     setNav('monitor');
     document.title = 'Monitor Jobs · bulkrepo';
     return viewMonitor(query);
@@ -1254,6 +1552,23 @@
     }
   }
   window.addEventListener('hashchange', () => { route().then(() => $main.focus({ preventScroll: true })); });
-  route();
-  S.timer = setTimeout(tick, POLL_MS);
+  document.addEventListener('DOMContentLoaded', () => {
+    route();
+    S.timer = setTimeout(tick, POLL_MS);
+  });
+
+  /* ---------- for the page files (records.js, sets.js) ---------- */
+
+  window.bulkrepo = Object.freeze({
+    h, append, fill, show, api, ApiError, errorBox, notice, dialog, confirmDialog, dl, tableOf,
+    fmtTime, fmtNum, fmtBytes, plural, statusChip, watchJob, newJobId, recordHref, itemPath, setPath,
+    mayRunPage, CONTENT, ACTIVE, statusCode,
+    main: $main,
+    /* page(/^\/path$/, navName, (match) => title, (match, query) => view): a hash route */
+    page: (re, nav, title, view) => { PAGES.push({ re, nav, title, view }); },
+    /* reportAction((job, actionsEl, {err, active}) => …): adds to every job report's actions */
+    reportAction: (fn) => { REPORT_ACTIONS.push(fn); },
+    /* setView(refresh) polls the current view every POLL_MS (null: none) */
+    setView: (refresh) => { S.view = refresh ? { refresh } : null; },
+  });
 })();
