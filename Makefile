@@ -25,6 +25,9 @@ DATA_TSV := $(wildcard data/*.tsv)
 # Schema migrations (src/lib/store/migrations/N.sql) are compiled in as br_migration_files[].
 MIGRATIONS := $(sort $(wildcard src/lib/store/migrations/*.sql))
 GEN_SRC := $(B)/gen/schema_sql.c $(B)/gen/migrations_sql.c $(DATA_TSV:data/%.tsv=$(B)/gen/%_data.c)
+# Shipped normalization rule sets and their maps are compiled in as br_normalization_files[].
+NORM_FILES := $(sort $(wildcard data/normalization/*.rules data/normalization/*.tsv))
+GEN_SRC += $(B)/gen/normalization_files.c
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o) $(GEN_SRC:%.c=%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o) $(B)/gen/web_files.o
 TEST_SRC := $(wildcard tests/unit/test_*.c)
@@ -50,6 +53,9 @@ $(B)/gen/migrations_sql.c: $(MIGRATIONS) scripts/embed_files.sh
 $(B)/gen/%_data.c: data/%.tsv scripts/embed.sh
 	@mkdir -p $(dir $@)
 	sh scripts/embed.sh br_$*_tsv $< > $@
+$(B)/gen/normalization_files.c: $(NORM_FILES) scripts/embed_files.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed_files.sh br_normalization_files $(NORM_FILES) > $@
 $(B)/gen/web_files.c: $(WEB_FILES) scripts/embed_files.sh
 	@mkdir -p $(dir $@)
 	sh scripts/embed_files.sh br_web_files $(WEB_FILES) > $@

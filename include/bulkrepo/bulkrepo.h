@@ -19,5 +19,6 @@
 #include "search.h"
 #include "set.h"
 #include "setjob.h"
+#include "normalize.h"
 
 #endif
