@@ -91,7 +91,8 @@ static void test_job_types_table(void **state)
         }
     }
     assert_int_equal(c.implemented, runnable + c.others);
-    assert_int_equal(c.others, 4); /* update-set, delete-set, index-assets, revert */
+    /* update-set, delete-set, index-assets, revert, normalize-assets, fix-affiliations */
+    assert_int_equal(c.others, 6);
     assert_true(c.set_jobs >= 3);
     br_job_type t;
     assert_int_equal(br_job_type_get("import-saf", &t), 0);

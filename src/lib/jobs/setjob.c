@@ -37,7 +37,8 @@ static int index_apply(sj_item *it, br_error *err)
 static const sj_driver INDEX = {"index-assets", BR_OUTCOME_UPDATED, NULL,
                                 NULL,           index_plan,         index_apply};
 
-static const sj_driver *const DRIVERS[] = {&br_sj_update, &br_sj_delete, &INDEX};
+static const sj_driver *const DRIVERS[] = {&br_sj_update, &br_sj_delete, &INDEX, &br_sj_normalize,
+                                           &br_sj_affil};
 
 const sj_driver *br_sj_driver(const char *type)
 {
@@ -293,6 +294,7 @@ static int plan_member(const sj_driver *d, sj_item *it, const char *uuid, br_err
 {
     it->parts = 0;
     it->skip = NULL;
+    it->note = NULL;
     int rc = load_member(it->repo, uuid, it->before, err);
     if (rc) return rc;
     if (d->apply == NULL) { /* updates work on a copy */
@@ -388,7 +390,7 @@ static int run_member(run_state *s, const member *m, br_error *err)
         return journal(it->repo, it->job_id, m, BR_OUTCOME_FAILED, it->before, msg, err);
     }
     s->changed++;
-    return journal(it->repo, it->job_id, m, s->d->outcome, it->before, NULL, err);
+    return journal(it->repo, it->job_id, m, s->d->outcome, it->before, it->note, err);
 }
 
 static int run_batches(run_state *s, int64_t from, br_progress_fn progress, void *pctx,
@@ -439,8 +441,8 @@ int br_sj_run(br_repo *repo, const br_job *job, json_t *params, int resume, br_p
         return br_job_set_status(repo, job->id, BR_JOB_COMPLETED_NO_BULKS,
                                  "the set no longer exists", err);
     if (rc) return rc;
-    s.it =
-        (sj_item){repo, job->type, p, NULL, job->id, br_record_new(), br_record_new(), 0, NULL, ""};
+    s.it = (sj_item){repo, job->type, p,  NULL, job->id, br_record_new(), br_record_new(),
+                     0,    NULL,      "", NULL};
     if (!s.it.before || !s.it.after) rc = br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
     if (!rc && s.d->prepare) rc = s.d->prepare(repo, p, &s.it.state, err);
     int64_t from = 0;
@@ -540,7 +542,7 @@ int br_set_job_preview(br_repo *repo, const char *type, const char *params, int6
         json_decref(p);
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "%s has no dry run", type);
     }
-    s.it = (sj_item){repo, type, p, NULL, 0, br_record_new(), br_record_new(), 0, NULL, ""};
+    s.it = (sj_item){repo, type, p, NULL, 0, br_record_new(), br_record_new(), 0, NULL, "", NULL};
     if (!s.it.before || !s.it.after) rc = br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
     if (!rc && s.d->prepare) rc = s.d->prepare(repo, p, &s.it.state, err);
     preview_ctx c = {&s, limit, 0, fn, ctx, err, 0};

@@ -24,6 +24,7 @@ typedef struct sj_item {
     unsigned parts;    /* update: the parts plan changed (snapshot.h), 0 = nothing to do */
     const char *skip;  /* plan: why the member is left as it is */
     char skip_buf[256];
+    const char *note; /* plan: the journal message of a changed member (NULL: none) */
 } sj_item;
 
 typedef struct sj_driver {
@@ -40,6 +41,7 @@ typedef struct sj_driver {
 const sj_driver *br_sj_driver(const char *type);
 const sj_driver *br_sj_driver_at(size_t i); /* NULL past the end */
 extern const sj_driver br_sj_update, br_sj_delete;
+extern const sj_driver br_sj_normalize, br_sj_affil; /* setjob_normalize.c, setjob_affil.c */
 
 /* Undo rows for writers outside set jobs (the import pipeline); job_id 0 writes nothing.
  * changed: action "updated" (item_id: the item, written already) or "deleted" (item_id 0),
