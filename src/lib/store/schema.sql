@@ -426,3 +426,33 @@ CREATE VIRTUAL TABLE item_fts USING fts5(title, creator, orcid, affiliation, ide
     status, flags, year, body, tokenize = 'unicode61 remove_diacritics 2');
 -- v5: the journal's lines by item, for the jobs that touched a record (br_item_jobs).
 CREATE INDEX job_record_by_item ON job_record (item_id) WHERE item_id IS NOT NULL;
+
+-- v6 (issue 11): DOI profiles (a prefix, a suffix pattern with per-asset-type labels, the agency,
+-- active, publish, the DataCite REST registrar's URL, repository id and sealed password) and
+-- their counters (one per label when the pattern has {type}, else one per profile, label '');
+-- DOIs of every state by value (src/lib/store/store_doi.c).
+CREATE TABLE doi_profile (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL UNIQUE,
+    prefix        TEXT NOT NULL,
+    pattern       TEXT NOT NULL,
+    labels        TEXT NOT NULL DEFAULT '',
+    default_label TEXT NOT NULL DEFAULT 'asset',
+    start         INTEGER NOT NULL DEFAULT 1 CHECK (start >= 0),
+    agency        TEXT NOT NULL CHECK (agency IN ('datacite', 'local')),
+    active        INTEGER NOT NULL DEFAULT 1,
+    publish       INTEGER NOT NULL DEFAULT 0,
+    api_url       TEXT,
+    repository_id TEXT,
+    password      TEXT,
+    landing       TEXT,
+    created       TEXT NOT NULL
+);
+CREATE TABLE doi_counter (
+    profile_id INTEGER NOT NULL REFERENCES doi_profile(id) ON DELETE CASCADE,
+    label      TEXT NOT NULL,
+    next       INTEGER NOT NULL,
+    PRIMARY KEY (profile_id, label)
+) WITHOUT ROWID;
+CREATE INDEX identifier_by_doi ON identifier (lower(value))
+    WHERE type IN ('doi', 'doi-reserved', 'doi-registered', 'doi-findable');

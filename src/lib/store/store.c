@@ -350,6 +350,30 @@ static const char *const SQL[S_COUNT] = {
         "ON x.id = r.item_id WHERE r.item_id = ?1 AND (r.handle IS NULL OR x.handle IS NULL "
         "OR r.handle = x.handle) UNION ALL SELECT i.job_id, NULL FROM item i WHERE i.id = ?1) t "
         "JOIN job j ON j.id = t.job_id GROUP BY j.id ORDER BY j.id DESC LIMIT ?2",
+    /* DOI profiles and counters (store_doi.c).  ?1 is the profile's name throughout. */
+    [S_DOI_PROFILE_ADD] =
+        "INSERT INTO doi_profile(name, prefix, pattern, labels, default_label, start, agency, "
+        "active, publish, api_url, repository_id, password, landing, created) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    [S_DOI_PROFILE_GET] =
+        "SELECT name, prefix, pattern, labels, default_label, start, agency, active, publish, "
+        "api_url, repository_id, COALESCE(password, '') <> '', landing, created "
+        "FROM doi_profile WHERE name = ?1",
+    [S_DOI_PROFILE_LIST] =
+        "SELECT name, prefix, pattern, labels, default_label, start, agency, active, publish, "
+        "api_url, repository_id, COALESCE(password, '') <> '', landing, created "
+        "FROM doi_profile WHERE active OR NOT ?1 ORDER BY name",
+    [S_DOI_PROFILE_ACTIVE] = "UPDATE doi_profile SET active = ?2 WHERE name = ?1",
+    [S_DOI_PROFILE_SECRET] = "SELECT COALESCE(password, '') FROM doi_profile WHERE name = ?1",
+    [S_DOI_COUNTER_GET] = "SELECT c.next FROM doi_counter c JOIN doi_profile p "
+                          "ON p.id = c.profile_id WHERE p.name = ?1 AND c.label = ?2",
+    [S_DOI_COUNTER_PUT] =
+        "INSERT INTO doi_counter(profile_id, label, next) "
+        "SELECT id, ?2, ?3 FROM doi_profile WHERE name = ?1 "
+        "ON CONFLICT(profile_id, label) DO UPDATE SET next = excluded.next",
+    [S_DOI_TAKEN] = "SELECT 1 FROM identifier WHERE type IN ('doi', 'doi-reserved', "
+                    "'doi-registered', 'doi-findable') AND lower(value) = lower(?1) LIMIT 1",
+    [S_DOI_UNIT_NAME] = "SELECT name FROM orgunit WHERE code = ?1",
 };
 
 /* Outside a transaction, a statement left mid-result (a lookup that returned its
