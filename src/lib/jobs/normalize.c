@@ -214,6 +214,15 @@ static int perr(pctx *c, const char *at, int code, const char *fmt, ...)
     return br_error_set(c->err, code, c->source, c->lineno, at ? col_at(c, at) : 0, "%s", msg);
 }
 
+/* How much of s[0..n) a message quotes: at most max bytes, never half a character. */
+static int clip(const char *s, size_t n, size_t max)
+{
+    if (n <= max) return (int)n;
+    while (max && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--;
+    return (int)max;
+}
+
 static const char *skip_ws(const char *p)
 {
     while (*p == ' ' || *p == '\t')
@@ -240,7 +249,7 @@ static int end_of_rule(pctx *c, const char *p, const char *rule_name)
 {
     p = skip_ws(p);
     if (!*p) return 0;
-    return perr(c, p, BR_EINVAL, "unexpected '%.*s' after the %s rule", (int)word_len(p), p,
+    return perr(c, p, BR_EINVAL, "unexpected '%.*s' after the %s rule", clip(p, word_len(p), 60), p,
                 rule_name);
 }
 
@@ -396,7 +405,8 @@ static int parse_map(nmap *m, char *text, size_t len, const char *src, br_error 
         int64_t at;
         if (br_strmap_get(&m->idx, p, &at))
             return br_error_set(err, BR_EINVAL, src, lineno, 1,
-                                "'%.200s' is mapped already on line %u", p, m->lines[at]);
+                                "'%.*s' is mapped already on line %u", clip(p, strlen(p), 200), p,
+                                m->lines[at]);
         if (m->n >= BR_RULES_MAP_ENTRIES)
             return br_error_set(err, BR_ELIMIT, src, lineno, 0,
                                 "the map file has more than %d values", BR_RULES_MAP_ENTRIES);
@@ -425,7 +435,7 @@ static int load_map(pctx *c, const char *p, size_t n, size_t *index)
         return perr(c, p, BR_EINVAL,
                     "map: '%.*s' is not a map file name (a file next to the rule file: letters, "
                     "digits, '.', '_' and '-', e.g. languages.tsv)",
-                    (int)n, p);
+                    clip(p, n, 100), p);
     br_ruleset *rs = c->rs;
     char name[128];
     memcpy(name, p, n);
@@ -502,7 +512,8 @@ static int name_part_ok(const char *s)
 static int parse_field(pctx *c, section *s, const char *tok, size_t n, pattern *pt)
 {
     char f[200];
-    if (n >= sizeof f) return perr(c, tok, BR_EINVAL, "'%.40s...' is too long for a field", tok);
+    if (n >= sizeof f)
+        return perr(c, tok, BR_EINVAL, "'%.*s...' is too long for a field", clip(tok, n, 40), tok);
     memcpy(f, tok, n);
     f[n] = 0;
     memset(pt, 0, sizeof *pt);
@@ -545,7 +556,7 @@ static int parse_field(pctx *c, section *s, const char *tok, size_t n, pattern *
         return perr(c, tok, BR_EINVAL,
                     "'%.*s' is not a field: schema.element[.qualifier], schema.*, "
                     "schema.element.*, * or creator.PART",
-                    (int)n, tok);
+                    clip(tok, n, 100), tok);
     br_strlcpy(pt->sc, part[0], sizeof pt->sc);
     if (k == 2 && star_last) {
         pt->kind = P_SCHEMA;
@@ -629,7 +640,7 @@ static int parse_rule(pctx *c, const char *p)
         return perr(c, p, BR_EINVAL,
                     "unknown rule '%.*s' (trim, collapse-spaces, nfc, case, replace, date, map, "
                     "split, join)",
-                    (int)(n > 60 ? 60 : n), p);
+                    clip(p, n, 60), p);
     if (!rs->n_secs)
         return perr(c, p, BR_EINVAL,
                     "a rule must follow a [fields ...] line naming the fields it applies to");
@@ -662,7 +673,7 @@ static int parse_rule(pctx *c, const char *p)
                                             : -1;
         if (r->mode < 0)
             return perr(c, a, BR_EINVAL, "case takes lower, upper or title%s%.*s%s",
-                        an ? ", not '" : "", (int)(an > 40 ? 40 : an), a, an ? "'" : "");
+                        an ? ", not '" : "", clip(a, an, 40), a, an ? "'" : "");
         a += an;
         break;
     case R_DATE:
@@ -671,7 +682,7 @@ static int parse_rule(pctx *c, const char *p)
                                                  : -1;
         if (r->mode < 0)
             return perr(c, a, BR_EINVAL, "date takes YYYYMMDD or YYYY-MM-DD%s%.*s%s",
-                        an ? ", not '" : "", (int)(an > 40 ? 40 : an), a, an ? "'" : "");
+                        an ? ", not '" : "", clip(a, an, 40), a, an ? "'" : "");
         a += an;
         break;
     case R_MAP:
@@ -1389,9 +1400,10 @@ int br_ruleset_load(br_repo *repo, const char *name, br_ruleset **out, br_error 
     char list[1024];
     if (!name || !name_ok(name))
         return br_error_set(err, BR_EUSAGE, "rules", 0, 0,
-                            "'%.80s' is not a rule set name (letters, digits, '-' and '_', at "
+                            "'%.*s' is not a rule set name (letters, digits, '-' and '_', at "
                             "most %d bytes)",
-                            name ? name : "", BR_RULES_NAME_MAX);
+                            name ? clip(name, strlen(name), 80) : 0, name ? name : "",
+                            BR_RULES_NAME_MAX);
     entry e;
     br_strlcpy(e.name, name, sizeof e.name);
     e.repo = 0;
