@@ -711,9 +711,14 @@ static int print_preview(void *ctx, const br_preview *p)
         return 0;
     }
     if (p->skip) printf("%s  skipped: %s\n", h, p->skip);
-    for (size_t i = 0; !p->skip && i < p->n_changes; i++)
-        printf("%s  %s: %s → %s\n", h, p->changes[i].field, or_none(p->changes[i].old_value),
-               or_none(p->changes[i].new_value));
+    for (size_t i = 0; !p->skip && i < p->n_changes; i++) {
+        const br_change *ch = &p->changes[i];
+        if (!strcmp(ch->field, "record")) /* the whole record: what would happen to it */
+            printf("%s  record: %s\n", h, or_none(ch->old_value));
+        else
+            printf("%s  %s: %s → %s\n", h, ch->field, or_none(ch->old_value),
+                   or_none(ch->new_value));
+    }
     return 0;
 }
 

@@ -56,7 +56,7 @@ static void seed(fx *f, seeded *s)
     fx_write(f, "in/a.csv", SEED_CSV);
     RUN(f, 0, "import --format esploro-csv -s in/a.csv -m a.map");
     for (int i = 0; i < 3; i++) {
-        char g[4];
+        char g[16];
         snprintf(g, sizeof g, "%d", i);
         const char *h = fx_map_handle(f, "a.map", g);
         assert_non_null(h);
@@ -605,6 +605,10 @@ static void test_dry_run_writes_nothing(void **state)
     assert_string_equal(fx_str(json_array_get(json_object_get(j, "changes"), 1), "skip"),
                         "nothing to change");
     json_decref(j);
+    RUN(f, 0, "job run delete-set --set S --dry-run --param skip_with_file=true");
+    snprintf(want, sizeof want, "%s  skipped: it includes a file\n%s  record: deleted\n", s.h[0],
+             s.h[1]);
+    assert_contains(f->out, want);
     j = fx_json(f, "job run delete-set --set S --dry-run --limit 1 --json");
     assert_int_equal(json_array_size(json_object_get(j, "changes")), 1);
     assert_true(json_is_true(json_object_get(j, "truncated")));
@@ -644,7 +648,7 @@ static void test_delete_guards_trash_restore_purge(void **state)
     RUN(f, 0, "import --format esploro-csv -s in/d.csv -m d.map");
     char h[6][64];
     for (int i = 0; i < 6; i++) {
-        char g[4];
+        char g[16];
         snprintf(g, sizeof g, "%d", i);
         snprintf(h[i], sizeof h[i], "%s", fx_map_handle(f, "d.map", g));
     }
@@ -1024,6 +1028,459 @@ static void test_overlapping_jobs(void **state)
     free(h);
 }
 
+/* ---- the REST API --------------------------------------------------------------------------- */
+
+typedef struct api {
+    pid_t pid;
+    char url[128];
+    char admin[64], manager[64];
+} api;
+
+typedef struct resp {
+    long status;
+    char *body;
+    size_t len;
+    json_t *json;
+} resp;
+
+static void resp_free(resp *r)
+{
+    free(r->body);
+    json_decref(r->json);
+    memset(r, 0, sizeof *r);
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *ctx)
+{
+    resp *r = ctx;
+    size_t add = size * n;
+    char *b = realloc(r->body, r->len + add + 1);
+    assert_non_null(b);
+    memcpy(b + r->len, p, add);
+    r->len += add;
+    b[r->len] = 0;
+    r->body = b;
+    return add;
+}
+
+/* METHOD path with a bearer token and, when json is given, that body as application/json. */
+static void http(api *a, const char *method, const char *path, const char *token, const char *json,
+                 resp *out)
+{
+    memset(out, 0, sizeof *out);
+    CURL *c = curl_easy_init();
+    assert_non_null(c);
+    char url[2048], auth[128];
+    snprintf(url, sizeof url, "%s%s", a->url, path);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+    struct curl_slist *h = curl_slist_append(NULL, auth);
+    if (json) {
+        h = curl_slist_append(h, "Content-Type: application/json");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
+    } else if (!strcmp(method, "POST")) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+    }
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+    CURLcode rc = curl_easy_perform(c);
+    if (rc != CURLE_OK) print_error("%s %s: %s\n", method, path, curl_easy_strerror(rc));
+    assert_int_equal(rc, CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(h);
+    if (!out->body) out->body = strdup("");
+    out->json = json_loadb(out->body, out->len, 0, NULL);
+}
+
+#define EXPECT(r, want)                                                                            \
+    do {                                                                                           \
+        if ((r)->status != (want))                                                                 \
+            print_error("HTTP %ld, expected %d: %s\n", (r)->status, (want), (r)->body);            \
+        assert_int_equal((r)->status, (want));                                                     \
+    } while (0)
+
+static void add_user(fx *f, const char *name, const char *role, char token[64])
+{
+    SH(f, 0, "printf 'password-%s\\n' | \"$BR\" --repo r user add %s --role '%s' --password-stdin",
+       name, name, role);
+    RUN(f, 0, "user token %s", name);
+    fx_chomp(f->out);
+    snprintf(token, 64, "%s", f->out);
+}
+
+static void serve(fx *f, api *a)
+{
+    add_user(f, "admin", "General System Administrator", a->admin);
+    add_user(f, "manager", "Repository Manager", a->manager);
+    char out[4400], err[4400];
+    snprintf(out, sizeof out, "%s/serve.out", f->dir);
+    snprintf(err, sizeof err, "%s/serve.err", f->dir);
+    a->pid = fork();
+    assert_true(a->pid >= 0);
+    if (!a->pid) {
+        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644),
+            e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(o, 1);
+        dup2(e, 2);
+        execl(tu_bin(), tu_bin(), "--repo", f->repo, "serve", "--listen", "127.0.0.1:0",
+              "--workers", "2", (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 400; i++) {
+        char *s = tu_read(out);
+        const char *p = s ? strstr(s, "listening on ") : NULL;
+        if (p && strchr(p, '\n')) {
+            sscanf(p + 13, "%127s", a->url);
+            size_t n = strlen(a->url);
+            if (n && a->url[n - 1] == '/') a->url[n - 1] = 0;
+            free(s);
+            return;
+        }
+        free(s);
+        usleep(25000);
+    }
+    fail_msg("bulkrepo serve did not print its address");
+}
+
+static void serve_stop(fx *f, api *a)
+{
+    int st = 0;
+    kill(a->pid, SIGTERM);
+    waitpid(a->pid, &st, 0);
+    char path[4400];
+    snprintf(path, sizeof path, "%s/serve.err", f->dir);
+    char *err = tu_read(path);
+    if (err && (strstr(err, "Sanitizer") || strstr(err, "runtime error:")))
+        fail_msg("bulkrepo serve:\n%s", err);
+    free(err);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* GET /api/jobs/ID until it ended; its JSON (the caller frees). */
+static json_t *await_job(api *a, long long id)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/api/jobs/%lld", id);
+    for (int i = 0; i < 3000; i++) {
+        resp r;
+        http(a, "GET", path, a->admin, NULL, &r);
+        EXPECT(&r, 200);
+        const char *code =
+            json_string_value(json_object_get(json_object_get(r.json, "status"), "code"));
+        if (strncmp(code, "PENDING", 7) && strncmp(code, "RUNNING", 7) &&
+            strncmp(code, "INITIALIZING", 12) && strncmp(code, "FINALIZING", 10)) {
+            json_t *j = json_incref(r.json);
+            resp_free(&r);
+            return j;
+        }
+        resp_free(&r);
+        usleep(20000);
+    }
+    fail_msg("job %lld did not end", id);
+    return NULL;
+}
+
+static long long job_total(api *a)
+{
+    resp r;
+    http(a, "GET", "/api/jobs", a->admin, NULL, &r);
+    EXPECT(&r, 200);
+    long long n = (long long)json_integer_value(json_object_get(r.json, "total"));
+    resp_free(&r);
+    return n;
+}
+
+/* The item's JSON through GET /api/items/HANDLE without its modification time and the jobs
+ * that touched it (each job adds itself). */
+static json_t *api_item(api *a, const char *h)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/api/items/%s", h);
+    resp r;
+    http(a, "GET", path, a->admin, NULL, &r);
+    EXPECT(&r, 200);
+    json_t *it = json_incref(r.json);
+    resp_free(&r);
+    json_object_del(it, "lastModified");
+    json_object_del(it, "jobs");
+    return it;
+}
+
+/* POSTs a set job; 201 and its id. */
+static long long post_job(api *a, const char *body)
+{
+    resp r;
+    http(a, "POST", "/api/jobs", a->admin, body, &r);
+    EXPECT(&r, 201);
+    json_t *job = json_object_get(r.json, "job");
+    long long id = (long long)json_integer_value(json_object_get(job, "id"));
+    assert_true(id > 0);
+    resp_free(&r);
+    return id;
+}
+
+static void test_http_job_types_and_preview(void **state)
+{
+    fx *f = *state;
+    seeded s;
+    seed(f, &s);
+    api a = {0};
+    serve(f, &a);
+    resp r;
+    http(&a, "GET", "/api/job-types", a.admin, NULL, &r);
+    EXPECT(&r, 200);
+    json_t *t, *upd = NULL, *imp = NULL;
+    size_t i;
+    json_array_foreach(json_object_get(r.json, "job_types"), i, t)
+    {
+        if (!strcmp(json_string_value(json_object_get(t, "type")), "update-set")) upd = t;
+        if (!strcmp(json_string_value(json_object_get(t, "type")), "import-saf")) imp = t;
+    }
+    assert_non_null(upd);
+    assert_non_null(imp);
+    assert_string_equal(fx_str(upd, "content"), "assets");
+    assert_contains(fx_str(upd, "description"), "non-affiliated authors");
+    assert_true(json_is_null(json_object_get(imp, "content")));
+    assert_int_equal(json_array_size(json_object_get(imp, "params")), 0);
+    json_t *op = json_array_get(json_object_get(upd, "params"), 0);
+    assert_string_equal(fx_str(op, "name"), "operation");
+    assert_string_equal(fx_str(op, "label"), "Operation");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(op, "values"), 13)),
+                        "field-add");
+    json_t *regex = json_array_get(json_object_get(upd, "params"), 5);
+    assert_string_equal(fx_str(regex, "name"), "regex");
+    assert_true(json_is_false(json_object_get(regex, "default")));
+    resp_free(&r);
+
+    /* The dry run: field, old and new per record; nothing written, no job. */
+    json_t *before = api_item(&a, s.h[0]);
+    long long jobs = job_total(&a);
+    http(&a, "POST", "/api/jobs/preview", a.admin,
+         "{\"type\":\"update-set\",\"set\":\"S\",\"params\":{\"operation\":\"license-replace\","
+         "\"to\":\"CC0\"}}",
+         &r);
+    EXPECT(&r, 200);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "members")), 3);
+    assert_true(json_is_false(json_object_get(r.json, "truncated")));
+    json_t *c0 = json_array_get(json_object_get(r.json, "changes"), 0);
+    assert_string_equal(fx_str(c0, "handle"), s.h[0]);
+    assert_string_equal(fx_str(c0, "title"), "First");
+    assert_true(json_is_null(json_object_get(c0, "skip")));
+    json_t *ch = json_array_get(json_object_get(c0, "changes"), 0);
+    assert_string_equal(fx_str(ch, "field"), "dc.rights.license");
+    assert_string_equal(fx_str(ch, "old"), "CC-BY");
+    assert_string_equal(fx_str(ch, "new"), "CC0");
+    ch = json_array_get(
+        json_object_get(json_array_get(json_object_get(r.json, "changes"), 1), "changes"), 0);
+    assert_true(json_is_null(json_object_get(ch, "old")));
+    resp_free(&r);
+    json_t *after = api_item(&a, s.h[0]);
+    assert_same(before, after);
+    json_decref(after);
+    assert_int_equal(job_total(&a), jobs);
+    /* A preview is for those who may run the job. */
+    http(&a, "POST", "/api/jobs/preview", a.manager,
+         "{\"type\":\"update-set\",\"set\":\"S\",\"params\":{\"operation\":\"remove-links\"}}", &r);
+    EXPECT(&r, 403);
+    resp_free(&r);
+    http(&a, "POST", "/api/jobs/preview", a.admin,
+         "{\"type\":\"update-set\",\"set\":\"S\",\"params\":{\"operation\":\"field-replace\","
+         "\"field\":\"dc.title\",\"from\":\"(a\",\"to\":\"b\",\"regex\":true}}",
+         &r);
+    EXPECT(&r, 400);
+    assert_contains(r.body, "does not compile");
+    resp_free(&r);
+    json_decref(before);
+    serve_stop(f, &a);
+}
+
+static void test_http_run_revert_and_roles(void **state)
+{
+    fx *f = *state;
+    seeded s;
+    seed(f, &s);
+    api a = {0};
+    serve(f, &a);
+    json_t *before = api_item(&a, s.h[0]);
+    long long jobs = job_total(&a);
+    resp r;
+    /* A user whose roles do not run update-set: 403, no job. */
+    const char *body = "{\"type\":\"update-set\",\"set\":\"S\",\"name\":\"Licences to CC0\","
+                       "\"params\":{\"operation\":\"license-replace\",\"to\":\"CC0\"}}";
+    http(&a, "POST", "/api/jobs", a.manager, body, &r);
+    EXPECT(&r, 403);
+    assert_contains(r.body, "update-set");
+    resp_free(&r);
+    assert_int_equal(job_total(&a), jobs);
+    /* Bad parameters are named (400), an unknown set is 404; no job either. */
+    http(&a, "POST", "/api/jobs", a.admin,
+         "{\"type\":\"update-set\",\"set\":\"S\",\"params\":{\"operation\":\"license-replace\","
+         "\"colour\":\"red\"}}",
+         &r);
+    EXPECT(&r, 400);
+    assert_contains(r.body, "colour");
+    resp_free(&r);
+    http(&a, "POST", "/api/jobs", a.admin,
+         "{\"type\":\"update-set\",\"set\":\"S\",\"params\":{\"operation\":\"license-change\"}}",
+         &r);
+    EXPECT(&r, 400);
+    assert_contains(r.body, "operation: parameter 'operation': 'license-change' is not one of");
+    resp_free(&r);
+    http(&a, "POST", "/api/jobs", a.admin,
+         "{\"type\":\"update-set\",\"set\":\"S\",\"params\":{\"operation\":\"field-replace\","
+         "\"field\":\"dc.title\",\"from\":\"(F)\\\\1\",\"to\":\"b\",\"regex\":true}}",
+         &r);
+    EXPECT(&r, 400);
+    assert_contains(r.body, "back-references");
+    resp_free(&r);
+    http(&a, "POST", "/api/jobs", a.admin,
+         "{\"type\":\"update-set\",\"set\":\"Nope\",\"params\":{\"operation\":\"remove-links\"}}",
+         &r);
+    EXPECT(&r, 404);
+    resp_free(&r);
+    http(&a, "POST", "/api/jobs", a.admin, "{\"type\":\"import-saf\",\"set\":\"S\"}", &r);
+    EXPECT(&r, 400);
+    resp_free(&r);
+    assert_int_equal(job_total(&a), jobs);
+
+    /* The job: 201 with the job object, run by the server's engine. */
+    long long id = post_job(&a, body);
+    json_t *job = await_job(&a, id);
+    assert_string_equal(fx_str(json_object_get(job, "status"), "code"), "COMPLETED_SUCCESS");
+    assert_string_equal(fx_str(job, "name"), "Licences to CC0");
+    assert_string_equal(fx_str(job, "set"), "S");
+    assert_true(json_is_true(json_object_get(job, "revertible")));
+    assert_string_equal(fx_str(job, "submitted_by"), "admin");
+    json_decref(job);
+    json_t *it = api_item(&a, s.h[0]);
+    assert_string_equal(vals(it, "dc.rights.license"), "CC0");
+    json_decref(it);
+    /* Listed with its set. */
+    http(&a, "GET", "/api/jobs?category=set", a.admin, NULL, &r);
+    EXPECT(&r, 200);
+    json_t *listed = json_array_get(json_object_get(r.json, "jobs"), 0);
+    assert_int_equal(json_integer_value(json_object_get(listed, "id")), id);
+    assert_string_equal(fx_str(listed, "set"), "S");
+    assert_true(json_is_true(json_object_get(listed, "revertible")));
+    resp_free(&r);
+
+    /* Revert: the dry run, the roles, then the revert. */
+    char path[64];
+    snprintf(path, sizeof path, "/api/jobs/%lld/revert", id);
+    http(&a, "POST", path, a.admin, "{\"dry_run\":true}", &r);
+    EXPECT(&r, 200);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "total")), 3);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "conflicts")), 0);
+    json_t *rec = json_array_get(json_object_get(r.json, "records"), 0);
+    assert_string_equal(fx_str(rec, "action"), "updated");
+    assert_non_null(fx_str(rec, "uuid"));
+    assert_true(json_is_false(json_object_get(rec, "conflict")));
+    resp_free(&r);
+    http(&a, "POST", path, a.manager, "{}", &r);
+    EXPECT(&r, 403);
+    resp_free(&r);
+    http(&a, "POST", path, a.admin, "{\"force\":\"yes\"}", &r);
+    EXPECT(&r, 400);
+    resp_free(&r);
+    http(&a, "POST", "/api/jobs/999/revert", a.admin, "{}", &r);
+    EXPECT(&r, 404);
+    resp_free(&r);
+    http(&a, "POST", path, a.admin, "{\"force\":false}", &r);
+    EXPECT(&r, 201);
+    json_t *rj = json_object_get(r.json, "job");
+    assert_string_equal(fx_str(rj, "type"), "revert");
+    long long rid = (long long)json_integer_value(json_object_get(rj, "id"));
+    resp_free(&r);
+    job = await_job(&a, rid);
+    assert_string_equal(fx_str(json_object_get(job, "status"), "code"), "COMPLETED_SUCCESS");
+    json_decref(job);
+    it = api_item(&a, s.h[0]);
+    assert_same(before, it);
+    json_decref(it);
+    json_decref(before);
+    /* The same through POST /api/jobs {"type":"revert"}. */
+    http(&a, "POST", "/api/jobs", a.admin,
+         "{\"type\":\"revert\",\"params\":{\"job\":1,\"force\":true,\"extra\":1}}", &r);
+    EXPECT(&r, 400);
+    resp_free(&r);
+    snprintf(path, sizeof path, "{\"type\":\"revert\",\"params\":{\"job\":%lld}}", rid);
+    id = post_job(&a, path);
+    job = await_job(&a, id);
+    assert_string_equal(fx_str(json_object_get(job, "status"), "code"), "COMPLETED_SUCCESS");
+    json_decref(job);
+    it = api_item(&a, s.h[0]);
+    assert_string_equal(vals(it, "dc.rights.license"), "CC0"); /* the revert reverted */
+    json_decref(it);
+    serve_stop(f, &a);
+}
+
+static void test_http_trash(void **state)
+{
+    fx *f = *state;
+    seeded s;
+    seed(f, &s);
+    api a = {0};
+    serve(f, &a);
+    long long id = post_job(&a, "{\"type\":\"delete-set\",\"set\":\"S\",\"params\":"
+                                "{\"skip_with_file\":true,\"keep_days\":\"7\"}}");
+    json_t *job = await_job(&a, id);
+    assert_int_equal(fx_counter(job, "deleted"), 2);
+    assert_int_equal(fx_counter(job, "skipped"), 1);
+    json_decref(job);
+    resp r;
+    http(&a, "GET", "/api/trash", a.admin, NULL, &r);
+    EXPECT(&r, 200);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "total")), 2);
+    json_t *e, *items = json_object_get(r.json, "items");
+    size_t i;
+    int seen = 0;
+    json_array_foreach(items, i, e)
+    {
+        if (strcmp(fx_str(e, "handle"), s.h[1])) continue;
+        seen = 1;
+        assert_string_equal(fx_str(e, "title"), "Second");
+        assert_int_equal(json_integer_value(json_object_get(e, "job_id")), id);
+        assert_non_null(fx_str(e, "uuid"));
+        assert_non_null(fx_str(e, "deleted"));
+        assert_non_null(fx_str(e, "purge_after"));
+    }
+    assert_true(seen);
+    resp_free(&r);
+    /* Restoring takes the roles of delete-set. */
+    char path[256];
+    snprintf(path, sizeof path, "/api/trash/%s/restore", s.h[1]);
+    http(&a, "POST", path, a.manager, NULL, &r);
+    EXPECT(&r, 403);
+    resp_free(&r);
+    http(&a, "POST", path, a.admin, NULL, &r);
+    EXPECT(&r, 200);
+    assert_string_equal(fx_str(json_object_get(r.json, "item"), "handle"), s.h[1]);
+    assert_string_equal(fx_str(json_object_get(r.json, "item"), "title"), "Second");
+    resp_free(&r);
+    http(&a, "POST", path, a.admin, NULL, &r);
+    EXPECT(&r, 404);
+    resp_free(&r);
+    /* 409: the handle is someone else's now. */
+    fx_write(f, "p/x/dublin_core.xml", DC_XML("Took the handle"));
+    fx_write(f, "p/x/contents", "");
+    fx_write(f, "p/x/handle", s.h[2]);
+    RUN(f, 0, "import -a -s p -c %s -m p.map", f->coll);
+    snprintf(path, sizeof path, "/api/trash/%s/restore", s.h[2]);
+    http(&a, "POST", path, a.admin, NULL, &r);
+    EXPECT(&r, 409);
+    assert_contains(r.body, "in use again");
+    resp_free(&r);
+    http(&a, "GET", "/api/trash", a.admin, NULL, &r);
+    EXPECT(&r, 200);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "total")), 1);
+    resp_free(&r);
+    serve_stop(f, &a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1041,6 +1498,12 @@ int main(void)
         FX_TEST(test_empty_set),
         FX_TEST(test_cancel_then_resume),
         FX_TEST(test_overlapping_jobs),
+        FX_TEST(test_http_job_types_and_preview),
+        FX_TEST(test_http_run_revert_and_roles),
+        FX_TEST(test_http_trash),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    curl_global_cleanup();
+    return rc;
 }
