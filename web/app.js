@@ -1320,14 +1320,15 @@
           return h('tr', { class: 'pick', 'data-type': t.type, onclick: (e) => { if (e.target !== r) r.checked = true; } },
             h('td', {}, r),
             h('td', {}, h('label', { for: id }, t.label || t.type)),
-            h('td', { class: 'desc' }, t.description || ''),
+            h('td', { class: 'desc hide-narrow' }, t.description || ''),
             h('td', {}, contentType(t)),
             h('td', { class: 'hide-narrow' }, (CATEGORIES.find((c) => c[0] === t.category) || [0, t.category])[1],
               h('div', {}, h('code', { class: 'muted' }, t.type))));
         });
         const tbl = h('table', { class: 'data select' }, h('caption', { class: 'sr-only' }, 'Jobs you may run'),
           h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Select')),
-            ['Name', 'Description', 'Content type'].map((c) => h('th', { scope: 'col' }, c)),
+            h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col', class: 'hide-narrow' }, 'Description'),
+            h('th', { scope: 'col' }, 'Content type'),
             h('th', { scope: 'col', class: 'hide-narrow' }, 'Type'))),
           h('tbody', {}, rows));
         const soon = later.length ? h('details', { class: 'later' },
@@ -1393,7 +1394,7 @@
         const prev = Object.fromEntries(W.fields.map((f) => [f.p.name, f.input]));
         const fields = [];
         for (const p of paramsFor(W.jt)) fields.push(await field(p, W.jt, prev[p.name]));
-        body = h('form', { novalidate: true, onsubmit: (e) => {
+        body = h('form', { novalidate: true, onchange: () => err.replaceChildren(), onsubmit: (e) => {
           e.preventDefault();
           const bad = invalidField(fields);
           if (bad) { err.replaceChildren(errorBox(bad.msg)); bad.f.input.focus(); return; }
@@ -1413,19 +1414,21 @@
     /* Review and confirm: the job, the set and its member count, the parameters, the
      * dry run's changes (set jobs), an optional name; Submit asks to confirm. */
     const previewBox = h('section', { class: 'preview', 'aria-labelledby': 'h-preview', 'aria-live': 'polite' });
+    let previews = 0; /* the latest preview asked for wins (Back and Next may overtake one) */
     async function loadPreview() {
-      const mine = W.step;
+      const mine = ++previews;
+      const stale = () => S.wizard !== W || W.step !== 'review' || previews !== mine;
       previewBox.replaceChildren(h('h3', { id: 'h-preview' }, 'What the job changes'), h('p', { class: 'muted' }, 'Computing the changes…'));
       let pv;
       try {
         pv = await api('POST', '/api/jobs/preview', { type: W.jt.type, set: W.set, params: paramValues(W.fields) });
       } catch (e) {
-        if (S.wizard !== W || W.step !== mine) return;
+        if (stale()) return;
         previewBox.replaceChildren(h('h3', { id: 'h-preview' }, 'What the job changes'),
           errorBox(`No preview: ${e.message}`));
         return;
       }
-      if (S.wizard !== W || W.step !== mine) return;
+      if (stale()) return;
       W.preview = pv;
       if (typeof pv.members === 'number') W.count = pv.members;
       /* in place: a name being typed stays */
@@ -1458,10 +1461,19 @@
       dl([['Job', W.jt.label || W.jt.type], ['Content type', contentType(W.jt)],
         isSet ? ['Set', W.set] : null,
         isSet ? ['Members', h('span', { class: 'members', 'data-members': W.count ?? '' }, countText(W.count))] : null,
-        ...W.fields.filter((f) => f.shown()).map((f) => [f.p.label || f.p.name, f.text()])].filter(Boolean)),
+        ...reviewParams()].filter(Boolean)),
       isSet ? previewBox : null,
       h('div', {}, h('label', { for: 'job-name' }, 'Job name (optional, replaces the default)'), name),
       err, nav(btn, bar, uptext));
+    }
+    /* The parameters as the Review step lists them: those given a value other than their
+     * default (a set job's long list of options would bury them), and the required ones. */
+    function reviewParams() {
+      const own = new Set(['collection', 'file']);
+      const given = W.fields.filter((f) => f.shown() && (f.p.required || own.has(f.p.kind)
+        || String(f.get() ?? '') !== String(f.p.default ?? (f.p.kind === 'bool' ? false : ''))));
+      if (!given.length && W.fields.length) return [['Parameters', 'all at their defaults']];
+      return given.map((f) => [f.p.label || f.p.name, f.text()]);
     }
     /* A set job or a revert: POST /api/jobs with JSON; then its monitor page. */
     async function submitJson(name, err) {

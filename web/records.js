@@ -12,6 +12,7 @@
   const PAGE = 50;            /* hits per page */
   const ITEMIZED_MAX = 50000; /* hits an itemized set may be made of (else: save it as logical) */
   const FETCH = 1000;         /* hits per request when collecting an itemized set's members */
+  const LAST = 'bulkrepo.search'; /* sessionStorage: the last search's hash */
 
   /* The query language, one line (include/bulkrepo/search.h). */
   const HELP = [
@@ -30,14 +31,13 @@
     if (offset) p.set('offset', String(offset));
     return '#/search?' + p;
   }
-  /* The server's 1-based position of a query error, counted in UTF-8 bytes (a C
-   * column), as an index into the JavaScript string. */
+  /* The server's 1-based position of a query error, counted in characters (code points),
+   * as an index into the JavaScript string (UTF-16: a character may take two units). */
   function charIndex(q, pos) {
-    const enc = new TextEncoder();
-    let bytes = 0, i = 0;
+    let n = 0, i = 0;
     for (const ch of q) {
-      if (bytes >= pos - 1) break;
-      bytes += enc.encode(ch).length;
+      if (n >= pos - 1) break;
+      n++;
       i += ch.length;
     }
     return i;
@@ -47,13 +47,13 @@
     const pos = e.data && Number(e.data.position);
     if (!(pos >= 1)) return errorBox(e.message);
     const at = charIndex(q, pos);
-    const ch = q.slice(at, at + 1);
+    const ch = [...q.slice(at)][0] || '';
     return h('div', { class: 'error qerror', role: 'alert', 'data-position': pos },
       h('p', {}, e.message),
       h('pre', { class: 'caret', 'aria-hidden': 'true' },
-        h('span', {}, q.slice(0, at)), h('mark', {}, ch || ' '), h('span', {}, q.slice(at + 1)), '\n',
-        h('span', { class: 'marker' }, ' '.repeat(at) + '^')),
-      h('p', { class: 'sr-only' }, `At character ${at + 1} of the query.`));
+        h('span', {}, q.slice(0, at)), h('mark', {}, ch || ' '), h('span', {}, q.slice(at + ch.length)), '\n',
+        h('span', { class: 'marker' }, ' '.repeat(pos - 1) + '^')),
+      h('p', { class: 'sr-only' }, `At character ${pos} of the query.`));
   }
 
   /* ---------- Search ---------- */
@@ -88,6 +88,9 @@
       return;
     }
 
+    /* the record view's way back to these results */
+    sessionStorage.setItem(LAST, searchHash(q, order, offset));
+
     async function run() {
       out.replaceChildren(h('p', { class: 'muted' }, 'Searching…'));
       input.removeAttribute('aria-invalid');
@@ -103,7 +106,7 @@
           if (pos >= 1) {
             const at = charIndex(q, pos);
             input.focus();
-            input.setSelectionRange(at, Math.min(q.length, at + 1));
+            input.setSelectionRange(at, Math.min(q.length, at + ([...q.slice(at)][0] || '').length));
           }
         } else {
           out.replaceChildren(errorBox(e.status === 403 ? 'Your roles do not allow searching the records.' : `The search failed: ${e.message}`));
@@ -118,7 +121,7 @@
         items.length ? h('span', { class: 'muted' }, `${fmtNum(offset + 1)}–${fmtNum(offset + items.length)} of ${fmtNum(total)}`) : null,
         offset + items.length < total ? h('a', { class: 'button secondary', href: searchHash(q, order, offset + PAGE) }, 'Next') : null);
       B.fill(out,
-        h('div', { class: 'head' }, h('p', { class: 'total', 'data-total': total }, total === 1 ? '1 record found' : `${fmtNum(total)} records found`),
+        h('div', { class: 'resultbar' }, h('p', { class: 'total', 'data-total': total }, total === 1 ? '1 record found' : `${fmtNum(total)} records found`),
           total > 0 ? save : null),
         items.length ? h('div', { class: 'scroll' }, tableOf('Records found', ['Handle', 'Title', { text: 'Collection', cls: 'hide-narrow' }, 'Status', { text: 'Modified', cls: 'hide-narrow' }],
           items.map((it) => h('tr', { 'data-handle': it.handle || '' },
@@ -183,7 +186,6 @@
       },
     });
     if (ok && made) {
-      B.notice(`Set ${made} saved.`, `#/sets/${encodeURIComponent(made)}`, 'ok', 'Open the set');
       location.hash = `#/sets/${encodeURIComponent(made)}`;
     }
   }
@@ -224,7 +226,8 @@
   async function viewRecord(m) {
     const handle = m[1];
     const body = h('div', { class: 'record', 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading the record…'));
-    show(h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/search' }, 'Search'), ' › ', `Record ${handle}`), body);
+    show(h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: sessionStorage.getItem(LAST) || '#/search' }, 'Search'),
+      ' › ', `Record ${handle}`), body);
     B.setView(null);
     let rec;
     try {

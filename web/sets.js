@@ -69,7 +69,6 @@
     B.setView(null);
     const holder = h('div', {}, h('p', { class: 'muted' }, 'Loading the sets…'));
     const form = createForm((name) => {
-      B.notice(`Set ${name} created.`, setHref(name), 'ok', 'Open the set');
       location.hash = setHref(name);
     });
     form.hidden = true;
@@ -78,10 +77,10 @@
       newBtn.setAttribute('aria-expanded', String(!form.hidden));
       if (!form.hidden) form.querySelector('input').focus();
     } }, 'Create a set');
-    show(h('div', { class: 'head' }, h('h1', {}, 'Sets'), newBtn),
+    show(h('h1', {}, 'Sets'),
       h('p', { class: 'muted' }, 'The records a set job runs on. Save a search as a set on the ', h('a', { href: '#/search' }, 'Search'),
         ' page, make one from a job\'s records on its report, or create one here.'),
-      form, holder);
+      h('div', { class: 'actions' }, newBtn), form, holder);
     let sets;
     try {
       const d = await api('GET', '/api/sets');
@@ -94,8 +93,8 @@
       ? h('div', { class: 'scroll' }, tableOf('Sets', ['Name', 'Content type', 'Kind', 'Members', 'Created', 'Created by'],
         sets.map((s) => h('tr', { 'data-set': s.name },
           h('td', { class: 'name' }, h('a', { href: setHref(s.name), class: 'cut', title: s.kind === 'logical' ? `${s.name}: ${s.query}` : s.name }, s.name)),
-          h('td', {}, CONTENT[s.content] || s.content || ''),
-          h('td', {}, kindLabel(s)),
+          h('td', { class: 'nowrap' }, CONTENT[s.content] || s.content || ''),
+          h('td', { class: 'nowrap' }, kindLabel(s)),
           h('td', { class: 'num' }, count(s.members)),
           h('td', { class: 'time' }, fmtTime(s.created)),
           h('td', { class: 'user' }, h('span', { class: 'cut', title: s.creator || '' }, s.creator || '—')))), 'data sets'))
@@ -267,7 +266,6 @@
       },
     });
     if (ok && made) {
-      B.notice(`Set ${made} created.`, setHref(made), 'ok', 'Open the set');
       location.hash = setHref(made);
     }
   }
