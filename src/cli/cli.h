@@ -79,6 +79,7 @@ int cmd_convert(cli *c, int argc, char **argv);
 int cmd_upgrade(cli *c, int argc, char **argv);
 int cmd_trash(cli *c, int argc, char **argv);
 int cmd_set(cli *c, int argc, char **argv);
+int cmd_doi(cli *c, int argc, char **argv);
 int cmd_normalize(cli *c, int argc, char **argv);
 
 #endif

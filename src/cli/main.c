@@ -31,6 +31,7 @@ static const struct {
      "list, follow, cancel, resume, rerun, revert jobs; their reports; run jobs on sets; run "
      "the queue"},
     {"set", cmd_set, "define sets of research assets, researchers or users for set jobs"},
+    {"doi", cmd_doi, "DOI profiles (prefix, suffix pattern, DataCite); the DataCite XML of an asset"},
     {"normalize", cmd_normalize, "check and list the rule sets of the normalization job"},
     {"profile", cmd_profile,
      "import profiles with a drop folder (files dropped there, by FTP or otherwise, are imported)"},

@@ -91,8 +91,9 @@ static void test_job_types_table(void **state)
         }
     }
     assert_int_equal(c.implemented, runnable + c.others);
-    /* update-set, delete-set, index-assets, revert, normalize-assets, fix-affiliations */
-    assert_int_equal(c.others, 6);
+    /* update-set, delete-set, index-assets, revert, normalize-assets, fix-affiliations,
+     * register-doi */
+    assert_int_equal(c.others, 7);
     assert_true(c.set_jobs >= 3);
     br_job_type t;
     assert_int_equal(br_job_type_get("import-saf", &t), 0);
@@ -106,7 +107,8 @@ static void test_job_types_table(void **state)
     assert_int_equal(t.roles, BR_ROLE_GSA);
     assert_string_equal(t.content, "assets");
     assert_int_equal(br_job_type_get("register-doi", &t), 0);
-    assert_int_equal(t.implemented, 0); /* issue 11 */
+    assert_int_equal(t.implemented, 1); /* issue 11 section 1 */
+    assert_int_equal(t.roles, BR_ROLE_GSA);
     assert_int_equal(br_job_type_get("delete-orcid", &t), 0);
     assert_int_equal(t.roles, role("Researcher Manager"));
     assert_int_equal(br_job_type_get("no-such-job", &t), BR_ENOTFOUND);

@@ -37,7 +37,7 @@ static int index_apply(sj_item *it, br_error *err)
 static const sj_driver INDEX = {"index-assets", BR_OUTCOME_UPDATED, NULL,
                                 NULL,           index_plan,         index_apply};
 
-static const sj_driver *const DRIVERS[] = {&br_sj_update, &br_sj_delete, &INDEX, &br_sj_normalize,
+static const sj_driver *const DRIVERS[] = {&br_sj_doi, &br_sj_update, &br_sj_delete, &INDEX, &br_sj_normalize,
                                            &br_sj_affil};
 
 const sj_driver *br_sj_driver(const char *type)
