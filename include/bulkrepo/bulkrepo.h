@@ -19,6 +19,7 @@
 #include "search.h"
 #include "set.h"
 #include "setjob.h"
+#include "relation.h"
 #include "doi.h"
 #include "normalize.h"
 

@@ -98,9 +98,13 @@ static void print_item_text(const br_record *r)
                b->mime ? b->mime : "", b->md5, b->primary ? "  (primary)" : "");
     }
     if (r->n_rels) printf("relationships:\n");
-    for (size_t i = 0; i < r->n_rels; i++)
-        printf("  %s %s %s\n", r->rels[i].type, r->rels[i].is_left ? "->" : "<-",
-               r->rels[i].target);
+    for (size_t i = 0; i < r->n_rels; i++) {
+        char view[32]; /* as this record reads it: the inverse from the right (relation.h) */
+        br_relation_view(&r->rels[i], view);
+        printf("  %s %s %s%s%s%s\n", r->rels[i].type, r->rels[i].is_left ? "->" : "<-",
+               r->rels[i].target, strcmp(view, r->rels[i].type) ? "  (" : "",
+               strcmp(view, r->rels[i].type) ? view : "", strcmp(view, r->rels[i].type) ? ")" : "");
+    }
 }
 
 static int item_show(cli *c, int argc, char **argv)

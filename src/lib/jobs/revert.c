@@ -81,6 +81,9 @@ static int put_back(rv *c, int64_t id, const br_undo_row *row, br_error *err)
     char *before = NULL;
     if (c->job_id && (rc = br_snapshot_write(c->cur, parts, &before, err))) return rc;
     if (!rc) rc = br_item_update(c->repo, c->snap, &w, err);
+    /* Relations are not br_item_update's to write (the relation jobs' undo rows hold them). */
+    if (!rc && (parts & BR_PART_RELATIONS))
+        rc = br_sj_relations_put_back(c->repo, c->job_id, id, c->snap, err);
     int64_t v = 0;
     char after[32];
     if (!rc && c->job_id && !(rc = br_item_version(c->repo, id, &v, err))) {

@@ -38,7 +38,19 @@ static const sj_driver INDEX = {"index-assets", BR_OUTCOME_UPDATED, NULL,
                                 NULL,           index_plan,         index_apply};
 
 static const sj_driver *const DRIVERS[] = {&br_sj_doi, &br_sj_update, &br_sj_delete, &INDEX, &br_sj_normalize,
-                                           &br_sj_affil};
+                                           &br_sj_affil,
+                                           &br_sj_relations_import, &br_sj_relations_handle};
+
+/* Drivers with a fetch step or their own closing message (setjob.h). */
+static const sj_extra *const EXTRAS[] = {&br_sj_relations_import_extra};
+
+static const sj_extra *extra_of(const sj_driver *d)
+{
+    static const sj_extra none = {NULL, NULL, 0, NULL};
+    for (size_t i = 0; d && i < BR_ARRAY_LEN(EXTRAS); i++)
+        if (EXTRAS[i]->driver == d) return EXTRAS[i];
+    return &none;
+}
 
 const sj_driver *br_sj_driver(const char *type)
 {
@@ -295,6 +307,7 @@ static int plan_member(const sj_driver *d, sj_item *it, const char *uuid, br_err
     it->parts = 0;
     it->skip = NULL;
     it->note = NULL;
+    it->bitstreams = it->bytes = 0;
     int rc = load_member(it->repo, uuid, it->before, err);
     if (rc) return rc;
     if (d->apply == NULL) { /* updates work on a copy */
@@ -337,8 +350,11 @@ static int freeze(br_repo *repo, int64_t job_id, const char *set, int64_t *n, br
 
 typedef struct run_state {
     const sj_driver *d;
+    const sj_extra *x;
     sj_item it;
     int64_t total, done, changed, skipped, failed;
+    br_progress_fn progress; /* the engine's: nonzero when the job is cancelled */
+    void *pctx;
 } run_state;
 
 static int journal(br_repo *repo, int64_t job_id, const member *m, const char *outcome,
@@ -389,8 +405,28 @@ static int run_member(run_state *s, const member *m, br_error *err)
         br_error_format(&e, msg, sizeof msg);
         return journal(it->repo, it->job_id, m, BR_OUTCOME_FAILED, it->before, msg, err);
     }
+    if (it->skip) { /* apply may still find nothing to change (a link that led to a web page) */
+        s->skipped++;
+        return journal(it->repo, it->job_id, m, BR_OUTCOME_SKIPPED, it->before, it->skip, err);
+    }
     s->changed++;
-    return journal(it->repo, it->job_id, m, s->d->outcome, it->before, it->note, err);
+    br_job_record jr = {m->seq,      m->member,      s->d->outcome, it->before->id, it->before->handle,
+                        it->note,    it->bitstreams, it->bytes,     NULL,           0};
+    return br_job_journal(it->repo, it->job_id, &jr, err);
+}
+
+/* A driver's fetch for one member, outside any transaction (a member gone is plan's to say). */
+static int fetch_member(run_state *s, const member *m, br_error *err)
+{
+    int rc = load_member(s->it.repo, m->member, s->it.before, err);
+    if (rc == BR_ENOTFOUND) return 0;
+    return rc ? rc : s->x->fetch(&s->it, err);
+}
+
+static int sj_cancelled(void *ctx)
+{
+    run_state *s = ctx;
+    return s->progress && s->progress(s->pctx, "update", (size_t)s->done, (size_t)s->total);
 }
 
 static int run_batches(run_state *s, int64_t from, br_progress_fn progress, void *pctx,
@@ -402,9 +438,13 @@ static int run_batches(run_state *s, int64_t from, br_progress_fn progress, void
     int rc = 0;
     s->done = from;
     for (;;) {
-        if ((rc = br_job_members_page(repo, s->it.job_id, from, BATCH, take, p, err)) || !p->n)
+        size_t batch = s->x->batch && s->x->batch < BATCH ? s->x->batch : BATCH;
+        if ((rc = br_job_members_page(repo, s->it.job_id, from, (int64_t)batch, take, p, err)) ||
+            !p->n)
             break;
-        if ((rc = br_repo_begin(repo, err))) break;
+        for (size_t i = 0; s->x->fetch && i < p->n && !rc; i++)
+            rc = fetch_member(s, &p->m[i], err);
+        if (rc || (rc = br_repo_begin(repo, err))) break;
         int stop = 0;
         for (size_t i = 0; i < p->n && !rc && !stop; i++) {
             rc = run_member(s, &p->m[i], err);
@@ -430,6 +470,7 @@ int br_sj_run(br_repo *repo, const br_job *job, json_t *params, int resume, br_p
     run_state s;
     memset(&s, 0, sizeof s);
     s.d = br_sj_driver(job->type);
+    s.x = extra_of(s.d);
     char *text = json_dumps(params, JSON_COMPACT);
     json_t *p = NULL;
     br_set set;
@@ -442,8 +483,12 @@ int br_sj_run(br_repo *repo, const br_job *job, json_t *params, int resume, br_p
                                  "the set no longer exists", err);
     if (rc) return rc;
     s.it = (sj_item){repo, job->type, p,  NULL, job->id, br_record_new(), br_record_new(),
-                     0,    NULL,      "", NULL};
+                     0,    NULL,      "", NULL, 0,    0,       NULL,            NULL};
     if (!s.it.before || !s.it.after) rc = br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
+    s.progress = progress;
+    s.pctx = pctx;
+    s.it.cancelled = sj_cancelled;
+    s.it.cancel_ctx = &s;
     if (!rc && s.d->prepare) rc = s.d->prepare(repo, p, &s.it.state, err);
     int64_t from = 0;
     if (!rc) rc = freeze(repo, job->id, set.name, &s.total, err);
@@ -461,15 +506,20 @@ int br_sj_run(br_repo *repo, const br_job *job, json_t *params, int resume, br_p
     } else if (!rc) {
         br_job j;
         if (!(rc = br_job_get(repo, job->id, &j, err))) {
-            char msg[256];
-            snprintf(msg, sizeof msg,
-                     "%lld of %lld records changed, %lld left as they were, %lld failed",
-                     (long long)(j.counters.updated + j.counters.deleted), (long long)s.total,
-                     (long long)j.counters.skipped, (long long)j.counters.failed);
-            rc = br_job_set_status(repo, job->id,
-                                   j.counters.failed ? BR_JOB_COMPLETED_WITH_ERRORS
-                                                     : BR_JOB_COMPLETED_SUCCESS,
-                                   msg, err);
+            char msg[512];
+            int errors = 0;
+            if (s.x->summary)
+                rc = s.x->summary(repo, job->id, msg, sizeof msg, &errors, err);
+            else
+                snprintf(msg, sizeof msg,
+                         "%lld of %lld records changed, %lld left as they were, %lld failed",
+                         (long long)(j.counters.updated + j.counters.deleted), (long long)s.total,
+                         (long long)j.counters.skipped, (long long)j.counters.failed);
+            if (!rc)
+                rc = br_job_set_status(repo, job->id,
+                                       j.counters.failed || errors ? BR_JOB_COMPLETED_WITH_ERRORS
+                                                                   : BR_JOB_COMPLETED_SUCCESS,
+                                       msg, err);
         }
     }
 done:
@@ -542,7 +592,8 @@ int br_set_job_preview(br_repo *repo, const char *type, const char *params, int6
         json_decref(p);
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "%s has no dry run", type);
     }
-    s.it = (sj_item){repo, type, p, NULL, 0, br_record_new(), br_record_new(), 0, NULL, "", NULL};
+    s.it = (sj_item){repo, type, p, NULL, 0, br_record_new(), br_record_new(), 0, NULL, "", NULL,
+                     0,    0,    NULL, NULL};
     if (!s.it.before || !s.it.after) rc = br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
     if (!rc && s.d->prepare) rc = s.d->prepare(repo, p, &s.it.state, err);
     preview_ctx c = {&s, limit, 0, fn, ctx, err, 0};

@@ -25,6 +25,11 @@ typedef struct sj_item {
     const char *skip;  /* plan: why the member is left as it is */
     char skip_buf[256];
     const char *note; /* plan: the journal message of a changed member (NULL: none) */
+    /* apply: the files it stored for the member's journal line (counters bitstreams, bytes) */
+    int64_t bitstreams, bytes;
+    /* Nonzero when the job is being cancelled: for a driver that waits (a download) */
+    int (*cancelled)(void *ctx);
+    void *cancel_ctx;
 } sj_item;
 
 typedef struct sj_driver {
@@ -43,6 +48,30 @@ const sj_driver *br_sj_driver_at(size_t i); /* NULL past the end */
 extern const sj_driver br_sj_update, br_sj_delete;
 extern const sj_driver br_sj_doi; /* setjob_doi.c: register-doi */
 extern const sj_driver br_sj_normalize, br_sj_affil; /* setjob_normalize.c, setjob_affil.c */
+/* setjob_relations.c */
+extern const sj_driver br_sj_relations_import, br_sj_relations_handle;
+
+/* What a driver may add (setjob.c's EXTRAS lists the drivers that have one). */
+typedef struct sj_extra {
+    const sj_driver *driver;
+    /* fetch: runs for each member of a batch before the batch's transaction begins, so that no
+     * write lock is held while it waits on the network; it->before is the member as stored
+     * then (plan and apply load it again), what it gets stays in the driver's state.  A failure
+     * stops the job (BR_ECANCELLED: cancelled, resumable at this member).  NULL: none. */
+    int (*fetch)(sj_item *it, br_error *err);
+    size_t batch; /* members per transaction (0: 200; at most 200) */
+    /* The job's closing message from its journal, and whether it completed with errors beyond
+     * its failed members (NULL: "N of M records changed, ..."). */
+    int (*summary)(br_repo *repo, int64_t job_id, char *msg, size_t size, int *errors,
+                   br_error *err);
+} sj_extra;
+extern const sj_extra br_sj_relations_import_extra;
+/* A revert's put-back of an item's relations (parts BR_PART_RELATIONS of an undo row): item id's
+ * relations become snap's (those whose other item still exists), each row changed with an undo
+ * row of the revert job (job_id) for both items; the other items' versions stay, so that their
+ * own undo rows of the reverted job do not read as changed since (setjob_relations.c). */
+int br_sj_relations_put_back(br_repo *repo, int64_t job_id, int64_t id, const br_record *snap,
+                             br_error *err);
 
 /* Undo rows for writers outside set jobs (the import pipeline); job_id 0 writes nothing.
  * changed: action "updated" (item_id: the item, written already) or "deleted" (item_id 0),

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bulkrepo/export.h"
+#include "bulkrepo/relation.h"
 #include "../core/core.h"
 
 /* Failure bookkeeping while building: the first failure wins. */
@@ -235,6 +236,8 @@ int br_record_to_json(const br_record *rec, char **out, br_error *err)
         put(&c, o, "type", jstr(&c, r->type, "relationship type"));
         put(&c, o, "item", jstr(&c, r->target, "relationship target"));
         put(&c, o, "side", json_string(r->is_left ? "left" : "right"));
+        char view[32]; /* the relation as this record reads it (relation.h) */
+        put(&c, o, "relation", json_string(br_relation_view(r, view)));
     }
 
     json_t *creators = json_array();

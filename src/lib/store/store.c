@@ -374,6 +374,13 @@ static const char *const SQL[S_COUNT] = {
     [S_DOI_TAKEN] = "SELECT 1 FROM identifier WHERE type IN ('doi', 'doi-reserved', "
                     "'doi-registered', 'doi-findable') AND lower(value) = lower(?1) LIMIT 1",
     [S_DOI_UNIT_NAME] = "SELECT name FROM orgunit WHERE code = ?1",
+    /* relations between assets (store_relation.c) */
+    [S_REL_EXISTS] = "SELECT 1 FROM relationship WHERE type = ?1 AND left_item = ?2 "
+                     "AND right_item = ?3",
+    [S_REL_DELETE] = "DELETE FROM relationship WHERE type = ?1 AND left_item = ?2 "
+                     "AND right_item = ?3",
+    [S_ITEM_IDENT] = "SELECT uuid, handle FROM item WHERE id = ?1",
+    [S_ITEM_TOUCH] = "UPDATE item SET version = version + 1, modified = ?2 WHERE id = ?1",
 };
 
 /* Outside a transaction, a statement left mid-result (a lookup that returned its

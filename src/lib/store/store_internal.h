@@ -48,6 +48,8 @@ typedef enum stmt_id {
     /* DOI profiles (store_doi.c) */
     S_DOI_PROFILE_ADD, S_DOI_PROFILE_GET, S_DOI_PROFILE_LIST, S_DOI_PROFILE_ACTIVE,
     S_DOI_PROFILE_SECRET, S_DOI_COUNTER_GET, S_DOI_COUNTER_PUT, S_DOI_TAKEN, S_DOI_UNIT_NAME,
+    /* relations between assets (store_relation.c) */
+    S_REL_EXISTS, S_REL_DELETE, S_ITEM_IDENT, S_ITEM_TOUCH,
     S_COUNT
 } stmt_id;
 /* clang-format on */
