@@ -80,28 +80,33 @@ static const char *const GENERAL[] = {"Audiovisual",
                                       "Workflow",
                                       "Other"};
 
+/* The controlled-list entry spelt as s (the table's column), NULL when it is not one. */
+static const char *general_of(const char *s)
+{
+    for (size_t i = 0; s && i < BR_ARRAY_LEN(GENERAL); i++)
+        if (!strcasecmp(GENERAL[i], s)) return GENERAL[i];
+    return NULL;
+}
+
 const char *br_dc_type_general(const char *type, char *label, size_t label_size)
 {
-    static __thread char general[64];
-    char code[128];
+    char general[64], code[128];
     if (!type || !*type) return NULL;
     const char *c = type;
     if (!lookup(br_datacite_types_tsv, 0, c, 1, general, sizeof general)) {
-        /* a DSpace dc.type label (data/restype_aliases.tsv) or an Esploro label */
+        /* a DSpace dc.type label (data/restype_aliases.tsv), an Esploro label, or a DataCite
+         * resourceTypeGeneral itself */
         if (!(c = lookup(br_restype_aliases_tsv, 0, type, 1, code, sizeof code)) &&
             !(c = lookup(br_esploro_asset_types_tsv, 1, type, 0, code, sizeof code))) {
-            for (size_t i = 0; i < BR_ARRAY_LEN(GENERAL); i++)
-                if (!strcasecmp(GENERAL[i], type)) {
-                    if (label) br_strlcpy(label, GENERAL[i], label_size);
-                    return GENERAL[i];
-                }
-            return NULL;
+            const char *g = general_of(type);
+            if (g && label) br_strlcpy(label, g, label_size);
+            return g;
         }
         if (!lookup(br_datacite_types_tsv, 0, c, 1, general, sizeof general)) return NULL;
     }
     if (label && !lookup(br_esploro_asset_types_tsv, 0, c, 1, label, label_size))
         br_strlcpy(label, type, label_size);
-    return general;
+    return general_of(general);
 }
 
 /* ---- reading the record -------------------------------------------------------------------- */
