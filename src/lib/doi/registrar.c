@@ -336,7 +336,7 @@ static int dc_submit(void *state, const br_doi_request *rq, br_doi_answer *a, br
             free(ans.p);
             char tries[400] = "";
             if (a->tries > 1)
-                snprintf(tries, sizeof tries, "; %d tries, the one before: %s", a->tries, why);
+                snprintf(tries, sizeof tries, "; %d tries, the one before: %.300s", a->tries, why);
             snprintf(a->message, sizeof a->message, "%s %s at DataCite (%s: %ld%s)", a->state,
                      rq->doi, put ? "PUT" : "POST", http, tries);
             return 0;
