@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include "cli_fixture.h"
 #include "http_fixture.h"
+#include "bulkrepo/user.h"
 
 #define MAX_UPLOAD                                                                                 \
     (8 * 1000 * 1000) /* the server runs with --max-upload 8M (K, M, G: powers of 1000) */
@@ -620,6 +621,13 @@ static void test_csrf_and_logout(void **state)
     resp_free(&r);
 }
 
+static int first_unbuilt(void *ctx, const br_job_type *t)
+{
+    if (t->implemented) return 0;
+    snprintf(ctx, 32, "%s", t->type);
+    return 1;
+}
+
 static int has_type(json_t *types, const char *type)
 {
     size_t i;
@@ -662,9 +670,14 @@ static void test_roles(void **state)
     assert_int_equal(submit(&manager, kv_exp, NULL, NULL, &id, NULL), 403);
     assert_int_equal(job_total(), before);
     assert_int_equal(scratch_entries(), 0);
-    /* Listed but not implemented yet (a later issue's set job). */
-    const char *kv_set[] = {"type", "register-doi", NULL};
-    assert_int_equal(submit(&admin, kv_set, NULL, NULL, &id, NULL), 501);
+    /* A type the table lists but no runner implements yet answers 501 (none may be left:
+     * then there is nothing to try). */
+    char unbuilt[32] = "";
+    br_job_type_list(first_unbuilt, unbuilt);
+    if (unbuilt[0]) {
+        const char *kv_set[] = {"type", unbuilt, NULL};
+        assert_int_equal(submit(&admin, kv_set, NULL, NULL, &id, NULL), 501);
+    }
     assert_int_equal(job_total(), before);
 
     /* The buyer sees no job; the manager sees import jobs and can open them. */
