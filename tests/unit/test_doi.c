@@ -506,7 +506,7 @@ static void seed(fx *f, seeded *s)
     fx_write(f, "in/a.csv", CSV);
     RUN(f, 0, "import --format esploro-csv -s in/a.csv -m a.map");
     for (int i = 0; i < 4; i++) {
-        char g[4];
+        char g[16];
         snprintf(g, sizeof g, "%d", i);
         const char *h = fx_map_handle(f, "a.map", g);
         assert_non_null(h);
