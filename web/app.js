@@ -925,12 +925,14 @@
   function formatInfo(jt) {
     return (S.formats && S.formats[formatOf(jt)]) || null;
   }
-  /* What a job type reads or writes: the set's content type it runs on ("Research
-   * assets"), or its format's name ("DSpace Simple Archive Format (zip)"). */
+  /* What a job type reads or writes: its format's name ("DSpace Simple Archive Format
+   * (zip)") for an import or export, else the content type of the set it runs on
+   * ("Research assets"). */
   function contentType(jt) {
-    if (jt.content) return CONTENT[jt.content] || jt.content;
     const f = formatInfo(jt);
-    return (f && f.label) || (jt.category === 'set' ? 'A set of items' : '—');
+    if (f && f.label) return f.label;
+    if (jt.content) return CONTENT[jt.content] || jt.content;
+    return jt.category === 'set' ? 'A set of items' : '—';
   }
   function needsSet(jt) {
     return jt.category === 'set' || jt.needs_set === true;
@@ -1233,6 +1235,11 @@
 
   /* ---------- Run a Job (seed 001): select -> [set] -> parameters -> review ---------- */
 
+  /* A job type's description, unless it only repeats its name. */
+  function describe(jt) {
+    const d = (jt.description || '').trim();
+    return d && d.replace(/\.$/, '') !== (jt.label || '').replace(/\.$/, '') ? d : '';
+  }
   function mayRunPage() {
     return !!S.me && (S.me.roles || []).some((r) => RUN_PAGE_ROLES.includes(r));
   }
@@ -1320,7 +1327,7 @@
           return h('tr', { class: 'pick', 'data-type': t.type, onclick: (e) => { if (e.target !== r) r.checked = true; } },
             h('td', {}, r),
             h('td', {}, h('label', { for: id }, t.label || t.type)),
-            h('td', { class: 'desc hide-narrow' }, t.description || ''),
+            h('td', { class: 'desc hide-narrow' }, describe(t)),
             h('td', {}, contentType(t)),
             h('td', { class: 'hide-narrow' }, (CATEGORIES.find((c) => c[0] === t.category) || [0, t.category])[1],
               h('div', {}, h('code', { class: 'muted' }, t.type))));

@@ -293,8 +293,10 @@
           h('td', { class: 'msg' }, /^doi$/i.test(i.type || '') ? extLink(`https://doi.org/${i.value}`, i.value) : i.value))), 'data', true)
         : none('No identifiers.')),
       section('h-rels', `Relationships (${rels.length})`, rels.length
-        ? tableOf('Relationships', ['Type', 'Related record', 'Side'], rels.map((r) => h('tr', {}, h('td', {}, r.type || ''),
-          h('td', {}, r.item ? h('a', { href: `#/records/${r.item}` }, r.item) : '—'), h('td', {}, r.side || ''))), 'data', true)
+        ? tableOf('Relationships', ['Relation', 'Related record'], rels.map((r) => h('tr', {},
+          /* "relation": the type as this record's side reads it (isPartOf / hasPart) */
+          h('td', { title: r.type || '' }, r.relation || [r.type, r.side ? `(${r.side})` : ''].filter(Boolean).join(' ')),
+          h('td', {}, r.item ? h('a', { href: `#/records/${r.item}` }, r.item) : '—'))), 'data', true)
         : none('No relationships.')),
       section('h-jobs', 'Jobs that touched this record', jobs.length
         ? tableOf('Jobs that touched this record', ['Job', 'Name', 'Type', 'What it did', 'Submitted'], jobs.map((j) => h('tr', { 'data-job': j.id },
