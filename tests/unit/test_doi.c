@@ -767,6 +767,40 @@ static void test_job_local_registrar(void **state)
     assert_contains(f->err, "changed no record");
 }
 
+/* The local registrar keeps a DOI of any form as one safe file name. */
+static void test_local_registrar_files(void **state)
+{
+    tu_repo *t = tu_repo_new("4321", "Articles");
+    br_doi_profile p = local_profile("l", "10.5555", "x{n}");
+    void *st = NULL;
+    br_error err;
+    assert_br_ok(br_doi_local.open(t->repo, &p, NULL, NULL, &st, &err), &err);
+    const char *xml = "<resource/>";
+    br_doi_request rq = {
+        "10.5555/Odd/..Name:1", "4321/9", "https://example.org/x", xml, strlen(xml), 1, 0};
+    br_doi_answer a;
+    assert_br_ok(br_doi_local.submit(st, &rq, &a, &err), &err);
+    assert_string_equal(a.state, "registered");
+    char path[4400];
+    snprintf(path, sizeof path, "%s/doi/10.5555/Odd%%2F..Name%%3A1.xml", t->repo_dir);
+    char *got = tu_read(path);
+    assert_non_null(got);
+    assert_string_equal(got, xml);
+    free(got);
+    snprintf(path, sizeof path, "%s/doi/registrations.log", t->repo_dir);
+    got = tu_read(path);
+    assert_contains(got, "\t10.5555/Odd/..Name:1\tregistered\t4321/9\thttps://example.org/x\n");
+    free(got);
+    rq.doi = "10.5555/.hidden";
+    assert_br_ok(br_doi_local.submit(st, &rq, &a, &err), &err);
+    snprintf(path, sizeof path, "%s/doi/10.5555/%%2Ehidden.xml", t->repo_dir);
+    assert_true(tu_exists(path));
+    rq.doi = "no-slash";
+    assert_int_equal(br_doi_local.submit(st, &rq, &a, &err), BR_EINVAL);
+    br_doi_local.close(st);
+    tu_repo_free(t);
+}
+
 /* ---- DataCite's REST API on loopback --------------------------------------------------------
  */
 
@@ -1172,6 +1206,7 @@ int main(void)
         FX_TEST(test_cli_profiles_and_show),
         FX_TEST(test_job_needs_an_active_profile),
         FX_TEST(test_job_local_registrar),
+        cmocka_unit_test(test_local_registrar_files),
         cmocka_unit_test(test_datacite_client),
         FX_TEST(test_job_datacite),
     };
