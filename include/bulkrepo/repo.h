@@ -309,9 +309,9 @@ typedef struct br_item_job {
 
 typedef int (*br_item_job_fn)(void *ctx, const br_item_job *j);
 
-/* The jobs whose journal names item id, and the job that last wrote it (item.job_id), newest
- * first, at most max (0 = all); fn returns non-zero to stop.  0 (also for an id no item
- * has: no jobs); BR_ESTORE. */
+/* The jobs whose journal names item id (by its handle: a replaced item keeps it) and the job
+ * that last wrote it (item.job_id), newest first, at most max (0 = all); fn returns non-zero
+ * to stop.  0 (also for an id no item has: no jobs); BR_ESTORE. */
 int br_item_jobs(br_repo *repo, int64_t id, size_t max, br_item_job_fn fn, void *ctx,
                  br_error *err);
 

@@ -30,6 +30,7 @@ typedef enum route_id {
     R_JOB_CANCEL,
     R_JOB_RESUME,
     R_ITEMS,
+    R_ITEM_FILE, /* before R_ITEM, whose {handle} takes the rest of any path */
     R_ITEM,
     R_COLLECTIONS,
     R_SETS,
@@ -68,6 +69,7 @@ static const struct {
     [R_JOB_CANCEL] = {"POST", "/api/jobs/{id}/cancel", 0, 0, 0},
     [R_JOB_RESUME] = {"POST", "/api/jobs/{id}/resume", 0, 0, 0},
     [R_ITEMS] = {"GET", "/api/items", 0, 0, 0},
+    [R_ITEM_FILE] = {"GET", "/api/items/{handle}/files/{seq}", 0, 0, 0},
     [R_ITEM] = {"GET", "/api/items/{handle}", 0, 0, 0},
     [R_COLLECTIONS] = {"GET", "/api/collections", 0, 0, 0},
     [R_SETS] = {"GET", "/api/sets", 0, 0, 0},
@@ -120,6 +122,22 @@ static int match(const char *pattern, const char *path, srv_req *r)
             if (n <= t || strcmp(path + n - t, pattern + 6) || n - t >= sizeof r->handle) return 0;
             memcpy(r->handle, path, n - t);
             r->handle[n - t] = 0;
+            return 1;
+        }
+        if (!strcmp(pattern, "{handle}/files/{seq}")) {
+            /* The handle (it holds a '/') up to the last "/files/", then a file's sequence
+             * number (0, 1, ...): -1 when that is no number. */
+            const char *f = NULL;
+            for (const char *p = strstr(path, "/files/"); p; p = strstr(p + 1, "/files/"))
+                f = p;
+            if (!f || f == path || (size_t)(f - path) >= sizeof r->handle) return 0;
+            char *end;
+            errno = 0;
+            long long v = strtoll(f + 7, &end, 10);
+            if (f[7] < '0' || f[7] > '9' || *end || errno) return -1;
+            memcpy(r->handle, path, (size_t)(f - path));
+            r->handle[f - path] = 0;
+            r->file_seq = v;
             return 1;
         }
         if (!strcmp(pattern, "{handle}")) {
@@ -936,6 +954,7 @@ static enum MHD_Result items(srv_req *r, br_repo *repo)
 {
     enum MHD_Result res;
     if (!may_read(r, "items", &res)) return res;
+    if (arg(r, "q")) return srv_api_search(r, repo); /* api_search.c */
     br_item_query q = {0};
     q.collection = arg(r, "collection");
     br_error err;
@@ -980,7 +999,7 @@ static enum MHD_Result item(srv_req *r, br_repo *repo)
     if (!readable)
         return srv_reply_error(r, MHD_HTTP_FORBIDDEN,
                                "your roles do not allow reading items that are not archived");
-    return srv_reply_text(r, MHD_HTTP_OK, text);
+    return srv_item_reply(r, repo, id, text); /* with its jobs (api_search.c) */
 }
 
 static int add_container(void *ctx, const br_container *k)
@@ -1078,6 +1097,9 @@ enum MHD_Result srv_api_dispatch(srv_req *r)
         break;
     case R_ITEMS:
         res = items(r, repo);
+        break;
+    case R_ITEM_FILE:
+        res = srv_api_item_file(r, repo);
         break;
     case R_ITEM:
         res = item(r, repo);

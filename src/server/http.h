@@ -80,6 +80,7 @@ typedef struct srv_req {
     int route;        /* index into the route table */
     int64_t job_id;   /* /api/jobs/ID/... */
     char handle[256]; /* /api/items/HANDLE */
+    int64_t file_seq; /* /api/items/HANDLE/files/SEQ */
     int body_kind;
     char *body; /* BODY_JSON */
     size_t body_len;
@@ -123,6 +124,11 @@ enum MHD_Result srv_reply_br(srv_req *r, const br_error *err);
 
 /* The API's routes (api.c): called once the body is complete. */
 enum MHD_Result srv_api_dispatch(srv_req *r);
+/* Search and the record view (api_search.c): GET /api/items?q=...; the record's JSON
+ * (br_record_to_json's text, taken) with its "jobs"; GET /api/items/HANDLE/files/SEQ. */
+enum MHD_Result srv_api_search(srv_req *r, br_repo *repo);
+enum MHD_Result srv_item_reply(srv_req *r, br_repo *repo, int64_t id, char *record_json);
+enum MHD_Result srv_api_item_file(srv_req *r, br_repo *repo);
 /* Route lookup: the index, or -1 (404); *allowed is the method list when the
  * path exists but not with this method (-2). */
 int srv_route_find(srv_req *r, const char **allowed);

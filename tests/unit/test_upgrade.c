@@ -234,6 +234,14 @@ static void test_fixture_upgrades_keeping_everything(void **state)
         snprintf(want, sizeof want, "123456789/%d", i + 2);
         assert_string_equal(it.handles[i], want);
     }
+    /* ... and is searchable: migration 005 indexed every item. */
+    br_search_query sq = {"riparian creator:okafor", 0, 0, BR_SEARCH_BY_HANDLE};
+    items found = {0};
+    int64_t hits = 0;
+    assert_br_ok(br_search(repo, &sq, collect_item, &found, &hits, &err), &err);
+    assert_int_equal(hits, 2);
+    assert_string_equal(found.handles[0], "123456789/2");
+    assert_string_equal(found.handles[1], "123456789/4");
     int64_t id;
     assert_br_ok(br_item_find(repo, "123456789/2", &id, &err), &err);
     br_record *rec = br_record_new();

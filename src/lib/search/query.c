@@ -651,7 +651,7 @@ static int combine(parser *p, br_qkind kind, br_qnode **kids, size_t n, br_qnode
 
 static int parse_and(parser *p, br_qnode **out)
 {
-    br_qnode *kids[BR_QUERY_MAX_TERMS];
+    br_qnode *kids[BR_QUERY_MAX_TERMS + 1];
     size_t n = 0;
     int rc = parse_unary(p, &kids[n++]);
     for (;;) {
@@ -663,8 +663,8 @@ static int parse_and(parser *p, br_qnode **out)
             take(p);
             if ((rc = need_after(p, K_AND, off))) return rc;
         }
-        /* Each kid holds a term: the term cap stops the query before the array is full. */
-        if (n >= BR_QUERY_MAX_TERMS) return br_error_set(p->err, BR_EINTERNAL, NULL, 0, 0, "query");
+        /* Each kid holds a term: the 65th fails at the term cap, before the array is full. */
+        if (n > BR_QUERY_MAX_TERMS) return br_error_set(p->err, BR_EINTERNAL, NULL, 0, 0, "query");
         rc = parse_unary(p, &kids[n++]);
     }
     return combine(p, BR_Q_AND, kids, n, out);
@@ -672,7 +672,7 @@ static int parse_and(parser *p, br_qnode **out)
 
 static int parse_or(parser *p, br_qnode **out)
 {
-    br_qnode *kids[BR_QUERY_MAX_TERMS];
+    br_qnode *kids[BR_QUERY_MAX_TERMS + 1];
     size_t n = 0;
     int rc = parse_and(p, &kids[n++]);
     for (;;) {
@@ -682,7 +682,7 @@ static int parse_or(parser *p, br_qnode **out)
         size_t off = t->off;
         take(p);
         if ((rc = need_after(p, K_OR, off))) return rc;
-        if (n >= BR_QUERY_MAX_TERMS) return br_error_set(p->err, BR_EINTERNAL, NULL, 0, 0, "query");
+        if (n > BR_QUERY_MAX_TERMS) return br_error_set(p->err, BR_EINTERNAL, NULL, 0, 0, "query");
         rc = parse_and(p, &kids[n++]);
     }
     return combine(p, BR_Q_OR, kids, n, out);

@@ -424,8 +424,9 @@ CREATE INDEX asset_hold_by_holder ON asset_hold (holder);
 -- unicode61 with remove_diacritics 2: "Muller" finds "Müller".
 CREATE VIRTUAL TABLE item_fts USING fts5(title, creator, orcid, affiliation, ident, type, coll,
     status, flags, year, body, tokenize = 'unicode61 remove_diacritics 2');
--- v5: the journal's lines by item, for the jobs that touched a record (br_item_jobs).
-CREATE INDEX job_record_by_item ON job_record (item_id) WHERE item_id IS NOT NULL;
+-- v5: the journal's lines by the handle of their item, for the jobs that touched a record
+-- (br_item_jobs; a replaced item has a new id and the same handle).
+CREATE INDEX job_record_by_handle ON job_record (handle) WHERE handle IS NOT NULL;
 
 -- v6 (issue 11): DOI profiles (a prefix, a suffix pattern with per-asset-type labels, the agency,
 -- active, publish, the DataCite REST registrar's URL, repository id and sealed password) and

@@ -342,13 +342,13 @@ static const char *const SQL[S_COUNT] = {
                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     [S_FTS_DELETE] = "DELETE FROM item_fts WHERE rowid BETWEEN ?1 AND ?2",
     [S_FTS_CLEAR] = "DELETE FROM item_fts",
-    /* The jobs whose journal names item ?1 (a line of another item that had the id before
-     * has another handle) and the job that last wrote it, newest first, at most ?2. */
+    /* The jobs whose journal names item ?1 by its handle (a replaced item keeps its handle,
+     * not its id) and the job that last wrote it, newest first, at most ?2. */
     [S_ITEM_JOBS] =
         "SELECT j.id, j.type, j.name, max(t.outcome), j.submitted FROM ("
-        "SELECT r.job_id AS job_id, r.outcome AS outcome FROM job_record r JOIN item x "
-        "ON x.id = r.item_id WHERE r.item_id = ?1 AND (r.handle IS NULL OR x.handle IS NULL "
-        "OR r.handle = x.handle) UNION ALL SELECT i.job_id, NULL FROM item i WHERE i.id = ?1) t "
+        "SELECT r.job_id AS job_id, r.outcome AS outcome FROM item x JOIN job_record r "
+        "ON r.handle = x.handle WHERE x.id = ?1 "
+        "UNION ALL SELECT i.job_id, NULL FROM item i WHERE i.id = ?1) t "
         "JOIN job j ON j.id = t.job_id GROUP BY j.id ORDER BY j.id DESC LIMIT ?2",
     /* DOI profiles and counters (store_doi.c).  ?1 is the profile's name throughout. */
     [S_DOI_PROFILE_ADD] =

@@ -49,7 +49,8 @@ const char br_fts_field_sql[] =
  *   orcid        the creators' ORCID iDs
  *   affiliation  the creators' affiliation codes and values of kind 3
  *   ident        identifiers as "type value": the identifier table's and values of kinds 4
- *                and 5; ISBNs also without hyphens and spaces (the form isbn: searches)
+ *                and 5; an ISBN as "isbn" and the ISBN without hyphens and spaces (the form
+ *                isbn: searches), then as written
  *   type         values of kind 6
  *   coll         the collections' handles and names
  *   status       the item's status
@@ -70,10 +71,11 @@ const char br_fts_row_sql[] =
     "trim(COALESCE((SELECT group_concat(c.affiliation, ' ') FROM creator c "
     "WHERE c.item_id = i.id), '') || ' ' || "
     "COALESCE(group_concat(CASE WHEN k.kind = 3 THEN v.value END, ' '), '')), "
-    "trim(COALESCE((SELECT group_concat(CASE WHEN d.type LIKE 'isbn%' THEN 'isbn ' || d.value || "
-    "' ' || replace(replace(d.value, '-', ''), ' ', '') ELSE d.type || ' ' || d.value END, ' ') "
-    "FROM identifier d WHERE d.item_id = i.id), '') || ' ' || COALESCE(group_concat(CASE k.kind "
-    "WHEN 4 THEN 'isbn ' || v.value || ' ' || replace(replace(v.value, '-', ''), ' ', '') "
+    "trim(COALESCE((SELECT group_concat(CASE WHEN d.type LIKE 'isbn%' THEN 'isbn ' || "
+    "replace(replace(d.value, '-', ''), ' ', '') || ' ' || d.value ELSE d.type || ' ' || d.value "
+    "END, ' ') FROM identifier d WHERE d.item_id = i.id), '') || ' ' || "
+    "COALESCE(group_concat(CASE k.kind "
+    "WHEN 4 THEN 'isbn ' || replace(replace(v.value, '-', ''), ' ', '') || ' ' || v.value "
     "WHEN 5 THEN k.label || ' ' || v.value END, ' '), '')), "
     "group_concat(CASE WHEN k.kind = 6 THEN v.value END, ' '), "
     "(SELECT group_concat(o.handle || ' ' || o.name, ' ') FROM item_collection ic "
@@ -278,7 +280,7 @@ typedef struct param {
 
 typedef struct sqlq {
     br_buf sql;
-    param p[2 * BR_QUERY_MAX_TERMS + 8];
+    param p[3 * BR_QUERY_MAX_TERMS + 8];
     int n;
     int nomem;
 } sqlq;
@@ -316,11 +318,14 @@ static void where(sqlq *s, const br_qnode *n)
         param_text(s, n->match);
         return;
     case BR_Q_JOB:
-        /* The journal's items (a line whose item id another item took since has another
-         * handle) and the items the job last wrote. */
-        put(s, "i.id IN (SELECT r.item_id FROM job_record r JOIN item x ON x.id = r.item_id "
-               "WHERE r.job_id = ? AND (r.handle IS NULL OR x.handle IS NULL "
-               "OR r.handle = x.handle) UNION SELECT x.id FROM item x WHERE x.job_id = ?)");
+        /* The items the journal names: by handle (a replaced item has a new id and the same
+         * handle; an id may have been taken by another item since), by id on a line without
+         * a handle; and the items the job wrote last. */
+        put(s, "i.id IN (SELECT x.id FROM job_record r JOIN item x ON x.handle = r.handle "
+               "WHERE r.job_id = ? UNION SELECT r.item_id FROM job_record r "
+               "WHERE r.job_id = ? AND r.handle IS NULL UNION SELECT x.id FROM item x "
+               "WHERE x.job_id = ?)");
+        param_num(s, n->job);
         param_num(s, n->job);
         param_num(s, n->job);
         return;

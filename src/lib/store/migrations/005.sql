@@ -1,4 +1,4 @@
--- Full-text search of items (issue 10): the item_fts index, filled for every item but templates; the journal indexed by item
+-- Full-text search of items (issue 10): the item_fts index, filled for every item but templates; the journal indexed by handle
 -- item_fts holds one row per item (rowid = item.id), written by the store in the transaction
 -- of every write of the item (src/lib/store/store_search.c).  The two statements after the
 -- tables are that file's br_fts_field_sql (each metadata field's kind, into a table of the
@@ -34,10 +34,11 @@ INSERT INTO item_fts(rowid, title, creator, orcid, affiliation, ident, type, col
     trim(COALESCE((SELECT group_concat(c.affiliation, ' ') FROM creator c
     WHERE c.item_id = i.id), '') || ' ' ||
     COALESCE(group_concat(CASE WHEN k.kind = 3 THEN v.value END, ' '), '')),
-    trim(COALESCE((SELECT group_concat(CASE WHEN d.type LIKE 'isbn%' THEN 'isbn ' || d.value ||
-    ' ' || replace(replace(d.value, '-', ''), ' ', '') ELSE d.type || ' ' || d.value END, ' ')
-    FROM identifier d WHERE d.item_id = i.id), '') || ' ' || COALESCE(group_concat(CASE k.kind
-    WHEN 4 THEN 'isbn ' || v.value || ' ' || replace(replace(v.value, '-', ''), ' ', '')
+    trim(COALESCE((SELECT group_concat(CASE WHEN d.type LIKE 'isbn%' THEN 'isbn ' ||
+    replace(replace(d.value, '-', ''), ' ', '') || ' ' || d.value ELSE d.type || ' ' || d.value
+    END, ' ') FROM identifier d WHERE d.item_id = i.id), '') || ' ' ||
+    COALESCE(group_concat(CASE k.kind
+    WHEN 4 THEN 'isbn ' || replace(replace(v.value, '-', ''), ' ', '') || ' ' || v.value
     WHEN 5 THEN k.label || ' ' || v.value END, ' '), '')),
     group_concat(CASE WHEN k.kind = 6 THEN v.value END, ' '),
     (SELECT group_concat(o.handle || ' ' || o.name, ' ') FROM item_collection ic
@@ -58,4 +59,4 @@ INSERT INTO item_fts(rowid, title, creator, orcid, affiliation, ident, type, col
     LEFT JOIN temp.item_fts_field k ON k.id = v.field_id
     WHERE i.status <> 'template'
     GROUP BY i.id;
-CREATE INDEX job_record_by_item ON job_record (item_id) WHERE item_id IS NOT NULL;
+CREATE INDEX job_record_by_handle ON job_record (handle) WHERE handle IS NOT NULL;
