@@ -1188,6 +1188,9 @@ static void test_job_datacite(void **state)
     m = message_of(f, job, s.h[3], &oc);
     assert_string_equal(oc, "failed");
     assert_contains(m, "4 tries, the last one:");
+    /* reserved before it was sent: a request that timed out may have reached DataCite */
+    assert_string_equal(dois_of(f, s.h[3]), "doi-reserved 10.5555/article.0002");
+    assert_contains(m, "10.5555/article.0002 is kept reserved for the next run");
     unsetenv("BULKREPO_DATACITE_TIMEOUT_MS");
     unsetenv("BULKREPO_DATACITE_BACKOFF_MS");
     dc_stop(srv);

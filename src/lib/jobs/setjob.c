@@ -42,7 +42,7 @@ static const sj_driver *const DRIVERS[] = {&br_sj_doi, &br_sj_update, &br_sj_del
                                            &br_sj_relations_import, &br_sj_relations_handle};
 
 /* Drivers with a fetch step or their own closing message (setjob.h). */
-static const sj_extra *const EXTRAS[] = {&br_sj_relations_import_extra};
+static const sj_extra *const EXTRAS[] = {&br_sj_doi_extra, &br_sj_relations_import_extra};
 
 static const sj_extra *extra_of(const sj_driver *d)
 {

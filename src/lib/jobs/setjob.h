@@ -65,6 +65,7 @@ typedef struct sj_extra {
     int (*summary)(br_repo *repo, int64_t job_id, char *msg, size_t size, int *errors,
                    br_error *err);
 } sj_extra;
+extern const sj_extra br_sj_doi_extra; /* setjob_doi.c */
 extern const sj_extra br_sj_relations_import_extra;
 /* A revert's put-back of an item's relations (parts BR_PART_RELATIONS of an undo row): item id's
  * relations become snap's (those whose other item still exists), each row changed with an undo

@@ -12,9 +12,13 @@
  * the properties named, before any DOI is taken), validated against the kernel-4 XSD when it is
  * installed, and sent to the profile's registrar.  On success the identifier moves
  * doi-reserved -> doi-registered (or doi-findable), a new DOI is added so, dc.identifier.doi
- * gets it, and the journal line says what the agency answered.  On failure the line says why;
- * a DOI taken for the asset stays on it as doi-reserved, so the next run registers that one
- * (a request that timed out may have reached the agency: no second DOI for one asset).
+ * gets it, and the journal line says what the agency answered.  On failure the line says why.
+ *
+ * The agency is asked in the framework's fetch step, outside any transaction (no write lock
+ * held while it answers); a new DOI is first written to the asset as doi-reserved in its own
+ * short transaction, so a request that timed out (and may have reached the agency), a failure
+ * or a crash leaves it there and the next run registers that one: never two DOIs for one
+ * asset.  apply writes the outcome in the batch's transaction.
  *
  * Undo: registration cannot be taken back at DataCite (a registered DOI is never deleted or
  * changed), so this job writes no undo rows: a revert of it is refused ("nothing to revert"). */
@@ -33,6 +37,15 @@ typedef struct reg {
     int opened;
 } reg;
 
+/* What fetch did for one member, for apply to write (or to report). */
+typedef struct slot {
+    char uuid[40];
+    int rc; /* 0 registered, else the failure's code */
+    char doi[256];
+    const char *type; /* the identifier type it now has: doi-registered or doi-findable */
+    char msg[1300];   /* the journal message */
+} slot;
+
 typedef struct doi_job {
     br_repo *repo;
     br_doi_profile *prof; /* the active profiles, name order */
@@ -44,6 +57,9 @@ typedef struct doi_job {
     br_doi_http_opts http;
     char note[1400];
     char unit[256];
+    struct slot *slots; /* fetch's outcome per member of the batch */
+    size_t n_slots, cap_slots;
+    int planned; /* plan ran since the last fetch */
 } doi_job;
 
 static int collect(void *ctx, const br_doi_profile *p)
@@ -64,6 +80,7 @@ static void release(void *state)
         if (j->regs[i].opened) j->regs[i].r->close(j->regs[i].state);
     free(j->regs);
     free(j->prof);
+    free(j->slots);
     br_dc_schema_free(j->schema);
     free(j);
 }
@@ -167,30 +184,35 @@ static int pick(doi_job *j, const char *doi, br_error *err)
                         "DOI %s has the prefix of no active DOI profile", doi);
 }
 
-static int plan(sj_item *it, br_error *err)
+/* Why the member is left as it is (into buf), NULL when it is to be registered. */
+static const char *skip_reason(doi_job *j, const br_record *r, char *buf, size_t size)
 {
-    doi_job *j = it->state;
-    const br_record *r = it->before;
     const br_identifier *x = ours(r);
     int pub = j->publish > 0, k = pick(j, x ? x->value : NULL, NULL);
     if (j->publish < 0 && k >= 0) pub = j->prof[k].publish;
     if (x && !strcmp(x->type, BR_DOI_FINDABLE)) {
-        snprintf(it->skip_buf, sizeof it->skip_buf, "DOI %s is findable already", x->value);
-        it->skip = it->skip_buf;
-    } else if (x && !strcmp(x->type, BR_DOI_REGISTERED) && !pub) {
-        snprintf(it->skip_buf, sizeof it->skip_buf,
-                 "DOI %s is registered already (publish=true makes it findable)", x->value);
-        it->skip = it->skip_buf;
-    } else if (!x) {
-        for (size_t i = 0; i < r->n_ids; i++)
-            if (!strcmp(r->ids[i].type, "doi")) {
-                snprintf(it->skip_buf, sizeof it->skip_buf,
-                         "it has a DOI from elsewhere (%s): it gets no second one",
-                         r->ids[i].value);
-                it->skip = it->skip_buf;
-                break;
-            }
+        snprintf(buf, size, "DOI %s is findable already", x->value);
+        return buf;
     }
+    if (x && !strcmp(x->type, BR_DOI_REGISTERED) && !pub) {
+        snprintf(buf, size, "DOI %s is registered already (publish=true makes it findable)",
+                 x->value);
+        return buf;
+    }
+    for (size_t i = 0; !x && i < r->n_ids; i++)
+        if (!strcmp(r->ids[i].type, "doi")) {
+            snprintf(buf, size, "it has a DOI from elsewhere (%s): it gets no second one",
+                     r->ids[i].value);
+            return buf;
+        }
+    return NULL;
+}
+
+static int plan(sj_item *it, br_error *err)
+{
+    doi_job *j = it->state;
+    j->planned = 1; /* the batch's fetches are done: the next fetch starts a new batch */
+    it->skip = skip_reason(j, it->before, it->skip_buf, sizeof it->skip_buf);
     return 0;
 }
 
@@ -237,89 +259,144 @@ static void landing(const br_doi_profile *p, const br_record *r, char *out, size
 }
 
 /* Keeps a DOI taken for the asset as reserved, so that the next run registers that one. */
-static int keep_reserved(sj_item *it, const char *doi, br_error *err)
+static slot *slot_for(doi_job *j, const char *uuid, int create)
 {
-    if (!br_record_add_identifier(it->before, BR_DOI_RESERVED, doi))
-        return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
-    br_item_write w = {0};
-    return br_item_update(it->repo, it->before, &w, err);
+    for (size_t i = 0; i < j->n_slots; i++)
+        if (!strcmp(j->slots[i].uuid, uuid)) {
+            if (create) memset(&j->slots[i], 0, sizeof j->slots[i]);
+            if (create) br_strlcpy(j->slots[i].uuid, uuid, sizeof j->slots[i].uuid);
+            return &j->slots[i];
+        }
+    if (!create) return NULL;
+    if (br_grow((void **)&j->slots, &j->cap_slots, j->n_slots + 1, sizeof *j->slots)) return NULL;
+    slot *s = &j->slots[j->n_slots++];
+    memset(s, 0, sizeof *s);
+    br_strlcpy(s->uuid, uuid, sizeof s->uuid);
+    return s;
 }
 
-static int apply(sj_item *it, br_error *err)
+/* A new DOI goes on the asset as doi-reserved in its own short transaction before anything is
+ * sent: a request that times out may have reached the agency, and a resumed or later run then
+ * registers this DOI (PUT) instead of taking another. */
+static int reserve(sj_item *it, const br_doi_profile *p, char *doi, size_t size, br_error *err)
+{
+    char label[64];
+    br_doi_label_for(p, br_record_first(it->before, "dc.type"), label, sizeof label);
+    int rc = br_repo_begin(it->repo, err);
+    if (rc) return rc;
+    rc = br_doi_next(it->repo, p, label, 1, doi, size, err);
+    if (!rc && !br_record_add_identifier(it->before, BR_DOI_RESERVED, doi))
+        rc = br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
+    br_item_write w = {0};
+    if (!rc) rc = br_item_update(it->repo, it->before, &w, err);
+    if (!rc) rc = br_repo_commit(it->repo, err);
+    if (rc) br_repo_rollback(it->repo);
+    return rc;
+}
+
+/* Outside the batch's transaction (no write lock held while the agency answers): the XML, its
+ * validation and the registration, into the member's slot.  Only a store failure stops the
+ * job; anything about the asset or the agency is the member's journal line. */
+static int fetch(sj_item *it, br_error *err)
 {
     doi_job *j = it->state;
     br_record *r = it->before;
+    char why[256];
+    if (j->planned) { /* a new batch: the last one's outcomes are written */
+        j->n_slots = 0;
+        j->planned = 0;
+    }
+    if (!r->uuid || skip_reason(j, r, why, sizeof why)) return 0; /* plan says so again */
+    slot *sl = slot_for(j, r->uuid, 1);
+    if (!sl) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
     const br_identifier *had = ours(r);
-    char doi[256];
-    int k = pick(j, had ? had->value : NULL, err);
-    if (k < 0) return k;
+    br_error e;
+    memset(&e, 0, sizeof e);
+    int k = pick(j, had ? had->value : NULL, &e), rc = 0;
+    if (k < 0) {
+        sl->rc = k;
+        br_strlcpy(sl->msg, e.message, sizeof sl->msg);
+        return 0;
+    }
     const br_doi_profile *p = &j->prof[k];
     int pub = publishing(j, p);
     /* Mandatory properties first: no DOI is taken for an asset that cannot be registered. */
     br_dc_input in = {r, had ? had->value : "10.0/x", unit_name, j};
     char missing[256];
-    if (br_dc_missing(&in, missing, sizeof missing))
-        return br_error_set(err, BR_EINVAL, NULL, 0, 0,
-                            "not registered: missing mandatory DataCite properties: %s", missing);
-    int rc;
-    if (had) {
-        br_strlcpy(doi, had->value, sizeof doi);
-    } else {
-        char label[64];
-        br_doi_label_for(p, br_record_first(r, "dc.type"), label, sizeof label);
-        if ((rc = br_doi_next(it->repo, p, label, 1, doi, sizeof doi, err))) return rc;
+    if (br_dc_missing(&in, missing, sizeof missing)) {
+        sl->rc = BR_EINVAL;
+        snprintf(sl->msg, sizeof sl->msg,
+                 "not registered: missing mandatory DataCite properties: %s", missing);
+        return 0;
     }
-    in.doi = doi;
-    char *xml = NULL;
+    int fresh = !had;
+    if (had) {
+        br_strlcpy(sl->doi, had->value, sizeof sl->doi);
+    } else if ((rc = reserve(it, p, sl->doi, sizeof sl->doi, &e))) {
+        if (rc == BR_ESTORE || rc == BR_ENOMEM) return err ? (*err = e, rc) : rc;
+        sl->rc = rc;
+        br_strlcpy(sl->msg, e.message, sizeof sl->msg);
+        return 0;
+    }
+    in.doi = sl->doi;
+    char *xml = NULL, url[600];
     size_t len = 0;
     br_doi_answer a;
     memset(&a, 0, sizeof a);
-    rc = br_dc_xml(&in, &xml, &len, err);
-    if (!rc && j->schema) rc = br_dc_schema_validate(j->schema, xml, len, err);
-    if (!rc) rc = open_reg(j, k, err);
-    char url[600];
+    rc = br_dc_xml(&in, &xml, &len, &e);
+    if (!rc && j->schema) rc = br_dc_schema_validate(j->schema, xml, len, &e);
+    if (!rc) rc = open_reg(j, k, &e);
     landing(p, r, url, sizeof url);
     if (!rc) {
-        br_doi_request rq = {doi, r->handle, url, xml, len, had != NULL, pub};
-        rc = j->regs[k].r->submit(j->regs[k].state, &rq, &a, err);
+        br_doi_request rq = {sl->doi, r->handle, url, xml, len, !fresh, pub};
+        rc = j->regs[k].r->submit(j->regs[k].state, &rq, &a, &e);
     }
     free(xml);
-    if (rc == BR_ESTORE || rc == BR_ENOMEM) return rc;
-    if (rc) {
-        /* the asset's failure, not the job's: a network failure (BR_EIO) too */
-        br_error keep = {0};
-        if (err) keep = *err;
-        if (!had) {
-            int k2 = keep_reserved(it, doi, err);
-            if (k2) return k2;
+    if (rc == BR_ENOMEM) return err ? (*err = e, rc) : rc;
+    sl->rc = rc;
+    if (rc)
+        snprintf(sl->msg, sizeof sl->msg, "%.1000s%s%s%s", a.message[0] ? a.message : e.message,
+                 fresh ? "; " : "", fresh ? sl->doi : "",
+                 fresh ? " is kept reserved for the next run" : "");
+    else
+        snprintf(sl->msg, sizeof sl->msg, "%.1000s%s", a.message,
+                 j->schema ? "" : " (not checked against the XSD: not installed)");
+    sl->type = pub ? BR_DOI_FINDABLE : BR_DOI_REGISTERED;
+    return 0;
+}
+
+/* Inside the batch's transaction: what fetch got, written to the asset as it is now. */
+static int apply(sj_item *it, br_error *err)
+{
+    doi_job *j = it->state;
+    br_record *r = it->before;
+    slot *sl = r->uuid ? slot_for(j, r->uuid, 0) : NULL;
+    if (!sl)
+        return br_error_set(err, BR_EINVAL, NULL, 0, 0,
+                            "not registered: the asset changed while the job ran (run it again)");
+    if (sl->rc) /* the asset's failure, not the job's: the agency's answer, a timeout too */
+        return br_error_set(err, sl->rc == BR_EIO ? BR_EINVAL : sl->rc, NULL, 0, 0, "%s", sl->msg);
+    int found = 0;
+    for (size_t i = 0; i < r->n_ids; i++)
+        if (!strcasecmp(r->ids[i].value, sl->doi) && !strncmp(r->ids[i].type, "doi-", 4)) {
+            r->ids[i].type = sl->type;
+            found = 1;
         }
-        return br_error_set(err, rc == BR_EIO ? BR_EINVAL : rc, NULL, 0, 0, "%s%s%s%s",
-                            a.message[0] ? a.message : keep.message, had ? "" : "; ",
-                            had ? "" : doi, had ? "" : " is kept reserved for the next run");
-    }
-    const char *type = pub ? BR_DOI_FINDABLE : BR_DOI_REGISTERED;
-    if (had) {
-        for (size_t i = 0; i < r->n_ids; i++)
-            if (!strcasecmp(r->ids[i].value, doi) && (!strcmp(r->ids[i].type, BR_DOI_RESERVED) ||
-                                                      !strcmp(r->ids[i].type, BR_DOI_REGISTERED)))
-                r->ids[i].type = type;
-    } else if (!br_record_add_identifier(r, type, doi)) {
+    if (!found && !br_record_add_identifier(r, sl->type, sl->doi))
         return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
-    }
     int listed = 0;
-    const br_mdv *v;
     for (size_t i = 0; i < r->n_md; i++) {
-        v = &r->md[i];
+        const br_mdv *v = &r->md[i];
         if (!strcmp(v->schema, "dc") && !strcmp(v->element, "identifier") && v->qualifier &&
-            !strcmp(v->qualifier, "doi") && v->value && !strcasecmp(v->value, doi))
+            !strcmp(v->qualifier, "doi") && v->value && !strcasecmp(v->value, sl->doi))
             listed = 1;
     }
-    if (!listed && !br_record_add_md(r, "dc", "identifier", "doi", NULL, doi))
+    if (!listed && !br_record_add_md(r, "dc", "identifier", "doi", NULL, sl->doi))
         return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
     br_item_write w = {0};
-    if ((rc = br_item_update(it->repo, r, &w, err))) return rc;
-    snprintf(j->note, sizeof j->note, "%s%s", a.message,
-             j->schema ? "" : " (not checked against the XSD: not installed)");
+    int rc = br_item_update(it->repo, r, &w, err);
+    if (rc) return rc;
+    br_strlcpy(j->note, sl->msg, sizeof j->note);
     it->note = j->note;
     return 0;
 }
@@ -332,3 +409,8 @@ const sj_driver br_sj_doi = {
     .plan = plan,
     .apply = apply,
 };
+
+/* Batches of 20: the registrations of a batch are made before its transaction, and a crash
+ * repeats at most that many requests (each an update at the agency: the DOI is reserved
+ * first). */
+const sj_extra br_sj_doi_extra = {&br_sj_doi, fetch, 20, NULL};
