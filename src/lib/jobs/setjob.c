@@ -39,10 +39,10 @@ static const sj_driver INDEX = {"index-assets", BR_OUTCOME_UPDATED, NULL,
 
 static const sj_driver *const DRIVERS[] = {&br_sj_doi, &br_sj_update, &br_sj_delete, &INDEX, &br_sj_normalize,
                                            &br_sj_affil,
-                                           &br_sj_relations_import, &br_sj_relations_handle};
+                                           &br_sj_files, &br_sj_relations_import, &br_sj_relations_handle};
 
 /* Drivers with a fetch step or their own closing message (setjob.h). */
-static const sj_extra *const EXTRAS[] = {&br_sj_doi_extra, &br_sj_relations_import_extra};
+static const sj_extra *const EXTRAS[] = {&br_sj_doi_extra, &br_sj_files_extra, &br_sj_relations_import_extra};
 
 static const sj_extra *extra_of(const sj_driver *d)
 {

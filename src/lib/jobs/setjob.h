@@ -48,8 +48,8 @@ const sj_driver *br_sj_driver_at(size_t i); /* NULL past the end */
 extern const sj_driver br_sj_update, br_sj_delete;
 extern const sj_driver br_sj_doi; /* setjob_doi.c: register-doi */
 extern const sj_driver br_sj_normalize, br_sj_affil; /* setjob_normalize.c, setjob_affil.c */
-/* setjob_relations.c */
-extern const sj_driver br_sj_relations_import, br_sj_relations_handle;
+/* setjob_files.c, setjob_relations.c */
+extern const sj_driver br_sj_files, br_sj_relations_import, br_sj_relations_handle;
 
 /* What a driver may add (setjob.c's EXTRAS lists the drivers that have one). */
 typedef struct sj_extra {
@@ -66,7 +66,7 @@ typedef struct sj_extra {
                    br_error *err);
 } sj_extra;
 extern const sj_extra br_sj_doi_extra; /* setjob_doi.c */
-extern const sj_extra br_sj_relations_import_extra;
+extern const sj_extra br_sj_files_extra, br_sj_relations_import_extra;
 /* A revert's put-back of an item's relations (parts BR_PART_RELATIONS of an undo row): item id's
  * relations become snap's (those whose other item still exists), each row changed with an undo
  * row of the revert job (job_id) for both items; the other items' versions stay, so that their

@@ -29,6 +29,7 @@ typedef struct sink {
     int write_errno;
     const br_fetch_options *opt;
     int cancelled;
+    char disposition[512], content_type[128]; /* of the answer being received */
 } sink;
 
 static size_t on_data(char *p, size_t size, size_t n, void *ctx)
@@ -46,6 +47,35 @@ static size_t on_data(char *p, size_t size, size_t n, void *ctx)
         return 0;
     }
     s->bytes += len;
+    return len;
+}
+
+/* The value of header line p (len bytes) when it is `name` (lowercase, with its colon), cut
+ * to size in out; 0 when the line is another header. */
+static int header_value(const char *p, size_t len, const char *name, char *out, size_t size)
+{
+    size_t k = strlen(name);
+    if (len < k || strncasecmp(p, name, k)) return 0;
+    const char *v = p + k, *e = p + len;
+    while (v < e && (*v == ' ' || *v == '\t'))
+        v++;
+    while (e > v && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' ' || e[-1] == '\t'))
+        e--;
+    size_t m = (size_t)(e - v) < size - 1 ? (size_t)(e - v) : size - 1;
+    memcpy(out, v, m);
+    out[m] = 0;
+    return 1;
+}
+
+/* Header lines of the answer: a status line starts the next answer (a redirect's target, a
+ * retry), so the values kept are the final answer's. */
+static size_t on_header(char *p, size_t size, size_t n, void *ctx)
+{
+    sink *s = ctx;
+    size_t len = size * n;
+    if (len >= 5 && !strncmp(p, "HTTP/", 5)) s->disposition[0] = s->content_type[0] = 0;
+    if (!header_value(p, len, "content-disposition:", s->disposition, sizeof s->disposition))
+        header_value(p, len, "content-type:", s->content_type, sizeof s->content_type);
     return len;
 }
 
@@ -171,6 +201,8 @@ static CURLcode attempt(const char *url, const br_fetch_options *o, const br_fet
         SET(CURLOPT_WRITEDATA, s);
         SET(CURLOPT_XFERINFOFUNCTION, on_progress);
         SET(CURLOPT_XFERINFODATA, s);
+        SET(CURLOPT_HEADERFUNCTION, on_header);
+        SET(CURLOPT_HEADERDATA, s);
         SET(CURLOPT_NOPROGRESS, 0L);
         SET(CURLOPT_ERRORBUFFER, errbuf);
         SET(CURLOPT_USERAGENT, "bulkrepo/"
@@ -310,6 +342,10 @@ int br_fetch_url(br_repo *repo, const char *url, const br_fetch_options *opt_in,
         return rc;
     }
     br_strlcpy(out, path, size);
+    if (o.disposition && o.disposition_size)
+        br_strlcpy(o.disposition, s.disposition, o.disposition_size);
+    if (o.content_type && o.content_type_size)
+        br_strlcpy(o.content_type, s.content_type, o.content_type_size);
     return 0;
 }
 

@@ -60,6 +60,13 @@ typedef struct br_fetch_options {
     int disabled;
     /* More allowlist entries, in the syntax of fetch-allow.txt; NULL = none. */
     const char *allow;
+    /* Out, when set: the final answer's Content-Disposition and Content-Type header values
+     * ("" when it sent none), cut to their sizes; for a caller that names the file it keeps
+     * (Import Research Assets Files). */
+    char *disposition;
+    size_t disposition_size;
+    char *content_type;
+    size_t content_type_size;
 } br_fetch_options;
 
 /* Downloads an http:// or https:// URL under the fetch policy into a new
