@@ -42,7 +42,7 @@ typedef struct br_doi_profile {
     char labels[1024];      /* "CODE=label,..." per Esploro asset type (data/esploro_asset_types
                                .tsv; a category code such as "dataset" covers its types) */
     char default_label[32]; /* the label of any other type ("asset" when empty) */
-    int64_t start;          /* the first number (>= 0; 1 when 0 is not meant: see add) */
+    int64_t start;          /* the first number (>= 0) */
     char agency[16];        /* "datacite" or "local" */
     int active;
     int publish;             /* 1: findable (DataCite "publish"), 0: registered ("register") */
@@ -67,7 +67,8 @@ const char *br_doi_label_for(const br_doi_profile *p, const char *asset_type, ch
 
 /* Adds a profile.  password (may be NULL or "") is the DataCite repository password: it is
  * sealed with the repository's key (<repo>/secret.key, made on first use, mode 0600) and never
- * given back by any call.  start 0 counts from 0 only when start_given; 0 otherwise means 1.
+ * given back by any call.  p->start is the first number (0 or more; the CLI's default is 1).
+ * Collisions are checked against every profile, active or not, so enabling one later is safe.
  * 0; BR_EUSAGE (a bad name, agency, URL or a datacite profile without repository id or
  * password); BR_EINVAL (the prefix's syntax, a pattern that can collide, within itself or with
  * another profile of the same prefix, named); BR_EEXISTS (the name); BR_ESTORE. */
@@ -78,8 +79,7 @@ typedef int (*br_doi_profile_fn)(void *ctx, const br_doi_profile *p);
 /* Every profile in name order (active_only: the active ones). */
 int br_doi_profile_list(br_repo *repo, int active_only, br_doi_profile_fn fn, void *ctx,
                         br_error *err);
-/* Turns a profile on or off: 0; BR_ENOTFOUND; BR_EINVAL (enabling would let it collide with
- * another active profile); BR_ESTORE. */
+/* Turns a profile on or off: 0; BR_ENOTFOUND; BR_ESTORE. */
 int br_doi_profile_set_active(br_repo *repo, const char *name, int active, br_error *err);
 
 /* The DataCite XML (Metadata Schema 4.x) that the asset would be registered with, into *xml
