@@ -297,124 +297,6 @@ static int parse_quoted(pctx *c, const char **pp, const char *what, char **out)
     return 0;
 }
 
-/* ---- the size of a compiled expression ----
- *
- * glibc's regcomp copies what a repetition repeats (a+ becomes a a*, a{2,5} five copies), so
- * stacked or nested repetitions multiply: "a++++++++++++++++++++++++++" or "((a{99}){99}){99}"
- * take gigabytes to compile, well within the 512 bytes br_sj_regex_check allows.  This
- * estimates the nodes of the compiled expression by the same rule, so that such an expression
- * is refused before regcomp sees it. */
-
-enum { RX_NODES_MAX = 10000, RX_DEPTH_MAX = 64 };
-
-typedef struct rx {
-    const char *p;
-    int depth;
-} rx;
-
-static double rx_alt(rx *x);
-
-/* A bracket expression, from its '[': [^]a-z[:alpha:][.-.][=e=]] */
-static void rx_bracket(rx *x)
-{
-    const char *p = x->p + 1;
-    if (*p == '^') p++;
-    if (*p == ']') p++;
-    while (*p && *p != ']') {
-        if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
-            char end = p[1];
-            p += 2;
-            while (*p && !(*p == end && p[1] == ']'))
-                p++;
-            if (*p) p += 2;
-        } else {
-            p++;
-        }
-    }
-    x->p = *p ? p + 1 : p;
-}
-
-static double rx_atom(rx *x)
-{
-    if (*x->p == '(') {
-        x->p++;
-        if (++x->depth > RX_DEPTH_MAX) return 1e18;
-        double n = rx_alt(x);
-        x->depth--;
-        if (*x->p == ')') x->p++;
-        return n + 1;
-    }
-    if (*x->p == '[')
-        rx_bracket(x);
-    else
-        x->p += *x->p == '\\' && x->p[1] ? 2 : 1;
-    return 1;
-}
-
-/* An interval {m}, {m,} or {m,n} at x->p: its largest count, or -1 when it is none. */
-static double rx_interval(rx *x)
-{
-    const char *p = x->p + 1;
-    double m = 0, n = -1;
-    if (*p < '0' || *p > '9') return -1;
-    while (*p >= '0' && *p <= '9')
-        m = m * 10 + (*p++ - '0');
-    if (*p == ',') {
-        p++;
-        if (*p >= '0' && *p <= '9') n = 0;
-        while (*p >= '0' && *p <= '9')
-            n = n * 10 + (*p++ - '0');
-    }
-    if (*p != '}') return -1;
-    x->p = p + 1;
-    return n > m ? n : m;
-}
-
-static double rx_piece(rx *x)
-{
-    double n = rx_atom(x);
-    for (;;) {
-        if (*x->p == '*' || *x->p == '+' || *x->p == '?') {
-            x->p++;
-            n = n * 2 + 1;
-        } else if (*x->p == '{') {
-            double k = rx_interval(x);
-            if (k < 0) break;
-            n = n * (k + 1) + 1;
-        } else {
-            break;
-        }
-    }
-    return n;
-}
-
-static double rx_alt(rx *x)
-{
-    double n = 0;
-    for (;;) {
-        while (*x->p && *x->p != '|' && *x->p != ')')
-            n += rx_piece(x);
-        if (*x->p != '|') return n;
-        x->p++;
-        n++;
-    }
-}
-
-/* The estimated node count of the compiled pattern (a stray ')' is a literal here). */
-static double rx_nodes(const char *pat)
-{
-    rx x = {pat, 0};
-    double n = 0;
-    while (*x.p) {
-        n += rx_alt(&x);
-        if (*x.p == ')') {
-            x.p++;
-            n++;
-        }
-    }
-    return n;
-}
-
 /* /REGEX/FLAGS: a bounded POSIX extended expression (br_sj_regex_check's rules, and a bound on
  * what it compiles to). */
 static int parse_regex(pctx *c, const char **pp, rule *r)
@@ -451,11 +333,6 @@ static int parse_regex(pctx *c, const char **pp, rule *r)
                           "case)",
                           char_len(p), p);
         }
-    if (!rc && b.len <= 512 && rx_nodes(b.p) > RX_NODES_MAX)
-        rc = perr(c, open, BR_EINVAL,
-                  "replace: the regular expression repeats too much: stacked or nested "
-                  "repetitions (a++, (a{9}){9}) multiply what it compiles to (at most %d parts)",
-                  RX_NODES_MAX);
     br_error e;
     if (!rc && br_sj_regex_check(b.p, NULL, &e)) {
         /* Its place is a column of the expression: ours is one past the opening '/'. */
