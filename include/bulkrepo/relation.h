@@ -37,9 +37,9 @@ void br_relation_type_list(br_relation_type_fn fn, void *ctx);
  * *inverse (may be NULL) 1 when the code is the row's other side (never for a symmetric type);
  * BR_ENOTFOUND for a code that is not in the table (the match is exact: codes are lowercase). */
 int br_relation_type_find(const char *code, br_relation_type *out, int *inverse);
-/* The code of a relation loaded with its record (br_item_load), as that record reads it, written
- * to buf and returned: the stored type from the left, its inverse from the right; a type the
- * table does not know is given as stored (cut to 31 bytes). */
+/* The code of a relation loaded with its record (br_item_load), as that record reads it: the
+ * stored type from the left, its inverse from the right, written to buf and returned; a type
+ * the table does not know is returned as stored (r->type itself, whatever its length). */
 const char *br_relation_view(const br_relation *r, char buf[32]);
 
 /* Relates item a to item b ("a code b", code from either side of the table), stored once in its

@@ -99,11 +99,11 @@ static void print_item_text(const br_record *r)
     }
     if (r->n_rels) printf("relationships:\n");
     for (size_t i = 0; i < r->n_rels; i++) {
-        char view[32]; /* as this record reads it: the inverse from the right (relation.h) */
-        br_relation_view(&r->rels[i], view);
+        char buf[32]; /* as this record reads it: the inverse from the right (relation.h) */
+        const char *view = br_relation_view(&r->rels[i], buf);
+        int other = strcmp(view, r->rels[i].type) != 0;
         printf("  %s %s %s%s%s%s\n", r->rels[i].type, r->rels[i].is_left ? "->" : "<-",
-               r->rels[i].target, strcmp(view, r->rels[i].type) ? "  (" : "",
-               strcmp(view, r->rels[i].type) ? view : "", strcmp(view, r->rels[i].type) ? ")" : "");
+               r->rels[i].target, other ? "  (" : "", other ? view : "", other ? ")" : "");
     }
 }
 

@@ -313,6 +313,14 @@ static void test_library_inverse_in_step(void **state)
     assert_int_equal(r->n_rels, 0);
     assert_br_ok(br_item_load(f->repo, id[0], r, &err), &err);
     assert_int_equal(r->n_rels, 1); /* isidenticalto stays */
+    /* a type the table does not know is read as stored, however long */
+    static const char LONG[] = "isAuthorOfPublicationInAVeryLongRelationshipTypeName";
+    assert_br_ok(br_repo_begin(f->repo, &err), &err);
+    assert_br_ok(br_relation_insert(f->repo, LONG, id[2], id[1], &err), &err);
+    assert_br_ok(br_repo_commit(f->repo, &err), &err);
+    assert_br_ok(br_item_load(f->repo, id[1], r, &err), &err);
+    assert_int_equal(r->n_rels, 1);
+    assert_string_equal(br_relation_view(&r->rels[0], view), LONG);
     br_record_free(r);
     tu_repo_free(f);
 }
@@ -357,6 +365,9 @@ static void seed(fx *f, seeded *s)
              "  <dcvalue element=\"relation\" qualifier=\"ispartof\">Journal of Stuff</dcvalue>\n"
              "  <dcvalue element=\"relation\" qualifier=\"isreferencedby\">hdl:123456789/999"
              "</dcvalue>\n</dublin_core>\n");
+    /* an author item related the DSpace way (a type the table does not know) */
+    fx_dc(f, "p/author", "An Author");
+    fx_write(f, "p/author/relationships", "relation.isAuthorOfPublication folderName:rel\n");
     RUN(f, 0, "import -a -s p -c %s -m p.map", f->coll);
     snprintf(s->rel, sizeof s->rel, "%s", fx_map_handle(f, "p.map", "rel"));
     RUN(f, 0,
@@ -386,7 +397,8 @@ static void test_import_relations(void **state)
     assert_string_equal(rels_of(f, s.article), want);
     /* SAF dc.relation values: an origin id and a DOI URL; a title is no identifier */
     char want2[256];
-    snprintf(want2, sizeof want2, "isrelatedto %s\nisversionof %s", s.issue, s.book);
+    snprintf(want2, sizeof want2, "isAuthorOfPublication %s\nisrelatedto %s\nisversionof %s",
+             fx_map_handle(f, "p.map", "author"), s.issue, s.book);
     assert_string_equal(rels_of(f, s.rel), want2);
     snprintf(want, sizeof want, "haspart %s\nhasversion %s", s.chapter, s.rel);
     assert_string_equal(rels_of(f, s.book), want);
@@ -412,6 +424,12 @@ static void test_import_relations(void **state)
     assert_contains(m, "1 to itself refused");
     assert_string_equal(rels_of(f, s.self), "");
     assert_contains(line_of(f, job, s.plain, &oc), "names no related asset");
+    /* a relation of a type the table does not know reads as stored from both sides */
+    RUN(f, 0, "item show %s", fx_map_handle(f, "p.map", "author"));
+    snprintf(want, sizeof want, "isAuthorOfPublication -> %s\n", s.rel);
+    assert_contains(f->out, want); /* the line ends there: no "(other code)" */
+    RUN(f, 0, "item show %s --json", s.rel);
+    assert_contains(f->out, "\"relation\": \"isAuthorOfPublication\"");
     /* the book names nothing itself; the issue neither */
     assert_string_equal(oc, "skipped");
     json_t *j = fx_job(f, job);

@@ -67,9 +67,8 @@ const char *br_relation_view(const br_relation *r, char buf[32])
     if (!r || !r->type) return buf;
     /* Stored under either code: read from the right it is the other one. */
     if (br_relation_type_find(r->type, &t, &inv))
-        br_strlcpy(buf, r->type, 32);
-    else
-        br_strlcpy(buf, (r->is_left != 0) == (inv == 0) ? t.code : t.inverse, 32);
+        return r->type; /* not the table's: as stored, whatever its length */
+    br_strlcpy(buf, (r->is_left != 0) == (inv == 0) ? t.code : t.inverse, 32);
     return buf;
 }
 
