@@ -621,9 +621,10 @@ static void test_csrf_and_logout(void **state)
     resp_free(&r);
 }
 
+/* The first listed but unbuilt type a General System Administrator (the test's admin) runs. */
 static int first_unbuilt(void *ctx, const br_job_type *t)
 {
-    if (t->implemented) return 0;
+    if (t->implemented || !br_job_type_allows(t, BR_ROLE_GSA)) return 0;
     snprintf(ctx, 32, "%s", t->type);
     return 1;
 }
