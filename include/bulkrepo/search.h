@@ -8,7 +8,12 @@
  *   date:2019 date:2019..2021 the item's issue year, or a range of years
  *   has:file has:doi has:link items with at least one file, DOI, link
  *   job:ID                    items the job imported, updated or deleted
- *   AND OR NOT ( )            booleans (AND binds tighter than OR; juxtaposition is AND)
+ *   AND OR NOT ( )            booleans (AND binds tighter than OR; juxtaposition is AND);
+ *                             upper case only: "and", "or", "not" are words
+ *   word*                     a prefix
+ * Case and accents do not matter (Muller finds Müller).  Templates are never found;
+ * withdrawn items are (status: or NOT status:withdrawn leaves them out).  Caps (each a
+ * usage error): 4096 bytes, 64 terms, parentheses and NOT 32 deep, date ranges of 500 years.
  * The index is kept current by every write of the store (in the same transaction). */
 #ifndef BULKREPO_SEARCH_H
 #define BULKREPO_SEARCH_H
@@ -33,13 +38,16 @@ typedef struct br_search_query {
     br_search_order order;
 } br_search_query;
 
-/* Checks a query's syntax only: 0, or BR_EUSAGE with err->place.column the 1-based
- * position of the problem and a message naming it ("unclosed quote at 7"). */
+/* Checks a query's syntax only: 0, or BR_EUSAGE with err->place.line 1, err->place.column
+ * the 1-based position of the problem (counted in characters) and a message naming it
+ * ("unclosed quote at 7"); err->place.source is empty. */
 int br_search_check(const char *q, br_error *err);
 
 /* Calls fn for each hit of q (fn returns non-zero to stop: not an error); *total (may be
- * NULL) gets the number of hits over all pages.  0; BR_EUSAGE for a malformed query (as
- * br_search_check); BR_ESTORE. */
+ * NULL) gets the number of hits over all pages (counted by a statement of its own: a write
+ * committed in between may make it differ by what it wrote).  Inside a transaction its own
+ * writes are found.  0; BR_EUSAGE for a malformed query (as br_search_check) or a negative
+ * limit or offset; BR_ESTORE. */
 int br_search(br_repo *repo, const br_search_query *q, br_item_fn fn, void *ctx, int64_t *total,
               br_error *err);
 
