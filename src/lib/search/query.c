@@ -116,24 +116,11 @@ static unsigned column_of(const char *q, size_t off)
     return col;
 }
 
-static int fail(parser *p, size_t off, const char *fmt, const char *a, const char *b)
+/* BR_EUSAGE at byte off: "WHAT at COLUMN" and the hint (a suggestion, or NULL) after it. */
+static int fail(parser *p, size_t off, const char *what, const char *hint)
 {
     unsigned col = column_of(p->q, off);
-    char msg[600];
-    snprintf(msg, sizeof msg, fmt, a ? a : "", b ? b : "");
-    return br_error_set(p->err, BR_EUSAGE, NULL, 1, col, "%s at %u%s", msg, col,
-                        p->tmp.len && p->tmp.p ? p->tmp.p : "");
-}
-
-/* Like fail, with a tail after the position (a suggestion) in p->tmp. */
-static int fail_hint(parser *p, size_t off, const char *what, const char *hint)
-{
-    br_buf_clear(&p->tmp);
-    if (hint && br_buf_puts(&p->tmp, hint))
-        return br_error_set(p->err, BR_ENOMEM, NULL, 0, 0, "out of memory");
-    int rc = fail(p, off, "%s%s", what, NULL);
-    br_buf_clear(&p->tmp);
-    return rc;
+    return br_error_set(p->err, BR_EUSAGE, NULL, 1, col, "%s at %u%s", what, col, hint ? hint : "");
 }
 
 static int is_space(char c)
@@ -150,7 +137,7 @@ static int word_char(char c)
 static int scan_phrase(parser *p, size_t off, size_t *end)
 {
     const char *close = memchr(p->q + off + 1, '"', p->len - off - 1);
-    if (!close) return fail_hint(p, off, "unclosed quote", NULL);
+    if (!close) return fail(p, off, "unclosed quote", NULL);
     *end = (size_t)(close - p->q) + 1;
     return 0;
 }
@@ -218,7 +205,7 @@ static int lex(parser *p, tok *t)
                 snprintf(hint, sizeof hint,
                          " (fields: title, creator, orcid, type, collection, status, affiliation, "
                          "identifier, doi, isbn, date, has, job; put text with a ':' in quotes)");
-            return fail_hint(p, s, what, hint);
+            return fail(p, s, what, hint);
         }
         t->val = colon + 1;
         t->vlen = n - name_n - 1;
@@ -238,7 +225,7 @@ static int lex(parser *p, tok *t)
             snprintf(what, sizeof what, "%s: has no value", t->field->name);
             snprintf(hint, sizeof hint, " (write %s:word or %s:\"a phrase\")", t->field->name,
                      t->field->name);
-            return fail_hint(p, s, what, hint);
+            return fail(p, s, what, hint);
         }
     }
     if (t->vlen > 1 && t->val[t->vlen - 1] == '*') {
@@ -379,7 +366,7 @@ static int term_match(parser *p, const tok *t, br_buf *b, int *rankable)
         snprintf(hint, sizeof hint,
                  " (%s%s%sone of workspace, workflow, draft, archived, withdrawn)",
                  sug ? "did you mean " : "", sug ? sug : "", sug ? "? " : "");
-        return fail_hint(p, t->off, what, hint);
+        return fail(p, t->off, what, hint);
     }
     if (kind == F_HAS) {
         for (size_t i = 0; i < BR_ARRAY_LEN(HAS); i++)
@@ -390,7 +377,7 @@ static int term_match(parser *p, const tok *t, br_buf *b, int *rankable)
             }
         char what[160];
         snprintf(what, sizeof what, "has:%s is not something an item has", val);
-        return fail_hint(p, t->off, what, " (has:file, has:doi or has:link)");
+        return fail(p, t->off, what, " (has:file, has:doi or has:link)");
     }
     if (kind == F_DATE) {
         int from = 0, to = 0, ok;
@@ -404,18 +391,18 @@ static int term_match(parser *p, const tok *t, br_buf *b, int *rankable)
         char what[200];
         if (!ok) {
             snprintf(what, sizeof what, "date:%s is not a year or a range of years", val);
-            return fail_hint(p, t->off, what, " (write date:2019 or date:2019..2021)");
+            return fail(p, t->off, what, " (write date:2019 or date:2019..2021)");
         }
         if (to < from) {
             snprintf(what, sizeof what, "date:%s: the range ends before it starts", val);
-            return fail_hint(p, t->off, what, NULL);
+            return fail(p, t->off, what, NULL);
         }
         if (to - from + 1 > BR_QUERY_MAX_YEARS) {
             snprintf(what, sizeof what, "date:%s spans %d years", val, to - from + 1);
             char hint[120];
             snprintf(hint, sizeof hint, " (a range may span at most %d years: split it with OR)",
                      BR_QUERY_MAX_YEARS);
-            return fail_hint(p, t->off, what, hint);
+            return fail(p, t->off, what, hint);
         }
         if (br_buf_puts(b, from == to ? "year : " : "year : (")) return nomem(p);
         for (int y = from; y <= to; y++)
@@ -432,7 +419,7 @@ static int term_match(parser *p, const tok *t, br_buf *b, int *rankable)
             snprintf(what, sizeof what, "%s:%s has no letter or digit to search for", f->name, val);
         else
             snprintf(what, sizeof what, "'%s' has no letter or digit to search for", val);
-        return fail_hint(p, t->off, what, NULL);
+        return fail(p, t->off, what, NULL);
     }
     if (br_buf_puts(b, f ? f->column : FREE_COLUMNS) || br_buf_puts(b, " : ")) return nomem(p);
     /* doi: and isbn: are phrases after the identifier's type, as the index stores them
@@ -460,7 +447,7 @@ static int parse_term(parser *p, br_qnode **out)
         char what[120];
         snprintf(what, sizeof what, "the query has more than %d terms: the next one is",
                  BR_QUERY_MAX_TERMS);
-        return fail_hint(p, cur.off, what, NULL);
+        return fail(p, cur.off, what, NULL);
     }
     p->terms++;
     if (cur.field && cur.field->kind == F_JOB) {
@@ -475,7 +462,7 @@ static int parse_term(parser *p, br_qnode **out)
         if (!ok) {
             char what[160];
             snprintf(what, sizeof what, "job:%s is not a job id", val);
-            return fail_hint(p, cur.off, what, " (a job's number, as job list shows it)");
+            return fail(p, cur.off, what, " (a job's number, as job list shows it)");
         }
         br_qnode *n = node(p, BR_Q_JOB, cur.off);
         if (!n) return nomem(p);
@@ -517,7 +504,7 @@ static int need_after(parser *p, tkind op, size_t off)
     if (t->kind == K_END || t->kind == K_RPAREN || t->kind == K_AND || t->kind == K_OR) {
         char what[64];
         snprintf(what, sizeof what, "%s needs a term after it", op_name(op));
-        return fail_hint(p, off, what, NULL);
+        return fail(p, off, what, NULL);
     }
     return 0;
 }
@@ -527,7 +514,7 @@ static int deeper(parser *p, size_t off)
     if (++p->depth <= BR_QUERY_MAX_DEPTH) return 0;
     char what[120];
     snprintf(what, sizeof what, "the query nests more than %d levels deep", BR_QUERY_MAX_DEPTH);
-    return fail_hint(p, off, what, NULL);
+    return fail(p, off, what, NULL);
 }
 
 static int parse_primary(parser *p, br_qnode **out)
@@ -541,25 +528,25 @@ static int parse_primary(parser *p, br_qnode **out)
         take(p);
         if ((rc = deeper(p, off))) return rc;
         if ((rc = peek(p, &t))) return rc;
-        if (t->kind == K_RPAREN) return fail_hint(p, off, "'(' has nothing inside", NULL);
-        if (t->kind == K_END) return fail_hint(p, off, "'(' is never closed", NULL);
+        if (t->kind == K_RPAREN) return fail(p, off, "'(' has nothing inside", NULL);
+        if (t->kind == K_END) return fail(p, off, "'(' is never closed", NULL);
         if ((rc = parse_or(p, out))) return rc;
         if ((rc = peek(p, &t))) return rc;
-        if (t->kind != K_RPAREN) return fail_hint(p, off, "'(' is never closed", NULL);
+        if (t->kind != K_RPAREN) return fail(p, off, "'(' is never closed", NULL);
         take(p);
         p->depth--;
         return 0;
     }
     case K_RPAREN:
-        return fail_hint(p, off, "')' has no '(' to close", NULL);
+        return fail(p, off, "')' has no '(' to close", NULL);
     case K_AND:
     case K_OR: {
         char what[64];
         snprintf(what, sizeof what, "%s needs a term before it", op_name(t->kind));
-        return fail_hint(p, off, what, NULL);
+        return fail(p, off, what, NULL);
     }
     case K_END:
-        return fail_hint(p, off, "a term is missing", NULL);
+        return fail(p, off, "a term is missing", NULL);
     default:
         return parse_term(p, out);
     }
@@ -725,7 +712,7 @@ int br_query_parse(const char *q, br_qtree **out, br_error *err)
         rc = br_error_set(err, BR_EUSAGE, NULL, 1, 1, "the query is empty");
     if (!rc) rc = parse_or(&p, &t->root);
     if (!rc && !(rc = peek(&p, &k)) && k->kind != K_END)
-        rc = fail_hint(&p, k->off, "')' has no '(' to close", NULL); /* the only token left */
+        rc = fail(&p, k->off, "')' has no '(' to close", NULL); /* the only token left */
     if (!rc && p.rank.len && !(t->rank = br_arena_strndup(t->arena, p.rank.p, p.rank.len)))
         rc = nomem(&p);
     br_buf_dispose(&p.rank);
