@@ -733,7 +733,8 @@
         }
       }
       if ((c.imported || 0) + (c.updated || 0) > 0)
-        actions.append(h('a', { class: 'button secondary', href: `#/jobs/${id}/items` }, 'View imported records'));
+        actions.append(h('a', { class: 'button secondary', href: `#/jobs/${id}/items` },
+          job.category === 'import' ? 'View imported records' : 'View the records it changed'));
       if (code === 'FAILED' && job.failure === 'data')
         actions.append(h('span', { class: 'muted' }, 'The input is invalid: fix the file and import it again (a data error is not rerun).'));
       else if (code === 'FAILED')
@@ -779,7 +780,9 @@
         chart || h('p', { class: 'muted' }, secs > 0 && n > 0
           ? `${fmtNum(Math.round(n / secs))} records/s on average (${plural(n, 'record')} in ${fmtDuration(secs)}).`
           : active ? 'Measured while the job runs.' : 'Too quick to measure.')));
-      kids.push(h('section', { 'aria-labelledby': 'h-files' },
+      /* a set job or a revert reads no file: no section for it */
+      const readsFiles = job.category === 'import' || job.category === 'export' || files.length > 0 || job.input;
+      if (readsFiles) kids.push(h('section', { 'aria-labelledby': 'h-files' },
         h('h2', { id: 'h-files' }, 'File details'),
         files.length
           ? tableOf('Input files', ['File', 'Size', 'Created', 'Records', 'Status', 'Problems'],

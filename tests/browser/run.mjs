@@ -1,8 +1,9 @@
 /* Browser tests of bulkrepo's web UI (issue 4, "Tests"): playwright-core drives
  * Debian's headless Chromium against a real `bulkrepo serve` on a free loopback
- * port, over a temporary repository with one collection and two users:
+ * port, over a temporary repository with one collection and three users:
  *   alice  Repository Manager (may run imports and exports)
- *   bob    Researcher Manager (may run no import or export job)
+ *   bob    Researcher Manager (may run no import or export job, nor open Run a Job)
+ *   grace  General System Administrator (may run the set jobs and reverts)
  * Flows: log in; upload a SAF zip and watch it reach Completed Successfully on
  * the monitor page; open its report and its imported records; upload an invalid
  * package and download its unimported records; make an export fail for a
@@ -13,6 +14,14 @@
  * downloads with the right bytes; a zip of an Esploro CSV and its files
  * imports with its files; names never wrap mid-word; the report lists every
  * error of a rejected record; no 404 or 401 in the console on load.
+ * Issue 10, as grace (General System Administrator): records imported are found by a
+ * fielded query; a malformed query shows where it breaks; the record view shows a record
+ * and downloads its file; a search is saved as a set, a job's records make another;
+ * "Update Set of Research Assets" runs through the Run a Job wizard (member count and the
+ * preview's old → new on the Review step, Confirm, the notice when it ends) and changes
+ * the records; its Revert (a dry run first) puts them back; "Delete Set of Research
+ * Assets" puts a record in the Trash and Restore brings it back; bob (Researcher Manager)
+ * does not see the Run a Job page and alice (Repository Manager) is not offered set jobs.
  * Screenshots of each page go to SCREENSHOTS (default build/screenshots/).
  * No fixed sleeps: every wait is for a condition, with a timeout.
  *
@@ -34,7 +43,7 @@ const ROOT = resolve(HERE, '../..');
 const BIN = resolve(process.env.BULKREPO_BIN || join(ROOT, 'build/bulkrepo'));
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const WAIT = 30000; /* the longest any condition may take */
-const PASSWORD = { alice: 'alice-secret-42', bob: 'bob-secret-42' };
+const PASSWORD = { alice: 'alice-secret-42', bob: 'bob-secret-42', grace: 'grace-secret-42' };
 const SHOTS = resolve(process.env.SCREENSHOTS || join(ROOT, 'build/screenshots'));
 const WIDTHS = [1366, 390];
 
@@ -142,6 +151,72 @@ async function api(path, user) {
   const res = await fetch(`${base}${path}`, { headers: { Authorization: `Bearer ${token}` } });
   return { status: res.status, body: res.ok ? await res.json() : null };
 }
+/* GET path as user: {status, body}, the body of an error answer too (a search's position). */
+const tokens = {};
+async function apiAny(path, user) {
+  if (!tokens[user]) {
+    const r = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: user, password: PASSWORD[user] }) });
+    tokens[user] = (await r.json()).token;
+  }
+  const res = await fetch(`${base}${path}`, { headers: { Authorization: `Bearer ${tokens[user]}` } });
+  const text = await res.text();
+  let body = null;
+  try { body = JSON.parse(text); } catch (e) { body = null; }
+  return { status: res.status, body };
+}
+/* A SAF item's dublin_core.xml. */
+function dcXml(fields) {
+  const esc = (v) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  return '<?xml version="1.0" encoding="UTF-8"?>\n<dublin_core schema="dc">\n'
+    + fields.map(([el, q, v]) => `  <dcvalue element="${el}" qualifier="${q}">${esc(v)}</dcvalue>\n`).join('')
+    + '</dublin_core>\n';
+}
+/* Three kestrel records (a word no other test uses); the first has a file. */
+const KESTREL_FILE = Buffer.from('Kestrel field notes\r\nObserver: Håkan Lindqvist\r\n\u00e9t\u00e9 2021 — 14 nests\r\n', 'utf8');
+const KESTRELS = [
+  { dir: 'k1', title: 'Kestrel nesting on urban towers', author: 'Moreau, Inès', date: '2021-04-02', file: 'kestrel-notes.txt' },
+  { dir: 'k2', title: 'Kestrel diet in farmland', author: 'Okafor, Adaeze', date: '2019-09-30' },
+  { dir: 'k3', title: 'Kestrel migration counts', author: 'Lindqvist, Håkan', date: '2023-01-15' },
+];
+function kestrelZip(file) {
+  const entries = [];
+  for (const k of KESTRELS) {
+    entries.push({ name: `${k.dir}/dublin_core.xml`, data: Buffer.from(dcXml([['title', 'none', k.title],
+      ['contributor', 'author', k.author], ['date', 'issued', k.date], ['type', 'none', 'Article'],
+      ['subject', 'none', 'ornithology']])) });
+    entries.push({ name: `${k.dir}/contents`, data: Buffer.from(k.file ? `${k.file}\tbundle:ORIGINAL\n` : '') });
+    if (k.file) entries.push({ name: `${k.dir}/${k.file}`, data: KESTREL_FILE });
+  }
+  writeFileSync(file, zipBuffer(entries));
+  return file;
+}
+/* Runs a search on the Search page and waits for its answer (a total or an error). */
+async function search(page, q) {
+  if (!page.url().includes('#/search')) await nav(page, 'Search').click();
+  await page.getByLabel('Search records').fill(q);
+  await page.getByLabel('Search records').press('Enter');
+  const want = `#/search?${new URLSearchParams({ q })}`;
+  await until(`the search for ${q}`, () => page.url().endsWith(want));
+  await page.locator('.results .total, .results [role="alert"]').first().waitFor({ timeout: WAIT });
+}
+async function searchTotal(page) {
+  return Number(await page.locator('.results .total').getAttribute('data-total'));
+}
+/* The handle of the record job imported with this title (through the API). */
+async function handleOf(job, title) {
+  const { body } = await apiAny(`/api/items?job=${job}`, 'grace');
+  const it = ((body && body.items) || []).find((x) => x.title === title);
+  assert.ok(it, `job ${job} imported "${title}": ${JSON.stringify(body)}`);
+  return it.handle;
+}
+/* The values of a field on the record view. */
+async function fieldText(page, handle, field) {
+  await page.goto(`${base}/#/records/${handle}`);
+  await page.locator('table.meta').waitFor({ timeout: WAIT });
+  const row = page.locator(`table.meta tr[data-field="${field}"] td`);
+  return (await row.count()) ? row.textContent() : '';
+}
 
 before(async () => {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build it first (make)`);
@@ -149,6 +224,7 @@ before(async () => {
   coll = br(['collection', 'create', 'Browser test collection']);
   br(['user', 'add', 'alice', '--role', 'REPOSITORY_MANAGER', '--password-stdin'], PASSWORD.alice + '\n');
   br(['user', 'add', 'bob', '--role', 'RESEARCHER_MANAGER', '--password-stdin'], PASSWORD.bob + '\n');
+  br(['user', 'add', 'grace', '--role', 'GENERAL_SYSTEM_ADMINISTRATOR', '--password-stdin'], PASSWORD.grace + '\n');
   br(['orgunit', 'import', join(ROOT, 'examples/esploro/units.csv')]);
   /* A job run from the command line (the lead's progress is recorded for it
    * too), and a validation that fails: an item names a file it lacks. */
@@ -483,6 +559,265 @@ describe('bulkrepo web UI', { concurrency: false }, () => {
     assert.deepEqual([...got.keys()].sort(), [...want.keys()].sort());
     for (const [n, data] of want) assert.ok(got.get(n).equals(data), `${n}: the same bytes`);
     await shot(page, 'report-export');
+    await page.context().close();
+  });
+
+  /* ---- issue 10: search, record view, sets, set jobs, revert, trash ---- */
+  let grace, importJob, updateJob;
+
+  test('issue 10: an administrator imports three records', async () => {
+    grace = await newPage('grace');
+    await login(grace, 'grace');
+    importJob = await uploadImport(grace, kestrelZip(join(T, 'kestrels.zip')), { name: 'Kestrel records' });
+    await reportStatus(grace, 'COMPLETED_SUCCESS');
+    assert.equal(await grace.locator('tr[data-counter="imported"] td').textContent(), '3');
+  });
+
+  test('issue 10: the records are found by a fielded query; a malformed query shows where it breaks', async () => {
+    await search(grace, 'title:kestrel AND date:2019..2021');
+    assert.equal(await searchTotal(grace), 2);
+    const titles = await grace.locator('table.hits tbody td.name').allTextContents();
+    assert.deepEqual([...titles].sort(), ['Kestrel diet in farmland', 'Kestrel nesting on urban towers']);
+    await search(grace, 'title:kestrel');
+    assert.equal(await searchTotal(grace), 3);
+    assert.match(await grace.locator('.results .total').textContent(), /^3 records found$/);
+    await shot(grace, 'search');
+    /* an unclosed parenthesis after a non-ASCII letter: the server's message, and the caret
+     * under its position (counted in characters) */
+    const bad = 'creator:Inès AND (title:kestrel OR date:2021';
+    const { status, body } = await apiAny(`/api/items?${new URLSearchParams({ q: bad })}`, 'grace');
+    assert.equal(status, 400);
+    assert.ok(Number.isInteger(body.position) && body.position >= 1 && body.position <= [...bad].length + 1, JSON.stringify(body));
+    await search(grace, bad);
+    const box = grace.locator('.results .qerror[role="alert"]');
+    await box.waitFor({ timeout: WAIT });
+    assert.equal(Number(await box.getAttribute('data-position')), body.position);
+    assert.match(await box.textContent(), new RegExp(body.error.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    assert.equal(await box.locator('.marker').textContent(), ' '.repeat(body.position - 1) + '^');
+    assert.equal(await box.locator('mark').textContent(), [...bad][body.position - 1] || ' ');
+    assert.equal(await grace.getByLabel('Search records').getAttribute('aria-invalid'), 'true');
+    await shot(grace, 'search-error');
+  });
+
+  test('issue 10: the record view shows a record, the job that made it, and downloads its file with the right bytes', async () => {
+    /* from the job's imported records (a search hit opens the same view: the test above) */
+    await grace.goto(`${base}/#/jobs/${importJob}/items`);
+    const h1 = await handleOf(importJob, 'Kestrel nesting on urban towers');
+    await grace.locator('table', { hasText: 'Imported records' }).getByRole('link', { name: h1 }).click();
+    await grace.getByRole('heading', { name: 'Kestrel nesting on urban towers' }).waitFor({ timeout: WAIT });
+    assert.match(grace.url(), new RegExp(`#/records/${h1}$`));
+    assert.match(await grace.locator('table.meta tr[data-field="dc.title"] td').textContent(), /^Kestrel nesting on urban towers$/);
+    assert.match(await grace.locator('table.meta tr[data-field="dc.contributor.author"] td').textContent(), /Moreau, Inès/);
+    assert.match(await grace.locator('.facts').first().textContent(), /Browser test collection|123456789\//);
+    const file = grace.locator('table.files tr[data-file="kestrel-notes.txt"]');
+    assert.match(await file.textContent(), /text\/plain/);
+    assert.match(await file.textContent(), new RegExp(`${KESTREL_FILE.length} B`));
+    const [dl] = await Promise.all([
+      grace.waitForEvent('download', { timeout: WAIT }),
+      file.getByRole('link', { name: 'Download kestrel-notes.txt' }).click(),
+    ]);
+    const saved = join(T, 'kestrel-download.txt');
+    await dl.saveAs(saved);
+    assert.ok(readFileSync(saved).equals(KESTREL_FILE), 'the downloaded file has the imported bytes');
+    /* the job that imported it, linked to its report */
+    await grace.locator(`table.rjobs tr[data-job="${importJob}"]`).waitFor({ timeout: WAIT });
+    assert.match(await grace.locator(`table.rjobs tr[data-job="${importJob}"]`).textContent(), /Kestrel records/);
+    await shot(grace, 'record');
+    await grace.getByRole('link', { name: `Job ${importJob} report` }).click();
+    await reportStatus(grace, 'COMPLETED_SUCCESS');
+  });
+
+  test('issue 10: a set from the records a job imported, made on its report', async () => {
+    await grace.goto(`${base}/#/jobs/${importJob}`);
+    await reportStatus(grace, 'COMPLETED_SUCCESS');
+    await grace.getByRole('button', { name: 'Create set from these records' }).click();
+    const dlg = grace.getByRole('dialog');
+    assert.equal(await dlg.getByLabel(/^Updated \(0\)/).isDisabled(), true, 'no updated records to take');
+    await dlg.getByLabel(/^Imported \(3\)/).check();
+    await dlg.getByLabel('Set name').fill('kestrel-import');
+    await dlg.getByRole('button', { name: 'Create set' }).click();
+    await grace.getByRole('heading', { name: 'kestrel-import', exact: true }).waitFor({ timeout: WAIT });
+    assert.equal(await grace.locator('.facts .members').getAttribute('data-members'), '3');
+    const handles = await grace.locator('table.sample tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.handle).sort());
+    const { body } = await apiAny(`/api/items?job=${importJob}`, 'grace');
+    assert.deepEqual(handles, body.items.map((x) => x.handle).sort());
+    /* a set name is unique: the server's 409 is shown in the dialog, which stays open */
+    await grace.goto(`${base}/#/jobs/${importJob}`);
+    await reportStatus(grace, 'COMPLETED_SUCCESS');
+    await grace.getByRole('button', { name: 'Create set from these records' }).click();
+    await dlg.getByLabel('Set name').fill('kestrel-import');
+    await dlg.getByRole('button', { name: 'Create set' }).click();
+    await dlg.getByRole('alert').waitFor({ timeout: WAIT });
+    await dlg.getByRole('button', { name: 'Back' }).click();
+    assert.equal(await grace.getByRole('dialog').count(), 0);
+  });
+
+  test('issue 10: a search saved as an itemized or a logical set; the Sets page lists them', async () => {
+    await search(grace, 'title:kestrel');
+    await grace.getByRole('button', { name: 'Save as set' }).click();
+    const dlg = grace.getByRole('dialog');
+    await dlg.getByLabel('Set name').fill('kestrels');
+    await dlg.getByLabel(/^Itemized: the 3 records found now/).check();
+    await dlg.getByRole('button', { name: 'Save set' }).click();
+    await grace.getByRole('heading', { name: 'kestrels', exact: true }).waitFor({ timeout: WAIT });
+    assert.equal(await grace.locator('.facts .members').getAttribute('data-members'), '3');
+    assert.equal(await grace.locator('table.sample tbody tr').count(), 3);
+    await shot(grace, 'set');
+    await search(grace, 'title:kestrel AND date:2019');
+    await grace.getByRole('button', { name: 'Save as set' }).click();
+    await dlg.getByLabel('Set name').fill('kestrels-2019');
+    await dlg.getByLabel(/^Logical/).check();
+    await dlg.getByRole('button', { name: 'Save set' }).click();
+    await grace.getByRole('heading', { name: 'kestrels-2019', exact: true }).waitFor({ timeout: WAIT });
+    assert.equal(await grace.locator('.facts .setquery').textContent(), 'title:kestrel AND date:2019');
+    assert.equal(await grace.locator('.facts .members').getAttribute('data-members'), '1');
+    await nav(grace, 'Sets').click();
+    for (const [name, kind, n] of [['kestrels', 'Itemized', '3'], ['kestrels-2019', 'Logical', '1'], ['kestrel-import', 'Itemized', '3']]) {
+      const row = grace.locator(`table.sets tr[data-set="${name}"]`);
+      await row.waitFor({ timeout: WAIT });
+      const cells = await row.locator('td').allTextContents();
+      assert.deepEqual(cells.slice(1, 4), ['Research assets', kind, n]);
+    }
+    await shot(grace, 'sets');
+  });
+
+  test('issue 10: Update Set of Research Assets through the wizard: members and old → new on Review, Confirm, the notice, the records changed', async () => {
+    await grace.goto(`${base}/#/run`);
+    await grace.getByLabel('Update Set of Research Assets').check();
+    await grace.getByRole('button', { name: 'Next' }).click();
+    await grace.getByRole('heading', { name: 'Select a set' }).waitFor({ timeout: WAIT });
+    assert.equal(await grace.locator('tr[data-set="kestrels-2019"]').count(), 1, 'the sets of research assets are offered');
+    await grace.getByLabel('kestrels', { exact: true }).check();
+    await grace.getByRole('button', { name: 'Next' }).click();
+    await grace.getByRole('heading', { name: 'Enter task parameters' }).waitFor({ timeout: WAIT });
+    assert.equal(await grace.locator('.setline').getAttribute('data-members'), '3');
+    assert.match(await grace.locator('.setline').textContent(), /kestrels — 3 members/);
+    /* a required parameter is enforced before the next step */
+    await grace.getByRole('button', { name: 'Next' }).click();
+    await grace.getByRole('alert').filter({ hasText: 'is required' }).waitFor({ timeout: WAIT });
+    await grace.getByLabel('Operation').selectOption('field-add');
+    await grace.getByLabel('Field', { exact: true }).fill('dc.subject');
+    await grace.getByLabel('Value', { exact: true }).fill('birds of prey');
+    await shot(grace, 'run-set-params');
+    await grace.getByRole('button', { name: 'Next' }).click();
+    await grace.getByRole('heading', { name: 'Review and confirm' }).waitFor({ timeout: WAIT });
+    const rows = grace.locator('table.preview tbody tr');
+    await until('the preview of 3 records', async () => (await rows.count()) === 3);
+    assert.equal(await grace.locator('.facts .members').getAttribute('data-members'), '3');
+    /* each record's values before → after (a field's values joined by " | ") */
+    for (const li of await grace.locator('table.preview ul.changes li').allTextContents())
+      assert.equal(li, 'dc.subject: ornithology → ornithology | birds of prey');
+    assert.equal(await grace.locator('table.preview ul.changes li').count(), 3, 'one change for each record');
+    await grace.getByLabel(/Job name/).fill('Tag the kestrels');
+    await shot(grace, 'run-set-review');
+    /* Back goes one page back and keeps what was entered */
+    await grace.getByRole('button', { name: 'Back' }).click();
+    assert.equal(await grace.getByLabel('Value', { exact: true }).inputValue(), 'birds of prey');
+    await grace.getByRole('button', { name: 'Next' }).click();
+    await grace.getByLabel(/Job name/).fill('Tag the kestrels');
+    await grace.getByRole('button', { name: 'Submit' }).click();
+    const confirm = grace.getByRole('dialog');
+    assert.match(await confirm.textContent(), /Tag the kestrels.*3 members.*kestrels/);
+    await confirm.getByRole('button', { name: 'Confirm' }).click();
+    updateJob = await jobIdOf(grace);
+    await reportStatus(grace, 'COMPLETED_SUCCESS');
+    assert.match(await grace.locator('.report h1').textContent(), /Tag the kestrels/);
+    assert.equal(await grace.locator('tr[data-counter="updated"] td').textContent(), '3');
+    await grace.locator('.notice').filter({ hasText: `Job ${updateJob}` }).filter({ hasText: 'Completed Successfully' })
+      .waitFor({ timeout: WAIT });
+    const h1 = await handleOf(importJob, 'Kestrel nesting on urban towers');
+    assert.match(await fieldText(grace, h1, 'dc.subject'), /birds of prey/);
+    assert.match(await grace.locator(`table.rjobs tr[data-job="${updateJob}"]`).textContent(), /Tag the kestrels/);
+  });
+
+  test('issue 10: Revert shows its dry run, then a revert job puts the records back', async () => {
+    await grace.goto(`${base}/#/jobs/${updateJob}`);
+    await reportStatus(grace, 'COMPLETED_SUCCESS');
+    await grace.getByRole('button', { name: 'Revert' }).click();
+    const dlg = grace.getByRole('dialog');
+    await dlg.locator('.revert-summary').waitFor({ timeout: WAIT });
+    assert.equal(await dlg.locator('.revert-summary').getAttribute('data-total'), '3');
+    assert.equal(await dlg.locator('.revert-summary').getAttribute('data-conflicts'), '0');
+    assert.equal(await dlg.locator('table.revert tbody tr').count(), 3);
+    assert.match(await dlg.locator('table.revert tbody tr').first().textContent(), /Updated/);
+    await shot(grace, 'revert');
+    await dlg.getByRole('button', { name: 'Revert' }).click();
+    await grace.waitForURL((u) => /#\/jobs\/\d+$/.test(u.hash) && !u.hash.endsWith(`/${updateJob}`), { timeout: WAIT });
+    const revertJob = await jobIdOf(grace);
+    await reportStatus(grace, 'COMPLETED_SUCCESS');
+    const { body } = await apiAny(`/api/jobs?limit=500`, 'grace');
+    assert.ok(body.jobs.some((j) => j.id === revertJob), 'the revert job is on the monitor');
+    const h1 = await handleOf(importJob, 'Kestrel nesting on urban towers');
+    assert.doesNotMatch(await fieldText(grace, h1, 'dc.subject'), /birds of prey/);
+    assert.match(await fieldText(grace, h1, 'dc.subject'), /ornithology/);
+  });
+
+  test('issue 10: Delete Set of Research Assets puts a record in the Trash; Restore brings it back', async () => {
+    const h3 = await handleOf(importJob, 'Kestrel migration counts');
+    await grace.goto(`${base}/#/sets`);
+    await grace.getByRole('button', { name: 'Create a set' }).click();
+    const form = grace.getByRole('form', { name: 'Create a set' });
+    await form.getByLabel('Name', { exact: true }).fill('kestrel-migration');
+    await form.getByLabel('Content type').selectOption('assets');
+    await form.getByLabel(/^Itemized/).check();
+    await form.getByLabel(/^Members/).fill(h3);
+    await form.getByRole('button', { name: 'Create set' }).click();
+    await grace.getByRole('heading', { name: 'kestrel-migration', exact: true }).waitFor({ timeout: WAIT });
+    assert.equal(await grace.locator('.facts .members').getAttribute('data-members'), '1');
+    await grace.getByRole('link', { name: 'Run a job on this set' }).click();
+    await grace.getByLabel('Delete Set of Research Assets').check();
+    await grace.getByRole('button', { name: 'Next' }).click();
+    assert.equal(await grace.getByLabel('kestrel-migration', { exact: true }).isChecked(), true, 'the set is chosen');
+    await grace.getByRole('button', { name: 'Next' }).click();
+    await grace.getByRole('heading', { name: 'Enter task parameters' }).waitFor({ timeout: WAIT });
+    for (const l of ['Do not delete if related to other assets', 'Do not delete if includes a file', 'Do not delete if includes a reserved DOI'])
+      assert.equal(await grace.getByLabel(l).isChecked(), false, `${l}: a checkbox, unchecked`);
+    await grace.getByRole('button', { name: 'Next' }).click();
+    await grace.getByRole('heading', { name: 'Review and confirm' }).waitFor({ timeout: WAIT });
+    assert.equal(await grace.locator('.facts .members').getAttribute('data-members'), '1');
+    await grace.getByRole('button', { name: 'Submit' }).click();
+    await grace.getByRole('dialog').getByRole('button', { name: 'Confirm' }).click();
+    await jobIdOf(grace);
+    await reportStatus(grace, 'COMPLETED_SUCCESS');
+    assert.equal(await grace.locator('tr[data-counter="deleted"] td').textContent(), '1');
+    await nav(grace, 'Trash').click();
+    const row = grace.locator(`table.trash tr[data-handle="${h3}"]`);
+    await row.waitFor({ timeout: WAIT });
+    assert.match(await row.textContent(), /Kestrel migration counts/);
+    await shot(grace, 'trash');
+    await row.getByRole('button', { name: /^Restore/ }).click();
+    await grace.locator('.notice').filter({ hasText: 'Restored' }).waitFor({ timeout: WAIT });
+    await until('the record to leave the Trash', async () => (await row.count()) === 0);
+    await grace.goto(`${base}/#/records/${h3}`);
+    await grace.getByRole('heading', { name: 'Kestrel migration counts' }).waitFor({ timeout: WAIT });
+    await grace.context().close();
+  });
+
+  test('issue 10: a user whose roles do not allow the Run a Job page does not see it; set jobs only for their roles', async () => {
+    const bob = await newPage('bob');
+    await login(bob, 'bob');
+    assert.equal(await nav(bob, 'Run a Job').count(), 0, 'no Run a Job link for bob');
+    assert.equal(await nav(bob, 'Search').isVisible(), true);
+    await bob.goto(`${base}/#/run`);
+    await bob.getByRole('alert').filter({ hasText: 'Your roles do not allow the Run a Job page' }).waitFor({ timeout: WAIT });
+    assert.equal(await bob.getByRole('button', { name: 'Next' }).count(), 0);
+    await bob.context().close();
+    const alice2 = await newPage('alice');
+    await login(alice2, 'alice');
+    await nav(alice2, 'Run a Job').click();
+    await alice2.getByLabel('Export a collection as a DSpace Simple Archive Format package').waitFor({ timeout: WAIT });
+    assert.equal(await alice2.getByLabel('Update Set of Research Assets').count(), 0, 'a Repository Manager is not offered update-set');
+    await alice2.context().close();
+  });
+
+  test('issue 10, 390 px: the Search page fits the screen', async () => {
+    const page = await newPage('grace', 390);
+    await login(page, 'grace');
+    await page.goto(`${base}/#/search?q=title%3Akestrel`);
+    await page.locator('.results .total').waitFor({ timeout: WAIT });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `the page is not wider than the screen (${overflow} px over)`);
+    await shot(page, 'search');
     await page.context().close();
   });
 
