@@ -22,5 +22,6 @@
 #include "relation.h"
 #include "doi.h"
 #include "normalize.h"
+#include "researcher.h"
 
 #endif

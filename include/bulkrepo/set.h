@@ -11,8 +11,8 @@
  *                item is gone (deleted, in the trash) stays listed: br_set_members yields
  *                it with item_id 0 and handle NULL (not corruption: fsck leaves it).
  *   users        a user name of the account table (`bulkrepo user add`).
- *   researchers  a researcher id.  There is no researcher table yet: any id of 1 to 1024
- *                bytes of UTF-8 without whitespace or control characters is accepted.
+ *   researchers  a researcher id of a stored researcher (researcher.h, `bulkrepo researcher
+ *                add`).
  * Only asset sets can be logical (the query searches items).
  *
  * Caps: a set name has 1 to BR_SET_NAME_MAX bytes of UTF-8, no control characters and no
@@ -126,7 +126,7 @@ int br_set_members(br_repo *repo, const char *name, br_set_member_fn fn, void *c
 int br_set_count(br_repo *repo, const char *name, int64_t *n, br_error *err);
 
 /* Whether member may be added to a set of this content (as br_set_add checks each): 0;
- * BR_ENOTFOUND (no item or user by that name), BR_EINVAL (not a valid member: empty, too
+ * BR_ENOTFOUND (no item, user or researcher by that name), BR_EINVAL (not a valid member: empty, too
  * long, not UTF-8, a researcher id with spaces), err saying why; BR_ESTORE.  For callers
  * that list every unknown member after br_set_add refused them (the HTTP API). */
 int br_set_member_check(br_repo *repo, br_set_content content, const char *member,

@@ -500,6 +500,7 @@ static void test_bad_parameters(void **state)
      * of users is not one of assets. */
     RUN(f, 3, "job run update-set --set Nope --param operation=remove-links");
     assert_contains(f->err, "no set named 'Nope'");
+    RUN(f, 0, "researcher add r1 --family One");
     RUN(f, 0, "set create People --type researchers --member r1");
     RUN(f, 2, "job run update-set --set People --param operation=remove-links");
     assert_contains(f->err, "runs on a set of assets; set 'People' holds researchers");

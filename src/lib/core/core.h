@@ -103,6 +103,10 @@ int br_streq(const char *a, const char *b); /* NULL-safe */
 size_t br_strlcpy(char *dst, const char *src, size_t size);
 unsigned br_levenshtein(const char *a, const char *b);
 
+/* 1 when s[0..n) is an ORCID iD as 0000-0002-1825-0097 (four groups of four digits, the last
+ * character a digit or X) whose check digit is right (ISO 7064 11,2), else 0 (orcid.c). */
+int br_orcid_valid(const char *s, size_t n);
+
 /* ---- time and ids -------------------------------------------------------- */
 void br_now_iso(char out[32]); /* 2026-11-21T12:00:00Z */
 int br_uuid4(char out[37]);

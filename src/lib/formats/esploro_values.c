@@ -67,26 +67,6 @@ static int separated_date(const char *s, size_t n, char fixed[9])
     return 1;
 }
 
-static int orcid_ok(const char *s, size_t n)
-{
-    if (n != 19) return 0;
-    int total = 0, k = 0;
-    for (size_t i = 0; i < 19; i++) {
-        if (i == 4 || i == 9 || i == 14) {
-            if (s[i] != '-') return 0;
-            continue;
-        }
-        if (k == 15) break;
-        if (s[i] < '0' || s[i] > '9') return 0;
-        total = (total + (s[i] - '0')) * 2;
-        k++;
-    }
-    /* ISO 7064 11,2 */
-    int check = (12 - total % 11) % 11;
-    char want = check == 10 ? 'X' : (char)('0' + check);
-    return s[18] == want;
-}
-
 static int ci_prefix(const char *s, size_t n, const char *p)
 {
     size_t k = strlen(p);
@@ -342,7 +322,7 @@ static void check_orcid(const br_ecsv_xwalk *x, br_ecsv_kind kind, const char *s
         memcpy(t, b, 19);
         if (t[18] == 'x') t[18] = 'X';
     }
-    if (bn == 19 && orcid_ok(t, 19)) {
+    if (bn == 19 && br_orcid_valid(t, 19)) {
         if (b != s || t[18] != b[18]) {
             v->fixable = 1;
             v->rule = "ecsv.value.orcid-format";

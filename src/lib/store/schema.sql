@@ -457,3 +457,46 @@ CREATE TABLE doi_counter (
 ) WITHOUT ROWID;
 CREATE INDEX identifier_by_doi ON identifier (lower(value))
     WHERE type IN ('doi', 'doi-reserved', 'doi-registered', 'doi-findable');
+
+-- v7 (issue 11): researchers (a researcher id, name parts, a verified ORCID iD, the affiliated
+-- status, flags as a bit mask of researcher.h BR_RF_*, the last smart-harvesting date, a version
+-- for reverts), their affiliations with dates (no end date = current), topics and keywords, and
+-- the ORCID works bulkrepo pushed (removed by delete-orcid); src/lib/store/store_researcher.c.
+CREATE TABLE researcher (
+    id           INTEGER PRIMARY KEY,
+    rid          TEXT NOT NULL UNIQUE,
+    family       TEXT NOT NULL,
+    given        TEXT,
+    middle       TEXT,
+    suffix       TEXT,
+    orcid        TEXT UNIQUE,
+    status       TEXT NOT NULL DEFAULT 'affiliated'
+                 CHECK (status IN ('affiliated', 'non-affiliated', 'previously-affiliated')),
+    flags        INTEGER NOT NULL DEFAULT 0,
+    last_harvest TEXT,
+    created      TEXT NOT NULL,
+    modified     TEXT NOT NULL,
+    version      INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE researcher_affiliation (
+    researcher_id INTEGER NOT NULL REFERENCES researcher(id) ON DELETE CASCADE,
+    place         INTEGER NOT NULL,
+    unit          TEXT NOT NULL,
+    start_date    TEXT,
+    end_date      TEXT,
+    PRIMARY KEY (researcher_id, place)
+) WITHOUT ROWID;
+CREATE TABLE researcher_term (
+    researcher_id INTEGER NOT NULL REFERENCES researcher(id) ON DELETE CASCADE,
+    kind          TEXT NOT NULL CHECK (kind IN ('topic', 'keyword')),
+    place         INTEGER NOT NULL,
+    value         TEXT NOT NULL,
+    PRIMARY KEY (researcher_id, kind, place)
+) WITHOUT ROWID;
+CREATE TABLE orcid_work (
+    researcher_id INTEGER NOT NULL REFERENCES researcher(id) ON DELETE CASCADE,
+    put_code      TEXT NOT NULL,
+    asset_uuid    TEXT,
+    pushed        TEXT NOT NULL,
+    PRIMARY KEY (researcher_id, put_code)
+) WITHOUT ROWID;

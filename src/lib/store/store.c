@@ -381,6 +381,47 @@ static const char *const SQL[S_COUNT] = {
                      "AND right_item = ?3",
     [S_ITEM_IDENT] = "SELECT uuid, handle FROM item WHERE id = ?1",
     [S_ITEM_TOUCH] = "UPDATE item SET version = version + 1, modified = ?2 WHERE id = ?1",
+    /* researchers and their ORCID works (store_researcher.c); ?1 is the row id unless named */
+    [S_RES_INSERT] = "INSERT INTO researcher(rid, family, given, middle, suffix, orcid, status, "
+                     "flags, last_harvest, created, modified, version) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, 0)",
+    [S_RES_UPDATE] = "UPDATE researcher SET family = ?2, given = ?3, middle = ?4, suffix = ?5, "
+                     "orcid = ?6, status = ?7, flags = ?8, last_harvest = ?9, modified = ?10, "
+                     "version = version + 1 WHERE id = ?1",
+    [S_RES_BY_RID] = "SELECT id FROM researcher WHERE rid = ?1",
+    [S_RES_BY_ORCID] = "SELECT id FROM researcher WHERE orcid = ?1",
+    [S_RES_GET] = "SELECT rid, family, given, middle, suffix, orcid, status, flags, last_harvest, "
+                  "created, modified, version FROM researcher WHERE id = ?1",
+    [S_RES_AFFS] = "SELECT unit, start_date, end_date FROM researcher_affiliation "
+                   "WHERE researcher_id = ?1 ORDER BY place",
+    [S_RES_TERMS] = "SELECT kind, value FROM researcher_term WHERE researcher_id = ?1 "
+                    "ORDER BY kind, place",
+    [S_RES_CLEAR_AFFS] = "DELETE FROM researcher_affiliation WHERE researcher_id = ?1",
+    [S_RES_CLEAR_TERMS] = "DELETE FROM researcher_term WHERE researcher_id = ?1",
+    [S_RES_AFF_INSERT] = "INSERT INTO researcher_affiliation(researcher_id, place, unit, "
+                         "start_date, end_date) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_RES_TERM_INSERT] = "INSERT INTO researcher_term(researcher_id, kind, place, value) "
+                          "VALUES (?1, ?2, ?3, ?4)",
+    [S_RES_PAGE] = "SELECT id, rid FROM researcher WHERE rid > ?1 ORDER BY rid LIMIT ?2",
+    [S_RES_COUNT] = "SELECT count(*) FROM researcher",
+    /* ?1 researcher id, ?2 ORCID iD or NULL, ?3 the field id of dc.title: creators naming the
+     * researcher, by item (a full scan of creator: no index slows the imports down for it) */
+    [S_RES_ASSETS] =
+        "SELECT i.id, i.handle, i.uuid, (SELECT v.value FROM metadata_value v "
+        "WHERE v.item_id = i.id AND v.field_id = ?3 ORDER BY v.seq LIMIT 1), c.role, "
+        "CASE WHEN c.researcher_id = ?1 THEN 'researcher-id' ELSE 'orcid' END "
+        "FROM creator c JOIN item i ON i.id = c.item_id WHERE i.status <> 'template' AND "
+        "(c.researcher_id = ?1 OR (?2 IS NOT NULL AND upper(c.orcid) IN (upper(?2), "
+        "upper('https://orcid.org/' || ?2), upper('http://orcid.org/' || ?2)))) "
+        "ORDER BY i.handle_prefix, i.handle_num, i.handle, c.role, c.place",
+    [S_ORCID_WORK_ADD] = "INSERT INTO orcid_work(researcher_id, put_code, asset_uuid, pushed) "
+                         "VALUES (?1, ?2, ?3, ?4)",
+    [S_ORCID_WORKS] = "SELECT r.rid, r.orcid, w.put_code, w.asset_uuid, i.handle, w.pushed "
+                      "FROM orcid_work w JOIN researcher r ON r.id = w.researcher_id "
+                      "LEFT JOIN item i ON i.uuid = w.asset_uuid "
+                      "WHERE ?1 IS NULL OR w.researcher_id = ?1 "
+                      "ORDER BY r.rid, length(w.put_code), w.put_code",
+    [S_ORCID_WORK_DEL] = "DELETE FROM orcid_work WHERE researcher_id = ?1 AND put_code = ?2",
 };
 
 /* Outside a transaction, a statement left mid-result (a lookup that returned its

@@ -50,6 +50,10 @@ typedef enum stmt_id {
     S_DOI_PROFILE_SECRET, S_DOI_COUNTER_GET, S_DOI_COUNTER_PUT, S_DOI_TAKEN, S_DOI_UNIT_NAME,
     /* relations between assets (store_relation.c) */
     S_REL_EXISTS, S_REL_DELETE, S_ITEM_IDENT, S_ITEM_TOUCH,
+    /* researchers and their ORCID works (store_researcher.c) */
+    S_RES_INSERT, S_RES_UPDATE, S_RES_BY_RID, S_RES_BY_ORCID, S_RES_GET, S_RES_AFFS, S_RES_TERMS,
+    S_RES_CLEAR_AFFS, S_RES_CLEAR_TERMS, S_RES_AFF_INSERT, S_RES_TERM_INSERT, S_RES_PAGE,
+    S_RES_COUNT, S_RES_ASSETS, S_ORCID_WORK_ADD, S_ORCID_WORKS, S_ORCID_WORK_DEL,
     S_COUNT
 } stmt_id;
 /* clang-format on */

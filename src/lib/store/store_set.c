@@ -112,14 +112,22 @@ static int member_resolve(br_repo *repo, br_set_content content, const char *mem
             return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no user has this name");
         return br_store_fail(repo, err, "user lookup");
     case BR_SET_RESEARCHERS:
-        /* No researcher table yet: an id is any text without whitespace or controls. */
         for (const unsigned char *p = (const unsigned char *)member; *p; p++)
             if (*p == ' ' || *p == '\t')
                 return br_error_set(err, BR_EINVAL, NULL, 0, 0, "a researcher id has no spaces");
         if (has_control(member))
             return br_error_set(err, BR_EINVAL, NULL, 0, 0,
                                 "a researcher id has no control characters");
-        return 0;
+        /* A researcher of the researcher table (researcher.h), by researcher id. */
+        if (!(st = br_stmt(repo, S_RES_BY_RID, err))) return BR_ESTORE;
+        br_bind_text(st, 1, member);
+        rc = br_step(repo, st);
+        sqlite3_reset(st);
+        if (rc == SQLITE_ROW) return 0;
+        if (rc == SQLITE_DONE)
+            return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0,
+                                "no researcher has this id (bulkrepo researcher list)");
+        return br_store_fail(repo, err, "researcher lookup");
     }
     return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "unknown set content %d", (int)content);
 }
