@@ -28,6 +28,9 @@ GEN_SRC := $(B)/gen/schema_sql.c $(B)/gen/migrations_sql.c $(DATA_TSV:data/%.tsv
 # Shipped normalization rule sets and their maps are compiled in as br_normalization_files[].
 NORM_FILES := $(sort $(wildcard data/normalization/*.rules data/normalization/*.tsv))
 GEN_SRC += $(B)/gen/normalization_files.c
+# Shipped notification letters (data/letters/TYPE.txt) are compiled in as br_letter_files[].
+LETTER_FILES := $(sort $(wildcard data/letters/*.txt))
+GEN_SRC += $(B)/gen/letter_files.c
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o) $(GEN_SRC:%.c=%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o) $(B)/gen/web_files.o
 TEST_SRC := $(wildcard tests/unit/test_*.c)
@@ -56,6 +59,9 @@ $(B)/gen/%_data.c: data/%.tsv scripts/embed.sh
 $(B)/gen/normalization_files.c: $(NORM_FILES) scripts/embed_files.sh
 	@mkdir -p $(dir $@)
 	sh scripts/embed_files.sh br_normalization_files $(NORM_FILES) > $@
+$(B)/gen/letter_files.c: $(LETTER_FILES) scripts/embed_files.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed_files.sh br_letter_files $(LETTER_FILES) > $@
 $(B)/gen/web_files.c: $(WEB_FILES) scripts/embed_files.sh
 	@mkdir -p $(dir $@)
 	sh scripts/embed_files.sh br_web_files $(WEB_FILES) > $@

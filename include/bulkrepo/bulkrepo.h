@@ -22,6 +22,7 @@
 #include "relation.h"
 #include "doi.h"
 #include "normalize.h"
+#include "mail.h"
 #include "researcher.h"
 
 #endif

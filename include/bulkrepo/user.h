@@ -157,6 +157,27 @@ int br_user_token_revoke(br_repo *repo, int64_t id, br_error *err);
 int br_user_disable(br_repo *repo, const char *username, br_error *err);
 int br_user_enable(br_repo *repo, const char *username, br_error *err);
 
+/* ---- account type and mail address (schema v8; src/lib/store/store_account.c) ---- */
+
+/* Seed 001's account types: internal (bulkrepo keeps the password) or external (another
+ * system manages the account).  New users are internal; the Update/Notify Users job moves
+ * users between them (external -> internal gives them a new password).  Login does not read
+ * the type. */
+typedef enum br_account_type { BR_ACCOUNT_INTERNAL = 0, BR_ACCOUNT_EXTERNAL = 1 } br_account_type;
+const char *br_account_type_name(br_account_type t); /* "internal", "external" */
+int br_account_type_parse(const char *s, br_account_type *out); /* 0 or BR_EUSAGE */
+/* 0; BR_ENOTFOUND; BR_ESTORE. */
+int br_user_account_type(br_repo *repo, const char *username, br_account_type *out,
+                         br_error *err);
+int br_user_set_account_type(br_repo *repo, const char *username, br_account_type t,
+                             br_error *err);
+/* The address letters to the user go to (mail.h): the one set, else the user name when it is
+ * an address, else "" (no letters).  0; BR_ENOTFOUND; BR_ESTORE. */
+int br_user_mail(br_repo *repo, const char *username, char *out, size_t size, br_error *err);
+/* Sets (NULL or "" clears) a user's address: BR_EUSAGE when it is not one
+ * (br_mail_address_valid), BR_ENOTFOUND. */
+int br_user_set_mail(br_repo *repo, const char *username, const char *address, br_error *err);
+
 /* ---- authentication -------------------------------------------------------- */
 
 /* Who a request is: filled by br_auth_login and br_auth_check. */

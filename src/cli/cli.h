@@ -81,6 +81,7 @@ int cmd_trash(cli *c, int argc, char **argv);
 int cmd_set(cli *c, int argc, char **argv);
 int cmd_doi(cli *c, int argc, char **argv);
 int cmd_normalize(cli *c, int argc, char **argv);
+int cmd_mail(cli *c, int argc, char **argv);
 int cmd_researcher(cli *c, int argc, char **argv);
 int cmd_orcid(cli *c, int argc, char **argv);
 

@@ -33,6 +33,7 @@ static const struct {
     {"set", cmd_set, "define sets of research assets, researchers or users for set jobs"},
     {"doi", cmd_doi, "DOI profiles (prefix, suffix pattern, DataCite); the DataCite XML of an asset"},
     {"normalize", cmd_normalize, "check and list the rule sets of the normalization job"},
+    {"mail", cmd_mail, "the mail server, the outbox of letters to users, sending them"},
     {"researcher", cmd_researcher,
      "add, import, list and show researchers (name, ORCID iD, affiliations, flags, assets)"},
     {"orcid", cmd_orcid, "the ORCID API and the works pushed to ORCID (Delete records from ORCID)"},

@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include "bulkrepo/format.h"
 #include "bulkrepo/import.h"
+#include "bulkrepo/mail.h"
 #include "bulkrepo/profile.h"
 #include "core/core.h"
 #include "engine_internal.h"
@@ -195,6 +196,9 @@ void *br_inbox_main(void *arg)
                 free(s.files[i].path);
         }
         s.n = k;
+        /* The mail outbox rides on this thread's tick (mail.h): due messages, a few at a time,
+         * so that a slow mail server delays the next scan by little. */
+        br_mail_send(s.repo, 0, 10, NULL, NULL);
         br_engine_sleep_stop_only(eng, poll);
     }
     for (size_t i = 0; i < s.n; i++)

@@ -381,6 +381,35 @@ static const char *const SQL[S_COUNT] = {
                      "AND right_item = ?3",
     [S_ITEM_IDENT] = "SELECT uuid, handle FROM item WHERE id = ?1",
     [S_ITEM_TOUCH] = "UPDATE item SET version = version + 1, modified = ?2 WHERE id = ?1",
+    /* the mail outbox (store_mail.c): a claim (state sending, claimed = ?2) takes a queued
+     * message or one whose sender died (claimed before ?3) */
+    [S_MAIL_INSERT] = "INSERT INTO mail_outbox(created, kind, recipient, subject, body, secret, "
+                      "had_secret, message_id, job_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [S_MAIL_LIST] = "SELECT id, created, kind, recipient, subject, body, message_id, state, "
+                    "attempts, last_error, next_attempt, sent, COALESCE(job_id, 0), had_secret "
+                    "FROM mail_outbox WHERE ?1 IS NULL OR state = ?1 ORDER BY id",
+    [S_MAIL_COUNT] = "SELECT count(*) FILTER (WHERE state IN ('queued', 'sending')), "
+                     "count(*) FILTER (WHERE state = 'sent'), "
+                     "count(*) FILTER (WHERE state = 'failed') FROM mail_outbox",
+    [S_MAIL_DUE] = "SELECT id FROM mail_outbox WHERE id > ?4 AND ((state = 'queued' AND "
+                   "next_attempt <= ?1) OR (state = 'sending' AND claimed < ?2)) "
+                   "ORDER BY id LIMIT ?3",
+    [S_MAIL_CLAIM] = "UPDATE mail_outbox SET state = 'sending', claimed = ?2 WHERE id = ?1 AND "
+                     "(state = 'queued' OR (state = 'sending' AND claimed < ?3))",
+    [S_MAIL_GET] = "SELECT created, recipient, subject, body, secret, message_id, state, attempts "
+                   "FROM mail_outbox WHERE id = ?1",
+    [S_MAIL_SENT] = "UPDATE mail_outbox SET state = 'sent', sent = ?2, attempts = attempts + 1, "
+                    "last_error = NULL, secret = NULL, claimed = NULL WHERE id = ?1",
+    [S_MAIL_RETRY] = "UPDATE mail_outbox SET state = ?2, attempts = attempts + 1, last_error = ?3, "
+                     "next_attempt = ?4, claimed = NULL WHERE id = ?1",
+    [S_MAIL_REQUEUE] = "UPDATE mail_outbox SET state = 'queued', next_attempt = 0 "
+                       "WHERE id = ?1 AND state IN ('queued', 'failed')",
+    [S_MAIL_JOB_COUNT] = "SELECT count(*) FROM mail_outbox WHERE job_id = ?1",
+    /* users' account rows (store_account.c) */
+    [S_ACCT_GET] = "SELECT id, username, account_type, email FROM account WHERE username = ?1",
+    [S_ACCT_BY_ID] = "SELECT id, username, account_type, email FROM account WHERE id = ?1",
+    [S_ACCT_SET_TYPE] = "UPDATE account SET account_type = ?2 WHERE id = ?1",
+    [S_ACCT_SET_EMAIL] = "UPDATE account SET email = ?2 WHERE id = ?1",
     /* researchers and their ORCID works (store_researcher.c); ?1 is the row id unless named */
     [S_RES_INSERT] = "INSERT INTO researcher(rid, family, given, middle, suffix, orcid, status, "
                      "flags, last_harvest, created, modified, version) "

@@ -50,6 +50,10 @@ typedef enum stmt_id {
     S_DOI_PROFILE_SECRET, S_DOI_COUNTER_GET, S_DOI_COUNTER_PUT, S_DOI_TAKEN, S_DOI_UNIT_NAME,
     /* relations between assets (store_relation.c) */
     S_REL_EXISTS, S_REL_DELETE, S_ITEM_IDENT, S_ITEM_TOUCH,
+    /* the mail outbox and users' account rows (store_mail.c, store_account.c) */
+    S_MAIL_INSERT, S_MAIL_LIST, S_MAIL_COUNT, S_MAIL_DUE, S_MAIL_CLAIM, S_MAIL_GET, S_MAIL_SENT,
+    S_MAIL_RETRY, S_MAIL_REQUEUE, S_MAIL_JOB_COUNT, S_ACCT_GET, S_ACCT_BY_ID, S_ACCT_SET_TYPE,
+    S_ACCT_SET_EMAIL,
     /* researchers and their ORCID works (store_researcher.c) */
     S_RES_INSERT, S_RES_UPDATE, S_RES_BY_RID, S_RES_BY_ORCID, S_RES_GET, S_RES_AFFS, S_RES_TERMS,
     S_RES_CLEAR_AFFS, S_RES_CLEAR_TERMS, S_RES_AFF_INSERT, S_RES_TERM_INSERT, S_RES_PAGE,
