@@ -209,7 +209,7 @@
     return c.display || [c.family, [c.given, c.middle].filter(Boolean).join(' ')].filter(Boolean).join(', ') || '(unnamed)';
   }
   const ORCID = /^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$/;
-  const ACTIONS = { imported: 'Imported', created: 'Created', updated: 'Updated', deleted: 'Deleted', restored: 'Restored', reverted: 'Reverted' };
+  const ACTIONS = { imported: 'Imported', exported: 'Exported', created: 'Created', updated: 'Updated', deleted: 'Deleted', restored: 'Restored', reverted: 'Reverted' };
 
   /* Metadata as field → values; a value's language after it. */
   function metadataTable(md) {

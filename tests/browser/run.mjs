@@ -627,6 +627,27 @@ describe('bulkrepo web UI', { concurrency: false }, () => {
     await reportStatus(grace, 'COMPLETED_SUCCESS');
   });
 
+  test('issue 10: a search hit opens the record view of an Esploro asset: creators with ORCID and affiliation, links, identifiers', async () => {
+    /* imported by the Esploro zip test above */
+    await search(grace, 'orcid:0000-0002-1825-0097 AND title:"nitrogen retention"');
+    assert.ok(await searchTotal(grace) >= 1);
+    await grace.locator('table.hits tbody td.name a').first().click();
+    await grace.getByRole('heading', { name: 'Nitrogen retention in restored riparian buffers' }).waitFor({ timeout: WAIT });
+    const creators = grace.locator('section[aria-labelledby="h-creators"] tbody tr');
+    const okafor = creators.filter({ hasText: 'Okafor, Adaeze' });
+    assert.equal(await okafor.count(), 1);
+    assert.equal(await okafor.getByRole('link', { name: '0000-0002-1825-0097' }).getAttribute('href'), 'https://orcid.org/0000-0002-1825-0097');
+    assert.match(await okafor.textContent(), /01EXAMPLE_INST___geo/);
+    assert.match(await creators.filter({ hasText: 'Lindqvist, Håkan' }).textContent(), /01EXAMPLE_INST___bio/);
+    const link = grace.locator('section[aria-labelledby="h-links"]').getByRole('link', { name: 'Version of record' });
+    assert.equal(await link.getAttribute('href'), 'https://doi.org/10.1234/example.2025.008');
+    assert.match(await grace.locator('section[aria-labelledby="h-ids"]').textContent(), /10\.1234\/example\.2025\.008/);
+    /* the breadcrumb goes back to the results */
+    await grace.locator('nav.crumbs').getByRole('link', { name: 'Search' }).click();
+    await grace.locator('.results .total').waitFor({ timeout: WAIT });
+    assert.equal(await grace.getByLabel('Search records').inputValue(), 'orcid:0000-0002-1825-0097 AND title:"nitrogen retention"');
+  });
+
   test('issue 10: a set from the records a job imported, made on its report', async () => {
     await grace.goto(`${base}/#/jobs/${importJob}`);
     await reportStatus(grace, 'COMPLETED_SUCCESS');
