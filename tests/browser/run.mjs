@@ -828,6 +828,11 @@ describe('bulkrepo web UI', { concurrency: false }, () => {
     await nav(alice2, 'Run a Job').click();
     await alice2.getByLabel('Export a collection as a DSpace Simple Archive Format package').waitFor({ timeout: WAIT });
     assert.equal(await alice2.getByLabel('Update Set of Research Assets').count(), 0, 'a Repository Manager is not offered update-set');
+    /* Cancel drops what was entered and returns home */
+    await alice2.getByLabel('Export a collection as a DSpace Simple Archive Format package').check();
+    await alice2.getByRole('button', { name: 'Next' }).click();
+    await alice2.getByRole('button', { name: 'Cancel' }).click();
+    await alice2.getByRole('heading', { name: 'Monitor Jobs' }).waitFor({ timeout: WAIT });
     await alice2.context().close();
   });
 
