@@ -119,8 +119,13 @@ int br_trash_list(br_repo *repo, br_trash_fn fn, void *ctx, br_error *err);
  * size >= 64) gets its handle.  0; BR_ENOTFOUND (not in the trash); BR_EEXISTS (its handle
  * or UUID is in use again); BR_ESTORE. */
 int br_item_restore(br_repo *repo, const char *uuid_or_handle, char *handle, br_error *err);
-/* Removes from the trash every asset whose time is past now (Unix time), releasing their
- * files for br_asset_gc; *purged (may be NULL) counted. */
+/* How long a job that changed records stays revertible after it ended: its undo rows (and
+ * the files of the records it deleted or replaced) are kept this long. */
+#define BR_UNDO_KEEP_DAYS 30
+
+/* Removes from the trash every asset whose time is past now (Unix time), and the undo rows of
+ * jobs that ended more than BR_UNDO_KEEP_DAYS before now, releasing their files for
+ * br_asset_gc; *purged (may be NULL) counts the trashed assets removed. */
 int br_trash_purge(br_repo *repo, int64_t now, size_t *purged, br_error *err);
 
 #ifdef __cplusplus

@@ -272,11 +272,16 @@ static void test_replace_changed_file_fsck_clean(void **state)
     md5_hex("second version\n", 15, want);
     assert_string_equal(fx_str(fx_bitstream(it, "a.txt"), "md5"), want);
     json_decref(it);
+    /* The first version stays while the replace can be reverted, then goes. */
+    assert_int_equal(fx_stored_files(f), 2);
+    ASSERT_FSCK_CLEAN(f);
+    RUN(f, 0, "trash purge --now %lld", (long long)time(NULL) + 31LL * 86400);
     assert_int_equal(fx_stored_files(f), 1);
     ASSERT_FSCK_CLEAN(f);
 }
 
-/* -d: the items in the mapfile are deleted with their files; fsck stays clean. */
+/* -d: the items in the mapfile are deleted, their files kept for a revert until the undo
+ * journal's time passes; fsck stays clean. */
 static void test_delete(void **state)
 {
     fx *f = *state;
@@ -312,7 +317,11 @@ static void test_delete(void **state)
     json_t *c = fx_show(f, hc);
     assert_string_equal(md(c, "dc.title", 0), "Gamma");
     json_decref(c);
-    assert_int_equal(fx_stored_files(f), 1); /* a.txt and b.txt are gone */
+    /* a.txt and b.txt stay while the delete can be reverted (30 days), then go. */
+    assert_int_equal(fx_stored_files(f), 3);
+    ASSERT_FSCK_CLEAN(f);
+    RUN(f, 0, "trash purge --now %lld", (long long)time(NULL) + 31LL * 86400);
+    assert_int_equal(fx_stored_files(f), 1);
     ASSERT_FSCK_CLEAN(f);
 
     json_t *job = fx_last_job(f);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "core/core.h"
 #include "jobs/setjob.h"
 #include "model/snapshot.h"
@@ -368,6 +369,28 @@ int br_item_restore(br_repo *repo, const char *key, char *handle, br_error *err)
     return rc;
 }
 
+/* A job stays revertible BR_UNDO_KEEP_DAYS after it ended: then its undo rows go, and the
+ * files only they kept (a deleted or replaced record's) are left to br_asset_gc. */
+static int purge_undo(br_repo *repo, int64_t now, br_error *err)
+{
+    time_t cut = (time_t)(now - (int64_t)BR_UNDO_KEEP_DAYS * 86400);
+    struct tm tm;
+    char before[32];
+    if (!gmtime_r(&cut, &tm) || !strftime(before, sizeof before, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        return br_error_set(err, BR_EINTERNAL, NULL, 0, 0, "cannot format the undo cut-off");
+    int64_t jobs[PAGE];
+    int rc = 0;
+    for (size_t n = PAGE; !rc && n == PAGE;) {
+        if ((rc = br_undo_expired(repo, before, jobs, PAGE, &n, err)) || !n) break;
+        if ((rc = br_repo_begin(repo, err))) break;
+        for (size_t i = 0; i < n && !rc; i++)
+            rc = br_undo_drop(repo, jobs[i], err);
+        if (!rc) rc = br_repo_commit(repo, err);
+        if (rc) br_repo_rollback(repo);
+    }
+    return rc;
+}
+
 int br_trash_purge(br_repo *repo, int64_t now, size_t *purged, br_error *err)
 {
     if (purged) *purged = 0;
@@ -384,5 +407,5 @@ int br_trash_purge(br_repo *repo, int64_t now, size_t *purged, br_error *err)
         if (!rc && purged) *purged += n;
     }
     free(uuids);
-    return rc;
+    return rc ? rc : purge_undo(repo, now, err);
 }

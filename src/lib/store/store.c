@@ -294,6 +294,10 @@ static const char *const SQL[S_COUNT] = {
     [S_HOLD_ADD] = "INSERT OR IGNORE INTO asset_hold(sha256, holder) VALUES (?1, ?2)",
     [S_HOLD_DEL] = "DELETE FROM asset_hold WHERE holder = ?1",
     [S_ITEM_VERSION] = "SELECT version FROM item WHERE id = ?1",
+    [S_UNDO_EXPIRED] = "SELECT DISTINCT u.job_id FROM job_undo u JOIN job j ON j.id = u.job_id "
+                       "WHERE j.ended IS NOT NULL AND j.ended < ?1 LIMIT ?2",
+    [S_UNDO_DROP] = "DELETE FROM job_undo WHERE job_id = ?1",
+    [S_HOLD_DEL_RANGE] = "DELETE FROM asset_hold WHERE holder >= ?1 AND holder < ?2",
     [S_SESSION_INSERT] = "INSERT INTO session(hash, account_id, csrf, created, expires) "
                          "VALUES (?1, ?2, ?3, ?4, ?5)",
     [S_SESSION_FIND] = "SELECT a.id, a.username, s.csrf, s.expires FROM session s "

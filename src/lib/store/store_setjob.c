@@ -243,3 +243,35 @@ int br_item_version(br_repo *repo, int64_t id, int64_t *version, br_error *err)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no item with id %lld", (long long)id);
     return rc == SQLITE_ROW ? 0 : br_store_fail(repo, err, "item version");
 }
+
+int br_undo_expired(br_repo *repo, const char *ended_before, int64_t *jobs, size_t max, size_t *n,
+                    br_error *err)
+{
+    *n = 0;
+    sqlite3_stmt *st = br_stmt(repo, S_UNDO_EXPIRED, err);
+    if (!st) return BR_ESTORE;
+    br_bind_text(st, 1, ended_before);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+    int rc;
+    while ((rc = br_step(repo, st)) == SQLITE_ROW && *n < max)
+        jobs[(*n)++] = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : br_store_fail(repo, err, "undo journal");
+}
+
+int br_undo_drop(br_repo *repo, int64_t job_id, br_error *err)
+{
+    sqlite3_stmt *st = br_stmt(repo, S_UNDO_DROP, err);
+    if (!st) return BR_ESTORE;
+    sqlite3_bind_int64(st, 1, job_id);
+    int rc = done(repo, st, err, "undo journal");
+    /* Its holders are "undo:JOB:UUID": every one sorts between "undo:JOB:" and "undo:JOB;". */
+    char lo[48], hi[48];
+    snprintf(lo, sizeof lo, "undo:%lld:", (long long)job_id);
+    snprintf(hi, sizeof hi, "undo:%lld;", (long long)job_id);
+    if (!rc && !(st = br_stmt(repo, S_HOLD_DEL_RANGE, err))) rc = BR_ESTORE;
+    if (rc) return rc;
+    br_bind_text(st, 1, lo);
+    br_bind_text(st, 2, hi);
+    return done(repo, st, err, "asset hold");
+}

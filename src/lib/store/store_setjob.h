@@ -40,6 +40,11 @@ typedef int (*br_undo_fn)(void *ctx, const br_undo_row *row);
 int br_undo_page(br_repo *repo, int64_t job_id, const char *after_uuid, int64_t limit,
                  br_undo_fn fn, void *ctx, char last[64], br_error *err);
 int br_undo_count(br_repo *repo, int64_t job_id, int64_t *n, br_error *err);
+/* Up to max jobs with undo rows that ended before ended_before (ISO 8601 UTC): *n filled. */
+int br_undo_expired(br_repo *repo, const char *ended_before, int64_t *jobs, size_t max, size_t *n,
+                    br_error *err);
+/* Drops a job's undo rows and releases the files they held: the job is no longer revertible. */
+int br_undo_drop(br_repo *repo, int64_t job_id, br_error *err);
 
 /* ---- the trash ---- */
 typedef struct br_trash_row {
