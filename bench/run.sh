@@ -472,8 +472,8 @@ sets_bench() { # sets_bench FS N
 	"$BR" --repo "$r" set create all --query 'status:draft OR status:archived' >"$LOGS/set.log" 2>&1 ||
 		die "set create failed: $(tail -n 3 "$LOGS/set.log")"
 	# Search: a free-text word, a phrase, fielded terms, a date range, booleans.
-	"$SL" "$r" "$SEARCH_RUNS" 'habitat' '"research data"' 'title:fish' 'creator:smith' \
-		'date:2019..2021' 'type:dataset AND has:file' 'fish OR climate NOT status:withdrawn' \
+	"$SL" "$r" "$SEARCH_RUNS" 'genome' '"soil energy"' 'title:archive' 'creator:muller' \
+		'date:2019..2021' 'type:doctoral AND has:doi' 'genome OR policy NOT status:withdrawn' \
 		>"$LOGS/search.out" 2>"$LOGS/search.err" || die "search_latency failed: $(tail -n 3 "$LOGS/search.err")"
 	awk -F '\t' -v g="$g" '{ printf "%s\tsearch %s (%s hits; p50 / p99 / max ms)\t%s\t%s\t%s\t-\t-\t-\tp99 < 100 ms\t\n", g, $1, $2, $3, $4, $5 }' \
 		"$LOGS/search.out" >>"$ROWS"
@@ -485,7 +485,7 @@ sets_bench() { # sets_bench FS N
 			(SELECT f.id FROM metadata_field f JOIN metadata_schema s ON s.id = f.schema_id
 			 WHERE s.prefix = 'dc' AND f.element = 'title' AND f.qualifier = '')"
 		sample "$g" floor "sqlite3 UPDATE a value each"
-		set_job "$r" update-set operation=field-add field=dc.subject "value=bench $REP"
+		set_job "$r" update-set operation=field-add field=dc.subject "value=bench$REP"
 		sample "$g" bulkrepo "update-set field-add"
 		set_job "$r" index-assets
 		sample "$g" bulkrepo "index-assets"
