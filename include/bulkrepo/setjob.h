@@ -39,9 +39,16 @@ typedef struct br_job_param {
     char values[1024]; /* enum: comma-separated values; int: "MIN..MAX"; else "" */
     char label[128];
     char help[512];
+    char when[256]; /* "PARAM=VALUE,VALUE...": it applies only then (the wizard shows it only
+                       then); "" always */
 } br_job_param;
 
 typedef int (*br_job_param_fn)(void *ctx, const br_job_param *p);
+/* A parameter as JSON text (malloc'd), the shape of GET /api/job-types and `job types --json`:
+ * {"name","kind","label","required","default" (typed by kind),"values" (an array for an enum,
+ * {"min","max"} for an int, else null),"help","when" ({"PARAM":[VALUE,...]} or null)}.
+ * 0 or BR_ENOMEM. */
+int br_job_param_json(const br_job_param *p, char **out, br_error *err);
 /* The parameters of a job type in table order (none for a type without any). */
 void br_job_param_list(const char *type, br_job_param_fn fn, void *ctx);
 

@@ -472,36 +472,13 @@ static int do_work(cli *c, int argc, char **argv)
 
 /* ---- set jobs: types, run, revert ------------------------------------------------------- */
 
-/* A parameter as JSON (GET /api/job-types has the same shape): the default typed by kind,
- * "values" an array for an enum and {"min","max"} for an int, null otherwise. */
+/* A parameter as JSON: the library's shape (br_job_param_json), shared with the API. */
 static json_t *param_json(const br_job_param *p)
 {
-    json_t *o = json_object(), *def = json_null(), *values = json_null();
-    long long lo, hi;
-    if (p->def[0] && p->kind == BR_PARAM_BOOL)
-        def = json_boolean(!strcmp(p->def, "true"));
-    else if (p->def[0] && p->kind == BR_PARAM_INT)
-        def = json_integer(strtoll(p->def, NULL, 10));
-    else if (p->def[0])
-        def = json_string(p->def);
-    if (p->kind == BR_PARAM_ENUM) {
-        values = json_array();
-        for (const char *s = p->values; *s;) {
-            size_t n = strcspn(s, ",");
-            json_array_append_new(values, json_stringn(s, n));
-            s += n + (s[n] == ',');
-        }
-    } else if (p->kind == BR_PARAM_INT && sscanf(p->values, "%lld..%lld", &lo, &hi) == 2) {
-        values = json_pack("{s:I,s:I}", "min", (json_int_t)lo, "max", (json_int_t)hi);
-    }
-    json_object_set_new(o, "name", json_string(p->name));
-    json_object_set_new(o, "kind", json_string(br_param_kind_name(p->kind)));
-    json_object_set_new(o, "label", json_string(p->label));
-    json_object_set_new(o, "required", json_boolean(p->required));
-    json_object_set_new(o, "default", def);
-    json_object_set_new(o, "values", values);
-    json_object_set_new(o, "help", json_string(p->help));
-    return o;
+    char *text = NULL;
+    json_t *o = br_job_param_json(p, &text, NULL) ? NULL : json_loads(text, 0, NULL);
+    free(text);
+    return o ? o : json_null();
 }
 
 static int add_param_json(void *ctx, const br_job_param *p)
@@ -516,6 +493,7 @@ static int print_param(void *ctx, const br_job_param *p)
     printf("    %-20s %s%s", p->name, br_param_kind_name(p->kind), p->required ? ", required" : "");
     if (p->def[0]) printf(", default %s", p->def);
     if (p->values[0]) printf(", %s %s", p->kind == BR_PARAM_ENUM ? "one of" : "range", p->values);
+    if (p->when[0]) printf(", only when %s", p->when);
     printf("\n      %s: %s\n", p->label, p->help);
     return 0;
 }

@@ -75,37 +75,13 @@ static int may_run(srv_req *r, const br_job_type *t, enum MHD_Result *res)
     return 0;
 }
 
-/* A parameter as JSON: the default typed by kind, "values" an array for an enum and
- * {"min","max"} for an int, null otherwise (the CLI's `job types --json` has the same). */
+/* A parameter as JSON: the library's shape (br_job_param_json), shared with the CLI. */
 static json_t *param_json(const br_job_param *p)
 {
-    json_t *def = json_null(), *values = json_null();
-    long long lo, hi;
-    if (p->def[0] && p->kind == BR_PARAM_BOOL)
-        def = json_boolean(!strcmp(p->def, "true"));
-    else if (p->def[0] && p->kind == BR_PARAM_INT)
-        def = json_integer(strtoll(p->def, NULL, 10));
-    else if (p->def[0])
-        def = json_string(p->def);
-    if (p->kind == BR_PARAM_ENUM) {
-        values = json_array();
-        for (const char *s = p->values; *s;) {
-            size_t n = strcspn(s, ",");
-            json_array_append_new(values, json_stringn(s, n));
-            s += n + (s[n] == ',');
-        }
-    } else if (p->kind == BR_PARAM_INT && sscanf(p->values, "%lld..%lld", &lo, &hi) == 2) {
-        values = json_pack("{s:I,s:I}", "min", (json_int_t)lo, "max", (json_int_t)hi);
-    }
-    json_t *o = json_object();
-    json_object_set_new(o, "name", json_string(p->name));
-    json_object_set_new(o, "kind", json_string(br_param_kind_name(p->kind)));
-    json_object_set_new(o, "label", json_string(p->label));
-    json_object_set_new(o, "required", json_boolean(p->required));
-    json_object_set_new(o, "default", def);
-    json_object_set_new(o, "values", values);
-    json_object_set_new(o, "help", json_string(p->help));
-    return o;
+    char *text = NULL;
+    json_t *o = br_job_param_json(p, &text, NULL) ? NULL : json_loads(text, 0, NULL);
+    free(text);
+    return o ? o : json_null();
 }
 
 static int add_param(void *ctx, const br_job_param *p)

@@ -21,9 +21,9 @@ const char *br_param_kind_name(br_param_kind k)
 void br_job_param_list(const char *type, br_job_param_fn fn, void *ctx)
 {
     const char *p = br_job_params_tsv;
-    char buf[4096], *c[8];
+    char buf[4096], *c[9];
     int n;
-    while (type && (n = br_tsv_next(&p, buf, sizeof buf, c, 8)) > 0) {
+    while (type && (n = br_tsv_next(&p, buf, sizeof buf, c, 9)) > 0) {
         if (n < 8 || strcmp(c[0], type)) continue;
         br_job_param jp;
         memset(&jp, 0, sizeof jp);
@@ -35,8 +35,50 @@ void br_job_param_list(const char *type, br_job_param_fn fn, void *ctx)
         br_strlcpy(jp.values, c[5], sizeof jp.values);
         br_strlcpy(jp.label, c[6], sizeof jp.label);
         br_strlcpy(jp.help, c[7], sizeof jp.help);
+        if (n > 8) br_strlcpy(jp.when, c[8], sizeof jp.when);
         if (fn(ctx, &jp)) return;
     }
+}
+
+/* A comma-separated list as a JSON array of strings. */
+static json_t *list_json(const char *s)
+{
+    json_t *a = json_array();
+    while (a && *s) {
+        size_t n = strcspn(s, ",");
+        json_array_append_new(a, json_stringn(s, n));
+        s += n + (s[n] == ',');
+    }
+    return a;
+}
+
+int br_job_param_json(const br_job_param *p, char **out, br_error *err)
+{
+    json_t *def = json_null(), *values = json_null(), *when = json_null();
+    long long lo, hi;
+    if (p->def[0] && p->kind == BR_PARAM_BOOL)
+        def = json_boolean(!strcmp(p->def, "true"));
+    else if (p->def[0] && p->kind == BR_PARAM_INT)
+        def = json_integer(strtoll(p->def, NULL, 10));
+    else if (p->def[0])
+        def = json_string(p->def);
+    if (p->kind == BR_PARAM_ENUM)
+        values = list_json(p->values);
+    else if (p->kind == BR_PARAM_INT && sscanf(p->values, "%lld..%lld", &lo, &hi) == 2)
+        values = json_pack("{s:I,s:I}", "min", (json_int_t)lo, "max", (json_int_t)hi);
+    const char *eq = strchr(p->when, '=');
+    char key[64];
+    if (eq && (size_t)(eq - p->when) < sizeof key) {
+        memcpy(key, p->when, (size_t)(eq - p->when));
+        key[eq - p->when] = 0;
+        when = json_pack("{s:o}", key, list_json(eq + 1));
+    }
+    json_t *o = json_pack("{s:s,s:s,s:s,s:b,s:o,s:o,s:s,s:o}", "name", p->name, "kind",
+                          br_param_kind_name(p->kind), "label", p->label, "required", p->required,
+                          "default", def, "values", values, "help", p->help, "when", when);
+    *out = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
+    return *out ? 0 : br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
 }
 
 typedef struct find_ctx {
