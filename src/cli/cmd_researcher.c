@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "cli.h"
 
 static const char RESEARCHER_USAGE[] =
@@ -73,6 +74,15 @@ static int set_text(char *dst, size_t size, const char *v, const char *opt)
     return 0;
 }
 
+/* An ORCID iD given as a URL (https://orcid.org/ID) as the bare iD. */
+static const char *bare_orcid(const char *v)
+{
+    static const char *const pre[] = {"https://orcid.org/", "http://orcid.org/", "orcid.org/"};
+    for (size_t i = 0; i < sizeof pre / sizeof pre[0]; i++)
+        if (!strncasecmp(v, pre[i], strlen(pre[i]))) return v + strlen(pre[i]);
+    return v;
+}
+
 /* "UNIT|START|END" (START and END may be empty or left out). */
 static int add_affiliation(br_researcher *r, const char *v)
 {
@@ -119,7 +129,7 @@ static int res_add(cli *c, int argc, char **argv)
         else if (!strcmp(a, "--suffix"))
             rc = set_text(r->suffix, sizeof r->suffix, v, a);
         else if (!strcmp(a, "--orcid"))
-            rc = set_text(r->orcid, sizeof r->orcid, v, a);
+            rc = set_text(r->orcid, sizeof r->orcid, bare_orcid(v), a);
         else if (!strcmp(a, "--last-harvest"))
             rc = set_text(r->last_harvest, sizeof r->last_harvest, v, a);
         else if (!strcmp(a, "--status")) {

@@ -12,6 +12,7 @@
 #include <time.h>
 #include "core/core.h"
 #include "jobs/setjob.h"
+#include "model/researcher_internal.h"
 #include "model/snapshot.h"
 #include "store/store_setjob.h"
 
@@ -154,9 +155,56 @@ static int journal(rv *c, const br_undo_row *row, int64_t id, const char *handle
     return br_job_journal(c->repo, c->job_id, &jr, err);
 }
 
+/* An undo row of a record that is not an item: update-researchers' ("researcher:ROW",
+ * setjob_researcher.c) or update-users' ("user:ID", setjob_users.c), put back by the driver's
+ * revert (`what` names the record in the journal), a conflict (changed since, gone) left
+ * unless force. */
+typedef int (*other_revert_fn)(br_repo *repo, int64_t job_id, const br_undo_row *row, int apply,
+                               int *conflict, const char **why, char *name, size_t size,
+                               br_error *err);
+
+static int other_one(rv *c, const br_undo_row *row, other_revert_fn revert, const char *what)
+{
+    int conflict = 0;
+    const char *why = NULL;
+    char name[BR_RESEARCHER_ID_MAX + 1], msg[1200];
+    br_error e;
+    int rc = revert(c->repo, 0, row, 0, &conflict, &why, name, sizeof name, &e);
+    if (rc == BR_ESTORE || rc == BR_ENOMEM) {
+        if (c->err) *c->err = e;
+        return c->rc = rc;
+    }
+    if (rc) { /* an undo row that does not read: reported, never applied */
+        conflict = 1;
+        why = e.message;
+    }
+    c->total++;
+    c->conflicts += conflict;
+    if (!c->job_id) {
+        br_revert_line l = {row->uuid, name[0] ? name : NULL, row->action, conflict};
+        return c->fn ? c->fn(c->ctx, &l) : 0;
+    }
+    if (conflict && (rc || !c->force)) {
+        snprintf(msg, sizeof msg, "%s %s not reverted: %s%s", what, name, why,
+                 rc ? "" : " (revert with force to overwrite)");
+        return c->rc =
+                   journal(c, row, 0, "", rc ? BR_OUTCOME_FAILED : BR_OUTCOME_SKIPPED, msg, c->err);
+    }
+    rc = revert(c->repo, c->job_id, row, 1, &conflict, &why, name, sizeof name, &e);
+    if (rc == BR_ESTORE || rc == BR_ENOMEM) {
+        if (c->err) *c->err = e;
+        return c->rc = rc;
+    }
+    snprintf(msg, sizeof msg, "%s %s %s%s", what, name, rc ? "not reverted: " : "put back",
+             rc ? e.message : "");
+    return c->rc = journal(c, row, 0, "", rc ? BR_OUTCOME_FAILED : BR_OUTCOME_UPDATED, msg, c->err);
+}
+
 static int one(void *ctx, const br_undo_row *row)
 {
     rv *c = ctx;
+    if (!strncmp(row->uuid, BR_RESEARCHER_UNDO_PREFIX, strlen(BR_RESEARCHER_UNDO_PREFIX)))
+        return other_one(c, row, br_sj_researcher_revert, "researcher");
     int64_t id;
     const char *why = NULL;
     int conflict = conflict_of(c, row, &id, &why);

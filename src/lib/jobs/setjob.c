@@ -39,10 +39,22 @@ static const sj_driver INDEX = {"index-assets", BR_OUTCOME_UPDATED, NULL,
 
 static const sj_driver *const DRIVERS[] = {&br_sj_doi, &br_sj_update, &br_sj_delete, &INDEX, &br_sj_normalize,
                                            &br_sj_affil,
-                                           &br_sj_files, &br_sj_relations_import, &br_sj_relations_handle};
+                                           &br_sj_files, &br_sj_relations_import, &br_sj_relations_handle,
+                                           &br_sj_researchers, &br_sj_orcid};
 
 /* Drivers with a fetch step or their own closing message (setjob.h). */
-static const sj_extra *const EXTRAS[] = {&br_sj_doi_extra, &br_sj_files_extra, &br_sj_relations_import_extra};
+static const sj_extra *const EXTRAS[] = {&br_sj_doi_extra, &br_sj_files_extra, &br_sj_relations_import_extra,
+                                         &br_sj_orcid_extra};
+
+/* Drivers whose members are not items (setjob.h). */
+static const sj_loader *const LOADERS[] = {&br_sj_researchers_loader, &br_sj_orcid_loader};
+
+static sj_load_fn load_of(const sj_driver *d)
+{
+    for (size_t i = 0; d && i < BR_ARRAY_LEN(LOADERS); i++)
+        if (LOADERS[i]->driver == d) return LOADERS[i]->load;
+    return NULL;
+}
 
 static const sj_extra *extra_of(const sj_driver *d)
 {
@@ -308,8 +320,13 @@ static int plan_member(const sj_driver *d, sj_item *it, const char *uuid, br_err
     it->skip = NULL;
     it->note = NULL;
     it->bitstreams = it->bytes = 0;
-    int rc = load_member(it->repo, uuid, it->before, err);
+    it->changes = NULL;
+    it->n_changes = 0;
+    it->title = NULL;
+    sj_load_fn load = load_of(d);
+    int rc = load ? load(it, uuid, err) : load_member(it->repo, uuid, it->before, err);
     if (rc) return rc;
+    if (load) return d->plan(it, err); /* not an item: the driver's own apply writes it */
     if (d->apply == NULL) { /* updates work on a copy */
         char *snap = NULL;
         if ((rc = br_snapshot_write(it->before, BR_PART_ALL, &snap, err)) ||
@@ -418,7 +435,9 @@ static int run_member(run_state *s, const member *m, br_error *err)
 /* A driver's fetch for one member, outside any transaction (a member gone is plan's to say). */
 static int fetch_member(run_state *s, const member *m, br_error *err)
 {
-    int rc = load_member(s->it.repo, m->member, s->it.before, err);
+    sj_load_fn load = load_of(s->d);
+    int rc = load ? load(&s->it, m->member, err)
+                  : load_member(s->it.repo, m->member, s->it.before, err);
     if (rc == BR_ENOTFOUND) return 0;
     return rc ? rc : s->x->fetch(&s->it, err);
 }
@@ -483,7 +502,8 @@ int br_sj_run(br_repo *repo, const br_job *job, json_t *params, int resume, br_p
                                  "the set no longer exists", err);
     if (rc) return rc;
     s.it = (sj_item){repo, job->type, p,  NULL, job->id, br_record_new(), br_record_new(),
-                     0,    NULL,      "", NULL, 0,    0,       NULL,            NULL};
+                     0,    NULL,      "", NULL, 0,    0,       NULL,            NULL,
+                     NULL, 0,         NULL};
     if (!s.it.before || !s.it.after) rc = br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
     s.progress = progress;
     s.pctx = pctx;
@@ -551,7 +571,10 @@ static int preview_one(void *ctx, const br_set_member *m)
     br_change whole = {"record", c->s->d->outcome, NULL}; /* a delete or a reindex */
     br_change *changes = NULL;
     br_error e;
-    int rc = m->item_id ? plan_member(c->s->d, it, m->member, &e) : BR_ENOTFOUND;
+    /* A member that is not an item (a researcher, a user) is named by itself. */
+    int by_name = load_of(c->s->d) != NULL;
+    if (by_name) pv.handle = m->member;
+    int rc = m->item_id || by_name ? plan_member(c->s->d, it, m->member, &e) : BR_ENOTFOUND;
     if (rc == BR_ENOTFOUND) {
         pv.skip = "the record no longer exists";
     } else if (rc) {
@@ -559,7 +582,7 @@ static int preview_one(void *ctx, const br_set_member *m)
         c->rc = rc;
         return 1;
     } else {
-        pv.title = br_record_first(it->before, "dc.title");
+        pv.title = it->title ? it->title : br_record_first(it->before, "dc.title");
         pv.skip = it->skip;
         if (!pv.skip && c->s->d->apply == NULL) {
             if (!it->parts)
@@ -567,6 +590,9 @@ static int preview_one(void *ctx, const br_set_member *m)
             else if ((c->rc = br_sj_diff(it->before, it->after, it->parts, &changes, &pv.n_changes,
                                          c->err)))
                 return 1;
+        } else if (!pv.skip && it->n_changes) { /* the fields the driver's plan listed */
+            pv.changes = it->changes;
+            pv.n_changes = it->n_changes;
         } else if (!pv.skip) {
             pv.changes = &whole;
             pv.n_changes = 1;
@@ -593,7 +619,7 @@ int br_set_job_preview(br_repo *repo, const char *type, const char *params, int6
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "%s has no dry run", type);
     }
     s.it = (sj_item){repo, type, p, NULL, 0, br_record_new(), br_record_new(), 0, NULL, "", NULL,
-                     0,    0,    NULL, NULL};
+                     0,    0,    NULL, NULL, NULL, 0, NULL};
     if (!s.it.before || !s.it.after) rc = br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
     if (!rc && s.d->prepare) rc = s.d->prepare(repo, p, &s.it.state, err);
     preview_ctx c = {&s, limit, 0, fn, ctx, err, 0};

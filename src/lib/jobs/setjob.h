@@ -30,6 +30,11 @@ typedef struct sj_item {
     /* Nonzero when the job is being cancelled: for a driver that waits (a download) */
     int (*cancelled)(void *ctx);
     void *cancel_ctx;
+    /* plan of a driver with its own apply may list the fields it would change (the dry run
+     * shows them; else "record: OUTCOME"); they stay the driver's until its next plan. */
+    const br_change *changes;
+    size_t n_changes;
+    const char *title; /* load: the member's name for the dry run (NULL: the record's title) */
 } sj_item;
 
 typedef struct sj_driver {
@@ -67,6 +72,28 @@ typedef struct sj_extra {
 } sj_extra;
 extern const sj_extra br_sj_doi_extra; /* setjob_doi.c */
 extern const sj_extra br_sj_files_extra, br_sj_relations_import_extra;
+/* A driver whose set members are not assets (researchers, users): setjob.c's LOADERS lists it.
+ * load reads the member (the set's string: a researcher id, a user name) into the driver's
+ * state before plan (and before fetch), and may set it->title; BR_ENOTFOUND when the member no
+ * longer exists.  it->before stays an empty record, so such a driver gives apply.  A driver
+ * without a loader has items as members: their UUIDs, loaded into it->before. */
+typedef int (*sj_load_fn)(sj_item *it, const char *member, br_error *err);
+typedef struct sj_loader {
+    const sj_driver *driver;
+    sj_load_fn load;
+} sj_loader;
+extern const sj_loader br_sj_researchers_loader, br_sj_orcid_loader; /* setjob_researcher.c */
+extern const sj_driver br_sj_researchers, br_sj_orcid;
+extern const sj_extra br_sj_orcid_extra;
+/* revert.c's side of an update-researchers undo row ("researcher:ROW", setjob_researcher.c):
+ * *conflict when the researcher changed after the job or is gone (*why says which); name gets
+ * the researcher id.  With apply, the researcher is put back as the row's snapshot (a conflict
+ * of a changed researcher is written over: the caller asked with force) with an undo row of
+ * job_id (0: none); a researcher gone is BR_EINVAL.  0; BR_EINVAL; BR_ENOMEM; BR_ESTORE. */
+struct br_undo_row;
+int br_sj_researcher_revert(br_repo *repo, int64_t job_id, const struct br_undo_row *row, int apply,
+                            int *conflict, const char **why, char *name, size_t size,
+                            br_error *err);
 /* A revert's put-back of an item's relations (parts BR_PART_RELATIONS of an undo row): item id's
  * relations become snap's (those whose other item still exists), each row changed with an undo
  * row of the revert job (job_id) for both items; the other items' versions stay, so that their

@@ -446,7 +446,7 @@ static const char *const SQL[S_COUNT] = {
         "FROM creator c JOIN item i ON i.id = c.item_id WHERE i.status <> 'template' AND "
         "(c.researcher_id = ?1 OR (?2 IS NOT NULL AND upper(c.orcid) IN (upper(?2), "
         "upper('https://orcid.org/' || ?2), upper('http://orcid.org/' || ?2)))) "
-        "ORDER BY i.handle_prefix, i.handle_num, i.handle, c.role, c.place",
+        "ORDER BY i.handle_prefix, i.handle_num, i.handle, c.role <> 'creator', c.place",
     [S_ORCID_WORK_ADD] = "INSERT INTO orcid_work(researcher_id, put_code, asset_uuid, pushed) "
                          "VALUES (?1, ?2, ?3, ?4)",
     [S_ORCID_WORKS] = "SELECT r.rid, r.orcid, w.put_code, w.asset_uuid, i.handle, w.pushed "

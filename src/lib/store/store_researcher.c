@@ -133,12 +133,12 @@ static int put_lists(br_repo *repo, int64_t row, const br_researcher *r, br_erro
 {
     sqlite3_stmt *st;
     int rc = 0;
-    if (!(st = br_stmt(repo, S_RES_CLEAR_AFFS, err)) ||
-        (rc = step_write(repo, st, err, "researcher write")))
-        return st ? rc : BR_ESTORE;
-    if (!(st = br_stmt(repo, S_RES_CLEAR_TERMS, err)) ||
-        (rc = step_write(repo, st, err, "researcher write")))
-        return st ? rc : BR_ESTORE;
+    static const stmt_id CLEAR[] = {S_RES_CLEAR_AFFS, S_RES_CLEAR_TERMS};
+    for (size_t k = 0; k < BR_ARRAY_LEN(CLEAR) && !rc; k++) {
+        if (!(st = br_stmt(repo, CLEAR[k], err))) return BR_ESTORE;
+        sqlite3_bind_int64(st, 1, row);
+        rc = step_write(repo, st, err, "researcher write");
+    }
     for (size_t i = 0; i < r->n_affiliations && !rc; i++) {
         const br_researcher_affiliation *a = &r->affiliations[i];
         if (!(st = br_stmt(repo, S_RES_AFF_INSERT, err))) return BR_ESTORE;
