@@ -93,8 +93,8 @@ static void test_job_types_table(void **state)
     assert_int_equal(c.implemented, runnable + c.others);
     /* update-set, delete-set, index-assets, revert, normalize-assets, fix-affiliations,
      * register-doi, import-asset-relations, handle-relations, import-asset-files,
-     * update-researchers, delete-orcid */
-    assert_int_equal(c.others, 12);
+     * update-researchers, delete-orcid, update-users */
+    assert_int_equal(c.others, 13);
     assert_true(c.set_jobs >= 3);
     br_job_type t;
     assert_int_equal(br_job_type_get("import-saf", &t), 0);

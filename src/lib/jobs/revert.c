@@ -205,6 +205,8 @@ static int one(void *ctx, const br_undo_row *row)
     rv *c = ctx;
     if (!strncmp(row->uuid, BR_RESEARCHER_UNDO_PREFIX, strlen(BR_RESEARCHER_UNDO_PREFIX)))
         return other_one(c, row, br_sj_researcher_revert, "researcher");
+    if (!strncmp(row->uuid, BR_SJ_USER_UNDO_PREFIX, strlen(BR_SJ_USER_UNDO_PREFIX)))
+        return other_one(c, row, br_sj_user_revert, "user");
     int64_t id;
     const char *why = NULL;
     int conflict = conflict_of(c, row, &id, &why);

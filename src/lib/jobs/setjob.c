@@ -40,14 +40,16 @@ static const sj_driver INDEX = {"index-assets", BR_OUTCOME_UPDATED, NULL,
 static const sj_driver *const DRIVERS[] = {&br_sj_doi, &br_sj_update, &br_sj_delete, &INDEX, &br_sj_normalize,
                                            &br_sj_affil,
                                            &br_sj_files, &br_sj_relations_import, &br_sj_relations_handle,
-                                           &br_sj_researchers, &br_sj_orcid};
+                                           &br_sj_researchers, &br_sj_orcid,
+                                           &br_sj_users};
 
 /* Drivers with a fetch step or their own closing message (setjob.h). */
 static const sj_extra *const EXTRAS[] = {&br_sj_doi_extra, &br_sj_files_extra, &br_sj_relations_import_extra,
-                                         &br_sj_orcid_extra};
+                                         &br_sj_orcid_extra, &br_sj_users_extra};
 
 /* Drivers whose members are not items (setjob.h). */
-static const sj_loader *const LOADERS[] = {&br_sj_researchers_loader, &br_sj_orcid_loader};
+static const sj_loader *const LOADERS[] = {&br_sj_researchers_loader, &br_sj_orcid_loader,
+                                           &br_sj_users_loader};
 
 static sj_load_fn load_of(const sj_driver *d)
 {

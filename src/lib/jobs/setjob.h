@@ -94,6 +94,16 @@ struct br_undo_row;
 int br_sj_researcher_revert(br_repo *repo, int64_t job_id, const struct br_undo_row *row, int apply,
                             int *conflict, const char **why, char *name, size_t size,
                             br_error *err);
+/* setjob_users.c: update-users, on a set of users (its members are user names). */
+extern const sj_driver br_sj_users;
+extern const sj_loader br_sj_users_loader;
+extern const sj_extra br_sj_users_extra;
+/* revert.c's side of an update-users undo row ("user:ACCOUNT_ID"): as br_sj_researcher_revert,
+ * for a user's roles and account type (a password is never put back; a user gone or renamed
+ * is never written over); name gets the user name. */
+#define BR_SJ_USER_UNDO_PREFIX "user:"
+int br_sj_user_revert(br_repo *repo, int64_t job_id, const struct br_undo_row *row, int apply,
+                      int *conflict, const char **why, char *name, size_t size, br_error *err);
 /* A revert's put-back of an item's relations (parts BR_PART_RELATIONS of an undo row): item id's
  * relations become snap's (those whose other item still exists), each row changed with an undo
  * row of the revert job (job_id) for both items; the other items' versions stay, so that their
