@@ -24,9 +24,8 @@
 #include <sodium.h>
 #include "core/core.h"
 #include "doi/doi_internal.h"
+#include "net/api.h"
 #include "net/fetch.h"
-
-#define MAX_ANSWER (1024 * 1024)
 
 /* ---- local --------------------------------------------------------------------------------- */
 
@@ -151,83 +150,16 @@ static void dc_close(void *state)
     free(s);
 }
 
-typedef struct answer_buf {
-    char *p;
-    size_t n;
-    int too_big;
-} answer_buf;
-
-static size_t on_body(char *p, size_t size, size_t n, void *ctx)
-{
-    answer_buf *b = ctx;
-    size_t len = size * n;
-    if (b->n + len > MAX_ANSWER) {
-        b->too_big = 1;
-        return len; /* keep reading, drop the rest */
-    }
-    char *q = realloc(b->p, b->n + len + 1);
-    if (!q) return 0;
-    memcpy(q + b->n, p, len);
-    b->n += len;
-    q[b->n] = 0;
-    b->p = q;
-    return len;
-}
-
-/* One request: 0 with *http (any status) and the answer's body, or a CURLcode failure. */
+/* One request to the DataCite API (net/api.h). */
 static CURLcode one_request(dc_state *s, const char *method, const char *url, const char *body,
-                            long *http, answer_buf *ans, int *refused, char *errbuf, br_error *err,
-                            int *policy_rc)
+                            br_api_answer *ans, br_error *err)
 {
-    *http = 0;
-    *refused = 0;
-    *policy_rc = 0;
-    CURL *h = curl_easy_init();
-    if (!h) return CURLE_OUT_OF_MEMORY;
-    struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/vnd.api+json");
-    hdr = hdr ? curl_slist_append(hdr, "Accept: application/vnd.api+json") : NULL;
-    br_fetch_guard g = {.policy = s->policy};
-    CURLcode c = CURLE_OK;
-    if (!hdr) c = CURLE_OUT_OF_MEMORY;
-    if (c == CURLE_OK && (*policy_rc = br_fetch_guard_url(&g, h, url, err)))
-        c = CURLE_UNSUPPORTED_PROTOCOL;
-#define SET(opt, val)                                                                              \
-    if (c == CURLE_OK) c = curl_easy_setopt(h, opt, val)
-    SET(CURLOPT_CUSTOMREQUEST, method);
-    SET(CURLOPT_POSTFIELDS, body);
-    SET(CURLOPT_HTTPHEADER, hdr);
-    SET(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-    SET(CURLOPT_USERNAME, s->user);
-    SET(CURLOPT_PASSWORD, s->password);
-    SET(CURLOPT_NOSIGNAL, 1L);
-    SET(CURLOPT_CONNECTTIMEOUT_MS, s->o.timeout_ms < 10000 ? s->o.timeout_ms : 10000L);
-    SET(CURLOPT_TIMEOUT_MS, s->o.timeout_ms);
-    SET(CURLOPT_WRITEFUNCTION, on_body);
-    SET(CURLOPT_WRITEDATA, ans);
-    SET(CURLOPT_ERRORBUFFER, errbuf);
-    SET(CURLOPT_USERAGENT, "bulkrepo-doi/1 (DataCite REST)");
-#undef SET
-    if (c == CURLE_OK) c = curl_easy_perform(h);
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, http);
-    *refused = g.refused;
-    curl_slist_free_all(hdr);
-    curl_easy_cleanup(h);
-    return c;
-}
-
-static int transient(CURLcode c, long http)
-{
-    if (c == CURLE_OK) return http == 429 || http >= 500;
-    return c == CURLE_OPERATION_TIMEDOUT || c == CURLE_COULDNT_CONNECT ||
-           c == CURLE_COULDNT_RESOLVE_HOST || c == CURLE_RECV_ERROR || c == CURLE_SEND_ERROR ||
-           c == CURLE_GOT_NOTHING || c == CURLE_PARTIAL_FILE;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) && errno == EINTR) {
-    }
+    static const char *const HEADERS[] = {"Content-Type: application/vnd.api+json",
+                                          "Accept: application/vnd.api+json", NULL};
+    br_api_call call = {s->policy,   method,          url,
+                        body,        HEADERS,         s->user,
+                        s->password, s->o.timeout_ms, "bulkrepo-doi/1 (DataCite REST)"};
+    return br_api_once(&call, ans, err);
 }
 
 /* The JSON:API errors of an answer, "title (source); ..." into out. */
@@ -282,97 +214,99 @@ static char *request_body(const br_doi_request *rq, int with_id)
     return text;
 }
 
+/* One try's outcome: 0 registered, 1 try again (why filled), else the failure (a->message). */
+static int dc_try(dc_state *s, const br_doi_request *rq, br_doi_answer *a, int *put,
+                  br_api_answer *ans, char *why, size_t why_size, br_error *err)
+{
+    char url[1024], enc[600];
+    path_doi(rq->doi, enc, sizeof enc);
+    if (*put)
+        snprintf(url, sizeof url, "%s/dois/%s", s->api, enc);
+    else
+        snprintf(url, sizeof url, "%s/dois", s->api);
+    char *body = request_body(rq, *put);
+    if (!body) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
+    br_error pe;
+    CURLcode c = one_request(s, *put ? "PUT" : "POST", url, body, ans, &pe);
+    free(body);
+    long http = ans->http;
+    a->tries++;
+    a->http = c == CURLE_OK ? http : 0;
+    if (ans->policy_rc) {
+        if (err) *err = pe;
+        snprintf(a->message, sizeof a->message, "not sent: %.900s", pe.message);
+        return ans->policy_rc;
+    }
+    if (ans->refused) {
+        snprintf(a->message, sizeof a->message,
+                 "not sent: the DataCite API's host is not allowed (loopback, private and "
+                 "other special addresses are refused unless " BR_FETCH_ALLOW_FILE " lists it)");
+        return br_error_set(err, BR_EDENIED, url, 0, 0, "%s", a->message);
+    }
+    if (c == CURLE_OK && *put && http == 404) { /* reserved here, unknown there: create it */
+        *put = 0;
+        return dc_try(s, rq, a, put, ans, why, why_size, err);
+    }
+    if (c == CURLE_OK && (http == 200 || http == 201)) {
+        json_t *j = json_loads(ans->body, 0, NULL);
+        const char *st = json_string_value(
+            json_object_get(json_object_get(json_object_get(j, "data"), "attributes"), "state"));
+        br_strlcpy(a->state, st ? st : (rq->publish ? "findable" : "registered"), sizeof a->state);
+        json_decref(j);
+        char tries[400] = "";
+        if (a->tries > 1)
+            snprintf(tries, sizeof tries, "; %d tries, the one before: %.300s", a->tries, why);
+        snprintf(a->message, sizeof a->message, "%s %s at DataCite (%s: %ld%s)", a->state, rq->doi,
+                 *put ? "PUT" : "POST", http, tries);
+        return 0;
+    }
+    if (c == CURLE_OK && !br_api_transient(c, http)) {
+        char detail[700];
+        api_errors(ans->body, detail, sizeof detail);
+        int rc;
+        if (http == 401 || http == 403) {
+            snprintf(a->message, sizeof a->message,
+                     "DataCite refused the credentials (%ld): check the profile's repository "
+                     "id and password",
+                     http);
+            rc = BR_EAUTH;
+        } else {
+            snprintf(a->message, sizeof a->message, "DataCite answered %ld: %s", http,
+                     detail[0] ? detail : "(no details)");
+            rc = BR_EINVAL;
+        }
+        return br_error_set(err, rc, NULL, 0, 0, "%s", a->message);
+    }
+    /* 429, 5xx, a timeout or a broken connection: again after the back-off */
+    if (c == CURLE_OK)
+        snprintf(why, why_size, "%ld%s", http, http == 429 ? " Too Many Requests" : "");
+    else
+        snprintf(why, why_size, "%s", ans->errbuf[0] ? ans->errbuf : curl_easy_strerror(c));
+    return 1;
+}
+
 static int dc_submit(void *state, const br_doi_request *rq, br_doi_answer *a, br_error *err)
 {
     dc_state *s = state;
     memset(a, 0, sizeof *a);
-    int put = rq->exists;
-    char url[1024], enc[600], errbuf[CURL_ERROR_SIZE], why[600] = "";
+    int put = rq->exists, rc;
+    char why[600] = "";
     long wait = s->o.backoff_ms;
-    int rc = 0;
-    for (;;) {
-        path_doi(rq->doi, enc, sizeof enc);
-        if (put)
-            snprintf(url, sizeof url, "%s/dois/%s", s->api, enc);
-        else
-            snprintf(url, sizeof url, "%s/dois", s->api);
-        char *body = request_body(rq, put);
-        if (!body) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
-        answer_buf ans = {NULL, 0, 0};
-        int refused, policy_rc;
-        long http;
-        errbuf[0] = 0;
-        br_error pe;
-        CURLcode c = one_request(s, put ? "PUT" : "POST", url, body, &http, &ans, &refused, errbuf,
-                                 &pe, &policy_rc);
-        free(body);
-        a->tries++;
-        a->http = c == CURLE_OK ? http : 0;
-        if (policy_rc || refused) {
-            free(ans.p);
-            if (policy_rc) {
-                if (err) *err = pe;
-                snprintf(a->message, sizeof a->message, "not sent: %.900s", pe.message);
-                return policy_rc;
-            }
-            snprintf(a->message, sizeof a->message,
-                     "not sent: the DataCite API's host is not allowed (loopback, private and "
-                     "other special addresses are refused unless " BR_FETCH_ALLOW_FILE
-                     " lists it)");
-            return br_error_set(err, BR_EDENIED, url, 0, 0, "%s", a->message);
-        }
-        if (c == CURLE_OK && put && http == 404) { /* reserved here, unknown there: create it */
-            free(ans.p);
-            put = 0;
-            continue;
-        }
-        if (c == CURLE_OK && (http == 200 || http == 201)) {
-            json_t *j = ans.p ? json_loads(ans.p, 0, NULL) : NULL;
-            const char *st = json_string_value(json_object_get(
-                json_object_get(json_object_get(j, "data"), "attributes"), "state"));
-            br_strlcpy(a->state, st ? st : (rq->publish ? "findable" : "registered"),
-                       sizeof a->state);
-            json_decref(j);
-            free(ans.p);
-            char tries[400] = "";
-            if (a->tries > 1)
-                snprintf(tries, sizeof tries, "; %d tries, the one before: %.300s", a->tries, why);
-            snprintf(a->message, sizeof a->message, "%s %s at DataCite (%s: %ld%s)", a->state,
-                     rq->doi, put ? "PUT" : "POST", http, tries);
-            return 0;
-        }
-        if (c == CURLE_OK && !transient(c, http)) {
-            char detail[700];
-            api_errors(ans.p, detail, sizeof detail);
-            free(ans.p);
-            if (http == 401 || http == 403) {
-                snprintf(a->message, sizeof a->message,
-                         "DataCite refused the credentials (%ld): check the profile's repository "
-                         "id and password",
-                         http);
-                rc = BR_EAUTH;
-            } else {
-                snprintf(a->message, sizeof a->message, "DataCite answered %ld: %s", http,
-                         detail[0] ? detail : "(no details)");
-                rc = BR_EINVAL;
-            }
-            return br_error_set(err, rc, NULL, 0, 0, "%s", a->message);
-        }
-        /* 429, 5xx, a timeout or a broken connection: again after the back-off */
-        if (c == CURLE_OK)
-            snprintf(why, sizeof why, "%ld%s", http, http == 429 ? " Too Many Requests" : "");
-        else
-            snprintf(why, sizeof why, "%s", errbuf[0] ? errbuf : curl_easy_strerror(c));
-        free(ans.p);
+    br_api_answer *ans = malloc(sizeof *ans);
+    if (!ans) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
+    while ((rc = dc_try(s, rq, a, &put, ans, why, sizeof why, err)) == 1) {
         if (a->tries >= s->o.tries) {
             snprintf(a->message, sizeof a->message,
                      "DataCite did not register %s: %d tries, the last one: %s", rq->doi, a->tries,
                      why);
-            return br_error_set(err, BR_EIO, NULL, 0, 0, "%s", a->message);
+            rc = br_error_set(err, BR_EIO, NULL, 0, 0, "%s", a->message);
+            break;
         }
-        sleep_ms(wait);
+        br_api_wait(wait, NULL, NULL);
         wait *= 2;
     }
+    free(ans);
+    return rc;
 }
 
 const br_doi_registrar br_doi_datacite = {"datacite", dc_open, dc_submit, dc_close};

@@ -21,10 +21,9 @@
 #include <jansson.h>
 #include <sodium.h>
 #include "core/core.h"
+#include "net/api.h"
 #include "net/fetch.h"
 #include "orcid/orcid_internal.h"
-
-#define MAX_ANSWER (64 * 1024)
 
 /* ---- the recorder: nothing is sent ----------------------------------------------------------- */
 
@@ -130,93 +129,27 @@ static void api_close(void *state)
     free(s);
 }
 
-typedef struct body {
-    char p[MAX_ANSWER + 1];
-    size_t n;
-} body;
-
-static size_t on_body(char *p, size_t size, size_t n, void *ctx)
+/* One DELETE to the member API (net/api.h). */
+static CURLcode one_request(api_state *s, const char *url, br_api_answer *b, br_error *perr)
 {
-    body *b = ctx;
-    size_t len = size * n, room = MAX_ANSWER - b->n;
-    size_t k = len < room ? len : room; /* the rest is dropped */
-    memcpy(b->p + b->n, p, k);
-    b->n += k;
-    b->p[b->n] = 0;
-    return len;
-}
-
-/* One DELETE: CURLE_OK with *http (any status), or a failure (policy_rc set when the fetch
- * policy refused the URL itself). */
-static CURLcode one_request(api_state *s, const char *url, long *http, body *b, int *refused,
-                            char *errbuf, br_error *perr, int *policy_rc)
-{
-    *http = 0;
-    *refused = 0;
-    *policy_rc = 0;
-    b->n = 0;
-    b->p[0] = 0;
-    CURL *h = curl_easy_init();
-    if (!h) return CURLE_OUT_OF_MEMORY;
-    struct curl_slist *hdr = curl_slist_append(NULL, s->auth);
-    hdr = hdr ? curl_slist_append(hdr, "Accept: application/vnd.orcid+json") : NULL;
-    br_fetch_guard g = {.policy = s->policy};
-    CURLcode c = hdr ? CURLE_OK : CURLE_OUT_OF_MEMORY;
-    if (c == CURLE_OK && (*policy_rc = br_fetch_guard_url(&g, h, url, perr)))
-        c = CURLE_UNSUPPORTED_PROTOCOL;
-#define SET(opt, val)                                                                              \
-    if (c == CURLE_OK) c = curl_easy_setopt(h, opt, val)
-    SET(CURLOPT_CUSTOMREQUEST, "DELETE");
-    SET(CURLOPT_HTTPHEADER, hdr);
-    SET(CURLOPT_NOSIGNAL, 1L);
-    SET(CURLOPT_CONNECTTIMEOUT_MS, s->o.timeout_ms < 10000 ? s->o.timeout_ms : 10000L);
-    SET(CURLOPT_TIMEOUT_MS, s->o.timeout_ms);
-    SET(CURLOPT_WRITEFUNCTION, on_body);
-    SET(CURLOPT_WRITEDATA, b);
-    SET(CURLOPT_ERRORBUFFER, errbuf);
-    SET(CURLOPT_USERAGENT, "bulkrepo-orcid/1 (ORCID member API 3.0)");
-#undef SET
-    if (c == CURLE_OK) c = curl_easy_perform(h);
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, http);
-    *refused = g.refused;
-    curl_slist_free_all(hdr);
-    curl_easy_cleanup(h);
-    return c;
-}
-
-static int transient(CURLcode c, long http)
-{
-    if (c == CURLE_OK) return http == 429 || http >= 500;
-    return c == CURLE_OPERATION_TIMEDOUT || c == CURLE_COULDNT_CONNECT ||
-           c == CURLE_COULDNT_RESOLVE_HOST || c == CURLE_RECV_ERROR || c == CURLE_SEND_ERROR ||
-           c == CURLE_GOT_NOTHING || c == CURLE_PARTIAL_FILE;
-}
-
-/* Waits ms in short steps, polling for a cancel: 1 when cancelled. */
-static int wait_ms(const br_orcid_http_opts *o, long ms)
-{
-    while (ms > 0) {
-        if (o->cancelled && o->cancelled(o->cancel_ctx)) return 1;
-        long step = ms < 100 ? ms : 100;
-        struct timespec ts = {0, step * 1000000L};
-        while (nanosleep(&ts, &ts) && errno == EINTR) {
-        }
-        ms -= step;
-    }
-    return o->cancelled && o->cancelled(o->cancel_ctx);
+    const char *const headers[] = {s->auth, "Accept: application/vnd.orcid+json", NULL};
+    br_api_call call = {s->policy, "DELETE",        url,
+                        NULL,      headers,         NULL,
+                        NULL,      s->o.timeout_ms, "bulkrepo-orcid/1 (ORCID member API 3.0)"};
+    return br_api_once(&call, b, perr);
 }
 
 /* ORCID's error answer: its developer-message (or user-message), else the start of the body. */
-static void error_text(const body *b, char *out, size_t size)
+static void error_text(const br_api_answer *b, char *out, size_t size)
 {
     out[0] = 0;
-    json_t *j = b->n ? json_loads(b->p, 0, NULL) : NULL;
+    json_t *j = b->n ? json_loads(b->body, 0, NULL) : NULL;
     const char *m = json_string_value(json_object_get(j, "developer-message"));
     if (!m) m = json_string_value(json_object_get(j, "user-message"));
     if (m)
         snprintf(out, size, "%.300s", m);
     else if (b->n)
-        snprintf(out, size, "%.200s", b->p);
+        snprintf(out, size, "%.200s", b->body);
     json_decref(j);
 }
 
@@ -225,19 +158,19 @@ static int api_delete(void *state, const char *orcid, const char *put_code, br_o
 {
     api_state *s = state;
     memset(a, 0, sizeof *a);
-    body *b = malloc(sizeof *b);
+    br_api_answer *b = malloc(sizeof *b);
     if (!b) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
-    char url[800], errbuf[CURL_ERROR_SIZE], why[300] = "", detail[400];
+    char url[800], why[300] = "", detail[400];
     snprintf(url, sizeof url, "%s/v3.0/%s/work/%s", s->api, orcid, put_code);
     long wait = s->o.backoff_ms;
     int rc = 0;
     a->outcome = BR_ORCID_FAILED;
     for (;;) {
-        int refused, policy_rc;
-        long http;
-        errbuf[0] = 0;
         br_error pe;
-        CURLcode c = one_request(s, url, &http, b, &refused, errbuf, &pe, &policy_rc);
+        CURLcode c = one_request(s, url, b, &pe);
+        long http = b->http;
+        int refused = b->refused, policy_rc = b->policy_rc;
+        const char *errbuf = b->errbuf;
         a->tries++;
         a->http = c == CURLE_OK ? http : 0;
         if (policy_rc) {
@@ -261,7 +194,7 @@ static int api_delete(void *state, const char *orcid, const char *put_code, br_o
             snprintf(a->message, sizeof a->message, "already gone from ORCID (404)");
             break;
         }
-        if (c == CURLE_OK && !transient(c, http)) {
+        if (c == CURLE_OK && !br_api_transient(c, http)) {
             error_text(b, detail, sizeof detail);
             if (http == 401 || http == 403)
                 snprintf(a->message, sizeof a->message,
@@ -283,7 +216,7 @@ static int api_delete(void *state, const char *orcid, const char *put_code, br_o
                      a->tries, why);
             break;
         }
-        if (wait_ms(&s->o, wait)) {
+        if (br_api_wait(wait, s->o.cancelled, s->o.cancel_ctx)) {
             rc = br_error_set(err, BR_ECANCELLED, NULL, 0, 0, "cancelled");
             break;
         }
