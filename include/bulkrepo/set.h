@@ -122,6 +122,10 @@ typedef int (*br_set_member_fn)(void *ctx, const br_set_member *m);
  * BR_ENOTFOUND; BR_EUSAGE (a logical set's query no longer parses); BR_ESTORE. */
 int br_set_members(br_repo *repo, const char *name, br_set_member_fn fn, void *ctx,
                    br_error *err);
+/* The set as JSON text (malloc'd): {"name","content","kind" ("itemized"|"logical"),"query",
+ * "note","created","creator","members"} with members as given.  0 or BR_ENOMEM. */
+int br_set_to_json(const br_set *s, int64_t members, char **out, br_error *err);
+
 /* The number of members (a logical set is evaluated now).  0; BR_ENOTFOUND; BR_ESTORE. */
 int br_set_count(br_repo *repo, const char *name, int64_t *n, br_error *err);
 

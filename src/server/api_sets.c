@@ -26,18 +26,13 @@ static json_t *str_or_null(const char *s)
     return s && *s ? json_string(s) : json_null();
 }
 
+/* The set's JSON (the library's one shape, br_set_to_json); members: its count. */
 static json_t *set_json(const br_set *s, int64_t members)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "name", json_string(s->name));
-    json_object_set_new(o, "content", json_string(br_set_content_name(s->content)));
-    json_object_set_new(o, "kind", json_string(s->query[0] ? "logical" : "itemized"));
-    json_object_set_new(o, "query", str_or_null(s->query));
-    json_object_set_new(o, "note", str_or_null(s->note));
-    json_object_set_new(o, "created", json_string(s->created));
-    json_object_set_new(o, "creator", str_or_null(s->creator));
-    json_object_set_new(o, "members", json_integer(members));
-    return o;
+    char *text = NULL;
+    json_t *o = br_set_to_json(s, members, &text, NULL) ? NULL : json_loads(text, 0, NULL);
+    free(text);
+    return o ? o : json_null();
 }
 
 /* The set's JSON with its member count (a logical set evaluated now): NULL and err. */
