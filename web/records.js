@@ -79,7 +79,7 @@
       h('label', { for: 'order', class: 'sr-only' }, 'Order'), orderSel),
     h('p', { id: 'q-help', class: 'muted small help' }, HELP));
     orderSel.addEventListener('change', () => { if (q) location.hash = searchHash(q, orderSel.value, 0); });
-    const out = h('div', { class: 'results', 'aria-live': 'polite' });
+    const out = h('div', { class: 'results', 'aria-live': 'polite', 'data-q': q || '' });
     show(h('h1', {}, 'Search'), form, out);
     B.setView(null);
     if (!q) {

@@ -198,7 +198,11 @@ async function search(page, q) {
   await page.getByLabel('Search records').press('Enter');
   const want = `#/search?${new URLSearchParams({ q })}`;
   await until(`the search for ${q}`, () => page.url().endsWith(want));
-  await page.locator('.results .total, .results [role="alert"]').first().waitFor({ timeout: WAIT });
+  /* this query's answer, not the previous page's still on screen */
+  await page.waitForFunction((query) => {
+    const r = document.querySelector('.results');
+    return r && r.dataset.q === query && r.querySelector('.total, [role="alert"]');
+  }, q, { timeout: WAIT });
 }
 async function searchTotal(page) {
   return Number(await page.locator('.results .total').getAttribute('data-total'));
