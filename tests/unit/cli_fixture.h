@@ -19,12 +19,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <jansson.h>
@@ -406,6 +408,22 @@ static inline int fx_teardown(void **state)
     fx_reset_output(f);
     free(f);
     return 0;
+}
+
+/* Stops a `bulkrepo serve` a test started (SIGTERM, then waits): 1 when it did not exit
+ * cleanly or its stderr (DIR/serve.err) holds a sanitizer report (printed), else 0. */
+static inline int fx_serve_stop(pid_t pid, const char *dir)
+{
+    int st = 0;
+    kill(pid, SIGTERM);
+    waitpid(pid, &st, 0);
+    char path[4400];
+    snprintf(path, sizeof path, "%s/serve.err", dir);
+    char *err = tu_read(path);
+    int sanitizer = err && (strstr(err, "Sanitizer") || strstr(err, "runtime error:"));
+    if (sanitizer) print_error("bulkrepo serve:\n%s\n", err);
+    free(err);
+    return !(WIFEXITED(st) && WEXITSTATUS(st) == 0) || sanitizer;
 }
 
 #define FX_TEST(t) cmocka_unit_test_setup_teardown(t, fx_setup, fx_teardown)

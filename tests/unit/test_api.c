@@ -244,22 +244,14 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     (void)state;
-    int st = 0;
-    kill(A->pid, SIGTERM);
-    waitpid(A->pid, &st, 0);
-    char path[4400];
-    snprintf(path, sizeof path, "%s/serve.err", A->f.dir);
-    char *err = tu_read(path);
-    int sanitizer = err && (strstr(err, "Sanitizer") || strstr(err, "runtime error:"));
-    if (sanitizer) print_error("bulkrepo serve:\n%s\n", err);
-    free(err);
+    int bad = fx_serve_stop(A->pid, A->f.dir);
     tu_rmtree(A->f.dir);
     free(A->f.dir);
     fx_reset_output(&A->f);
     free(A);
     curl_global_cleanup();
     /* A clean exit on SIGTERM, and no sanitizer report. */
-    return !(WIFEXITED(st) && WEXITSTATUS(st) == 0) || sanitizer;
+    return bad;
 }
 
 /* ---- helpers over the API ----------------------------------------------------------------- */

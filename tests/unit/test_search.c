@@ -948,21 +948,13 @@ static int api_setup(void **state)
 static int api_teardown(void **state)
 {
     (void)state;
-    int st = 0;
-    kill(A->pid, SIGTERM);
-    waitpid(A->pid, &st, 0);
-    char path[4400];
-    snprintf(path, sizeof path, "%s/serve.err", A->f.dir);
-    char *err = tu_read(path);
-    int sanitizer = err && (strstr(err, "Sanitizer") || strstr(err, "runtime error:"));
-    if (sanitizer) print_error("bulkrepo serve:\n%s\n", err);
-    free(err);
+    int unclean = fx_serve_stop(A->pid, A->f.dir);
     tu_rmtree(A->f.dir);
     free(A->f.dir);
     fx_reset_output(&A->f);
     free(A);
     curl_global_cleanup();
-    return !(WIFEXITED(st) && WEXITSTATUS(st) == 0) || sanitizer;
+    return unclean;
 }
 
 /* GET /api/items?q=Q&EXTRA as token: the answer (status 200 asserted). */
