@@ -193,7 +193,8 @@ static inline const char *fx_map_handle(fx *f, const char *mapfile, const char *
     assert_non_null(s);
     const char *found = NULL;
     int seen = 0;
-    for (char *line = strtok(s, "\n"); line; line = strtok(NULL, "\n")) {
+    char *save = NULL;
+    for (char *line = strtok_r(s, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char name[1024], h[256];
         if (sscanf(line, "%1023s %255s", name, h) != 2) continue;
         if (strcmp(name, folder)) continue;
