@@ -463,7 +463,13 @@ static void test_bad_parameters(void **state)
     RUN(f, 2,
         "job run update-set --set S --param operation=field-add --param field=dc.title "
         "--param value=x --param regex=true");
-    assert_contains(f->err, "field-replace only");
+    assert_contains(f->err, "regex: parameter 'regex' of update-set applies only when operation "
+                            "is one of field-replace (operation is field-add)");
+    /* Any parameter the operation would not read is refused the same way, not ignored. */
+    RUN(f, 2,
+        "job run update-set --set S --param operation=field-add --param field=dc.title "
+        "--param value=x --param from=y");
+    assert_contains(f->err, "parameter 'from' of update-set applies only when operation");
     /* An unknown parameter, a bad enum value, a field not in the registry, a missing one. */
     RUN(f, 2, "job run update-set --set S --param operation=field-add --param colour=red");
     assert_contains(f->err, "colour: update-set takes no parameter 'colour'");

@@ -424,7 +424,8 @@ static void test_excluded_and_read_only_roles(void **state)
     RUN(f, 2, "job run update-users --set U");
     assert_contains(f->err, "say what to do");
     RUN(f, 2, "job run update-users --set U --param roles=USER_MANAGER --param no_password=true");
-    assert_contains(f->err, "no_password goes with account_type");
+    assert_contains(f->err,
+                    "parameter 'no_password' of update-users applies only when account_type");
     RUN(f, 2, "job run update-users --set U --param account_type=guest");
     RUN(f, 2, "job run update-users --set U --param notify=postcard");
     /* a set of assets is not a set of users */

@@ -355,6 +355,26 @@ static int check_required(void *ctx, const br_job_param *p)
     return 0;
 }
 
+/* A parameter given a value other than its default where its "applies when" does not hold
+ * (update-set's "from" with operation field-add) would be silently ignored: refused instead. */
+static int check_applies(const char *type, const br_job_param *p, json_t *params, json_t *v,
+                         br_error *err)
+{
+    const char *eq = strchr(p->when, '=');
+    char buf[32], key[64], ob[256];
+    const char *given = br_sj_value_text(v, buf, sizeof buf);
+    if (!eq || (size_t)(eq - p->when) >= sizeof key ||
+        (given && p->def[0] && !strcmp(given, p->def)))
+        return 0;
+    memcpy(key, p->when, (size_t)(eq - p->when));
+    key[eq - p->when] = 0;
+    const char *other = br_sj_param(params, type, key, ob, sizeof ob);
+    if (other && in_list(other, eq + 1)) return 0;
+    return br_error_set(err, BR_EUSAGE, p->name, 0, 0,
+                        "parameter '%s' of %s applies only when %s is one of %s (%s is %s)",
+                        p->name, type, key, eq + 1, key, other ? other : "not given");
+}
+
 int br_sj_params_check(br_repo *repo, const char *type, json_t *params, br_error *err)
 {
     const char *key;
@@ -368,6 +388,7 @@ int br_sj_params_check(br_repo *repo, const char *type, json_t *params, br_error
             return br_error_set(err, BR_EUSAGE, key, 0, 0,
                                 "%s takes no parameter '%s' (it takes: %s)", type, key, names);
         int rc = check_value(repo, type, &p, v, err);
+        if (!rc) rc = check_applies(type, &p, params, v, err);
         if (rc) return rc;
     }
     req_ctx c = {params, type, err, 0};

@@ -444,13 +444,10 @@ static int prepare(br_repo *repo, json_t *p, void **state, br_error *err)
         u->from = u->from_b;
         u->to = u->to_b;
     }
-    if (!rc && br_sj_param_bool(p, "update-set", "regex")) {
-        if (strcmp(u->op->name, "field-replace"))
-            rc = br_error_set(err, BR_EUSAGE, "regex", 0, 0,
-                              "a regular expression is taken by field-replace only");
-        else if (!(rc = br_sj_regex_check(u->from, &u->re, err)))
-            u->use_re = 1;
-    }
+    /* data/job_params.tsv says regex applies to field-replace only (br_sj_params_check). */
+    if (!rc && br_sj_param_bool(p, "update-set", "regex") &&
+        !(rc = br_sj_regex_check(u->from, &u->re, err)))
+        u->use_re = 1;
 done:
     if (rc) {
         free(u);

@@ -209,9 +209,7 @@ static int users_prepare(br_repo *repo, json_t *params, void **state, br_error *
     if (!rc && !s->add && s->target < 0 && !s->notify[0])
         rc = br_error_set(err, BR_EUSAGE, NULL, 0, 0,
                           "say what to do: roles to add, account_type, or notify");
-    if (!rc && s->no_password && s->target < 0)
-        rc = br_error_set(err, BR_EUSAGE, "no_password", 0, 0,
-                          "no_password goes with account_type (internal or external)");
+    /* no_password without account_type: refused by its "applies when" (br_sj_params_check). */
     if (!rc && may_generate && !s->notify[0])
         rc = br_error_set(err, BR_EUSAGE, "notify", 0, 0,
                           "account_type=internal gives external users a new password, which "
