@@ -530,3 +530,39 @@ CREATE TABLE mail_outbox (
 );
 CREATE INDEX mail_outbox_due ON mail_outbox (state, next_attempt);
 CREATE INDEX mail_outbox_by_job ON mail_outbox (job_id) WHERE job_id IS NOT NULL;
+
+-- v9 (issue 17): see migrations/009.sql for what each table and column is for.
+CREATE TABLE ftp_config (
+    name       TEXT PRIMARY KEY,
+    url        TEXT NOT NULL,
+    username   TEXT NOT NULL,
+    password   TEXT,
+    private_key TEXT,
+    passive    INTEGER NOT NULL DEFAULT 1,
+    ca_file    TEXT,
+    created    TEXT NOT NULL,
+    updated    TEXT NOT NULL
+);
+ALTER TABLE profile ADD COLUMN ftp TEXT;
+ALTER TABLE profile ADD COLUMN remote_dir TEXT;
+ALTER TABLE profile ADD COLUMN pattern TEXT;
+ALTER TABLE profile ADD COLUMN after_fetch TEXT;
+ALTER TABLE profile ADD COLUMN schedule TEXT;
+ALTER TABLE profile ADD COLUMN next_run INTEGER;
+CREATE TABLE fetched_file (
+    id        INTEGER PRIMARY KEY,
+    profile   TEXT NOT NULL,
+    name      TEXT NOT NULL,
+    size      INTEGER NOT NULL,
+    mtime     INTEGER,
+    sha256    TEXT,
+    state     TEXT NOT NULL,
+    fetch_job INTEGER,
+    load_job  INTEGER,
+    fetched   TEXT NOT NULL
+);
+CREATE INDEX fetched_file_by_name ON fetched_file (profile, name, size);
+ALTER TABLE job ADD COLUMN parent_job INTEGER;
+ALTER TABLE job ADD COLUMN delivery TEXT;
+CREATE INDEX job_by_parent ON job (parent_job) WHERE parent_job IS NOT NULL;
+ALTER TABLE account ADD COLUMN notify_jobs INTEGER NOT NULL DEFAULT 0;
