@@ -35,7 +35,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o) $(GEN_SRC:%.c=%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o) $(B)/gen/web_files.o
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
-TEST_SUPPORT := $(B)/obj/tests/support/testutil.o
+TEST_SUPPORT := $(patsubst %.c,$(B)/obj/%.o,$(wildcard tests/support/*.c))
 
 # Keep intermediate objects (the test support object) between runs.
 .SECONDARY:
