@@ -284,6 +284,12 @@ int br_job_events(br_repo *repo, int64_t job_id, br_job_event_fn fn, void *ctx, 
 /* JSON text (malloc'd, caller frees) of a job, with its journal when with_records.
  * Always with "progress", "counters", "files", "failure", "rerun_of",
  * "cancel_requested" (the shape of GET /api/jobs/ID). */
+/* An export's delivery step (issue 17, jobs/deliver.c): the JSON object {destination, ftp,
+ * subdir, state, attempts, error, path, at} as text, stored whole (set) or read (*out
+ * malloc'd, NULL when the job has none).  BR_ENOTFOUND (get: no such job), BR_ESTORE. */
+int br_job_set_delivery(br_repo *repo, int64_t id, const char *json, br_error *err);
+int br_job_delivery(br_repo *repo, int64_t id, char **out, br_error *err);
+
 int br_job_to_json(br_repo *repo, int64_t id, int with_records, char **out, br_error *err);
 
 #ifdef __cplusplus

@@ -62,6 +62,13 @@ int br_mail_config_set(br_repo *repo, const br_mail_config *cfg, const char *pas
 int br_mail_config_get(br_repo *repo, br_mail_config *out, br_error *err);
 /* Forgets the server (messages then stay queued): 0 or BR_ESTORE. */
 int br_mail_config_clear(br_repo *repo, br_error *err);
+/* The web interface's address (http:// or https:// with a host, no spaces or control
+ * characters, at most 511 bytes) that mail links to a job's report from: the job-end mail
+ * (issue 17) links BASE/#/jobs/ID; "" (or NULL) forgets it (the mail then says `bulkrepo job
+ * show ID`).  Kept apart from the server's settings: `--off` leaves it.  0; BR_EUSAGE;
+ * BR_ESTORE.  get: out "" when unset. */
+int br_mail_base_url_set(br_repo *repo, const char *url, br_error *err);
+int br_mail_base_url_get(br_repo *repo, char *out, size_t size, br_error *err);
 
 /* ---- the outbox ------------------------------------------------------------------------- */
 
@@ -131,7 +138,7 @@ int br_mail_requeue(br_repo *repo, int64_t id, br_error *err);
 /* A letter is a "Subject: " line, a blank line and the body.  Placeholders are {{name}};
  * {{#name}} and {{/name}} (alone on their lines) keep the lines between them only when name has
  * a value.  Names: user_name, roles_added, account_type, new_password, job_id,
- * repository_name.  An unknown name, an unclosed section or a missing Subject is an error at
+ * repository_name, job_name, job_status, job_message, counters, report, delivery.  An unknown name, an unclosed section or a missing Subject is an error at
  * load time naming it with its line. */
 typedef struct br_letter br_letter;
 
@@ -142,6 +149,13 @@ typedef struct br_letter_vars {
     const char *new_password; /* NULL none */
     const char *job_id;
     const char *repository_name;
+    /* The job-end letter (job-ended, issue 17); one line each. */
+    const char *job_name;
+    const char *job_status;  /* "Completed Successfully" */
+    const char *job_message; /* why it failed, or a summary; NULL none */
+    const char *counters;    /* "12 processed, 10 imported, ..." */
+    const char *report;      /* a link to the report, or the command that shows it */
+    const char *delivery;    /* what became of an export's delivery; NULL none */
 } br_letter_vars;
 
 /* Loads letter type (1-63 bytes of a-z 0-9 '-'): the repository's letters/TYPE.txt when repo is

@@ -177,6 +177,10 @@ int br_user_mail(br_repo *repo, const char *username, char *out, size_t size, br
 /* Sets (NULL or "" clears) a user's address: BR_EUSAGE when it is not one
  * (br_mail_address_valid), BR_ENOTFOUND. */
 int br_user_set_mail(br_repo *repo, const char *username, const char *address, br_error *err);
+/* "Tell me when my jobs end" (issue 17): with it on, every job the user submitted queues a
+ * short mail when it ends (jobs/notify.c).  0; BR_ENOTFOUND; BR_ESTORE. */
+int br_user_notify_jobs(br_repo *repo, const char *username, int *on, br_error *err);
+int br_user_set_notify_jobs(br_repo *repo, const char *username, int on, br_error *err);
 
 /* ---- authentication -------------------------------------------------------- */
 

@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include "bulkrepo/export.h"
+#include "bulkrepo/delivery.h"
+#include "bulkrepo/engine.h"
 #include "bulkrepo/format.h"
 #include "cli.h"
 
@@ -106,7 +109,17 @@ static void help(void)
            "  -z, --zip NAME       %s: write DEST/NAME as a zip instead of folders\n"
            "      --format FORMAT  %s (default saf)\n"
            "      --submit         queue the export as a job and print its id; without -d the\n"
-           "                       result goes to the repository's exports/<id>/\n",
+           "                       result goes to the repository's exports/<id>/\n"
+           "      --deliver WHERE  deliver the output once exported (runs the export as a job\n"
+           "                       here, or queues it with --submit; no -d): private (your\n"
+           "                       folder), institution (the institution folder) or ftp:NAME\n"
+           "                       (an S/FTP configuration, bulkrepo ftp list); docs/delivery.md\n"
+           "      --subdir DIR     with ftp:NAME: a folder relative to the configuration's\n"
+           "                       folder (created when missing; it cannot leave it)\n"
+           "\n"
+           "       bulkrepo [--repo DIR] export files [--institution | --user USER] [--json]\n"
+           "                       the files delivered into your private folder ($USER), the\n"
+           "                       institution folder, or USER's private folder\n",
            zip, zip, zip, names);
     for (size_t i = 0; i < br_format_count(); i++) {
         const br_format_info *f = br_format_at(i);
@@ -179,8 +192,171 @@ static void print_finding(void *ctx, const br_diag *d)
     cli_print_diag(NULL, d);
 }
 
-/* --submit: the options as a queued job's parameters (engine.h), paths absolute. */
-static int submit_export(cli *c, const br_format_info *f, const br_export_options *o)
+/* --deliver WHERE [--subdir DIR] (delivery.h): the job's parameters deliver, ftp, subdir.  The
+ * library checks them once more when the job is submitted (a sub-directory that leaves the
+ * configuration's root, an unknown configuration: exit 2, no job). */
+typedef struct delivery_opt {
+    const char *where, *subdir;
+} delivery_opt;
+
+static int add_delivery(json_t *p, const delivery_opt *d)
+{
+    if (!d->where)
+        return d->subdir ? cli_usage("export", "--subdir goes with --deliver ftp:NAME") : 0;
+    if (!strncmp(d->where, "ftp:", 4)) {
+        if (!d->where[4])
+            return cli_usage("export", "--deliver ftp:NAME names the S/FTP configuration");
+        json_object_set_new(p, "deliver", json_string("ftp"));
+        json_object_set_new(p, "ftp", json_string(d->where + 4));
+    } else if (!strcmp(d->where, "private") || !strcmp(d->where, "institution")) {
+        json_object_set_new(p, "deliver", json_string(d->where));
+    } else {
+        return cli_usage("export", "--deliver is private, institution or ftp:NAME, not '%s'",
+                         d->where);
+    }
+    if (d->subdir) json_object_set_new(p, "subdir", json_string(d->subdir));
+    return 0;
+}
+
+/* The exit code of an ended job (README): 0 completed, 1 with errors or stopped, 3 failed on
+ * its data, 4 failed otherwise. */
+static int job_exit(const br_job *j)
+{
+    switch (j->status) {
+    case BR_JOB_COMPLETED_SUCCESS:
+    case BR_JOB_COMPLETED_NO_BULKS:
+        return EXIT_OK;
+    case BR_JOB_FAILED:
+        return !strcmp(j->failure, BR_FAILURE_DATA) ? EXIT_INVALID : EXIT_IOERR;
+    default:
+        return EXIT_PARTIAL;
+    }
+}
+
+/* Runs a queued export here (one worker) until it ended and its delivery step is done;
+ * when another process's engine holds the repository, waits for that one to run it. */
+static int run_here(cli *c, const char *type, const char *params, int json)
+{
+    br_repo *repo;
+    int rc = cli_open(c, &repo);
+    if (rc) return rc;
+    br_job_spec spec = {type, NULL, getenv("USER"), params, NULL, 0, 0, NULL};
+    br_error err;
+    int64_t id;
+    br_engine *eng = NULL;
+    if (br_job_submit(repo, &spec, &id, &err)) {
+        rc = cli_fail(&err);
+        goto done;
+    }
+    br_engine_options o = {0};
+    o.workers = 1;
+    o.queue_poll_ms = 100;
+    rc = br_engine_new(c->repo_dir, &o, &eng, &err);
+    if (!rc && (rc = br_engine_start(eng, &err)) == BR_EEXISTS) {
+        fprintf(stderr, "job %lld: another process runs this repository's jobs; waiting for it\n",
+                (long long)id);
+        br_engine_free(eng);
+        eng = NULL;
+        rc = 0;
+    }
+    if (rc) {
+        rc = cli_fail(&err);
+        goto done;
+    }
+    br_job j;
+    for (;;) {
+        if (br_job_get(repo, id, &j, &err)) {
+            rc = cli_fail(&err);
+            goto done;
+        }
+        char *dl = NULL;
+        br_job_delivery(repo, id, &dl, NULL);
+        int settled = dl != NULL || (j.status != BR_JOB_COMPLETED_SUCCESS &&
+                                     j.status != BR_JOB_COMPLETED_WITH_ERRORS);
+        free(dl);
+        if (br_job_status_ended(j.status) && settled) break;
+        usleep(100000);
+    }
+    br_engine_free(eng); /* the worker finishes the job's end (events, mail) first */
+    eng = NULL;
+    br_job_get(repo, id, &j, NULL);
+    if (json) {
+        char *text = NULL;
+        if (br_job_to_json(repo, id, 0, &text, &err)) {
+            rc = cli_fail(&err);
+            goto done;
+        }
+        if ((rc = cli_print_json(text))) goto done;
+    }
+    fprintf(stderr, "job %lld: %s%s%s\n", (long long)id, br_job_status_label(j.status),
+            j.message[0] ? ": " : "", j.message);
+    rc = job_exit(&j);
+done:
+    br_engine_free(eng);
+    br_repo_free(repo);
+    return rc;
+}
+
+/* export files [--institution | --user USER] [--json]: a folder's delivered files. */
+static int print_file(void *ctx, const br_export_file *f)
+{
+    json_t *arr = ctx;
+    if (arr) {
+        json_array_append_new(arr, json_pack("{s:s,s:I,s:s,s:o}", "name", f->name, "size",
+                                             (json_int_t)f->size, "modified", f->modified,
+                                             "job_id",
+                                             f->job_id ? json_integer(f->job_id) : json_null()));
+        return 0;
+    }
+    printf("%-40s %12lld  %s\n", f->name, (long long)f->size, f->modified);
+    return 0;
+}
+
+static int export_files(cli *c, int argc, char **argv)
+{
+    int json = 0, institution = 0;
+    const char *user = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json"))
+            json = 1;
+        else if (!strcmp(argv[i], "--institution"))
+            institution = 1;
+        else if (!strcmp(argv[i], "--user") && i + 1 < argc)
+            user = argv[++i];
+        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: bulkrepo [--repo DIR] export files [--institution | --user USER] "
+                   "[--json]\n\n"
+                   "The files export jobs delivered (--deliver): your private folder (the user\n"
+                   "$USER), the institution folder, or USER's private folder; name, size in\n"
+                   "bytes and when it was delivered (UTC).  They are in the repository's\n"
+                   "exports/users/USER/ and exports/institution/.\n");
+            return EXIT_OK;
+        } else
+            return cli_usage("export files", "unexpected argument '%s'", argv[i]);
+    }
+    if (institution && user) return cli_usage("export files", "give --institution or --user");
+    if (!institution && !user && !(user = getenv("USER")))
+        return cli_usage("export files", "whose private folder? give --user USER");
+    br_repo *repo;
+    int rc = cli_open(c, &repo);
+    if (rc) return rc;
+    br_error err;
+    json_t *arr = json ? json_array() : NULL;
+    if (br_export_folder_list(repo,
+                              institution ? BR_EXPORT_FOLDER_INSTITUTION : BR_EXPORT_FOLDER_PRIVATE,
+                              user, print_file, arr, &err))
+        rc = cli_fail(&err);
+    else if (arr)
+        rc = cli_print_json(json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER));
+    json_decref(arr);
+    br_repo_free(repo);
+    return rc;
+}
+
+/* --submit: the options as a queued job's parameters (engine.h), paths absolute; with a
+ * delivery and without --submit, run here (run_here). */
+static int submit_export(cli *c, const br_format_info *f, const br_export_options *o,
+                         const delivery_opt *d, int queue, int json)
 {
     static const char *scopes[] = {"collection", "item", "all"};
     /* A format written as one file takes a new file whose folder exists; the
@@ -209,13 +385,19 @@ static int submit_export(cli *c, const br_format_info *f, const br_export_option
     if (o->migrate) json_object_set_new(p, "migrate", json_true());
     if (o->exclude_bitstreams) json_object_set_new(p, "exclude_bitstreams", json_true());
     if (o->zip) json_object_set_new(p, "zip", json_string(o->zip));
+    int drc = add_delivery(p, d);
+    if (drc) {
+        json_decref(p);
+        return drc;
+    }
     char *params = json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(p);
     if (!params) {
         fprintf(stderr, "bulkrepo: out of memory\n");
         return EXIT_IOERR;
     }
-    int rc = cli_submit_job(c, f->export_job, NULL, getenv("USER"), params, NULL);
+    int rc = queue ? cli_submit_job(c, f->export_job, NULL, getenv("USER"), params, NULL)
+                   : run_here(c, f->export_job, params, json);
     free(params);
     return rc;
 }
@@ -229,7 +411,10 @@ int cmd_export(cli *c, int argc, char **argv)
         {"zip", required_argument, 0, 'z'},      {"json", no_argument, 0, 1},
         {"format", required_argument, 0, 2},     {"fields", required_argument, 0, 3},
         {"categories", required_argument, 0, 4}, {"submit", no_argument, 0, 5},
+        {"deliver", required_argument, 0, 6},    {"subdir", required_argument, 0, 7},
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+    if (argc > 1 && !strcmp(argv[1], "files")) return export_files(c, argc - 1, argv + 1);
+    delivery_opt dlv = {NULL, NULL};
     br_export_options o = {0};
     o.seq = 1;
     const char *type = NULL, *fields = NULL, *categories = NULL, *format = "saf";
@@ -276,6 +461,12 @@ int cmd_export(cli *c, int argc, char **argv)
         case 5:
             submit = 1;
             break;
+        case 6:
+            dlv.where = optarg;
+            break;
+        case 7:
+            dlv.subdir = optarg;
+            break;
         case 'h':
             help();
             return EXIT_OK;
@@ -303,14 +494,19 @@ int cmd_export(cli *c, int argc, char **argv)
     int all = !strcmp(type, "ALL");
     if (!o.id && !all) return cli_usage("export", "the handle (-i) is required");
     if (o.id && all) return cli_usage("export", "-t ALL takes no handle (-i)");
-    if (!o.dest && !submit) return cli_usage("export", "the destination (-d) is required");
+    if (dlv.where && o.dest)
+        return cli_usage("export", "a delivered export is written into the repository first: "
+                                   "give no -d with --deliver");
+    if (!o.dest && !submit && !dlv.where)
+        return cli_usage("export", "the destination (-d) is required");
     o.scope = all ? BR_EXPORT_ALL : !strcmp(type, "ITEM") ? BR_EXPORT_ITEM : BR_EXPORT_COLLECTION;
 
     /* --fields / --categories: checked before the repository is opened. */
     char *list_copy = NULL;
     const char *list[MAX_LIST];
     if (fields || categories) {
-        if (submit) return cli_usage("export", "--fields and --categories are not queued");
+        if (submit || dlv.where)
+            return cli_usage("export", "--fields and --categories are not queued (nor delivered)");
         list_copy = strdup(fields ? fields : categories);
         if (!list_copy) return EXIT_IOERR;
         size_t n = split_list(list_copy, list, MAX_LIST);
@@ -326,7 +522,8 @@ int cmd_export(cli *c, int argc, char **argv)
             return rc;
         }
     }
-    if (submit) return submit_export(c, f, &o);
+    if (submit || dlv.where) return submit_export(c, f, &o, &dlv, submit, json);
+    if (dlv.subdir) return cli_usage("export", "--subdir goes with --deliver ftp:NAME");
 
     o.eperson = getenv("USER");
     cli_progress prog;

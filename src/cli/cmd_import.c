@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <jansson.h>
 #include <limits.h>
+#include "bulkrepo/delivery.h"
 #include "cli.h"
 
 static void help(void)
@@ -30,6 +31,9 @@ static void help(void)
         "                        (the first owns the item); overrides 'collections' files\n"
         "  -m, --mapfile FILE    where '<folder> <handle>' lines are written (add) or read\n"
         "  -e, --eperson WHO     who runs the import (recorded in the job)\n"
+        "  -n, --notify          mail WHO when the job ends: its status, counters and a link\n"
+        "                        to its report (the user's address, else WHO when it is one;\n"
+        "                        bulkrepo mail config; docs/delivery.md)\n"
         "  -v, --validate        validate only; write nothing\n"
         "  -R, --resume          finish an interrupted --add with the same MAPFILE\n"
         "  -w, --workflow        items go to workflow status instead of archived\n"
@@ -88,7 +92,7 @@ static void help(void)
 /* --submit: the options as a queued job's parameters (engine.h), through the
  * library's one codec (paths made absolute: the job runs in another process
  * and folder).  A zip travels with the job (copied to its uploads). */
-static int submit_import(cli *c, const br_format_info *f, br_import_options *o)
+static int submit_import(cli *c, const br_format_info *f, br_import_options *o, int notify)
 {
     if (o->resume)
         return cli_usage("import", "--resume is not queued: use `bulkrepo job resume ID`");
@@ -101,6 +105,19 @@ static int submit_import(cli *c, const br_format_info *f, br_import_options *o)
     }
     char *params = NULL;
     if (br_import_params_to_json(f->name, o, &params, &err)) return cli_fail(&err);
+    if (notify) {
+        /* "notify": true, the job-end mail (delivery.h). */
+        json_t *pj = json_loads(params, 0, NULL);
+        free(params);
+        params = NULL;
+        if (pj) json_object_set_new(pj, "notify", json_true());
+        if (pj) params = json_dumps(pj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(pj);
+        if (!params) {
+            fprintf(stderr, "bulkrepo: out of memory\n");
+            return EXIT_IOERR;
+        }
+    }
     const char *type = o->mode == BR_IMPORT_DELETE           ? f->delete_job
                        : o->validate_only && f->validate_job ? f->validate_job
                                                              : f->import_job;
@@ -141,14 +158,15 @@ int cmd_import(cli *c, int argc, char **argv)
                                          {"match", required_argument, 0, 12},
                                          {"allow-older", no_argument, 0, 15},
                                          {"no-fetch", no_argument, 0, 16},
+                                         {"notify", no_argument, 0, 'n'},
                                          {0, 0, 0, 0}};
     br_import_options o = {0};
     br_limits_default(&o.limits);
     const char *cols[64];
-    int mode = -1, json = 0, quiet = 0, submit = 0, opt;
+    int mode = -1, json = 0, quiet = 0, submit = 0, notify = 0, opt;
     const br_format_info *f = br_format_info_find("saf");
     char names[256];
-    while ((opt = getopt_long(argc, argv, "ards:z:c:m:e:vRwpqh", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "ards:z:c:m:e:vRwpqnh", opts, NULL)) != -1) {
         switch (opt) {
         case 'a':
             mode = BR_IMPORT_ADD;
@@ -189,6 +207,9 @@ int cmd_import(cli *c, int argc, char **argv)
             break;
         case 'q':
             quiet = 1;
+            break;
+        case 'n':
+            notify = 1;
             break;
         case 1:
             o.skip_invalid = 1;
@@ -293,7 +314,7 @@ int cmd_import(cli *c, int argc, char **argv)
     o.mode = (br_import_mode)mode;
     o.collections = cols;
     if (!o.eperson) o.eperson = getenv("USER");
-    if (submit) return submit_import(c, f, &o);
+    if (submit) return submit_import(c, f, &o, notify);
     br_diag_sink sink = {cli_print_diag, NULL, 0, 0, 0};
     (void)quiet;
     o.diags = &sink;
@@ -338,6 +359,9 @@ int cmd_import(cli *c, int argc, char **argv)
             fprintf(stderr, "bulkrepo: %s\n", buf);
         }
     }
+    /* The job-end mail (-n, or the submitter's setting): queued here, sent by the outbox. */
+    if (res.job_id && br_job_notify_end(repo, res.job_id, notify, &err))
+        fprintf(stderr, "bulkrepo: the job-end mail was not queued: %s\n", err.message);
     if (!r)
         rc = EXIT_OK;
     else if (r == BR_EINVAL && (res.imported || res.deleted || res.multi || res.failed ||

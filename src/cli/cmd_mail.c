@@ -10,7 +10,7 @@
 static const char USAGE[] =
     "usage: bulkrepo mail config --smtp URL --from ADDRESS [--user USER --password-stdin]\n"
     "                            [--starttls] [--repository-name NAME]\n"
-    "       bulkrepo mail config [--json] | --off\n"
+    "       bulkrepo mail config [--json] | --off\n"    "       bulkrepo mail config --base-url URL   (\"\" forgets it)\n"
     "       bulkrepo mail outbox [--state queued|sending|sent|failed] [--json]\n"
     "       bulkrepo mail send [--all] [--json]\n"
     "       bulkrepo mail requeue ID\n"
@@ -26,7 +26,9 @@ static const char USAGE[] =
     "         --user USER      SMTP AUTH, over TLS only; the password from --password-stdin\n"
     "                          (never on the command line), stored encrypted, never shown\n"
     "         --repository-name NAME  the {{repository_name}} of letters (default bulkrepo)\n"
-    "         --off            forget the server: messages stay queued\n"
+    "         --off            forget the server: messages stay queued\n"    "         --base-url URL   the web interface's address (http[s]://HOST[:PORT][/PATH]):\n"
+    "                          the job-end mail links URL/#/jobs/ID; without it, it says\n"
+    "                          `bulkrepo job show ID`.  Alone or with the other options\n"
     "  outbox                  every message: id, state, attempts, date, recipient, subject,\n"
     "                          and the last error of one that failed; --json adds the body\n"
     "                          (a new password in it shown as [redacted])\n"
@@ -62,6 +64,8 @@ static int show_config(br_repo *repo, int json)
     if (br_mail_config_get(repo, &cfg, &err)) return cli_fail(&err);
     int64_t queued = 0, sent = 0, failed = 0;
     if (br_mail_outbox_count(repo, &queued, &sent, &failed, &err)) return cli_fail(&err);
+    char base[512];
+    if (br_mail_base_url_get(repo, base, sizeof base, &err)) return cli_fail(&err);
     if (json) {
         json_t *o =
             json_pack("{s:o,s:o,s:o,s:b,s:b,s:s,s:o,s:{s:I,s:I,s:I}}", "smtp",
@@ -72,6 +76,7 @@ static int show_config(br_repo *repo, int json)
                       cfg.repository_name[0] ? cfg.repository_name : "bulkrepo", "updated",
                       cfg.updated[0] ? json_string(cfg.updated) : json_null(), "outbox", "queued",
                       (json_int_t)queued, "sent", (json_int_t)sent, "failed", (json_int_t)failed);
+        json_object_set_new(o, "baseUrl", base[0] ? json_string(base) : json_null());
         int rc = cli_print_json(json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER));
         json_decref(o);
         return rc;
@@ -83,6 +88,7 @@ static int show_config(br_repo *repo, int json)
         printf("server %s%s\nfrom %s\nuser %s%s\n", cfg.smtp, cfg.starttls ? " (STARTTLS)" : "",
                cfg.from, cfg.user[0] ? cfg.user : "(none)",
                cfg.has_password ? " (password set)" : "");
+    printf("base URL %s\n", base[0] ? base : "(none: mail says `bulkrepo job show ID`)");
     printf("repository name %s\noutbox: %lld queued, %lld sent, %lld failed\n",
            cfg.repository_name[0] ? cfg.repository_name : "bulkrepo", (long long)queued,
            (long long)sent, (long long)failed);
@@ -94,6 +100,7 @@ static int config(cli *c, int argc, char **argv)
     br_mail_config cfg;
     memset(&cfg, 0, sizeof cfg);
     int pwstdin = 0, off = 0, json = 0, set = 0, rc;
+    const char *base_url = NULL;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         int takes = !strcmp(a, "--smtp") || !strcmp(a, "--from") || !strcmp(a, "--user") ||
@@ -116,6 +123,9 @@ static int config(cli *c, int argc, char **argv)
         } else if (!strcmp(a, "--password")) {
             return cli_usage("mail config", "the password is never given on the command line "
                                             "(other users see it): use --password-stdin");
+        } else if (!strcmp(a, "--base-url")) {
+            if (i + 1 == argc) return cli_usage("mail config", "--base-url needs a value");
+            base_url = argv[++i];
         } else if (!strcmp(a, "--off")) {
             off = 1;
         } else if (!strcmp(a, "--json")) {
@@ -124,7 +134,9 @@ static int config(cli *c, int argc, char **argv)
             return cli_usage("mail config", "unexpected argument '%s'", a);
         }
     }
-    if (off && (set || json)) return cli_usage("mail config", "--off takes no other option");
+    if (off && (set || json || base_url))
+        return cli_usage("mail config", "--off takes no other option");
+    if (base_url && json) return cli_usage("mail config", "--json shows the settings: give no other");
     if (set && json) return cli_usage("mail config", "--json shows the settings: give no other");
     if (set && (!cfg.smtp[0] || !cfg.from[0]))
         return cli_usage("mail config", "give --smtp URL and --from ADDRESS");
@@ -136,6 +148,17 @@ static int config(cli *c, int argc, char **argv)
     br_repo *repo;
     br_error err;
     if ((rc = cli_open(c, &repo))) return rc;
+    if (base_url) {
+        if (br_mail_base_url_set(repo, base_url, &err)) {
+            br_repo_free(repo);
+            return cli_fail(&err);
+        }
+        if (!set) {
+            fprintf(stderr, "base URL %s\n", base_url[0] ? base_url : "forgotten");
+            br_repo_free(repo);
+            return EXIT_OK;
+        }
+    }
     if (off) {
         if (br_mail_config_clear(repo, &err))
             rc = cli_fail(&err);

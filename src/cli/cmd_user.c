@@ -18,7 +18,8 @@ static const char USAGE[] =
     "       bulkrepo user token revoke ID\n"
     "       bulkrepo user disable NAME\n"
     "       bulkrepo user enable NAME\n"
-    "       bulkrepo user roles [--json]\n\n"
+    "       bulkrepo user roles [--json]\n"
+    "       bulkrepo user set NAME --notify-jobs on|off\n\n"
     "Staff users of the web interface and the REST API. A role is given by its code or\n"
     "its label, in any case ('REPOSITORY_MANAGER', 'Repository Manager', repository-manager);\n"
     "`user roles` lists them. Passwords (8 bytes or more) are read from the first line of\n"
@@ -27,7 +28,40 @@ static const char USAGE[] =
     "A token expires after DAYS days (default 90, at most 3650; --expires 0: never) and\n"
     "can be revoked at once by its ID (`user token list` shows them with their state and\n"
     "last use). A new password revokes the user's tokens and ends their sessions. A\n"
-    "disabled user cannot log in and their tokens are refused until `user enable`.\n";
+    "disabled user cannot log in and their tokens are refused until `user enable`.\n"
+    "`user set NAME --notify-jobs on` mails NAME when a job they submitted ends (its\n"
+    "status, counters and a link to its report; bulkrepo mail address, docs/delivery.md).\n";
+
+/* user set NAME --notify-jobs on|off: a user's settings. */
+static int user_set(cli *c, int argc, char **argv)
+{
+    if (argc < 2 || argv[1][0] == '-')
+        return cli_usage("user set", "give the user's NAME and --notify-jobs on|off");
+    const char *name = argv[1];
+    int notify = -1;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--notify-jobs") && i + 1 < argc) {
+            const char *v = argv[++i];
+            notify = !strcmp(v, "on") ? 1 : !strcmp(v, "off") ? 0 : -2;
+            if (notify == -2)
+                return cli_usage("user set", "--notify-jobs is on or off, not '%s'", v);
+        } else {
+            return cli_usage("user set", "unexpected argument '%s'", argv[i]);
+        }
+    }
+    if (notify < 0) return cli_usage("user set", "nothing to set: give --notify-jobs on|off");
+    br_repo *repo;
+    int rc = cli_open(c, &repo);
+    if (rc) return rc;
+    br_error err;
+    if (br_user_set_notify_jobs(repo, name, notify, &err))
+        rc = cli_fail(&err);
+    else
+        fprintf(stderr, "user %s: %s when a job of theirs ends\n", name,
+                notify ? "a mail" : "no mail");
+    br_repo_free(repo);
+    return rc;
+}
 
 static int print_role_line(void *ctx, const br_role *r)
 {
@@ -259,6 +293,7 @@ int cmd_user(cli *c, int argc, char **argv)
     if (!strcmp(sub, "token") && argc > 1 &&
         (!strcmp(argv[1], "list") || !strcmp(argv[1], "revoke")))
         return token_admin(c, argc - 1, argv + 1);
+    if (!strcmp(sub, "set")) return user_set(c, argc, argv);
     if (!strcmp(sub, "add"))
         rc = parse(argc, argv, sub, "rp", 1, &o);
     else if (!strcmp(sub, "passwd"))

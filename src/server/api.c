@@ -43,6 +43,9 @@ typedef enum route_id {
     R_JOB_REVERT,
     R_TRASH,
     R_TRASH_RESTORE,
+    R_ME_SETTINGS, /* export folders, my settings (api_exports.c, issue 17) */
+    R_EXPORTS,
+    R_EXPORT_FILE,
     R_COUNT
 } route_id;
 
@@ -85,6 +88,9 @@ static const struct {
 };
 
 int srv_route_public(int route)
+    [R_ME_SETTINGS] = {"POST", "/api/me/settings", 0, 0, 1},
+    [R_EXPORTS] = {"GET", "/api/exports", 0, 0, 0},
+    [R_EXPORT_FILE] = {"GET", "/api/exports/{handle}", 0, 0, 0},
 {
     return route >= 0 && route < R_COUNT && ROUTES[route].is_public;
 }
@@ -413,10 +419,18 @@ static enum MHD_Result logout(srv_req *r, br_repo *repo)
 
 static enum MHD_Result me(srv_req *r)
 {
-    return srv_reply_json(r, MHD_HTTP_OK,
-                          json_pack("{s:s,s:o,s:o,s:o}", "username", r->who.username, "roles",
-                                    roles_json(r->who.roles, 0), "role_labels",
-                                    roles_json(r->who.roles, 1), "csrf", str_or_null(r->who.csrf)));
+    json_t *o = json_pack("{s:s,s:o,s:o,s:o}", "username", r->who.username, "roles",
+                          roles_json(r->who.roles, 0), "role_labels", roles_json(r->who.roles, 1),
+                          "csrf", str_or_null(r->who.csrf));
+    /* notify_jobs and email (issue 17): the user's settings. */
+    br_error err;
+    br_repo *repo = srv_db_get(r->s, &err);
+    if (o) json_object_update_new(o, srv_me_extra(repo, r->who.username));
+    if (repo) srv_db_put(r->s, repo);
+    return srv_reply_json(r, MHD_HTTP_OK, o);
+/* {"notify_jobs", "email"} of the user (api_exports.c). */
+json_t *srv_me_extra(br_repo *repo, const char *username);
+
 }
 
 typedef struct types_ctx {
@@ -1143,4 +1157,13 @@ enum MHD_Result srv_api_dispatch(srv_req *r)
     }
     srv_db_put(r->s, repo);
     return res;
+    case R_ME_SETTINGS:
+        res = srv_me_settings(r, repo);
+        break;
+    case R_EXPORTS:
+        res = srv_exports_list(r, repo);
+        break;
+    case R_EXPORT_FILE:
+        res = srv_exports_file(r, repo);
+        break;
 }

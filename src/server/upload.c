@@ -41,6 +41,7 @@ struct srv_upload {
     char msg[512];
     char type[64], format[32], collection[256], name[256], validate_only[16], skip_invalid[16],
         scope[32], id[256], csrf[BR_SECRET_SIZE];
+    char deliver[16], ftp[256], subdir[1100], notify[16]; /* issue 17: delivery.h */
 };
 
 /* The form fields kept; others (the UI's "set") are ignored. */
@@ -53,7 +54,8 @@ static const struct {
     size_t off, size;
 } FIELDS[] = {FIELD(type),          FIELD(format),       FIELD(collection), FIELD(name),
               FIELD(validate_only), FIELD(skip_invalid), FIELD(scope),      FIELD(id),
-              FIELD(csrf)};
+              FIELD(csrf),          FIELD(deliver),      FIELD(ftp),        FIELD(subdir),
+              FIELD(notify)};
 
 /* Files of one upload, at most. */
 #define UPLOAD_FILES_MAX 1000
@@ -580,6 +582,16 @@ enum MHD_Result srv_upload_submit(srv_req *r)
         json_object_set_new(params, "scope", json_string(u->scope[0] ? u->scope : "collection"));
         json_object_set_new(params, "id", json_string(id));
     }
+    /* Delivery of an export and the job-end mail (delivery.h): checked when submitted. */
+    if (u->deliver[0]) json_object_set_new(params, "deliver", json_string(u->deliver));
+    if (u->ftp[0]) json_object_set_new(params, "ftp", json_string(u->ftp));
+    if (u->subdir[0]) json_object_set_new(params, "subdir", json_string(u->subdir));
+    int notify = parse_bool(u->notify);
+    if (notify < 0) {
+        res = srv_reply_error(r, MHD_HTTP_BAD_REQUEST, "notify is true or false");
+        goto done;
+    }
+    if (notify) json_object_set_new(params, "notify", json_true());
     if (!(repo = srv_db_get(r->s, &err))) {
         res = srv_reply_br(r, &err);
         goto done;

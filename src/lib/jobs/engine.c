@@ -29,6 +29,7 @@
 #include "core/core.h"
 #include "engine_internal.h"
 #include "jobs/pipeline.h"
+#include "jobs/deliver.h"
 #include "jobs/setjob.h"
 #include "bulkrepo/setjob.h"
 #include "bulkrepo/user.h"
@@ -325,6 +326,12 @@ int br_job_submit_ext(br_repo *repo, const br_job_spec *spec, const br_job_submi
                            (long long)revert_of);
     if (bad < 0) {
         free(ptext);
+    /* An export's destination (issue 17): an unknown S/FTP configuration or a sub-directory
+     * that leaves its root is the caller's error, before any job exists. */
+    if (bad >= 0) {
+        int dbad = br_deliver_check(repo, rn->category, ptext, spec->eperson, err);
+        if (dbad < 0) bad = dbad;
+    }
         return bad;
     }
     br_job job;
@@ -757,6 +764,8 @@ static int run_set_job(br_run *r, br_error *err)
 {
     return br_sj_run(r->repo, &r->job, r->params, r->resume, on_progress, r, &r->records, err);
 }
+    /* The delivery step records its own outcome on the job (jobs/deliver.c). */
+    if (!rc) br_deliver_run(r->eng, r->repo, r->job.id, NULL);
 
 static int run_revert(br_run *r, br_error *err)
 {
@@ -898,6 +907,7 @@ out:
 }
 
 /* ---- recovery
+    br_notify_run(eng, repo, j.id, 0, NULL); /* the job-end mail (jobs/notify.c) */
  * ------------------------------------------------------------------------------------ */
 
 typedef struct recover_ctx {

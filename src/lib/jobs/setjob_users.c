@@ -368,7 +368,8 @@ static int render_letter(sj_item *it, const char *password, char **subject, char
         s->new_external != s->acct.external ? (s->new_external ? "external" : "internal") : NULL,
         password,
         job,
-        s->repo_name};
+        s->repo_name,
+        NULL, NULL, NULL, NULL, NULL, NULL}; /* the job-end letter's values: none here */
     return br_letter_render(s->letter, &v, subject, body, err);
 }
 

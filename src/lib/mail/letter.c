@@ -23,8 +23,11 @@ extern const br_embedded_file br_letter_files[];
 
 /* The placeholders, in the order of br_letter_vars. */
 static const char *const NAMES[] = {"user_name",    "roles_added", "account_type",
-                                    "new_password", "job_id",      "repository_name"};
-enum { N_NAMES = 6 };
+                                    "new_password", "job_id",      "repository_name",
+                                    /* the job-end letter (issue 17) */
+                                    "job_name", "job_status", "job_message", "counters", "report",
+                                    "delivery"};
+enum { N_NAMES = 12 };
 
 struct br_letter {
     char type[64];
@@ -72,7 +75,8 @@ static int read_tag(const char *text, const char *p, const char *src, int *kind,
     if ((*idx = name_index(name, (size_t)(q - name))) < 0)
         return br_error_set(err, BR_EINVAL, src, line, col,
                             "unknown placeholder {{%.*s}} (a letter knows user_name, roles_added, "
-                            "account_type, new_password, job_id and repository_name)",
+                            "account_type, new_password, job_id, repository_name, job_name, "
+                            "job_status, job_message, counters, report and delivery)",
                             (int)(q - name), name);
     *len = (size_t)(q + 2 - p);
     return 0;
@@ -259,7 +263,9 @@ const char *br_letter_source(const br_letter *l)
 static const char *value_of(const br_letter_vars *v, int i)
 {
     const char *vals[N_NAMES] = {v->user_name,    v->roles_added, v->account_type,
-                                 v->new_password, v->job_id,      v->repository_name};
+                                 v->new_password, v->job_id,      v->repository_name,
+                                 v->job_name,     v->job_status,  v->job_message,
+                                 v->counters,     v->report,      v->delivery};
     const char *s = vals[i];
     if (i == 3 && s && *s) return BR_MAIL_SECRET_MARK; /* the outbox puts it there */
     return s ? s : "";
@@ -288,7 +294,9 @@ int br_letter_render(const br_letter *l, const br_letter_vars *v, char **subject
 {
     *subject = *body = NULL;
     const char *vals[N_NAMES] = {v->user_name,    v->roles_added, v->account_type,
-                                 v->new_password, v->job_id,      v->repository_name};
+                                 v->new_password, v->job_id,      v->repository_name,
+                                 v->job_name,     v->job_status,  v->job_message,
+                                 v->counters,     v->report,      v->delivery};
     for (int i = 0; i < N_NAMES; i++)
         for (const unsigned char *p = (const unsigned char *)vals[i]; p && *p; p++)
             if (*p < 0x20 || *p == 0x7f)

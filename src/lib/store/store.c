@@ -437,6 +437,12 @@ static const char *const SQL[S_COUNT] = {
                           "VALUES (?1, ?2, ?3, ?4)",
     [S_RES_PAGE] = "SELECT id, rid FROM researcher WHERE rid > ?1 ORDER BY rid LIMIT ?2",
     [S_RES_COUNT] = "SELECT count(*) FROM researcher",
+    /* export delivery and job-end mail (issue 17) */
+    [S_JOB_DELIVERY_SET] = "UPDATE job SET delivery = ?2 WHERE id = ?1",
+    [S_JOB_DELIVERY_GET] = "SELECT delivery FROM job WHERE id = ?1",
+    [S_MAIL_JOB_KIND_COUNT] = "SELECT count(*) FROM mail_outbox WHERE job_id = ?1 AND kind = ?2",
+    [S_ACCT_NOTIFY_GET] = "SELECT notify_jobs FROM account WHERE username = ?1",
+    [S_ACCT_NOTIFY_SET] = "UPDATE account SET notify_jobs = ?2 WHERE username = ?1",
     /* ?1 researcher id, ?2 ORCID iD or NULL, ?3 the field id of dc.title: creators naming the
      * researcher, by item (a full scan of creator: no index slows the imports down for it) */
     [S_RES_ASSETS] =

@@ -160,3 +160,44 @@ int br_user_set_mail(br_repo *repo, const char *username, const char *address, b
     br_bind_text(st, 2, address && *address ? address : NULL);
     return done(repo, st, err, "user address");
 }
+
+/* ---- mail me when my jobs end (account.notify_jobs, issue 17) ---------------------------- */
+
+int br_account_notify_jobs(br_repo *repo, const char *username, int *on, br_error *err)
+{
+    *on = 0;
+    sqlite3_stmt *st = br_stmt(repo, S_ACCT_NOTIFY_GET, err);
+    if (!st) return BR_ESTORE;
+    br_bind_text(st, 1, username);
+    int rc = br_step(repo, st);
+    if (rc == SQLITE_ROW) *on = sqlite3_column_int(st, 0) != 0;
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no user '%s'", username);
+    return rc == SQLITE_ROW ? 0 : br_store_fail(repo, err, "user notify setting");
+}
+
+int br_account_set_notify_jobs(br_repo *repo, const char *username, int on, br_error *err)
+{
+    int cur;
+    int rc = br_account_notify_jobs(repo, username, &cur, err); /* BR_ENOTFOUND named */
+    if (rc) return rc;
+    sqlite3_stmt *st = br_stmt(repo, S_ACCT_NOTIFY_SET, err);
+    if (!st) return BR_ESTORE;
+    br_bind_text(st, 1, username);
+    sqlite3_bind_int(st, 2, on ? 1 : 0);
+    return done(repo, st, err, "user notify setting");
+}
+
+int br_user_notify_jobs(br_repo *repo, const char *username, int *on, br_error *err)
+{
+    if (!username || !on)
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_user_notify_jobs: missing argument");
+    return br_account_notify_jobs(repo, username, on, err);
+}
+
+int br_user_set_notify_jobs(br_repo *repo, const char *username, int on, br_error *err)
+{
+    if (!username) return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "no username");
+    return br_account_set_notify_jobs(repo, username, on, err);
+}

@@ -62,6 +62,9 @@ typedef enum stmt_id {
 } stmt_id;
 /* clang-format on */
 
+    /* export delivery and job-end mail (issue 17: jobs/deliver.c, jobs/notify.c) */
+    S_JOB_DELIVERY_SET, S_JOB_DELIVERY_GET, S_MAIL_JOB_KIND_COUNT, S_ACCT_NOTIFY_GET,
+    S_ACCT_NOTIFY_SET,
 struct br_repo {
     sqlite3 *db;
     sqlite3_stmt *stmts[S_COUNT];

@@ -103,6 +103,34 @@ int br_job_set_total(br_repo *repo, int64_t id, int64_t total, br_error *err)
     return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job total");
 }
 
+/* An export's delivery step (job.delivery, issue 17): JSON text written whole. */
+int br_job_set_delivery(br_repo *repo, int64_t id, const char *json, br_error *err)
+{
+    sqlite3_stmt *st = br_stmt(repo, S_JOB_DELIVERY_SET, err);
+    if (!st) return BR_ESTORE;
+    sqlite3_bind_int64(st, 1, id);
+    br_bind_text(st, 2, json);
+    return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job delivery");
+}
+
+int br_job_delivery(br_repo *repo, int64_t id, char **out, br_error *err)
+{
+    *out = NULL;
+    sqlite3_stmt *st = br_stmt(repo, S_JOB_DELIVERY_GET, err);
+    if (!st) return BR_ESTORE;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = br_step(repo, st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no job %lld", (long long)id);
+    }
+    if (rc != SQLITE_ROW) return br_store_fail(repo, err, "job delivery");
+    const char *v = br_col_text(st, 0);
+    if (v && !(*out = strdup(v))) rc = BR_ENOMEM;
+    sqlite3_reset(st);
+    return rc == BR_ENOMEM ? br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory") : 0;
+}
+
 static int journal_write(br_repo *repo, int64_t job_id, const br_job_record *r, const char *message,
                          br_error *err);
 
@@ -834,6 +862,11 @@ int br_job_to_json(br_repo *repo, int64_t id, int with_records, char **out, br_e
     rc = br_job_files(repo, id, add_file_json, files, err);
     if (!rc && with_records) {
         json_t *a = json_array();
+    /* The delivery step of an export (jobs/deliver.c), null when none was asked for. */
+    char *dl = NULL;
+    json_t *dj = br_job_delivery(repo, id, &dl, NULL) || !dl ? NULL : json_loads(dl, 0, NULL);
+    free(dl);
+    json_object_set_new(o, "delivery", dj ? dj : json_null());
         rc = br_job_records(repo, id, NULL, add_record_json, a, err);
         json_object_set_new(o, "records", a);
     }

@@ -254,3 +254,36 @@ int br_mail_rows_of_job(br_repo *repo, int64_t job_id, int64_t *n, br_error *err
     sqlite3_reset(st);
     return 0;
 }
+
+/* Messages of one kind a job queued (the job-end mail is queued once per job: issue 17). */
+int br_mail_rows_of_job_kind(br_repo *repo, int64_t job_id, const char *kind, int64_t *n,
+                             br_error *err)
+{
+    sqlite3_stmt *st = br_stmt(repo, S_MAIL_JOB_KIND_COUNT, err);
+    if (!st) return BR_ESTORE;
+    sqlite3_bind_int64(st, 1, job_id);
+    br_bind_text(st, 2, kind);
+    if (br_step(repo, st) != SQLITE_ROW) return br_store_fail(repo, err, "outbox count");
+    *n = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return 0;
+}
+
+/* The web interface's address for links in mail (meta "mail.base_url", issue 17): kept apart
+ * from the server's settings, so `mail config --off` does not forget it. */
+int br_mail_base_url_read(br_repo *repo, char *out, size_t size, br_error *err)
+{
+    br_error e;
+    int rc = br_store_meta_get(repo, "mail.base_url", out, size, &e);
+    if (rc == BR_ENOTFOUND) {
+        out[0] = 0;
+        return 0;
+    }
+    if (rc && err) *err = e;
+    return rc;
+}
+
+int br_mail_base_url_write(br_repo *repo, const char *url, br_error *err)
+{
+    return br_store_meta_set(repo, "mail.base_url", url ? url : "", err);
+}

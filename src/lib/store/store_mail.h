@@ -55,6 +55,15 @@ int br_mail_row_failed(br_repo *repo, int64_t id, const char *state, const char 
  * BR_ENOTFOUND, BR_ESTORE. */
 int br_mail_row_requeue(br_repo *repo, int64_t id, br_error *err);
 int br_mail_rows_of_job(br_repo *repo, int64_t job_id, int64_t *n, br_error *err);
+/* Messages of kind that job_id queued, in *n. */
+int br_mail_rows_of_job_kind(br_repo *repo, int64_t job_id, const char *kind, int64_t *n,
+                             br_error *err);
+/* The base URL of links in mail (meta mail.base_url): "" when unset. */
+int br_mail_base_url_read(br_repo *repo, char *out, size_t size, br_error *err);
+int br_mail_base_url_write(br_repo *repo, const char *url, br_error *err);
+/* account.notify_jobs of a user: BR_ENOTFOUND when there is no such user. */
+int br_account_notify_jobs(br_repo *repo, const char *username, int *on, br_error *err);
+int br_account_set_notify_jobs(br_repo *repo, const char *username, int on, br_error *err);
 
 /* ---- users' account rows (account: roles, account type, address) ---- */
 typedef struct br_account_row {
