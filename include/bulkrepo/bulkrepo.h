@@ -24,5 +24,6 @@
 #include "normalize.h"
 #include "mail.h"
 #include "researcher.h"
+#include "ftp.h"
 
 #endif

@@ -6,6 +6,7 @@
 #include "cli.h"
 
 /* cmd_repo.c (its declaration belongs in cli.h). */
+int cmd_ftp(cli *c, int argc, char **argv); /* cmd_ftp.c */
 
 static const struct {
     const char *name;
@@ -34,6 +35,7 @@ static const struct {
     {"doi", cmd_doi, "DOI profiles (prefix, suffix pattern, DataCite); the DataCite XML of an asset"},
     {"normalize", cmd_normalize, "check and list the rule sets of the normalization job"},
     {"mail", cmd_mail, "the mail server, the outbox of letters to users, sending them"},
+    {"ftp", cmd_ftp, "S/FTP configurations: the servers profiles fetch from and exports go to"},
     {"researcher", cmd_researcher,
      "add, import, list and show researchers (name, ORCID iD, affiliations, flags, assets)"},
     {"orcid", cmd_orcid, "the ORCID API and the works pushed to ORCID (Delete records from ORCID)"},

@@ -443,6 +443,18 @@ static const char *const SQL[S_COUNT] = {
     [S_MAIL_JOB_KIND_COUNT] = "SELECT count(*) FROM mail_outbox WHERE job_id = ?1 AND kind = ?2",
     [S_ACCT_NOTIFY_GET] = "SELECT notify_jobs FROM account WHERE username = ?1",
     [S_ACCT_NOTIFY_SET] = "UPDATE account SET notify_jobs = ?2 WHERE username = ?1",
+    /* S/FTP configurations (store_ftp.c): the secrets are read only by S_FTP_SECRETS */
+    [S_FTP_UPSERT] = "INSERT INTO ftp_config(name, url, username, password, private_key, passive, "
+                     "ca_file, created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) "
+                     "ON CONFLICT(name) DO UPDATE SET url = ?2, username = ?3, password = ?4, "
+                     "private_key = ?5, passive = ?6, ca_file = ?7, updated = ?8",
+#define FTP_COLS "name, url, username, password IS NOT NULL AND password != '', " \
+                 "private_key IS NOT NULL AND private_key != '', passive, ca_file, created, updated"
+    [S_FTP_GET] = "SELECT " FTP_COLS " FROM ftp_config WHERE name = ?1",
+    [S_FTP_LIST] = "SELECT " FTP_COLS " FROM ftp_config ORDER BY name",
+    [S_FTP_DEL] = "DELETE FROM ftp_config WHERE name = ?1",
+    [S_FTP_USED_BY] = "SELECT name FROM profile WHERE ftp = ?1 ORDER BY name LIMIT 1",
+    [S_FTP_SECRETS] = "SELECT password, private_key FROM ftp_config WHERE name = ?1",
     /* ?1 researcher id, ?2 ORCID iD or NULL, ?3 the field id of dc.title: creators naming the
      * researcher, by item (a full scan of creator: no index slows the imports down for it) */
     [S_RES_ASSETS] =

@@ -58,13 +58,15 @@ typedef enum stmt_id {
     S_RES_INSERT, S_RES_UPDATE, S_RES_BY_RID, S_RES_BY_ORCID, S_RES_GET, S_RES_AFFS, S_RES_TERMS,
     S_RES_CLEAR_AFFS, S_RES_CLEAR_TERMS, S_RES_AFF_INSERT, S_RES_TERM_INSERT, S_RES_PAGE,
     S_RES_COUNT, S_RES_ASSETS, S_ORCID_WORK_ADD, S_ORCID_WORKS, S_ORCID_WORK_DEL,
+    /* export delivery and job-end mail (issue 17: jobs/deliver.c, jobs/notify.c) */
+    S_JOB_DELIVERY_SET, S_JOB_DELIVERY_GET, S_MAIL_JOB_KIND_COUNT, S_ACCT_NOTIFY_GET,
+    S_ACCT_NOTIFY_SET,
+    /* S/FTP configurations (store_ftp.c) */
+    S_FTP_UPSERT, S_FTP_GET, S_FTP_LIST, S_FTP_DEL, S_FTP_USED_BY, S_FTP_SECRETS,
     S_COUNT
 } stmt_id;
 /* clang-format on */
 
-    /* export delivery and job-end mail (issue 17: jobs/deliver.c, jobs/notify.c) */
-    S_JOB_DELIVERY_SET, S_JOB_DELIVERY_GET, S_MAIL_JOB_KIND_COUNT, S_ACCT_NOTIFY_GET,
-    S_ACCT_NOTIFY_SET,
 struct br_repo {
     sqlite3 *db;
     sqlite3_stmt *stmts[S_COUNT];
