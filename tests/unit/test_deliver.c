@@ -545,12 +545,72 @@ static void test_ftp_down(void **state)
     assert_contains(f->err, "Completed with Errors");
 }
 
+/* SFTP (sshd on loopback, key login, the host key accepted as `ftp test --accept-host-key`
+ * does): into a sub-directory, the same bytes as the job's download.  Skipped when the tests
+ * cannot start sshd (not root). */
+static void test_sftp_subdir(void **state)
+{
+    (void)state;
+    fx *f = &D->f;
+    static ts_server SSH;
+    SH(f, 0, "mkdir -p sftproot");
+    int rc = sftp_server_start(fx_path(f, "sftproot"), NULL, &SSH);
+    if (rc == 1) {
+        print_message("%s\n", SSH.why);
+        skip();
+    }
+    if (rc) print_error("%s\n", SSH.why);
+    assert_int_equal(rc, 0);
+    char *key = tu_read(SSH.key_file);
+    assert_non_null(key);
+    br_repo *repo = NULL;
+    br_error err;
+    assert_int_equal(br_repo_open(D->f.repo, &repo, &err), 0);
+    br_ftp_config c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.name, sizeof c.name, "sec");
+    snprintf(c.url, sizeof c.url, "%.500s", SSH.url);
+    snprintf(c.user, sizeof c.user, "%s", SSH.user);
+    c.passive = 1;
+    rc = br_ftp_set(repo, &c, NULL, key, &err);
+    if (!rc) rc = br_ftp_test(repo, "sec", 1, NULL, &err);
+    if (rc) print_error("sftp configuration: %s\n", err.message);
+    br_repo_free(repo);
+    free(key);
+    if (rc) sftp_server_stop(&SSH);
+    assert_int_equal(rc, 0);
+    long long id;
+    const char *sec[] = {"deliver", "ftp", "ftp", "sec", "subdir", "out/saf", NULL};
+    assert_int_equal(submit(D->manager, sec, &id), 201);
+    json_t *j = wait_job(id);
+    sftp_server_stop(&SSH);
+    json_t *d = json_object_get(j, "delivery");
+    if (strcmp(fx_str(d, "state"), "delivered")) print_error("%s\n", fx_str(d, "error"));
+    assert_string_equal(fx_str(d, "state"), "delivered");
+    json_decref(j);
+    char rel[256];
+    snprintf(rel, sizeof rel, "sftproot/out/saf/%lld-export.zip", id);
+    size_t len = 0;
+    char *bytes = slurp(fx_path(f, rel), &len);
+    assert_non_null(bytes);
+    char url[128];
+    snprintf(url, sizeof url, "/api/jobs/%lld/output", id);
+    resp r;
+    http("GET", url, D->manager, NULL, NULL, &r);
+    EXPECT(&r, 200);
+    assert_int_equal(r.len, len); /* the folder zipped as the download zips it */
+    assert_memory_equal(r.body, bytes, len);
+    resp_free(&r);
+    free(bytes);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_folders),
         cmocka_unit_test(test_ftp_subdir),
         cmocka_unit_test(test_ftp_down),
+        cmocka_unit_test(test_sftp_subdir),
     };
     return cmocka_run_group_tests_name("export delivery", tests, group_setup, group_teardown);
 }

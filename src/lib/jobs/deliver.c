@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <jansson.h>
+#include "bulkrepo/ftp.h"
 #include "bulkrepo/saf.h"
 #include "bulkrepo/user.h"
 #include "core/core.h"
@@ -123,10 +124,10 @@ int br_deliver_check(br_repo *repo, const char *category, const char *params_jso
                           "a user name (letters, digits, . _ @ -)",
                           eperson ? eperson : "");
     if (!rc && d.dest && !strcmp(d.dest, "ftp")) {
-        br_remote *r = NULL;
+        /* The configuration's settings only: its secrets are unsealed when it is used. */
+        br_ftp_config c;
         br_error e;
-        int orc = br_remote_open(repo, d.ftp, &r, &e);
-        br_remote_free(r);
+        int orc = br_ftp_get(repo, d.ftp, &c, &e);
         if (orc == BR_ENOTFOUND)
             rc =
                 br_error_set(err, BR_EUSAGE, "ftp", 0, 0,
