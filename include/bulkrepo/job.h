@@ -55,6 +55,8 @@ int br_job_status_ended(br_job_status s);
 #define BR_OUTCOME_MATCH_SKIPPED "match-skipped"
 /* Version prevention (seed 004): the stored record is newer; not applied. */
 #define BR_OUTCOME_NEWER "newer-in-repository"
+/* A pulling profile's fetch job (profile.h): a remote file downloaded and its load job queued. */
+#define BR_OUTCOME_FETCHED "fetched"
 
 /* Seed 004's report counters, all derived from the journal:
  *   processed = every journal line; imported = new records; updated = matched
@@ -117,6 +119,7 @@ typedef struct br_job {
     int resume;       /* a requeued import: continue from the journal */
     int64_t attempt;  /* how many times a worker claimed it: the run that owns it */
     char profile[64]; /* the import profile of a drop-folder job, "" none */
+    int64_t parent_job; /* the fetch job that queued this load job (profile.h), 0 none */
 } br_job;
 
 /* Seed 004's file details: one row per input file of a job. */
@@ -281,15 +284,15 @@ int br_job_event_add(br_repo *repo, br_job_event *ev, br_error *err);
 /* Oldest first. */
 int br_job_events(br_repo *repo, int64_t job_id, br_job_event_fn fn, void *ctx, br_error *err);
 
-/* JSON text (malloc'd, caller frees) of a job, with its journal when with_records.
- * Always with "progress", "counters", "files", "failure", "rerun_of",
- * "cancel_requested" (the shape of GET /api/jobs/ID). */
 /* An export's delivery step (issue 17, jobs/deliver.c): the JSON object {destination, ftp,
  * subdir, state, attempts, error, path, at} as text, stored whole (set) or read (*out
  * malloc'd, NULL when the job has none).  BR_ENOTFOUND (get: no such job), BR_ESTORE. */
 int br_job_set_delivery(br_repo *repo, int64_t id, const char *json, br_error *err);
 int br_job_delivery(br_repo *repo, int64_t id, char **out, br_error *err);
 
+/* JSON text (malloc'd, caller frees) of a job, with its journal when with_records.
+ * Always with "progress", "counters", "files", "failure", "rerun_of",
+ * "cancel_requested" (the shape of GET /api/jobs/ID). */
 int br_job_to_json(br_repo *repo, int64_t id, int with_records, char **out, br_error *err);
 
 #ifdef __cplusplus

@@ -46,6 +46,10 @@ typedef enum route_id {
     R_ME_SETTINGS, /* export folders, my settings (api_exports.c, issue 17) */
     R_EXPORTS,
     R_EXPORT_FILE,
+    R_FTP_LIST, /* S/FTP configurations (api_ftp.c, issue 17) */
+    R_FTP_ADD,
+    R_FTP_TEST,
+    R_FTP_DELETE,
     R_COUNT
 } route_id;
 
@@ -85,6 +89,10 @@ static const struct {
     [R_JOB_REVERT] = {"POST", "/api/jobs/{id}/revert", 0, 0, 1},
     [R_TRASH] = {"GET", "/api/trash", 0, 0, 0},
     [R_TRASH_RESTORE] = {"POST", "/api/trash/{name}/restore", 0, 0, 0},
+    [R_FTP_LIST] = {"GET", "/api/ftp", 0, 0, 0},
+    [R_FTP_ADD] = {"POST", "/api/ftp", 0, 0, 1},
+    [R_FTP_TEST] = {"POST", "/api/ftp/{name}/test", 0, 0, 1},
+    [R_FTP_DELETE] = {"DELETE", "/api/ftp/{name}", 0, 0, 0},
 };
 
 int srv_route_public(int route)
@@ -1150,6 +1158,18 @@ enum MHD_Result srv_api_dispatch(srv_req *r)
         break;
     case R_TRASH_RESTORE:
         res = srv_trash_restore(r, repo);
+        break;
+    case R_FTP_LIST:
+        res = srv_ftp_list(r, repo);
+        break;
+    case R_FTP_ADD:
+        res = srv_ftp_add(r, repo);
+        break;
+    case R_FTP_TEST:
+        res = srv_ftp_test(r, repo);
+        break;
+    case R_FTP_DELETE:
+        res = srv_ftp_delete(r, repo);
         break;
     default:
         res = srv_reply_error(r, MHD_HTTP_NOT_FOUND, "no such route");

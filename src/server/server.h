@@ -78,6 +78,11 @@ enum MHD_Result srv_setjobs_preview(struct srv_req *r, br_repo *repo);
 enum MHD_Result srv_setjobs_revert(struct srv_req *r, br_repo *repo);
 enum MHD_Result srv_trash_list(struct srv_req *r, br_repo *repo);
 enum MHD_Result srv_trash_restore(struct srv_req *r, br_repo *repo);
+/* S/FTP configurations (api_ftp.c, issue 17). */
+enum MHD_Result srv_ftp_list(struct srv_req *r, br_repo *repo);
+enum MHD_Result srv_ftp_add(struct srv_req *r, br_repo *repo);
+enum MHD_Result srv_ftp_test(struct srv_req *r, br_repo *repo);
+enum MHD_Result srv_ftp_delete(struct srv_req *r, br_repo *repo);
 /* Export folders and the user's settings (api_exports.c, issue 17): GET /api/exports,
  * GET /api/exports/FOLDER/NAME (r->handle), POST /api/me/settings; srv_me_extra is what
  * GET /api/me adds ({"notify_jobs", "email"}; repo may be NULL). */

@@ -358,6 +358,7 @@ int sftp_server_start(const char *root_dir, const sftp_server_opts *opts, ts_ser
              "StrictModes no\n"
              "PermitRootLogin yes\n"
              "PubkeyAuthentication yes\n"
+             "PubkeyAcceptedAlgorithms +ssh-rsa\n" /* libssh2 1.10 signs RSA with SHA-1 */
              "PasswordAuthentication no\n"
              "KbdInteractiveAuthentication no\n"
              "UsePAM no\n"

@@ -181,6 +181,14 @@ def main():
                     return True
                 return super().readable()
 
+            # A data connection the client closes before any command (it opened it for a
+            # command the server then refused, e.g. SIZE) gets no reply: a "226" would answer
+            # the client's next command out of turn.
+            def close(self):
+                if not self._initialized:
+                    self._resp = None
+                super().close()
+
         Handler.dtp_handler = DTP
 
     server = FTPServer(("127.0.0.1", 0), Handler)

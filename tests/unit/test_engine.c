@@ -760,7 +760,7 @@ static void test_profile_rules(void **state)
 {
     fixture *f = *state;
     tu_write(tu_path(f->dir, "in"), ".keep", "");
-    br_profile p = {"ftp", "saf", "", "", "", ""};
+    br_profile p = {.name = "ftp", .format = "saf"};
     snprintf(p.collection, sizeof p.collection, "%s", f->coll);
     snprintf(p.inbox, sizeof p.inbox, "%s", tu_path(f->dir, "in"));
     br_error err;

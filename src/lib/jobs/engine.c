@@ -74,6 +74,11 @@ static int other_runner(const char *type, struct runner *out)
         out->category = "revert";
         out->fn = run_revert;
         out->on_crash = ON_CRASH_RESTART;
+    } else if (!strcmp(type, "fetch-profile")) {
+        /* A pulling profile's fetch (pull.c): runs again, fetched_file keeps it exactly-once. */
+        out->category = "import";
+        out->fn = br_pull_run;
+        out->on_crash = ON_CRASH_RESTART;
     } else {
         return 0;
     }
@@ -125,6 +130,7 @@ static size_t runnable_types(const char **types, size_t max)
     for (const sj_driver *d; (d = br_sj_driver_at(n_sj)); n_sj++)
         if (n < max && other_runner(d->type, &rn)) types[n++] = d->type;
     if (n < max && other_runner("revert", &rn)) types[n++] = "revert";
+    if (n < max && other_runner("fetch-profile", &rn)) types[n++] = "fetch-profile";
     return n;
 }
 
@@ -320,18 +326,18 @@ int br_job_submit_ext(br_repo *repo, const br_job_spec *spec, const br_job_submi
               : revert_of <= 0
                   ? br_error_set(err, BR_EUSAGE, "job", 0, 0, "a revert needs \"job\": a job id")
                   : br_job_revertible(repo, revert_of, err);
-    if (rn->fn == run_revert && bad == 0)
-        bad = br_error_set(err, BR_EUSAGE, "job", 0, 0,
-                           "job %lld cannot be reverted: it has not ended or changed no record",
-                           (long long)revert_of);
-    if (bad < 0) {
-        free(ptext);
     /* An export's destination (issue 17): an unknown S/FTP configuration or a sub-directory
      * that leaves its root is the caller's error, before any job exists. */
     if (bad >= 0) {
         int dbad = br_deliver_check(repo, rn->category, ptext, spec->eperson, err);
         if (dbad < 0) bad = dbad;
     }
+    if (rn->fn == run_revert && bad == 0)
+        bad = br_error_set(err, BR_EUSAGE, "job", 0, 0,
+                           "job %lld cannot be reverted: it has not ended or changed no record",
+                           (long long)revert_of);
+    if (bad < 0) {
+        free(ptext);
         return bad;
     }
     br_job job;
@@ -361,6 +367,7 @@ int br_job_submit_ext(br_repo *repo, const br_job_spec *spec, const br_job_submi
         job.resume = x->resume;
         br_strlcpy(job.profile, x->profile ? x->profile : "", sizeof job.profile);
         if (x->input) br_strlcpy(job.input, x->input, sizeof job.input);
+        job.parent_job = x->parent_job;
     }
 
     /* Files go to a private scratch folder first, so the database's write lock
@@ -570,7 +577,7 @@ int br_job_rerun(br_repo *repo, int64_t id, int64_t *new_id, br_error *err)
         job.type, job.name, job.eperson, job.params, (const char *const *)files.paths,
         files.n,  0,        NULL};
     br_job_submit_extra x = {id, 0, job.profile[0] ? job.profile : NULL,
-                             files.n ? NULL : job.input};
+                             files.n ? NULL : job.input, job.parent_job};
     rc = br_job_submit_ext(repo, &spec, &x, new_id, err);
     if (!rc) {
         char text[128];
@@ -757,6 +764,8 @@ static int run_export(br_run *r, br_error *err)
     memset(&res, 0, sizeof res);
     int rc = br_export(r->repo, fi->name, &o, &res, err);
     r->records = (int64_t)res.items;
+    /* The delivery step records its own outcome on the job (jobs/deliver.c). */
+    if (!rc) br_deliver_run(r->eng, r->repo, r->job.id, NULL);
     return rc;
 }
 
@@ -764,8 +773,6 @@ static int run_set_job(br_run *r, br_error *err)
 {
     return br_sj_run(r->repo, &r->job, r->params, r->resume, on_progress, r, &r->records, err);
 }
-    /* The delivery step records its own outcome on the job (jobs/deliver.c). */
-    if (!rc) br_deliver_run(r->eng, r->repo, r->job.id, NULL);
 
 static int run_revert(br_run *r, br_error *err)
 {
@@ -900,6 +907,7 @@ int br_engine_run_claimed(br_engine *eng, br_repo *repo, const br_job *claimed)
         j.message[0] && j.status != BR_JOB_COMPLETED_SUCCESS ? ". " : "",
         j.message[0] && j.status != BR_JOB_COMPLETED_SUCCESS ? j.message : "");
     post_webhook(eng, repo, j.id);
+    br_notify_run(eng, repo, j.id, 0, NULL); /* the job-end mail (jobs/notify.c) */
     if (j.profile[0]) br_inbox_finish(eng, repo, &j);
 out:
     json_decref(r.params);
@@ -907,7 +915,6 @@ out:
 }
 
 /* ---- recovery
-    br_notify_run(eng, repo, j.id, 0, NULL); /* the job-end mail (jobs/notify.c) */
  * ------------------------------------------------------------------------------------ */
 
 typedef struct recover_ctx {

@@ -28,6 +28,7 @@ typedef struct br_job_submit_extra {
     int resume;
     const char *profile; /* import profile name, or NULL */
     const char *input;   /* shown as the job's input when there are no files, or NULL */
+    int64_t parent_job;  /* the fetch job that queued this load job (pull.c), or 0 */
 } br_job_submit_extra;
 
 int br_job_submit_ext(br_repo *repo, const br_job_spec *spec, const br_job_submit_extra *x,
@@ -55,5 +56,17 @@ void *br_inbox_main(void *eng);
 void br_inbox_finish(br_engine *eng, br_repo *repo, const br_job *job);
 /* Start-up: finishes or returns files left in processing/ by a dead process. */
 int br_inbox_recover(br_repo *repo, br_error *err);
+/* Queues the load job of a profile's file already claimed into INBOX/processing/ (path),
+ * named as seed 004's "Metadata Import: <profile> (FTP)"; parent_job: the fetch job, or 0. */
+struct br_profile;
+int br_inbox_submit_load(br_engine *eng, br_repo *repo, const struct br_profile *p,
+                         const char *path, const char *name, int64_t parent_job, int64_t *id,
+                         br_error *err);
+
+/* Pulling profiles (pull.c): the fetch job's runner; start-up recovery of fetched files
+ * whose load job was not queued; the schedule, on the inbox thread's tick. */
+int br_pull_run(br_run *r, br_error *err);
+int br_pull_recover(br_engine *eng, br_repo *repo, const char *profile, br_error *err);
+void br_pull_schedule(br_engine *eng, br_repo *repo, int64_t now);
 
 #endif

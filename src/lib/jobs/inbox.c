@@ -9,7 +9,12 @@
  * to done/ (Completed Successfully, with No Bulks) or failed/ (anything else).
  * At start-up a file left in processing/ is finished by its job's status, or
  * returned to the inbox when no job names it (the process died between the
- * rename and the submit): never lost, never run twice. */
+ * rename and the submit): never lost, never run twice.  A pulling profile's
+ * fetched files are settled first (br_pull_recover: a file whose load job was
+ * not queued gets it), so that none of those goes back to the inbox.
+ *
+ * The same thread's tick queues the fetch jobs of pulling profiles whose
+ * schedule came due (pull.c) and sends the mail outbox. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -91,8 +96,8 @@ static int fail_claimed(const br_profile *p, const char *path, const char *name,
     return -1;
 }
 
-static int submit_claimed(br_engine *eng, br_repo *repo, const br_profile *p, const char *path,
-                          const char *name)
+int br_inbox_submit_load(br_engine *eng, br_repo *repo, const br_profile *p, const char *path,
+                         const char *name, int64_t parent_job, int64_t *id, br_error *err)
 {
     char jname[256], *params = NULL;
     const br_format_info *f = br_format_info_find(p->format);
@@ -101,24 +106,37 @@ static int submit_claimed(br_engine *eng, br_repo *repo, const br_profile *p, co
     const char *cols[1] = {p->collection};
     o.collections = cols;
     o.n_collections = 1;
-    br_error err;
-    if (!f || br_import_params_to_json(f->name, &o, &params, &err)) {
-        if (!f) br_error_set(&err, BR_EUSAGE, NULL, 0, 0, "unknown format '%s'", p->format);
-        return fail_claimed(p, path, name, &err);
-    }
+    *id = 0;
+    if (!f) return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "unknown format '%s'", p->format);
+    int rc = br_import_params_to_json(f->name, &o, &params, err);
+    if (rc) return rc;
     /* Seed 004's name for a profile's FTP job. */
     snprintf(jname, sizeof jname, "Metadata Import: %s (FTP)", p->name);
     const char *files[1] = {path};
     br_job_spec spec = {
         f->import_job, jname, p->eperson[0] ? p->eperson : "inbox", params, files, 1, 0, NULL};
-    br_job_submit_extra x = {0, 0, p->name, path};
-    int64_t id;
-    int rc = br_job_submit_ext(repo, &spec, &x, &id, &err);
+    br_job_submit_extra x = {0, 0, p->name, path, parent_job};
+    rc = br_job_submit_ext(repo, &spec, &x, id, err);
     free(params);
-    if (rc) return fail_claimed(p, path, name, &err);
-    br_engine_event(eng, repo, id, "info", "inbox", spec.eperson,
-                    "Picked up %s from the inbox of profile %s", name, p->name);
+    if (rc) return rc;
+    if (parent_job)
+        br_engine_event(eng, repo, *id, "info", "inbox", spec.eperson,
+                        "Fetched %s for profile %s by job %lld", name, p->name,
+                        (long long)parent_job);
+    else
+        br_engine_event(eng, repo, *id, "info", "inbox", spec.eperson,
+                        "Picked up %s from the inbox of profile %s", name, p->name);
     br_engine_wake(eng);
+    return 0;
+}
+
+static int submit_claimed(br_engine *eng, br_repo *repo, const br_profile *p, const char *path,
+                          const char *name)
+{
+    br_error err;
+    int64_t id;
+    if (br_inbox_submit_load(eng, repo, p, path, name, 0, &id, &err))
+        return fail_claimed(p, path, name, &err);
     return 0;
 }
 
@@ -187,6 +205,7 @@ void *br_inbox_main(void *arg)
         for (size_t i = 0; i < s.n; i++)
             s.files[i].alive = 0;
         br_profile_list(s.repo, scan_profile, &s, NULL);
+        br_pull_schedule(eng, s.repo, (int64_t)time(NULL));
         /* Forget files that left (claimed, deleted, renamed). */
         size_t k = 0;
         for (size_t i = 0; i < s.n; i++) {
@@ -213,6 +232,7 @@ void br_inbox_finish(br_engine *eng, br_repo *repo, const br_job *job)
     (void)eng;
     br_profile p;
     const char *slash = strrchr(job->input, '/');
+    if (!strcmp(job->type, "fetch-profile")) return; /* it claimed no file itself */
     if (br_profile_get(repo, job->profile, &p, NULL) || !slash) return;
     const char *name = claimed_name(slash + 1);
     if (!name || access(job->input, F_OK)) return;
@@ -248,5 +268,6 @@ static int recover_profile(void *ctx, const br_profile *p)
 
 int br_inbox_recover(br_repo *repo, br_error *err)
 {
-    return br_profile_list(repo, recover_profile, repo, err);
+    int rc = br_pull_recover(NULL, repo, NULL, err);
+    return rc ? rc : br_profile_list(repo, recover_profile, repo, err);
 }

@@ -402,6 +402,15 @@ static void key_file_drop(br_remote *r)
     r->keyfile[0] = 0;
 }
 
+/* Nothing of an answer is printed: NOBODY requests hand curl's own header lines (size,
+ * date) to the write function, whose default writes to stdout. */
+static size_t discard(char *data, size_t size, size_t nmemb, void *userp)
+{
+    (void)data;
+    (void)userp;
+    return size * nmemb;
+}
+
 /* Resets the handle for an operation on url with the configuration's options. */
 static int setup(br_remote *r, const char *url, br_error *err)
 {
@@ -411,6 +420,8 @@ static int setup(br_remote *r, const char *url, br_error *err)
     r->errbuf[0] = 0;
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, r->errbuf);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, discard);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "ftp,sftp");
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)BR_REMOTE_CONNECT_MS);

@@ -141,7 +141,7 @@ static const char *const SQL[S_COUNT] = {
     [S_JOB_GET] = "SELECT id, type, category, name, eperson, status, submitted, started, ended, "
                   "input, params, message, total, progress_percent, progress_done, progress_total, "
                   "progress_rate, progress_eta, progress_phase, cancel_requested, failure, "
-                  "rerun_of, resume, profile, attempt FROM job WHERE id = ?1",
+                  "rerun_of, resume, profile, attempt, parent_job FROM job WHERE id = ?1",
     [S_JOB_COUNTERS] = "SELECT outcome, n, bitstreams, bytes FROM job_tally "
                        "WHERE job_id = ?1 AND n > 0",
     [S_JOB_LIST] = "SELECT id FROM job ORDER BY id DESC",
@@ -164,8 +164,8 @@ static const char *const SQL[S_COUNT] = {
 #define JOB_NOT_ENDED "('INITIALIZING', 'RUNNING', 'FINALIZING')"
     [S_JOB_ENQUEUE] =
         "INSERT INTO job(type, category, name, eperson, status, submitted, input, params, "
-        "total, mapfile, rerun_of, resume, profile) "
-        "VALUES (?1, ?2, ?3, ?4, 'PENDING', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        "total, mapfile, rerun_of, resume, profile, parent_job) "
+        "VALUES (?1, ?2, ?3, ?4, 'PENDING', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     /* One statement: two workers can never both move the same row out of PENDING. */
     [S_JOB_CLAIM] =
         "UPDATE job SET status = 'INITIALIZING', started = COALESCE(started, ?1), "
@@ -209,13 +209,39 @@ static const char *const SQL[S_COUNT] = {
         "AND (?4 IS NULL OR submitted >= ?4) AND (?5 IS NULL OR type = ?5) "
         "ORDER BY id DESC LIMIT ?6 OFFSET ?7",
     [S_JOB_BY_INPUT] = "SELECT id, status FROM job WHERE input = ?1 ORDER BY id DESC LIMIT 1",
-    [S_PROFILE_ADD] = "INSERT INTO profile(name, format, collection, inbox, eperson, created) "
-                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [S_PROFILE_GET] =
-        "SELECT name, format, collection, inbox, eperson, created FROM profile WHERE name = ?1",
-    [S_PROFILE_LIST] =
-        "SELECT name, format, collection, inbox, eperson, created FROM profile ORDER BY name",
+    [S_PROFILE_ADD] = "INSERT INTO profile(name, format, collection, inbox, eperson, created, "
+                      "ftp, remote_dir, pattern, after_fetch, schedule, next_run) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+#define PROFILE_COLS                                                                               \
+    "name, format, collection, inbox, eperson, created, ftp, remote_dir, "                         \
+    "pattern, after_fetch, schedule, next_run"
+    [S_PROFILE_GET] = "SELECT " PROFILE_COLS " FROM profile WHERE name = ?1",
+    [S_PROFILE_LIST] = "SELECT " PROFILE_COLS " FROM profile ORDER BY name",
     [S_PROFILE_DEL] = "DELETE FROM profile WHERE name = ?1",
+    [S_PROFILE_FTP_EXISTS] = "SELECT 1 FROM ftp_config WHERE name = ?1",
+    [S_PROFILE_HISTORY] =
+        "SELECT id FROM job WHERE profile = ?1 ORDER BY id DESC LIMIT ?2 OFFSET ?3",
+    [S_PROFILE_HISTORY_COUNT] = "SELECT count(*) FROM job WHERE profile = ?1",
+    /* Compare-and-set: of two engines that saw the same due time, one advances it. */
+    [S_PROFILE_ADVANCE] = "UPDATE profile SET next_run = ?3 WHERE name = ?1 AND next_run IS ?2",
+    [S_PROFILE_FETCH_ACTIVE] = "SELECT id FROM job WHERE profile = ?1 AND type = 'fetch-profile' "
+                               "AND status IN ('PENDING', 'INITIALIZING', 'RUNNING', "
+                               "'FINALIZING') ORDER BY id LIMIT 1",
+    [S_FETCHED_LOADED] =
+        "SELECT COALESCE(load_job, fetch_job) FROM fetched_file WHERE profile = ?1 "
+        "AND name = ?2 AND size = ?3 AND mtime = ?4 "
+        "AND state IN ('fetched', 'queued', 'duplicate') ORDER BY id DESC LIMIT 1",
+    [S_FETCHED_SHA] = "SELECT COALESCE(load_job, fetch_job) FROM fetched_file WHERE profile = ?1 "
+                      "AND name = ?2 AND size = ?3 AND sha256 = ?4 "
+                      "AND state IN ('fetched', 'queued') ORDER BY id LIMIT 1",
+    [S_FETCHED_ADD] = "INSERT INTO fetched_file(profile, name, size, mtime, sha256, state, "
+                      "fetch_job, load_job, fetched) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [S_FETCHED_SET] = "UPDATE fetched_file SET state = ?2, load_job = COALESCE(?3, load_job) "
+                      "WHERE id = ?1",
+    [S_FETCHED_PENDING] = "SELECT id, profile, name, size, mtime, sha256, fetch_job FROM "
+                          "fetched_file WHERE state = 'fetched' AND (?1 IS NULL OR profile = ?1) "
+                          "ORDER BY id",
+    [S_JOB_CHILDREN] = "SELECT id FROM job WHERE parent_job = ?1 ORDER BY id",
     [S_BS_SHA_ALL] = "SELECT sha256, min(md5), min(size), count(*) FROM bitstream GROUP BY sha256 "
                      "ORDER BY sha256",
     [S_BS_HAS_SHA] = "SELECT 1 FROM bitstream WHERE sha256 = ?1 "
@@ -414,6 +440,24 @@ static const char *const SQL[S_COUNT] = {
     [S_ACCT_BY_ID] = "SELECT id, username, account_type, email FROM account WHERE id = ?1",
     [S_ACCT_SET_TYPE] = "UPDATE account SET account_type = ?2 WHERE id = ?1",
     [S_ACCT_SET_EMAIL] = "UPDATE account SET email = ?2 WHERE id = ?1",
+    /* export delivery and job-end mail (issue 17) */
+    [S_JOB_DELIVERY_SET] = "UPDATE job SET delivery = ?2 WHERE id = ?1",
+    [S_JOB_DELIVERY_GET] = "SELECT delivery FROM job WHERE id = ?1",
+    [S_MAIL_JOB_KIND_COUNT] = "SELECT count(*) FROM mail_outbox WHERE job_id = ?1 AND kind = ?2",
+    [S_ACCT_NOTIFY_GET] = "SELECT notify_jobs FROM account WHERE username = ?1",
+    [S_ACCT_NOTIFY_SET] = "UPDATE account SET notify_jobs = ?2 WHERE username = ?1",
+    /* S/FTP configurations (store_ftp.c): the secrets are read only by S_FTP_SECRETS */
+    [S_FTP_UPSERT] = "INSERT INTO ftp_config(name, url, username, password, private_key, passive, "
+                     "ca_file, created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) "
+                     "ON CONFLICT(name) DO UPDATE SET url = ?2, username = ?3, password = ?4, "
+                     "private_key = ?5, passive = ?6, ca_file = ?7, updated = ?8",
+#define FTP_COLS "name, url, username, password IS NOT NULL AND password != '', " \
+                 "private_key IS NOT NULL AND private_key != '', passive, ca_file, created, updated"
+    [S_FTP_GET] = "SELECT " FTP_COLS " FROM ftp_config WHERE name = ?1",
+    [S_FTP_LIST] = "SELECT " FTP_COLS " FROM ftp_config ORDER BY name",
+    [S_FTP_DEL] = "DELETE FROM ftp_config WHERE name = ?1",
+    [S_FTP_USED_BY] = "SELECT name FROM profile WHERE ftp = ?1 ORDER BY name LIMIT 1",
+    [S_FTP_SECRETS] = "SELECT password, private_key FROM ftp_config WHERE name = ?1",
     /* researchers and their ORCID works (store_researcher.c); ?1 is the row id unless named */
     [S_RES_INSERT] = "INSERT INTO researcher(rid, family, given, middle, suffix, orcid, status, "
                      "flags, last_harvest, created, modified, version) "
@@ -437,24 +481,6 @@ static const char *const SQL[S_COUNT] = {
                           "VALUES (?1, ?2, ?3, ?4)",
     [S_RES_PAGE] = "SELECT id, rid FROM researcher WHERE rid > ?1 ORDER BY rid LIMIT ?2",
     [S_RES_COUNT] = "SELECT count(*) FROM researcher",
-    /* export delivery and job-end mail (issue 17) */
-    [S_JOB_DELIVERY_SET] = "UPDATE job SET delivery = ?2 WHERE id = ?1",
-    [S_JOB_DELIVERY_GET] = "SELECT delivery FROM job WHERE id = ?1",
-    [S_MAIL_JOB_KIND_COUNT] = "SELECT count(*) FROM mail_outbox WHERE job_id = ?1 AND kind = ?2",
-    [S_ACCT_NOTIFY_GET] = "SELECT notify_jobs FROM account WHERE username = ?1",
-    [S_ACCT_NOTIFY_SET] = "UPDATE account SET notify_jobs = ?2 WHERE username = ?1",
-    /* S/FTP configurations (store_ftp.c): the secrets are read only by S_FTP_SECRETS */
-    [S_FTP_UPSERT] = "INSERT INTO ftp_config(name, url, username, password, private_key, passive, "
-                     "ca_file, created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) "
-                     "ON CONFLICT(name) DO UPDATE SET url = ?2, username = ?3, password = ?4, "
-                     "private_key = ?5, passive = ?6, ca_file = ?7, updated = ?8",
-#define FTP_COLS "name, url, username, password IS NOT NULL AND password != '', " \
-                 "private_key IS NOT NULL AND private_key != '', passive, ca_file, created, updated"
-    [S_FTP_GET] = "SELECT " FTP_COLS " FROM ftp_config WHERE name = ?1",
-    [S_FTP_LIST] = "SELECT " FTP_COLS " FROM ftp_config ORDER BY name",
-    [S_FTP_DEL] = "DELETE FROM ftp_config WHERE name = ?1",
-    [S_FTP_USED_BY] = "SELECT name FROM profile WHERE ftp = ?1 ORDER BY name LIMIT 1",
-    [S_FTP_SECRETS] = "SELECT password, private_key FROM ftp_config WHERE name = ?1",
     /* ?1 researcher id, ?2 ORCID iD or NULL, ?3 the field id of dc.title: creators naming the
      * researcher, by item (a full scan of creator: no index slows the imports down for it) */
     [S_RES_ASSETS] =

@@ -264,6 +264,7 @@ int br_job_get(br_repo *repo, int64_t id, br_job *out, br_error *err)
     out->resume = sqlite3_column_int(st, 22);
     copy_col(out->profile, sizeof out->profile, st, 23);
     out->attempt = sqlite3_column_int64(st, 24);
+    out->parent_job = sqlite3_column_int64(st, 25);
     sqlite3_reset(st); /* called from a list callback, br_stmt would leave it on its row */
 
     if (!(st = br_stmt(repo, S_JOB_COUNTERS, err))) return BR_ESTORE;
@@ -466,6 +467,10 @@ int br_job_enqueue(br_repo *repo, br_job *spec, br_error *err)
         sqlite3_bind_null(st, 10);
     sqlite3_bind_int(st, 11, spec->resume);
     br_bind_text(st, 12, spec->profile[0] ? spec->profile : NULL);
+    if (spec->parent_job)
+        sqlite3_bind_int64(st, 13, spec->parent_job);
+    else
+        sqlite3_bind_null(st, 13);
     int rc = br_step(repo, st);
     json_decref(params);
     if (rc != SQLITE_DONE) return br_store_fail(repo, err, "queue job");
@@ -857,16 +862,27 @@ int br_job_to_json(br_repo *repo, int64_t id, int with_records, char **out, br_e
     json_object_set_new(o, "failure", str_or_null(j.failure));
     json_object_set_new(o, "rerun_of", j.rerun_of ? json_integer(j.rerun_of) : json_null());
     json_object_set_new(o, "profile", str_or_null(j.profile));
-    json_t *files = json_array();
-    json_object_set_new(o, "files", files);
-    rc = br_job_files(repo, id, add_file_json, files, err);
-    if (!rc && with_records) {
-        json_t *a = json_array();
+    /* A pulling profile's fetch job and the load jobs it queued (profile.h). */
+    json_object_set_new(o, "parent_job", j.parent_job ? json_integer(j.parent_job) : json_null());
+    json_t *kids = json_array();
+    sqlite3_stmt *ks = br_stmt(repo, S_JOB_CHILDREN, NULL);
+    if (ks) {
+        sqlite3_bind_int64(ks, 1, id);
+        while (br_step(repo, ks) == SQLITE_ROW)
+            json_array_append_new(kids, json_integer(sqlite3_column_int64(ks, 0)));
+        sqlite3_reset(ks);
+    }
+    json_object_set_new(o, "children", kids);
     /* The delivery step of an export (jobs/deliver.c), null when none was asked for. */
     char *dl = NULL;
     json_t *dj = br_job_delivery(repo, id, &dl, NULL) || !dl ? NULL : json_loads(dl, 0, NULL);
     free(dl);
     json_object_set_new(o, "delivery", dj ? dj : json_null());
+    json_t *files = json_array();
+    json_object_set_new(o, "files", files);
+    rc = br_job_files(repo, id, add_file_json, files, err);
+    if (!rc && with_records) {
+        json_t *a = json_array();
         rc = br_job_records(repo, id, NULL, add_record_json, a, err);
         json_object_set_new(o, "records", a);
     }
