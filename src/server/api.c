@@ -43,6 +43,9 @@ typedef enum route_id {
     R_JOB_REVERT,
     R_TRASH,
     R_TRASH_RESTORE,
+    R_PROFILES, /* import profiles and their history (api_profiles.c) */
+    R_PROFILE,
+    R_PROFILE_RUN,
     R_ME_SETTINGS, /* export folders, my settings (api_exports.c, issue 17) */
     R_EXPORTS,
     R_EXPORT_FILE,
@@ -93,12 +96,15 @@ static const struct {
     [R_FTP_ADD] = {"POST", "/api/ftp", 0, 0, 1},
     [R_FTP_TEST] = {"POST", "/api/ftp/{name}/test", 0, 0, 1},
     [R_FTP_DELETE] = {"DELETE", "/api/ftp/{name}", 0, 0, 0},
-};
-
-int srv_route_public(int route)
+    [R_PROFILES] = {"GET", "/api/profiles", 0, 0, 0},
+    [R_PROFILE] = {"GET", "/api/profiles/{name}", 0, 0, 0},
+    [R_PROFILE_RUN] = {"POST", "/api/profiles/{name}/run", 0, 0, 0},
     [R_ME_SETTINGS] = {"POST", "/api/me/settings", 0, 0, 1},
     [R_EXPORTS] = {"GET", "/api/exports", 0, 0, 0},
     [R_EXPORT_FILE] = {"GET", "/api/exports/{handle}", 0, 0, 0},
+};
+
+int srv_route_public(int route)
 {
     return route >= 0 && route < R_COUNT && ROUTES[route].is_public;
 }
@@ -425,6 +431,9 @@ static enum MHD_Result logout(srv_req *r, br_repo *repo)
     return srv_reply(r, MHD_HTTP_OK, resp);
 }
 
+/* {"notify_jobs", "email"} of the user (api_exports.c). */
+json_t *srv_me_extra(br_repo *repo, const char *username);
+
 static enum MHD_Result me(srv_req *r)
 {
     json_t *o = json_pack("{s:s,s:o,s:o,s:o}", "username", r->who.username, "roles",
@@ -436,9 +445,6 @@ static enum MHD_Result me(srv_req *r)
     if (o) json_object_update_new(o, srv_me_extra(repo, r->who.username));
     if (repo) srv_db_put(r->s, repo);
     return srv_reply_json(r, MHD_HTTP_OK, o);
-/* {"notify_jobs", "email"} of the user (api_exports.c). */
-json_t *srv_me_extra(br_repo *repo, const char *username);
-
 }
 
 typedef struct types_ctx {
@@ -1171,12 +1177,15 @@ enum MHD_Result srv_api_dispatch(srv_req *r)
     case R_FTP_DELETE:
         res = srv_ftp_delete(r, repo);
         break;
-    default:
-        res = srv_reply_error(r, MHD_HTTP_NOT_FOUND, "no such route");
+    case R_PROFILES:
+        res = srv_profiles_list(r, repo);
         break;
-    }
-    srv_db_put(r->s, repo);
-    return res;
+    case R_PROFILE:
+        res = srv_profiles_get(r, repo);
+        break;
+    case R_PROFILE_RUN:
+        res = srv_profiles_run(r, repo);
+        break;
     case R_ME_SETTINGS:
         res = srv_me_settings(r, repo);
         break;
@@ -1186,4 +1195,10 @@ enum MHD_Result srv_api_dispatch(srv_req *r)
     case R_EXPORT_FILE:
         res = srv_exports_file(r, repo);
         break;
+    default:
+        res = srv_reply_error(r, MHD_HTTP_NOT_FOUND, "no such route");
+        break;
+    }
+    srv_db_put(r->s, repo);
+    return res;
 }

@@ -89,6 +89,10 @@ enum MHD_Result srv_ftp_delete(struct srv_req *r, br_repo *repo);
 enum MHD_Result srv_exports_list(struct srv_req *r, br_repo *repo);
 enum MHD_Result srv_exports_file(struct srv_req *r, br_repo *repo);
 enum MHD_Result srv_me_settings(struct srv_req *r, br_repo *repo);
+/* Import profiles and their job history (api_profiles.c, issue 17). */
+enum MHD_Result srv_profiles_list(struct srv_req *r, br_repo *repo);
+enum MHD_Result srv_profiles_get(struct srv_req *r, br_repo *repo);
+enum MHD_Result srv_profiles_run(struct srv_req *r, br_repo *repo);
 #endif
 
 #endif
