@@ -224,10 +224,11 @@ static int read_sealed(br_repo *repo, const char *name, char **pw, char **key, b
         return rc;
     }
     const char *a = br_col_text(st, 0), *b = br_col_text(st, 1);
-    if (a && *a) *pw = strdup(a);
-    if (b && *b) *key = strdup(b);
+    int want_a = a && *a, want_b = b && *b; /* a and b end with the reset */
+    if (want_a) *pw = strdup(a);
+    if (want_b) *key = strdup(b);
     sqlite3_reset(st);
-    if ((a && *a && !*pw) || (b && *b && !*key)) {
+    if ((want_a && !*pw) || (want_b && !*key)) {
         free(*pw);
         free(*key);
         *pw = *key = NULL;
