@@ -243,6 +243,7 @@ int ftp_server_start(const char *root_dir, const ftp_server_opts *opts, ts_serve
         argv[k++] = grow;
     }
     if (opts->refuse_login) argv[k++] = "--refuse-login";
+    if (opts->no_mlsd) argv[k++] = "--no-mlsd";
     argv[k] = NULL;
 
     s->pid = ts_spawn(s->log, argv);

@@ -19,7 +19,8 @@
  * grow_name/grow_total (RETR of that file sends the file and then more bytes until grow_total
  * bytes were sent; listings give the size on disk, SIZE answers 504: a file growing while
  * downloaded),
- * refuse_login (every login answered 530).  A wrong password is also refused, of course.
+ * refuse_login (every login answered 530), no_mlsd (MLSD answered 500, as older servers).  A wrong
+ * password is also refused, of course.
  *
  * SFTP: /usr/sbin/sshd -D -f CONFIG (openssh-server) on 127.0.0.1, a free high port, with a
  * generated ed25519 host key, `Subsystem sftp internal-sftp`, key authentication only, for the
@@ -65,6 +66,7 @@ typedef struct ftp_server_opts {
     const char *grow_name;
     long grow_total;
     int refuse_login;
+    int no_mlsd; /* no MLSD (RFC 3659): listings through LIST only */
 } ftp_server_opts;
 
 typedef struct sftp_server_opts {

@@ -13,6 +13,7 @@ Misbehaviours the pulling-profile tests need:
                       file were growing while downloaded, until TOTAL bytes were sent; SIZE
                       answers 504 (being written) and listings the size on disk.
   --refuse-login      every login is refused (530), whatever the password.
+  --no-mlsd           no MLSD command (500), as older servers: clients list with LIST.
 """
 import argparse
 import os
@@ -98,6 +99,7 @@ def main():
     ap.add_argument("--drop", action="append", default=[])
     ap.add_argument("--grow", action="append", default=[])
     ap.add_argument("--refuse-login", action="store_true")
+    ap.add_argument("--no-mlsd", action="store_true")
     a = ap.parse_args()
 
     drops = {}
@@ -153,6 +155,8 @@ def main():
                 return file
             return super().ftp_RETR(file)
 
+    if a.no_mlsd:  # an older server: LIST only (answers MLSD with 500)
+        Handler.proto_cmds = {k: v for k, v in Handler.proto_cmds.items() if k != "MLSD"}
     Handler.authorizer = auth
     Handler.banner = "bulkrepo test FTP server"
     Handler.permit_foreign_addresses = False

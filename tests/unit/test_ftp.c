@@ -327,6 +327,13 @@ static void transfers(T *t)
     assert_br_ok(br_remote_put(r, fx_path(f, "up.txt"), "out/2026/up.txt", &err), &err);
     assert_file_equals(tu_path(t->root, "out/2026/up.txt"), "uploaded content\n");
     assert_false(tu_exists(tu_path(t->root, "out/2026/.up.txt.part")));
+    if (!t->srv.key_file[0]) { /* FTP: the data went to the part, renamed after */
+        char *log = tu_read(t->srv.log);
+        assert_contains(log ? log : "", "STOR ");
+        assert_contains(log ? log : "", "/out/2026/.up.txt.part completed=1");
+        assert_not_contains(log ? log : "", "/out/2026/up.txt completed");
+        free(log);
+    }
     assert_int_equal(tu_count_entries(tu_path(t->root, "out/2026")), 1);
     /* never over an existing file */
     fx_write(f, "other.txt", "other\n");
@@ -512,6 +519,28 @@ static void test_listing_3000(void **state)
     start_ftp(t, NULL);
     add_config(t, "s", NULL);
     listing_3000(t);
+}
+
+/* A server without MLSD: the listing falls back to LIST's Unix lines, sizes and times kept. */
+static void test_listing_without_mlsd(void **state)
+{
+    T *t = *state;
+    ftp_server_opts o = {.no_mlsd = 1};
+    tu_write(t->root, "in/a name with spaces.csv", "12345\n");
+    tu_write(t->root, "in/b.csv", "1\n");
+    tu_write(t->root, "in/folder/c.csv", "1\n");
+    start_ftp(t, &o);
+    add_config(t, "s", NULL);
+    br_remote *r = open_remote(t, "s");
+    br_error err;
+    seen s = {0};
+    assert_br_ok(br_remote_list(r, "in", collect, &s, NULL, &err), &err);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(size_of(&s, "a name with spaces.csv"), 6);
+    assert_int_equal(size_of(&s, "b.csv"), 2);
+    int64_t now = (int64_t)time(NULL);
+    assert_true(s.mtimes[0] > now - 2 * 86400 && s.mtimes[0] < now + 2 * 86400);
+    br_remote_free(r);
 }
 
 static void test_listing_3000_sftp(void **state)
@@ -835,6 +864,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_host_keys, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_listing_3000, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_listing_3000_sftp, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(test_listing_without_mlsd, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_resume, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_caps_ftp, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_caps_sftp, t_setup, t_teardown),

@@ -55,9 +55,10 @@ typedef struct br_remote_entry {
 typedef int (*br_remote_entry_fn)(void *ctx, const br_remote_entry *e);
 
 /* Lists the regular files of the folder dir (relative; "" the root), streaming: fn is called
- * once per file as the listing is read (folders, links and names refused by
- * br_remote_name_check are skipped and counted in *skipped, may be NULL); a nonzero return of
- * fn stops.  More than BR_REMOTE_LIST_MAX entries is BR_ELIMIT after the first ones were
+ * once per file as the listing is read (FTP: MLSD, or LIST's Unix lines from a server without
+ * MLSD; SFTP: the long names).  Folders and links are passed over; names refused by
+ * br_remote_name_check are skipped and counted in *skipped (may be NULL).  A nonzero return of
+ * fn stops (and 0 is returned).  More than BR_REMOTE_LIST_MAX entries is BR_ELIMIT after the first ones were
  * given.  BR_EIO (cannot connect, timeout, the folder does not exist), BR_EAUTH (the login was
  * refused), BR_EDENIED (a host key unknown or changed), BR_EUSAGE (a bad dir). */
 int br_remote_list(br_remote *r, const char *dir, br_remote_entry_fn fn, void *ctx,
@@ -68,13 +69,16 @@ int br_remote_list(br_remote *r, const char *dir, br_remote_entry_fn fn, void *c
  * larger is refused before the transfer; one that grows past cap while downloading is cut
  * off (BR_ELIMIT; local is removed).  On success *bytes and sha256_hex (64 hex digits and a
  * NUL, over the whole local file) are filled.  A failure mid-transfer (BR_EIO) leaves the
- * bytes already received in local, for a resume. */
+ * bytes already received in local, for a resume; a local file longer than the remote one is
+ * downloaded again from the start.  BR_ENOTFOUND (no such remote file), and the codes of
+ * br_remote_list. */
 int br_remote_get(br_remote *r, const char *rel, const char *local, int64_t cap, int64_t *bytes,
                   char sha256_hex[65], br_error *err);
 /* Uploads the local file to rel, creating missing folders: written as rel's folder/.NAME.part
  * then renamed, so a reader never sees half a file.  BR_EEXISTS when rel exists. */
 int br_remote_put(br_remote *r, const char *local, const char *rel, br_error *err);
-/* Renames (moves) a remote file within the root; the target folder is created when missing. */
+/* Renames (moves) a remote file within the root; the target folder is created when missing.
+ * A failure of the server's rename (the file missing, the target existing on SFTP) is BR_EIO. */
 int br_remote_rename(br_remote *r, const char *from, const char *to, br_error *err);
 /* Removes a remote file. */
 int br_remote_delete(br_remote *r, const char *rel, br_error *err);
