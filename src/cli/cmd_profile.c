@@ -332,9 +332,11 @@ int cmd_profile(cli *c, int argc, char **argv)
         if ((rc = cli_open(c, &repo))) return rc;
         if (br_profile_get(repo, name, &p, &err))
             rc = cli_fail(&err);
-        else if (json)
-            rc = cli_print_json(json_dumps(profile_json(&p), JSON_INDENT(2) | JSON_PRESERVE_ORDER));
-        else
+        else if (json) {
+            json_t *o = profile_json(&p);
+            rc = cli_print_json(json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER));
+            json_decref(o);
+        } else
             show_text(&p);
     } else if (!strcmp(sub, "run")) {
         if (!name) return cli_usage("profile run", "give the profile's NAME");
