@@ -228,7 +228,14 @@ static int show(cli *c, int argc, char **argv)
         rc = cli_fail(&err);
     else if (json) {
         char *text = NULL;
-        rc = br_ftp_to_json(&cfg, &text, &err) ? cli_fail(&err) : cli_print_json(text);
+        if (br_ftp_to_json(&cfg, &text, &err)) {
+            rc = cli_fail(&err);
+        } else {
+            json_t *o = json_loads(text, 0, NULL);
+            free(text);
+            rc = cli_print_json(o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL);
+            json_decref(o);
+        }
     } else {
         printf("name      %s\nurl       %s\nuser      %s\npassword  %s\nkey       %s\n"
                "mode      %s\nca file   %s\ncreated   %s\nupdated   %s\n",

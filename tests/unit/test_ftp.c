@@ -372,6 +372,15 @@ static void test_ftp_transfers(void **state)
     start_ftp(t, NULL);
     add_config(t, "s", NULL);
     transfers(t);
+    /* active mode: the server connects back for the data */
+    SH(&t->f, 0,
+       "printf '%%s\\n' '%s' | \"$BR\" --repo r ftp add act --url '%s' --user %s "
+       "--password-stdin --active",
+       t->srv.password, t->srv.url, t->srv.user);
+    RUN(&t->f, 0, "ftp test act");
+    assert_contains(t->f.out, "1 file in the folder");
+    RUN(&t->f, 0, "ftp show act --json");
+    assert_contains(t->f.out, "\"passive\": false");
 }
 
 static void test_ftps_transfers(void **state)
@@ -750,15 +759,14 @@ static void user_with_token(T *t, const char *name, const char *role, char out[1
     snprintf(out, 128, "%s", t->f.out);
 }
 
-/* One request with curl as a client would send it; the status, and the body in f->out. */
-static int http(T *t, const char *method, const char *path, const char *token, const char *body)
+/* One request with curl as a client would send it, with the header lines given (e.g.
+ * "-H 'Cookie: ...'"); the status, and the body in f->out. */
+static int http_h(T *t, const char *method, const char *path, const char *headers, const char *body)
 {
     fx *f = &t->f;
     if (body) fx_write(f, "body.json", body);
-    fx_sh(f,
-          "curl -sS -o resp.txt -w '%%{http_code}' -X %s -H 'Authorization: Bearer %s' %s '%s%s' "
-          "&& cat resp.txt",
-          method, token, body ? "-H 'Content-Type: application/json' --data-binary @body.json" : "",
+    fx_sh(f, "curl -sS -o resp.txt -w '%%{http_code}' -X %s %s %s '%s%s' && cat resp.txt", method,
+          headers, body ? "-H 'Content-Type: application/json' --data-binary @body.json" : "",
           t->url, path);
     assert_int_equal(f->rc, 0);
     int code = atoi(f->out);
@@ -766,6 +774,13 @@ static int http(T *t, const char *method, const char *path, const char *token, c
     free(f->out);
     f->out = resp ? resp : strdup("");
     return code;
+}
+
+static int http(T *t, const char *method, const char *path, const char *token, const char *body)
+{
+    char h[256];
+    snprintf(h, sizeof h, "-H 'Authorization: Bearer %s'", token);
+    return http_h(t, method, path, h, body);
 }
 
 static void test_http_routes(void **state)
@@ -843,10 +858,24 @@ static void test_http_routes(void **state)
     RUN(f, 3, "ftp remove pub");
     assert_contains(f->err, "import profile 'pulls'");
     RUN(f, 0, "profile remove pulls");
-    assert_int_equal(http(t, "DELETE", "/api/ftp/pub", admin, NULL), 204);
+    /* a browser's session: a DELETE must carry the session's X-CSRF-Token, as POSTs do */
+    assert_int_equal(http_h(t, "POST", "/api/login", "",
+                            "{\"username\":\"admin\",\"password\":\"a-password-1\"}"),
+                     200);
+    j = fx_parse(f, "login");
+    char cookie[256], csrf[512];
+    snprintf(cookie, sizeof cookie, "-H 'Cookie: bulkrepo_session=%s'", fx_str(j, "token"));
+    snprintf(csrf, sizeof csrf, "%s -H 'X-CSRF-Token: %s'", cookie, fx_str(j, "csrf"));
+    json_decref(j);
+    assert_int_equal(http_h(t, "DELETE", "/api/ftp/pub", cookie, NULL), 403);
+    assert_contains(f->out, "X-CSRF-Token");
+    assert_int_equal(http_h(t, "GET", "/api/ftp", cookie, NULL), 200);
+    assert_contains(f->out, "\"pub\""); /* still there */
+    assert_int_equal(http_h(t, "DELETE", "/api/ftp/pub", csrf, NULL), 204);
     assert_int_equal(http(t, "DELETE", "/api/ftp/pub", admin, NULL), 404);
+    assert_int_equal(http(t, "DELETE", "/api/ftp/wrong", admin, NULL), 204);
     assert_int_equal(http(t, "GET", "/api/ftp", admin, NULL), 200);
-    assert_not_contains(f->out, "\"pub\"");
+    assert_string_equal(f->out, "{\"configs\":[]}");
     char *log = fx_read(f, "serve.err");
     assert_not_contains(log ? log : "", PASSWORD);
     free(log);
