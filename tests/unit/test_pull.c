@@ -11,6 +11,8 @@
 #include "ftp_servers.h"
 #include "bulkrepo/bulkrepo.h"
 #include "bulkrepo/ftp.h"
+#include "core/core.h"
+#include "store/store_fetched.h"
 
 typedef struct px {
     fx f;
@@ -503,6 +505,68 @@ static void test_schedule_and_api(void **state)
     free(pid);
 }
 
+/* Crash safety (pull.c's header): a file recorded as fetched whose load job was never queued
+ * (the process died between the two writes) gets its load job at the next engine start,
+ * exactly once; a record whose job exists but was not linked is linked, not queued again. */
+static void test_recovery_exactly_once(void **state)
+{
+    px *p = *state;
+    fx *f = &p->f;
+    snprintf(p->s.url, sizeof p->s.url, "ftp://127.0.0.1:1/");
+    snprintf(p->s.user, sizeof p->s.user, "tester");
+    add_conf(p, "gone", "secret", NULL); /* a server that is not there */
+    RUN(f, 0, "profile add rec --format saf --collection %s --ftp gone", f->coll);
+    RUN(f, 0, "profile run rec"); /* job 1: queued, not run yet */
+    saf_zip(p, "late.zip", 2);
+    SH(f, 0, "mkdir -p r/profiles/rec/.fetching && mv server/late.zip r/profiles/rec/.fetching/");
+    br_repo *repo;
+    br_error err;
+    assert_int_equal(br_repo_open(f->repo, &repo, &err), 0);
+    br_fetched row;
+    memset(&row, 0, sizeof row);
+    snprintf(row.profile, sizeof row.profile, "rec");
+    snprintf(row.name, sizeof row.name, "late.zip");
+    char md5[33];
+    assert_int_equal(br_hash_file(fx_path(f, "r/profiles/rec/.fetching/late.zip"), md5, row.sha256,
+                                  &row.size, &err),
+                     0);
+    row.mtime = 1000;
+    row.fetch_job = 1;
+    assert_int_equal(br_fetched_add(repo, &row, "fetched", 0, &err), 0);
+    br_repo_free(repo);
+    RUN(f, 0, "job work --once"); /* start-up recovery; the fetch job then fails (no server) */
+    json_t *h = history(p, "rec");
+    json_t *jobs = json_object_get(h, "jobs");
+    assert_int_equal(json_array_size(jobs), 2);
+    long long lid = jint(json_array_get(jobs, 0), "id");
+    assert_int_equal(jint(json_array_get(jobs, 0), "parent_job"), 1);
+    assert_string_equal(fx_str(json_array_get(jobs, 0), "status"), "COMPLETED_SUCCESS");
+    assert_string_equal(fx_str(json_array_get(jobs, 1), "status"), "FAILED");
+    json_decref(h);
+    assert_int_equal(fx_item_count(f), 2);
+    assert_false(fx_exists(f, "r/profiles/rec/.fetching/late.zip"));
+    /* The same record seen again as not linked (the update lost): linked to its job. */
+    assert_int_equal(br_repo_open(f->repo, &repo, &err), 0);
+    assert_int_equal(br_fetched_set(repo, row.id, "fetched", 0, &err), 0);
+    br_repo_free(repo);
+    RUN(f, 0, "job work --once");
+    RUN(f, 0, "job work --once");
+    h = history(p, "rec");
+    assert_int_equal(jint(h, "total"), 2);
+    json_decref(h);
+    assert_int_equal(fx_item_count(f), 2);
+    assert_int_equal(br_repo_open(f->repo, &repo, &err), 0);
+    int64_t job = 0;
+    assert_int_equal(br_fetched_loaded(repo, "rec", "late.zip", row.size, 1000, &job, &err), 1);
+    assert_int_equal(job, lid);
+    br_fetched *pending = NULL;
+    size_t n = 9;
+    assert_int_equal(br_fetched_pending(repo, "rec", &pending, &n, &err), 0);
+    assert_int_equal(n, 0);
+    free(pending);
+    br_repo_free(repo);
+}
+
 #define PX_TEST(t) cmocka_unit_test_setup_teardown(t, px_setup, px_teardown)
 
 int main(void)
@@ -513,7 +577,7 @@ int main(void)
         PX_TEST(test_no_files),         PX_TEST(test_refused_then_rerun),
         PX_TEST(test_drop_resumed),     PX_TEST(test_grows_past_cap),
         PX_TEST(test_after_fetch),      PX_TEST(test_names_and_many),
-        PX_TEST(test_schedule_and_api),
+        PX_TEST(test_schedule_and_api), PX_TEST(test_recovery_exactly_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
