@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -62,13 +63,17 @@ static int ts_run(const char *log, char *const argv[])
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-/* Starts argv in its own process group, stdout/stderr into log; pid or -1. */
+/* Starts argv in its own process group, stdout/stderr into log; pid or -1.  The server gets
+ * SIGTERM when the test process ends without stopping it (a failed assertion, a crash). */
 static pid_t ts_spawn(const char *log, char *const argv[])
 {
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) return -1;
     if (pid == 0) {
         setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent) _exit(0); /* the test ended before prctl */
         int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
         if (fd >= 0) {
             dup2(fd, 1);

@@ -37,7 +37,8 @@
  * success and -1 with s->why on failure; the server runs in its own process group and *_stop
  * kills the group (SIGTERM, then SIGKILL), reaps it and removes the server's own temporary
  * folder (never root_dir).  Stop every server you started, also on a failing test (e.g. in the
- * teardown: stopping a zeroed or already stopped ts_server is a no-op). */
+ * teardown: stopping a zeroed or already stopped ts_server is a no-op); a server whose test
+ * process ends without stopping it gets SIGTERM (PR_SET_PDEATHSIG), but its folder stays. */
 #ifndef BR_TEST_FTP_SERVERS_H
 #define BR_TEST_FTP_SERVERS_H
 
