@@ -264,6 +264,7 @@ static int run_here(cli *c, const char *type, const char *params, int json)
         goto done;
     }
     br_job j;
+    unsigned ticks = 0;
     for (;;) {
         if (br_job_get(repo, id, &j, &err)) {
             rc = cli_fail(&err);
@@ -276,6 +277,15 @@ static int run_here(cli *c, const char *type, const char *params, int json)
         free(dl);
         if (br_job_status_ended(j.status) && settled) break;
         usleep(100000);
+        /* Waiting for another process's engine: should it stop (killed, crashed), this one
+         * takes over, and its start-up recovery ends a job the other left half done. */
+        if (!eng && ++ticks % 20 == 0) {
+            br_error e2;
+            if (!br_engine_new(c->repo_dir, &o, &eng, &e2) && br_engine_start(eng, &e2)) {
+                br_engine_free(eng);
+                eng = NULL;
+            }
+        }
     }
     br_engine_free(eng); /* the worker finishes the job's end (events, mail) first */
     eng = NULL;
