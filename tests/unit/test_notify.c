@@ -121,12 +121,20 @@ static void test_import_notify(void **state)
     RUN(f, 0, "mail send");
     assert_int_equal(smtp_server_wait(&S, 3, 1500), 2);
 
+    /* Queued with -n: "notify" in the job's parameters, told by the engine. */
+    RUN(f, 0, "import -a -s s -c %s -m map5 -e me@example.org -n --submit", f->coll);
+    json_t *q = fx_last_job(f);
+    assert_true(json_is_true(json_object_get(json_object_get(q, "parameters"), "notify")));
+    json_decref(q);
+    RUN(f, 0, "job work --once");
+    assert_int_equal(outbox_job_ended(f), 3);
+
     /* Nobody to tell: an event says so. */
     package(f, "t", 1);
     RUN(f, 0, "import -a -s t -c %s -m map4 -e nobody -n", f->coll);
     RUN(f, 0, "job events %lld", last_id(f));
     assert_contains(f->out, "Nobody could be told");
-    assert_int_equal(outbox_job_ended(f), 2);
+    assert_int_equal(outbox_job_ended(f), 3);
 }
 
 /* The per-user setting: on, a mail when a job of theirs ends (run here or by the engine);
