@@ -41,6 +41,10 @@ typedef struct br_export_options {
     const char *const *categories;
     size_t n_categories;
     br_diag_sink *diags; /* values the format cannot hold (notes), values changed (warnings) */
+    /* A step of the job follows the export (the engine's delivery, jobs/deliver.c): an export
+     * that wrote items leaves the job Finalizing with its summary, and that step records the
+     * final status, so no reader sees the job ended before its delivery did. */
+    int then_finalize;
 } br_export_options;
 
 typedef struct br_export_result {

@@ -420,10 +420,15 @@ int br_deliver_run(br_engine *eng, br_repo *repo, int64_t id, br_error *err)
     }
     char where[1400];
     where_of(&d, j.eperson, where, sizeof where);
+    /* An export run with then_finalize (the engine's) waits in Finalizing for this step. */
+    if (j.status == BR_JOB_FINALIZING) j.status = BR_JOB_COMPLETED_SUCCESS;
     if (j.status != BR_JOB_COMPLETED_SUCCESS && j.status != BR_JOB_COMPLETED_WITH_ERRORS) {
-        rc = save(repo, id, &d, "skipped", 0, "the export did not complete", NULL, err);
-        br_engine_event(eng, repo, id, "info", "delivery", NULL,
-                        "Not delivered to %s: the export did not complete", where);
+        /* Nothing to deliver: an empty export (No Bulks) or one that failed or was cancelled. */
+        const char *why = j.status == BR_JOB_COMPLETED_NO_BULKS ? "nothing was exported"
+                                                                : "the export did not complete";
+        rc = save(repo, id, &d, "skipped", 0, why, NULL, err);
+        br_engine_event(eng, repo, id, "info", "delivery", NULL, "Not delivered to %s: %s", where,
+                        why);
         json_decref(p);
         return rc;
     }

@@ -576,8 +576,8 @@ int br_job_rerun(br_repo *repo, int64_t id, int64_t *new_id, br_error *err)
     br_job_spec spec = {
         job.type, job.name, job.eperson, job.params, (const char *const *)files.paths,
         files.n,  0,        NULL};
-    br_job_submit_extra x = {id, 0, job.profile[0] ? job.profile : NULL,
-                             files.n ? NULL : job.input, job.parent_job};
+    br_job_submit_extra x = {id, 0, job.profile[0] ? job.profile : NULL, files.n ? NULL : job.input,
+                             job.parent_job};
     rc = br_job_submit_ext(repo, &spec, &x, new_id, err);
     if (!rc) {
         char text[128];
@@ -760,6 +760,7 @@ static int run_export(br_run *r, br_error *err)
     o.job_id = r->job.id;
     o.progress = on_progress;
     o.progress_ctx = r;
+    o.then_finalize = param_str(p, "deliver") != NULL; /* the delivery step ends the job */
     br_export_result res;
     memset(&res, 0, sizeof res);
     int rc = br_export(r->repo, fi->name, &o, &res, err);

@@ -366,7 +366,7 @@ int br_export(br_repo *repo, const char *format, const br_export_options *opt,
     int cut = n == 1 && ul && f->info.unit[ul - 1] == 's';
     snprintf(msg, sizeof msg, "exported %zu %.*s to %s%s%s", n, (int)(ul - (size_t)cut),
              f->info.unit, opt->dest, opt->zip ? "/" : "", opt->zip ? opt->zip : "");
-    rc = br_export_job_end(repo, job.id, rc, n, msg, &e);
+    rc = br_export_job_end(repo, job.id, rc, n, msg, opt->then_finalize, &e);
     if (st) br_meter_end(&st->meter, !rc);
     if (rc && err) *err = e;
     if (st) {

@@ -52,12 +52,14 @@ void br_import_job_end(br_repo *repo, int64_t job_id, int rc, int stored, int em
 }
 
 int br_export_job_end(br_repo *repo, int64_t job_id, int rc, size_t n, const char *summary,
-                      br_error *e)
+                      int then_finalize, br_error *e)
 {
     br_error jerr;
     if (!rc) {
-        int jrc = br_job_set_status(
-            repo, job_id, n ? BR_JOB_COMPLETED_SUCCESS : BR_JOB_COMPLETED_NO_BULKS, summary, &jerr);
+        br_job_status st = !n              ? BR_JOB_COMPLETED_NO_BULKS
+                           : then_finalize ? BR_JOB_FINALIZING
+                                           : BR_JOB_COMPLETED_SUCCESS;
+        int jrc = br_job_set_status(repo, job_id, st, summary, &jerr);
         if (jrc) *e = jerr;
         return jrc;
     }

@@ -28,7 +28,7 @@ void br_import_job_end(br_repo *repo, int64_t job_id, int rc, int stored, int em
  * returned (and put in *e) only when the export itself succeeded, so it never
  * hides the export's own error.  Returns the export's final code. */
 int br_export_job_end(br_repo *repo, int64_t job_id, int rc, size_t n, const char *summary,
-                      br_error *e);
+                      int then_finalize, br_error *e);
 
 /* Adds dc.date.accessioned and dc.date.available (now) and
  * dc.description.provenance "Submitted by EPERSON (VIA) on NOW. Made available
