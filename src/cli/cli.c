@@ -1,6 +1,7 @@
 /* Shared command-line plumbing: repository location, errors, exit codes, progress. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,4 +167,12 @@ int cli_parse_size(const char *s, uint64_t max, uint64_t *out)
     if (*end || errno || v == 0 || v > max / mult) return -1;
     *out = (uint64_t)v * mult;
     return 0;
+}
+
+const char *cli_whoami(void)
+{
+    const char *u = getenv("USER");
+    if (u && *u) return u;
+    struct passwd *pw = getpwuid(geteuid());
+    return pw && pw->pw_name && *pw->pw_name ? pw->pw_name : NULL;
 }

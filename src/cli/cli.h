@@ -25,6 +25,9 @@ typedef int (*cmd_fn)(cli *c, int argc, char **argv);
 
 /* Opens the repository or prints why not; returns an exit code (0 = opened). */
 int cli_open(cli *c, br_repo **repo);
+/* Who runs the command, recorded as the submitter of what it queues: $USER, else the
+ * account name of the process's user (cron and CI run without $USER), else NULL. */
+const char *cli_whoami(void);
 /* Prints err on stderr and maps its code to an exit code (never EXIT_OK;
  * err may be NULL). */
 int cli_fail(const br_error *err);

@@ -240,7 +240,7 @@ static int run_here(cli *c, const char *type, const char *params, int json)
     br_repo *repo;
     int rc = cli_open(c, &repo);
     if (rc) return rc;
-    br_job_spec spec = {type, NULL, getenv("USER"), params, NULL, 0, 0, NULL};
+    br_job_spec spec = {type, NULL, cli_whoami(), params, NULL, 0, 0, NULL};
     br_error err;
     int64_t id;
     br_engine *eng = NULL;
@@ -345,7 +345,7 @@ static int export_files(cli *c, int argc, char **argv)
             return cli_usage("export files", "unexpected argument '%s'", argv[i]);
     }
     if (institution && user) return cli_usage("export files", "give --institution or --user");
-    if (!institution && !user && !(user = getenv("USER")))
+    if (!institution && !user && !(user = cli_whoami()))
         return cli_usage("export files", "whose private folder? give --user USER");
     br_repo *repo;
     int rc = cli_open(c, &repo);
@@ -406,7 +406,7 @@ static int submit_export(cli *c, const br_format_info *f, const br_export_option
         fprintf(stderr, "bulkrepo: out of memory\n");
         return EXIT_IOERR;
     }
-    int rc = queue ? cli_submit_job(c, f->export_job, NULL, getenv("USER"), params, NULL)
+    int rc = queue ? cli_submit_job(c, f->export_job, NULL, cli_whoami(), params, NULL)
                    : run_here(c, f->export_job, params, json);
     free(params);
     return rc;
@@ -535,7 +535,7 @@ int cmd_export(cli *c, int argc, char **argv)
     if (submit || dlv.where) return submit_export(c, f, &o, &dlv, submit, json);
     if (dlv.subdir) return cli_usage("export", "--subdir goes with --deliver ftp:NAME");
 
-    o.eperson = getenv("USER");
+    o.eperson = cli_whoami();
     cli_progress prog;
     cli_progress_init(&prog, f->unit);
     o.progress = cli_progress_cb;

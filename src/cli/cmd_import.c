@@ -313,7 +313,7 @@ int cmd_import(cli *c, int argc, char **argv)
         return cli_usage("import", "resume option only works with --add");
     o.mode = (br_import_mode)mode;
     o.collections = cols;
-    if (!o.eperson) o.eperson = getenv("USER");
+    if (!o.eperson) o.eperson = cli_whoami();
     if (submit) return submit_import(c, f, &o, notify);
     br_diag_sink sink = {cli_print_diag, NULL, 0, 0, 0};
     (void)quiet;

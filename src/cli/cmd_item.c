@@ -158,7 +158,7 @@ static int item_approve(cli *c, int argc, char **argv)
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     long long job = 0;
-    const char *eperson = getenv("USER");
+    const char *eperson = cli_whoami();
     int o;
     while ((o = getopt_long(argc, argv, "j:e:h", opts, NULL)) != -1) {
         if (o == 'j') {

@@ -629,7 +629,7 @@ static int wait_job(cli *c, br_repo *repo, int64_t id)
 static int queue_job(cli *c, br_repo *repo, const char *type, const char *name, const char *params,
                      int wait, int json)
 {
-    br_job_spec spec = {type, name, getenv("USER"), params, NULL, 0, 0, NULL};
+    br_job_spec spec = {type, name, cli_whoami(), params, NULL, 0, 0, NULL};
     br_error err;
     int64_t id;
     if (br_job_submit(repo, &spec, &id, &err)) return cli_fail(&err);

@@ -342,7 +342,7 @@ int cmd_profile(cli *c, int argc, char **argv)
         if (!name) return cli_usage("profile run", "give the profile's NAME");
         if ((rc = cli_open(c, &repo))) return rc;
         int64_t id;
-        if (br_profile_run(repo, name, getenv("USER"), max_size, &id, &err)) {
+        if (br_profile_run(repo, name, cli_whoami(), max_size, &id, &err)) {
             rc = cli_fail(&err);
         } else {
             if (!json) {

@@ -391,7 +391,7 @@ static int do_create(cli *c, const set_opts *o)
         }
     }
     /* The creator is the account running the command, as `item approve` records it. */
-    const char *creator = getenv("USER");
+    const char *creator = cli_whoami();
     if (creator) copy(s.creator, sizeof s.creator, creator); /* an endless one is left out */
     br_repo *repo;
     int rc = cli_open(c, &repo);
