@@ -602,6 +602,17 @@
 
   /* ---------- Job report ---------- */
 
+  /* An export's delivery step (job.delivery): where, and how it went. */
+  function deliveryText(d) {
+    const where = d.destination === 'ftp' ? `S/FTP ${d.ftp || ''}${d.subdir ? ` /${d.subdir}` : ''}`
+      : d.destination === 'institution' ? 'the institution folder' : 'the submitter\'s private folder';
+    const tries = d.attempts > 1 ? ` after ${d.attempts} attempts` : '';
+    return h('span', { class: `delivery ${d.state === 'delivered' ? 'ok' : d.state === 'skipped' ? 'muted' : 'error'}`, 'data-delivery': d.state || '' },
+      d.state === 'delivered' ? `Delivered to ${where}${tries}${d.path ? ` (${d.path})` : ''}`
+        : d.state === 'skipped' ? `Not delivered to ${where}: ${d.error || 'nothing to deliver'}`
+        : d.state === 'failed' ? `Delivery to ${where} failed${tries}: ${d.error || 'no reason given'}; the output stays downloadable here`
+          : `Delivering to ${where}…`);
+  }
   function dl(pairs) {
     return h('dl', { class: 'facts' }, pairs.filter((p) => p[1] !== undefined && p[1] !== null && p[1] !== '')
       .map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
@@ -763,6 +774,11 @@
           ['Message', job.message],
           ['Failure', job.failure ? (FAILURES[job.failure] || job.failure) : ''],
           ['Rerun of', job.rerun_of ? h('a', { href: `#/jobs/${job.rerun_of}` }, `Job ${job.rerun_of}`) : ''],
+          ['Profile', job.profile ? h('a', { href: `#/profiles/${encodeURIComponent(job.profile)}` }, job.profile) : ''],
+          ['Queued by', job.parent_job ? h('a', { href: `#/jobs/${job.parent_job}` }, `Job ${job.parent_job}`) : ''],
+          ['Load jobs', Array.isArray(job.children) && job.children.length
+            ? h('span', {}, job.children.map((c, i) => [i ? ', ' : '', h('a', { href: `#/jobs/${c}` }, `Job ${c}`)])) : ''],
+          ['Delivery', job.delivery ? deliveryText(job.delivery) : ''],
         ]),
         progressBar(job, true),
         actions,

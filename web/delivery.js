@@ -100,7 +100,8 @@
           run.disabled = false;
         }
       } }, p.ftp ? 'Run now (fetch from the server)' : 'Run now');
-      body.replaceChildren(
+      /* fill, not replaceChildren: a null child (no "latest N of M" line) is left out, not written "null". */
+      B.fill(body,
         h('div', { class: 'head' }, h('h1', {}, `Job History: ${p.name || name}`)),
         h('section', { class: 'card wide', 'aria-label': 'Profile settings' },
           h('h2', { class: 'first' }, 'Profile'),
@@ -274,7 +275,7 @@
           h('td', { class: 'name' }, h('a', { href: `/api/exports/${folder}/${enc(f.name)}`, download: f.name }, f.name)),
           h('td', { class: 'num' }, fmtBytes(f.size)),
           h('td', { class: 'time' }, fmtTime(f.modified)),
-          h('td', {}, f.job_id ? h('a', { href: `#/jobs/${f.job_id}` }, `Job ${f.job_id}`) : '—'))), 'data exports'))
+          h('td', { class: 'nowrap' }, f.job_id ? h('a', { href: `#/jobs/${f.job_id}` }, `Job ${f.job_id}`) : '—'))), 'data exports'))
       : h('p', { class: 'empty muted' }, 'No export was delivered here yet.'));
   }
 

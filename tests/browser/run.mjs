@@ -851,6 +851,111 @@ describe('bulkrepo web UI', { concurrency: false }, () => {
     await page.context().close();
   });
 
+  test('issue 17: an S/FTP configuration added and tested on its page; a profile that pulls runs from its Job History', async () => {
+    /* A real FTP server on loopback (tests/support/ftpd.py: Debian's pyftpdlib) holding one SAF package. */
+    const ftpRoot = join(T, 'ftp-root');
+    mkdirSync(join(ftpRoot, 'incoming'), { recursive: true });
+    safZip(join(ftpRoot, 'incoming', 'batch-1.zip'));
+    const portFile = join(T, 'ftpd.port');
+    const FTP_PW = 'ftp-Pw-9137-x';
+    const ftpd = spawn('/usr/bin/python3', [join(ROOT, 'tests/support/ftpd.py'), '--root', ftpRoot, '--port-file', portFile,
+      '--user', 'pub', '--password', FTP_PW], { stdio: ['ignore', 'ignore', openSync(join(T, 'ftpd.log'), 'a')] });
+    try {
+      const port = await until('the FTP server to listen', () => existsSync(portFile) && readFileSync(portFile, 'utf8').trim(), 15000);
+      const grace = await newPage('grace');
+      await login(grace, 'grace');
+      await nav(grace, 'Profiles').click();
+      await grace.getByRole('heading', { name: 'Import profiles' }).waitFor({ timeout: WAIT });
+      await grace.getByRole('link', { name: 'S/FTP configurations' }).click();
+      await grace.getByRole('button', { name: 'Add a configuration' }).click();
+      const form = grace.getByRole('form', { name: 'Add an S/FTP configuration' });
+      await form.getByLabel('Name').fill('publisher');
+      await form.getByLabel('Server and root folder').fill(`ftp://127.0.0.1:${port}/`);
+      await form.getByLabel('User').fill('pub');
+      await form.getByLabel('Password', { exact: true }).fill(FTP_PW);
+      await form.getByRole('button', { name: 'Save configuration' }).click();
+      const row = grace.locator('tr[data-ftp="publisher"]');
+      await row.waitFor({ timeout: WAIT });
+      assert.match(await row.textContent(), /password/, 'the row says a password is stored');
+      await row.getByRole('button', { name: 'Test' }).click();
+      await row.locator('[data-test="ok"]').waitFor({ timeout: WAIT });
+      assert.match(await row.locator('.test').textContent(), /Connected: 0 files/, 'the root holds only the incoming folder');
+      await shot(grace, 'ftp-configs');
+      const listed = await apiAny('/api/ftp', 'grace');
+      assert.equal(listed.status, 200);
+      assert.ok(!JSON.stringify(listed.body).includes(FTP_PW), 'the password is never in an answer');
+      assert.ok(!(await grace.content()).includes(FTP_PW), 'nor on the page once saved');
+      assert.equal((await apiAny('/api/ftp', 'bob')).status, 403, 'a Researcher Manager may not see S/FTP configurations');
+
+      br(['profile', 'add', 'pubfeed', '--format', 'saf', '--collection', coll, '--ftp', 'publisher', '--remote-dir', 'incoming']);
+      await nav(grace, 'Profiles').click();
+      await grace.locator('tr[data-profile="pubfeed"]').getByRole('link', { name: 'pubfeed' }).click();
+      await grace.getByRole('heading', { name: 'Job History: pubfeed' }).waitFor({ timeout: WAIT });
+      const facts = await grace.locator('.facts').first().textContent();
+      assert.match(facts, /publisher: \/incoming/, 'the settings at the top name the server and folder');
+      await grace.getByRole('button', { name: /Run now/ }).click();
+      await grace.locator('.notice').filter({ hasText: /queued/ }).waitFor({ timeout: WAIT });
+      /* The fetch job queues one load job; both are in the history, the load job linked to the fetch. */
+      const loaded = await until('the load job to complete', async () => {
+        const r = await apiAny('/api/profiles/pubfeed', 'grace');
+        const jobs = (r.body && r.body.jobs) || [];
+        const load = jobs.find((j) => j.parent_job);
+        return load && load.status === 'COMPLETED_SUCCESS' && jobs.find((j) => j.id === load.parent_job) && load;
+      });
+      await until('the history to show both jobs', async () => (await grace.locator('table.jobs tbody tr').count()) === 2);
+      assert.doesNotMatch(await grace.locator('main').textContent(), /\bnull\b|\bundefined\b/, 'no empty value written out');
+      const loadRow = grace.locator(`tr[data-job="${loaded.id}"]`);
+      assert.match(await loadRow.textContent(), new RegExp(`Job ${loaded.parent_job}`), 'the load job names the fetch job');
+      assert.match(await grace.locator(`tr[data-job="${loaded.parent_job}"]`).textContent(), /Metadata Import w\/FTP: pubfeed/);
+      await shot(grace, 'profile-history');
+      await grace.locator(`tr[data-job="${loaded.parent_job}"] a`).first().click();
+      await reportStatus(grace, 'COMPLETED_SUCCESS');
+      await grace.locator('.facts').getByRole('link', { name: `Job ${loaded.id}` }).waitFor({ timeout: WAIT });
+      await grace.context().close();
+    } finally {
+      ftpd.kill('SIGTERM');
+    }
+  });
+
+  test('issue 17: an export delivered into my folder from Run a Job is listed and downloads; my notification setting', async () => {
+    const page = await newPage('alice', 1366);
+    await login(page, 'alice');
+    await nav(page, 'Run a Job').click();
+    await page.getByLabel('Export a collection as a DSpace Simple Archive Format package').check();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByLabel('Collection to export').selectOption(coll);
+    await page.getByLabel('Export into folder').selectOption('ftp');
+    await page.getByLabel('FTP configuration').waitFor({ timeout: WAIT });
+    await page.getByLabel('Export into folder').selectOption('private');
+    assert.equal(await page.getByLabel('FTP configuration').isVisible(), false, 'the S/FTP fields apply only to an S/FTP delivery');
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('button', { name: 'Submit' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Confirm' }).click();
+    const id = await jobIdOf(page);
+    await reportStatus(page, 'COMPLETED_SUCCESS');
+    await page.locator('.facts [data-delivery="delivered"]').waitFor({ timeout: WAIT });
+    await nav(page, 'Exports').click();
+    const row = page.locator(`tr[data-file="${id}-export.zip"]`);
+    await row.waitFor({ timeout: WAIT });
+    await shot(page, 'exports');
+    const [dl] = await Promise.all([page.waitForEvent('download', { timeout: WAIT }), row.getByRole('link').first().click()]);
+    const file = join(T, 'delivered.zip');
+    await dl.saveAs(file);
+    const got = zipFiles(readFileSync(file));
+    const want = new Map(dirEntries(join(REPO, 'exports', String(id))).map((e) => [e.name, e.data]));
+    assert.deepEqual([...got.keys()].sort(), [...want.keys()].sort());
+    for (const [n, data] of want) assert.ok(got.get(n).equals(data), `${n}: the same bytes`);
+    /* Another user's private folder is not theirs to read. */
+    assert.equal((await apiAny(`/api/exports/private/${id}-export.zip`, 'bob')).status >= 403, true);
+    await page.getByRole('link', { name: 'alice', exact: true }).click();
+    await page.getByRole('heading', { name: 'My settings' }).waitFor({ timeout: WAIT });
+    assert.equal(await page.getByLabel('Mail me when my jobs end').isChecked(), false);
+    await page.getByLabel('Mail me when my jobs end').check();
+    await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor({ timeout: WAIT });
+    await until('the setting to be stored', async () => (await apiAny('/api/me', 'alice')).body.notify_jobs === true);
+    await page.context().close();
+  });
+
   test('log out returns to the login page and the session is gone', async () => {
     await alice.getByRole('button', { name: 'Log out' }).click();
     await alice.getByRole('heading', { name: 'Log in to bulkrepo' }).waitFor({ timeout: WAIT });
