@@ -74,6 +74,16 @@ int br_profile_run(br_repo *repo, const char *name, const char *eperson, int64_t
 int br_profile_history(br_repo *repo, const char *name, size_t limit, size_t offset, br_job_fn fn,
                        void *ctx, int64_t *total, br_error *err);
 
+/* The profile as JSON (malloc'd; caller frees): {name, format, collection, inbox, eperson, ftp,
+ * remote_dir, pattern, after_fetch, schedule, next_run (ISO 8601 UTC), created}, null for what
+ * does not apply.  0 or BR_ENOMEM. */
+int br_profile_to_json(const br_profile *p, char **out, br_error *err);
+/* Its Job History as JSON: {"profile": {...}, "jobs": [{id, name, type, status, status_label,
+ * submitted, started, ended, counters, message, parent_job}], "total": N}, newest first, as
+ * br_profile_history.  BR_ENOTFOUND (no such profile), BR_ENOMEM, BR_ESTORE. */
+int br_profile_history_json(br_repo *repo, const char *name, size_t limit, size_t offset,
+                            char **out, br_error *err);
+
 #ifdef __cplusplus
 }
 #endif

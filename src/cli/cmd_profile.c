@@ -51,40 +51,23 @@ static void fmt_time(int64_t t, char *out, size_t size)
     if (gmtime_r(&tt, &tm)) strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static json_t *str_or_null(const char *s)
-{
-    return s && *s ? json_string(s) : json_null();
-}
-
-static json_t *profile_json(const br_profile *p)
-{
-    char next[32], pattern[256] = "";
-    fmt_time(p->next_run, next, sizeof next);
-    if (p->ftp[0]) br_profile_pattern(p, pattern, sizeof pattern);
-    json_t *o = json_object();
-    json_object_set_new(o, "name", json_string(p->name));
-    json_object_set_new(o, "format", json_string(p->format));
-    json_object_set_new(o, "collection", json_string(p->collection));
-    json_object_set_new(o, "inbox", json_string(p->inbox));
-    json_object_set_new(o, "eperson", str_or_null(p->eperson));
-    json_object_set_new(o, "ftp", str_or_null(p->ftp));
-    json_object_set_new(o, "remote_dir", p->ftp[0] ? json_string(p->remote_dir) : json_null());
-    json_object_set_new(o, "pattern", str_or_null(pattern));
-    json_object_set_new(o, "after_fetch",
-                        p->ftp[0] ? json_string(p->after_fetch[0] ? p->after_fetch : "leave")
-                                  : json_null());
-    json_object_set_new(o, "schedule", str_or_null(p->schedule));
-    json_object_set_new(o, "next_run", str_or_null(next));
-    json_object_set_new(o, "created", json_string(p->created));
-    return o;
-}
+typedef struct listing {
+    json_t *arr; /* --json: the profiles; NULL: lines of text */
+    int oom;
+} listing;
 
 static int print_one(void *ctx, const br_profile *p)
 {
-    json_t *arr = ctx;
-    if (arr)
-        json_array_append_new(arr, profile_json(p));
-    else if (p->ftp[0])
+    listing *l = ctx;
+    if (l->arr) {
+        char *text = NULL;
+        json_t *o = NULL;
+        if (br_profile_to_json(p, &text, NULL) || !(o = json_loads(text, 0, NULL)) ||
+            json_array_append_new(l->arr, o))
+            l->oom = 1; /* refused, not listed short */
+        free(text);
+        return l->oom;
+    } else if (p->ftp[0])
         printf("%-16s %-12s %-16s %s:/%s%s%s\n", p->name, p->format, p->collection, p->ftp,
                p->remote_dir, p->schedule[0] ? "  schedule " : "", p->schedule);
     else
@@ -109,37 +92,11 @@ static void show_text(const br_profile *p)
     printf("created:     %s\n", p->created);
 }
 
-typedef struct hist {
-    json_t *arr;
-} hist;
-
+/* One line of `profile history` (the --json shape is br_profile_history_json's). */
 static int print_job(void *ctx, const br_job *j)
 {
-    hist *h = ctx;
+    (void)ctx;
     const br_job_counters *k = &j->counters;
-    if (h->arr) {
-        json_t *o = json_object(), *c = json_object();
-        json_object_set_new(o, "id", json_integer(j->id));
-        json_object_set_new(o, "name", json_string(j->name));
-        json_object_set_new(o, "type", json_string(j->type));
-        json_object_set_new(o, "status", json_string(br_job_status_code(j->status)));
-        json_object_set_new(o, "status_label", json_string(br_job_status_label(j->status)));
-        json_object_set_new(o, "submitted", str_or_null(j->submitted));
-        json_object_set_new(o, "started", str_or_null(j->started));
-        json_object_set_new(o, "ended", str_or_null(j->ended));
-        json_object_set_new(c, "processed", json_integer(k->processed));
-        json_object_set_new(c, "imported", json_integer(k->imported));
-        json_object_set_new(c, "updated", json_integer(k->updated));
-        json_object_set_new(c, "not_imported", json_integer(k->not_imported));
-        json_object_set_new(c, "failed", json_integer(k->failed));
-        json_object_set_new(c, "skipped", json_integer(k->skipped));
-        json_object_set_new(o, "counters", c);
-        json_object_set_new(o, "message", str_or_null(j->message));
-        json_object_set_new(o, "parent_job",
-                            j->parent_job ? json_integer(j->parent_job) : json_null());
-        json_array_append_new(h->arr, o);
-        return 0;
-    }
     char parent[32] = "-";
     if (j->parent_job) snprintf(parent, sizeof parent, "%lld", (long long)j->parent_job);
     printf("%-6lld %-6s %-24s %-20s %5lld processed %5lld imported %5lld not imported  %s\n",
@@ -323,19 +280,22 @@ int cmd_profile(cli *c, int argc, char **argv)
         }
     } else if (is_list) {
         if ((rc = cli_open(c, &repo))) return rc;
-        json_t *arr = json ? json_array() : NULL;
-        if (br_profile_list(repo, print_one, arr, &err)) rc = cli_fail(&err);
-        if (arr && !rc) rc = cli_print_json(json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER));
-        json_decref(arr);
+        listing l = {json ? json_array() : NULL, 0};
+        if (br_profile_list(repo, print_one, &l, &err))
+            rc = cli_fail(&err);
+        else if (l.oom)
+            rc = cli_fail((br_error_set(&err, BR_ENOMEM, NULL, 0, 0, "out of memory"), &err));
+        if (l.arr && !rc)
+            rc = cli_print_json(json_dumps(l.arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER));
+        json_decref(l.arr);
     } else if (!strcmp(sub, "show")) {
         if (!name) return cli_usage("profile show", "give the profile's NAME");
         if ((rc = cli_open(c, &repo))) return rc;
         if (br_profile_get(repo, name, &p, &err))
             rc = cli_fail(&err);
         else if (json) {
-            json_t *o = profile_json(&p);
-            rc = cli_print_json(json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER));
-            json_decref(o);
+            char *text = NULL;
+            rc = br_profile_to_json(&p, &text, &err) ? cli_fail(&err) : cli_print_json(text);
         } else
             show_text(&p);
     } else if (!strcmp(sub, "run")) {
@@ -366,19 +326,16 @@ int cmd_profile(cli *c, int argc, char **argv)
     } else if (!strcmp(sub, "history")) {
         if (!name) return cli_usage("profile history", "give the profile's NAME");
         if ((rc = cli_open(c, &repo))) return rc;
-        hist h = {json ? json_array() : NULL};
-        int64_t total = 0;
-        if (!json) printf("%-6s %-6s %-24s %-20s\n", "JOB", "PARENT", "STATUS", "SUBMITTED");
-        if (br_profile_history(repo, name, (size_t)limit, 0, print_job, &h, &total, &err)) {
-            rc = cli_fail(&err);
-        } else if (json) {
-            json_t *o = json_pack("{s:s,s:o,s:I}", "profile", name, "jobs", h.arr, "total",
-                                  (json_int_t)total);
-            h.arr = NULL;
-            rc = cli_print_json(json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER));
-            json_decref(o);
+        char *text = NULL;
+        if (json) {
+            rc = br_profile_history_json(repo, name, (size_t)limit, 0, &text, &err)
+                     ? cli_fail(&err)
+                     : cli_print_json(text);
+        } else {
+            printf("%-6s %-6s %-24s %-20s\n", "JOB", "PARENT", "STATUS", "SUBMITTED");
+            if (br_profile_history(repo, name, (size_t)limit, 0, print_job, NULL, NULL, &err))
+                rc = cli_fail(&err);
         }
-        json_decref(h.arr);
     } else if (!strcmp(sub, "remove")) {
         if (!name) return cli_usage("profile remove", "give the profile's NAME");
         if ((rc = cli_open(c, &repo))) return rc;
