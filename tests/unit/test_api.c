@@ -8,15 +8,15 @@
 #include <sys/wait.h>
 #include "cli_fixture.h"
 #include "http_fixture.h"
+#include "serve_fixture.h"
 #include "bulkrepo/user.h"
 
 #define MAX_UPLOAD                                                                                 \
     (8 * 1000 * 1000) /* the server runs with --max-upload 8M (K, M, G: powers of 1000) */
 
 typedef struct api {
-    fx f;      /* the repository (f.dir/r) and CLI runner */
-    pid_t pid; /* bulkrepo serve */
-    char url[128];
+    fx f;            /* the repository (f.dir/r) and CLI runner */
+    sf_server serve; /* bulkrepo serve */
     char admin_token[64], manager_token[64], buyer_token[64];
 } api;
 
@@ -79,7 +79,7 @@ static void http(const char *method, const char *path, const rq *o, resp *out)
     CURL *c = curl_easy_init();
     assert_non_null(c);
     char url[2048];
-    snprintf(url, sizeof url, "%s%s", A->url, path);
+    snprintf(url, sizeof url, "%s%s", A->serve.url, path);
     struct curl_slist *h = NULL;
     char line[512];
     if (o->bearer) {
@@ -168,59 +168,6 @@ static const char *header(const resp *r, const char *name)
 
 /* ---- the server ------------------------------------------------------------------------ */
 
-static void add_user(const char *name, const char *role, const char *password)
-{
-    SH(&A->f, 0, "printf '%%s\\n' '%s' | \"$BR\" --repo r user add %s --role '%s' --password-stdin",
-       password, name, role);
-}
-
-static void token_of(const char *name, char *out)
-{
-    RUN(&A->f, 0, "user token %s", name);
-    fx_chomp(A->f.out);
-    snprintf(out, 64, "%s", A->f.out);
-}
-
-static void start_server(void)
-{
-    fx *f = &A->f;
-    char out[4400], err[4400];
-    snprintf(out, sizeof out, "%s/serve.out", f->dir);
-    snprintf(err, sizeof err, "%s/serve.err", f->dir);
-    A->pid = fork();
-    assert_true(A->pid >= 0);
-    if (!A->pid) {
-        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644),
-            e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(o, 1);
-        dup2(e, 2);
-        execl(tu_bin(), tu_bin(), "--repo", f->repo, "serve", "--listen", "127.0.0.1:0",
-              "--max-upload", "8M", "--workers", "2", (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 400; i++) {
-        char *s = tu_read(out);
-        const char *p = s ? strstr(s, "listening on ") : NULL;
-        if (p && strchr(p, '\n')) {
-            sscanf(p + 13, "%127s", A->url);
-            size_t n = strlen(A->url);
-            if (n && A->url[n - 1] == '/') A->url[n - 1] = 0;
-            free(s);
-            return;
-        }
-        free(s);
-        int st;
-        if (waitpid(A->pid, &st, WNOHANG) == A->pid) {
-            char *e = tu_read(err);
-            print_error("bulkrepo serve exited: %s\n", e ? e : "");
-            free(e);
-            fail();
-        }
-        usleep(25000);
-    }
-    fail_msg("bulkrepo serve did not print its address");
-}
-
 static int group_setup(void **state)
 {
     (void)state;
@@ -231,20 +178,21 @@ static int group_setup(void **state)
     snprintf(f->repo, sizeof f->repo, "%s/r", f->dir);
     RUN(f, 0, "init");
     snprintf(f->coll, sizeof f->coll, "%s", fx_new_collection(f, "Theses"));
-    add_user("admin", "General System Administrator", "admin-password");
-    add_user("manager", "Repository Manager", "manager-password");
-    add_user("buyer", "Purchasing Operator", "buyer-password");
-    token_of("admin", A->admin_token);
-    token_of("manager", A->manager_token);
-    token_of("buyer", A->buyer_token);
-    start_server();
+    sf_add_user(&A->f, "admin", "General System Administrator", "admin-password");
+    sf_add_user(&A->f, "manager", "Repository Manager", "manager-password");
+    sf_add_user(&A->f, "buyer", "Purchasing Operator", "buyer-password");
+    sf_token(&A->f, "admin", A->admin_token);
+    sf_token(&A->f, "manager", A->manager_token);
+    sf_token(&A->f, "buyer", A->buyer_token);
+    static const char *const args[] = {"--max-upload", "8M", "--workers", "2", NULL};
+    sf_start(f, &A->serve, args);
     return 0;
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    int bad = fx_serve_stop(A->pid, A->f.dir);
+    int bad = sf_stop(&A->serve);
     tu_rmtree(A->f.dir);
     free(A->f.dir);
     fx_reset_output(&A->f);
@@ -1265,10 +1213,10 @@ static void test_read_access(void **state)
 {
     (void)state;
     char um_token[64], rm_token[64];
-    add_user("usermgr", "User Manager", "usermgr-password");
-    add_user("researchers", "Researcher Manager", "researchers-password");
-    token_of("usermgr", um_token);
-    token_of("researchers", rm_token);
+    sf_add_user(&A->f, "usermgr", "User Manager", "usermgr-password");
+    sf_add_user(&A->f, "researchers", "Researcher Manager", "researchers-password");
+    sf_token(&A->f, "usermgr", um_token);
+    sf_token(&A->f, "researchers", rm_token);
     rq um = {.bearer = um_token}, rm = {.bearer = rm_token}, admin = {.bearer = A->admin_token};
     resp r;
     static const char *const reads[] = {"/api/items", "/api/collections", "/api/items/123456789/1"};
@@ -1424,7 +1372,7 @@ static void test_chunked_over_cap(void **state)
     (void)state;
     CURL *c = curl_easy_init();
     char url[256];
-    snprintf(url, sizeof url, "%s/api/jobs", A->url);
+    snprintf(url, sizeof url, "%s/api/jobs", A->serve.url);
     struct curl_slist *h = NULL;
     char auth[128];
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", A->admin_token);
@@ -1460,7 +1408,7 @@ static void test_exclusive_listen(void **state)
 {
     (void)state;
     SH(&A->f, 0, "\"$BR\" --repo r2 init");
-    const char *hostport = A->url + strlen("http://");
+    const char *hostport = A->serve.url + strlen("http://");
     SH(&A->f, 4, "timeout 20 \"$BR\" --repo r2 serve --listen %s", hostport);
     assert_contains(A->f.err, "cannot listen");
     resp r;

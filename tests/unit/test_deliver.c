@@ -11,14 +11,14 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include "cli_fixture.h"
+#include "serve_fixture.h"
 #include "ftp_servers.h"
 #include "bulkrepo/bulkrepo.h"
 #include "bulkrepo/ftp.h"
 
 typedef struct dv {
     fx f;
-    pid_t pid;
-    char url[128];
+    sf_server serve; /* bulkrepo serve */
     char admin[64], manager[64], buyer[64];
 } dv;
 
@@ -61,7 +61,7 @@ static void http(const char *method, const char *path, const char *bearer, const
     CURL *c = curl_easy_init();
     assert_non_null(c);
     char url[2048], line[512];
-    snprintf(url, sizeof url, "%s%s", D->url, path);
+    snprintf(url, sizeof url, "%s%s", D->serve.url, path);
     struct curl_slist *h = NULL;
     if (bearer) {
         snprintf(line, sizeof line, "Authorization: Bearer %s", bearer);
@@ -160,56 +160,6 @@ static long long n_jobs(void)
     return n;
 }
 
-static void add_user(const char *name, const char *role)
-{
-    SH(&D->f, 0,
-       "printf '%%s\\n' 'a-password-1' | \"$BR\" --repo r user add %s --role '%s' "
-       "--password-stdin",
-       name, role);
-}
-
-static void token_of(const char *name, char *out)
-{
-    RUN(&D->f, 0, "user token %s", name);
-    fx_chomp(D->f.out);
-    snprintf(out, 64, "%s", D->f.out);
-}
-
-static void start_server(void)
-{
-    fx *f = &D->f;
-    char out[4400], err[4400];
-    snprintf(out, sizeof out, "%s/serve.out", f->dir);
-    snprintf(err, sizeof err, "%s/serve.err", f->dir);
-    D->pid = fork();
-    assert_true(D->pid >= 0);
-    if (!D->pid) {
-        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644),
-            e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(o, 1);
-        dup2(e, 2);
-        execl(tu_bin(), tu_bin(), "--repo", f->repo, "serve", "--listen", "127.0.0.1:0",
-              "--workers", "1", (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 400; i++) {
-        char *s = tu_read(out);
-        const char *p = s ? strstr(s, "listening on ") : NULL;
-        if (p && strchr(p, '\n')) {
-            sscanf(p + 13, "%127s", D->url);
-            size_t n = strlen(D->url);
-            if (n && D->url[n - 1] == '/') D->url[n - 1] = 0;
-            free(s);
-            return;
-        }
-        free(s);
-        int st;
-        if (waitpid(D->pid, &st, WNOHANG) == D->pid) fail_msg("bulkrepo serve exited");
-        usleep(25000);
-    }
-    fail_msg("bulkrepo serve did not print its address");
-}
-
 static int group_setup(void **state)
 {
     (void)state;
@@ -225,13 +175,14 @@ static int group_setup(void **state)
     fx_write(f, "p/a/a.txt", "alpha file\n");
     fx_dc(f, "p/b", "Beta");
     RUN(f, 0, "import -a -s p -c %s -m map", f->coll);
-    add_user("admin", "General System Administrator");
-    add_user("manager", "Repository Manager");
-    add_user("buyer", "Purchasing Operator"); /* may not see exports */
-    token_of("admin", D->admin);
-    token_of("manager", D->manager);
-    token_of("buyer", D->buyer);
-    start_server();
+    sf_add_user(&D->f, "admin", "General System Administrator", "a-password-1");
+    sf_add_user(&D->f, "manager", "Repository Manager", "a-password-1");
+    sf_add_user(&D->f, "buyer", "Purchasing Operator", "a-password-1"); /* may not see exports */
+    sf_token(&D->f, "admin", D->admin);
+    sf_token(&D->f, "manager", D->manager);
+    sf_token(&D->f, "buyer", D->buyer);
+    static const char *const args[] = {"--workers", "1", NULL};
+    sf_start(f, &D->serve, args);
     return 0;
 }
 
@@ -239,7 +190,7 @@ static int group_teardown(void **state)
 {
     (void)state;
     ftp_server_stop(&FTP);
-    int bad = fx_serve_stop(D->pid, D->f.dir);
+    int bad = sf_stop(&D->serve);
     tu_rmtree(D->f.dir);
     free(D->f.dir);
     fx_reset_output(&D->f);

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include "cli_fixture.h"
 #include "repo_fixture.h"
+#include "serve_fixture.h"
 #include "ftp_servers.h"
 #include "bulkrepo/bulkrepo.h"
 #include "net/remote.h"
@@ -17,9 +18,8 @@ typedef struct T {
     fx f;
     char root[4200]; /* the servers' folder */
     ts_server srv;
-    br_repo *repo; /* the library's connection, opened by lib() */
-    pid_t serve;
-    char url[160]; /* bulkrepo serve's address */
+    br_repo *repo;   /* the library's connection, opened by lib() */
+    sf_server serve; /* bulkrepo serve */
 } T;
 
 static int t_setup(void **state)
@@ -43,7 +43,7 @@ static int t_teardown(void **state)
     T *t = *state;
     if (!t) return 0;
     ftp_server_stop(&t->srv);
-    int bad = t->serve > 0 ? fx_serve_stop(t->serve, t->f.dir) : 0;
+    int bad = sf_stop(&t->serve);
     br_repo_free(t->repo);
     tu_rmtree(t->f.dir);
     free(t->f.dir);
@@ -710,55 +710,6 @@ static void test_secrets_never_shown(void **state)
 
 /* ---- HTTP --------------------------------------------------------------------------------- */
 
-static void start_serve(T *t)
-{
-    fx *f = &t->f;
-    char out[4400], err[4400];
-    snprintf(out, sizeof out, "%s/serve.out", f->dir);
-    snprintf(err, sizeof err, "%s/serve.err", f->dir);
-    t->serve = fork();
-    assert_true(t->serve >= 0);
-    if (!t->serve) {
-        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644),
-            e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(o, 1);
-        dup2(e, 2);
-        execl(tu_bin(), tu_bin(), "--repo", f->repo, "serve", "--listen", "127.0.0.1:0",
-              "--workers", "1", (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 400; i++) {
-        char *s = tu_read(out);
-        const char *p = s ? strstr(s, "listening on ") : NULL;
-        if (p && strchr(p, '\n')) {
-            sscanf(p + 13, "%127s", t->url);
-            size_t n = strlen(t->url);
-            if (n && t->url[n - 1] == '/') t->url[n - 1] = 0;
-            free(s);
-            return;
-        }
-        free(s);
-        int st;
-        if (waitpid(t->serve, &st, WNOHANG) == t->serve) {
-            t->serve = 0;
-            fail_msg("bulkrepo serve exited");
-        }
-        usleep(25000);
-    }
-    fail_msg("bulkrepo serve did not print its address");
-}
-
-static void user_with_token(T *t, const char *name, const char *role, char out[128])
-{
-    SH(&t->f, 0,
-       "printf '%%s\\n' 'a-password-1' | \"$BR\" --repo r user add %s --role '%s' "
-       "--password-stdin",
-       name, role);
-    RUN(&t->f, 0, "user token %s", name);
-    fx_chomp(t->f.out);
-    snprintf(out, 128, "%s", t->f.out);
-}
-
 /* One request with curl as a client would send it, with the header lines given (e.g.
  * "-H 'Cookie: ...'"); the status, and the body in f->out. */
 static int http_h(T *t, const char *method, const char *path, const char *headers, const char *body)
@@ -767,7 +718,7 @@ static int http_h(T *t, const char *method, const char *path, const char *header
     if (body) fx_write(f, "body.json", body);
     fx_sh(f, "curl -sS -o resp.txt -w '%%{http_code}' -X %s %s %s '%s%s' && cat resp.txt", method,
           headers, body ? "-H 'Content-Type: application/json' --data-binary @body.json" : "",
-          t->url, path);
+          t->serve.url, path);
     assert_int_equal(f->rc, 0);
     int code = atoi(f->out);
     char *resp = fx_read(f, "resp.txt");
@@ -788,11 +739,15 @@ static void test_http_routes(void **state)
     T *t = *state;
     fx *f = &t->f;
     char admin[128], manager[128], repoadmin[128];
-    user_with_token(t, "admin", "General System Administrator", admin);
-    user_with_token(t, "repoadmin", "Repository Administrator", repoadmin);
-    user_with_token(t, "manager", "Repository Manager", manager);
+    sf_add_user(f, "admin", "General System Administrator", "a-password-1");
+    sf_token(f, "admin", admin);
+    sf_add_user(f, "repoadmin", "Repository Administrator", "a-password-1");
+    sf_token(f, "repoadmin", repoadmin);
+    sf_add_user(f, "manager", "Repository Manager", "a-password-1");
+    sf_token(f, "manager", manager);
     start_ftp(t, NULL);
-    start_serve(t);
+    static const char *const args[] = {"--workers", "1", NULL};
+    sf_start(f, &t->serve, args);
     char body[8192];
 
     assert_int_equal(http(t, "GET", "/api/ftp", admin, NULL), 200);

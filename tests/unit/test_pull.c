@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "cli_fixture.h"
 #include "ftp_servers.h"
+#include "serve_fixture.h"
 #include "bulkrepo/bulkrepo.h"
 #include "bulkrepo/ftp.h"
 #include "core/core.h"
@@ -19,6 +20,7 @@ typedef struct px {
     char root[4200]; /* the server's root folder */
     ts_server s;
     int sftp;
+    sf_server serve; /* bulkrepo serve, when a test starts it */
 } px;
 
 static int px_setup(void **state)
@@ -38,6 +40,7 @@ static int px_setup(void **state)
 static int px_teardown(void **state)
 {
     px *p = *state;
+    int bad = sf_stop(&p->serve); /* when a test failed with it running */
     if (p->sftp)
         sftp_server_stop(&p->s);
     else
@@ -46,7 +49,8 @@ static int px_teardown(void **state)
     *f = p->f;
     free(p);
     *state = f;
-    return fx_teardown(state);
+    int rc = fx_teardown(state);
+    return rc ? rc : bad;
 }
 
 /* Adds (or replaces) the S/FTP configuration `conf` for the running server, through the
@@ -431,31 +435,14 @@ static void test_schedule_and_api(void **state)
     json_decref(h);
     assert_int_equal(fx_item_count(f), 1);
     /* The API: a token of an administrator. */
-    SH(f, 0,
-       "printf 'pw-admin-1\\n' | \"$BR\" --repo r user add adm --role 'General System "
-       "Administrator' --password-stdin");
-    SH(f, 0,
-       "printf 'pw-buyer-1\\n' | \"$BR\" --repo r user add buy --role 'Purchasing "
-       "Operator' --password-stdin");
-    RUN(f, 0, "user token adm");
-    char tok[128], tok2[128];
-    snprintf(tok, sizeof tok, "%s", f->out);
-    fx_chomp(tok);
-    RUN(f, 0, "user token buy");
-    snprintf(tok2, sizeof tok2, "%s", f->out);
-    fx_chomp(tok2);
-    SH(f, 0,
-       "{ \"$BR\" --repo r serve --listen 127.0.0.1:0 --workers 1 >serve.out 2>serve.err & "
-       "echo $! > serve.pid; for i in $(seq 1 200); do grep -q 'listening on' serve.out && "
-       "break; sleep 0.05; done; }");
-    char *out = fx_read(f, "serve.out");
-    char url[256] = "";
-    const char *at = out ? strstr(out, "listening on ") : NULL;
-    if (at) sscanf(at + 13, "%255s", url);
-    free(out);
-    size_t n = strlen(url);
-    if (n && url[n - 1] == '/') url[n - 1] = 0;
-    assert_true(n > 0);
+    sf_add_user(f, "adm", "General System Administrator", "pw-admin-1");
+    sf_add_user(f, "buy", "Purchasing Operator", "pw-buyer-1");
+    char tok[64], tok2[64];
+    sf_token(f, "adm", tok);
+    sf_token(f, "buy", tok2);
+    static const char *const args[] = {"--workers", "1", NULL};
+    sf_start(f, &p->serve, args);
+    const char *url = p->serve.url;
     SH(f, 0, "curl -sf -H 'Authorization: Bearer %s' %s/api/profiles > a.json", tok, url);
     json_error_t je;
     json_t *a = json_load_file(fx_path(f, "a.json"), 0, &je);
@@ -500,9 +487,7 @@ static void test_schedule_and_api(void **state)
     code = fx_read(f, "e.code");
     assert_string_equal(code, "404");
     free(code);
-    char *pid = fx_read(f, "serve.pid");
-    assert_int_equal(fx_serve_stop((pid_t)atoi(pid), f->dir), 0);
-    free(pid);
+    assert_int_equal(sf_stop(&p->serve), 0);
 }
 
 /* Crash safety (pull.c's header): a file recorded as fetched whose load job was never queued

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include "cli_fixture.h"
 #include "repo_fixture.h"
+#include "serve_fixture.h"
 #include "bulkrepo/bulkrepo.h"
 
 /* ---- the library: a small repository ------------------------------------------------------- */
@@ -756,9 +757,8 @@ static void test_cli_output_and_errors(void **state)
 /* ---- the REST API ---------------------------------------------------------------------------- */
 
 typedef struct api {
-    fx f; /* the repository (f.dir/r) and CLI runner */
-    pid_t pid;
-    char url[128];
+    fx f;            /* the repository (f.dir/r) and CLI runner */
+    sf_server serve; /* bulkrepo serve */
     char admin[64], reader[64], usermgr[64];
     char saf_a[128], saf_b[128], draft[128];
 } api;
@@ -807,7 +807,7 @@ static void get(const char *path, const char *token, resp *out)
     CURL *c = curl_easy_init();
     assert_non_null(c);
     char url[4096], auth[256];
-    snprintf(url, sizeof url, "%s%s", A->url, path);
+    snprintf(url, sizeof url, "%s%s", A->serve.url, path);
     struct curl_slist *h = NULL;
     if (token) {
         snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
@@ -861,16 +861,6 @@ static const char *enc(const char *s)
     return out;
 }
 
-static void add_user(const char *name, const char *role, char *token)
-{
-    fx *f = &A->f;
-    SH(f, 0, "printf 'pw-%s-123456\\n' | \"$BR\" --repo r user add %s --role '%s' --password-stdin",
-       name, name, role);
-    RUN(f, 0, "user token %s", name);
-    fx_chomp(f->out);
-    snprintf(token, 64, "%s", f->out);
-}
-
 static int api_setup(void **state)
 {
     (void)state;
@@ -881,9 +871,12 @@ static int api_setup(void **state)
     snprintf(f->repo, sizeof f->repo, "%s/r", f->dir);
     RUN(f, 0, "init");
     snprintf(f->coll, sizeof f->coll, "%s", fx_new_collection(f, "Theses"));
-    add_user("admin", "General System Administrator", A->admin);
-    add_user("reader", "Researcher Manager", A->reader); /* archived items only */
-    add_user("usermgr", "User Manager", A->usermgr);     /* no items */
+    sf_add_user(f, "admin", "General System Administrator", "pw-admin-123456");
+    sf_token(f, "admin", A->admin);
+    sf_add_user(f, "reader", "Researcher Manager", "pw-reader-123456"); /* archived items only */
+    sf_token(f, "reader", A->reader);
+    sf_add_user(f, "usermgr", "User Manager", "pw-usermgr-123456"); /* no items */
+    sf_token(f, "usermgr", A->usermgr);
     /* Two archived items (a has a file), then a draft with a file. */
     fx_dc(f, "p/a", "Glacier survey one");
     fx_write(f, "p/a/contents", "paper.txt\n");
@@ -908,47 +901,15 @@ static int api_setup(void **state)
     fx_write(f, "u/a/paper.txt", "the paper's bytes\n");
     RUN(f, 0, "import -a -s u -c %s -m u.map", f->coll);
 
-    char out[4400], err[4400];
-    snprintf(out, sizeof out, "%s/serve.out", f->dir);
-    snprintf(err, sizeof err, "%s/serve.err", f->dir);
-    A->pid = fork();
-    assert_true(A->pid >= 0);
-    if (!A->pid) {
-        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644),
-            e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(o, 1);
-        dup2(e, 2);
-        execl(tu_bin(), tu_bin(), "--repo", f->repo, "serve", "--listen", "127.0.0.1:0",
-              "--workers", "1", (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 400; i++) {
-        char *s = tu_read(out);
-        const char *p = s ? strstr(s, "listening on ") : NULL;
-        if (p && strchr(p, '\n')) {
-            sscanf(p + 13, "%127s", A->url);
-            size_t n = strlen(A->url);
-            if (n && A->url[n - 1] == '/') A->url[n - 1] = 0;
-            free(s);
-            return 0;
-        }
-        free(s);
-        int st;
-        if (waitpid(A->pid, &st, WNOHANG) == A->pid) {
-            char *e = tu_read(err);
-            print_error("bulkrepo serve exited: %s\n", e ? e : "");
-            free(e);
-            return 1;
-        }
-        usleep(25000);
-    }
-    return 1;
+    static const char *const args[] = {"--workers", "1", NULL};
+    sf_start(f, &A->serve, args);
+    return 0;
 }
 
 static int api_teardown(void **state)
 {
     (void)state;
-    int unclean = fx_serve_stop(A->pid, A->f.dir);
+    int unclean = sf_stop(&A->serve);
     tu_rmtree(A->f.dir);
     free(A->f.dir);
     fx_reset_output(&A->f);

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include "cli_fixture.h"
 #include "repo_fixture.h"
+#include "serve_fixture.h"
 
 #define U1    "P___U1"
 #define U2    "P___U2"
@@ -1038,8 +1039,7 @@ static void test_overlapping_jobs(void **state)
 /* ---- the REST API --------------------------------------------------------------------------- */
 
 typedef struct api {
-    pid_t pid;
-    char url[128];
+    sf_server serve; /* bulkrepo serve */
     char admin[64], manager[64];
 } api;
 
@@ -1078,7 +1078,7 @@ static void http(api *a, const char *method, const char *path, const char *token
     CURL *c = curl_easy_init();
     assert_non_null(c);
     char url[2048], auth[128];
-    snprintf(url, sizeof url, "%s%s", a->url, path);
+    snprintf(url, sizeof url, "%s%s", a->serve.url, path);
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
     struct curl_slist *h = curl_slist_append(NULL, auth);
     if (json) {
@@ -1110,61 +1110,15 @@ static void http(api *a, const char *method, const char *path, const char *token
         assert_int_equal((r)->status, (want));                                                     \
     } while (0)
 
-static void add_user(fx *f, const char *name, const char *role, char token[64])
-{
-    SH(f, 0, "printf 'password-%s\\n' | \"$BR\" --repo r user add %s --role '%s' --password-stdin",
-       name, name, role);
-    RUN(f, 0, "user token %s", name);
-    fx_chomp(f->out);
-    snprintf(token, 64, "%s", f->out);
-}
-
+/* The administrator and a manager with their tokens, then `bulkrepo serve` (2 workers). */
 static void serve(fx *f, api *a)
 {
-    add_user(f, "admin", "General System Administrator", a->admin);
-    add_user(f, "manager", "Repository Manager", a->manager);
-    char out[4400], err[4400];
-    snprintf(out, sizeof out, "%s/serve.out", f->dir);
-    snprintf(err, sizeof err, "%s/serve.err", f->dir);
-    a->pid = fork();
-    assert_true(a->pid >= 0);
-    if (!a->pid) {
-        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644),
-            e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(o, 1);
-        dup2(e, 2);
-        execl(tu_bin(), tu_bin(), "--repo", f->repo, "serve", "--listen", "127.0.0.1:0",
-              "--workers", "2", (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 400; i++) {
-        char *s = tu_read(out);
-        const char *p = s ? strstr(s, "listening on ") : NULL;
-        if (p && strchr(p, '\n')) {
-            sscanf(p + 13, "%127s", a->url);
-            size_t n = strlen(a->url);
-            if (n && a->url[n - 1] == '/') a->url[n - 1] = 0;
-            free(s);
-            return;
-        }
-        free(s);
-        usleep(25000);
-    }
-    fail_msg("bulkrepo serve did not print its address");
-}
-
-static void serve_stop(fx *f, api *a)
-{
-    int st = 0;
-    kill(a->pid, SIGTERM);
-    waitpid(a->pid, &st, 0);
-    char path[4400];
-    snprintf(path, sizeof path, "%s/serve.err", f->dir);
-    char *err = tu_read(path);
-    if (err && (strstr(err, "Sanitizer") || strstr(err, "runtime error:")))
-        fail_msg("bulkrepo serve:\n%s", err);
-    free(err);
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    sf_add_user(f, "admin", "General System Administrator", "password-admin");
+    sf_token(f, "admin", a->admin);
+    sf_add_user(f, "manager", "Repository Manager", "password-manager");
+    sf_token(f, "manager", a->manager);
+    static const char *const args[] = {"--workers", "2", NULL};
+    sf_start(f, &a->serve, args);
 }
 
 /* GET /api/jobs/ID until it ended; its JSON (the caller frees). */
@@ -1302,7 +1256,7 @@ static void test_http_job_types_and_preview(void **state)
     assert_contains(r.body, "does not compile");
     resp_free(&r);
     json_decref(before);
-    serve_stop(f, &a);
+    assert_int_equal(sf_stop(&a.serve), 0); /* clean exit, no sanitizer report */
 }
 
 static void test_http_run_revert_and_roles(void **state)
@@ -1422,7 +1376,7 @@ static void test_http_run_revert_and_roles(void **state)
     it = api_item(&a, s.h[0]);
     assert_string_equal(vals(it, "dc.rights.license"), "CC0"); /* the revert reverted */
     json_decref(it);
-    serve_stop(f, &a);
+    assert_int_equal(sf_stop(&a.serve), 0); /* clean exit, no sanitizer report */
 }
 
 static void test_http_trash(void **state)
@@ -1485,7 +1439,7 @@ static void test_http_trash(void **state)
     EXPECT(&r, 200);
     assert_int_equal(json_integer_value(json_object_get(r.json, "total")), 1);
     resp_free(&r);
-    serve_stop(f, &a);
+    assert_int_equal(sf_stop(&a.serve), 0); /* clean exit, no sanitizer report */
 }
 
 int main(void)

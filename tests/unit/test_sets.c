@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include "cli_fixture.h"
 #include "repo_fixture.h"
+#include "serve_fixture.h"
 #include "bulkrepo/user.h"
 
 /* ---- the library ------------------------------------------------------------------------- */
@@ -385,8 +386,7 @@ static void test_lib_users_researchers(void **state)
         assert_br_ok(br_researcher_add(f->repo, res, &err), &err);
         br_researcher_free(res);
     }
-    assert_br_ok(br_set_add(f->repo, "r", (const char *[]){"R-16", "R-17"}, 2, &added, &err),
-                 &err);
+    assert_br_ok(br_set_add(f->repo, "r", (const char *[]){"R-16", "R-17"}, 2, &added, &err), &err);
     assert_int_equal(added, 2);
     assert_int_equal(br_set_add(f->repo, "r", (const char *[]){"R-99"}, 1, NULL, &err), BR_EINVAL);
     assert_contains(err.message, "no researcher");
@@ -886,8 +886,7 @@ static void test_cli_logical_grows(void **state)
 
 typedef struct api {
     fx f;
-    pid_t pid;
-    char url[128];
+    sf_server serve; /* bulkrepo serve */
     char admin[64], manager[64], usermgr[64], reader[64], buyer[64];
     char ha[64], hb[64], hc[64];
 } api;
@@ -936,7 +935,7 @@ static void http(const char *method, const char *path, const rq *o, resp *out)
     CURL *c = curl_easy_init();
     assert_non_null(c);
     char url[2048], line[512];
-    snprintf(url, sizeof url, "%s%s", A->url, path);
+    snprintf(url, sizeof url, "%s%s", A->serve.url, path);
     struct curl_slist *h = NULL;
     if (o->bearer) {
         snprintf(line, sizeof line, "Authorization: Bearer %s", o->bearer);
@@ -990,56 +989,6 @@ static json_t *call(const char *method, const char *path, const char *bearer, co
     return j;
 }
 
-static void add_user(const char *name, const char *role)
-{
-    SH(&A->f, 0,
-       "printf '%%s\\n' 'a-password-1' | \"$BR\" --repo r user add %s --role '%s' "
-       "--password-stdin",
-       name, role);
-}
-
-static void token_of(const char *name, char *out)
-{
-    RUN(&A->f, 0, "user token %s", name);
-    fx_chomp(A->f.out);
-    snprintf(out, 64, "%s", A->f.out);
-}
-
-static void start_server(void)
-{
-    fx *f = &A->f;
-    char out[4400], err[4400];
-    snprintf(out, sizeof out, "%s/serve.out", f->dir);
-    snprintf(err, sizeof err, "%s/serve.err", f->dir);
-    A->pid = fork();
-    assert_true(A->pid >= 0);
-    if (!A->pid) {
-        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644),
-            e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(o, 1);
-        dup2(e, 2);
-        execl(tu_bin(), tu_bin(), "--repo", f->repo, "serve", "--listen", "127.0.0.1:0",
-              "--workers", "1", (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 400; i++) {
-        char *s = tu_read(out);
-        const char *p = s ? strstr(s, "listening on ") : NULL;
-        if (p && strchr(p, '\n')) {
-            sscanf(p + 13, "%127s", A->url);
-            size_t n = strlen(A->url);
-            if (n && A->url[n - 1] == '/') A->url[n - 1] = 0;
-            free(s);
-            return;
-        }
-        free(s);
-        int st;
-        if (waitpid(A->pid, &st, WNOHANG) == A->pid) fail_msg("bulkrepo serve exited");
-        usleep(25000);
-    }
-    fail_msg("bulkrepo serve did not print its address");
-}
-
 static int api_setup(void **state)
 {
     (void)state;
@@ -1056,24 +1005,26 @@ static int api_setup(void **state)
     snprintf(A->ha, sizeof A->ha, "%s", fx_map_handle(f, "map", "a"));
     snprintf(A->hb, sizeof A->hb, "%s", fx_map_handle(f, "map", "b"));
     snprintf(A->hc, sizeof A->hc, "%s", fx_map_handle(f, "map", "c"));
-    add_user("admin", "General System Administrator");
-    add_user("manager", "Repository Manager");
-    add_user("usermgr", "User Manager");
-    add_user("reader", "Researcher Manager"); /* reads items; may not change sets */
-    add_user("buyer", "Purchasing Operator");
-    token_of("admin", A->admin);
-    token_of("manager", A->manager);
-    token_of("usermgr", A->usermgr);
-    token_of("reader", A->reader);
-    token_of("buyer", A->buyer);
-    start_server();
+    sf_add_user(&A->f, "admin", "General System Administrator", "a-password-1");
+    sf_add_user(&A->f, "manager", "Repository Manager", "a-password-1");
+    sf_add_user(&A->f, "usermgr", "User Manager", "a-password-1");
+    sf_add_user(&A->f, "reader", "Researcher Manager",
+                "a-password-1"); /* reads items; may not change sets */
+    sf_add_user(&A->f, "buyer", "Purchasing Operator", "a-password-1");
+    sf_token(&A->f, "admin", A->admin);
+    sf_token(&A->f, "manager", A->manager);
+    sf_token(&A->f, "usermgr", A->usermgr);
+    sf_token(&A->f, "reader", A->reader);
+    sf_token(&A->f, "buyer", A->buyer);
+    static const char *const args[] = {"--workers", "1", NULL};
+    sf_start(f, &A->serve, args);
     return 0;
 }
 
 static int api_teardown(void **state)
 {
     (void)state;
-    int bad = fx_serve_stop(A->pid, A->f.dir);
+    int bad = sf_stop(&A->serve);
     tu_rmtree(A->f.dir);
     free(A->f.dir);
     fx_reset_output(&A->f);
