@@ -62,6 +62,27 @@ int cli_is_help(int argc, char **argv);
 int cli_submit_job(cli *c, const char *type, const char *name, const char *eperson,
                    const char *params_json, const char *file);
 
+/* Waiting for jobs (cli_wait.c).  Ctrl-C or TERM sets a flag that cli_interrupted() reads:
+ * the wait stops, the jobs go on. */
+void cli_catch_signals(void);
+int cli_interrupted(void);
+/* A command that waits for the jobs it queued runs the queue here with one worker, unless
+ * another process's engine (`serve`, `job work`) holds it: then it waits for that one, and
+ * takes the queue over should that process stop (its start-up recovery ends what the other
+ * left).  start: EXIT_OK, or the exit code of the failure (printed); it catches signals.
+ * wait: one poll (100 ms).  stop: the engine's worker finishes the job's end first. */
+typedef struct cli_runner {
+    cli *c;
+    br_engine *eng; /* NULL while another process runs the queue */
+    unsigned ticks;
+} cli_runner;
+int cli_runner_start(cli *c, int64_t job_id, cli_runner *r);
+void cli_runner_wait(cli_runner *r);
+void cli_runner_stop(cli_runner *r);
+/* The exit code of an ended job: 0 completed (or with no bulks), 3 failed on its data, 4
+ * failed otherwise, 1 completed with errors, aborted or left for manual handling. */
+int cli_job_exit(const br_job *j);
+
 int cmd_init(cli *c, int argc, char **argv);
 int cmd_collection(cli *c, int argc, char **argv);
 int cmd_community(cli *c, int argc, char **argv);

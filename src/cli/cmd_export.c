@@ -218,21 +218,6 @@ static int add_delivery(json_t *p, const delivery_opt *d)
     return 0;
 }
 
-/* The exit code of an ended job (README): 0 completed, 1 with errors or stopped, 3 failed on
- * its data, 4 failed otherwise. */
-static int job_exit(const br_job *j)
-{
-    switch (j->status) {
-    case BR_JOB_COMPLETED_SUCCESS:
-    case BR_JOB_COMPLETED_NO_BULKS:
-        return EXIT_OK;
-    case BR_JOB_FAILED:
-        return !strcmp(j->failure, BR_FAILURE_DATA) ? EXIT_INVALID : EXIT_IOERR;
-    default:
-        return EXIT_PARTIAL;
-    }
-}
-
 /* Runs a queued export here (one worker) until it ended and its delivery step is done;
  * when another process's engine holds the repository, waits for that one to run it. */
 static int run_here(cli *c, const char *type, const char *params, int json)
@@ -243,52 +228,34 @@ static int run_here(cli *c, const char *type, const char *params, int json)
     br_job_spec spec = {type, NULL, cli_whoami(), params, NULL, 0, 0, NULL};
     br_error err;
     int64_t id;
-    br_engine *eng = NULL;
+    cli_runner run = {0};
     if (br_job_submit(repo, &spec, &id, &err)) {
         rc = cli_fail(&err);
         goto done;
     }
-    br_engine_options o = {0};
-    o.workers = 1;
-    o.queue_poll_ms = 100;
-    rc = br_engine_new(c->repo_dir, &o, &eng, &err);
-    if (!rc && (rc = br_engine_start(eng, &err)) == BR_EEXISTS) {
-        fprintf(stderr, "job %lld: another process runs this repository's jobs; waiting for it\n",
-                (long long)id);
-        br_engine_free(eng);
-        eng = NULL;
-        rc = 0;
-    }
-    if (rc) {
-        rc = cli_fail(&err);
-        goto done;
-    }
+    if ((rc = cli_runner_start(c, id, &run))) goto done;
     br_job j;
-    unsigned ticks = 0;
     for (;;) {
         if (br_job_get(repo, id, &j, &err)) {
             rc = cli_fail(&err);
             goto done;
         }
+        /* The job has ended and its delivery step is done (a failed export has none). */
         char *dl = NULL;
         br_job_delivery(repo, id, &dl, NULL);
         int settled = dl != NULL || (j.status != BR_JOB_COMPLETED_SUCCESS &&
                                      j.status != BR_JOB_COMPLETED_WITH_ERRORS);
         free(dl);
         if (br_job_status_ended(j.status) && settled) break;
-        usleep(100000);
-        /* Waiting for another process's engine: should it stop (killed, crashed), this one
-         * takes over, and its start-up recovery ends a job the other left half done. */
-        if (!eng && ++ticks % 20 == 0) {
-            br_error e2;
-            if (!br_engine_new(c->repo_dir, &o, &eng, &e2) && br_engine_start(eng, &e2)) {
-                br_engine_free(eng);
-                eng = NULL;
-            }
+        if (cli_interrupted()) {
+            fprintf(stderr, "job %lld: stopped waiting (`bulkrepo job show %lld`)\n", (long long)id,
+                    (long long)id);
+            rc = EXIT_PARTIAL;
+            goto done;
         }
+        cli_runner_wait(&run);
     }
-    br_engine_free(eng); /* the worker finishes the job's end (events, mail) first */
-    eng = NULL;
+    cli_runner_stop(&run);
     br_job_get(repo, id, &j, NULL);
     if (json) {
         char *text = NULL;
@@ -300,9 +267,9 @@ static int run_here(cli *c, const char *type, const char *params, int json)
     }
     fprintf(stderr, "job %lld: %s%s%s\n", (long long)id, br_job_status_label(j.status),
             j.message[0] ? ": " : "", j.message);
-    rc = job_exit(&j);
+    rc = cli_job_exit(&j);
 done:
-    br_engine_free(eng);
+    cli_runner_stop(&run);
     br_repo_free(repo);
     return rc;
 }
@@ -313,8 +280,7 @@ static int print_file(void *ctx, const br_export_file *f)
     json_t *arr = ctx;
     if (arr) {
         json_array_append_new(arr, json_pack("{s:s,s:I,s:s,s:o}", "name", f->name, "size",
-                                             (json_int_t)f->size, "modified", f->modified,
-                                             "job_id",
+                                             (json_int_t)f->size, "modified", f->modified, "job_id",
                                              f->job_id ? json_integer(f->job_id) : json_null()));
         return 0;
     }

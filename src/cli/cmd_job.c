@@ -1,7 +1,6 @@
 /* bulkrepo job list | show | events | cancel | resume | rerun | resolve | unimported | work |
  * types | run | revert. */
 #include <jansson.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -399,14 +398,6 @@ static int do_unimported(cli *c, int argc, char **argv, int64_t id)
 
 /* ---- work: run the queue here -------------------------------------------------------- */
 
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-}
-
 static int count_job(void *ctx, const br_job *j)
 {
     (void)j;
@@ -450,12 +441,9 @@ static int do_work(cli *c, int argc, char **argv)
         br_repo_free(repo);
         return rc;
     }
-    struct sigaction sa = {0};
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    cli_catch_signals();
     br_job_filter waiting = {"running", NULL, NULL, NULL, NULL, 0, 0};
-    while (!interrupted) {
+    while (!cli_interrupted()) {
         usleep(100000);
         if (!once) continue;
         size_t n = 0;
@@ -552,55 +540,14 @@ static int do_types(int argc, char **argv)
     return EXIT_OK;
 }
 
-/* The exit code of a job that ended: 0 success (or nothing to do), 1 completed with
- * errors or aborted, 4 failed. */
-static int job_exit(const br_job *j)
-{
-    switch (j->status) {
-    case BR_JOB_COMPLETED_SUCCESS:
-    case BR_JOB_COMPLETED_NO_BULKS:
-        return EXIT_OK;
-    case BR_JOB_COMPLETED_WITH_ERRORS:
-    case BR_JOB_USER_ABORTED:
-    case BR_JOB_MANUAL_HANDLING_REQUIRED:
-        return EXIT_PARTIAL;
-    default:
-        return EXIT_IOERR;
-    }
-}
-
-/* Ctrl-C or a TERM while waiting stops the wait (wait_job). */
-static void catch_signals(void)
-{
-    struct sigaction sa = {0};
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
-
-/* --wait: runs the queue in this process (one worker) until job id has ended; when another
- * process's engine holds the repository (`serve`, `job work`), waits for that one to run
- * it.  Prints the outcome on stderr and returns job_exit's code. */
+/* --wait: runs job id to its end here, or waits for the process that runs it
+ * (cli_runner).  Prints the outcome on stderr and returns cli_job_exit's code. */
 static int wait_job(cli *c, br_repo *repo, int64_t id)
 {
-    br_engine_options o = {0};
-    o.workers = 1;
-    o.queue_poll_ms = 100;
-    br_engine *eng = NULL;
+    cli_runner run;
+    int rc = cli_runner_start(c, id, &run);
+    if (rc) return rc;
     br_error err;
-    int rc = br_engine_new(c->repo_dir, &o, &eng, &err);
-    if (!rc && (rc = br_engine_start(eng, &err)) == BR_EEXISTS) {
-        fprintf(stderr, "job %lld: another process runs this repository's jobs; waiting for it\n",
-                (long long)id);
-        br_engine_free(eng);
-        eng = NULL;
-        rc = 0;
-    }
-    if (rc) {
-        br_engine_free(eng);
-        return cli_fail(&err);
-    }
-    catch_signals();
     br_job j;
     for (;;) {
         if (br_job_get(repo, id, &j, &err)) {
@@ -608,19 +555,19 @@ static int wait_job(cli *c, br_repo *repo, int64_t id)
             break;
         }
         if (br_job_status_ended(j.status)) break;
-        if (interrupted) {
+        if (cli_interrupted()) {
             fprintf(stderr, "job %lld: stopped waiting (`bulkrepo job show %lld`)\n", (long long)id,
                     (long long)id);
             rc = EXIT_PARTIAL;
             break;
         }
-        usleep(100000);
+        cli_runner_wait(&run);
     }
-    br_engine_free(eng);
+    cli_runner_stop(&run);
     if (rc) return rc;
     fprintf(stderr, "job %lld: %s%s%s\n", (long long)id, br_job_status_label(j.status),
             j.message[0] ? ": " : "", j.message);
-    return job_exit(&j);
+    return cli_job_exit(&j);
 }
 
 /* Queues a job and prints its id (json: the job's JSON, as `job show --json` without its

@@ -3,7 +3,6 @@
 #define _GNU_SOURCE
 #include <jansson.h>
 #include <limits.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,13 +104,6 @@ static int print_job(void *ctx, const br_job *j)
     return 0;
 }
 
-static volatile sig_atomic_t interrupted;
-static void on_signal(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-}
-
 typedef struct kids {
     int64_t fetch;
     int running, bad;
@@ -129,31 +121,14 @@ static int count_kid(void *ctx, const br_job *j)
     return 0;
 }
 
-/* --wait: runs the queue here (one worker) until the fetch job and every load job it queued
- * have ended; with another process's engine on the repository, waits for that one. */
+/* --wait: runs the queue here until the fetch job and every load job it queued have ended, or
+ * waits for the process that runs it (cli_runner). */
 static int wait_run(cli *c, br_repo *repo, const char *name, int64_t id)
 {
-    br_engine_options o = {0};
-    o.workers = 1;
-    o.queue_poll_ms = 100;
-    br_engine *eng = NULL;
+    cli_runner run;
+    int rc = cli_runner_start(c, id, &run);
+    if (rc) return rc;
     br_error err;
-    int rc = br_engine_new(c->repo_dir, &o, &eng, &err);
-    if (!rc && (rc = br_engine_start(eng, &err)) == BR_EEXISTS) {
-        fprintf(stderr, "job %lld: another process runs this repository's jobs; waiting for it\n",
-                (long long)id);
-        br_engine_free(eng);
-        eng = NULL;
-        rc = 0;
-    }
-    if (rc) {
-        br_engine_free(eng);
-        return cli_fail(&err);
-    }
-    struct sigaction sa = {0};
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
     kids k;
     for (;;) {
         memset(&k, 0, sizeof k);
@@ -163,15 +138,15 @@ static int wait_run(cli *c, br_repo *repo, const char *name, int64_t id)
             break;
         }
         if (!k.running) break;
-        if (interrupted) {
+        if (cli_interrupted()) {
             fprintf(stderr, "job %lld: stopped waiting (`bulkrepo profile history %s`)\n",
                     (long long)id, name);
             rc = EXIT_PARTIAL;
             break;
         }
-        usleep(100000);
+        cli_runner_wait(&run);
     }
-    br_engine_free(eng);
+    cli_runner_stop(&run);
     if (rc) return rc;
     br_job j;
     if (br_job_get(repo, id, &j, &err)) return cli_fail(&err);
