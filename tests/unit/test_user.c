@@ -63,6 +63,7 @@ static int check_type(void *ctx, const br_job_type *t)
     c->set_jobs += !strcmp(t->category, "set");
     /* Jobs that are no format's: the set jobs built so far and revert, each with the set
      * type it runs on (or none for revert) and a description for the Run a Job page. */
+    if (t->implemented && !strcmp(t->type, "fetch-profile")) c->others++; /* a profile's fetch */
     if (t->implemented && (!strcmp(t->category, "set") || !strcmp(t->category, "revert"))) {
         c->others++;
         assert_true(!strcmp(t->category, "revert") || !br_set_content_parse(t->content, NULL));
@@ -93,8 +94,8 @@ static void test_job_types_table(void **state)
     assert_int_equal(c.implemented, runnable + c.others);
     /* update-set, delete-set, index-assets, revert, normalize-assets, fix-affiliations,
      * register-doi, import-asset-relations, handle-relations, import-asset-files,
-     * update-researchers, delete-orcid, update-users */
-    assert_int_equal(c.others, 13);
+     * update-researchers, delete-orcid, update-users; fetch-profile (issue 17) */
+    assert_int_equal(c.others, 14);
     assert_true(c.set_jobs >= 3);
     br_job_type t;
     assert_int_equal(br_job_type_get("import-saf", &t), 0);
