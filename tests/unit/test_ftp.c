@@ -131,6 +131,11 @@ static void test_path_rules(void **state)
     assert_int_equal(br_remote_path_check("in/2026/a b.zip", &err), 0);
     assert_int_equal(br_remote_path_check("..", &err), BR_EUSAGE);
     assert_contains(err.message, "..");
+    /* "~" and "~user" are home folders on some FTP servers: outside the root. */
+    assert_int_equal(br_remote_path_check("~/x", &err), BR_EUSAGE);
+    assert_contains(err.message, "'~'");
+    assert_int_equal(br_remote_path_check("in/~other", &err), BR_EUSAGE);
+    assert_int_equal(br_remote_path_check("in/a~b", &err), 0);
     assert_int_equal(br_remote_path_check("in/../../etc", &err), BR_EUSAGE);
     assert_int_equal(br_remote_path_check("in/./x", &err), BR_EUSAGE);
     assert_int_equal(br_remote_path_check("/etc/passwd", &err), BR_EUSAGE);

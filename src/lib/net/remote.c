@@ -67,6 +67,12 @@ static int segment_check(const char *s, size_t n, br_error *err)
     if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
                             "remote name '%.*s': '.' and '..' would leave the folder", (int)n, s);
+    /* ProFTPD and Pure-FTPd expand "~" and "~user" in CWD, RNFR and DELE: out of the root. */
+    if (s[0] == '~')
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
+                            "remote name '%.*s': a leading '~' names a home folder outside the "
+                            "configured one",
+                            (int)(n > 64 ? 64 : n), s);
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c < 0x20 || c == 0x7f)
@@ -128,6 +134,7 @@ void br_remote_free(br_remote *r)
 {
     if (!r) return;
     if (r->h) curl_easy_cleanup(r->h);
+    if (r->keyfile[0]) unlink(r->keyfile); /* an operation that returned before its end */
     wipe_free(r->password);
     wipe_free(r->key);
     sodium_memzero(r, sizeof *r);
@@ -371,7 +378,9 @@ static int key_file_make(br_remote *r, br_error *err)
     if (r->proto != P_SFTP || !r->key[0]) return 0;
     char dir[4200];
     if (br_path_join(dir, sizeof dir, br_repo_dir(r->repo), "tmp") ||
-        snprintf(r->keyfile, sizeof r->keyfile, "%s/sshkey.XXXXXX", dir) >=
+        /* "<tag>-<pid>-XXXXXX": a file left by a killed process is removed at the next start
+         * (br_repo_clean_stale), never kept in clear. */
+        snprintf(r->keyfile, sizeof r->keyfile, "%s/sshkey-%ld-XXXXXX", dir, (long)getpid()) >=
             (int)sizeof r->keyfile) {
         r->keyfile[0] = 0;
         return br_error_set(err, BR_ELIMIT, NULL, 0, 0, "repository path too long");
