@@ -315,6 +315,48 @@ static void test_grows_past_cap(void **state)
     RUN(f, 2, "profile run pub --max-size 0");
 }
 
+/* A file still being written on the server (more bytes come than were listed) is not loaded:
+ * what came is not the file that was listed; a later run takes it. */
+static void test_changed_while_downloading(void **state)
+{
+    px *p = *state;
+    fx *f = &p->f;
+    saf_zip(p, "in/a.zip", 1);
+    saf_zip(p, "in/grow.zip", 1);
+    struct stat st;
+    assert_int_equal(stat(fx_path(f, "server/in/grow.zip"), &st), 0);
+    ftp_server_opts o = {.grow_name = "in/grow.zip", .grow_total = (long)st.st_size + 5000};
+    start_ftp(p, "src", &o);
+    RUN(f, 0, "profile add pub --format saf --collection %s --ftp src --remote-dir in", f->coll);
+    json_t *j = run_profile(p, 1, "pub", NULL);
+    assert_string_equal(fx_status_code(j), "COMPLETED_WITH_ERRORS");
+    assert_string_equal(rec(j, "grow.zip", "outcome"), "failed");
+    assert_contains(rec(j, "grow.zip", "message"), "changed while it was downloaded");
+    assert_string_equal(rec(j, "a.zip", "outcome"), "fetched");
+    assert_int_equal(children(p, jint(j, "id"), NULL), 1);
+    json_decref(j);
+    assert_int_equal(fx_item_count(f), 1);
+}
+
+/* A partial file in .fetching/ that no listing of this version left (the file was replaced on
+ * the server since) is dropped, not resumed: the loaded file is whole, never two versions. */
+static void test_partial_of_another_version(void **state)
+{
+    px *p = *state;
+    fx *f = &p->f;
+    saf_zip(p, "in/a.zip", 2);
+    start_ftp(p, "src", NULL);
+    RUN(f, 0, "profile add pub --format saf --collection %s --ftp src --remote-dir in", f->coll);
+    char dir[4400];
+    snprintf(dir, sizeof dir, "%s/profiles/pub/.fetching", f->repo);
+    SH(f, 0, "mkdir -p '%s' && head -c 700 /dev/urandom > '%s/a.zip'", dir, dir);
+    json_t *j = run_profile(p, 0, "pub", NULL);
+    assert_string_equal(fx_status_code(j), "COMPLETED_SUCCESS");
+    assert_string_equal(rec(j, "a.zip", "outcome"), "fetched");
+    json_decref(j);
+    assert_int_equal(fx_item_count(f), 2); /* a spliced zip would not load */
+}
+
 /* after_fetch: delete removes the file on the server, move:DIR moves it there. */
 static void test_after_fetch(void **state)
 {
@@ -557,12 +599,20 @@ static void test_recovery_exactly_once(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        PX_TEST(test_bad_settings),     PX_TEST(test_pull_ftp),
-        PX_TEST(test_pull_ftps),        PX_TEST(test_pull_sftp),
-        PX_TEST(test_no_files),         PX_TEST(test_refused_then_rerun),
-        PX_TEST(test_drop_resumed),     PX_TEST(test_grows_past_cap),
-        PX_TEST(test_after_fetch),      PX_TEST(test_names_and_many),
-        PX_TEST(test_schedule_and_api), PX_TEST(test_recovery_exactly_once),
+        PX_TEST(test_bad_settings),
+        PX_TEST(test_pull_ftp),
+        PX_TEST(test_pull_ftps),
+        PX_TEST(test_pull_sftp),
+        PX_TEST(test_no_files),
+        PX_TEST(test_refused_then_rerun),
+        PX_TEST(test_drop_resumed),
+        PX_TEST(test_grows_past_cap),
+        PX_TEST(test_after_fetch),
+        PX_TEST(test_names_and_many),
+        PX_TEST(test_schedule_and_api),
+        PX_TEST(test_recovery_exactly_once),
+        PX_TEST(test_changed_while_downloading),
+        PX_TEST(test_partial_of_another_version),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

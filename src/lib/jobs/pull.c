@@ -6,8 +6,10 @@
  *   1. a file the profile took before with the same name, size and mtime (fetched_file) is
  *      skipped without a download ("already loaded by job N");
  *   2. else it is downloaded to INBOX/.fetching/NAME (hidden: the drop-folder scanner never
- *      takes it), resuming a partial file a broken earlier attempt left there, under the
- *      format's input cap, and its SHA-256 computed;
+ *      takes it), resuming a partial file a broken earlier attempt left there when it came
+ *      from the same listed size and mtime (else it is dropped: never two versions spliced),
+ *      under the format's input cap, and its SHA-256 computed; a file whose bytes differ
+ *      from the listed size was still being written: failed, not loaded, taken later;
  *   3. the same name, size and checksum taken before: a 'duplicate' row, not loaded;
  *   4. else a 'fetched' row is committed (F), the file renamed to
  *      INBOX/processing/<F as 16 hex digits>-NAME, the load job queued with that path as its
@@ -264,6 +266,37 @@ static void after_fetch(pull *c, const char *rel, const char *name)
                         "%s: fetched, but '%s' on the server failed: %s", name, a, err.message);
 }
 
+/* The fetched_file row of a downloaded file. */
+static void fetched_row(const pull *c, const rfile *f, int64_t bytes, const char *sha,
+                        br_fetched *row)
+{
+    memset(row, 0, sizeof *row);
+    br_strlcpy(row->profile, c->p.name, sizeof row->profile);
+    br_strlcpy(row->name, f->name, sizeof row->name);
+    row->size = bytes;
+    row->mtime = f->mtime;
+    br_strlcpy(row->sha256, sha, sizeof row->sha256);
+    row->fetch_job = c->r->job.id;
+}
+
+/* A partial download is resumed only when it came from the same listed version of the file
+ * (its size and mtime, kept in .fetching/.listed/NAME); any other partial is dropped, so a
+ * file replaced on the server between two runs is never spliced from two versions.  Then
+ * records the version about to be downloaded.  0 or -errno. */
+static int keep_partial_of(const char *local, const char *version, const rfile *f)
+{
+    char want[64], have[64] = "";
+    int n = snprintf(want, sizeof want, "%lld %lld\n", (long long)f->size, (long long)f->mtime);
+    FILE *fp = fopen(version, "r");
+    if (fp) {
+        if (!fgets(have, sizeof have, fp)) have[0] = 0;
+        fclose(fp);
+    }
+    if (strcmp(have, want) && unlink(local) && errno != ENOENT) return -errno;
+    if (!strcmp(have, want)) return 0;
+    return br_write_file_atomic(version, want, (size_t)n, NULL) ? -EIO : 0;
+}
+
 static void take_file(pull *c, int64_t seq, const rfile *f)
 {
     br_run *r = c->r;
@@ -290,9 +323,26 @@ static void take_file(pull *c, int64_t seq, const rfile *f)
                 (long long)c->limit);
         return;
     }
+    char version[PATH_MAX + 16];
+    if (fetching_path(&c->p, ".listed", version, PATH_MAX)) {
+        journal(c, seq, f->name, BR_OUTCOME_FAILED, 0, "the path is too long");
+        return;
+    }
+    mkdir(version, 0700);
+    size_t vn = strlen(version);
+    if (snprintf(version + vn, sizeof version - vn, "/%s", f->name) >= (int)(sizeof version - vn)) {
+        journal(c, seq, f->name, BR_OUTCOME_FAILED, 0, "the path is too long");
+        return;
+    }
+    int rc = keep_partial_of(local, version, f);
+    if (rc) {
+        journal(c, seq, f->name, BR_OUTCOME_FAILED, 0, "cannot write in .fetching/: %s",
+                strerror(-rc));
+        return;
+    }
     int64_t bytes = 0;
     char sha[65] = "";
-    int rc = BR_EIO;
+    rc = BR_EIO;
     for (int attempt = 1; attempt <= GET_ATTEMPTS && rc == BR_EIO; attempt++) {
         if (attempt > 1) {
             if (cancel_requested(c)) break;
@@ -303,22 +353,29 @@ static void take_file(pull *c, int64_t seq, const rfile *f)
         br_error_clear(&err);
         rc = br_remote_get(c->rem, rel, local, c->limit, &bytes, sha, &err);
     }
+    if (!rc) unlink(version);
+    if (!rc && f->size >= 0 && bytes != f->size) {
+        /* Still being written (or replaced) on the server: what came is not the file that
+         * was listed.  Nothing is loaded; a later run takes the whole file. */
+        unlink(local);
+        journal(c, seq, f->name, BR_OUTCOME_FAILED, 0,
+                "the file changed while it was downloaded (listed %lld bytes, received %lld); "
+                "a later run takes it",
+                (long long)f->size, (long long)bytes);
+        return;
+    }
     if (rc) {
-        /* A partial file stays in .fetching/ for the next run to resume (BR_EIO). */
+        /* A partial file stays in .fetching/ for the next run to resume (BR_EIO), with the
+         * listing it came from (keep_partial_of). */
         journal(c, seq, f->name, BR_OUTCOME_FAILED, 0, "%s%s",
                 rc == BR_ELIMIT ? "grew past the cap while downloading: " : "download failed: ",
                 err.message);
         return;
     }
+    br_fetched row;
+    fetched_row(c, f, bytes, sha, &row);
     if ((found = br_fetched_by_sha(repo, c->p.name, f->name, bytes, sha, &job, &err)) > 0) {
-        br_fetched d = {0};
-        br_strlcpy(d.profile, c->p.name, sizeof d.profile);
-        br_strlcpy(d.name, f->name, sizeof d.name);
-        d.size = bytes;
-        d.mtime = f->mtime;
-        br_strlcpy(d.sha256, sha, sizeof d.sha256);
-        d.fetch_job = r->job.id;
-        br_fetched_add(repo, &d, "duplicate", job, NULL);
+        br_fetched_add(repo, &row, "duplicate", job, NULL);
         unlink(local);
         journal(c, seq, f->name, BR_OUTCOME_SKIPPED, bytes,
                 "already loaded by job %lld (same name, size and checksum)", (long long)job);
@@ -332,13 +389,6 @@ static void take_file(pull *c, int64_t seq, const rfile *f)
         journal(c, seq, f->name, BR_OUTCOME_FAILED, 0, "%s", err.message);
         return;
     }
-    br_fetched row = {0};
-    br_strlcpy(row.profile, c->p.name, sizeof row.profile);
-    br_strlcpy(row.name, f->name, sizeof row.name);
-    row.size = bytes;
-    row.mtime = f->mtime;
-    br_strlcpy(row.sha256, sha, sizeof row.sha256);
-    row.fetch_job = r->job.id;
     if ((rc = br_fetched_add(repo, &row, "fetched", 0, &err))) {
         journal(c, seq, f->name, BR_OUTCOME_FAILED, 0, "%s", err.message);
         return;
