@@ -229,12 +229,33 @@ static void test_config_rules(void **state)
     assert_true(json_is_true(json_object_get(j, "has_key")));
     assert_true(json_is_false(json_object_get(j, "has_password")));
     json_decref(j);
-    /* replaced through the library without secrets: both kept */
+    /* replaced through the library without secrets: kept while server and user stay */
     br_ftp_config c;
     br_error err;
     assert_br_ok(br_ftp_get(lib(t), "pub", &c, &err), &err);
-    snprintf(c.url, sizeof c.url, "ftp://ftp.example.org/out2/");
+    snprintf(c.url, sizeof c.url, "ftp://ftp.example.org:2121/out2/");
     assert_br_ok(br_ftp_set(lib(t), &c, NULL, NULL, &err), &err);
+    assert_br_ok(br_ftp_get(lib(t), "pub", &c, &err), &err);
+    assert_true(c.has_password);
+    assert_string_equal(c.url, "ftp://ftp.example.org:2121/out2/");
+    /* another host, port or user keeps no secret: it is asked for again, nothing written */
+    const char *moves[][2] = {{"ftp://evil.example.net:2121/out2/", "alice"},
+                              {"ftp://ftp.example.org/out2/", "alice"},
+                              {"ftp://ftp.example.org:2121/out2/", "mallory"}};
+    for (size_t i = 0; i < 3; i++) {
+        br_ftp_config m = c;
+        snprintf(m.url, sizeof m.url, "%s", moves[i][0]);
+        snprintf(m.user, sizeof m.user, "%s", moves[i][1]);
+        assert_int_equal(br_ftp_set(lib(t), &m, NULL, NULL, &err), BR_EUSAGE);
+        assert_contains(err.message, "give its password again");
+    }
+    SH(f, 2, "\"$BR\" --repo r ftp add pub --url ftp://evil.example.net/ --user alice");
+    assert_contains(f->err, "give its password again");
+    assert_br_ok(br_ftp_get(lib(t), "pub", &c, &err), &err);
+    assert_string_equal(c.url, "ftp://ftp.example.org:2121/out2/");
+    /* with the secret given again, it moves */
+    snprintf(c.url, sizeof c.url, "ftp://ftp.example.org/out2/");
+    assert_br_ok(br_ftp_set(lib(t), &c, PASSWORD, NULL, &err), &err);
     assert_br_ok(br_ftp_get(lib(t), "pub", &c, &err), &err);
     assert_true(c.has_password);
     assert_string_equal(c.url, "ftp://ftp.example.org/out2/");

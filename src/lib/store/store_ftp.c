@@ -237,6 +237,17 @@ static int read_sealed(br_repo *repo, const char *name, char **pw, char **key, b
     return 0;
 }
 
+/* "scheme://host[:port]" of a URL checked by check_url, into out. */
+static const char *server_of(const char *url, char *out, size_t size)
+{
+    const char *h = strstr(url, "://");
+    size_t n = h ? (size_t)(h + 3 - url) + strcspn(h + 3, "/") : strlen(url);
+    if (n >= size) n = size - 1;
+    memcpy(out, url, n);
+    out[n] = 0;
+    return out;
+}
+
 int br_ftp_set(br_repo *repo, const br_ftp_config *cfg, const char *password,
                const char *private_key_pem, br_error *err)
 {
@@ -307,6 +318,24 @@ int br_ftp_set(br_repo *repo, const br_ftp_config *cfg, const char *password,
         rc = 0;
     else if (rc)
         goto done;
+    if ((old_pw && !password) || (old_key && !private_key_pem)) {
+        /* A stored secret is only ever sent to the server it was given for: pointing the
+         * configuration elsewhere (or to another account) while keeping it would hand it to
+         * whoever runs that server. */
+        br_ftp_config was;
+        if ((rc = br_ftp_get(repo, cfg->name, &was, err))) goto done;
+        char a[512], b[512];
+        if (strcmp(server_of(was.url, a, sizeof a), server_of(cfg->url, b, sizeof b)) ||
+            strcmp(was.user, cfg->user)) {
+            rc = br_error_set(err, BR_EUSAGE, NULL, 0, 0,
+                              "configuration '%s' moves from %s@%s to %s@%s: give its %s again "
+                              "(a stored secret goes only to the server and user it was given "
+                              "for)",
+                              cfg->name, was.user, a, cfg->user, b,
+                              old_key ? "private key" : "password");
+            goto done;
+        }
+    }
     if (password && *password && (rc = seal_all(repo, password, &new_pw, err))) goto done;
     if (private_key_pem && *private_key_pem &&
         (rc = seal_all(repo, private_key_pem, &new_key, err)))
