@@ -1,6 +1,7 @@
 /* Loopback FTP/FTPS (pyftpdlib) and SFTP (sshd) servers for the tests: see ftp_servers.h. */
 #define _GNU_SOURCE
 #include "ftp_servers.h"
+#include "servers.h"
 #include "testutil.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,19 +31,6 @@ static void ts_why(ts_server *s, const char *fmt, ...)
     va_end(ap);
 }
 
-static long ts_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-static void ts_sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* Runs argv (NULL-terminated) with stdout and stderr into log; its exit status or -1. */
 static int ts_run(const char *log, char *const argv[])
 {
@@ -63,102 +51,6 @@ static int ts_run(const char *log, char *const argv[])
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-/* Starts argv in its own process group, stdout/stderr into log; pid or -1.  The server gets
- * SIGTERM when the test process ends without stopping it (a failed assertion, a crash). */
-static pid_t ts_spawn(const char *log, char *const argv[])
-{
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-        setpgid(0, 0);
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (getppid() != parent) _exit(0); /* the test ended before prctl */
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        int nul = open("/dev/null", O_RDONLY);
-        if (nul >= 0) {
-            dup2(nul, 0);
-            close(nul);
-        }
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    setpgid(pid, pid); /* also from here: no race with a kill of the group */
-    return pid;
-}
-
-static void ts_kill(ts_server *s)
-{
-    if (s->pid <= 0) return;
-    kill(-s->pid, SIGTERM);
-    kill(s->pid, SIGTERM);
-    long t0 = ts_ms();
-    int st;
-    while (waitpid(s->pid, &st, WNOHANG) == 0) {
-        if (ts_ms() - t0 > 3000) {
-            kill(-s->pid, SIGKILL);
-            kill(s->pid, SIGKILL);
-            waitpid(s->pid, &st, 0);
-            break;
-        }
-        ts_sleep_ms(20);
-    }
-    kill(-s->pid, SIGKILL); /* anything left in the group (sshd's session processes) */
-    s->pid = 0;
-}
-
-/* 1 when the process is still running (not exited). */
-static int ts_alive(pid_t pid)
-{
-    int st;
-    return waitpid(pid, &st, WNOHANG) == 0;
-}
-
-/* Connects to 127.0.0.1:port; when banner is not NULL, reads until it appears in the first
- * bytes.  1 when it did. */
-static int ts_probe(int port, const char *banner)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return 0;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    if (ok && banner) {
-        struct timeval tv = {2, 0};
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        char buf[256];
-        ssize_t n = recv(fd, buf, sizeof buf - 1, 0);
-        ok = n > 0;
-        if (ok) {
-            buf[n] = 0;
-            ok = strstr(buf, banner) != NULL;
-        }
-    }
-    close(fd);
-    return ok;
-}
-
-/* A port nobody listens on now (the kernel's choice), or -1. */
-static int ts_free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return -1;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
 static int ts_mkdir(ts_server *s)
 {
     const char *base = getenv("TMPDIR");
@@ -171,11 +63,11 @@ static int ts_mkdir(ts_server *s)
     return 0;
 }
 
-static void ts_tail_log(ts_server *s, const char *what)
+static void ts_tail_log(ts_server *s, const char *prog, const char *what)
 {
     char *log = tu_read(s->log);
     size_t n = log ? strlen(log) : 0;
-    ts_why(s, "%s; log: %s", what, log ? log + (n > 300 ? n - 300 : 0) : "(none)");
+    ts_why(s, "%s %s; log: %s", prog, what, log ? log + (n > 300 ? n - 300 : 0) : "(none)");
     free(log);
 }
 
@@ -213,7 +105,7 @@ int ftp_server_start(const char *root_dir, const ftp_server_opts *opts, ts_serve
                         "subjectAltName=IP:127.0.0.1",
                         NULL};
         if (ts_run(s->log, argv) != 0) {
-            ts_tail_log(s, "openssl req failed");
+            ts_tail_log(s, "openssl req", "failed");
             return -1;
         }
         snprintf(s->ca_file, sizeof s->ca_file, "%s", cert);
@@ -251,40 +143,19 @@ int ftp_server_start(const char *root_dir, const ftp_server_opts *opts, ts_serve
     if (opts->no_mlsd) argv[k++] = "--no-mlsd";
     argv[k] = NULL;
 
-    s->pid = ts_spawn(s->log, argv);
-    if (s->pid < 0) {
-        s->pid = 0;
-        ts_why(s, "fork: %s", strerror(errno));
+    const char *why;
+    if (tsrv_start(s->log, argv, portfile, &s->port, "220", TS_WAIT_MS, &s->pid, &why)) {
+        ts_tail_log(s, "ftpd.py", why);
         return -1;
     }
-    long t0 = ts_ms();
-    while (ts_ms() - t0 < TS_WAIT_MS) {
-        if (!ts_alive(s->pid)) {
-            s->pid = 0;
-            ts_tail_log(s, "ftpd.py exited");
-            return -1;
-        }
-        char *p = tu_read(portfile);
-        if (p) {
-            s->port = atoi(p);
-            free(p);
-        }
-        if (s->port > 0 && ts_probe(s->port, "220")) {
-            snprintf(s->url, sizeof s->url, "%s://127.0.0.1:%d/", opts->tls ? "ftps" : "ftp",
-                     s->port);
-            return 0;
-        }
-        ts_sleep_ms(50);
-    }
-    ts_kill(s);
-    ts_tail_log(s, "ftpd.py did not accept connections in time");
-    return -1;
+    snprintf(s->url, sizeof s->url, "%s://127.0.0.1:%d/", opts->tls ? "ftps" : "ftp", s->port);
+    return 0;
 }
 
 void ftp_server_stop(ts_server *s)
 {
     if (!s) return;
-    ts_kill(s);
+    tsrv_stop(&s->pid);
     if (s->dir[0]) tu_rmtree(s->dir);
     s->dir[0] = 0;
 }
@@ -324,7 +195,7 @@ int sftp_server_start(const char *root_dir, const sftp_server_opts *opts, ts_ser
     char *kh[] = {"/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostkey, NULL};
     char *kc[] = {"/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", s->key_file, NULL};
     if (ts_run(s->log, kh) != 0 || ts_run(s->log, kc) != 0) {
-        ts_tail_log(s, "ssh-keygen failed");
+        ts_tail_log(s, "ssh-keygen", "failed");
         return -1;
     }
     snprintf(clientpub, sizeof clientpub, "%s.pub", s->key_file);
@@ -337,7 +208,7 @@ int sftp_server_start(const char *root_dir, const sftp_server_opts *opts, ts_ser
     free(cp);
     chmod(auth, 0600);
 
-    s->port = opts->port > 0 ? opts->port : ts_free_port();
+    s->port = opts->port > 0 ? opts->port : tsrv_free_port();
     if (s->port <= 0) {
         ts_why(s, "no free port");
         return -1;
@@ -385,25 +256,12 @@ int sftp_server_start(const char *root_dir, const sftp_server_opts *opts, ts_ser
         s->url[ul + 1] = 0;
     }
 
-    s->pid = ts_spawn(s->log, argv);
-    if (s->pid < 0) {
-        s->pid = 0;
-        ts_why(s, "fork: %s", strerror(errno));
+    const char *why;
+    if (tsrv_start(s->log, argv, NULL, &s->port, "SSH-", TS_WAIT_MS, &s->pid, &why)) {
+        ts_tail_log(s, "sshd", why);
         return -1;
     }
-    long t0 = ts_ms();
-    while (ts_ms() - t0 < TS_WAIT_MS) {
-        if (!ts_alive(s->pid)) {
-            s->pid = 0;
-            ts_tail_log(s, "sshd exited");
-            return -1;
-        }
-        if (ts_probe(s->port, "SSH-")) return 0;
-        ts_sleep_ms(50);
-    }
-    ts_kill(s);
-    ts_tail_log(s, "sshd did not accept connections in time");
-    return -1;
+    return 0;
 }
 
 void sftp_server_stop(ts_server *s)
