@@ -433,7 +433,10 @@ int br_deliver_run(br_engine *eng, br_repo *repo, int64_t id, br_error *err)
         return rc;
     }
     br_job_status final = j.status;
-    br_job_set_status(repo, id, BR_JOB_FINALIZING, NULL, NULL);
+    if ((rc = br_job_set_status(repo, id, BR_JOB_FINALIZING, NULL, err))) {
+        json_decref(p);
+        return rc;
+    }
     char file[PATH_MAX], name[NAME_MAX + 1], tmp[PATH_MAX] = "", path[2 * PATH_MAX] = "";
     char local_dir[PATH_MAX] = "";
     int attempt = 0;
@@ -479,22 +482,25 @@ int br_deliver_run(br_engine *eng, br_repo *repo, int64_t id, br_error *err)
     if (rc) br_error_format(&e, msg, sizeof msg);
     int src = save(repo, id, &d, rc ? "failed" : "delivered", attempt, rc ? msg : NULL,
                    rc ? NULL : path, err);
-    if (!rc) {
-        br_job_set_status(repo, id, final, NULL, NULL);
-    } else {
-        char text[1024];
+    /* The job's final status; a failure to write it (or the outcome) is returned first, so the
+     * engine ends the job Failed rather than leave it Finalizing or call it a success. */
+    char text[1024] = "";
+    if (rc)
         snprintf(text, sizeof text,
                  "%.300s%sdelivery to %.300s failed after %d attempt%s: %.300s (the output stays "
                  "downloadable)",
                  j.message, j.message[0] ? "; " : "", where, attempt, attempt == 1 ? "" : "s", msg);
-        br_job_set_status(repo, id, BR_JOB_COMPLETED_WITH_ERRORS, text, NULL);
+    if (!src)
+        src = br_job_set_status(repo, id, rc ? BR_JOB_COMPLETED_WITH_ERRORS : final,
+                                rc ? text : NULL, err);
+    if (rc) {
         br_engine_event(eng, repo, id, "error", "delivery", NULL,
                         "Delivery failed after %d attempt%s: %s; the output stays downloadable",
                         attempt, attempt == 1 ? "" : "s", msg);
-        if (err) *err = e;
+        if (err && !src) *err = e;
     }
     json_decref(p);
-    return rc ? rc : src;
+    return src ? src : rc;
 }
 
 int br_job_deliver(br_repo *repo, int64_t id, br_error *err)

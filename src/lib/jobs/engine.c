@@ -765,8 +765,9 @@ static int run_export(br_run *r, br_error *err)
     memset(&res, 0, sizeof res);
     int rc = br_export(r->repo, fi->name, &o, &res, err);
     r->records = (int64_t)res.items;
-    /* The delivery step records its own outcome on the job (jobs/deliver.c). */
-    if (!rc) br_deliver_run(r->eng, r->repo, r->job.id, NULL);
+    /* The delivery step records its own outcome and the job's final status (jobs/deliver.c);
+     * its error counts only when it could not record them (the job then ends Failed here). */
+    if (!rc) rc = br_deliver_run(r->eng, r->repo, r->job.id, err);
     return rc;
 }
 
