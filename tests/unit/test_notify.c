@@ -165,14 +165,25 @@ static void test_user_setting(void **state)
     assert_contains(m, "1 processed, 1 imported");
     free(m);
 
+    /* A job that ends without running (cancelled while queued) is told too. */
+    package(f, "c", 1);
+    RUN(f, 0, "import -a -s c -c %s -m mapc -e alice --submit", f->coll);
+    RUN(f, 0, "job cancel %lld", last_id(f));
+    assert_int_equal(outbox_job_ended(f), 3);
+    RUN(f, 0, "mail send");
+    assert_int_equal(smtp_server_wait(&S, 3, 10000), 3);
+    m = smtp_server_messages(&S);
+    assert_contains(m, "ended: Aborted by User");
+    free(m);
+
     RUN(f, 0, "user set alice --notify-jobs off");
     package(f, "s", 1);
     RUN(f, 0, "import -a -s s -c %s -m map3 -e alice", f->coll);
     RUN(f, 0, "import -a -s s -c %s -m map4 -e alice --submit", f->coll);
     RUN(f, 0, "job work --once");
-    assert_int_equal(outbox_job_ended(f), 2);
+    assert_int_equal(outbox_job_ended(f), 3);
     RUN(f, 0, "mail send");
-    assert_int_equal(smtp_server_wait(&S, 3, 1500), 2);
+    assert_int_equal(smtp_server_wait(&S, 4, 1500), 3);
 }
 
 /* The mail server down, then up: delivered once, never twice; the hook run again for the

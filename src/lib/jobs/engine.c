@@ -504,6 +504,8 @@ int br_job_cancel(br_repo *repo, int64_t id, br_error *err)
                       now == BR_JOB_USER_ABORTED ? "Cancelled by user before it started"
                                                  : "Cancel requested: stopping at the next record"};
     br_job_event_add(repo, &e, NULL);
+    /* A job that ends here (it never started) gets its job-end mail here too. */
+    if (now == BR_JOB_USER_ABORTED) br_notify_run(NULL, repo, id, 0, NULL);
     return 0;
 }
 
@@ -939,6 +941,7 @@ static int recover_one(void *ctx, const br_job *j)
         br_job_fail(c->repo, j->id,
                     "interrupted: the process running it stopped (found at start-up)",
                     BR_FAILURE_INTERRUPTED, NULL);
+        br_notify_run(NULL, c->repo, j->id, 0, NULL); /* it ends here: its job-end mail */
         e.severity = "error";
         e.description = "Interrupted: the process running it stopped; marked failed (rerun it)";
     } else {
