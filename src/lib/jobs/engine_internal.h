@@ -54,6 +54,10 @@ int br_engine_type_has_records(const char *type);
 void *br_inbox_main(void *eng);
 /* Moves a finished profile job's file from processing/ to done/ or failed/. */
 void br_inbox_finish(br_engine *eng, br_repo *repo, const br_job *job);
+/* Moves src to INBOX/dir/name, or INBOX/dir/name.<id> when that is taken (a drop folder's
+ * done/ and failed/).  0 or BR_EIO (the file stays where it was). */
+int br_inbox_move(const char *src, const char *inbox, const char *dir, const char *name,
+                  int64_t id);
 /* Start-up: finishes or returns files left in processing/ by a dead process. */
 int br_inbox_recover(br_repo *repo, br_error *err);
 /* Queues the load job of a profile's file already claimed into INBOX/processing/ (path),

@@ -57,15 +57,13 @@ static int is_input_of(const char *name, const char *format)
     return f && !strcmp(f->name, format);
 }
 
-/* Moves src to dir/name, or dir/name.<id> when that exists. */
-static void move_to(const char *src, const char *inbox, const char *dir, const char *name,
-                    int64_t id)
+int br_inbox_move(const char *src, const char *inbox, const char *dir, const char *name, int64_t id)
 {
     char dst[PATH_MAX];
     snprintf(dst, sizeof dst, "%s/%s/%s", inbox, dir, name);
     if (!access(dst, F_OK))
         snprintf(dst, sizeof dst, "%s/%s/%s.%lld", inbox, dir, name, (long long)id);
-    rename(src, dst);
+    return rename(src, dst) ? BR_EIO : 0;
 }
 
 static const char *outcome_dir(br_job_status s)
@@ -92,7 +90,7 @@ static int fail_claimed(const br_profile *p, const char *path, const char *name,
     msg[n] = 0;
     snprintf(why, sizeof why, "%s/failed/%s.error.txt", p->inbox, name);
     br_write_file_atomic(why, msg, n, NULL);
-    move_to(path, p->inbox, "failed", name, 0);
+    br_inbox_move(path, p->inbox, "failed", name, 0);
     return -1;
 }
 
@@ -236,7 +234,7 @@ void br_inbox_finish(br_engine *eng, br_repo *repo, const br_job *job)
     if (br_profile_get(repo, job->profile, &p, NULL) || !slash) return;
     const char *name = claimed_name(slash + 1);
     if (!name || access(job->input, F_OK)) return;
-    move_to(job->input, p.inbox, outcome_dir(job->status), name, job->id);
+    br_inbox_move(job->input, p.inbox, outcome_dir(job->status), name, job->id);
 }
 
 static int recover_profile(void *ctx, const br_profile *p)
@@ -259,7 +257,7 @@ static int recover_profile(void *ctx, const br_profile *p)
             if (!br_path_join(back, sizeof back, p->inbox, name) && access(back, F_OK))
                 rename(path, back);
         } else if (br_job_status_ended(st)) {
-            move_to(path, p->inbox, outcome_dir(st), name, id);
+            br_inbox_move(path, p->inbox, outcome_dir(st), name, id);
         }
     }
     closedir(d);

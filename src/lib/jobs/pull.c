@@ -115,16 +115,6 @@ static int64_t format_cap(const char *format)
 
 /* ---- recovery --------------------------------------------------------------------------- */
 
-/* Moves a file that could not be queued to failed/ (as the drop folder does). */
-static void to_failed(const br_profile *p, const char *path, const char *name)
-{
-    char dst[PATH_MAX];
-    snprintf(dst, sizeof dst, "%s/failed/%s", p->inbox, name);
-    if (!access(dst, F_OK))
-        snprintf(dst, sizeof dst, "%s/failed/%s.%lld", p->inbox, name, (long long)time(NULL));
-    rename(path, dst);
-}
-
 /* Queues the load job of row f whose file is at path (processing/); the row becomes queued
  * or failed.  *job gets the load job. */
 static int queue_load(br_engine *eng, br_repo *repo, const br_profile *p, const br_fetched *f,
@@ -133,7 +123,8 @@ static int queue_load(br_engine *eng, br_repo *repo, const br_profile *p, const 
     int rc = br_inbox_submit_load(eng, repo, p, path, f->name, fetch_job, job, err);
     if (rc) {
         br_fetched_set(repo, f->id, "failed", 0, NULL);
-        to_failed(p, path, f->name);
+        /* To failed/, as the drop folder does; if that fails it stays in processing/. */
+        br_inbox_move(path, p->inbox, "failed", f->name, f->id);
         return rc;
     }
     /* If this write is lost, recovery finds the job by its input. */
