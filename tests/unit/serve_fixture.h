@@ -22,7 +22,30 @@
  * server did not exit 0 by itself or its stderr holds a sanitizer report (both
  * printed), else 0; a server that was not started (pid 0) is a no-op (0).  It
  * never fails the test itself, so a group teardown can still clean up and
- * return its result. */
+ * return its result.
+ *
+ * One HTTP client (libcurl) for every test that speaks to the server; the test
+ * calls curl_global_init in its setup, as libcurl asks:
+ *
+ *   sf_rq o = {.bearer = token, .json = "{\"name\":\"x\"}"};
+ *   sf_resp r;
+ *   sf_http(&s, "POST", "/api/sets", &o, &r);
+ *   SF_EXPECT(&r, 201);   ... r.json (NULL when the body is not JSON), r.body ...
+ *   sf_resp_free(&r);
+ *
+ * sf_http sends METHOD s->url PATH (PATH as given: CURLOPT_PATH_AS_IS, so ".."
+ * reaches the server) with the options of o (NULL: none), at most one body:
+ * o->json (application/json), else o->raw (raw_len bytes as o->ctype, default
+ * application/octet-stream; o->chunked: Transfer-Encoding chunked), else
+ * o->mime (the caller's, used as it is and still the caller's), else o->form
+ * (NULL-terminated name, value pairs sent as multipart/form-data); a POST
+ * without any of them sends an empty body.  o->bearer adds "Authorization:
+ * Bearer", o->cookie is sent as the Cookie header ("bulkrepo_session=..."),
+ * o->csrf as X-CSRF-Token.  It waits at most 60 s; a request that gets no
+ * answer (curl's error) is printed and fails the test.  *out is filled anew
+ * (never read first): the status, the body and the response's header lines
+ * (both NUL-terminated, never NULL, len/hlen without the NUL) and the body
+ * parsed as JSON (or NULL); sf_resp_free releases them and zeroes *out. */
 #ifndef BR_SERVE_FIXTURE_H
 #define BR_SERVE_FIXTURE_H
 
@@ -34,6 +57,8 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <curl/curl.h>
+#include <jansson.h>
 #include "cli_fixture.h"
 
 #define SF_START_WAIT_MS 10000
@@ -190,5 +215,133 @@ static inline void sf_token(fx *f, const char *name, char out[64])
     assert_true(f->out[0] && strlen(f->out) < 64);
     snprintf(out, 64, "%s", f->out);
 }
+
+/* ---- the HTTP client (contract at the top) ---------------------------------------------- */
+
+typedef struct sf_resp {
+    long status;
+    char *body; /* NUL-terminated, never NULL */
+    size_t len;
+    char *headers; /* the response's header lines, NUL-terminated, never NULL */
+    size_t hlen;
+    json_t *json; /* body as JSON, or NULL */
+} sf_resp;
+
+/* Options of one request (all may be 0/NULL). */
+typedef struct sf_rq {
+    const char *bearer; /* Authorization: Bearer */
+    const char *cookie; /* "bulkrepo_session=..." */
+    const char *csrf;   /* X-CSRF-Token */
+    const char *json;   /* a body sent as application/json */
+    const char *raw;    /* a body of raw_len bytes sent as ctype */
+    size_t raw_len;
+    const char *ctype;
+    curl_mime *mime;         /* a multipart body (the caller's) */
+    const char *const *form; /* NULL-terminated name, value pairs sent as multipart */
+    int chunked;             /* send raw with chunked encoding (no Content-Length) */
+} sf_rq;
+
+typedef struct sf_sink {
+    char *p;
+    size_t len;
+} sf_sink;
+
+static inline size_t sf_on_data(char *p, size_t size, size_t n, void *ctx)
+{
+    sf_sink *s = ctx;
+    size_t add = size * n;
+    char *b = realloc(s->p, s->len + add + 1);
+    assert_non_null(b);
+    memcpy(b + s->len, p, add);
+    s->len += add;
+    b[s->len] = 0;
+    s->p = b;
+    return add;
+}
+
+static inline void sf_resp_free(sf_resp *r)
+{
+    free(r->body);
+    free(r->headers);
+    json_decref(r->json);
+    memset(r, 0, sizeof *r);
+}
+
+static inline void sf_http(const sf_server *s, const char *method, const char *path, const sf_rq *o,
+                           sf_resp *out)
+{
+    static const sf_rq none = {0};
+    if (!o) o = &none;
+    memset(out, 0, sizeof *out);
+    CURL *c = curl_easy_init();
+    assert_non_null(c);
+    char url[4096], line[512];
+    snprintf(url, sizeof url, "%s%s", s->url, path);
+    struct curl_slist *h = NULL;
+    if (o->bearer) {
+        snprintf(line, sizeof line, "Authorization: Bearer %s", o->bearer);
+        h = curl_slist_append(h, line);
+    }
+    if (o->csrf) {
+        snprintf(line, sizeof line, "X-CSRF-Token: %s", o->csrf);
+        h = curl_slist_append(h, line);
+    }
+    if (o->cookie) curl_easy_setopt(c, CURLOPT_COOKIE, o->cookie);
+    curl_mime *form = NULL;
+    if (o->json) {
+        h = curl_slist_append(h, "Content-Type: application/json");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, o->json);
+    } else if (o->raw) {
+        snprintf(line, sizeof line, "Content-Type: %s",
+                 o->ctype ? o->ctype : "application/octet-stream");
+        h = curl_slist_append(h, line);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, o->raw);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->raw_len);
+        if (o->chunked) h = curl_slist_append(h, "Transfer-Encoding: chunked");
+    } else if (o->mime) {
+        curl_easy_setopt(c, CURLOPT_MIMEPOST, o->mime);
+    } else if (o->form) {
+        form = curl_mime_init(c);
+        for (size_t i = 0; o->form[i]; i += 2) {
+            curl_mimepart *p = curl_mime_addpart(form);
+            curl_mime_name(p, o->form[i]);
+            curl_mime_data(p, o->form[i + 1], CURL_ZERO_TERMINATED);
+        }
+        curl_easy_setopt(c, CURLOPT_MIMEPOST, form);
+    } else if (!strcmp(method, "POST")) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+    }
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L); /* send "..", do not let curl clean it */
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    sf_sink body = {0}, hdr = {0};
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sf_on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, sf_on_data);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &hdr);
+    CURLcode rc = curl_easy_perform(c);
+    if (rc != CURLE_OK) print_error("%s %s: %s\n", method, path, curl_easy_strerror(rc));
+    assert_int_equal(rc, CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+    curl_easy_cleanup(c);
+    curl_mime_free(form);
+    curl_slist_free_all(h);
+    out->body = body.p ? body.p : strdup("");
+    out->len = body.len;
+    out->headers = hdr.p ? hdr.p : strdup("");
+    out->hlen = hdr.len;
+    assert_true(out->body && out->headers);
+    out->json = json_loadb(out->body, out->len, 0, NULL);
+}
+
+/* Fails the test, printing the status and the body, unless r's status is want. */
+#define SF_EXPECT(r, want)                                                                         \
+    do {                                                                                           \
+        if ((r)->status != (long)(want))                                                           \
+            print_error("HTTP %ld, expected %ld: %s\n", (r)->status, (long)(want), (r)->body);     \
+        assert_int_equal((r)->status, (want));                                                     \
+    } while (0)
 
 #endif

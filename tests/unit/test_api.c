@@ -22,119 +22,11 @@ typedef struct api {
 
 static api *A;
 
-typedef struct resp {
-    long status;
-    char *body;
-    size_t len;
-    char *headers;
-    size_t hlen;
-    json_t *json;
-} resp;
-
-static void resp_free(resp *r)
+/* The shared client (serve_fixture.h) against this file's server. */
+static void http(const char *method, const char *path, const sf_rq *o, sf_resp *out)
 {
-    free(r->body);
-    free(r->headers);
-    json_decref(r->json);
-    memset(r, 0, sizeof *r);
+    sf_http(&A->serve, method, path, o, out);
 }
-
-static size_t on_data(char *p, size_t size, size_t n, void *ctx)
-{
-    char **buf = ctx;
-    size_t *len = (size_t *)(buf + 1);
-    size_t add = size * n;
-    char *b = realloc(*buf, *len + add + 1);
-    assert_non_null(b);
-    memcpy(b + *len, p, add);
-    *len += add;
-    b[*len] = 0;
-    *buf = b;
-    return add;
-}
-
-typedef struct sink {
-    char *p;
-    size_t len;
-} sink;
-
-/* Options of one request. */
-typedef struct rq {
-    const char *bearer;
-    const char *cookie; /* "bulkrepo_session=..." */
-    const char *csrf;   /* X-CSRF-Token */
-    const char *json;   /* a body sent as application/json */
-    const char *raw;    /* a body sent with ctype */
-    size_t raw_len;
-    const char *ctype;
-    curl_mime *mime;
-    int chunked; /* send raw with chunked encoding (no Content-Length) */
-} rq;
-
-static void http(const char *method, const char *path, const rq *o, resp *out)
-{
-    static const rq none = {0};
-    if (!o) o = &none;
-    memset(out, 0, sizeof *out);
-    CURL *c = curl_easy_init();
-    assert_non_null(c);
-    char url[2048];
-    snprintf(url, sizeof url, "%s%s", A->serve.url, path);
-    struct curl_slist *h = NULL;
-    char line[512];
-    if (o->bearer) {
-        snprintf(line, sizeof line, "Authorization: Bearer %s", o->bearer);
-        h = curl_slist_append(h, line);
-    }
-    if (o->csrf) {
-        snprintf(line, sizeof line, "X-CSRF-Token: %s", o->csrf);
-        h = curl_slist_append(h, line);
-    }
-    if (o->cookie) curl_easy_setopt(c, CURLOPT_COOKIE, o->cookie);
-    if (o->json) {
-        h = curl_slist_append(h, "Content-Type: application/json");
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, o->json);
-    } else if (o->raw) {
-        snprintf(line, sizeof line, "Content-Type: %s",
-                 o->ctype ? o->ctype : "application/octet-stream");
-        h = curl_slist_append(h, line);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, o->raw);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->raw_len);
-        if (o->chunked) h = curl_slist_append(h, "Transfer-Encoding: chunked");
-    } else if (o->mime) {
-        curl_easy_setopt(c, CURLOPT_MIMEPOST, o->mime);
-    } else if (!strcmp(method, "POST")) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
-    }
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L); /* send "..", do not let curl clean it */
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-    sink body = {0}, hdr = {0};
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &hdr);
-    CURLcode rc = curl_easy_perform(c);
-    if (rc != CURLE_OK) print_error("%s %s: %s\n", method, path, curl_easy_strerror(rc));
-    assert_int_equal(rc, CURLE_OK);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
-    curl_easy_cleanup(c);
-    curl_slist_free_all(h);
-    out->body = body.p ? body.p : strdup("");
-    out->len = body.len;
-    out->headers = hdr.p ? hdr.p : strdup("");
-    out->hlen = hdr.len;
-    out->json = json_loadb(out->body, out->len, 0, NULL);
-}
-
-#define EXPECT(r, want)                                                                            \
-    do {                                                                                           \
-        if ((r)->status != (want))                                                                 \
-            print_error("HTTP %ld, expected %d: %s\n", (r)->status, (want), (r)->body);            \
-        assert_int_equal((r)->status, (want));                                                     \
-    } while (0)
 
 static const char *jstr(json_t *o, const char *k)
 {
@@ -147,7 +39,7 @@ static long long jint(json_t *o, const char *k)
 }
 
 /* A header's value (static buffer) or NULL; the name is matched case-insensitively. */
-static const char *header(const resp *r, const char *name)
+static const char *header(const sf_resp *r, const char *name)
 {
     static char v[1024];
     size_t n = strlen(name);
@@ -214,14 +106,14 @@ static void login(const char *user, const char *password, session *s)
 {
     char body[256];
     snprintf(body, sizeof body, "{\"username\":\"%s\",\"password\":\"%s\"}", user, password);
-    rq o = {.json = body};
-    resp r;
+    sf_rq o = {.json = body};
+    sf_resp r;
     http("POST", "/api/login", &o, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     snprintf(s->token, sizeof s->token, "%s", jstr(r.json, "token"));
     snprintf(s->csrf, sizeof s->csrf, "%s", jstr(r.json, "csrf"));
     snprintf(s->cookie, sizeof s->cookie, "bulkrepo_session=%s", s->token);
-    resp_free(&r);
+    sf_resp_free(&r);
 }
 
 /* A SAF zip at DIR/rel: items named in ok[] are valid, bad[] list a missing file. */
@@ -263,14 +155,14 @@ static curl_mime *form(CURL **c, const char *const *kv, const char *file_field,
 }
 
 /* POST /api/jobs with fields and a file; returns the status, *id the new job. */
-static long submit(const rq *base, const char *const *kv, const char *file_rel,
-                   const char *file_name, long long *id, resp *out)
+static long submit(const sf_rq *base, const char *const *kv, const char *file_rel,
+                   const char *file_name, long long *id, sf_resp *out)
 {
     CURL *c;
     curl_mime *m = form(&c, kv, "file", file_rel ? fx_path(&A->f, file_rel) : NULL, file_name);
-    rq o = base ? *base : (rq){0};
+    sf_rq o = base ? *base : (sf_rq){0};
     o.mime = m;
-    resp r;
+    sf_resp r;
     http("POST", "/api/jobs", &o, &r);
     curl_mime_free(m);
     curl_easy_cleanup(c);
@@ -279,18 +171,18 @@ static long submit(const rq *base, const char *const *kv, const char *file_rel,
     if (out)
         *out = r;
     else
-        resp_free(&r);
+        sf_resp_free(&r);
     return st;
 }
 
 static long long job_total(void)
 {
-    rq o = {.bearer = A->admin_token};
-    resp r;
+    sf_rq o = {.bearer = A->admin_token};
+    sf_resp r;
     http("GET", "/api/jobs", &o, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     long long n = jint(r.json, "total");
-    resp_free(&r);
+    sf_resp_free(&r);
     return n;
 }
 
@@ -300,18 +192,18 @@ static json_t *wait_job(long long id, const char *bearer)
     char path[64];
     snprintf(path, sizeof path, "/api/jobs/%lld", id);
     for (int i = 0; i < 1200; i++) {
-        rq o = {.bearer = bearer};
-        resp r;
+        sf_rq o = {.bearer = bearer};
+        sf_resp r;
         http("GET", path, &o, &r);
-        EXPECT(&r, 200);
+        SF_EXPECT(&r, 200);
         const char *code = jstr(json_object_get(r.json, "status"), "code");
         if (code && (!strncmp(code, "COMPLETED", 9) || !strcmp(code, "FAILED") ||
                      !strcmp(code, "USER_ABORTED"))) {
             json_t *j = json_incref(r.json);
-            resp_free(&r);
+            sf_resp_free(&r);
             return j;
         }
-        resp_free(&r);
+        sf_resp_free(&r);
         usleep(50000);
     }
     fail_msg("job %lld did not end within 60 s", id);
@@ -365,43 +257,43 @@ static void test_serve_options(void **state)
 static void test_health_and_static(void **state)
 {
     (void)state;
-    resp r;
+    sf_resp r;
     http("GET", "/api/health", NULL, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     assert_string_equal(jstr(r.json, "status"), "ok");
     assert_string_equal(header(&r, "X-Content-Type-Options"), "nosniff");
-    resp_free(&r);
+    sf_resp_free(&r);
 
     http("GET", "/", NULL, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     assert_contains(header(&r, "Content-Type"), "text/html");
     assert_contains(header(&r, "Content-Security-Policy"), "default-src 'self'");
     assert_string_equal(header(&r, "X-Frame-Options"), "DENY");
     assert_string_equal(header(&r, "X-Content-Type-Options"), "nosniff");
     assert_contains(r.body, "<html");
-    resp_free(&r);
+    sf_resp_free(&r);
     /* The UI's script and style sheet, when web/ has them, with their types. */
     http("GET", "/app.js", NULL, &r);
     if (r.status == 200) assert_contains(header(&r, "Content-Type"), "text/javascript");
-    resp_free(&r);
+    sf_resp_free(&r);
     http("GET", "/style.css", NULL, &r);
     if (r.status == 200) assert_contains(header(&r, "Content-Type"), "text/css");
-    resp_free(&r);
+    sf_resp_free(&r);
     http("GET", "/no-such-page.html", NULL, &r);
-    EXPECT(&r, 404);
-    resp_free(&r);
+    SF_EXPECT(&r, 404);
+    sf_resp_free(&r);
     http("POST", "/", NULL, &r);
-    EXPECT(&r, 405);
-    resp_free(&r);
+    SF_EXPECT(&r, 405);
+    sf_resp_free(&r);
 }
 
 static void test_login(void **state)
 {
     (void)state;
-    rq ok = {.json = "{\"username\":\"manager\",\"password\":\"manager-password\"}"};
-    resp r;
+    sf_rq ok = {.json = "{\"username\":\"manager\",\"password\":\"manager-password\"}"};
+    sf_resp r;
     http("POST", "/api/login", &ok, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     assert_int_equal(strlen(jstr(r.json, "token")), 43);
     assert_int_equal(strlen(jstr(r.json, "csrf")), 43);
     assert_string_equal(jstr(r.json, "username"), "manager");
@@ -415,39 +307,39 @@ static void test_login(void **state)
     assert_contains(cookie, "HttpOnly");
     assert_contains(cookie, "SameSite=Strict");
     assert_contains(cookie, "Path=/");
-    resp_free(&r);
+    sf_resp_free(&r);
 
     /* Wrong password and unknown user: the same 401 and the same body. */
-    rq wrong = {.json = "{\"username\":\"manager\",\"password\":\"not-the-password\"}"};
-    rq unknown = {.json = "{\"username\":\"nobody\",\"password\":\"not-the-password\"}"};
-    resp a, b;
+    sf_rq wrong = {.json = "{\"username\":\"manager\",\"password\":\"not-the-password\"}"};
+    sf_rq unknown = {.json = "{\"username\":\"nobody\",\"password\":\"not-the-password\"}"};
+    sf_resp a, b;
     http("POST", "/api/login", &wrong, &a);
     http("POST", "/api/login", &unknown, &b);
-    EXPECT(&a, 401);
-    EXPECT(&b, 401);
+    SF_EXPECT(&a, 401);
+    SF_EXPECT(&b, 401);
     assert_string_equal(a.body, b.body);
     assert_null(header(&a, "Set-Cookie"));
     assert_not_contains(b.body, "nobody");
-    resp_free(&a);
-    resp_free(&b);
+    sf_resp_free(&a);
+    sf_resp_free(&b);
 
     /* Malformed bodies: 400 with a message. */
     const char *bad[] = {"{\"username\":", "[1,2]", "{\"username\":\"manager\"}",
                          "{\"username\":1,\"password\":\"x\"}", ""};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        rq o = {.json = bad[i]};
+        sf_rq o = {.json = bad[i]};
         http("POST", "/api/login", &o, &r);
-        EXPECT(&r, 400);
+        SF_EXPECT(&r, 400);
         assert_non_null(jstr(r.json, "error"));
-        resp_free(&r);
+        sf_resp_free(&r);
     }
     /* Not JSON at all (a cross-site form could send this). */
-    rq form_body = {.raw = "username=manager&password=manager-password",
-                    .raw_len = 42,
-                    .ctype = "application/x-www-form-urlencoded"};
+    sf_rq form_body = {.raw = "username=manager&password=manager-password",
+                       .raw_len = 42,
+                       .ctype = "application/x-www-form-urlencoded"};
     http("POST", "/api/login", &form_body, &r);
-    EXPECT(&r, 400);
-    resp_free(&r);
+    SF_EXPECT(&r, 400);
+    sf_resp_free(&r);
     /* Over the 64 KB cap: 413. */
     size_t n = 100 * 1024;
     char *big = malloc(n + 1);
@@ -455,10 +347,10 @@ static void test_login(void **state)
     big[0] = '{';
     big[n - 1] = '}';
     big[n] = 0;
-    rq o = {.json = big};
+    sf_rq o = {.json = big};
     http("POST", "/api/login", &o, &r);
-    EXPECT(&r, 413);
-    resp_free(&r);
+    SF_EXPECT(&r, 413);
+    sf_resp_free(&r);
     free(big);
 }
 
@@ -468,21 +360,21 @@ static void test_auth_required(void **state)
     static const char *const paths[] = {"/api/jobs",         "/api/me",    "/api/job-types",
                                         "/api/jobs/1",       "/api/items", "/api/collections",
                                         "/api/jobs/1/events"};
-    resp r;
+    sf_resp r;
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         http("GET", paths[i], NULL, &r);
-        EXPECT(&r, 401);
+        SF_EXPECT(&r, 401);
         assert_non_null(jstr(r.json, "error"));
-        resp_free(&r);
+        sf_resp_free(&r);
     }
-    rq bogus = {.bearer = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"};
+    sf_rq bogus = {.bearer = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"};
     http("GET", "/api/jobs", &bogus, &r);
-    EXPECT(&r, 401);
-    resp_free(&r);
-    rq bogus_cookie = {.cookie = "bulkrepo_session=nope"};
+    SF_EXPECT(&r, 401);
+    sf_resp_free(&r);
+    sf_rq bogus_cookie = {.cookie = "bulkrepo_session=nope"};
     http("GET", "/api/me", &bogus_cookie, &r);
-    EXPECT(&r, 401);
-    resp_free(&r);
+    SF_EXPECT(&r, 401);
+    sf_resp_free(&r);
     /* An upload without credentials is refused before it is read. */
     long long id;
     saf_zip("noauth.zip", 1, 0);
@@ -491,28 +383,28 @@ static void test_auth_required(void **state)
         401);
 
     /* API token (from `bulkrepo user token`). */
-    rq tok = {.bearer = A->manager_token};
+    sf_rq tok = {.bearer = A->manager_token};
     http("GET", "/api/me", &tok, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     assert_string_equal(jstr(r.json, "username"), "manager");
     assert_true(json_is_null(json_object_get(r.json, "csrf")));
     assert_string_equal(
         json_string_value(json_array_get(json_object_get(r.json, "role_labels"), 0)),
         "Repository Manager");
-    resp_free(&r);
+    sf_resp_free(&r);
     /* Session cookie: /api/me gives the session's CSRF token. */
     session s;
     login("manager", "manager-password", &s);
-    rq ck = {.cookie = s.cookie};
+    sf_rq ck = {.cookie = s.cookie};
     http("GET", "/api/me", &ck, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     assert_string_equal(jstr(r.json, "csrf"), s.csrf);
-    resp_free(&r);
+    sf_resp_free(&r);
     /* The login token works as a bearer too. */
-    rq lt = {.bearer = s.token};
+    sf_rq lt = {.bearer = s.token};
     http("GET", "/api/jobs", &lt, &r);
-    EXPECT(&r, 200);
-    resp_free(&r);
+    SF_EXPECT(&r, 200);
+    sf_resp_free(&r);
 }
 
 static void test_csrf_and_logout(void **state)
@@ -520,19 +412,19 @@ static void test_csrf_and_logout(void **state)
     (void)state;
     session s;
     login("admin", "admin-password", &s);
-    resp r;
-    rq no_header = {.cookie = s.cookie};
+    sf_resp r;
+    sf_rq no_header = {.cookie = s.cookie};
     http("POST", "/api/logout", &no_header, &r);
-    EXPECT(&r, 403);
-    resp_free(&r);
-    rq wrong = {.cookie = s.cookie, .csrf = "0123456789012345678901234567890123456789012"};
+    SF_EXPECT(&r, 403);
+    sf_resp_free(&r);
+    sf_rq wrong = {.cookie = s.cookie, .csrf = "0123456789012345678901234567890123456789012"};
     http("POST", "/api/logout", &wrong, &r);
-    EXPECT(&r, 403);
-    resp_free(&r);
+    SF_EXPECT(&r, 403);
+    sf_resp_free(&r);
     /* Still logged in after the refused attempts. */
     http("GET", "/api/me", &no_header, &r);
-    EXPECT(&r, 200);
-    resp_free(&r);
+    SF_EXPECT(&r, 200);
+    sf_resp_free(&r);
 
     /* A cookie upload without the token creates no job; with the form field it does. */
     saf_zip("csrf.zip", 1, 0);
@@ -544,21 +436,21 @@ static void test_csrf_and_logout(void **state)
     const char *kv2[] = {"type", "import-saf", "collection", A->f.coll, "csrf", s.csrf, NULL};
     assert_int_equal(submit(&no_header, kv2, "csrf.zip", NULL, &id, NULL), 201);
     json_decref(wait_job(id, A->admin_token));
-    rq hdr = {.cookie = s.cookie, .csrf = s.csrf};
+    sf_rq hdr = {.cookie = s.cookie, .csrf = s.csrf};
     assert_int_equal(submit(&hdr, kv, "csrf.zip", NULL, &id, NULL), 201);
     json_decref(wait_job(id, A->admin_token));
     /* Bearer requests need no CSRF token. */
-    rq bearer = {.bearer = A->admin_token};
+    sf_rq bearer = {.bearer = A->admin_token};
     assert_int_equal(submit(&bearer, kv, "csrf.zip", NULL, &id, NULL), 201);
     json_decref(wait_job(id, A->admin_token));
 
     http("POST", "/api/logout", &hdr, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     assert_contains(header(&r, "Set-Cookie"), "Max-Age=0");
-    resp_free(&r);
+    sf_resp_free(&r);
     http("GET", "/api/me", &no_header, &r);
-    EXPECT(&r, 401);
-    resp_free(&r);
+    SF_EXPECT(&r, 401);
+    sf_resp_free(&r);
 }
 
 /* The first job type the table lists as not implemented. */
@@ -580,33 +472,33 @@ static int has_type(json_t *types, const char *type)
 static void test_roles(void **state)
 {
     (void)state;
-    resp r;
-    rq buyer = {.bearer = A->buyer_token}, manager = {.bearer = A->manager_token},
-       admin = {.bearer = A->admin_token};
+    sf_resp r;
+    sf_rq buyer = {.bearer = A->buyer_token}, manager = {.bearer = A->manager_token},
+          admin = {.bearer = A->admin_token};
     /* A Purchasing Operator may run no job type of this table. */
     http("GET", "/api/job-types", &buyer, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     assert_int_equal(json_array_size(json_object_get(r.json, "job_types")), 0);
-    resp_free(&r);
+    sf_resp_free(&r);
     http("GET", "/api/job-types", &manager, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     json_t *types = json_object_get(r.json, "job_types");
     assert_true(has_type(types, "import-saf"));
     assert_false(has_type(types, "update-set"));     /* GSA only (seed 001) */
     assert_false(has_type(types, "export-esploro")); /* GSA only (seed 001) */
-    resp_free(&r);
+    sf_resp_free(&r);
     http("GET", "/api/job-types", &admin, &r);
     assert_true(has_type(json_object_get(r.json, "job_types"), "update-set"));
-    resp_free(&r);
+    sf_resp_free(&r);
 
     /* 403, and no job is created. */
     saf_zip("roles.zip", 1, 0);
     long long before = job_total(), id;
     const char *kv[] = {"type", "import-saf", "collection", A->f.coll, NULL};
-    resp out;
+    sf_resp out;
     assert_int_equal(submit(&buyer, kv, "roles.zip", NULL, &id, &out), 403);
     assert_contains(jstr(out.json, "error"), "roles");
-    resp_free(&out);
+    sf_resp_free(&out);
     const char *kv_exp[] = {"type", "export-esploro", "collection", A->f.coll, NULL};
     assert_int_equal(submit(&manager, kv_exp, NULL, NULL, &id, NULL), 403);
     assert_int_equal(job_total(), before);
@@ -621,35 +513,35 @@ static void test_roles(void **state)
     assert_int_equal(submit(&manager, kv, "roles.zip", NULL, &id, NULL), 201);
     json_decref(wait_job(id, A->manager_token));
     http("GET", "/api/jobs", &buyer, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     assert_int_equal(json_array_size(json_object_get(r.json, "jobs")), 0);
-    resp_free(&r);
+    sf_resp_free(&r);
     char path[64];
     snprintf(path, sizeof path, "/api/jobs/%lld", id);
     http("GET", path, &buyer, &r);
-    EXPECT(&r, 403);
-    resp_free(&r);
+    SF_EXPECT(&r, 403);
+    sf_resp_free(&r);
     snprintf(path, sizeof path, "/api/jobs/%lld/cancel", id);
     http("POST", path, &buyer, &r);
-    EXPECT(&r, 403);
-    resp_free(&r);
+    SF_EXPECT(&r, 403);
+    sf_resp_free(&r);
     http("GET", "/api/jobs?category=import", &manager, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     assert_true(json_array_size(json_object_get(r.json, "jobs")) > 0);
-    resp_free(&r);
+    sf_resp_free(&r);
 }
 
 static void test_saf_import_flow(void **state)
 {
     (void)state;
     saf_zip("three.zip", 3, 0);
-    rq admin = {.bearer = A->admin_token};
+    sf_rq admin = {.bearer = A->admin_token};
     long long id;
     const char *kv[] = {"type", "import-saf",   "collection", A->f.coll,
                         "name", "Three theses", NULL};
-    resp out;
+    sf_resp out;
     assert_int_equal(submit(&admin, kv, "three.zip", NULL, &id, &out), 201);
-    resp_free(&out);
+    sf_resp_free(&out);
     json_t *job = wait_job(id, A->admin_token);
     assert_string_equal(status_code(job), "COMPLETED_SUCCESS");
     assert_string_equal(jstr(job, "name"), "Three theses");
@@ -662,84 +554,84 @@ static void test_saf_import_flow(void **state)
     assert_int_equal(scratch_entries(), 0); /* the upload moved into the job's folder */
 
     char path[128];
-    resp r;
+    sf_resp r;
     snprintf(path, sizeof path, "/api/jobs/%lld/records", id);
     http("GET", path, &admin, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     json_t *recs = json_object_get(r.json, "records");
     assert_int_equal(json_array_size(recs), 3);
     assert_string_equal(jstr(json_array_get(recs, 0), "outcome"), "imported");
     char handle[64];
     snprintf(handle, sizeof handle, "%s", jstr(json_array_get(recs, 0), "handle"));
-    resp_free(&r);
+    sf_resp_free(&r);
     snprintf(path, sizeof path, "/api/jobs/%lld/records?outcome=invalid", id);
     http("GET", path, &admin, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     assert_int_equal(json_array_size(json_object_get(r.json, "records")), 0);
-    resp_free(&r);
+    sf_resp_free(&r);
     /* Every journal outcome is a filter (seed 004's multi-matches included). */
     snprintf(path, sizeof path, "/api/jobs/%lld/records?outcome=multi-match", id);
     http("GET", path, &admin, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     assert_int_equal(json_array_size(json_object_get(r.json, "records")), 0);
-    resp_free(&r);
+    sf_resp_free(&r);
     snprintf(path, sizeof path, "/api/jobs/%lld/records?limit=1&offset=2", id);
     http("GET", path, &admin, &r);
     assert_int_equal(json_array_size(json_object_get(r.json, "records")), 1);
     assert_int_equal(jint(json_array_get(json_object_get(r.json, "records"), 0), "seq") >= 0, 1);
-    resp_free(&r);
+    sf_resp_free(&r);
 
     snprintf(path, sizeof path, "/api/jobs/%lld/events", id);
     http("GET", path, &admin, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     json_t *ev = json_object_get(r.json, "events");
     assert_true(json_array_size(ev) >= 2);
     assert_non_null(jstr(json_array_get(ev, 0), "description"));
-    resp_free(&r);
+    sf_resp_free(&r);
 
     snprintf(path, sizeof path, "/api/items?job=%lld", id);
     http("GET", path, &admin, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     assert_int_equal(json_array_size(json_object_get(r.json, "items")), 3);
     assert_int_equal(jint(r.json, "total"), 3);
     assert_string_equal(jstr(json_array_get(json_object_get(r.json, "items"), 0), "title"),
                         "Valid item");
-    resp_free(&r);
+    sf_resp_free(&r);
     snprintf(path, sizeof path, "/api/items/%s", handle); /* the handle's '/' stays */
     http("GET", path, &admin, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     assert_string_equal(jstr(r.json, "handle"), handle);
     assert_non_null(json_object_get(json_object_get(r.json, "metadata"), "dc.title"));
-    resp_free(&r);
+    sf_resp_free(&r);
     http("GET", "/api/items/123456789/999999", &admin, &r);
-    EXPECT(&r, 404);
-    resp_free(&r);
+    SF_EXPECT(&r, 404);
+    sf_resp_free(&r);
     http("GET", "/api/collections", &admin, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     json_t *c = json_array_get(json_object_get(r.json, "collections"), 0);
     assert_string_equal(jstr(c, "handle"), A->f.coll);
     assert_string_equal(jstr(c, "type"), "collection");
     assert_true(jint(c, "items") >= 3);
-    resp_free(&r);
+    sf_resp_free(&r);
     /* Filters of the monitor. */
     http("GET", "/api/jobs?status=COMPLETED_SUCCESS&user=admin", &admin, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     assert_true(json_array_size(json_object_get(r.json, "jobs")) >= 1);
     json_t *first = json_array_get(json_object_get(r.json, "jobs"), 0);
     assert_string_equal(jstr(json_object_get(first, "status"), "label"), "Completed Successfully");
-    resp_free(&r);
+    sf_resp_free(&r);
     http("GET", "/api/jobs?user=nobody", &admin, &r);
     assert_int_equal(json_array_size(json_object_get(r.json, "jobs")), 0);
-    resp_free(&r);
+    sf_resp_free(&r);
     http("GET", "/api/jobs?status=BOGUS", &admin, &r);
-    EXPECT(&r, 400);
-    resp_free(&r);
+    SF_EXPECT(&r, 400);
+    sf_resp_free(&r);
 }
 
 static void test_unimported_and_rerun(void **state)
 {
     (void)state;
-    rq admin = {.bearer = A->admin_token};
+    sf_rq admin = {.bearer = A->admin_token};
     saf_zip("mixed.zip", 2, 2);
     long long id;
     const char *kv[] = {"type",         "import-saf", "collection", A->f.coll,
@@ -751,10 +643,10 @@ static void test_unimported_and_rerun(void **state)
 
     /* The monitor's list shows the report's counters (one derivation, the library's). */
     char path[128];
-    resp r;
+    sf_resp r;
     snprintf(path, sizeof path, "/api/jobs?limit=5000");
     http("GET", path, &admin, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     json_t *listed = NULL, *j;
     size_t i;
     json_array_foreach(json_object_get(r.json, "jobs"), i, j) if (jint(j, "id") == id) listed = j;
@@ -774,19 +666,19 @@ static void test_unimported_and_rerun(void **state)
         if (!json_equal(v, want)) print_error("progress.%s differs from the report\n", progress[i]);
         assert_true(json_equal(v, want));
     }
-    resp_free(&r);
+    sf_resp_free(&r);
     json_decref(job);
 
     snprintf(path, sizeof path, "/api/jobs/%lld/unimported", id);
     http("GET", path, &admin, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     char want[128];
     snprintf(want, sizeof want, "attachment; filename=\"job-%lld-unimported.zip\"", id);
     assert_string_equal(header(&r, "Content-Disposition"), want);
     assert_string_equal(header(&r, "Content-Type"), "application/zip");
     assert_true(r.len > 4 && !memcmp(r.body, "PK", 2));
     tu_write_bytes(A->f.dir, "unimported.zip", r.body, r.len);
-    resp_free(&r);
+    sf_resp_free(&r);
     SH(&A->f, 0, "unzip -l unimported.zip");
     assert_contains(A->f.out, "item_2/");
     assert_contains(A->f.out, "item_3/");
@@ -795,22 +687,22 @@ static void test_unimported_and_rerun(void **state)
     assert_int_equal(scratch_entries(), 0); /* the download left nothing behind */
     snprintf(path, sizeof path, "/api/jobs/%lld/unimported?page=2", id);
     http("GET", path, &admin, &r);
-    EXPECT(&r, 404);
-    resp_free(&r);
+    SF_EXPECT(&r, 404);
+    sf_resp_free(&r);
     snprintf(path, sizeof path, "/api/jobs/%lld/unimported?page=x", id);
     http("GET", path, &admin, &r);
-    EXPECT(&r, 400);
-    resp_free(&r);
+    SF_EXPECT(&r, 400);
+    sf_resp_free(&r);
 
     /* Rerun is for non-data failures only; cancel only for jobs not ended. */
     snprintf(path, sizeof path, "/api/jobs/%lld/rerun", id);
     http("POST", path, &admin, &r);
-    EXPECT(&r, 409);
-    resp_free(&r);
+    SF_EXPECT(&r, 409);
+    sf_resp_free(&r);
     snprintf(path, sizeof path, "/api/jobs/%lld/cancel", id);
     http("POST", path, &admin, &r);
-    EXPECT(&r, 409);
-    resp_free(&r);
+    SF_EXPECT(&r, 409);
+    sf_resp_free(&r);
 
     /* An all-invalid batch without skip_invalid fails as a data error: not rerun. */
     const char *kv2[] = {"type", "import-saf", "collection", A->f.coll, NULL};
@@ -821,13 +713,13 @@ static void test_unimported_and_rerun(void **state)
     json_decref(job);
     snprintf(path, sizeof path, "/api/jobs/%lld/rerun", id);
     http("POST", path, &admin, &r);
-    EXPECT(&r, 409);
+    SF_EXPECT(&r, 409);
     assert_contains(jstr(r.json, "error"), "fix");
-    resp_free(&r);
+    sf_resp_free(&r);
     snprintf(path, sizeof path, "/api/jobs/%lld/unimported", id);
     http("GET", path, &admin, &r);
-    EXPECT(&r, 200);
-    resp_free(&r);
+    SF_EXPECT(&r, 200);
+    sf_resp_free(&r);
 }
 
 static void test_cancel_and_resume(void **state)
@@ -836,17 +728,17 @@ static void test_cancel_and_resume(void **state)
     /* A batch large enough to be cancelled while it runs. */
     fx_gen(&A->f, "big", 1000);
     SH(&A->f, 0, "cd big && zip -qr ../big.zip . && cd .. && rm -rf big");
-    rq admin = {.bearer = A->admin_token};
+    sf_rq admin = {.bearer = A->admin_token};
     long long id;
     const char *kv[] = {"type", "import-saf", "collection", A->f.coll, NULL};
     assert_int_equal(submit(&admin, kv, "big.zip", NULL, &id, NULL), 201);
     char path[128];
-    resp r;
+    sf_resp r;
     snprintf(path, sizeof path, "/api/jobs/%lld/cancel", id);
     http("POST", path, &admin, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     assert_int_equal(jint(r.json, "id"), id);
-    resp_free(&r);
+    sf_resp_free(&r);
     json_t *job = wait_job(id, A->admin_token);
     assert_string_equal(status_code(job), "USER_ABORTED");
     long long imported = jint(json_object_get(job, "counters"), "imported");
@@ -855,8 +747,8 @@ static void test_cancel_and_resume(void **state)
     /* Resume completes exactly the missing records (same job). */
     snprintf(path, sizeof path, "/api/jobs/%lld/resume", id);
     http("POST", path, &admin, &r);
-    EXPECT(&r, 200);
-    resp_free(&r);
+    SF_EXPECT(&r, 200);
+    sf_resp_free(&r);
     job = wait_job(id, A->admin_token);
     if (strcmp(status_code(job), "COMPLETED_SUCCESS")) {
         char *dump = json_dumps(job, JSON_INDENT(1));
@@ -877,7 +769,7 @@ static void test_answers_while_importing(void **state)
     (void)state;
     fx_gen(&A->f, "busy", 1200);
     SH(&A->f, 0, "cd busy && zip -qr ../busy.zip . && cd .. && rm -rf busy");
-    rq admin = {.bearer = A->admin_token};
+    sf_rq admin = {.bearer = A->admin_token};
     long long id;
     const char *kv[] = {"type", "import-saf", "collection", A->f.coll, NULL};
     assert_int_equal(submit(&admin, kv, "busy.zip", NULL, &id, NULL), 201);
@@ -887,18 +779,18 @@ static void test_answers_while_importing(void **state)
     snprintf(path, sizeof path, "/api/jobs/%lld", id);
     for (int i = 0; i < 2000; i++) {
         double t0 = fx_now();
-        resp r;
+        sf_resp r;
         http("GET", "/api/jobs?limit=50", &admin, &r);
-        EXPECT(&r, 200);
-        resp_free(&r);
+        SF_EXPECT(&r, 200);
+        sf_resp_free(&r);
         http("GET", path, &admin, &r);
-        EXPECT(&r, 200);
+        SF_EXPECT(&r, 200);
         double dt = fx_now() - t0;
         if (dt > worst) worst = dt;
         const char *code = status_code(r.json);
         if (!strcmp(code, "RUNNING")) running_seen++;
         int ended = !strncmp(code, "COMPLETED", 9) || !strcmp(code, "FAILED");
-        resp_free(&r);
+        sf_resp_free(&r);
         if (ended) break;
         usleep(20000);
     }
@@ -912,7 +804,7 @@ static void test_answers_while_importing(void **state)
 static void test_oversized_upload(void **state)
 {
     (void)state;
-    rq admin = {.bearer = A->admin_token};
+    sf_rq admin = {.bearer = A->admin_token};
     size_t n = 3 * MAX_UPLOAD;
     char *big = malloc(n);
     memset(big, 'x', n);
@@ -920,10 +812,10 @@ static void test_oversized_upload(void **state)
     long long before = job_total(), id;
     /* With a Content-Length: refused before the body is read. */
     const char *kv[] = {"type", "import-saf", "collection", A->f.coll, NULL};
-    resp out;
+    sf_resp out;
     assert_int_equal(submit(&admin, kv, "big.bin", "big.zip", &id, &out), 413);
     assert_non_null(jstr(out.json, "error"));
-    resp_free(&out);
+    sf_resp_free(&out);
     /* Chunked (no Content-Length): writing stops at the cap, the partial file goes. */
     static const char head[] =
         "--XyZ\r\nContent-Disposition: form-data; name=\"type\"\r\n\r\nimport-saf\r\n"
@@ -934,15 +826,15 @@ static void test_oversized_upload(void **state)
     memcpy(body, head, hl);
     memcpy(body + hl, big, n);
     memcpy(body + hl + n, "\r\n--XyZ--\r\n", 11);
-    rq chunked = {.bearer = A->admin_token,
-                  .raw = body,
-                  .raw_len = hl + n + 11,
-                  .ctype = "multipart/form-data; boundary=XyZ",
-                  .chunked = 1};
-    resp r;
+    sf_rq chunked = {.bearer = A->admin_token,
+                     .raw = body,
+                     .raw_len = hl + n + 11,
+                     .ctype = "multipart/form-data; boundary=XyZ",
+                     .chunked = 1};
+    sf_resp r;
     http("POST", "/api/jobs", &chunked, &r);
-    EXPECT(&r, 413);
-    resp_free(&r);
+    SF_EXPECT(&r, 413);
+    sf_resp_free(&r);
     free(body);
     free(big);
     assert_int_equal(job_total(), before);
@@ -961,26 +853,27 @@ static void test_oversized_upload(void **state)
 static void test_malformed_requests(void **state)
 {
     (void)state;
-    rq admin = {.bearer = A->admin_token};
-    resp r;
+    sf_rq admin = {.bearer = A->admin_token};
+    sf_resp r;
     long long before = job_total();
     /* Multipart without a boundary, and a body that is not multipart. */
-    rq nob = {.bearer = A->admin_token, .raw = "abc", .raw_len = 3, .ctype = "multipart/form-data"};
+    sf_rq nob = {
+        .bearer = A->admin_token, .raw = "abc", .raw_len = 3, .ctype = "multipart/form-data"};
     http("POST", "/api/jobs", &nob, &r);
-    EXPECT(&r, 400);
+    SF_EXPECT(&r, 400);
     assert_non_null(jstr(r.json, "error"));
-    resp_free(&r);
-    rq garbage = {.bearer = A->admin_token,
-                  .raw = "this is not multipart at all",
-                  .raw_len = 28,
-                  .ctype = "multipart/form-data; boundary=XyZ"};
+    sf_resp_free(&r);
+    sf_rq garbage = {.bearer = A->admin_token,
+                     .raw = "this is not multipart at all",
+                     .raw_len = 28,
+                     .ctype = "multipart/form-data; boundary=XyZ"};
     http("POST", "/api/jobs", &garbage, &r);
-    EXPECT(&r, 400);
-    resp_free(&r);
-    rq json = {.bearer = A->admin_token, .json = "{\"type\":\"import-saf\"}"};
+    SF_EXPECT(&r, 400);
+    sf_resp_free(&r);
+    sf_rq json = {.bearer = A->admin_token, .json = "{\"type\":\"import-saf\"}"};
     http("POST", "/api/jobs", &json, &r);
-    EXPECT(&r, 400);
-    resp_free(&r);
+    SF_EXPECT(&r, 400);
+    sf_resp_free(&r);
     /* Fields that make no job. */
     long long id;
     saf_zip("m.zip", 1, 0);
@@ -1001,44 +894,44 @@ static void test_malformed_requests(void **state)
 
     /* Routes, ids, methods, query arguments. */
     http("GET", "/api/nothing-here", &admin, &r);
-    EXPECT(&r, 404);
+    SF_EXPECT(&r, 404);
     assert_non_null(jstr(r.json, "error"));
-    resp_free(&r);
+    sf_resp_free(&r);
     http("GET", "/api/jobs/abc", &admin, &r);
-    EXPECT(&r, 400);
-    resp_free(&r);
+    SF_EXPECT(&r, 400);
+    sf_resp_free(&r);
     http("GET", "/api/jobs/0/events", &admin, &r);
-    EXPECT(&r, 400);
-    resp_free(&r);
+    SF_EXPECT(&r, 400);
+    sf_resp_free(&r);
     http("GET", "/api/jobs/999999", &admin, &r);
-    EXPECT(&r, 404);
-    resp_free(&r);
+    SF_EXPECT(&r, 404);
+    sf_resp_free(&r);
     http("DELETE", "/api/jobs", &admin, &r);
-    EXPECT(&r, 405);
+    SF_EXPECT(&r, 405);
     assert_contains(header(&r, "Allow"), "POST");
-    resp_free(&r);
+    sf_resp_free(&r);
     http("GET", "/api/jobs/1/records?outcome=eaten", &admin, &r);
-    EXPECT(&r, 400);
-    resp_free(&r);
+    SF_EXPECT(&r, 400);
+    sf_resp_free(&r);
     http("GET", "/api/jobs?limit=-1", &admin, &r);
-    EXPECT(&r, 400);
-    resp_free(&r);
+    SF_EXPECT(&r, 400);
+    sf_resp_free(&r);
     http("GET", "/api/items?offset=ten", &admin, &r); /* every listing's paging */
-    EXPECT(&r, 400);
+    SF_EXPECT(&r, 400);
     assert_contains(jstr(r.json, "error"), "offset");
-    resp_free(&r);
+    sf_resp_free(&r);
     http("GET", "/api/items?job=zero", &admin, &r);
-    EXPECT(&r, 400);
-    resp_free(&r);
+    SF_EXPECT(&r, 400);
+    sf_resp_free(&r);
     http("GET", "/api/items?collection=123456789/999", &admin, &r);
-    EXPECT(&r, 404);
-    resp_free(&r);
+    SF_EXPECT(&r, 404);
+    sf_resp_free(&r);
 }
 
 static void test_path_traversal(void **state)
 {
     (void)state;
-    rq admin = {.bearer = A->admin_token};
+    sf_rq admin = {.bearer = A->admin_token};
     static const char *const paths[] = {"/../../etc/passwd",
                                         "/api/../../etc/passwd",
                                         "/%2e%2e/%2e%2e/etc/passwd",
@@ -1050,12 +943,12 @@ static void test_path_traversal(void **state)
                                         "/..\\..\\etc\\passwd",
                                         "/api/items/a%00b"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
-        resp r;
+        sf_resp r;
         http("GET", paths[i], &admin, &r);
         if (r.status != 400 && r.status != 404) print_error("%s -> %ld\n", paths[i], r.status);
         assert_true(r.status == 400 || r.status == 404);
         assert_not_contains(r.body, "root:");
-        resp_free(&r);
+        sf_resp_free(&r);
     }
     /* Upload file names that are paths. */
     saf_zip("t.zip", 1, 0);
@@ -1065,10 +958,10 @@ static void test_path_traversal(void **state)
                                         "a/b.zip",     "..\\evil.zip",
                                         ".hidden.zip", "/etc/evil.zip"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        resp out;
+        sf_resp out;
         assert_int_equal(submit(&admin, kv, "t.zip", names[i], &id, &out), 400);
         assert_contains(jstr(out.json, "error"), "name");
-        resp_free(&out);
+        sf_resp_free(&out);
     }
     assert_int_equal(job_total(), before);
     assert_false(fx_exists(&A->f, "r/evil.zip"));
@@ -1084,15 +977,15 @@ static void test_path_traversal(void **state)
 static void test_esploro_upload(void **state)
 {
     (void)state;
-    rq admin = {.bearer = A->admin_token};
-    resp r;
+    sf_rq admin = {.bearer = A->admin_token};
+    sf_resp r;
     http("GET", "/api/job-types", &admin, &r);
     json_t *types = json_object_get(r.json, "job_types"), *t;
     size_t i;
     int implemented = 0;
     json_array_foreach(types, i, t) if (!strcmp(jstr(t, "type"), "import-esploro")) implemented =
         json_is_true(json_object_get(t, "implemented"));
-    resp_free(&r);
+    sf_resp_free(&r);
     assert_true(implemented);
     /* ASSET_AFFILIATION is mandatory and must name a known organisational unit. */
     RUN(&A->f, 0, "orgunit add " ECSV_UNIT " Library");
@@ -1104,10 +997,10 @@ static void test_esploro_upload(void **state)
                          "CREATOR,a2,,,,,Doe,John\n");
     long long id;
     const char *kv[] = {"format", "esploro", "collection", A->f.coll, NULL};
-    resp out;
+    sf_resp out;
     long st = submit(&admin, kv, "assets.csv", NULL, &id, &out);
     if (st != 201) print_error("%s\n", out.body);
-    resp_free(&out);
+    sf_resp_free(&out);
     assert_int_equal(st, 201);
     json_t *job = wait_job(id, A->admin_token);
     if (strcmp(status_code(job), "COMPLETED_SUCCESS")) {
@@ -1123,7 +1016,7 @@ static void test_esploro_upload(void **state)
     snprintf(path, sizeof path, "/api/items?job=%lld", id);
     http("GET", path, &admin, &r);
     assert_int_equal(json_array_size(json_object_get(r.json, "items")), 2);
-    resp_free(&r);
+    sf_resp_free(&r);
 }
 
 /* ---- issue 12: hostile input and access ------------------------------------------------------ */
@@ -1136,7 +1029,7 @@ static void test_esploro_upload(void **state)
 static void test_ssrf(void **state)
 {
     (void)state;
-    rq admin = {.bearer = A->admin_token};
+    sf_rq admin = {.bearer = A->admin_token};
     RUN(&A->f, 0, "orgunit add " SSRF_UNIT " SSRF");
     hf_server *hidden = hf_start_unlisted(), *open = hf_start_unlisted();
     assert_non_null(hidden);
@@ -1159,10 +1052,10 @@ static void test_ssrf(void **state)
     fx_write(&A->f, "r/fetch-allow.txt", allow);
     long long id;
     const char *kv[] = {"format", "esploro", "collection", A->f.coll, "skip_invalid", "true", NULL};
-    resp out;
+    sf_resp out;
     long st = submit(&admin, kv, "ssrf.csv", NULL, &id, &out);
     if (st != 201) print_error("%s\n", out.body);
-    resp_free(&out);
+    sf_resp_free(&out);
     assert_int_equal(st, 201);
     json_t *job = wait_job(id, A->admin_token);
     json_t *c = json_object_get(job, "counters");
@@ -1173,9 +1066,9 @@ static void test_ssrf(void **state)
     assert_int_equal(open->requests, 2); /* the allowed file and the redirect */
     char path[128];
     snprintf(path, sizeof path, "/api/jobs/%lld/records?outcome=failed", id);
-    resp r;
+    sf_resp r;
     http("GET", path, &admin, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     json_t *recs = json_object_get(r.json, "records"), *rec;
     size_t i;
     char port[16];
@@ -1187,14 +1080,14 @@ static void test_ssrf(void **state)
         assert_not_contains(msg, "Connection refused");
     }
     assert_int_equal(json_array_size(recs), 3);
-    resp_free(&r);
+    sf_resp_free(&r);
     /* The job's events name no address or port of the refused connection. */
     snprintf(path, sizeof path, "/api/jobs/%lld/events", id);
     http("GET", path, &admin, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     assert_not_contains(r.body, "Connection refused");
     assert_not_contains(r.body, "Failed to connect");
-    resp_free(&r);
+    sf_resp_free(&r);
     unlink(fx_path(&A->f, "r/fetch-allow.txt"));
     hf_stop(open);
     hf_stop(hidden);
@@ -1217,19 +1110,19 @@ static void test_read_access(void **state)
     sf_add_user(&A->f, "researchers", "Researcher Manager", "researchers-password");
     sf_token(&A->f, "usermgr", um_token);
     sf_token(&A->f, "researchers", rm_token);
-    rq um = {.bearer = um_token}, rm = {.bearer = rm_token}, admin = {.bearer = A->admin_token};
-    resp r;
+    sf_rq um = {.bearer = um_token}, rm = {.bearer = rm_token}, admin = {.bearer = A->admin_token};
+    sf_resp r;
     static const char *const reads[] = {"/api/items", "/api/collections", "/api/items/123456789/1"};
     for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++) {
         http("GET", reads[i], &um, &r);
-        EXPECT(&r, 403);
+        SF_EXPECT(&r, 403);
         assert_contains(jstr(r.json, "error"), "roles");
-        resp_free(&r);
+        sf_resp_free(&r);
     }
     /* The Esploro import of test_esploro_upload made drafts: listed for the
      * administrator, not for a Researcher Manager (who reads archived items). */
     http("GET", "/api/items?limit=5000", &admin, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     json_t *items = json_object_get(r.json, "items"), *it;
     size_t i, drafts = 0;
     char draft[64] = "";
@@ -1239,47 +1132,47 @@ static void test_read_access(void **state)
         snprintf(draft, sizeof draft, "%s", jstr(it, "handle"));
     }
     long long total = jint(r.json, "total");
-    resp_free(&r);
+    sf_resp_free(&r);
     assert_true(drafts > 0);
     http("GET", "/api/items?limit=5000", &rm, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     assert_int_equal(jint(r.json, "total"), total - (long long)drafts);
     json_array_foreach(json_object_get(r.json, "items"), i, it)
         assert_string_equal(jstr(it, "status"), "archived");
-    resp_free(&r);
+    sf_resp_free(&r);
     char path[128];
     snprintf(path, sizeof path, "/api/items/%s", draft);
     http("GET", path, &rm, &r);
-    EXPECT(&r, 403);
-    resp_free(&r);
+    SF_EXPECT(&r, 403);
+    sf_resp_free(&r);
     http("GET", path, &admin, &r);
-    EXPECT(&r, 200);
-    resp_free(&r);
+    SF_EXPECT(&r, 200);
+    sf_resp_free(&r);
     http("GET", "/api/collections", &rm, &r);
-    EXPECT(&r, 200);
-    resp_free(&r);
+    SF_EXPECT(&r, 200);
+    sf_resp_free(&r);
 
     /* Uploads refused by role: 403 and nothing on disk. */
     saf_zip("refused.zip", 2, 0);
     long long before = job_total(), id;
     int files = disk_entries();
     const char *kv[] = {"type", "import-saf", "collection", A->f.coll, NULL};
-    resp out;
+    sf_resp out;
     assert_int_equal(submit(&um, kv, "refused.zip", NULL, &id, &out), 403);
-    resp_free(&out);
-    rq mgr = {.bearer = A->manager_token};
+    sf_resp_free(&out);
+    sf_rq mgr = {.bearer = A->manager_token};
     const char *del[] = {"type", "delete-saf", NULL}; /* not a Repository Manager's */
     assert_int_equal(submit(&mgr, del, "refused.zip", NULL, &id, &out), 403);
     assert_contains(jstr(out.json, "error"), "delete-saf");
-    resp_free(&out);
-    rq mgr_q = mgr;
+    sf_resp_free(&out);
+    sf_rq mgr_q = mgr;
     CURL *c;
     curl_mime *m = form(&c, (const char *[]){"collection", A->f.coll, NULL}, "file",
                         fx_path(&A->f, "refused.zip"), NULL);
     mgr_q.mime = m;
     http("POST", "/api/jobs?type=delete-saf", &mgr_q, &r);
-    EXPECT(&r, 403);
-    resp_free(&r);
+    SF_EXPECT(&r, 403);
+    sf_resp_free(&r);
     curl_mime_free(m);
     curl_easy_cleanup(c);
     /* The file before the fields that name the job: 400, nothing written. */
@@ -1287,27 +1180,27 @@ static void test_read_access(void **state)
     curl_mimepart *p = curl_mime_addpart(m);
     curl_mime_name(p, "type");
     curl_mime_data(p, "import-saf", CURL_ZERO_TERMINATED);
-    rq file_first = {.bearer = A->admin_token, .mime = m};
+    sf_rq file_first = {.bearer = A->admin_token, .mime = m};
     http("POST", "/api/jobs", &file_first, &r);
-    EXPECT(&r, 400);
+    SF_EXPECT(&r, 400);
     assert_contains(jstr(r.json, "error"), "before the file");
-    resp_free(&r);
+    sf_resp_free(&r);
     curl_mime_free(m);
     curl_easy_cleanup(c);
     /* A file name that is not UTF-8. */
     assert_int_equal(submit(&admin, kv, "refused.zip", "caf\xe9.zip", &id, &out), 400);
     assert_contains(jstr(out.json, "error"), "UTF-8");
-    resp_free(&out);
+    sf_resp_free(&out);
     assert_int_equal(job_total(), before);
     assert_int_equal(disk_entries(), files);
     /* The query's type lets a permitted upload through as before. */
     m = form(&c, (const char *[]){"collection", A->f.coll, NULL}, "file",
              fx_path(&A->f, "refused.zip"), NULL);
-    rq ok = {.bearer = A->manager_token, .mime = m};
+    sf_rq ok = {.bearer = A->manager_token, .mime = m};
     http("POST", "/api/jobs?type=import-saf", &ok, &r);
-    EXPECT(&r, 201);
+    SF_EXPECT(&r, 201);
     json_decref(wait_job(jint(r.json, "id"), A->admin_token));
-    resp_free(&r);
+    sf_resp_free(&r);
     curl_mime_free(m);
     curl_easy_cleanup(c);
 }
@@ -1316,15 +1209,15 @@ static void test_read_access(void **state)
 static void test_no_server_paths(void **state)
 {
     (void)state;
-    rq admin = {.bearer = A->admin_token};
+    sf_rq admin = {.bearer = A->admin_token};
     /* A job run from the CLI, with a source folder outside the repository. */
     fx_gen(&A->f, "cli_saf", 2);
     RUN(&A->f, 0, "import -a -s cli_saf -c %s -m cli.map", A->f.coll);
-    resp r;
+    sf_resp r;
     http("GET", "/api/jobs?limit=5000", &admin, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     json_t *jobs = json_incref(json_object_get(r.json, "jobs")), *j;
-    resp_free(&r);
+    sf_resp_free(&r);
     size_t i;
     assert_true(json_array_size(jobs) > 3);
     json_array_foreach(jobs, i, j)
@@ -1334,10 +1227,10 @@ static void test_no_server_paths(void **state)
             char path[128];
             snprintf(path, sizeof path, "/api/jobs/%lld%s", jint(j, "id"), tails[k]);
             http("GET", path, &admin, &r);
-            EXPECT(&r, 200);
+            SF_EXPECT(&r, 200);
             if (strstr(r.body, A->f.dir)) print_error("%s: %s\n", path, r.body);
             assert_not_contains(r.body, A->f.dir);
-            resp_free(&r);
+            sf_resp_free(&r);
         }
     }
     json_decref(jobs);
@@ -1381,13 +1274,13 @@ static void test_chunked_over_cap(void **state)
     h = curl_slist_append(h, "Transfer-Encoding: chunked");
     h = curl_slist_append(h, "Expect:");
     feed f = {(size_t)100 * 1000 * 1000, 0}; /* 100 MB against an 8 MB cap */
-    sink body = {0};
+    sf_sink body = {0};
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_POST, 1L);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(c, CURLOPT_READFUNCTION, feed_body);
     curl_easy_setopt(c, CURLOPT_READDATA, &f);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sf_on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
     CURLcode rc = curl_easy_perform(c);
@@ -1411,11 +1304,11 @@ static void test_exclusive_listen(void **state)
     const char *hostport = A->serve.url + strlen("http://");
     SH(&A->f, 4, "timeout 20 \"$BR\" --repo r2 serve --listen %s", hostport);
     assert_contains(A->f.err, "cannot listen");
-    resp r;
+    sf_resp r;
     http("GET", "/api/health", NULL, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     assert_string_equal(jstr(r.json, "database"), "ok");
-    resp_free(&r);
+    sf_resp_free(&r);
 }
 
 int main(void)

@@ -25,93 +25,22 @@ typedef struct dv {
 static dv *D;
 static ts_server FTP; /* stopped by the teardown, also when a test fails */
 
-typedef struct resp {
-    long status;
-    char *body;
-    size_t len;
-    json_t *json;
-} resp;
-
-static void resp_free(resp *r)
-{
-    free(r->body);
-    json_decref(r->json);
-    memset(r, 0, sizeof *r);
-}
-
-static size_t on_data(char *p, size_t size, size_t n, void *ctx)
-{
-    resp *r = ctx;
-    size_t add = size * n;
-    char *b = realloc(r->body, r->len + add + 1);
-    assert_non_null(b);
-    memcpy(b + r->len, p, add);
-    r->len += add;
-    b[r->len] = 0;
-    r->body = b;
-    return add;
-}
-
 /* method path as bearer; json: a JSON body; form: NULL-terminated name, value pairs sent as
- * multipart/form-data. */
+ * multipart/form-data (the shared client, serve_fixture.h). */
 static void http(const char *method, const char *path, const char *bearer, const char *json,
-                 const char *const *form, resp *out)
+                 const char *const *form, sf_resp *out)
 {
-    memset(out, 0, sizeof *out);
-    CURL *c = curl_easy_init();
-    assert_non_null(c);
-    char url[2048], line[512];
-    snprintf(url, sizeof url, "%s%s", D->serve.url, path);
-    struct curl_slist *h = NULL;
-    if (bearer) {
-        snprintf(line, sizeof line, "Authorization: Bearer %s", bearer);
-        h = curl_slist_append(h, line);
-    }
-    curl_mime *mime = NULL;
-    if (json) {
-        h = curl_slist_append(h, "Content-Type: application/json");
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
-    } else if (form) {
-        mime = curl_mime_init(c);
-        for (size_t i = 0; form[i]; i += 2) {
-            curl_mimepart *p = curl_mime_addpart(mime);
-            curl_mime_name(p, form[i]);
-            curl_mime_data(p, form[i + 1], CURL_ZERO_TERMINATED);
-        }
-        curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
-    }
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-    CURLcode rc = curl_easy_perform(c);
-    if (rc != CURLE_OK) print_error("%s %s: %s\n", method, path, curl_easy_strerror(rc));
-    assert_int_equal(rc, CURLE_OK);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
-    curl_easy_cleanup(c);
-    curl_mime_free(mime);
-    curl_slist_free_all(h);
-    if (!out->body) out->body = calloc(1, 1);
-    out->json = json_loadb(out->body, out->len, 0, NULL);
+    sf_http(&D->serve, method, path, &(sf_rq){.bearer = bearer, .json = json, .form = form}, out);
 }
-
-#define EXPECT(r, want)                                                                            \
-    do {                                                                                           \
-        if ((r)->status != (want))                                                                 \
-            print_error("HTTP %ld, expected %ld: %s\n", (r)->status, (long)(want), (r)->body);     \
-        assert_int_equal((r)->status, (want));                                                     \
-    } while (0)
 
 /* GET path as bearer, expecting want; the JSON (owned). */
 static json_t *get_json(const char *path, const char *bearer, long want)
 {
-    resp r;
+    sf_resp r;
     http("GET", path, bearer, NULL, NULL, &r);
-    EXPECT(&r, want);
+    SF_EXPECT(&r, want);
     json_t *j = json_incref(r.json);
-    resp_free(&r);
+    sf_resp_free(&r);
     assert_non_null(j);
     return j;
 }
@@ -125,12 +54,12 @@ static long submit(const char *bearer, const char *const *extra, long long *id)
     for (size_t i = 0; extra && extra[i] && n < 30; i++)
         form[n++] = extra[i];
     form[n] = NULL;
-    resp r;
+    sf_resp r;
     http("POST", "/api/jobs", bearer, NULL, form, &r);
     long st = r.status;
     if (id) *id = st == 201 ? (long long)json_integer_value(json_object_get(r.json, "id")) : 0;
     if (st != 201 && st != 400) print_error("POST /api/jobs: HTTP %ld: %s\n", st, r.body);
-    resp_free(&r);
+    sf_resp_free(&r);
     return st;
 }
 
@@ -278,12 +207,12 @@ static void test_folders(void **state)
     json_decref(l);
     char url[512];
     snprintf(url, sizeof url, "/api/exports/private/%s", name);
-    resp r;
+    sf_resp r;
     http("GET", url, D->manager, NULL, NULL, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     assert_int_equal(r.len, len);
     assert_memory_equal(r.body, bytes, len);
-    resp_free(&r);
+    sf_resp_free(&r);
     free(bytes);
     /* Another user's private folder: not theirs (403), not in their own (404); an
      * administrator may look. */
@@ -291,12 +220,12 @@ static void test_folders(void **state)
     json_decref(l);
     snprintf(url, sizeof url, "/api/exports/private/%s?user=manager", name);
     http("GET", url, D->buyer, NULL, NULL, &r);
-    EXPECT(&r, 403);
-    resp_free(&r);
+    SF_EXPECT(&r, 403);
+    sf_resp_free(&r);
     snprintf(url, sizeof url, "/api/exports/private/%s", name);
     http("GET", url, D->buyer, NULL, NULL, &r);
-    EXPECT(&r, 404);
-    resp_free(&r);
+    SF_EXPECT(&r, 404);
+    sf_resp_free(&r);
     l = get_json("/api/exports?folder=private", D->buyer, 200);
     assert_int_equal(json_array_size(json_object_get(l, "files")), 0);
     json_decref(l);
@@ -318,23 +247,23 @@ static void test_folders(void **state)
     json_decref(l);
     snprintf(url, sizeof url, "/api/exports/institution/%s", name);
     http("GET", url, D->buyer, NULL, NULL, &r);
-    EXPECT(&r, 403);
-    resp_free(&r);
+    SF_EXPECT(&r, 403);
+    sf_resp_free(&r);
     http("GET", url, D->manager, NULL, NULL, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     assert_true(r.len > 0 && !memcmp(r.body, "PK", 2));
-    resp_free(&r);
+    sf_resp_free(&r);
     l = get_json("/api/exports?folder=elsewhere", D->admin, 400);
     json_decref(l);
     http("GET", "/api/exports/institution/..%2Fsecret.key", D->admin, NULL, NULL, &r);
-    EXPECT(&r, 400); /* the server refuses ".." in any path */
-    resp_free(&r);
+    SF_EXPECT(&r, 400); /* the server refuses ".." in any path */
+    sf_resp_free(&r);
     http("GET", "/api/exports/institution/.hidden.part", D->admin, NULL, NULL, &r);
-    EXPECT(&r, 404); /* a file being written is not served */
-    resp_free(&r);
+    SF_EXPECT(&r, 404); /* a file being written is not served */
+    sf_resp_free(&r);
     http("GET", "/api/exports/elsewhere/x.zip", D->admin, NULL, NULL, &r);
-    EXPECT(&r, 400);
-    resp_free(&r);
+    SF_EXPECT(&r, 400);
+    sf_resp_free(&r);
 
     /* The CLI: lists both folders; runs an export with --deliver here while serve holds the
      * engine (it waits for that one). */
@@ -358,14 +287,14 @@ static void test_folders(void **state)
     assert_true(json_is_false(json_object_get(j, "notify_jobs")));
     json_decref(j);
     http("POST", "/api/me/settings", D->manager, "{\"notify_jobs\": true}", NULL, &r);
-    EXPECT(&r, 200);
-    resp_free(&r);
+    SF_EXPECT(&r, 200);
+    sf_resp_free(&r);
     http("POST", "/api/me/settings", D->manager, "{\"notify_jobs\": \"yes\"}", NULL, &r);
-    EXPECT(&r, 400);
-    resp_free(&r);
+    SF_EXPECT(&r, 400);
+    sf_resp_free(&r);
     http("POST", "/api/me/settings", D->manager, "{\"colour\": true}", NULL, &r);
-    EXPECT(&r, 400);
-    resp_free(&r);
+    SF_EXPECT(&r, 400);
+    sf_resp_free(&r);
     j = get_json("/api/me", D->manager, 200);
     assert_true(json_is_true(json_object_get(j, "notify_jobs")));
     json_decref(j);
@@ -406,12 +335,12 @@ static void test_ftp_subdir(void **state)
     assert_non_null(bytes);
     char url[128];
     snprintf(url, sizeof url, "/api/jobs/%lld/output", id);
-    resp r;
+    sf_resp r;
     http("GET", url, D->manager, NULL, NULL, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     assert_int_equal(r.len, len);
     assert_memory_equal(r.body, bytes, len);
-    resp_free(&r);
+    sf_resp_free(&r);
     free(bytes);
     assert_int_equal(fx_count_entries(f, "ftproot/in/box"), 1); /* no .part left behind */
 
@@ -484,11 +413,11 @@ static void test_ftp_down(void **state)
     assert_contains(f->out, "Delivery attempt 3 of 3");
     char path[128];
     snprintf(path, sizeof path, "/api/jobs/%lld/output", id);
-    resp r;
+    sf_resp r;
     http("GET", path, D->manager, NULL, NULL, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     assert_true(r.len > 0 && !memcmp(r.body, "PK", 2));
-    resp_free(&r);
+    sf_resp_free(&r);
 
     /* The CLI says so with exit 1. */
     SH(f, 1, "USER=manager \"$BR\" --repo r export -t COLLECTION -i %s --deliver ftp:down",
@@ -546,12 +475,12 @@ static void test_sftp_subdir(void **state)
     assert_non_null(bytes);
     char url[128];
     snprintf(url, sizeof url, "/api/jobs/%lld/output", id);
-    resp r;
+    sf_resp r;
     http("GET", url, D->manager, NULL, NULL, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     assert_int_equal(r.len, len); /* the folder zipped as the download zips it */
     assert_memory_equal(r.body, bytes, len);
-    resp_free(&r);
+    sf_resp_free(&r);
     free(bytes);
 }
 

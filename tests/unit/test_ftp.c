@@ -736,28 +736,22 @@ static void test_secrets_never_shown(void **state)
 
 /* ---- HTTP --------------------------------------------------------------------------------- */
 
-/* One request with curl as a client would send it, with the header lines given (e.g.
- * "-H 'Cookie: ...'"); the status, and the body in f->out. */
-static int http_h(T *t, const char *method, const char *path, const char *headers, const char *body)
+/* One request with the shared client (serve_fixture.h): the status, and the body in f->out. */
+static int http_o(T *t, const char *method, const char *path, const sf_rq *o)
 {
-    fx *f = &t->f;
-    if (body) fx_write(f, "body.json", body);
-    fx_sh(f, "curl -sS -o resp.txt -w '%%{http_code}' -X %s %s %s '%s%s' && cat resp.txt", method,
-          headers, body ? "-H 'Content-Type: application/json' --data-binary @body.json" : "",
-          t->serve.url, path);
-    assert_int_equal(f->rc, 0);
-    int code = atoi(f->out);
-    char *resp = fx_read(f, "resp.txt");
-    free(f->out);
-    f->out = resp ? resp : strdup("");
-    return code;
+    sf_resp r;
+    sf_http(&t->serve, method, path, o, &r);
+    free(t->f.out);
+    t->f.out = r.body;
+    r.body = NULL;
+    long status = r.status;
+    sf_resp_free(&r);
+    return (int)status;
 }
 
 static int http(T *t, const char *method, const char *path, const char *token, const char *body)
 {
-    char h[256];
-    snprintf(h, sizeof h, "-H 'Authorization: Bearer %s'", token);
-    return http_h(t, method, path, h, body);
+    return http_o(t, method, path, &(sf_rq){.bearer = token, .json = body});
 }
 
 static void test_http_routes(void **state)
@@ -840,19 +834,21 @@ static void test_http_routes(void **state)
     assert_contains(f->err, "import profile 'pulls'");
     RUN(f, 0, "profile remove pulls");
     /* a browser's session: a DELETE must carry the session's X-CSRF-Token, as POSTs do */
-    assert_int_equal(http_h(t, "POST", "/api/login", "",
-                            "{\"username\":\"admin\",\"password\":\"a-password-1\"}"),
-                     200);
+    assert_int_equal(
+        http_o(t, "POST", "/api/login",
+               &(sf_rq){.json = "{\"username\":\"admin\",\"password\":\"a-password-1\"}"}),
+        200);
     j = fx_parse(f, "login");
-    char cookie[256], csrf[512];
-    snprintf(cookie, sizeof cookie, "-H 'Cookie: bulkrepo_session=%s'", fx_str(j, "token"));
-    snprintf(csrf, sizeof csrf, "%s -H 'X-CSRF-Token: %s'", cookie, fx_str(j, "csrf"));
+    char cookie[256], csrf[256];
+    snprintf(cookie, sizeof cookie, "bulkrepo_session=%s", fx_str(j, "token"));
+    snprintf(csrf, sizeof csrf, "%s", fx_str(j, "csrf"));
     json_decref(j);
-    assert_int_equal(http_h(t, "DELETE", "/api/ftp/pub", cookie, NULL), 403);
+    assert_int_equal(http_o(t, "DELETE", "/api/ftp/pub", &(sf_rq){.cookie = cookie}), 403);
     assert_contains(f->out, "X-CSRF-Token");
-    assert_int_equal(http_h(t, "GET", "/api/ftp", cookie, NULL), 200);
+    assert_int_equal(http_o(t, "GET", "/api/ftp", &(sf_rq){.cookie = cookie}), 200);
     assert_contains(f->out, "\"pub\""); /* still there */
-    assert_int_equal(http_h(t, "DELETE", "/api/ftp/pub", csrf, NULL), 204);
+    assert_int_equal(http_o(t, "DELETE", "/api/ftp/pub", &(sf_rq){.cookie = cookie, .csrf = csrf}),
+                     204);
     assert_int_equal(http(t, "DELETE", "/api/ftp/pub", admin, NULL), 404);
     assert_int_equal(http(t, "DELETE", "/api/ftp/wrong", admin, NULL), 204);
     assert_int_equal(http(t, "GET", "/api/ftp", admin, NULL), 200);
@@ -881,5 +877,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_secrets_never_shown, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_http_routes, t_setup, t_teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    curl_global_init(CURL_GLOBAL_DEFAULT); /* for sf_http, before any thread */
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    curl_global_cleanup();
+    return rc;
 }

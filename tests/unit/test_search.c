@@ -765,81 +765,11 @@ typedef struct api {
 
 static api *A;
 
-typedef struct resp {
-    long status;
-    char *body;
-    size_t len;
-    char *headers;
-    size_t hlen;
-    json_t *json;
-} resp;
-
-typedef struct sink {
-    char *p;
-    size_t len;
-} sink;
-
-static size_t on_data(char *p, size_t size, size_t n, void *ctx)
+/* GET path with a bearer token (NULL: none), with the shared client (serve_fixture.h). */
+static void get(const char *path, const char *token, sf_resp *out)
 {
-    sink *s = ctx;
-    size_t add = size * n;
-    char *b = realloc(s->p, s->len + add + 1);
-    assert_non_null(b);
-    memcpy(b + s->len, p, add);
-    s->len += add;
-    b[s->len] = 0;
-    s->p = b;
-    return add;
+    sf_http(&A->serve, "GET", path, &(sf_rq){.bearer = token}, out);
 }
-
-static void resp_free(resp *r)
-{
-    free(r->body);
-    free(r->headers);
-    json_decref(r->json);
-    memset(r, 0, sizeof *r);
-}
-
-/* GET path with a bearer token (NULL: none). */
-static void get(const char *path, const char *token, resp *out)
-{
-    memset(out, 0, sizeof *out);
-    CURL *c = curl_easy_init();
-    assert_non_null(c);
-    char url[4096], auth[256];
-    snprintf(url, sizeof url, "%s%s", A->serve.url, path);
-    struct curl_slist *h = NULL;
-    if (token) {
-        snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-        h = curl_slist_append(h, auth);
-    }
-    sink body = {0}, hdr = {0};
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &hdr);
-    CURLcode rc = curl_easy_perform(c);
-    if (rc != CURLE_OK) print_error("GET %s: %s\n", path, curl_easy_strerror(rc));
-    assert_int_equal(rc, CURLE_OK);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
-    curl_easy_cleanup(c);
-    curl_slist_free_all(h);
-    out->body = body.p ? body.p : strdup("");
-    out->len = body.len;
-    out->headers = hdr.p ? hdr.p : strdup("");
-    out->hlen = hdr.len;
-    out->json = json_loadb(out->body, out->len, 0, NULL);
-}
-
-#define EXPECT(r, want)                                                                            \
-    do {                                                                                           \
-        if ((r)->status != (want))                                                                 \
-            print_error("HTTP %ld, expected %d: %s\n", (r)->status, (want), (r)->body);            \
-        assert_int_equal((r)->status, (want));                                                     \
-    } while (0)
 
 static long long jint(json_t *o, const char *k)
 {
@@ -924,13 +854,13 @@ static json_t *api_search(const char *q, const char *extra, const char *token, l
     char path[2400];
     snprintf(path, sizeof path, "/api/items?q=%s%s%s", enc(q), extra ? "&" : "",
              extra ? extra : "");
-    resp r;
+    sf_resp r;
     get(path, token, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     json_t *items = json_incref(json_object_get(r.json, "items"));
     *total = jint(r.json, "total");
     assert_true(json_is_array(items));
-    resp_free(&r);
+    sf_resp_free(&r);
     return items;
 }
 
@@ -986,54 +916,54 @@ static void test_api_search(void **state)
     json_decref(items);
 
     /* Malformed: 400 with the message and the position. */
-    resp r;
+    sf_resp r;
     char path[512];
     snprintf(path, sizeof path, "/api/items?q=%s", enc("glacier AND"));
     get(path, A->admin, &r);
-    EXPECT(&r, 400);
+    SF_EXPECT(&r, 400);
     assert_contains(json_string_value(json_object_get(r.json, "error")), "AND needs a term");
     assert_int_equal(jint(r.json, "position"), 9);
-    resp_free(&r);
+    sf_resp_free(&r);
     snprintf(path, sizeof path, "/api/items?q=%s", enc("titel:x"));
     get(path, A->admin, &r);
-    EXPECT(&r, 400);
+    SF_EXPECT(&r, 400);
     assert_contains(json_string_value(json_object_get(r.json, "error")), "did you mean title:");
     assert_int_equal(jint(r.json, "position"), 1);
-    resp_free(&r);
+    sf_resp_free(&r);
     get("/api/items?q=glacier&order=best", A->admin, &r);
-    EXPECT(&r, 400);
-    resp_free(&r);
+    SF_EXPECT(&r, 400);
+    sf_resp_free(&r);
     get("/api/items?q=glacier&limit=x", A->admin, &r);
-    EXPECT(&r, 400);
-    resp_free(&r);
+    SF_EXPECT(&r, 400);
+    sf_resp_free(&r);
     snprintf(path, sizeof path, "/api/items?q=glacier&collection=%s", enc(A->f.coll));
     get(path, A->admin, &r);
-    EXPECT(&r, 400);
+    SF_EXPECT(&r, 400);
     assert_contains(json_string_value(json_object_get(r.json, "error")), "collection:");
-    resp_free(&r);
+    sf_resp_free(&r);
     get("/api/items?q=glacier", A->usermgr, &r);
-    EXPECT(&r, 403);
-    resp_free(&r);
+    SF_EXPECT(&r, 403);
+    sf_resp_free(&r);
     get("/api/items?q=glacier", NULL, &r);
-    EXPECT(&r, 401);
-    resp_free(&r);
+    SF_EXPECT(&r, 401);
+    sf_resp_free(&r);
     /* Without q the listing is as it was. */
     get("/api/items", A->admin, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     assert_int_equal(jint(r.json, "total"), 3);
-    resp_free(&r);
+    sf_resp_free(&r);
 }
 
 static json_t *item_jobs(const char *handle, const char *token)
 {
     char path[512];
     snprintf(path, sizeof path, "/api/items/%s", handle);
-    resp r;
+    sf_resp r;
     get(path, token, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     json_t *jobs = json_incref(json_object_get(r.json, "jobs"));
     assert_non_null(json_object_get(r.json, "metadata")); /* the record as before */
-    resp_free(&r);
+    sf_resp_free(&r);
     assert_true(json_is_array(jobs));
     return jobs;
 }
@@ -1066,56 +996,56 @@ static void test_api_record_view(void **state)
 
     /* Files: the bytes, with the name and type. */
     char path[512];
-    resp r;
+    sf_resp r;
     snprintf(path, sizeof path, "/api/items/%s", A->saf_a);
     get(path, A->admin, &r);
     json_t *bs = json_array_get(json_object_get(r.json, "bitstreams"), 0);
     assert_string_equal(json_string_value(json_object_get(bs, "name")), "paper.txt");
     long long seq = jint(bs, "sequence");
-    resp_free(&r);
+    sf_resp_free(&r);
     snprintf(path, sizeof path, "/api/items/%s/files/%lld", A->saf_a, seq);
     get(path, A->admin, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     assert_int_equal(r.len, strlen("the paper's bytes\n"));
     assert_memory_equal(r.body, "the paper's bytes\n", r.len);
     assert_contains(r.headers, "attachment; filename=\"paper.txt\"");
     assert_contains(r.headers, "text/plain");
-    resp_free(&r);
+    sf_resp_free(&r);
     get(path, A->reader, &r); /* archived: the reader may */
-    EXPECT(&r, 200);
-    resp_free(&r);
+    SF_EXPECT(&r, 200);
+    sf_resp_free(&r);
     get(path, A->usermgr, &r);
-    EXPECT(&r, 403);
-    resp_free(&r);
+    SF_EXPECT(&r, 403);
+    sf_resp_free(&r);
     get(path, NULL, &r);
-    EXPECT(&r, 401);
-    resp_free(&r);
+    SF_EXPECT(&r, 401);
+    sf_resp_free(&r);
     snprintf(path, sizeof path, "/api/items/%s/files/%lld", A->saf_a, seq + 7);
     get(path, A->admin, &r);
-    EXPECT(&r, 404);
+    SF_EXPECT(&r, 404);
     assert_contains(json_string_value(json_object_get(r.json, "error")), "has no file");
-    resp_free(&r);
+    sf_resp_free(&r);
     snprintf(path, sizeof path, "/api/items/%s/files/x", A->saf_a);
     get(path, A->admin, &r);
-    EXPECT(&r, 404);
-    resp_free(&r);
+    SF_EXPECT(&r, 404);
+    sf_resp_free(&r);
     snprintf(path, sizeof path, "/api/items/%s/files/0", A->saf_b); /* no files */
     get(path, A->admin, &r);
-    EXPECT(&r, 404);
-    resp_free(&r);
+    SF_EXPECT(&r, 404);
+    sf_resp_free(&r);
     get("/api/items/123456789/999/files/0", A->admin, &r);
-    EXPECT(&r, 404);
-    resp_free(&r);
+    SF_EXPECT(&r, 404);
+    sf_resp_free(&r);
     /* The draft's file: the administrator, not the reader of archived items. */
     snprintf(path, sizeof path, "/api/items/%s/files/0", A->draft);
     get(path, A->admin, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     assert_int_equal(r.len, strlen("draft bytes\n"));
     assert_memory_equal(r.body, "draft bytes\n", r.len);
-    resp_free(&r);
+    sf_resp_free(&r);
     get(path, A->reader, &r);
-    EXPECT(&r, 403);
-    resp_free(&r);
+    SF_EXPECT(&r, 403);
+    sf_resp_free(&r);
 }
 
 int main(void)

@@ -1043,72 +1043,13 @@ typedef struct api {
     char admin[64], manager[64];
 } api;
 
-typedef struct resp {
-    long status;
-    char *body;
-    size_t len;
-    json_t *json;
-} resp;
-
-static void resp_free(resp *r)
-{
-    free(r->body);
-    json_decref(r->json);
-    memset(r, 0, sizeof *r);
-}
-
-static size_t on_body(char *p, size_t size, size_t n, void *ctx)
-{
-    resp *r = ctx;
-    size_t add = size * n;
-    char *b = realloc(r->body, r->len + add + 1);
-    assert_non_null(b);
-    memcpy(b + r->len, p, add);
-    r->len += add;
-    b[r->len] = 0;
-    r->body = b;
-    return add;
-}
-
-/* METHOD path with a bearer token and, when json is given, that body as application/json. */
+/* METHOD path with a bearer token and, when json is given, that body as application/json
+ * (the shared client, serve_fixture.h). */
 static void http(api *a, const char *method, const char *path, const char *token, const char *json,
-                 resp *out)
+                 sf_resp *out)
 {
-    memset(out, 0, sizeof *out);
-    CURL *c = curl_easy_init();
-    assert_non_null(c);
-    char url[2048], auth[128];
-    snprintf(url, sizeof url, "%s%s", a->serve.url, path);
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-    struct curl_slist *h = curl_slist_append(NULL, auth);
-    if (json) {
-        h = curl_slist_append(h, "Content-Type: application/json");
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
-    } else if (!strcmp(method, "POST")) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
-    }
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-    CURLcode rc = curl_easy_perform(c);
-    if (rc != CURLE_OK) print_error("%s %s: %s\n", method, path, curl_easy_strerror(rc));
-    assert_int_equal(rc, CURLE_OK);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
-    curl_easy_cleanup(c);
-    curl_slist_free_all(h);
-    if (!out->body) out->body = strdup("");
-    out->json = json_loadb(out->body, out->len, 0, NULL);
+    sf_http(&a->serve, method, path, &(sf_rq){.bearer = token, .json = json}, out);
 }
-
-#define EXPECT(r, want)                                                                            \
-    do {                                                                                           \
-        if ((r)->status != (want))                                                                 \
-            print_error("HTTP %ld, expected %d: %s\n", (r)->status, (want), (r)->body);            \
-        assert_int_equal((r)->status, (want));                                                     \
-    } while (0)
 
 /* The administrator and a manager with their tokens, then `bulkrepo serve` (2 workers). */
 static void serve(fx *f, api *a)
@@ -1127,18 +1068,18 @@ static json_t *await_job(api *a, long long id)
     char path[64];
     snprintf(path, sizeof path, "/api/jobs/%lld", id);
     for (int i = 0; i < 3000; i++) {
-        resp r;
+        sf_resp r;
         http(a, "GET", path, a->admin, NULL, &r);
-        EXPECT(&r, 200);
+        SF_EXPECT(&r, 200);
         const char *code =
             json_string_value(json_object_get(json_object_get(r.json, "status"), "code"));
         if (strncmp(code, "PENDING", 7) && strncmp(code, "RUNNING", 7) &&
             strncmp(code, "INITIALIZING", 12) && strncmp(code, "FINALIZING", 10)) {
             json_t *j = json_incref(r.json);
-            resp_free(&r);
+            sf_resp_free(&r);
             return j;
         }
-        resp_free(&r);
+        sf_resp_free(&r);
         usleep(20000);
     }
     fail_msg("job %lld did not end", id);
@@ -1147,11 +1088,11 @@ static json_t *await_job(api *a, long long id)
 
 static long long job_total(api *a)
 {
-    resp r;
+    sf_resp r;
     http(a, "GET", "/api/jobs", a->admin, NULL, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     long long n = (long long)json_integer_value(json_object_get(r.json, "total"));
-    resp_free(&r);
+    sf_resp_free(&r);
     return n;
 }
 
@@ -1161,11 +1102,11 @@ static json_t *api_item(api *a, const char *h)
 {
     char path[256];
     snprintf(path, sizeof path, "/api/items/%s", h);
-    resp r;
+    sf_resp r;
     http(a, "GET", path, a->admin, NULL, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     json_t *it = json_incref(r.json);
-    resp_free(&r);
+    sf_resp_free(&r);
     json_object_del(it, "lastModified");
     json_object_del(it, "jobs");
     return it;
@@ -1174,13 +1115,13 @@ static json_t *api_item(api *a, const char *h)
 /* POSTs a set job; 201 and its id. */
 static long long post_job(api *a, const char *body)
 {
-    resp r;
+    sf_resp r;
     http(a, "POST", "/api/jobs", a->admin, body, &r);
-    EXPECT(&r, 201);
+    SF_EXPECT(&r, 201);
     json_t *job = json_object_get(r.json, "job");
     long long id = (long long)json_integer_value(json_object_get(job, "id"));
     assert_true(id > 0);
-    resp_free(&r);
+    sf_resp_free(&r);
     return id;
 }
 
@@ -1191,9 +1132,9 @@ static void test_http_job_types_and_preview(void **state)
     seed(f, &s);
     api a = {0};
     serve(f, &a);
-    resp r;
+    sf_resp r;
     http(&a, "GET", "/api/job-types", a.admin, NULL, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     json_t *t, *upd = NULL, *imp = NULL;
     size_t i;
     json_array_foreach(json_object_get(r.json, "job_types"), i, t)
@@ -1215,7 +1156,7 @@ static void test_http_job_types_and_preview(void **state)
     json_t *regex = json_array_get(json_object_get(upd, "params"), 5);
     assert_string_equal(fx_str(regex, "name"), "regex");
     assert_true(json_is_false(json_object_get(regex, "default")));
-    resp_free(&r);
+    sf_resp_free(&r);
 
     /* The dry run: field, old and new per record; nothing written, no job. */
     json_t *before = api_item(&a, s.h[0]);
@@ -1224,7 +1165,7 @@ static void test_http_job_types_and_preview(void **state)
          "{\"type\":\"update-set\",\"set\":\"S\",\"params\":{\"operation\":\"license-replace\","
          "\"to\":\"CC0\"}}",
          &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     assert_int_equal(json_integer_value(json_object_get(r.json, "members")), 3);
     assert_true(json_is_false(json_object_get(r.json, "truncated")));
     json_t *c0 = json_array_get(json_object_get(r.json, "changes"), 0);
@@ -1238,7 +1179,7 @@ static void test_http_job_types_and_preview(void **state)
     ch = json_array_get(
         json_object_get(json_array_get(json_object_get(r.json, "changes"), 1), "changes"), 0);
     assert_true(json_is_null(json_object_get(ch, "old")));
-    resp_free(&r);
+    sf_resp_free(&r);
     json_t *after = api_item(&a, s.h[0]);
     assert_same(before, after);
     json_decref(after);
@@ -1246,15 +1187,15 @@ static void test_http_job_types_and_preview(void **state)
     /* A preview is for those who may run the job. */
     http(&a, "POST", "/api/jobs/preview", a.manager,
          "{\"type\":\"update-set\",\"set\":\"S\",\"params\":{\"operation\":\"remove-links\"}}", &r);
-    EXPECT(&r, 403);
-    resp_free(&r);
+    SF_EXPECT(&r, 403);
+    sf_resp_free(&r);
     http(&a, "POST", "/api/jobs/preview", a.admin,
          "{\"type\":\"update-set\",\"set\":\"S\",\"params\":{\"operation\":\"field-replace\","
          "\"field\":\"dc.title\",\"from\":\"(a\",\"to\":\"b\",\"regex\":true}}",
          &r);
-    EXPECT(&r, 400);
+    SF_EXPECT(&r, 400);
     assert_contains(r.body, "does not compile");
-    resp_free(&r);
+    sf_resp_free(&r);
     json_decref(before);
     assert_int_equal(sf_stop(&a.serve), 0); /* clean exit, no sanitizer report */
 }
@@ -1268,44 +1209,44 @@ static void test_http_run_revert_and_roles(void **state)
     serve(f, &a);
     json_t *before = api_item(&a, s.h[0]);
     long long jobs = job_total(&a);
-    resp r;
+    sf_resp r;
     /* A user whose roles do not run update-set: 403, no job. */
     const char *body = "{\"type\":\"update-set\",\"set\":\"S\",\"name\":\"Licences to CC0\","
                        "\"params\":{\"operation\":\"license-replace\",\"to\":\"CC0\"}}";
     http(&a, "POST", "/api/jobs", a.manager, body, &r);
-    EXPECT(&r, 403);
+    SF_EXPECT(&r, 403);
     assert_contains(r.body, "update-set");
-    resp_free(&r);
+    sf_resp_free(&r);
     assert_int_equal(job_total(&a), jobs);
     /* Bad parameters are named (400), an unknown set is 404; no job either. */
     http(&a, "POST", "/api/jobs", a.admin,
          "{\"type\":\"update-set\",\"set\":\"S\",\"params\":{\"operation\":\"license-replace\","
          "\"colour\":\"red\"}}",
          &r);
-    EXPECT(&r, 400);
+    SF_EXPECT(&r, 400);
     assert_contains(r.body, "colour");
-    resp_free(&r);
+    sf_resp_free(&r);
     http(&a, "POST", "/api/jobs", a.admin,
          "{\"type\":\"update-set\",\"set\":\"S\",\"params\":{\"operation\":\"license-change\"}}",
          &r);
-    EXPECT(&r, 400);
+    SF_EXPECT(&r, 400);
     assert_contains(r.body, "operation: parameter 'operation': 'license-change' is not one of");
-    resp_free(&r);
+    sf_resp_free(&r);
     http(&a, "POST", "/api/jobs", a.admin,
          "{\"type\":\"update-set\",\"set\":\"S\",\"params\":{\"operation\":\"field-replace\","
          "\"field\":\"dc.title\",\"from\":\"(F)\\\\1\",\"to\":\"b\",\"regex\":true}}",
          &r);
-    EXPECT(&r, 400);
+    SF_EXPECT(&r, 400);
     assert_contains(r.body, "back-references");
-    resp_free(&r);
+    sf_resp_free(&r);
     http(&a, "POST", "/api/jobs", a.admin,
          "{\"type\":\"update-set\",\"set\":\"Nope\",\"params\":{\"operation\":\"remove-links\"}}",
          &r);
-    EXPECT(&r, 404);
-    resp_free(&r);
+    SF_EXPECT(&r, 404);
+    sf_resp_free(&r);
     http(&a, "POST", "/api/jobs", a.admin, "{\"type\":\"import-saf\",\"set\":\"S\"}", &r);
-    EXPECT(&r, 400);
-    resp_free(&r);
+    SF_EXPECT(&r, 400);
+    sf_resp_free(&r);
     assert_int_equal(job_total(&a), jobs);
 
     /* The job: 201 with the job object, run by the server's engine. */
@@ -1322,40 +1263,40 @@ static void test_http_run_revert_and_roles(void **state)
     json_decref(it);
     /* Listed with its set. */
     http(&a, "GET", "/api/jobs?category=set", a.admin, NULL, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     json_t *listed = json_array_get(json_object_get(r.json, "jobs"), 0);
     assert_int_equal(json_integer_value(json_object_get(listed, "id")), id);
     assert_string_equal(fx_str(listed, "set"), "S");
     assert_true(json_is_true(json_object_get(listed, "revertible")));
-    resp_free(&r);
+    sf_resp_free(&r);
 
     /* Revert: the dry run, the roles, then the revert. */
     char path[64];
     snprintf(path, sizeof path, "/api/jobs/%lld/revert", id);
     http(&a, "POST", path, a.admin, "{\"dry_run\":true}", &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     assert_int_equal(json_integer_value(json_object_get(r.json, "total")), 3);
     assert_int_equal(json_integer_value(json_object_get(r.json, "conflicts")), 0);
     json_t *rec = json_array_get(json_object_get(r.json, "records"), 0);
     assert_string_equal(fx_str(rec, "action"), "updated");
     assert_non_null(fx_str(rec, "uuid"));
     assert_true(json_is_false(json_object_get(rec, "conflict")));
-    resp_free(&r);
+    sf_resp_free(&r);
     http(&a, "POST", path, a.manager, "{}", &r);
-    EXPECT(&r, 403);
-    resp_free(&r);
+    SF_EXPECT(&r, 403);
+    sf_resp_free(&r);
     http(&a, "POST", path, a.admin, "{\"force\":\"yes\"}", &r);
-    EXPECT(&r, 400);
-    resp_free(&r);
+    SF_EXPECT(&r, 400);
+    sf_resp_free(&r);
     http(&a, "POST", "/api/jobs/999/revert", a.admin, "{}", &r);
-    EXPECT(&r, 404);
-    resp_free(&r);
+    SF_EXPECT(&r, 404);
+    sf_resp_free(&r);
     http(&a, "POST", path, a.admin, "{\"force\":false}", &r);
-    EXPECT(&r, 201);
+    SF_EXPECT(&r, 201);
     json_t *rj = json_object_get(r.json, "job");
     assert_string_equal(fx_str(rj, "type"), "revert");
     long long rid = (long long)json_integer_value(json_object_get(rj, "id"));
-    resp_free(&r);
+    sf_resp_free(&r);
     job = await_job(&a, rid);
     assert_string_equal(fx_str(json_object_get(job, "status"), "code"), "COMPLETED_SUCCESS");
     json_decref(job);
@@ -1366,8 +1307,8 @@ static void test_http_run_revert_and_roles(void **state)
     /* The same through POST /api/jobs {"type":"revert"}. */
     http(&a, "POST", "/api/jobs", a.admin,
          "{\"type\":\"revert\",\"params\":{\"job\":1,\"force\":true,\"extra\":1}}", &r);
-    EXPECT(&r, 400);
-    resp_free(&r);
+    SF_EXPECT(&r, 400);
+    sf_resp_free(&r);
     snprintf(path, sizeof path, "{\"type\":\"revert\",\"params\":{\"job\":%lld}}", rid);
     id = post_job(&a, path);
     job = await_job(&a, id);
@@ -1392,9 +1333,9 @@ static void test_http_trash(void **state)
     assert_int_equal(fx_counter(job, "deleted"), 2);
     assert_int_equal(fx_counter(job, "skipped"), 1);
     json_decref(job);
-    resp r;
+    sf_resp r;
     http(&a, "GET", "/api/trash", a.admin, NULL, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     assert_int_equal(json_integer_value(json_object_get(r.json, "total")), 2);
     json_t *e, *items = json_object_get(r.json, "items");
     size_t i;
@@ -1410,21 +1351,21 @@ static void test_http_trash(void **state)
         assert_non_null(fx_str(e, "purge_after"));
     }
     assert_true(seen);
-    resp_free(&r);
+    sf_resp_free(&r);
     /* Restoring takes the roles of delete-set. */
     char path[256];
     snprintf(path, sizeof path, "/api/trash/%s/restore", s.h[1]);
     http(&a, "POST", path, a.manager, NULL, &r);
-    EXPECT(&r, 403);
-    resp_free(&r);
+    SF_EXPECT(&r, 403);
+    sf_resp_free(&r);
     http(&a, "POST", path, a.admin, NULL, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     assert_string_equal(fx_str(json_object_get(r.json, "item"), "handle"), s.h[1]);
     assert_string_equal(fx_str(json_object_get(r.json, "item"), "title"), "Second");
-    resp_free(&r);
+    sf_resp_free(&r);
     http(&a, "POST", path, a.admin, NULL, &r);
-    EXPECT(&r, 404);
-    resp_free(&r);
+    SF_EXPECT(&r, 404);
+    sf_resp_free(&r);
     /* 409: the handle is someone else's now. */
     fx_write(f, "p/x/dublin_core.xml", DC_XML("Took the handle"));
     fx_write(f, "p/x/contents", "");
@@ -1432,13 +1373,13 @@ static void test_http_trash(void **state)
     RUN(f, 0, "import -a -s p -c %s -m p.map", f->coll);
     snprintf(path, sizeof path, "/api/trash/%s/restore", s.h[2]);
     http(&a, "POST", path, a.admin, NULL, &r);
-    EXPECT(&r, 409);
+    SF_EXPECT(&r, 409);
     assert_contains(r.body, "in use again");
-    resp_free(&r);
+    sf_resp_free(&r);
     http(&a, "GET", "/api/trash", a.admin, NULL, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     assert_int_equal(json_integer_value(json_object_get(r.json, "total")), 1);
-    resp_free(&r);
+    sf_resp_free(&r);
     assert_int_equal(sf_stop(&a.serve), 0); /* clean exit, no sanitizer report */
 }
 

@@ -893,98 +893,22 @@ typedef struct api {
 
 static api *A;
 
-typedef struct resp {
-    long status;
-    char *body;
-    size_t len;
-    json_t *json;
-} resp;
-
-static void resp_free(resp *r)
+/* The shared client (serve_fixture.h) against this file's server. */
+static void http(const char *method, const char *path, const sf_rq *o, sf_resp *out)
 {
-    free(r->body);
-    json_decref(r->json);
-    memset(r, 0, sizeof *r);
+    sf_http(&A->serve, method, path, o, out);
 }
-
-static size_t on_data(char *p, size_t size, size_t n, void *ctx)
-{
-    resp *r = ctx;
-    size_t add = size * n;
-    char *b = realloc(r->body, r->len + add + 1);
-    assert_non_null(b);
-    memcpy(b + r->len, p, add);
-    r->len += add;
-    b[r->len] = 0;
-    r->body = b;
-    return add;
-}
-
-typedef struct rq {
-    const char *bearer;
-    const char *cookie;
-    const char *csrf;
-    const char *json;
-} rq;
-
-static void http(const char *method, const char *path, const rq *o, resp *out)
-{
-    static const rq none = {0};
-    if (!o) o = &none;
-    memset(out, 0, sizeof *out);
-    CURL *c = curl_easy_init();
-    assert_non_null(c);
-    char url[2048], line[512];
-    snprintf(url, sizeof url, "%s%s", A->serve.url, path);
-    struct curl_slist *h = NULL;
-    if (o->bearer) {
-        snprintf(line, sizeof line, "Authorization: Bearer %s", o->bearer);
-        h = curl_slist_append(h, line);
-    }
-    if (o->csrf) {
-        snprintf(line, sizeof line, "X-CSRF-Token: %s", o->csrf);
-        h = curl_slist_append(h, line);
-    }
-    if (o->cookie) curl_easy_setopt(c, CURLOPT_COOKIE, o->cookie);
-    if (o->json) {
-        h = curl_slist_append(h, "Content-Type: application/json");
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, o->json);
-    } else if (!strcmp(method, "POST")) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
-    }
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-    CURLcode rc = curl_easy_perform(c);
-    if (rc != CURLE_OK) print_error("%s %s: %s\n", method, path, curl_easy_strerror(rc));
-    assert_int_equal(rc, CURLE_OK);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
-    curl_easy_cleanup(c);
-    curl_slist_free_all(h);
-    if (!out->body) out->body = strdup("");
-    out->json = json_loadb(out->body, out->len, 0, NULL);
-}
-
-#define EXPECT(r, want)                                                                            \
-    do {                                                                                           \
-        if ((r)->status != (want))                                                                 \
-            print_error("HTTP %ld, expected %ld: %s\n", (r)->status, (long)(want), (r)->body);     \
-        assert_int_equal((r)->status, (want));                                                     \
-    } while (0)
 
 /* method path as `bearer` (with body json), expecting status; returns the JSON (owned). */
 static json_t *call(const char *method, const char *path, const char *bearer, const char *json,
                     long want)
 {
-    rq o = {.bearer = bearer, .json = json};
-    resp r;
+    sf_rq o = {.bearer = bearer, .json = json};
+    sf_resp r;
     http(method, path, &o, &r);
-    EXPECT(&r, want);
+    SF_EXPECT(&r, want);
     json_t *j = json_incref(r.json);
-    resp_free(&r);
+    sf_resp_free(&r);
     assert_non_null(j);
     return j;
 }
@@ -1185,11 +1109,11 @@ static void test_http_errors(void **state)
     /* Methods and the JSON content type. */
     json_decref(call("POST", "/api/sets/e", A->admin, NULL, 405));
     json_decref(call("GET", "/api/sets/e/delete", A->admin, NULL, 404));
-    rq o = {.bearer = A->admin};
-    resp r;
+    sf_rq o = {.bearer = A->admin};
+    sf_resp r;
     http("POST", "/api/sets", &o, &r);
-    EXPECT(&r, 400);
-    resp_free(&r);
+    SF_EXPECT(&r, 400);
+    sf_resp_free(&r);
     json_decref(call("POST", "/api/sets/e/delete", A->admin, NULL, 200));
 }
 
@@ -1197,14 +1121,14 @@ static void test_http_roles_and_csrf(void **state)
 {
     (void)state;
     /* 401 without credentials. */
-    resp r;
+    sf_resp r;
     http("GET", "/api/sets", NULL, &r);
-    EXPECT(&r, 401);
-    resp_free(&r);
-    rq o = {.json = "{\"name\":\"x\"}"};
+    SF_EXPECT(&r, 401);
+    sf_resp_free(&r);
+    sf_rq o = {.json = "{\"name\":\"x\"}"};
     http("POST", "/api/sets", &o, &r);
-    EXPECT(&r, 401);
-    resp_free(&r);
+    SF_EXPECT(&r, 401);
+    sf_resp_free(&r);
     /* 403: a role that reads nothing; a reader that may not change sets. */
     json_decref(call("GET", "/api/sets", A->buyer, NULL, 403));
     json_decref(call("GET", "/api/sets/x", A->buyer, NULL, 403));
@@ -1219,41 +1143,41 @@ static void test_http_roles_and_csrf(void **state)
     RUN(&A->f, 0, "set show r"); /* nothing changed */
 
     /* CSRF: a cookie session's POST needs X-CSRF-Token. */
-    rq login = {.json = "{\"username\":\"manager\",\"password\":\"a-password-1\"}"};
+    sf_rq login = {.json = "{\"username\":\"manager\",\"password\":\"a-password-1\"}"};
     http("POST", "/api/login", &login, &r);
-    EXPECT(&r, 200);
+    SF_EXPECT(&r, 200);
     char cookie[128], csrf[64];
     snprintf(cookie, sizeof cookie, "bulkrepo_session=%s", fx_str(r.json, "token"));
     snprintf(csrf, sizeof csrf, "%s", fx_str(r.json, "csrf"));
-    resp_free(&r);
-    rq nohdr = {.cookie = cookie, .json = "{\"name\":\"c\"}"};
+    sf_resp_free(&r);
+    sf_rq nohdr = {.cookie = cookie, .json = "{\"name\":\"c\"}"};
     http("POST", "/api/sets", &nohdr, &r);
-    EXPECT(&r, 403);
+    SF_EXPECT(&r, 403);
     assert_contains(r.body, "CSRF");
-    resp_free(&r);
-    rq wrong = {.cookie = cookie,
-                .csrf = "0123456789012345678901234567890123456789012",
-                .json = "{\"name\":\"c\"}"};
+    sf_resp_free(&r);
+    sf_rq wrong = {.cookie = cookie,
+                   .csrf = "0123456789012345678901234567890123456789012",
+                   .json = "{\"name\":\"c\"}"};
     http("POST", "/api/sets", &wrong, &r);
-    EXPECT(&r, 403);
-    resp_free(&r);
-    rq del = {.cookie = cookie};
+    SF_EXPECT(&r, 403);
+    sf_resp_free(&r);
+    sf_rq del = {.cookie = cookie};
     http("POST", "/api/sets/r/delete", &del, &r);
-    EXPECT(&r, 403);
-    resp_free(&r);
+    SF_EXPECT(&r, 403);
+    sf_resp_free(&r);
     json_decref(call("GET", "/api/sets/c", A->admin, NULL, 404));
-    rq ok = {.cookie = cookie, .csrf = csrf, .json = "{\"name\":\"c\"}"};
+    sf_rq ok = {.cookie = cookie, .csrf = csrf, .json = "{\"name\":\"c\"}"};
     http("POST", "/api/sets", &ok, &r);
-    EXPECT(&r, 201);
-    resp_free(&r);
-    rq get = {.cookie = cookie};
+    SF_EXPECT(&r, 201);
+    sf_resp_free(&r);
+    sf_rq get = {.cookie = cookie};
     http("GET", "/api/sets/c", &get, &r); /* GET needs no token */
-    EXPECT(&r, 200);
-    resp_free(&r);
-    rq delok = {.cookie = cookie, .csrf = csrf};
+    SF_EXPECT(&r, 200);
+    sf_resp_free(&r);
+    sf_rq delok = {.cookie = cookie, .csrf = csrf};
     http("POST", "/api/sets/c/delete", &delok, &r);
-    EXPECT(&r, 200);
-    resp_free(&r);
+    SF_EXPECT(&r, 200);
+    sf_resp_free(&r);
     json_decref(call("POST", "/api/sets/r/delete", A->admin, NULL, 200));
 }
 
