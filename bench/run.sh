@@ -22,6 +22,13 @@
 #              index-assets (rebuild the index of every asset)
 #              delete-set (every asset into the trash) vs sqlite3 DELETE of every item
 #              (on a copy of the repository each time), all with peak RSS
+#   delivery issue 17, over loopback FTP (Debian's pyftpdlib as shipped): F SAF zips of
+#            BENCH_DELIVERY_ITEMS items each (BENCH_DELIVERY_FILES, default 300 and 10) on the server:
+#              the fetch job of a pulling profile (its own started..ended)  vs one curl process
+#              downloading every file (URL globbing); the whole pull with its F load jobs
+#              (`profile run --wait`); an export of the collection delivered to the server
+#              (--deliver ftp:) vs the same export written as a zip here, and curl -T of that zip;
+#              the fetch job's time comes from its JSON (whole seconds)
 #   web      sh bench/web.sh: an import's slowdown under ~100 requests/s of staff-like polling,
 #            and p99 at 64 connections closed-loop (needs curl and wrk; see web.sh)
 #
@@ -61,6 +68,8 @@ ENS=${BENCH_ESPLORO_NS:-100000}
 PNS=${BENCH_PUB_NS:-10000 100000} # ONIX products / XLSX rows (phase pub)
 SNS=${BENCH_SETS_NS:-100000}       # assets (phase sets)
 SEARCH_RUNS=${BENCH_SEARCH_RUNS:-200}
+DFILES=${BENCH_DELIVERY_FILES:-300} # zips on the FTP server (phase delivery)
+DITEMS=${BENCH_DELIVERY_ITEMS:-10}  # items per zip
 GEN_ONIX=$(dirname "$GEN")/gen_onix
 GEN_XLSX=$(dirname "$GEN")/gen_xlsx
 BIG_NS=${BENCH_BIG_NS:-100000 1000000}
@@ -85,7 +94,7 @@ for b in "$BR" "$GEN" "$GEN_E" ${BASE:+"$BASE"}; do
 done
 case $REPS in '' | *[!0-9]* | 0) die "REPS must be a positive integer" ;; esac
 for p in $PHASES; do
-	case $p in saf | esploro | lint | big | web | pub | sets) ;; *) die "unknown phase '$p' (saf esploro lint big web pub sets)" ;; esac
+	case $p in saf | esploro | lint | big | web | pub | sets | delivery) ;; *) die "unknown phase '$p' (saf esploro lint big web pub sets delivery)" ;; esac
 done
 mkdir -p "$OUT" "$LOGS" || exit 4
 : >"$SAMPLES"
@@ -441,6 +450,84 @@ write_md() {
 	} >"$MD"
 }
 
+# ---- delivery: pulling from and delivering to an FTP server (issue 17) ---------------------------
+# seconds between a job's started and ended (its JSON), for the fetch job's own time
+job_secs() {
+	"$BR" --repo "$1" job show "$2" --json 2>/dev/null | python3 -c '
+import json, sys
+from datetime import datetime
+j = json.load(sys.stdin)
+f = lambda s: datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ")
+print("%.3f" % (f(j["ended"]) - f(j["started"])).total_seconds())'
+}
+
+delivery_bench() { # delivery_bench FS
+	fs=$1
+	workdir "$fs"
+	g="delivery $fs F=$DFILES x $DITEMS items"
+	echo "== $g ($WORK)"
+	mkdir -p "$WORK/server/in" "$WORK/server/out"
+	i=1
+	while [ "$i" -le "$DFILES" ]; do
+		rm -rf "$WORK/pkg"
+		"$GEN" "$WORK/pkg" "$DITEMS" --seed "$((SEED + i))" --file-size "$FSIZE" >"$LOGS/gen.log" 2>&1 ||
+			die "gen_saf failed"
+		(cd "$WORK/pkg" && zip -qr "$WORK/server/in/f$i.zip" .) || die "zip failed"
+		i=$((i + 1))
+	done
+	rm -rf "$WORK/pkg"
+	# pyftpdlib as shipped (the tests' ftpd.py adds misbehaviours and is slower and uneven)
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	/usr/bin/python3 -m pyftpdlib -i 127.0.0.1 -p "$port" -w -d "$WORK/server" -u bench -P bench-pw \
+		>"$LOGS/ftpd.log" 2>&1 &
+	ftpd=$!
+	url="ftp://127.0.0.1:$port"
+	t=0
+	until curl -sS --user bench:bench-pw "$url/" -o /dev/null 2>/dev/null || [ "$t" -ge 100 ]; do
+		sleep 0.1
+		t=$((t + 1))
+	done
+	REP=1
+	while [ "$REP" -le "$REPS" ]; do
+		rm -rf "$WORK/dl"
+		mkdir -p "$WORK/dl"
+		measure curl -sS --user bench:bench-pw "$url/in/f[1-$DFILES].zip" -o "$WORK/dl/f#1.zip"
+		sample "$g" floor "curl get (all files)"
+		r=$WORK/repo
+		new_repo "$BR" "$r"
+		printf 'bench-pw\n' | "$BR" --repo "$r" ftp add src --url "$url/" --user bench --password-stdin \
+			>"$LOGS/ftp.log" 2>&1 || die "ftp add failed: $(tail -n 3 "$LOGS/ftp.log")"
+		"$BR" --repo "$r" profile add pub --format saf --collection "$COLL" --ftp src --remote-dir in \
+			>"$LOGS/profile.log" 2>&1 || die "profile add failed: $(tail -n 3 "$LOGS/profile.log")"
+		measure "$BR" --repo "$r" profile run pub --wait
+		sample "$g" bulkrepo "pull: fetch + $DFILES loads"
+		fetch=$(head -n 1 "$LOGS/last.out")
+		M_SECS=$(job_secs "$r" "$fetch")
+		M_RSS=n/a
+		M_RC=0
+		[ -n "$M_SECS" ] || M_RC=1
+		sample "$g" bulkrepo "fetch job (its own time)"
+		measure "$BR" --repo "$r" export -t COLLECTION -i "$COLL" --deliver "ftp:src" --subdir "out/r$REP"
+		sample "$g" bulkrepo "export + delivery (ftp)"
+		rm -rf "$WORK/exp" && mkdir -p "$WORK/exp"
+		measure "$BR" --repo "$r" export -t COLLECTION -i "$COLL" -d "$WORK/exp" -z export.zip
+		sample "$g" bulkrepo "export (zip, no delivery)"
+		up=$(find "$WORK/server/out/r$REP" -name '*.zip' | head -n 1)
+		measure curl -sS --user bench:bench-pw -T "$up" "$url/out/floor-r$REP.zip"
+		sample "$g" floor "curl put (the export zip)"
+		REP=$((REP + 1))
+	done
+	kill "$ftpd" 2>/dev/null
+	wait "$ftpd" 2>/dev/null
+	summarize "$g" "$DFILES" files/s - "curl get (all files)" "floor (FTP download)"
+	summarize "$g" "$DFILES" files/s "curl get (all files)" "fetch job (its own time)" "<= 3x curl"
+	summarize "$g" "$((DFILES * DITEMS))" items/s - "pull: fetch + $DFILES loads" "-"
+	summarize "$g" "$((DFILES * DITEMS))" items/s - "export (zip, no delivery)" "-"
+	summarize "$g" "$((DFILES * DITEMS))" items/s "export (zip, no delivery)" "export + delivery (ftp)" "delivery adds little"
+	summarize "$g" 1 uploads/s - "curl put (the export zip)" "floor (FTP upload)"
+	dropwork
+}
+
 # ---- sets: search and the jobs that change sets (issue 10) ----------------------------------------
 SL=$(dirname "$GEN")/search_latency
 
@@ -579,6 +666,11 @@ for phase in $PHASES; do
 			continue
 		fi
 		for fs in $FSLIST; do for n in $BIG_NS; do saf_bench "$fs" "$n"; done; done
+		;;
+	delivery)
+		[ -x /usr/bin/python3 ] && command -v curl >/dev/null 2>&1 ||
+			die "phase delivery needs /usr/bin/python3 (python3-pyftpdlib) and curl"
+		for fs in $FSLIST; do delivery_bench "$fs"; done
 		;;
 	web)
 		echo "== web (bench/web.sh)"
