@@ -22,8 +22,8 @@ static int allowed(srv_req *r, enum MHD_Result *res)
 static json_t *config_json(const br_ftp_config *c)
 {
     char *text = NULL;
-    json_t *o = br_ftp_to_json(c, &text, NULL) ? NULL : json_loads(text, 0, NULL);
-    free(text);
+    int rc = br_ftp_to_json(c, &text, NULL);
+    json_t *o = srv_json_of(rc, text);
     return o ? o : json_null();
 }
 

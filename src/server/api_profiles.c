@@ -31,9 +31,8 @@ static int allowed(srv_req *r, enum MHD_Result *res)
 static json_t *profile_json(const br_profile *p)
 {
     char *text = NULL;
-    json_t *o = br_profile_to_json(p, &text, NULL) ? NULL : json_loads(text, 0, NULL);
-    free(text);
-    return o;
+    int rc = br_profile_to_json(p, &text, NULL);
+    return srv_json_of(rc, text);
 }
 
 typedef struct listing {
@@ -89,8 +88,7 @@ enum MHD_Result srv_profiles_get(srv_req *r, br_repo *repo)
     if (br_profile_history_json(repo, r->handle, (size_t)(limit ? limit : HISTORY_DEFAULT),
                                 (size_t)offset, &text, &err))
         return srv_reply_br(r, &err);
-    json_t *o = json_loads(text, 0, NULL);
-    free(text);
+    json_t *o = srv_json_of(0, text);
     if (!o) return srv_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     return srv_reply_json(r, MHD_HTTP_OK, o);
 }

@@ -79,8 +79,8 @@ static int may_run(srv_req *r, const br_job_type *t, enum MHD_Result *res)
 static json_t *param_json(const br_job_param *p)
 {
     char *text = NULL;
-    json_t *o = br_job_param_json(p, &text, NULL) ? NULL : json_loads(text, 0, NULL);
-    free(text);
+    int rc = br_job_param_json(p, &text, NULL);
+    json_t *o = srv_json_of(rc, text);
     return o ? o : json_null();
 }
 

@@ -30,8 +30,8 @@ static json_t *str_or_null(const char *s)
 static json_t *set_json(const br_set *s, int64_t members)
 {
     char *text = NULL;
-    json_t *o = br_set_to_json(s, members, &text, NULL) ? NULL : json_loads(text, 0, NULL);
-    free(text);
+    int rc = br_set_to_json(s, members, &text, NULL);
+    json_t *o = srv_json_of(rc, text);
     return o ? o : json_null();
 }
 

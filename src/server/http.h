@@ -117,6 +117,9 @@ const char *srv_cookie_attrs(const srv *s);
 enum MHD_Result srv_reply_text(srv_req *r, unsigned status, char *body);
 /* Takes ownership of o. */
 enum MHD_Result srv_reply_json(srv_req *r, unsigned status, json_t *o);
+/* The JSON text a library call made (rc: the call's result) as a value to reply with; text is
+ * freed.  NULL when the call failed or the text cannot be parsed (out of memory). */
+json_t *srv_json_of(int rc, char *text);
 enum MHD_Result srv_reply_error(srv_req *r, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Maps a library error onto an HTTP status and replies with its message. */

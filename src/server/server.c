@@ -175,6 +175,13 @@ enum MHD_Result srv_reply_json(srv_req *r, unsigned status, json_t *o)
     return srv_reply(r, status, srv_json_response(r, o));
 }
 
+json_t *srv_json_of(int rc, char *text)
+{
+    json_t *o = rc || !text ? NULL : json_loads(text, 0, NULL);
+    free(text);
+    return o;
+}
+
 enum MHD_Result srv_reply_error(srv_req *r, unsigned status, const char *fmt, ...)
 {
     char msg[1024];
