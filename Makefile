@@ -8,7 +8,7 @@
 #                 make fuzz-smoke: 10 s each; `make test` runs each for 5 s.
 
 CC      ?= cc
-PKGS    := libxml-2.0 sqlite3 libzip jansson libcrypto libutf8proc libcurl libmicrohttpd libsodium
+PKGS    := libxml-2.0 sqlite3 libpq libzip jansson libcrypto libutf8proc libcurl libmicrohttpd libsodium
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter -Iinclude -Isrc/lib \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Installs the Debian packages bulkrepo builds and tests with (the test servers of issue 17:
+# Installs the Debian packages bulkrepo builds and tests with (PostgreSQL's libpq and a server
+# for the store tests' throwaway cluster; the test servers of issue 17:
 # pyftpdlib for FTP and FTPS, OpenSSH's sshd for SFTP, aiosmtpd for SMTP, all on loopback), skipping quickly
 # when they are all present. Needs root (or sudo) only when something is missing.
 set -eu
@@ -7,7 +8,8 @@ set -eu
 PKGS="pkg-config libsqlite3-dev sqlite3 libxml2-dev libxml2-utils libzip-dev zip unzip \
 libssl-dev libutf8proc-dev libmagic-dev libmagic-mgc libjansson-dev libcmocka-dev \
 libcurl4-openssl-dev libmicrohttpd-dev libsodium-dev libxlsxwriter-dev \
-python3-pyftpdlib python3-openssl python3-aiosmtpd openssh-server openssh-client"
+python3-pyftpdlib python3-openssl python3-aiosmtpd openssh-server openssh-client \
+libpq-dev postgresql"
 
 missing=""
 for p in $PKGS; do

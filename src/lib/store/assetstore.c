@@ -279,12 +279,12 @@ static int walk_store(br_repo *repo, int (*fn)(void *, const char *name, const c
 /* 1 when a bitstream row names the file, 0 when none does, BR_ESTORE. */
 static int has_sha(br_repo *repo, const char *sha)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_BS_HAS_SHA, NULL);
+    br_dbst *st = br_stmt(repo, S_BS_HAS_SHA, NULL);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, sha);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_ROW) sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : BR_ESTORE;
+    if (rc == BR_DB_ROW) br_db_reset(st);
+    return rc == BR_DB_ROW ? 1 : rc == BR_DB_DONE ? 0 : BR_ESTORE;
 }
 
 struct gc_ctx {
@@ -385,25 +385,25 @@ static int fsck_file(void *ctx, const char *name, const char *path)
 
 static int count_query(br_repo *repo, const char *sql, int64_t *out, br_error *err)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(repo->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return br_store_fail(repo, err, "prepare");
+    br_dbst *st;
+    if (br_db_prepare(repo->db, sql, -1, &st)) return br_store_fail(repo, err, "prepare");
     int rc = br_step(repo, st);
-    if (rc == SQLITE_ROW) *out = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? 0 : br_store_fail(repo, err, "count");
+    if (rc == BR_DB_ROW) *out = br_db_col_int64(st, 0);
+    br_db_finalize(st);
+    return rc == BR_DB_ROW ? 0 : br_store_fail(repo, err, "count");
 }
 
 int br_repo_fsck(br_repo *repo, br_diag_sink *diags, br_fsck_report *rep, br_error *err)
 {
     if (!rep) return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_repo_fsck: no report");
     memset(rep, 0, sizeof *rep);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(repo->db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK)
-        return br_store_fail(repo, err, "prepare");
     rep->db_ok = 1;
-    int rc;
-    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
+    const char *check = repo->db->be->integrity_sql; /* NULL: the engine checks itself */
+    br_dbst *st = NULL;
+    if (check && br_db_prepare(repo->db, check, -1, &st))
+        return br_store_fail(repo, err, "prepare");
+    int rc = BR_DB_DONE;
+    while (st && (rc = br_step(repo, st)) == BR_DB_ROW) {
         const char *msg = br_col_text(st, 0);
         if (msg && strcmp(msg, "ok")) {
             rep->db_ok = 0;
@@ -411,12 +411,12 @@ int br_repo_fsck(br_repo *repo, br_diag_sink *diags, br_fsck_report *rep, br_err
                           msg);
         }
     }
-    if (rc != SQLITE_DONE) { /* a check that could not finish passed nothing */
+    if (st && rc != BR_DB_DONE) { /* a check that could not finish passed nothing */
         rep->db_ok = 0;
         br_diag_emitf(diags, BR_SEV_ERROR, NULL, "bulkrepo.db", 0, 0, "fsck.sqlite", NULL,
-                      "the integrity check stopped: %s", sqlite3_errmsg(repo->db));
+                      "the integrity check stopped: %s", br_db_errmsg(repo->db));
     }
-    sqlite3_finalize(st);
+    br_db_finalize(st);
 
     /* Orphan rows: foreign keys should make these impossible; check anyway. */
     static const struct {
@@ -454,9 +454,9 @@ int br_repo_fsck(br_repo *repo, br_diag_sink *diags, br_fsck_report *rep, br_err
 
     /* Every stored file re-verified against the checksums recorded at import. */
     if (!(st = br_stmt(repo, S_BS_SHA_ALL, err))) return BR_ESTORE;
-    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == BR_DB_ROW) {
         const char *sha = br_col_text(st, 0), *md5 = br_col_text(st, 1);
-        int64_t size = sqlite3_column_int64(st, 2);
+        int64_t size = br_db_col_int64(st, 2);
         char path[4200], m[33], s[65];
         int64_t got = 0;
         br_asset_path(repo, sha, path, sizeof path);
@@ -464,7 +464,7 @@ int br_repo_fsck(br_repo *repo, br_diag_sink *diags, br_fsck_report *rep, br_err
             rep->missing_files++;
             br_diag_emitf(diags, BR_SEV_ERROR, NULL, path, 0, 0, "fsck.missing-file", NULL,
                           "stored file is missing (%lld bitstream rows name it)",
-                          (long long)sqlite3_column_int64(st, 3));
+                          (long long)br_db_col_int64(st, 3));
         } else if (br_hash_file(path, m, s, &got, NULL) || strcmp(s, sha) || strcmp(m, md5) ||
                    got != size) {
             rep->bad_checksums++;
@@ -472,7 +472,7 @@ int br_repo_fsck(br_repo *repo, br_diag_sink *diags, br_fsck_report *rep, br_err
                           "content does not match its recorded SHA-256/MD5/size");
         }
     }
-    if (rc != SQLITE_DONE) return br_store_fail(repo, err, "bitstream scan");
+    if (rc != BR_DB_DONE) return br_store_fail(repo, err, "bitstream scan");
 
     struct fsck_ctx f = {repo, diags, rep};
     if ((rc = walk_store(repo, fsck_file, &f)))

@@ -148,12 +148,9 @@ static int sync_path(const char *path, int dir, br_error *err)
     return 0;
 }
 
-/* Copies the repository's database to out (a new file).  The caller holds
- * the write lock and has written nothing yet, so the copy is exactly the
- * database the migrations start from.  SQLite's backup cannot read through a
- * connection that has a write transaction open (SQLITE_BUSY), so it reads
- * through a second, read-only connection: a WAL reader, which the write lock
- * does not block. */
+/* Copies the repository's database to out (a new file) with the backend's snapshot.  The
+ * caller holds the write lock and has written nothing yet, so the copy is exactly the
+ * database the migrations start from. */
 static int backup_to(br_repo *repo, int version, char *out, size_t size, br_error *err)
 {
     char dir[4200], tmp[4300], stamp[32], db[4200];
@@ -180,38 +177,11 @@ static int backup_to(br_repo *repo, int version, char *out, size_t size, br_erro
     }
     snprintf(tmp, sizeof tmp, "%s.tmp", out);
     unlink(tmp);
-    sqlite3 *src = NULL, *dst = NULL;
-    sqlite3_backup *b = NULL;
-    if (sqlite3_open_v2(db, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        rc = br_error_set(err, BR_ESTORE, db, 0, 0, "cannot read the database for the backup: %s",
-                          src ? sqlite3_errmsg(src) : "out of memory");
+    char msg[512] = "";
+    if ((rc = repo->db->be->snapshot(repo->db, db, tmp, msg, sizeof msg))) {
+        rc = br_error_set(err, rc, tmp, 0, 0, "%s", msg);
         goto done;
     }
-    sqlite3_busy_timeout(src, 10000);
-    if (sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-        rc = br_error_set(err, BR_EIO, tmp, 0, 0, "cannot create the backup: %s",
-                          dst ? sqlite3_errmsg(dst) : "out of memory");
-        goto done;
-    }
-    if (!(b = sqlite3_backup_init(dst, "main", src, "main"))) {
-        rc = br_error_set(err, BR_EIO, tmp, 0, 0, "cannot start the backup: %s",
-                          sqlite3_errmsg(dst));
-        goto done;
-    }
-    int s = sqlite3_backup_step(b, -1);
-    int f = sqlite3_backup_finish(b);
-    b = NULL;
-    if (s != SQLITE_DONE || f != SQLITE_OK) {
-        rc = br_error_set(err, BR_EIO, tmp, 0, 0, "the backup failed: %s",
-                          sqlite3_errstr(s != SQLITE_DONE ? s : f));
-        goto done;
-    }
-    if (sqlite3_close(dst) != SQLITE_OK) {
-        rc = br_error_set(err, BR_EIO, tmp, 0, 0, "cannot close the backup");
-        dst = NULL;
-        goto done;
-    }
-    dst = NULL;
     if ((rc = sync_path(tmp, 0, err))) goto done;
     if (rename(tmp, out)) {
         rc = br_error_set(err, BR_EIO, out, 0, 0, "cannot name the backup: %s", strerror(errno));
@@ -220,9 +190,6 @@ static int backup_to(br_repo *repo, int version, char *out, size_t size, br_erro
     rc = sync_path(dir, 1, err);
     if (rc) unlink(out);
 done:
-    if (b) sqlite3_backup_finish(b);
-    if (dst) sqlite3_close(dst);
-    if (src) sqlite3_close(src);
     if (rc) {
         unlink(tmp);
         out[0] = 0;
@@ -235,46 +202,29 @@ done:
 /* Runs every statement of one migration file, naming the statement that failed. */
 static int run_migration(br_repo *repo, const br_embedded_file *f, br_error *err)
 {
-    const char *sql = f->data;
-    while (sql && *sql) {
-        sqlite3_stmt *st = NULL;
-        const char *tail = NULL;
-        if (sqlite3_prepare_v2(repo->db, sql, -1, &st, &tail) != SQLITE_OK) {
-            br_error_set(err, BR_ESTORE, repo->dir, 0, 0, "migration %s: %s", f->name,
-                         sqlite3_errmsg(repo->db));
-            return BR_ESTORE;
-        }
-        if (!st) break; /* only comments and blanks were left */
-        int s;
-        while ((s = sqlite3_step(st)) == SQLITE_ROW)
-            ;
-        if (s != SQLITE_DONE) {
-            br_error_set(err, BR_ESTORE, repo->dir, 0, 0, "migration %s failed at \"%.200s\": %s",
-                         f->name, sqlite3_sql(st), sqlite3_errmsg(repo->db));
-            sqlite3_finalize(st);
-            return BR_ESTORE;
-        }
-        sqlite3_finalize(st);
-        sql = tail;
-    }
+    char msg[512] = "";
+    if (repo->db->be->exec_script(repo->db, f->data, msg, sizeof msg))
+        return br_error_set(err, BR_ESTORE, repo->dir, 0, 0, "migration %s failed %s", f->name,
+                            msg);
     return 0;
 }
 
-/* PRAGMA foreign_key_check: a migration must leave no dangling reference. */
+/* A migration must leave no dangling reference (where the engine lets one be made). */
 static int check_foreign_keys(br_repo *repo, br_error *err)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(repo->db, "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK)
-        return br_store_fail(repo, err, "foreign key check");
-    int s = sqlite3_step(st);
+    const char *sql = repo->db->be->fk_check_sql;
+    if (!sql) return 0;
+    br_dbst *st = NULL;
+    if (br_db_prepare(repo->db, sql, -1, &st)) return br_store_fail(repo, err, "foreign key check");
+    int s = br_db_step(st);
     int rc = 0;
-    if (s == SQLITE_ROW)
+    if (s == BR_DB_ROW)
         rc = br_error_set(err, BR_ESTORE, repo->dir, 0, 0,
                           "after the migrations a row of table %s names a missing row of %s",
                           br_col_text(st, 0), br_col_text(st, 2));
-    else if (s != SQLITE_DONE)
+    else if (s != BR_DB_DONE)
         rc = br_store_fail(repo, err, "foreign key check");
-    sqlite3_finalize(st);
+    br_db_finalize(st);
     return rc;
 }
 
@@ -301,16 +251,9 @@ int br_repo_upgrade(const char *dir, int dry_run, br_upgrade_report *rep, br_err
     }
     if (version == latest || dry_run) goto done;
 
-    /* The database file alone, then the write lock.  A checkpoint that
-     * readers keep from finishing is no failure: the backup reads through
-     * the WAL. */
-    int s = sqlite3_wal_checkpoint_v2(repo->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-    if (s != SQLITE_OK && s != SQLITE_BUSY && s != SQLITE_LOCKED) {
-        rc = br_store_fail(repo, err, "checkpoint");
-        goto done;
-    }
     /* Off for the transaction (a table rebuild needs it), checked before the commit. */
-    if ((rc = br_store_exec(repo, "PRAGMA foreign_keys=OFF", err))) goto done;
+    const char *fk_off = repo->db->be->fk_off_sql;
+    if (fk_off && (rc = br_store_exec(repo, fk_off, err))) goto done;
     if ((rc = br_repo_begin(repo, err))) goto done;
     /* Another process may have upgraded while we waited for the lock. */
     if ((rc = br_store_schema_version(repo, &version, err))) goto done;

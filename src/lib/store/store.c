@@ -501,30 +501,32 @@ static const char *const SQL[S_COUNT] = {
     [S_ORCID_WORK_DEL] = "DELETE FROM orcid_work WHERE researcher_id = ?1 AND put_code = ?2",
 };
 
-/* Outside a transaction, a statement left mid-result (a lookup that returned its
- * first row) would keep the connection's read snapshot open: later reads would
- * not see other connections' commits (the server watching a worker's progress)
- * and a later write could fail with SQLITE_BUSY_SNAPSHOT.  So every statement is
- * finished before the next one starts; inside a transaction the snapshot is the
- * transaction's own and nothing needs resetting. */
+/* Between transactions no statement may hold a read snapshot (see the backend's release):
+ * every statement is finished before the next one starts; inside a transaction the snapshot
+ * is the transaction's own and nothing needs resetting. */
 static void release_snapshot(br_repo *repo)
 {
-    for (sqlite3_stmt *st = sqlite3_next_stmt(repo->db, NULL); st;
-         st = sqlite3_next_stmt(repo->db, st))
-        if (sqlite3_stmt_busy(st)) sqlite3_reset(st);
+    repo->db->be->release(repo->db);
 }
 
-sqlite3_stmt *br_stmt(br_repo *repo, stmt_id id, br_error *err)
+/* The statement's text on this repository's backend: its own where it has one. */
+static const char *stmt_sql(const br_repo *repo, stmt_id id)
+{
+    const br_db_backend *be = repo->db->be;
+    const char *own = be->sql && (size_t)id < be->n_sql ? be->sql[id] : NULL;
+    return own ? own : SQL[id];
+}
+
+br_dbst *br_stmt(br_repo *repo, stmt_id id, br_error *err)
 {
     if (!repo->in_tx && !repo->iterating) release_snapshot(repo);
-    sqlite3_stmt *st = repo->stmts[id];
+    br_dbst *st = repo->stmts[id];
     if (st) {
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
+        br_db_reset(st);
+        repo->db->be->clear_bindings(st);
         return st;
     }
-    if (sqlite3_prepare_v3(repo->db, SQL[id], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
-        SQLITE_OK) {
+    if (repo->db->be->prepare(repo->db, stmt_sql(repo, id), -1, 1, &st)) {
         br_store_fail(repo, err, "prepare");
         return NULL;
     }
@@ -535,17 +537,17 @@ sqlite3_stmt *br_stmt(br_repo *repo, stmt_id id, br_error *err)
 int br_store_fail(br_repo *repo, br_error *err, const char *what)
 {
     return br_error_set(err, BR_ESTORE, repo->dir, 0, 0, "database %s failed: %s", what,
-                        sqlite3_errmsg(repo->db));
+                        br_db_errmsg(repo->db));
 }
 
-int br_bind_text(sqlite3_stmt *st, int i, const char *s)
+int br_bind_text(br_dbst *st, int i, const char *s)
 {
-    return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+    return s ? st->db->be->bind_text(st, i, s, -1) : br_db_bind_null(st, i);
 }
 
-const char *br_col_text(sqlite3_stmt *st, int i)
+const char *br_col_text(br_dbst *st, int i)
 {
-    return (const char *)sqlite3_column_text(st, i);
+    return st->db->be->column_text(st, i);
 }
 
 /* ---- field cache -------------------------------------------------------------- */
@@ -572,23 +574,22 @@ static int load_registry_cache(br_repo *repo, br_error *err)
     free(repo->schemas);
     repo->schemas = NULL;
     repo->n_schemas = 0;
-    sqlite3_stmt *st = br_stmt(repo, S_FIELD_ALL, err);
+    br_dbst *st = br_stmt(repo, S_FIELD_ALL, err);
     if (!st) return BR_ESTORE;
     int rc;
-    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == BR_DB_ROW) {
         char key[256];
         const char *q = br_col_text(st, 3);
         field_key(key, sizeof key, br_col_text(st, 1), br_col_text(st, 2), q && *q ? q : NULL);
-        if (br_strmap_put(&repo->fields, key, sqlite3_column_int64(st, 0)))
+        if (br_strmap_put(&repo->fields, key, br_db_col_int64(st, 0)))
             return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
     }
-    if (rc != SQLITE_DONE) return br_store_fail(repo, err, "registry read");
-    sqlite3_stmt *ss;
-    if (sqlite3_prepare_v2(repo->db, "SELECT prefix FROM metadata_schema ORDER BY prefix", -1, &ss,
-                           NULL) != SQLITE_OK)
+    if (rc != BR_DB_DONE) return br_store_fail(repo, err, "registry read");
+    br_dbst *ss;
+    if (br_db_prepare(repo->db, "SELECT prefix FROM metadata_schema ORDER BY prefix", -1, &ss))
         return br_store_fail(repo, err, "prepare");
     int nomem = 0;
-    while (!nomem && (rc = sqlite3_step(ss)) == SQLITE_ROW) {
+    while (!nomem && (rc = br_db_step(ss)) == BR_DB_ROW) {
         char **n = realloc(repo->schemas, (repo->n_schemas + 1) * sizeof *n);
         char *prefix = n ? strdup(br_col_text(ss, 0)) : NULL;
         if (n) repo->schemas = n;
@@ -600,9 +601,9 @@ static int load_registry_cache(br_repo *repo, br_error *err)
     }
     /* The step's error is read before finalize resets it. */
     int ret = nomem               ? br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory")
-              : rc == SQLITE_DONE ? 0
+              : rc == BR_DB_DONE ? 0
                                   : br_store_fail(repo, err, "schema read");
-    sqlite3_finalize(ss);
+    br_db_finalize(ss);
     return ret;
 }
 
@@ -611,41 +612,38 @@ static int load_registry_cache(br_repo *repo, br_error *err)
 /* 0 and out filled, BR_ENOTFOUND when the key is not set, BR_ESTORE. */
 int br_store_meta_get(br_repo *repo, const char *key, char *out, size_t size, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_META_GET, err);
+    br_dbst *st = br_stmt(repo, S_META_GET, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, key);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_ROW) {
+    if (rc == BR_DB_ROW) {
         br_strlcpy(out, br_col_text(st, 0), size);
         /* A statement left on its row holds a read snapshot: the connection
          * would not see later commits of other connections. */
-        sqlite3_reset(st);
+        br_db_reset(st);
         return 0;
     }
-    if (rc == SQLITE_DONE)
+    if (rc == BR_DB_DONE)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no meta key %s", key);
     return br_store_fail(repo, err, "meta read");
 }
 
 int br_store_meta_set(br_repo *repo, const char *key, const char *value, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_META_SET, err);
+    br_dbst *st = br_stmt(repo, S_META_SET, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, key);
     br_bind_text(st, 2, value);
-    return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "meta write");
+    return br_step(repo, st) == BR_DB_DONE ? 0 : br_store_fail(repo, err, "meta write");
 }
 
 /* ---- open / init ------------------------------------------------------------------ */
 
 int br_store_exec(br_repo *repo, const char *sql, br_error *err)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(repo->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        br_error_set(err, BR_ESTORE, repo->dir, 0, 0, "database error: %s", msg ? msg : "?");
-        sqlite3_free(msg);
-        return BR_ESTORE;
-    }
+    if (br_db_exec(repo->db, sql))
+        return br_error_set(err, BR_ESTORE, repo->dir, 0, 0, "database error: %s",
+                            br_db_errmsg(repo->db));
     return 0;
 }
 
@@ -662,24 +660,17 @@ int br_store_connect(const char *dir, int create, br_repo **out, br_error *err)
     }
     char path[4200];
     br_path_join(path, sizeof path, dir, DB_NAME);
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
-    if (sqlite3_open_v2(path, &repo->db, flags, NULL) != SQLITE_OK) {
-        rc = br_error_set(err, create ? BR_EIO : BR_ENOTFOUND, dir, 0, 0,
-                          "no bulkrepo repository here (%s); create one with `bulkrepo init`",
-                          repo->db ? sqlite3_errmsg(repo->db) : "cannot open");
+    const br_db_backend *be = &br_db_sqlite;
+    char msg[512] = "";
+    if ((rc = be->open(path, create, &repo->db, msg, sizeof msg))) {
+        rc = br_error_set(err, rc, dir, 0, 0,
+                          rc == BR_ENOTFOUND || create == 0
+                              ? "no bulkrepo repository here (%s); create one with `bulkrepo init`"
+                              : "cannot create the repository's database: %s",
+                          msg);
         goto done;
     }
-    sqlite3_busy_timeout(repo->db, 10000);
-    sqlite3_extended_result_codes(repo->db, 1);
-    /* WAL with synchronous=FULL: each commit is durable (one fsync of the WAL per
-     * batch); readers (the monitor, item show) never block the importer. */
-    if ((rc = br_store_exec(
-             repo,
-             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-             "PRAGMA foreign_keys=ON; PRAGMA recursive_triggers=ON; PRAGMA temp_store=MEMORY; "
-             "PRAGMA cache_size=-16000;",
-             err)))
-        goto done;
+    br_db_set_wait(repo->db, BR_DB_WAIT_MS);
     /* The search index's field kinds (store_search.c): this connection's own table. */
     if ((rc = br_store_exec(repo, BR_FTS_FIELD_TABLE_SQL, err))) goto done;
     br_path_join(path, sizeof path, dir, "assetstore");
@@ -834,8 +825,8 @@ void br_repo_free(br_repo *repo)
 {
     if (!repo) return;
     for (int i = 0; i < S_COUNT; i++)
-        sqlite3_finalize(repo->stmts[i]);
-    if (repo->db) sqlite3_close(repo->db);
+        br_db_finalize(repo->stmts[i]);
+    if (repo->db) repo->db->be->close(repo->db);
     if (repo->assetdir_fd >= 0) close(repo->assetdir_fd);
     if (repo->magic) magic_close(repo->magic);
     br_strmap_dispose(&repo->fields);
@@ -873,9 +864,9 @@ const char *br_repo_handle_prefix(const br_repo *repo)
 
 static int step_done(br_repo *repo, stmt_id id, br_error *err, const char *what)
 {
-    sqlite3_stmt *st = br_stmt(repo, id, err);
+    br_dbst *st = br_stmt(repo, id, err);
     if (!st) return BR_ESTORE;
-    return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, what);
+    return br_step(repo, st) == BR_DB_DONE ? 0 : br_store_fail(repo, err, what);
 }
 
 /* The gate holds no lock of its own (a waiter can never hang on it): it counts
@@ -942,11 +933,11 @@ static void gate_yield(br_write_gate *g)
     pthread_mutex_unlock(&g->mu);
 }
 
-int br_step(br_repo *repo, sqlite3_stmt *st)
+int br_step(br_repo *repo, br_dbst *st)
 {
-    if (repo->in_tx || !repo->gate || sqlite3_stmt_readonly(st)) return sqlite3_step(st);
+    if (repo->in_tx || !repo->gate || repo->db->be->readonly(st)) return br_db_step(st);
     gate_want(repo->gate, 1);
-    int rc = sqlite3_step(st);
+    int rc = br_db_step(st);
     gate_want(repo->gate, -1);
     return rc;
 }
@@ -998,7 +989,7 @@ void br_repo_rollback(br_repo *repo)
 {
     br_search_forget(repo, 0);
     if (!repo->in_tx) return;
-    sqlite3_stmt *st = br_stmt(repo, S_ROLLBACK, NULL);
+    br_dbst *st = br_stmt(repo, S_ROLLBACK, NULL);
     if (st) br_step(repo, st);
     repo->in_tx = 0;
     repo->next_handle = 0;
@@ -1009,7 +1000,7 @@ void br_repo_reset(br_repo *repo)
     release_snapshot(repo);
     br_repo_rollback(repo);
     /* A transaction begun outside br_repo_begin (none should be) ends too. */
-    if (!sqlite3_get_autocommit(repo->db)) sqlite3_exec(repo->db, "ROLLBACK", NULL, NULL, NULL);
+    if (repo->db->be->in_transaction(repo->db)) br_db_exec(repo->db, "ROLLBACK");
 }
 
 int br_repo_mktemp(br_repo *repo, const char *tag, char *out, size_t size, br_error *err)
@@ -1050,14 +1041,14 @@ void br_handle_split(const char *handle, char *prefix, size_t size, int64_t *num
  * (err filled). */
 static int64_t max_num(br_repo *repo, stmt_id id, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, id, err);
+    br_dbst *st = br_stmt(repo, id, err);
     if (!st) return -1;
     br_bind_text(st, 1, repo->prefix);
-    if (br_step(repo, st) != SQLITE_ROW) {
+    if (br_step(repo, st) != BR_DB_ROW) {
         br_store_fail(repo, err, "handle allocation");
         return -1;
     }
-    return sqlite3_column_type(st, 0) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 0);
+    return br_db_col_null(st, 0) ? 0 : br_db_col_int64(st, 0);
 }
 
 static int save_handle_mark(br_repo *repo, br_error *err)
@@ -1126,46 +1117,46 @@ int br_handle_exists(br_repo *repo, const char *handle)
     if (!handle) return BR_EUSAGE;
     stmt_id ids[2] = {S_HANDLE_ITEM, S_HANDLE_CONT};
     for (int i = 0; i < 2; i++) {
-        sqlite3_stmt *st = br_stmt(repo, ids[i], NULL);
+        br_dbst *st = br_stmt(repo, ids[i], NULL);
         if (!st) return BR_ESTORE;
         br_bind_text(st, 1, handle);
         int rc = br_step(repo, st);
-        if (rc == SQLITE_ROW) {
-            sqlite3_reset(st); /* no read snapshot kept past the answer */
+        if (rc == BR_DB_ROW) {
+            br_db_reset(st); /* no read snapshot kept past the answer */
             return 1;
         }
-        if (rc != SQLITE_DONE) return BR_ESTORE;
+        if (rc != BR_DB_DONE) return BR_ESTORE;
     }
     return 0;
 }
 
 /* ---- containers --------------------------------------------------------------------------- */
 
-static void read_container(sqlite3_stmt *st, br_container *c)
+static void read_container(br_dbst *st, br_container *c)
 {
     memset(c, 0, sizeof *c);
-    c->id = sqlite3_column_int64(st, 0);
-    c->is_community = sqlite3_column_int(st, 1);
+    c->id = br_db_col_int64(st, 0);
+    c->is_community = br_db_col_int(st, 1);
     br_strlcpy(c->handle, br_col_text(st, 2), sizeof c->handle);
     br_strlcpy(c->name, br_col_text(st, 3), sizeof c->name);
     br_strlcpy(c->parent, br_col_text(st, 4), sizeof c->parent);
-    c->n_items = sqlite3_column_int64(st, 5);
+    c->n_items = br_db_col_int64(st, 5);
 }
 
 int br_container_get(br_repo *repo, const char *handle, br_container *out, br_error *err)
 {
     if (!handle || !out)
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_container_get: missing argument");
-    sqlite3_stmt *st = br_stmt(repo, S_CONT_BY_HANDLE, err);
+    br_dbst *st = br_stmt(repo, S_CONT_BY_HANDLE, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, handle);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_ROW) {
+    if (rc == BR_DB_ROW) {
         read_container(st, out);
-        sqlite3_reset(st);
+        br_db_reset(st);
         return 0;
     }
-    if (rc == SQLITE_DONE)
+    if (rc == BR_DB_DONE)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0,
                             "no community or collection has handle %s", handle);
     return br_store_fail(repo, err, "container lookup");
@@ -1193,21 +1184,21 @@ int br_container_create(br_repo *repo, int is_community, const char *name, const
     if ((rc = br_handle_allocate(repo, handle, sizeof handle, err))) goto done;
     br_handle_split(handle, prefix, sizeof prefix, &num);
     br_now_iso(now);
-    sqlite3_stmt *st = br_stmt(repo, S_CONT_INSERT, err);
+    br_dbst *st = br_stmt(repo, S_CONT_INSERT, err);
     if (!st) {
         rc = BR_ESTORE;
         goto done;
     }
-    sqlite3_bind_int(st, 1, is_community ? 1 : 0);
+    br_db_bind_int64(st, 1, is_community ? 1 : 0);
     br_bind_text(st, 2, handle);
-    sqlite3_bind_int64(st, 3, num);
+    br_db_bind_int64(st, 3, num);
     br_bind_text(st, 4, name);
     if (parent_id)
-        sqlite3_bind_int64(st, 5, parent_id);
+        br_db_bind_int64(st, 5, parent_id);
     else
-        sqlite3_bind_null(st, 5);
+        br_db_bind_null(st, 5);
     br_bind_text(st, 6, now);
-    if (br_step(repo, st) != SQLITE_DONE) {
+    if (br_step(repo, st) != BR_DB_DONE) {
         rc = br_store_fail(repo, err, "insert container");
         goto done;
     }
@@ -1222,15 +1213,15 @@ done:
 
 int br_container_list(br_repo *repo, br_container_fn fn, void *ctx, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_CONT_LIST, err);
+    br_dbst *st = br_stmt(repo, S_CONT_LIST, err);
     if (!st) return BR_ESTORE;
     int rc;
-    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == BR_DB_ROW) {
         br_container c;
         read_container(st, &c);
         if (BR_YIELD(repo, fn(ctx, &c))) return 0;
     }
-    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "container list");
+    return rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, "container list");
 }
 
 /* ---- registry ------------------------------------------------------------------------------- */
@@ -1245,17 +1236,17 @@ int br_registry_add_schema(br_repo *repo, const char *prefix, const char *ns, br
     if (n) repo->schemas = n;
     char *copy = n ? strdup(prefix) : NULL;
     if (!copy) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
-    sqlite3_stmt *st = br_stmt(repo, S_SCHEMA_INSERT, err);
-    int rc = SQLITE_ERROR;
+    br_dbst *st = br_stmt(repo, S_SCHEMA_INSERT, err);
+    int rc = BR_DB_ERROR;
     if (st) {
         br_bind_text(st, 1, prefix);
         br_bind_text(st, 2, ns);
         rc = br_step(repo, st);
     }
-    if (rc != SQLITE_DONE) {
+    if (rc != BR_DB_DONE) {
         free(copy);
         if (!st) return BR_ESTORE;
-        if (rc == SQLITE_CONSTRAINT_UNIQUE)
+        if (rc == BR_DB_UNIQUE)
             return br_error_set(err, BR_EEXISTS, NULL, 0, 0, "schema %s already exists", prefix);
         return br_store_fail(repo, err, "insert schema");
     }
@@ -1270,27 +1261,27 @@ int br_registry_add(br_repo *repo, const char *field, const char *note, br_error
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
                             "'%s' is not a field name (expected schema.element[.qualifier])",
                             field);
-    sqlite3_stmt *st = br_stmt(repo, S_SCHEMA_BY_PREFIX, err);
+    br_dbst *st = br_stmt(repo, S_SCHEMA_BY_PREFIX, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, s);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_DONE)
+    if (rc == BR_DB_DONE)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "schema '%s' is not in the registry", s);
-    if (rc != SQLITE_ROW) return br_store_fail(repo, err, "schema lookup");
-    int64_t schema_id = sqlite3_column_int64(st, 0);
+    if (rc != BR_DB_ROW) return br_store_fail(repo, err, "schema lookup");
+    int64_t schema_id = br_db_col_int64(st, 0);
     st = br_stmt(repo, S_FIELD_INSERT, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, schema_id);
+    br_db_bind_int64(st, 1, schema_id);
     br_bind_text(st, 2, e);
     br_bind_text(st, 3, q);
     br_bind_text(st, 4, note);
     rc = br_step(repo, st);
-    if (rc == SQLITE_CONSTRAINT_UNIQUE)
+    if (rc == BR_DB_UNIQUE)
         return br_error_set(err, BR_EEXISTS, NULL, 0, 0, "%s is already in the registry", field);
-    if (rc != SQLITE_DONE) return br_store_fail(repo, err, "insert field");
+    if (rc != BR_DB_DONE) return br_store_fail(repo, err, "insert field");
     char key[256];
     field_key(key, sizeof key, s, e, *q ? q : NULL);
-    if (br_strmap_put(&repo->fields, key, sqlite3_last_insert_rowid(repo->db)))
+    if (br_strmap_put(&repo->fields, key, br_db_last_id(repo->db)))
         return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
     return 0;
 }
@@ -1344,16 +1335,16 @@ int br_registry_suggest(br_repo *repo, const char *schema, const char *element,
 
 int br_registry_list(br_repo *repo, br_field_fn fn, void *ctx, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_FIELD_ALL, err);
+    br_dbst *st = br_stmt(repo, S_FIELD_ALL, err);
     if (!st) return BR_ESTORE;
     int rc;
-    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == BR_DB_ROW) {
         const char *q = br_col_text(st, 3);
         br_field f = {br_col_text(st, 1), br_col_text(st, 2), q && *q ? q : NULL,
                       br_col_text(st, 4)};
         if (BR_YIELD(repo, fn(ctx, &f))) return 0;
     }
-    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "registry list");
+    return rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, "registry list");
 }
 
 /* ---- groups -------------------------------------------------------------------------------- */
@@ -1362,25 +1353,25 @@ int br_group_add(br_repo *repo, const char *name, br_error *err)
 {
     if (!name || !*name)
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "a group name is required");
-    sqlite3_stmt *st = br_stmt(repo, S_GROUP_INSERT, err);
+    br_dbst *st = br_stmt(repo, S_GROUP_INSERT, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, name);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_CONSTRAINT_UNIQUE)
+    if (rc == BR_DB_UNIQUE)
         return br_error_set(err, BR_EEXISTS, NULL, 0, 0, "group '%s' already exists", name);
-    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "insert group");
+    return rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, "insert group");
 }
 
 int br_group_exists(br_repo *repo, const char *name)
 {
     if (!name) return BR_EUSAGE;
-    sqlite3_stmt *st = br_stmt(repo, S_GROUP_BY_NAME, NULL);
+    br_dbst *st = br_stmt(repo, S_GROUP_BY_NAME, NULL);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, name);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_ROW) {
-        sqlite3_reset(st);
+    if (rc == BR_DB_ROW) {
+        br_db_reset(st);
         return 1;
     }
-    return rc == SQLITE_DONE ? 0 : BR_ESTORE;
+    return rc == BR_DB_DONE ? 0 : BR_ESTORE;
 }

@@ -9,11 +9,11 @@
 #include "store_internal.h"
 #include "store_mail.h"
 
-static int done(br_repo *repo, sqlite3_stmt *st, br_error *err, const char *what)
+static int done(br_repo *repo, br_dbst *st, br_error *err, const char *what)
 {
     int rc = br_step(repo, st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, what);
+    br_db_reset(st);
+    return rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, what);
 }
 
 const char *br_account_type_name(br_account_type t)
@@ -38,42 +38,42 @@ int br_account_read(br_repo *repo, const char *username, int64_t id, br_account_
                     br_error *err)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = br_stmt(repo, username ? S_ACCT_GET : S_ACCT_BY_ID, err);
+    br_dbst *st = br_stmt(repo, username ? S_ACCT_GET : S_ACCT_BY_ID, err);
     if (!st) return BR_ESTORE;
     if (username)
         br_bind_text(st, 1, username);
     else
-        sqlite3_bind_int64(st, 1, id);
+        br_db_bind_int64(st, 1, id);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_DONE) {
-        sqlite3_reset(st);
+    if (rc == BR_DB_DONE) {
+        br_db_reset(st);
         if (username) return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no user '%s'", username);
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no user has id %lld", (long long)id);
     }
-    if (rc != SQLITE_ROW) return br_store_fail(repo, err, "user read");
-    out->id = sqlite3_column_int64(st, 0);
+    if (rc != BR_DB_ROW) return br_store_fail(repo, err, "user read");
+    out->id = br_db_col_int64(st, 0);
     br_strlcpy(out->username, br_col_text(st, 1), sizeof out->username);
     out->external = !strcmp(br_col_text(st, 2) ? br_col_text(st, 2) : "", "external");
     const char *email = br_col_text(st, 3);
     br_strlcpy(out->email, email ? email : "", sizeof out->email);
-    sqlite3_reset(st);
+    br_db_reset(st);
     if (!(st = br_stmt(repo, S_USER_ROLES, err))) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, out->id);
-    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
+    br_db_bind_int64(st, 1, out->id);
+    while ((rc = br_step(repo, st)) == BR_DB_ROW) {
         br_role r;
         if (!br_role_find(br_col_text(st, 0), &r)) out->roles |= UINT32_C(1) << r.index;
     }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "user roles");
+    br_db_reset(st);
+    return rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, "user roles");
 }
 
 int br_account_write(br_repo *repo, int64_t id, uint32_t roles, int external, const char *hash,
                      br_error *err)
 {
     if (!roles) return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "a user needs at least one role");
-    sqlite3_stmt *st = br_stmt(repo, S_USER_ROLES_CLEAR, err);
+    br_dbst *st = br_stmt(repo, S_USER_ROLES_CLEAR, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
+    br_db_bind_int64(st, 1, id);
     int rc = done(repo, st, err, "user roles");
     for (unsigned i = 0; i < 32 && !rc; i++) {
         br_role r;
@@ -81,25 +81,25 @@ int br_account_write(br_repo *repo, int64_t id, uint32_t roles, int external, co
         if (br_role_at(i, &r))
             return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "no role has bit %u", i);
         if (!(st = br_stmt(repo, S_USER_ROLE_INSERT, err))) return BR_ESTORE;
-        sqlite3_bind_int64(st, 1, id);
+        br_db_bind_int64(st, 1, id);
         br_bind_text(st, 2, r.code);
         rc = done(repo, st, err, "user roles");
     }
     if (rc || !(st = br_stmt(repo, S_ACCT_SET_TYPE, err))) return rc ? rc : BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
+    br_db_bind_int64(st, 1, id);
     br_bind_text(st, 2, external ? "external" : "internal");
     if ((rc = done(repo, st, err, "account type")) || !hash) return rc;
     /* A new password: as br_user_passwd, every session and API token made before ends. */
     if (!(st = br_stmt(repo, S_USER_SET_PW, err))) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
+    br_db_bind_int64(st, 1, id);
     br_bind_text(st, 2, hash);
     if ((rc = done(repo, st, err, "password update"))) return rc;
     if (!(st = br_stmt(repo, S_SESSION_DELETE_USER, err))) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
+    br_db_bind_int64(st, 1, id);
     if ((rc = done(repo, st, err, "session delete"))) return rc;
     if (!(st = br_stmt(repo, S_TOKEN_REVOKE_USER, err))) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
+    br_db_bind_int64(st, 1, id);
+    br_db_bind_int64(st, 2, (int64_t)time(NULL));
     return done(repo, st, err, "token revoke");
 }
 
@@ -121,9 +121,9 @@ int br_user_set_account_type(br_repo *repo, const char *username, br_account_typ
     br_account_row a;
     int rc = br_account_read(repo, username, 0, &a, err);
     if (rc) return rc;
-    sqlite3_stmt *st = br_stmt(repo, S_ACCT_SET_TYPE, err);
+    br_dbst *st = br_stmt(repo, S_ACCT_SET_TYPE, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, a.id);
+    br_db_bind_int64(st, 1, a.id);
     br_bind_text(st, 2, br_account_type_name(t));
     return done(repo, st, err, "account type");
 }
@@ -154,9 +154,9 @@ int br_user_set_mail(br_repo *repo, const char *username, const char *address, b
     br_account_row a;
     int rc = br_account_read(repo, username, 0, &a, err);
     if (rc) return rc;
-    sqlite3_stmt *st = br_stmt(repo, S_ACCT_SET_EMAIL, err);
+    br_dbst *st = br_stmt(repo, S_ACCT_SET_EMAIL, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, a.id);
+    br_db_bind_int64(st, 1, a.id);
     br_bind_text(st, 2, address && *address ? address : NULL);
     return done(repo, st, err, "user address");
 }
@@ -166,15 +166,15 @@ int br_user_set_mail(br_repo *repo, const char *username, const char *address, b
 int br_account_notify_jobs(br_repo *repo, const char *username, int *on, br_error *err)
 {
     *on = 0;
-    sqlite3_stmt *st = br_stmt(repo, S_ACCT_NOTIFY_GET, err);
+    br_dbst *st = br_stmt(repo, S_ACCT_NOTIFY_GET, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, username);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_ROW) *on = sqlite3_column_int(st, 0) != 0;
-    sqlite3_reset(st);
-    if (rc == SQLITE_DONE)
+    if (rc == BR_DB_ROW) *on = br_db_col_int(st, 0) != 0;
+    br_db_reset(st);
+    if (rc == BR_DB_DONE)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no user '%s'", username);
-    return rc == SQLITE_ROW ? 0 : br_store_fail(repo, err, "user notify setting");
+    return rc == BR_DB_ROW ? 0 : br_store_fail(repo, err, "user notify setting");
 }
 
 int br_account_set_notify_jobs(br_repo *repo, const char *username, int on, br_error *err)
@@ -182,10 +182,10 @@ int br_account_set_notify_jobs(br_repo *repo, const char *username, int on, br_e
     int cur;
     int rc = br_account_notify_jobs(repo, username, &cur, err); /* BR_ENOTFOUND named */
     if (rc) return rc;
-    sqlite3_stmt *st = br_stmt(repo, S_ACCT_NOTIFY_SET, err);
+    br_dbst *st = br_stmt(repo, S_ACCT_NOTIFY_SET, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, username);
-    sqlite3_bind_int(st, 2, on ? 1 : 0);
+    br_db_bind_int64(st, 2, on ? 1 : 0);
     return done(repo, st, err, "user notify setting");
 }
 

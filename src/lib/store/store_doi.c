@@ -20,7 +20,7 @@ static int name_ok(const char *s)
     return 1;
 }
 
-static void fill(sqlite3_stmt *st, br_doi_profile *p)
+static void fill(br_dbst *st, br_doi_profile *p)
 {
     memset(p, 0, sizeof *p);
     const char *c;
@@ -32,13 +32,13 @@ static void fill(sqlite3_stmt *st, br_doi_profile *p)
     TEXT(2, p->pattern);
     TEXT(3, p->labels);
     TEXT(4, p->default_label);
-    p->start = sqlite3_column_int64(st, 5);
+    p->start = br_db_col_int64(st, 5);
     TEXT(6, p->agency);
-    p->active = sqlite3_column_int(st, 7);
-    p->publish = sqlite3_column_int(st, 8);
+    p->active = br_db_col_int(st, 7);
+    p->publish = br_db_col_int(st, 8);
     TEXT(9, p->api_url);
     TEXT(10, p->repository_id);
-    p->has_password = sqlite3_column_int(st, 11);
+    p->has_password = br_db_col_int(st, 11);
     TEXT(12, p->landing);
     TEXT(13, p->created);
 #undef TEXT
@@ -53,20 +53,20 @@ typedef struct all_ctx {
 static int read_all(br_repo *repo, int active_only, all_ctx *a, br_error *err)
 {
     memset(a, 0, sizeof *a);
-    sqlite3_stmt *st = br_stmt(repo, S_DOI_PROFILE_LIST, err);
+    br_dbst *st = br_stmt(repo, S_DOI_PROFILE_LIST, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int(st, 1, active_only);
+    br_db_bind_int64(st, 1, active_only);
     int rc;
-    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == BR_DB_ROW) {
         if (br_grow((void **)&a->v, &a->cap, a->n + 1, sizeof *a->v)) {
-            sqlite3_reset(st);
+            br_db_reset(st);
             free(a->v);
             a->v = NULL;
             return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
         }
         fill(st, &a->v[a->n++]);
     }
-    if (rc != SQLITE_DONE) {
+    if (rc != BR_DB_DONE) {
         free(a->v);
         a->v = NULL;
         return br_store_fail(repo, err, "DOI profile list");
@@ -143,7 +143,7 @@ int br_doi_profile_add(br_repo *repo, const br_doi_profile *p, const char *passw
     if (password && *password &&
         (rc = br_doi_seal(br_repo_dir(repo), password, sealed, sizeof sealed, err)))
         return rc;
-    sqlite3_stmt *st = br_stmt(repo, S_DOI_PROFILE_ADD, err);
+    br_dbst *st = br_stmt(repo, S_DOI_PROFILE_ADD, err);
     if (!st) return BR_ESTORE;
     char now[32];
     br_now_iso(now);
@@ -152,34 +152,34 @@ int br_doi_profile_add(br_repo *repo, const br_doi_profile *p, const char *passw
     br_bind_text(st, 3, p->pattern);
     br_bind_text(st, 4, p->labels);
     br_bind_text(st, 5, p->default_label[0] ? p->default_label : "asset");
-    sqlite3_bind_int64(st, 6, p->start);
+    br_db_bind_int64(st, 6, p->start);
     br_bind_text(st, 7, p->agency);
-    sqlite3_bind_int(st, 8, p->active ? 1 : 0);
-    sqlite3_bind_int(st, 9, p->publish ? 1 : 0);
+    br_db_bind_int64(st, 8, p->active ? 1 : 0);
+    br_db_bind_int64(st, 9, p->publish ? 1 : 0);
     br_bind_text(st, 10, p->api_url[0] ? p->api_url : NULL);
     br_bind_text(st, 11, p->repository_id[0] ? p->repository_id : NULL);
     br_bind_text(st, 12, sealed[0] ? sealed : NULL);
     br_bind_text(st, 13, p->landing[0] ? p->landing : NULL);
     br_bind_text(st, 14, now);
     rc = br_step(repo, st);
-    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+    if (br_db_is_constraint(rc))
         return br_error_set(err, BR_EEXISTS, NULL, 0, 0, "a DOI profile named '%s' exists",
                             p->name);
-    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "DOI profile add");
+    return rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, "DOI profile add");
 }
 
 int br_doi_profile_get(br_repo *repo, const char *name, br_doi_profile *out, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_DOI_PROFILE_GET, err);
+    br_dbst *st = br_stmt(repo, S_DOI_PROFILE_GET, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, name);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_ROW) {
+    if (rc == BR_DB_ROW) {
         fill(st, out);
-        sqlite3_reset(st);
+        br_db_reset(st);
         return 0;
     }
-    if (rc == SQLITE_DONE)
+    if (rc == BR_DB_DONE)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no DOI profile '%s'", name ? name : "");
     return br_store_fail(repo, err, "DOI profile read");
 }
@@ -197,12 +197,12 @@ int br_doi_profile_list(br_repo *repo, int active_only, br_doi_profile_fn fn, vo
 
 int br_doi_profile_set_active(br_repo *repo, const char *name, int active, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_DOI_PROFILE_ACTIVE, err);
+    br_dbst *st = br_stmt(repo, S_DOI_PROFILE_ACTIVE, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, name);
-    sqlite3_bind_int(st, 2, active ? 1 : 0);
-    if (br_step(repo, st) != SQLITE_DONE) return br_store_fail(repo, err, "DOI profile update");
-    if (sqlite3_changes(repo->db) == 0)
+    br_db_bind_int64(st, 2, active ? 1 : 0);
+    if (br_step(repo, st) != BR_DB_DONE) return br_store_fail(repo, err, "DOI profile update");
+    if (br_db_changes(repo->db) == 0)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no DOI profile '%s'", name ? name : "");
     return 0;
 }
@@ -210,30 +210,30 @@ int br_doi_profile_set_active(br_repo *repo, const char *name, int active, br_er
 int br_doi_profile_secret(br_repo *repo, const char *name, char *out, size_t size, br_error *err)
 {
     out[0] = 0;
-    sqlite3_stmt *st = br_stmt(repo, S_DOI_PROFILE_SECRET, err);
+    br_dbst *st = br_stmt(repo, S_DOI_PROFILE_SECRET, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, name);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_ROW) {
+    if (rc == BR_DB_ROW) {
         const char *s = br_col_text(st, 0);
         size_t n = br_strlcpy(out, s ? s : "", size);
-        sqlite3_reset(st);
+        br_db_reset(st);
         return n < size ? 0 : br_error_set(err, BR_ELIMIT, NULL, 0, 0, "sealed secret too long");
     }
-    if (rc == SQLITE_DONE)
+    if (rc == BR_DB_DONE)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no DOI profile '%s'", name);
     return br_store_fail(repo, err, "DOI profile read");
 }
 
 int br_doi_taken(br_repo *repo, const char *doi, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_DOI_TAKEN, err);
+    br_dbst *st = br_stmt(repo, S_DOI_TAKEN, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, doi);
     int rc = br_step(repo, st);
-    sqlite3_reset(st);
-    if (rc == SQLITE_ROW) return 1;
-    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "DOI lookup");
+    br_db_reset(st);
+    if (rc == BR_DB_ROW) return 1;
+    return rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, "DOI lookup");
 }
 
 enum { MAX_SKIP = 10000 };
@@ -242,15 +242,15 @@ int br_doi_next(br_repo *repo, const br_doi_profile *p, const char *label, int t
                 size_t size, br_error *err)
 {
     const char *key = br_doi_pattern_has_type(p->pattern) ? label : "";
-    sqlite3_stmt *st = br_stmt(repo, S_DOI_COUNTER_GET, err);
+    br_dbst *st = br_stmt(repo, S_DOI_COUNTER_GET, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, p->name);
     br_bind_text(st, 2, key);
     int64_t n = p->start;
     int rc = br_step(repo, st);
-    if (rc == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return br_store_fail(repo, err, "DOI counter");
+    if (rc == BR_DB_ROW) n = br_db_col_int64(st, 0);
+    br_db_reset(st);
+    if (rc != BR_DB_ROW && rc != BR_DB_DONE) return br_store_fail(repo, err, "DOI counter");
     char suffix[128];
     for (int i = 0;; i++, n++) {
         if (i == MAX_SKIP)
@@ -269,20 +269,20 @@ int br_doi_next(br_repo *repo, const br_doi_profile *p, const char *label, int t
     if (!(st = br_stmt(repo, S_DOI_COUNTER_PUT, err))) return BR_ESTORE;
     br_bind_text(st, 1, p->name);
     br_bind_text(st, 2, key);
-    sqlite3_bind_int64(st, 3, n + 1);
-    return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "DOI counter");
+    br_db_bind_int64(st, 3, n + 1);
+    return br_step(repo, st) == BR_DB_DONE ? 0 : br_store_fail(repo, err, "DOI counter");
 }
 
 int br_doi_unit_name(br_repo *repo, const char *code, char *out, size_t size)
 {
     out[0] = 0;
-    sqlite3_stmt *st = br_stmt(repo, S_DOI_UNIT_NAME, NULL);
+    br_dbst *st = br_stmt(repo, S_DOI_UNIT_NAME, NULL);
     if (!st || !code) return 0;
     br_bind_text(st, 1, code);
-    if (br_step(repo, st) == SQLITE_ROW) {
+    if (br_step(repo, st) == BR_DB_ROW) {
         const char *s = br_col_text(st, 0);
         br_strlcpy(out, s ? s : "", size);
     }
-    sqlite3_reset(st);
+    br_db_reset(st);
     return 0;
 }

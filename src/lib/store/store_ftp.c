@@ -190,16 +190,16 @@ static int unseal_all(br_repo *repo, const char *sealed, char **out, br_error *e
     return 0;
 }
 
-static void row_to_config(sqlite3_stmt *st, br_ftp_config *c)
+static void row_to_config(br_dbst *st, br_ftp_config *c)
 {
     memset(c, 0, sizeof *c);
     const char *s;
     br_strlcpy(c->name, (s = br_col_text(st, 0)) ? s : "", sizeof c->name);
     br_strlcpy(c->url, (s = br_col_text(st, 1)) ? s : "", sizeof c->url);
     br_strlcpy(c->user, (s = br_col_text(st, 2)) ? s : "", sizeof c->user);
-    c->has_password = sqlite3_column_int(st, 3);
-    c->has_key = sqlite3_column_int(st, 4);
-    c->passive = sqlite3_column_int(st, 5);
+    c->has_password = br_db_col_int(st, 3);
+    c->has_key = br_db_col_int(st, 4);
+    c->passive = br_db_col_int(st, 5);
     br_strlcpy(c->ca_file, (s = br_col_text(st, 6)) ? s : "", sizeof c->ca_file);
     br_strlcpy(c->created, (s = br_col_text(st, 7)) ? s : "", sizeof c->created);
     br_strlcpy(c->updated, (s = br_col_text(st, 8)) ? s : "", sizeof c->updated);
@@ -209,25 +209,25 @@ static void row_to_config(sqlite3_stmt *st, br_ftp_config *c)
 static int read_sealed(br_repo *repo, const char *name, char **pw, char **key, br_error *err)
 {
     *pw = *key = NULL;
-    sqlite3_stmt *st = br_stmt(repo, S_FTP_SECRETS, err);
+    br_dbst *st = br_stmt(repo, S_FTP_SECRETS, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, name);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_DONE) {
-        sqlite3_reset(st);
+    if (rc == BR_DB_DONE) {
+        br_db_reset(st);
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0,
                             "no S/FTP configuration '%s' (bulkrepo ftp list)", name);
     }
-    if (rc != SQLITE_ROW) {
+    if (rc != BR_DB_ROW) {
         rc = br_store_fail(repo, err, "S/FTP configuration read");
-        sqlite3_reset(st);
+        br_db_reset(st);
         return rc;
     }
     const char *a = br_col_text(st, 0), *b = br_col_text(st, 1);
     int want_a = a && *a, want_b = b && *b; /* a and b end with the reset */
     if (want_a) *pw = strdup(a);
     if (want_b) *key = strdup(b);
-    sqlite3_reset(st);
+    br_db_reset(st);
     if ((want_a && !*pw) || (want_b && !*key)) {
         free(*pw);
         free(*key);
@@ -356,7 +356,7 @@ int br_ftp_set(br_repo *repo, const br_ftp_config *cfg, const char *password,
     }
     char now[32];
     br_now_iso(now);
-    sqlite3_stmt *st = br_stmt(repo, S_FTP_UPSERT, err);
+    br_dbst *st = br_stmt(repo, S_FTP_UPSERT, err);
     if (!st) {
         rc = BR_ESTORE;
         goto done;
@@ -366,12 +366,12 @@ int br_ftp_set(br_repo *repo, const br_ftp_config *cfg, const char *password,
     br_bind_text(st, 3, cfg->user);
     br_bind_text(st, 4, pw);
     br_bind_text(st, 5, key);
-    sqlite3_bind_int(st, 6, cfg->passive ? 1 : 0);
+    br_db_bind_int64(st, 6, cfg->passive ? 1 : 0);
     br_bind_text(st, 7, cfg->ca_file[0] ? cfg->ca_file : NULL);
     br_bind_text(st, 8, now);
-    if (br_step(repo, st) != SQLITE_DONE)
+    if (br_step(repo, st) != BR_DB_DONE)
         rc = br_store_fail(repo, err, "S/FTP configuration write");
-    sqlite3_reset(st);
+    br_db_reset(st);
 done:
     free(old_pw);
     free(old_key);
@@ -382,34 +382,34 @@ done:
 
 int br_ftp_get(br_repo *repo, const char *name, br_ftp_config *out, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_FTP_GET, err);
+    br_dbst *st = br_stmt(repo, S_FTP_GET, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, name);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_ROW) {
+    if (rc == BR_DB_ROW) {
         row_to_config(st, out);
         rc = 0;
-    } else if (rc == SQLITE_DONE)
+    } else if (rc == BR_DB_DONE)
         rc = br_error_set(err, BR_ENOTFOUND, NULL, 0, 0,
                           "no S/FTP configuration '%s' (bulkrepo ftp list)", name);
     else
         rc = br_store_fail(repo, err, "S/FTP configuration read");
-    sqlite3_reset(st);
+    br_db_reset(st);
     return rc;
 }
 
 int br_ftp_list(br_repo *repo, br_ftp_fn fn, void *ctx, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_FTP_LIST, err);
+    br_dbst *st = br_stmt(repo, S_FTP_LIST, err);
     if (!st) return BR_ESTORE;
     int rc, out = 0;
     br_ftp_config c;
-    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == BR_DB_ROW) {
         row_to_config(st, &c);
         if ((out = BR_YIELD(repo, fn(ctx, &c)))) break;
     }
-    if (!out && rc != SQLITE_DONE) out = br_store_fail(repo, err, "S/FTP configuration list");
-    sqlite3_reset(st);
+    if (!out && rc != BR_DB_DONE) out = br_store_fail(repo, err, "S/FTP configuration list");
+    br_db_reset(st);
     return out;
 }
 
@@ -418,28 +418,28 @@ int br_ftp_remove(br_repo *repo, const char *name, br_error *err)
     br_ftp_config c;
     int rc = br_ftp_get(repo, name, &c, err);
     if (rc) return rc;
-    sqlite3_stmt *st = br_stmt(repo, S_FTP_USED_BY, err);
+    br_dbst *st = br_stmt(repo, S_FTP_USED_BY, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, name);
     rc = br_step(repo, st);
-    if (rc == SQLITE_ROW) {
+    if (rc == BR_DB_ROW) {
         char prof[64];
         const char *p = br_col_text(st, 0);
         br_strlcpy(prof, p ? p : "", sizeof prof);
-        sqlite3_reset(st);
+        br_db_reset(st);
         return br_error_set(err, BR_EEXISTS, NULL, 0, 0,
                             "S/FTP configuration '%s' is used by import profile '%s': remove or "
                             "change the profile first",
                             name, prof);
     }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) return br_store_fail(repo, err, "profile read");
+    br_db_reset(st);
+    if (rc != BR_DB_DONE) return br_store_fail(repo, err, "profile read");
     st = br_stmt(repo, S_FTP_DEL, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, name);
-    rc = br_step(repo, st) == SQLITE_DONE ? 0
+    rc = br_step(repo, st) == BR_DB_DONE ? 0
                                           : br_store_fail(repo, err, "S/FTP configuration delete");
-    sqlite3_reset(st);
+    br_db_reset(st);
     return rc;
 }
 

@@ -2,10 +2,10 @@
 #ifndef BR_STORE_INTERNAL_H
 #define BR_STORE_INTERNAL_H
 
-#include <sqlite3.h>
 #include <magic.h>
 #include "bulkrepo/repo.h"
 #include "core/core.h"
+#include "db.h"
 
 /* Every statement the store runs, prepared once per connection on first use. */
 /* clang-format off */
@@ -72,8 +72,8 @@ typedef enum stmt_id {
 /* clang-format on */
 
 struct br_repo {
-    sqlite3 *db;
-    sqlite3_stmt *stmts[S_COUNT];
+    br_db *db;
+    br_dbst *stmts[S_COUNT];
     char dir[4096];
     char prefix[64];
     int assetdir_fd; /* DIR/assetstore, for syncfs */
@@ -93,10 +93,10 @@ struct br_repo {
     int64_t fts_fields; /* metadata fields in temp.item_fts_field when filled, 0 = not */
 };
 
-sqlite3_stmt *br_stmt(br_repo *repo, stmt_id id, br_error *err);
-/* sqlite3_step, except that a write outside a transaction counts itself as
+br_dbst *br_stmt(br_repo *repo, stmt_id id, br_error *err);
+/* br_db_step, except that a write outside a transaction counts itself as
  * waiting at the connection's write gate (see br_write_gate in repo.h). */
-int br_step(br_repo *repo, sqlite3_stmt *st);
+int br_step(br_repo *repo, br_dbst *st);
 /* Calls a caller's callback from inside a statement's iteration: store calls the
  * callback makes must not reset the iterating statement (see br_stmt). */
 #define BR_YIELD(repo, call) ((repo)->iterating++, br_yield_done((repo), (call)))
@@ -108,8 +108,8 @@ static inline int br_yield_done(br_repo *repo, int r)
 /* Sets err (may be NULL) from the connection's last error; returns BR_ESTORE. */
 int br_store_fail(br_repo *repo, br_error *err, const char *what);
 /* Binds text or NULL. */
-int br_bind_text(sqlite3_stmt *st, int i, const char *s);
-const char *br_col_text(sqlite3_stmt *st, int i);
+int br_bind_text(br_dbst *st, int i, const char *s);
+const char *br_col_text(br_dbst *st, int i);
 /* The registry field's id from the cache, 0 when it is not registered (never fails). */
 int64_t br_field_id(br_repo *repo, const char *schema, const char *element, const char *qualifier);
 /* 0 and out filled, BR_ENOTFOUND when the key is not set, BR_ESTORE. */
@@ -124,6 +124,9 @@ int br_handle_allocate(br_repo *repo, char *out, size_t size, br_error *err);
 int br_handle_note_used(br_repo *repo, const char *handle, br_error *err);
 
 /* ---- connections and schema versions (store.c, migrate.c) ---- */
+
+/* How long a statement waits for another connection's write lock (ms). */
+#define BR_DB_WAIT_MS 10000
 
 #define BR_STORE_DB_NAME "bulkrepo.db" /* in the repository folder */
 

@@ -9,16 +9,16 @@ int br_collection_resolve(br_repo *repo, const char *handle, int64_t *id, br_err
 {
     if (!handle || !id)
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_collection_resolve: missing argument");
-    sqlite3_stmt *st = br_stmt(repo, S_CONT_ID, err);
+    br_dbst *st = br_stmt(repo, S_CONT_ID, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, handle);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_DONE)
+    if (rc == BR_DB_DONE)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no collection has handle %s", handle);
-    if (rc != SQLITE_ROW) return br_store_fail(repo, err, "collection lookup");
-    int community = sqlite3_column_int(st, 1);
-    int64_t found = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
+    if (rc != BR_DB_ROW) return br_store_fail(repo, err, "collection lookup");
+    int community = br_db_col_int(st, 1);
+    int64_t found = br_db_col_int64(st, 0);
+    br_db_reset(st);
     if (community)
         return br_error_set(err, BR_EINVAL, NULL, 0, 0, "%s is a community, not a collection",
                             handle);
@@ -26,20 +26,20 @@ int br_collection_resolve(br_repo *repo, const char *handle, int64_t *id, br_err
     return 0;
 }
 
-static void bind_opt_int(sqlite3_stmt *st, int i, int v)
+static void bind_opt_int(br_dbst *st, int i, int v)
 {
     if (v)
-        sqlite3_bind_int(st, i, v);
+        br_db_bind_int64(st, i, v);
     else
-        sqlite3_bind_null(st, i);
+        br_db_bind_null(st, i);
 }
 
-static int step(br_repo *repo, sqlite3_stmt *st, br_error *err, const char *what)
+static int step(br_repo *repo, br_dbst *st, br_error *err, const char *what)
 {
     int rc = br_step(repo, st);
-    if (rc == SQLITE_DONE) return 0;
-    if ((rc & 0xff) == SQLITE_CONSTRAINT)
-        return br_error_set(err, BR_EEXISTS, NULL, 0, 0, "%s: %s", what, sqlite3_errmsg(repo->db));
+    if (rc == BR_DB_DONE) return 0;
+    if (br_db_is_constraint(rc))
+        return br_error_set(err, BR_EEXISTS, NULL, 0, 0, "%s: %s", what, br_db_errmsg(repo->db));
     return br_store_fail(repo, err, what);
 }
 
@@ -52,14 +52,14 @@ static int insert_values(br_repo *repo, const br_record *rec, int64_t item, br_e
             return br_error_set(err, BR_EINVAL, v->origin.source, v->origin.line, v->origin.column,
                                 "%s.%s%s%s is not in the metadata registry", v->schema, v->element,
                                 v->qualifier ? "." : "", v->qualifier ? v->qualifier : "");
-        sqlite3_stmt *st = br_stmt(repo, S_MV_INSERT, err);
+        br_dbst *st = br_stmt(repo, S_MV_INSERT, err);
         if (!st) return BR_ESTORE;
-        sqlite3_bind_int64(st, 1, item);
-        sqlite3_bind_int64(st, 2, fid);
+        br_db_bind_int64(st, 1, item);
+        br_db_bind_int64(st, 2, fid);
         br_bind_text(st, 3, v->language);
         br_bind_text(st, 4, v->value);
-        sqlite3_bind_int(st, 5, v->place);
-        sqlite3_bind_int(st, 6, (int)i);
+        br_db_bind_int64(st, 5, v->place);
+        br_db_bind_int64(st, 6, (int)i);
         int rc = step(repo, st, err, "insert metadata value");
         if (rc) return rc;
     }
@@ -68,18 +68,18 @@ static int insert_values(br_repo *repo, const br_record *rec, int64_t item, br_e
         if (!b->sha256[0])
             return br_error_set(err, BR_EINTERNAL, NULL, 0, 0, "bitstream %s was not stored first",
                                 b->name);
-        sqlite3_stmt *st = br_stmt(repo, S_BS_INSERT, err);
+        br_dbst *st = br_stmt(repo, S_BS_INSERT, err);
         if (!st) return BR_ESTORE;
-        sqlite3_bind_int64(st, 1, item);
+        br_db_bind_int64(st, 1, item);
         br_bind_text(st, 2, b->bundle ? b->bundle : "ORIGINAL");
         br_bind_text(st, 3, b->name);
-        sqlite3_bind_int(st, 4, (int)i);
-        sqlite3_bind_int64(st, 5, b->size);
+        br_db_bind_int64(st, 4, (int)i);
+        br_db_bind_int64(st, 5, b->size);
         br_bind_text(st, 6, b->md5);
         br_bind_text(st, 7, b->sha256);
         br_bind_text(st, 8, b->mime);
         br_bind_text(st, 9, b->description);
-        sqlite3_bind_int(st, 10, b->primary ? 1 : 0);
+        br_db_bind_int64(st, 10, b->primary ? 1 : 0);
         br_bind_text(st, 11, b->read_group);
         br_bind_text(st, 12, b->write_group);
         br_bind_text(st, 13, b->iiif_label);
@@ -95,12 +95,12 @@ static int insert_values(br_repo *repo, const br_record *rec, int64_t item, br_e
     }
     for (size_t i = 0; i < rec->n_creators; i++) {
         const br_creator *c = &rec->creators[i];
-        sqlite3_stmt *st = br_stmt(repo, S_CREATOR_INSERT, err);
+        br_dbst *st = br_stmt(repo, S_CREATOR_INSERT, err);
         if (!st) return BR_ESTORE;
-        sqlite3_bind_int64(st, 1, item);
+        br_db_bind_int64(st, 1, item);
         br_bind_text(st, 2, c->role == BR_CONTRIBUTOR ? "contributor" : "creator");
-        sqlite3_bind_int(st, 3, c->place);
-        sqlite3_bind_int(st, 4, c->is_organization ? 1 : 0);
+        br_db_bind_int64(st, 3, c->place);
+        br_db_bind_int64(st, 4, c->is_organization ? 1 : 0);
         const char *f[] = {c->family,        c->given,        c->middle,     c->suffix,
                            c->display,       c->orcid,        c->email,      c->affiliation,
                            c->researcher_id, c->contrib_type, c->primary_id, c->brcode,
@@ -112,10 +112,10 @@ static int insert_values(br_repo *repo, const br_record *rec, int64_t item, br_e
     }
     for (size_t i = 0; i < rec->n_links; i++) {
         const br_link *l = &rec->links[i];
-        sqlite3_stmt *st = br_stmt(repo, S_LINK_INSERT, err);
+        br_dbst *st = br_stmt(repo, S_LINK_INSERT, err);
         if (!st) return BR_ESTORE;
-        sqlite3_bind_int64(st, 1, item);
-        sqlite3_bind_int(st, 2, l->place);
+        br_db_bind_int64(st, 1, item);
+        br_db_bind_int64(st, 2, l->place);
         const char *f[] = {l->url ? l->url : "", l->title,  l->description, l->type,
                            l->license,           l->rights, l->owner,       l->order,
                            l->display_in_viewer};
@@ -125,9 +125,9 @@ static int insert_values(br_repo *repo, const br_record *rec, int64_t item, br_e
         if (rc) return rc;
     }
     for (size_t i = 0; i < rec->n_ids; i++) {
-        sqlite3_stmt *st = br_stmt(repo, S_ID_INSERT, err);
+        br_dbst *st = br_stmt(repo, S_ID_INSERT, err);
         if (!st) return BR_ESTORE;
-        sqlite3_bind_int64(st, 1, item);
+        br_db_bind_int64(st, 1, item);
         br_bind_text(st, 2, rec->ids[i].type);
         br_bind_text(st, 3, rec->ids[i].value);
         int rc = step(repo, st, err, "insert identifier");
@@ -148,9 +148,9 @@ static int insert_values(br_repo *repo, const br_record *rec, int64_t item, br_e
             (strcmp(v->qualifier, "doi") && strcmp(v->qualifier, "isbn") &&
              strcmp(v->qualifier, "uri")))
             continue;
-        sqlite3_stmt *st = br_stmt(repo, S_ID_MIRROR, err);
+        br_dbst *st = br_stmt(repo, S_ID_MIRROR, err);
         if (!st) return BR_ESTORE;
-        sqlite3_bind_int64(st, 1, item);
+        br_db_bind_int64(st, 1, item);
         br_bind_text(st, 2, v->qualifier);
         br_bind_text(st, 3, v->value);
         int rc = step(repo, st, err, "insert identifier");
@@ -196,27 +196,27 @@ int br_item_insert(br_repo *repo, br_record *rec, const br_item_write *w, br_err
         return br_error_set(err, BR_EINTERNAL, NULL, 0, 0, "no random bytes for a UUID");
     br_now_iso(now);
 
-    sqlite3_stmt *st = br_stmt(repo, S_ITEM_INSERT, err);
+    br_dbst *st = br_stmt(repo, S_ITEM_INSERT, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, uuid);
     br_bind_text(st, 2, is_template ? NULL : handle);
     br_bind_text(st, 3, is_template ? NULL : prefix);
     if (num >= 0)
-        sqlite3_bind_int64(st, 4, num);
+        br_db_bind_int64(st, 4, num);
     else
-        sqlite3_bind_null(st, 4);
+        br_db_bind_null(st, 4);
     if (owning && !is_template)
-        sqlite3_bind_int64(st, 5, owning);
+        br_db_bind_int64(st, 5, owning);
     else
-        sqlite3_bind_null(st, 5);
+        br_db_bind_null(st, 5);
     br_bind_text(st, 6, status);
     br_bind_text(st, 7, now);
     if (w->job_id)
-        sqlite3_bind_int64(st, 8, w->job_id);
+        br_db_bind_int64(st, 8, w->job_id);
     else
-        sqlite3_bind_null(st, 8);
+        br_db_bind_null(st, 8);
     if ((rc = step(repo, st, err, "insert item"))) return rc;
-    int64_t item = sqlite3_last_insert_rowid(repo->db);
+    int64_t item = br_db_last_id(repo->db);
     if (!is_template && (rc = br_handle_note_used(repo, handle, err))) return rc;
 
     for (size_t i = 0; !is_template && i < rec->n_collections; i++) {
@@ -224,9 +224,9 @@ int br_item_insert(br_repo *repo, br_record *rec, const br_item_write *w, br_err
         if (i && (rc = br_collection_resolve(repo, rec->collections[i], &cid, err))) return rc;
         st = br_stmt(repo, S_ITEM_COLL_INSERT, err);
         if (!st) return BR_ESTORE;
-        sqlite3_bind_int64(st, 1, item);
-        sqlite3_bind_int64(st, 2, cid);
-        sqlite3_bind_int(st, 3, (int)i);
+        br_db_bind_int64(st, 1, item);
+        br_db_bind_int64(st, 2, cid);
+        br_db_bind_int64(st, 3, (int)i);
         if ((rc = step(repo, st, err, "map item to collection"))) return rc;
     }
     if ((rc = insert_values(repo, rec, item, err))) return rc;
@@ -245,12 +245,12 @@ int br_item_insert(br_repo *repo, br_record *rec, const br_item_write *w, br_err
 
 int br_item_delete(br_repo *repo, int64_t id, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_ITEM_DELETE, err);
+    br_dbst *st = br_stmt(repo, S_ITEM_DELETE, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
+    br_db_bind_int64(st, 1, id);
     int rc = step(repo, st, err, "delete item");
     if (rc) return rc;
-    if (sqlite3_changes(repo->db) == 0)
+    if (br_db_changes(repo->db) == 0)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no item with id %lld", (long long)id);
     return br_search_unindex_item(repo, id, err);
 }
@@ -259,16 +259,16 @@ int br_item_find(br_repo *repo, const char *key, int64_t *id, br_error *err)
 {
     if (!key || !id)
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_item_find: missing argument");
-    sqlite3_stmt *st = br_stmt(repo, strchr(key, '/') ? S_ITEM_BY_HANDLE : S_ITEM_BY_UUID, err);
+    br_dbst *st = br_stmt(repo, strchr(key, '/') ? S_ITEM_BY_HANDLE : S_ITEM_BY_UUID, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, key);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_ROW) {
-        *id = sqlite3_column_int64(st, 0);
-        sqlite3_reset(st);
+    if (rc == BR_DB_ROW) {
+        *id = br_db_col_int64(st, 0);
+        br_db_reset(st);
         return 0;
     }
-    if (rc == SQLITE_DONE) return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no item %s", key);
+    if (rc == BR_DB_DONE) return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no item %s", key);
     return br_store_fail(repo, err, "item lookup");
 }
 
@@ -278,17 +278,17 @@ int br_item_find_by_identifier(br_repo *repo, const char *type, const char *valu
     if (!type || !value || !id)
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
                             "br_item_find_by_identifier: missing argument");
-    sqlite3_stmt *st = br_stmt(repo, S_ITEM_BY_IDENT, err);
+    br_dbst *st = br_stmt(repo, S_ITEM_BY_IDENT, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, type);
     br_bind_text(st, 2, value);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_ROW) {
-        *id = sqlite3_column_int64(st, 0);
-        sqlite3_reset(st);
+    if (rc == BR_DB_ROW) {
+        *id = br_db_col_int64(st, 0);
+        br_db_reset(st);
         return 0;
     }
-    if (rc == SQLITE_DONE)
+    if (rc == BR_DB_DONE)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no item has %s identifier %s", type,
                             value);
     return br_store_fail(repo, err, "identifier lookup");
@@ -302,23 +302,23 @@ int br_item_update(br_repo *repo, const br_record *rec, const br_item_write *w, 
                                     S_ITEM_CLEAR_LINKS, S_ITEM_CLEAR_IDS};
     char now[32];
     br_now_iso(now);
-    sqlite3_stmt *st = br_stmt(repo, S_ITEM_UPDATE, err);
+    br_dbst *st = br_stmt(repo, S_ITEM_UPDATE, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, rec->id);
+    br_db_bind_int64(st, 1, rec->id);
     br_bind_text(st, 2, w ? w->status : NULL);
     br_bind_text(st, 3, now);
     if (w && w->job_id)
-        sqlite3_bind_int64(st, 4, w->job_id);
+        br_db_bind_int64(st, 4, w->job_id);
     else
-        sqlite3_bind_null(st, 4);
+        br_db_bind_null(st, 4);
     int rc = step(repo, st, err, "update item");
     if (rc) return rc;
-    if (sqlite3_changes(repo->db) == 0)
+    if (br_db_changes(repo->db) == 0)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no item with id %lld",
                             (long long)rec->id);
     for (size_t i = 0; i < BR_ARRAY_LEN(clear); i++) {
         if (!(st = br_stmt(repo, clear[i], err))) return BR_ESTORE;
-        sqlite3_bind_int64(st, 1, rec->id);
+        br_db_bind_int64(st, 1, rec->id);
         if ((rc = step(repo, st, err, "update item"))) return rc;
     }
     if ((rc = insert_values(repo, rec, rec->id, err))) return rc;
@@ -334,20 +334,20 @@ int br_item_find_by_value(br_repo *repo, const char *schema, const char *element
     *n = 0;
     int64_t fid = br_field_id(repo, schema, element, qualifier);
     if (!fid) return 0; /* a field not in the registry has no values */
-    sqlite3_stmt *st = br_stmt(repo, S_ITEM_BY_VALUE, err);
+    br_dbst *st = br_stmt(repo, S_ITEM_BY_VALUE, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, fid);
+    br_db_bind_int64(st, 1, fid);
     br_bind_text(st, 2, value);
-    sqlite3_bind_int64(st, 3, (int64_t)max + 1);
+    br_db_bind_int64(st, 3, (int64_t)max + 1);
     int rc;
-    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
-        if (*n < max) ids[*n] = sqlite3_column_int64(st, 0);
+    while ((rc = br_step(repo, st)) == BR_DB_ROW) {
+        if (*n < max) ids[*n] = br_db_col_int64(st, 0);
         (*n)++;
     }
-    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "value lookup");
+    return rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, "value lookup");
 }
 
-static const char *dup_col(br_record *rec, sqlite3_stmt *st, int i)
+static const char *dup_col(br_record *rec, br_dbst *st, int i)
 {
     return br_record_str(rec, br_col_text(st, i));
 }
@@ -356,14 +356,14 @@ int br_item_load(br_repo *repo, int64_t id, br_record *rec, br_error *err)
 {
     if (!rec) return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_item_load: no record");
     br_record_reset(rec);
-    sqlite3_stmt *st = br_stmt(repo, S_ITEM_GET, err);
+    br_dbst *st = br_stmt(repo, S_ITEM_GET, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
+    br_db_bind_int64(st, 1, id);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_DONE)
+    if (rc == BR_DB_DONE)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no item with id %lld", (long long)id);
-    if (rc != SQLITE_ROW) return br_store_fail(repo, err, "item read");
-    rec->id = sqlite3_column_int64(st, 0);
+    if (rc != BR_DB_ROW) return br_store_fail(repo, err, "item read");
+    rec->id = br_db_col_int64(st, 0);
     rec->uuid = dup_col(rec, st, 1);
     rec->handle = dup_col(rec, st, 2);
     rec->key = rec->handle;
@@ -375,34 +375,34 @@ int br_item_load(br_repo *repo, int64_t id, br_record *rec, br_error *err)
         return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
 
     if (!(st = br_stmt(repo, S_ITEM_MD, err))) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
-    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
+    br_db_bind_int64(st, 1, id);
+    while ((rc = br_step(repo, st)) == BR_DB_ROW) {
         br_mdv *v = br_record_add_md(rec, br_col_text(st, 0), br_col_text(st, 1),
                                      br_col_text(st, 2), br_col_text(st, 3), br_col_text(st, 4));
         if (!v) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
-        v->place = sqlite3_column_int(st, 5);
+        v->place = br_db_col_int(st, 5);
     }
-    if (rc != SQLITE_DONE) return br_store_fail(repo, err, "metadata read");
+    if (rc != BR_DB_DONE) return br_store_fail(repo, err, "metadata read");
 
     if (!(st = br_stmt(repo, S_ITEM_BS, err))) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
-    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
+    br_db_bind_int64(st, 1, id);
+    while ((rc = br_step(repo, st)) == BR_DB_ROW) {
         br_bitstream *b = br_record_add_bitstream(rec, br_col_text(st, 0));
         if (!b) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
         b->bundle = dup_col(rec, st, 1);
-        b->sequence = sqlite3_column_int(st, 2);
-        b->size = sqlite3_column_int64(st, 3);
+        b->sequence = br_db_col_int(st, 2);
+        b->size = br_db_col_int64(st, 3);
         br_strlcpy(b->md5, br_col_text(st, 4), sizeof b->md5);
         br_strlcpy(b->sha256, br_col_text(st, 5), sizeof b->sha256);
         b->mime = dup_col(rec, st, 6);
         b->description = dup_col(rec, st, 7);
-        b->primary = sqlite3_column_int(st, 8);
+        b->primary = br_db_col_int(st, 8);
         b->read_group = dup_col(rec, st, 9);
         b->write_group = dup_col(rec, st, 10);
         b->iiif_label = dup_col(rec, st, 11);
         b->iiif_toc = dup_col(rec, st, 12);
-        b->iiif_width = sqlite3_column_int(st, 13);
-        b->iiif_height = sqlite3_column_int(st, 14);
+        b->iiif_width = br_db_col_int(st, 13);
+        b->iiif_height = br_db_col_int(st, 14);
         const char **ef[] = {&b->license,      &b->rights,       &b->rights_reason, &b->rights_date,
                              &b->content_type, &b->supplemental, &b->order};
         for (int k = 0; k < 7; k++)
@@ -414,34 +414,34 @@ int br_item_load(br_repo *repo, int64_t id, br_record *rec, br_error *err)
         if (!(b->path = br_record_str(rec, path)))
             return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
     }
-    if (rc != SQLITE_DONE) return br_store_fail(repo, err, "bitstream read");
+    if (rc != BR_DB_DONE) return br_store_fail(repo, err, "bitstream read");
 
     if (!(st = br_stmt(repo, S_ITEM_RELS, err))) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
-    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
+    br_db_bind_int64(st, 1, id);
+    while ((rc = br_step(repo, st)) == BR_DB_ROW) {
         const char *other = br_col_text(st, 2);
         br_relation *r = br_record_add_relation(rec, br_col_text(st, 0), other ? other : "");
         if (!r) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
-        r->is_left = sqlite3_column_int(st, 1);
-        r->place = sqlite3_column_int(st, 3);
+        r->is_left = br_db_col_int(st, 1);
+        r->place = br_db_col_int(st, 3);
     }
-    if (rc != SQLITE_DONE) return br_store_fail(repo, err, "relationship read");
+    if (rc != BR_DB_DONE) return br_store_fail(repo, err, "relationship read");
 
     if (!(st = br_stmt(repo, S_ITEM_COLLS, err))) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
-    while ((rc = br_step(repo, st)) == SQLITE_ROW)
+    br_db_bind_int64(st, 1, id);
+    while ((rc = br_step(repo, st)) == BR_DB_ROW)
         if (br_record_add_collection(rec, br_col_text(st, 0)))
             return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
-    if (rc != SQLITE_DONE) return br_store_fail(repo, err, "collection read");
+    if (rc != BR_DB_DONE) return br_store_fail(repo, err, "collection read");
 
     if (!(st = br_stmt(repo, S_ITEM_CREATORS, err))) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
-    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
+    br_db_bind_int64(st, 1, id);
+    while ((rc = br_step(repo, st)) == BR_DB_ROW) {
         br_creator *c = br_record_add_creator(
             rec, !strcmp(br_col_text(st, 0), "contributor") ? BR_CONTRIBUTOR : BR_CREATOR);
         if (!c) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
-        c->place = sqlite3_column_int(st, 1);
-        c->is_organization = sqlite3_column_int(st, 2);
+        c->place = br_db_col_int(st, 1);
+        c->is_organization = br_db_col_int(st, 2);
         const char **f[] = {&c->family,        &c->given,        &c->middle,     &c->suffix,
                             &c->display,       &c->orcid,        &c->email,      &c->affiliation,
                             &c->researcher_id, &c->contrib_type, &c->primary_id, &c->brcode,
@@ -449,42 +449,42 @@ int br_item_load(br_repo *repo, int64_t id, br_record *rec, br_error *err)
         for (int k = 0; k < 13; k++)
             *f[k] = dup_col(rec, st, 3 + k);
     }
-    if (rc != SQLITE_DONE) return br_store_fail(repo, err, "creator read");
+    if (rc != BR_DB_DONE) return br_store_fail(repo, err, "creator read");
 
     if (!(st = br_stmt(repo, S_ITEM_LINKS, err))) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
-    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
+    br_db_bind_int64(st, 1, id);
+    while ((rc = br_step(repo, st)) == BR_DB_ROW) {
         br_link *l = br_record_add_link(rec);
         if (!l) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
-        l->place = sqlite3_column_int(st, 0);
+        l->place = br_db_col_int(st, 0);
         const char **f[] = {&l->url,   &l->title,   &l->description,
                             &l->type,  &l->license, &l->rights,
                             &l->owner, &l->order,   &l->display_in_viewer};
         for (int k = 0; k < 9; k++)
             *f[k] = dup_col(rec, st, 1 + k);
     }
-    if (rc != SQLITE_DONE) return br_store_fail(repo, err, "link read");
+    if (rc != BR_DB_DONE) return br_store_fail(repo, err, "link read");
 
     if (!(st = br_stmt(repo, S_ITEM_IDS, err))) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
-    while ((rc = br_step(repo, st)) == SQLITE_ROW)
+    br_db_bind_int64(st, 1, id);
+    while ((rc = br_step(repo, st)) == BR_DB_ROW)
         if (!br_record_add_identifier(rec, br_col_text(st, 0), br_col_text(st, 1)))
             return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
-    if (rc != SQLITE_DONE) return br_store_fail(repo, err, "identifier read");
+    if (rc != BR_DB_DONE) return br_store_fail(repo, err, "identifier read");
     return 0;
 }
 
 int br_item_set_status(br_repo *repo, int64_t id, const char *status, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_ITEM_SET_STATUS, err);
+    br_dbst *st = br_stmt(repo, S_ITEM_SET_STATUS, err);
     if (!st) return BR_ESTORE;
     char now[32];
     br_now_iso(now);
-    sqlite3_bind_int64(st, 1, id);
+    br_db_bind_int64(st, 1, id);
     br_bind_text(st, 2, status);
     br_bind_text(st, 3, now);
     int rc = step(repo, st, err, "set item status");
-    if (!rc && sqlite3_changes(repo->db) == 0)
+    if (!rc && br_db_changes(repo->db) == 0)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no item with id %lld", (long long)id);
     return rc ? rc : br_search_index_item(repo, id, err);
 }
@@ -492,12 +492,12 @@ int br_item_set_status(br_repo *repo, int64_t id, const char *status, br_error *
 static int next_place(br_repo *repo, stmt_id id, int64_t item, const char *type, int *place,
                       br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, id, err);
+    br_dbst *st = br_stmt(repo, id, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, item);
+    br_db_bind_int64(st, 1, item);
     br_bind_text(st, 2, type);
-    if (br_step(repo, st) != SQLITE_ROW) return br_store_fail(repo, err, "relationship place");
-    *place = sqlite3_column_int(st, 0);
+    if (br_step(repo, st) != BR_DB_ROW) return br_store_fail(repo, err, "relationship place");
+    *place = br_db_col_int(st, 0);
     return 0;
 }
 
@@ -506,13 +506,13 @@ int br_relation_insert(br_repo *repo, const char *type, int64_t left, int64_t ri
     int lp, rp, rc;
     if ((rc = next_place(repo, S_REL_MAXPLACE_L, left, type, &lp, err))) return rc;
     if ((rc = next_place(repo, S_REL_MAXPLACE_R, right, type, &rp, err))) return rc;
-    sqlite3_stmt *st = br_stmt(repo, S_REL_INSERT, err);
+    br_dbst *st = br_stmt(repo, S_REL_INSERT, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, type);
-    sqlite3_bind_int64(st, 2, left);
-    sqlite3_bind_int64(st, 3, right);
-    sqlite3_bind_int(st, 4, lp);
-    sqlite3_bind_int(st, 5, rp);
+    br_db_bind_int64(st, 2, left);
+    br_db_bind_int64(st, 3, right);
+    br_db_bind_int64(st, 4, lp);
+    br_db_bind_int64(st, 5, rp);
     return step(repo, st, err, "insert relationship");
 }
 
@@ -521,34 +521,34 @@ int br_item_list(br_repo *repo, const br_item_query *q, br_item_fn fn, void *ctx
     br_item_query none = {0};
     if (!q) q = &none;
     stmt_id id = q->collection ? S_LIST_COLL : q->job_id ? S_LIST_JOB : S_LIST_ALL;
-    sqlite3_stmt *st = br_stmt(repo, id, err);
+    br_dbst *st = br_stmt(repo, id, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, br_field_id(repo, "dc", "title", NULL));
-    sqlite3_bind_int(st, 2, q->include_withdrawn ? 1 : 0);
+    br_db_bind_int64(st, 1, br_field_id(repo, "dc", "title", NULL));
+    br_db_bind_int64(st, 2, q->include_withdrawn ? 1 : 0);
     if (q->collection)
         br_bind_text(st, 3, q->collection);
     else if (q->job_id)
-        sqlite3_bind_int64(st, 3, q->job_id);
+        br_db_bind_int64(st, 3, q->job_id);
     int rc;
-    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
-        br_item_summary s = {sqlite3_column_int64(st, 0), br_col_text(st, 1), br_col_text(st, 2),
+    while ((rc = br_step(repo, st)) == BR_DB_ROW) {
+        br_item_summary s = {br_db_col_int64(st, 0), br_col_text(st, 1), br_col_text(st, 2),
                              br_col_text(st, 3),          br_col_text(st, 4), br_col_text(st, 5),
                              br_col_text(st, 6)};
         if (BR_YIELD(repo, fn(ctx, &s))) {
-            sqlite3_reset(st);
+            br_db_reset(st);
             return 0;
         }
     }
-    if (rc != SQLITE_DONE) return br_store_fail(repo, err, "item list");
+    if (rc != BR_DB_DONE) return br_store_fail(repo, err, "item list");
     return 0;
 }
 
 int64_t br_item_count(br_repo *repo)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_ITEM_COUNT, NULL);
-    if (!st || br_step(repo, st) != SQLITE_ROW) return BR_ESTORE;
-    int64_t n = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
+    br_dbst *st = br_stmt(repo, S_ITEM_COUNT, NULL);
+    if (!st || br_step(repo, st) != BR_DB_ROW) return BR_ESTORE;
+    int64_t n = br_db_col_int64(st, 0);
+    br_db_reset(st);
     return n;
 }
 
@@ -558,19 +558,19 @@ static int template_id(br_repo *repo, const char *handle, int64_t *coll, int64_t
                        br_error *err)
 {
     if (!handle) return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "no collection handle given");
-    sqlite3_stmt *st = br_stmt(repo, S_CONT_BY_HANDLE, err);
+    br_dbst *st = br_stmt(repo, S_CONT_BY_HANDLE, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, handle);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_DONE)
+    if (rc == BR_DB_DONE)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no collection has handle %s", handle);
-    if (rc != SQLITE_ROW) return br_store_fail(repo, err, "collection lookup");
-    if (sqlite3_column_int(st, 1))
+    if (rc != BR_DB_ROW) return br_store_fail(repo, err, "collection lookup");
+    if (br_db_col_int(st, 1))
         return br_error_set(err, BR_EINVAL, NULL, 0, 0, "%s is a community, not a collection",
                             handle);
-    *coll = sqlite3_column_int64(st, 0);
-    *tmpl = sqlite3_column_type(st, 6) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 6);
-    sqlite3_reset(st);
+    *coll = br_db_col_int64(st, 0);
+    *tmpl = br_db_col_null(st, 6) ? 0 : br_db_col_int64(st, 6);
+    br_db_reset(st);
     return 0;
 }
 
@@ -594,13 +594,13 @@ int br_collection_set_template(br_repo *repo, const char *handle, const br_recor
     }
     br_item_write w = {"template", 0, NULL};
     if ((rc = br_item_insert(repo, copy, &w, err))) goto done;
-    sqlite3_stmt *st = br_stmt(repo, S_CONT_SET_TEMPLATE, err);
+    br_dbst *st = br_stmt(repo, S_CONT_SET_TEMPLATE, err);
     if (!st) {
         rc = BR_ESTORE;
         goto done;
     }
-    sqlite3_bind_int64(st, 1, coll);
-    sqlite3_bind_int64(st, 2, copy->id);
+    br_db_bind_int64(st, 1, coll);
+    br_db_bind_int64(st, 2, copy->id);
     if ((rc = step(repo, st, err, "set template"))) goto done;
     rc = br_repo_commit(repo, err);
 done:

@@ -49,7 +49,7 @@ int br_job_status_ended(br_job_status s)
 
 int br_job_create(br_repo *repo, br_job *spec, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_JOB_INSERT, err);
+    br_dbst *st = br_stmt(repo, S_JOB_INSERT, err);
     if (!st) return BR_ESTORE;
     char now[32];
     br_now_iso(now);
@@ -67,12 +67,12 @@ int br_job_create(br_repo *repo, br_job *spec, br_error *err)
     br_bind_text(st, 6, now);
     br_bind_text(st, 7, spec->input);
     br_bind_text(st, 8, spec->params[0] ? spec->params : "{}");
-    sqlite3_bind_int64(st, 9, spec->total);
+    br_db_bind_int64(st, 9, spec->total);
     br_bind_text(st, 10, mapfile);
     int rc = br_step(repo, st);
     json_decref(params);
-    if (rc != SQLITE_DONE) return br_store_fail(repo, err, "insert job");
-    spec->id = sqlite3_last_insert_rowid(repo->db);
+    if (rc != BR_DB_DONE) return br_store_fail(repo, err, "insert job");
+    spec->id = br_db_last_id(repo->db);
     spec->status = BR_JOB_RUNNING;
     br_strlcpy(spec->submitted, now, sizeof spec->submitted);
     br_strlcpy(spec->started, now, sizeof spec->started);
@@ -82,52 +82,52 @@ int br_job_create(br_repo *repo, br_job *spec, br_error *err)
 int br_job_set_status(br_repo *repo, int64_t id, br_job_status status, const char *message,
                       br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_JOB_STATUS, err);
+    br_dbst *st = br_stmt(repo, S_JOB_STATUS, err);
     if (!st) return BR_ESTORE;
     char now[32];
     br_now_iso(now);
-    sqlite3_bind_int64(st, 1, id);
+    br_db_bind_int64(st, 1, id);
     br_bind_text(st, 2, br_job_status_code(status));
     br_bind_text(st, 3, message);
-    sqlite3_bind_int(st, 4, br_job_status_ended(status));
+    br_db_bind_int64(st, 4, br_job_status_ended(status));
     br_bind_text(st, 5, now);
-    return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job status");
+    return br_step(repo, st) == BR_DB_DONE ? 0 : br_store_fail(repo, err, "job status");
 }
 
 int br_job_set_total(br_repo *repo, int64_t id, int64_t total, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_JOB_TOTAL, err);
+    br_dbst *st = br_stmt(repo, S_JOB_TOTAL, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, total);
-    return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job total");
+    br_db_bind_int64(st, 1, id);
+    br_db_bind_int64(st, 2, total);
+    return br_step(repo, st) == BR_DB_DONE ? 0 : br_store_fail(repo, err, "job total");
 }
 
 /* An export's delivery step (job.delivery, issue 17): JSON text written whole. */
 int br_job_set_delivery(br_repo *repo, int64_t id, const char *json, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_JOB_DELIVERY_SET, err);
+    br_dbst *st = br_stmt(repo, S_JOB_DELIVERY_SET, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
+    br_db_bind_int64(st, 1, id);
     br_bind_text(st, 2, json);
-    return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job delivery");
+    return br_step(repo, st) == BR_DB_DONE ? 0 : br_store_fail(repo, err, "job delivery");
 }
 
 int br_job_delivery(br_repo *repo, int64_t id, char **out, br_error *err)
 {
     *out = NULL;
-    sqlite3_stmt *st = br_stmt(repo, S_JOB_DELIVERY_GET, err);
+    br_dbst *st = br_stmt(repo, S_JOB_DELIVERY_GET, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
+    br_db_bind_int64(st, 1, id);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_DONE) {
-        sqlite3_reset(st);
+    if (rc == BR_DB_DONE) {
+        br_db_reset(st);
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no job %lld", (long long)id);
     }
-    if (rc != SQLITE_ROW) return br_store_fail(repo, err, "job delivery");
+    if (rc != BR_DB_ROW) return br_store_fail(repo, err, "job delivery");
     const char *v = br_col_text(st, 0);
     if (v && !(*out = strdup(v))) rc = BR_ENOMEM;
-    sqlite3_reset(st);
+    br_db_reset(st);
     return rc == BR_ENOMEM ? br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory") : 0;
 }
 
@@ -205,24 +205,24 @@ int br_job_journal(br_repo *repo, int64_t job_id, const br_job_record *r, br_err
 static int journal_write(br_repo *repo, int64_t job_id, const br_job_record *r, const char *message,
                          br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_JOB_REC_UPSERT, err);
+    br_dbst *st = br_stmt(repo, S_JOB_REC_UPSERT, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, job_id);
+    br_db_bind_int64(st, 1, job_id);
     br_bind_text(st, 2, r->key);
-    sqlite3_bind_int64(st, 3, r->seq);
+    br_db_bind_int64(st, 3, r->seq);
     br_bind_text(st, 4, r->outcome);
     if (r->item_id)
-        sqlite3_bind_int64(st, 5, r->item_id);
+        br_db_bind_int64(st, 5, r->item_id);
     else
-        sqlite3_bind_null(st, 5);
+        br_db_bind_null(st, 5);
     br_bind_text(st, 6, r->handle);
     br_bind_text(st, 7, message);
-    sqlite3_bind_int64(st, 8, r->bitstreams);
-    sqlite3_bind_int64(st, 9, r->bytes);
-    return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "journal write");
+    br_db_bind_int64(st, 8, r->bitstreams);
+    br_db_bind_int64(st, 9, r->bytes);
+    return br_step(repo, st) == BR_DB_DONE ? 0 : br_store_fail(repo, err, "journal write");
 }
 
-static void copy_col(char *dst, size_t size, sqlite3_stmt *st, int i)
+static void copy_col(char *dst, size_t size, br_dbst *st, int i)
 {
     const char *s = br_col_text(st, i);
     br_strlcpy(dst, s ? s : "", size);
@@ -231,14 +231,14 @@ static void copy_col(char *dst, size_t size, sqlite3_stmt *st, int i)
 int br_job_get(br_repo *repo, int64_t id, br_job *out, br_error *err)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = br_stmt(repo, S_JOB_GET, err);
+    br_dbst *st = br_stmt(repo, S_JOB_GET, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
+    br_db_bind_int64(st, 1, id);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_DONE)
+    if (rc == BR_DB_DONE)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no job %lld", (long long)id);
-    if (rc != SQLITE_ROW) return br_store_fail(repo, err, "job read");
-    out->id = sqlite3_column_int64(st, 0);
+    if (rc != BR_DB_ROW) return br_store_fail(repo, err, "job read");
+    out->id = br_db_col_int64(st, 0);
     copy_col(out->type, sizeof out->type, st, 1);
     copy_col(out->category, sizeof out->category, st, 2);
     copy_col(out->name, sizeof out->name, st, 3);
@@ -250,32 +250,32 @@ int br_job_get(br_repo *repo, int64_t id, br_job *out, br_error *err)
     copy_col(out->input, sizeof out->input, st, 9);
     copy_col(out->params, sizeof out->params, st, 10);
     copy_col(out->message, sizeof out->message, st, 11);
-    out->total = sqlite3_column_int64(st, 12);
+    out->total = br_db_col_int64(st, 12);
     br_job_progress *p = &out->progress;
-    p->percent = sqlite3_column_int(st, 13);
-    p->done = sqlite3_column_int64(st, 14);
-    p->total = sqlite3_column_int64(st, 15);
-    p->rate = sqlite3_column_double(st, 16);
-    p->eta_seconds = sqlite3_column_int64(st, 17);
+    p->percent = br_db_col_int(st, 13);
+    p->done = br_db_col_int64(st, 14);
+    p->total = br_db_col_int64(st, 15);
+    p->rate = br_db_col_double(st, 16);
+    p->eta_seconds = br_db_col_int64(st, 17);
     copy_col(p->phase, sizeof p->phase, st, 18);
-    out->cancel_requested = sqlite3_column_int(st, 19);
+    out->cancel_requested = br_db_col_int(st, 19);
     copy_col(out->failure, sizeof out->failure, st, 20);
-    out->rerun_of = sqlite3_column_int64(st, 21);
-    out->resume = sqlite3_column_int(st, 22);
+    out->rerun_of = br_db_col_int64(st, 21);
+    out->resume = br_db_col_int(st, 22);
     copy_col(out->profile, sizeof out->profile, st, 23);
-    out->attempt = sqlite3_column_int64(st, 24);
-    out->parent_job = sqlite3_column_int64(st, 25);
-    sqlite3_reset(st); /* called from a list callback, br_stmt would leave it on its row */
+    out->attempt = br_db_col_int64(st, 24);
+    out->parent_job = br_db_col_int64(st, 25);
+    br_db_reset(st); /* called from a list callback, br_stmt would leave it on its row */
 
     if (!(st = br_stmt(repo, S_JOB_COUNTERS, err))) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
+    br_db_bind_int64(st, 1, id);
     br_job_counters *c = &out->counters;
-    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == BR_DB_ROW) {
         const char *o = br_col_text(st, 0);
-        int64_t n = sqlite3_column_int64(st, 1);
+        int64_t n = br_db_col_int64(st, 1);
         c->processed += n;
-        c->bitstreams += sqlite3_column_int64(st, 2);
-        c->bytes += sqlite3_column_int64(st, 3);
+        c->bitstreams += br_db_col_int64(st, 2);
+        c->bytes += br_db_col_int64(st, 3);
         if (!strcmp(o, BR_OUTCOME_IMPORTED))
             c->imported += n;
         else if (!strcmp(o, BR_OUTCOME_UPDATED))
@@ -299,29 +299,29 @@ int br_job_get(br_repo *repo, int64_t id, br_job *out, br_error *err)
         else if (!strcmp(o, BR_OUTCOME_EXPORTED))
             c->exported += n;
         if (!strcmp(o, BR_OUTCOME_IMPORTED) || !strcmp(o, BR_OUTCOME_UPDATED))
-            c->bitstreams_imported += sqlite3_column_int64(st, 2);
+            c->bitstreams_imported += br_db_col_int64(st, 2);
     }
     c->matched += c->updated + c->multi_matches;
     c->newly_added = c->imported;
     c->not_imported = c->invalid + c->failed + c->multi_matches;
-    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job counters");
+    return rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, "job counters");
 }
 
 /* Steps st (bound) collecting ids, then calls fn for each job: ids first, so
  * that the callback may use the connection. */
-static int each_job(br_repo *repo, sqlite3_stmt *st, br_job_fn fn, void *ctx, br_error *err)
+static int each_job(br_repo *repo, br_dbst *st, br_job_fn fn, void *ctx, br_error *err)
 {
     int64_t *ids = NULL;
     size_t n = 0, cap = 0;
     int rc;
-    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == BR_DB_ROW) {
         if (br_grow((void **)&ids, &cap, n + 1, sizeof *ids)) {
             free(ids);
             return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
         }
-        ids[n++] = sqlite3_column_int64(st, 0);
+        ids[n++] = br_db_col_int64(st, 0);
     }
-    if (rc != SQLITE_DONE) {
+    if (rc != BR_DB_DONE) {
         free(ids);
         return br_store_fail(repo, err, "job list");
     }
@@ -337,7 +337,7 @@ static int each_job(br_repo *repo, sqlite3_stmt *st, br_job_fn fn, void *ctx, br
 
 int br_job_list(br_repo *repo, br_job_fn fn, void *ctx, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_JOB_LIST, err);
+    br_dbst *st = br_stmt(repo, S_JOB_LIST, err);
     return st ? each_job(repo, st, fn, ctx, err) : BR_ESTORE;
 }
 
@@ -371,38 +371,38 @@ int br_job_query(br_repo *repo, const br_job_filter *f, br_job_fn fn, void *ctx,
         return br_error_set(
             err, BR_EUSAGE, NULL, 0, 0,
             "since '%s' is not an ISO 8601 date (2024-05-01 or 2024-05-01T10:00:00Z)", f->since);
-    sqlite3_stmt *st = br_stmt(repo, S_JOB_QUERY, err);
+    br_dbst *st = br_stmt(repo, S_JOB_QUERY, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, f->status && *f->status ? f->status : NULL);
     br_bind_text(st, 2, f->category && *f->category ? f->category : NULL);
     br_bind_text(st, 3, f->user && *f->user ? f->user : NULL);
     br_bind_text(st, 4, f->since && *f->since ? f->since : NULL);
     br_bind_text(st, 5, f->type && *f->type ? f->type : NULL);
-    sqlite3_bind_int64(st, 6, f->limit ? (sqlite3_int64)f->limit : -1);
-    sqlite3_bind_int64(st, 7, (sqlite3_int64)f->offset);
+    br_db_bind_int64(st, 6, f->limit ? (int64_t)f->limit : -1);
+    br_db_bind_int64(st, 7, (int64_t)f->offset);
     return each_job(repo, st, fn, ctx, err);
 }
 
 int br_job_records(br_repo *repo, int64_t id, const char *outcome, br_job_record_fn fn, void *ctx,
                    br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, outcome ? S_JOB_RECS_OUTCOME : S_JOB_RECS, err);
+    br_dbst *st = br_stmt(repo, outcome ? S_JOB_RECS_OUTCOME : S_JOB_RECS, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
+    br_db_bind_int64(st, 1, id);
     if (outcome) br_bind_text(st, 2, outcome);
     int rc;
     findings_view fv = {0};
-    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == BR_DB_ROW) {
         br_job_record r = {0};
-        r.seq = sqlite3_column_int64(st, 0);
+        r.seq = br_db_col_int64(st, 0);
         r.key = br_col_text(st, 1);
         r.outcome = br_col_text(st, 2);
-        r.item_id = sqlite3_column_int64(st, 3);
+        r.item_id = br_db_col_int64(st, 3);
         r.handle = br_col_text(st, 4);
-        r.bitstreams = sqlite3_column_int64(st, 6);
-        r.bytes = sqlite3_column_int64(st, 7);
+        r.bitstreams = br_db_col_int64(st, 6);
+        r.bytes = br_db_col_int64(st, 7);
         if (decode_findings(br_col_text(st, 5), &fv)) {
-            sqlite3_reset(st);
+            br_db_reset(st);
             findings_view_dispose(&fv);
             return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
         }
@@ -410,28 +410,28 @@ int br_job_records(br_repo *repo, int64_t id, const char *outcome, br_job_record
         r.n_findings = fv.n;
         r.message = fv.n ? fv.v[0].text : NULL;
         if (BR_YIELD(repo, fn(ctx, &r))) {
-            sqlite3_reset(st);
+            br_db_reset(st);
             findings_view_dispose(&fv);
             return 0;
         }
     }
     findings_view_dispose(&fv);
-    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "journal read");
+    return rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, "journal read");
 }
 
 int br_job_find_by_mapfile(br_repo *repo, const char *type, const char *mapfile, int64_t *id,
                            br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_JOB_BY_MAPFILE, err);
+    br_dbst *st = br_stmt(repo, S_JOB_BY_MAPFILE, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, type);
     br_bind_text(st, 2, mapfile);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_ROW) {
-        *id = sqlite3_column_int64(st, 0);
+    if (rc == BR_DB_ROW) {
+        *id = br_db_col_int64(st, 0);
         return 0;
     }
-    if (rc == SQLITE_DONE)
+    if (rc == BR_DB_DONE)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no job wrote %s", mapfile);
     return br_store_fail(repo, err, "job lookup");
 }
@@ -446,7 +446,7 @@ static const char *param_mapfile(json_t *params)
 
 int br_job_enqueue(br_repo *repo, br_job *spec, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_JOB_ENQUEUE, err);
+    br_dbst *st = br_stmt(repo, S_JOB_ENQUEUE, err);
     if (!st) return BR_ESTORE;
     char now[32];
     br_now_iso(now);
@@ -459,22 +459,22 @@ int br_job_enqueue(br_repo *repo, br_job *spec, br_error *err)
     br_bind_text(st, 5, now);
     br_bind_text(st, 6, spec->input[0] ? spec->input : NULL);
     br_bind_text(st, 7, spec->params[0] ? spec->params : "{}");
-    sqlite3_bind_int64(st, 8, spec->total);
+    br_db_bind_int64(st, 8, spec->total);
     br_bind_text(st, 9, param_mapfile(params));
     if (spec->rerun_of)
-        sqlite3_bind_int64(st, 10, spec->rerun_of);
+        br_db_bind_int64(st, 10, spec->rerun_of);
     else
-        sqlite3_bind_null(st, 10);
-    sqlite3_bind_int(st, 11, spec->resume);
+        br_db_bind_null(st, 10);
+    br_db_bind_int64(st, 11, spec->resume);
     br_bind_text(st, 12, spec->profile[0] ? spec->profile : NULL);
     if (spec->parent_job)
-        sqlite3_bind_int64(st, 13, spec->parent_job);
+        br_db_bind_int64(st, 13, spec->parent_job);
     else
-        sqlite3_bind_null(st, 13);
+        br_db_bind_null(st, 13);
     int rc = br_step(repo, st);
     json_decref(params);
-    if (rc != SQLITE_DONE) return br_store_fail(repo, err, "queue job");
-    spec->id = sqlite3_last_insert_rowid(repo->db);
+    if (rc != BR_DB_DONE) return br_store_fail(repo, err, "queue job");
+    spec->id = br_db_last_id(repo->db);
     spec->status = BR_JOB_PENDING;
     br_strlcpy(spec->submitted, now, sizeof spec->submitted);
     spec->started[0] = spec->ended[0] = 0;
@@ -484,7 +484,7 @@ int br_job_enqueue(br_repo *repo, br_job *spec, br_error *err)
 int br_job_claim(br_repo *repo, const char *const *types, size_t n_types, br_job *out,
                  br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_JOB_CLAIM, err);
+    br_dbst *st = br_stmt(repo, S_JOB_CLAIM, err);
     if (!st) return BR_ESTORE;
     char now[32];
     br_now_iso(now);
@@ -503,36 +503,36 @@ int br_job_claim(br_repo *repo, const char *const *types, size_t n_types, br_job
      * of PENDING exactly once whatever the number of workers. */
     int64_t id = 0;
     int rc;
-    while ((rc = br_step(repo, st)) == SQLITE_ROW)
-        id = sqlite3_column_int64(st, 0);
+    while ((rc = br_step(repo, st)) == BR_DB_ROW)
+        id = br_db_col_int64(st, 0);
     free(list);
-    if (rc != SQLITE_DONE) return br_store_fail(repo, err, "claim job");
+    if (rc != BR_DB_DONE) return br_store_fail(repo, err, "claim job");
     if (!id) return 0;
     return (rc = br_job_get(repo, id, out, err)) ? rc : 1;
 }
 
 int br_job_set_progress(br_repo *repo, int64_t id, const br_job_progress *p, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_JOB_PROGRESS, err);
+    br_dbst *st = br_stmt(repo, S_JOB_PROGRESS, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int(st, 2, p->percent < 0 ? 0 : p->percent > 100 ? 100 : p->percent);
-    sqlite3_bind_int64(st, 3, p->done);
-    sqlite3_bind_int64(st, 4, p->total);
-    sqlite3_bind_double(st, 5, p->rate);
-    sqlite3_bind_int64(st, 6, p->eta_seconds);
+    br_db_bind_int64(st, 1, id);
+    br_db_bind_int64(st, 2, p->percent < 0 ? 0 : p->percent > 100 ? 100 : p->percent);
+    br_db_bind_int64(st, 3, p->done);
+    br_db_bind_int64(st, 4, p->total);
+    br_db_bind_double(st, 5, p->rate);
+    br_db_bind_int64(st, 6, p->eta_seconds);
     br_bind_text(st, 7, p->phase[0] ? p->phase : NULL);
-    return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job progress");
+    return br_step(repo, st) == BR_DB_DONE ? 0 : br_store_fail(repo, err, "job progress");
 }
 
 static int exec_id_text(br_repo *repo, stmt_id sid, int64_t id, const char *text, br_error *err,
                         const char *what)
 {
-    sqlite3_stmt *st = br_stmt(repo, sid, err);
+    br_dbst *st = br_stmt(repo, sid, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
+    br_db_bind_int64(st, 1, id);
     br_bind_text(st, 2, text);
-    return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, what);
+    return br_step(repo, st) == BR_DB_DONE ? 0 : br_store_fail(repo, err, what);
 }
 
 const char *br_job_failure_of(int rc)
@@ -556,15 +556,15 @@ const char *br_job_failure_of(int rc)
 int br_job_fail(br_repo *repo, int64_t id, const char *message, const char *failure_class,
                 br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_JOB_FAILURE, err);
+    br_dbst *st = br_stmt(repo, S_JOB_FAILURE, err);
     if (!st) return BR_ESTORE;
     char now[32];
     br_now_iso(now);
-    sqlite3_bind_int64(st, 1, id);
+    br_db_bind_int64(st, 1, id);
     br_bind_text(st, 2, failure_class);
     br_bind_text(st, 3, message);
     br_bind_text(st, 4, now);
-    return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job failure");
+    return br_step(repo, st) == BR_DB_DONE ? 0 : br_store_fail(repo, err, "job failure");
 }
 
 int br_job_set_input(br_repo *repo, int64_t id, const char *input, br_error *err)
@@ -574,11 +574,11 @@ int br_job_set_input(br_repo *repo, int64_t id, const char *input, br_error *err
 
 int br_job_requeue(br_repo *repo, int64_t id, int resume, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_JOB_REQUEUE, err);
+    br_dbst *st = br_stmt(repo, S_JOB_REQUEUE, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int(st, 2, resume);
-    return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "requeue job");
+    br_db_bind_int64(st, 1, id);
+    br_db_bind_int64(st, 2, resume);
+    return br_step(repo, st) == BR_DB_DONE ? 0 : br_store_fail(repo, err, "requeue job");
 }
 
 static int request_cancel(br_repo *repo, int64_t id, br_job_status *status, br_error *err);
@@ -587,9 +587,9 @@ int br_job_request_cancel(br_repo *repo, int64_t id, br_job_status *status, br_e
 {
     /* Wait for the write lock only briefly: a running import holds it nearly
      * all the time, and the engine's flag file carries the request anyway. */
-    sqlite3_busy_timeout(repo->db, 250);
+    br_db_set_wait(repo->db, 250);
     int rc = request_cancel(repo, id, status, err);
-    sqlite3_busy_timeout(repo->db, 10000);
+    br_db_set_wait(repo->db, BR_DB_WAIT_MS);
     return rc;
 }
 
@@ -597,136 +597,136 @@ static int request_cancel(br_repo *repo, int64_t id, br_job_status *status, br_e
 {
     char now[32];
     br_now_iso(now);
-    sqlite3_stmt *st = br_stmt(repo, S_JOB_CANCEL_PENDING, err);
+    br_dbst *st = br_stmt(repo, S_JOB_CANCEL_PENDING, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
+    br_db_bind_int64(st, 1, id);
     br_bind_text(st, 2, now);
-    if (br_step(repo, st) != SQLITE_DONE) return br_store_fail(repo, err, "cancel job");
+    if (br_step(repo, st) != BR_DB_DONE) return br_store_fail(repo, err, "cancel job");
     if (!(st = br_stmt(repo, S_JOB_CANCEL_RUNNING, err))) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
-    if (br_step(repo, st) != SQLITE_DONE) return br_store_fail(repo, err, "cancel job");
+    br_db_bind_int64(st, 1, id);
+    if (br_step(repo, st) != BR_DB_DONE) return br_store_fail(repo, err, "cancel job");
     if (!(st = br_stmt(repo, S_JOB_CANCEL_GET, err))) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
+    br_db_bind_int64(st, 1, id);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_DONE)
+    if (rc == BR_DB_DONE)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no job %lld", (long long)id);
-    if (rc != SQLITE_ROW) return br_store_fail(repo, err, "cancel job");
+    if (rc != BR_DB_ROW) return br_store_fail(repo, err, "cancel job");
     if (status && br_job_status_parse(br_col_text(st, 1), status)) *status = BR_JOB_FAILED;
-    sqlite3_reset(st);
+    br_db_reset(st);
     return 0;
 }
 
 int br_job_find_by_input(br_repo *repo, const char *input, int64_t *id, br_job_status *status,
                          br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_JOB_BY_INPUT, err);
+    br_dbst *st = br_stmt(repo, S_JOB_BY_INPUT, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, input);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_DONE) return 0;
-    if (rc != SQLITE_ROW) return br_store_fail(repo, err, "job by input");
-    *id = sqlite3_column_int64(st, 0);
+    if (rc == BR_DB_DONE) return 0;
+    if (rc != BR_DB_ROW) return br_store_fail(repo, err, "job by input");
+    *id = br_db_col_int64(st, 0);
     if (br_job_status_parse(br_col_text(st, 1), status)) *status = BR_JOB_FAILED;
-    sqlite3_reset(st);
+    br_db_reset(st);
     return 1;
 }
 
 int br_job_list_unfinished(br_repo *repo, br_job_fn fn, void *ctx, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_JOB_UNFINISHED, err);
+    br_dbst *st = br_stmt(repo, S_JOB_UNFINISHED, err);
     return st ? each_job(repo, st, fn, ctx, err) : BR_ESTORE;
 }
 
 int br_job_journal_carry(br_repo *repo, int64_t from, int64_t to, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_JOB_CARRY, err);
+    br_dbst *st = br_stmt(repo, S_JOB_CARRY, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, from);
-    sqlite3_bind_int64(st, 2, to);
-    return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "journal carry");
+    br_db_bind_int64(st, 1, from);
+    br_db_bind_int64(st, 2, to);
+    return br_step(repo, st) == BR_DB_DONE ? 0 : br_store_fail(repo, err, "journal carry");
 }
 
 int br_job_file_add(br_repo *repo, int64_t job_id, const br_job_file *f, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_JOB_FILE_ADD, err);
+    br_dbst *st = br_stmt(repo, S_JOB_FILE_ADD, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, job_id);
+    br_db_bind_int64(st, 1, job_id);
     br_bind_text(st, 2, f->name);
     br_bind_text(st, 3, f->path);
-    sqlite3_bind_int64(st, 4, f->size);
+    br_db_bind_int64(st, 4, f->size);
     br_bind_text(st, 5, f->created);
-    sqlite3_bind_int64(st, 6, f->records);
+    br_db_bind_int64(st, 6, f->records);
     br_bind_text(st, 7, f->status);
     br_bind_text(st, 8, f->problems);
-    return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job file");
+    return br_step(repo, st) == BR_DB_DONE ? 0 : br_store_fail(repo, err, "job file");
 }
 
 int br_job_file_update(br_repo *repo, int64_t job_id, const char *name, int64_t records,
                        const char *status, const char *problems, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_JOB_FILE_UPDATE, err);
+    br_dbst *st = br_stmt(repo, S_JOB_FILE_UPDATE, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, job_id);
+    br_db_bind_int64(st, 1, job_id);
     br_bind_text(st, 2, name);
-    sqlite3_bind_int64(st, 3, records);
+    br_db_bind_int64(st, 3, records);
     br_bind_text(st, 4, status);
     br_bind_text(st, 5, problems);
-    return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job file");
+    return br_step(repo, st) == BR_DB_DONE ? 0 : br_store_fail(repo, err, "job file");
 }
 
 int br_job_files(br_repo *repo, int64_t job_id, br_job_file_fn fn, void *ctx, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_JOB_FILES, err);
+    br_dbst *st = br_stmt(repo, S_JOB_FILES, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, job_id);
+    br_db_bind_int64(st, 1, job_id);
     int rc;
-    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == BR_DB_ROW) {
         br_job_file f = {br_col_text(st, 0),          br_col_text(st, 1),
-                         sqlite3_column_int64(st, 2), br_col_text(st, 3),
-                         sqlite3_column_int64(st, 4), br_col_text(st, 5),
+                         br_db_col_int64(st, 2), br_col_text(st, 3),
+                         br_db_col_int64(st, 4), br_col_text(st, 5),
                          br_col_text(st, 6)};
         if (BR_YIELD(repo, fn(ctx, &f))) {
-            sqlite3_reset(st);
+            br_db_reset(st);
             return 0;
         }
     }
-    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job files");
+    return rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, "job files");
 }
 
 int br_job_event_add(br_repo *repo, br_job_event *ev, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_JOB_EVENT, err);
+    br_dbst *st = br_stmt(repo, S_JOB_EVENT, err);
     if (!st) return BR_ESTORE;
     char now[32];
     br_now_iso(now);
-    sqlite3_bind_int64(st, 1, ev->job_id);
+    br_db_bind_int64(st, 1, ev->job_id);
     br_bind_text(st, 2, now);
     br_bind_text(st, 3, ev->severity ? ev->severity : "info");
     br_bind_text(st, 4, ev->module ? ev->module : "engine");
     br_bind_text(st, 5, ev->description ? ev->description : "");
     br_bind_text(st, 6, ev->creator && *ev->creator ? ev->creator : "system");
-    if (br_step(repo, st) != SQLITE_DONE) return br_store_fail(repo, err, "job event");
-    ev->id = sqlite3_last_insert_rowid(repo->db);
+    if (br_step(repo, st) != BR_DB_DONE) return br_store_fail(repo, err, "job event");
+    ev->id = br_db_last_id(repo->db);
     return 0;
 }
 
 int br_job_events(br_repo *repo, int64_t job_id, br_job_event_fn fn, void *ctx, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_JOB_EVENTS, err);
+    br_dbst *st = br_stmt(repo, S_JOB_EVENTS, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, job_id);
+    br_db_bind_int64(st, 1, job_id);
     int rc;
-    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
-        br_job_event e = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+    while ((rc = br_step(repo, st)) == BR_DB_ROW) {
+        br_job_event e = {br_db_col_int64(st, 0), br_db_col_int64(st, 1),
                           br_col_text(st, 2),          br_col_text(st, 3),
                           br_col_text(st, 4),          br_col_text(st, 5),
                           br_col_text(st, 6),          br_col_text(st, 7)};
         if (BR_YIELD(repo, fn(ctx, &e))) {
-            sqlite3_reset(st);
+            br_db_reset(st);
             return 0;
         }
     }
-    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job events");
+    return rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, "job events");
 }
 
 /* ---- JSON --------------------------------------------------------------------------------- */
@@ -734,18 +734,18 @@ int br_job_events(br_repo *repo, int64_t job_id, br_job_event_fn fn, void *ctx, 
 int br_job_record_find(br_repo *repo, int64_t job_id, const char *key, char *outcome,
                        size_t outcome_size, char *handle, size_t handle_size, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_JOB_REC_GET, err);
+    br_dbst *st = br_stmt(repo, S_JOB_REC_GET, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, job_id);
+    br_db_bind_int64(st, 1, job_id);
     br_bind_text(st, 2, key);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_DONE)
+    if (rc == BR_DB_DONE)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no journal line for %s", key);
-    if (rc != SQLITE_ROW) return br_store_fail(repo, err, "journal lookup");
+    if (rc != BR_DB_ROW) return br_store_fail(repo, err, "journal lookup");
     const char *h = br_col_text(st, 1);
     br_strlcpy(outcome, br_col_text(st, 0), outcome_size);
     br_strlcpy(handle, h ? h : "", handle_size);
-    sqlite3_reset(st);
+    br_db_reset(st);
     return 0;
 }
 
@@ -753,15 +753,15 @@ int br_job_item_ids(br_repo *repo, int64_t job_id, const char *status, int64_t *
                     size_t *n, br_error *err)
 {
     *n = 0;
-    sqlite3_stmt *st = br_stmt(repo, S_JOB_ITEMS_STATUS, err);
+    br_dbst *st = br_stmt(repo, S_JOB_ITEMS_STATUS, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, job_id);
+    br_db_bind_int64(st, 1, job_id);
     br_bind_text(st, 2, status);
-    sqlite3_bind_int64(st, 3, (int64_t)max);
+    br_db_bind_int64(st, 3, (int64_t)max);
     int rc;
-    while ((rc = br_step(repo, st)) == SQLITE_ROW)
-        ids[(*n)++] = sqlite3_column_int64(st, 0);
-    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job items");
+    while ((rc = br_step(repo, st)) == BR_DB_ROW)
+        ids[(*n)++] = br_db_col_int64(st, 0);
+    return rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, "job items");
 }
 
 static int add_record_json(void *ctx, const br_job_record *r)
@@ -865,12 +865,12 @@ int br_job_to_json(br_repo *repo, int64_t id, int with_records, char **out, br_e
     /* A pulling profile's fetch job and the load jobs it queued (profile.h). */
     json_object_set_new(o, "parent_job", j.parent_job ? json_integer(j.parent_job) : json_null());
     json_t *kids = json_array();
-    sqlite3_stmt *ks = br_stmt(repo, S_JOB_CHILDREN, NULL);
+    br_dbst *ks = br_stmt(repo, S_JOB_CHILDREN, NULL);
     if (ks) {
-        sqlite3_bind_int64(ks, 1, id);
-        while (br_step(repo, ks) == SQLITE_ROW)
-            json_array_append_new(kids, json_integer(sqlite3_column_int64(ks, 0)));
-        sqlite3_reset(ks);
+        br_db_bind_int64(ks, 1, id);
+        while (br_step(repo, ks) == BR_DB_ROW)
+            json_array_append_new(kids, json_integer(br_db_col_int64(ks, 0)));
+        br_db_reset(ks);
     }
     json_object_set_new(o, "children", kids);
     /* The delivery step of an export (jobs/deliver.c), null when none was asked for. */

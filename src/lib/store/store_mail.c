@@ -11,11 +11,11 @@
 #include "store_internal.h"
 #include "store_mail.h"
 
-static int done(br_repo *repo, sqlite3_stmt *st, br_error *err, const char *what)
+static int done(br_repo *repo, br_dbst *st, br_error *err, const char *what)
 {
     int rc = br_step(repo, st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, what);
+    br_db_reset(st);
+    return rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, what);
 }
 
 /* ---- settings ------------------------------------------------------------------------------ */
@@ -79,7 +79,7 @@ int br_mail_settings_put(br_repo *repo, const br_mail_config *cfg, const char *s
 
 int br_mail_row_insert(br_repo *repo, const br_mail_row *row, int64_t *id, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_MAIL_INSERT, err);
+    br_dbst *st = br_stmt(repo, S_MAIL_INSERT, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, row->created);
     br_bind_text(st, 2, row->kind);
@@ -87,47 +87,47 @@ int br_mail_row_insert(br_repo *repo, const br_mail_row *row, int64_t *id, br_er
     br_bind_text(st, 4, row->subject);
     br_bind_text(st, 5, row->body);
     br_bind_text(st, 6, row->secret);
-    sqlite3_bind_int(st, 7, row->secret != NULL);
+    br_db_bind_int64(st, 7, row->secret != NULL);
     br_bind_text(st, 8, row->message_id);
     if (row->job_id)
-        sqlite3_bind_int64(st, 9, row->job_id);
+        br_db_bind_int64(st, 9, row->job_id);
     else
-        sqlite3_bind_null(st, 9);
+        br_db_bind_null(st, 9);
     int rc = done(repo, st, err, "outbox insert");
-    if (!rc && id) *id = sqlite3_last_insert_rowid(repo->db);
+    if (!rc && id) *id = br_db_last_id(repo->db);
     return rc;
 }
 
 int br_mail_rows(br_repo *repo, const char *state, br_mail_entry_fn fn, void *ctx, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_MAIL_LIST, err);
+    br_dbst *st = br_stmt(repo, S_MAIL_LIST, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, state);
     int rc, stop = 0;
-    while (!stop && (rc = br_step(repo, st)) == SQLITE_ROW) {
+    while (!stop && (rc = br_step(repo, st)) == BR_DB_ROW) {
         br_mail_entry e = {
-            sqlite3_column_int64(st, 0),  br_col_text(st, 1),           br_col_text(st, 2),
+            br_db_col_int64(st, 0),  br_col_text(st, 1),           br_col_text(st, 2),
             br_col_text(st, 3),           br_col_text(st, 4),           br_col_text(st, 5),
-            br_col_text(st, 6),           br_col_text(st, 7),           sqlite3_column_int64(st, 8),
-            br_col_text(st, 9),           sqlite3_column_int64(st, 10), br_col_text(st, 11),
-            sqlite3_column_int64(st, 12), sqlite3_column_int(st, 13)};
+            br_col_text(st, 6),           br_col_text(st, 7),           br_db_col_int64(st, 8),
+            br_col_text(st, 9),           br_db_col_int64(st, 10), br_col_text(st, 11),
+            br_db_col_int64(st, 12), br_db_col_int(st, 13)};
         stop = BR_YIELD(repo, fn(ctx, &e));
     }
-    sqlite3_reset(st);
+    br_db_reset(st);
     if (stop < 0) return stop;
-    return stop || rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "outbox list");
+    return stop || rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, "outbox list");
 }
 
 int br_mail_row_counts(br_repo *repo, int64_t *queued, int64_t *sent, int64_t *failed,
                        br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_MAIL_COUNT, err);
+    br_dbst *st = br_stmt(repo, S_MAIL_COUNT, err);
     if (!st) return BR_ESTORE;
-    if (br_step(repo, st) != SQLITE_ROW) return br_store_fail(repo, err, "outbox count");
-    if (queued) *queued = sqlite3_column_int64(st, 0);
-    if (sent) *sent = sqlite3_column_int64(st, 1);
-    if (failed) *failed = sqlite3_column_int64(st, 2);
-    sqlite3_reset(st);
+    if (br_step(repo, st) != BR_DB_ROW) return br_store_fail(repo, err, "outbox count");
+    if (queued) *queued = br_db_col_int64(st, 0);
+    if (sent) *sent = br_db_col_int64(st, 1);
+    if (failed) *failed = br_db_col_int64(st, 2);
+    br_db_reset(st);
     return 0;
 }
 
@@ -135,31 +135,31 @@ int br_mail_rows_due(br_repo *repo, int64_t due_before, int64_t stale_before, in
                      int64_t *ids, size_t max, size_t *n, br_error *err)
 {
     *n = 0;
-    sqlite3_stmt *st = br_stmt(repo, S_MAIL_DUE, err);
+    br_dbst *st = br_stmt(repo, S_MAIL_DUE, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, due_before);
-    sqlite3_bind_int64(st, 2, stale_before);
-    sqlite3_bind_int64(st, 3, (int64_t)max);
-    sqlite3_bind_int64(st, 4, after);
+    br_db_bind_int64(st, 1, due_before);
+    br_db_bind_int64(st, 2, stale_before);
+    br_db_bind_int64(st, 3, (int64_t)max);
+    br_db_bind_int64(st, 4, after);
     int rc;
-    while ((rc = br_step(repo, st)) == SQLITE_ROW && *n < max)
-        ids[(*n)++] = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : br_store_fail(repo, err, "outbox due");
+    while ((rc = br_step(repo, st)) == BR_DB_ROW && *n < max)
+        ids[(*n)++] = br_db_col_int64(st, 0);
+    br_db_reset(st);
+    return rc == BR_DB_DONE || rc == BR_DB_ROW ? 0 : br_store_fail(repo, err, "outbox due");
 }
 
 int br_mail_row_claim(br_repo *repo, int64_t id, int64_t now, int64_t stale_before, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_MAIL_CLAIM, err);
+    br_dbst *st = br_stmt(repo, S_MAIL_CLAIM, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, now);
-    sqlite3_bind_int64(st, 3, stale_before);
+    br_db_bind_int64(st, 1, id);
+    br_db_bind_int64(st, 2, now);
+    br_db_bind_int64(st, 3, stale_before);
     int rc = done(repo, st, err, "outbox claim");
-    return rc ? rc : sqlite3_changes(repo->db) == 1;
+    return rc ? rc : br_db_changes(repo->db) == 1;
 }
 
-static char *dup_col(sqlite3_stmt *st, int i, int *oom)
+static char *dup_col(br_dbst *st, int i, int *oom)
 {
     const char *s = br_col_text(st, i);
     if (!s) return NULL;
@@ -171,16 +171,16 @@ static char *dup_col(sqlite3_stmt *st, int i, int *oom)
 int br_mail_row_get(br_repo *repo, int64_t id, br_mail_full *out, br_error *err)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = br_stmt(repo, S_MAIL_GET, err);
+    br_dbst *st = br_stmt(repo, S_MAIL_GET, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
+    br_db_bind_int64(st, 1, id);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_DONE) {
-        sqlite3_reset(st);
+    if (rc == BR_DB_DONE) {
+        br_db_reset(st);
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no message %lld in the outbox",
                             (long long)id);
     }
-    if (rc != SQLITE_ROW) return br_store_fail(repo, err, "outbox read");
+    if (rc != BR_DB_ROW) return br_store_fail(repo, err, "outbox read");
     int oom = 0;
     out->created = dup_col(st, 0, &oom);
     out->to = dup_col(st, 1, &oom);
@@ -189,8 +189,8 @@ int br_mail_row_get(br_repo *repo, int64_t id, br_mail_full *out, br_error *err)
     out->secret = dup_col(st, 4, &oom);
     out->message_id = dup_col(st, 5, &oom);
     out->state = dup_col(st, 6, &oom);
-    out->attempts = sqlite3_column_int64(st, 7);
-    sqlite3_reset(st);
+    out->attempts = br_db_col_int64(st, 7);
+    br_db_reset(st);
     if (oom) {
         br_mail_row_dispose(out);
         return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
@@ -212,9 +212,9 @@ void br_mail_row_dispose(br_mail_full *m)
 
 int br_mail_row_sent(br_repo *repo, int64_t id, const char *sent, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_MAIL_SENT, err);
+    br_dbst *st = br_stmt(repo, S_MAIL_SENT, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
+    br_db_bind_int64(st, 1, id);
     br_bind_text(st, 2, sent);
     return done(repo, st, err, "outbox update");
 }
@@ -222,12 +222,12 @@ int br_mail_row_sent(br_repo *repo, int64_t id, const char *sent, br_error *err)
 int br_mail_row_failed(br_repo *repo, int64_t id, const char *state, const char *error,
                        int64_t next_attempt, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_MAIL_RETRY, err);
+    br_dbst *st = br_stmt(repo, S_MAIL_RETRY, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
+    br_db_bind_int64(st, 1, id);
     br_bind_text(st, 2, state);
     br_bind_text(st, 3, error);
-    sqlite3_bind_int64(st, 4, next_attempt);
+    br_db_bind_int64(st, 4, next_attempt);
     return done(repo, st, err, "outbox update");
 }
 
@@ -237,21 +237,21 @@ int br_mail_row_requeue(br_repo *repo, int64_t id, br_error *err)
     int rc = br_mail_row_get(repo, id, &m, err);
     if (rc) return rc;
     br_mail_row_dispose(&m);
-    sqlite3_stmt *st = br_stmt(repo, S_MAIL_REQUEUE, err);
+    br_dbst *st = br_stmt(repo, S_MAIL_REQUEUE, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
+    br_db_bind_int64(st, 1, id);
     if ((rc = done(repo, st, err, "outbox update"))) return rc;
-    return sqlite3_changes(repo->db) == 1;
+    return br_db_changes(repo->db) == 1;
 }
 
 int br_mail_rows_of_job(br_repo *repo, int64_t job_id, int64_t *n, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_MAIL_JOB_COUNT, err);
+    br_dbst *st = br_stmt(repo, S_MAIL_JOB_COUNT, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, job_id);
-    if (br_step(repo, st) != SQLITE_ROW) return br_store_fail(repo, err, "outbox count");
-    *n = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
+    br_db_bind_int64(st, 1, job_id);
+    if (br_step(repo, st) != BR_DB_ROW) return br_store_fail(repo, err, "outbox count");
+    *n = br_db_col_int64(st, 0);
+    br_db_reset(st);
     return 0;
 }
 
@@ -259,13 +259,13 @@ int br_mail_rows_of_job(br_repo *repo, int64_t job_id, int64_t *n, br_error *err
 int br_mail_rows_of_job_kind(br_repo *repo, int64_t job_id, const char *kind, int64_t *n,
                              br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_MAIL_JOB_KIND_COUNT, err);
+    br_dbst *st = br_stmt(repo, S_MAIL_JOB_KIND_COUNT, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, job_id);
+    br_db_bind_int64(st, 1, job_id);
     br_bind_text(st, 2, kind);
-    if (br_step(repo, st) != SQLITE_ROW) return br_store_fail(repo, err, "outbox count");
-    *n = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
+    if (br_step(repo, st) != BR_DB_ROW) return br_store_fail(repo, err, "outbox count");
+    *n = br_db_col_int64(st, 0);
+    br_db_reset(st);
     return 0;
 }
 

@@ -53,15 +53,15 @@ static int check_unit(const char *code, const char *name, const char *parent, br
 static int put(br_repo *repo, stmt_id id, const char *code, const char *name, const char *parent,
                br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, id, err);
+    br_dbst *st = br_stmt(repo, id, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, code);
     br_bind_text(st, 2, name);
     br_bind_text(st, 3, parent);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_CONSTRAINT_UNIQUE)
+    if (rc == BR_DB_UNIQUE)
         return br_error_set(err, BR_EEXISTS, NULL, 0, 0, "org unit %s already exists", code);
-    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "insert org unit");
+    return rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, "insert org unit");
 }
 
 int br_orgunit_add(br_repo *repo, const char *code, const char *name, const char *parent,
@@ -89,12 +89,12 @@ int br_orgunit_add(br_repo *repo, const char *code, const char *name, const char
 int br_orgunit_exists(br_repo *repo, const char *code)
 {
     if (!code) return 0;
-    sqlite3_stmt *st = br_stmt(repo, S_ORG_EXISTS, NULL);
+    br_dbst *st = br_stmt(repo, S_ORG_EXISTS, NULL);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, code);
     int rc = br_step(repo, st);
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : BR_ESTORE;
+    br_db_reset(st);
+    return rc == BR_DB_ROW ? 1 : rc == BR_DB_DONE ? 0 : BR_ESTORE;
 }
 
 /* The unit part of "PREFIX___UNIT" (the whole code when there is no "___"). */
@@ -114,14 +114,14 @@ int br_orgunit_suggest(br_repo *repo, const char *code, char *out, size_t size)
 {
     if (size) out[0] = 0;
     if (!code || !*code || strlen(code) > CODE_MAX) return BR_ENOTFOUND;
-    sqlite3_stmt *st = br_stmt(repo, S_ORG_ALL, NULL);
+    br_dbst *st = br_stmt(repo, S_ORG_ALL, NULL);
     if (!st) return BR_ESTORE;
     const char *want_unit = unit_part(code);
     /* Rank: distance on the whole code; a match on the unit part alone (another
      * or a missing institution prefix) ranks after an equal whole-code match. */
     unsigned best = 1000;
     int found = 0;
-    while (br_step(repo, st) == SQLITE_ROW) {
+    while (br_step(repo, st) == BR_DB_ROW) {
         const char *k = br_col_text(st, 0);
         if (!k || !strcmp(k, code)) continue;
         unsigned d = 1000, du;
@@ -135,24 +135,24 @@ int br_orgunit_suggest(br_repo *repo, const char *code, char *out, size_t size)
             br_strlcpy(out, k, size);
         }
     }
-    sqlite3_reset(st);
+    br_db_reset(st);
     if (!found && size) out[0] = 0;
     return found ? 0 : BR_ENOTFOUND;
 }
 
 int br_orgunit_list(br_repo *repo, br_orgunit_fn fn, void *ctx, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_ORG_ALL, err);
+    br_dbst *st = br_stmt(repo, S_ORG_ALL, err);
     if (!st) return BR_ESTORE;
     int rc;
-    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == BR_DB_ROW) {
         br_orgunit u = {br_col_text(st, 0), br_col_text(st, 1), br_col_text(st, 2)};
         if (BR_YIELD(repo, fn(ctx, &u))) {
-            sqlite3_reset(st);
+            br_db_reset(st);
             return 0;
         }
     }
-    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "org-unit list");
+    return rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, "org-unit list");
 }
 
 /* ---- CSV import ------------------------------------------------------------------------- */
@@ -264,20 +264,20 @@ int br_orgunit_import(br_repo *repo, const char *path, size_t *count, br_error *
         goto done;
     }
     /* Parents may come later in the file; all must exist once it is read. */
-    sqlite3_stmt *st = br_stmt(repo, S_ORG_BAD_PARENT, err);
+    br_dbst *st = br_stmt(repo, S_ORG_BAD_PARENT, err);
     if (!st) {
         rc = BR_ESTORE;
         goto done;
     }
     int s = br_step(repo, st);
-    if (s == SQLITE_ROW) {
+    if (s == BR_DB_ROW) {
         rc = br_error_set(err, BR_EINVAL, path, 0, 0,
                           "org unit %s names parent %s, which does not exist", br_col_text(st, 0),
                           br_col_text(st, 1));
-        sqlite3_reset(st);
+        br_db_reset(st);
         goto done;
     }
-    if (s != SQLITE_DONE) {
+    if (s != BR_DB_DONE) {
         rc = br_store_fail(repo, err, "org-unit parent check");
         goto done;
     }

@@ -49,15 +49,15 @@ static int check_pull(br_repo *repo, const br_profile *p, br_error *err)
                                 set);
         return 0;
     }
-    sqlite3_stmt *st = br_stmt(repo, S_PROFILE_FTP_EXISTS, err);
+    br_dbst *st = br_stmt(repo, S_PROFILE_FTP_EXISTS, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, p->ftp);
     int rc = br_step(repo, st);
-    sqlite3_reset(st);
-    if (rc == SQLITE_DONE)
+    br_db_reset(st);
+    if (rc == BR_DB_DONE)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0,
                             "no S/FTP configuration '%s' (bulkrepo ftp list)", p->ftp);
-    if (rc != SQLITE_ROW) return br_store_fail(repo, err, "S/FTP configuration read");
+    if (rc != BR_DB_ROW) return br_store_fail(repo, err, "S/FTP configuration read");
     if ((rc = br_remote_path_check(p->remote_dir, err))) {
         char m[sizeof err->message];
         br_strlcpy(m, err ? err->message : "", sizeof m);
@@ -134,7 +134,7 @@ int br_profile_add(br_repo *repo, const br_profile *given, br_error *err)
         if (!br_cron_parse(p->schedule, &c, NULL))
             br_cron_next(&c, (int64_t)time(NULL), &p->next_run);
     }
-    sqlite3_stmt *st = br_stmt(repo, S_PROFILE_ADD, err);
+    br_dbst *st = br_stmt(repo, S_PROFILE_ADD, err);
     if (!st) return BR_ESTORE;
     char now[32];
     br_now_iso(now);
@@ -150,18 +150,18 @@ int br_profile_add(br_repo *repo, const br_profile *given, br_error *err)
     br_bind_text(st, 10, p->after_fetch[0] ? p->after_fetch : NULL);
     br_bind_text(st, 11, p->schedule[0] ? p->schedule : NULL);
     if (p->next_run)
-        sqlite3_bind_int64(st, 12, p->next_run);
+        br_db_bind_int64(st, 12, p->next_run);
     else
-        sqlite3_bind_null(st, 12);
+        br_db_bind_null(st, 12);
     rc = br_step(repo, st);
-    if (rc == SQLITE_CONSTRAINT || (rc & 0xff) == SQLITE_CONSTRAINT)
+    if (br_db_is_constraint(rc))
         return br_error_set(err, BR_EEXISTS, NULL, 0, 0,
                             "a profile named '%s' or with the inbox %s exists already", p->name,
                             p->inbox);
-    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "profile add");
+    return rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, "profile add");
 }
 
-static void fill(sqlite3_stmt *st, br_profile *p)
+static void fill(br_dbst *st, br_profile *p)
 {
     memset(p, 0, sizeof *p);
     const char *c[11];
@@ -178,42 +178,42 @@ static void fill(sqlite3_stmt *st, br_profile *p)
     br_strlcpy(p->pattern, c[8] ? c[8] : "", sizeof p->pattern);
     br_strlcpy(p->after_fetch, c[9] ? c[9] : "", sizeof p->after_fetch);
     br_strlcpy(p->schedule, c[10] ? c[10] : "", sizeof p->schedule);
-    p->next_run = sqlite3_column_int64(st, 11);
+    p->next_run = br_db_col_int64(st, 11);
 }
 
 int br_profile_get(br_repo *repo, const char *name, br_profile *out, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_PROFILE_GET, err);
+    br_dbst *st = br_stmt(repo, S_PROFILE_GET, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, name);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_ROW) {
+    if (rc == BR_DB_ROW) {
         fill(st, out);
-        sqlite3_reset(st);
+        br_db_reset(st);
         return 0;
     }
-    if (rc == SQLITE_DONE)
+    if (rc == BR_DB_DONE)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no profile '%s'", name);
     return br_store_fail(repo, err, "profile read");
 }
 
 int br_profile_list(br_repo *repo, br_profile_fn fn, void *ctx, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_PROFILE_LIST, err);
+    br_dbst *st = br_stmt(repo, S_PROFILE_LIST, err);
     if (!st) return BR_ESTORE;
     /* Profiles are few: read them all first, so fn may use the connection. */
     br_profile *all = NULL;
     size_t n = 0, cap = 0;
     int rc;
-    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == BR_DB_ROW) {
         if (br_grow((void **)&all, &cap, n + 1, sizeof *all)) {
-            sqlite3_reset(st);
+            br_db_reset(st);
             free(all);
             return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
         }
         fill(st, &all[n++]);
     }
-    if (rc != SQLITE_DONE) {
+    if (rc != BR_DB_DONE) {
         free(all);
         return br_store_fail(repo, err, "profile list");
     }
@@ -225,11 +225,11 @@ int br_profile_list(br_repo *repo, br_profile_fn fn, void *ctx, br_error *err)
 
 int br_profile_remove(br_repo *repo, const char *name, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_PROFILE_DEL, err);
+    br_dbst *st = br_stmt(repo, S_PROFILE_DEL, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, name);
-    if (br_step(repo, st) != SQLITE_DONE) return br_store_fail(repo, err, "profile remove");
-    return sqlite3_changes(repo->db)
+    if (br_step(repo, st) != BR_DB_DONE) return br_store_fail(repo, err, "profile remove");
+    return br_db_changes(repo->db)
                ? 0
                : br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no profile '%s'", name);
 }
@@ -240,29 +240,29 @@ int br_profile_history(br_repo *repo, const char *name, size_t limit, size_t off
     br_profile p;
     int rc = br_profile_get(repo, name, &p, err);
     if (rc) return rc;
-    sqlite3_stmt *st = br_stmt(repo, S_PROFILE_HISTORY_COUNT, err);
+    br_dbst *st = br_stmt(repo, S_PROFILE_HISTORY_COUNT, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, name);
-    if (br_step(repo, st) != SQLITE_ROW) return br_store_fail(repo, err, "profile history");
-    if (total) *total = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
+    if (br_step(repo, st) != BR_DB_ROW) return br_store_fail(repo, err, "profile history");
+    if (total) *total = br_db_col_int64(st, 0);
+    br_db_reset(st);
     if (!(st = br_stmt(repo, S_PROFILE_HISTORY, err))) return BR_ESTORE;
     br_bind_text(st, 1, name);
-    sqlite3_bind_int64(st, 2, limit ? (int64_t)limit : -1);
-    sqlite3_bind_int64(st, 3, (int64_t)offset);
+    br_db_bind_int64(st, 2, limit ? (int64_t)limit : -1);
+    br_db_bind_int64(st, 3, (int64_t)offset);
     /* Ids first, so that fn may use the connection. */
     int64_t *ids = NULL;
     size_t n = 0, cap = 0;
-    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == BR_DB_ROW) {
         if (br_grow((void **)&ids, &cap, n + 1, sizeof *ids)) {
-            sqlite3_reset(st);
+            br_db_reset(st);
             free(ids);
             return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
         }
-        ids[n++] = sqlite3_column_int64(st, 0);
+        ids[n++] = br_db_col_int64(st, 0);
     }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
+    br_db_reset(st);
+    if (rc != BR_DB_DONE) {
         free(ids);
         return br_store_fail(repo, err, "profile history");
     }

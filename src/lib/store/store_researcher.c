@@ -17,16 +17,16 @@
 
 static int row_of(br_repo *repo, stmt_id id, const char *key, int64_t *row, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, id, err);
+    br_dbst *st = br_stmt(repo, id, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, key);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_ROW) {
-        *row = sqlite3_column_int64(st, 0);
-        sqlite3_reset(st);
+    if (rc == BR_DB_ROW) {
+        *row = br_db_col_int64(st, 0);
+        br_db_reset(st);
         return 0;
     }
-    if (rc == SQLITE_DONE) return BR_ENOTFOUND;
+    if (rc == BR_DB_DONE) return BR_ENOTFOUND;
     return br_store_fail(repo, err, "researcher lookup");
 }
 
@@ -54,14 +54,14 @@ static int find(br_repo *repo, const char *key, int64_t *row, br_error *err)
 int br_researcher_load_row(br_repo *repo, int64_t row, br_researcher *r, br_error *err)
 {
     br_researcher_clear(r);
-    sqlite3_stmt *st = br_stmt(repo, S_RES_GET, err);
+    br_dbst *st = br_stmt(repo, S_RES_GET, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, row);
+    br_db_bind_int64(st, 1, row);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_DONE)
+    if (rc == BR_DB_DONE)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "researcher %lld no longer exists",
                             (long long)row);
-    if (rc != SQLITE_ROW) return br_store_fail(repo, err, "researcher read");
+    if (rc != BR_DB_ROW) return br_store_fail(repo, err, "researcher read");
     br_strlcpy(r->id, br_col_text(st, 0), sizeof r->id);
     br_strlcpy(r->family, br_col_text(st, 1), sizeof r->family);
     br_strlcpy(r->given, br_col_text(st, 2) ? br_col_text(st, 2) : "", sizeof r->given);
@@ -69,32 +69,32 @@ int br_researcher_load_row(br_repo *repo, int64_t row, br_researcher *r, br_erro
     br_strlcpy(r->suffix, br_col_text(st, 4) ? br_col_text(st, 4) : "", sizeof r->suffix);
     br_strlcpy(r->orcid, br_col_text(st, 5) ? br_col_text(st, 5) : "", sizeof r->orcid);
     br_researcher_status_parse(br_col_text(st, 6), &r->status); /* the table's CHECK */
-    r->flags = (unsigned)sqlite3_column_int64(st, 7) & BR_RF_ALL;
+    r->flags = (unsigned)br_db_col_int64(st, 7) & BR_RF_ALL;
     br_strlcpy(r->last_harvest, br_col_text(st, 8) ? br_col_text(st, 8) : "",
                sizeof r->last_harvest);
     br_strlcpy(r->created, br_col_text(st, 9), sizeof r->created);
     br_strlcpy(r->modified, br_col_text(st, 10), sizeof r->modified);
-    r->version = sqlite3_column_int64(st, 11);
-    sqlite3_reset(st);
+    r->version = br_db_col_int64(st, 11);
+    br_db_reset(st);
     if (!(st = br_stmt(repo, S_RES_AFFS, err))) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, row);
+    br_db_bind_int64(st, 1, row);
     int bad = 0;
-    while ((rc = br_step(repo, st)) == SQLITE_ROW && !bad)
+    while ((rc = br_step(repo, st)) == BR_DB_ROW && !bad)
         bad = br_researcher_add_affiliation(r, br_col_text(st, 0), br_col_text(st, 1),
                                             br_col_text(st, 2));
-    sqlite3_reset(st);
+    br_db_reset(st);
     if (bad) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return br_store_fail(repo, err, "researcher read");
+    if (rc != BR_DB_DONE && rc != BR_DB_ROW) return br_store_fail(repo, err, "researcher read");
     if (!(st = br_stmt(repo, S_RES_TERMS, err))) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, row);
-    while ((rc = br_step(repo, st)) == SQLITE_ROW && bad >= 0) {
+    br_db_bind_int64(st, 1, row);
+    while ((rc = br_step(repo, st)) == BR_DB_ROW && bad >= 0) {
         const char *v = br_col_text(st, 1);
         bad = !strcmp(br_col_text(st, 0), "topic") ? br_researcher_add_topic(r, v)
                                                    : br_researcher_add_keyword(r, v);
     }
-    sqlite3_reset(st);
+    br_db_reset(st);
     if (bad < 0) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
-    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "researcher read");
+    return rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, "researcher read");
 }
 
 int br_researcher_get(br_repo *repo, const char *key, br_researcher *r, br_error *err)
@@ -108,15 +108,15 @@ int br_researcher_get(br_repo *repo, const char *key, br_researcher *r, br_error
 
 /* ---- writes --------------------------------------------------------------------------------- */
 
-static int step_write(br_repo *repo, sqlite3_stmt *st, br_error *err, const char *what)
+static int step_write(br_repo *repo, br_dbst *st, br_error *err, const char *what)
 {
     int rc = br_step(repo, st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, what);
+    br_db_reset(st);
+    return rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, what);
 }
 
 /* The row's columns ?2..?10 of S_RES_INSERT / S_RES_UPDATE (the same order after ?1). */
-static void bind_row(sqlite3_stmt *st, const br_researcher *r, const char *now)
+static void bind_row(br_dbst *st, const br_researcher *r, const char *now)
 {
     br_bind_text(st, 2, r->family);
     br_bind_text(st, 3, r->given[0] ? r->given : NULL);
@@ -124,26 +124,26 @@ static void bind_row(sqlite3_stmt *st, const br_researcher *r, const char *now)
     br_bind_text(st, 5, r->suffix[0] ? r->suffix : NULL);
     br_bind_text(st, 6, r->orcid[0] ? r->orcid : NULL);
     br_bind_text(st, 7, br_researcher_status_name(r->status));
-    sqlite3_bind_int64(st, 8, (sqlite3_int64)r->flags);
+    br_db_bind_int64(st, 8, (int64_t)r->flags);
     br_bind_text(st, 9, r->last_harvest[0] ? r->last_harvest : NULL);
     br_bind_text(st, 10, now);
 }
 
 static int put_lists(br_repo *repo, int64_t row, const br_researcher *r, br_error *err)
 {
-    sqlite3_stmt *st;
+    br_dbst *st;
     int rc = 0;
     static const stmt_id CLEAR[] = {S_RES_CLEAR_AFFS, S_RES_CLEAR_TERMS};
     for (size_t k = 0; k < BR_ARRAY_LEN(CLEAR) && !rc; k++) {
         if (!(st = br_stmt(repo, CLEAR[k], err))) return BR_ESTORE;
-        sqlite3_bind_int64(st, 1, row);
+        br_db_bind_int64(st, 1, row);
         rc = step_write(repo, st, err, "researcher write");
     }
     for (size_t i = 0; i < r->n_affiliations && !rc; i++) {
         const br_researcher_affiliation *a = &r->affiliations[i];
         if (!(st = br_stmt(repo, S_RES_AFF_INSERT, err))) return BR_ESTORE;
-        sqlite3_bind_int64(st, 1, row);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+        br_db_bind_int64(st, 1, row);
+        br_db_bind_int64(st, 2, (int64_t)i);
         br_bind_text(st, 3, a->unit);
         br_bind_text(st, 4, a->start[0] ? a->start : NULL);
         br_bind_text(st, 5, a->end[0] ? a->end : NULL);
@@ -154,9 +154,9 @@ static int put_lists(br_repo *repo, int64_t row, const br_researcher *r, br_erro
         size_t n = k ? r->n_keywords : r->n_topics;
         for (size_t i = 0; i < n && !rc; i++) {
             if (!(st = br_stmt(repo, S_RES_TERM_INSERT, err))) return BR_ESTORE;
-            sqlite3_bind_int64(st, 1, row);
+            br_db_bind_int64(st, 1, row);
             br_bind_text(st, 2, k ? "keyword" : "topic");
-            sqlite3_bind_int64(st, 3, (sqlite3_int64)i);
+            br_db_bind_int64(st, 3, (int64_t)i);
             br_bind_text(st, 4, list[i]);
             rc = step_write(repo, st, err, "researcher write");
         }
@@ -204,14 +204,14 @@ static int insert(br_repo *repo, br_researcher *r, br_error *err)
         return br_error_set(err, BR_EEXISTS, NULL, 0, 0, "a researcher with the id '%s' exists",
                             r->id);
     if (rc != BR_ENOTFOUND || (rc = orcid_taken(repo, r, 0, err))) return rc;
-    sqlite3_stmt *st = br_stmt(repo, S_RES_INSERT, err);
+    br_dbst *st = br_stmt(repo, S_RES_INSERT, err);
     if (!st) return BR_ESTORE;
     char now[32];
     br_now_iso(now);
     br_bind_text(st, 1, r->id);
     bind_row(st, r, now);
     if ((rc = step_write(repo, st, err, "researcher insert"))) return rc;
-    row = sqlite3_last_insert_rowid(repo->db);
+    row = br_db_last_id(repo->db);
     if ((rc = put_lists(repo, row, r, err))) return rc;
     br_strlcpy(r->created, now, sizeof r->created);
     br_strlcpy(r->modified, now, sizeof r->modified);
@@ -224,11 +224,11 @@ static int update(br_repo *repo, br_researcher *r, br_error *err)
     int64_t row;
     int rc = br_researcher_row(repo, r->id, &row, err);
     if (rc || (rc = orcid_taken(repo, r, row, err))) return rc;
-    sqlite3_stmt *st = br_stmt(repo, S_RES_UPDATE, err);
+    br_dbst *st = br_stmt(repo, S_RES_UPDATE, err);
     if (!st) return BR_ESTORE;
     char now[32];
     br_now_iso(now);
-    sqlite3_bind_int64(st, 1, row);
+    br_db_bind_int64(st, 1, row);
     bind_row(st, r, now);
     if ((rc = step_write(repo, st, err, "researcher update")) ||
         (rc = put_lists(repo, row, r, err)))
@@ -269,21 +269,21 @@ int br_researcher_list(br_repo *repo, br_researcher_fn fn, void *ctx, br_error *
     if (!r) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
     int rc = 0, stop = 0;
     for (;;) {
-        sqlite3_stmt *st = br_stmt(repo, S_RES_PAGE, err);
+        br_dbst *st = br_stmt(repo, S_RES_PAGE, err);
         if (!st) {
             rc = BR_ESTORE;
             break;
         }
         br_bind_text(st, 1, after);
-        sqlite3_bind_int64(st, 2, PAGE);
+        br_db_bind_int64(st, 2, PAGE);
         size_t n = 0;
         int s;
-        while ((s = br_step(repo, st)) == SQLITE_ROW) {
-            rows[n++] = sqlite3_column_int64(st, 0);
+        while ((s = br_step(repo, st)) == BR_DB_ROW) {
+            rows[n++] = br_db_col_int64(st, 0);
             br_strlcpy(after, br_col_text(st, 1), sizeof after);
         }
-        sqlite3_reset(st);
-        if (s != SQLITE_DONE) {
+        br_db_reset(st);
+        if (s != BR_DB_DONE) {
             rc = br_store_fail(repo, err, "researcher list");
             break;
         }
@@ -303,12 +303,12 @@ int br_researcher_list(br_repo *repo, br_researcher_fn fn, void *ctx, br_error *
 
 int br_researcher_count(br_repo *repo, int64_t *n, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_RES_COUNT, err);
+    br_dbst *st = br_stmt(repo, S_RES_COUNT, err);
     if (!st) return BR_ESTORE;
     int rc = br_step(repo, st);
-    *n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 0 : br_store_fail(repo, err, "researcher count");
+    *n = rc == BR_DB_ROW ? br_db_col_int64(st, 0) : 0;
+    br_db_reset(st);
+    return rc == BR_DB_ROW ? 0 : br_store_fail(repo, err, "researcher count");
 }
 
 int br_researcher_assets(br_repo *repo, const br_researcher *r, br_researcher_asset_fn fn,
@@ -316,23 +316,23 @@ int br_researcher_assets(br_repo *repo, const br_researcher *r, br_researcher_as
 {
     if (!repo || !r || !fn)
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_researcher_assets: missing argument");
-    sqlite3_stmt *st = br_stmt(repo, S_RES_ASSETS, err);
+    br_dbst *st = br_stmt(repo, S_RES_ASSETS, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, r->id);
     br_bind_text(st, 2, r->orcid[0] ? r->orcid : NULL);
-    sqlite3_bind_int64(st, 3, br_field_id(repo, "dc", "title", NULL));
+    br_db_bind_int64(st, 3, br_field_id(repo, "dc", "title", NULL));
     int rc, stop = 0;
     int64_t last = 0;
-    while (!stop && (rc = br_step(repo, st)) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(st, 0);
+    while (!stop && (rc = br_step(repo, st)) == BR_DB_ROW) {
+        int64_t id = br_db_col_int64(st, 0);
         if (id == last) continue; /* one line per asset: its first creator naming them */
         last = id;
         br_researcher_asset a = {br_col_text(st, 1), br_col_text(st, 2), br_col_text(st, 3),
                                  br_col_text(st, 4), br_col_text(st, 5)};
         stop = BR_YIELD(repo, fn(ctx, &a));
     }
-    sqlite3_reset(st);
-    return stop || rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "researcher's assets");
+    br_db_reset(st);
+    return stop || rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, "researcher's assets");
 }
 
 /* ---- ORCID works ---------------------------------------------------------------------------- */
@@ -378,34 +378,34 @@ int br_orcid_work_add(br_repo *repo, const char *researcher, const char *put_cod
     char uuid[64] = "";
     if (!rc && asset && *asset) {
         int64_t item;
-        sqlite3_stmt *st;
+        br_dbst *st;
         if ((rc = br_item_find(repo, asset, &item, err)) == BR_ENOTFOUND)
             rc = br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no asset has the handle or UUID %s",
                               asset);
         else if (!rc && !(st = br_stmt(repo, S_SET_ITEM_UUID, err)))
             rc = BR_ESTORE;
         else if (!rc) {
-            sqlite3_bind_int64(st, 1, item);
-            if (br_step(repo, st) == SQLITE_ROW) br_strlcpy(uuid, br_col_text(st, 0), sizeof uuid);
-            sqlite3_reset(st);
+            br_db_bind_int64(st, 1, item);
+            if (br_step(repo, st) == BR_DB_ROW) br_strlcpy(uuid, br_col_text(st, 0), sizeof uuid);
+            br_db_reset(st);
         }
     }
-    sqlite3_stmt *st = rc ? NULL : br_stmt(repo, S_ORCID_WORK_ADD, err);
+    br_dbst *st = rc ? NULL : br_stmt(repo, S_ORCID_WORK_ADD, err);
     if (!rc && !st) rc = BR_ESTORE;
     if (!rc) {
         char now[32];
         br_now_iso(now);
-        sqlite3_bind_int64(st, 1, row);
+        br_db_bind_int64(st, 1, row);
         br_bind_text(st, 2, put_code);
         br_bind_text(st, 3, uuid[0] ? uuid : NULL);
         br_bind_text(st, 4, pushed ? pushed : now);
         int s = br_step(repo, st);
-        sqlite3_reset(st);
-        if ((s & 0xff) == SQLITE_CONSTRAINT)
+        br_db_reset(st);
+        if (br_db_is_constraint(s))
             rc = br_error_set(err, BR_EEXISTS, NULL, 0, 0,
                               "the work with put-code %s is recorded for %s already", put_code,
                               r->id);
-        else if (s != SQLITE_DONE)
+        else if (s != BR_DB_DONE)
             rc = br_store_fail(repo, err, "ORCID work insert");
     }
     br_researcher_free(r);
@@ -414,17 +414,17 @@ int br_orcid_work_add(br_repo *repo, const char *researcher, const char *put_cod
 
 static int works(br_repo *repo, int64_t row, br_orcid_work_fn fn, void *ctx, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_ORCID_WORKS, err);
+    br_dbst *st = br_stmt(repo, S_ORCID_WORKS, err);
     if (!st) return BR_ESTORE;
-    if (row) sqlite3_bind_int64(st, 1, row);
+    if (row) br_db_bind_int64(st, 1, row);
     int rc, stop = 0;
-    while (!stop && (rc = br_step(repo, st)) == SQLITE_ROW) {
+    while (!stop && (rc = br_step(repo, st)) == BR_DB_ROW) {
         br_orcid_work w = {br_col_text(st, 0), br_col_text(st, 1), br_col_text(st, 2),
                            br_col_text(st, 3), br_col_text(st, 4), br_col_text(st, 5)};
         stop = BR_YIELD(repo, fn(ctx, &w));
     }
-    sqlite3_reset(st);
-    return stop || rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "ORCID works");
+    br_db_reset(st);
+    return stop || rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, "ORCID works");
 }
 
 int br_orcid_work_list(br_repo *repo, const char *researcher, br_orcid_work_fn fn, void *ctx,
@@ -442,9 +442,9 @@ int br_orcid_work_of(br_repo *repo, int64_t row, br_orcid_work_fn fn, void *ctx,
 
 int br_orcid_work_remove(br_repo *repo, int64_t row, const char *put_code, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_ORCID_WORK_DEL, err);
+    br_dbst *st = br_stmt(repo, S_ORCID_WORK_DEL, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, row);
+    br_db_bind_int64(st, 1, row);
     br_bind_text(st, 2, put_code);
     return step_write(repo, st, err, "ORCID work delete");
 }

@@ -102,22 +102,22 @@ const char br_fts_row_sql[] =
 static int run(br_repo *repo, stmt_id id, int64_t a, int64_t b, int nb, br_error *err,
                const char *what)
 {
-    sqlite3_stmt *st = br_stmt(repo, id, err);
+    br_dbst *st = br_stmt(repo, id, err);
     if (!st) return BR_ESTORE;
-    if (nb > 0) sqlite3_bind_int64(st, 1, a);
-    if (nb > 1) sqlite3_bind_int64(st, 2, b);
-    return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, what);
+    if (nb > 0) br_db_bind_int64(st, 1, a);
+    if (nb > 1) br_db_bind_int64(st, 2, b);
+    return br_step(repo, st) == BR_DB_DONE ? 0 : br_store_fail(repo, err, what);
 }
 
 /* Fills temp.item_fts_field when the registry has fields it does not know (it only grows;
  * another connection may have added some). */
 static int fill_kinds(br_repo *repo, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_FTS_FIELD_COUNT, err);
+    br_dbst *st = br_stmt(repo, S_FTS_FIELD_COUNT, err);
     if (!st) return BR_ESTORE;
-    if (br_step(repo, st) != SQLITE_ROW) return br_store_fail(repo, err, "registry count");
-    int64_t n = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
+    if (br_step(repo, st) != BR_DB_ROW) return br_store_fail(repo, err, "registry count");
+    int64_t n = br_db_col_int64(st, 0);
+    br_db_reset(st);
     if (n == repo->fts_fields) return 0;
     int rc = run(repo, S_FTS_FIELDS, 0, 0, 0, err, "search index kinds");
     if (!rc) repo->fts_fields = n;
@@ -132,23 +132,23 @@ static int write_rows(br_repo *repo, int64_t from, int64_t to, br_error *err)
     int rc = fill_kinds(repo, err);
     if (rc || (rc = run(repo, S_FTS_DELETE, from, to, 2, err, "search index delete"))) return rc;
     /* The insert first: br_stmt outside a transaction resets busy statements. */
-    sqlite3_stmt *put = br_stmt(repo, S_FTS_PUT, err);
-    sqlite3_stmt *row = put ? br_stmt(repo, S_FTS_ROW, err) : NULL;
+    br_dbst *put = br_stmt(repo, S_FTS_PUT, err);
+    br_dbst *row = put ? br_stmt(repo, S_FTS_ROW, err) : NULL;
     if (!row) return BR_ESTORE;
-    sqlite3_bind_int64(row, 1, from);
-    sqlite3_bind_int64(row, 2, to);
-    while ((rc = br_step(repo, row)) == SQLITE_ROW) {
+    br_db_bind_int64(row, 1, from);
+    br_db_bind_int64(row, 2, to);
+    while ((rc = br_step(repo, row)) == BR_DB_ROW) {
         for (int k = 0; k < 12; k++)
-            sqlite3_bind_value(put, k + 1, sqlite3_column_value(row, k)); /* copied */
+            br_db_bind_column(put, k + 1, row, k); /* copied */
         int s = br_step(repo, put);
-        sqlite3_reset(put);
-        if (s != SQLITE_DONE) {
+        br_db_reset(put);
+        if (s != BR_DB_DONE) {
             rc = br_store_fail(repo, err, "search index write");
-            sqlite3_reset(row);
+            br_db_reset(row);
             return rc;
         }
     }
-    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "search index read");
+    return rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, "search index read");
 }
 
 static int cmp_id(const void *a, const void *b)
@@ -220,17 +220,17 @@ int br_search_reindex(br_repo *repo, int64_t id, br_error *err)
     int own = !repo->in_tx, rc;
     if (own && (rc = br_repo_begin(repo, err))) return rc;
     if (id > 0) {
-        sqlite3_stmt *st = br_stmt(repo, S_ITEM_GET, err);
+        br_dbst *st = br_stmt(repo, S_ITEM_GET, err);
         if (!st) {
             rc = BR_ESTORE;
             goto done;
         }
-        sqlite3_bind_int64(st, 1, id);
+        br_db_bind_int64(st, 1, id);
         int s = br_step(repo, st);
-        sqlite3_reset(st);
-        if (s == SQLITE_DONE)
+        br_db_reset(st);
+        if (s == BR_DB_DONE)
             rc = br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no item with id %lld", (long long)id);
-        else if (s != SQLITE_ROW)
+        else if (s != BR_DB_ROW)
             rc = br_store_fail(repo, err, "item read");
         else
             rc = write_rows(repo, id, id, err);
@@ -252,20 +252,20 @@ int br_item_jobs(br_repo *repo, int64_t id, size_t max, br_item_job_fn fn, void 
 {
     if (!repo || !fn)
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_item_jobs: missing argument");
-    sqlite3_stmt *st = br_stmt(repo, S_ITEM_JOBS, err);
+    br_dbst *st = br_stmt(repo, S_ITEM_JOBS, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, max ? (int64_t)max : -1);
+    br_db_bind_int64(st, 1, id);
+    br_db_bind_int64(st, 2, max ? (int64_t)max : -1);
     int rc;
-    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
-        br_item_job j = {sqlite3_column_int64(st, 0), br_col_text(st, 1), br_col_text(st, 2),
+    while ((rc = br_step(repo, st)) == BR_DB_ROW) {
+        br_item_job j = {br_db_col_int64(st, 0), br_col_text(st, 1), br_col_text(st, 2),
                          br_col_text(st, 3), br_col_text(st, 4)};
         if (BR_YIELD(repo, fn(ctx, &j))) {
-            sqlite3_reset(st);
+            br_db_reset(st);
             return 0;
         }
     }
-    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "item jobs");
+    return rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, "item jobs");
 }
 
 /* ---- queries ----------------------------------------------------------------------------------
@@ -346,25 +346,25 @@ static void where(sqlq *s, const br_qnode *n)
     }
 }
 
-static int bind_all(br_repo *repo, sqlite3_stmt *st, const sqlq *s, br_error *err)
+static int bind_all(br_repo *repo, br_dbst *st, const sqlq *s, br_error *err)
 {
     for (int i = 0; i < s->n; i++) {
-        int rc = s->p[i].is_text ? sqlite3_bind_text(st, i + 1, s->p[i].text, -1, SQLITE_STATIC)
-                                 : sqlite3_bind_int64(st, i + 1, s->p[i].num);
-        if (rc != SQLITE_OK) return br_store_fail(repo, err, "search bind");
+        int rc = s->p[i].is_text ? br_bind_text(st, i + 1, s->p[i].text)
+                                 : br_db_bind_int64(st, i + 1, s->p[i].num);
+        if (rc) return br_store_fail(repo, err, "search bind");
     }
     return 0;
 }
 
-static int prepare(br_repo *repo, const sqlq *s, sqlite3_stmt **st, br_error *err)
+static int prepare(br_repo *repo, const sqlq *s, br_dbst **st, br_error *err)
 {
     *st = NULL;
     if (s->nomem) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
-    if (sqlite3_prepare_v2(repo->db, s->sql.p, (int)s->sql.len, st, NULL) != SQLITE_OK)
+    if (br_db_prepare(repo->db, s->sql.p, (int)s->sql.len, st))
         return br_store_fail(repo, err, "search prepare");
     int rc = bind_all(repo, *st, s, err);
     if (rc) {
-        sqlite3_finalize(*st);
+        br_db_finalize(*st);
         *st = NULL;
     }
     return rc;
@@ -379,15 +379,15 @@ static int count_hits(br_repo *repo, const br_qtree *t, int64_t *total, br_error
     sqlq s = {0};
     put(&s, "SELECT count(*) FROM item i WHERE i.status <> 'template' AND ");
     where(&s, t->root);
-    sqlite3_stmt *st;
+    br_dbst *st;
     int rc = prepare(repo, &s, &st, err);
     br_buf_dispose(&s.sql);
     if (rc) return rc;
-    if (br_step(repo, st) == SQLITE_ROW)
-        *total = sqlite3_column_int64(st, 0);
+    if (br_step(repo, st) == BR_DB_ROW)
+        *total = br_db_col_int64(st, 0);
     else
         rc = br_store_fail(repo, err, "search count");
-    sqlite3_finalize(st);
+    br_db_finalize(st);
     return rc;
 }
 
@@ -433,19 +433,19 @@ int br_search(br_repo *repo, const br_search_query *q, br_item_fn fn, void *ctx,
         param_num(&s, q->limit ? q->limit : -1);
         param_num(&s, q->offset);
     }
-    sqlite3_stmt *st = NULL;
+    br_dbst *st = NULL;
     if (!(rc = prepare(repo, &s, &st, err))) {
         int r;
-        while ((r = br_step(repo, st)) == SQLITE_ROW) {
-            br_item_summary sum = {sqlite3_column_int64(st, 0), br_col_text(st, 1),
+        while ((r = br_step(repo, st)) == BR_DB_ROW) {
+            br_item_summary sum = {br_db_col_int64(st, 0), br_col_text(st, 1),
                                    br_col_text(st, 2),          br_col_text(st, 3),
                                    br_col_text(st, 4),          br_col_text(st, 5),
                                    br_col_text(st, 6)};
             if (BR_YIELD(repo, fn(ctx, &sum))) break;
         }
-        if (r != SQLITE_ROW && r != SQLITE_DONE) rc = br_store_fail(repo, err, "search");
+        if (r != BR_DB_ROW && r != BR_DB_DONE) rc = br_store_fail(repo, err, "search");
     }
-    sqlite3_finalize(st);
+    br_db_finalize(st);
     br_buf_dispose(&s.sql);
     br_query_free(t);
     return rc;

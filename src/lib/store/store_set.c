@@ -81,7 +81,7 @@ static int member_resolve(br_repo *repo, br_set_content content, const char *mem
                             BR_SET_LINE_MAX);
     if (br_utf8_check(member, n, &bad))
         return br_error_set(err, BR_EINVAL, NULL, 0, 0, "not valid UTF-8 (byte %zu)", bad + 1);
-    sqlite3_stmt *st;
+    br_dbst *st;
     int rc;
     switch (content) {
     case BR_SET_ASSETS: {
@@ -91,14 +91,14 @@ static int member_resolve(br_repo *repo, br_set_content content, const char *mem
                                                      "no item has this handle or UUID")
                                       : rc;
         if (!(st = br_stmt(repo, S_SET_ITEM_UUID, err))) return BR_ESTORE;
-        sqlite3_bind_int64(st, 1, id);
+        br_db_bind_int64(st, 1, id);
         rc = br_step(repo, st);
-        if (rc == SQLITE_ROW) {
+        if (rc == BR_DB_ROW) {
             br_strlcpy(key, br_col_text(st, 0), size);
-            sqlite3_reset(st);
+            br_db_reset(st);
             return 0;
         }
-        if (rc == SQLITE_DONE) /* a collection's template item */
+        if (rc == BR_DB_DONE) /* a collection's template item */
             return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no item has this handle or UUID");
         return br_store_fail(repo, err, "item lookup");
     }
@@ -106,9 +106,9 @@ static int member_resolve(br_repo *repo, br_set_content content, const char *mem
         if (!(st = br_stmt(repo, S_SET_USER_EXISTS, err))) return BR_ESTORE;
         br_bind_text(st, 1, member);
         rc = br_step(repo, st);
-        sqlite3_reset(st);
-        if (rc == SQLITE_ROW) return 0;
-        if (rc == SQLITE_DONE)
+        br_db_reset(st);
+        if (rc == BR_DB_ROW) return 0;
+        if (rc == BR_DB_DONE)
             return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no user has this name");
         return br_store_fail(repo, err, "user lookup");
     case BR_SET_RESEARCHERS:
@@ -122,9 +122,9 @@ static int member_resolve(br_repo *repo, br_set_content content, const char *mem
         if (!(st = br_stmt(repo, S_RES_BY_RID, err))) return BR_ESTORE;
         br_bind_text(st, 1, member);
         rc = br_step(repo, st);
-        sqlite3_reset(st);
-        if (rc == SQLITE_ROW) return 0;
-        if (rc == SQLITE_DONE)
+        br_db_reset(st);
+        if (rc == BR_DB_ROW) return 0;
+        if (rc == BR_DB_DONE)
             return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0,
                                 "no researcher has this id (bulkrepo researcher list)");
         return br_store_fail(repo, err, "researcher lookup");
@@ -140,10 +140,10 @@ int br_set_member_check(br_repo *repo, br_set_content content, const char *membe
 
 /* ---- sets ------------------------------------------------------------------------------------ */
 
-static void fill(sqlite3_stmt *st, br_set *s)
+static void fill(br_dbst *st, br_set *s)
 {
     memset(s, 0, sizeof *s);
-    s->id = sqlite3_column_int64(st, 0);
+    s->id = br_db_col_int64(st, 0);
     br_strlcpy(s->name, br_col_text(st, 1), sizeof s->name);
     br_set_content c = BR_SET_ASSETS;
     br_set_content_parse(br_col_text(st, 2), &c); /* the table's CHECK allows only these */
@@ -152,7 +152,7 @@ static void fill(sqlite3_stmt *st, br_set *s)
     br_strlcpy(s->note, br_col_text(st, 4), sizeof s->note);
     br_strlcpy(s->created, br_col_text(st, 5), sizeof s->created);
     br_strlcpy(s->creator, br_col_text(st, 6), sizeof s->creator);
-    s->members = sqlite3_column_int64(st, 7);
+    s->members = br_db_col_int64(st, 7);
 }
 
 int br_set_create(br_repo *repo, br_set *spec, br_error *err)
@@ -176,7 +176,7 @@ int br_set_create(br_repo *repo, br_set *spec, br_error *err)
                             "a query finds research assets: a set of %s is itemized",
                             CONTENT[spec->content]);
     if (logical && (rc = br_search_check(spec->query, err))) return rc;
-    sqlite3_stmt *st = br_stmt(repo, S_SET_INSERT, err);
+    br_dbst *st = br_stmt(repo, S_SET_INSERT, err);
     if (!st) return BR_ESTORE;
     char now[32];
     br_now_iso(now);
@@ -187,11 +187,11 @@ int br_set_create(br_repo *repo, br_set *spec, br_error *err)
     br_bind_text(st, 5, now);
     br_bind_text(st, 6, spec->creator[0] ? spec->creator : NULL);
     rc = br_step(repo, st);
-    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+    if (br_db_is_constraint(rc))
         return br_error_set(err, BR_EEXISTS, NULL, 0, 0, "a set named '%s' exists already",
                             spec->name);
-    if (rc != SQLITE_DONE) return br_store_fail(repo, err, "set create");
-    spec->id = sqlite3_last_insert_rowid(repo->db);
+    if (rc != BR_DB_DONE) return br_store_fail(repo, err, "set create");
+    spec->id = br_db_last_id(repo->db);
     br_strlcpy(spec->created, now, sizeof spec->created);
     spec->members = logical ? -1 : 0;
     return 0;
@@ -201,16 +201,16 @@ int br_set_get(br_repo *repo, const char *name, br_set *out, br_error *err)
 {
     if (!repo || !name || !out)
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_set_get: missing argument");
-    sqlite3_stmt *st = br_stmt(repo, S_SET_GET, err);
+    br_dbst *st = br_stmt(repo, S_SET_GET, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, name);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_ROW) {
+    if (rc == BR_DB_ROW) {
         fill(st, out);
-        sqlite3_reset(st);
+        br_db_reset(st);
         return 0;
     }
-    if (rc == SQLITE_DONE)
+    if (rc == BR_DB_DONE)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no set named '%s'", name);
     return br_store_fail(repo, err, "set read");
 }
@@ -219,30 +219,30 @@ int br_set_list(br_repo *repo, br_set_fn fn, void *ctx, br_error *err)
 {
     if (!repo || !fn)
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_set_list: missing argument");
-    sqlite3_stmt *st = br_stmt(repo, S_SET_LIST, err);
+    br_dbst *st = br_stmt(repo, S_SET_LIST, err);
     if (!st) return BR_ESTORE;
     int rc;
-    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == BR_DB_ROW) {
         br_set s;
         fill(st, &s);
         if (BR_YIELD(repo, fn(ctx, &s))) {
-            sqlite3_reset(st);
+            br_db_reset(st);
             return 0;
         }
     }
-    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "set list");
+    return rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, "set list");
 }
 
 int br_set_delete(br_repo *repo, const char *name, br_error *err)
 {
     if (!repo || !name)
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_set_delete: missing argument");
-    sqlite3_stmt *st = br_stmt(repo, S_SET_DELETE, err);
+    br_dbst *st = br_stmt(repo, S_SET_DELETE, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, name);
     /* One statement: the members go with it (ON DELETE CASCADE), atomically. */
-    if (br_step(repo, st) != SQLITE_DONE) return br_store_fail(repo, err, "set delete");
-    return sqlite3_changes(repo->db)
+    if (br_step(repo, st) != BR_DB_DONE) return br_store_fail(repo, err, "set delete");
+    return br_db_changes(repo->db)
                ? 0
                : br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no set named '%s'", name);
 }
@@ -286,14 +286,14 @@ static int adder_begin(adder *a, br_repo *repo, const char *name, int need_asset
                           CONTENT[a->set.content]);
         goto done;
     }
-    sqlite3_stmt *st = br_stmt(repo, S_SET_NEXT_SEQ, err);
+    br_dbst *st = br_stmt(repo, S_SET_NEXT_SEQ, err);
     if (!st) {
         rc = BR_ESTORE;
         goto done;
     }
-    sqlite3_bind_int64(st, 1, a->set.id);
-    if (br_step(repo, st) == SQLITE_ROW)
-        a->next_seq = sqlite3_column_int64(st, 0);
+    br_db_bind_int64(st, 1, a->set.id);
+    if (br_step(repo, st) == BR_DB_ROW)
+        a->next_seq = br_db_col_int64(st, 0);
     else
         rc = br_store_fail(repo, err, "set members");
 done:
@@ -313,13 +313,13 @@ static int adder_count(adder *a, unsigned line, br_error *err)
 /* Appends key unless the set has it. */
 static int adder_insert(adder *a, const char *key, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(a->repo, S_SET_MEMBER_ADD, err);
+    br_dbst *st = br_stmt(a->repo, S_SET_MEMBER_ADD, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, a->set.id);
+    br_db_bind_int64(st, 1, a->set.id);
     br_bind_text(st, 2, key);
-    sqlite3_bind_int64(st, 3, a->next_seq);
-    if (br_step(a->repo, st) != SQLITE_DONE) return br_store_fail(a->repo, err, "set member add");
-    if (sqlite3_changes(a->repo->db)) {
+    br_db_bind_int64(st, 3, a->next_seq);
+    if (br_step(a->repo, st) != BR_DB_DONE) return br_store_fail(a->repo, err, "set member add");
+    if (br_db_changes(a->repo->db)) {
         a->added++;
         a->next_seq++;
     }
@@ -474,29 +474,29 @@ int br_set_add_from_job(br_repo *repo, const char *name, int64_t job_id, const c
                                 outcome);
         if (!strcmp(outcome, "rejected")) o1 = BR_OUTCOME_INVALID, o2 = BR_OUTCOME_FAILED;
     }
-    sqlite3_stmt *st = repo ? br_stmt(repo, S_SET_JOB_EXISTS, err) : NULL;
+    br_dbst *st = repo ? br_stmt(repo, S_SET_JOB_EXISTS, err) : NULL;
     if (!repo)
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_set_add_from_job: no repository");
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, job_id);
+    br_db_bind_int64(st, 1, job_id);
     int rc = br_step(repo, st);
-    sqlite3_reset(st);
-    if (rc == SQLITE_DONE)
+    br_db_reset(st);
+    if (rc == BR_DB_DONE)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no job %lld", (long long)job_id);
-    if (rc != SQLITE_ROW) return br_store_fail(repo, err, "job lookup");
+    if (rc != BR_DB_ROW) return br_store_fail(repo, err, "job lookup");
     adder a;
     if ((rc = adder_begin(&a, repo, name, 1, err))) return rc;
     size_t none = 0;
     /* The journal is read while members are written: other statements, one transaction. */
     if (!(st = br_stmt(repo, S_SET_JOB_MEMBERS, err))) rc = BR_ESTORE;
     if (!rc) {
-        sqlite3_bind_int64(st, 1, job_id);
+        br_db_bind_int64(st, 1, job_id);
         br_bind_text(st, 2, o1);
         br_bind_text(st, 3, o2);
     }
-    int s = SQLITE_DONE;
-    while (!rc && (s = br_step(repo, st)) == SQLITE_ROW) {
-        unsigned seq = (unsigned)sqlite3_column_int64(st, 0) + 1;
+    int s = BR_DB_DONE;
+    while (!rc && (s = br_step(repo, st)) == BR_DB_ROW) {
+        unsigned seq = (unsigned)br_db_col_int64(st, 0) + 1;
         if ((rc = adder_count(&a, seq, err))) break;
         const char *uuid = br_col_text(st, 1);
         if (!uuid)
@@ -504,8 +504,8 @@ int br_set_add_from_job(br_repo *repo, const char *name, int64_t job_id, const c
         else
             rc = adder_insert(&a, uuid, err);
     }
-    if (!rc && s != SQLITE_DONE) rc = br_store_fail(repo, err, "job journal");
-    if (st) sqlite3_reset(st);
+    if (!rc && s != BR_DB_DONE) rc = br_store_fail(repo, err, "job journal");
+    if (st) br_db_reset(st);
     rc = adder_end(&a, rc, added, err);
     if (!rc && without_item) *without_item = none;
     return rc;
@@ -533,15 +533,15 @@ int br_set_remove(br_repo *repo, const char *name, const char *const *members, s
             else if (r != BR_ENOTFOUND && r != BR_EINVAL)
                 rc = r;
         }
-        sqlite3_stmt *st = rc ? NULL : br_stmt(repo, S_SET_MEMBER_DEL, err);
+        br_dbst *st = rc ? NULL : br_stmt(repo, S_SET_MEMBER_DEL, err);
         if (!rc && !st) rc = BR_ESTORE;
         if (rc) break;
-        sqlite3_bind_int64(st, 1, a.set.id);
+        br_db_bind_int64(st, 1, a.set.id);
         br_bind_text(st, 2, key);
-        if (br_step(repo, st) != SQLITE_DONE)
+        if (br_step(repo, st) != BR_DB_DONE)
             rc = br_store_fail(repo, err, "set member remove");
         else
-            gone += (size_t)sqlite3_changes(repo->db);
+            gone += (size_t)br_db_changes(repo->db);
     }
     rc = adder_end(&a, rc, NULL, err);
     if (!rc && removed) *removed = gone;
@@ -580,21 +580,21 @@ int br_set_members(br_repo *repo, const char *name, br_set_member_fn fn, void *c
         br_search_query q = {s.query, 0, 0, BR_SEARCH_BY_HANDLE};
         return br_search(repo, &q, on_hit, &h, NULL, err);
     }
-    sqlite3_stmt *st = br_stmt(repo, S_SET_MEMBERS, err);
+    br_dbst *st = br_stmt(repo, S_SET_MEMBERS, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, s.id);
-    sqlite3_bind_int(st, 2, s.content == BR_SET_ASSETS);
+    br_db_bind_int64(st, 1, s.id);
+    br_db_bind_int64(st, 2, s.content == BR_SET_ASSETS);
     int64_t seq = 0;
-    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
-        int found = sqlite3_column_type(st, 1) != SQLITE_NULL;
-        br_set_member m = {seq++, found ? sqlite3_column_int64(st, 1) : 0, br_col_text(st, 0),
+    while ((rc = br_step(repo, st)) == BR_DB_ROW) {
+        int found = !br_db_col_null(st, 1);
+        br_set_member m = {seq++, found ? br_db_col_int64(st, 1) : 0, br_col_text(st, 0),
                            found ? br_col_text(st, 2) : NULL};
         if (BR_YIELD(repo, fn(ctx, &m))) {
-            sqlite3_reset(st);
+            br_db_reset(st);
             return 0;
         }
     }
-    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "set members");
+    return rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, "set members");
 }
 
 int br_set_count(br_repo *repo, const char *name, int64_t *n, br_error *err)

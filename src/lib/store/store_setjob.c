@@ -5,34 +5,34 @@
 #include "store_internal.h"
 #include "store_setjob.h"
 
-static int done(br_repo *repo, sqlite3_stmt *st, br_error *err, const char *what)
+static int done(br_repo *repo, br_dbst *st, br_error *err, const char *what)
 {
     int rc = br_step(repo, st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, what);
+    br_db_reset(st);
+    return rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, what);
 }
 
 static int count_of(br_repo *repo, stmt_id id, int64_t key, int64_t *n, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, id, err);
+    br_dbst *st = br_stmt(repo, id, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, key);
+    br_db_bind_int64(st, 1, key);
     int rc = br_step(repo, st);
-    if (rc != SQLITE_ROW) return br_store_fail(repo, err, "count");
-    *n = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
+    if (rc != BR_DB_ROW) return br_store_fail(repo, err, "count");
+    *n = br_db_col_int64(st, 0);
+    br_db_reset(st);
     return 0;
 }
 
 int br_job_member_add(br_repo *repo, int64_t job_id, int64_t seq, const char *member,
                       int64_t item_id, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_JM_ADD, err);
+    br_dbst *st = br_stmt(repo, S_JM_ADD, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, job_id);
-    sqlite3_bind_int64(st, 2, seq);
+    br_db_bind_int64(st, 1, job_id);
+    br_db_bind_int64(st, 2, seq);
     br_bind_text(st, 3, member);
-    sqlite3_bind_int64(st, 4, item_id);
+    br_db_bind_int64(st, 4, item_id);
     return done(repo, st, err, "job member");
 }
 
@@ -44,18 +44,18 @@ int br_job_member_count(br_repo *repo, int64_t job_id, int64_t *n, br_error *err
 int br_job_members_page(br_repo *repo, int64_t job_id, int64_t from_seq, int64_t limit,
                         br_job_member_fn fn, void *ctx, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_JM_RANGE, err);
+    br_dbst *st = br_stmt(repo, S_JM_RANGE, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, job_id);
-    sqlite3_bind_int64(st, 2, from_seq);
-    sqlite3_bind_int64(st, 3, limit);
+    br_db_bind_int64(st, 1, job_id);
+    br_db_bind_int64(st, 2, from_seq);
+    br_db_bind_int64(st, 3, limit);
     int rc, stop = 0;
-    while (!stop && (rc = br_step(repo, st)) == SQLITE_ROW)
-        stop = BR_YIELD(repo, fn(ctx, sqlite3_column_int64(st, 0), br_col_text(st, 1),
-                                 sqlite3_column_int64(st, 2)));
-    sqlite3_reset(st);
+    while (!stop && (rc = br_step(repo, st)) == BR_DB_ROW)
+        stop = BR_YIELD(repo, fn(ctx, br_db_col_int64(st, 0), br_col_text(st, 1),
+                                 br_db_col_int64(st, 2)));
+    br_db_reset(st);
     if (stop < 0) return stop;
-    return stop || rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "job members");
+    return stop || rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, "job members");
 }
 
 int br_job_last_seq(br_repo *repo, int64_t job_id, int64_t *seq, br_error *err)
@@ -73,7 +73,7 @@ static int hold_files(br_repo *repo, const char *snapshot, const char *holder, b
     size_t i;
     json_t *f;
     int rc = 0;
-    sqlite3_stmt *st = br_stmt(repo, S_HOLD_ADD, err);
+    br_dbst *st = br_stmt(repo, S_HOLD_ADD, err);
     if (!st) rc = BR_ESTORE;
     json_array_foreach(files, i, f)
     {
@@ -89,7 +89,7 @@ static int hold_files(br_repo *repo, const char *snapshot, const char *holder, b
 
 static int release(br_repo *repo, const char *holder, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_HOLD_DEL, err);
+    br_dbst *st = br_stmt(repo, S_HOLD_DEL, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, holder);
     return done(repo, st, err, "asset hold");
@@ -99,9 +99,9 @@ static int release(br_repo *repo, const char *holder, br_error *err)
 
 int br_undo_put(br_repo *repo, int64_t job_id, const br_undo_row *row, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_UNDO_PUT, err);
+    br_dbst *st = br_stmt(repo, S_UNDO_PUT, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, job_id);
+    br_db_bind_int64(st, 1, job_id);
     br_bind_text(st, 2, row->uuid);
     br_bind_text(st, 3, row->action);
     br_bind_text(st, 4, row->before);
@@ -116,21 +116,21 @@ int br_undo_page(br_repo *repo, int64_t job_id, const char *after_uuid, int64_t 
                  br_undo_fn fn, void *ctx, char last[64], br_error *err)
 {
     last[0] = 0;
-    sqlite3_stmt *st = br_stmt(repo, S_UNDO_PAGE, err);
+    br_dbst *st = br_stmt(repo, S_UNDO_PAGE, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, job_id);
+    br_db_bind_int64(st, 1, job_id);
     br_bind_text(st, 2, after_uuid ? after_uuid : "");
-    sqlite3_bind_int64(st, 3, limit);
+    br_db_bind_int64(st, 3, limit);
     int rc, stop = 0;
-    while (!stop && (rc = br_step(repo, st)) == SQLITE_ROW) {
+    while (!stop && (rc = br_step(repo, st)) == BR_DB_ROW) {
         br_undo_row row = {br_col_text(st, 0), br_col_text(st, 1), br_col_text(st, 2),
                            br_col_text(st, 3)};
         br_strlcpy(last, row.uuid, 64);
         stop = BR_YIELD(repo, fn(ctx, &row));
     }
-    sqlite3_reset(st);
+    br_db_reset(st);
     if (stop < 0) return stop;
-    return stop || rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "undo journal");
+    return stop || rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, "undo journal");
 }
 
 int br_undo_count(br_repo *repo, int64_t job_id, int64_t *n, br_error *err)
@@ -142,17 +142,17 @@ int br_undo_count(br_repo *repo, int64_t job_id, int64_t *n, br_error *err)
 
 int br_trash_put(br_repo *repo, const br_trash_row *row, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_TRASH_PUT, err);
+    br_dbst *st = br_stmt(repo, S_TRASH_PUT, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, row->uuid);
     br_bind_text(st, 2, row->handle);
-    sqlite3_bind_int64(st, 3, row->item_id);
+    br_db_bind_int64(st, 3, row->item_id);
     if (row->job_id)
-        sqlite3_bind_int64(st, 4, row->job_id);
+        br_db_bind_int64(st, 4, row->job_id);
     else
-        sqlite3_bind_null(st, 4);
+        br_db_bind_null(st, 4);
     br_bind_text(st, 5, row->deleted);
-    sqlite3_bind_int64(st, 6, row->purge_after);
+    br_db_bind_int64(st, 6, row->purge_after);
     br_bind_text(st, 7, row->record);
     int rc = done(repo, st, err, "trash");
     char holder[96];
@@ -160,29 +160,29 @@ int br_trash_put(br_repo *repo, const br_trash_row *row, br_error *err)
     return rc ? rc : hold_files(repo, row->record, holder, err);
 }
 
-static br_trash_row trash_row(sqlite3_stmt *st)
+static br_trash_row trash_row(br_dbst *st)
 {
     return (br_trash_row){br_col_text(st, 0),          br_col_text(st, 1),
-                          sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
-                          br_col_text(st, 4),          sqlite3_column_int64(st, 5),
+                          br_db_col_int64(st, 2), br_db_col_int64(st, 3),
+                          br_col_text(st, 4),          br_db_col_int64(st, 5),
                           br_col_text(st, 6)};
 }
 
 int br_trash_get(br_repo *repo, const char *key, int (*fn)(void *, const br_trash_row *), void *ctx,
                  br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_TRASH_GET, err);
+    br_dbst *st = br_stmt(repo, S_TRASH_GET, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, key);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_DONE) {
-        sqlite3_reset(st);
+    if (rc == BR_DB_DONE) {
+        br_db_reset(st);
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "'%s' is not in the trash", key);
     }
-    if (rc != SQLITE_ROW) return br_store_fail(repo, err, "trash");
+    if (rc != BR_DB_ROW) return br_store_fail(repo, err, "trash");
     br_trash_row row = trash_row(st);
     rc = BR_YIELD(repo, fn(ctx, &row));
-    sqlite3_reset(st);
+    br_db_reset(st);
     return rc < 0 ? rc : 0;
 }
 
@@ -190,24 +190,24 @@ int br_trash_page(br_repo *repo, const char *after_uuid, int64_t limit,
                   int (*fn)(void *, const br_trash_row *), void *ctx, char last[64], br_error *err)
 {
     last[0] = 0;
-    sqlite3_stmt *st = br_stmt(repo, S_TRASH_PAGE, err);
+    br_dbst *st = br_stmt(repo, S_TRASH_PAGE, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, after_uuid ? after_uuid : "");
-    sqlite3_bind_int64(st, 2, limit);
+    br_db_bind_int64(st, 2, limit);
     int rc, stop = 0;
-    while (!stop && (rc = br_step(repo, st)) == SQLITE_ROW) {
+    while (!stop && (rc = br_step(repo, st)) == BR_DB_ROW) {
         br_trash_row row = trash_row(st);
         br_strlcpy(last, row.uuid, 64);
         stop = BR_YIELD(repo, fn(ctx, &row));
     }
-    sqlite3_reset(st);
+    br_db_reset(st);
     if (stop < 0) return stop;
-    return stop || rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "trash");
+    return stop || rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, "trash");
 }
 
 int br_trash_remove(br_repo *repo, const char *uuid, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_TRASH_DEL, err);
+    br_dbst *st = br_stmt(repo, S_TRASH_DEL, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, uuid);
     int rc = done(repo, st, err, "trash");
@@ -220,50 +220,50 @@ int br_trash_expired(br_repo *repo, int64_t now, char (*uuids)[64], size_t max, 
                      br_error *err)
 {
     *n = 0;
-    sqlite3_stmt *st = br_stmt(repo, S_TRASH_EXPIRED, err);
+    br_dbst *st = br_stmt(repo, S_TRASH_EXPIRED, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, now);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+    br_db_bind_int64(st, 1, now);
+    br_db_bind_int64(st, 2, (int64_t)max);
     int rc;
-    while ((rc = br_step(repo, st)) == SQLITE_ROW && *n < max)
+    while ((rc = br_step(repo, st)) == BR_DB_ROW && *n < max)
         br_strlcpy(uuids[(*n)++], br_col_text(st, 0), 64);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : br_store_fail(repo, err, "trash");
+    br_db_reset(st);
+    return rc == BR_DB_DONE || rc == BR_DB_ROW ? 0 : br_store_fail(repo, err, "trash");
 }
 
 int br_item_version(br_repo *repo, int64_t id, int64_t *version, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_ITEM_VERSION, err);
+    br_dbst *st = br_stmt(repo, S_ITEM_VERSION, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
+    br_db_bind_int64(st, 1, id);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_ROW) *version = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    if (rc == SQLITE_DONE)
+    if (rc == BR_DB_ROW) *version = br_db_col_int64(st, 0);
+    br_db_reset(st);
+    if (rc == BR_DB_DONE)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no item with id %lld", (long long)id);
-    return rc == SQLITE_ROW ? 0 : br_store_fail(repo, err, "item version");
+    return rc == BR_DB_ROW ? 0 : br_store_fail(repo, err, "item version");
 }
 
 int br_undo_expired(br_repo *repo, const char *ended_before, int64_t *jobs, size_t max, size_t *n,
                     br_error *err)
 {
     *n = 0;
-    sqlite3_stmt *st = br_stmt(repo, S_UNDO_EXPIRED, err);
+    br_dbst *st = br_stmt(repo, S_UNDO_EXPIRED, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, ended_before);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+    br_db_bind_int64(st, 2, (int64_t)max);
     int rc;
-    while ((rc = br_step(repo, st)) == SQLITE_ROW && *n < max)
-        jobs[(*n)++] = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : br_store_fail(repo, err, "undo journal");
+    while ((rc = br_step(repo, st)) == BR_DB_ROW && *n < max)
+        jobs[(*n)++] = br_db_col_int64(st, 0);
+    br_db_reset(st);
+    return rc == BR_DB_DONE || rc == BR_DB_ROW ? 0 : br_store_fail(repo, err, "undo journal");
 }
 
 int br_undo_drop(br_repo *repo, int64_t job_id, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_UNDO_DROP, err);
+    br_dbst *st = br_stmt(repo, S_UNDO_DROP, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, job_id);
+    br_db_bind_int64(st, 1, job_id);
     int rc = done(repo, st, err, "undo journal");
     /* Its holders are "undo:JOB:UUID": every one sorts between "undo:JOB:" and "undo:JOB;". */
     char lo[48], hi[48];

@@ -35,32 +35,32 @@ static int check_password(const char *pw, br_error *err)
     return 0;
 }
 
-static int step_done(br_repo *repo, sqlite3_stmt *st, br_error *err, const char *what)
+static int step_done(br_repo *repo, br_dbst *st, br_error *err, const char *what)
 {
-    return br_step(repo, st) == SQLITE_DONE ? 0 : br_store_fail(repo, err, what);
+    return br_step(repo, st) == BR_DB_DONE ? 0 : br_store_fail(repo, err, what);
 }
 
 /* The role set of an account from its role codes. */
 static int load_roles(br_repo *repo, int64_t id, uint32_t *roles, br_error *err)
 {
     *roles = 0;
-    sqlite3_stmt *st = br_stmt(repo, S_USER_ROLES, err);
+    br_dbst *st = br_stmt(repo, S_USER_ROLES, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
+    br_db_bind_int64(st, 1, id);
     int rc;
-    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == BR_DB_ROW) {
         br_role r;
         /* A code no longer in data/roles.tsv grants nothing. */
         if (!br_role_find(br_col_text(st, 0), &r)) *roles |= UINT32_C(1) << r.index;
     }
-    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "user roles");
+    return rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, "user roles");
 }
 
 static int store_roles(br_repo *repo, int64_t id, uint32_t roles, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_USER_ROLES_CLEAR, err);
+    br_dbst *st = br_stmt(repo, S_USER_ROLES_CLEAR, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
+    br_db_bind_int64(st, 1, id);
     int rc = step_done(repo, st, err, "user roles");
     for (unsigned i = 0; i < 32 && !rc; i++) {
         if (!(roles & (UINT32_C(1) << i))) continue;
@@ -68,7 +68,7 @@ static int store_roles(br_repo *repo, int64_t id, uint32_t roles, br_error *err)
         if (br_role_at(i, &r))
             return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "no role has bit %u", i);
         if (!(st = br_stmt(repo, S_USER_ROLE_INSERT, err))) return BR_ESTORE;
-        sqlite3_bind_int64(st, 1, id);
+        br_db_bind_int64(st, 1, id);
         br_bind_text(st, 2, r.code);
         rc = step_done(repo, st, err, "user roles");
     }
@@ -79,21 +79,21 @@ static int store_roles(br_repo *repo, int64_t id, uint32_t roles, br_error *err)
 static int find_user(br_repo *repo, const char *username, br_user *u, char *hash, br_error *err)
 {
     memset(u, 0, sizeof *u);
-    sqlite3_stmt *st = br_stmt(repo, S_USER_GET, err);
+    br_dbst *st = br_stmt(repo, S_USER_GET, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, username);
-    sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
+    br_db_bind_int64(st, 2, (int64_t)time(NULL));
     int rc = br_step(repo, st);
-    if (rc == SQLITE_DONE)
+    if (rc == BR_DB_DONE)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no user '%s'", username);
-    if (rc != SQLITE_ROW) return br_store_fail(repo, err, "user read");
-    u->id = sqlite3_column_int64(st, 0);
+    if (rc != BR_DB_ROW) return br_store_fail(repo, err, "user read");
+    u->id = br_db_col_int64(st, 0);
     br_strlcpy(u->username, br_col_text(st, 1), sizeof u->username);
     if (hash) br_strlcpy(hash, br_col_text(st, 2), BR_PWHASH_SIZE);
     br_strlcpy(u->created, br_col_text(st, 3), sizeof u->created);
-    u->n_tokens = sqlite3_column_int64(st, 4);
-    u->disabled = sqlite3_column_int64(st, 5);
-    sqlite3_reset(st);
+    u->n_tokens = br_db_col_int64(st, 4);
+    u->disabled = br_db_col_int64(st, 5);
+    br_db_reset(st);
     return load_roles(repo, u->id, &u->roles, err);
 }
 
@@ -120,7 +120,7 @@ int br_user_add(br_repo *repo, const char *username, const char *password, uint3
         return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "cannot hash the password (out of memory)");
     br_now_iso(now);
     if ((rc = br_repo_begin(repo, err))) return rc;
-    sqlite3_stmt *st = br_stmt(repo, S_USER_INSERT, err);
+    br_dbst *st = br_stmt(repo, S_USER_INSERT, err);
     if (!st) {
         rc = BR_ESTORE;
         goto done;
@@ -129,15 +129,15 @@ int br_user_add(br_repo *repo, const char *username, const char *password, uint3
     br_bind_text(st, 2, hash);
     br_bind_text(st, 3, now);
     int s = br_step(repo, st);
-    if (s == SQLITE_CONSTRAINT_UNIQUE) {
+    if (s == BR_DB_UNIQUE) {
         rc = br_error_set(err, BR_EEXISTS, NULL, 0, 0, "user '%s' already exists", username);
         goto done;
     }
-    if (s != SQLITE_DONE) {
+    if (s != BR_DB_DONE) {
         rc = br_store_fail(repo, err, "user insert");
         goto done;
     }
-    if ((rc = store_roles(repo, sqlite3_last_insert_rowid(repo->db), roles, err))) goto done;
+    if ((rc = store_roles(repo, br_db_last_id(repo->db), roles, err))) goto done;
     rc = br_repo_commit(repo, err);
 done:
     if (rc) br_repo_rollback(repo);
@@ -155,12 +155,12 @@ int br_user_passwd(br_repo *repo, const char *username, const char *password, br
     if (br_password_hash(password, hash))
         return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "cannot hash the password (out of memory)");
     if ((rc = br_repo_begin(repo, err))) return rc;
-    sqlite3_stmt *st = br_stmt(repo, S_USER_SET_PW, err);
+    br_dbst *st = br_stmt(repo, S_USER_SET_PW, err);
     if (!st) {
         rc = BR_ESTORE;
         goto done;
     }
-    sqlite3_bind_int64(st, 1, u.id);
+    br_db_bind_int64(st, 1, u.id);
     br_bind_text(st, 2, hash);
     if ((rc = step_done(repo, st, err, "password update"))) goto done;
     /* A new password ends every session opened with the old one. */
@@ -168,7 +168,7 @@ int br_user_passwd(br_repo *repo, const char *username, const char *password, br
         rc = BR_ESTORE;
         goto done;
     }
-    sqlite3_bind_int64(st, 1, u.id);
+    br_db_bind_int64(st, 1, u.id);
     if ((rc = step_done(repo, st, err, "session delete"))) goto done;
     /* ... and every API token issued before: whoever knew the old password
      * may have made one. */
@@ -176,8 +176,8 @@ int br_user_passwd(br_repo *repo, const char *username, const char *password, br
         rc = BR_ESTORE;
         goto done;
     }
-    sqlite3_bind_int64(st, 1, u.id);
-    sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
+    br_db_bind_int64(st, 1, u.id);
+    br_db_bind_int64(st, 2, (int64_t)time(NULL));
     if ((rc = step_done(repo, st, err, "token revoke"))) goto done;
     rc = br_repo_commit(repo, err);
 done:
@@ -201,12 +201,12 @@ int br_user_set_roles(br_repo *repo, const char *username, uint32_t roles, br_er
 int br_user_list(br_repo *repo, br_user_fn fn, void *ctx, br_error *err)
 {
     /* Names first, then each user: the callback may use the connection. */
-    sqlite3_stmt *st = br_stmt(repo, S_USER_LIST, err);
+    br_dbst *st = br_stmt(repo, S_USER_LIST, err);
     if (!st) return BR_ESTORE;
     char **names = NULL;
     size_t n = 0, cap = 0;
     int rc = 0, s;
-    while ((s = br_step(repo, st)) == SQLITE_ROW) {
+    while ((s = br_step(repo, st)) == BR_DB_ROW) {
         if (br_grow((void **)&names, &cap, n + 1, sizeof *names) ||
             !(names[n] = strdup(br_col_text(st, 0)))) {
             rc = br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
@@ -214,8 +214,8 @@ int br_user_list(br_repo *repo, br_user_fn fn, void *ctx, br_error *err)
         }
         n++;
     }
-    if (!rc && s != SQLITE_DONE) rc = br_store_fail(repo, err, "user list");
-    sqlite3_reset(st);
+    if (!rc && s != BR_DB_DONE) rc = br_store_fail(repo, err, "user list");
+    br_db_reset(st);
     for (size_t i = 0; i < n && !rc; i++) {
         br_user u;
         if ((rc = find_user(repo, names[i], &u, NULL, err))) break;
@@ -280,24 +280,24 @@ int br_user_token_create(br_repo *repo, const char *username, const br_token_spe
                         ? 0
                         : (int64_t)time(NULL) +
                               (int64_t)(spec->days ? spec->days : BR_TOKEN_DAYS_DEFAULT) * 86400;
-    sqlite3_stmt *st = br_stmt(repo, S_TOKEN_INSERT, err);
+    br_dbst *st = br_stmt(repo, S_TOKEN_INSERT, err);
     if (!st) {
         rc = BR_ESTORE;
         goto done;
     }
-    sqlite3_bind_int64(st, 1, u.id);
+    br_db_bind_int64(st, 1, u.id);
     br_bind_text(st, 2, digest);
     br_bind_text(st, 3, now);
     br_bind_text(st, 4, spec->name);
     if (until)
-        sqlite3_bind_int64(st, 5, until);
+        br_db_bind_int64(st, 5, until);
     else
-        sqlite3_bind_null(st, 5);
-    if (br_step(repo, st) != SQLITE_ROW) {
+        br_db_bind_null(st, 5);
+    if (br_step(repo, st) != BR_DB_ROW) {
         rc = br_store_fail(repo, err, "token insert");
         goto done;
     }
-    int64_t new_id = sqlite3_column_int64(st, 0);
+    int64_t new_id = br_db_col_int64(st, 0);
     /* RETURNING: the insert is complete only when the statement is done. */
     if ((rc = step_done(repo, st, err, "token insert"))) goto done;
     if (id) *id = new_id;
@@ -325,41 +325,41 @@ int br_user_token_list(br_repo *repo, const char *username, br_token_fn fn, void
         int rc = find_user(repo, username, &u, NULL, err);
         if (rc) return rc;
     }
-    sqlite3_stmt *st = br_stmt(repo, S_TOKEN_LIST, err);
+    br_dbst *st = br_stmt(repo, S_TOKEN_LIST, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, username);
     int64_t now = (int64_t)time(NULL);
     int rc;
-    while ((rc = br_step(repo, st)) == SQLITE_ROW) {
+    while ((rc = br_step(repo, st)) == BR_DB_ROW) {
         br_token t;
         memset(&t, 0, sizeof t);
-        t.id = sqlite3_column_int64(st, 0);
+        t.id = br_db_col_int64(st, 0);
         br_strlcpy(t.username, br_col_text(st, 1), sizeof t.username);
         br_strlcpy(t.name, br_col_text(st, 2), sizeof t.name);
         br_strlcpy(t.created, br_col_text(st, 3), sizeof t.created);
-        t.expires = sqlite3_column_int64(st, 4);
-        t.last_used = sqlite3_column_int64(st, 5);
-        t.revoked = sqlite3_column_int64(st, 6);
-        t.state = token_state(t.revoked, t.expires, sqlite3_column_int64(st, 7), now);
+        t.expires = br_db_col_int64(st, 4);
+        t.last_used = br_db_col_int64(st, 5);
+        t.revoked = br_db_col_int64(st, 6);
+        t.state = token_state(t.revoked, t.expires, br_db_col_int64(st, 7), now);
         if (BR_YIELD(repo, fn(ctx, &t))) return 0;
     }
-    return rc == SQLITE_DONE ? 0 : br_store_fail(repo, err, "token list");
+    return rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, "token list");
 }
 
 int br_user_token_revoke(br_repo *repo, int64_t id, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_TOKEN_STATE, err);
+    br_dbst *st = br_stmt(repo, S_TOKEN_STATE, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
+    br_db_bind_int64(st, 1, id);
     int rc = br_step(repo, st);
-    if (rc == SQLITE_DONE)
+    if (rc == BR_DB_DONE)
         return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no API token has id %lld",
                             (long long)id);
-    if (rc != SQLITE_ROW) return br_store_fail(repo, err, "token read");
-    sqlite3_reset(st);
+    if (rc != BR_DB_ROW) return br_store_fail(repo, err, "token read");
+    br_db_reset(st);
     if (!(st = br_stmt(repo, S_TOKEN_REVOKE, err))) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
+    br_db_bind_int64(st, 1, id);
+    br_db_bind_int64(st, 2, (int64_t)time(NULL));
     return step_done(repo, st, err, "token revoke");
 }
 
@@ -371,16 +371,16 @@ static int set_disabled(br_repo *repo, const char *username, int disable, br_err
     if (rc) return rc;
     if (!!u.disabled == !!disable) return 0;
     if ((rc = br_repo_begin(repo, err))) return rc;
-    sqlite3_stmt *st = br_stmt(repo, S_USER_SET_DISABLED, err);
+    br_dbst *st = br_stmt(repo, S_USER_SET_DISABLED, err);
     if (!st) {
         rc = BR_ESTORE;
         goto done;
     }
-    sqlite3_bind_int64(st, 1, u.id);
+    br_db_bind_int64(st, 1, u.id);
     if (disable)
-        sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
+        br_db_bind_int64(st, 2, (int64_t)time(NULL));
     else
-        sqlite3_bind_null(st, 2);
+        br_db_bind_null(st, 2);
     if ((rc = step_done(repo, st, err, "user update"))) goto done;
     if (disable) {
         /* Sessions end now; tokens stay, refused while the user is disabled. */
@@ -388,7 +388,7 @@ static int set_disabled(br_repo *repo, const char *username, int disable, br_err
             rc = BR_ESTORE;
             goto done;
         }
-        sqlite3_bind_int64(st, 1, u.id);
+        br_db_bind_int64(st, 1, u.id);
         if ((rc = step_done(repo, st, err, "session delete"))) goto done;
     }
     rc = br_repo_commit(repo, err);
@@ -447,13 +447,13 @@ int br_auth_login(br_repo *repo, const char *username, const char *password, int
         return br_error_set(err, BR_EINTERNAL, NULL, 0, 0, "no random source (libsodium)");
     br_secret_digest(sid, digest);
     br_now_iso(now);
-    sqlite3_stmt *st = br_stmt(repo, S_SESSION_INSERT, err);
+    br_dbst *st = br_stmt(repo, S_SESSION_INSERT, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, digest);
-    sqlite3_bind_int64(st, 2, u.id);
+    br_db_bind_int64(st, 2, u.id);
     br_bind_text(st, 3, id->csrf);
     br_bind_text(st, 4, now);
-    sqlite3_bind_int64(st, 5, (int64_t)time(NULL) + ttl);
+    br_db_bind_int64(st, 5, (int64_t)time(NULL) + ttl);
     int rc = step_done(repo, st, err, "session insert");
     if (rc) return rc;
     id->user_id = u.id;
@@ -476,45 +476,45 @@ int br_auth_check(br_repo *repo, const char *secret, br_identity *id, br_error *
     char digest[65];
     br_secret_digest(secret, digest);
     /* Lookups are by digest: their timing says nothing about the secret. */
-    sqlite3_stmt *st = br_stmt(repo, S_SESSION_FIND, err);
+    br_dbst *st = br_stmt(repo, S_SESSION_FIND, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, digest);
-    sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
+    br_db_bind_int64(st, 2, (int64_t)time(NULL));
     int rc = br_step(repo, st);
-    if (rc == SQLITE_ROW) {
-        id->user_id = sqlite3_column_int64(st, 0);
+    if (rc == BR_DB_ROW) {
+        id->user_id = br_db_col_int64(st, 0);
         br_strlcpy(id->username, br_col_text(st, 1), sizeof id->username);
         br_strlcpy(id->csrf, br_col_text(st, 2), sizeof id->csrf);
-        id->expires = sqlite3_column_int64(st, 3);
+        id->expires = br_db_col_int64(st, 3);
         id->is_session = 1;
-        sqlite3_reset(st);
+        br_db_reset(st);
         return load_roles(repo, id->user_id, &id->roles, err);
     }
-    if (rc != SQLITE_DONE) return br_store_fail(repo, err, "session read");
+    if (rc != BR_DB_DONE) return br_store_fail(repo, err, "session read");
     if (!(st = br_stmt(repo, S_TOKEN_FIND, err))) return BR_ESTORE;
     br_bind_text(st, 1, digest);
     int64_t now = (int64_t)time(NULL);
-    sqlite3_bind_int64(st, 2, now);
+    br_db_bind_int64(st, 2, now);
     rc = br_step(repo, st);
-    if (rc == SQLITE_ROW) {
-        id->user_id = sqlite3_column_int64(st, 0);
+    if (rc == BR_DB_ROW) {
+        id->user_id = br_db_col_int64(st, 0);
         br_strlcpy(id->username, br_col_text(st, 1), sizeof id->username);
-        id->token_id = sqlite3_column_int64(st, 2);
-        id->expires = sqlite3_column_int64(st, 3);
-        int64_t last = sqlite3_column_int64(st, 4);
-        sqlite3_reset(st);
+        id->token_id = br_db_col_int64(st, 2);
+        id->expires = br_db_col_int64(st, 3);
+        int64_t last = br_db_col_int64(st, 4);
+        br_db_reset(st);
         if ((rc = load_roles(repo, id->user_id, &id->roles, err))) return rc;
         /* Last use, to the minute: a script's every request must not be a write. */
         if (now - last >= BR_TOKEN_TOUCH_INTERVAL && (st = br_stmt(repo, S_TOKEN_TOUCH, NULL))) {
-            sqlite3_bind_int64(st, 1, id->token_id);
-            sqlite3_bind_int64(st, 2, now);
+            br_db_bind_int64(st, 1, id->token_id);
+            br_db_bind_int64(st, 2, now);
             /* Advisory: a busy database skips this minute's mark, it never
              * refuses a valid token. */
-            if (br_step(repo, st) != SQLITE_DONE) sqlite3_reset(st);
+            if (br_step(repo, st) != BR_DB_DONE) br_db_reset(st);
         }
         return 0;
     }
-    if (rc != SQLITE_DONE) return br_store_fail(repo, err, "token read");
+    if (rc != BR_DB_DONE) return br_store_fail(repo, err, "token read");
     return br_error_set(err, BR_EAUTH, NULL, 0, 0, "unknown or expired credentials");
 }
 
@@ -523,7 +523,7 @@ int br_auth_logout(br_repo *repo, const char *session, br_error *err)
     if (!session || !*session || strlen(session) >= BR_SECRET_SIZE) return 0;
     char digest[65];
     br_secret_digest(session, digest);
-    sqlite3_stmt *st = br_stmt(repo, S_SESSION_DELETE, err);
+    br_dbst *st = br_stmt(repo, S_SESSION_DELETE, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, digest);
     return step_done(repo, st, err, "session delete");
@@ -531,8 +531,8 @@ int br_auth_logout(br_repo *repo, const char *session, br_error *err)
 
 int br_auth_purge(br_repo *repo, br_error *err)
 {
-    sqlite3_stmt *st = br_stmt(repo, S_SESSION_PURGE, err);
+    br_dbst *st = br_stmt(repo, S_SESSION_PURGE, err);
     if (!st) return BR_ESTORE;
-    sqlite3_bind_int64(st, 1, (int64_t)time(NULL));
+    br_db_bind_int64(st, 1, (int64_t)time(NULL));
     return step_done(repo, st, err, "session purge");
 }

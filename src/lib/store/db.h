@@ -1,0 +1,213 @@
+/* The store's database backends: the one place the store meets a database engine.
+ *
+ * Shaped like libgit2's git_odb_backend: a versioned const struct of functions, chosen when a
+ * repository is opened (br_db_backend_for: a postgresql:// address is PostgreSQL, anything else
+ * the embedded SQLite file) and reached only through the inline calls below.  The store's SQL
+ * (store.c's statement table and the store_*.c files) is written once, in the SQL the two
+ * engines share, with ?N parameters; a backend rewrites what it must (PostgreSQL: ?N -> $N) and
+ * the statements whose SQL differs have a backend text of their own (br_db_backend.sql).
+ *
+ * Contracts every backend keeps:
+ *   - one connection per thread; statements belong to their connection;
+ *   - several statements of one connection may be mid-result at once (a list callback runs
+ *     lookups while its list statement is on a row);
+ *   - step: BR_DB_ROW (a row is readable), BR_DB_DONE, or an error code below; the text a
+ *     column gives stays valid until the statement's next step, reset or finalize;
+ *   - changes and last_id describe the connection's last completed write.
+ */
+#ifndef BR_STORE_DB_H
+#define BR_STORE_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BR_DB_BACKEND_VERSION 1
+
+/* step results and errors */
+enum {
+    BR_DB_DONE = 0,
+    BR_DB_ROW = 1,
+    BR_DB_ERROR = -1,      /* any other failure: br_db_errmsg says which */
+    BR_DB_CONSTRAINT = -2, /* a NOT NULL, CHECK or foreign-key constraint refused the write */
+    BR_DB_UNIQUE = -3,     /* a unique or primary-key constraint refused the write */
+    BR_DB_BUSY = -4,       /* another connection holds the lock past the wait */
+};
+
+typedef struct br_db br_db;
+typedef struct br_dbst br_dbst;
+typedef struct br_db_backend br_db_backend;
+
+/* Every backend's connection and statement structs begin with these. */
+struct br_db {
+    const br_db_backend *be;
+};
+struct br_dbst {
+    br_db *db;
+};
+
+struct br_db_backend {
+    unsigned version; /* BR_DB_BACKEND_VERSION */
+    const char *name; /* "sqlite", "postgresql" */
+
+    /* where: the SQLite file, or the PostgreSQL connection address.  create: make the database
+     * when it does not exist (SQLite; PostgreSQL's database must exist).  0, or BR_ENOTFOUND /
+     * BR_EIO / BR_ESTORE with the reason in msg. */
+    int (*open)(const char *where, int create, br_db **out, char *msg, size_t size);
+    void (*close)(br_db *db);
+    /* Runs SQL text of one or more statements without results: 0 or an error code. */
+    int (*exec)(br_db *db, const char *sql);
+    /* persistent: kept for the connection's life (the statement table). */
+    int (*prepare)(br_db *db, const char *sql, int len, int persistent, br_dbst **out);
+    void (*finalize)(br_dbst *st);
+    int (*bind_int64)(br_dbst *st, int i, int64_t v);
+    int (*bind_double)(br_dbst *st, int i, double v);
+    /* s is used until the next step (not copied by SQLite: it must outlive the step). */
+    int (*bind_text)(br_dbst *st, int i, const char *s, int len);
+    int (*bind_blob)(br_dbst *st, int i, const void *p, int len);
+    int (*bind_null)(br_dbst *st, int i);
+    /* Binds parameter i of st to column k of src's current row (a copy). */
+    int (*bind_column)(br_dbst *st, int i, br_dbst *src, int k);
+    int (*step)(br_dbst *st);
+    /* Ends the statement's current result; bindings stay. */
+    void (*reset)(br_dbst *st);
+    void (*clear_bindings)(br_dbst *st);
+    int (*column_count)(br_dbst *st);
+    int (*column_null)(br_dbst *st, int k);
+    int64_t (*column_int64)(br_dbst *st, int k);
+    double (*column_double)(br_dbst *st, int k);
+    const char *(*column_text)(br_dbst *st, int k); /* NULL for NULL */
+    const void *(*column_blob)(br_dbst *st, int k);
+    int (*column_bytes)(br_dbst *st, int k);
+    /* 1 when the statement writes nothing. */
+    int (*readonly)(br_dbst *st);
+    int64_t (*changes)(br_db *db);
+    int64_t (*last_id)(br_db *db);
+    const char *(*errmsg)(br_db *db);
+    /* 1 inside a transaction the connection began (by any means). */
+    int (*in_transaction)(br_db *db);
+    /* Ends every statement left mid-result, so that the connection holds no read snapshot
+     * between transactions (SQLite; a no-op where a statement holds none). */
+    void (*release)(br_db *db);
+    /* How long a statement waits for another connection's lock before BR_DB_BUSY. */
+    void (*set_wait)(br_db *db, int ms);
+    /* A query whose rows name the database's integrity problems, "ok" alone when there are
+     * none (fsck); NULL when the engine checks itself (PostgreSQL). */
+    const char *integrity_sql;
+
+    /* ---- upgrades (src/lib/store/migrate.c) ---- */
+    /* Runs a migration file's statements one by one; on failure copies the statement that
+     * failed (its first 200 bytes) and the reason into msg.  0 or an error code. */
+    int (*exec_script)(br_db *db, const char *sql, char *msg, size_t size);
+    /* Writes a consistent copy of the database at where (the file the connection db opened)
+     * to the new file to, while db may hold the write lock: 0, or an error code with msg.
+     * NULL when the engine's own tools make the copy (pg_dump). */
+    int (*snapshot)(br_db *db, const char *where, const char *to, char *msg, size_t size);
+    /* Run before a migration's transaction and checked after it (SQLite: foreign keys off for
+     * table rebuilds; foreign_key_check returns a row per dangling reference: table, rowid,
+     * parent).  NULL where constraints stay on (PostgreSQL). */
+    const char *fk_off_sql, *fk_check_sql;
+    /* Statement texts of this backend indexed by the store's stmt_id, NULL where the shared
+     * text serves (may itself be NULL: none differ); n entries. */
+    const char *const *sql;
+    size_t n_sql;
+};
+
+extern const br_db_backend br_db_sqlite;
+extern const br_db_backend br_db_postgresql;
+
+/* The backend for a store address: PostgreSQL for postgresql:// and postgres://, else SQLite. */
+const br_db_backend *br_db_backend_for(const char *where);
+
+/* ---- the calls the store makes (one indirect call each) ---- */
+
+static inline int br_db_exec(br_db *db, const char *sql)
+{
+    return db->be->exec(db, sql);
+}
+static inline int br_db_prepare(br_db *db, const char *sql, int len, br_dbst **out)
+{
+    return db->be->prepare(db, sql, len, 0, out);
+}
+static inline void br_db_finalize(br_dbst *st)
+{
+    if (st) st->db->be->finalize(st);
+}
+static inline int br_db_bind_int64(br_dbst *st, int i, int64_t v)
+{
+    return st->db->be->bind_int64(st, i, v);
+}
+static inline int br_db_bind_double(br_dbst *st, int i, double v)
+{
+    return st->db->be->bind_double(st, i, v);
+}
+static inline int br_db_bind_blob(br_dbst *st, int i, const void *p, int len)
+{
+    return st->db->be->bind_blob(st, i, p, len);
+}
+static inline int br_db_bind_null(br_dbst *st, int i)
+{
+    return st->db->be->bind_null(st, i);
+}
+static inline int br_db_bind_column(br_dbst *st, int i, br_dbst *src, int k)
+{
+    return st->db->be->bind_column(st, i, src, k);
+}
+static inline int br_db_step(br_dbst *st)
+{
+    return st->db->be->step(st);
+}
+static inline void br_db_reset(br_dbst *st)
+{
+    st->db->be->reset(st);
+}
+static inline int br_db_column_count(br_dbst *st)
+{
+    return st->db->be->column_count(st);
+}
+static inline int br_db_col_null(br_dbst *st, int k)
+{
+    return st->db->be->column_null(st, k);
+}
+static inline int64_t br_db_col_int64(br_dbst *st, int k)
+{
+    return st->db->be->column_int64(st, k);
+}
+static inline int br_db_col_int(br_dbst *st, int k)
+{
+    return (int)st->db->be->column_int64(st, k);
+}
+static inline double br_db_col_double(br_dbst *st, int k)
+{
+    return st->db->be->column_double(st, k);
+}
+static inline const void *br_db_col_blob(br_dbst *st, int k)
+{
+    return st->db->be->column_blob(st, k);
+}
+static inline int br_db_col_bytes(br_dbst *st, int k)
+{
+    return st->db->be->column_bytes(st, k);
+}
+static inline int64_t br_db_changes(br_db *db)
+{
+    return db->be->changes(db);
+}
+static inline int64_t br_db_last_id(br_db *db)
+{
+    return db->be->last_id(db);
+}
+static inline void br_db_set_wait(br_db *db, int ms)
+{
+    db->be->set_wait(db, ms);
+}
+static inline const char *br_db_errmsg(br_db *db)
+{
+    return db->be->errmsg(db);
+}
+/* A refused write of either kind. */
+static inline int br_db_is_constraint(int rc)
+{
+    return rc == BR_DB_CONSTRAINT || rc == BR_DB_UNIQUE;
+}
+
+#endif
