@@ -27,18 +27,25 @@ typedef struct sq_st {
 static int code(int rc)
 {
     switch (rc) {
-    case SQLITE_ROW: return BR_DB_ROW;
+    case SQLITE_ROW:
+        return BR_DB_ROW;
     case SQLITE_DONE:
-    case SQLITE_OK: return BR_DB_DONE;
+    case SQLITE_OK:
+        return BR_DB_DONE;
     case SQLITE_CONSTRAINT_UNIQUE:
-    case SQLITE_CONSTRAINT_PRIMARYKEY: return BR_DB_UNIQUE;
-    default: break;
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+        return BR_DB_UNIQUE;
+    default:
+        break;
     }
     switch (rc & 0xff) {
-    case SQLITE_CONSTRAINT: return BR_DB_CONSTRAINT;
+    case SQLITE_CONSTRAINT:
+        return BR_DB_CONSTRAINT;
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: return BR_DB_BUSY;
-    default: return BR_DB_ERROR;
+    case SQLITE_LOCKED:
+        return BR_DB_BUSY;
+    default:
+        return BR_DB_ERROR;
     }
 }
 

@@ -313,8 +313,9 @@ static const char *const SQL[S_COUNT] = {
                     "purge_after, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [S_TRASH_GET] = "SELECT uuid, handle, item_id, job_id, deleted, purge_after, record FROM trash "
                     "WHERE uuid = ?1 OR handle = ?1 LIMIT 1",
-    [S_TRASH_PAGE] = "SELECT uuid, handle, item_id, job_id, deleted, purge_after, record FROM trash "
-                     "WHERE uuid > ?1 ORDER BY uuid LIMIT ?2",
+    [S_TRASH_PAGE] =
+        "SELECT uuid, handle, item_id, job_id, deleted, purge_after, record FROM trash "
+        "WHERE uuid > ?1 ORDER BY uuid LIMIT ?2",
     [S_TRASH_DEL] = "DELETE FROM trash WHERE uuid = ?1",
     [S_TRASH_EXPIRED] = "SELECT uuid FROM trash WHERE purge_after <= ?1 ORDER BY uuid LIMIT ?2",
     [S_HOLD_ADD] = "INSERT OR IGNORE INTO asset_hold(sha256, holder) VALUES (?1, ?2)",
@@ -332,7 +333,7 @@ static const char *const SQL[S_COUNT] = {
     [S_SESSION_DELETE] = "DELETE FROM session WHERE hash = ?1",
     [S_SESSION_DELETE_USER] = "DELETE FROM session WHERE account_id = ?1",
     [S_SESSION_PURGE] = "DELETE FROM session WHERE expires <= ?1",
-    /* sets (store_set.c): an itemized set's members are counted, a logical one's are -1 */
+/* sets (store_set.c): an itemized set's members are counted, a logical one's are -1 */
 #define SET_COLS                                                                                   \
     "SELECT s.id, s.name, s.content, COALESCE(s.query, ''), COALESCE(s.note, ''), s.created, "     \
     "COALESCE(s.creator, ''), CASE WHEN COALESCE(s.query, '') = '' THEN (SELECT count(*) "         \
@@ -374,12 +375,11 @@ static const char *const SQL[S_COUNT] = {
     [S_FTS_CLEAR] = "DELETE FROM item_fts",
     /* The jobs whose journal names item ?1 by its handle (a replaced item keeps its handle,
      * not its id) and the job that last wrote it, newest first, at most ?2. */
-    [S_ITEM_JOBS] =
-        "SELECT j.id, j.type, j.name, max(t.outcome), j.submitted FROM ("
-        "SELECT r.job_id AS job_id, r.outcome AS outcome FROM item x JOIN job_record r "
-        "ON r.handle = x.handle WHERE x.id = ?1 "
-        "UNION ALL SELECT i.job_id, NULL FROM item i WHERE i.id = ?1) t "
-        "JOIN job j ON j.id = t.job_id GROUP BY j.id ORDER BY j.id DESC LIMIT ?2",
+    [S_ITEM_JOBS] = "SELECT j.id, j.type, j.name, max(t.outcome), j.submitted FROM ("
+                    "SELECT r.job_id AS job_id, r.outcome AS outcome FROM item x JOIN job_record r "
+                    "ON r.handle = x.handle WHERE x.id = ?1 "
+                    "UNION ALL SELECT i.job_id, NULL FROM item i WHERE i.id = ?1) t "
+                    "JOIN job j ON j.id = t.job_id GROUP BY j.id ORDER BY j.id DESC LIMIT ?2",
     /* DOI profiles and counters (store_doi.c).  ?1 is the profile's name throughout. */
     [S_DOI_PROFILE_ADD] =
         "INSERT INTO doi_profile(name, prefix, pattern, labels, default_label, start, agency, "
@@ -397,10 +397,9 @@ static const char *const SQL[S_COUNT] = {
     [S_DOI_PROFILE_SECRET] = "SELECT COALESCE(password, '') FROM doi_profile WHERE name = ?1",
     [S_DOI_COUNTER_GET] = "SELECT c.next FROM doi_counter c JOIN doi_profile p "
                           "ON p.id = c.profile_id WHERE p.name = ?1 AND c.label = ?2",
-    [S_DOI_COUNTER_PUT] =
-        "INSERT INTO doi_counter(profile_id, label, next) "
-        "SELECT id, ?2, ?3 FROM doi_profile WHERE name = ?1 "
-        "ON CONFLICT(profile_id, label) DO UPDATE SET next = excluded.next",
+    [S_DOI_COUNTER_PUT] = "INSERT INTO doi_counter(profile_id, label, next) "
+                          "SELECT id, ?2, ?3 FROM doi_profile WHERE name = ?1 "
+                          "ON CONFLICT(profile_id, label) DO UPDATE SET next = excluded.next",
     [S_DOI_TAKEN] = "SELECT 1 FROM identifier WHERE type IN ('doi', 'doi-reserved', "
                     "'doi-registered', 'doi-findable') AND lower(value) = lower(?1) LIMIT 1",
     [S_DOI_UNIT_NAME] = "SELECT name FROM orgunit WHERE code = ?1",
@@ -451,8 +450,9 @@ static const char *const SQL[S_COUNT] = {
                      "ca_file, created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) "
                      "ON CONFLICT(name) DO UPDATE SET url = ?2, username = ?3, password = ?4, "
                      "private_key = ?5, passive = ?6, ca_file = ?7, updated = ?8",
-#define FTP_COLS "name, url, username, password IS NOT NULL AND password != '', " \
-                 "private_key IS NOT NULL AND private_key != '', passive, ca_file, created, updated"
+#define FTP_COLS                                                                                   \
+    "name, url, username, password IS NOT NULL AND password != '', "                               \
+    "private_key IS NOT NULL AND private_key != '', passive, ca_file, created, updated"
     [S_FTP_GET] = "SELECT " FTP_COLS " FROM ftp_config WHERE name = ?1",
     [S_FTP_LIST] = "SELECT " FTP_COLS " FROM ftp_config ORDER BY name",
     [S_FTP_DEL] = "DELETE FROM ftp_config WHERE name = ?1",
@@ -600,9 +600,9 @@ static int load_registry_cache(br_repo *repo, br_error *err)
         repo->schemas[repo->n_schemas++] = prefix;
     }
     /* The step's error is read before finalize resets it. */
-    int ret = nomem               ? br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory")
+    int ret = nomem              ? br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory")
               : rc == BR_DB_DONE ? 0
-                                  : br_store_fail(repo, err, "schema read");
+                                 : br_store_fail(repo, err, "schema read");
     br_db_finalize(ss);
     return ret;
 }
@@ -623,8 +623,7 @@ int br_store_meta_get(br_repo *repo, const char *key, char *out, size_t size, br
         br_db_reset(st);
         return 0;
     }
-    if (rc == BR_DB_DONE)
-        return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no meta key %s", key);
+    if (rc == BR_DB_DONE) return br_error_set(err, BR_ENOTFOUND, NULL, 0, 0, "no meta key %s", key);
     return br_store_fail(repo, err, "meta read");
 }
 

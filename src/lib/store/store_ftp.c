@@ -369,8 +369,7 @@ int br_ftp_set(br_repo *repo, const br_ftp_config *cfg, const char *password,
     br_db_bind_int64(st, 6, cfg->passive ? 1 : 0);
     br_bind_text(st, 7, cfg->ca_file[0] ? cfg->ca_file : NULL);
     br_bind_text(st, 8, now);
-    if (br_step(repo, st) != BR_DB_DONE)
-        rc = br_store_fail(repo, err, "S/FTP configuration write");
+    if (br_step(repo, st) != BR_DB_DONE) rc = br_store_fail(repo, err, "S/FTP configuration write");
     br_db_reset(st);
 done:
     free(old_pw);
@@ -438,7 +437,7 @@ int br_ftp_remove(br_repo *repo, const char *name, br_error *err)
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, name);
     rc = br_step(repo, st) == BR_DB_DONE ? 0
-                                          : br_store_fail(repo, err, "S/FTP configuration delete");
+                                         : br_store_fail(repo, err, "S/FTP configuration delete");
     br_db_reset(st);
     return rc;
 }

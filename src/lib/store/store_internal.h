@@ -87,8 +87,8 @@ struct br_repo {
     char **schemas;
     size_t n_schemas;
     magic_t magic;
-    int magic_failed; /* libmagic could not load: not asked again */
-    int64_t *fts_dirty;  /* items whose search index row is written at the commit */
+    int magic_failed;   /* libmagic could not load: not asked again */
+    int64_t *fts_dirty; /* items whose search index row is written at the commit */
     size_t fts_n, fts_cap;
     int64_t fts_fields; /* metadata fields in temp.item_fts_field when filled, 0 = not */
 };

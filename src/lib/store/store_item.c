@@ -532,7 +532,7 @@ int br_item_list(br_repo *repo, const br_item_query *q, br_item_fn fn, void *ctx
     int rc;
     while ((rc = br_step(repo, st)) == BR_DB_ROW) {
         br_item_summary s = {br_db_col_int64(st, 0), br_col_text(st, 1), br_col_text(st, 2),
-                             br_col_text(st, 3),          br_col_text(st, 4), br_col_text(st, 5),
+                             br_col_text(st, 3),     br_col_text(st, 4), br_col_text(st, 5),
                              br_col_text(st, 6)};
         if (BR_YIELD(repo, fn(ctx, &s))) {
             br_db_reset(st);

@@ -681,9 +681,8 @@ int br_job_files(br_repo *repo, int64_t job_id, br_job_file_fn fn, void *ctx, br
     br_db_bind_int64(st, 1, job_id);
     int rc;
     while ((rc = br_step(repo, st)) == BR_DB_ROW) {
-        br_job_file f = {br_col_text(st, 0),          br_col_text(st, 1),
-                         br_db_col_int64(st, 2), br_col_text(st, 3),
-                         br_db_col_int64(st, 4), br_col_text(st, 5),
+        br_job_file f = {br_col_text(st, 0), br_col_text(st, 1),     br_db_col_int64(st, 2),
+                         br_col_text(st, 3), br_db_col_int64(st, 4), br_col_text(st, 5),
                          br_col_text(st, 6)};
         if (BR_YIELD(repo, fn(ctx, &f))) {
             br_db_reset(st);
@@ -717,10 +716,9 @@ int br_job_events(br_repo *repo, int64_t job_id, br_job_event_fn fn, void *ctx, 
     br_db_bind_int64(st, 1, job_id);
     int rc;
     while ((rc = br_step(repo, st)) == BR_DB_ROW) {
-        br_job_event e = {br_db_col_int64(st, 0), br_db_col_int64(st, 1),
-                          br_col_text(st, 2),          br_col_text(st, 3),
-                          br_col_text(st, 4),          br_col_text(st, 5),
-                          br_col_text(st, 6),          br_col_text(st, 7)};
+        br_job_event e = {br_db_col_int64(st, 0), br_db_col_int64(st, 1), br_col_text(st, 2),
+                          br_col_text(st, 3),     br_col_text(st, 4),     br_col_text(st, 5),
+                          br_col_text(st, 6),     br_col_text(st, 7)};
         if (BR_YIELD(repo, fn(ctx, &e))) {
             br_db_reset(st);
             return 0;

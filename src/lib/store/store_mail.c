@@ -105,12 +105,11 @@ int br_mail_rows(br_repo *repo, const char *state, br_mail_entry_fn fn, void *ct
     br_bind_text(st, 1, state);
     int rc, stop = 0;
     while (!stop && (rc = br_step(repo, st)) == BR_DB_ROW) {
-        br_mail_entry e = {
-            br_db_col_int64(st, 0),  br_col_text(st, 1),           br_col_text(st, 2),
-            br_col_text(st, 3),           br_col_text(st, 4),           br_col_text(st, 5),
-            br_col_text(st, 6),           br_col_text(st, 7),           br_db_col_int64(st, 8),
-            br_col_text(st, 9),           br_db_col_int64(st, 10), br_col_text(st, 11),
-            br_db_col_int64(st, 12), br_db_col_int(st, 13)};
+        br_mail_entry e = {br_db_col_int64(st, 0),  br_col_text(st, 1),      br_col_text(st, 2),
+                           br_col_text(st, 3),      br_col_text(st, 4),      br_col_text(st, 5),
+                           br_col_text(st, 6),      br_col_text(st, 7),      br_db_col_int64(st, 8),
+                           br_col_text(st, 9),      br_db_col_int64(st, 10), br_col_text(st, 11),
+                           br_db_col_int64(st, 12), br_db_col_int(st, 13)};
         stop = BR_YIELD(repo, fn(ctx, &e));
     }
     br_db_reset(st);

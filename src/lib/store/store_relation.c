@@ -4,8 +4,8 @@
 #include "store_internal.h"
 #include "store_relation.h"
 
-static br_dbst *row_stmt(br_repo *repo, stmt_id id, const char *type, int64_t left,
-                              int64_t right, br_error *err)
+static br_dbst *row_stmt(br_repo *repo, stmt_id id, const char *type, int64_t left, int64_t right,
+                         br_error *err)
 {
     br_dbst *st = br_stmt(repo, id, err);
     if (!st) return NULL;

@@ -437,9 +437,8 @@ int br_search(br_repo *repo, const br_search_query *q, br_item_fn fn, void *ctx,
     if (!(rc = prepare(repo, &s, &st, err))) {
         int r;
         while ((r = br_step(repo, st)) == BR_DB_ROW) {
-            br_item_summary sum = {br_db_col_int64(st, 0), br_col_text(st, 1),
-                                   br_col_text(st, 2),          br_col_text(st, 3),
-                                   br_col_text(st, 4),          br_col_text(st, 5),
+            br_item_summary sum = {br_db_col_int64(st, 0), br_col_text(st, 1), br_col_text(st, 2),
+                                   br_col_text(st, 3),     br_col_text(st, 4), br_col_text(st, 5),
                                    br_col_text(st, 6)};
             if (BR_YIELD(repo, fn(ctx, &sum))) break;
         }

@@ -51,8 +51,8 @@ int br_job_members_page(br_repo *repo, int64_t job_id, int64_t from_seq, int64_t
     br_db_bind_int64(st, 3, limit);
     int rc, stop = 0;
     while (!stop && (rc = br_step(repo, st)) == BR_DB_ROW)
-        stop = BR_YIELD(repo, fn(ctx, br_db_col_int64(st, 0), br_col_text(st, 1),
-                                 br_db_col_int64(st, 2)));
+        stop = BR_YIELD(
+            repo, fn(ctx, br_db_col_int64(st, 0), br_col_text(st, 1), br_db_col_int64(st, 2)));
     br_db_reset(st);
     if (stop < 0) return stop;
     return stop || rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, "job members");
@@ -162,9 +162,8 @@ int br_trash_put(br_repo *repo, const br_trash_row *row, br_error *err)
 
 static br_trash_row trash_row(br_dbst *st)
 {
-    return (br_trash_row){br_col_text(st, 0),          br_col_text(st, 1),
-                          br_db_col_int64(st, 2), br_db_col_int64(st, 3),
-                          br_col_text(st, 4),          br_db_col_int64(st, 5),
+    return (br_trash_row){br_col_text(st, 0),     br_col_text(st, 1), br_db_col_int64(st, 2),
+                          br_db_col_int64(st, 3), br_col_text(st, 4), br_db_col_int64(st, 5),
                           br_col_text(st, 6)};
 }
 
