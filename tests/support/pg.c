@@ -1,0 +1,122 @@
+/* PostgreSQL for the tests: see pg.h.  Only libpq: this file is linked into every test. */
+#include "pg.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <libpq-fe.h>
+
+#define MAX_DBS 256
+
+static char made[MAX_DBS][64]; /* the databases this process created */
+static int n_made;
+static pid_t maker; /* the process that created them (a fork's exit drops none) */
+
+static const char *admin(void)
+{
+    const char *a = getenv("BULKREPO_TEST_PG");
+    return a && *a ? a : NULL;
+}
+
+int tpg_available(void)
+{
+    return admin() != NULL;
+}
+
+/* The admin address a with its database replaced by name: a URI's path, else (a key=value
+ * string) a dbname at its end, which wins over an earlier one.  0, or -1 when it does not
+ * fit. */
+static int with_db(const char *a, const char *name, char *url, size_t size)
+{
+    const char *scheme = strstr(a, "://");
+    int n;
+    if (!scheme) {
+        n = snprintf(url, size, "%s dbname=%s", a, name);
+    } else {
+        const char *host = scheme + 3;
+        size_t h = strcspn(host, "/?");
+        const char *query = strchr(host + h, '?');
+        n = snprintf(url, size, "%.*s/%s%s", (int)(host + h - a), a, name, query ? query : "");
+    }
+    return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+static void quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+static void drop_at_exit(void)
+{
+    tpg_drop_all();
+}
+
+int tpg_create_db(char *url, size_t size)
+{
+    static unsigned counter;
+    const char *a = admin();
+    if (!a) {
+        fprintf(stderr, "tpg_create_db: BULKREPO_TEST_PG is not set\n");
+        return -1;
+    }
+    PGconn *c = PQconnectdb(a);
+    if (!c || PQstatus(c) != CONNECTION_OK) {
+        fprintf(stderr, "tpg_create_db: cannot connect to %s: %s", a,
+                c ? PQerrorMessage(c) : "out of memory\n");
+        PQfinish(c);
+        return -1;
+    }
+    PQsetNoticeProcessor(c, quiet, NULL);
+    int rc = -1;
+    char name[64];
+    /* a name a crashed earlier process with the same pid left is skipped */
+    for (int tries = 0; tries < 100; tries++) {
+        snprintf(name, sizeof name, "bt_%ld_%u", (long)getpid(), ++counter);
+        char sql[128];
+        snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+        PGresult *r = PQexec(c, sql);
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        int taken = state && !strcmp(state, "42P04");
+        if (!ok && !taken) fprintf(stderr, "tpg_create_db: %s: %s", sql, PQresultErrorMessage(r));
+        PQclear(r);
+        if (ok) {
+            rc = 0;
+            break;
+        }
+        if (!taken) break;
+    }
+    PQfinish(c);
+    if (rc) return -1;
+    if (n_made < MAX_DBS) {
+        if (maker != getpid()) {
+            maker = getpid();
+            n_made = 0;
+            atexit(drop_at_exit);
+        }
+        snprintf(made[n_made++], sizeof made[0], "%s", name);
+    }
+    if (with_db(a, name, url, size)) {
+        fprintf(stderr, "tpg_create_db: the address does not fit in %zu bytes\n", size);
+        return -1;
+    }
+    return 0;
+}
+
+void tpg_drop_all(void)
+{
+    const char *a = admin();
+    if (!n_made || maker != getpid() || !a) return;
+    PGconn *c = PQconnectdb(a);
+    if (c && PQstatus(c) == CONNECTION_OK) {
+        PQsetNoticeProcessor(c, quiet, NULL);
+        for (int i = 0; i < n_made; i++) {
+            char sql[128];
+            snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", made[i]);
+            PQclear(PQexec(c, sql));
+        }
+    }
+    PQfinish(c);
+    n_made = 0;
+}

@@ -1,0 +1,18 @@
+/* PostgreSQL for the tests: a throwaway server (scripts/pg-cluster.sh start DIR) whose admin
+ * address is in $BULKREPO_TEST_PG, and a fresh database of it per test. */
+#ifndef BR_TEST_PG_H
+#define BR_TEST_PG_H
+
+#include <stddef.h>
+
+/* 1 when $BULKREPO_TEST_PG names a server (its admin address, a postgresql:// URI). */
+int tpg_available(void);
+/* Creates a database of a unique name (bt_<pid>_<n>) on that server and writes its address
+ * into url: 0, or -1 (no server, cannot connect, the address does not fit; the reason on
+ * stderr).  The databases this process made are dropped when it exits (tpg_drop_all). */
+int tpg_create_db(char *url, size_t size);
+/* Drops the databases this process made (their open sessions are ended); later calls and a
+ * forked child's exit do nothing. */
+void tpg_drop_all(void);
+
+#endif
