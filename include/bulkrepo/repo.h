@@ -1,7 +1,9 @@
-/* bulkrepo — the embedded repository: an SQLite database (WAL) and a
- * content-addressed assetstore in one directory.
+/* bulkrepo — the repository: a database and a content-addressed assetstore in one directory.
+ * The database is embedded (SQLite, WAL) by default, or a PostgreSQL database that
+ * DIR/bulkrepo.conf names (br_repo_init_ext); everything below is the same on both.
  *
- *   DIR/bulkrepo.db        the database (all SQL lives in src/lib/store/)
+ *   DIR/bulkrepo.db        the embedded database (all SQL lives in src/lib/store/)
+ *   DIR/bulkrepo.conf      "store = postgresql://..." when the database is PostgreSQL
  *   DIR/assetstore/ab/<sha256>   bitstream files, stored once per content
  *   DIR/assetstore/tmp/    files being written (temp file, then rename)
  *   DIR/tmp/               scratch space (extracted zips), inside the repository
@@ -30,6 +32,24 @@ typedef struct br_repo br_repo;
 /* Creates DIR (or uses an empty existing one) with a new database and
  * assetstore.  BR_EEXISTS when DIR already holds a repository. */
 int br_repo_init(const char *dir, const char *handle_prefix, br_error *err);
+
+typedef struct br_init_options {
+    const char *handle_prefix; /* NULL: BR_DEFAULT_HANDLE_PREFIX */
+    /* Where the records are kept: NULL for the embedded database (DIR/bulkrepo.db), or a
+     * PostgreSQL address (postgresql://user@host:port/database?...; an empty database the
+     * user may create tables in), which DIR/bulkrepo.conf then remembers.  DIR always holds
+     * the assetstore, scratch space and the repository's settings; several machines share
+     * one repository by mounting DIR and reaching the same database. */
+    const char *store;
+} br_init_options;
+
+/* br_repo_init with options (NULL = its defaults).  BR_EEXISTS also when the database
+ * already holds a repository. */
+int br_repo_init_ext(const char *dir, const br_init_options *opts, br_error *err);
+/* The repository's store address ("" for the embedded database) and its backend's name
+ * ("sqlite", "postgresql"). */
+const char *br_repo_store(const br_repo *repo);
+const char *br_repo_backend(const br_repo *repo);
 /* Opens an existing repository; BR_ENOTFOUND when DIR holds none.  A
  * repository of an older schema version is refused (BR_ESTORE, the message
  * says to run `bulkrepo upgrade`), as is one of a newer version (BR_ESTORE:

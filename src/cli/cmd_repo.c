@@ -7,26 +7,37 @@
 
 int cmd_init(cli *c, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"handle-prefix", required_argument, 0, 'p'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    const char *prefix = BR_DEFAULT_HANDLE_PREFIX;
+    static const struct option opts[] = {{"handle-prefix", required_argument, 0, 'p'},
+                                         {"store", required_argument, 0, 's'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    br_init_options io = {.handle_prefix = BR_DEFAULT_HANDLE_PREFIX};
     int o;
     while ((o = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
         if (o == 'p')
-            prefix = optarg;
+            io.handle_prefix = optarg;
+        else if (o == 's')
+            io.store = optarg;
         else if (o == 'h') {
-            printf("usage: bulkrepo [--repo DIR] init [--handle-prefix PREFIX]\n\n"
-                   "Creates an embedded repository in DIR: an SQLite database (WAL) and a\n"
-                   "content-addressed assetstore. Handles are PREFIX/N (default %s).\n",
-                   BR_DEFAULT_HANDLE_PREFIX);
+            printf(
+                "usage: bulkrepo [--repo DIR] init [--handle-prefix PREFIX] [--store ADDRESS]\n\n"
+                "Creates a repository in DIR: its database and a content-addressed\n"
+                "assetstore. Handles are PREFIX/N (default %s).\n\n"
+                "The database is embedded (DIR/bulkrepo.db, SQLite) unless --store names a\n"
+                "PostgreSQL database (postgresql://USER@HOST:PORT/DATABASE, an empty database\n"
+                "USER may create tables in); DIR/bulkrepo.conf then remembers it. Several\n"
+                "machines share one repository by mounting DIR and reaching the database:\n"
+                "see docs/scale.md.\n",
+                BR_DEFAULT_HANDLE_PREFIX);
             return EXIT_OK;
         } else
             return cli_usage("init", "unknown option");
     }
     if (optind < argc) return cli_usage("init", "unexpected argument '%s'", argv[optind]);
     br_error err;
-    if (br_repo_init(c->repo_dir, prefix, &err)) return cli_fail(&err);
-    fprintf(stderr, "created repository %s (handle prefix %s)\n", c->repo_dir, prefix);
+    if (br_repo_init_ext(c->repo_dir, &io, &err)) return cli_fail(&err);
+    fprintf(stderr, "created repository %s (handle prefix %s%s%s)\n", c->repo_dir, io.handle_prefix,
+            io.store ? ", database " : "", io.store ? "PostgreSQL" : "");
     return EXIT_OK;
 }
 

@@ -13,7 +13,7 @@ static const struct {
     cmd_fn fn;
     const char *summary;
 } COMMANDS[] = {
-    {"init", cmd_init, "create an embedded repository"},
+    {"init", cmd_init, "create a repository (embedded, or on PostgreSQL)"},
     {"community", cmd_community, "create communities"},
     {"collection", cmd_collection, "create and list collections, set a template item"},
     {"registry", cmd_registry, "list and extend the metadata field registry"},

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "testutil.h"
+#include "pg.h"
 #include "bulkrepo/bulkrepo.h"
 
 /* "source:line:column: message" of err, in one of four static buffers. */
@@ -40,13 +41,25 @@ static inline void tu_br_ok(int rc, const br_error *err, const char *call, const
 /* Fails unless the call returns 0, printing the call, its code and err. */
 #define assert_br_ok(call, err) tu_br_ok((call), (err), #call, __FILE__, __LINE__)
 
-/* A new repository in dir (br_repo_init with prefix, NULL = the default),
- * opened; the test fails on any error. */
+/* 1 when the run's repositories are on PostgreSQL: BULKREPO_TEST_STORE=postgresql with a
+ * throwaway server's admin address in BULKREPO_TEST_PG (make test-pg).  Tests of what only
+ * the embedded database has (its write gate, WAL, integrity check) skip themselves then. */
+static inline int tu_on_pg(void)
+{
+    const char *s = getenv("BULKREPO_TEST_STORE");
+    return s && !strcmp(s, "postgresql");
+}
+
+/* A new repository in dir (br_repo_init with prefix, NULL = the default; on a database of
+ * its own when tu_on_pg), opened; the test fails on any error. */
 static inline br_repo *tu_repo_create(const char *dir, const char *prefix)
 {
     br_error err;
     br_repo *repo = NULL;
-    assert_br_ok(br_repo_init(dir, prefix, &err), &err);
+    char store[512] = "";
+    if (tu_on_pg()) assert_int_equal(tpg_create_db(store, sizeof store), 0);
+    br_init_options io = {.handle_prefix = prefix, .store = store[0] ? store : NULL};
+    assert_br_ok(br_repo_init_ext(dir, &io, &err), &err);
     assert_br_ok(br_repo_open(dir, &repo, &err), &err);
     return repo;
 }

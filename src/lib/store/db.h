@@ -93,6 +93,8 @@ struct br_db_backend {
     /* A query whose rows name the database's integrity problems, "ok" alone when there are
      * none (fsck); NULL when the engine checks itself (PostgreSQL). */
     const char *integrity_sql;
+    /* The full current schema (br_repo_init), one text of statements for exec. */
+    const char *schema_sql;
 
     /* ---- upgrades (src/lib/store/migrate.c) ---- */
     /* Runs a migration file's statements one by one; on failure copies the statement that

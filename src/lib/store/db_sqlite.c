@@ -9,6 +9,8 @@
 #include "core/core.h"
 #include "db.h"
 
+extern const char br_schema_sql[]; /* schema.sql, embedded by the build */
+
 typedef struct sq_db {
     br_db base;
     sqlite3 *db;
@@ -252,7 +254,7 @@ static int sq_exec_script(br_db *db, const char *sql, char *msg, size_t size)
         sqlite3_stmt *st = NULL;
         const char *tail = NULL;
         if (sqlite3_prepare_v2(DB(db), sql, -1, &st, &tail) != SQLITE_OK) {
-            br_strlcpy(msg, sqlite3_errmsg(DB(db)), size);
+            snprintf(msg, size, "at \"%.200s\": %s", sql, sqlite3_errmsg(DB(db)));
             return BR_DB_ERROR;
         }
         if (!st) break; /* only comments and blanks were left */
@@ -356,6 +358,7 @@ const br_db_backend br_db_sqlite = {
     .release = sq_release,
     .set_wait = sq_set_wait,
     .integrity_sql = "PRAGMA integrity_check",
+    .schema_sql = br_schema_sql,
     .exec_script = sq_exec_script,
     .snapshot = sq_snapshot,
     .fk_off_sql = "PRAGMA foreign_keys=OFF",

@@ -126,7 +126,7 @@ int br_repo_schema_status(const char *dir, br_schema_status *out, br_error *err)
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_repo_schema_status: missing argument");
     memset(out, 0, sizeof *out);
     br_repo *repo = NULL;
-    int rc = br_store_connect(dir, 0, &repo, err);
+    int rc = br_store_connect(dir, NULL, &repo, err);
     if (rc) return rc;
     rc = br_store_schema_version(repo, &out->version, err);
     out->latest = br_schema_latest();
@@ -240,7 +240,7 @@ int br_repo_upgrade(const char *dir, int dry_run, br_upgrade_report *rep, br_err
             return br_error_set(err, BR_EINTERNAL, NULL, 0, 0,
                                 "the migrations compiled in are not 002.sql .. %03d.sql", latest);
     br_repo *repo = NULL;
-    int rc = br_store_connect(dir, 0, &repo, err);
+    int rc = br_store_connect(dir, NULL, &repo, err);
     if (rc) return rc;
     int version = 0;
     if ((rc = br_store_schema_version(repo, &version, err))) goto done;
@@ -263,7 +263,11 @@ int br_repo_upgrade(const char *dir, int dry_run, br_upgrade_report *rep, br_err
         goto done;
     }
     if (version == latest) goto done;
-    if ((rc = backup_to(repo, version, rep->backup, sizeof rep->backup, err))) goto done;
+    /* A backend without a snapshot (PostgreSQL) is backed up with the engine's own tools
+     * (docs/scale.md); its migrations still run in one transaction. */
+    if (repo->db->be->snapshot &&
+        (rc = backup_to(repo, version, rep->backup, sizeof rep->backup, err)))
+        goto done;
     for (int v = version + 1; v <= latest && !rc; v++)
         rc = run_migration(repo, migration_to(v), err);
     if (rc) goto done;

@@ -12,7 +12,6 @@
 #include <unistd.h>
 #include "store_internal.h"
 
-extern const char br_schema_sql[];
 extern const char br_registry_tsv[];
 
 #define DB_NAME BR_STORE_DB_NAME
@@ -646,7 +645,7 @@ int br_store_exec(br_repo *repo, const char *sql, br_error *err)
     return 0;
 }
 
-int br_store_connect(const char *dir, int create, br_repo **out, br_error *err)
+int br_store_connect(const char *dir, const char *create, br_repo **out, br_error *err)
 {
     *out = NULL;
     br_repo *repo = calloc(1, sizeof *repo);
@@ -657,19 +656,23 @@ int br_store_connect(const char *dir, int create, br_repo **out, br_error *err)
         rc = br_error_set(err, BR_ELIMIT, dir, 0, 0, "repository path too long");
         goto done;
     }
-    char path[4200];
-    br_path_join(path, sizeof path, dir, DB_NAME);
-    const br_db_backend *be = &br_db_sqlite;
+    char where[4200];
+    if (create)
+        br_strlcpy(where, create, sizeof where);
+    else if ((rc = br_store_locate(dir, where, sizeof where, err)))
+        goto done;
+    const br_db_backend *be = br_db_backend_for(where);
+    if (be != &br_db_sqlite) br_store_address_shown(where, repo->store, sizeof repo->store);
     char msg[512] = "";
-    if ((rc = be->open(path, create, &repo->db, msg, sizeof msg))) {
+    if ((rc = be->open(where, create != NULL, &repo->db, msg, sizeof msg))) {
         rc = br_error_set(err, rc, dir, 0, 0,
-                          rc == BR_ENOTFOUND || create == 0
-                              ? "no bulkrepo repository here (%s); create one with `bulkrepo init`"
-                              : "cannot create the repository's database: %s",
-                          msg);
+                          create ? "cannot create the repository's database %s: %s"
+                                 : "cannot open the repository's database %s: %s",
+                          repo->store[0] ? repo->store : BR_STORE_DB_NAME, msg);
         goto done;
     }
     br_db_set_wait(repo->db, BR_DB_WAIT_MS);
+    char path[4200];
     /* The search index's field kinds (store_search.c): this connection's own table. */
     if ((rc = br_store_exec(repo, BR_FTS_FIELD_TABLE_SQL, err))) goto done;
     br_path_join(path, sizeof path, dir, "assetstore");
@@ -732,27 +735,58 @@ static int load_registry_data(br_repo *repo, br_error *err)
 
 int br_repo_init(const char *dir, const char *handle_prefix, br_error *err)
 {
+    br_init_options o = {.handle_prefix = handle_prefix};
+    return br_repo_init_ext(dir, &o, err);
+}
+
+/* 1 when the database already holds a repository's tables. */
+static int holds_repository(br_repo *repo)
+{
+    br_dbst *st = NULL;
+    if (br_db_prepare(repo->db, "SELECT 1 FROM meta", -1, &st)) return 0;
+    int found = br_db_step(st) == BR_DB_ROW;
+    br_db_finalize(st);
+    if (repo->db->be->in_transaction(repo->db)) br_db_exec(repo->db, "ROLLBACK");
+    return found;
+}
+
+int br_repo_init_ext(const char *dir, const br_init_options *opts, br_error *err)
+{
+    const char *handle_prefix = opts ? opts->handle_prefix : NULL;
+    const char *store = opts && opts->store && *opts->store ? opts->store : NULL;
     if (!handle_prefix || !*handle_prefix) handle_prefix = BR_DEFAULT_HANDLE_PREFIX;
     if (strchr(handle_prefix, '/') || strchr(handle_prefix, ' ') || strlen(handle_prefix) > 60)
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "invalid handle prefix '%s'",
                             handle_prefix);
+    if (store && br_db_backend_for(store) == &br_db_sqlite)
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0,
+                            "unknown store '%.80s': give a postgresql:// address, or none for the "
+                            "embedded database",
+                            store);
     if (br_mkdir_p(dir, err)) return BR_EIO;
-    char path[4200];
+    char path[4200], conf[4200];
     br_path_join(path, sizeof path, dir, DB_NAME);
-    if (!access(path, F_OK))
+    br_path_join(conf, sizeof conf, dir, BR_STORE_CONF_NAME);
+    if (!access(path, F_OK) || !access(conf, F_OK))
         return br_error_set(err, BR_EEXISTS, dir, 0, 0, "a repository already exists here");
     br_repo *repo = NULL;
-    int rc = br_store_connect(dir, 1, &repo, err);
+    int conf_written = 0;
+    int rc = br_store_connect(dir, store ? store : path, &repo, err);
     if (rc) return rc;
+    if (store && holds_repository(repo)) {
+        rc = br_error_set(err, BR_EEXISTS, dir, 0, 0,
+                          "the database %s already holds a bulkrepo repository", repo->store);
+        goto done;
+    }
     br_path_join(path, sizeof path, dir, "assetstore/tmp");
     if ((rc = br_mkdir_p(path, err))) goto done;
     br_path_join(path, sizeof path, dir, "tmp");
     if ((rc = br_mkdir_p(path, err))) goto done;
     if ((rc = br_store_exec(repo, "BEGIN", err))) goto done;
     repo->in_tx = 1;
-    /* schema.sql is the full current schema: a new repository starts at the
-     * latest version, with no migration run. */
-    if ((rc = br_store_exec(repo, br_schema_sql, err))) goto done;
+    /* The backend's full current schema: a new repository starts at the latest version, with
+     * no migration run. */
+    if ((rc = br_store_exec(repo, repo->db->be->schema_sql, err))) goto done;
     char version[16];
     snprintf(version, sizeof version, "%d", br_schema_latest());
     if ((rc = br_store_meta_set(repo, "schema_version", version, err))) goto done;
@@ -760,6 +794,9 @@ int br_repo_init(const char *dir, const char *handle_prefix, br_error *err)
     if ((rc = load_registry_data(repo, err))) goto done;
     if ((rc = br_group_add(repo, "Anonymous", err))) goto done;
     if ((rc = br_group_add(repo, "Administrator", err))) goto done;
+    /* The file that names the database last before the commit: a failure leaves neither. */
+    if (store && (rc = br_store_conf_write(dir, store, err))) goto done;
+    conf_written = store != NULL;
     rc = br_store_exec(repo, "COMMIT", err);
     repo->in_tx = 0;
 done:
@@ -767,8 +804,9 @@ done:
     br_repo_free(repo);
     if (rc) {
         /* Leave no half-made repository behind. */
+        if (conf_written) unlink(conf);
         br_path_join(path, sizeof path, dir, DB_NAME);
-        unlink(path);
+        if (!store) unlink(path);
     }
     return rc;
 }
@@ -783,15 +821,8 @@ int br_repo_open_ext(const char *dir, const br_open_options *opts, br_repo **out
     if (!out) return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_repo_open: no output");
     *out = NULL;
     if (!dir) return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_repo_open: no folder");
-    char path[4200];
-    if (br_path_join(path, sizeof path, dir, DB_NAME))
-        return br_error_set(err, BR_ELIMIT, dir, 0, 0, "repository path too long");
-    if (access(path, F_OK))
-        return br_error_set(
-            err, BR_ENOTFOUND, dir, 0, 0,
-            "no bulkrepo repository here; create one with `bulkrepo --repo %s init`", dir);
     br_repo *repo = NULL;
-    int rc = br_store_connect(dir, 0, &repo, err);
+    int rc = br_store_connect(dir, NULL, &repo, err);
     if (rc) return rc;
     int version = 0;
     if ((rc = br_store_schema_version(repo, &version, err))) goto done;
@@ -803,7 +834,7 @@ int br_repo_open_ext(const char *dir, const br_open_options *opts, br_repo **out
         br_upgrade_report up;
         if ((rc = br_repo_upgrade(dir, 0, &up, err))) goto done;
         if (up.to != up.from && opts->on_upgrade) opts->on_upgrade(opts->ctx, &up);
-        if ((rc = br_store_connect(dir, 0, &repo, err))) goto done;
+        if ((rc = br_store_connect(dir, NULL, &repo, err))) goto done;
         if ((rc = br_store_schema_version(repo, &version, err))) goto done;
     }
     if (version != br_schema_latest()) {
@@ -852,6 +883,16 @@ magic_t br_repo_magic(br_repo *repo)
 const char *br_repo_dir(const br_repo *repo)
 {
     return repo->dir;
+}
+
+const char *br_repo_store(const br_repo *repo)
+{
+    return repo->store;
+}
+
+const char *br_repo_backend(const br_repo *repo)
+{
+    return repo->db->be->name;
 }
 
 const char *br_repo_handle_prefix(const br_repo *repo)

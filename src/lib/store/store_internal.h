@@ -75,6 +75,7 @@ struct br_repo {
     br_db *db;
     br_dbst *stmts[S_COUNT];
     char dir[4096];
+    char store[1024]; /* the database's address as shown ("" for the embedded database) */
     char prefix[64];
     int assetdir_fd; /* DIR/assetstore, for syncfs */
     unsigned tmp_counter;
@@ -128,11 +129,24 @@ int br_handle_note_used(br_repo *repo, const char *handle, br_error *err);
 /* How long a statement waits for another connection's write lock (ms). */
 #define BR_DB_WAIT_MS 10000
 
-#define BR_STORE_DB_NAME "bulkrepo.db" /* in the repository folder */
+#define BR_STORE_DB_NAME   "bulkrepo.db" /* in the repository folder */
+#define BR_STORE_CONF_NAME "bulkrepo.conf"
 
-/* Opens DIR's database (create: a new one) with the connection's pragmas and
- * the assetstore; reads nothing.  BR_ENOTFOUND when there is no database. */
-int br_store_connect(const char *dir, int create, br_repo **out, br_error *err);
+/* ---- where the database is (store_conf.c) ---- */
+
+/* The database's address: DIR/bulkrepo.conf's store address, else the path of DIR/bulkrepo.db.
+ * 0, BR_ENOTFOUND (DIR holds no repository), BR_EINVAL (a malformed bulkrepo.conf, with its
+ * line), BR_ELIMIT, BR_EIO. */
+int br_store_locate(const char *dir, char *where, size_t size, br_error *err);
+/* Writes DIR/bulkrepo.conf naming the store (owner-only, atomically): 0 or BR_EIO. */
+int br_store_conf_write(const char *dir, const char *store, br_error *err);
+/* The address with any password replaced by ***, for messages and listings. */
+void br_store_address_shown(const char *where, char *out, size_t size);
+
+/* Opens DIR's database with its backend, and the assetstore; reads nothing.  create: where
+ * is the new database's address (the embedded file's path, or a PostgreSQL address), NULL
+ * to open DIR's.  BR_ENOTFOUND when there is no database. */
+int br_store_connect(const char *dir, const char *create, br_repo **out, br_error *err);
 /* Runs a fixed SQL text (pragmas, schema.sql): 0 or BR_ESTORE. */
 int br_store_exec(br_repo *repo, const char *sql, br_error *err);
 /* meta.schema_version as a number: 0, or BR_ESTORE when it is missing,
