@@ -24,7 +24,7 @@ WEB_FILES := $(sort $(wildcard web/*.html web/*.js web/*.css web/*.svg web/*.txt
 DATA_TSV := $(wildcard data/*.tsv)
 # Schema migrations (src/lib/store/migrations/N.sql) are compiled in as br_migration_files[].
 MIGRATIONS := $(sort $(wildcard src/lib/store/migrations/*.sql))
-GEN_SRC := $(B)/gen/schema_sql.c $(B)/gen/migrations_sql.c $(DATA_TSV:data/%.tsv=$(B)/gen/%_data.c)
+GEN_SRC := $(B)/gen/schema_sql.c $(B)/gen/schema_pg_sql.c $(B)/gen/migrations_sql.c $(DATA_TSV:data/%.tsv=$(B)/gen/%_data.c)
 # Shipped normalization rule sets and their maps are compiled in as br_normalization_files[].
 NORM_FILES := $(sort $(wildcard data/normalization/*.rules data/normalization/*.tsv))
 GEN_SRC += $(B)/gen/normalization_files.c
@@ -40,7 +40,7 @@ TEST_SUPPORT := $(patsubst %.c,$(B)/obj/%.o,$(wildcard tests/support/*.c))
 # Keep intermediate objects (the test support object) between runs.
 .SECONDARY:
 
-.PHONY: all deps test check unit run bench format clean tools browser fuzz fuzz-smoke fuzz-bins fuzz-corpus
+.PHONY: all deps test check unit unit-pg run bench format clean tools browser fuzz fuzz-smoke fuzz-bins fuzz-corpus
 
 all: $(B)/bulkrepo
 
@@ -50,6 +50,9 @@ deps:
 $(B)/gen/schema_sql.c: src/lib/store/schema.sql scripts/embed.sh
 	@mkdir -p $(dir $@)
 	sh scripts/embed.sh br_schema_sql $< > $@
+$(B)/gen/schema_pg_sql.c: src/lib/store/schema_pg.sql scripts/embed.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed.sh br_schema_pg_sql $< > $@
 $(B)/gen/migrations_sql.c: $(MIGRATIONS) scripts/embed_files.sh
 	@mkdir -p $(dir $@)
 	sh scripts/embed_files.sh br_migration_files $(MIGRATIONS) > $@
@@ -114,10 +117,19 @@ unit: $(B)/bulkrepo $(TEST_BIN) tools
 
 test: deps
 	$(MAKE) unit
+	$(MAKE) unit-pg
 	$(MAKE) browser
 	bash tests/crash_resume.sh $(B)/bulkrepo $(B)/tools/gen_saf
 	$(MAKE) check
 	$(MAKE) fuzz FUZZ_SECONDS=5 FUZZ_FLAGS=-seed=1
+
+# The tests that run on both stores again with the repositories on PostgreSQL: a throwaway
+# server (scripts/test-pg.sh) for the run.  PG_TESTS grows as the store's SQL is ported.
+PG_TESTS := test_db test_store test_engine test_esploro_store test_export test_relations test_doi \
+            test_mime test_fetch_policy
+unit-pg: $(B)/bulkrepo $(PG_TESTS:%=$(B)/tests/%) tools
+	BULKREPO_BIN=$(abspath $(B)/bulkrepo) GEN_SAF=$(abspath $(B)/tools/gen_saf) \
+	BULKREPO_TESTDATA=$(abspath tests/data) sh scripts/test-pg.sh $(PG_TESTS:%=$(B)/tests/%)
 
 # Browser tests of the web UI (tests/browser): Debian's chromium driven by
 # playwright-core; installs both when missing.
@@ -127,6 +139,7 @@ browser: $(B)/bulkrepo
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
 check: deps
 	$(MAKE) B=build/asan CFLAGS="$(SANFLAGS)" unit
+	$(MAKE) B=build/asan CFLAGS="$(SANFLAGS)" unit-pg
 
 run: deps all
 	sh scripts/demo.sh $(B)/bulkrepo

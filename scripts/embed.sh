@@ -6,5 +6,5 @@ sym=$1
 file=$2
 printf '/* Generated from %s by scripts/embed.sh; do not edit. */\n' "$file"
 printf 'const char %s[] =\n' "$sym"
-awk '{ gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); gsub(/\t/, "\\t"); printf "    \"%s\\n\"\n", $0 }' "$file"
+awk '{ gsub(/\\/, "\\\\\\\\"); gsub(/"/, "\\\""); gsub(/\t/, "\\t"); printf "    \"%s\\n\"\n", $0 }' "$file"
 printf '    "";\n'

@@ -50,6 +50,15 @@ static inline int tu_on_pg(void)
     return s && !strcmp(s, "postgresql");
 }
 
+/* For a test of what only the embedded database has: skipped, saying why, on PostgreSQL. */
+#define TU_SQLITE_ONLY(why)                                                                        \
+    do {                                                                                           \
+        if (tu_on_pg()) {                                                                          \
+            print_message("skipped on PostgreSQL: %s\n", why);                                     \
+            skip();                                                                                \
+        }                                                                                          \
+    } while (0)
+
 /* A new repository in dir (br_repo_init with prefix, NULL = the default; on a database of
  * its own when tu_on_pg), opened; the test fails on any error. */
 static inline br_repo *tu_repo_create(const char *dir, const char *prefix)

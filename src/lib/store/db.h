@@ -68,6 +68,10 @@ struct br_db_backend {
     /* Binds parameter i of st to column k of src's current row (a copy). */
     int (*bind_column)(br_dbst *st, int i, br_dbst *src, int k);
     int (*step)(br_dbst *st);
+    /* A write whose refusal (BR_DB_UNIQUE, BR_DB_CONSTRAINT) is an answer the caller handles
+     * inside its transaction, which stays usable (PostgreSQL ends a transaction at its first
+     * error: a savepoint around the statement); NULL where step already leaves it usable. */
+    int (*step_guarded)(br_dbst *st);
     /* Ends the statement's current result; bindings stay. */
     void (*reset)(br_dbst *st);
     void (*clear_bindings)(br_dbst *st);
@@ -93,6 +97,10 @@ struct br_db_backend {
     /* A query whose rows name the database's integrity problems, "ok" alone when there are
      * none (fsck); NULL when the engine checks itself (PostgreSQL). */
     const char *integrity_sql;
+    /* Run after BEGIN: takes the repository's write lock for the transaction, as SQLite's
+     * BEGIN IMMEDIATE does, so that writers are serialized as the store expects (the next
+     * handle, the job counters); NULL where BEGIN itself takes it. */
+    const char *write_lock_sql;
     /* The full current schema (br_repo_init), one text of statements for exec. */
     const char *schema_sql;
 

@@ -30,7 +30,7 @@
 #include <libpq-fe.h>
 #include "bulkrepo/error.h"
 #include "core/core.h"
-#include "db.h"
+#include "store_internal.h" /* stmt_id: the index of the statement texts */
 
 #define PG_MAX_PARAMS 65535 /* the protocol's limit */
 #define OID_BYTEA     17
@@ -653,6 +653,30 @@ static int pg_step(br_dbst *st)
     return BR_DB_DONE;
 }
 
+/* PostgreSQL ends a transaction at its first error: a savepoint around the statement lets its
+ * refusal be an answer and the transaction go on (one round trip more each side; the store
+ * guards only the writes whose refusal it reads). */
+static int pg_step_guarded(br_dbst *st)
+{
+    pg_db *d = STDB(PGST(st));
+    int rc = command(d, "SAVEPOINT br_guard");
+    if (rc) return rc;
+    rc = pg_step(st);
+    int64_t changes = d->changes;
+    if (rc < 0) {
+        char msg[sizeof d->msg];
+        br_strlcpy(msg, d->msg, sizeof msg);
+        int undo = command(d, "ROLLBACK TO SAVEPOINT br_guard");
+        if (!undo) undo = command(d, "RELEASE SAVEPOINT br_guard");
+        if (undo) return undo; /* the transaction is lost after all: say why */
+        set_msg(d, msg);
+        return rc;
+    }
+    int rel = command(d, "RELEASE SAVEPOINT br_guard");
+    d->changes = changes;
+    return rel ? rel : rc;
+}
+
 static void pg_reset(br_dbst *st)
 {
     pg_st *s = PGST(st);
@@ -886,8 +910,10 @@ static int pg_exec_script(br_db *db, const char *sql, char *msg, size_t size)
     return 0;
 }
 
-/* The statement texts of sql_pg.c (TODO: point .sql and .n_sql at br_pg_sql and br_pg_sql_n
- * once that file defines them). */
+/* The statements whose PostgreSQL text differs (sql_pg.c) and the schema (schema_pg.sql,
+ * embedded by the build). */
+extern const char *const br_pg_sql[S_COUNT];
+extern const char br_schema_pg_sql[];
 
 const br_db_backend br_db_postgresql = {
     .version = BR_DB_BACKEND_VERSION,
@@ -904,6 +930,7 @@ const br_db_backend br_db_postgresql = {
     .bind_null = pg_bind_null,
     .bind_column = pg_bind_column,
     .step = pg_step,
+    .step_guarded = pg_step_guarded,
     .reset = pg_reset,
     .clear_bindings = pg_clear_bindings,
     .column_count = pg_column_count,
@@ -921,10 +948,15 @@ const br_db_backend br_db_postgresql = {
     .release = pg_release,
     .set_wait = pg_set_wait,
     .integrity_sql = NULL, /* the engine checks itself */
+    /* One writer at a time, as on SQLite: the store's transactions read and then write (the
+     * next handle, counters) and rely on it.  A transaction-scoped advisory lock, released at
+     * COMMIT or ROLLBACK; the key is "bulk" in ASCII. */
+    .write_lock_sql = "SELECT pg_advisory_xact_lock(1651862635)",
     .exec_script = pg_exec_script,
     .snapshot = NULL, /* pg_dump makes the copy */
     .fk_off_sql = NULL,
     .fk_check_sql = NULL,
-    .sql = NULL,
-    .n_sql = 0,
+    .schema_sql = br_schema_pg_sql,
+    .sql = br_pg_sql,
+    .n_sql = S_COUNT,
 };

@@ -982,6 +982,13 @@ int br_step(br_repo *repo, br_dbst *st)
     return rc;
 }
 
+int br_step_guarded(br_repo *repo, br_dbst *st)
+{
+    const br_db_backend *be = repo->db->be;
+    if (!be->step_guarded || !be->in_transaction(repo->db)) return br_step(repo, st);
+    return be->step_guarded(st);
+}
+
 int br_repo_begin(br_repo *repo, br_error *err)
 {
     /* BEGIN IMMEDIATE on an old snapshot would fail at once with
@@ -992,6 +999,8 @@ int br_repo_begin(br_repo *repo, br_error *err)
         gate_want(repo->gate, 1);
     }
     int rc = step_done(repo, S_BEGIN, err, "begin");
+    const char *lock = repo->db->be->write_lock_sql;
+    if (!rc && lock && (rc = br_store_exec(repo, lock, err))) br_db_exec(repo->db, "ROLLBACK");
     if (repo->gate) gate_want(repo->gate, -1);
     if (!rc) {
         repo->in_tx = 1;
@@ -1281,7 +1290,7 @@ int br_registry_add_schema(br_repo *repo, const char *prefix, const char *ns, br
     if (st) {
         br_bind_text(st, 1, prefix);
         br_bind_text(st, 2, ns);
-        rc = br_step(repo, st);
+        rc = br_step_guarded(repo, st);
     }
     if (rc != BR_DB_DONE) {
         free(copy);
@@ -1315,7 +1324,7 @@ int br_registry_add(br_repo *repo, const char *field, const char *note, br_error
     br_bind_text(st, 2, e);
     br_bind_text(st, 3, q);
     br_bind_text(st, 4, note);
-    rc = br_step(repo, st);
+    rc = br_step_guarded(repo, st);
     if (rc == BR_DB_UNIQUE)
         return br_error_set(err, BR_EEXISTS, NULL, 0, 0, "%s is already in the registry", field);
     if (rc != BR_DB_DONE) return br_store_fail(repo, err, "insert field");
@@ -1396,7 +1405,7 @@ int br_group_add(br_repo *repo, const char *name, br_error *err)
     br_dbst *st = br_stmt(repo, S_GROUP_INSERT, err);
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, name);
-    int rc = br_step(repo, st);
+    int rc = br_step_guarded(repo, st);
     if (rc == BR_DB_UNIQUE)
         return br_error_set(err, BR_EEXISTS, NULL, 0, 0, "group '%s' already exists", name);
     return rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, "insert group");

@@ -161,7 +161,7 @@ int br_doi_profile_add(br_repo *repo, const br_doi_profile *p, const char *passw
     br_bind_text(st, 12, sealed[0] ? sealed : NULL);
     br_bind_text(st, 13, p->landing[0] ? p->landing : NULL);
     br_bind_text(st, 14, now);
-    rc = br_step(repo, st);
+    rc = br_step_guarded(repo, st);
     if (br_db_is_constraint(rc))
         return br_error_set(err, BR_EEXISTS, NULL, 0, 0, "a DOI profile named '%s' exists",
                             p->name);

@@ -98,6 +98,9 @@ br_dbst *br_stmt(br_repo *repo, stmt_id id, br_error *err);
 /* br_db_step, except that a write outside a transaction counts itself as
  * waiting at the connection's write gate (see br_write_gate in repo.h). */
 int br_step(br_repo *repo, br_dbst *st);
+/* br_step for a write whose refusal (BR_DB_UNIQUE, BR_DB_CONSTRAINT) the caller reads as an
+ * answer ("already exists") and goes on in the same transaction. */
+int br_step_guarded(br_repo *repo, br_dbst *st);
 /* Calls a caller's callback from inside a statement's iteration: store calls the
  * callback makes must not reset the iterating statement (see br_stmt). */
 #define BR_YIELD(repo, call) ((repo)->iterating++, br_yield_done((repo), (call)))

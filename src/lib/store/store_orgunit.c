@@ -58,7 +58,7 @@ static int put(br_repo *repo, stmt_id id, const char *code, const char *name, co
     br_bind_text(st, 1, code);
     br_bind_text(st, 2, name);
     br_bind_text(st, 3, parent);
-    int rc = br_step(repo, st);
+    int rc = br_step_guarded(repo, st);
     if (rc == BR_DB_UNIQUE)
         return br_error_set(err, BR_EEXISTS, NULL, 0, 0, "org unit %s already exists", code);
     return rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, "insert org unit");

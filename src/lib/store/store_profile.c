@@ -153,7 +153,7 @@ int br_profile_add(br_repo *repo, const br_profile *given, br_error *err)
         br_db_bind_int64(st, 12, p->next_run);
     else
         br_db_bind_null(st, 12);
-    rc = br_step(repo, st);
+    rc = br_step_guarded(repo, st);
     if (br_db_is_constraint(rc))
         return br_error_set(err, BR_EEXISTS, NULL, 0, 0,
                             "a profile named '%s' or with the inbox %s exists already", p->name,

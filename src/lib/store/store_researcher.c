@@ -399,7 +399,7 @@ int br_orcid_work_add(br_repo *repo, const char *researcher, const char *put_cod
         br_bind_text(st, 2, put_code);
         br_bind_text(st, 3, uuid[0] ? uuid : NULL);
         br_bind_text(st, 4, pushed ? pushed : now);
-        int s = br_step(repo, st);
+        int s = br_step_guarded(repo, st);
         br_db_reset(st);
         if (br_db_is_constraint(s))
             rc = br_error_set(err, BR_EEXISTS, NULL, 0, 0,

@@ -186,7 +186,7 @@ int br_set_create(br_repo *repo, br_set *spec, br_error *err)
     br_bind_text(st, 4, spec->note[0] ? spec->note : NULL);
     br_bind_text(st, 5, now);
     br_bind_text(st, 6, spec->creator[0] ? spec->creator : NULL);
-    rc = br_step(repo, st);
+    rc = br_step_guarded(repo, st);
     if (br_db_is_constraint(rc))
         return br_error_set(err, BR_EEXISTS, NULL, 0, 0, "a set named '%s' exists already",
                             spec->name);

@@ -128,7 +128,7 @@ int br_user_add(br_repo *repo, const char *username, const char *password, uint3
     br_bind_text(st, 1, username);
     br_bind_text(st, 2, hash);
     br_bind_text(st, 3, now);
-    int s = br_step(repo, st);
+    int s = br_step_guarded(repo, st);
     if (s == BR_DB_UNIQUE) {
         rc = br_error_set(err, BR_EEXISTS, NULL, 0, 0, "user '%s' already exists", username);
         goto done;
