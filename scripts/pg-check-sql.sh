@@ -23,7 +23,7 @@ db=br_pg_check_$$
 
 # Runs one SQL command on the admin database through the checker's own client.
 admin_sql() {
-    python3 -c '
+    PYTHONDONTWRITEBYTECODE=1 python3 -c '
 import importlib.util, sys
 spec = importlib.util.spec_from_file_location("chk", sys.argv[1])
 chk = importlib.util.module_from_spec(spec)
