@@ -15,4 +15,11 @@ int tpg_create_db(char *url, size_t size);
  * forked child's exit do nothing. */
 void tpg_drop_all(void);
 
+/* The PostgreSQL address DIR/bulkrepo.conf names: 1 and url filled, 0 for an embedded
+ * repository (dbexec.c). */
+int tu_db_address(const char *repo_dir, char *url, size_t size);
+/* Runs SQL on the repository's database, whichever store it is on; the test fails when the
+ * statement does. */
+void tu_db_exec(const char *repo_dir, const char *sql);
+
 #endif

@@ -32,6 +32,7 @@
 #include <jansson.h>
 #include <zip.h>
 #include "testutil.h"
+#include "pg.h"
 
 typedef struct fx {
     char *dir;       /* the test's folder: commands run here */
@@ -41,7 +42,6 @@ typedef struct fx {
     int rc;
     double t0; /* when the setup started */
 } fx;
-
 
 static inline double fx_now(void)
 {
@@ -393,7 +393,16 @@ static inline int fx_setup(void **state)
     f->dir = tu_tmpdir();
     snprintf(f->repo, sizeof f->repo, "%s/r", f->dir);
     f->t0 = fx_now();
-    RUN(f, 0, "init");
+    /* On PostgreSQL (BULKREPO_TEST_STORE=postgresql, make unit-pg) each repository gets a
+     * database of its own, as a user would: bulkrepo init --store. */
+    const char *store = getenv("BULKREPO_TEST_STORE");
+    if (store && !strcmp(store, "postgresql")) {
+        char url[512];
+        assert_int_equal(tpg_create_db(url, sizeof url), 0);
+        RUN(f, 0, "init --store '%s'", url);
+    } else {
+        RUN(f, 0, "init");
+    }
     snprintf(f->coll, sizeof f->coll, "%s", fx_new_collection(f, "X"));
     *state = f;
     return 0;

@@ -215,7 +215,7 @@ static void test_repo_fixture(void **state)
 {
     tu_repo *f = *state;
     assert_string_equal(f->coll, "4321/1");
-    assert_true(tu_exists(tu_path(f->repo_dir, "bulkrepo.db")));
+    assert_true(tu_exists(tu_path(f->repo_dir, tu_on_pg() ? "bulkrepo.conf" : "bulkrepo.db")));
     br_container c;
     br_error err;
     assert_br_ok(br_container_get(f->repo, f->coll, &c, &err), &err);

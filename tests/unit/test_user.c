@@ -175,21 +175,26 @@ static void test_password_stored_hashed(void **state)
     assert_int_equal(br_user_add(l->repo, "ann", "plain-text-pw", BR_ROLE_GSA, &err), 0);
     char token[BR_SECRET_SIZE];
     assert_int_equal(br_user_token_new(l->repo, "ann", token, &err), 0);
-    /* Neither the password nor the token appears anywhere in the database file. */
-    char cmd[9000]; /* two paths of up to 4096 */
+    /* Neither the password nor the token appears anywhere in the database (its files, or
+     * a dump of the PostgreSQL database). */
+    char cmd[9000], url[1024], files[8400];
+    if (tu_db_address(l->repo_dir, url, sizeof url))
+        snprintf(files, sizeof files, "<(pg_dump '%s')", url);
+    else
+        snprintf(files, sizeof files, "'%s/bulkrepo.db' '%s/bulkrepo.db-wal'", l->repo_dir,
+                 l->repo_dir);
     snprintf(cmd, sizeof cmd,
-             "grep -c -a -e plain-text-pw -e '%s' '%s/bulkrepo.db' '%s/bulkrepo.db-wal' "
-             "2>/dev/null | "
+             "bash -c \"grep -c -a -e plain-text-pw -e '%s' %s 2>/dev/null\" | "
              "awk -F: '{s += $NF} END {print s + 0}'",
-             token, l->repo_dir, l->repo_dir);
+             token, files);
     char *out = NULL;
     assert_int_equal(tu_run(&out, NULL, "%s", cmd), 0);
     assert_int_equal(atoi(out), 0);
     free(out);
     snprintf(cmd, sizeof cmd,
-             "grep -c -a 'argon2id' '%s/bulkrepo.db' '%s/bulkrepo.db-wal' 2>/dev/null | "
+             "bash -c \"grep -c -a 'argon2id' %s 2>/dev/null\" | "
              "awk -F: '{s += $NF} END {print s + 0}'",
-             l->repo_dir, l->repo_dir);
+             files);
     assert_int_equal(tu_run(&out, NULL, "%s", cmd), 0);
     assert_true(atoi(out) > 0);
     free(out);
@@ -318,17 +323,7 @@ static void test_session_expiry(void **state)
 
 /* ---- token expiry, revocation, disabled users (issue 12 item 4) ------------------------- */
 
-/* Runs one SQL statement on DIR/bulkrepo.db behind the library's back (to
- * move a token's expiry into the past: the tests cannot wait 90 days). */
-static void db_exec(const char *repo_dir, const char *sql)
-{
-    sqlite3 *c;
-    assert_int_equal(sqlite3_open(tu_path(repo_dir, "bulkrepo.db"), &c), SQLITE_OK);
-    sqlite3_busy_timeout(c, 5000);
-    char *msg = NULL;
-    if (sqlite3_exec(c, sql, NULL, NULL, &msg) != SQLITE_OK) fail_msg("%s: %s", sql, msg);
-    sqlite3_close(c);
-}
+#define db_exec tu_db_exec /* tests/support/dbexec.c */
 
 typedef struct token_rows {
     br_token t[8];
@@ -381,10 +376,8 @@ static void test_token_expiry_and_names(void **state)
 
     /* An expired token fails; the others still work. */
     char sql[200];
-    snprintf(sql, sizeof sql,
-             "UPDATE api_token SET expires = CAST(strftime('%%s','now') AS INTEGER) - 1 "
-             "WHERE id = %lld",
-             (long long)id2);
+    snprintf(sql, sizeof sql, "UPDATE api_token SET expires = %lld WHERE id = %lld",
+             (long long)time(NULL) - 1, (long long)id2);
     db_exec(l->repo_dir, sql);
     assert_int_equal(br_auth_check(l->repo, t2, &id, &err), BR_EAUTH);
     assert_br_ok(br_auth_check(l->repo, t1, &id, &err), &err);
@@ -420,10 +413,8 @@ static void test_token_last_used_once_a_minute(void **state)
     assert_br_ok(br_auth_check(l->repo, t1, &id, &err), &err);
     /* Set last use 30 s back: the next checks within the minute write nothing. */
     char sql[200];
-    snprintf(sql, sizeof sql,
-             "UPDATE api_token SET last_used = CAST(strftime('%%s','now') AS INTEGER) - 30 "
-             "WHERE id = %lld",
-             (long long)id1);
+    snprintf(sql, sizeof sql, "UPDATE api_token SET last_used = %lld WHERE id = %lld",
+             (long long)time(NULL) - 30, (long long)id1);
     db_exec(l->repo_dir, sql);
     token_rows rows = {0};
     assert_br_ok(br_user_token_list(l->repo, NULL, collect_token, &rows, &err), &err);
@@ -434,10 +425,8 @@ static void test_token_last_used_once_a_minute(void **state)
     assert_br_ok(br_user_token_list(l->repo, NULL, collect_token, &rows, &err), &err);
     assert_int_equal(rows.t[0].last_used, mark);
     /* A minute or more: written again. */
-    snprintf(sql, sizeof sql,
-             "UPDATE api_token SET last_used = CAST(strftime('%%s','now') AS INTEGER) - 61 "
-             "WHERE id = %lld",
-             (long long)id1);
+    snprintf(sql, sizeof sql, "UPDATE api_token SET last_used = %lld WHERE id = %lld",
+             (long long)time(NULL) - 61, (long long)id1);
     db_exec(l->repo_dir, sql);
     assert_br_ok(br_auth_check(l->repo, t1, &id, &err), &err);
     rows.n = 0;
