@@ -33,6 +33,9 @@ enum {
     BR_DB_BUSY = -4,       /* another connection holds the lock past the wait */
 };
 
+/* A column value's kind (column_type) */
+enum { BR_DB_T_NULL, BR_DB_T_INT, BR_DB_T_FLOAT, BR_DB_T_TEXT, BR_DB_T_BLOB };
+
 typedef struct br_db br_db;
 typedef struct br_dbst br_dbst;
 typedef struct br_db_backend br_db_backend;
@@ -77,6 +80,11 @@ struct br_db_backend {
     void (*clear_bindings)(br_dbst *st);
     int (*column_count)(br_dbst *st);
     int (*column_null)(br_dbst *st, int k);
+    /* The kind of column k's value in the current row (BR_DB_T_*): SQLite's is the value's
+     * own, PostgreSQL's the column's type (NULL for a null). */
+    int (*column_type)(br_dbst *st, int k);
+    /* Column k's name in the result (valid while the statement is). */
+    const char *(*column_name)(br_dbst *st, int k);
     int64_t (*column_int64)(br_dbst *st, int k);
     double (*column_double)(br_dbst *st, int k);
     const char *(*column_text)(br_dbst *st, int k); /* NULL for NULL */
@@ -116,6 +124,9 @@ struct br_db_backend {
      * table rebuilds; foreign_key_check returns a row per dangling reference: table, rowid,
      * parent).  NULL where constraints stay on (PostgreSQL). */
     const char *fk_off_sql, *fk_check_sql;
+    /* How this backend's SQL searches the index (store_search.c); NULL: search is not
+     * available on it. */
+    const struct br_search_sql *search;
     /* Statement texts of this backend indexed by the store's stmt_id, NULL where the shared
      * text serves (may itself be NULL: none differ); n entries. */
     const char *const *sql;
@@ -173,6 +184,14 @@ static inline void br_db_reset(br_dbst *st)
 static inline int br_db_column_count(br_dbst *st)
 {
     return st->db->be->column_count(st);
+}
+static inline int br_db_col_type(br_dbst *st, int k)
+{
+    return st->db->be->column_type(st, k);
+}
+static inline const char *br_db_col_name(br_dbst *st, int k)
+{
+    return st->db->be->column_name(st, k);
 }
 static inline int br_db_col_null(br_dbst *st, int k)
 {

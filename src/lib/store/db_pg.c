@@ -33,8 +33,18 @@
 #include "store_internal.h" /* stmt_id: the index of the statement texts */
 
 #define PG_MAX_PARAMS 65535 /* the protocol's limit */
-#define OID_BYTEA     17
-#define OID_TEXT      25
+/* PostgreSQL's type oids (catalog/pg_type.h; fixed since 7.x) */
+enum {
+    PGT_TEXT = 25,
+    PGT_BOOL = 16,
+    PGT_BYTEA = 17,
+    PGT_INT8 = 20,
+    PGT_INT2 = 21,
+    PGT_INT4 = 23,
+    PGT_FLOAT4 = 700,
+    PGT_FLOAT8 = 701,
+    PGT_NUMERIC = 1700
+};
 
 typedef struct pg_db {
     br_db base;
@@ -451,7 +461,7 @@ static int pg_prepare(br_db *db, const char *sql, int len, int persistent, br_db
                 set_msg(d, "out of memory");
                 goto done;
             }
-            types[v - 1] = OID_TEXT;
+            types[v - 1] = PGT_TEXT;
         }
     }
     flush_stale(d);
@@ -566,7 +576,7 @@ static const char *cell(pg_st *s, int k)
 
 static int is_bytea(pg_st *s, int k)
 {
-    return PQftype(s->res, k) == OID_BYTEA;
+    return PQftype(s->res, k) == PGT_BYTEA;
 }
 
 /* Column k's bytea value decoded (NUL-terminated, kept until the next step or reset), its
@@ -717,6 +727,33 @@ static int pg_column_count(br_dbst *st)
 static int pg_column_null(br_dbst *st, int k)
 {
     return cell(PGST(st), k) == NULL;
+}
+
+static int pg_column_type(br_dbst *st, int k)
+{
+    pg_st *s = PGST(st);
+    if (!s->res || cell(s, k) == NULL) return BR_DB_T_NULL;
+    switch (PQftype(s->res, k)) {
+    case PGT_BOOL:
+    case PGT_INT2:
+    case PGT_INT4:
+    case PGT_INT8:
+        return BR_DB_T_INT;
+    case PGT_FLOAT4:
+    case PGT_FLOAT8:
+    case PGT_NUMERIC:
+        return BR_DB_T_FLOAT;
+    case PGT_BYTEA:
+        return BR_DB_T_BLOB;
+    default:
+        return BR_DB_T_TEXT;
+    }
+}
+
+static const char *pg_column_name(br_dbst *st, int k)
+{
+    pg_st *s = PGST(st);
+    return s->res ? PQfname(s->res, k) : NULL;
 }
 
 static double to_double(const char *v)
@@ -935,6 +972,8 @@ const br_db_backend br_db_postgresql = {
     .clear_bindings = pg_clear_bindings,
     .column_count = pg_column_count,
     .column_null = pg_column_null,
+    .column_type = pg_column_type,
+    .column_name = pg_column_name,
     .column_int64 = pg_column_int64,
     .column_double = pg_column_double,
     .column_text = pg_column_text,

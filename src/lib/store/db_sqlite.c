@@ -182,6 +182,27 @@ static int sq_column_null(br_dbst *st, int k)
     return sqlite3_column_type(ST(st), k) == SQLITE_NULL;
 }
 
+static int sq_column_type(br_dbst *st, int k)
+{
+    switch (sqlite3_column_type(ST(st), k)) {
+    case SQLITE_INTEGER:
+        return BR_DB_T_INT;
+    case SQLITE_FLOAT:
+        return BR_DB_T_FLOAT;
+    case SQLITE_TEXT:
+        return BR_DB_T_TEXT;
+    case SQLITE_BLOB:
+        return BR_DB_T_BLOB;
+    default:
+        return BR_DB_T_NULL;
+    }
+}
+
+static const char *sq_column_name(br_dbst *st, int k)
+{
+    return sqlite3_column_name(ST(st), k);
+}
+
 static int64_t sq_column_int64(br_dbst *st, int k)
 {
     return sqlite3_column_int64(ST(st), k);
@@ -345,6 +366,8 @@ const br_db_backend br_db_sqlite = {
     .clear_bindings = sq_clear_bindings,
     .column_count = sq_column_count,
     .column_null = sq_column_null,
+    .column_type = sq_column_type,
+    .column_name = sq_column_name,
     .column_int64 = sq_column_int64,
     .column_double = sq_column_double,
     .column_text = sq_column_text,
