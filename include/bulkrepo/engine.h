@@ -143,15 +143,23 @@ typedef struct br_engine_options {
     /* Shared with the process's other connections (the HTTP server's), so that
      * their short writes are not starved by a running import (repo.h); may be NULL. */
     br_write_gate *write_gate;
+    /* Several engines, in this process or on other machines reaching the same store, share
+     * the queue (jobs/lease.c): each claims jobs in its worker's name and keeps their
+     * heartbeat fresh; a job whose heartbeat is older than lease_seconds (0 = 60) belongs to
+     * a dead worker, and another takes it over (resumed or failed, as at start-up after a
+     * crash).  worker_name (NULL = "HOST:PID") is shown on the job; a default name also lets
+     * a worker of the same host take over at once the jobs of a process that is gone. */
+    unsigned lease_seconds;
+    const char *worker_name;
 } br_engine_options;
 
 /* Opens the engine over the repository at repo_dir (it opens its own
  * connections: one per worker, one for the inbox scanner).  opt may be NULL. */
 int br_engine_new(const char *repo_dir, const br_engine_options *opt, br_engine **out,
                   br_error *err);
-/* Takes the repository's engine lock (<repo>/run/engine.lock; BR_EEXISTS
- * when another engine holds it: one engine per repository), recovers
- * (br_engine_recover), then starts the worker threads and the inbox scanner. */
+/* Recovers the jobs of dead workers (see lease_seconds), then starts the worker threads, the
+ * lease thread (heartbeats and take-overs) and the inbox scanner.  Any number of engines may
+ * run on one repository. */
 int br_engine_start(br_engine *eng, br_error *err);
 /* Wakes idle workers (after a submit in this process). */
 void br_engine_wake(br_engine *eng);
@@ -167,8 +175,8 @@ void br_engine_free(br_engine *eng);
  * Either may be NULL.  BR_EUSAGE for a NULL engine. */
 int br_engine_alive(br_engine *eng, unsigned *alive, unsigned *workers);
 
-/* Start-up recovery (br_engine_start calls it; call it alone only when no
- * engine runs on the repository): every job left INITIALIZING, RUNNING or
+/* Recovery when no engine runs on the repository (an administrator's repair; br_engine_start
+ * recovers only the jobs of dead workers): every job left INITIALIZING, RUNNING or
  * FINALIZING by a dead process is requeued as PENDING with resume semantics
  * when it is an import (SAF: -R from its journal), else marked FAILED with
  * failure class "interrupted" and the reason in its message and events.

@@ -114,11 +114,11 @@ typedef struct br_job {
     /* The queue (engine.h). */
     br_job_progress progress;
     int cancel_requested;
-    char failure[16]; /* failure class of a FAILED job (BR_FAILURE_*), "" none */
-    int64_t rerun_of; /* the job this one reruns, 0 none */
-    int resume;       /* a requeued import: continue from the journal */
-    int64_t attempt;  /* how many times a worker claimed it: the run that owns it */
-    char profile[64]; /* the import profile of a drop-folder job, "" none */
+    char failure[16];   /* failure class of a FAILED job (BR_FAILURE_*), "" none */
+    int64_t rerun_of;   /* the job this one reruns, 0 none */
+    int resume;         /* a requeued import: continue from the journal */
+    int64_t attempt;    /* how many times a worker claimed it: the run that owns it */
+    char profile[64];   /* the import profile of a drop-folder job, "" none */
     int64_t parent_job; /* the fetch job that queued this load job (profile.h), 0 none */
 } br_job;
 
@@ -238,6 +238,28 @@ int br_job_enqueue(br_repo *repo, br_job *spec, br_error *err);
  * and fills out when claimed, 0 when none is waiting, negative on error. */
 int br_job_claim(br_repo *repo, const char *const *types, size_t n_types, br_job *out,
                  br_error *err);
+
+/* ---- leases: several workers, in one process or on many machines, share the queue ----
+ *
+ * A worker claims a job in its own name (job.worker) and keeps the job's heartbeat (Unix
+ * seconds) fresh while it runs it.  A job whose heartbeat is older than the lease belongs to a
+ * worker that died: another worker takes it over (br_job_take_over) and recovers it as after a
+ * crash (an import resumes from its journal, exactly the missing records). */
+
+/* br_job_claim in worker's name with heartbeat now (worker may be NULL: no lease). */
+int br_job_claim_as(br_repo *repo, const char *const *types, size_t n_types, const char *worker,
+                    int64_t now, br_job *out, br_error *err);
+/* Every unfinished job of worker gets heartbeat now: 0 or BR_ESTORE. */
+int br_job_heartbeat(br_repo *repo, const char *worker, int64_t now, br_error *err);
+/* Calls fn for each unfinished job whose heartbeat is before cutoff (or that has none), with
+ * job.id and its worker filled (the rest is not). */
+typedef int (*br_job_stale_fn)(void *ctx, int64_t id, const char *worker);
+int br_job_list_stale(br_repo *repo, int64_t cutoff, br_job_stale_fn fn, void *ctx, br_error *err);
+/* Makes the unfinished job id worker's (heartbeat now) when its heartbeat is still before
+ * cutoff or its worker is dead_worker (NULL: none): 1 taken, 0 not (it came alive, ended, or
+ * another worker took it first), BR_ESTORE. */
+int br_job_take_over(br_repo *repo, int64_t id, const char *worker, int64_t now, int64_t cutoff,
+                     const char *dead_worker, br_error *err);
 int br_job_set_progress(br_repo *repo, int64_t id, const br_job_progress *p, br_error *err);
 /* Failure classes recorded on a FAILED job (br_job.failure). */
 #define BR_FAILURE_DATA        "data"        /* the input is invalid: fix the file */

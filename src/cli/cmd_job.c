@@ -18,6 +18,7 @@ static const char USAGE[] =
     "       bulkrepo job resolve ID KEY HANDLE|new|skip\n"
     "       bulkrepo job unimported ID -o FILE [--page N] [--page-size N]\n"
     "       bulkrepo job work [--workers N] [--once] [--webhook URL] [--inbox-poll MS]\n"
+    "                         [--name NAME] [--lease SECONDS]\n"
     "       bulkrepo job types [--json]\n"
     "       bulkrepo job run TYPE --set NAME [--param NAME=VALUE ...] [--name TEXT]\n"
     "                        [--dry-run [--limit N]] [--json] [--wait]\n"
@@ -46,7 +47,12 @@ static const char USAGE[] =
     "              5,000 per page at most\n"
     "  work        run queued jobs here (N worker threads, default 2) until interrupted,\n"
     "              or with --once until the queue is empty; drop folders of import\n"
-    "              profiles are scanned every --inbox-poll ms (default 5000)\n"
+    "              profiles are scanned every --inbox-poll ms (default 5000). Any number\n"
+    "              of workers, here or on other machines that share the repository's\n"
+    "              folder and database, share the queue: each keeps its jobs' heartbeat;\n"
+    "              a job whose worker stopped beating for --lease seconds (default 60) is\n"
+    "              taken over by another (an import resumes from its journal). --name\n"
+    "              names this worker on its jobs (default HOST:PID)\n"
     "  types       every job type: what it does, the type of set it runs on, the roles\n"
     "              that may run it and its parameters (name, kind, default, values)\n"
     "  run         run a job on a set (Update Set, Delete Set, Index, the exports): the\n"
@@ -425,6 +431,14 @@ static int do_work(cli *c, int argc, char **argv)
             o.inbox_poll_ms = (unsigned)n;
         } else if (!strcmp(argv[i], "--once")) {
             once = 1;
+        } else if (!strcmp(argv[i], "--name") && i + 1 < argc) {
+            o.worker_name = argv[++i];
+        } else if (!strcmp(argv[i], "--lease") && i + 1 < argc) {
+            char *end;
+            long n = strtol(argv[++i], &end, 10);
+            if (*end || n < 2 || n > 86400)
+                return cli_usage("job work", "--lease takes 2 to 86400 seconds");
+            o.lease_seconds = (unsigned)n;
         } else {
             return cli_usage("job work", "unexpected argument '%s'", argv[i]);
         }

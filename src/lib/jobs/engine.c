@@ -154,10 +154,43 @@ struct br_engine {
     size_t n_threads;
     pthread_t inbox_thread;
     int inbox_running;
-    unsigned wake_seq; /* under mu: bumped by br_engine_wake */
-    unsigned alive;    /* under mu: workers started and not ended (health) */
-    int lock_fd;       /* run/engine.lock, held while started */
+    unsigned wake_seq;   /* under mu: bumped by br_engine_wake */
+    unsigned alive;      /* under mu: workers started and not ended (health) */
+    char worker[192];    /* the name this engine claims jobs in (leases) */
+    int64_t running[64]; /* under mu: the jobs this engine's workers run now (0 = free) */
+    unsigned claiming;   /* under mu: workers between claiming a job and noting it here */
+    pthread_t lease_thread;
+    int lease_running;
 };
+
+const char *br_engine_worker(const br_engine *eng)
+{
+    return eng->worker;
+}
+
+int br_engine_runs(br_engine *eng, int64_t id)
+{
+    pthread_mutex_lock(&eng->mu);
+    int yes = eng->claiming > 0; /* a job being claimed may be this one: not orphaned yet */
+    for (size_t i = 0; !yes && i < BR_ARRAY_LEN(eng->running); i++)
+        yes = eng->running[i] == id;
+    pthread_mutex_unlock(&eng->mu);
+    return yes;
+}
+
+/* Notes (id > 0) or forgets (id < 0: -id) a job a worker of this engine runs. */
+static void note_running(br_engine *eng, int64_t id, int end_claim)
+{
+    pthread_mutex_lock(&eng->mu);
+    int64_t want = id > 0 ? 0 : -id, put = id > 0 ? id : 0;
+    for (size_t i = 0; i < BR_ARRAY_LEN(eng->running); i++)
+        if (eng->running[i] == want) {
+            eng->running[i] = put;
+            break;
+        }
+    if (end_claim) eng->claiming--;
+    pthread_mutex_unlock(&eng->mu);
+}
 
 int br_engine_stopping(br_engine *eng)
 {
@@ -955,6 +988,17 @@ static int recover_one(void *ctx, const br_job *j)
     return 0;
 }
 
+int br_engine_recover_job(br_engine *eng, br_repo *repo, int64_t id, const char *worker)
+{
+    br_job j;
+    if (br_job_get(repo, id, &j, NULL)) return BR_ESTORE;
+    recover_ctx c = {repo, 0};
+    br_engine_event(eng, repo, id, "warning", "engine", NULL,
+                    "Taken over by %s: its worker %s stopped", br_engine_worker(eng),
+                    worker ? worker : "(unnamed)");
+    return recover_one(&c, &j);
+}
+
 int br_engine_recover(br_repo *repo, size_t *recovered, br_error *err)
 {
     recover_ctx c = {repo, 0};
@@ -986,11 +1030,18 @@ static void *worker_main(void *arg)
     unsigned poll = eng->opt.queue_poll_ms ? eng->opt.queue_poll_ms : 250;
     while (!br_engine_stopping(eng)) {
         br_job job;
-        int got = br_job_claim(repo, types, n_types, &job, NULL);
+        pthread_mutex_lock(&eng->mu);
+        eng->claiming++;
+        pthread_mutex_unlock(&eng->mu);
+        int got =
+            br_job_claim_as(repo, types, n_types, eng->worker, (int64_t)time(NULL), &job, NULL);
         if (got == 1) {
+            note_running(eng, job.id, 1);
             br_engine_run_claimed(eng, repo, &job);
+            note_running(eng, -job.id, 0);
             continue;
         }
+        note_running(eng, 0, 1); /* nothing claimed: only ends the claim */
         br_engine_sleep(eng, poll);
     }
     pthread_mutex_lock(&eng->mu);
@@ -1020,8 +1071,18 @@ int br_engine_new(const char *repo_dir, const br_engine_options *opt, br_engine 
         free(eng);
         return br_error_set(err, BR_ELIMIT, repo_dir, 0, 0, "path too long");
     }
-    eng->lock_fd = -1;
     if (opt) eng->opt = *opt;
+    if (eng->opt.worker_name && *eng->opt.worker_name) {
+        if (br_strlcpy(eng->worker, eng->opt.worker_name, sizeof eng->worker) >=
+            sizeof eng->worker) {
+            free(eng);
+            return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "the worker name is too long");
+        }
+    } else if (br_worker_default_name(eng->worker, sizeof eng->worker)) {
+        free(eng);
+        return br_error_set(err, BR_EINTERNAL, NULL, 0, 0, "cannot name the worker");
+    }
+    eng->opt.worker_name = NULL; /* the caller's string is not kept */
     if (!eng->opt.workers) eng->opt.workers = 2;
     if (eng->opt.workers > 64) eng->opt.workers = 64;
     if (eng->opt.webhook_url && *eng->opt.webhook_url) {
@@ -1055,28 +1116,14 @@ int br_engine_new(const char *repo_dir, const br_engine_options *opt, br_engine 
 int br_engine_start(br_engine *eng, br_error *err)
 {
     if (eng->started) return 0;
-    /* One engine per repository: recovery treats every running job as
-     * orphaned, which is only true when no other engine runs. */
-    char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/run", eng->dir);
-    int rc = br_mkdir_p(path, err);
-    if (rc) return rc;
-    snprintf(path, sizeof path, "%s/run/engine.lock", eng->dir);
-    eng->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (eng->lock_fd < 0)
-        return br_error_set(err, BR_EIO, path, 0, 0, "cannot open: %s", strerror(errno));
-    if (flock(eng->lock_fd, LOCK_EX | LOCK_NB)) {
-        close(eng->lock_fd);
-        eng->lock_fd = -1;
-        return br_error_set(err, BR_EEXISTS, eng->dir, 0, 0,
-                            "another engine (bulkrepo serve or job work) runs on this repository");
-    }
     br_repo *repo;
-    if ((rc = br_repo_open(eng->dir, &repo, err))) {
-        br_engine_stop(eng);
-        return rc;
-    }
-    rc = br_engine_recover(repo, NULL, err);
+    int rc;
+    if ((rc = br_repo_open(eng->dir, &repo, err))) return rc;
+    /* The jobs of dead workers (a crash of this host's last engine is found at once by its
+     * process being gone; other workers' by their lease), then the drop folders and trash. */
+    rc = br_lease_round(eng, repo, NULL, err);
+    if (!rc) rc = br_inbox_recover(repo, err);
+    if (!rc) rc = br_trash_purge(repo, (int64_t)time(NULL), NULL, err);
     br_repo_free(repo);
     if (rc) {
         br_engine_stop(eng);
@@ -1105,6 +1152,11 @@ int br_engine_start(br_engine *eng, br_error *err)
     }
     eng->started = 1;
     if (pthread_create(&eng->inbox_thread, NULL, br_inbox_main, eng) == 0) eng->inbox_running = 1;
+    if (pthread_create(&eng->lease_thread, NULL, br_lease_main, eng)) {
+        br_engine_stop(eng);
+        return br_error_set(err, BR_EIO, NULL, 0, 0, "cannot start the lease thread");
+    }
+    eng->lease_running = 1;
     return 0;
 }
 
@@ -1119,12 +1171,12 @@ void br_engine_stop(br_engine *eng)
         pthread_join(eng->threads[i], NULL);
     if (eng->inbox_running) pthread_join(eng->inbox_thread, NULL);
     eng->inbox_running = 0;
+    if (eng->lease_running) pthread_join(eng->lease_thread, NULL);
+    eng->lease_running = 0;
     free(eng->threads);
     eng->threads = NULL;
     eng->n_threads = 0;
     eng->started = 0;
-    if (eng->lock_fd >= 0) close(eng->lock_fd); /* releases the lock */
-    eng->lock_fd = -1;
 }
 
 void br_engine_free(br_engine *eng)

@@ -45,6 +45,24 @@ int br_engine_sleep(br_engine *eng, unsigned ms);
 int br_engine_sleep_stop_only(br_engine *eng, unsigned ms);
 const br_engine_options *br_engine_opts(const br_engine *eng);
 const char *br_engine_dir(const br_engine *eng);
+/* The name this engine claims jobs in (leases, jobs/lease.c). */
+const char *br_engine_worker(const br_engine *eng);
+/* 1 when one of this engine's workers runs job id now (or may be claiming it). */
+int br_engine_runs(br_engine *eng, int64_t id);
+/* Recovers job id, which this engine just took over from worker (dead): requeued to resume
+ * or run again, or failed "interrupted", as at start-up after a crash. */
+int br_engine_recover_job(br_engine *eng, br_repo *repo, int64_t id, const char *worker);
+
+/* ---- leases (lease.c) ---- */
+unsigned br_engine_lease_seconds(const br_engine *eng);
+/* "HOST:PID" into out: 0, or -1 when it does not fit. */
+int br_worker_default_name(char *out, size_t size);
+/* Takes over and recovers the unfinished jobs whose worker died (heartbeat older than the
+ * lease, or a process of this host that is gone); *taken (may be NULL) counts them. */
+int br_lease_round(br_engine *eng, br_repo *repo, size_t *taken, br_error *err);
+/* The lease thread: heartbeats this engine's jobs and runs br_lease_round every quarter
+ * lease until the engine stops. */
+void *br_lease_main(void *eng);
 /* Runs a job this connection claimed (INITIALIZING) to its end. */
 int br_engine_run_claimed(br_engine *eng, br_repo *repo, const br_job *claimed);
 /* 1 when the type's journal lines are input records (its unimported download). */

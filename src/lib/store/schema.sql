@@ -566,3 +566,6 @@ ALTER TABLE job ADD COLUMN parent_job INTEGER;
 ALTER TABLE job ADD COLUMN delivery TEXT;
 CREATE INDEX job_by_parent ON job (parent_job) WHERE parent_job IS NOT NULL;
 ALTER TABLE account ADD COLUMN notify_jobs INTEGER NOT NULL DEFAULT 0;
+-- v10: leases (several workers share the queue)
+ALTER TABLE job ADD COLUMN worker TEXT;
+ALTER TABLE job ADD COLUMN heartbeat INTEGER;

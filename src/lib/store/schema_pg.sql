@@ -237,7 +237,9 @@ CREATE TABLE job (
     profile          TEXT COLLATE "C",  -- import profile of a drop-folder job
     attempt          BIGINT NOT NULL DEFAULT 0, -- claims by a worker: which run owns the job
     parent_job       BIGINT,            -- v9: a load job's fetch job
-    delivery         TEXT COLLATE "C"   -- v9: an export's delivery step (JSON)
+    delivery         TEXT COLLATE "C",  -- v9: an export's delivery step (JSON)
+    worker           TEXT COLLATE "C",  -- v10: the worker running it (lease)
+    heartbeat        BIGINT             -- v10: its last sign of life (Unix seconds)
 );
 CREATE INDEX job_by_mapfile ON job (type, mapfile);
 CREATE INDEX job_by_status ON job (status, id);

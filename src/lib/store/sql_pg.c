@@ -82,10 +82,17 @@ const char *const br_pg_sql[S_COUNT] = {
      * (SQLite's writers take turns; PostgreSQL's re-check the row and see it claimed). */
     [S_JOB_CLAIM] =
         "UPDATE job SET status = 'INITIALIZING', started = COALESCE(started, ?1), "
-        "ended = NULL, cancel_requested = 0, attempt = attempt + 1 WHERE id = (SELECT id FROM job "
+        "ended = NULL, cancel_requested = 0, attempt = attempt + 1, worker = ?3::text, "
+        "heartbeat = ?4::bigint WHERE id = (SELECT id FROM job "
         "WHERE status = 'PENDING' AND (?2::text IS NULL OR type IN "
         "(SELECT json_array_elements_text(?2::json))) "
         "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) AND status = 'PENDING' RETURNING id",
+    [S_JOB_STALE] = "SELECT id, worker FROM job WHERE status IN ('INITIALIZING', 'RUNNING', "
+                    "'FINALIZING') AND (heartbeat IS NULL OR heartbeat < ?1::bigint) ORDER BY id",
+    [S_JOB_TAKE_OVER] =
+        "UPDATE job SET worker = ?2::text, heartbeat = ?3::bigint WHERE id = ?1 AND status IN "
+        "('INITIALIZING', 'RUNNING', 'FINALIZING') AND (heartbeat IS NULL OR "
+        "heartbeat < ?4::bigint OR (?5::text IS NOT NULL AND worker = ?5::text))",
     [S_JOB_CARRY] =
         "INSERT INTO job_record(job_id, key, seq, outcome, item_id, handle, message, "
         "bitstreams, bytes) SELECT ?2::bigint, key, seq, 'skipped', item_id, handle, NULL, 0, 0 "

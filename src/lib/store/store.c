@@ -168,9 +168,19 @@ static const char *const SQL[S_COUNT] = {
     /* One statement: two workers can never both move the same row out of PENDING. */
     [S_JOB_CLAIM] =
         "UPDATE job SET status = 'INITIALIZING', started = COALESCE(started, ?1), "
-        "ended = NULL, cancel_requested = 0, attempt = attempt + 1 WHERE id = (SELECT id FROM job "
+        "ended = NULL, cancel_requested = 0, attempt = attempt + 1, worker = ?3, heartbeat = ?4 "
+        "WHERE id = (SELECT id FROM job "
         "WHERE status = 'PENDING' AND (?2 IS NULL OR type IN (SELECT value FROM json_each(?2))) "
         "ORDER BY id LIMIT 1) AND status = 'PENDING' RETURNING id",
+    /* leases (store_job.c): a worker's heartbeat, the jobs whose worker stopped beating, and
+     * taking one over (only while it is still stale: one taker wins) */
+    [S_JOB_HEARTBEAT] =
+        "UPDATE job SET heartbeat = ?2 WHERE worker = ?1 AND status IN " JOB_NOT_ENDED,
+    [S_JOB_STALE] = "SELECT id, worker FROM job WHERE status IN " JOB_NOT_ENDED
+                    " AND (heartbeat IS NULL OR heartbeat < ?1) ORDER BY id",
+    [S_JOB_TAKE_OVER] =
+        "UPDATE job SET worker = ?2, heartbeat = ?3 WHERE id = ?1 AND status IN " JOB_NOT_ENDED
+        " AND (heartbeat IS NULL OR heartbeat < ?4 OR (?5 IS NOT NULL AND worker = ?5))",
     [S_JOB_PROGRESS] =
         "UPDATE job SET progress_percent = ?2, progress_done = ?3, progress_total = ?4, "
         "progress_rate = ?5, progress_eta = ?6, progress_phase = ?7 WHERE id = ?1",

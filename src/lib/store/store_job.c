@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <jansson.h>
 #include "bulkrepo/job.h"
 #include "store_internal.h"
@@ -484,6 +485,12 @@ int br_job_enqueue(br_repo *repo, br_job *spec, br_error *err)
 int br_job_claim(br_repo *repo, const char *const *types, size_t n_types, br_job *out,
                  br_error *err)
 {
+    return br_job_claim_as(repo, types, n_types, NULL, (int64_t)time(NULL), out, err);
+}
+
+int br_job_claim_as(br_repo *repo, const char *const *types, size_t n_types, const char *worker,
+                    int64_t now_s, br_job *out, br_error *err)
+{
     br_dbst *st = br_stmt(repo, S_JOB_CLAIM, err);
     if (!st) return BR_ESTORE;
     char now[32];
@@ -499,6 +506,8 @@ int br_job_claim(br_repo *repo, const char *const *types, size_t n_types, br_job
     }
     br_bind_text(st, 1, now);
     br_bind_text(st, 2, list);
+    br_bind_text(st, 3, worker);
+    br_db_bind_int64(st, 4, now_s);
     /* Autocommit: the UPDATE is its own write transaction, so the row moves out
      * of PENDING exactly once whatever the number of workers. */
     int64_t id = 0;
@@ -509,6 +518,52 @@ int br_job_claim(br_repo *repo, const char *const *types, size_t n_types, br_job
     if (rc != BR_DB_DONE) return br_store_fail(repo, err, "claim job");
     if (!id) return 0;
     return (rc = br_job_get(repo, id, out, err)) ? rc : 1;
+}
+
+int br_job_heartbeat(br_repo *repo, const char *worker, int64_t now, br_error *err)
+{
+    br_dbst *st = br_stmt(repo, S_JOB_HEARTBEAT, err);
+    if (!st) return BR_ESTORE;
+    br_bind_text(st, 1, worker);
+    br_db_bind_int64(st, 2, now);
+    return br_step(repo, st) == BR_DB_DONE ? 0 : br_store_fail(repo, err, "job heartbeat");
+}
+
+int br_job_list_stale(br_repo *repo, int64_t cutoff, br_job_stale_fn fn, void *ctx, br_error *err)
+{
+    br_dbst *st = br_stmt(repo, S_JOB_STALE, err);
+    if (!st) return BR_ESTORE;
+    br_db_bind_int64(st, 1, cutoff);
+    /* Collected first: fn writes (takes the job over), which must not run under the list. */
+    int64_t ids[256];
+    char workers[256][128];
+    size_t n = 0;
+    int rc;
+    while (n < 256 && (rc = br_step(repo, st)) == BR_DB_ROW) {
+        ids[n] = br_db_col_int64(st, 0);
+        const char *w = br_col_text(st, 1);
+        br_strlcpy(workers[n++], w ? w : "", sizeof workers[0]);
+    }
+    if (n == 256) rc = BR_DB_DONE; /* the rest on the next round */
+    br_db_reset(st);
+    if (rc != BR_DB_DONE) return br_store_fail(repo, err, "stale jobs");
+    for (size_t i = 0; i < n; i++)
+        if ((rc = fn(ctx, ids[i], workers[i][0] ? workers[i] : NULL))) return rc;
+    return 0;
+}
+
+int br_job_take_over(br_repo *repo, int64_t id, const char *worker, int64_t now, int64_t cutoff,
+                     const char *dead_worker, br_error *err)
+{
+    br_dbst *st = br_stmt(repo, S_JOB_TAKE_OVER, err);
+    if (!st) return BR_ESTORE;
+    br_db_bind_int64(st, 1, id);
+    br_bind_text(st, 2, worker);
+    br_db_bind_int64(st, 3, now);
+    br_db_bind_int64(st, 4, cutoff);
+    br_bind_text(st, 5, dead_worker);
+    if (br_step(repo, st) != BR_DB_DONE) return br_store_fail(repo, err, "take over job");
+    return br_db_changes(repo->db) == 1;
 }
 
 int br_job_set_progress(br_repo *repo, int64_t id, const br_job_progress *p, br_error *err)
