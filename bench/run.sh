@@ -29,6 +29,12 @@
 #              (`profile run --wait`); an export of the collection delivered to the server
 #              (--deliver ftp:) vs the same export written as a zip here, and curl -T of that zip;
 #              the fetch job's time comes from its JSON (whole seconds)
+#   store    issue 16: the same Esploro CSV of N assets (BENCH_STORE_NS, default 20000) into the
+#            embedded database and into PostgreSQL (a throwaway cluster on the same filesystem,
+#            scripts/pg-cluster.sh), each against its floor: sqlite3 '.import' and psql '\copy'
+#            of the CSV's lines into one table; then the CSV in two halves (split at a group
+#            boundary) as two jobs run by `job work --workers 2` on each store; peak RSS is the
+#            bulkrepo process's (PostgreSQL's server processes are not counted)
 #   web      sh bench/web.sh: an import's slowdown under ~100 requests/s of staff-like polling,
 #            and p99 at 64 connections closed-loop (needs curl and wrk; see web.sh)
 #
@@ -67,6 +73,7 @@ NS=${BENCH_NS:-10000 100000}
 ENS=${BENCH_ESPLORO_NS:-100000}
 PNS=${BENCH_PUB_NS:-10000 100000} # ONIX products / XLSX rows (phase pub)
 SNS=${BENCH_SETS_NS:-100000}       # assets (phase sets)
+STNS=${BENCH_STORE_NS:-20000}      # assets (phase store)
 SEARCH_RUNS=${BENCH_SEARCH_RUNS:-200}
 DFILES=${BENCH_DELIVERY_FILES:-300} # zips on the FTP server (phase delivery)
 DITEMS=${BENCH_DELIVERY_ITEMS:-10}  # items per zip
@@ -94,7 +101,7 @@ for b in "$BR" "$GEN" "$GEN_E" ${BASE:+"$BASE"}; do
 done
 case $REPS in '' | *[!0-9]* | 0) die "REPS must be a positive integer" ;; esac
 for p in $PHASES; do
-	case $p in saf | esploro | lint | big | web | pub | sets | delivery) ;; *) die "unknown phase '$p' (saf esploro lint big web pub sets delivery)" ;; esac
+	case $p in saf | esploro | lint | big | web | pub | sets | delivery | store) ;; *) die "unknown phase '$p' (saf esploro lint big web pub sets delivery store)" ;; esac
 done
 mkdir -p "$OUT" "$LOGS" || exit 4
 : >"$SAMPLES"
@@ -403,6 +410,84 @@ with open(sys.argv[1], newline="", encoding="utf-8") as f:
 	dropwork
 }
 
+# ---- stores (issue 16) ---------------------------------------------------------------------------
+# store_repo BIN DIR STORE: a repository on STORE ("" = embedded) with the bench's units
+store_repo() {
+	rm -rf "$2"
+	"$1" --repo "$2" init ${3:+--store "$3"} >"$LOGS/init.log" 2>&1 ||
+		die "init failed: $(tail -n 3 "$LOGS/init.log")"
+	"$1" --repo "$2" orgunit import "$UNITS" >"$LOGS/units.log" 2>&1 ||
+		die "orgunit import failed: $(tail -n 3 "$LOGS/units.log")"
+}
+
+store_bench() { # store_bench FS N
+	fs=$1
+	n=$2
+	workdir "$fs"
+	g="store $fs N=$n"
+	echo "== $g ($WORK)"
+	csv=$WORK/assets.csv
+	"$GEN_E" -n "$n" -o "$csv" >"$LOGS/gen.log" 2>&1 || die "gen_esploro failed: $(tail -n 3 "$LOGS/gen.log")"
+	# Two halves, split where a new group (column B) starts.
+	"$PY" -c 'import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8")))
+head, body = rows[0], rows[1:]
+cut = len(body) // 2
+while cut < len(body) and body[cut][1] == "": cut += 1
+for name, part in ((sys.argv[2], body[:cut]), (sys.argv[3], body[cut:])):
+    with open(name, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f); w.writerow(head); w.writerows(part)' "$csv" "$WORK/a.csv" "$WORK/b.csv" ||
+		die "cannot split the CSV"
+	pgdir=$WORK/pg
+	chmod a+x "$WORK" # the cluster's owner (postgres, when run as root) must reach it
+	admin=$(sh "$TOP/scripts/pg-cluster.sh" start "$pgdir") || die "cannot start PostgreSQL in $pgdir"
+	base=${admin%/postgres}
+	db=0
+	newdb() { db=$((db + 1)); psql -q "$admin" -c "CREATE DATABASE b$db" >/dev/null || die "createdb"; PGDB="$base/b$db"; }
+	REP=1
+	while [ "$REP" -le "$REPS" ]; do
+		rm -f "$WORK/raw.db"
+		warm "$csv"
+		measure sqlite3 "$WORK/raw.db" ".import --csv $csv t"
+		sample "$g" floor "sqlite3 .import"
+		rm -f "$WORK/raw.db"
+		newdb
+		psql -q "$PGDB" -c "CREATE TABLE t (line text)" >/dev/null || die "psql"
+		warm "$csv"
+		measure psql -q "$PGDB" -c "\\copy t FROM '$csv' WITH (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')"
+		sample "$g" floor "psql COPY"
+		for st in embedded postgresql; do
+			if [ $st = postgresql ]; then newdb; S=$PGDB; else S=; fi
+			store_repo "$BR" "$WORK/r" "$S"
+			warm "$csv"
+			measure "$BR" --repo "$WORK/r" import --format esploro-csv -s "$csv" -m "$WORK/map"
+			sample "$g" bulkrepo "$st import, 1 worker"
+			rm -rf "$WORK/r" "$WORK/map"
+			if [ $st = postgresql ]; then newdb; S=$PGDB; fi
+			store_repo "$BR" "$WORK/r" "$S"
+			for half in a b; do
+				"$BR" --repo "$WORK/r" import --format esploro-csv -s "$WORK/$half.csv" \
+					-m "$WORK/map.$half" --submit >"$LOGS/submit.log" 2>&1 || die "submit failed"
+			done
+			warm "$csv"
+			measure "$BR" --repo "$WORK/r" job work --workers 2 --once
+			sample "$g" bulkrepo "$st 2 jobs, 2 workers"
+			got=$("$BR" --repo "$WORK/r" item list 2>/dev/null | wc -l)
+			[ "$got" -ge "$n" ] || { echo "bench: 2 workers stored $got of $n" >&2; FAILED=1; }
+			rm -rf "$WORK/r" "$WORK/map.a" "$WORK/map.b"
+		done
+		REP=$((REP + 1))
+	done
+	sh "$TOP/scripts/pg-cluster.sh" stop "$pgdir" >/dev/null 2>&1
+	summarize "$g" "$n" assets/s - "sqlite3 .import" "floor (embedded)"
+	summarize "$g" "$n" assets/s - "psql COPY" "floor (PostgreSQL)"
+	summarize "$g" "$n" assets/s "sqlite3 .import" "embedded import, 1 worker" "as before"
+	summarize "$g" "$n" assets/s "sqlite3 .import" "embedded 2 jobs, 2 workers" "-"
+	summarize "$g" "$n" assets/s "psql COPY" "postgresql import, 1 worker" "-"
+	summarize "$g" "$n" assets/s "psql COPY" "postgresql 2 jobs, 2 workers" "-"
+	dropwork
+}
+
 # ---- the report ----------------------------------------------------------------------------------
 fs_desc() {
 	for fs in $FSLIST; do
@@ -671,6 +756,10 @@ for phase in $PHASES; do
 		[ -x /usr/bin/python3 ] && command -v curl >/dev/null 2>&1 ||
 			die "phase delivery needs /usr/bin/python3 (python3-pyftpdlib) and curl"
 		for fs in $FSLIST; do delivery_bench "$fs"; done
+		;;
+	store)
+		[ -n "$PY" ] && command -v psql >/dev/null 2>&1 || die "phase store needs python3 and psql"
+		for fs in $FSLIST; do for n in $STNS; do store_bench "$fs" "$n"; done; done
 		;;
 	web)
 		echo "== web (bench/web.sh)"
