@@ -25,5 +25,6 @@
 #include "mail.h"
 #include "researcher.h"
 #include "ftp.h"
+#include "migrate.h"
 
 #endif

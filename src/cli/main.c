@@ -7,6 +7,7 @@
 
 /* cmd_repo.c (its declaration belongs in cli.h). */
 int cmd_ftp(cli *c, int argc, char **argv); /* cmd_ftp.c */
+int cmd_migrate(cli *c, int argc, char **argv); /* cmd_migrate.c */
 
 static const struct {
     const char *name;
@@ -43,6 +44,7 @@ static const struct {
      "import profiles with a drop folder (files dropped there, by FTP or otherwise, are imported)"},
     {"fsck", cmd_fsck, "check the database and every stored file"},
     {"upgrade", cmd_upgrade, "upgrade a repository made by an earlier bulkrepo (backup first)"},
+    {"migrate", cmd_migrate, "move the repository's database: embedded <-> PostgreSQL"},
     {"user", cmd_user, "add and list staff users, their roles and API tokens"},
     {"serve", cmd_serve, "run the REST API, the web interface and the job workers"},
 };
@@ -79,7 +81,7 @@ static int finish(int rc)
  * (br_repo_open).  Nor when the command is only asked for its usage. */
 static int upgrades_first(const cli *c, const char *cmd, int argc, char **argv)
 {
-    static const char *const NONE[] = {"init", "convert", "upgrade", "serve"};
+    static const char *const NONE[] = {"init", "convert", "upgrade", "serve", "migrate"};
     for (size_t k = 0; k < sizeof NONE / sizeof NONE[0]; k++)
         if (!strcmp(cmd, NONE[k])) return 0;
     if (!strcmp(cmd, "lint") && !c->repo_given) return 0;

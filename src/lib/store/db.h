@@ -111,6 +111,10 @@ struct br_db_backend {
     const char *write_lock_sql;
     /* The full current schema (br_repo_init), one text of statements for exec. */
     const char *schema_sql;
+    /* After rows with explicit ids were copied into table %s (column id; each %s stands for
+     * the table's name; br_repo_migrate): makes new ids continue after them; NULL where the
+     * engine needs nothing (SQLite: a new rowid is the largest + 1). */
+    const char *sequence_sync_sql;
 
     /* ---- upgrades (src/lib/store/migrate.c) ---- */
     /* Runs a migration file's statements one by one; on failure copies the statement that

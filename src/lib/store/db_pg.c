@@ -996,6 +996,8 @@ const br_db_backend br_db_postgresql = {
     .fk_off_sql = NULL,
     .fk_check_sql = NULL,
     .schema_sql = br_schema_pg_sql,
+    .sequence_sync_sql = "SELECT setval(pg_get_serial_sequence('%s', 'id'), "
+                         "COALESCE(max(id), 0) + 1, false) FROM %s",
     .sql = br_pg_sql,
     .n_sql = S_COUNT,
 };
