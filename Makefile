@@ -132,7 +132,8 @@ PG_TESTS := test_db test_store test_engine test_esploro_store test_export test_r
             test_cli_export_esploro test_cli_jobs test_cli_onix test_cli_xlsx test_cli_convert \
             test_cli_lint test_revert_import test_affiliations test_users_job test_normalize \
             test_api test_setjobs test_deliver test_ftp test_pull test_notify test_researchers \
-            test_setjob_files test_server_limits test_user test_support test_cron test_workers
+            test_setjob_files test_server_limits test_user test_support test_cron test_workers \
+            test_migrate
 unit-pg: $(B)/bulkrepo $(PG_TESTS:%=$(B)/tests/%) tools
 	BULKREPO_BIN=$(abspath $(B)/bulkrepo) GEN_SAF=$(abspath $(B)/tools/gen_saf) \
 	BULKREPO_TESTDATA=$(abspath tests/data) sh scripts/test-pg.sh $(PG_TESTS:%=$(B)/tests/%)
