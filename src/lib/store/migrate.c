@@ -153,28 +153,14 @@ static int sync_path(const char *path, int dir, br_error *err)
  * database the migrations start from. */
 static int backup_to(br_repo *repo, int version, char *out, size_t size, br_error *err)
 {
-    char dir[4200], tmp[4300], stamp[32], db[4200];
+    char dir[4200], tmp[4300], db[4200], base[32];
     out[0] = 0;
-    if (br_path_join(db, sizeof db, repo->dir, BR_STORE_DB_NAME))
+    if (br_path_join(db, sizeof db, repo->dir, BR_STORE_DB_NAME) ||
+        br_path_join(dir, sizeof dir, repo->dir, "backups"))
         return br_error_set(err, BR_ELIMIT, repo->dir, 0, 0, "repository path too long");
-    if (br_path_join(dir, sizeof dir, repo->dir, "backups"))
-        return br_error_set(err, BR_ELIMIT, repo->dir, 0, 0, "repository path too long");
-    int rc = br_mkdir_p(dir, err);
+    snprintf(base, sizeof base, "bulkrepo-v%d", version);
+    int rc = br_store_backup_name(repo->dir, base, ".db", out, size, err);
     if (rc) return rc;
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-    /* A name not taken yet: a retry in the same second gets -2, -3, ... */
-    for (int i = 1;; i++) {
-        char suffix[16] = "";
-        if (i > 1) snprintf(suffix, sizeof suffix, "-%d", i);
-        int n = snprintf(out, size, "%s/bulkrepo-v%d-%s%s.db", dir, version, stamp, suffix);
-        if (n < 0 || (size_t)n >= size)
-            return br_error_set(err, BR_ELIMIT, dir, 0, 0, "backup path too long");
-        if (access(out, F_OK)) break;
-        if (i >= 100) return br_error_set(err, BR_EIO, out, 0, 0, "no free backup name");
-    }
     snprintf(tmp, sizeof tmp, "%s.tmp", out);
     unlink(tmp);
     char msg[512] = "";

@@ -792,9 +792,8 @@ done:
 
 /* ---- the repository folder ------------------------------------------------------------------- */
 
-/* DIR/backups/<base>-<TIME><ext> not taken yet (the folder made). */
-static int backup_name(const char *dir, const char *base, const char *ext, char *out, size_t size,
-                       br_error *err)
+int br_store_backup_name(const char *dir, const char *base, const char *ext, char *out, size_t size,
+                         br_error *err)
 {
     char folder[4200], stamp[32];
     if (br_path_join(folder, sizeof folder, dir, "backups"))
@@ -1019,9 +1018,9 @@ int br_repo_migrate(const char *dir, const char *to, const br_migrate_options *o
     /* The switch. */
     if (!embedded) {
         /* PostgreSQL to PostgreSQL: the old bulkrepo.conf is kept (a second name for it). */
-        if (!from_embedded &&
-            (backup_name(dir, BR_STORE_CONF_NAME, "", rep->backup, sizeof rep->backup, NULL) ||
-             link(conf_path, rep->backup)))
+        if (!from_embedded && (br_store_backup_name(dir, BR_STORE_CONF_NAME, "", rep->backup,
+                                                    sizeof rep->backup, NULL) ||
+                               link(conf_path, rep->backup)))
             rep->backup[0] = 0;
         if (rename(new_conf, conf_path)) {
             if (rep->backup[0]) unlink(rep->backup);
@@ -1036,14 +1035,15 @@ int br_repo_migrate(const char *dir, const char *to, const br_migrate_options *o
         /* While DIR/bulkrepo.conf is there it names the repository's database: the new file
          * takes its place first, and the switch is the conf's move. */
         if (!access(db_path, F_OK)) { /* replace: checked above */
-            if ((rc = backup_name(dir, "bulkrepo-replaced", ".db", rep->replaced,
-                                  sizeof rep->replaced, err)) ||
+            if ((rc = br_store_backup_name(dir, "bulkrepo-replaced", ".db", rep->replaced,
+                                           sizeof rep->replaced, err)) ||
                 (rc = move_db(db_path, rep->replaced, err)))
                 goto done;
         }
         char old_conf[4200];
         if ((rc = move_db(tmp_db, db_path, err)) ||
-            (rc = backup_name(dir, BR_STORE_CONF_NAME, "", old_conf, sizeof old_conf, err)) ||
+            (rc = br_store_backup_name(dir, BR_STORE_CONF_NAME, "", old_conf, sizeof old_conf,
+                                       err)) ||
             rename(conf_path, old_conf)) {
             if (!rc)
                 rc = br_error_set(err, BR_EIO, conf_path, 0, 0, "cannot move to %s: %s", old_conf,
@@ -1063,7 +1063,7 @@ int br_repo_migrate(const char *dir, const char *to, const br_migrate_options *o
     /* An embedded source's file goes where nothing opens it by mistake. */
     if (from_embedded) {
         br_error e2;
-        if (backup_name(dir, "bulkrepo", ".db", rep->backup, sizeof rep->backup, &e2) ||
+        if (br_store_backup_name(dir, "bulkrepo", ".db", rep->backup, sizeof rep->backup, &e2) ||
             move_db(db_path, rep->backup, &e2)) {
             snprintf(rep->note, sizeof rep->note,
                      "the embedded database was not moved aside (%.300s): remove %.600s",

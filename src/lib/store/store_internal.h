@@ -143,6 +143,10 @@ int br_handle_note_used(br_repo *repo, const char *handle, br_error *err);
 int br_store_locate(const char *dir, char *where, size_t size, br_error *err);
 /* Writes DIR/bulkrepo.conf naming the store (owner-only, atomically): 0 or BR_EIO. */
 int br_store_conf_write(const char *dir, const char *store, br_error *err);
+/* A name DIR/backups/<base>-<YYYYMMDDTHHMMSSZ>[-N]<ext> not taken yet, the folder made
+ * (store_copy.c; upgrades and moves between stores): 0, BR_ELIMIT, BR_EIO. */
+int br_store_backup_name(const char *dir, const char *base, const char *ext, char *out, size_t size,
+                         br_error *err);
 /* The address with any password replaced by ***, for messages and listings. */
 void br_store_address_shown(const char *where, char *out, size_t size);
 
