@@ -1,6 +1,6 @@
 /* The search query language (query.h, docs/search.md): tokenizer, recursive-descent parser
- * and the FTS5 query strings of its terms.  Tokens are read one at a time as the parser asks
- * for them, so that the first problem in reading order is the one reported. */
+ * and the FTS5 queries of its terms (br_query_fts5).  Tokens are read one at a time as the
+ * parser asks for them, so that the first problem in reading order is the one reported. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -16,23 +16,23 @@ typedef enum fkind { F_TEXT, F_DOI, F_ISBN, F_ORCID, F_STATUS, F_DATE, F_HAS, F_
 typedef struct field {
     const char *name;
     fkind kind;
-    const char *column; /* of item_fts (schema.sql) */
+    br_qfield column; /* of item_fts (schema.sql) */
 } field;
 
 static const field FIELDS[] = {
-    {"title", F_TEXT, "title"},
-    {"creator", F_TEXT, "creator"},
-    {"orcid", F_ORCID, "orcid"},
-    {"type", F_TEXT, "type"},
-    {"collection", F_TEXT, "coll"},
-    {"status", F_STATUS, "status"},
-    {"affiliation", F_TEXT, "affiliation"},
-    {"identifier", F_TEXT, "ident"},
-    {"doi", F_DOI, "ident"},
-    {"isbn", F_ISBN, "ident"},
-    {"date", F_DATE, "year"},
-    {"has", F_HAS, "flags"},
-    {"job", F_JOB, NULL},
+    {"title", F_TEXT, BR_QF_TITLE},
+    {"creator", F_TEXT, BR_QF_CREATOR},
+    {"orcid", F_ORCID, BR_QF_ORCID},
+    {"type", F_TEXT, BR_QF_TYPE},
+    {"collection", F_TEXT, BR_QF_COLL},
+    {"status", F_STATUS, BR_QF_STATUS},
+    {"affiliation", F_TEXT, BR_QF_AFFILIATION},
+    {"identifier", F_TEXT, BR_QF_IDENT},
+    {"doi", F_DOI, BR_QF_IDENT},
+    {"isbn", F_ISBN, BR_QF_IDENT},
+    {"date", F_DATE, BR_QF_YEAR},
+    {"has", F_HAS, BR_QF_FLAGS},
+    {"job", F_JOB, BR_QF_COUNT}, /* not a full-text term */
 };
 
 /* Names people type for a field that has another name here (suggestions only). */
@@ -41,9 +41,6 @@ static const struct {
 } ALIASES[] = {{"author", "creator"},   {"contributor", "creator"}, {"year", "date"},
                {"issued", "date"},      {"coll", "collection"},     {"id", "identifier"},
                {"handle", "identifier"}};
-
-/* Free words and phrases: every text column, not status, flags and year. */
-#define FREE_COLUMNS "{title creator orcid affiliation ident type coll body}"
 
 static const char *const STATUSES[] = {"workspace", "workflow", "draft", "archived", "withdrawn"};
 static const char *const HAS[][2] = {{"file", "hasfile"}, {"doi", "hasdoi"}, {"link", "haslink"}};
@@ -102,8 +99,9 @@ typedef struct parser {
     int have; /* cur holds the next token */
     int depth, terms, negated;
     br_arena *arena;
-    br_buf rank; /* the positive text terms, OR-ed */
-    br_buf tmp;
+    /* the text terms that are not negated, in order (at most one per term) */
+    const br_qnode *ranked[BR_QUERY_MAX_TERMS];
+    size_t n_ranked;
     br_error *err;
 } parser;
 
@@ -340,8 +338,9 @@ static void shown(const tok *t, char *out, size_t size)
     snprintf(out, size, "%.*s%s", (int)n, t->val, t->vlen > 60 ? "..." : "");
 }
 
-/* The FTS5 query of a term into b; *rankable when it ranks (a text term). */
-static int term_match(parser *p, const tok *t, br_buf *b, int *rankable)
+/* What the token t asks of the index into *q (its strings in the arena); *rankable when it
+ * ranks (a text term). */
+static int term_of(parser *p, const tok *t, br_qterm *q, int *rankable)
 {
     const field *f = t->field;
     fkind kind = f ? f->kind : F_TEXT;
@@ -353,7 +352,8 @@ static int term_match(parser *p, const tok *t, br_buf *b, int *rankable)
     if (kind == F_STATUS) {
         for (size_t i = 0; i < BR_ARRAY_LEN(STATUSES); i++)
             if (strlen(STATUSES[i]) == n && !strncasecmp(STATUSES[i], v, n)) {
-                if (br_buf_puts(b, "status : ") || fts_quote(b, STATUSES[i], n)) return nomem(p);
+                q->field = BR_QF_STATUS;
+                q->text = STATUSES[i];
                 return 0;
             }
         char low[80], hint[200];
@@ -371,8 +371,8 @@ static int term_match(parser *p, const tok *t, br_buf *b, int *rankable)
     if (kind == F_HAS) {
         for (size_t i = 0; i < BR_ARRAY_LEN(HAS); i++)
             if (strlen(HAS[i][0]) == n && !strncasecmp(HAS[i][0], v, n)) {
-                if (br_buf_puts(b, "flags : ") || fts_quote(b, HAS[i][1], strlen(HAS[i][1])))
-                    return nomem(p);
+                q->field = BR_QF_FLAGS;
+                q->text = HAS[i][1];
                 return 0;
             }
         char what[160];
@@ -404,10 +404,9 @@ static int term_match(parser *p, const tok *t, br_buf *b, int *rankable)
                      BR_QUERY_MAX_YEARS);
             return fail(p, t->off, what, hint);
         }
-        if (br_buf_puts(b, from == to ? "year : " : "year : (")) return nomem(p);
-        for (int y = from; y <= to; y++)
-            if (br_buf_printf(b, "%s\"y%04d\"", y > from ? " OR " : "", y)) return nomem(p);
-        if (from != to && br_buf_puts(b, ")")) return nomem(p);
+        q->field = BR_QF_YEAR;
+        q->year_from = from;
+        q->year_to = to;
         return 0;
     }
     /* Text: free words and phrases, title:, creator:, ..., doi:, isbn:, orcid:. */
@@ -421,17 +420,18 @@ static int term_match(parser *p, const tok *t, br_buf *b, int *rankable)
             snprintf(what, sizeof what, "'%s' has no letter or digit to search for", val);
         return fail(p, t->off, what, NULL);
     }
-    if (br_buf_puts(b, f ? f->column : FREE_COLUMNS) || br_buf_puts(b, " : ")) return nomem(p);
     /* doi: and isbn: are phrases after the identifier's type, as the index stores them
      * ("doi 10.1000/x"), so an ISBN is not found by doi: nor a DOI by isbn:. */
-    br_buf_clear(&p->tmp);
-    if ((kind == F_DOI && br_buf_puts(&p->tmp, "doi ")) ||
-        (kind == F_ISBN && br_buf_puts(&p->tmp, "isbn ")) || br_buf_append(&p->tmp, v, n) ||
-        fts_quote(b, p->tmp.p, p->tmp.len) || (t->prefix && br_buf_puts(b, " *"))) {
-        br_buf_clear(&p->tmp);
-        return nomem(p);
-    }
-    br_buf_clear(&p->tmp);
+    const char *type = kind == F_DOI ? "doi " : kind == F_ISBN ? "isbn " : "";
+    size_t tn = strlen(type);
+    char *text = br_arena_alloc(p->arena, tn + n + 1);
+    if (!text) return nomem(p);
+    memcpy(text, type, tn);
+    memcpy(text + tn, v, n);
+    text[tn + n] = 0;
+    q->field = f ? f->column : BR_QF_TEXT;
+    q->text = text;
+    q->prefix = t->prefix;
     *rankable = 1;
     return 0;
 }
@@ -470,20 +470,19 @@ static int parse_term(parser *p, br_qnode **out)
         *out = n;
         return 0;
     }
-    br_buf m = {0};
+    br_qterm *term = br_arena_alloc(p->arena, sizeof *term);
+    if (!term) return nomem(p);
+    memset(term, 0, sizeof *term);
     int rankable = 0;
-    if ((rc = term_match(p, &cur, &m, &rankable))) {
-        br_buf_dispose(&m);
-        return rc;
-    }
+    if ((rc = term_of(p, &cur, term, &rankable))) return rc;
     br_qnode *n = node(p, BR_Q_FTS, cur.off);
-    if (!n || !(n->match = br_arena_strndup(p->arena, m.p, m.len))) rc = nomem(p);
-    if (!rc && rankable && !p->negated &&
-        br_buf_printf(&p->rank, "%s(%s)", p->rank.len ? " OR " : "", m.p))
-        rc = nomem(p);
-    br_buf_dispose(&m);
-    if (!rc) *out = n;
-    return rc;
+    if (!n) return nomem(p);
+    n->term = term;
+    /* at most one per term: the term cap holds the list's */
+    if (rankable && !p->negated && p->n_ranked < BR_ARRAY_LEN(p->ranked))
+        p->ranked[p->n_ranked++] = n;
+    *out = n;
+    return 0;
 }
 
 /* ---- the grammar ---------------------------------------------------------------------------- */
@@ -577,8 +576,9 @@ static int parse_unary(parser *p, br_qnode **out)
     return 0;
 }
 
-/* An AND or OR node of kids (one kid: itself), with the full-text kids merged into one
- * FTS5 query (one lookup in the index instead of one per term). */
+/* An AND or OR node of kids (one kid: itself), with its full-text kids gathered into one
+ * full-text node of that op, in the place of the first of them (one lookup in the index
+ * instead of one per term). */
 static int combine(parser *p, br_qkind kind, br_qnode **kids, size_t n, br_qnode **out)
 {
     if (n == 1) {
@@ -589,38 +589,25 @@ static int combine(parser *p, br_qkind kind, br_qnode **kids, size_t n, br_qnode
     size_t m = 0, fts = 0;
     for (size_t i = 0; i < n; i++)
         fts += kids[i]->kind == BR_Q_FTS;
-    br_buf b = {0};
-    int first = 1;
+    br_qnode *group = NULL;
+    if (fts >= 2) {
+        group = node(p, BR_Q_FTS, 0);
+        br_qnode **g = br_arena_alloc(p->arena, fts * sizeof *g);
+        if (!group || !g) return nomem(p);
+        group->op = kind;
+        group->kids = g;
+    }
     for (size_t i = 0; i < n; i++) {
-        if (kids[i]->kind != BR_Q_FTS || fts < 2) {
+        if (kids[i]->kind != BR_Q_FTS || !group) {
             merged[m++] = kids[i];
             continue;
         }
-        if (br_buf_printf(&b, "%s(%s)",
-                          first              ? ""
-                          : kind == BR_Q_AND ? " AND "
-                                             : " OR ",
-                          kids[i]->match)) {
-            br_buf_dispose(&b);
-            return nomem(p);
+        if (!group->n_kids) {
+            group->column = kids[i]->column;
+            merged[m++] = group; /* its place in the order */
         }
-        if (first) merged[m++] = kids[i]; /* its place in the order */
-        first = 0;
+        group->kids[group->n_kids++] = kids[i];
     }
-    if (fts >= 2) {
-        for (size_t i = 0; i < m; i++)
-            if (merged[i]->kind == BR_Q_FTS) {
-                br_qnode *f = node(p, BR_Q_FTS, 0);
-                if (!f || !(f->match = br_arena_strndup(p->arena, b.p, b.len))) {
-                    br_buf_dispose(&b);
-                    return nomem(p);
-                }
-                f->column = merged[i]->column;
-                merged[i] = f;
-                break;
-            }
-    }
-    br_buf_dispose(&b);
     if (m == 1) {
         *out = merged[0];
         return 0;
@@ -682,9 +669,9 @@ void br_query_free(br_qtree *t)
     free(t);
 }
 
-int br_query_parse(const char *q, br_qtree **out, br_error *err)
+int br_query_read(const char *q, br_qtree **out, br_error *err)
 {
-    if (!out) return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_query_parse: no result");
+    if (!out) return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_query_read: no result");
     *out = NULL;
     if (!q) return br_error_set(err, BR_EUSAGE, NULL, 1, 1, "no query given");
     size_t len = strlen(q);
@@ -713,10 +700,16 @@ int br_query_parse(const char *q, br_qtree **out, br_error *err)
     if (!rc) rc = parse_or(&p, &t->root);
     if (!rc && !(rc = peek(&p, &k)) && k->kind != K_END)
         rc = fail(&p, k->off, "')' has no '(' to close", NULL); /* the only token left */
-    if (!rc && p.rank.len && !(t->rank = br_arena_strndup(t->arena, p.rank.p, p.rank.len)))
-        rc = nomem(&p);
-    br_buf_dispose(&p.rank);
-    br_buf_dispose(&p.tmp);
+    if (!rc && p.n_ranked) {
+        const br_qnode **r = br_arena_alloc(t->arena, p.n_ranked * sizeof *r);
+        if (!r)
+            rc = nomem(&p);
+        else {
+            memcpy(r, p.ranked, p.n_ranked * sizeof *r);
+            t->ranked = r;
+            t->n_ranked = p.n_ranked;
+        }
+    }
     if (rc) {
         br_query_free(t);
         return rc;
@@ -725,10 +718,89 @@ int br_query_parse(const char *q, br_qtree **out, br_error *err)
     return 0;
 }
 
+/* ---- FTS5 (SQLite's search) ------------------------------------------------------------------ */
+
+/* The columns of item_fts (schema.sql) each field searches, as an FTS5 column filter. */
+static const char *const FTS5_COLUMNS[BR_QF_COUNT] = {
+    [BR_QF_TEXT] = "{title creator orcid affiliation ident type coll body}",
+    [BR_QF_TITLE] = "title",
+    [BR_QF_CREATOR] = "creator",
+    [BR_QF_ORCID] = "orcid",
+    [BR_QF_AFFILIATION] = "affiliation",
+    [BR_QF_IDENT] = "ident",
+    [BR_QF_TYPE] = "type",
+    [BR_QF_COLL] = "coll",
+    [BR_QF_STATUS] = "status",
+    [BR_QF_FLAGS] = "flags",
+    [BR_QF_YEAR] = "year",
+};
+
+/* Appends the FTS5 query of a term: "COLUMNS : " and its text as an FTS5 string. */
+static int fts5_term(br_buf *b, const br_qterm *q)
+{
+    if (br_buf_puts(b, FTS5_COLUMNS[q->field]) || br_buf_puts(b, " : ")) return -1;
+    if (q->field == BR_QF_YEAR) {
+        int from = q->year_from, to = q->year_to;
+        if (from != to && br_buf_puts(b, "(")) return -1;
+        for (int y = from; y <= to; y++)
+            if (br_buf_printf(b, "%s\"y%04d\"", y > from ? " OR " : "", y)) return -1;
+        return from != to ? br_buf_puts(b, ")") : 0;
+    }
+    if (fts_quote(b, q->text, strlen(q->text))) return -1;
+    return q->prefix ? br_buf_puts(b, " *") : 0;
+}
+
+/* Sets n's match (a term's, or "(kid) AND (kid)" of its kids') and those of the full-text
+ * nodes below it. */
+static int fts5_node(br_arena *a, br_qnode *n, br_buf *b)
+{
+    if (n->kind != BR_Q_FTS) {
+        for (size_t i = 0; i < n->n_kids; i++)
+            if (fts5_node(a, n->kids[i], b)) return -1;
+        return 0;
+    }
+    for (size_t i = 0; i < n->n_kids; i++)
+        if (fts5_node(a, n->kids[i], b)) return -1;
+    br_buf_clear(b);
+    if (n->term && fts5_term(b, n->term)) return -1;
+    for (size_t i = 0; i < n->n_kids; i++)
+        if (br_buf_printf(b, "%s(%s)",
+                          !i                  ? ""
+                          : n->op == BR_Q_AND ? " AND "
+                                              : " OR ",
+                          n->kids[i]->match))
+            return -1;
+    return (n->match = br_arena_strndup(a, b->p, b->len)) ? 0 : -1;
+}
+
+int br_query_fts5(br_qtree *t, br_error *err)
+{
+    if (!t) return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_query_fts5: no query");
+    br_buf b = {0};
+    int rc = fts5_node(t->arena, t->root, &b);
+    /* The ranked terms OR-ed (their own matches: each is a term). */
+    br_buf_clear(&b);
+    for (size_t i = 0; !rc && i < t->n_ranked; i++)
+        rc = br_buf_printf(&b, "%s(%s)", i ? " OR " : "", t->ranked[i]->match);
+    if (!rc && t->n_ranked && !(t->rank = br_arena_strndup(t->arena, b.p, b.len))) rc = -1;
+    br_buf_dispose(&b);
+    return rc ? br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory") : 0;
+}
+
+int br_query_parse(const char *q, br_qtree **out, br_error *err)
+{
+    int rc = br_query_read(q, out, err);
+    if (!rc && (rc = br_query_fts5(*out, err))) {
+        br_query_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 int br_search_check(const char *q, br_error *err)
 {
     br_qtree *t = NULL;
-    int rc = br_query_parse(q, &t, err);
+    int rc = br_query_read(q, &t, err);
     br_query_free(t);
     return rc;
 }

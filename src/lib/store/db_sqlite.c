@@ -347,6 +347,9 @@ done:
     return rc;
 }
 
+/* How searches run on it (search_sql.h). */
+extern const struct br_search_sql br_search_sqlite;
+
 const br_db_backend br_db_sqlite = {
     .version = BR_DB_BACKEND_VERSION,
     .name = "sqlite",
@@ -386,6 +389,7 @@ const br_db_backend br_db_sqlite = {
     .snapshot = sq_snapshot,
     .fk_off_sql = "PRAGMA foreign_keys=OFF",
     .fk_check_sql = "PRAGMA foreign_key_check",
+    .search = &br_search_sqlite,
     .sql = NULL,
     .n_sql = 0,
 };

@@ -4,13 +4,14 @@
  * The index has one row per item but templates (rowid = item.id), written by FTS_ROW_SQL
  * from the item's tables in the transaction of the write (store_item.c calls
  * br_search_index_item / br_search_unindex_item).  A query's tree becomes one SQL text
- * made of the fixed fragments below, its values bound as parameters: a full-text term is
- * `i.id IN (SELECT rowid FROM item_fts WHERE item_fts MATCH ?)` with the FTS5 query that
- * query.c built (every user term an FTS5 string), job:ID reads the journal. */
+ * made of the fixed fragments below and those of the backend's search SQL (search_sql.h: a
+ * full-text node's condition, the ranking query, the handle order, the page), its values bound
+ * as parameters; job:ID reads the journal. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "store_internal.h"
+#include "search_sql.h"
 #include "bulkrepo/search.h"
 #include "search/query.h"
 
@@ -271,82 +272,73 @@ int br_item_jobs(br_repo *repo, int64_t id, size_t max, br_item_job_fn fn, void 
 /* ---- queries ----------------------------------------------------------------------------------
  */
 
-/* A statement's parameters in the order their '?' appear in its text. */
-typedef struct param {
-    int is_text;
-    const char *text;
-    int64_t num;
-} param;
-
-typedef struct sqlq {
-    br_buf sql;
-    param p[3 * BR_QUERY_MAX_TERMS + 8];
-    int n;
-    int nomem;
-} sqlq;
-
-static void put(sqlq *s, const char *fragment)
+void br_sqlq_put(br_sqlq *s, const char *fragment)
 {
     if (br_buf_puts(&s->sql, fragment)) s->nomem = 1;
 }
 
-static void param_text(sqlq *s, const char *t)
+void br_sqlq_text(br_sqlq *s, const char *t)
 {
-    if (s->n >= (int)BR_ARRAY_LEN(s->p)) {
+    if (!t || s->n >= (int)BR_ARRAY_LEN(s->p)) {
         s->nomem = 1;
         return;
     }
-    s->p[s->n++] = (param){1, t, 0};
+    s->p[s->n++] = (struct br_sqlparam){1, t, 0};
 }
 
-static void param_num(sqlq *s, int64_t v)
+int br_sqlq_ref(br_sqlq *s, const char *t)
+{
+    br_sqlq_text(s, t);
+    return s->nomem ? 0 : s->n;
+}
+
+void br_sqlq_num(br_sqlq *s, int64_t v)
 {
     if (s->n >= (int)BR_ARRAY_LEN(s->p)) {
         s->nomem = 1;
         return;
     }
-    s->p[s->n++] = (param){0, NULL, v};
+    s->p[s->n++] = (struct br_sqlparam){0, NULL, v};
 }
 
 /* The WHERE condition of a query's tree, over `item i`.  Recursion is as deep as the tree:
  * query.c caps it (BR_QUERY_MAX_DEPTH). */
-static void where(sqlq *s, const br_qnode *n)
+static void where(br_sqlq *s, const struct br_search_sql *d, const br_qnode *n)
 {
     switch (n->kind) {
     case BR_Q_FTS:
-        put(s, "i.id IN (SELECT rowid FROM item_fts WHERE item_fts MATCH ?)");
-        param_text(s, n->match);
+        d->match(s, n);
         return;
     case BR_Q_JOB:
         /* The items the journal names: by handle (a replaced item has a new id and the same
          * handle; an id may have been taken by another item since), by id on a line without
          * a handle; and the items the job wrote last. */
-        put(s, "i.id IN (SELECT x.id FROM job_record r JOIN item x ON x.handle = r.handle "
-               "WHERE r.job_id = ? UNION SELECT r.item_id FROM job_record r "
-               "WHERE r.job_id = ? AND r.handle IS NULL UNION SELECT x.id FROM item x "
-               "WHERE x.job_id = ?)");
-        param_num(s, n->job);
-        param_num(s, n->job);
-        param_num(s, n->job);
+        br_sqlq_put(s, "i.id IN (SELECT x.id FROM job_record r JOIN item x ON x.handle = r.handle "
+                       "WHERE r.job_id = ? UNION SELECT r.item_id FROM job_record r "
+                       "WHERE r.job_id = ? AND r.handle IS NULL UNION SELECT x.id FROM item x "
+                       "WHERE x.job_id = ?)");
+        br_sqlq_num(s, n->job);
+        br_sqlq_num(s, n->job);
+        br_sqlq_num(s, n->job);
         return;
     case BR_Q_NOT:
-        put(s, "NOT (");
-        where(s, n->kids[0]);
-        put(s, ")");
+        br_sqlq_put(s, "NOT (");
+        where(s, d, n->kids[0]);
+        br_sqlq_put(s, ")");
         return;
     case BR_Q_AND:
     case BR_Q_OR:
-        put(s, "(");
+        br_sqlq_put(s, "(");
         for (size_t i = 0; i < n->n_kids; i++) {
-            if (i) put(s, n->kind == BR_Q_AND ? " AND " : " OR ");
-            where(s, n->kids[i]);
+            if (i) br_sqlq_put(s, n->kind == BR_Q_AND ? " AND " : " OR ");
+            where(s, d, n->kids[i]);
         }
-        put(s, ")");
+        br_sqlq_put(s, ")");
         return;
     }
 }
 
-static int bind_all(br_repo *repo, br_dbst *st, const sqlq *s, br_error *err)
+static int bind_all(br_repo *repo, br_dbst *st, const br_sqlq *s, br_error *err)
 {
     for (int i = 0; i < s->n; i++) {
         int rc = s->p[i].is_text ? br_bind_text(st, i + 1, s->p[i].text)
@@ -356,7 +348,7 @@ static int bind_all(br_repo *repo, br_dbst *st, const sqlq *s, br_error *err)
     return 0;
 }
 
-static int prepare(br_repo *repo, const sqlq *s, br_dbst **st, br_error *err)
+static int prepare(br_repo *repo, const br_sqlq *s, br_dbst **st, br_error *err)
 {
     *st = NULL;
     if (s->nomem) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
@@ -370,15 +362,12 @@ static int prepare(br_repo *repo, const sqlq *s, br_dbst **st, br_error *err)
     return rc;
 }
 
-/* bm25 weights by column (title, creator, orcid, affiliation, ident, type, coll, status,
- * flags, year, body): a word in the title counts most; status, flags and years not at all. */
-#define RANK_WEIGHTS "10.0, 5.0, 2.0, 2.0, 3.0, 2.0, 1.0, 0.0, 0.0, 0.0, 1.0"
-
-static int count_hits(br_repo *repo, const br_qtree *t, int64_t *total, br_error *err)
+static int count_hits(br_repo *repo, const struct br_search_sql *d, const br_qtree *t,
+                      int64_t *total, br_error *err)
 {
-    sqlq s = {0};
-    put(&s, "SELECT count(*) FROM item i WHERE i.status <> 'template' AND ");
-    where(&s, t->root);
+    br_sqlq s = {.arena = t->arena};
+    br_sqlq_put(&s, "SELECT count(*) FROM item i WHERE i.status <> 'template' AND ");
+    where(&s, d, t->root);
     br_dbst *st;
     int rc = prepare(repo, &s, &st, err);
     br_buf_dispose(&s.sql);
@@ -398,40 +387,42 @@ int br_search(br_repo *repo, const br_search_query *q, br_item_fn fn, void *ctx,
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_search: missing argument");
     if (q->limit < 0 || q->offset < 0)
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "limit and offset must not be negative");
+    const struct br_search_sql *d = repo->db->be->search;
     br_qtree *t = NULL;
-    int rc = br_query_parse(q->q, &t, err);
+    int rc = br_query_read(q->q, &t, err);
     if (rc) return rc;
+    br_sqlq s = {.arena = t->arena};
+    if (!d) {
+        rc = br_error_set(err, BR_ESTORE, NULL, 0, 0, "search is not available on the %s store",
+                          repo->db->be->name);
+        goto done;
+    }
+    if (d->prepare && (rc = d->prepare(t, err))) goto done;
     /* Inside a transaction: its own writes are found too. */
-    if (repo->in_tx && (rc = br_search_flush(repo, err))) {
-        br_query_free(t);
-        return rc;
-    }
-    if (total && (rc = count_hits(repo, t, total, err))) {
-        br_query_free(t);
-        return rc;
-    }
-    int rank = q->order == BR_SEARCH_BY_RANK && t->rank;
-    sqlq s = {0};
-    if (rank) {
-        /* Materialized: the ranking query runs once, not once per item it is joined to. */
-        put(&s, "WITH r AS MATERIALIZED (SELECT rowid AS rid, bm25(item_fts, " RANK_WEIGHTS
-                ") AS score FROM item_fts WHERE item_fts MATCH ?) ");
-        param_text(&s, t->rank);
-    }
-    put(&s, "SELECT i.id, i.handle, i.uuid, i.status, (SELECT v.value FROM metadata_value v "
-            "WHERE v.item_id = i.id AND v.field_id = ? ORDER BY v.seq LIMIT 1), c.handle, "
-            "i.modified FROM item i LEFT JOIN container c ON c.id = i.owning_collection ");
-    param_num(&s, br_field_id(repo, "dc", "title", NULL));
-    if (rank) put(&s, "LEFT JOIN r ON r.rid = i.id ");
-    put(&s, "WHERE i.status <> 'template' AND ");
-    where(&s, t->root);
+    if (repo->in_tx && (rc = br_search_flush(repo, err))) goto done;
+    if (total && (rc = count_hits(repo, d, t, total, err))) goto done;
+    int rank = q->order == BR_SEARCH_BY_RANK && t->n_ranked;
+    if (rank && d->rank_with) d->rank_with(&s, t);
+    br_sqlq_put(&s,
+                "SELECT i.id, i.handle, i.uuid, i.status, (SELECT v.value FROM metadata_value v "
+                "WHERE v.item_id = i.id AND v.field_id = ? ORDER BY v.seq LIMIT 1), c.handle, "
+                "i.modified FROM item i LEFT JOIN container c ON c.id = i.owning_collection ");
+    br_sqlq_num(&s, br_field_id(repo, "dc", "title", NULL));
+    if (rank) d->rank_join(&s, t);
+    br_sqlq_put(&s, "WHERE i.status <> 'template' AND ");
+    where(&s, d, t->root);
     /* Items the ranking query does not find (matched by job:, status:, a negation) last. */
-    put(&s, rank ? " ORDER BY r.score IS NULL, r.score, i.handle_prefix, i.handle_num, i.handle"
-                 : " ORDER BY i.handle_prefix, i.handle_num, i.handle");
+    br_sqlq_put(&s, " ORDER BY ");
+    if (rank) {
+        br_sqlq_put(&s, "r.score IS NULL, r.score");
+        br_sqlq_put(&s, d->best_first);
+        br_sqlq_put(&s, ", ");
+    }
+    br_sqlq_put(&s, d->by_handle);
     if (q->limit || q->offset) {
-        put(&s, " LIMIT ? OFFSET ?");
-        param_num(&s, q->limit ? q->limit : -1);
-        param_num(&s, q->offset);
+        br_sqlq_put(&s, d->limit);
+        br_sqlq_num(&s, q->limit ? q->limit : -1);
+        br_sqlq_num(&s, q->offset);
     }
     br_dbst *st = NULL;
     if (!(rc = prepare(repo, &s, &st, err))) {
@@ -445,6 +436,7 @@ int br_search(br_repo *repo, const br_search_query *q, br_item_fn fn, void *ctx,
         if (r != BR_DB_ROW && r != BR_DB_DONE) rc = br_store_fail(repo, err, "search");
     }
     br_db_finalize(st);
+done:
     br_buf_dispose(&s.sql);
     br_query_free(t);
     return rc;
