@@ -6,10 +6,12 @@
  * view's jobs, file downloads and who may read what). */
 #define _GNU_SOURCE
 #include <curl/curl.h>
+#include <libpq-fe.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include "cli_fixture.h"
+#include "pg.h"
 #include "repo_fixture.h"
 #include "serve_fixture.h"
 #include "bulkrepo/bulkrepo.h"
@@ -302,22 +304,38 @@ static void test_pages_total_and_rank(void **state)
     assert_int_equal(br_search(f->r->repo, NULL, collect, &h, NULL, NULL), BR_EUSAGE);
 }
 
-/* Every row of the index, in rowid order (the repository's own database, read beside it). */
+#define INDEX_ROWS                                                                                 \
+    "SELECT rowid, title, creator, orcid, affiliation, ident, type, coll, status, flags, year, "   \
+    "body FROM item_fts ORDER BY rowid"
+
+/* Every row of the index, in rowid order (the repository's own database, read beside it, on
+ * whichever store it is). */
 static char *dump_index(const char *repo_dir)
 {
+    tu_log log;
+    tu_log_init(&log);
+    char url[1024];
+    if (tu_db_address(repo_dir, url, sizeof url)) {
+        PGconn *c = PQconnectdb(url);
+        if (PQstatus(c) != CONNECTION_OK) fail_msg("%s: %s", url, PQerrorMessage(c));
+        PGresult *r = PQexec(c, INDEX_ROWS);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) fail_msg("%s", PQresultErrorMessage(r));
+        for (int row = 0; row < PQntuples(r); row++) {
+            for (int i = 0; i < 12; i++)
+                tu_log_printf(&log, "%s%s", i ? "|" : "",
+                              PQgetisnull(r, row, i) ? "NULL" : PQgetvalue(r, row, i));
+            tu_log_printf(&log, "\n");
+        }
+        PQclear(r);
+        PQfinish(c);
+        return log.text;
+    }
     sqlite3 *db = NULL;
     assert_int_equal(
         sqlite3_open_v2(tu_path(repo_dir, "bulkrepo.db"), &db, SQLITE_OPEN_READONLY, NULL),
         SQLITE_OK);
     sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT rowid, title, creator, orcid, affiliation, ident, "
-                                        "type, coll, status, flags, year, body FROM item_fts "
-                                        "ORDER BY rowid",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
-    tu_log log;
-    tu_log_init(&log);
+    assert_int_equal(sqlite3_prepare_v2(db, INDEX_ROWS, -1, &st, NULL), SQLITE_OK);
     while (sqlite3_step(st) == SQLITE_ROW) {
         for (int i = 0; i < 12; i++) {
             const char *v = (const char *)sqlite3_column_text(st, i);

@@ -5,7 +5,6 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <sqlite3.h>
 #include "cli_fixture.h"
 #include "repo_fixture.h"
 #include "serve_fixture.h"
@@ -464,17 +463,11 @@ static void test_lib_million_flat(void **state)
     fclose(fp);
     /* The researchers they name, written straight into the table (a million adds through
      * the library would take the test's time). */
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(tu_path(f->repo_dir, "bulkrepo.db"), &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 10000);
-    assert_int_equal(
-        sqlite3_exec(db,
-                     "WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < "
-                     "999999) INSERT INTO researcher(rid, family, created, modified) "
-                     "SELECT printf('researcher-%07d', i), 'R', '', '' FROM c",
-                     NULL, NULL, NULL),
-        SQLITE_OK);
-    sqlite3_close(db);
+    tu_db_exec(f->repo_dir,
+               "WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < 999999) "
+               "INSERT INTO researcher(rid, family, created, modified) "
+               "SELECT 'researcher-' || substr('000000' || i, length('000000' || i) - 6), 'R', "
+               "'', '' FROM c");
     long before = max_rss_kb();
     size_t added = 0;
     assert_br_ok(br_set_add_file(f->repo, "big", p, &added, &err), &err);
@@ -651,11 +644,13 @@ static void test_cli_from_job_outcomes(void **state)
     RUN(f, 0, "set create del --from-job %lld --outcome deleted", del);
     assert_contains(f->err, "0 members added");
     assert_contains(f->err, "3 journal lines");
-    SH(f, 0,
-       "sqlite3 r/bulkrepo.db \"INSERT INTO trash(uuid, handle, item_id, job_id, deleted, "
-       "purge_after, record) VALUES ('0c7b7d1e-0000-4000-8000-000000000001', '%s', 0, %lld, "
-       "'2026-01-01T00:00:00Z', 4102444800, '{}')\"",
-       hb, del);
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO trash(uuid, handle, item_id, job_id, deleted, purge_after, record) "
+             "VALUES ('0c7b7d1e-0000-4000-8000-000000000001', '%s', 0, %lld, "
+             "'2026-01-01T00:00:00Z', 4102444800, '{}')",
+             hb, del);
+    tu_db_exec(f->repo, sql);
     RUN(f, 0, "set add del --from-job %lld --outcome deleted", del);
     assert_contains(f->err, "1 members added");
     RUN(f, 0, "set members del");

@@ -952,6 +952,9 @@ static int pg_exec_script(br_db *db, const char *sql, char *msg, size_t size)
 extern const char *const br_pg_sql[S_COUNT];
 extern const char br_schema_pg_sql[];
 
+/* How searches run on it (search_sql.h). */
+extern const struct br_search_sql br_search_pg;
+
 const br_db_backend br_db_postgresql = {
     .version = BR_DB_BACKEND_VERSION,
     .name = "postgresql",
@@ -995,6 +998,7 @@ const br_db_backend br_db_postgresql = {
     .snapshot = NULL, /* pg_dump makes the copy */
     .fk_off_sql = NULL,
     .fk_check_sql = NULL,
+    .search = &br_search_pg,
     .schema_sql = br_schema_pg_sql,
     .sequence_sync_sql = "SELECT setval(pg_get_serial_sequence('%s', 'id'), "
                          "COALESCE(max(id), 0) + 1, false) FROM %s",
