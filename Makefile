@@ -124,16 +124,15 @@ test: deps
 	$(MAKE) fuzz FUZZ_SECONDS=5 FUZZ_FLAGS=-seed=1
 
 # The tests that run on both stores again with the repositories on PostgreSQL: a throwaway
-# server (scripts/test-pg.sh) for the run: every test that keeps a repository, except search's
-# (test_search, test_sets: the query side is not on PostgreSQL yet) and the embedded
-# database's upgrades (test_upgrade).
+# server (scripts/test-pg.sh) for the run: every test that keeps a repository, except the
+# embedded database's upgrades (test_upgrade).
 PG_TESTS := test_db test_store test_engine test_esploro_store test_export test_relations test_doi \
             test_mime test_fetch_policy test_cli_import test_cli_export test_cli_esploro_import \
             test_cli_export_esploro test_cli_jobs test_cli_onix test_cli_xlsx test_cli_convert \
             test_cli_lint test_revert_import test_affiliations test_users_job test_normalize \
             test_api test_setjobs test_deliver test_ftp test_pull test_notify test_researchers \
             test_setjob_files test_server_limits test_user test_support test_cron test_workers \
-            test_migrate
+            test_migrate test_search test_sets
 unit-pg: $(B)/bulkrepo $(PG_TESTS:%=$(B)/tests/%) tools
 	BULKREPO_BIN=$(abspath $(B)/bulkrepo) GEN_SAF=$(abspath $(B)/tools/gen_saf) \
 	BULKREPO_TESTDATA=$(abspath tests/data) sh scripts/test-pg.sh $(PG_TESTS:%=$(B)/tests/%)
