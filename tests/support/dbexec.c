@@ -50,3 +50,31 @@ void tu_db_exec(const char *repo_dir, const char *sql)
     if (sqlite3_exec(c, sql, NULL, NULL, &msg) != SQLITE_OK) fail_msg("%s: %s", sql, msg);
     sqlite3_close(c);
 }
+
+void tu_db_text(const char *repo_dir, const char *sql, char *out, size_t size)
+{
+    char url[1024];
+    out[0] = 0;
+    if (tu_db_address(repo_dir, url, sizeof url)) {
+        PGconn *c = PQconnectdb(url);
+        if (PQstatus(c) != CONNECTION_OK) fail_msg("%s: %s", url, PQerrorMessage(c));
+        PGresult *r = PQexec(c, sql);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+        if (PQntuples(r) < 1) fail_msg("%s: no row", sql);
+        snprintf(out, size, "%s", PQgetvalue(r, 0, 0));
+        PQclear(r);
+        PQfinish(c);
+        return;
+    }
+    sqlite3 *c;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open(tu_path(repo_dir, "bulkrepo.db"), &c), SQLITE_OK);
+    sqlite3_busy_timeout(c, 5000);
+    if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(c));
+    if (sqlite3_step(st) != SQLITE_ROW) fail_msg("%s: no row", sql);
+    const unsigned char *v = sqlite3_column_text(st, 0);
+    snprintf(out, size, "%s", v ? (const char *)v : "");
+    sqlite3_finalize(st);
+    sqlite3_close(c);
+}

@@ -21,5 +21,8 @@ int tu_db_address(const char *repo_dir, char *url, size_t size);
 /* Runs SQL on the repository's database, whichever store it is on; the test fails when the
  * statement does. */
 void tu_db_exec(const char *repo_dir, const char *sql);
+/* The first column of the first row sql returns, as text, into out (NULL as ""); the test
+ * fails when the statement does or returns no row. */
+void tu_db_text(const char *repo_dir, const char *sql, char *out, size_t size);
 
 #endif

@@ -366,8 +366,9 @@ static void test_relative_source_every_error(void **state)
     free(e);
 
     /* A rerun (as after an I/O failure) from yet another folder reads the same package. */
-    SH(f, 0, "sqlite3 r/bulkrepo.db \"UPDATE job SET status='FAILED', failure='io' WHERE id=%lld\"",
-       id);
+    char sql[128];
+    snprintf(sql, sizeof sql, "UPDATE job SET status='FAILED', failure='io' WHERE id=%lld", id);
+    tu_db_exec(f->repo, sql);
     SH(f, 0, "cd elsewhere && \"$BR\" --repo ../r job rerun %lld", id);
     long long again = out_id(f);
     SH(f, 0, "cd elsewhere && \"$BR\" --repo ../r job work --once");

@@ -9,7 +9,6 @@
  * through the bulkrepo binary. */
 #define _GNU_SOURCE
 #include <pthread.h>
-#include <sqlite3.h>
 #include "cli_fixture.h"
 #include "http_fixture.h"
 #include "repo_fixture.h"
@@ -788,18 +787,10 @@ static void test_delete_orcid_api(void **state)
     assert_true(json_is_true(json_object_get(c, "token")));
     json_decref(c);
     /* The token is stored sealed, never in clear. */
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(fx_path(f, "r/bulkrepo.db"), &db), SQLITE_OK);
-    sqlite3_stmt *st;
-    assert_int_equal(
-        sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'orcid.token'", -1, &st, NULL),
-        SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    const char *sealed = (const char *)sqlite3_column_text(st, 0);
+    char sealed[2048];
+    tu_db_text(f->repo, "SELECT value FROM meta WHERE key = 'orcid.token'", sealed, sizeof sealed);
     assert_true(!strncmp(sealed, "sb1:", 4));
     assert_null(strstr(sealed, TOKEN));
-    sqlite3_finalize(st);
-    sqlite3_close(db);
 
     /* Loopback is refused unless fetch-allow.txt lists it: every work failed, none sent. */
     RUN(f, 1, "job run delete-orcid --set People --wait");
