@@ -428,6 +428,109 @@ static void test_transactions(void **state)
     assert_int_equal(query_int(f, "SELECT k FROM k"), 2);
 }
 
+/* Writes sent ahead (step_ahead; PostgreSQL's pipeline): they run in order and before any
+ * later statement, more of them than go ahead unanswered at once; a refused one fails the next
+ * call that waits for the server (a step, the COMMIT, or the call after a finalize), with its
+ * message, and the transaction rolls back whole; outside a transaction it is a plain step. */
+static void test_step_ahead(void **state)
+{
+    fx *f = *state;
+    NEED_DB(f);
+    make_k(f, 0);
+    br_dbst *ins = PREP(f, "INSERT INTO k(k, v) VALUES (?1, ?2)");
+    br_dbst *upd = PREP(f, "UPDATE k SET v = ?2 WHERE k = ?1");
+    br_dbst *get = PREP(f, "SELECT count(*), max(k), min(v) FROM k");
+    EXEC(f, "BEGIN");
+    for (int i = 1; i <= 600; i++) {
+        br_db_reset(ins);
+        br_db_bind_int64(ins, 1, i);
+        bind_text(ins, 2, "b", -1);
+        assert_int_equal(br_db_step_ahead(ins), BR_DB_DONE);
+        if (i == 7) { /* an update of a row sent ahead, itself sent ahead */
+            br_db_reset(upd);
+            br_db_bind_int64(upd, 1, 7);
+            bind_text(upd, 2, "a", -1);
+            assert_int_equal(br_db_step_ahead(upd), BR_DB_DONE);
+        }
+    }
+    assert_int_equal(f->be->in_transaction(f->db), 1);
+    br_db_reset(get);
+    STEP(get, BR_DB_ROW);
+    assert_int_equal(br_db_col_int64(get, 0), 600);
+    assert_int_equal(br_db_col_int64(get, 1), 600);
+    assert_string_equal(col_text(get, 2), "a");
+    br_db_reset(get);
+    EXEC(f, "COMMIT");
+
+    /* refused: the next step says so (SQLite: at once), and ROLLBACK takes back the rest */
+    EXEC(f, "BEGIN");
+    br_db_reset(ins);
+    br_db_bind_int64(ins, 1, 601);
+    bind_text(ins, 2, "c", -1);
+    assert_int_equal(br_db_step_ahead(ins), BR_DB_DONE);
+    br_db_reset(ins);
+    br_db_bind_int64(ins, 1, 5); /* taken */
+    int rc = br_db_step_ahead(ins);
+    if (!f->pg) {
+        assert_int_equal(rc, BR_DB_UNIQUE);
+    } else {
+        assert_int_equal(rc, BR_DB_DONE);
+        br_db_reset(get);
+        assert_int_equal(br_db_step(get), BR_DB_UNIQUE);
+        assert_icontains(br_db_errmsg(f->db), "sent ahead");
+        assert_icontains(br_db_errmsg(f->db), "(k)=(5)");
+    }
+    EXEC(f, "ROLLBACK");
+    assert_int_equal(f->be->in_transaction(f->db), 0);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM k"), 600);
+
+    /* refused and nothing after it but the COMMIT: the COMMIT fails */
+    EXEC(f, "BEGIN");
+    br_db_reset(ins);
+    br_db_bind_int64(ins, 1, 602);
+    assert_int_equal(br_db_step_ahead(ins), BR_DB_DONE);
+    br_db_reset(ins);
+    br_db_bind_int64(ins, 1, 6);
+    rc = br_db_step_ahead(ins);
+    if (f->pg) {
+        assert_int_equal(rc, BR_DB_DONE);
+        assert_int_equal(br_db_exec(f->db, "COMMIT"), BR_DB_UNIQUE);
+        assert_icontains(br_db_errmsg(f->db), "(k)=(6)");
+    }
+    EXEC(f, "ROLLBACK");
+    assert_int_equal(query_int(f, "SELECT count(*) FROM k"), 600);
+
+    /* refused, then a call that cannot report it (finalize): the next call does */
+    br_dbst *other = PREP(f, "SELECT 1");
+    EXEC(f, "BEGIN");
+    br_db_reset(ins);
+    br_db_bind_int64(ins, 1, 8);
+    rc = br_db_step_ahead(ins);
+    if (f->pg) {
+        assert_int_equal(rc, BR_DB_DONE);
+        br_db_finalize(other);
+        assert_int_equal(br_db_exec(f->db, "SELECT 1"), BR_DB_UNIQUE);
+        assert_icontains(br_db_errmsg(f->db), "(k)=(8)");
+    } else {
+        assert_int_equal(rc, BR_DB_UNIQUE);
+        br_db_finalize(other);
+    }
+    EXEC(f, "ROLLBACK");
+
+    /* outside a transaction: a plain step, its refusal at once */
+    br_db_reset(ins);
+    br_db_bind_int64(ins, 1, 9);
+    assert_int_equal(br_db_step_ahead(ins), BR_DB_UNIQUE);
+    br_db_reset(ins);
+    br_db_bind_int64(ins, 1, 603);
+    assert_int_equal(br_db_step_ahead(ins), BR_DB_DONE);
+    assert_int_equal(f->be->in_transaction(f->db), 0);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM k"), 601);
+    br_db_finalize(ins);
+    br_db_finalize(upd);
+    br_db_finalize(get);
+}
+
 /* A '?' in a literal, a quoted name or a comment is no parameter; bare ? are numbered after
  * the highest so far. */
 static void test_parameters(void **state)
@@ -638,6 +741,7 @@ int main(void)
         BOTH(test_reset_and_step_again),
         BOTH(test_bind_column_copies),
         BOTH(test_transactions),
+        BOTH(test_step_ahead),
         BOTH(test_parameters),
         BOTH(test_errors),
         {"test_server_statements (postgresql)", test_server_statements, setup_pg, teardown, NULL},

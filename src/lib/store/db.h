@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BR_DB_BACKEND_VERSION 1
+#define BR_DB_BACKEND_VERSION 2 /* 2: step_ahead */
 
 /* step results and errors */
 enum {
@@ -75,6 +75,13 @@ struct br_db_backend {
      * inside its transaction, which stays usable (PostgreSQL ends a transaction at its first
      * error: a savepoint around the statement); NULL where step already leaves it usable. */
     int (*step_guarded)(br_dbst *st);
+    /* A write inside a transaction whose answer nobody reads (no rows; changes and last_id are
+     * not asked; a refusal is a failure, not an answer): the backend may send it and answer
+     * BR_DB_DONE before the server does.  Its refusal then surfaces as the failure of the
+     * connection's next call that waits for the server (a step, exec, prepare, the COMMIT),
+     * with the refused write's message; writes keep their order.  NULL: step (SQLite, whose
+     * writes cost no round trip). */
+    int (*step_ahead)(br_dbst *st);
     /* Ends the statement's current result; bindings stay. */
     void (*reset)(br_dbst *st);
     void (*clear_bindings)(br_dbst *st);
@@ -180,6 +187,11 @@ static inline int br_db_bind_column(br_dbst *st, int i, br_dbst *src, int k)
 static inline int br_db_step(br_dbst *st)
 {
     return st->db->be->step(st);
+}
+static inline int br_db_step_ahead(br_dbst *st)
+{
+    const br_db_backend *be = st->db->be;
+    return be->step_ahead ? be->step_ahead(st) : be->step(st);
 }
 static inline void br_db_reset(br_dbst *st)
 {

@@ -18,7 +18,15 @@
  *     on after a failed statement): every later statement fails until ROLLBACK.
  *   - Errors map by SQLSTATE: 23505 unique, other 23xxx constraint, 40001, 40P01 and 55P03
  *     (lock_timeout, which set_wait sets) busy.
- *   - A step after BR_DB_DONE or an error runs the statement again, as SQLite's does. */
+ *   - A step after BR_DB_DONE or an error runs the statement again, as SQLite's does.
+ *   - A write sent ahead (step_ahead, inside a transaction) goes out in libpq's pipeline mode
+ *     without waiting for its answer: an import's rows (values, creators, journal lines) cost
+ *     one round trip together instead of one each, which is most of an import's time on
+ *     PostgreSQL (docs/scale.md).  Every call that waits for the server first reads the
+ *     answers of what was sent ahead (wait_ahead); the first refusal among them becomes that
+ *     call's failure, with the refused write's message.  At most PG_AHEAD_MAX go ahead
+ *     unanswered: their answers (a few bytes each) then fit the socket's buffers, so the
+ *     blocking connection cannot deadlock with a server that waits for us to read. */
 #include <ctype.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -33,6 +41,7 @@
 #include "store_internal.h" /* stmt_id: the index of the statement texts */
 
 #define PG_MAX_PARAMS 65535 /* the protocol's limit */
+#define PG_AHEAD_MAX  256   /* writes sent ahead before their answers are read */
 /* PostgreSQL's type oids (catalog/pg_type.h; fixed since 7.x) */
 enum {
     PGT_TEXT = 25,
@@ -55,7 +64,10 @@ typedef struct pg_db {
     int last_id_known;   /* no statement ran since last_id was read */
     char **stale;        /* statements finalized while they could not be deallocated */
     size_t n_stale, cap_stale;
-    char msg[1024]; /* the last error */
+    unsigned ahead;       /* writes sent ahead whose answers are not read yet */
+    int ahead_rc;         /* the first refusal among them, until a caller takes it */
+    char ahead_msg[1024]; /* its message */
+    char msg[1024];       /* the last error */
 } pg_db;
 
 typedef struct pg_st {
@@ -138,9 +150,63 @@ static void completed(pg_db *d, const PGresult *res)
         d->changes = strtoll(PQcmdTuples((PGresult *)res), NULL, 10);
 }
 
+/* ---- writes sent ahead ------------------------------------------------------------------- */
+
+/* Reads the answers of the writes sent ahead (ends the pipeline): 0, or the code of the first
+ * refusal, which stays pending (ahead_rc, ahead_msg) until take_ahead hands it to a caller.
+ * For the calls that cannot report (finalize, set_wait): their next sibling reports it. */
+static int wait_ahead(pg_db *d)
+{
+    if (!d->ahead) return d->ahead_rc;
+    d->ahead = 0;
+    int rc = 0;
+    if (!PQpipelineSync(d->conn)) {
+        rc = fail(d, NULL);
+    } else {
+        for (;;) {
+            PGresult *r = PQgetResult(d->conn);
+            if (!r) { /* between two writes' answers; a lost connection gives only these */
+                if (PQstatus(d->conn) != CONNECTION_OK) {
+                    if (!rc) rc = fail(d, NULL);
+                    break;
+                }
+                continue;
+            }
+            ExecStatusType t = PQresultStatus(r);
+            if (t == PGRES_PIPELINE_SYNC) {
+                PQclear(r);
+                break;
+            }
+            /* after a refusal the server skips the rest: PGRES_PIPELINE_ABORTED */
+            if (t == PGRES_FATAL_ERROR && !rc) rc = fail(d, r);
+            PQclear(r);
+        }
+    }
+    if (!PQexitPipelineMode(d->conn) && !rc) rc = fail(d, NULL);
+    d->last_id_known = 0;
+    if (rc && !d->ahead_rc) {
+        d->ahead_rc = rc;
+        snprintf(d->ahead_msg, sizeof d->ahead_msg, "a write sent ahead failed: %.990s", d->msg);
+    }
+    return d->ahead_rc;
+}
+
+/* wait_ahead for a call that reports: a pending refusal becomes its failure (once). */
+static int take_ahead(pg_db *d)
+{
+    int rc = wait_ahead(d);
+    if (rc) {
+        set_msg(d, d->ahead_msg);
+        d->ahead_rc = 0;
+    }
+    return rc;
+}
+
 /* Runs one command whose result is not wanted: 0 or the error's code (message kept). */
 static int command(pg_db *d, const char *sql)
 {
+    int ahead = take_ahead(d);
+    if (ahead) return ahead;
     PGresult *r = PQexec(d->conn, sql);
     int rc = ok_status(PQresultStatus(r)) ? 0 : fail(d, r);
     if (!rc) completed(d, r);
@@ -370,6 +436,7 @@ static void pg_close(br_db *db)
 {
     if (!db) return;
     pg_db *d = PGDB(db);
+    wait_ahead(d); /* their transaction was never committed: the answers only end the pipeline */
     PQfinish(d->conn);
     for (size_t i = 0; i < d->n_stale; i++)
         free(d->stale[i]);
@@ -381,7 +448,7 @@ static void pg_close(br_db *db)
  * no command but ROLLBACK), now that it has ended. */
 static void flush_stale(pg_db *d)
 {
-    if (!d->n_stale || PQtransactionStatus(d->conn) == PQTRANS_INERROR) return;
+    if (!d->n_stale || wait_ahead(d) || PQtransactionStatus(d->conn) == PQTRANS_INERROR) return;
     for (size_t i = 0; i < d->n_stale; i++) {
         char q[64];
         snprintf(q, sizeof q, "DEALLOCATE %s", d->stale[i]);
@@ -464,7 +531,9 @@ static int pg_prepare(br_db *db, const char *sql, int len, int persistent, br_db
             types[v - 1] = PGT_TEXT;
         }
     }
+    if ((rc = take_ahead(d))) goto done;
     flush_stale(d);
+    rc = BR_DB_ERROR;
     snprintf(s->name, sizeof s->name, "br_%lu", ++d->names);
     res = PQprepare(d->conn, s->name, text, s->nparams, types);
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
@@ -491,7 +560,7 @@ static void pg_finalize(br_dbst *st)
     pg_db *d = STDB(s);
     if (!s->persistent && PQstatus(d->conn) == CONNECTION_OK) {
         int done = 0;
-        if (PQtransactionStatus(d->conn) != PQTRANS_INERROR) {
+        if (!wait_ahead(d) && PQtransactionStatus(d->conn) != PQTRANS_INERROR) {
             char q[64];
             snprintf(q, sizeof q, "DEALLOCATE %s", s->name);
             PGresult *r = PQexec(d->conn, q);
@@ -641,6 +710,8 @@ static int pg_step(br_dbst *st)
         s->row = -1;
         return BR_DB_DONE;
     }
+    int ahead = take_ahead(d);
+    if (ahead) return ahead;
     PGresult *res = PQexecPrepared(d->conn, s->name, s->nparams, (const char *const *)s->values,
                                    s->lengths, s->formats, 0);
     ExecStatusType t = PQresultStatus(res);
@@ -660,6 +731,34 @@ static int pg_step(br_dbst *st)
         }
     }
     PQclear(res);
+    return BR_DB_DONE;
+}
+
+/* Sends the write without waiting for its answer (see the top of the file); outside a
+ * transaction, where each write would be a transaction of its own that a later refusal could
+ * take back with it, it is a plain step. */
+static int pg_step_ahead(br_dbst *st)
+{
+    pg_st *s = PGST(st);
+    pg_db *d = STDB(s);
+    if (s->res || (!d->ahead && PQtransactionStatus(d->conn) != PQTRANS_INTRANS))
+        return pg_step(st);
+    if (d->ahead_rc) return take_ahead(d);
+    if (!d->ahead && !PQenterPipelineMode(d->conn)) return fail(d, NULL);
+    free_blobs(s);
+    if (!PQsendQueryPrepared(d->conn, s->name, s->nparams, (const char *const *)s->values,
+                             s->lengths, s->formats, 0)) {
+        int rc = fail(d, NULL);
+        char msg[sizeof d->msg];
+        br_strlcpy(msg, d->msg, sizeof msg);
+        d->ahead++;
+        wait_ahead(d);
+        d->ahead_rc = 0;
+        set_msg(d, msg);
+        return rc;
+    }
+    d->last_id_known = 0;
+    if (++d->ahead >= PG_AHEAD_MAX) return take_ahead(d);
     return BR_DB_DONE;
 }
 
@@ -836,6 +935,7 @@ static int64_t pg_last_id(br_db *db)
 {
     pg_db *d = PGDB(db);
     if (d->last_id_known) return d->last_id;
+    if (wait_ahead(d)) return 0; /* the transaction failed: the next call says why */
     int64_t id = 0;
     PGTransactionStatusType ts = PQtransactionStatus(d->conn);
     if (ts == PQTRANS_IDLE) {
@@ -878,7 +978,8 @@ static const char *pg_errmsg(br_db *db)
 
 static int pg_in_transaction(br_db *db)
 {
-    return PQtransactionStatus(PGDB(db)->conn) != PQTRANS_IDLE;
+    pg_db *d = PGDB(db);
+    return d->ahead || PQtransactionStatus(d->conn) != PQTRANS_IDLE;
 }
 
 /* Results are materialized: a statement mid-result holds nothing on the server. */
@@ -893,7 +994,7 @@ static void pg_release(br_db *db)
 static void pg_set_wait(br_db *db, int ms)
 {
     pg_db *d = PGDB(db);
-    if (PQtransactionStatus(d->conn) == PQTRANS_INERROR) return;
+    if (wait_ahead(d) || PQtransactionStatus(d->conn) == PQTRANS_INERROR) return;
     char q[64];
     snprintf(q, sizeof q, "SET lock_timeout = %d", ms > 0 ? ms : 1);
     PQclear(PQexec(d->conn, q));
@@ -906,6 +1007,11 @@ static int pg_exec_script(br_db *db, const char *sql, char *msg, size_t size)
 {
     pg_db *d = PGDB(db);
     size_t n = sql ? strlen(sql) : 0;
+    int ahead = take_ahead(d);
+    if (ahead) {
+        snprintf(msg, size, "%s", d->msg);
+        return ahead;
+    }
     flush_stale(d);
     for (size_t start = 0; start < n;) {
         size_t i = start;
@@ -971,6 +1077,7 @@ const br_db_backend br_db_postgresql = {
     .bind_column = pg_bind_column,
     .step = pg_step,
     .step_guarded = pg_step_guarded,
+    .step_ahead = pg_step_ahead,
     .reset = pg_reset,
     .clear_bindings = pg_clear_bindings,
     .column_count = pg_column_count,

@@ -642,7 +642,7 @@ int br_store_meta_set(br_repo *repo, const char *key, const char *value, br_erro
     if (!st) return BR_ESTORE;
     br_bind_text(st, 1, key);
     br_bind_text(st, 2, value);
-    return br_step(repo, st) == BR_DB_DONE ? 0 : br_store_fail(repo, err, "meta write");
+    return br_step_ahead(repo, st) == BR_DB_DONE ? 0 : br_store_fail(repo, err, "meta write");
 }
 
 /* ---- open / init ------------------------------------------------------------------ */
@@ -990,6 +990,11 @@ int br_step(br_repo *repo, br_dbst *st)
     int rc = br_db_step(st);
     gate_want(repo->gate, -1);
     return rc;
+}
+
+int br_step_ahead(br_repo *repo, br_dbst *st)
+{
+    return repo->in_tx ? br_db_step_ahead(st) : br_step(repo, st);
 }
 
 int br_step_guarded(br_repo *repo, br_dbst *st)

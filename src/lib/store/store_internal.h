@@ -98,6 +98,11 @@ br_dbst *br_stmt(br_repo *repo, stmt_id id, br_error *err);
 /* br_db_step, except that a write outside a transaction counts itself as
  * waiting at the connection's write gate (see br_write_gate in repo.h). */
 int br_step(br_repo *repo, br_dbst *st);
+/* br_step for a write inside a transaction whose answer nothing reads: no rows, no changes or
+ * last_id asked, a refusal a failure of the transaction (the item's rows, the journal line).
+ * PostgreSQL sends it without waiting (db.h, step_ahead); its refusal fails the next
+ * statement that waits for the server, the COMMIT at the latest. */
+int br_step_ahead(br_repo *repo, br_dbst *st);
 /* br_step for a write whose refusal (BR_DB_UNIQUE, BR_DB_CONSTRAINT) the caller reads as an
  * answer ("already exists") and goes on in the same transaction. */
 int br_step_guarded(br_repo *repo, br_dbst *st);

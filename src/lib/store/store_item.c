@@ -43,6 +43,16 @@ static int step(br_repo *repo, br_dbst *st, br_error *err, const char *what)
     return br_store_fail(repo, err, what);
 }
 
+/* step for the rows of an item whose answers nothing reads (sent ahead on PostgreSQL). */
+static int step_ahead(br_repo *repo, br_dbst *st, br_error *err, const char *what)
+{
+    int rc = br_step_ahead(repo, st);
+    if (rc == BR_DB_DONE) return 0;
+    if (br_db_is_constraint(rc))
+        return br_error_set(err, BR_EEXISTS, NULL, 0, 0, "%s: %s", what, br_db_errmsg(repo->db));
+    return br_store_fail(repo, err, what);
+}
+
 static int insert_values(br_repo *repo, const br_record *rec, int64_t item, br_error *err)
 {
     for (size_t i = 0; i < rec->n_md; i++) {
@@ -60,7 +70,7 @@ static int insert_values(br_repo *repo, const br_record *rec, int64_t item, br_e
         br_bind_text(st, 4, v->value);
         br_db_bind_int64(st, 5, v->place);
         br_db_bind_int64(st, 6, (int)i);
-        int rc = step(repo, st, err, "insert metadata value");
+        int rc = step_ahead(repo, st, err, "insert metadata value");
         if (rc) return rc;
     }
     for (size_t i = 0; i < rec->n_bs; i++) {
@@ -90,7 +100,7 @@ static int insert_values(br_repo *repo, const br_record *rec, int64_t item, br_e
                             b->content_type, b->supplemental, b->order};
         for (int k = 0; k < 7; k++)
             br_bind_text(st, 17 + k, ef[k]);
-        int rc = step(repo, st, err, "insert bitstream");
+        int rc = step_ahead(repo, st, err, "insert bitstream");
         if (rc) return rc;
     }
     for (size_t i = 0; i < rec->n_creators; i++) {
@@ -107,7 +117,7 @@ static int insert_values(br_repo *repo, const br_record *rec, int64_t item, br_e
                            c->additional};
         for (int k = 0; k < 13; k++)
             br_bind_text(st, 5 + k, f[k]);
-        int rc = step(repo, st, err, "insert creator");
+        int rc = step_ahead(repo, st, err, "insert creator");
         if (rc) return rc;
     }
     for (size_t i = 0; i < rec->n_links; i++) {
@@ -121,7 +131,7 @@ static int insert_values(br_repo *repo, const br_record *rec, int64_t item, br_e
                            l->display_in_viewer};
         for (int k = 0; k < 9; k++)
             br_bind_text(st, 3 + k, f[k]);
-        int rc = step(repo, st, err, "insert link");
+        int rc = step_ahead(repo, st, err, "insert link");
         if (rc) return rc;
     }
     for (size_t i = 0; i < rec->n_ids; i++) {
@@ -153,7 +163,7 @@ static int insert_values(br_repo *repo, const br_record *rec, int64_t item, br_e
         br_db_bind_int64(st, 1, item);
         br_bind_text(st, 2, v->qualifier);
         br_bind_text(st, 3, v->value);
-        int rc = step(repo, st, err, "insert identifier");
+        int rc = step_ahead(repo, st, err, "insert identifier");
         if (rc) return rc;
     }
     return 0;
@@ -227,7 +237,7 @@ int br_item_insert(br_repo *repo, br_record *rec, const br_item_write *w, br_err
         br_db_bind_int64(st, 1, item);
         br_db_bind_int64(st, 2, cid);
         br_db_bind_int64(st, 3, (int)i);
-        if ((rc = step(repo, st, err, "map item to collection"))) return rc;
+        if ((rc = step_ahead(repo, st, err, "map item to collection"))) return rc;
     }
     if ((rc = insert_values(repo, rec, item, err))) return rc;
     /* Templates are never searchable: they get no row in the search index. */

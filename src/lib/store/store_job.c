@@ -220,7 +220,7 @@ static int journal_write(br_repo *repo, int64_t job_id, const br_job_record *r, 
     br_bind_text(st, 7, message);
     br_db_bind_int64(st, 8, r->bitstreams);
     br_db_bind_int64(st, 9, r->bytes);
-    return br_step(repo, st) == BR_DB_DONE ? 0 : br_store_fail(repo, err, "journal write");
+    return br_step_ahead(repo, st) == BR_DB_DONE ? 0 : br_store_fail(repo, err, "journal write");
 }
 
 static void copy_col(char *dst, size_t size, br_dbst *st, int i)

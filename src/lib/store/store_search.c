@@ -141,7 +141,7 @@ static int write_rows(br_repo *repo, int64_t from, int64_t to, br_error *err)
     while ((rc = br_step(repo, row)) == BR_DB_ROW) {
         for (int k = 0; k < 12; k++)
             br_db_bind_column(put, k + 1, row, k); /* copied */
-        int s = br_step(repo, put);
+        int s = br_step_ahead(repo, put);
         br_db_reset(put);
         if (s != BR_DB_DONE) {
             rc = br_store_fail(repo, err, "search index write");

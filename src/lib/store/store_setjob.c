@@ -106,7 +106,9 @@ int br_undo_put(br_repo *repo, int64_t job_id, const br_undo_row *row, br_error 
     br_bind_text(st, 3, row->action);
     br_bind_text(st, 4, row->before);
     br_bind_text(st, 5, row->after);
-    int rc = done(repo, st, err, "undo journal");
+    int rc = br_step_ahead(repo, st); /* nothing reads its answer */
+    br_db_reset(st);
+    rc = rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, "undo journal");
     char holder[128];
     snprintf(holder, sizeof holder, "undo:%lld:%s", (long long)job_id, row->uuid);
     return rc ? rc : hold_files(repo, row->before, holder, err);
