@@ -124,6 +124,10 @@ struct br_ecsv_reader {
     br_repo *repo;
     br_diag_sink *diags;
     br_ecsv_xwalk *xw;
+    /* Affiliation codes the repository knows, asked once per reader: an asset names several
+     * and a file the same few thousand, and each lookup is a round trip on PostgreSQL.  Up to
+     * BR_ECSV_UNITS_KNOWN codes; a code it does not know is asked each time (it is an error). */
+    br_strmap units_known;
 
     br_csv_reader *csv;
     br_csv_record rec; /* the current row: cells, physical line, offset */

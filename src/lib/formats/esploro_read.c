@@ -686,6 +686,7 @@ void br_ecsv_close(br_ecsv_reader *r)
     free(r->present);
     free(r->keys.slots);
     free(r->gkey);
+    br_strmap_dispose(&r->units_known);
     br_buf_dispose(&r->fixbuf);
     br_buf_dispose(&r->scratch);
     br_buf_dispose(&r->scratch2);

@@ -9,12 +9,19 @@
 #include <strings.h>
 #include "formats/esploro_internal.h"
 
+#define BR_ECSV_UNITS_KNOWN 65536
+
 /* With a repository: an affiliation code must name a known organisational unit. */
 static int check_orgunit(br_ecsv_reader *r, unsigned c, const br_ecsv_field *f, const char *code)
 {
+    if (br_strmap_get(&r->units_known, code, NULL)) return 0;
     int k = br_orgunit_exists(r->repo, code);
     if (k < 0) return k;
-    if (k) return 0;
+    if (k) {
+        /* a failed put only means the code is asked again */
+        if (r->units_known.n < BR_ECSV_UNITS_KNOWN) (void)br_strmap_put(&r->units_known, code, 1);
+        return 0;
+    }
     char best[256], hint[400];
     if (!br_orgunit_suggest(r->repo, code, best, sizeof best))
         snprintf(hint, sizeof hint, "did you mean %s? (bulkrepo orgunit list)", best);
