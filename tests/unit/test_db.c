@@ -517,6 +517,28 @@ static void test_step_ahead(void **state)
     }
     EXEC(f, "ROLLBACK");
 
+    /* refused, then ROLLBACK at once (as a failed import does): it runs, both ways */
+    br_dbst *rb = PREP(f, "ROLLBACK");
+    for (int way = 0; way < 2; way++) {
+        EXEC(f, "BEGIN");
+        br_db_reset(ins);
+        br_db_bind_int64(ins, 1, 604);
+        assert_int_equal(br_db_step_ahead(ins), BR_DB_DONE);
+        br_db_reset(ins);
+        br_db_bind_int64(ins, 1, 10);
+        rc = br_db_step_ahead(ins);
+        assert_int_equal(rc, f->pg ? BR_DB_DONE : BR_DB_UNIQUE);
+        if (way) {
+            br_db_reset(rb);
+            STEP(rb, BR_DB_DONE);
+        } else {
+            EXEC(f, "ROLLBACK");
+        }
+        assert_int_equal(f->be->in_transaction(f->db), 0);
+        assert_int_equal(query_int(f, "SELECT count(*) FROM k WHERE k = 604"), 0);
+    }
+    br_db_finalize(rb);
+
     /* outside a transaction: a plain step, its refusal at once */
     br_db_reset(ins);
     br_db_bind_int64(ins, 1, 9);

@@ -74,6 +74,7 @@ typedef struct pg_st {
     br_dbst base;
     char name[32];
     int persistent, readonly;
+    int rollback; /* a ROLLBACK: it discards a refusal sent ahead instead of reporting it */
     int nparams;
     char **values;          /* nparams bound values (copies), NULL for SQL NULL */
     int *lengths, *formats; /* a blob's length and binary format (1) */
@@ -202,10 +203,33 @@ static int take_ahead(pg_db *d)
     return rc;
 }
 
+/* 1 for a ROLLBACK of the whole transaction (not ROLLBACK TO a savepoint). */
+static int is_rollback(const char *sql)
+{
+    while (isspace((unsigned char)*sql))
+        sql++;
+    if (strncasecmp(sql, "ROLLBACK", 8)) return 0;
+    sql += 8;
+    while (isspace((unsigned char)*sql))
+        sql++;
+    return strncasecmp(sql, "TO", 2) != 0 || isalnum((unsigned char)sql[2]) || sql[2] == '_';
+}
+
+/* Before a statement that waits for the server: the writes sent ahead are answered; a refusal
+ * among them is this statement's failure, except for a ROLLBACK, which takes their
+ * transaction back anyway and must not be kept from running by it. */
+static int before_wait(pg_db *d, int rollback)
+{
+    if (!rollback) return take_ahead(d);
+    wait_ahead(d);
+    d->ahead_rc = 0;
+    return 0;
+}
+
 /* Runs one command whose result is not wanted: 0 or the error's code (message kept). */
 static int command(pg_db *d, const char *sql)
 {
-    int ahead = take_ahead(d);
+    int ahead = before_wait(d, is_rollback(sql));
     if (ahead) return ahead;
     PGresult *r = PQexec(d->conn, sql);
     int rc = ok_status(PQresultStatus(r)) ? 0 : fail(d, r);
@@ -532,6 +556,7 @@ static int pg_prepare(br_db *db, const char *sql, int len, int persistent, br_db
         }
     }
     if ((rc = take_ahead(d))) goto done;
+    s->rollback = is_rollback(text);
     flush_stale(d);
     rc = BR_DB_ERROR;
     snprintf(s->name, sizeof s->name, "br_%lu", ++d->names);
@@ -710,7 +735,7 @@ static int pg_step(br_dbst *st)
         s->row = -1;
         return BR_DB_DONE;
     }
-    int ahead = take_ahead(d);
+    int ahead = before_wait(d, s->rollback);
     if (ahead) return ahead;
     PGresult *res = PQexecPrepared(d->conn, s->name, s->nparams, (const char *const *)s->values,
                                    s->lengths, s->formats, 0);
