@@ -116,6 +116,11 @@ int br_repo_begin(br_repo *repo, br_error *err);
 /* Flushes the assetstore to disk, then commits. */
 int br_repo_commit(br_repo *repo, br_error *err);
 void br_repo_rollback(br_repo *repo);
+/* Waits until the database has answered every write made so far in the transaction, so that a
+ * refusal among them is reported now, by the caller that knows which record they were (on
+ * PostgreSQL the rows of an item go ahead of their answers; on SQLite every write is answered
+ * as it is made and this returns 0 at once).  0, or BR_ESTORE with the database's reason. */
+int br_repo_settle(br_repo *repo, br_error *err);
 /* Writers of one process take turns through a gate.  SQLite has one writer at a
  * time; a bulk import on a worker connection commits a batch every few hundred
  * milliseconds and begins the next at once, so a short write on another
@@ -321,7 +326,7 @@ int64_t br_item_count(br_repo *repo);
 /* A job that touched an item (br_item_jobs); strings valid during the callback only. */
 typedef struct br_item_job {
     int64_t id;
-    const char *type;      /* "import-saf", ... */
+    const char *type; /* "import-saf", ... */
     const char *name;
     const char *outcome;   /* the journal's ("imported", "updated", ...); NULL: none names it */
     const char *submitted; /* ISO 8601 UTC */

@@ -501,6 +501,44 @@ static void test_resume_imports_only_missing(void **state)
     ASSERT_FSCK_CLEAN(f);
 }
 
+/* The database refuses a write in the middle of a batch (a trigger here; a full disk or a
+ * lost server in life): the import fails saying why, the refused batch is not stored at all
+ * (on PostgreSQL the item's rows went ahead of their answers: the refusal must still undo the
+ * whole batch), and --resume then stores exactly the records that are missing. */
+static void test_refused_write_mid_batch(void **state)
+{
+    fx *f = *state;
+    fx_gen(f, "p", 6);
+    fx_dc(f, "p/item_000003", "poison");
+    char url[1024];
+    int pg = tu_db_address(f->repo, url, sizeof url);
+    if (pg) {
+        tu_db_exec(f->repo, "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                            "BEGIN IF NEW.value = 'poison' THEN RAISE EXCEPTION 'refused by "
+                            "test'; END IF; RETURN NEW; END $$");
+        tu_db_exec(f->repo, "CREATE TRIGGER refuse BEFORE INSERT ON metadata_value FOR EACH ROW "
+                            "EXECUTE FUNCTION refuse()");
+    } else {
+        tu_db_exec(f->repo, "CREATE TRIGGER refuse BEFORE INSERT ON metadata_value "
+                            "WHEN NEW.value = 'poison' BEGIN SELECT RAISE(ABORT, 'refused by "
+                            "test'); END");
+    }
+    /* SQLite names a trigger's refusal a constraint (exit 3), PostgreSQL's late refusal is the
+     * store failing (exit 4): either way the job failed and said why */
+    int code = fx_br(f, "import -a -s p -c %s -m map --batch-size 2", f->coll);
+    assert_int_equal(code, pg ? 4 : 3);
+    assert_contains(f->err, "item_000003");
+    assert_contains(f->err, "refused by test");
+    if (pg) assert_contains(f->err, "sent ahead");
+    assert_int_equal(fx_item_count(f), 2); /* the first batch; none of the second */
+    tu_db_exec(f->repo, pg ? "DROP TRIGGER refuse ON metadata_value" : "DROP TRIGGER refuse");
+    RUN(f, 0, "import -a --resume -s p -c %s -m map --batch-size 2", f->coll);
+    assert_contains(f->err, "4 imported, 2 already present");
+    assert_int_equal(fx_item_count(f), 6);
+    assert_int_equal(fx_count_lines(f, "map"), 6);
+    ASSERT_FSCK_CLEAN(f);
+}
+
 /* An existing mapfile without -R is a usage error (exit 2), nothing written. */
 static void test_mapfile_exists_without_resume(void **state)
 {
@@ -1701,6 +1739,7 @@ int main(void)
         FX_TEST(test_resume_mapfile_names_missing_item),
         FX_TEST(test_resume_journal_item_deleted),
         FX_TEST(test_resume_imports_only_missing),
+        FX_TEST(test_refused_write_mid_batch),
         FX_TEST(test_resume_after_validation_run),
         FX_TEST(test_mapfile_exists_without_resume),
         FX_TEST(test_workflow),

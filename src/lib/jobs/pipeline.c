@@ -1630,7 +1630,9 @@ static int write_all(pl_ctx *c, br_error *err)
             }
         } else if ((c->cur_info = &info),
                    (rc = write_record(c, &info, c->resolved[0] ? c->resolved : NULL, &jr, msg,
-                                      sizeof msg, err))) {
+                                      sizeof msg, err)) ||
+                       (rc = br_repo_settle(c->repo, err))) {
+            /* settled: a refusal of the record's rows is this record's, not the next one's */
             br_error_locate(err, info.key, 0, 0);
             goto fail;
         }

@@ -78,10 +78,13 @@ struct br_db_backend {
     /* A write inside a transaction whose answer nobody reads (no rows; changes and last_id are
      * not asked; a refusal is a failure, not an answer): the backend may send it and answer
      * BR_DB_DONE before the server does.  Its refusal then surfaces as the failure of the
-     * connection's next call that waits for the server (a step, exec, prepare, the COMMIT),
-     * with the refused write's message; writes keep their order.  NULL: step (SQLite, whose
-     * writes cost no round trip). */
+     * connection's next call that waits for the server (a step, exec, prepare, the COMMIT;
+     * not a ROLLBACK, which runs), as BR_DB_ERROR with the refused write's message; writes keep
+     * their order.  NULL: step (SQLite, whose writes cost no round trip). */
     int (*step_ahead)(br_dbst *st);
+    /* Waits for the answers of the writes sent ahead: 0, or their refusal as BR_DB_ERROR with
+     * its message.  NULL where none go ahead. */
+    int (*settle)(br_db *db);
     /* Ends the statement's current result; bindings stay. */
     void (*reset)(br_dbst *st);
     void (*clear_bindings)(br_dbst *st);
@@ -192,6 +195,10 @@ static inline int br_db_step_ahead(br_dbst *st)
 {
     const br_db_backend *be = st->db->be;
     return be->step_ahead ? be->step_ahead(st) : be->step(st);
+}
+static inline int br_db_settle(br_db *db)
+{
+    return db->be->settle ? db->be->settle(db) : 0;
 }
 static inline void br_db_reset(br_dbst *st)
 {

@@ -185,8 +185,10 @@ static int wait_ahead(pg_db *d)
     }
     if (!PQexitPipelineMode(d->conn) && !rc) rc = fail(d, NULL);
     d->last_id_known = 0;
+    /* Late, a refusal is a failure, never an answer: a unique violation reported by the
+     * statement after it must not read as that statement's "already exists". */
     if (rc && !d->ahead_rc) {
-        d->ahead_rc = rc;
+        d->ahead_rc = BR_DB_ERROR;
         snprintf(d->ahead_msg, sizeof d->ahead_msg, "a write sent ahead failed: %.990s", d->msg);
     }
     return d->ahead_rc;
@@ -759,6 +761,11 @@ static int pg_step(br_dbst *st)
     return BR_DB_DONE;
 }
 
+static int pg_settle(br_db *db)
+{
+    return take_ahead(PGDB(db));
+}
+
 /* Sends the write without waiting for its answer (see the top of the file); outside a
  * transaction, where each write would be a transaction of its own that a later refusal could
  * take back with it, it is a plain step. */
@@ -1103,6 +1110,7 @@ const br_db_backend br_db_postgresql = {
     .step = pg_step,
     .step_guarded = pg_step_guarded,
     .step_ahead = pg_step_ahead,
+    .settle = pg_settle,
     .reset = pg_reset,
     .clear_bindings = pg_clear_bindings,
     .column_count = pg_column_count,

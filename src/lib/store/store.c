@@ -1049,6 +1049,16 @@ int br_repo_commit(br_repo *repo, br_error *err)
     return rc;
 }
 
+int br_repo_settle(br_repo *repo, br_error *err)
+{
+    if (!repo) return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_repo_settle: no repository");
+    /* no place: the caller names the record */
+    if (br_db_settle(repo->db))
+        return br_error_set(err, BR_ESTORE, NULL, 0, 0, "database write failed: %s",
+                            br_db_errmsg(repo->db));
+    return 0;
+}
+
 void br_repo_rollback(br_repo *repo)
 {
     br_search_forget(repo, 0);
