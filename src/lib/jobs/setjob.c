@@ -469,6 +469,9 @@ static int run_batches(run_state *s, int64_t from, br_progress_fn progress, void
         int stop = 0;
         for (size_t i = 0; i < p->n && !rc && !stop; i++) {
             rc = run_member(s, &p->m[i], err);
+            /* settled: a refusal of the member's rows is this member's (br_repo_settle) */
+            if (!rc && (rc = br_repo_settle(repo, err)) == BR_ESTORE)
+                br_error_locate(err, p->m[i].member, 0, 0);
             s->done = p->m[i].seq + 1;
             if (progress && progress(pctx, "update", (size_t)s->done, (size_t)s->total)) stop = 1;
         }
