@@ -37,15 +37,23 @@ static int index_apply(sj_item *it, br_error *err)
 static const sj_driver INDEX = {"index-assets", BR_OUTCOME_UPDATED, NULL,
                                 NULL,           index_plan,         index_apply};
 
-static const sj_driver *const DRIVERS[] = {&br_sj_doi, &br_sj_update, &br_sj_delete, &INDEX, &br_sj_normalize,
+static const sj_driver *const DRIVERS[] = {&br_sj_doi,
+                                           &br_sj_update,
+                                           &br_sj_delete,
+                                           &INDEX,
+                                           &br_sj_normalize,
                                            &br_sj_affil,
-                                           &br_sj_files, &br_sj_relations_import, &br_sj_relations_handle,
-                                           &br_sj_researchers, &br_sj_orcid,
+                                           &br_sj_files,
+                                           &br_sj_relations_import,
+                                           &br_sj_relations_handle,
+                                           &br_sj_researchers,
+                                           &br_sj_orcid,
                                            &br_sj_users};
 
 /* Drivers with a fetch step or their own closing message (setjob.h). */
-static const sj_extra *const EXTRAS[] = {&br_sj_doi_extra, &br_sj_files_extra, &br_sj_relations_import_extra,
-                                         &br_sj_orcid_extra, &br_sj_users_extra};
+static const sj_extra *const EXTRAS[] = {&br_sj_doi_extra, &br_sj_files_extra,
+                                         &br_sj_relations_import_extra, &br_sj_orcid_extra,
+                                         &br_sj_users_extra};
 
 /* Drivers whose members are not items (setjob.h). */
 static const sj_loader *const LOADERS[] = {&br_sj_researchers_loader, &br_sj_orcid_loader,
@@ -329,7 +337,7 @@ static int plan_member(const sj_driver *d, sj_item *it, const char *uuid, br_err
     int rc = load ? load(it, uuid, err) : load_member(it->repo, uuid, it->before, err);
     if (rc) return rc;
     if (load) return d->plan(it, err); /* not an item: the driver's own apply writes it */
-    if (d->apply == NULL) { /* updates work on a copy */
+    if (d->apply == NULL) {            /* updates work on a copy */
         char *snap = NULL;
         if ((rc = br_snapshot_write(it->before, BR_PART_ALL, &snap, err)) ||
             (rc = br_snapshot_read(snap, it->after, NULL, err))) {
@@ -429,8 +437,8 @@ static int run_member(run_state *s, const member *m, br_error *err)
         return journal(it->repo, it->job_id, m, BR_OUTCOME_SKIPPED, it->before, it->skip, err);
     }
     s->changed++;
-    br_job_record jr = {m->seq,      m->member,      s->d->outcome, it->before->id, it->before->handle,
-                        it->note,    it->bitstreams, it->bytes,     NULL,           0};
+    br_job_record jr = {m->seq,   m->member,      s->d->outcome, it->before->id, it->before->handle,
+                        it->note, it->bitstreams, it->bytes,     NULL,           0};
     return br_job_journal(it->repo, it->job_id, &jr, err);
 }
 
@@ -438,8 +446,8 @@ static int run_member(run_state *s, const member *m, br_error *err)
 static int fetch_member(run_state *s, const member *m, br_error *err)
 {
     sj_load_fn load = load_of(s->d);
-    int rc = load ? load(&s->it, m->member, err)
-                  : load_member(s->it.repo, m->member, s->it.before, err);
+    int rc =
+        load ? load(&s->it, m->member, err) : load_member(s->it.repo, m->member, s->it.before, err);
     if (rc == BR_ENOTFOUND) return 0;
     return rc ? rc : s->x->fetch(&s->it, err);
 }
@@ -506,9 +514,24 @@ int br_sj_run(br_repo *repo, const br_job *job, json_t *params, int resume, br_p
         return br_job_set_status(repo, job->id, BR_JOB_COMPLETED_NO_BULKS,
                                  "the set no longer exists", err);
     if (rc) return rc;
-    s.it = (sj_item){repo, job->type, p,  NULL, job->id, br_record_new(), br_record_new(),
-                     0,    NULL,      "", NULL, 0,    0,       NULL,            NULL,
-                     NULL, 0,         NULL};
+    s.it = (sj_item){repo,
+                     job->type,
+                     p,
+                     NULL,
+                     job->id,
+                     br_record_new(),
+                     br_record_new(),
+                     0,
+                     NULL,
+                     "",
+                     NULL,
+                     0,
+                     0,
+                     NULL,
+                     NULL,
+                     NULL,
+                     0,
+                     NULL};
     if (!s.it.before || !s.it.after) rc = br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
     s.progress = progress;
     s.pctx = pctx;
@@ -623,8 +646,9 @@ int br_set_job_preview(br_repo *repo, const char *type, const char *params, int6
         json_decref(p);
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "%s has no dry run", type);
     }
-    s.it = (sj_item){repo, type, p, NULL, 0, br_record_new(), br_record_new(), 0, NULL, "", NULL,
-                     0,    0,    NULL, NULL, NULL, 0, NULL};
+    s.it = (sj_item){
+        repo, type, p,    NULL, 0,   br_record_new(), br_record_new(), 0, NULL, "", NULL, 0, 0,
+        NULL, NULL, NULL, 0,    NULL};
     if (!s.it.before || !s.it.after) rc = br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
     if (!rc && s.d->prepare) rc = s.d->prepare(repo, p, &s.it.state, err);
     preview_ctx c = {&s, limit, 0, fn, ctx, err, 0};
