@@ -47,15 +47,15 @@ typedef enum br_ecsv_kind {
     BR_ECSV_ORCID,     /* 0000-0002-1825-0097, check digit ISO 7064 11,2 */
     BR_ECSV_EMAIL,
     BR_ECSV_URL,
-    BR_ECSV_FILEURL,   /* http(s)://, file://, or a path relative to the CSV */
+    BR_ECSV_FILEURL, /* http(s)://, file://, or a path relative to the CSV */
     BR_ECSV_INT,
-    BR_ECSV_DOI,       /* 10.NNNN/... */
+    BR_ECSV_DOI, /* 10.NNNN/... */
     BR_ECSV_KIND_COUNT
 } br_ecsv_kind;
 
 typedef struct br_ecsv_field {
-    const char *column;   /* "ASSET_TITLE" (canonical upper case) */
-    const char *row;      /* "ASSET" */
+    const char *column; /* "ASSET_TITLE" (canonical upper case) */
+    const char *row;    /* "ASSET" */
     br_ecsv_kind kind;
     int multi;            /* cell may hold several values joined with "@@" */
     const char *category; /* selective export: identifiers, dates, creators, links, files, ... */
@@ -84,34 +84,33 @@ const br_ecsv_field *br_ecsv_xwalk_target(const br_ecsv_xwalk *x, const char *ta
  * whitespace, control character, '@' (the value separator) or ','.  NULL when
  * code[0..n) is one, else what is wrong with it, as a phrase ("is not PREFIX___UNIT ..."). */
 const char *br_ecsv_orgunit_code_problem(const char *code, size_t n);
-#define BR_ECSV_ORGUNIT_HINT                                                                      \
-    "an organisational-unit code is the institution prefix, three underscores and the unit "     \
+#define BR_ECSV_ORGUNIT_HINT                                                                       \
+    "an organisational-unit code is the institution prefix, three underscores and the unit "       \
     "code, e.g. 01ALLIANCE_UID___n6370"
 
 /* ---- reading and linting --------------------------------------------------------------- */
 
 typedef struct br_ecsv_options {
-    br_limits limits;      /* zeroed = br_limits_default(); max_field caps a cell */
-    br_repo *repo;         /* optional: check org units and RESEARCH_ASSET_IDs against it */
-    br_diag_sink *diags;   /* every finding, with its cell */
-    const char *fix_path;  /* lint --fix: write a corrected copy here (atomically) */
+    br_limits limits;     /* zeroed = br_limits_default(); max_field caps a cell */
+    br_repo *repo;        /* optional: check org units and RESEARCH_ASSET_IDs against it */
+    br_diag_sink *diags;  /* every finding, with its cell */
+    const char *fix_path; /* lint --fix: write a corrected copy here (atomically) */
 } br_ecsv_options;
 
 typedef struct br_ecsv_reader br_ecsv_reader;
 
 /* One asset group as read. */
 typedef struct br_ecsv_group {
-    const char *key;      /* column B value (valid until the next call) */
-    int by_asset_id;      /* column B is RESEARCH_ASSET_ID: update an existing asset */
-    unsigned first_row;   /* 1-based CSV rows (the header is row 1) */
+    const char *key;    /* column B value (valid until the next call) */
+    int by_asset_id;    /* column B is RESEARCH_ASSET_ID: update an existing asset */
+    unsigned first_row; /* 1-based CSV rows (the header is row 1) */
     unsigned last_row;
-    size_t errors;        /* findings in this group */
+    size_t errors; /* findings in this group */
     size_t warnings;
-    uint64_t offset;      /* byte offset of the group's first row, for br_ecsv_seek */
+    uint64_t offset; /* byte offset of the group's first row, for br_ecsv_seek */
 } br_ecsv_group;
 
-int br_ecsv_open(const char *path, const br_ecsv_options *opt, br_ecsv_reader **out,
-                 br_error *err);
+int br_ecsv_open(const char *path, const br_ecsv_options *opt, br_ecsv_reader **out, br_error *err);
 /* Reads the next group into rec (reset first) and fills g.  Returns 1 when a
  * group was read (check g->errors), 0 at the end of the file, negative on a
  * failure that stops reading (I/O, an unterminated quote, a cap). */
@@ -129,11 +128,11 @@ void br_ecsv_close(br_ecsv_reader *r);
 
 typedef struct br_ecsv_summary {
     uint64_t bytes;
-    size_t rows;     /* data rows */
+    size_t rows; /* data rows */
     size_t groups;
     size_t errors;
     size_t warnings;
-    size_t fixes;    /* changes written to fix_path */
+    size_t fixes; /* changes written to fix_path */
 } br_ecsv_summary;
 
 /* One streaming pass over the file: every rule, every finding to opt->diags,
@@ -141,19 +140,19 @@ typedef struct br_ecsv_summary {
  * sum->errors), negative when it could not: I/O, caps (BR_ELIMIT), or input it
  * cannot read on from (BR_EINVAL: an unusable header, an unterminated quote);
  * input problems are reported as findings too and counted in sum->errors. */
-int br_ecsv_lint(const char *path, const br_ecsv_options *opt, br_ecsv_summary *sum,
-                 br_error *err);
+int br_ecsv_lint(const char *path, const br_ecsv_options *opt, br_ecsv_summary *sum, br_error *err);
 
 /* ---- writing ------------------------------------------------------------------------------ */
 
 typedef struct br_ecsv_write_options {
-    const char *key_header;       /* "RESEARCH_ASSET_ID" (default) or "GROUP_ID" */
-    const char *const *columns;   /* only these columns (export --fields); NULL = all */
+    const char *key_header;     /* "RESEARCH_ASSET_ID" (default) or "GROUP_ID" */
+    const char *const *columns; /* only these columns (export --fields); NULL = all */
     size_t n_columns;
     const char *const *categories; /* only these categories (export --categories); NULL = all */
     size_t n_categories;
-    const char *base_dir;  /* FILE rows: bitstream paths are written relative to it */
-    br_diag_sink *diags;   /* a note for every value that has no column (nothing is silently dropped) */
+    const char *base_dir; /* FILE rows: bitstream paths are written relative to it */
+    br_diag_sink
+        *diags; /* a note for every value that has no column (nothing is silently dropped) */
 } br_ecsv_write_options;
 
 typedef struct br_ecsv_writer br_ecsv_writer;

@@ -16,16 +16,16 @@ extern "C" {
 
 /* What a format can do. */
 enum {
-    BR_FORMAT_READ = 1 << 0,          /* import, validate, convert from */
-    BR_FORMAT_WRITE = 1 << 1,         /* export, convert to */
-    BR_FORMAT_REPLACE = 1 << 2,       /* import -r: replace the items a mapfile names */
-    BR_FORMAT_DELETE = 1 << 3,        /* import -d: delete the items a mapfile names */
-    BR_FORMAT_EXTRACT = 1 << 4,       /* the unimported download in this format */
-    BR_FORMAT_ZIP = 1 << 5,           /* the input may come as a zip (-z, uploads) */
-    BR_FORMAT_TEMPLATE = 1 << 6,      /* collection templates apply (-p) */
-    BR_FORMAT_ALL_SCOPE = 1 << 7,     /* export -t ALL */
-    BR_FORMAT_COLLECTIONS = 1 << 8,   /* records name their collections (else: -c, or the
-                                          repository's only collection) */
+    BR_FORMAT_READ = 1 << 0,           /* import, validate, convert from */
+    BR_FORMAT_WRITE = 1 << 1,          /* export, convert to */
+    BR_FORMAT_REPLACE = 1 << 2,        /* import -r: replace the items a mapfile names */
+    BR_FORMAT_DELETE = 1 << 3,         /* import -d: delete the items a mapfile names */
+    BR_FORMAT_EXTRACT = 1 << 4,        /* the unimported download in this format */
+    BR_FORMAT_ZIP = 1 << 5,            /* the input may come as a zip (-z, uploads) */
+    BR_FORMAT_TEMPLATE = 1 << 6,       /* collection templates apply (-p) */
+    BR_FORMAT_ALL_SCOPE = 1 << 7,      /* export -t ALL */
+    BR_FORMAT_COLLECTIONS = 1 << 8,    /* records name their collections (else: -c, or the
+                                           repository's only collection) */
     BR_FORMAT_SELF_CONTAINED = 1 << 9, /* the reader returns only files inside its input
                                           (checked by the reader): no upload-root check */
     BR_FORMAT_READS_STORE = 1 << 10    /* the reader checks records against the repository

@@ -138,8 +138,8 @@ int br_mail_requeue(br_repo *repo, int64_t id, br_error *err);
 /* A letter is a "Subject: " line, a blank line and the body.  Placeholders are {{name}};
  * {{#name}} and {{/name}} (alone on their lines) keep the lines between them only when name has
  * a value.  Names: user_name, roles_added, account_type, new_password, job_id,
- * repository_name, job_name, job_status, job_message, counters, report, delivery.  An unknown name, an unclosed section or a missing Subject is an error at
- * load time naming it with its line. */
+ * repository_name, job_name, job_status, job_message, counters, report, delivery.  An unknown name,
+ * an unclosed section or a missing Subject is an error at load time naming it with its line. */
 typedef struct br_letter br_letter;
 
 typedef struct br_letter_vars {

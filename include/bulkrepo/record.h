@@ -95,10 +95,10 @@ typedef struct br_creator {
     const char *given;
     const char *middle;
     const char *suffix;
-    const char *display;      /* organisation name, or a free-form name */
+    const char *display; /* organisation name, or a free-form name */
     const char *orcid;
     const char *email;
-    const char *affiliation;  /* organisational unit code */
+    const char *affiliation; /* organisational unit code */
     const char *researcher_id;
     const char *contrib_type; /* e.g. "editor" for contributors */
     const char *primary_id;   /* Esploro CREATOR_PRIMARYID / CONT_PRIMARYID */

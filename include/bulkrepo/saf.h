@@ -23,8 +23,8 @@ typedef struct br_saf_package br_saf_package;
 /* Opens a package directory: lists its item folders in natural order
  * ("item_2" before "item_10"); hidden folders and __MACOSX are skipped with a
  * note; plain files at the top are ignored.  An empty package is BR_EINVAL. */
-int br_saf_open(const char *dir, const br_limits *lim, br_diag_sink *diags,
-                br_saf_package **out, br_error *err);
+int br_saf_open(const char *dir, const br_limits *lim, br_diag_sink *diags, br_saf_package **out,
+                br_error *err);
 void br_saf_close(br_saf_package *pkg);
 const char *br_saf_root(const br_saf_package *pkg);
 size_t br_saf_count(const br_saf_package *pkg);
@@ -42,8 +42,8 @@ typedef struct br_saf_read_options {
 /* Reads item i into rec (reset first).  Every problem goes to diags with its
  * place (e.g. "item_007/contents:3").  Returns 0 when the item is well formed,
  * BR_EINVAL when diags got errors for it, other negatives on I/O failure. */
-int br_saf_read_item(br_saf_package *pkg, size_t i, const br_saf_read_options *opt,
-                     br_record *rec, br_diag_sink *diags, br_error *err);
+int br_saf_read_item(br_saf_package *pkg, size_t i, const br_saf_read_options *opt, br_record *rec,
+                     br_diag_sink *diags, br_error *err);
 
 typedef struct br_saf_write_options {
     int migrate;            /* -m: no handle file, drop values a new repository regenerates */
@@ -67,8 +67,8 @@ int br_saf_write_item(const char *dir, const br_record *rec, const br_saf_write_
  * ratios are enforced on the bytes actually inflated.  root gets the package
  * root: dest_dir, or its single wrapping folder.  Nothing is written outside
  * dest_dir.  A file that is not a zip is BR_EINVAL. */
-int br_zip_extract(const char *zip_path, const char *dest_dir, const br_limits *lim,
-                   char *root, size_t root_size, br_error *err);
+int br_zip_extract(const char *zip_path, const char *dest_dir, const br_limits *lim, char *root,
+                   size_t root_size, br_error *err);
 /* Zips every file below src_dir (entries relative to it, sorted, fixed
  * timestamps so equal trees give equal archives) into zip_path. */
 int br_zip_create(const char *src_dir, const char *zip_path, br_error *err);

@@ -79,8 +79,8 @@ int br_set_delete(br_repo *repo, const char *name, br_error *err);
  * given twice) is kept once, where it was first.  *added (may be NULL) gets how many were
  * new.  BR_ENOTFOUND (no such set); BR_EUSAGE for a logical set; BR_ELIMIT past
  * BR_SET_MEMBERS_MAX; BR_ESTORE.  Memory does not grow with n. */
-int br_set_add(br_repo *repo, const char *name, const char *const *members, size_t n,
-               size_t *added, br_error *err);
+int br_set_add(br_repo *repo, const char *name, const char *const *members, size_t n, size_t *added,
+               br_error *err);
 /* As br_set_add with one member per line of a file: spaces around a member are dropped,
  * blank lines and lines whose first non-blank character is '#' skipped.  An unknown member
  * is named with the file and line; a line over BR_SET_LINE_MAX bytes is BR_ELIMIT at its
@@ -120,8 +120,7 @@ typedef int (*br_set_member_fn)(void *ctx, const br_set_member *m);
  * evaluated now), streamed; fn returns non-zero to stop (not an error).  The strings are
  * valid during the call.  fn may use the connection, except to list members again.
  * BR_ENOTFOUND; BR_EUSAGE (a logical set's query no longer parses); BR_ESTORE. */
-int br_set_members(br_repo *repo, const char *name, br_set_member_fn fn, void *ctx,
-                   br_error *err);
+int br_set_members(br_repo *repo, const char *name, br_set_member_fn fn, void *ctx, br_error *err);
 /* The set as JSON text (malloc'd): {"name","content","kind" ("itemized"|"logical"),"query",
  * "note","created","creator","members"} with members as given.  0 or BR_ENOMEM. */
 int br_set_to_json(const br_set *s, int64_t members, char **out, br_error *err);
@@ -130,11 +129,10 @@ int br_set_to_json(const br_set *s, int64_t members, char **out, br_error *err);
 int br_set_count(br_repo *repo, const char *name, int64_t *n, br_error *err);
 
 /* Whether member may be added to a set of this content (as br_set_add checks each): 0;
- * BR_ENOTFOUND (no item, user or researcher by that name), BR_EINVAL (not a valid member: empty, too
- * long, not UTF-8, a researcher id with spaces), err saying why; BR_ESTORE.  For callers
- * that list every unknown member after br_set_add refused them (the HTTP API). */
-int br_set_member_check(br_repo *repo, br_set_content content, const char *member,
-                        br_error *err);
+ * BR_ENOTFOUND (no item, user or researcher by that name), BR_EINVAL (not a valid member: empty,
+ * too long, not UTF-8, a researcher id with spaces), err saying why; BR_ESTORE.  For callers that
+ * list every unknown member after br_set_add refused them (the HTTP API). */
+int br_set_member_check(br_repo *repo, br_set_content content, const char *member, br_error *err);
 
 #ifdef __cplusplus
 }

@@ -61,8 +61,8 @@ typedef struct br_job_type {
     char type[32];     /* "import-saf" */
     char category[16]; /* "import", "export", "set" */
     char label[128];
-    uint32_t roles;  /* the roles that may run it */
-    int implemented; /* 0: listed for the Run a Job page, not runnable yet */
+    uint32_t roles;        /* the roles that may run it */
+    int implemented;       /* 0: listed for the Run a Job page, not runnable yet */
     char content[16];      /* the set type it runs on ("assets", "researchers", "users"), "" none */
     char description[512]; /* seed 001's description, for the Run a Job page */
 } br_job_type;
@@ -164,13 +164,11 @@ int br_user_enable(br_repo *repo, const char *username, br_error *err);
  * users between them (external -> internal gives them a new password).  Login does not read
  * the type. */
 typedef enum br_account_type { BR_ACCOUNT_INTERNAL = 0, BR_ACCOUNT_EXTERNAL = 1 } br_account_type;
-const char *br_account_type_name(br_account_type t); /* "internal", "external" */
+const char *br_account_type_name(br_account_type t);            /* "internal", "external" */
 int br_account_type_parse(const char *s, br_account_type *out); /* 0 or BR_EUSAGE */
 /* 0; BR_ENOTFOUND; BR_ESTORE. */
-int br_user_account_type(br_repo *repo, const char *username, br_account_type *out,
-                         br_error *err);
-int br_user_set_account_type(br_repo *repo, const char *username, br_account_type t,
-                             br_error *err);
+int br_user_account_type(br_repo *repo, const char *username, br_account_type *out, br_error *err);
+int br_user_set_account_type(br_repo *repo, const char *username, br_account_type t, br_error *err);
 /* The address letters to the user go to (mail.h): the one set, else the user name when it is
  * an address, else "" (no letters).  0; BR_ENOTFOUND; BR_ESTORE. */
 int br_user_mail(br_repo *repo, const char *username, char *out, size_t size, br_error *err);

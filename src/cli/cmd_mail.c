@@ -10,7 +10,8 @@
 static const char USAGE[] =
     "usage: bulkrepo mail config --smtp URL --from ADDRESS [--user USER --password-stdin]\n"
     "                            [--starttls] [--repository-name NAME]\n"
-    "       bulkrepo mail config [--json] | --off\n"    "       bulkrepo mail config --base-url URL   (\"\" forgets it)\n"
+    "       bulkrepo mail config [--json] | --off\n"
+    "       bulkrepo mail config --base-url URL   (\"\" forgets it)\n"
     "       bulkrepo mail outbox [--state queued|sending|sent|failed] [--json]\n"
     "       bulkrepo mail send [--all] [--json]\n"
     "       bulkrepo mail requeue ID\n"
@@ -26,7 +27,8 @@ static const char USAGE[] =
     "         --user USER      SMTP AUTH, over TLS only; the password from --password-stdin\n"
     "                          (never on the command line), stored encrypted, never shown\n"
     "         --repository-name NAME  the {{repository_name}} of letters (default bulkrepo)\n"
-    "         --off            forget the server: messages stay queued\n"    "         --base-url URL   the web interface's address (http[s]://HOST[:PORT][/PATH]):\n"
+    "         --off            forget the server: messages stay queued\n"
+    "         --base-url URL   the web interface's address (http[s]://HOST[:PORT][/PATH]):\n"
     "                          the job-end mail links URL/#/jobs/ID; without it, it says\n"
     "                          `bulkrepo job show ID`.  Alone or with the other options\n"
     "  outbox                  every message: id, state, attempts, date, recipient, subject,\n"
@@ -136,7 +138,8 @@ static int config(cli *c, int argc, char **argv)
     }
     if (off && (set || json || base_url))
         return cli_usage("mail config", "--off takes no other option");
-    if (base_url && json) return cli_usage("mail config", "--json shows the settings: give no other");
+    if (base_url && json)
+        return cli_usage("mail config", "--json shows the settings: give no other");
     if (set && json) return cli_usage("mail config", "--json shows the settings: give no other");
     if (set && (!cfg.smtp[0] || !cfg.from[0]))
         return cli_usage("mail config", "give --smtp URL and --from ADDRESS");

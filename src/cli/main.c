@@ -6,7 +6,7 @@
 #include "cli.h"
 
 /* cmd_repo.c (its declaration belongs in cli.h). */
-int cmd_ftp(cli *c, int argc, char **argv); /* cmd_ftp.c */
+int cmd_ftp(cli *c, int argc, char **argv);     /* cmd_ftp.c */
 int cmd_migrate(cli *c, int argc, char **argv); /* cmd_migrate.c */
 
 static const struct {
@@ -33,7 +33,8 @@ static const struct {
      "list, follow, cancel, resume, rerun, revert jobs; their reports; run jobs on sets; run "
      "the queue"},
     {"set", cmd_set, "define sets of research assets, researchers or users for set jobs"},
-    {"doi", cmd_doi, "DOI profiles (prefix, suffix pattern, DataCite); the DataCite XML of an asset"},
+    {"doi", cmd_doi,
+     "DOI profiles (prefix, suffix pattern, DataCite); the DataCite XML of an asset"},
     {"normalize", cmd_normalize, "check and list the rule sets of the normalization job"},
     {"mail", cmd_mail, "the mail server, the outbox of letters to users, sending them"},
     {"ftp", cmd_ftp, "S/FTP configurations: the servers profiles fetch from and exports go to"},

@@ -126,7 +126,8 @@ static void test_revert_import_with_updates(void **state)
         char *a = json_dumps(before, JSON_SORT_KEYS), *b = json_dumps(after, JSON_SORT_KEYS);
         fail_msg("not reverted exactly:\nbefore %s\nafter  %s", a, b);
     }
-    /* The file is still there (equal JSON: same name, size and checksums), fsck checks its bytes. */
+    /* The file is still there (equal JSON: same name, size and checksums), fsck checks its bytes.
+     */
     assert_int_equal(json_array_size(json_object_get(after, "bitstreams")), 1);
     assert_int_equal(fx_item_count(f), 1);
     RUN(f, 0, "fsck");

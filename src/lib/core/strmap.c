@@ -15,7 +15,8 @@ static int rehash(br_strmap *m, size_t cap)
     for (size_t i = 0; i < m->cap; i++) {
         if (!m->keys[i]) continue;
         size_t j = br_fnv1a_str(m->keys[i]) & (cap - 1);
-        while (keys[j]) j = (j + 1) & (cap - 1);
+        while (keys[j])
+            j = (j + 1) & (cap - 1);
         keys[j] = m->keys[i];
         vals[j] = m->vals[i];
     }
@@ -60,7 +61,8 @@ int br_strmap_get(const br_strmap *m, const char *key, int64_t *val)
 
 void br_strmap_dispose(br_strmap *m)
 {
-    for (size_t i = 0; i < m->cap; i++) free(m->keys[i]);
+    for (size_t i = 0; i < m->cap; i++)
+        free(m->keys[i]);
     free(m->keys);
     free(m->vals);
     memset(m, 0, sizeof *m);

@@ -33,14 +33,14 @@
 /* ---- reading ---------------------------------------------------------------------------- */
 
 typedef struct br_read_options {
-    const char *source;   /* absolute path: a folder, a file or a zip, as the format takes */
-    const char *scratch;  /* an empty folder the reader may unpack into (a zip), or NULL:
-                             then a zip input is an error */
+    const char *source;  /* absolute path: a folder, a file or a zip, as the format takes */
+    const char *scratch; /* an empty folder the reader may unpack into (a zip), or NULL:
+                            then a zip input is an error */
     const br_limits *limits;
-    br_repo *repo;        /* optional: checks only the repository can answer (org units,
-                             identifiers the input names) */
-    int files_optional;   /* files an input lists may be absent (--metadata-only) */
-    br_diag_sink *diags;  /* every finding about the input, with its place */
+    br_repo *repo;       /* optional: checks only the repository can answer (org units,
+                            identifiers the input names) */
+    int files_optional;  /* files an input lists may be absent (--metadata-only) */
+    br_diag_sink *diags; /* every finding about the input, with its place */
 } br_read_options;
 
 /* What a reader says of the record it just returned. */
@@ -53,9 +53,9 @@ typedef enum br_read_action {
 } br_read_action;
 
 typedef struct br_read_info {
-    const char *key;   /* the record's key in the input: a SAF folder, a CSV group key */
-    int update;        /* the key names a stored record (a handle or UUID) to update */
-    size_t errors;     /* errors the reader reported for this record */
+    const char *key; /* the record's key in the input: a SAF folder, a CSV group key */
+    int update;      /* the key names a stored record (a handle or UUID) to update */
+    size_t errors;   /* errors the reader reported for this record */
     unsigned first_line, last_line; /* the lines (rows) it spans, 0 unknown */
     br_read_action action;
     /* Update overlay for this record alone (formats whose records differ in
@@ -133,7 +133,7 @@ typedef struct br_writer br_writer;
 
 /* One finding of a rejected record, as the journal keeps it. */
 typedef struct br_finding {
-    unsigned line; /* the input line or row, 0 none */
+    unsigned line;    /* the input line or row, 0 none */
     const char *text; /* formatted: "source:line: error: message (hint)" */
 } br_finding;
 

@@ -69,7 +69,8 @@ static int has_extension(const char *name, const char *exts)
         if (len && len <= n && !strncasecmp(name + n - len, p, len)) return 1;
         if (!end) break;
         p = end + 1;
-        while (*p == ' ') p++;
+        while (*p == ' ')
+            p++;
     }
     return 0;
 }

@@ -17,9 +17,8 @@ static const struct field {
 static int bad(br_error *err, const char *s, const char *at, int field, const char *what)
 {
     int pos = (int)(at - s) + 1;
-    return br_error_set(err, BR_EUSAGE, NULL, 0, pos,
-                        "schedule: %s (field %d) at position %d: %s", FIELDS[field].name, field + 1,
-                        pos, what);
+    return br_error_set(err, BR_EUSAGE, NULL, 0, pos, "schedule: %s (field %d) at position %d: %s",
+                        FIELDS[field].name, field + 1, pos, what);
 }
 
 /* A number of at most 3 digits at *p; -1 when there is no digit. */

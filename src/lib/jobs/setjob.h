@@ -51,7 +51,7 @@ typedef struct sj_driver {
 const sj_driver *br_sj_driver(const char *type);
 const sj_driver *br_sj_driver_at(size_t i); /* NULL past the end */
 extern const sj_driver br_sj_update, br_sj_delete;
-extern const sj_driver br_sj_doi; /* setjob_doi.c: register-doi */
+extern const sj_driver br_sj_doi;                    /* setjob_doi.c: register-doi */
 extern const sj_driver br_sj_normalize, br_sj_affil; /* setjob_normalize.c, setjob_affil.c */
 /* setjob_files.c, setjob_relations.c */
 extern const sj_driver br_sj_files, br_sj_relations_import, br_sj_relations_handle;

@@ -369,7 +369,12 @@ static int render_letter(sj_item *it, const char *password, char **subject, char
         password,
         job,
         s->repo_name,
-        NULL, NULL, NULL, NULL, NULL, NULL}; /* the job-end letter's values: none here */
+        NULL,
+        NULL,
+        NULL,
+        NULL,
+        NULL,
+        NULL}; /* the job-end letter's values: none here */
     return br_letter_render(s->letter, &v, subject, body, err);
 }
 

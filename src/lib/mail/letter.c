@@ -22,11 +22,10 @@ extern const br_embedded_file br_letter_files[];
 #define DEPTH_MAX  4           /* nested sections */
 
 /* The placeholders, in the order of br_letter_vars. */
-static const char *const NAMES[] = {"user_name",    "roles_added", "account_type",
-                                    "new_password", "job_id",      "repository_name",
-                                    /* the job-end letter (issue 17) */
-                                    "job_name", "job_status", "job_message", "counters", "report",
-                                    "delivery"};
+static const char *const NAMES[] = {
+    "user_name", "roles_added", "account_type", "new_password", "job_id", "repository_name",
+    /* the job-end letter (issue 17) */
+    "job_name", "job_status", "job_message", "counters", "report", "delivery"};
 enum { N_NAMES = 12 };
 
 struct br_letter {

@@ -21,11 +21,11 @@
 #include "bulkrepo/error.h"
 #include "bulkrepo/repo.h"
 
-#define BR_REMOTE_NAME_MAX    255      /* bytes of a remote file name */
-#define BR_REMOTE_PATH_MAX    1024     /* bytes of a relative remote path */
-#define BR_REMOTE_LIST_MAX    100000   /* entries of one listing read; more is BR_ELIMIT */
-#define BR_REMOTE_CONNECT_MS  15000    /* to connect and log in */
-#define BR_REMOTE_STALL_S     60       /* a transfer slower than 1 byte/s for this long fails */
+#define BR_REMOTE_NAME_MAX   255    /* bytes of a remote file name */
+#define BR_REMOTE_PATH_MAX   1024   /* bytes of a relative remote path */
+#define BR_REMOTE_LIST_MAX   100000 /* entries of one listing read; more is BR_ELIMIT */
+#define BR_REMOTE_CONNECT_MS 15000  /* to connect and log in */
+#define BR_REMOTE_STALL_S    60     /* a transfer slower than 1 byte/s for this long fails */
 
 typedef struct br_remote br_remote;
 
@@ -58,9 +58,9 @@ typedef int (*br_remote_entry_fn)(void *ctx, const br_remote_entry *e);
  * once per file as the listing is read (FTP: MLSD, or LIST's Unix lines from a server without
  * MLSD; SFTP: the long names).  Folders and links are passed over; names refused by
  * br_remote_name_check are skipped and counted in *skipped (may be NULL).  A nonzero return of
- * fn stops (and 0 is returned).  More than BR_REMOTE_LIST_MAX entries is BR_ELIMIT after the first ones were
- * given.  BR_EIO (cannot connect, timeout, the folder does not exist), BR_EAUTH (the login was
- * refused), BR_EDENIED (a host key unknown or changed), BR_EUSAGE (a bad dir). */
+ * fn stops (and 0 is returned).  More than BR_REMOTE_LIST_MAX entries is BR_ELIMIT after the first
+ * ones were given.  BR_EIO (cannot connect, timeout, the folder does not exist), BR_EAUTH (the
+ * login was refused), BR_EDENIED (a host key unknown or changed), BR_EUSAGE (a bad dir). */
 int br_remote_list(br_remote *r, const char *dir, br_remote_entry_fn fn, void *ctx,
                    int64_t *skipped, br_error *err);
 
