@@ -3,12 +3,13 @@
  * table (db.h), over schema_pg.sql.  Every other statement runs its shared text.
  *
  * Each text keeps its shared text's result columns (same order, same meaning) and parameter
- * numbers, so the C code that binds and reads them is the same; ?N stays (the backend makes
- * it $N).  Parameters are sent untyped as text and the server infers their types: a ?N used
- * where PostgreSQL cannot infer one (its first use ?N IS NULL, a SELECT list of INSERT ...
- * SELECT, a concatenation, a truth value) or would infer a 32-bit integer (?2 - 60) is cast,
- * ?N::bigint or ?N::text.  The store binds 0/1 for a truth value: where
- * SQLite takes an integer as one (WHERE ?2, CASE WHEN ?4) the text tests ?N::bigint <> 0.
+ * numbers, so the C code that binds and reads them is the same (one exception: an INSERT may
+ * add RETURNING id, which the store reads when a row comes back and asks last_id otherwise); ?N
+ * stays (the backend makes it $N).  Parameters are sent untyped as text and the server infers their
+ * types: a ?N used where PostgreSQL cannot infer one (its first use ?N IS NULL, a SELECT list of
+ * INSERT ... SELECT, a concatenation, a truth value) or would infer a 32-bit integer (?2 - 60) is
+ * cast, ?N::bigint or ?N::text.  The store binds 0/1 for a truth value: where SQLite takes an
+ * integer as one (WHERE ?2, CASE WHEN ?4) the text tests ?N::bigint <> 0.
  *
  * What differs and how (scripts/pg-check-sql.sh prepares every statement on a server and runs
  * the ones whose meaning differs):
@@ -59,6 +60,11 @@ const char *const br_pg_sql[S_COUNT] = {
     [S_BEGIN] = "BEGIN",
     [S_MAX_HANDLE_CONT] =
         "SELECT max(handle_num) FROM container WHERE handle ILIKE (?1::text || '/%') ESCAPE ''",
+    /* the new item's id with the insert, not by a round trip more (lastval) */
+    [S_ITEM_INSERT] =
+        "INSERT INTO item(uuid, handle, handle_prefix, handle_num, owning_collection, "
+        "status, created, modified, job_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8) "
+        "RETURNING id",
     [S_ITEM_COLL_INSERT] = "INSERT INTO item_collection(item_id, collection_id, place) "
                            "VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
     [S_ID_MIRROR] = "INSERT INTO identifier(item_id, type, value) VALUES (?1, ?2, ?3) "

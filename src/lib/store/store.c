@@ -47,8 +47,9 @@ static const char *const SQL[S_COUNT] = {
         "ORDER BY s.prefix, f.element, f.qualifier",
     [S_GROUP_INSERT] = "INSERT INTO epersongroup(name) VALUES (?1)",
     [S_GROUP_BY_NAME] = "SELECT id FROM epersongroup WHERE name = ?1",
-    [S_HANDLE_ITEM] = "SELECT 1 FROM item WHERE handle = ?1",
-    [S_HANDLE_CONT] = "SELECT 1 FROM container WHERE handle = ?1",
+    /* one question, not one per table: a round trip each on PostgreSQL */
+    [S_HANDLE_USED] = "SELECT 1 FROM item WHERE handle = ?1 "
+                      "UNION ALL SELECT 1 FROM container WHERE handle = ?1 LIMIT 1",
     [S_MAX_HANDLE_ITEM] = "SELECT max(handle_num) FROM item WHERE handle_prefix = ?1",
     [S_MAX_HANDLE_CONT] = "SELECT max(handle_num) FROM container WHERE handle LIKE ?1 || '/%'",
     [S_ITEM_INSERT] =
@@ -1189,19 +1190,13 @@ int br_handle_note_used(br_repo *repo, const char *handle, br_error *err)
 int br_handle_exists(br_repo *repo, const char *handle)
 {
     if (!handle) return BR_EUSAGE;
-    stmt_id ids[2] = {S_HANDLE_ITEM, S_HANDLE_CONT};
-    for (int i = 0; i < 2; i++) {
-        br_dbst *st = br_stmt(repo, ids[i], NULL);
-        if (!st) return BR_ESTORE;
-        br_bind_text(st, 1, handle);
-        int rc = br_step(repo, st);
-        if (rc == BR_DB_ROW) {
-            br_db_reset(st); /* no read snapshot kept past the answer */
-            return 1;
-        }
-        if (rc != BR_DB_DONE) return BR_ESTORE;
-    }
-    return 0;
+    br_dbst *st = br_stmt(repo, S_HANDLE_USED, NULL);
+    if (!st) return BR_ESTORE;
+    br_bind_text(st, 1, handle);
+    int rc = br_step(repo, st);
+    br_db_reset(st); /* no read snapshot kept past the answer */
+    if (rc == BR_DB_ROW) return 1;
+    return rc == BR_DB_DONE ? 0 : BR_ESTORE;
 }
 
 /* ---- containers --------------------------------------------------------------------------- */

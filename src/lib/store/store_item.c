@@ -53,6 +53,25 @@ static int step_ahead(br_repo *repo, br_dbst *st, br_error *err, const char *wha
     return br_store_fail(repo, err, what);
 }
 
+/* step for an INSERT whose backend text may return the new row's id (RETURNING id, which
+ * saves PostgreSQL a round trip to ask for it); otherwise last_id gives it. */
+static int step_id(br_repo *repo, br_dbst *st, int64_t *id, br_error *err, const char *what)
+{
+    int rc = br_step(repo, st);
+    if (rc == BR_DB_ROW) {
+        *id = br_db_col_int64(st, 0);
+        br_db_reset(st);
+        return 0;
+    }
+    if (rc == BR_DB_DONE) {
+        *id = br_db_last_id(repo->db);
+        return 0;
+    }
+    if (br_db_is_constraint(rc))
+        return br_error_set(err, BR_EEXISTS, NULL, 0, 0, "%s: %s", what, br_db_errmsg(repo->db));
+    return br_store_fail(repo, err, what);
+}
+
 static int insert_values(br_repo *repo, const br_record *rec, int64_t item, br_error *err)
 {
     for (size_t i = 0; i < rec->n_md; i++) {
@@ -225,8 +244,8 @@ int br_item_insert(br_repo *repo, br_record *rec, const br_item_write *w, br_err
         br_db_bind_int64(st, 8, w->job_id);
     else
         br_db_bind_null(st, 8);
-    if ((rc = step(repo, st, err, "insert item"))) return rc;
-    int64_t item = br_db_last_id(repo->db);
+    int64_t item = 0;
+    if ((rc = step_id(repo, st, &item, err, "insert item"))) return rc;
     if (!is_template && (rc = br_handle_note_used(repo, handle, err))) return rc;
 
     for (size_t i = 0; !is_template && i < rec->n_collections; i++) {
