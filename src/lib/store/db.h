@@ -82,6 +82,10 @@ struct br_db_backend {
      * not a ROLLBACK, which runs), as BR_DB_ERROR with the refused write's message; writes keep
      * their order.  NULL: step (SQLite, whose writes cost no round trip). */
     int (*step_ahead)(br_dbst *st);
+    /* How many rows the store puts in one INSERT where it writes many of a kind (an item's
+     * metadata values): one statement per row costs the server a bind and an execute each,
+     * which PostgreSQL pays and SQLite hardly does.  0 or 1: a statement per row. */
+    unsigned rows_per_insert;
     /* Waits for the answers of the writes sent ahead: 0, or their refusal as BR_DB_ERROR with
      * its message.  NULL where none go ahead. */
     int (*settle)(br_db *db);

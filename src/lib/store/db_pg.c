@@ -1111,6 +1111,7 @@ const br_db_backend br_db_postgresql = {
     .step_guarded = pg_step_guarded,
     .step_ahead = pg_step_ahead,
     .settle = pg_settle,
+    .rows_per_insert = 32,
     .reset = pg_reset,
     .clear_bindings = pg_clear_bindings,
     .column_count = pg_column_count,

@@ -867,6 +867,8 @@ void br_repo_free(br_repo *repo)
     if (!repo) return;
     for (int i = 0; i < S_COUNT; i++)
         br_db_finalize(repo->stmts[i]);
+    for (int k = 0; k <= BR_MV_ROWS_MAX; k++)
+        br_db_finalize(repo->mv_rows[k]);
     if (repo->db) repo->db->be->close(repo->db);
     if (repo->assetdir_fd >= 0) close(repo->assetdir_fd);
     if (repo->magic) magic_close(repo->magic);

@@ -71,9 +71,13 @@ typedef enum stmt_id {
 } stmt_id;
 /* clang-format on */
 
+/* The most metadata values one INSERT writes (br_db_backend.rows_per_insert). */
+#define BR_MV_ROWS_MAX 32
+
 struct br_repo {
     br_db *db;
     br_dbst *stmts[S_COUNT];
+    br_dbst *mv_rows[BR_MV_ROWS_MAX + 1]; /* INSERTs of k values, made at their first use */
     char dir[4096];
     char store[1024]; /* the database's address as shown ("" for the embedded database) */
     char prefix[64];

@@ -72,26 +72,69 @@ static int step_id(br_repo *repo, br_dbst *st, int64_t *id, br_error *err, const
     return br_store_fail(repo, err, what);
 }
 
+/* The statement that inserts k metadata values at once (S_MV_INSERT's columns, k rows of
+ * six parameters), prepared at its first use and kept for the connection's life. */
+static br_dbst *mv_rows_stmt(br_repo *repo, size_t k, br_error *err)
+{
+    if (repo->mv_rows[k]) return repo->mv_rows[k];
+    br_buf b = {0};
+    int rc = br_buf_printf(&b, "INSERT INTO metadata_value(item_id, field_id, language, value, "
+                               "place, seq) VALUES ");
+    for (size_t r = 0; r < k && !rc; r++) {
+        size_t p = 6 * r;
+        rc = br_buf_printf(&b, "%s(?%zu, ?%zu, ?%zu, ?%zu, ?%zu, ?%zu)", r ? ", " : "", p + 1,
+                           p + 2, p + 3, p + 4, p + 5, p + 6);
+    }
+    br_dbst *st = NULL;
+    if (rc)
+        br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
+    else if (repo->db->be->prepare(repo->db, b.p, (int)b.len, 1, &st))
+        br_store_fail(repo, err, "prepare");
+    br_buf_dispose(&b);
+    return repo->mv_rows[k] = st;
+}
+
+/* An item's metadata values, rows_per_insert of them per statement (one each on SQLite). */
+static int insert_mv(br_repo *repo, const br_record *rec, int64_t item, br_error *err)
+{
+    size_t per = repo->db->be->rows_per_insert;
+    if (per > BR_MV_ROWS_MAX) per = BR_MV_ROWS_MAX;
+    for (size_t i = 0; i < rec->n_md;) {
+        size_t k = rec->n_md - i;
+        if (per < 2 || k < 2)
+            k = 1;
+        else if (k > per)
+            k = per;
+        br_dbst *st = k == 1 ? br_stmt(repo, S_MV_INSERT, err) : mv_rows_stmt(repo, k, err);
+        if (!st) return BR_ESTORE;
+        for (size_t r = 0; r < k; r++) {
+            const br_mdv *v = &rec->md[i + r];
+            int64_t fid = br_field_id(repo, v->schema, v->element, v->qualifier);
+            if (!fid)
+                return br_error_set(err, BR_EINVAL, v->origin.source, v->origin.line,
+                                    v->origin.column, "%s.%s%s%s is not in the metadata registry",
+                                    v->schema, v->element, v->qualifier ? "." : "",
+                                    v->qualifier ? v->qualifier : "");
+            int p = (int)(6 * r);
+            br_db_bind_int64(st, p + 1, item);
+            br_db_bind_int64(st, p + 2, fid);
+            br_bind_text(st, p + 3, v->language);
+            br_bind_text(st, p + 4, v->value);
+            br_db_bind_int64(st, p + 5, v->place);
+            br_db_bind_int64(st, p + 6, (int)(i + r));
+        }
+        int rc = step_ahead(repo, st, err, "insert metadata value");
+        br_db_reset(st);
+        if (rc) return rc;
+        i += k;
+    }
+    return 0;
+}
+
 static int insert_values(br_repo *repo, const br_record *rec, int64_t item, br_error *err)
 {
-    for (size_t i = 0; i < rec->n_md; i++) {
-        const br_mdv *v = &rec->md[i];
-        int64_t fid = br_field_id(repo, v->schema, v->element, v->qualifier);
-        if (!fid)
-            return br_error_set(err, BR_EINVAL, v->origin.source, v->origin.line, v->origin.column,
-                                "%s.%s%s%s is not in the metadata registry", v->schema, v->element,
-                                v->qualifier ? "." : "", v->qualifier ? v->qualifier : "");
-        br_dbst *st = br_stmt(repo, S_MV_INSERT, err);
-        if (!st) return BR_ESTORE;
-        br_db_bind_int64(st, 1, item);
-        br_db_bind_int64(st, 2, fid);
-        br_bind_text(st, 3, v->language);
-        br_bind_text(st, 4, v->value);
-        br_db_bind_int64(st, 5, v->place);
-        br_db_bind_int64(st, 6, (int)i);
-        int rc = step_ahead(repo, st, err, "insert metadata value");
-        if (rc) return rc;
-    }
+    int mv = insert_mv(repo, rec, item, err);
+    if (mv) return mv;
     for (size_t i = 0; i < rec->n_bs; i++) {
         const br_bitstream *b = &rec->bs[i];
         if (!b->sha256[0])
