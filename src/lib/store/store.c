@@ -152,10 +152,12 @@ static const char *const SQL[S_COUNT] = {
         "outcome = excluded.outcome, item_id = excluded.item_id, "
         "handle = excluded.handle, message = excluded.message, "
         "bitstreams = excluded.bitstreams, bytes = excluded.bytes",
+    /* a page of a journal after seq ?3 (br_job_records) */
     [S_JOB_RECS] = "SELECT seq, key, outcome, item_id, handle, message, bitstreams, bytes "
-                   "FROM job_record WHERE job_id = ?1 ORDER BY seq",
+                   "FROM job_record WHERE job_id = ?1 AND seq > ?3 ORDER BY seq LIMIT ?4",
     [S_JOB_RECS_OUTCOME] = "SELECT seq, key, outcome, item_id, handle, message, bitstreams, bytes "
-                           "FROM job_record WHERE job_id = ?1 AND outcome = ?2 ORDER BY seq",
+                           "FROM job_record WHERE job_id = ?1 AND outcome = ?2 AND seq > ?3 "
+                           "ORDER BY seq LIMIT ?4",
     [S_JOB_BY_MAPFILE] =
         "SELECT id FROM job WHERE type = ?1 AND mapfile = ?2 ORDER BY id DESC LIMIT 1",
     [S_JOB_EVENT] =

@@ -384,40 +384,58 @@ int br_job_query(br_repo *repo, const br_job_filter *f, br_job_fn fn, void *ctx,
     return each_job(repo, st, fn, ctx, err);
 }
 
+/* Journal lines are read in pages by seq: PostgreSQL's backend holds a statement's whole result
+ * in memory (db.h), and a job of a million records made the end of an import (its mapfile)
+ * hold a million lines, 200 MB. */
+#define JOB_RECS_PAGE 2048
+
 int br_job_records(br_repo *repo, int64_t id, const char *outcome, br_job_record_fn fn, void *ctx,
                    br_error *err)
 {
-    br_dbst *st = br_stmt(repo, outcome ? S_JOB_RECS_OUTCOME : S_JOB_RECS, err);
-    if (!st) return BR_ESTORE;
-    br_db_bind_int64(st, 1, id);
-    if (outcome) br_bind_text(st, 2, outcome);
-    int rc;
+    int rc = 0;
+    int64_t after = INT64_MIN;
     findings_view fv = {0};
-    while ((rc = br_step(repo, st)) == BR_DB_ROW) {
-        br_job_record r = {0};
-        r.seq = br_db_col_int64(st, 0);
-        r.key = br_col_text(st, 1);
-        r.outcome = br_col_text(st, 2);
-        r.item_id = br_db_col_int64(st, 3);
-        r.handle = br_col_text(st, 4);
-        r.bitstreams = br_db_col_int64(st, 6);
-        r.bytes = br_db_col_int64(st, 7);
-        if (decode_findings(br_col_text(st, 5), &fv)) {
-            br_db_reset(st);
-            findings_view_dispose(&fv);
-            return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
+    for (int64_t n = JOB_RECS_PAGE; n == JOB_RECS_PAGE && !rc;) {
+        br_dbst *st = br_stmt(repo, outcome ? S_JOB_RECS_OUTCOME : S_JOB_RECS, err);
+        if (!st) {
+            rc = BR_ESTORE;
+            break;
         }
-        r.findings = fv.v;
-        r.n_findings = fv.n;
-        r.message = fv.n ? fv.v[0].text : NULL;
-        if (BR_YIELD(repo, fn(ctx, &r))) {
-            br_db_reset(st);
-            findings_view_dispose(&fv);
-            return 0;
+        br_db_bind_int64(st, 1, id);
+        if (outcome) br_bind_text(st, 2, outcome);
+        br_db_bind_int64(st, 3, after);
+        br_db_bind_int64(st, 4, JOB_RECS_PAGE);
+        n = 0;
+        int step;
+        while ((step = br_step(repo, st)) == BR_DB_ROW) {
+            br_job_record r = {0};
+            r.seq = br_db_col_int64(st, 0);
+            r.key = br_col_text(st, 1);
+            r.outcome = br_col_text(st, 2);
+            r.item_id = br_db_col_int64(st, 3);
+            r.handle = br_col_text(st, 4);
+            r.bitstreams = br_db_col_int64(st, 6);
+            r.bytes = br_db_col_int64(st, 7);
+            after = r.seq;
+            n++;
+            if (decode_findings(br_col_text(st, 5), &fv)) {
+                br_db_reset(st);
+                rc = br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
+                break;
+            }
+            r.findings = fv.v;
+            r.n_findings = fv.n;
+            r.message = fv.n ? fv.v[0].text : NULL;
+            if (BR_YIELD(repo, fn(ctx, &r))) {
+                br_db_reset(st);
+                findings_view_dispose(&fv);
+                return 0;
+            }
         }
+        if (!rc && step != BR_DB_DONE) rc = br_store_fail(repo, err, "journal read");
     }
     findings_view_dispose(&fv);
-    return rc == BR_DB_DONE ? 0 : br_store_fail(repo, err, "journal read");
+    return rc;
 }
 
 int br_job_find_by_mapfile(br_repo *repo, const char *type, const char *mapfile, int64_t *id,
