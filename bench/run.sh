@@ -34,7 +34,8 @@
 #            scripts/pg-cluster.sh), each against its floor: sqlite3 '.import' and psql '\copy'
 #            of the CSV's lines into one table; then the CSV in two halves (split at a group
 #            boundary) as two jobs run by `job work --workers 2` on each store; peak RSS is the
-#            bulkrepo process's (PostgreSQL's server processes are not counted)
+#            bulkrepo process's (PostgreSQL's server processes are not counted);
+#            BENCH_STORE_TWO=0 leaves out the two-job runs (one run at 1,000,000 is half an hour)
 #   web      sh bench/web.sh: an import's slowdown under ~100 requests/s of staff-like polling,
 #            and p99 at 64 connections closed-loop (needs curl and wrk; see web.sh)
 #
@@ -429,7 +430,7 @@ store_bench() { # store_bench FS N
 	csv=$WORK/assets.csv
 	"$GEN_E" -n "$n" -o "$csv" >"$LOGS/gen.log" 2>&1 || die "gen_esploro failed: $(tail -n 3 "$LOGS/gen.log")"
 	# Two halves, split where a new group (column B) starts.
-	"$PY" -c 'import csv, sys
+	[ "${BENCH_STORE_TWO:-1}" = 0 ] || "$PY" -c 'import csv, sys
 rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8")))
 head, body = rows[0], rows[1:]
 cut = len(body) // 2
@@ -463,6 +464,7 @@ for name, part in ((sys.argv[2], body[:cut]), (sys.argv[3], body[cut:])):
 			measure "$BR" --repo "$WORK/r" import --format esploro-csv -s "$csv" -m "$WORK/map"
 			sample "$g" bulkrepo "$st import, 1 worker"
 			rm -rf "$WORK/r" "$WORK/map"
+			[ "${BENCH_STORE_TWO:-1}" = 0 ] && continue
 			if [ $st = postgresql ]; then newdb; S=$PGDB; fi
 			store_repo "$BR" "$WORK/r" "$S"
 			for half in a b; do
