@@ -34,23 +34,24 @@ static void bind_opt_int(br_dbst *st, int i, int v)
         br_db_bind_null(st, i);
 }
 
-static int step(br_repo *repo, br_dbst *st, br_error *err, const char *what)
+/* A write's step result as the store's code: 0, BR_EEXISTS for a refusal, else BR_ESTORE. */
+static int written(br_repo *repo, int rc, br_error *err, const char *what)
 {
-    int rc = br_step(repo, st);
     if (rc == BR_DB_DONE) return 0;
     if (br_db_is_constraint(rc))
         return br_error_set(err, BR_EEXISTS, NULL, 0, 0, "%s: %s", what, br_db_errmsg(repo->db));
     return br_store_fail(repo, err, what);
 }
 
+static int step(br_repo *repo, br_dbst *st, br_error *err, const char *what)
+{
+    return written(repo, br_step(repo, st), err, what);
+}
+
 /* step for the rows of an item whose answers nothing reads (sent ahead on PostgreSQL). */
 static int step_ahead(br_repo *repo, br_dbst *st, br_error *err, const char *what)
 {
-    int rc = br_step_ahead(repo, st);
-    if (rc == BR_DB_DONE) return 0;
-    if (br_db_is_constraint(rc))
-        return br_error_set(err, BR_EEXISTS, NULL, 0, 0, "%s: %s", what, br_db_errmsg(repo->db));
-    return br_store_fail(repo, err, what);
+    return written(repo, br_step_ahead(repo, st), err, what);
 }
 
 /* step for an INSERT whose backend text may return the new row's id (RETURNING id, which
@@ -63,13 +64,8 @@ static int step_id(br_repo *repo, br_dbst *st, int64_t *id, br_error *err, const
         br_db_reset(st);
         return 0;
     }
-    if (rc == BR_DB_DONE) {
-        *id = br_db_last_id(repo->db);
-        return 0;
-    }
-    if (br_db_is_constraint(rc))
-        return br_error_set(err, BR_EEXISTS, NULL, 0, 0, "%s: %s", what, br_db_errmsg(repo->db));
-    return br_store_fail(repo, err, what);
+    if (rc == BR_DB_DONE) *id = br_db_last_id(repo->db);
+    return written(repo, rc, err, what);
 }
 
 /* The statement that inserts k metadata values at once (S_MV_INSERT's columns, k rows of
