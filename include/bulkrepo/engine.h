@@ -151,6 +151,12 @@ typedef struct br_engine_options {
      * a worker of the same host take over at once the jobs of a process that is gone. */
     unsigned lease_seconds;
     const char *worker_name;
+    /* One large import, several workers (import.h's chunk_size): a worker that runs an add
+     * import cuts the writing of more than chunk_records valid records into chunks of that
+     * many, and an idle worker writes any chunk of another's import.  0 = the store's default
+     * (br_repo_chunk_records: 10,000 on PostgreSQL, none on the embedded store); UINT_MAX =
+     * never cut (chunks of other workers' imports are still written). */
+    unsigned chunk_records;
 } br_engine_options;
 
 /* Opens the engine over the repository at repo_dir (it opens its own

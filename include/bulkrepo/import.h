@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include "error.h"
 #include "limits.h"
+#include "job.h"
 #include "repo.h"
 
 #ifdef __cplusplus
@@ -69,6 +70,16 @@ typedef struct br_import_options {
     br_diag_sink *diags;    /* every finding, with its place */
     br_progress_fn progress;
     void *progress_ctx;
+    /* Several workers, one import (issue 16): an add run as a job (job_id) with more valid
+     * records than chunk_size cuts its writing into chunks of chunk_size records (job.h's
+     * br_job_chunk) that it writes with any other worker that claims one (br_import_chunks),
+     * then waits for the last.  0: this run writes every record.  worker: the name chunks
+     * are claimed in (required with chunk_size); lease_seconds: a chunk whose worker has not
+     * beaten for that long is taken over (0 = 60).  A caller that chunks keeps its chunks'
+     * heartbeat fresh (br_job_chunk_heartbeat) as it does its jobs'. */
+    size_t chunk_size;
+    const char *worker;
+    unsigned lease_seconds;
 } br_import_options;
 
 typedef struct br_import_result {
@@ -101,6 +112,15 @@ typedef struct br_import_result {
  * failures. */
 int br_import(br_repo *repo, const char *format, const br_import_options *opt,
               br_import_result *res, br_error *err);
+
+/* A worker's share of another run's import: writes chunk `first` (claimed in opt->worker's
+ * name), then every further chunk of the job it can claim, as the job's run writes its own.
+ * opt: the job's options as its run has them (the job's params), with job_id and worker
+ * set; the job's run records the findings, progress and outcome.  0 when no chunk is left to
+ * claim (or another worker took the one in hand); an error otherwise (the chunk in hand is
+ * given back; BR_ECANCELLED when opt->progress asked to stop). */
+int br_import_chunks(br_repo *repo, const char *format, const br_import_options *opt,
+                     const br_job_chunk *first, br_error *err);
 
 /* The import's input as an absolute path: source, or source/zip. */
 int br_import_source_path(const br_import_options *opt, char *out, size_t size, br_error *err);

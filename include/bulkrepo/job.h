@@ -261,6 +261,53 @@ int br_job_list_stale(br_repo *repo, int64_t cutoff, br_job_stale_fn fn, void *c
 int br_job_take_over(br_repo *repo, int64_t id, const char *worker, int64_t now, int64_t cutoff,
                      const char *dead_worker, br_error *err);
 int br_job_set_progress(br_repo *repo, int64_t id, const br_job_progress *p, br_error *err);
+
+/* ---- chunks: one large import written by several workers (issue 16) ----
+ *
+ * After validation a large import's records (input positions 0 .. records-1, the journal's
+ * seq) are cut into chunks.  Any worker claims a chunk in its name, as it claims a job, keeps
+ * it with a heartbeat (br_job_chunk_heartbeat, and br_job_chunk_hold in each write
+ * transaction), writes the records the journal does not hold yet and marks it done.  A chunk
+ * whose heartbeat is older than the lease belongs to a worker that died: the next claim takes
+ * it, and the journal says which of its records are stored.  A worker whose hold fails lost
+ * the chunk: it rolls back and writes no more of it. */
+typedef struct br_job_chunk {
+    int64_t job_id;
+    int64_t n;          /* 0, 1, ... in input order */
+    int64_t first, end; /* the input positions it covers: first .. end-1 */
+} br_job_chunk;
+
+/* Cuts positions 0 .. records-1 of job_id into chunks of size, in one transaction, unless the
+ * job has chunks already (a resumed run keeps them); *count (may be NULL) gets how many the
+ * job has.  0 or an error. */
+int br_job_chunks_plan(br_repo *repo, int64_t job_id, int64_t records, int64_t size,
+                       int64_t *count, br_error *err);
+/* *left gets the job's chunks not done yet. */
+int br_job_chunks_left(br_repo *repo, int64_t job_id, int64_t *left, br_error *err);
+/* Claims in worker's name (heartbeat now) the first chunk not done whose worker is none or
+ * beat before cutoff, of job_id (0: of any RUNNING job): 1 and *out filled, 0 none free, or
+ * an error. */
+int br_job_chunk_claim(br_repo *repo, int64_t job_id, const char *worker, int64_t now,
+                       int64_t cutoff, br_job_chunk *out, br_error *err);
+/* Still worker's and not done: heartbeat now and 1; 0 when another worker took it or it is
+ * gone (the job ended).  Run first in a transaction that writes the chunk's records: the row
+ * stays locked to the commit (on SQLite the whole store does). */
+int br_job_chunk_hold(br_repo *repo, const br_job_chunk *c, const char *worker, int64_t now,
+                      br_error *err);
+/* Marks worker's chunk done: 1, or 0 when it was not worker's any more. */
+int br_job_chunk_done(br_repo *repo, const br_job_chunk *c, const char *worker, int64_t now,
+                      br_error *err);
+/* Gives worker's chunk back (an engine stopping, a cancelled run): any worker may claim it. */
+int br_job_chunk_release(br_repo *repo, const br_job_chunk *c, const char *worker, br_error *err);
+/* Every chunk of worker not done gets heartbeat now. */
+int br_job_chunk_heartbeat(br_repo *repo, const char *worker, int64_t now, br_error *err);
+/* Removes the job's chunks (its run ended). */
+int br_job_chunks_clear(br_repo *repo, int64_t job_id, br_error *err);
+/* Calls fn with the seq and outcome of each journal line of the chunk's positions, in seq
+ * order; a nonzero return stops. */
+typedef int (*br_job_seq_fn)(void *ctx, int64_t seq, const char *outcome);
+int br_job_chunk_journal(br_repo *repo, const br_job_chunk *c, br_job_seq_fn fn, void *ctx,
+                         br_error *err);
 /* Failure classes recorded on a FAILED job (br_job.failure). */
 #define BR_FAILURE_DATA        "data"        /* the input is invalid: fix the file */
 #define BR_FAILURE_IO          "io"          /* I/O, disk full, database busy/failed */

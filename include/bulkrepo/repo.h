@@ -50,6 +50,9 @@ int br_repo_init_ext(const char *dir, const br_init_options *opts, br_error *err
  * ("sqlite", "postgresql"). */
 const char *br_repo_store(const br_repo *repo);
 const char *br_repo_backend(const br_repo *repo);
+/* How many records of an import one chunk holds by default when workers share its writing
+ * (import.h's chunk_size): 0 where the store has one writer at a time (the embedded one). */
+unsigned br_repo_chunk_records(const br_repo *repo);
 /* Opens an existing repository; BR_ENOTFOUND when DIR holds none.  A
  * repository of an older schema version is refused (BR_ESTORE, the message
  * says to run `bulkrepo upgrade`), as is one of a newer version (BR_ESTORE:

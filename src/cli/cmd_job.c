@@ -1,6 +1,7 @@
 /* bulkrepo job list | show | events | cancel | resume | rerun | resolve | unimported | work |
  * types | run | revert. */
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,7 @@ static const char USAGE[] =
     "       bulkrepo job resolve ID KEY HANDLE|new|skip\n"
     "       bulkrepo job unimported ID -o FILE [--page N] [--page-size N]\n"
     "       bulkrepo job work [--workers N] [--once] [--webhook URL] [--inbox-poll MS]\n"
-    "                         [--name NAME] [--lease SECONDS]\n"
+    "                         [--name NAME] [--lease SECONDS] [--chunk N|off]\n"
     "       bulkrepo job types [--json]\n"
     "       bulkrepo job run TYPE --set NAME [--param NAME=VALUE ...] [--name TEXT]\n"
     "                        [--dry-run [--limit N]] [--json] [--wait]\n"
@@ -52,7 +53,11 @@ static const char USAGE[] =
     "              folder and database, share the queue: each keeps its jobs' heartbeat;\n"
     "              a job whose worker stopped beating for --lease seconds (default 60) is\n"
     "              taken over by another (an import resumes from its journal). --name\n"
-    "              names this worker on its jobs (default HOST:PID)\n"
+    "              names this worker on its jobs (default HOST:PID). A large import is\n"
+    "              written by every free worker: after validation its records are cut into\n"
+    "              chunks of --chunk N records (default 10000 on PostgreSQL; off on the\n"
+    "              embedded store, whose writers take turns) that any worker claims, with\n"
+    "              the same lease; a dead worker's chunk is taken over from the journal\n"
     "  types       every job type: what it does, the type of set it runs on, the roles\n"
     "              that may run it and its parameters (name, kind, default, values)\n"
     "  run         run a job on a set (Update Set, Delete Set, Index, the exports): the\n"
@@ -439,6 +444,16 @@ static int do_work(cli *c, int argc, char **argv)
             if (*end || n < 2 || n > 86400)
                 return cli_usage("job work", "--lease takes 2 to 86400 seconds");
             o.lease_seconds = (unsigned)n;
+        } else if (!strcmp(argv[i], "--chunk") && i + 1 < argc) {
+            char *end;
+            const char *v = argv[++i];
+            long n = strtol(v, &end, 10);
+            if (!strcmp(v, "off"))
+                o.chunk_records = UINT_MAX;
+            else if (*end || n < 1 || n > 100000000)
+                return cli_usage("job work", "--chunk takes 1 to 100000000 records, or off");
+            else
+                o.chunk_records = (unsigned)n;
         } else {
             return cli_usage("job work", "unexpected argument '%s'", argv[i]);
         }

@@ -1,12 +1,17 @@
 /* Several workers share the queue (issue 16): two `bulkrepo job work` processes on one
- * repository (on the embedded database, and on PostgreSQL in make unit-pg); the one running a
- * large import is killed with SIGKILL in the middle of it; the other takes the job over when its
- * lease runs out and finishes it from the journal: every record exactly once, fsck clean.
- *
- * The kill must land mid-import: the test fails when the journal was empty or complete at the
- * moment of the kill (a kill that lands outside the write proves nothing). */
+ * repository (on the embedded database, and on PostgreSQL in make unit-pg).
+ *   - killed_worker_is_taken_over: the one running a large import is killed with SIGKILL in
+ *     the middle of it; the other takes the job over when its lease runs out and finishes it
+ *     from the journal.
+ *   - killed_chunk_writer: one large import cut into chunks; both workers write them; the one
+ *     that does not run the job is killed in the middle of a chunk; the other takes the chunk
+ *     over when its lease runs out and writes what the journal lacks.
+ * Both: every record exactly once, fsck clean.  The kill must land mid-write: the test fails
+ * when the journal (of the chunk) was empty or complete at the moment of the kill (a kill that
+ * lands outside the write proves nothing). */
 #define _GNU_SOURCE
 #include "cli_fixture.h"
+#include "pg.h"
 #include "servers.h"
 
 #define N_ITEMS 4000
@@ -22,14 +27,17 @@ static long long job_state(fx *f, long long id, char *status, size_t size)
     return n;
 }
 
-static pid_t start_worker(fx *f, const char *name)
+/* A worker process: `job work --workers 1 --name NAME --lease LEASE_S`, chunks of chunk
+ * records (NULL: the store's default). */
+static pid_t start_worker(fx *f, const char *name, const char *chunk)
 {
     char lease[16], log[4200];
     snprintf(lease, sizeof lease, "%d", LEASE_S);
     snprintf(log, sizeof log, "%s/worker-%s.log", f->dir, name);
-    char *const argv[] = {(char *)tu_bin(), "--repo",    f->repo, "job",
-                          "work",           "--workers", "1",     "--name",
-                          (char *)name,     "--lease",   lease,   NULL};
+    char *argv[] = {(char *)tu_bin(), "--repo",  f->repo,      "job",        "work",
+                          "--workers",      "1",       "--name",     (char *)name, "--lease",
+                          lease,            "--chunk", (char *)chunk, NULL};
+    if (!chunk) argv[11] = NULL;
     pid_t pid = tsrv_spawn(log, argv);
     assert_true(pid > 0);
     return pid;
@@ -43,7 +51,7 @@ static void test_killed_worker_is_taken_over(void **state)
     long long id = atoll(f->out);
     assert_true(id > 0);
 
-    pid_t a = start_worker(f, "A");
+    pid_t a = start_worker(f, "A", NULL);
     /* A runs the import: wait until its journal has some records, but not all. */
     char status[64] = "";
     long long before = 0;
@@ -52,7 +60,7 @@ static void test_killed_worker_is_taken_over(void **state)
         if (before >= 50) break;
         tsrv_sleep_ms(20);
     }
-    pid_t b = start_worker(f, "B");
+    pid_t b = start_worker(f, "B", NULL);
     kill(a, SIGKILL);
     int ws;
     assert_int_equal(waitpid(a, &ws, 0), a);
@@ -91,10 +99,93 @@ static void test_killed_worker_is_taken_over(void **state)
     print_message("killed A at %lld of %d records; B finished the job\n", at_kill, N_ITEMS);
 }
 
+#define CHUNK_ITEMS 6000
+#define CHUNK_SIZE  "300"
+
+/* A number the repository's database answers (fmt takes the job id up to three times). */
+static long long db_number(fx *f, const char *fmt, long long id)
+{
+    char sql[1024], out[64];
+    snprintf(sql, sizeof sql, fmt, id, id, id);
+    tu_db_text(f->repo, sql, out, sizeof out);
+    return atoll(out);
+}
+
+/* The chunks in hand of the worker that does not run the job (the helper) whose journal is
+ * neither empty nor complete. */
+#define HELPER_MID_CHUNK                                                                           \
+    "SELECT count(*) FROM job_chunk c WHERE c.job_id = %lld AND c.done = 0 AND c.worker <> "      \
+    "(SELECT worker FROM job WHERE id = %lld) AND (SELECT count(*) FROM job_record r WHERE "      \
+    "r.job_id = %lld AND r.seq >= c.first_seq AND r.seq < c.end_seq) BETWEEN 1 AND "              \
+    "c.end_seq - c.first_seq - 1"
+
+static void test_killed_chunk_writer(void **state)
+{
+    fx *f = *state;
+    SH(f, 0, "\"$GEN_SAF\" saf %d --file-size 64 >/dev/null", CHUNK_ITEMS);
+    /* Both workers wait for the job: one claims it and cuts the writing into chunks of 300
+     * records, the other (the helper) writes chunks of it. */
+    pid_t a = start_worker(f, "A", CHUNK_SIZE), b = start_worker(f, "B", CHUNK_SIZE);
+    RUN(f, 0, "import -a -s saf -c %s -m map --batch-size 10 --submit", f->coll);
+    long long id = atoll(f->out);
+    assert_true(id > 0);
+    long long mid = 0;
+    for (long t0 = tsrv_ms(); tsrv_ms() - t0 < 120000 && !mid; tsrv_sleep_ms(2))
+        mid = db_number(f, HELPER_MID_CHUNK, id);
+    char owner[64];
+    tu_db_text(f->repo, "SELECT COALESCE(worker, '') FROM job ORDER BY id DESC LIMIT 1", owner,
+               sizeof owner);
+    int a_runs = !strcmp(owner, "A");
+    pid_t *helper = a_runs ? &b : &a, *runner = a_runs ? &a : &b;
+    kill(*helper, SIGKILL);
+    int ws;
+    assert_int_equal(waitpid(*helper, &ws, 0), *helper);
+    assert_true(WIFSIGNALED(ws));
+    *helper = 0;
+    /* What the helper left: a chunk still not done, partly journaled (it writes no more). */
+    long long at_kill = db_number(f, HELPER_MID_CHUNK, id);
+    long long journaled = db_number(f, "SELECT count(*) FROM job_record WHERE job_id = %lld", id);
+    if (!mid || at_kill != 1)
+        fail_msg("the kill did not land mid-chunk: %lld chunk(s) of the helper partly written",
+                 at_kill);
+
+    /* The job's worker takes the chunk over once the helper's lease has run out, and finishes. */
+    char status[64] = "";
+    for (long t0 = tsrv_ms(); tsrv_ms() - t0 < 180000; tsrv_sleep_ms(100)) {
+        job_state(f, id, status, sizeof status);
+        if (strcmp(status, "RUNNING") && strcmp(status, "PENDING") &&
+            strcmp(status, "INITIALIZING") && strcmp(status, "FINALIZING"))
+            break;
+    }
+    tsrv_stop(runner);
+    assert_string_equal(status, "COMPLETED_SUCCESS");
+    json_t *j = fx_job(f, id);
+    assert_int_equal(fx_counter(j, "imported"), CHUNK_ITEMS);
+    json_decref(j);
+    assert_int_equal(db_number(f, "SELECT count(*) FROM job_chunk WHERE job_id = %lld", id), 0);
+
+    /* Every record exactly once: N items, N distinct handles, N lines in the mapfile. */
+    assert_int_equal(fx_item_count(f), CHUNK_ITEMS);
+    SH(f, 0,
+       "\"$BR\" --repo '%s' item list --json | grep -o '\"handle\": *\"[^\"]*\"' | sort -u "
+       "| wc -l",
+       f->repo);
+    assert_int_equal(atoi(f->out), CHUNK_ITEMS);
+    assert_int_equal(fx_count_lines(f, "map"), CHUNK_ITEMS);
+    ASSERT_FSCK_CLEAN(f);
+    RUN(f, 0, "job events %lld", id);
+    assert_contains(f->out, "Writing in 20 chunks of up to 300 records");
+    assert_contains(f->out, a_runs ? "B writes chunks of it" : "A writes chunks of it");
+    print_message("killed the helper mid-chunk with %lld of %d records journaled; the job's "
+                  "worker %s finished the job\n",
+                  journaled, CHUNK_ITEMS, owner);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         FX_TEST(test_killed_worker_is_taken_over),
+        FX_TEST(test_killed_chunk_writer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -685,20 +685,32 @@ static int first_file(void *ctx, const br_job_file *f)
     return 1;
 }
 
-static int run_import(br_run *r, br_error *err)
+/* The buffers an import job's options point into. */
+typedef struct import_paths {
+    char file[PATH_MAX], root[PATH_MAX], map[PATH_MAX];
+} import_paths;
+
+/* An import job's options from its params and files, as its run and its chunks' workers
+ * have them (the mapfile in the job's upload folder unless the job names one). */
+static int import_options(br_run *r, br_import_params *ip, import_paths *p, br_error *err)
 {
-    br_import_params ip;
-    int rc = br_import_params_from_json(r->job.type, r->params, &ip, err);
+    int rc = br_import_params_from_json(r->job.type, r->params, ip, err);
     if (rc) return rc;
-    br_import_options *o = &ip.opt;
-    const br_format_info *fi = br_format_by_job(r->job.type);
-    r->validate_only = o->validate_only;
+    br_import_options *o = &ip->opt;
     o->eperson = r->job.eperson;
     o->name = r->job.name;
     o->job_id = r->job.id;
     o->resume = r->resume;
-
-    char file[PATH_MAX] = "", root[PATH_MAX], map[PATH_MAX];
+    o->progress = on_progress;
+    o->progress_ctx = r;
+    if (r->eng) {
+        unsigned chunk = br_engine_opts(r->eng)->chunk_records;
+        o->chunk_size = chunk == UINT_MAX ? 0 : chunk ? chunk : br_repo_chunk_records(r->repo);
+        o->worker = br_engine_worker(r->eng);
+        o->lease_seconds = br_engine_lease_seconds(r->eng);
+    }
+    char *file = p->file, *root = p->root, *map = p->map;
+    file[0] = 0;
     if ((rc = br_job_files(r->repo, r->job.id, first_file, file, err))) return rc;
     if (file[0] && o->mode == BR_IMPORT_DELETE) {
         o->mapfile = file;
@@ -708,18 +720,33 @@ static int run_import(br_run *r, br_error *err)
          * host keeps the CLI's trust). */
         o->source = file;
         o->zip = NULL;
-        br_strlcpy(root, file, sizeof root);
+        br_strlcpy(root, file, PATH_MAX);
         *strrchr(root, '/') = 0;
         o->files_root = root;
     }
     if (!o->mapfile) {
-        if ((rc = upload_dir(br_repo_dir(r->repo), r->job.id, map, sizeof map)) ||
+        if ((rc = upload_dir(br_repo_dir(r->repo), r->job.id, map, PATH_MAX)) ||
             br_mkdir_p(map, err))
             return rc ? br_error_set(err, rc, NULL, 0, 0, "path too long") : BR_EIO;
         size_t n = strlen(map);
-        if (br_strlcpy(map + n, "/mapfile", sizeof map - n) >= sizeof map - n)
+        if (br_strlcpy(map + n, "/mapfile", PATH_MAX - n) >= PATH_MAX - n)
             return br_error_set(err, BR_ELIMIT, map, 0, 0, "path too long");
         o->mapfile = map;
+    }
+    return 0;
+}
+
+static int run_import(br_run *r, br_error *err)
+{
+    br_import_params ip;
+    import_paths paths;
+    int rc = import_options(r, &ip, &paths, err);
+    if (rc) return rc;
+    br_import_options *o = &ip.opt;
+    const br_format_info *fi = br_format_by_job(r->job.type);
+    r->validate_only = o->validate_only;
+    const char *map = o->mapfile;
+    if (map == paths.map) {
         /* A fresh (not resumed) run writes a new mapfile. */
         if (!o->resume && !o->validate_only && o->mode == BR_IMPORT_ADD && unlink(map) &&
             errno != ENOENT)
@@ -728,8 +755,6 @@ static int run_import(br_run *r, br_error *err)
     }
     br_diag_sink sink = {NULL, NULL, 0, 0, 0}; /* counted; the journal keeps every finding */
     o->diags = &sink;
-    o->progress = on_progress;
-    o->progress_ctx = r;
     br_import_result res;
     memset(&res, 0, sizeof res);
     rc = br_import(r->repo, fi->name, o, &res, err);
@@ -740,6 +765,47 @@ static int run_import(br_run *r, br_error *err)
             "Validation: %zu error%s, %zu warning%s (see the records of the report)", sink.errors,
             sink.errors == 1 ? "" : "s", sink.warnings, sink.warnings == 1 ? "" : "s");
     return rc;
+}
+
+/* An idle worker's share of another worker's import: chunk ch (claimed in this engine's
+ * name), then the job's next free ones (import.h's br_import_chunks).  The job's own run
+ * records its outcome; a failure here is the job's event, and the chunk goes back. */
+static void run_chunks(br_engine *eng, br_repo *repo, const br_job_chunk *ch)
+{
+    br_run r;
+    memset(&r, 0, sizeof r);
+    r.eng = eng;
+    r.repo = repo;
+    r.resume = 1;
+    br_error err;
+    br_error_clear(&err);
+    json_error_t jerr;
+    br_import_params ip;
+    import_paths paths;
+    const br_format_info *fi = NULL;
+    int rc = br_job_get(repo, ch->job_id, &r.job, &err);
+    if (!rc && !(r.params = json_loads(r.job.params[0] ? r.job.params : "{}", 0, &jerr)))
+        rc = br_error_set(&err, BR_EUSAGE, "params", 0, 0, "the job's parameters are not JSON");
+    if (!rc && !(fi = br_format_by_job(r.job.type)))
+        rc = br_error_set(&err, BR_EUSAGE, NULL, 0, 0, "job type '%s' has no chunks",
+                          r.job.type);
+    if (!rc) rc = import_options(&r, &ip, &paths, &err);
+    if (!rc) {
+        br_engine_event(eng, repo, ch->job_id, "info", "engine", NULL,
+                        "%s writes chunks of it, from chunk %lld (records %lld to %lld)",
+                        eng->worker, (long long)ch->n + 1, (long long)ch->first + 1,
+                        (long long)ch->end);
+        rc = br_import_chunks(repo, fi->name, &ip.opt, ch, &err);
+    } else {
+        br_job_chunk_release(repo, ch, eng->worker, NULL);
+    }
+    if (rc && rc != BR_ECANCELLED) {
+        char msg[1200];
+        br_error_format(&err, msg, sizeof msg);
+        br_engine_event(eng, repo, ch->job_id, "warning", "engine", NULL,
+                        "%s stopped writing chunks of it: %s", eng->worker, msg);
+    }
+    json_decref(r.params);
 }
 
 static int run_export(br_run *r, br_error *err)
@@ -1042,6 +1108,14 @@ static void *worker_main(void *arg)
             continue;
         }
         note_running(eng, 0, 1); /* nothing claimed: only ends the claim */
+        /* No job waits: a chunk of another worker's import may. */
+        br_job_chunk ch;
+        int64_t now = (int64_t)time(NULL);
+        if (br_job_chunk_claim(repo, 0, eng->worker, now,
+                               now - (int64_t)br_engine_lease_seconds(eng), &ch, NULL) == 1) {
+            run_chunks(eng, repo, &ch);
+            continue;
+        }
         br_engine_sleep(eng, poll);
     }
     pthread_mutex_lock(&eng->mu);

@@ -105,6 +105,7 @@ void *br_lease_main(void *arg)
     while (!br_engine_sleep_stop_only(eng, beat_ms)) {
         /* A failed beat or round is tried again at the next tick: the lease allows three. */
         br_job_heartbeat(repo, br_engine_worker(eng), (int64_t)time(NULL), NULL);
+        br_job_chunk_heartbeat(repo, br_engine_worker(eng), (int64_t)time(NULL), NULL);
         br_lease_round(eng, repo, NULL, NULL);
     }
     br_repo_free(repo);

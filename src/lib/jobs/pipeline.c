@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "bulkrepo/import.h"
 #include "bulkrepo/job.h"
@@ -202,7 +203,21 @@ typedef struct pl_ctx {
     unsigned char *fetched; /* per bitstream of the record: its path is a fetched temp file */
     size_t cap_fetched;
     int files_replaced; /* an update or replace dropped bitstreams: collect garbage */
+
+    /* Chunks (issue 16): the writing cut into ranges of input positions that several
+     * workers write (br_job_chunk); write_all writes the chunk in hand only. */
+    const br_job_chunk *chunk; /* NULL: every record */
+    const char *worker;        /* the name chunks are claimed and held in */
+    size_t pos;                /* the input position the reader returns next */
+    unsigned char *settled;    /* per position of the chunk: SETTLED_* */
+    size_t cap_settled;
+    int lost;         /* another worker took the chunk: this one stopped writing it */
+    int planned;      /* this run cut the job into chunks: it removes them at its end */
+    br_job_counters base; /* the journal's counters when the chunks were planned */
 } pl_ctx;
+
+/* What the journal holds for a position of the chunk in hand. */
+enum { SETTLED_NONE, SETTLED_DONE, SETTLED_ASK };
 
 /* ---- findings ------------------------------------------------------------------------- */
 
@@ -1582,8 +1597,58 @@ static int commit_batch(pl_ctx *c, br_error *err)
     c->res->bitstreams += c->b_bitstreams;
     c->res->bytes += c->b_bytes;
     /* The mapfile only ever names committed items; -r and -d only read it. */
-    rc = c->opt->mode == BR_IMPORT_ADD ? append_mapfile(c, err) : 0;
+    /* Chunks: several workers, one file; the run's end writes it whole from the journal. */
+    rc = c->opt->mode == BR_IMPORT_ADD && !c->chunk ? append_mapfile(c, err) : 0;
     reset_batch(c);
+    return rc;
+}
+
+/* The chunk's journal lines: which of its positions are written already. */
+static int settle_line(void *ctx, int64_t seq, const char *outcome)
+{
+    pl_ctx *c = ctx;
+    size_t i = (size_t)(seq - c->chunk->first);
+    /* An operator's choice, a failure or a multi-match is looked at again, as a resume does. */
+    c->settled[i] = !strcmp(outcome, BR_OUTCOME_RESOLVED) || !strcmp(outcome, BR_OUTCOME_FAILED) ||
+                            !strcmp(outcome, BR_OUTCOME_MULTI_MATCH)
+                        ? SETTLED_ASK
+                        : SETTLED_DONE;
+    return 0;
+}
+
+static int load_settled(pl_ctx *c, br_error *err)
+{
+    size_t n = (size_t)(c->chunk->end - c->chunk->first);
+    if (br_grow((void **)&c->settled, &c->cap_settled, n ? n : 1, 1)) return oom(err);
+    memset(c->settled, SETTLED_NONE, n);
+    return br_job_chunk_journal(c->repo, c->chunk, settle_line, c, err);
+}
+
+/* Whether the record at seq is to be written by this run: not before the chunk nor written
+ * already; *ask: look at the journal first (a resume). */
+static int to_write(pl_ctx *c, size_t seq, int *ask)
+{
+    if (is_invalid(c, seq)) return 0; /* journaled in pass 1 */
+    if (!c->chunk) {
+        *ask = c->opt->resume;
+        return 1;
+    }
+    if (seq < (size_t)c->chunk->first) return 0;
+    int s = c->settled[seq - (size_t)c->chunk->first];
+    *ask = s == SETTLED_ASK;
+    return s != SETTLED_DONE;
+}
+
+/* Opens a write transaction; a chunk's first statement holds it (job.h): 0 and c->lost when
+ * another worker took it. */
+static int begin_batch(pl_ctx *c, br_error *err)
+{
+    int rc = br_repo_begin(c->repo, err);
+    if (rc || !c->chunk) return rc;
+    rc = br_job_chunk_hold(c->repo, c->chunk, c->worker, (int64_t)time(NULL), err);
+    if (rc == 1) return 0;
+    br_repo_rollback(c->repo);
+    if (rc == 0) c->lost = 1;
     return rc;
 }
 
@@ -1591,19 +1656,28 @@ static int write_all(pl_ctx *c, br_error *err)
 {
     size_t batch = c->opt->batch_size ? c->opt->batch_size : DEFAULT_BATCH;
     size_t in_batch = 0;
-    int rc = rewind_input(c, err);
-    if (rc) return rc;
+    size_t end = c->chunk ? (size_t)c->chunk->end : SIZE_MAX;
+    int rc = 0;
+    /* A chunk after the reader's position reads on; any other run reads from the start. */
+    if (!c->chunk || c->pos > (size_t)c->chunk->first) {
+        if ((rc = rewind_input(c, err))) return rc;
+        c->pos = 0;
+    }
+    if (c->chunk && (rc = load_settled(c, err))) return rc;
     c->quiet = 1;
     br_read_info info;
     char handle[128], msg[1100];
-    for (size_t seq = 0;; seq++) {
+    while (c->pos < end) {
+        size_t seq = c->pos;
         rc = next_record(c, &info, err);
         if (rc < 0) goto fail;
         if (rc == 0) break;
+        c->pos++;
         if (c->opt->mode == BR_IMPORT_REPLACE && !kv_get(&c->replace, info.key)) continue;
-        if (is_invalid(c, seq)) continue; /* journaled in pass 1 */
+        int ask = 0;
+        if (!to_write(c, seq, &ask)) continue;
         c->resolved[0] = 0;
-        if (c->opt->resume) {
+        if (ask) {
             int stored = already_stored(c, info.key, handle, sizeof handle, err);
             if (stored < 0) {
                 rc = stored;
@@ -1611,7 +1685,8 @@ static int write_all(pl_ctx *c, br_error *err)
             }
             if (stored) continue;
         }
-        if (!in_batch && (rc = br_repo_begin(c->repo, err))) return rc;
+        if (!in_batch && (rc = begin_batch(c, err))) return rc;
+        if (c->lost) break;
         br_job_record jr = {(int64_t)seq, info.key, BR_OUTCOME_IMPORTED, 0, NULL, NULL, 0, 0,
                             NULL,         0};
         findings_reset(c);
@@ -1667,6 +1742,10 @@ static int write_all(pl_ctx *c, br_error *err)
                                     "import cancelled; resume with -R");
         }
     }
+    if (c->lost) {
+        c->quiet = 0;
+        return 0;
+    }
     if (in_batch && (rc = commit_batch(c, err))) goto fail;
     c->quiet = 0;
     return 0;
@@ -1675,6 +1754,106 @@ fail:
     reset_batch(c); /* nothing of the rolled-back batch is stored */
     c->quiet = 0;
     return rc;
+}
+
+/* ---- chunks: one import written by several workers (issue 16) ---------------------------- */
+
+static void add_event(pl_ctx *c, const char *severity, const char *module, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static unsigned lease_of(const pl_ctx *c)
+{
+    return c->opt->lease_seconds ? c->opt->lease_seconds : 60;
+}
+
+/* Writes the chunk claimed in c->worker's name and marks it done; one another worker took
+ * is left to it. */
+static int write_chunk(pl_ctx *c, const br_job_chunk *ch, br_error *err)
+{
+    c->chunk = ch;
+    c->lost = 0;
+    int rc = write_all(c, err);
+    if (!rc && !c->lost)
+        rc = br_job_chunk_done(c->repo, ch, c->worker, (int64_t)time(NULL), err);
+    else if (rc) /* cancelled, stopped or failed: another run may take it from the journal */
+        br_job_chunk_release(c->repo, ch, c->worker, NULL);
+    c->chunk = NULL;
+    return rc < 0 ? rc : 0;
+}
+
+/* Claims the next free chunk of the job (a dead worker's too): 1, 0 none, or an error. */
+static int claim_chunk(pl_ctx *c, br_job_chunk *ch, br_error *err)
+{
+    int64_t now = (int64_t)time(NULL);
+    return br_job_chunk_claim(c->repo, c->job_id, c->worker, now, now - (int64_t)lease_of(c), ch,
+                              err);
+}
+
+/* The records written so far by every worker: the journal's lines since the plan. */
+static void chunks_progress(pl_ctx *c)
+{
+    br_job j;
+    if (br_job_get(c->repo, c->job_id, &j, NULL)) return;
+    int64_t n = j.counters.processed - c->base.processed;
+    if (n > 0 && (size_t)n > c->done) c->done = (size_t)n;
+}
+
+/* Whether this run cuts its writing into chunks: an add run as a job with a chunk size, of
+ * more records than one chunk, none of which asks for its own handle (the handles a new item
+ * may not take are known only to the run that read every record). */
+static int chunked(const pl_ctx *c)
+{
+    return c->opt->chunk_size && c->job_id && c->opt->job_id && c->opt->mode == BR_IMPORT_ADD &&
+           !c->opt->validate_only && c->res->valid > c->opt->chunk_size && !c->batch_handles.n;
+}
+
+/* The job's run: plans the chunks, writes them with any other worker that claims one, waits
+ * for the last, then counts this run's outcome from the journal (every worker's lines). */
+static int write_chunks(pl_ctx *c, br_error *err)
+{
+    int64_t count = 0;
+    br_job j;
+    int rc = br_job_get(c->repo, c->job_id, &j, err);
+    if (rc) return rc;
+    c->base = j.counters;
+    size_t skipped = c->res->skipped; /* by pass 1 (a resume); the chunks' from the journal */
+    if ((rc = br_job_chunks_plan(c->repo, c->job_id, (int64_t)c->n, (int64_t)c->opt->chunk_size,
+                                 &count, err)))
+        return rc;
+    c->planned = 1;
+    add_event(c, "info", "import",
+              "Writing in %lld chunks of up to %zu records: any worker may take one",
+              (long long)count, c->opt->chunk_size);
+    c->pos = SIZE_MAX; /* pass 1 left the reader at the end */
+    for (;;) {
+        br_job_chunk ch;
+        int got = claim_chunk(c, &ch, err);
+        if (got < 0) return got;
+        if (got) {
+            if ((rc = write_chunk(c, &ch, err))) return rc;
+            chunks_progress(c);
+            continue;
+        }
+        int64_t left = 0;
+        if ((rc = br_job_chunks_left(c->repo, c->job_id, &left, err))) return rc;
+        if (!left) break;
+        /* Others write the rest: wait, keeping the bar true and the job cancellable. */
+        chunks_progress(c);
+        if (progress(c, BR_PHASE_WRITING, c->done, c->todo))
+            return br_error_set(err, BR_ECANCELLED, NULL, 0, 0, "import cancelled; resume with -R");
+        struct timespec ts = {0, 200 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    if ((rc = br_job_get(c->repo, c->job_id, &j, err))) return rc;
+    const br_job_counters *now = &j.counters, *b = &c->base;
+    c->res->imported = (size_t)((now->imported + now->updated) - (b->imported + b->updated));
+    c->res->updated = (size_t)(now->updated - b->updated);
+    c->res->failed = (size_t)(now->failed - b->failed);
+    c->res->multi = (size_t)(now->multi_matches - b->multi_matches);
+    c->res->skipped = skipped + (size_t)(now->skipped - b->skipped);
+    c->res->bitstreams = (size_t)(now->bitstreams_imported - b->bitstreams_imported);
+    c->res->bytes = (uint64_t)(now->bytes - b->bytes);
+    return 0;
 }
 
 /* The stored item of record seq, from the journal; 0 when it is not stored. */
@@ -1905,8 +2084,6 @@ static int run_delete(pl_ctx *c, br_error *err)
 /* ---- the job ------------------------------------------------------------------------------- */
 
 static void add_event(pl_ctx *c, const char *severity, const char *module, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void add_event(pl_ctx *c, const char *severity, const char *module, const char *fmt, ...)
 {
     char msg[1500];
     va_list ap;
@@ -2134,6 +2311,7 @@ static void pipe_dispose(pl_ctx *c)
     free(c->invalid);
     free(c->stored);
     free(c->fetched);
+    free(c->settled);
     br_buf_dispose(&c->batch_map);
     kv_dispose(&c->batch_handles);
     kv_dispose(&c->replace);
@@ -2222,7 +2400,10 @@ int br_import(br_repo *repo, const char *format, const br_import_options *opt_in
         goto finish;
     }
     c.todo = res->valid;
-    if ((rc = make_collection(&c, err)) || (rc = write_all(&c, err))) goto finish;
+    c.worker = opt.worker;
+    if ((rc = make_collection(&c, err)) ||
+        (rc = chunked(&c) ? write_chunks(&c, err) : write_all(&c, err)))
+        goto finish;
     if ((rc = write_relations(&c, err))) goto finish;
     if (c.files_replaced && (rc = br_asset_gc(repo, NULL, err))) goto finish;
     if (opt.mode == BR_IMPORT_ADD && (res->imported || res->skipped || !access(c.mapfile, F_OK)) &&
@@ -2242,6 +2423,9 @@ int br_import(br_repo *repo, const char *format, const br_import_options *opt_in
                           (long long)c.job_id);
 
 finish:
+    /* Its chunks go before its end, under the write lock: a worker still writing one finds it
+     * gone at its next transaction and stops. */
+    if (c.planned) br_job_chunks_clear(repo, c.job_id, NULL);
     /* The scratch folder goes before the job ends: whoever sees the job ended
      * (a monitor, a test, the next run) sees no leftover of it. */
     close_reader(&c);
@@ -2260,6 +2444,62 @@ finish:
     /* A job the engine runs gets its events from the engine; one run here (the
      * CLI) records the same story itself. */
     if (job_made && !opt.job_id) inline_events(&c);
+    pipe_dispose(&c);
+    return rc;
+}
+
+/* ---- another run's chunks ------------------------------------------------------------------ */
+
+int br_import_chunks(br_repo *repo, const char *format, const br_import_options *opt_in,
+                     const br_job_chunk *first, br_error *err)
+{
+    if (!repo || !opt_in || !first || !opt_in->worker || !opt_in->job_id)
+        return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_import_chunks: bad arguments");
+    br_import_options opt = *opt_in;
+    if (!opt.limits.max_file_size) br_limits_default(&opt.limits);
+    opt.resume = 1; /* the job's run checked the mapfile; the journal says what is written */
+    br_import_result res;
+    memset(&res, 0, sizeof res);
+    pl_ctx c;
+    memset(&c, 0, sizeof c);
+    c.repo = repo;
+    c.opt = &opt;
+    c.res = &res;
+    c.sink.fn = on_diag;
+    c.sink.ctx = &c;
+    c.fmt = br_format_find(format);
+    c.job_id = opt.job_id;
+    c.worker = opt.worker;
+    br_job_chunk ch = *first;
+    int rc = 0;
+    if (!c.fmt) {
+        rc = br_error_set(err, BR_EUSAGE, NULL, 0, 0, "unknown format '%s'", format ? format : "");
+        goto done;
+    }
+    c.status = opt.status && *opt.status ? opt.status
+               : opt.workflow            ? "workflow"
+                                         : c.fmt->info.default_status;
+    snprintf(c.via, sizeof c.via, "bulkrepo %s import", c.fmt->info.short_label);
+    /* The job's run records the progress (the meter stays unset) and every finding. */
+    c.quiet = 1;
+    if ((rc = check_options(&c, err))) goto done;
+    c.old = br_record_new();
+    c.out = br_record_new();
+    if (!c.old || !c.out) {
+        rc = oom(err);
+        goto done;
+    }
+    if ((rc = open_reader(&c, err))) goto done;
+    c.pos = 0;
+    for (int got = 1; got == 1 && !rc;) {
+        if ((rc = write_chunk(&c, &ch, err))) break;
+        got = claim_chunk(&c, &ch, err);
+        if (got < 0) rc = got;
+    }
+done:
+    if (rc) br_job_chunk_release(repo, &ch, opt.worker, NULL); /* a no-op once done */
+    close_reader(&c);
+    if (c.scratch[0]) br_rmtree(c.scratch);
     pipe_dispose(&c);
     return rc;
 }

@@ -86,6 +86,10 @@ struct br_db_backend {
      * metadata values): one statement per row costs the server a bind and an execute each,
      * which PostgreSQL pays and SQLite hardly does.  0 or 1: a statement per row. */
     unsigned rows_per_insert;
+    /* The records of an import that one chunk holds when workers share its writing (job.h's
+     * br_job_chunk), unless the worker says otherwise: 0 where one writer at a time is the
+     * store's rule (SQLite: a second writer would only wait for the lock). */
+    unsigned chunk_records;
     /* Waits for the answers of the writes sent ahead: 0, or their refusal as BR_DB_ERROR with
      * its message.  NULL where none go ahead. */
     int (*settle)(br_db *db);

@@ -1112,6 +1112,7 @@ const br_db_backend br_db_postgresql = {
     .step_ahead = pg_step_ahead,
     .settle = pg_settle,
     .rows_per_insert = 32,
+    .chunk_records = 10000,
     .reset = pg_reset,
     .clear_bindings = pg_clear_bindings,
     .column_count = pg_column_count,

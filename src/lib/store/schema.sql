@@ -569,3 +569,14 @@ ALTER TABLE account ADD COLUMN notify_jobs INTEGER NOT NULL DEFAULT 0;
 -- v10: leases (several workers share the queue)
 ALTER TABLE job ADD COLUMN worker TEXT;
 ALTER TABLE job ADD COLUMN heartbeat INTEGER;
+-- v11: chunks of a large import, written by several workers (migrations/011.sql)
+CREATE TABLE job_chunk (
+    job_id    BIGINT NOT NULL REFERENCES job(id) ON DELETE CASCADE,
+    n         BIGINT NOT NULL,
+    first_seq BIGINT NOT NULL,
+    end_seq   BIGINT NOT NULL,
+    worker    TEXT,
+    heartbeat BIGINT,
+    done      BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (job_id, n)
+);

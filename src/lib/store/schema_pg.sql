@@ -643,3 +643,14 @@ CREATE TABLE fetched_file (
 );
 CREATE INDEX fetched_file_by_name ON fetched_file (profile, name, size);
 CREATE INDEX job_by_parent ON job (parent_job) WHERE parent_job IS NOT NULL;
+-- v11: chunks of a large import, written by several workers (migrations/011.sql)
+CREATE TABLE job_chunk (
+    job_id    BIGINT NOT NULL REFERENCES job(id) ON DELETE CASCADE,
+    n         BIGINT NOT NULL,
+    first_seq BIGINT NOT NULL,
+    end_seq   BIGINT NOT NULL,
+    worker    TEXT COLLATE "C",
+    heartbeat BIGINT,
+    done      BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (job_id, n)
+);

@@ -258,6 +258,16 @@ const char *const br_pg_sql[S_COUNT] = {
                       "LEFT JOIN item i ON i.uuid = w.asset_uuid "
                       "WHERE ?1::bigint IS NULL OR w.researcher_id = ?1 "
                       "ORDER BY r.rid, length(w.put_code), w.put_code",
+    /* sum(bigint) is numeric; the claim skips a chunk another worker is claiming (S_JOB_CLAIM) */
+    [S_CHUNK_COUNT] =
+        "SELECT count(*), COALESCE(sum(done), 0)::bigint FROM job_chunk WHERE job_id = ?1",
+    [S_CHUNK_CLAIM] =
+        "UPDATE job_chunk SET worker = ?2::text, heartbeat = ?3::bigint WHERE (job_id, n) = "
+        "(SELECT c.job_id, c.n FROM job_chunk c JOIN job j ON j.id = c.job_id WHERE c.done = 0 "
+        "AND (c.worker IS NULL OR c.heartbeat < ?4::bigint) AND (?1::bigint = 0 OR "
+        "c.job_id = ?1::bigint) AND j.status = 'RUNNING' ORDER BY c.job_id, c.n LIMIT 1 "
+        "FOR UPDATE OF c SKIP LOCKED) AND done = 0 AND (worker IS NULL OR "
+        "heartbeat < ?4::bigint) RETURNING job_id, n, first_seq, end_seq",
 };
 
 const size_t br_pg_sql_n = S_COUNT;

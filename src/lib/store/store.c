@@ -470,6 +470,27 @@ static const char *const SQL[S_COUNT] = {
     [S_FTP_DEL] = "DELETE FROM ftp_config WHERE name = ?1",
     [S_FTP_USED_BY] = "SELECT name FROM profile WHERE ftp = ?1 ORDER BY name LIMIT 1",
     [S_FTP_SECRETS] = "SELECT password, private_key FROM ftp_config WHERE name = ?1",
+    /* chunks (store_chunk.c): ?1 job, ?2 chunk number unless named.  A claim takes the first
+     * chunk not done whose worker is none or stopped beating (heartbeat < ?4) of a RUNNING job
+     * (?1, or any when 0); the outer WHERE checks that again, so of two claimers one wins. */
+    [S_CHUNK_ADD] = "INSERT INTO job_chunk(job_id, n, first_seq, end_seq) VALUES (?1, ?2, ?3, ?4)",
+    [S_CHUNK_COUNT] = "SELECT count(*), COALESCE(sum(done), 0) FROM job_chunk WHERE job_id = ?1",
+    [S_CHUNK_CLAIM] =
+        "UPDATE job_chunk SET worker = ?2, heartbeat = ?3 WHERE (job_id, n) = (SELECT c.job_id, c.n "
+        "FROM job_chunk c JOIN job j ON j.id = c.job_id WHERE c.done = 0 AND (c.worker IS NULL "
+        "OR c.heartbeat < ?4) AND (?1 = 0 OR c.job_id = ?1) AND j.status = 'RUNNING' "
+        "ORDER BY c.job_id, c.n LIMIT 1) AND done = 0 AND (worker IS NULL OR heartbeat < ?4) "
+        "RETURNING job_id, n, first_seq, end_seq",
+    [S_CHUNK_HOLD] = "UPDATE job_chunk SET heartbeat = ?4 WHERE job_id = ?1 AND n = ?2 "
+                     "AND worker = ?3 AND done = 0",
+    [S_CHUNK_DONE] = "UPDATE job_chunk SET done = 1, heartbeat = ?4 WHERE job_id = ?1 AND n = ?2 "
+                     "AND worker = ?3 AND done = 0",
+    [S_CHUNK_RELEASE] = "UPDATE job_chunk SET worker = NULL, heartbeat = NULL WHERE job_id = ?1 "
+                        "AND n = ?2 AND worker = ?3 AND done = 0",
+    [S_CHUNK_BEAT] = "UPDATE job_chunk SET heartbeat = ?2 WHERE worker = ?1 AND done = 0",
+    [S_CHUNK_CLEAR] = "DELETE FROM job_chunk WHERE job_id = ?1",
+    [S_CHUNK_JOURNAL] = "SELECT seq, outcome FROM job_record WHERE job_id = ?1 AND seq >= ?2 "
+                        "AND seq < ?3 ORDER BY seq LIMIT ?4",
     /* researchers and their ORCID works (store_researcher.c); ?1 is the row id unless named */
     [S_RES_INSERT] = "INSERT INTO researcher(rid, family, given, middle, suffix, orcid, status, "
                      "flags, last_harvest, created, modified, version) "
@@ -903,6 +924,11 @@ const char *br_repo_dir(const br_repo *repo)
 const char *br_repo_store(const br_repo *repo)
 {
     return repo->store;
+}
+
+unsigned br_repo_chunk_records(const br_repo *repo)
+{
+    return repo ? repo->db->be->chunk_records : 0;
 }
 
 const char *br_repo_backend(const br_repo *repo)

@@ -67,6 +67,9 @@ typedef enum stmt_id {
     S_ACCT_NOTIFY_SET,
     /* S/FTP configurations (store_ftp.c) */
     S_FTP_UPSERT, S_FTP_GET, S_FTP_LIST, S_FTP_DEL, S_FTP_USED_BY, S_FTP_SECRETS,
+    /* chunks of an import written by several workers (store_chunk.c) */
+    S_CHUNK_ADD, S_CHUNK_COUNT, S_CHUNK_CLAIM, S_CHUNK_HOLD, S_CHUNK_DONE, S_CHUNK_RELEASE,
+    S_CHUNK_BEAT, S_CHUNK_CLEAR, S_CHUNK_JOURNAL,
     S_COUNT
 } stmt_id;
 /* clang-format on */
