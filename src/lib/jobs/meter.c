@@ -69,6 +69,7 @@ void br_meter_update(br_job_meter *m, const char *phase, size_t done, size_t tot
     m->done = done;
     m->total = total;
     if (total || done) {
+        if (strcmp(m->records_phase, phase)) m->records_start = m->phase_start;
         br_strlcpy(m->records_phase, phase, sizeof m->records_phase);
         m->records_total = total ? total : done;
     }
@@ -79,7 +80,11 @@ void br_meter_end(br_job_meter *m, int completed)
 {
     if (!m || !m->repo) return;
     if (completed) {
-        if (m->records_phase[0]) br_strlcpy(m->phase, m->records_phase, sizeof m->phase);
+        /* The rate of that phase, over its whole time (not the last phase's few moments). */
+        if (m->records_phase[0]) {
+            br_strlcpy(m->phase, m->records_phase, sizeof m->phase);
+            m->phase_start = m->records_start;
+        }
         m->total = m->done = m->records_total;
         m->phase_done0 = 0;
         record(m, mono_now(), 100);

@@ -29,6 +29,7 @@ typedef struct br_job_meter {
     size_t phase_done0, done, total;
     char records_phase[16]; /* the last phase that counted records (validating, writing, ...) */
     size_t records_total;   /* and its total */
+    double records_start;   /* and when it began */
 } br_job_meter;
 
 void br_meter_init(br_job_meter *m, br_repo *repo, int64_t job_id, int whole);
