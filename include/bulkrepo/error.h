@@ -43,7 +43,8 @@ typedef enum br_code {
     BR_EINTERNAL = -9,   /* a bug */
     BR_ECANCELLED = -10, /* stopped on request */
     BR_EAUTH = -11,      /* unknown user, wrong password, unknown or expired token */
-    BR_EDENIED = -12     /* the user's roles do not allow it */
+    BR_EDENIED = -12,    /* the user's roles do not allow it */
+    BR_EBUSY = -13       /* another writer holds what this one needs: try again later */
 } br_code;
 
 /* Where a problem is: a file (relative to the batch when there is one),

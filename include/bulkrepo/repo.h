@@ -53,6 +53,8 @@ const char *br_repo_backend(const br_repo *repo);
 /* How many records of an import one chunk holds by default when workers share its writing
  * (import.h's chunk_size): 0 where the store has one writer at a time (the embedded one). */
 unsigned br_repo_chunk_records(const br_repo *repo);
+/* 1 where writers run side by side (br_repo_begin_shared), 0 where they take turns. */
+int br_repo_concurrent_writers(const br_repo *repo);
 /* Opens an existing repository; BR_ENOTFOUND when DIR holds none.  A
  * repository of an older schema version is refused (BR_ESTORE, the message
  * says to run `bulkrepo upgrade`), as is one of a newer version (BR_ESTORE:
@@ -119,6 +121,19 @@ int br_repo_begin(br_repo *repo, br_error *err);
 /* Flushes the assetstore to disk, then commits. */
 int br_repo_commit(br_repo *repo, br_error *err);
 void br_repo_rollback(br_repo *repo);
+/* A write transaction that runs beside other writers where the store allows it (PostgreSQL;
+ * on the embedded store this is br_repo_begin): it takes no write lock, so it may only write
+ * what no other writer reads and then writes (an import's new items, their journal lines).
+ * New handles come from a block of at least `handles` numbers reserved for this connection
+ * first (in a short locked transaction of its own: a chunked import's handles may skip the
+ * numbers a batch reserved and did not use); journal lines are written at the commit.  A
+ * record looked up by a key (an identifier that matches it) takes that key first with
+ * br_repo_lock_key. */
+int br_repo_begin_shared(br_repo *repo, size_t handles, br_error *err);
+/* Takes key for the open transaction, to its end: 1, or 0 when another shared transaction
+ * holds it (the caller rolls back and tries again later: never waiting, two writers cannot
+ * wait for each other); 1 at once outside a shared transaction. */
+int br_repo_lock_key(br_repo *repo, const char *key, br_error *err);
 /* Waits until the database has answered every write made so far in the transaction, so that a
  * refusal among them is reported now, by the caller that knows which record they were (on
  * PostgreSQL the rows of an item go ahead of their answers; on SQLite every write is answered

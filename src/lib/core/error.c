@@ -102,6 +102,8 @@ const char *br_code_name(int code)
         return "authentication failed";
     case BR_EDENIED:
         return "not allowed";
+    case BR_EBUSY:
+        return "busy";
     default:
         return "unknown error";
     }

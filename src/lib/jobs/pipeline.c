@@ -213,6 +213,7 @@ typedef struct pl_ctx {
     size_t cap_settled;
     int lost;         /* another worker took the chunk: this one stopped writing it */
     int planned;      /* this run cut the job into chunks: it removes them at its end */
+    size_t retried;   /* batches written again: another worker held one of their keys */
     br_job_counters base; /* the journal's counters when the chunks were planned */
 } pl_ctx;
 
@@ -1262,16 +1263,43 @@ static int find_by_field(pl_ctx *c, const char *field, const char *value, candid
     return 0;
 }
 
-/* The stored records rule r finds for the current record. */
+/* A chunk's writer in a shared transaction (br_repo_begin_shared) takes each key a record may
+ * be matched by before anything is looked up or written, and each stored record it matched:
+ * a record of another chunk with the same key, or matching the same stored record, waits for
+ * this one's commit (BR_EBUSY: its batch is written again), then sees what it wrote, as if
+ * the two had been written one after the other. */
+static int take_key(pl_ctx *c, const char *kind, const char *value, br_error *err)
+{
+    if (!c->chunk) return 0;
+    char key[1024]; /* a longer value is cut: two cut alike only share a lock */
+    snprintf(key, sizeof key, "%s\x1f%s", kind, value);
+    int got = br_repo_lock_key(c->repo, key, err);
+    if (got < 0) return got;
+    return got ? 0
+               : br_error_set(err, BR_EBUSY, NULL, 0, 0,
+                              "another worker is writing a record with %s %.200s", kind, value);
+}
+
+static int find_or_take(pl_ctx *c, const char *kind, const char *ref, candidates *m, int take,
+                        br_error *err)
+{
+    return take ? take_key(c, kind, ref, err) : find_one(c, ref, m, err);
+}
+
+/* The stored records rule r finds for the current record; take: only take the keys it would
+ * look them up by (take_key). */
 static int candidates_of(pl_ctx *c, const match_rule *r, const br_read_info *info, candidates *m,
-                         br_error *err)
+                         int take, br_error *err)
 {
     const br_record *rec = c->rec;
     int rc = 0;
     m->n = 0;
-    if (!strcmp(r->kind, "key")) return info->update ? find_one(c, info->key, m, err) : 0;
-    if (!strcmp(r->kind, "handle")) return rec->handle ? find_one(c, rec->handle, m, err) : 0;
-    if (!strcmp(r->kind, "uuid")) return rec->uuid ? find_one(c, rec->uuid, m, err) : 0;
+    if (!strcmp(r->kind, "key"))
+        return info->update ? find_or_take(c, "key", info->key, m, take, err) : 0;
+    if (!strcmp(r->kind, "handle"))
+        return rec->handle ? find_or_take(c, "handle", rec->handle, m, take, err) : 0;
+    if (!strcmp(r->kind, "uuid"))
+        return rec->uuid ? find_or_take(c, "uuid", rec->uuid, m, take, err) : 0;
     const char *id_type = r->id_type[0] ? r->id_type : NULL; /* id:TYPE */
     for (size_t k = 0; !id_type && k < BR_ARRAY_LEN(KINDS); k++)
         if (!strcmp(KINDS[k].kind, r->kind)) id_type = KINDS[k].id_type;
@@ -1285,6 +1313,10 @@ static int candidates_of(pl_ctx *c, const match_rule *r, const br_read_info *inf
             if (!strcmp(name, r->field)) value = rec->md[k - rec->n_ids].value;
         }
         if (!value) continue;
+        if (take) {
+            rc = take_key(c, id_type, value, err);
+            continue;
+        }
         int64_t id;
         br_error e;
         rc = br_item_find_by_identifier(c->repo, id_type, value, &id, &e);
@@ -1297,7 +1329,9 @@ static int candidates_of(pl_ctx *c, const match_rule *r, const br_read_info *inf
     }
     for (size_t k = 0; !rc && !id_type && r->field[0] && k < rec->n_md; k++) {
         field_name(&rec->md[k], name, sizeof name);
-        if (!strcmp(name, r->field)) rc = find_by_field(c, r->field, rec->md[k].value, m, err);
+        if (strcmp(name, r->field)) continue;
+        rc = take ? take_key(c, r->field, rec->md[k].value, err)
+                  : find_by_field(c, r->field, rec->md[k].value, m, err);
     }
     return rc;
 }
@@ -1309,15 +1343,24 @@ static int match_record(pl_ctx *c, const br_read_info *info, const match_rule **
 {
     *rule = NULL;
     m->n = 0;
-    for (size_t i = 0; i < c->n_rules; i++) {
-        int rc = candidates_of(c, &c->rules[i], info, m, err);
-        if (rc) return rc;
+    int rc = 0;
+    /* Every rule's keys first (a chunk's writer): not only the deciding rule's, since another
+     * record may be matched by a value this one writes without looking it up. */
+    for (size_t i = 0; c->chunk && i < c->n_rules && !rc; i++)
+        rc = candidates_of(c, &c->rules[i], info, m, 1, err);
+    for (size_t i = 0; i < c->n_rules && !rc; i++) {
+        if ((rc = candidates_of(c, &c->rules[i], info, m, 0, err))) break;
         if (m->n) {
             *rule = &c->rules[i];
-            return 0;
+            break;
         }
     }
-    return 0;
+    char id[32];
+    for (size_t k = 0; !rc && c->chunk && k < m->n; k++) {
+        snprintf(id, sizeof id, "%lld", (long long)m->ids[k]);
+        rc = take_key(c, "item", id, err);
+    }
+    return rc;
 }
 
 /* "h1 h2 h3 and 4 more": the candidates' handles, for a message. */
@@ -1641,15 +1684,26 @@ static int to_write(pl_ctx *c, size_t seq, int *ask)
 
 /* Opens a write transaction; a chunk's first statement holds it (job.h): 0 and c->lost when
  * another worker took it. */
-static int begin_batch(pl_ctx *c, br_error *err)
+static int begin_batch(pl_ctx *c, size_t batch, br_error *err)
 {
-    int rc = br_repo_begin(c->repo, err);
+    /* A chunk's batch runs beside other workers' where the store allows it. */
+    int rc = c->chunk ? br_repo_begin_shared(c->repo, batch, err) : br_repo_begin(c->repo, err);
     if (rc || !c->chunk) return rc;
     rc = br_job_chunk_hold(c->repo, c->chunk, c->worker, (int64_t)time(NULL), err);
     if (rc == 1) return 0;
     br_repo_rollback(c->repo);
     if (rc == 0) c->lost = 1;
     return rc;
+}
+
+/* A chunk's writer on a store whose writers take turns (SQLite) leaves the lock free for a
+ * moment after each commit: another process's claim or batch waits in SQLite's busy handler,
+ * which would otherwise find the lock taken again at every try. */
+static void yield_writer(const pl_ctx *c)
+{
+    if (!c->chunk || br_repo_concurrent_writers(c->repo)) return;
+    struct timespec ts = {0, 2 * 1000 * 1000};
+    nanosleep(&ts, NULL);
 }
 
 static int write_all(pl_ctx *c, br_error *err)
@@ -1685,7 +1739,7 @@ static int write_all(pl_ctx *c, br_error *err)
             }
             if (stored) continue;
         }
-        if (!in_batch && (rc = begin_batch(c, err))) return rc;
+        if (!in_batch && (rc = begin_batch(c, batch, err))) return rc;
         if (c->lost) break;
         br_job_record jr = {(int64_t)seq, info.key, BR_OUTCOME_IMPORTED, 0, NULL, NULL, 0, 0,
                             NULL,         0};
@@ -1737,6 +1791,7 @@ static int write_all(pl_ctx *c, br_error *err)
         if (in_batch == batch || stop) {
             if ((rc = commit_batch(c, err))) goto fail;
             in_batch = 0;
+            yield_writer(c);
             if (stop)
                 return br_error_set(err, BR_ECANCELLED, NULL, 0, 0,
                                     "import cancelled; resume with -R");
@@ -1752,6 +1807,7 @@ static int write_all(pl_ctx *c, br_error *err)
 fail:
     br_repo_rollback(c->repo);
     reset_batch(c); /* nothing of the rolled-back batch is stored */
+    c->done = c->done >= in_batch ? c->done - in_batch : 0;
     c->quiet = 0;
     return rc;
 }
@@ -1760,6 +1816,9 @@ fail:
 
 static void add_event(pl_ctx *c, const char *severity, const char *module, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* How often a chunk's batch is written again when other workers hold its keys. */
+#define CHUNK_TRIES 100
 
 static unsigned lease_of(const pl_ctx *c)
 {
@@ -1772,13 +1831,33 @@ static int write_chunk(pl_ctx *c, const br_job_chunk *ch, br_error *err)
 {
     c->chunk = ch;
     c->lost = 0;
-    int rc = write_all(c, err);
+    int rc;
+    for (unsigned tries = 1;; tries++) {
+        rc = write_all(c, err);
+        if (rc != BR_EBUSY || tries == CHUNK_TRIES) break;
+        /* Another worker holds a key of a record of the batch (take_key): the batch was rolled
+         * back; written again from the journal once that worker has committed. */
+        struct timespec ts = {0, (long)(20 + (tries * 37) % 180) * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        c->pos = SIZE_MAX; /* the reader starts again */
+        c->retried++;
+    }
     if (!rc && !c->lost)
         rc = br_job_chunk_done(c->repo, ch, c->worker, (int64_t)time(NULL), err);
     else if (rc) /* cancelled, stopped or failed: another run may take it from the journal */
         br_job_chunk_release(c->repo, ch, c->worker, NULL);
     c->chunk = NULL;
     return rc < 0 ? rc : 0;
+}
+
+/* How often this worker wrote a batch again, in the job's events (none: nothing said). */
+static void note_retries(pl_ctx *c)
+{
+    if (c->retried)
+        add_event(c, "info", "import",
+                  "%s wrote %zu batch%s again: another worker was writing a record with the same "
+                  "key",
+                  c->worker, c->retried, c->retried == 1 ? "" : "es");
 }
 
 /* Claims the next free chunk of the job (a dead worker's too): 1, 0 none, or an error. */
@@ -1853,6 +1932,7 @@ static int write_chunks(pl_ctx *c, br_error *err)
     c->res->skipped = skipped + (size_t)(now->skipped - b->skipped);
     c->res->bitstreams = (size_t)(now->bitstreams_imported - b->bitstreams_imported);
     c->res->bytes = (uint64_t)(now->bytes - b->bytes);
+    note_retries(c);
     return 0;
 }
 
@@ -2498,6 +2578,7 @@ int br_import_chunks(br_repo *repo, const char *format, const br_import_options 
     }
 done:
     if (rc) br_job_chunk_release(repo, &ch, opt.worker, NULL); /* a no-op once done */
+    note_retries(&c);
     close_reader(&c);
     if (c.scratch[0]) br_rmtree(c.scratch);
     pipe_dispose(&c);

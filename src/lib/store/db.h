@@ -127,6 +127,9 @@ struct br_db_backend {
      * BEGIN IMMEDIATE does, so that writers are serialized as the store expects (the next
      * handle, the job counters); NULL where BEGIN itself takes it. */
     const char *write_lock_sql;
+    /* 1 where transactions that take no write lock may write side by side (br_repo_begin_shared:
+     * the engine locks rows, not the database); 0 where one writer at a time is the rule. */
+    int concurrent_writers;
     /* The full current schema (br_repo_init), one text of statements for exec. */
     const char *schema_sql;
     /* After rows with explicit ids were copied into table %s (column id; each %s stands for

@@ -1136,6 +1136,7 @@ const br_db_backend br_db_postgresql = {
      * next handle, counters) and rely on it.  A transaction-scoped advisory lock, released at
      * COMMIT or ROLLBACK; the key is "bulk" in ASCII. */
     .write_lock_sql = "SELECT pg_advisory_xact_lock(1651862635)",
+    .concurrent_writers = 1,
     .exec_script = pg_exec_script,
     .snapshot = NULL, /* pg_dump makes the copy */
     .fk_off_sql = NULL,

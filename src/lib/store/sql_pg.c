@@ -268,6 +268,9 @@ const char *const br_pg_sql[S_COUNT] = {
         "c.job_id = ?1::bigint) AND j.status = 'RUNNING' ORDER BY c.job_id, c.n LIMIT 1 "
         "FOR UPDATE OF c SKIP LOCKED) AND done = 0 AND (worker IS NULL OR "
         "heartbeat < ?4::bigint) RETURNING job_id, n, first_seq, end_seq",
+    /* Never waits: a key another writer holds is busy, and the caller retries its batch (a
+     * wait could close a cycle of writers, each holding a key the next one wants). */
+    [S_KEY_LOCK] = "SELECT pg_try_advisory_xact_lock(hashtextextended(?1::text, 0))::int",
 };
 
 const size_t br_pg_sql_n = S_COUNT;

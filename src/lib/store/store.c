@@ -489,6 +489,9 @@ static const char *const SQL[S_COUNT] = {
                         "AND n = ?2 AND worker = ?3 AND done = 0",
     [S_CHUNK_BEAT] = "UPDATE job_chunk SET heartbeat = ?2 WHERE worker = ?1 AND done = 0",
     [S_CHUNK_CLEAR] = "DELETE FROM job_chunk WHERE job_id = ?1",
+    /* A key of a shared transaction (br_repo_lock_key): SQLite's writers take turns, so it is
+     * always free; PostgreSQL's text tries a transaction-scoped advisory lock. */
+    [S_KEY_LOCK] = "SELECT length(?1) >= 0",
     [S_CHUNK_JOURNAL] = "SELECT seq, outcome FROM job_record WHERE job_id = ?1 AND seq >= ?2 "
                         "AND seq < ?3 ORDER BY seq LIMIT ?4",
     /* researchers and their ORCID works (store_researcher.c); ?1 is the row id unless named */
@@ -900,6 +903,7 @@ void br_repo_free(br_repo *repo)
         free(repo->schemas[i]);
     free(repo->schemas);
     br_search_forget(repo, 1);
+    br_journal_forget(repo, 1);
     free(repo);
 }
 
@@ -929,6 +933,11 @@ const char *br_repo_store(const br_repo *repo)
 unsigned br_repo_chunk_records(const br_repo *repo)
 {
     return repo ? repo->db->be->chunk_records : 0;
+}
+
+int br_repo_concurrent_writers(const br_repo *repo)
+{
+    return repo ? repo->db->be->concurrent_writers : 0;
 }
 
 const char *br_repo_backend(const br_repo *repo)
@@ -1055,10 +1064,62 @@ int br_repo_begin(br_repo *repo, br_error *err)
     return rc;
 }
 
+/* A new block of handle numbers for this connection, in a transaction of its own under the
+ * write lock: the high-water mark moves past it, so no other allocation takes them. */
+static int reserve_handles(br_repo *repo, int64_t n, br_error *err)
+{
+    int rc = br_repo_begin(repo, err);
+    if (rc) return rc;
+    char tmp[128];
+    /* Allocating one computes the floor (the largest handle, the mark) and marks it used. */
+    if ((rc = br_handle_allocate(repo, tmp, sizeof tmp, err))) goto done;
+    int64_t from = repo->next_handle - 1;
+    repo->next_handle = from + n;
+    char mark[32];
+    snprintf(mark, sizeof mark, "%lld", (long long)repo->next_handle);
+    if ((rc = br_store_meta_set(repo, "handle_next", mark, err))) goto done;
+    if ((rc = br_repo_commit(repo, err))) goto done;
+    repo->handle_from = from;
+    repo->handle_end = from + n;
+done:
+    if (rc) br_repo_rollback(repo);
+    return rc;
+}
+
+int br_repo_begin_shared(br_repo *repo, size_t handles, br_error *err)
+{
+    if (!repo->db->be->concurrent_writers) return br_repo_begin(repo, err);
+    int rc;
+    if (repo->handle_end - repo->handle_from < (int64_t)handles &&
+        (rc = reserve_handles(repo, (int64_t)handles, err)))
+        return rc;
+    if ((rc = step_done(repo, S_BEGIN, err, "begin"))) return rc;
+    repo->in_tx = 1;
+    repo->shared_tx = 1;
+    repo->next_handle = 0;
+    return 0;
+}
+
+int br_repo_lock_key(br_repo *repo, const char *key, br_error *err)
+{
+    if (!repo->shared_tx) return 1; /* the write lock serializes every writer already */
+    br_dbst *st = br_stmt(repo, S_KEY_LOCK, err);
+    if (!st) return BR_ESTORE;
+    br_bind_text(st, 1, key);
+    if (br_step(repo, st) != BR_DB_ROW) return br_store_fail(repo, err, "key lock");
+    int got = br_db_col_int64(st, 0) != 0;
+    br_db_reset(st);
+    return got;
+}
+
 int br_repo_commit(br_repo *repo, br_error *err)
 {
+    /* The journal lines a shared transaction kept: last, so that its writers hold the job's
+     * counters (job_tally's rows) only from here to the COMMIT. */
+    int rc = repo->shared_tx ? br_journal_flush(repo, err) : 0;
+    if (rc) return rc;
     /* The search index's rows of the items written (store_search.c), in this transaction. */
-    int rc = br_search_flush(repo, err);
+    rc = br_search_flush(repo, err);
     if (rc) return rc;
     /* Files first: a committed bitstream row must never name a file that a
      * crash could still lose.  One syncfs per batch instead of one fsync per
@@ -1076,7 +1137,7 @@ int br_repo_commit(br_repo *repo, br_error *err)
      * release them inside a transaction). */
     if (!repo->iterating) release_snapshot(repo);
     rc = step_done(repo, S_COMMIT, err, "commit");
-    if (!rc) repo->in_tx = 0;
+    if (!rc) repo->in_tx = repo->shared_tx = 0;
     return rc;
 }
 
@@ -1093,10 +1154,11 @@ int br_repo_settle(br_repo *repo, br_error *err)
 void br_repo_rollback(br_repo *repo)
 {
     br_search_forget(repo, 0);
+    br_journal_forget(repo, 0);
     if (!repo->in_tx) return;
     br_dbst *st = br_stmt(repo, S_ROLLBACK, NULL);
     if (st) br_step(repo, st);
-    repo->in_tx = 0;
+    repo->in_tx = repo->shared_tx = 0;
     repo->next_handle = 0;
 }
 
@@ -1167,6 +1229,16 @@ static int save_handle_mark(br_repo *repo, br_error *err)
  * in meta.handle_next, written in the transaction that uses it. */
 int br_handle_allocate(br_repo *repo, char *out, size_t size, br_error *err)
 {
+    if (repo->shared_tx) { /* the connection's reserved block: no lookup, no mark to write */
+        if (repo->handle_from >= repo->handle_end)
+            return br_error_set(err, BR_EINTERNAL, NULL, 0, 0,
+                                "no handle is left in this transaction's reserved block");
+        int n = snprintf(out, size, "%s/%lld", repo->prefix, (long long)repo->handle_from);
+        if (n < 0 || (size_t)n >= size)
+            return br_error_set(err, BR_ELIMIT, NULL, 0, 0, "no room for a handle");
+        repo->handle_from++;
+        return 0;
+    }
     if (!repo->next_handle) {
         int64_t a = max_num(repo, S_MAX_HANDLE_ITEM, err), b = a < 0 ? -1 : 0;
         if (a < 0 || (b = max_num(repo, S_MAX_HANDLE_CONT, err)) < 0) return BR_ESTORE;

@@ -69,7 +69,7 @@ typedef enum stmt_id {
     S_FTP_UPSERT, S_FTP_GET, S_FTP_LIST, S_FTP_DEL, S_FTP_USED_BY, S_FTP_SECRETS,
     /* chunks of an import written by several workers (store_chunk.c) */
     S_CHUNK_ADD, S_CHUNK_COUNT, S_CHUNK_CLAIM, S_CHUNK_HOLD, S_CHUNK_DONE, S_CHUNK_RELEASE,
-    S_CHUNK_BEAT, S_CHUNK_CLEAR, S_CHUNK_JOURNAL,
+    S_CHUNK_BEAT, S_CHUNK_CLEAR, S_CHUNK_JOURNAL, S_KEY_LOCK,
     S_COUNT
 } stmt_id;
 /* clang-format on */
@@ -99,7 +99,19 @@ struct br_repo {
     int64_t *fts_dirty; /* items whose search index row is written at the commit */
     size_t fts_n, fts_cap;
     int64_t fts_fields; /* metadata fields in temp.item_fts_field when filled, 0 = not */
+    /* A shared transaction (br_repo_begin_shared): no write lock; new handles come from the
+     * block reserved for this connection; journal lines wait for the commit. */
+    int shared_tx;
+    int64_t handle_from, handle_end; /* the reserved block's numbers not used yet */
+    struct br_deferred_line *deferred;
+    size_t n_deferred, cap_deferred;
+    br_buf deferred_text; /* their strings, NUL-terminated */
 };
+
+/* Writes the journal lines a shared transaction kept for its commit (store_job.c). */
+int br_journal_flush(br_repo *repo, br_error *err);
+/* Drops them (a rollback). */
+void br_journal_forget(br_repo *repo, int dispose);
 
 br_dbst *br_stmt(br_repo *repo, stmt_id id, br_error *err);
 /* br_db_step, except that a write outside a transaction counts itself as

@@ -191,6 +191,80 @@ static void findings_view_dispose(findings_view *fv)
     free(fv->v);
 }
 
+/* A journal line a shared transaction keeps for its commit: its strings are offsets into
+ * repo->deferred_text (NO_TEXT: NULL). */
+#define NO_TEXT SIZE_MAX
+struct br_deferred_line {
+    int64_t job_id, seq, item_id, bitstreams, bytes;
+    size_t key, outcome, handle, message;
+};
+
+static size_t keep_text(br_buf *b, const char *s, int *oom)
+{
+    if (!s) return NO_TEXT;
+    size_t at = b->len;
+    if (br_buf_append(b, s, strlen(s) + 1)) *oom = 1;
+    return at;
+}
+
+static int journal_defer(br_repo *repo, int64_t job_id, const br_job_record *r,
+                         const char *message, br_error *err)
+{
+    int oom = 0;
+    if (br_grow((void **)&repo->deferred, &repo->cap_deferred, repo->n_deferred + 1,
+                sizeof *repo->deferred))
+        return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
+    struct br_deferred_line *d = &repo->deferred[repo->n_deferred];
+    br_buf *b = &repo->deferred_text;
+    *d = (struct br_deferred_line){job_id,
+                                   r->seq,
+                                   r->item_id,
+                                   r->bitstreams,
+                                   r->bytes,
+                                   keep_text(b, r->key, &oom),
+                                   keep_text(b, r->outcome, &oom),
+                                   keep_text(b, r->handle, &oom),
+                                   keep_text(b, message, &oom)};
+    if (oom) return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
+    repo->n_deferred++;
+    return 0;
+}
+
+static const char *text_at(const br_repo *repo, size_t at)
+{
+    return at == NO_TEXT ? NULL : repo->deferred_text.p + at;
+}
+
+int br_journal_flush(br_repo *repo, br_error *err)
+{
+    int rc = 0;
+    for (size_t i = 0; i < repo->n_deferred && !rc; i++) {
+        const struct br_deferred_line *d = &repo->deferred[i];
+        br_job_record r = {0};
+        r.seq = d->seq;
+        r.key = text_at(repo, d->key);
+        r.outcome = text_at(repo, d->outcome);
+        r.item_id = d->item_id;
+        r.handle = text_at(repo, d->handle);
+        r.bitstreams = d->bitstreams;
+        r.bytes = d->bytes;
+        rc = journal_write(repo, d->job_id, &r, text_at(repo, d->message), err);
+    }
+    br_journal_forget(repo, 0);
+    return rc;
+}
+
+void br_journal_forget(br_repo *repo, int dispose)
+{
+    repo->n_deferred = 0;
+    br_buf_clear(&repo->deferred_text);
+    if (!dispose) return;
+    free(repo->deferred);
+    repo->deferred = NULL;
+    repo->cap_deferred = 0;
+    br_buf_dispose(&repo->deferred_text);
+}
+
 int br_job_journal(br_repo *repo, int64_t job_id, const br_job_record *r, br_error *err)
 {
     br_buf msg = {0};
@@ -198,7 +272,9 @@ int br_job_journal(br_repo *repo, int64_t job_id, const br_job_record *r, br_err
         br_buf_dispose(&msg);
         return br_error_set(err, BR_ENOMEM, NULL, 0, 0, "out of memory");
     }
-    int rc = journal_write(repo, job_id, r, msg.len ? msg.p : r->message, err);
+    const char *text = msg.len ? msg.p : r->message;
+    int rc = repo->shared_tx ? journal_defer(repo, job_id, r, text, err)
+                             : journal_write(repo, job_id, r, text, err);
     br_buf_dispose(&msg);
     return rc;
 }
