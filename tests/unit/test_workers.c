@@ -229,12 +229,71 @@ static void test_shared_keys_in_chunks(void **state)
                                 : "no batch met a busy key this time");
 }
 
+/* Waits (up to 3 minutes) until job id has ended; its status code into status. */
+static void wait_ended(fx *f, long long id, char *status, size_t size)
+{
+    for (long t0 = tsrv_ms(); tsrv_ms() - t0 < 180000; tsrv_sleep_ms(100)) {
+        job_state(f, id, status, size);
+        if (strcmp(status, "RUNNING") && strcmp(status, "PENDING") &&
+            strcmp(status, "INITIALIZING") && strcmp(status, "FINALIZING"))
+            return;
+    }
+}
+
+/* Cancel reaches every worker of a chunked import: the job ends Aborted by User with what both
+ * committed journaled (every journaled item stored, no other), and a resume finishes it with
+ * both workers: every record exactly once. */
+static void test_cancel_and_resume_chunked(void **state)
+{
+    fx *f = *state;
+    SH(f, 0, "\"$GEN_SAF\" saf %d --file-size 64 >/dev/null", CHUNK_ITEMS);
+    pid_t a = start_worker(f, "A", CHUNK_SIZE), b = start_worker(f, "B", CHUNK_SIZE);
+    RUN(f, 0, "import -a -s saf -c %s -m map --batch-size 10 --submit", f->coll);
+    long long id = atoll(f->out);
+    long long mid = 0;
+    for (long t0 = tsrv_ms(); tsrv_ms() - t0 < 120000 && !mid; tsrv_sleep_ms(2))
+        mid = db_number(f, HELPER_MID_CHUNK, id);
+    assert_true(mid > 0); /* both workers are writing */
+    RUN(f, 0, "job cancel %lld", id);
+    char status[64] = "";
+    wait_ended(f, id, status, sizeof status);
+    assert_string_equal(status, "USER_ABORTED");
+    /* The helper stops at its next record too: wait until no chunk is held, then compare. */
+    for (long t0 = tsrv_ms(); tsrv_ms() - t0 < 30000; tsrv_sleep_ms(50))
+        if (!db_number(f, "SELECT count(*) FROM job_chunk WHERE job_id = %lld", id)) break;
+    tsrv_sleep_ms(300);
+    long long journaled = db_number(
+        f, "SELECT count(*) FROM job_record WHERE job_id = %lld AND outcome = 'imported'", id);
+    assert_true(journaled > 0 && journaled < CHUNK_ITEMS);
+    assert_int_equal((long long)fx_item_count(f), journaled);
+
+    RUN(f, 0, "job resume %lld", id);
+    wait_ended(f, id, status, sizeof status);
+    tsrv_stop(&a);
+    tsrv_stop(&b);
+    assert_string_equal(status, "COMPLETED_SUCCESS");
+    assert_int_equal(fx_item_count(f), CHUNK_ITEMS);
+    assert_int_equal(fx_count_lines(f, "map"), CHUNK_ITEMS);
+    SH(f, 0,
+       "\"$BR\" --repo '%s' item list --json | grep -o '\"handle\": *\"[^\"]*\"' | sort -u "
+       "| wc -l",
+       f->repo);
+    assert_int_equal(atoi(f->out), CHUNK_ITEMS);
+    ASSERT_FSCK_CLEAN(f);
+    json_t *j = fx_job(f, id);
+    assert_int_equal(fx_counter(j, "imported"), CHUNK_ITEMS);
+    json_decref(j);
+    print_message("cancelled with %lld of %d records stored; the resume stored the rest\n",
+                  journaled, CHUNK_ITEMS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         FX_TEST(test_killed_worker_is_taken_over),
         FX_TEST(test_killed_chunk_writer),
         FX_TEST(test_shared_keys_in_chunks),
+        FX_TEST(test_cancel_and_resume_chunked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
