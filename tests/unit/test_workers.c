@@ -287,6 +287,30 @@ static void test_cancel_and_resume_chunked(void **state)
                   journaled, CHUNK_ITEMS);
 }
 
+/* A repository of the previous release (schema version 10: no job_chunk; simulated from a
+ * fresh one, on either store) is upgraded to 11 and runs a chunked import. */
+static void test_upgrade_from_v10(void **state)
+{
+    fx *f = *state;
+    tu_db_exec(f->repo, "DROP TABLE job_chunk");
+    tu_db_exec(f->repo, "UPDATE meta SET value = '10' WHERE key = 'schema_version'");
+    RUN(f, 0, "upgrade");
+    char v[16];
+    tu_db_text(f->repo, "SELECT value FROM meta WHERE key = 'schema_version'", v, sizeof v);
+    assert_string_equal(v, "11");
+    SH(f, 0, "\"$GEN_SAF\" saf 500 --file-size 64 >/dev/null");
+    RUN(f, 0, "import -a -s saf -c %s -m map --batch-size 10 --submit", f->coll);
+    long long id = atoll(f->out);
+    RUN(f, 0, "job work --once --chunk 100");
+    json_t *j = fx_job(f, id);
+    assert_string_equal(fx_status_code(j), "COMPLETED_SUCCESS");
+    assert_int_equal(fx_counter(j, "imported"), 500);
+    json_decref(j);
+    RUN(f, 0, "job events %lld", id);
+    assert_contains(f->out, "Writing in 5 chunks of up to 100 records");
+    ASSERT_FSCK_CLEAN(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -294,6 +318,7 @@ int main(void)
         FX_TEST(test_killed_chunk_writer),
         FX_TEST(test_shared_keys_in_chunks),
         FX_TEST(test_cancel_and_resume_chunked),
+        FX_TEST(test_upgrade_from_v10),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
