@@ -280,8 +280,8 @@ typedef struct br_job_chunk {
 /* Cuts positions 0 .. records-1 of job_id into chunks of size, in one transaction, unless the
  * job has chunks already (a resumed run keeps them); *count (may be NULL) gets how many the
  * job has.  0 or an error. */
-int br_job_chunks_plan(br_repo *repo, int64_t job_id, int64_t records, int64_t size,
-                       int64_t *count, br_error *err);
+int br_job_chunks_plan(br_repo *repo, int64_t job_id, int64_t records, int64_t size, int64_t *count,
+                       br_error *err);
 /* *left gets the job's chunks not done yet. */
 int br_job_chunks_left(br_repo *repo, int64_t job_id, int64_t *left, br_error *err);
 /* Claims in worker's name (heartbeat now) the first chunk not done whose worker is none or

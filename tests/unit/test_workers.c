@@ -34,9 +34,9 @@ static pid_t start_worker(fx *f, const char *name, const char *chunk)
     char lease[16], log[4200];
     snprintf(lease, sizeof lease, "%d", LEASE_S);
     snprintf(log, sizeof log, "%s/worker-%s.log", f->dir, name);
-    char *argv[] = {(char *)tu_bin(), "--repo",  f->repo,      "job",        "work",
-                          "--workers",      "1",       "--name",     (char *)name, "--lease",
-                          lease,            "--chunk", (char *)chunk, NULL};
+    char *argv[] = {
+        (char *)tu_bin(), "--repo",     f->repo,   "job", "work",    "--workers",   "1",
+        "--name",         (char *)name, "--lease", lease, "--chunk", (char *)chunk, NULL};
     if (!chunk) argv[11] = NULL;
     pid_t pid = tsrv_spawn(log, argv);
     assert_true(pid > 0);
@@ -114,9 +114,9 @@ static long long db_number(fx *f, const char *fmt, long long id)
 /* The chunks in hand of the worker that does not run the job (the helper) whose journal is
  * neither empty nor complete. */
 #define HELPER_MID_CHUNK                                                                           \
-    "SELECT count(*) FROM job_chunk c WHERE c.job_id = %lld AND c.done = 0 AND c.worker <> "      \
-    "(SELECT worker FROM job WHERE id = %lld) AND (SELECT count(*) FROM job_record r WHERE "      \
-    "r.job_id = %lld AND r.seq >= c.first_seq AND r.seq < c.end_seq) BETWEEN 1 AND "              \
+    "SELECT count(*) FROM job_chunk c WHERE c.job_id = %lld AND c.done = 0 AND c.worker <> "       \
+    "(SELECT worker FROM job WHERE id = %lld) AND (SELECT count(*) FROM job_record r WHERE "       \
+    "r.job_id = %lld AND r.seq >= c.first_seq AND r.seq < c.end_seq) BETWEEN 1 AND "               \
     "c.end_seq - c.first_seq - 1"
 
 static void test_killed_chunk_writer(void **state)
@@ -190,7 +190,8 @@ static void test_killed_chunk_writer(void **state)
 static void test_shared_keys_in_chunks(void **state)
 {
     fx *f = *state;
-    SH(f, 0, "\"$GEN_SAF\" saf %d --file-size 64 >/dev/null && for d in saf/item_*; do "
+    SH(f, 0,
+       "\"$GEN_SAF\" saf %d --file-size 64 >/dev/null && for d in saf/item_*; do "
        "i=$(expr ${d##*_} + 0); k=$(( i / 200 * 100 + i %% 100 )); "
        "sed -i \"s|</dublin_core>|<dcvalue element=\\\"identifier\\\" qualifier=\\\"doi\\\">"
        "10.5555/k$k</dcvalue></dublin_core>|\" $d/dublin_core.xml; done",

@@ -787,8 +787,7 @@ static void run_chunks(br_engine *eng, br_repo *repo, const br_job_chunk *ch)
     if (!rc && !(r.params = json_loads(r.job.params[0] ? r.job.params : "{}", 0, &jerr)))
         rc = br_error_set(&err, BR_EUSAGE, "params", 0, 0, "the job's parameters are not JSON");
     if (!rc && !(fi = br_format_by_job(r.job.type)))
-        rc = br_error_set(&err, BR_EUSAGE, NULL, 0, 0, "job type '%s' has no chunks",
-                          r.job.type);
+        rc = br_error_set(&err, BR_EUSAGE, NULL, 0, 0, "job type '%s' has no chunks", r.job.type);
     if (!rc) rc = import_options(&r, &ip, &paths, &err);
     if (!rc) {
         br_engine_event(eng, repo, ch->job_id, "info", "engine", NULL,

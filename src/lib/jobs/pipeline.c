@@ -211,9 +211,9 @@ typedef struct pl_ctx {
     size_t pos;                /* the input position the reader returns next */
     unsigned char *settled;    /* per position of the chunk: SETTLED_* */
     size_t cap_settled;
-    int lost;         /* another worker took the chunk: this one stopped writing it */
-    int planned;      /* this run cut the job into chunks: it removes them at its end */
-    size_t retried;   /* batches written again: another worker held one of their keys */
+    int lost;             /* another worker took the chunk: this one stopped writing it */
+    int planned;          /* this run cut the job into chunks: it removes them at its end */
+    size_t retried;       /* batches written again: another worker held one of their keys */
     br_job_counters base; /* the journal's counters when the chunks were planned */
 } pl_ctx;
 

@@ -476,7 +476,8 @@ static const char *const SQL[S_COUNT] = {
     [S_CHUNK_ADD] = "INSERT INTO job_chunk(job_id, n, first_seq, end_seq) VALUES (?1, ?2, ?3, ?4)",
     [S_CHUNK_COUNT] = "SELECT count(*), COALESCE(sum(done), 0) FROM job_chunk WHERE job_id = ?1",
     [S_CHUNK_CLAIM] =
-        "UPDATE job_chunk SET worker = ?2, heartbeat = ?3 WHERE (job_id, n) = (SELECT c.job_id, c.n "
+        "UPDATE job_chunk SET worker = ?2, heartbeat = ?3 WHERE (job_id, n) = (SELECT c.job_id, "
+        "c.n "
         "FROM job_chunk c JOIN job j ON j.id = c.job_id WHERE c.done = 0 AND (c.worker IS NULL "
         "OR c.heartbeat < ?4) AND (?1 = 0 OR c.job_id = ?1) AND j.status = 'RUNNING' "
         "ORDER BY c.job_id, c.n LIMIT 1) AND done = 0 AND (worker IS NULL OR heartbeat < ?4) "

@@ -12,8 +12,7 @@ static int changed_one(br_repo *repo, br_dbst *st, br_error *err, const char *wh
     return br_db_changes(repo->db) > 0;
 }
 
-static int count_chunks(br_repo *repo, int64_t job_id, int64_t *all, int64_t *done,
-                        br_error *err)
+static int count_chunks(br_repo *repo, int64_t job_id, int64_t *all, int64_t *done, br_error *err)
 {
     br_dbst *st = br_stmt(repo, S_CHUNK_COUNT, err);
     if (!st) return BR_ESTORE;
@@ -25,8 +24,8 @@ static int count_chunks(br_repo *repo, int64_t job_id, int64_t *all, int64_t *do
     return 0;
 }
 
-int br_job_chunks_plan(br_repo *repo, int64_t job_id, int64_t records, int64_t size,
-                       int64_t *count, br_error *err)
+int br_job_chunks_plan(br_repo *repo, int64_t job_id, int64_t records, int64_t size, int64_t *count,
+                       br_error *err)
 {
     if (!repo || records < 0 || size <= 0)
         return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_job_chunks_plan: bad arguments");

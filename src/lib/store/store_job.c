@@ -207,8 +207,8 @@ static size_t keep_text(br_buf *b, const char *s, int *oom)
     return at;
 }
 
-static int journal_defer(br_repo *repo, int64_t job_id, const br_job_record *r,
-                         const char *message, br_error *err)
+static int journal_defer(br_repo *repo, int64_t job_id, const br_job_record *r, const char *message,
+                         br_error *err)
 {
     int oom = 0;
     if (br_grow((void **)&repo->deferred, &repo->cap_deferred, repo->n_deferred + 1,
