@@ -241,6 +241,57 @@ static void wait_ended(fx *f, long long id, char *status, size_t size)
     }
 }
 
+/* The job's own worker is killed while both write chunks: the other takes the job over when
+ * the lease runs out, resumes it (the chunks the dead one held are claimed again) and finishes:
+ * every record exactly once. */
+static void test_killed_chunk_owner(void **state)
+{
+    fx *f = *state;
+    SH(f, 0, "\"$GEN_SAF\" saf %d --file-size 64 >/dev/null", CHUNK_ITEMS);
+    pid_t a = start_worker(f, "A", CHUNK_SIZE), b = start_worker(f, "B", CHUNK_SIZE);
+    RUN(f, 0, "import -a -s saf -c %s -m map --batch-size 10 --submit", f->coll);
+    long long id = atoll(f->out);
+    long long mid = 0;
+    for (long t0 = tsrv_ms(); tsrv_ms() - t0 < 120000 && !mid; tsrv_sleep_ms(2))
+        mid = db_number(f, HELPER_MID_CHUNK, id);
+    assert_true(mid > 0); /* both are writing */
+    char owner[64];
+    tu_db_text(f->repo, "SELECT COALESCE(worker, '') FROM job ORDER BY id DESC LIMIT 1", owner,
+               sizeof owner);
+    int a_runs = !strcmp(owner, "A");
+    pid_t *runner = a_runs ? &a : &b, *helper = a_runs ? &b : &a;
+    kill(*runner, SIGKILL);
+    int ws;
+    assert_int_equal(waitpid(*runner, &ws, 0), *runner);
+    *runner = 0;
+    long long at_kill = db_number(f, "SELECT count(*) FROM job_record WHERE job_id = %lld", id);
+    if (at_kill <= 0 || at_kill >= CHUNK_ITEMS)
+        fail_msg("the kill did not land mid-import: %lld of %d records journaled", at_kill,
+                 CHUNK_ITEMS);
+    char status[64] = "";
+    wait_ended(f, id, status, sizeof status);
+    tsrv_stop(helper);
+    assert_string_equal(status, "COMPLETED_SUCCESS");
+    json_t *j = fx_job(f, id);
+    assert_int_equal(fx_counter(j, "imported"), CHUNK_ITEMS);
+    json_decref(j);
+    assert_int_equal(fx_item_count(f), CHUNK_ITEMS);
+    SH(f, 0,
+       "\"$BR\" --repo '%s' item list --json | grep -o '\"handle\": *\"[^\"]*\"' | sort -u "
+       "| wc -l",
+       f->repo);
+    assert_int_equal(atoi(f->out), CHUNK_ITEMS);
+    assert_int_equal(fx_count_lines(f, "map"), CHUNK_ITEMS);
+    assert_int_equal(db_number(f, "SELECT count(*) FROM job_chunk WHERE job_id = %lld", id), 0);
+    ASSERT_FSCK_CLEAN(f);
+    RUN(f, 0, "job events %lld", id);
+    assert_contains(f->out, a_runs ? "Taken over by B: its worker A stopped"
+                                   : "Taken over by A: its worker B stopped");
+    print_message("killed the job's worker %s with %lld of %d records journaled; the other "
+                  "resumed and finished the job\n",
+                  owner, at_kill, CHUNK_ITEMS);
+}
+
 /* Cancel reaches every worker of a chunked import: the job ends Aborted by User with what both
  * committed journaled (every journaled item stored, no other), and a resume finishes it with
  * both workers: every record exactly once. */
@@ -315,11 +366,9 @@ static void test_upgrade_from_v10(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        FX_TEST(test_killed_worker_is_taken_over),
-        FX_TEST(test_killed_chunk_writer),
-        FX_TEST(test_shared_keys_in_chunks),
-        FX_TEST(test_cancel_and_resume_chunked),
-        FX_TEST(test_upgrade_from_v10),
+        FX_TEST(test_killed_worker_is_taken_over), FX_TEST(test_killed_chunk_writer),
+        FX_TEST(test_shared_keys_in_chunks),       FX_TEST(test_killed_chunk_owner),
+        FX_TEST(test_cancel_and_resume_chunked),   FX_TEST(test_upgrade_from_v10),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2481,9 +2481,18 @@ int br_import(br_repo *repo, const char *format, const br_import_options *opt_in
     }
     c.todo = res->valid;
     c.worker = opt.worker;
-    if ((rc = make_collection(&c, err)) ||
-        (rc = chunked(&c) ? write_chunks(&c, err) : write_all(&c, err)))
-        goto finish;
+    if ((rc = make_collection(&c, err))) goto finish;
+    if (chunked(&c)) {
+        rc = write_chunks(&c, err);
+    } else {
+        /* A resumed job that wrote in chunks before: a worker still writing one of them stops
+         * at its next batch (the DELETE waits for the batch in hand), so that its records and
+         * this run's never cross. */
+        if (opt.resume && opt.job_id && (rc = br_job_chunks_clear(repo, c.job_id, err)))
+            goto finish;
+        rc = write_all(&c, err);
+    }
+    if (rc) goto finish;
     if ((rc = write_relations(&c, err))) goto finish;
     if (c.files_replaced && (rc = br_asset_gc(repo, NULL, err))) goto finish;
     if (opt.mode == BR_IMPORT_ADD && (res->imported || res->skipped || !access(c.mapfile, F_OK)) &&
