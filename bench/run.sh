@@ -38,7 +38,8 @@
 #            BENCH_STORE_TWO=0 leaves out the two-job runs (one run at 1,000,000 is half an hour);
 #            then the whole CSV as one job written by two `job work --workers 1` processes in
 #            chunks of BENCH_STORE_CHUNK records (default N/20, between 1,000 and 10,000), the
-#            issue's "several workers, one job" (BENCH_STORE_ONEJOB=0 leaves it out);
+#            issue's "several workers, one job" (BENCH_STORE_ONEJOB=0 leaves it out;
+#            BENCH_STORE_ONEJOB_WORKERS="1 2" also runs it with one worker process);
 #            BENCH_STORE_ONE=0 leaves out the one-worker imports, BENCH_STORE_STORES the stores
 #            (default "embedded postgresql")
 #   web      sh bench/web.sh: an import's slowdown under ~100 requests/s of staff-like polling,
@@ -474,25 +475,27 @@ for name, part in ((sys.argv[2], body[:cut]), (sys.argv[3], body[cut:])):
 				sample "$g" bulkrepo "$st import, 1 worker"
 				rm -rf "$WORK/r" "$WORK/map"
 			fi
-			if [ "${BENCH_STORE_ONEJOB:-1}" != 0 ]; then
+			for w in ${BENCH_STORE_ONEJOB_WORKERS:-2}; do
+				[ "${BENCH_STORE_ONEJOB:-1}" = 0 ] && break
 				if [ $st = postgresql ]; then newdb; S=$PGDB; else S=; fi
 				store_repo "$BR" "$WORK/r" "$S"
 				"$BR" --repo "$WORK/r" import --format esploro-csv -s "$csv" -m "$WORK/map" \
 					--submit >"$LOGS/submit.log" 2>&1 || die "submit failed"
 				warm "$csv"
-				# two worker processes, as on two machines; --once: each ends with the queue
-				measure sh -c '"$1" --repo "$2" job work --workers 1 --once --chunk "$3" --name w1 &
-					"$1" --repo "$2" job work --workers 1 --once --chunk "$3" --name w2; wait' \
-					sh "$BR" "$WORK/r" "$chunk"
-				sample "$g" bulkrepo "$st 1 job, 2 workers"
+				# w worker processes, as on w machines; --once: each ends with the queue
+				measure sh -c 'i=1; while [ $i -lt "$4" ]; do
+					"$1" --repo "$2" job work --workers 1 --once --chunk "$3" --name "w$i" & i=$((i + 1))
+					done; "$1" --repo "$2" job work --workers 1 --once --chunk "$3" --name "w$4"; wait' \
+					sh "$BR" "$WORK/r" "$chunk" "$w"
+				sample "$g" bulkrepo "$st 1 job, $w worker$([ "$w" = 1 ] || echo s)"
 				got=$("$BR" --repo "$WORK/r" item list 2>/dev/null | wc -l)
-				[ "$got" -eq "$n" ] || { echo "bench: 1 job on 2 workers stored $got of $n" >&2; FAILED=1; }
+				[ "$got" -eq "$n" ] || { echo "bench: 1 job on $w workers stored $got of $n" >&2; FAILED=1; }
 				jid=$(grep -m 1 -E '^[0-9]+$' "$LOGS/submit.log")
 				"$BR" --repo "$WORK/r" job events "$jid" >"$LOGS/onejob-events.log" 2>&1
-				grep -q "w[12] writes chunks of it" "$LOGS/onejob-events.log" ||
-					echo "bench: note: $st: the second worker wrote no chunk (the job ended first)" >&2
+				[ "$w" = 1 ] || grep -q "w[0-9]* writes chunks of it" "$LOGS/onejob-events.log" ||
+					echo "bench: note: $st: no other worker wrote a chunk (the job ended first)" >&2
 				rm -rf "$WORK/r" "$WORK/map"
-			fi
+			done
 			[ "${BENCH_STORE_TWO:-1}" = 0 ] && continue
 			if [ $st = postgresql ]; then newdb; S=$PGDB; fi
 			store_repo "$BR" "$WORK/r" "$S"
@@ -515,7 +518,10 @@ for name, part in ((sys.argv[2], body[:cut]), (sys.argv[3], body[cut:])):
 	for st in ${BENCH_STORE_STORES:-embedded postgresql}; do
 		if [ $st = postgresql ]; then fl="psql COPY"; tg="-"; else fl="sqlite3 .import"; tg="as before"; fi
 		[ "${BENCH_STORE_ONE:-1}" = 0 ] || summarize "$g" "$n" assets/s "$fl" "$st import, 1 worker" "$tg"
-		[ "${BENCH_STORE_ONEJOB:-1}" = 0 ] || summarize "$g" "$n" assets/s "$fl" "$st 1 job, 2 workers" "-"
+		for w in ${BENCH_STORE_ONEJOB_WORKERS:-2}; do
+			[ "${BENCH_STORE_ONEJOB:-1}" = 0 ] ||
+				summarize "$g" "$n" assets/s "$fl" "$st 1 job, $w worker$([ "$w" = 1 ] || echo s)" "-"
+		done
 		[ "${BENCH_STORE_TWO:-1}" = 0 ] || summarize "$g" "$n" assets/s "$fl" "$st 2 jobs, 2 workers" "-"
 	done
 	dropwork
