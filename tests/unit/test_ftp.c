@@ -122,6 +122,20 @@ static void fill(char *buf, size_t n, unsigned seed)
 
 /* ---- names and paths -------------------------------------------------------------------- */
 
+/* The server's log once it holds `needle`: the server writes a transfer's line after the client
+ * has seen the transfer end, so a test that reads it at once races the server. Waits up to 10 s;
+ * the caller frees the result (never NULL). */
+static char *server_log_with(T *t, const char *needle)
+{
+    for (int i = 0;; i++) {
+        char *log = tu_read(t->srv.log);
+        if ((log && strstr(log, needle)) || i == 1000) return log ? log : strdup("");
+        free(log);
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 static void test_path_rules(void **state)
 {
     (void)state;
@@ -354,10 +368,10 @@ static void transfers(T *t)
     assert_file_equals(tu_path(t->root, "out/2026/up.txt"), "uploaded content\n");
     assert_false(tu_exists(tu_path(t->root, "out/2026/.up.txt.part")));
     if (!t->srv.key_file[0]) { /* FTP: the data went to the part, renamed after */
-        char *log = tu_read(t->srv.log);
-        assert_contains(log ? log : "", "STOR ");
-        assert_contains(log ? log : "", "/out/2026/.up.txt.part completed=1");
-        assert_not_contains(log ? log : "", "/out/2026/up.txt completed");
+        char *log = server_log_with(t, "/out/2026/.up.txt.part completed=1");
+        assert_contains(log, "STOR ");
+        assert_contains(log, "/out/2026/.up.txt.part completed=1");
+        assert_not_contains(log, "/out/2026/up.txt completed");
         free(log);
     }
     assert_int_equal(tu_count_entries(tu_path(t->root, "out/2026")), 1);
@@ -612,9 +626,10 @@ static void test_resume(void **state)
     assert_int_equal(bytes, sizeof big);
     sha_hex(big, sizeof big, want);
     assert_string_equal(hex, want);
-    char *log = tu_read(t->srv.log), rest[64];
+    char rest[64];
     snprintf(rest, sizeof rest, "completed=1 bytes=%lld ", (long long)(sizeof big - st.st_size));
-    assert_contains(log ? log : "", rest);
+    char *log = server_log_with(t, rest);
+    assert_contains(log, rest);
     free(log);
     /* a local part longer than the remote file (it was replaced): downloaded again whole */
     tu_write(t->root, "small.txt", "short\n");
