@@ -1,9 +1,30 @@
 /* The SQLite backend of the store (db.h): the embedded default, one database file in the
  * repository folder.  The store's shared SQL is SQLite's own, so this backend is a thin
- * layer over sqlite3's calls: it adds one indirect call per step, bind and column. */
+ * layer over sqlite3's calls: it adds one indirect call per step, bind and column.
+ *
+ * Turns at the write lock.  SQLite has one writer at a time, and a connection that finds the
+ * lock taken polls for it (the busy handler).  A writer that commits and begins again at once
+ * (an import, batch after batch) leaves the lock free for microseconds between its
+ * transactions, and a poller almost never catches that moment: another process's write (a
+ * second import, `collection create` while a worker imports) waited seconds, and failed as
+ * "database is locked" after BR_DB_WAIT_MS behind a long import.  So the writers take turns,
+ * through a lock file beside the database (DB-turn) that every connection opens:
+ *   - a connection waiting for the write lock holds a shared lock on the file's first byte
+ *     (an open-file-description lock: each connection its own, threads of one process too);
+ *   - a connection that ends a write transaction takes that byte exclusively, and so waits
+ *     until every connection that was waiting has got the write lock (or given up), then
+ *     releases it at once and goes on.
+ * Without waiters that is two fcntl calls per commit.  A waiter polls every millisecond, so
+ * a turn passes in about one.  Where the file cannot be opened (a read-only folder) writers
+ * poll as before, without turns. */
+#define _GNU_SOURCE /* F_OFD_SETLK */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <sqlite3.h>
 #include "bulkrepo/error.h"
 #include "core/core.h"
@@ -11,9 +32,16 @@
 
 extern const char br_schema_sql[]; /* schema.sql, embedded by the build */
 
+#define TURN_POLL_MS 1    /* a waiter's and a passer's poll */
+#define TURN_MAX_MS  2000 /* a passer waits no longer for waiters (one that stopped) */
+
 typedef struct sq_db {
     br_db base;
     sqlite3 *db;
+    int turn_fd;       /* DB-turn, or -1: no turns */
+    int waiting;       /* this connection holds the shared byte (it waits for the lock) */
+    int wait_ms;       /* how long a statement waits for a lock (set_wait) */
+    int64_t busy_from; /* when the current wait began (ms, monotonic) */
 } sq_db;
 
 typedef struct sq_st {
@@ -51,6 +79,82 @@ static int code(int rc)
     }
 }
 
+/* ---- turns at the write lock (see the top of the file) ------------------------------------ */
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void nap_ms(int ms)
+{
+    struct timespec ts = {0, (long)ms * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Sets (F_RDLCK, F_WRLCK) or clears (F_UNLCK) this connection's lock on the turn byte without
+ * waiting: 0 or -1 (another connection's lock is in the way). */
+static int turn_lock(sq_db *d, short type)
+{
+    struct flock fl = {.l_type = type, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+    return fcntl(d->turn_fd, F_OFD_SETLK, &fl);
+}
+
+/* The busy handler: this connection waits for a lock.  It says so on the turn byte (a passer
+ * holding the byte exclusively for a moment makes it try again at the next poll) and polls
+ * until wait_ms have gone by. */
+static int on_busy(void *arg, int count)
+{
+    sq_db *d = arg;
+    if (!count) d->busy_from = now_ms();
+    if (d->turn_fd >= 0 && !d->waiting) d->waiting = turn_lock(d, F_RDLCK) == 0;
+    if (now_ms() - d->busy_from >= d->wait_ms) return 0; /* SQLITE_BUSY */
+    nap_ms(TURN_POLL_MS);
+    return 1;
+}
+
+/* After a write transaction ended: the connections that were waiting get the lock first. */
+static void pass_turn(sq_db *d)
+{
+    if (d->turn_fd < 0) return;
+    int64_t until = now_ms() + TURN_MAX_MS;
+    while (turn_lock(d, F_WRLCK)) {
+        if ((errno != EAGAIN && errno != EACCES) || now_ms() >= until) return;
+        nap_ms(TURN_POLL_MS);
+    }
+    turn_lock(d, F_UNLCK);
+}
+
+/* What a statement about to run may end: 1 for this connection's write transaction. */
+static int ends_write(sq_db *d)
+{
+    return !sqlite3_get_autocommit(d->db) && sqlite3_txn_state(d->db, NULL) == SQLITE_TXN_WRITE;
+}
+
+/* After a statement ran: a wait for the lock is over; a write transaction it ended passes
+ * the turn. */
+static void after_run(sq_db *d, int was_writing)
+{
+    if (d->waiting) {
+        turn_lock(d, F_UNLCK);
+        d->waiting = 0;
+    }
+    if (was_writing && sqlite3_get_autocommit(d->db)) pass_turn(d);
+}
+
+/* DB-turn, made when missing; -1 where it cannot be (no file database, a read-only
+ * folder). */
+static int open_turn(const char *where)
+{
+    char path[4200];
+    if (!*where || *where == ':' || !strncmp(where, "file:", 5)) return -1;
+    int n = snprintf(path, sizeof path, "%s-turn", where);
+    if (n < 0 || (size_t)n >= sizeof path) return -1;
+    return open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+}
+
 static int sq_open(const char *where, int create, br_db **out, char *msg, size_t size)
 {
     *out = NULL;
@@ -60,6 +164,7 @@ static int sq_open(const char *where, int create, br_db **out, char *msg, size_t
         return BR_ENOMEM;
     }
     d->base.be = &br_db_sqlite;
+    d->turn_fd = -1;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
     int rc = 0;
     if (sqlite3_open_v2(where, &d->db, flags, NULL) != SQLITE_OK) {
@@ -67,7 +172,9 @@ static int sq_open(const char *where, int create, br_db **out, char *msg, size_t
         rc = create ? BR_EIO : BR_ENOTFOUND;
         goto done;
     }
-    sqlite3_busy_timeout(d->db, 10000);
+    d->wait_ms = 10000;
+    d->turn_fd = open_turn(where);
+    sqlite3_busy_handler(d->db, on_busy, d);
     sqlite3_extended_result_codes(d->db, 1);
     /* WAL with synchronous=FULL: each commit is durable (one fsync of the WAL per batch);
      * readers (the monitor, item show) never block the importer. */
@@ -87,6 +194,7 @@ static int sq_open(const char *where, int create, br_db **out, char *msg, size_t
 done:
     if (d) {
         sqlite3_close(d->db);
+        if (d->turn_fd >= 0) close(d->turn_fd);
         free(d);
     }
     return rc;
@@ -95,13 +203,19 @@ done:
 static void sq_close(br_db *db)
 {
     if (!db) return;
-    sqlite3_close(DB(db));
-    free(db);
+    sq_db *d = (sq_db *)db;
+    sqlite3_close(d->db);
+    if (d->turn_fd >= 0) close(d->turn_fd); /* its locks go with it */
+    free(d);
 }
 
 static int sq_exec(br_db *db, const char *sql)
 {
-    return code(sqlite3_exec(DB(db), sql, NULL, NULL, NULL));
+    sq_db *d = (sq_db *)db;
+    int writing = ends_write(d);
+    int rc = sqlite3_exec(d->db, sql, NULL, NULL, NULL);
+    after_run(d, writing);
+    return code(rc);
 }
 
 static int sq_prepare(br_db *db, const char *sql, int len, int persistent, br_dbst **out)
@@ -159,7 +273,11 @@ static int sq_bind_column(br_dbst *st, int i, br_dbst *src, int k)
 
 static int sq_step(br_dbst *st)
 {
-    return code(sqlite3_step(ST(st)));
+    sq_db *d = (sq_db *)st->db;
+    int writing = ends_write(d);
+    int rc = sqlite3_step(ST(st));
+    after_run(d, writing);
+    return code(rc);
 }
 
 static void sq_reset(br_dbst *st)
@@ -266,7 +384,7 @@ static void sq_release(br_db *db)
 
 static void sq_set_wait(br_db *db, int ms)
 {
-    sqlite3_busy_timeout(DB(db), ms);
+    ((sq_db *)db)->wait_ms = ms > 0 ? ms : 0;
 }
 
 static int sq_exec_script(br_db *db, const char *sql, char *msg, size_t size)

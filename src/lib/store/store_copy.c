@@ -815,12 +815,12 @@ int br_store_backup_name(const char *dir, const char *base, const char *ext, cha
     }
 }
 
-/* Renames an SQLite database file and its -wal and -shm files (those that exist). */
+/* Renames an SQLite database file and its -wal, -shm and -turn files (those that exist). */
 static int move_db(const char *from, const char *to, br_error *err)
 {
     if (rename(from, to))
         return br_error_set(err, BR_EIO, from, 0, 0, "cannot move to %s: %s", to, strerror(errno));
-    static const char *const side[] = {"-wal", "-shm"};
+    static const char *const side[] = {"-wal", "-shm", "-turn"};
     for (size_t k = 0; k < sizeof side / sizeof *side; k++) {
         char a[4300], b[4300];
         snprintf(a, sizeof a, "%s%s", from, side[k]);
@@ -847,6 +847,8 @@ static void remove_db(const char *path)
     snprintf(p, sizeof p, "%s-wal", path);
     unlink(p);
     snprintf(p, sizeof p, "%s-shm", path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-turn", path);
     unlink(p);
 }
 
