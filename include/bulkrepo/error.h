@@ -44,7 +44,9 @@ typedef enum br_code {
     BR_ECANCELLED = -10, /* stopped on request */
     BR_EAUTH = -11,      /* unknown user, wrong password, unknown or expired token */
     BR_EDENIED = -12,    /* the user's roles do not allow it */
-    BR_EBUSY = -13       /* another writer holds what this one needs: try again later */
+    BR_EBUSY = -13,      /* another writer holds what this one needs: try again later */
+    BR_ELOST = -14       /* the connection to the database was lost (a server restart): what
+                          * was not committed is gone; the next call connects again */
 } br_code;
 
 /* Where a problem is: a file (relative to the batch when there is one),

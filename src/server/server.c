@@ -215,6 +215,9 @@ enum MHD_Result srv_reply_br(srv_req *r, const br_error *err)
     case BR_ELIMIT:
         status = MHD_HTTP_CONTENT_TOO_LARGE;
         break;
+    case BR_ELOST: /* the database is away (restarting): the request may be made again */
+        status = MHD_HTTP_SERVICE_UNAVAILABLE;
+        break;
     default:
         status = MHD_HTTP_INTERNAL_SERVER_ERROR;
         break;

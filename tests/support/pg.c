@@ -120,3 +120,68 @@ void tpg_drop_all(void)
     PQfinish(c);
     n_made = 0;
 }
+
+/* The database name at the end of url's path, into name: 0, or -1. */
+static int db_of(const char *url, char *name, size_t size)
+{
+    const char *slash = strrchr(url, '/');
+    if (!slash) return -1;
+    size_t n = strcspn(slash + 1, "?");
+    if (!n || n >= size) return -1;
+    memcpy(name, slash + 1, n);
+    name[n] = 0;
+    for (size_t i = 0; i < n; i++) /* a name tpg_create_db made: no quoting needed */
+        if (!(name[i] == '_' || (name[i] >= 'a' && name[i] <= 'z') ||
+              (name[i] >= '0' && name[i] <= '9')))
+            return -1;
+    return 0;
+}
+
+/* Runs sql (one %s: the database's name) on the admin database: the first column of its first
+ * row as a number (0 without rows), or -1. */
+static long admin_query(const char *url, const char *sql)
+{
+    char name[64], q[512];
+    const char *a = admin();
+    if (!a || db_of(url, name, sizeof name)) return -1;
+    snprintf(q, sizeof q, sql, name);
+    PGconn *c = PQconnectdb(a);
+    long v = -1;
+    if (c && PQstatus(c) == CONNECTION_OK) {
+        PQsetNoticeProcessor(c, quiet, NULL);
+        PGresult *r = PQexec(c, q);
+        ExecStatusType t = PQresultStatus(r);
+        if (t == PGRES_TUPLES_OK)
+            v = PQntuples(r) ? strtol(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+        else if (t == PGRES_COMMAND_OK)
+            v = 0;
+        else
+            fprintf(stderr, "tpg: %s: %s", q, PQresultErrorMessage(r));
+        PQclear(r);
+    }
+    PQfinish(c);
+    return v;
+}
+
+int tpg_end_sessions(const char *url)
+{
+    long n = admin_query(url, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                              "WHERE datname = '%s'");
+    if (n < 0) return -1;
+    for (int i = 0; i < 500; i++) { /* a backend ends soon after its signal */
+        long left = admin_query(url, "SELECT count(*) FROM pg_stat_activity WHERE datname = '%s'");
+        if (left < 0) return -1;
+        if (!left) return (int)n;
+        usleep(10000);
+    }
+    fprintf(stderr, "tpg_end_sessions: sessions of %s still there after 5 s\n", url);
+    return -1;
+}
+
+int tpg_allow_connections(const char *url, int allow)
+{
+    return admin_query(url, allow ? "ALTER DATABASE %s ALLOW_CONNECTIONS true"
+                                  : "ALTER DATABASE %s ALLOW_CONNECTIONS false") < 0
+               ? -1
+               : 0;
+}

@@ -15,6 +15,14 @@ int tpg_create_db(char *url, size_t size);
  * forked child's exit do nothing. */
 void tpg_drop_all(void);
 
+/* Ends every session of the database that url (an address tpg_create_db made) names, as a
+ * server restart does (each gets FATAL 57P01 and reads it at its next call), and waits until
+ * they are gone: the number ended, or -1. */
+int tpg_end_sessions(const char *url);
+/* Refuses new connections to that database (allow 0), as a server that is down does, or lets
+ * them in again (1): 0 or -1. */
+int tpg_allow_connections(const char *url, int allow);
+
 /* The PostgreSQL address DIR/bulkrepo.conf names: 1 and url filled, 0 for an embedded
  * repository (dbexec.c). */
 int tu_db_address(const char *repo_dir, char *url, size_t size);

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
 #include "testutil.h"
 #include "pg.h"
 #include "bulkrepo/error.h"
@@ -710,6 +713,175 @@ static void test_busy(void **state)
     f->be->close(other);
 }
 
+/* A writer that commits and begins again at once (an import, batch after batch) must not keep
+ * another connection from writing: each of the other's writes waits for about one of its
+ * transactions, not for the whole run (on SQLite it waited until "database is locked").  The
+ * hog runs in a thread on its own connection for up to 4 s of 10 ms transactions; 20 writes
+ * of the other must all get in, one transaction's wait each at most (500 ms allowed for a busy
+ * machine), while the hog still runs. */
+typedef struct hog {
+    fx *f;
+    br_db *db;
+    volatile int stop, started, done;
+    int rc, n;
+} hog;
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void *hog_main(void *arg)
+{
+    hog *h = arg;
+    const char *begin = SQL(h->f, "BEGIN IMMEDIATE", "BEGIN; SELECT pg_advisory_xact_lock(4242)");
+    int64_t until = mono_ms() + 4000;
+    while (!h->stop && mono_ms() < until) {
+        if ((h->rc = br_db_exec(h->db, begin)) ||
+            (h->rc = br_db_exec(h->db, "UPDATE k SET v = 'hog' WHERE k = 1")))
+            break;
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        if ((h->rc = br_db_exec(h->db, "COMMIT"))) break;
+        h->started = ++h->n >= 3;
+    }
+    h->done = 1;
+    return NULL;
+}
+
+static void test_writers_take_turns(void **state)
+{
+    fx *f = *state;
+    NEED_DB(f);
+    make_k(f, 1);
+    hog h = {.f = f};
+    char msg[512] = "";
+    assert_int_equal(f->be->open(f->where, 0, &h.db, msg, sizeof msg), 0);
+    br_db_set_wait(h.db, 3000);
+    br_db_set_wait(f->db, 3000);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, hog_main, &h), 0);
+    while (!h.started && !h.done)
+        usleep(1000);
+    int64_t worst = 0;
+    const char *write = SQL(f, "BEGIN IMMEDIATE; UPDATE k SET v = 'other' WHERE k = 1; COMMIT",
+                            "BEGIN; SELECT pg_advisory_xact_lock(4242); "
+                            "UPDATE k SET v = 'other' WHERE k = 1; COMMIT");
+    int fails = 0;
+    for (int i = 0; i < 20; i++) {
+        int64_t t0 = mono_ms();
+        if (br_db_exec(f->db, write)) {
+            print_error("write %d: %s\n", i, br_db_errmsg(f->db));
+            fails++;
+            br_db_exec(f->db, "ROLLBACK");
+        }
+        int64_t took = mono_ms() - t0;
+        if (took > worst) worst = took;
+    }
+    int hog_ran = !h.done;
+    h.stop = 1;
+    pthread_join(th, NULL);
+    f->be->close(h.db);
+    print_message("20 writes beside a writer of back-to-back transactions: the slowest waited "
+                  "%lld ms\n",
+                  (long long)worst);
+    assert_int_equal(h.rc, 0);
+    assert_int_equal(fails, 0);
+    assert_true(hog_ran);
+    assert_true(worst < 500);
+}
+
+/* A lost connection (PostgreSQL restarted: every session ended, FATAL 57P01) is made again at
+ * the next call outside a transaction, set up as before; a transaction it was in is gone, and
+ * says so until the ROLLBACK; a database that stays unreachable fails each call until it is
+ * back. */
+static void end_sessions(fx *f)
+{
+    if (tpg_end_sessions(f->where) < 1) fail_msg("cannot end the sessions of %s", f->where);
+}
+
+static void test_lost_connection(void **state)
+{
+    fx *f = *state;
+    NEED_DB(f);
+    make_k(f, 1);
+    br_db_set_wait(f->db, 4321);
+    assert_int_equal(br_db_exec_session(f->db, "CREATE TEMP TABLE tt (x INT)"), 0);
+    EXEC(f, "INSERT INTO tt VALUES (7)");
+    br_dbst *rd = PREP(f, "SELECT v FROM k WHERE k = 1");
+    br_dbst *wr = PREP(f, "UPDATE k SET v = ?1 WHERE k = 1");
+    STEP(rd, BR_DB_ROW);
+    br_db_reset(rd);
+    unsigned session = f->db->session;
+
+    /* a read after the restart: run on a new session, set up as the first */
+    end_sessions(f);
+    STEP(rd, BR_DB_ROW);
+    assert_string_equal(col_text(rd, 0), "v1");
+    br_db_reset(rd);
+    assert_int_equal(f->db->session, session + 1);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM tt"), 0); /* made again, empty */
+    br_dbst *show = PREP(f, "SHOW lock_timeout");
+    STEP(show, BR_DB_ROW);
+    assert_string_equal(col_text(show, 0), "4321ms");
+    br_db_finalize(show);
+
+    /* a write outside a transaction the server had refused before reading it: run again */
+    end_sessions(f);
+    bind_text(wr, 1, "after restart", -1);
+    STEP(wr, BR_DB_DONE);
+    br_db_reset(wr);
+    STEP(rd, BR_DB_ROW);
+    assert_string_equal(col_text(rd, 0), "after restart");
+    br_db_reset(rd);
+
+    /* inside a transaction: lost with it; every call fails until the ROLLBACK */
+    EXEC(f, "BEGIN");
+    bind_text(wr, 1, "lost", -1);
+    STEP(wr, BR_DB_DONE);
+    br_db_reset(wr);
+    end_sessions(f);
+    assert_int_equal(br_db_step(rd), BR_DB_ERROR);
+    br_db_reset(rd);
+    assert_int_equal(f->be->in_transaction(f->db), 1);
+    assert_int_equal(br_db_exec(f->db, "COMMIT"), BR_DB_ERROR);
+    assert_icontains(br_db_errmsg(f->db), "lost inside a transaction");
+    EXEC(f, "ROLLBACK");
+    assert_int_equal(f->be->in_transaction(f->db), 0);
+    STEP(rd, BR_DB_ROW);
+    assert_string_equal(col_text(rd, 0), "after restart");
+    br_db_reset(rd);
+
+    /* writes sent ahead when the connection goes: the COMMIT fails, nothing is written */
+    EXEC(f, "BEGIN");
+    bind_text(wr, 1, "ahead", -1);
+    assert_int_equal(br_db_step_ahead(wr), BR_DB_DONE);
+    br_db_reset(wr);
+    end_sessions(f);
+    assert_true(br_db_exec(f->db, "COMMIT") < 0);
+    EXEC(f, "ROLLBACK");
+    STEP(rd, BR_DB_ROW);
+    assert_string_equal(col_text(rd, 0), "after restart");
+    br_db_reset(rd);
+
+    /* down for a while: each call fails and says why; back: the next call works */
+    assert_int_equal(tpg_allow_connections(f->where, 0), 0);
+    end_sessions(f);
+    assert_int_equal(br_db_step(rd), BR_DB_ERROR);
+    assert_icontains(br_db_errmsg(f->db), "cannot be made again");
+    br_db_reset(rd);
+    assert_int_equal(br_db_step(rd), BR_DB_ERROR);
+    br_db_reset(rd);
+    assert_int_equal(tpg_allow_connections(f->where, 1), 0);
+    STEP(rd, BR_DB_ROW);
+    assert_string_equal(col_text(rd, 0), "after restart");
+    br_db_reset(rd);
+    br_db_finalize(rd);
+    br_db_finalize(wr);
+}
+
 /* open: a missing database is BR_ENOTFOUND, an unreachable server BR_ESTORE. */
 static void test_open_errors(void **state)
 {
@@ -770,6 +942,8 @@ int main(void)
         {"test_server_statements (postgresql)", test_server_statements, setup_pg, teardown, NULL},
         BOTH(test_readonly),
         BOTH(test_busy),
+        BOTH(test_writers_take_turns),
+        {"test_lost_connection (postgresql)", test_lost_connection, setup_pg, teardown, NULL},
         BOTH(test_open_errors),
     };
     if (!tpg_available())

@@ -299,6 +299,58 @@ static void test_cancel_and_resume_chunked(void **state)
                   journaled, CHUNK_ITEMS);
 }
 
+/* PostgreSQL restarts under a running worker (every session ended, as a restart or failover
+ * does): the worker makes its connections again and goes on.  The import it was writing is
+ * queued to resume from its journal and finishes exactly once, by the same worker; a restart
+ * while it idles costs the next job nothing.  (The embedded database has no server to lose:
+ * skipped there.) */
+static void test_worker_outlives_restart(void **state)
+{
+    fx *f = *state;
+    char url[1024];
+    if (!tu_db_address(f->repo, url, sizeof url)) {
+        print_message("[  SKIPPED ] the embedded database has no connection to lose\n");
+        skip();
+    }
+    SH(f, 0, "\"$GEN_SAF\" saf %d --file-size 64 >/dev/null", N_ITEMS);
+    RUN(f, 0, "import -a -s saf -c %s -m map --batch-size 20 --submit", f->coll);
+    long long id = atoll(f->out);
+    pid_t a = start_worker(f, "A", NULL);
+    char status[64] = "";
+    long long at = 0;
+    for (long t0 = tsrv_ms(); tsrv_ms() - t0 < 60000; tsrv_sleep_ms(20))
+        if ((at = job_state(f, id, status, sizeof status)) >= 50) break;
+    assert_true(tpg_end_sessions(url) >= 1);
+    long long after = job_state(f, id, status, sizeof status);
+    if (after >= N_ITEMS) fail_msg("the restart did not land mid-import: the job had finished");
+    for (long t0 = tsrv_ms(); tsrv_ms() - t0 < 120000; tsrv_sleep_ms(100)) {
+        job_state(f, id, status, sizeof status);
+        if (!strcmp(status, "COMPLETED_SUCCESS") || !strncmp(status, "FAILED", 6)) break;
+    }
+    assert_string_equal(status, "COMPLETED_SUCCESS");
+    assert_exactly_once(f, id, N_ITEMS);
+    RUN(f, 0, "job events %lld", id);
+    assert_contains(f->out, "The connection to the database was lost");
+    assert_contains(f->out, "queued to resume");
+    assert_contains(f->out, "Resumed by a worker from its journal");
+    assert_not_contains(f->out, "Taken over");
+    assert_int_equal(waitpid(a, NULL, WNOHANG), 0); /* the same worker, never restarted */
+
+    assert_true(tpg_end_sessions(url) >= 1); /* idle this time */
+    SH(f, 0, "\"$GEN_SAF\" saf2 10 --file-size 64 >/dev/null");
+    RUN(f, 0, "import -a -s saf2 -c %s -m map2 --submit", f->coll);
+    long long next = atoll(f->out);
+    wait_ended(f, next, status, sizeof status);
+    assert_string_equal(status, "COMPLETED_SUCCESS");
+    RUN(f, 0, "job events %lld", next);
+    assert_not_contains(f->out, "lost");
+    assert_int_equal(waitpid(a, NULL, WNOHANG), 0);
+    tsrv_stop(&a);
+    print_message("PostgreSQL's sessions ended at %lld of %d records; the worker resumed the "
+                  "job and finished it\n",
+                  after, N_ITEMS);
+}
+
 /* A repository of the previous release (schema version 10: no job_chunk; simulated from a
  * fresh one, on either store) is upgraded to 11 and runs a chunked import. */
 static void test_upgrade_from_v10(void **state)
@@ -329,6 +381,7 @@ int main(void)
         FX_TEST(test_killed_worker_is_taken_over), FX_TEST(test_killed_chunk_writer),
         FX_TEST(test_shared_keys_in_chunks),       FX_TEST(test_killed_chunk_owner),
         FX_TEST(test_cancel_and_resume_chunked),   FX_TEST(test_upgrade_from_v10),
+        FX_TEST(test_worker_outlives_restart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -104,6 +104,8 @@ const char *br_code_name(int code)
         return "not allowed";
     case BR_EBUSY:
         return "busy";
+    case BR_ELOST:
+        return "database connection lost";
     default:
         return "unknown error";
     }

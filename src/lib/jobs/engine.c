@@ -957,7 +957,10 @@ int br_engine_run_claimed(br_engine *eng, br_repo *repo, const br_job *claimed)
 
     br_job j;
     char msg[1200] = "";
-    if (rc) br_error_format(&err, msg, sizeof msg);
+    if (rc) {
+        br_error_format(&err, msg, sizeof msg);
+        br_repo_reset(repo); /* a transaction the failure left open (one a lost connection took) */
+    }
     if (br_job_get(repo, claimed->id, &j, NULL)) goto out;
     /* The runner records the job's outcome itself; once that status is visible
      * a user may resume the job (an import cancelled by the user), which puts
@@ -965,18 +968,25 @@ int br_engine_run_claimed(br_engine *eng, br_repo *repo, const br_job *claimed)
      * (attempt counts the claims).  Then it belongs to that run: writing our
      * outcome now would overwrite the resumed run's status. */
     if (j.status == BR_JOB_PENDING || j.attempt != claimed->attempt) goto out;
-    if (r.stop == BR_STOP_ENGINE) {
-        /* Stopped with the engine: as after a crash, the next engine continues. */
+    /* Stopped with the engine, or cut off from the database (PostgreSQL restarted): as after
+     * a crash, the job continues in its next run, here or on another worker. */
+    int lost = rc == BR_ELOST || err.code == BR_ELOST;
+    if (r.stop == BR_STOP_ENGINE || lost) {
+        const char *why =
+            lost ? "The connection to the database was lost" : "Stopped with the engine";
         if (rn && rn->on_crash != ON_CRASH_FAIL) {
             br_job_requeue(repo, j.id, rn->on_crash == ON_CRASH_RESUME, NULL);
-            br_engine_event(eng, repo, j.id, "warning", "engine", NULL,
-                            "Stopped with the engine; queued to %s",
+            br_engine_event(eng, repo, j.id, "warning", "engine", NULL, "%s%s%s; queued to %s", why,
+                            lost ? ": " : "", lost ? msg : "",
                             rn->on_crash == ON_CRASH_RESUME ? "resume" : "run again");
         } else {
-            br_job_fail(repo, j.id, "interrupted: the engine stopped", BR_FAILURE_INTERRUPTED,
-                        NULL);
-            br_engine_event(eng, repo, j.id, "error", "engine", NULL,
-                            "Interrupted: the engine stopped");
+            br_job_fail(repo, j.id,
+                        lost ? "interrupted: the connection to the database was lost"
+                             : "interrupted: the engine stopped",
+                        BR_FAILURE_INTERRUPTED, NULL);
+            br_engine_event(eng, repo, j.id, "error", "engine", NULL, "Interrupted: %s%s%s",
+                            lost ? "the connection to the database was lost" : "the engine stopped",
+                            lost ? ": " : "", lost ? msg : "");
         }
         goto out;
     }
@@ -1104,6 +1114,7 @@ static void *worker_main(void *arg)
             note_running(eng, job.id, 1);
             br_engine_run_claimed(eng, repo, &job);
             note_running(eng, -job.id, 0);
+            br_repo_reset(repo); /* no transaction outlives its job (a failed one, a lost one) */
             continue;
         }
         note_running(eng, 0, 1); /* nothing claimed: only ends the claim */
@@ -1113,6 +1124,7 @@ static void *worker_main(void *arg)
         if (br_job_chunk_claim(repo, 0, eng->worker, now,
                                now - (int64_t)br_engine_lease_seconds(eng), &ch, NULL) == 1) {
             run_chunks(eng, repo, &ch);
+            br_repo_reset(repo);
             continue;
         }
         br_engine_sleep(eng, poll);

@@ -13,7 +13,10 @@
  *     lookups while its list statement is on a row);
  *   - step: BR_DB_ROW (a row is readable), BR_DB_DONE, or an error code below; the text a
  *     column gives stays valid until the statement's next step, reset or finalize;
- *   - changes and last_id describe the connection's last completed write.
+ *   - changes and last_id describe the connection's last completed write;
+ *   - a backend whose connection can be lost (a server that restarts) makes it again, outside
+ *     transactions only: br_db.session counts its sessions, and what the caller keeps about a
+ *     session (what a temporary table holds) is void when it changes.
  */
 #ifndef BR_STORE_DB_H
 #define BR_STORE_DB_H
@@ -21,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BR_DB_BACKEND_VERSION 2 /* 2: step_ahead */
+#define BR_DB_BACKEND_VERSION 3 /* 2: step_ahead; 3: exec_session, br_db.session */
 
 /* step results and errors */
 enum {
@@ -43,6 +46,7 @@ typedef struct br_db_backend br_db_backend;
 /* Every backend's connection and statement structs begin with these. */
 struct br_db {
     const br_db_backend *be;
+    unsigned session; /* the server session's number: changes when a lost one is made again */
 };
 struct br_dbst {
     br_db *db;
@@ -120,6 +124,12 @@ struct br_db_backend {
     void (*release)(br_db *db);
     /* How long a statement waits for another connection's lock before BR_DB_BUSY. */
     void (*set_wait)(br_db *db, int ms);
+    /* 1 when the connection is lost (not made again yet, or it took a transaction that is not
+     * rolled back yet): a failure now is the loss's.  NULL: a connection that is never lost. */
+    int (*lost)(br_db *db);
+    /* exec for SQL that sets the session up (a temporary table): run now, and again on each
+     * new session after a lost connection.  NULL: exec (a connection that is never lost). */
+    int (*exec_session)(br_db *db, const char *sql);
     /* A query whose rows name the database's integrity problems, "ok" alone when there are
      * none (fsck); NULL when the engine checks itself (PostgreSQL). */
     const char *integrity_sql;
@@ -169,6 +179,10 @@ const br_db_backend *br_db_backend_for(const char *where);
 static inline int br_db_exec(br_db *db, const char *sql)
 {
     return db->be->exec(db, sql);
+}
+static inline int br_db_exec_session(br_db *db, const char *sql)
+{
+    return db->be->exec_session ? db->be->exec_session(db, sql) : db->be->exec(db, sql);
 }
 static inline int br_db_prepare(br_db *db, const char *sql, int len, br_dbst **out)
 {

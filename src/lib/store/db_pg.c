@@ -26,7 +26,18 @@
  *     answers of what was sent ahead (wait_ahead); the first refusal among them becomes that
  *     call's failure, with the refused write's message.  At most PG_AHEAD_MAX go ahead
  *     unanswered: their answers (a few bytes each) then fit the socket's buffers, so the
- *     blocking connection cannot deadlock with a server that waits for us to read. */
+ *     blocking connection cannot deadlock with a server that waits for us to read.
+ *   - A lost connection (PostgreSQL restarted, failed over, or the network dropped) is made
+ *     again, so that a worker or server that runs for weeks outlives it: the next call outside
+ *     a transaction opens a new session (PQreset), sets it up as the first one was (session
+ *     settings, lock_timeout, the texts given to exec_session; br_db.session counts sessions)
+ *     and prepares each statement again when it next runs.  Nothing lost is replayed blindly:
+ *     a transaction that was open is gone, and its statements fail until the caller's
+ *     ROLLBACK, which succeeds; a statement outside a transaction runs once more on the new
+ *     session only when running it twice cannot matter: it reads, or the server had ended the
+ *     session before reading it (SQLSTATE class 57P: "terminating connection due to
+ *     administrator command", a shutdown).  Another write lost on its way fails: whether it
+ *     was done is unknown. */
 #include <ctype.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -68,6 +79,10 @@ typedef struct pg_db {
     int ahead_rc;         /* the first refusal among them, until a caller takes it */
     char ahead_msg[1024]; /* its message */
     char msg[1024];       /* the last error */
+    int wait_ms;          /* lock_timeout (set_wait), 0 until set: set again on a new session */
+    char **session_sql;   /* the texts given to exec_session, run again on a new session */
+    size_t n_session, cap_session;
+    int lost; /* the connection was lost inside a transaction: failures until ROLLBACK */
 } pg_db;
 
 typedef struct pg_st {
@@ -84,6 +99,9 @@ typedef struct pg_st {
     unsigned char **blobs;  /* per column of the current row: its bytea value decoded */
     size_t *blob_lens;
     int nblobs;
+    char *text;       /* the statement as PostgreSQL's, and its declared parameter types */
+    Oid *types;       /* (NULL: all inferred), to prepare it again on a new session */
+    unsigned session; /* the session it is prepared in (br_db.session) */
 } pg_st;
 
 #define PGDB(d) ((pg_db *)(d))
@@ -184,6 +202,7 @@ static int wait_ahead(pg_db *d)
         }
     }
     if (!PQexitPipelineMode(d->conn) && !rc) rc = fail(d, NULL);
+    if (PQstatus(d->conn) != CONNECTION_OK) d->lost = 1; /* writes go ahead only inside one */
     d->last_id_known = 0;
     /* Late, a refusal is a failure, never an answer: a unique violation reported by the
      * statement after it must not read as that statement's "already exists". */
@@ -228,13 +247,127 @@ static int before_wait(pg_db *d, int rollback)
     return 0;
 }
 
+/* ---- a lost connection (see the top of the file) ------------------------------------------ */
+
+static int run_command(pg_db *d, const char *sql);
+
+/* 1 when the server ended the session before it read what we sent (class 57P: admin_shutdown,
+ * crash_shutdown, cannot_connect_now). */
+static int ended_before(const PGresult *res)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    return state && !strncmp(state, "57P", 3);
+}
+
+/* Sets a session up: every commit durable before it returns, whatever the server's default;
+ * the lock wait; the session's own objects (exec_session). */
+static int set_up(pg_db *d)
+{
+    int rc = run_command(d, "SET synchronous_commit = on");
+    if (!rc && d->wait_ms) {
+        char q[64];
+        snprintf(q, sizeof q, "SET lock_timeout = %d", d->wait_ms);
+        rc = run_command(d, q);
+    }
+    for (size_t i = 0; !rc && i < d->n_session; i++)
+        rc = run_command(d, d->session_sql[i]);
+    return rc;
+}
+
+/* A new session on a lost connection: what belonged to the old one (writes sent ahead,
+ * statements to deallocate) is dropped, and statements are prepared again as they run. */
+static int new_session(pg_db *d)
+{
+    if (d->ahead) PQexitPipelineMode(d->conn);
+    d->ahead = 0;
+    d->ahead_rc = 0;
+    for (size_t i = 0; i < d->n_stale; i++)
+        free(d->stale[i]);
+    d->n_stale = 0;
+    d->lost = 0;
+    d->base.session++; /* before anything can fail: no statement is prepared in it yet */
+    PQreset(d->conn);
+    if (PQstatus(d->conn) != CONNECTION_OK) {
+        char m[sizeof d->msg];
+        snprintf(m, sizeof m, "the connection to PostgreSQL was lost and cannot be made again: %s",
+                 PQerrorMessage(d->conn));
+        set_msg(d, m);
+        return BR_DB_ERROR;
+    }
+    return set_up(d);
+}
+
+/* Before a call that reaches the server: a lost connection is made again, unless it was lost
+ * inside a transaction that only a ROLLBACK may end. */
+static int usable(pg_db *d, int rollback)
+{
+    if (!d->lost && PQstatus(d->conn) == CONNECTION_OK) return 0;
+    if (d->lost && !rollback) {
+        set_msg(d, "the connection to PostgreSQL was lost inside a transaction, which is rolled "
+                   "back");
+        return BR_DB_ERROR;
+    }
+    return new_session(d);
+}
+
+/* After a call that failed, begun with no transaction open (idle) or inside one: 1 when it
+ * may run again on a new session, which is then open (harmless: running it twice cannot
+ * matter); -1 when that session cannot be had (its message kept); 0 otherwise.  A connection
+ * lost inside a transaction is noted for usable. */
+static int again(pg_db *d, int idle, int harmless, const PGresult *res)
+{
+    if (PQstatus(d->conn) == CONNECTION_OK) return 0;
+    if (!idle) {
+        d->lost = 1;
+        return 0;
+    }
+    if (!harmless && !ended_before(res)) return 0;
+    return new_session(d) ? -1 : 1;
+}
+
+/* 1 when no transaction is open on the connection (as far as it knows: one lost with an
+ * unread answer is seen at the next call). */
+static int idle(pg_db *d)
+{
+    return !d->ahead && PQtransactionStatus(d->conn) == PQTRANS_IDLE;
+}
+
+/* 1 for a command that does the same run twice: it opens or ends no work of its own. */
+static int harmless_command(const char *sql)
+{
+    while (isspace((unsigned char)*sql))
+        sql++;
+    return !strncasecmp(sql, "BEGIN", 5) || !strncasecmp(sql, "SET ", 4) ||
+           !strncasecmp(sql, "ROLLBACK", 8);
+}
+
+/* ---- commands ---------------------------------------------------------------------------- */
+
+/* Runs one command on the connection as it is: 0 or the error's code (message kept). */
+static int run_command(pg_db *d, const char *sql)
+{
+    PGresult *r = PQexec(d->conn, sql);
+    int rc = ok_status(PQresultStatus(r)) ? 0 : fail(d, r);
+    if (!rc) completed(d, r);
+    PQclear(r);
+    return rc;
+}
+
 /* Runs one command whose result is not wanted: 0 or the error's code (message kept). */
 static int command(pg_db *d, const char *sql)
 {
-    int ahead = before_wait(d, is_rollback(sql));
-    if (ahead) return ahead;
+    int rollback = is_rollback(sql);
+    int rc = before_wait(d, rollback);
+    if (rc || (rc = usable(d, rollback))) return rc;
+    int was_idle = idle(d);
     PGresult *r = PQexec(d->conn, sql);
-    int rc = ok_status(PQresultStatus(r)) ? 0 : fail(d, r);
+    int retry = ok_status(PQresultStatus(r)) ? 0 : again(d, was_idle, harmless_command(sql), r);
+    if (retry > 0) {
+        PQclear(r);
+        r = PQexec(d->conn, sql);
+    }
+    rc = ok_status(PQresultStatus(r)) ? 0 : retry < 0 ? BR_DB_ERROR : fail(d, r);
+    if (rc && !was_idle) again(d, 0, 0, r);
     if (!rc) completed(d, r);
     PQclear(r);
     return rc;
@@ -418,6 +551,7 @@ static int pg_open(const char *where, int create, br_db **out, char *msg, size_t
         return BR_ENOMEM;
     }
     d->base.be = &br_db_postgresql;
+    d->base.session = 1; /* a statement's 0: prepared in none */
     /* Keywords before dbname are defaults the address may override; client_encoding after it
      * overrides the address's. */
     const char *const keys[] = {"connect_timeout", "fallback_application_name", "dbname",
@@ -439,9 +573,8 @@ static int pg_open(const char *where, int create, br_db **out, char *msg, size_t
         rc = strstr(m, "database \"") && strstr(m, "\" does not exist") ? BR_ENOTFOUND : BR_ESTORE;
         goto done;
     }
-    PQsetNoticeProcessor(d->conn, quiet, NULL);
-    /* every commit durable before it returns, whatever the server's default */
-    if (command(d, "SET synchronous_commit = on")) {
+    PQsetNoticeProcessor(d->conn, quiet, NULL); /* kept by PQreset */
+    if (set_up(d)) {
         br_strlcpy(msg, d->msg, size);
         rc = BR_ESTORE;
         goto done;
@@ -467,6 +600,9 @@ static void pg_close(br_db *db)
     for (size_t i = 0; i < d->n_stale; i++)
         free(d->stale[i]);
     free(d->stale);
+    for (size_t i = 0; i < d->n_session; i++)
+        free(d->session_sql[i]);
+    free(d->session_sql);
     free(d);
 }
 
@@ -474,7 +610,9 @@ static void pg_close(br_db *db)
  * no command but ROLLBACK), now that it has ended. */
 static void flush_stale(pg_db *d)
 {
-    if (!d->n_stale || wait_ahead(d) || PQtransactionStatus(d->conn) == PQTRANS_INERROR) return;
+    if (!d->n_stale || wait_ahead(d) || PQstatus(d->conn) != CONNECTION_OK ||
+        PQtransactionStatus(d->conn) == PQTRANS_INERROR)
+        return;
     for (size_t i = 0; i < d->n_stale; i++) {
         char q[64];
         snprintf(q, sizeof q, "DEALLOCATE %s", d->stale[i]);
@@ -489,6 +627,24 @@ static int pg_exec(br_db *db, const char *sql)
     pg_db *d = PGDB(db);
     flush_stale(d);
     return command(d, sql);
+}
+
+static int pg_exec_session(br_db *db, const char *sql)
+{
+    pg_db *d = PGDB(db);
+    char *copy = strdup(sql);
+    if (!copy || br_grow((void **)&d->session_sql, &d->cap_session, d->n_session + 1,
+                         sizeof *d->session_sql)) {
+        free(copy);
+        set_msg(d, "out of memory");
+        return BR_DB_ERROR;
+    }
+    int rc = pg_exec(db, sql);
+    if (rc)
+        free(copy);
+    else
+        d->session_sql[d->n_session++] = copy;
+    return rc;
 }
 
 /* ---- statements --------------------------------------------------------------------------- */
@@ -514,7 +670,28 @@ static void free_st(pg_st *s)
     free(s->formats);
     free_blobs(s);
     PQclear(s->res);
+    free(s->text);
+    free(s->types);
     free(s);
+}
+
+/* Prepares s on the server in the current session, once (a prepare has no effect to repeat
+ * if the connection turns out lost). */
+static int prepare_in_session(pg_db *d, pg_st *s)
+{
+    if (s->session == d->base.session) return 0;
+    int was_idle = idle(d);
+    PGresult *res = PQprepare(d->conn, s->name, s->text, s->nparams, s->types);
+    int retry = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : again(d, was_idle, 1, res);
+    if (retry > 0) {
+        PQclear(res);
+        res = PQprepare(d->conn, s->name, s->text, s->nparams, s->types);
+    }
+    int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : retry < 0 ? BR_DB_ERROR : fail(d, res);
+    if (rc && !was_idle) again(d, 0, 0, res);
+    PQclear(res);
+    if (!rc) s->session = d->base.session;
+    return rc;
 }
 
 static int pg_prepare(br_db *db, const char *sql, int len, int persistent, br_dbst **out)
@@ -524,7 +701,6 @@ static int pg_prepare(br_db *db, const char *sql, int len, int persistent, br_db
     size_t n = len < 0 ? strlen(sql) : strnlen(sql, (size_t)len);
     char *text = NULL;
     Oid *types = NULL;
-    PGresult *res = NULL;
     int rc = BR_DB_ERROR;
     unsigned char *used = calloc(PG_MAX_PARAMS / 8 + 1, 1);
     pg_st *s = calloc(1, sizeof *s);
@@ -557,22 +733,18 @@ static int pg_prepare(br_db *db, const char *sql, int len, int persistent, br_db
             types[v - 1] = PGT_TEXT;
         }
     }
-    if ((rc = take_ahead(d))) goto done;
-    s->rollback = is_rollback(text);
+    s->text = text;
+    s->types = types;
+    text = NULL;
+    s->rollback = is_rollback(s->text);
+    /* a ROLLBACK is prepared even on a connection lost inside a transaction: it ends that */
+    if ((rc = before_wait(d, s->rollback)) || (rc = usable(d, s->rollback))) goto done;
     flush_stale(d);
-    rc = BR_DB_ERROR;
     snprintf(s->name, sizeof s->name, "br_%lu", ++d->names);
-    res = PQprepare(d->conn, s->name, text, s->nparams, types);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-        rc = fail(d, res);
-        goto done;
-    }
+    if ((rc = prepare_in_session(d, s))) goto done;
     *out = &s->base;
     s = NULL;
-    rc = 0;
 done:
-    PQclear(res);
-    free(types);
     free(text);
     free(used);
     free_st(s);
@@ -585,7 +757,7 @@ static void pg_finalize(br_dbst *st)
 {
     pg_st *s = PGST(st);
     pg_db *d = STDB(s);
-    if (!s->persistent && PQstatus(d->conn) == CONNECTION_OK) {
+    if (!s->persistent && PQstatus(d->conn) == CONNECTION_OK && s->session == d->base.session) {
         int done = 0;
         if (!wait_ahead(d) && PQtransactionStatus(d->conn) != PQTRANS_INERROR) {
             char q[64];
@@ -737,13 +909,23 @@ static int pg_step(br_dbst *st)
         s->row = -1;
         return BR_DB_DONE;
     }
-    int ahead = before_wait(d, s->rollback);
-    if (ahead) return ahead;
+    int rc = before_wait(d, s->rollback);
+    if (rc || (rc = usable(d, s->rollback)) || (rc = prepare_in_session(d, s))) return rc;
+    int was_idle = idle(d);
     PGresult *res = PQexecPrepared(d->conn, s->name, s->nparams, (const char *const *)s->values,
                                    s->lengths, s->formats, 0);
     ExecStatusType t = PQresultStatus(res);
+    int retry = ok_status(t) ? 0 : again(d, was_idle, s->readonly, res);
+    if (retry > 0) {
+        PQclear(res);
+        if ((rc = prepare_in_session(d, s))) return rc;
+        res = PQexecPrepared(d->conn, s->name, s->nparams, (const char *const *)s->values,
+                             s->lengths, s->formats, 0);
+        t = PQresultStatus(res);
+    }
     if (!ok_status(t)) {
-        int rc = fail(d, res);
+        rc = retry < 0 ? BR_DB_ERROR : fail(d, res);
+        if (!was_idle) again(d, 0, 0, res);
         d->last_id_known = 0;
         PQclear(res);
         return rc;
@@ -776,6 +958,11 @@ static int pg_step_ahead(br_dbst *st)
     if (s->res || (!d->ahead && PQtransactionStatus(d->conn) != PQTRANS_INTRANS))
         return pg_step(st);
     if (d->ahead_rc) return take_ahead(d);
+    if (d->lost) return usable(d, 0);
+    if (s->session != d->base.session) { /* a new session began since it was last run */
+        int rc = take_ahead(d);
+        if (rc || (rc = prepare_in_session(d, s))) return rc;
+    }
     if (!d->ahead && !PQenterPipelineMode(d->conn)) return fail(d, NULL);
     free_blobs(s);
     if (!PQsendQueryPrepared(d->conn, s->name, s->nparams, (const char *const *)s->values,
@@ -1008,10 +1195,19 @@ static const char *pg_errmsg(br_db *db)
     return "not an error";
 }
 
+static int pg_lost(br_db *db)
+{
+    pg_db *d = PGDB(db);
+    return d->lost || PQstatus(d->conn) != CONNECTION_OK;
+}
+
 static int pg_in_transaction(br_db *db)
 {
     pg_db *d = PGDB(db);
-    return d->ahead || PQtransactionStatus(d->conn) != PQTRANS_IDLE;
+    if (d->lost || d->ahead) return 1;
+    /* a connection lost between transactions (PQTRANS_UNKNOWN) holds none */
+    PGTransactionStatusType t = PQtransactionStatus(d->conn);
+    return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
 }
 
 /* Results are materialized: a statement mid-result holds nothing on the server. */
@@ -1026,9 +1222,12 @@ static void pg_release(br_db *db)
 static void pg_set_wait(br_db *db, int ms)
 {
     pg_db *d = PGDB(db);
-    if (wait_ahead(d) || PQtransactionStatus(d->conn) == PQTRANS_INERROR) return;
+    d->wait_ms = ms > 0 ? ms : 1; /* set again on a new session */
+    if (wait_ahead(d) || PQstatus(d->conn) != CONNECTION_OK ||
+        PQtransactionStatus(d->conn) == PQTRANS_INERROR)
+        return;
     char q[64];
-    snprintf(q, sizeof q, "SET lock_timeout = %d", ms > 0 ? ms : 1);
+    snprintf(q, sizeof q, "SET lock_timeout = %d", d->wait_ms);
     PQclear(PQexec(d->conn, q));
 }
 
@@ -1131,6 +1330,8 @@ const br_db_backend br_db_postgresql = {
     .in_transaction = pg_in_transaction,
     .release = pg_release,
     .set_wait = pg_set_wait,
+    .exec_session = pg_exec_session,
+    .lost = pg_lost,
     .integrity_sql = NULL, /* the engine checks itself */
     /* One writer at a time, as on SQLite: the store's transactions read and then write (the
      * next handle, counters) and rely on it.  A transaction-scoped advisory lock, released at

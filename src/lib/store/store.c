@@ -571,9 +571,15 @@ br_dbst *br_stmt(br_repo *repo, stmt_id id, br_error *err)
     return st;
 }
 
+int br_store_code(br_repo *repo)
+{
+    const br_db_backend *be = repo->db->be;
+    return be->lost && be->lost(repo->db) ? BR_ELOST : BR_ESTORE;
+}
+
 int br_store_fail(br_repo *repo, br_error *err, const char *what)
 {
-    return br_error_set(err, BR_ESTORE, repo->dir, 0, 0, "database %s failed: %s", what,
+    return br_error_set(err, br_store_code(repo), repo->dir, 0, 0, "database %s failed: %s", what,
                         br_db_errmsg(repo->db));
 }
 
@@ -678,7 +684,7 @@ int br_store_meta_set(br_repo *repo, const char *key, const char *value, br_erro
 int br_store_exec(br_repo *repo, const char *sql, br_error *err)
 {
     if (br_db_exec(repo->db, sql))
-        return br_error_set(err, BR_ESTORE, repo->dir, 0, 0, "database error: %s",
+        return br_error_set(err, br_store_code(repo), repo->dir, 0, 0, "database error: %s",
                             br_db_errmsg(repo->db));
     return 0;
 }
@@ -712,7 +718,11 @@ int br_store_connect(const char *dir, const char *create, br_repo **out, br_erro
     br_db_set_wait(repo->db, BR_DB_WAIT_MS);
     char path[4200];
     /* The search index's field kinds (store_search.c): this connection's own table. */
-    if ((rc = br_store_exec(repo, BR_FTS_FIELD_TABLE_SQL, err))) goto done;
+    if (br_db_exec_session(repo->db, BR_FTS_FIELD_TABLE_SQL)) {
+        rc = br_error_set(err, BR_ESTORE, repo->dir, 0, 0, "database error: %s",
+                          br_db_errmsg(repo->db));
+        goto done;
+    }
     br_path_join(path, sizeof path, dir, "assetstore");
     if (create && (rc = br_mkdir_p(path, err))) goto done;
     repo->assetdir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -1147,7 +1157,7 @@ int br_repo_settle(br_repo *repo, br_error *err)
     if (!repo) return br_error_set(err, BR_EUSAGE, NULL, 0, 0, "br_repo_settle: no repository");
     /* no place: the caller names the record */
     if (br_db_settle(repo->db))
-        return br_error_set(err, BR_ESTORE, NULL, 0, 0, "database write failed: %s",
+        return br_error_set(err, br_store_code(repo), NULL, 0, 0, "database write failed: %s",
                             br_db_errmsg(repo->db));
     return 0;
 }

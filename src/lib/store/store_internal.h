@@ -98,7 +98,8 @@ struct br_repo {
     int magic_failed;   /* libmagic could not load: not asked again */
     int64_t *fts_dirty; /* items whose search index row is written at the commit */
     size_t fts_n, fts_cap;
-    int64_t fts_fields; /* metadata fields in temp.item_fts_field when filled, 0 = not */
+    int64_t fts_fields;   /* metadata fields in temp.item_fts_field when filled, 0 = not */
+    unsigned fts_session; /* the database session (br_db.session) fts_fields is about */
     /* A shared transaction (br_repo_begin_shared): no write lock; new handles come from the
      * block reserved for this connection; journal lines wait for the commit. */
     int shared_tx;
@@ -133,7 +134,10 @@ static inline int br_yield_done(br_repo *repo, int r)
     repo->iterating--;
     return r;
 }
-/* Sets err (may be NULL) from the connection's last error; returns BR_ESTORE. */
+/* The code of the database's last failure: BR_ELOST when the connection was lost, else
+ * BR_ESTORE. */
+int br_store_code(br_repo *repo);
+/* Sets err (may be NULL) from the connection's last error; returns its code (br_store_code). */
 int br_store_fail(br_repo *repo, br_error *err, const char *what);
 /* Binds text or NULL. */
 int br_bind_text(br_dbst *st, int i, const char *s);

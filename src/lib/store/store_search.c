@@ -119,6 +119,10 @@ static int fill_kinds(br_repo *repo, br_error *err)
     if (br_step(repo, st) != BR_DB_ROW) return br_store_fail(repo, err, "registry count");
     int64_t n = br_db_col_int64(st, 0);
     br_db_reset(st);
+    if (repo->fts_session != repo->db->session) { /* a new session's temporary table is empty */
+        repo->fts_session = repo->db->session;
+        repo->fts_fields = 0;
+    }
     if (n == repo->fts_fields) return 0;
     int rc = run(repo, S_FTS_FIELDS, 0, 0, 0, err, "search index kinds");
     if (!rc) repo->fts_fields = n;
