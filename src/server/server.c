@@ -272,6 +272,10 @@ static unsigned authenticate(srv_req *r, const char **msg)
         *msg = "the session has ended or the token is unknown: log in again";
         return MHD_HTTP_UNAUTHORIZED;
     }
+    if (rc == BR_ELOST) {
+        *msg = "the database cannot be reached (restarting?): try again shortly";
+        return MHD_HTTP_SERVICE_UNAVAILABLE;
+    }
     if (rc) {
         *msg = "the database failed";
         return MHD_HTTP_INTERNAL_SERVER_ERROR;

@@ -386,15 +386,11 @@ static inline const char *fx_new_collection(fx *f, const char *name)
     return h[k];
 }
 
-static inline int fx_setup(void **state)
+/* Makes the repository f->repo on the store under test: on PostgreSQL
+ * (BULKREPO_TEST_STORE=postgresql, make unit-pg) it gets a database of its own, as a user would
+ * (bulkrepo init --store); else the embedded one. */
+static inline void fx_init(fx *f)
 {
-    fx *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    f->dir = tu_tmpdir();
-    snprintf(f->repo, sizeof f->repo, "%s/r", f->dir);
-    f->t0 = fx_now();
-    /* On PostgreSQL (BULKREPO_TEST_STORE=postgresql, make unit-pg) each repository gets a
-     * database of its own, as a user would: bulkrepo init --store. */
     const char *store = getenv("BULKREPO_TEST_STORE");
     if (store && !strcmp(store, "postgresql")) {
         char url[512];
@@ -403,6 +399,16 @@ static inline int fx_setup(void **state)
     } else {
         RUN(f, 0, "init");
     }
+}
+
+static inline int fx_setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    f->dir = tu_tmpdir();
+    snprintf(f->repo, sizeof f->repo, "%s/r", f->dir);
+    f->t0 = fx_now();
+    fx_init(f);
     snprintf(f->coll, sizeof f->coll, "%s", fx_new_collection(f, "X"));
     *state = f;
     return 0;

@@ -68,7 +68,7 @@ static int group_setup(void **state)
     fx *f = &A->f;
     f->dir = tu_tmpdir();
     snprintf(f->repo, sizeof f->repo, "%s/r", f->dir);
-    RUN(f, 0, "init");
+    fx_init(f);
     snprintf(f->coll, sizeof f->coll, "%s", fx_new_collection(f, "Theses"));
     sf_add_user(&A->f, "admin", "General System Administrator", "admin-password");
     sf_add_user(&A->f, "manager", "Repository Manager", "manager-password");
@@ -1311,6 +1311,43 @@ static void test_exclusive_listen(void **state)
     sf_resp_free(&r);
 }
 
+/* PostgreSQL restarts under the server (every session ended): the next requests are answered
+ * as before; while the database refuses connections, 503 with the reason, and the health
+ * check says so; once it is back, 200 again, without restarting the server.  (The embedded
+ * database has no server to lose: skipped there.) */
+static void test_database_restart(void **state)
+{
+    (void)state;
+    char url[1024];
+    if (!tu_db_address(A->f.repo, url, sizeof url)) {
+        print_message("[  SKIPPED ] the embedded database has no connection to lose\n");
+        skip();
+    }
+    sf_rq o = {.bearer = A->admin_token};
+    sf_resp r;
+    assert_true(tpg_end_sessions(url) >= 1);
+    http("GET", "/api/jobs", &o, &r);
+    SF_EXPECT(&r, 200);
+    sf_resp_free(&r);
+    assert_int_equal(tpg_allow_connections(url, 0), 0);
+    assert_true(tpg_end_sessions(url) >= 1);
+    http("GET", "/api/jobs", &o, &r);
+    int down = r.status;
+    char body[256];
+    snprintf(body, sizeof body, "%s", r.body ? r.body : "");
+    sf_resp_free(&r);
+    http("GET", "/api/health", NULL, &r);
+    int health = r.status;
+    sf_resp_free(&r);
+    assert_int_equal(tpg_allow_connections(url, 1), 0); /* before any assertion can fail */
+    assert_int_equal(down, 503);
+    assert_contains(body, "cannot be reached");
+    assert_int_equal(health, 503);
+    http("GET", "/api/jobs", &o, &r);
+    SF_EXPECT(&r, 200);
+    sf_resp_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1333,6 +1370,7 @@ int main(void)
         cmocka_unit_test(test_exclusive_listen),
         cmocka_unit_test(test_cancel_and_resume),
         cmocka_unit_test(test_answers_while_importing),
+        cmocka_unit_test(test_database_restart),
     };
     return cmocka_run_group_tests_name("REST API", tests, group_setup, group_teardown);
 }

@@ -97,7 +97,7 @@ static int group_setup(void **state)
     fx *f = &D->f;
     f->dir = tu_tmpdir();
     snprintf(f->repo, sizeof f->repo, "%s/r", f->dir);
-    RUN(f, 0, "init");
+    fx_init(f);
     snprintf(f->coll, sizeof f->coll, "%s", fx_new_collection(f, "Theses"));
     fx_dc(f, "p/a", "Alpha");
     fx_write(f, "p/a/contents", "a.txt\n");

@@ -30,7 +30,7 @@ static int t_setup(void **state)
     f->dir = tu_tmpdir();
     snprintf(f->repo, sizeof f->repo, "%s/r", f->dir);
     f->t0 = fx_now();
-    RUN(f, 0, "init");
+    fx_init(f);
     snprintf(f->coll, sizeof f->coll, "%s", fx_new_collection(f, "X"));
     snprintf(t->root, sizeof t->root, "%s/srv", f->dir);
     mkdir(t->root, 0755);

@@ -27,7 +27,7 @@ static void start(server *s, const char *opts)
     memset(s, 0, sizeof *s);
     f->dir = tu_tmpdir();
     snprintf(f->repo, sizeof f->repo, "%s/r", f->dir);
-    RUN(f, 0, "init");
+    fx_init(f);
     SH(f, 0,
        "printf 'reader-password\\n' | \"$BR\" --repo r user add reader --role 'Repository "
        "Manager' --password-stdin && printf 'victim-password\\n' | \"$BR\" --repo r user add "

@@ -916,7 +916,7 @@ static int api_setup(void **state)
     fx *f = &A->f;
     f->dir = tu_tmpdir();
     snprintf(f->repo, sizeof f->repo, "%s/r", f->dir);
-    RUN(f, 0, "init");
+    fx_init(f);
     snprintf(f->coll, sizeof f->coll, "%s", fx_new_collection(f, "Theses"));
     const char *names[] = {"a", "b", "c"}, *titles[] = {"Glacier Alpha", "Beta", "Gamma"};
     saf(f, "p", names, titles, 3);
