@@ -165,17 +165,46 @@ static long admin_query(const char *url, const char *sql)
 
 int tpg_end_sessions(const char *url)
 {
-    long n = admin_query(url, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                              "WHERE datname = '%s'");
-    if (n < 0) return -1;
-    for (int i = 0; i < 500; i++) { /* a backend ends soon after its signal */
-        long left = admin_query(url, "SELECT count(*) FROM pg_stat_activity WHERE datname = '%s'");
-        if (left < 0) return -1;
-        if (!left) return (int)n;
+    /* The sessions there now are told to end, then waited for by their pids: a client that
+     * connects again at once (a worker) must not be taken for one that did not end. */
+    char name[64], q[512], pids[4096] = "";
+    const char *a = admin();
+    if (!a || db_of(url, name, sizeof name)) return -1;
+    PGconn *c = PQconnectdb(a);
+    int n = -1;
+    if (!c || PQstatus(c) != CONNECTION_OK) goto done;
+    PQsetNoticeProcessor(c, quiet, NULL);
+    snprintf(q, sizeof q,
+             "SELECT coalesce(string_agg(pid::text, ',' ORDER BY pid), ''), "
+             "count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '%s'",
+             name);
+    PGresult *r = PQexec(c, q);
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+        snprintf(pids, sizeof pids, "%s", PQgetvalue(r, 0, 0));
+        n = atoi(PQgetvalue(r, 0, 1));
+    } else {
+        fprintf(stderr, "tpg_end_sessions: %s", PQresultErrorMessage(r));
+    }
+    PQclear(r);
+    if (n <= 0) goto done;
+    snprintf(q, sizeof q, "SELECT count(*) FROM pg_stat_activity WHERE pid IN (%s)", pids);
+    for (int i = 0;; i++) { /* a backend ends soon after its signal */
+        r = PQexec(c, q);
+        long left =
+            PQresultStatus(r) == PGRES_TUPLES_OK ? strtol(PQgetvalue(r, 0, 0), NULL, 10) : -1;
+        PQclear(r);
+        if (!left) break;
+        if (left < 0 || i == 500) {
+            fprintf(stderr, "tpg_end_sessions: sessions %s of %s still there after 5 s\n", pids,
+                    url);
+            n = -1;
+            break;
+        }
         usleep(10000);
     }
-    fprintf(stderr, "tpg_end_sessions: sessions of %s still there after 5 s\n", url);
-    return -1;
+done:
+    PQfinish(c);
+    return n;
 }
 
 int tpg_allow_connections(const char *url, int allow)

@@ -313,13 +313,16 @@ static void test_worker_outlives_restart(void **state)
         skip();
     }
     SH(f, 0, "\"$GEN_SAF\" saf %d --file-size 64 >/dev/null", N_ITEMS);
-    RUN(f, 0, "import -a -s saf -c %s -m map --batch-size 20 --submit", f->coll);
+    /* Batches of 400: the writer is inside a transaction but for moments between them, so the
+     * sessions end mid-transaction (a transaction lost with its connection is what is tested;
+     * one ended between transactions is made again unseen). */
+    RUN(f, 0, "import -a -s saf -c %s -m map --batch-size 400 --submit", f->coll);
     long long id = atoll(f->out);
     pid_t a = start_worker(f, "A", NULL);
     char status[64] = "";
     long long at = 0;
     for (long t0 = tsrv_ms(); tsrv_ms() - t0 < 60000; tsrv_sleep_ms(20))
-        if ((at = job_state(f, id, status, sizeof status)) >= 50) break;
+        if ((at = job_state(f, id, status, sizeof status)) >= 400) break;
     assert_true(tpg_end_sessions(url) >= 1);
     long long after = job_state(f, id, status, sizeof status);
     if (after >= N_ITEMS) fail_msg("the restart did not land mid-import: the job had finished");

@@ -815,12 +815,16 @@ int br_store_backup_name(const char *dir, const char *base, const char *ext, cha
     }
 }
 
-/* Renames an SQLite database file and its -wal, -shm and -turn files (those that exist). */
+/* Renames an SQLite database file and its -wal and -shm files (those that exist); its -turn
+ * file (db_sqlite.c: a lock file, no data) is removed. */
 static int move_db(const char *from, const char *to, br_error *err)
 {
     if (rename(from, to))
         return br_error_set(err, BR_EIO, from, 0, 0, "cannot move to %s: %s", to, strerror(errno));
-    static const char *const side[] = {"-wal", "-shm", "-turn"};
+    char turn[4300];
+    snprintf(turn, sizeof turn, "%s-turn", from);
+    unlink(turn);
+    static const char *const side[] = {"-wal", "-shm"};
     for (size_t k = 0; k < sizeof side / sizeof *side; k++) {
         char a[4300], b[4300];
         snprintf(a, sizeof a, "%s%s", from, side[k]);
