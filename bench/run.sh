@@ -42,6 +42,11 @@
 #            BENCH_STORE_ONEJOB_WORKERS="1 2" also runs it with one worker process);
 #            BENCH_STORE_ONE=0 leaves out the one-worker imports, BENCH_STORE_STORES the stores
 #            (default "embedded postgresql")
+#   turns    writers' turns on the embedded store: an Esploro import of N assets
+#            (BENCH_TURNS_NS, default 100000) runs in the background; once it writes, BENCH_TURNS_K
+#            (default 20) `collection create` commands, one after another, each timed from its
+#            start to its exit, vs the same command on the idle repository; a run whose import
+#            ended before the writes did is void (said so); with BULKREPO_BASE both binaries
 #   web      sh bench/web.sh: an import's slowdown under ~100 requests/s of staff-like polling,
 #            and p99 at 64 connections closed-loop (needs curl and wrk; see web.sh)
 #
@@ -81,6 +86,8 @@ ENS=${BENCH_ESPLORO_NS:-100000}
 PNS=${BENCH_PUB_NS:-10000 100000} # ONIX products / XLSX rows (phase pub)
 SNS=${BENCH_SETS_NS:-100000}       # assets (phase sets)
 STNS=${BENCH_STORE_NS:-20000}      # assets (phase store)
+TNS=${BENCH_TURNS_NS:-100000}      # assets imported beside the writes (phase turns)
+TK=${BENCH_TURNS_K:-20}            # writes beside that import
 SEARCH_RUNS=${BENCH_SEARCH_RUNS:-200}
 DFILES=${BENCH_DELIVERY_FILES:-300} # zips on the FTP server (phase delivery)
 DITEMS=${BENCH_DELIVERY_ITEMS:-10}  # items per zip
@@ -108,7 +115,7 @@ for b in "$BR" "$GEN" "$GEN_E" ${BASE:+"$BASE"}; do
 done
 case $REPS in '' | *[!0-9]* | 0) die "REPS must be a positive integer" ;; esac
 for p in $PHASES; do
-	case $p in saf | esploro | lint | big | web | pub | sets | delivery | store) ;; *) die "unknown phase '$p' (saf esploro lint big web pub sets delivery store)" ;; esac
+	case $p in saf | esploro | lint | big | web | pub | sets | delivery | store | turns) ;; *) die "unknown phase '$p' (saf esploro lint big web pub sets delivery store turns)" ;; esac
 done
 mkdir -p "$OUT" "$LOGS" || exit 4
 : >"$SAMPLES"
@@ -414,6 +421,57 @@ with open(sys.argv[1], newline="", encoding="utf-8") as f:
 			summarize "$g" "$bytes" MB/s "python3 csv" "$(tag "$b" lint)" ">= 400 MB/s"
 		done
 	fi
+	dropwork
+}
+
+# ---- writers' turns on the embedded store ----------------------------------------------------------
+turns_bench() { # turns_bench FS N
+	fs=$1
+	n=$2
+	workdir "$fs"
+	g="turns $fs N=$n"
+	echo "== $g ($WORK)"
+	csv=$WORK/assets.csv
+	"$GEN_E" -n "$n" -o "$csv" >"$LOGS/gen.log" 2>&1 || die "gen_esploro failed: $(tail -n 3 "$LOGS/gen.log")"
+	REP=1
+	while [ "$REP" -le "$REPS" ]; do
+		for b in $BINS; do
+			bin=$(bin_of "$b")
+			new_repo "$bin" "$WORK/r"
+			"$bin" --repo "$WORK/r" orgunit import "$UNITS" >"$LOGS/units.log" 2>&1 ||
+				die "orgunit import failed: $(tail -n 3 "$LOGS/units.log")"
+			k=1
+			while [ "$k" -le "$TK" ]; do
+				measure "$bin" --repo "$WORK/r" collection create "idle $k"
+				sample "$g" floor "$(tag "$b" "write, idle")"
+				k=$((k + 1))
+			done
+			warm "$csv"
+			"$bin" --repo "$WORK/r" import --format esploro-csv -s "$csv" -c "$COLL" -m "$WORK/map" \
+				>"$LOGS/turns-import.log" 2>&1 &
+			t_pid=$!
+			# the import writes once its first asset is stored (validation comes first)
+			until [ -n "$("$bin" --repo "$WORK/r" item list 2>/dev/null | head -n 1)" ]; do
+				kill -0 "$t_pid" 2>/dev/null || break
+				sleep 0.1
+			done
+			k=1
+			while [ "$k" -le "$TK" ]; do
+				measure "$bin" --repo "$WORK/r" collection create "busy $k"
+				sample "$g" bulkrepo "$(tag "$b" "write beside an import")"
+				k=$((k + 1))
+			done
+			kill -0 "$t_pid" 2>/dev/null ||
+				{ echo "bench: $b: the import ended before the writes did: this run is void" >&2; FAILED=1; }
+			wait "$t_pid" || { echo "bench: $b: the import failed: $(tail -n 2 "$LOGS/turns-import.log")" >&2; FAILED=1; }
+			rm -rf "$WORK/r" "$WORK/map"
+		done
+		REP=$((REP + 1))
+	done
+	for b in $BINS; do
+		summarize "$g" 1 writes/s - "$(tag "$b" "write, idle")" "floor (idle write)"
+		summarize "$g" 1 writes/s "$(tag "$b" "write, idle")" "$(tag "$b" "write beside an import")" "one batch's wait"
+	done
 	dropwork
 }
 
@@ -795,6 +853,9 @@ for phase in $PHASES; do
 		[ -x /usr/bin/python3 ] && command -v curl >/dev/null 2>&1 ||
 			die "phase delivery needs /usr/bin/python3 (python3-pyftpdlib) and curl"
 		for fs in $FSLIST; do delivery_bench "$fs"; done
+		;;
+	turns)
+		for fs in $FSLIST; do for n in $TNS; do turns_bench "$fs" "$n"; done; done
 		;;
 	store)
 		[ -n "$PY" ] && command -v psql >/dev/null 2>&1 || die "phase store needs python3 and psql"
