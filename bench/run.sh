@@ -362,15 +362,21 @@ while [ $u -lt 50 ]; do
 	u=$((u + 1))
 done
 
+# esploro_input FS N WHAT: a fresh work folder on FS (WORK), the measure group g ("WHAT FS
+# N=N") announced, and N generated Esploro assets in csv
+esploro_input() {
+	workdir "$1"
+	g="$3 $1 N=$2"
+	echo "== $g ($WORK)"
+	csv=$WORK/assets.csv
+	"$GEN_E" -n "$2" -o "$csv" >"$LOGS/gen.log" 2>&1 || die "gen_esploro failed: $(tail -n 3 "$LOGS/gen.log")"
+}
+
 esploro_bench() { # esploro_bench FS N WHAT (import|lint)
 	fs=$1
 	n=$2
 	what=$3
-	workdir "$fs"
-	g="esploro $what $fs N=$n"
-	echo "== $g ($WORK)"
-	csv=$WORK/assets.csv
-	"$GEN_E" -n "$n" -o "$csv" >"$LOGS/gen.log" 2>&1 || die "gen_esploro failed: $(tail -n 3 "$LOGS/gen.log")"
+	esploro_input "$fs" "$n" "esploro $what"
 	bytes=$(wc -c <"$csv")
 	REP=1
 	while [ "$REP" -le "$REPS" ]; do
@@ -428,11 +434,7 @@ with open(sys.argv[1], newline="", encoding="utf-8") as f:
 turns_bench() { # turns_bench FS N
 	fs=$1
 	n=$2
-	workdir "$fs"
-	g="turns $fs N=$n"
-	echo "== $g ($WORK)"
-	csv=$WORK/assets.csv
-	"$GEN_E" -n "$n" -o "$csv" >"$LOGS/gen.log" 2>&1 || die "gen_esploro failed: $(tail -n 3 "$LOGS/gen.log")"
+	esploro_input "$fs" "$n" turns
 	REP=1
 	while [ "$REP" -le "$REPS" ]; do
 		for b in $BINS; do
@@ -488,14 +490,10 @@ store_repo() {
 store_bench() { # store_bench FS N
 	fs=$1
 	n=$2
-	workdir "$fs"
-	g="store $fs N=$n"
-	echo "== $g ($WORK)"
+	esploro_input "$fs" "$n" store
 	chunk=${BENCH_STORE_CHUNK:-$((n / 20))}
 	[ "$chunk" -lt 1000 ] && chunk=1000
 	[ "$chunk" -gt 10000 ] && chunk=10000
-	csv=$WORK/assets.csv
-	"$GEN_E" -n "$n" -o "$csv" >"$LOGS/gen.log" 2>&1 || die "gen_esploro failed: $(tail -n 3 "$LOGS/gen.log")"
 	# Two halves, split where a new group (column B) starts.
 	[ "${BENCH_STORE_TWO:-1}" = 0 ] || "$PY" -c 'import csv, sys
 rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8")))

@@ -9,10 +9,9 @@
 #include <string.h>
 #include <strings.h>
 #include <pthread.h>
-#include <time.h>
-#include <unistd.h>
 #include "testutil.h"
 #include "pg.h"
+#include "servers.h"
 #include "bulkrepo/error.h"
 #include "store/db.h"
 
@@ -726,24 +725,16 @@ typedef struct hog {
     int rc, n;
 } hog;
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void *hog_main(void *arg)
 {
     hog *h = arg;
     const char *begin = SQL(h->f, "BEGIN IMMEDIATE", "BEGIN; SELECT pg_advisory_xact_lock(4242)");
-    int64_t until = mono_ms() + 4000;
-    while (!h->stop && mono_ms() < until) {
+    long until = tsrv_ms() + 4000;
+    while (!h->stop && tsrv_ms() < until) {
         if ((h->rc = br_db_exec(h->db, begin)) ||
             (h->rc = br_db_exec(h->db, "UPDATE k SET v = 'hog' WHERE k = 1")))
             break;
-        struct timespec ts = {0, 10 * 1000 * 1000};
-        nanosleep(&ts, NULL);
+        tsrv_sleep_ms(10);
         if ((h->rc = br_db_exec(h->db, "COMMIT"))) break;
         h->started = ++h->n >= 3;
     }
@@ -764,20 +755,20 @@ static void test_writers_take_turns(void **state)
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, hog_main, &h), 0);
     while (!h.started && !h.done)
-        usleep(1000);
-    int64_t worst = 0;
+        tsrv_sleep_ms(1);
+    long worst = 0;
     const char *write = SQL(f, "BEGIN IMMEDIATE; UPDATE k SET v = 'other' WHERE k = 1; COMMIT",
                             "BEGIN; SELECT pg_advisory_xact_lock(4242); "
                             "UPDATE k SET v = 'other' WHERE k = 1; COMMIT");
     int fails = 0;
     for (int i = 0; i < 20; i++) {
-        int64_t t0 = mono_ms();
+        long t0 = tsrv_ms();
         if (br_db_exec(f->db, write)) {
             print_error("write %d: %s\n", i, br_db_errmsg(f->db));
             fails++;
             br_db_exec(f->db, "ROLLBACK");
         }
-        int64_t took = mono_ms() - t0;
+        long took = tsrv_ms() - t0;
         if (took > worst) worst = took;
     }
     int hog_ran = !h.done;

@@ -32,6 +32,11 @@ int br_buf_puts(br_buf *b, const char *s);
 int br_buf_printf(br_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void br_buf_clear(br_buf *b);
 
+/* Milliseconds of the monotonic clock (for intervals and deadlines, not dates). */
+int64_t br_mono_ms(void);
+/* Sleeps ms milliseconds, through interrupting signals. */
+void br_sleep_ms(long ms);
+
 /* Grows *arr (element size elsz) so that it holds at least need elements. */
 int br_grow(void **arr, size_t *cap, size_t need, size_t elsz);
 

@@ -96,13 +96,6 @@ static int is_http_url(const char *url)
     return !strncasecmp(url, "http://", 7) || !strncasecmp(url, "https://", 8);
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) && errno == EINTR) {
-    }
-}
-
 /* Whether another attempt may succeed. */
 static int transient(CURLcode c, long http)
 {
@@ -135,13 +128,6 @@ static int sink_reset(sink *s)
     return 0;
 }
 
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* What one attempt ended with, beyond libcurl's code. */
 typedef struct outcome {
     long http;
@@ -167,7 +153,7 @@ static CURLcode attempt(const char *url, const br_fetch_options *o, const br_fet
         return CURLE_OUT_OF_MEMORY;
     }
     br_fetch_guard g = {.policy = pol};
-    long deadline = now_ms() + o->timeout_ms;
+    int64_t deadline = br_mono_ms() + o->timeout_ms;
     CURLcode c = CURLE_OK;
     for (int hop = 0;; hop++) {
         if (hop > BR_FETCH_REDIRECTS) {
@@ -184,7 +170,7 @@ static CURLcode attempt(const char *url, const br_fetch_options *o, const br_fet
             c = CURLE_UNSUPPORTED_PROTOCOL;
             break;
         }
-        long left = deadline - now_ms();
+        long left = (long)(deadline - br_mono_ms()); /* CURLOPT_TIMEOUT_MS takes a long */
         if (left <= 0) {
             c = CURLE_OPERATION_TIMEDOUT;
             break;
@@ -287,7 +273,7 @@ int br_fetch_url(br_repo *repo, const char *url, const br_fetch_options *opt_in,
             oc.policy_rc)
             break;
         if (k >= o.retries || !transient(c, oc.http)) break;
-        sleep_ms(wait);
+        br_sleep_ms(wait);
         wait = wait * 2 > MAX_BACKOFF_MS ? MAX_BACKOFF_MS : wait * 2;
         if (o.cancelled && o.cancelled(o.cancel_ctx)) {
             s.cancelled = 1;

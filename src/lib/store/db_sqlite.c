@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sqlite3.h>
 #include "bulkrepo/error.h"
@@ -81,19 +80,6 @@ static int code(int rc)
 
 /* ---- turns at the write lock (see the top of the file) ------------------------------------ */
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void nap_ms(int ms)
-{
-    struct timespec ts = {0, (long)ms * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* Sets (F_RDLCK, F_WRLCK) or clears (F_UNLCK) this connection's lock on the turn byte without
  * waiting: 0 or -1 (another connection's lock is in the way). */
 static int turn_lock(sq_db *d, short type)
@@ -108,10 +94,10 @@ static int turn_lock(sq_db *d, short type)
 static int on_busy(void *arg, int count)
 {
     sq_db *d = arg;
-    if (!count) d->busy_from = now_ms();
+    if (!count) d->busy_from = br_mono_ms();
     if (d->turn_fd >= 0 && !d->waiting) d->waiting = turn_lock(d, F_RDLCK) == 0;
-    if (now_ms() - d->busy_from >= d->wait_ms) return 0; /* SQLITE_BUSY */
-    nap_ms(TURN_POLL_MS);
+    if (br_mono_ms() - d->busy_from >= d->wait_ms) return 0; /* SQLITE_BUSY */
+    br_sleep_ms(TURN_POLL_MS);
     return 1;
 }
 
@@ -119,10 +105,10 @@ static int on_busy(void *arg, int count)
 static void pass_turn(sq_db *d)
 {
     if (d->turn_fd < 0) return;
-    int64_t until = now_ms() + TURN_MAX_MS;
+    int64_t until = br_mono_ms() + TURN_MAX_MS;
     while (turn_lock(d, F_WRLCK)) {
-        if ((errno != EAGAIN && errno != EACCES) || now_ms() >= until) return;
-        nap_ms(TURN_POLL_MS);
+        if ((errno != EAGAIN && errno != EACCES) || br_mono_ms() >= until) return;
+        br_sleep_ms(TURN_POLL_MS);
     }
     turn_lock(d, F_UNLCK);
 }

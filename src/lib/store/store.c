@@ -681,12 +681,16 @@ int br_store_meta_set(br_repo *repo, const char *key, const char *value, br_erro
 
 /* ---- open / init ------------------------------------------------------------------ */
 
+/* err from the connection's last failure, for a statement text run outside the table. */
+static int exec_failed(br_repo *repo, br_error *err)
+{
+    return br_error_set(err, br_store_code(repo), repo->dir, 0, 0, "database error: %s",
+                        br_db_errmsg(repo->db));
+}
+
 int br_store_exec(br_repo *repo, const char *sql, br_error *err)
 {
-    if (br_db_exec(repo->db, sql))
-        return br_error_set(err, br_store_code(repo), repo->dir, 0, 0, "database error: %s",
-                            br_db_errmsg(repo->db));
-    return 0;
+    return br_db_exec(repo->db, sql) ? exec_failed(repo, err) : 0;
 }
 
 int br_store_connect(const char *dir, const char *create, br_repo **out, br_error *err)
@@ -719,8 +723,7 @@ int br_store_connect(const char *dir, const char *create, br_repo **out, br_erro
     char path[4200];
     /* The search index's field kinds (store_search.c): this connection's own table. */
     if (br_db_exec_session(repo->db, BR_FTS_FIELD_TABLE_SQL)) {
-        rc = br_error_set(err, BR_ESTORE, repo->dir, 0, 0, "database error: %s",
-                          br_db_errmsg(repo->db));
+        rc = exec_failed(repo, err);
         goto done;
     }
     br_path_join(path, sizeof path, dir, "assetstore");
